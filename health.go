@@ -1,0 +1,95 @@
+package vigil
+
+import "time"
+
+// SignalStatus is what one source says about a control.
+type SignalStatus string
+
+// The signal statuses, from best to worst. Unknown is never treated as OK:
+// a check that could not run, or evidence that cannot be found, is a gap.
+const (
+	SignalOK      SignalStatus = "ok"
+	SignalWarn    SignalStatus = "warn"    // still fine, but needs attention soon
+	SignalUnknown SignalStatus = "unknown" // the source could not tell
+	SignalFail    SignalStatus = "fail"
+)
+
+func (s SignalStatus) rank() int {
+	switch s {
+	case SignalOK:
+		return 0
+	case SignalWarn:
+		return 1
+	case SignalUnknown:
+		return 2
+	}
+	return 3 // fail, and anything unrecognised
+}
+
+// Signal is one statement about a control's health, from one source:
+// the implementation status, the owner, later automated tests, evidence
+// freshness and policy approval. Readiness is computed from signals only, so
+// new sources add signals without changing the calculation.
+type Signal struct {
+	ControlID string       `json:"-"`
+	Source    string       `json:"source"` // status, owner, test, evidence, policy ...
+	Status    SignalStatus `json:"status"`
+	Reason    string       `json:"reason"`
+	At        time.Time    `json:"at,omitzero"`
+}
+
+// HealthState summarises a control's signals.
+type HealthState string
+
+// The health states. A control is healthy only when every signal is OK or
+// warn; one unknown makes it unknown, one failure makes it failing.
+const (
+	HealthHealthy HealthState = "healthy"
+	HealthAtRisk  HealthState = "at_risk" // healthy, with warnings
+	HealthUnknown HealthState = "unknown"
+	HealthFailing HealthState = "failing"
+	HealthNA      HealthState = "not_applicable"
+)
+
+// Health is a control's computed health with the signals behind it.
+type Health struct {
+	State   HealthState `json:"state"`
+	Signals []Signal    `json:"signals"`
+}
+
+// Passing reports whether the control counts as operating.
+func (h Health) Passing() bool { return h.State == HealthHealthy || h.State == HealthAtRisk }
+
+// ComputeHealth derives health from signals. No signals at all is unknown:
+// silence is not evidence of operation.
+func ComputeHealth(signals []Signal) Health {
+	if len(signals) == 0 {
+		return Health{State: HealthUnknown, Signals: []Signal{{Source: "health", Status: SignalUnknown, Reason: "no source reports on this control"}}}
+	}
+	worst := 0
+	for _, s := range signals {
+		worst = max(worst, s.Status.rank())
+	}
+	st := [...]HealthState{HealthHealthy, HealthAtRisk, HealthUnknown, HealthFailing}[worst]
+	return Health{State: st, Signals: signals}
+}
+
+// ControlSignals returns the signals a control gives about itself: its
+// implementation status and whether someone owns it.
+func ControlSignals(c *Control) []Signal {
+	var out []Signal
+	switch c.Status {
+	case StatusImplemented:
+		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalOK, Reason: "implemented", At: c.UpdatedAt})
+	case StatusInProgress:
+		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "implementation in progress", At: c.UpdatedAt})
+	default:
+		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "not implemented (status " + string(c.Status) + ")", At: c.UpdatedAt})
+	}
+	if c.OwnerID == 0 {
+		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalFail, Reason: "no owner assigned"})
+	} else {
+		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalOK, Reason: "owned by " + c.OwnerName})
+	}
+	return out
+}

@@ -1,0 +1,265 @@
+// Package store keeps Vigil's state in SQLite (embedded, the default) or
+// PostgreSQL, through database/sql and one small dialect layer. Every
+// mutation runs in one transaction that also appends its activity-log entry,
+// so a change and its record land together or not at all.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the pgx database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// Config says which database to open.
+type Config struct {
+	// DataDir holds the SQLite file (vigil.db) when DatabaseURL is empty.
+	DataDir string
+	// DatabaseURL selects PostgreSQL: postgres://user:pass@host:port/db?...
+	DatabaseURL string
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	d     *dialect
+	w     *sql.DB // writes; SQLite allows one writer, so one connection
+	r     *sql.DB // reads; a pool (the same handle as w on PostgreSQL)
+	where string  // the file or server, for messages; never holds a password
+}
+
+// Open opens the database named by cfg and checks that it is usable. It does
+// not migrate; call Migrate.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if u := cfg.DatabaseURL; u != "" {
+		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+			return nil, fmt.Errorf("database URL must start with postgres:// (SQLite needs no URL; use --data-dir)")
+		}
+		return openPostgres(ctx, u)
+	}
+	return openSQLite(ctx, cfg.DataDir)
+}
+
+func openSQLite(ctx context.Context, dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("no data directory given")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "vigil.db")
+	// busy_timeout lets a writer wait for another instead of failing; WAL lets
+	// readers run beside the writer; synchronous=NORMAL is durable in WAL mode
+	// except for the last transactions on power loss, not on process crash.
+	base := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{d: sqliteDialect, w: w, where: path}
+	if err := s.checkSQLite(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r = r
+	return s, nil
+}
+
+// checkSQLite turns SQLite's failure modes at start-up into one clear line.
+func (s *Store) checkSQLite(ctx context.Context) error {
+	var res string
+	err := s.w.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res)
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("SQLite database %s is corrupt or not a SQLite file; restore it from a backup", s.where)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("SQLite database %s is locked by another process", s.where)
+		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY:
+			return fmt.Errorf("cannot open SQLite database %s: permission denied or not writable", s.where)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cannot use SQLite database %s: %w", s.where, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("SQLite database %s is corrupt (%s); restore it from a backup", s.where, res)
+	}
+	return nil
+}
+
+func openPostgres(ctx context.Context, url string) (*Store, error) {
+	pc, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message can quote the URL, password included: do not pass it on.
+		return nil, errors.New("database URL is not a valid PostgreSQL URL")
+	}
+	where := fmt.Sprintf("PostgreSQL %s/%s", net.JoinHostPort(pc.Host, fmt.Sprint(pc.Port)), pc.Database)
+	if strings.HasPrefix(pc.Host, "/") {
+		where = fmt.Sprintf("PostgreSQL socket %s/%s", pc.Host, pc.Database)
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s: %w", where, err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot reach %s: %s", where, pgReason(err))
+	}
+	return &Store{d: postgresDialect, w: db, r: db, where: where}, nil
+}
+
+// pgReason shortens a connection error to its cause without credentials.
+func pgReason(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		if u := errors.Unwrap(ce); u != nil {
+			return u.Error()
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return err.Error()
+}
+
+// Engine returns "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.d.name }
+
+// Where describes the database for messages (no credentials).
+func (s *Store) Where() string { return s.where }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "database unreachable", Err: err}
+	}
+	return nil
+}
+
+// query runs a read on the read pool.
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
+
+// wtx is a write transaction. Its methods rebind queries for the engine.
+type wtx struct {
+	tx    *sql.Tx
+	d     *dialect
+	actor vigil.Actor
+	now   time.Time
+}
+
+func (t *wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *wtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+}
+
+// write runs fn in one transaction with the context's actor, committing only
+// if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return internal("begin transaction", err)
+	}
+	t := &wtx{tx: tx, d: s.d, actor: vigil.ActorFrom(ctx), now: now()}
+	if err := fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal("commit", err)
+	}
+	return nil
+}
+
+// internal wraps an unexpected database error.
+func internal(op string, err error) error {
+	var ve *vigil.Error
+	if errors.As(err, &ve) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "request cancelled or timed out", Err: err}
+	}
+	return &vigil.Error{Code: vigil.EINTERNAL, Message: "store: " + op, Err: err}
+}
+
+// isUnique reports whether err is a unique-constraint violation.
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// isForeignKey reports whether err is a foreign-key violation.
+func isForeignKey(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
