@@ -263,3 +263,13 @@ func isForeignKey(err error) bool {
 	}
 	return false
 }
+
+// snapshot begins a read transaction that sees one consistent state: SQLite's
+// WAL readers always do; PostgreSQL needs REPEATABLE READ for it.
+func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
+	var opts *sql.TxOptions
+	if s.d.name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return s.r.BeginTx(ctx, opts)
+}

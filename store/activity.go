@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// log appends an activity entry in the transaction. Locking the head row
+// serialises writers on PostgreSQL (SQLite has one writer already), so the
+// chain never forks.
+func (t *wtx) log(ctx context.Context, action, entityType, entityID string, before, after any) error {
+	a := vigil.Activity{
+		At: t.now, ActorID: t.actor.UserID, ActorName: t.actor.Name,
+		Action: action, EntityType: entityType, EntityID: entityID,
+	}
+	if a.ActorName == "" {
+		a.ActorName = "unknown"
+	}
+	var err error
+	if a.Before, err = marshalState(before); err != nil {
+		return internal("encode activity", err)
+	}
+	if a.After, err = marshalState(after); err != nil {
+		return internal("encode activity", err)
+	}
+	if err := t.queryRow(ctx, "SELECT seq, hash FROM activity_head WHERE id = 1"+t.d.forUpdate).Scan(&a.Seq, &a.PrevHash); err != nil {
+		return internal("read activity head", err)
+	}
+	a.Seq++
+	a.Hash = a.ComputeHash()
+	if _, err := t.exec(ctx, `INSERT INTO activity (seq, at, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.Seq, t.d.ts(a.At), a.ActorID, a.ActorName, a.Action, a.EntityType, a.EntityID, string(a.Before), string(a.After), a.PrevHash, a.Hash); err != nil {
+		return internal("append activity", err)
+	}
+	if _, err := t.exec(ctx, "UPDATE activity_head SET seq = ?, hash = ? WHERE id = 1", a.Seq, a.Hash); err != nil {
+		return internal("update activity head", err)
+	}
+	return nil
+}
+
+func marshalState(v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+// ActivityFilter selects activity entries. Zero fields match everything.
+type ActivityFilter struct {
+	ActorID    int64
+	Action     string // exact, or a prefix ending in "." (control.)
+	EntityType string
+	EntityID   string
+	Before     int64 // cursor: entries with seq below this
+	Limit      int
+}
+
+// ListActivity returns entries newest first.
+func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]vigil.Activity, error) {
+	var where []string
+	var args []any
+	if f.ActorID != 0 {
+		where, args = append(where, "actor_id = ?"), append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.Action), f.Action)
+		} else {
+			where, args = append(where, "action = ?"), append(args, f.Action)
+		}
+	}
+	if f.EntityType != "" {
+		where, args = append(where, "entity_type = ?"), append(args, f.EntityType)
+	}
+	if f.EntityID != "" {
+		where, args = append(where, "entity_id = ?"), append(args, f.EntityID)
+	}
+	if f.Before > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.Before)
+	}
+	q := "SELECT seq, at, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json, prev_hash, hash FROM activity"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY seq DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, internal("list activity", err)
+	}
+	defer rows.Close()
+	out := []vigil.Activity{}
+	for rows.Next() {
+		a, err := scanActivity(rows)
+		if err != nil {
+			return nil, internal("scan activity", err)
+		}
+		out = append(out, a)
+	}
+	return out, internal2("list activity", rows.Err())
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanActivity(r scanner) (vigil.Activity, error) {
+	var a vigil.Activity
+	var at dbTime
+	var before, after string
+	err := r.Scan(&a.Seq, &at, &a.ActorID, &a.ActorName, &a.Action, &a.EntityType, &a.EntityID, &before, &after, &a.PrevHash, &a.Hash)
+	a.At = at.T
+	if before != "" {
+		a.Before = json.RawMessage(before)
+	}
+	if after != "" {
+		a.After = json.RawMessage(after)
+	}
+	return a, err
+}
+
+// VerifyResult is the outcome of checking the activity chain.
+type VerifyResult struct {
+	Checked int64             `json:"checked"`
+	HeadSeq int64             `json:"head_seq"`
+	OK      bool              `json:"ok"`
+	Break   *vigil.ChainBreak `json:"break,omitempty"`
+}
+
+// VerifyActivity walks the whole activity log in order and reports the first
+// entry that was edited, removed or inserted.
+func (s *Store) VerifyActivity(ctx context.Context) (*VerifyResult, error) {
+	// Read the head and the log in one read transaction so that a concurrent
+	// append cannot look like tampering.
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, internal("begin read", err)
+	}
+	defer tx.Rollback()
+	var headSeq int64
+	var headHash string
+	if err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM activity_head WHERE id = 1").Scan(&headSeq, &headHash); err != nil {
+		return nil, internal("read activity head", err)
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT seq, at, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json, prev_hash, hash FROM activity ORDER BY seq")
+	if err != nil {
+		return nil, internal("read activity", err)
+	}
+	defer rows.Close()
+	v := vigil.NewChainVerifier()
+	for rows.Next() {
+		a, err := scanActivity(rows)
+		if err != nil {
+			return nil, internal("scan activity", err)
+		}
+		if !v.Add(&a) {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("read activity", err)
+	}
+	b := v.Finish(headSeq, headHash)
+	return &VerifyResult{Checked: v.Checked, HeadSeq: headSeq, OK: b == nil, Break: b}, nil
+}
+
+// internal2 is internal for an error that may be nil.
+func internal2(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return internal(op, err)
+}

@@ -1,0 +1,374 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// querier is what reads need: the read pool or a write transaction.
+type querier interface {
+	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+const controlCols = "c.id, c.title, c.description, c.domain, COALESCE(c.owner_id, 0), COALESCE(u.name, ''), c.frequency, c.evidence, c.status, c.justification, c.custom, c.automatable, c.how_automated, c.created_at, c.updated_at"
+
+func scanControl(r scanner) (*vigil.Control, error) {
+	var c vigil.Control
+	var cr, up dbTime
+	if err := r.Scan(&c.ID, &c.Title, &c.Description, &c.Domain, &c.OwnerID, &c.OwnerName, &c.Frequency, &c.Evidence,
+		&c.Status, &c.Justification, &c.Custom, &c.Automatable, &c.HowAutomated, &cr, &up); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = cr.T, up.T
+	c.Criteria = []string{}
+	return &c, nil
+}
+
+// ControlFilter selects controls. Zero fields match everything.
+type ControlFilter struct {
+	Status    vigil.ControlStatus
+	OwnerID   int64 // -1 selects controls without an owner
+	Domain    string
+	Criterion string
+	Search    string // in ID, title and description, case-insensitive
+	After     string // cursor: controls with an ID after this
+	Limit     int    // 0 for all
+	id        string // exactly this control
+}
+
+// ListControls returns controls in ID order with their criteria.
+func (s *Store) ListControls(ctx context.Context, f ControlFilter) ([]vigil.Control, error) {
+	return listControls(ctx, s, s.d, f)
+}
+
+func listControls(ctx context.Context, q querier, d *dialect, f ControlFilter) ([]vigil.Control, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
+	if f.Status != "" {
+		add("c.status = ?", f.Status)
+	}
+	switch {
+	case f.OwnerID == -1:
+		add("c.owner_id IS NULL")
+	case f.OwnerID > 0:
+		add("c.owner_id = ?", f.OwnerID)
+	}
+	if f.Domain != "" {
+		add("c.domain = ?", f.Domain)
+	}
+	if f.Criterion != "" {
+		add("c.id IN (SELECT control_id FROM control_criteria WHERE criterion_id = ?)", f.Criterion)
+	}
+	if f.Search != "" {
+		p := "%" + escapeLike(f.Search) + "%"
+		add("(c.id "+d.like+" ? ESCAPE '\\' OR c.title "+d.like+" ? ESCAPE '\\' OR c.description "+d.like+" ? ESCAPE '\\')", p, p, p)
+	}
+	if f.id != "" {
+		add("c.id = ?", f.id)
+	}
+	if f.After != "" {
+		add("c.id > ?", f.After)
+	}
+	sqlq := "SELECT " + controlCols + " FROM controls c LEFT JOIN users u ON u.id = c.owner_id"
+	if len(where) > 0 {
+		sqlq += " WHERE " + strings.Join(where, " AND ")
+	}
+	sqlq += " ORDER BY c.id"
+	if f.Limit > 0 {
+		sqlq += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := q.query(ctx, sqlq, args...)
+	if err != nil {
+		return nil, internal("list controls", err)
+	}
+	out := []vigil.Control{}
+	idx := map[string]int{}
+	for rows.Next() {
+		c, err := scanControl(rows)
+		if err != nil {
+			rows.Close()
+			return nil, internal("scan control", err)
+		}
+		idx[c.ID] = len(out)
+		out = append(out, *c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, internal("list controls", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// One query for every mapping when the page is large, an IN list when
+	// it is small: either way no query per control.
+	mq, margs := "SELECT control_id, criterion_id FROM control_criteria ORDER BY control_id, criterion_id", []any(nil)
+	if len(out) <= 200 {
+		ph := strings.Repeat("?,", len(out))
+		mq = "SELECT control_id, criterion_id FROM control_criteria WHERE control_id IN (" + ph[:len(ph)-1] + ") ORDER BY control_id, criterion_id"
+		for _, c := range out {
+			margs = append(margs, c.ID)
+		}
+	}
+	mrows, err := q.query(ctx, mq, margs...)
+	if err != nil {
+		return nil, internal("list control criteria", err)
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var cid, crit string
+		if err := mrows.Scan(&cid, &crit); err != nil {
+			return nil, internal("scan control criteria", err)
+		}
+		if i, ok := idx[cid]; ok {
+			out[i].Criteria = append(out[i].Criteria, crit)
+		}
+	}
+	return out, internal2("list control criteria", mrows.Err())
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Control returns one control.
+func (s *Store) Control(ctx context.Context, id string) (*vigil.Control, error) {
+	return getControl(ctx, s, s.d, id)
+}
+
+func getControl(ctx context.Context, q querier, d *dialect, id string) (*vigil.Control, error) {
+	cs, err := listControls(ctx, q, d, ControlFilter{id: id})
+	if err != nil {
+		return nil, err
+	}
+	if len(cs) == 0 {
+		return nil, vigil.NotFound("control", id)
+	}
+	return &cs[0], nil
+}
+
+// checkOwner verifies that a user may own controls: active, with a role
+// that can edit its own controls.
+func (t *wtx) checkOwner(ctx context.Context, field string, id int64) (string, error) {
+	if id == 0 {
+		return "", nil
+	}
+	var name string
+	var role vigil.Role
+	var disabled bool
+	err := t.queryRow(ctx, "SELECT name, role, disabled FROM users WHERE id = ?", id).Scan(&name, &role, &disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", vigil.FieldError(field, "user %d does not exist", id)
+	case err != nil:
+		return "", internal("read owner", err)
+	case disabled:
+		return "", vigil.FieldError(field, "user %d is disabled and cannot own anything", id)
+	case !role.Can(vigil.PermEditOwnControl):
+		return "", vigil.FieldError(field, "user %d has the %s role, which cannot own controls (needs member or above)", id, role)
+	}
+	return name, nil
+}
+
+func (t *wtx) insertControl(ctx context.Context, c *vigil.Control) error {
+	var owner any
+	if c.OwnerID != 0 {
+		owner = c.OwnerID
+	}
+	_, err := t.exec(ctx, `INSERT INTO controls (id, title, description, domain, owner_id, frequency, evidence, status, justification, custom, automatable, how_automated, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Title, c.Description, c.Domain, owner, c.Frequency, c.Evidence, c.Status, c.Justification, c.Custom, c.Automatable, c.HowAutomated, t.d.ts(t.now), t.d.ts(t.now))
+	if isUnique(err) {
+		return &vigil.Error{Code: vigil.ECONFLICT, Field: "id", Message: "control " + c.ID + " already exists"}
+	}
+	if err != nil {
+		return internal("create control", err)
+	}
+	c.CreatedAt, c.UpdatedAt = t.now, t.now
+	return t.setCriteria(ctx, c.ID, c.Criteria)
+}
+
+func (t *wtx) setCriteria(ctx context.Context, id string, criteria []string) error {
+	if _, err := t.exec(ctx, "DELETE FROM control_criteria WHERE control_id = ?", id); err != nil {
+		return internal("replace control criteria", err)
+	}
+	for _, crit := range criteria {
+		if _, err := t.exec(ctx, "INSERT INTO control_criteria (control_id, criterion_id) VALUES (?, ?)", id, crit); err != nil {
+			return internal("map control", err)
+		}
+	}
+	return nil
+}
+
+// CreateControl adds a control. The control must already be validated.
+func (s *Store) CreateControl(ctx context.Context, c *vigil.Control) error {
+	return s.write(ctx, func(t *wtx) error {
+		name, err := t.checkOwner(ctx, "owner_id", c.OwnerID)
+		if err != nil {
+			return err
+		}
+		c.OwnerName = name
+		if err := vigil.CheckTransition(&vigil.Control{}, c); err != nil {
+			return err
+		}
+		if err := t.insertControl(ctx, c); err != nil {
+			return err
+		}
+		return t.log(ctx, "control.create", "control", c.ID, nil, c)
+	})
+}
+
+// AdoptResult says which controls an adoption added and which it skipped
+// because they were already adopted.
+type AdoptResult struct {
+	Adopted []string `json:"adopted"`
+	Skipped []string `json:"skipped"`
+}
+
+// AdoptControls adds library controls, skipping those already present, in
+// one transaction. The controls must already be validated.
+func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*AdoptResult, error) {
+	res := &AdoptResult{Adopted: []string{}, Skipped: []string{}}
+	err := s.write(ctx, func(t *wtx) error {
+		existing := map[string]bool{}
+		rows, err := t.query(ctx, "SELECT id FROM controls")
+		if err != nil {
+			return internal("list controls", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return internal("scan control", err)
+			}
+			existing[id] = true
+		}
+		rows.Close()
+		for i := range cs {
+			c := &cs[i]
+			if existing[c.ID] {
+				res.Skipped = append(res.Skipped, c.ID)
+				continue
+			}
+			if err := t.insertControl(ctx, c); err != nil {
+				return err
+			}
+			if err := t.log(ctx, "control.adopt", "control", c.ID, nil, c); err != nil {
+				return err
+			}
+			res.Adopted = append(res.Adopted, c.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ControlPatch changes some of a control's fields; nil fields stay.
+type ControlPatch struct {
+	Title         *string              `json:"title"`
+	Description   *string              `json:"description"`
+	OwnerID       *int64               `json:"owner_id"` // 0 clears the owner
+	Frequency     *vigil.Frequency     `json:"frequency"`
+	Evidence      *string              `json:"evidence"`
+	Status        *vigil.ControlStatus `json:"status"`
+	Justification *string              `json:"justification"`
+	Criteria      *[]string            `json:"criteria"`
+}
+
+// UpdateControl applies a patch in one transaction. validate checks the
+// result (catalog rules); check may refuse the change (permission rules).
+func (s *Store) UpdateControl(ctx context.Context, id string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (*vigil.Control, error) {
+	var out *vigil.Control
+	err := s.write(ctx, func(t *wtx) error {
+		before, err := getControl(ctx, t, t.d, id)
+		if err != nil {
+			return err
+		}
+		after := *before
+		after.Criteria = append([]string(nil), before.Criteria...)
+		set := func(dst *string, src *string) {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		set(&after.Title, p.Title)
+		set(&after.Description, p.Description)
+		set(&after.Evidence, p.Evidence)
+		set(&after.Justification, p.Justification)
+		if p.OwnerID != nil {
+			after.OwnerID = *p.OwnerID
+		}
+		if p.Frequency != nil {
+			after.Frequency = *p.Frequency
+		}
+		if p.Status != nil {
+			after.Status = *p.Status
+			// Leaving not-applicable drops its justification unless a new
+			// one was sent (which Validate then rejects).
+			if after.Status != vigil.StatusNotApplicable && p.Justification == nil {
+				after.Justification = ""
+			}
+		}
+		if p.Criteria != nil {
+			after.Criteria = append([]string(nil), *p.Criteria...)
+		}
+		if err := validate(&after); err != nil {
+			return err
+		}
+		if after.OwnerID != before.OwnerID {
+			name, err := t.checkOwner(ctx, "owner_id", after.OwnerID)
+			if err != nil {
+				return err
+			}
+			after.OwnerName = name
+		}
+		if err := vigil.CheckTransition(before, &after); err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(before, &after); err != nil {
+				return err
+			}
+		}
+		var owner any
+		if after.OwnerID != 0 {
+			owner = after.OwnerID
+		}
+		after.UpdatedAt = t.now
+		if _, err := t.exec(ctx, `UPDATE controls SET title = ?, description = ?, owner_id = ?, frequency = ?, evidence = ?, status = ?, justification = ?, updated_at = ? WHERE id = ?`,
+			after.Title, after.Description, owner, after.Frequency, after.Evidence, after.Status, after.Justification, t.d.ts(t.now), id); err != nil {
+			return internal("update control", err)
+		}
+		if p.Criteria != nil {
+			if err := t.setCriteria(ctx, id, after.Criteria); err != nil {
+				return err
+			}
+		}
+		out = &after
+		return t.log(ctx, "control.update", "control", id, before, &after)
+	})
+	return out, err
+}
+
+// DeleteControl removes a control and its mappings.
+func (s *Store) DeleteControl(ctx context.Context, id string) error {
+	return s.write(ctx, func(t *wtx) error {
+		before, err := getControl(ctx, t, t.d, id)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "DELETE FROM controls WHERE id = ?", id); err != nil {
+			return internal("delete control", err)
+		}
+		return t.log(ctx, "control.delete", "control", id, before, nil)
+	})
+}
