@@ -1,6 +1,9 @@
 package vigil
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SignalStatus is what one source says about a control.
 type SignalStatus string
@@ -92,4 +95,13 @@ func ControlSignals(c *Control) []Signal {
 		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalOK, Reason: "owned by " + c.OwnerName})
 	}
 	return out
+}
+
+// SignalSource is a capability that reports on controls: automated tests,
+// evidence freshness, policy approval. Readiness asks every registered source.
+type SignalSource interface {
+	// Name identifies the source in reasons.
+	Name() string
+	// Signals returns the source's current signals, keyed by control ID.
+	Signals(ctx context.Context) (map[string][]Signal, error)
 }

@@ -34,6 +34,9 @@ const (
 	PermGrantOwner     Permission = "grant_owner"      // make someone an owner
 )
 
+// Permissions lists every permission.
+var Permissions = []Permission{PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner}
+
 var rolePerms = map[Role][]Permission{
 	RoleOwner:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner},
 	RoleAdmin:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers},

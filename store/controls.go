@@ -250,11 +250,20 @@ func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*AdoptRe
 			existing[id] = true
 		}
 		rows.Close()
+		owners := map[int64]string{}
 		for i := range cs {
 			c := &cs[i]
 			if existing[c.ID] {
 				res.Skipped = append(res.Skipped, c.ID)
 				continue
+			}
+			if name, ok := owners[c.OwnerID]; ok {
+				c.OwnerName = name
+			} else {
+				if c.OwnerName, err = t.checkOwner(ctx, "owner_id", c.OwnerID); err != nil {
+					return err
+				}
+				owners[c.OwnerID] = c.OwnerName
 			}
 			if err := t.insertControl(ctx, c); err != nil {
 				return err

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Admin commands work on the database directly, for the operator of the
+// machine: they need the data directory or database URL, not a token. Their
+// changes are logged as made by "admin-cli".
+var adminActor = vigil.Actor{Name: "admin-cli", Role: vigil.RoleOwner}
+
+func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
+	subs := map[string]func(context.Context, *cliEnv, []string) error{
+		"create-user":     adminCreateUser,
+		"create-token":    adminCreateToken,
+		"reset-password":  adminResetPassword,
+		"setup-token":     adminSetupToken,
+		"verify-activity": adminVerifyActivity,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprintln(env.stderr, "Usage: vigil admin create-user | create-token | reset-password | setup-token | verify-activity [flags]")
+		return errUsage
+	}
+	return subs[args[0]](vigil.WithActor(ctx, adminActor), env, args[1:])
+}
+
+func openStore(ctx context.Context, dataDir, dbURL string) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Config{DataDir: dataDir, DatabaseURL: dbURL})
+	if err != nil {
+		return nil, err
+	}
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if v != store.LatestVersion() {
+		st.Close()
+		return nil, fmt.Errorf("database %s is at schema version %d, this vigil expects %d; run vigil migrate first", st.Where(), v, store.LatestVersion())
+	}
+	return st, nil
+}
+
+// readPassword reads one line from standard input: passwords are never
+// taken as flags, which would leave them in shell history and ps output.
+func readPassword(env *cliEnv) (string, error) {
+	line, err := bufio.NewReader(env.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no password on standard input (pipe it in: printf '%%s\\n' \"$PASSWORD\" | vigil ...)")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func adminCreateUser(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin create-user", "admin create-user --email E --name N [--role R] [--password-stdin]")
+	dataDir, dbURL := fs.dbFlags()
+	email := fs.String("email", "", "email address")
+	name := fs.String("name", "", "full name")
+	role := fs.String("role", "admin", "role: owner, admin, member, auditor or viewer")
+	pwStdin := fs.Bool("password-stdin", false, "read a password from standard input")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	r, err := vigil.ParseRole("role", *role)
+	if err != nil {
+		return err
+	}
+	u := &vigil.User{Email: *email, Name: *name, Role: r}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	var hash string
+	if *pwStdin {
+		pw, err := readPassword(env)
+		if err != nil {
+			return err
+		}
+		if err := vigil.CheckPassword(pw); err != nil {
+			return err
+		}
+		if hash, err = auth.HashPassword(pw, auth.DefaultParams); err != nil {
+			return err
+		}
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CreateUser(ctx, u, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "created user %d %s (%s)\n", u.ID, u.Email, u.Role)
+	return nil
+}
+
+func adminCreateToken(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin create-token", "admin create-token --email E [--name N] [--role R] [--expires-in-days D]")
+	dataDir, dbURL := fs.dbFlags()
+	email := fs.String("email", "", "the user the token acts for")
+	name := fs.String("name", "cli", "a name to tell the token apart")
+	role := fs.String("role", "", "token role (default: the user's role; never more)")
+	days := fs.Int("expires-in-days", 0, "expiry in days (0: never)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, _, err := st.UserCredentials(ctx, strings.ToLower(strings.TrimSpace(*email)))
+	if err != nil {
+		return err
+	}
+	r := u.Role
+	if *role != "" {
+		if r, err = vigil.ParseRole("role", *role); err != nil {
+			return err
+		}
+		if !u.Role.Covers(r) {
+			return vigil.FieldError("role", "%s has the %s role and cannot hold a %s token", u.Email, u.Role, r)
+		}
+	}
+	secret, hash, err := auth.NewSecret(auth.TokenPrefix)
+	if err != nil {
+		return err
+	}
+	tk := &vigil.APIToken{UserID: u.ID, Name: *name, Role: r, Prefix: auth.DisplayPrefix(secret)}
+	if *days > 0 {
+		t := time.Now().UTC().AddDate(0, 0, *days)
+		tk.ExpiresAt = &t
+	}
+	if err := st.CreateToken(ctx, tk, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "token %d for %s (%s); it is shown once:\n", tk.ID, u.Email, r)
+	fmt.Fprintln(env.stdout, secret)
+	return nil
+}
+
+func adminResetPassword(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin reset-password", "admin reset-password --email E (new password on standard input)")
+	dataDir, dbURL := fs.dbFlags()
+	email := fs.String("email", "", "whose password")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	if err := vigil.CheckPassword(pw); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, _, err := st.UserCredentials(ctx, strings.ToLower(strings.TrimSpace(*email)))
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pw, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	if err := st.SetPassword(ctx, u.ID, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "password set for %s\n", u.Email)
+	return nil
+}
+
+func adminSetupToken(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin setup-token", "admin setup-token")
+	dataDir, dbURL := fs.dbFlags()
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, err := st.CountUsers(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		return vigil.Errorf(vigil.ECONFLICT, "setup has already been completed")
+	}
+	secret, hash, err := auth.NewSecret(auth.SetupPrefix)
+	if err != nil {
+		return err
+	}
+	if err := st.CreateSetupToken(ctx, hash, time.Now().Add(setupTokenTTL)); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "setup token, valid for %s (earlier ones no longer work):\n", setupTokenTTL)
+	fmt.Fprintln(env.stdout, secret)
+	return nil
+}
+
+func adminVerifyActivity(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin verify-activity", "admin verify-activity")
+	dataDir, dbURL := fs.dbFlags()
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.VerifyActivity(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("activity log broken at entry %d: %s (%d entries verified before it)", res.Break.Seq, res.Break.Reason, res.Checked)
+	}
+	fmt.Fprintf(env.stdout, "activity log intact: %d entries, head %d\n", res.Checked, res.HeadSeq)
+	return nil
+}

@@ -1,0 +1,750 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/client"
+	"github.com/vigil-soc/vigil/readiness"
+)
+
+// apiCommand holds what every API-backed command parses.
+type apiCommand struct {
+	*flagSet
+	server, token *string
+	json          *bool
+}
+
+func newAPICommand(env *cliEnv, name, usage string) *apiCommand {
+	fs := newFlags(env, name, usage)
+	c := &apiCommand{flagSet: fs}
+	c.server, c.token = fs.apiFlags()
+	c.json = fs.Bool("json", false, "print the server's JSON instead of a table")
+	return c
+}
+
+func (c *apiCommand) client() (*client.Client, error) {
+	if *c.token == "" {
+		return nil, fmt.Errorf("no API token: set VIGIL_TOKEN or pass --token (vigil admin create-token makes one)")
+	}
+	return client.New(*c.server, *c.token), nil
+}
+
+// sub splits a "noun verb" command line, defaulting the verb.
+func sub(args []string, def string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return def, args
+}
+
+// get fetches path and either prints its JSON or decodes it into out.
+func (c *apiCommand) get(ctx context.Context, path string, q url.Values, out any) (printed bool, err error) {
+	cl, err := c.client()
+	if err != nil {
+		return false, err
+	}
+	var raw []byte
+	if err := cl.Get(ctx, path, q, &raw); err != nil {
+		return false, err
+	}
+	if *c.json {
+		return true, printJSON(c.env.stdout, raw)
+	}
+	return false, json.Unmarshal(raw, out)
+}
+
+// send makes a write request and prints the answer as JSON if asked.
+func (c *apiCommand) send(ctx context.Context, method, path string, in, out any) (printed bool, err error) {
+	cl, err := c.client()
+	if err != nil {
+		return false, err
+	}
+	var raw []byte
+	if err := cl.Do(ctx, method, path, nil, in, &raw); err != nil {
+		return false, err
+	}
+	if *c.json && len(raw) > 0 {
+		return true, printJSON(c.env.stdout, raw)
+	}
+	if out == nil || len(raw) == 0 {
+		return false, nil
+	}
+	return false, json.Unmarshal(raw, out)
+}
+
+func runSetup(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "setup", "setup --token SETUP_TOKEN --org NAME --email E --name N (password on standard input)")
+	server := fs.str("server", "http://127.0.0.1:8080", "Vigil server URL")
+	token := fs.String("token", "", "the setup token printed by vigil serve (vgs_...)")
+	org := fs.String("org", "", "organization name")
+	email := fs.String("email", "", "your email address")
+	name := fs.String("name", "", "your name")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stderr, "password (at least 12 characters), then Enter:")
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		User  vigil.User `json:"user"`
+		Token struct {
+			Secret string `json:"secret"`
+		} `json:"token"`
+	}
+	body := map[string]any{"setup_token": *token, "organization": map[string]string{"name": *org}, "email": *email, "name": *name, "password": pw}
+	if err := client.New(*server, "").Do(ctx, "POST", "/api/v1/setup", nil, body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "set up: %s is the owner. Your API token (shown once; keep it as VIGIL_TOKEN):\n", out.User.Email)
+	fmt.Fprintln(env.stdout, out.Token.Secret)
+	return nil
+}
+
+// controlOut is a control as the API returns it.
+type controlOut struct {
+	vigil.Control
+	Health  vigil.Health `json:"health"`
+	Related []struct {
+		Framework     string   `json:"framework"`
+		RequirementID string   `json:"requirement_id"`
+		Title         string   `json:"title"`
+		Via           []string `json:"via"`
+		Confidence    string   `json:"confidence"`
+	} `json:"related"`
+}
+
+func runControls(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "controls list", "controls list [--status S] [--owner ID|none] [--domain D] [--criterion C] [--health H] [--q TEXT]")
+		filters := map[string]*string{}
+		for _, f := range []string{"status", "owner", "domain", "criterion", "health", "q"} {
+			filters[f] = c.String(f, "", "filter by "+f)
+		}
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{}
+		for k, v := range filters {
+			if *v != "" {
+				q.Set(k, *v)
+			}
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		items, err := client.All[controlOut](ctx, cl, "/api/v1/controls", q)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			b, _ := json.Marshal(items)
+			return printJSON(env.stdout, b)
+		}
+		rows := make([][]string, 0, len(items))
+		for _, it := range items {
+			rows = append(rows, []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title})
+		}
+		table(env.stdout, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, rows)
+		fmt.Fprintf(env.stdout, "%d control(s)\n", len(items))
+		return nil
+	case "show":
+		c := newAPICommand(env, "controls show", "controls show ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			c.Usage()
+			return errUsage
+		}
+		var out controlOut
+		if printed, err := c.get(ctx, "/api/v1/controls/"+url.PathEscape(c.Arg(0)), nil, &out); err != nil || printed {
+			return err
+		}
+		w := env.stdout
+		fmt.Fprintf(w, "%s  %s\nstatus:    %s\nhealth:    %s\nowner:     %s\nfrequency: %s\ncriteria:  %s\nevidence:  %s\n",
+			out.ID, oneLine(out.Title), out.Status, out.Health.State, orDash(out.OwnerName), out.Frequency, strings.Join(out.Criteria, " "), oneLine(out.Evidence))
+		if out.Justification != "" {
+			fmt.Fprintf(w, "not applicable because: %s\n", oneLine(out.Justification))
+		}
+		fmt.Fprintln(w, "\nhealth signals:")
+		for _, s := range out.Health.Signals {
+			fmt.Fprintf(w, "  %-8s %-8s %s\n", s.Source, s.Status, oneLine(s.Reason))
+		}
+		counts := map[string]int{}
+		for _, r := range out.Related {
+			counts[r.Framework]++
+		}
+		fmt.Fprintf(w, "\nrelated (derived): iso27001 %d, nist_csf %d, sp800_53 %d, hipaa %d requirement(s); --json for the list\n",
+			counts["iso27001"], counts["nist_csf"], counts["sp800_53"], counts["hipaa"])
+		return nil
+	case "adopt":
+		c := newAPICommand(env, "controls adopt", "controls adopt --all | --domain AC,HR | ID ...")
+		all := c.Bool("all", false, "adopt the whole library")
+		domains := c.String("domain", "", "comma-separated domains to adopt")
+		owner := c.Int64("owner", 0, "owner user id for every adopted control")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		body := map[string]any{"all": *all, "owner_id": *owner}
+		if *domains != "" {
+			body["domains"] = strings.Split(*domains, ",")
+		}
+		if c.NArg() > 0 {
+			body["ids"] = c.Args()
+		}
+		var res struct{ Adopted, Skipped []string }
+		if printed, err := c.send(ctx, "POST", "/api/v1/controls/adopt", body, &res); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted\n", len(res.Adopted), len(res.Skipped))
+		return nil
+	case "add":
+		c := newAPICommand(env, "controls add", "controls add --id ID --title T --criteria CC6.1,CC6.2 [--owner ID] [--frequency F] [--description D] [--evidence E]")
+		id := c.String("id", "", "control id, e.g. CUST-01")
+		title := c.String("title", "", "title")
+		desc := c.String("description", "", "description")
+		crit := c.String("criteria", "", "comma-separated criteria")
+		owner := c.Int64("owner", 0, "owner user id")
+		freq := c.String("frequency", "", "continuous, daily, weekly, monthly, quarterly, annual or event")
+		evidence := c.String("evidence", "", "the evidence expected")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		body := map[string]any{"id": *id, "title": *title, "description": *desc, "owner_id": *owner, "frequency": *freq, "evidence": *evidence, "criteria": splitList(*crit)}
+		var out controlOut
+		if printed, err := c.send(ctx, "POST", "/api/v1/controls", body, &out); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "added %s (%s)\n", out.ID, out.Health.State)
+		return nil
+	case "set":
+		c := newAPICommand(env, "controls set", "controls set ID [--status S] [--owner ID] [--justification J] [--title T] [--description D] [--frequency F] [--evidence E] [--criteria C,...]")
+		fields := map[string]*string{}
+		for _, f := range []string{"status", "justification", "title", "description", "frequency", "evidence", "criteria", "owner"} {
+			fields[f] = c.String(f, "", "new "+f)
+		}
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			c.Usage()
+			return errUsage
+		}
+		id, rest := args[0], args[1:]
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		body := map[string]any{}
+		c.Visit(func(f *flag.Flag) {
+			v := *fields[f.Name]
+			switch f.Name {
+			case "criteria":
+				body["criteria"] = splitList(v)
+			case "owner":
+				if v == "none" || v == "0" {
+					body["owner_id"] = 0
+				} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+					body["owner_id"] = n
+				} else {
+					body["owner_id"] = v // the server names the bad field
+				}
+			default:
+				if _, ok := fields[f.Name]; ok {
+					body[f.Name] = v
+				}
+			}
+		})
+		if len(body) == 0 {
+			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification, ...")
+		}
+		var out controlOut
+		if printed, err := c.send(ctx, "PATCH", "/api/v1/controls/"+url.PathEscape(id), body, &out); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+		return nil
+	case "delete":
+		c := newAPICommand(env, "controls delete", "controls delete ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			c.Usage()
+			return errUsage
+		}
+		if _, err := c.send(ctx, "DELETE", "/api/v1/controls/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "deleted %s\n", c.Arg(0))
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil controls list | show | adopt | add | set | delete")
+	return errUsage
+}
+
+func splitList(s string) []string {
+	out := []string{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runReadiness(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "readiness", "readiness [--framework iso27001|nist_csf|sp800_53|hipaa] [--gaps]")
+	fw := c.String("framework", "", "derived readiness for another framework")
+	gapsOnly := c.Bool("gaps", false, "list only criteria with gaps")
+	minSupport := c.Int("min-support", 1, "with --framework: ignore mappings with less support")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	w := env.stdout
+	if *fw != "" {
+		var fr readiness.FrameworkReport
+		q := url.Values{"min_support": {strconv.Itoa(*minSupport)}}
+		if printed, err := c.get(ctx, "/api/v1/readiness/frameworks/"+url.PathEscape(*fw), q, &fr); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(w, "%s %s readiness, %s through the SOC 2 crosswalk: %s; %d requirement(s) not assessed\n\n", fr.Name, fr.Version, fr.Label, fr.Overall, fr.NotAssessed)
+		var rows [][]string
+		for _, r := range fr.Requirements {
+			if *gapsOnly && r.Status == "ready" {
+				continue
+			}
+			rows = append(rows, []string{r.ID, r.Status, strings.Join(r.GapCriteria, " "), r.Confidence, r.Title})
+		}
+		table(w, []string{"REQUIREMENT", "STATUS", "GAP CRITERIA", "CONFIDENCE", "TITLE"}, rows)
+		return nil
+	}
+	var rep readiness.Report
+	if printed, err := c.get(ctx, "/api/v1/readiness", nil, &rep); err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(w, "SOC 2 readiness: %s of in-scope criteria ready\n", rep.Overall)
+	for _, cat := range rep.Categories {
+		fmt.Fprintf(w, "  %-22s %s\n", cat.Title, cat.Score)
+	}
+	cs := rep.Controls
+	fmt.Fprintf(w, "controls: %d (healthy %d, at risk %d, failing %d, unknown %d, not applicable %d; %d without owner)\n\n",
+		cs.Total, cs.Healthy, cs.AtRisk, cs.Failing, cs.Unknown, cs.NotApplicable, cs.WithoutOwner)
+	var rows [][]string
+	for _, cr := range rep.Criteria {
+		if *gapsOnly && cr.Ready {
+			continue
+		}
+		state := "ready"
+		if !cr.Ready {
+			state = "gap"
+		}
+		var reasons []string
+		for _, g := range cr.Gaps {
+			if g.ControlID != "" {
+				reasons = append(reasons, g.ControlID+": "+g.Reason)
+			} else {
+				reasons = append(reasons, g.Reason)
+			}
+		}
+		if len(reasons) > 3 {
+			reasons = append(reasons[:3], fmt.Sprintf("and %d more", len(reasons)-3))
+		}
+		rows = append(rows, []string{cr.ID, state, strings.Join(cr.Controls, " "), strings.Join(reasons, "; ")})
+	}
+	table(w, []string{"CRITERION", "STATE", "CONTROLS", "GAPS"}, rows)
+	return nil
+}
+
+func runScope(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "show")
+	switch verb {
+	case "show":
+		c := newAPICommand(env, "scope show", "scope show")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var sc vigil.Scope
+		if printed, err := c.get(ctx, "/api/v1/scope", nil, &sc); err != nil || printed {
+			return err
+		}
+		names := make([]string, len(sc.Categories))
+		for i, cat := range sc.Categories {
+			names[i] = vigil.CategoryTitle(cat)
+		}
+		fmt.Fprintf(env.stdout, "categories:   %s\naudit target: %s\n", strings.Join(names, ", "), sc.TargetString())
+		return nil
+	case "set":
+		c := newAPICommand(env, "scope set", "scope set --categories availability,privacy [--type1 --as-of DATE | --type2 --window-start DATE --window-end DATE]")
+		cats := c.String("categories", "", "comma-separated optional categories (security is always in scope)")
+		t1 := c.Bool("type1", false, "a Type I audit")
+		t2 := c.Bool("type2", false, "a Type II audit")
+		asOf := c.String("as-of", "", "Type I date, YYYY-MM-DD")
+		ws := c.String("window-start", "", "Type II window start, YYYY-MM-DD")
+		we := c.String("window-end", "", "Type II window end, YYYY-MM-DD")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		body := map[string]any{"categories": splitList(*cats), "as_of": *asOf, "window_start": *ws, "window_end": *we}
+		switch {
+		case *t1 && *t2:
+			return fmt.Errorf("choose --type1 or --type2, not both")
+		case *t1:
+			body["audit_type"] = "type1"
+		case *t2:
+			body["audit_type"] = "type2"
+		}
+		var sc vigil.Scope
+		if printed, err := c.send(ctx, "PUT", "/api/v1/scope", body, &sc); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "scope set: %d categories, audit %s\n", len(sc.Categories), sc.TargetString())
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil scope show | set")
+	return errUsage
+}
+
+func runSystems(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "systems list", "systems list")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		items, err := client.All[vigil.System](ctx, cl, "/api/v1/systems", nil)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			b, _ := json.Marshal(items)
+			return printJSON(env.stdout, b)
+		}
+		var rows [][]string
+		for _, x := range items {
+			rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)})
+		}
+		table(env.stdout, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, rows)
+		return nil
+	case "add":
+		c := newAPICommand(env, "systems add", "systems add --name N --kind K --classification C --environment E [--owner ID] [--description D]")
+		name := c.String("name", "", "system name")
+		kind := c.String("kind", "", strings.Join(vigil.SystemKinds, ", "))
+		class := c.String("classification", "", strings.Join(vigil.DataClassifications, ", "))
+		envn := c.String("environment", "", strings.Join(vigil.Environments, ", "))
+		owner := c.Int64("owner", 0, "owner user id")
+		desc := c.String("description", "", "description")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var x vigil.System
+		body := map[string]any{"name": *name, "kind": *kind, "classification": *class, "environment": *envn, "owner_id": *owner, "description": *desc}
+		if printed, err := c.send(ctx, "POST", "/api/v1/systems", body, &x); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "added system %d %s\n", x.ID, x.Name)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil systems list | add")
+	return errUsage
+}
+
+func runUsers(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "users list", "users list")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		items, err := client.All[vigil.User](ctx, cl, "/api/v1/users", nil)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			b, _ := json.Marshal(items)
+			return printJSON(env.stdout, b)
+		}
+		var rows [][]string
+		for _, u := range items {
+			state := "active"
+			if u.Disabled {
+				state = "disabled"
+			}
+			rows = append(rows, []string{strconv.FormatInt(u.ID, 10), u.Email, u.Name, string(u.Role), state})
+		}
+		table(env.stdout, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, rows)
+		return nil
+	case "add":
+		c := newAPICommand(env, "users add", "users add --email E --name N --role R")
+		email := c.String("email", "", "email")
+		name := c.String("name", "", "name")
+		role := c.String("role", "member", "owner, admin, member, auditor or viewer")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var u vigil.User
+		if printed, err := c.send(ctx, "POST", "/api/v1/users", map[string]any{"email": *email, "name": *name, "role": *role}, &u); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "added user %d %s (%s)\n", u.ID, u.Email, u.Role)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil users list | add")
+	return errUsage
+}
+
+func runTokens(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "tokens list", "tokens list [--all]")
+		all := c.Bool("all", false, "everyone's tokens (admins)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *all {
+			q.Set("all", "true")
+		}
+		var p client.Page[vigil.APIToken]
+		if printed, err := c.get(ctx, "/api/v1/tokens", q, &p); err != nil || printed {
+			return err
+		}
+		var rows [][]string
+		for _, t := range p.Items {
+			state, last := "active", "never"
+			if t.RevokedAt != nil {
+				state = "revoked"
+			}
+			if t.LastUsedAt != nil {
+				last = t.LastUsedAt.Format("2006-01-02 15:04")
+			}
+			rows = append(rows, []string{strconv.FormatInt(t.ID, 10), t.Name, string(t.Role), t.Prefix + "...", state, last})
+		}
+		table(env.stdout, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, rows)
+		return nil
+	case "create":
+		c := newAPICommand(env, "tokens create", "tokens create --name N [--role R] [--expires-in-days D]")
+		name := c.String("name", "", "a name to tell the token apart")
+		role := c.String("role", "", "role (default: yours)")
+		days := c.Int("expires-in-days", 0, "expiry in days (0: never)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var out struct {
+			ID     int64  `json:"id"`
+			Role   string `json:"role"`
+			Secret string `json:"secret"`
+		}
+		if printed, err := c.send(ctx, "POST", "/api/v1/tokens", map[string]any{"name": *name, "role": *role, "expires_in_days": *days}, &out); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "token %d (%s), shown once:\n", out.ID, out.Role)
+		fmt.Fprintln(env.stdout, out.Secret)
+		return nil
+	case "revoke":
+		c := newAPICommand(env, "tokens revoke", "tokens revoke ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			c.Usage()
+			return errUsage
+		}
+		if _, err := c.send(ctx, "DELETE", "/api/v1/tokens/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "revoked token %s\n", c.Arg(0))
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil tokens list | create | revoke")
+	return errUsage
+}
+
+func runSOA(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "soa", "soa [--format csv|json]")
+	format := c.String("format", "csv", "csv or json")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if err := cl.Get(ctx, "/api/v1/soa", url.Values{"format": {*format}}, &raw); err != nil {
+		return err
+	}
+	if *format == "json" {
+		return printJSON(env.stdout, raw)
+	}
+	_, err = env.stdout.Write(raw)
+	return err
+}
+
+func runActivity(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "activity list", "activity list [--action A] [--entity-type T] [--entity-id ID] [--limit N]")
+		action := c.String("action", "", "exact action or a prefix ending in a dot")
+		etype := c.String("entity-type", "", "entity type")
+		eid := c.String("entity-id", "", "entity id")
+		limit := c.Int("limit", 50, "entries to show")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{"limit": {strconv.Itoa(*limit)}}
+		for k, v := range map[string]string{"action": *action, "entity_type": *etype, "entity_id": *eid} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		var p client.Page[vigil.Activity]
+		if printed, err := c.get(ctx, "/api/v1/activity", q, &p); err != nil || printed {
+			return err
+		}
+		var rows [][]string
+		for _, a := range p.Items {
+			rows = append(rows, []string{strconv.FormatInt(a.Seq, 10), a.At.Format("2006-01-02 15:04:05"), a.ActorName, a.Action, a.EntityType + " " + a.EntityID})
+		}
+		table(env.stdout, []string{"SEQ", "AT (UTC)", "ACTOR", "ACTION", "ENTITY"}, rows)
+		return nil
+	case "verify":
+		c := newAPICommand(env, "activity verify", "activity verify")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var res struct {
+			Checked int64 `json:"checked"`
+			OK      bool  `json:"ok"`
+			Break   *vigil.ChainBreak
+		}
+		if printed, err := c.get(ctx, "/api/v1/activity/verify", nil, &res); err != nil || printed {
+			return err
+		}
+		if !res.OK {
+			return fmt.Errorf("activity log broken at entry %d: %s", res.Break.Seq, res.Break.Reason)
+		}
+		fmt.Fprintf(env.stdout, "activity log intact: %d entries\n", res.Checked)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil activity list | verify")
+	return errUsage
+}
+
+func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "criteria")
+	switch verb {
+	case "criteria":
+		c := newAPICommand(env, "catalog criteria", "catalog criteria [--category C]")
+		cat := c.String("category", "", "only this category")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *cat != "" {
+			q.Set("category", *cat)
+		}
+		var p client.Page[struct {
+			ID            string `json:"id"`
+			CategoryTitle string `json:"category_title"`
+			Series        string `json:"series"`
+			Title         string `json:"title"`
+		}]
+		if printed, err := c.get(ctx, "/api/v1/catalog/criteria", q, &p); err != nil || printed {
+			return err
+		}
+		var rows [][]string
+		for _, cr := range p.Items {
+			rows = append(rows, []string{cr.ID, cr.CategoryTitle, cr.Title})
+		}
+		table(env.stdout, []string{"ID", "CATEGORY", "TITLE"}, rows)
+		return nil
+	case "criterion":
+		c := newAPICommand(env, "catalog criterion", "catalog criterion ID [--framework F] [--min-support N]")
+		fw := c.String("framework", "", "iso27001, nist_csf, sp800_53 or hipaa")
+		ms := c.Int("min-support", 0, "hide mappings with less support")
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			c.Usage()
+			return errUsage
+		}
+		id := args[0]
+		if err := c.parse(args[1:]); err != nil {
+			return err
+		}
+		q := url.Values{"min_support": {strconv.Itoa(*ms)}}
+		if *fw != "" {
+			q.Set("framework", *fw)
+		}
+		var d struct {
+			ID        string   `json:"id"`
+			Title     string   `json:"title"`
+			Controls  []string `json:"library_controls"`
+			Crosswalk []struct {
+				Framework        string `json:"framework"`
+				TargetID         string `json:"target_id"`
+				RequirementTitle string `json:"requirement_title"`
+				Source           string `json:"source"`
+				Confidence       string `json:"confidence"`
+				Support          int    `json:"support"`
+				Label            string `json:"label"`
+			} `json:"crosswalk"`
+		}
+		if printed, err := c.get(ctx, "/api/v1/catalog/criteria/"+url.PathEscape(id), q, &d); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s  %s\nlibrary controls: %s\n\n", d.ID, d.Title, strings.Join(d.Controls, " "))
+		var rows [][]string
+		for _, m := range d.Crosswalk {
+			rows = append(rows, []string{m.Framework, m.TargetID, m.Label, m.Confidence, strconv.Itoa(m.Support), m.Source, m.RequirementTitle})
+		}
+		table(env.stdout, []string{"FRAMEWORK", "ID", "RELATION", "CONFIDENCE", "SUPPORT", "SOURCE", "TITLE"}, rows)
+		return nil
+	case "library":
+		c := newAPICommand(env, "catalog library", "catalog library [--domain D]")
+		domain := c.String("domain", "", "only this domain")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *domain != "" {
+			q.Set("domain", *domain)
+		}
+		var p client.Page[struct {
+			ID        string   `json:"id"`
+			Title     string   `json:"title"`
+			Frequency string   `json:"frequency"`
+			Criteria  []string `json:"criteria"`
+		}]
+		if printed, err := c.get(ctx, "/api/v1/catalog/library", q, &p); err != nil || printed {
+			return err
+		}
+		var rows [][]string
+		for _, lc := range p.Items {
+			rows = append(rows, []string{lc.ID, lc.Frequency, strings.Join(lc.Criteria, " "), lc.Title})
+		}
+		table(env.stdout, []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, rows)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil catalog criteria | criterion ID | library")
+	return errUsage
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+)
+
+// flagSet builds a FlagSet whose flags default to VIGIL_<NAME> from the
+// environment, so that every flag can be set either way.
+type flagSet struct {
+	*flag.FlagSet
+	env *cliEnv
+}
+
+func newFlags(env *cliEnv, name, usage string) *flagSet {
+	fs := flag.NewFlagSet("vigil "+name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: vigil %s\n\nFlags (each also read from VIGIL_<NAME>):\n", usage)
+		fs.PrintDefaults()
+	}
+	return &flagSet{FlagSet: fs, env: env}
+}
+
+func envName(flagName string) string {
+	return "VIGIL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flagSet) str(name, def, usage string) *string {
+	if v := f.env.getenv(envName(name)); v != "" {
+		def = v
+	}
+	return f.String(name, def, usage)
+}
+
+func (f *flagSet) boolean(name string, def bool, usage string) *bool {
+	if v := f.env.getenv(envName(name)); v != "" {
+		def = v == "1" || strings.EqualFold(v, "true")
+	}
+	return f.Bool(name, def, usage)
+}
+
+// parse parses args, mapping flag errors to errUsage (the flag package has
+// already printed them).
+func (f *flagSet) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// apiFlags adds --server and --token.
+func (f *flagSet) apiFlags() (server, token *string) {
+	return f.str("server", "http://127.0.0.1:8080", "Vigil server URL"),
+		f.str("token", "", "API token (vgl_...); prefer VIGIL_TOKEN so it stays out of shell history")
+}
+
+// dbFlags adds --data-dir and --database-url.
+func (f *flagSet) dbFlags() (dataDir, dbURL *string) {
+	return f.str("data-dir", "./vigil-data", "data directory (SQLite database, keys)"),
+		f.str("database-url", "", "PostgreSQL URL (postgres://...); SQLite in the data directory when empty")
+}

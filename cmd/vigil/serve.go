@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/server"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// setupTokenTTL is how long the printed setup link works.
+const setupTokenTTL = time.Hour
+
+// Main is a running Vigil server: everything serve wires together. Tests
+// start one on port 0.
+type Main struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	Logger         *slog.Logger
+	Console        io.Writer // where the setup link is printed
+	PasswordParams auth.Params
+
+	Store  *store.Store
+	Server *server.Server
+	URL    string // base URL once listening
+	lock   *os.File
+	ln     net.Listener
+	http   *http.Server
+	done   chan error
+}
+
+// Open opens and migrates the database, loads the catalog, prints the setup
+// link when no user exists yet, and starts listening.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.DatabaseURL == "" {
+		// One server per SQLite data directory: two would each think they
+		// own the setup token, the schedules and the files.
+		if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+			return fmt.Errorf("cannot create data directory %s: %w", m.DataDir, err)
+		}
+		lock, err := lockDir(m.DataDir)
+		if err != nil {
+			return err
+		}
+		m.lock = lock
+	}
+	st, err := store.Open(ctx, store.Config{DataDir: m.DataDir, DatabaseURL: m.DatabaseURL})
+	if err != nil {
+		m.Close()
+		return err
+	}
+	m.Store = st
+	if n, err := st.Migrate(ctx); err != nil {
+		m.Close()
+		return err
+	} else if n > 0 {
+		m.Logger.Info("database migrated", "applied", n, "version", store.LatestVersion(), "database", st.Where())
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		m.Close()
+		return err
+	}
+	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams})
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		m.Close()
+		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
+	}
+	m.ln = ln
+	m.URL = "http://" + ln.Addr().String()
+	if err := m.printSetupLink(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	m.http = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.http.Serve(ln) }()
+	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
+	return nil
+}
+
+// printSetupLink prints a fresh one-time setup link if nobody has set up
+// this installation yet. Only its hash is stored.
+func (m *Main) printSetupLink(ctx context.Context) error {
+	n, err := m.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret, hash, err := auth.NewSecret(auth.SetupPrefix)
+	if err != nil {
+		return err
+	}
+	exp := time.Now().Add(setupTokenTTL)
+	if err := m.Store.CreateSetupToken(ctx, hash, exp); err != nil {
+		return err
+	}
+	if m.Console != nil {
+		fmt.Fprintf(m.Console, "\nVigil is not set up yet. Within %s, open\n\n    %s/setup?token=%s\n\nor run\n\n    vigil setup --server %s --token %s --org \"Your Company\" --email you@example.com --name \"Your Name\"\n\n(the token works once; restart vigil serve for a new one)\n\n",
+			setupTokenTTL, m.URL, url.QueryEscape(secret), m.URL, secret)
+	}
+	return nil
+}
+
+// Wait blocks until the server stops or ctx is cancelled, then shuts down
+// gracefully.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case err := <-m.done:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+// Close stops serving and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.http.Shutdown(sctx))
+		cancel()
+		m.http = nil
+	} else if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+		m.Store = nil
+	}
+	if m.lock != nil {
+		m.lock.Close()
+		m.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// lockDir takes an exclusive lock on the data directory, released when the
+// process exits however it exits.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "vigil.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open lock file in %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := io.ReadAll(f)
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another vigil serve (pid %s)", dir, strings.TrimSpace(string(pid)))
+	}
+	f.Truncate(0)
+	fmt.Fprintf(f, "%d\n", os.Getpid())
+	return f, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("unknown log format %q (want text or json)", format)
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "serve", "serve [flags]")
+	addr := fs.str("addr", "127.0.0.1:8080", "address to listen on")
+	dataDir, dbURL := fs.dbFlags()
+	logFormat := fs.str("log-format", "text", "log format: text or json")
+	logLevel := fs.str("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	logger, err := newLogger(env.stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Wait(ctx)
+}
+
+func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "migrate", "migrate [flags]")
+	dataDir, dbURL := fs.dbFlags()
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{DataDir: *dataDir, DatabaseURL: *dbURL})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%s: applied %d migration(s); schema version %d\n", st.Where(), n, store.LatestVersion())
+	return nil
+}

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
+)
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	after, err := intCursor(r)
+	if err != nil {
+		return err
+	}
+	items, err := s.store.ListUsers(r.Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, limit, func(u vigil.User) string { return strconv.FormatInt(u.ID, 10) }))
+	return nil
+}
+
+type userRequest struct {
+	Email    string     `json:"email"`
+	Name     string     `json:"name"`
+	Role     vigil.Role `json:"role"`
+	Password string     `json:"password"` // optional: without one the user needs a reset link or SSO
+}
+
+// mayGrant checks that the actor may give someone role r: owners are made
+// only by owners, and nobody hands out more than they hold.
+func mayGrant(a vigil.Actor, r vigil.Role) error {
+	if r == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may grant the owner role")
+	}
+	if !a.Role.Covers(r) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "the %s role may not grant the %s role", a.Role, r)
+	}
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var req userRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	u := &vigil.User{Email: req.Email, Name: req.Name, Role: req.Role}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if err := mayGrant(vigil.ActorFrom(r.Context()), u.Role); err != nil {
+		return err
+	}
+	var hash string
+	if req.Password != "" {
+		if err := vigil.CheckPassword(req.Password); err != nil {
+			return err
+		}
+		var err error
+		if hash, err = auth.HashPassword(req.Password, s.pwp); err != nil {
+			return err
+		}
+	}
+	if err := s.store.CreateUser(r.Context(), u, hash); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var p store.UserPatch
+	if err := decode(r, &p); err != nil {
+		return err
+	}
+	if p.Role != nil && !p.Role.Valid() {
+		return vigil.FieldError("role", "unknown role %q (want one of owner, admin, member, auditor, viewer)", *p.Role)
+	}
+	a := vigil.ActorFrom(r.Context())
+	u, err := s.store.UpdateUser(r.Context(), id, p, func(before, after *vigil.User) error {
+		// Changing an owner in any way, or making one, takes an owner.
+		if before.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may change an owner's account")
+		}
+		if after.Role != before.Role {
+			return mayGrant(a, after.Role)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+type tokenRequest struct {
+	Name          string     `json:"name"`
+	Role          vigil.Role `json:"role"`            // default: the caller's role
+	ExpiresInDays int        `json:"expires_in_days"` // 0: never
+}
+
+type tokenResponse struct {
+	vigil.APIToken
+	// Secret is the token itself. It is shown once and never stored.
+	Secret string `json:"secret"`
+}
+
+func (s *Server) issueToken(ctx context.Context, userID int64, name string, role vigil.Role, expires *time.Time) (*tokenResponse, error) {
+	secret, hash, err := auth.NewSecret(auth.TokenPrefix)
+	if err != nil {
+		return nil, err
+	}
+	tk := &vigil.APIToken{UserID: userID, Name: name, Role: role, Prefix: auth.DisplayPrefix(secret), ExpiresAt: expires}
+	if err := s.store.CreateToken(ctx, tk, hash); err != nil {
+		return nil, err
+	}
+	return &tokenResponse{APIToken: *tk, Secret: secret}, nil
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	a := vigil.ActorFrom(r.Context())
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > 100 {
+		return vigil.FieldError("name", "name is required (at most 100 characters), to tell tokens apart")
+	}
+	if req.Role == "" {
+		req.Role = a.Role
+	}
+	if !req.Role.Valid() {
+		return vigil.FieldError("role", "unknown role %q (want one of owner, admin, member, auditor, viewer)", req.Role)
+	}
+	// The caller's effective role bounds the new token, so a viewer token
+	// cannot mint an admin token even for an admin user.
+	if !a.Role.Covers(req.Role) {
+		return &vigil.Error{Code: vigil.EFORBIDDEN, Field: "role", Message: "a token cannot have a stronger role (" + string(req.Role) + ") than the caller's (" + string(a.Role) + ")"}
+	}
+	if req.ExpiresInDays < 0 || req.ExpiresInDays > 3650 {
+		return vigil.FieldError("expires_in_days", "expires_in_days must be from 0 (never) to 3650")
+	}
+	var exp *time.Time
+	if req.ExpiresInDays > 0 {
+		t := s.now().UTC().AddDate(0, 0, req.ExpiresInDays)
+		exp = &t
+	}
+	tr, err := s.issueToken(r.Context(), a.UserID, req.Name, req.Role, exp)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tr)
+	return nil
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	a := vigil.ActorFrom(r.Context())
+	uid := a.UserID
+	if r.URL.Query().Get("all") == "true" {
+		if !a.Role.Can(vigil.PermManageUsers) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may list everyone's tokens")
+		}
+		uid = 0
+	}
+	items, err := s.store.ListTokens(r.Context(), uid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page[vigil.APIToken]{Items: items})
+	return nil
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a := vigil.ActorFrom(r.Context())
+	tk, err := s.store.Token(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if tk.UserID != a.UserID && !a.Role.Can(vigil.PermManageUsers) {
+		// Not found rather than forbidden: do not confirm others' token IDs.
+		return vigil.NotFound("token", id)
+	}
+	if err := s.store.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listActivity(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	before, err := intCursor(r)
+	if err != nil {
+		return err
+	}
+	actor, err := queryInt(r, "actor_id", 0)
+	if err != nil {
+		return err
+	}
+	items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
+		EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }))
+	return nil
+}
+
+func (s *Server) verifyActivity(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.store.VerifyActivity(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}

@@ -1,0 +1,306 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/readiness"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// controlView is a control with its computed health.
+type controlView struct {
+	vigil.Control
+	Health vigil.Health `json:"health"`
+}
+
+// related is another framework's requirement related (derived) to a control
+// through the criteria it meets.
+type related struct {
+	Framework     string   `json:"framework"`
+	RequirementID string   `json:"requirement_id"`
+	Title         string   `json:"title"`
+	Via           []string `json:"via"` // the control's criteria that relate to it
+	Sources       []string `json:"sources"`
+	Confidence    string   `json:"confidence"`
+	Label         string   `json:"label"`
+}
+
+type controlDetail struct {
+	controlView
+	Related []related `json:"related"`
+}
+
+// signals gathers signals from every source. A source that fails makes every
+// control unknown rather than silently healthy.
+func (s *Server) signals(ctx context.Context) map[string][]vigil.Signal {
+	if len(s.sources) == 0 {
+		return nil
+	}
+	out := map[string][]vigil.Signal{}
+	for _, src := range s.sources {
+		m, err := src.Signals(ctx)
+		if err != nil {
+			s.log.Warn("signal source failed", "source", src.Name(), "err", err)
+			out["*"] = append(out["*"], vigil.Signal{Source: src.Name(), Status: vigil.SignalUnknown, Reason: src.Name() + " is unavailable"})
+			continue
+		}
+		for id, sigs := range m {
+			out[id] = append(out[id], sigs...)
+		}
+	}
+	return out
+}
+
+func signalsFor(all map[string][]vigil.Signal, id string) []vigil.Signal {
+	if all == nil {
+		return nil
+	}
+	return append(slices.Clip(all[id]), all["*"]...)
+}
+
+func (s *Server) view(c *vigil.Control, sigs map[string][]vigil.Signal) controlView {
+	return controlView{Control: *c, Health: readiness.HealthOf(c, signalsFor(sigs, c.ID))}
+}
+
+func (s *Server) listControls(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	after, err := decodeCursor(r)
+	if err != nil {
+		return err
+	}
+	f := store.ControlFilter{Domain: q.Get("domain"), Search: q.Get("q"), After: after}
+	if v := q.Get("status"); v != "" {
+		if !slices.Contains(vigil.ControlStatuses, vigil.ControlStatus(v)) {
+			return vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
+		}
+		f.Status = vigil.ControlStatus(v)
+	}
+	switch v := q.Get("owner"); v {
+	case "":
+	case "none":
+		f.OwnerID = -1
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return vigil.FieldError("owner", "owner must be a user id or none, got %q", v)
+		}
+		f.OwnerID = n
+	}
+	if v := q.Get("criterion"); v != "" {
+		if !s.cat.HasCriterion(v) {
+			return vigil.FieldError("criterion", "unknown criterion %q", v)
+		}
+		f.Criterion = v
+	}
+	health := vigil.HealthState(q.Get("health"))
+	if health != "" && !slices.Contains([]vigil.HealthState{vigil.HealthHealthy, vigil.HealthAtRisk, vigil.HealthFailing, vigil.HealthUnknown, vigil.HealthNA}, health) {
+		return vigil.FieldError("health", "unknown health %q (want healthy, at_risk, failing, unknown or not_applicable)", health)
+	}
+	if health == "" {
+		f.Limit = limit + 1 // health is computed, so only then must every row be read
+	}
+	cs, err := s.store.ListControls(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	sigs := s.signals(r.Context())
+	items := make([]controlView, 0, len(cs))
+	for i := range cs {
+		v := s.view(&cs[i], sigs)
+		if health == "" || v.Health.State == health {
+			items = append(items, v)
+		}
+		if len(items) > limit {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, pageOf(items, limit, func(v controlView) string { return v.ID }))
+	return nil
+}
+
+func (s *Server) getControl(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.store.Control(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, controlDetail{controlView: s.view(c, s.signals(r.Context())), Related: s.relatedTo(c.Criteria, 0)})
+	return nil
+}
+
+// relatedTo lists other frameworks' requirements related to a set of
+// criteria, grouped per requirement.
+func (s *Server) relatedTo(criteria []string, minSupport int) []related {
+	out := []related{}
+	idx := map[string]int{}
+	for _, crit := range criteria {
+		for _, m := range s.cat.MappingsFor(crit, "", minSupport) {
+			key := m.Framework + " " + m.RequirementID
+			i, ok := idx[key]
+			if !ok {
+				f, _ := s.cat.Framework(m.Framework)
+				req, _ := f.Requirement(m.RequirementID)
+				i = len(out)
+				idx[key] = i
+				out = append(out, related{Framework: m.Framework, RequirementID: m.RequirementID, Title: req.Title, Label: m.Label(), Confidence: m.Confidence})
+			}
+			rel := &out[i]
+			if !slices.Contains(rel.Via, crit) {
+				rel.Via = append(rel.Via, crit)
+			}
+			if !slices.Contains(rel.Sources, m.Source) {
+				rel.Sources = append(rel.Sources, m.Source)
+			}
+			if m.Confidence == "high" {
+				rel.Confidence = "high"
+			}
+		}
+	}
+	return out
+}
+
+type controlRequest struct {
+	ID            string              `json:"id"`
+	Title         string              `json:"title"`
+	Description   string              `json:"description"`
+	OwnerID       int64               `json:"owner_id"`
+	Frequency     vigil.Frequency     `json:"frequency"`
+	Evidence      string              `json:"evidence"`
+	Status        vigil.ControlStatus `json:"status"`
+	Justification string              `json:"justification"`
+	Criteria      []string            `json:"criteria"`
+}
+
+func (s *Server) createControl(w http.ResponseWriter, r *http.Request) error {
+	var req controlRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(req.ID)), Title: req.Title, Description: req.Description, OwnerID: req.OwnerID,
+		Frequency: req.Frequency, Evidence: req.Evidence, Status: req.Status, Justification: req.Justification, Criteria: req.Criteria, Custom: true}
+	if _, ok := s.cat.LibraryControl(c.ID); ok {
+		return &vigil.Error{Code: vigil.ECONFLICT, Field: "id", Message: c.ID + " is a library control id; adopt it instead, or choose another id"}
+	}
+	if err := c.Validate(s.cat.HasCriterion); err != nil {
+		return err
+	}
+	if err := s.store.CreateControl(r.Context(), c); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.view(c, s.signals(r.Context())))
+	return nil
+}
+
+type adoptRequest struct {
+	All     bool     `json:"all"`
+	Domains []string `json:"domains"`
+	IDs     []string `json:"ids"`
+	OwnerID int64    `json:"owner_id"` // optional owner for every adopted control
+}
+
+// adoptControls adds library controls: the whole library, some domains or
+// some controls. Controls already adopted are skipped and reported.
+func (s *Server) adoptControls(w http.ResponseWriter, r *http.Request) error {
+	var req adoptRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	modes := 0
+	for _, set := range []bool{req.All, len(req.Domains) > 0, len(req.IDs) > 0} {
+		if set {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return vigil.FieldError("all", "choose exactly one of all, domains or ids")
+	}
+	var picked []catalog.LibraryControl
+	switch {
+	case req.All:
+		picked = s.cat.Library
+	case len(req.Domains) > 0:
+		for _, d := range req.Domains {
+			d = strings.ToUpper(strings.TrimSpace(d))
+			if !s.knownDomain(d) {
+				return vigil.FieldError("domains", "unknown library domain %q", d)
+			}
+			for _, lc := range s.cat.Library {
+				if lc.Domain == d {
+					picked = append(picked, lc)
+				}
+			}
+		}
+	default:
+		for _, id := range req.IDs {
+			lc, ok := s.cat.LibraryControl(strings.ToUpper(strings.TrimSpace(id)))
+			if !ok {
+				return vigil.FieldError("ids", "%q is not a library control", id)
+			}
+			picked = append(picked, lc)
+		}
+	}
+	cs := make([]vigil.Control, 0, len(picked))
+	seen := map[string]bool{}
+	for _, lc := range picked {
+		if seen[lc.ID] {
+			continue
+		}
+		seen[lc.ID] = true
+		c := vigil.Control{ID: lc.ID, Title: lc.Title, Domain: lc.Domain, Frequency: lc.Frequency, Evidence: lc.Evidence,
+			Criteria: slices.Clone(lc.Criteria), Automatable: lc.Automatable, HowAutomated: lc.HowAutomated, OwnerID: req.OwnerID}
+		if err := c.Validate(s.cat.HasCriterion); err != nil {
+			return err
+		}
+		cs = append(cs, c)
+	}
+	res, err := s.store.AdoptControls(r.Context(), cs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
+	var p store.ControlPatch
+	if err := decode(r, &p); err != nil {
+		return err
+	}
+	a := vigil.ActorFrom(r.Context())
+	check := func(before, after *vigil.Control) error {
+		if a.Role.Can(vigil.PermManage) {
+			return nil
+		}
+		if before.OwnerID != a.UserID {
+			return vigil.Errorf(vigil.EFORBIDDEN, "you may only change controls you own; %s is owned by someone else", before.ID)
+		}
+		if after.OwnerID != before.OwnerID || !slices.Equal(after.Criteria, before.Criteria) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may change a control's owner or criteria")
+		}
+		return nil
+	}
+	c, err := s.store.UpdateControl(r.Context(), r.PathValue("id"), p,
+		func(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }, check)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(c, s.signals(r.Context())))
+	return nil
+}
+
+func (s *Server) deleteControl(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.DeleteControl(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,180 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/readiness"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Readiness computes the current readiness report. The CLI and (later) the
+// web UI show this same report, so their figures cannot differ.
+func (s *Server) Readiness(ctx context.Context) (*readiness.Report, error) {
+	sc, err := s.store.Scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
+	if err != nil {
+		return nil, err
+	}
+	return readiness.Compute(readiness.Input{Catalog: s.cat, Categories: sc.Categories, Controls: cs,
+		Signals: expandWildcard(s.signals(ctx), cs), Now: s.now().UTC()}), nil
+}
+
+// expandWildcard gives every control the signals addressed to all controls.
+func expandWildcard(sigs map[string][]vigil.Signal, cs []vigil.Control) map[string][]vigil.Signal {
+	all, ok := sigs["*"]
+	if !ok {
+		return sigs
+	}
+	for _, c := range cs {
+		sigs[c.ID] = append(sigs[c.ID], all...)
+	}
+	return sigs
+}
+
+func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.Readiness(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) frameworkReadiness(w http.ResponseWriter, r *http.Request) error {
+	minSupport, err := queryInt(r, "min_support", 1)
+	if err != nil {
+		return err
+	}
+	fw := r.PathValue("framework")
+	if _, ok := s.cat.Framework(fw); !ok {
+		return vigil.NotFound("framework", fw)
+	}
+	rep, err := s.Readiness(r.Context())
+	if err != nil {
+		return err
+	}
+	fr, err := readiness.ComputeFramework(s.cat, rep, fw, minSupport)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, fr)
+	return nil
+}
+
+// soaRow is one control in the statement of applicability.
+type soaRow struct {
+	ControlID     string              `json:"control_id"`
+	Title         string              `json:"title"`
+	Domain        string              `json:"domain"`
+	Applicable    bool                `json:"applicable"`
+	Justification string              `json:"justification,omitempty"`
+	Status        vigil.ControlStatus `json:"status"`
+	Health        vigil.HealthState   `json:"health"`
+	Owner         string              `json:"owner"`
+	Frequency     vigil.Frequency     `json:"frequency"`
+	Evidence      string              `json:"expected_evidence"`
+	Criteria      []string            `json:"tsc_criteria"`
+	// Related requirements in other frameworks, derived through the
+	// crosswalk: related, never equivalent.
+	RelatedDerived map[string][]string `json:"related_derived"`
+}
+
+type soaDocument struct {
+	Organization   string      `json:"organization"`
+	GeneratedAt    time.Time   `json:"generated_at"`
+	CatalogVersion string      `json:"catalog_version"`
+	Scope          vigil.Scope `json:"scope"`
+	MinSupport     int         `json:"min_support"`
+	Note           string      `json:"note"`
+	Controls       []soaRow    `json:"controls"`
+}
+
+var soaFrameworks = []string{catalog.ISO27001, catalog.NISTCSF, catalog.SP80053, catalog.HIPAA}
+
+func (s *Server) soa(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return vigil.FieldError("format", "format must be json or csv, got %q", format)
+	}
+	minSupport, err := queryInt(r, "min_support", 0)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	org, err := s.store.Organization(ctx)
+	if err != nil {
+		return err
+	}
+	sc, err := s.store.Scope(ctx)
+	if err != nil {
+		return err
+	}
+	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
+	if err != nil {
+		return err
+	}
+	sigs := s.signals(ctx)
+	doc := soaDocument{Organization: org.Name, GeneratedAt: s.now().UTC(), CatalogVersion: s.cat.Version, Scope: *sc, MinSupport: minSupport,
+		Note:     "related_derived lists requirements of other frameworks related to the control's criteria through a crosswalk derived from public sources; they are related, not equivalent.",
+		Controls: make([]soaRow, 0, len(cs))}
+	for i := range cs {
+		c := &cs[i]
+		row := soaRow{ControlID: c.ID, Title: c.Title, Domain: c.Domain, Applicable: c.Status != vigil.StatusNotApplicable,
+			Justification: c.Justification, Status: c.Status, Health: s.view(c, sigs).Health.State, Owner: c.OwnerName,
+			Frequency: c.Frequency, Evidence: c.Evidence, Criteria: c.Criteria, RelatedDerived: map[string][]string{}}
+		for _, rel := range s.relatedTo(c.Criteria, minSupport) {
+			row.RelatedDerived[rel.Framework] = append(row.RelatedDerived[rel.Framework], rel.RequirementID)
+		}
+		doc.Controls = append(doc.Controls, row)
+	}
+	if format != "csv" {
+		writeJSON(w, http.StatusOK, doc)
+		return nil
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	header := []string{"control_id", "title", "domain", "applicable", "justification", "status", "health", "owner", "frequency", "expected_evidence", "tsc_criteria"}
+	for _, f := range soaFrameworks {
+		header = append(header, f+"_related_derived")
+	}
+	cw.Write(header)
+	for _, row := range doc.Controls {
+		applicable := "yes"
+		if !row.Applicable {
+			applicable = "no"
+		}
+		rec := []string{row.ControlID, row.Title, row.Domain, applicable, row.Justification, string(row.Status), string(row.Health),
+			row.Owner, string(row.Frequency), row.Evidence, strings.Join(row.Criteria, ";")}
+		for _, f := range soaFrameworks {
+			rec = append(rec, strings.Join(row.RelatedDerived[f], ";"))
+		}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="statement-of-applicability.csv"`)
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// csvSafe defuses spreadsheet formula injection: a cell a user typed that
+// starts with = + - @ (or a tab or CR) would run as a formula in Excel.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}

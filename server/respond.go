@@ -1,0 +1,128 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// errorBody is the one error shape of the API.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// statusOf maps error codes to HTTP statuses: the only place that does.
+func statusOf(code string) int {
+	switch code {
+	case vigil.EINVALID:
+		return http.StatusBadRequest
+	case vigil.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case vigil.EFORBIDDEN:
+		return http.StatusForbidden
+	case vigil.ENOTFOUND:
+		return http.StatusNotFound
+	case vigil.ECONFLICT:
+		return http.StatusConflict
+	case vigil.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case vigil.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case vigil.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := vigil.ErrorCode(err)
+	status := statusOf(code)
+	if status >= 500 {
+		// The cause goes to the log only; the client gets a generic message.
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == vigil.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+	}
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: vigil.ErrorMessage(err), Field: vigil.ErrorField(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// decode reads a JSON body into v. Unknown fields are refused, so that a
+// misspelt field is an error rather than a silent no-op.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return vigil.Errorf(vigil.EINVALID, "Content-Type must be application/json, got %q", ct)
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() || !isEOF(dec) {
+			return vigil.Errorf(vigil.EINVALID, "request body holds more than one JSON value")
+		}
+		return nil
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var big *http.MaxBytesError
+	switch {
+	case errors.As(err, &big):
+		return vigil.Errorf(vigil.ETOOLARGE, "request body is larger than %d bytes", big.Limit)
+	case errors.Is(err, io.EOF):
+		return vigil.Errorf(vigil.EINVALID, "request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return vigil.Errorf(vigil.EINVALID, "request body is truncated JSON")
+	case errors.As(err, &syn):
+		return vigil.Errorf(vigil.EINVALID, "request body is not valid JSON (at byte %d): %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return vigil.Errorf(vigil.EINVALID, "request body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		return &vigil.Error{Code: vigil.EINVALID, Field: field, Message: fmt.Sprintf("%s must be %s, not %s", field, jsonKind(typ.Type.String()), typ.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &vigil.Error{Code: vigil.EINVALID, Field: name, Message: fmt.Sprintf("unknown field %q", name)}
+	}
+	return vigil.Errorf(vigil.EINVALID, "request body is not valid: %v", err)
+}
+
+func isEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return errors.Is(err, io.EOF)
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(goType string) string {
+	goType = strings.TrimPrefix(goType, "*")
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map"), goType == "struct":
+		return "an object"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	}
+	return "a string"
+}

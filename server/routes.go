@@ -1,0 +1,168 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/readiness"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// route is one API operation. The table drives the mux, the role checks and
+// the OpenAPI document, so they cannot drift apart.
+type route struct {
+	method  string
+	path    string
+	perm    vigil.Permission // "" for public routes
+	tag     string
+	summary string
+	query   []param
+	in      any // request body type, nil for none
+	out     any // response body type, nil for none or non-JSON
+	status  int // success status, 200 when zero
+	h       handlerFunc
+}
+
+type param struct{ name, desc string }
+
+var pageParams = []param{{"limit", "items per page, 1 to 1000 (default 100)"}, {"cursor", "next_cursor from the previous page"}}
+
+// page is one page of a list; next_cursor is set when more items follow.
+type page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) routeTable() []route {
+	const (
+		read     = vigil.PermRead
+		activity = vigil.PermReadActivity
+		manage   = vigil.PermManage
+		users    = vigil.PermManageUsers
+		ownCtl   = vigil.PermEditOwnControl
+	)
+	return []route{
+		{method: "GET", path: "/healthz", tag: "operations", summary: "Liveness: the process answers", h: s.healthz},
+		{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: database reachable and migrated", out: readyBody{}, h: s.readyz},
+		{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
+		{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This OpenAPI document", h: s.openapi},
+
+		{method: "GET", path: "/api/v1/setup", tag: "setup", summary: "Whether first-run setup is pending", out: setupStatus{}, h: s.setupStatus},
+		{method: "POST", path: "/api/v1/setup", tag: "setup", summary: "Complete first-run setup with the setup token printed on the console", in: setupRequest{}, out: setupResponse{}, status: 201, h: s.setup},
+		{method: "GET", path: "/api/v1/me", perm: read, tag: "access", summary: "The caller: user, effective role and token", out: meResponse{}, h: s.me},
+
+		{method: "GET", path: "/api/v1/catalog", perm: read, tag: "catalog", summary: "Catalog version, frameworks and library domains", out: catalogSummary{}, h: s.catalogSummary},
+		{method: "GET", path: "/api/v1/catalog/criteria", perm: read, tag: "catalog", summary: "The 61 Trust Services Criteria", query: []param{{"category", "only this category"}}, out: page[criterionView]{}, h: s.listCriteria},
+		{method: "GET", path: "/api/v1/catalog/criteria/{id}", perm: read, tag: "catalog", summary: "A criterion with its crosswalk (related, derived)", query: []param{{"framework", "iso27001, nist_csf, sp800_53 or hipaa"}, {"min_support", "hide mappings with less support"}}, out: criterionDetail{}, h: s.getCriterion},
+		{method: "GET", path: "/api/v1/catalog/frameworks/{framework}", perm: read, tag: "catalog", summary: "A framework's requirements", out: frameworkView{}, h: s.getFramework},
+		{method: "GET", path: "/api/v1/catalog/library", perm: read, tag: "catalog", summary: "The control library, ready to adopt", query: []param{{"domain", "only this domain"}}, out: page[libraryView]{}, h: s.listLibrary},
+
+		{method: "GET", path: "/api/v1/organization", perm: read, tag: "scope", summary: "The organization profile", out: vigil.Organization{}, h: s.getOrganization},
+		{method: "PUT", path: "/api/v1/organization", perm: manage, tag: "scope", summary: "Replace the organization profile", in: vigil.Organization{}, out: vigil.Organization{}, h: s.putOrganization},
+		{method: "GET", path: "/api/v1/scope", perm: read, tag: "scope", summary: "Categories in scope and the audit target", out: vigil.Scope{}, h: s.getScope},
+		{method: "PUT", path: "/api/v1/scope", perm: manage, tag: "scope", summary: "Replace the scope", in: scopeRequest{}, out: vigil.Scope{}, h: s.putScope},
+		{method: "GET", path: "/api/v1/systems", perm: read, tag: "scope", summary: "In-scope systems", query: pageParams, out: page[vigil.System]{}, h: s.listSystems},
+		{method: "POST", path: "/api/v1/systems", perm: manage, tag: "scope", summary: "Add a system", in: systemRequest{}, out: vigil.System{}, status: 201, h: s.createSystem},
+		{method: "GET", path: "/api/v1/systems/{id}", perm: read, tag: "scope", summary: "A system", out: vigil.System{}, h: s.getSystem},
+		{method: "PATCH", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Change a system", in: store.SystemPatch{}, out: vigil.System{}, h: s.patchSystem},
+		{method: "DELETE", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Remove a system", status: 204, h: s.deleteSystem},
+
+		{method: "GET", path: "/api/v1/controls", perm: read, tag: "controls", summary: "Controls, filtered", query: append([]param{{"status", "implementation status"}, {"owner", "owner user id, or none"}, {"domain", "domain code, e.g. AC"}, {"criterion", "criterion id, e.g. CC6.1"}, {"health", "healthy, at_risk, failing, unknown or not_applicable"}, {"q", "search in id, title and description"}}, pageParams...), out: page[controlView]{}, h: s.listControls},
+		{method: "POST", path: "/api/v1/controls", perm: manage, tag: "controls", summary: "Add a custom control", in: controlRequest{}, out: controlView{}, status: 201, h: s.createControl},
+		{method: "POST", path: "/api/v1/controls/adopt", perm: manage, tag: "controls", summary: "Adopt library controls: all, by domain or by id", in: adoptRequest{}, out: store.AdoptResult{}, h: s.adoptControls},
+		{method: "GET", path: "/api/v1/controls/{id}", perm: read, tag: "controls", summary: "A control with its health and derived mappings", out: controlDetail{}, h: s.getControl},
+		{method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: store.ControlPatch{}, out: controlView{}, h: s.patchControl},
+		{method: "DELETE", path: "/api/v1/controls/{id}", perm: manage, tag: "controls", summary: "Remove a control", status: 204, h: s.deleteControl},
+		{method: "GET", path: "/api/v1/soa", perm: read, tag: "controls", summary: "Statement of applicability (format=json or csv)", query: []param{{"format", "json (default) or csv"}, {"min_support", "hide derived mappings with less support"}}, out: soaDocument{}, h: s.soa},
+
+		{method: "GET", path: "/api/v1/readiness", perm: read, tag: "readiness", summary: "Readiness per criterion, category and overall, with every gap's reason", out: readiness.Report{}, h: s.readiness},
+		{method: "GET", path: "/api/v1/readiness/frameworks/{framework}", perm: read, tag: "readiness", summary: "Readiness for another framework, derived through the crosswalk", query: []param{{"min_support", "ignore mappings with less support (default 1)"}}, out: readiness.FrameworkReport{}, h: s.frameworkReadiness},
+
+		{method: "GET", path: "/api/v1/users", perm: users, tag: "access", summary: "Users", query: pageParams, out: page[vigil.User]{}, h: s.listUsers},
+		{method: "POST", path: "/api/v1/users", perm: users, tag: "access", summary: "Add a user", in: userRequest{}, out: vigil.User{}, status: 201, h: s.createUser},
+		{method: "GET", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "A user", out: vigil.User{}, h: s.getUser},
+		{method: "PATCH", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "Change a user's name, role or disabled flag", in: store.UserPatch{}, out: vigil.User{}, h: s.patchUser},
+		{method: "GET", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Your API tokens (all=true: everyone's, for admins)", query: []param{{"all", "true to list every user's tokens"}}, out: page[vigil.APIToken]{}, h: s.listTokens},
+		{method: "POST", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Create an API token for yourself; the secret is shown once", in: tokenRequest{}, out: tokenResponse{}, status: 201, h: s.createToken},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", perm: read, tag: "access", summary: "Revoke a token (your own, or any for admins)", status: 204, h: s.revokeToken},
+
+		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
+		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
+	}
+}
+
+// limitParam parses ?limit=, default 100, at most 1000.
+func limitParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, vigil.FieldError("limit", "limit must be a whole number from 1 to 1000, got %q", v)
+	}
+	return n, nil
+}
+
+// Cursors are opaque to clients: the last key of the page, base64-encoded.
+func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+func decodeCursor(r *http.Request) (string, error) {
+	v := r.URL.Query().Get("cursor")
+	if v == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return "", vigil.FieldError("cursor", "cursor is not one this server issued")
+	}
+	return string(b), nil
+}
+
+// intCursor decodes a cursor holding a numeric key.
+func intCursor(r *http.Request) (int64, error) {
+	c, err := decodeCursor(r)
+	if err != nil || c == "" {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(c, 10, 64)
+	if err != nil || n < 0 {
+		return 0, vigil.FieldError("cursor", "cursor is not one this server issued")
+	}
+	return n, nil
+}
+
+// pathInt parses a numeric path value.
+func pathInt(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, vigil.FieldError(name, "%s must be a positive whole number, got %q", name, v)
+	}
+	return n, nil
+}
+
+// queryInt parses an optional numeric query value.
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, vigil.FieldError(name, "%s must be a whole number, got %q", name, v)
+	}
+	return n, nil
+}
+
+// pageOf builds a page from up to limit+1 fetched items.
+func pageOf[T any](items []T, limit int, key func(T) string) page[T] {
+	p := page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.NextCursor = encodeCursor(key(items[limit-1]))
+	}
+	return p
+}

@@ -1,0 +1,201 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// expected says, independently of the route table, who may call each route.
+// A route added without an entry here fails TestEveryRouteForEveryRole.
+var expected = map[string]string{
+	"GET /healthz":             "public",
+	"GET /readyz":              "public",
+	"GET /metrics":             "public",
+	"GET /api/v1/openapi.json": "public",
+	"GET /api/v1/setup":        "public",
+	"POST /api/v1/setup":       "public",
+
+	"GET /api/v1/me":                               "owner admin member auditor viewer",
+	"GET /api/v1/catalog":                          "owner admin member auditor viewer",
+	"GET /api/v1/catalog/criteria":                 "owner admin member auditor viewer",
+	"GET /api/v1/catalog/criteria/{id}":            "owner admin member auditor viewer",
+	"GET /api/v1/catalog/frameworks/{framework}":   "owner admin member auditor viewer",
+	"GET /api/v1/catalog/library":                  "owner admin member auditor viewer",
+	"GET /api/v1/organization":                     "owner admin member auditor viewer",
+	"PUT /api/v1/organization":                     "owner admin",
+	"GET /api/v1/scope":                            "owner admin member auditor viewer",
+	"PUT /api/v1/scope":                            "owner admin",
+	"GET /api/v1/systems":                          "owner admin member auditor viewer",
+	"POST /api/v1/systems":                         "owner admin",
+	"GET /api/v1/systems/{id}":                     "owner admin member auditor viewer",
+	"PATCH /api/v1/systems/{id}":                   "owner admin",
+	"DELETE /api/v1/systems/{id}":                  "owner admin",
+	"GET /api/v1/controls":                         "owner admin member auditor viewer",
+	"POST /api/v1/controls":                        "owner admin",
+	"POST /api/v1/controls/adopt":                  "owner admin",
+	"GET /api/v1/controls/{id}":                    "owner admin member auditor viewer",
+	"PATCH /api/v1/controls/{id}":                  "owner admin member",
+	"DELETE /api/v1/controls/{id}":                 "owner admin",
+	"GET /api/v1/soa":                              "owner admin member auditor viewer",
+	"GET /api/v1/readiness":                        "owner admin member auditor viewer",
+	"GET /api/v1/readiness/frameworks/{framework}": "owner admin member auditor viewer",
+	"GET /api/v1/users":                            "owner admin",
+	"POST /api/v1/users":                           "owner admin",
+	"GET /api/v1/users/{id}":                       "owner admin",
+	"PATCH /api/v1/users/{id}":                     "owner admin",
+	"GET /api/v1/tokens":                           "owner admin member auditor viewer",
+	"POST /api/v1/tokens":                          "owner admin member auditor viewer",
+	"DELETE /api/v1/tokens/{id}":                   "owner admin member auditor viewer",
+	"GET /api/v1/activity":                         "owner admin auditor",
+	"GET /api/v1/activity/verify":                  "owner admin auditor",
+}
+
+// fill substitutes path parameters with values that exist, or for
+// deletions with values that do not (so the walk destroys nothing).
+func (e *env) fill(method, path string) string {
+	r := strings.NewReplacer("{framework}", "iso27001")
+	switch {
+	case strings.HasPrefix(path, "/api/v1/catalog/criteria/"):
+		r = strings.NewReplacer("{id}", "CC6.1")
+	case method == "DELETE":
+		r = strings.NewReplacer("{id}", "999999")
+	case strings.HasPrefix(path, "/api/v1/controls/"):
+		r = strings.NewReplacer("{id}", "AC-01")
+	case strings.HasPrefix(path, "/api/v1/users/"):
+		r = strings.NewReplacer("{id}", fmt.Sprint(e.users["viewer"]))
+	case strings.HasPrefix(path, "/api/v1/systems/"):
+		r = strings.NewReplacer("{id}", "1")
+	}
+	return r.Replace(path)
+}
+
+func TestEveryRouteForEveryRole(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"AC-01"}, "owner_id": e.users["member"]}, 200, nil)
+		e.do("admin", "POST", "/api/v1/systems", map[string]any{"name": "api", "kind": "service", "classification": "internal", "environment": "production"}, 201, nil)
+		routes := e.srv.Routes()
+		seen := map[string]bool{}
+		for _, rt := range routes {
+			key := rt.Method + " " + rt.Path
+			seen[key] = true
+			allowed, ok := expected[key]
+			if !ok {
+				t.Errorf("route %s has no expectation in routes_test.go", key)
+				continue
+			}
+			path := e.fill(rt.Method, rt.Path)
+			var body string
+			if rt.Method != "GET" && rt.Method != "DELETE" {
+				body = "{}"
+			}
+			for _, who := range []string{"", "owner", "admin", "member", "auditor", "viewer"} {
+				status, b := e.raw(who, rt.Method, path, strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
+				switch {
+				case allowed == "public":
+					if status == 401 || status == 403 || status >= 500 {
+						t.Errorf("%s as %q: %d, want a public answer; %s", key, who, status, b)
+					}
+				case who == "":
+					if status != 401 {
+						t.Errorf("%s without a token: %d, want 401", key, status)
+					}
+				case strings.Contains(" "+allowed+" ", " "+who+" "):
+					if status == 401 || status == 403 || status == 404 && strings.Contains(string(b), "no such route") || status >= 500 {
+						t.Errorf("%s as %s: %d, want it allowed; %s", key, who, status, b)
+					}
+				default:
+					if status != 403 {
+						t.Errorf("%s as %s: %d, want 403; %s", key, who, status, b)
+					}
+				}
+			}
+		}
+		for key := range expected {
+			if !seen[key] {
+				t.Errorf("expected route %s is not registered", key)
+			}
+		}
+	})
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]map[string]struct {
+			OperationID string                      `json:"operationId"`
+			Responses   map[string]json.RawMessage  `json:"responses"`
+			Security    []map[string][]string       `json:"security"`
+			Parameters  []struct{ Name, In string } `json:"parameters"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	raw := e.do("", "GET", "/api/v1/openapi.json", nil, 200, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	var documented []string
+	opIDs := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			key := strings.ToUpper(method) + " " + path
+			documented = append(documented, key)
+			if op.OperationID == "" || opIDs[op.OperationID] {
+				t.Errorf("%s: missing or duplicate operationId %q", key, op.OperationID)
+			}
+			opIDs[op.OperationID] = true
+			if len(op.Responses) == 0 {
+				t.Errorf("%s: no responses", key)
+			}
+			for _, seg := range strings.Split(path, "/") {
+				if strings.HasPrefix(seg, "{") {
+					found := false
+					for _, p := range op.Parameters {
+						found = found || (p.In == "path" && "{"+p.Name+"}" == seg)
+					}
+					if !found {
+						t.Errorf("%s: path parameter %s undocumented", key, seg)
+					}
+				}
+			}
+			// Every documented operation is really served.
+			status, b := e.raw("owner", strings.ToUpper(method), e.fill(strings.ToUpper(method), path), strings.NewReader("{}"), map[string]string{"Content-Type": "application/json"})
+			if status == 405 || strings.Contains(string(b), "no such route") {
+				t.Errorf("documented %s is not served: %d %s", key, status, b)
+			}
+		}
+	}
+	var registered []string
+	for _, rt := range e.srv.Routes() {
+		registered = append(registered, rt.Method+" "+rt.Path)
+		// Public routes say so; the rest require the bearer scheme.
+		op := doc.Paths[rt.Path][strings.ToLower(rt.Method)]
+		if (rt.Permission == "") != (len(op.Security) == 0) {
+			t.Errorf("%s %s: security %v does not match permission %q", rt.Method, rt.Path, op.Security, rt.Permission)
+		}
+	}
+	sort.Strings(documented)
+	sort.Strings(registered)
+	if strings.Join(documented, "\n") != strings.Join(registered, "\n") {
+		t.Fatalf("documented routes differ from registered ones:\ndocumented:\n%s\nregistered:\n%s", strings.Join(documented, "\n"), strings.Join(registered, "\n"))
+	}
+	// Every $ref resolves.
+	for _, m := range refPattern.FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := doc.Components.Schemas[m[1]]; !ok {
+			t.Errorf("$ref to undefined schema %s", m[1])
+		}
+	}
+	if _, ok := doc.Components.Schemas["ControlViewPage"]; !ok {
+		t.Errorf("no ControlViewPage schema; have %d schemas", len(doc.Components.Schemas))
+	}
+}
+
+var refPattern = regexpMust(`"\$ref":\s*"#/components/schemas/([A-Za-z0-9_]+)"`)
+
+func regexpMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }

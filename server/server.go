@@ -1,0 +1,240 @@
+// Package server is Vigil's HTTP edge: the REST API under /api/v1, health and
+// readiness probes, Prometheus metrics and the OpenAPI document. Routes are
+// declared in one table (routes.go) that drives registration, role checks
+// and the OpenAPI document alike.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// MaxBodyBytes bounds every JSON request body.
+const MaxBodyBytes = 1 << 20
+
+// Config holds what the server is built from.
+type Config struct {
+	Store   *store.Store
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger
+	Version string
+	// PasswordParams set the argon2id cost (tests lower it).
+	PasswordParams auth.Params
+	// Now returns the current time; tests may fix it.
+	Now func() time.Time
+	// Sources report on control health beyond the control's own status and
+	// owner (automated tests, evidence, policies).
+	Sources []vigil.SignalSource
+}
+
+// Server serves Vigil's HTTP API.
+type Server struct {
+	store   *store.Store
+	cat     *catalog.Catalog
+	log     *slog.Logger
+	version string
+	pwp     auth.Params
+	now     func() time.Time
+	mux     *http.ServeMux
+	routes  []route
+	metrics *metrics
+	sources []vigil.SignalSource
+
+	docOnce sync.Once
+	doc     []byte
+
+	touchMu sync.Mutex
+	touched map[int64]time.Time // token ID -> last recorded use
+}
+
+// New builds a server and registers its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
+		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
+		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.pwp.Memory == 0 {
+		s.pwp = auth.DefaultParams
+	}
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers in JSON where the mux would answer in plain text: 405 with
+// the allowed methods for a known path, 404 otherwise.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed here; use " + strings.Join(allow, ", ")}})
+		return
+	}
+	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: vigil.ENOTFOUND, Message: "no such route: " + r.Method + " " + r.URL.Path}})
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// statusWriter remembers the status for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// wrap applies, in order: metrics, panic recovery, the body limit,
+// authentication and the route's permission.
+func (s *Server) wrap(rt route) http.Handler {
+	label := rt.method + " " + rt.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic in handler", "route", label, "panic", p, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.writeError(sw, r, vigil.Errorf(vigil.EINTERNAL, "internal error"))
+				}
+			}
+			s.metrics.observe(label, sw.status, time.Since(start))
+		}()
+		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		if rt.perm != "" {
+			actor, err := s.authenticate(r)
+			if err != nil {
+				s.writeError(sw, r, err)
+				return
+			}
+			if !actor.Role.Can(rt.perm) {
+				s.writeError(sw, r, vigil.Errorf(vigil.EFORBIDDEN, "the %s role may not do this (needs %s)", actor.Role, rt.perm))
+				return
+			}
+			r = r.WithContext(vigil.WithActor(r.Context(), actor))
+		}
+		if err := rt.h(sw, r); err != nil {
+			s.writeError(sw, r, err)
+		}
+	})
+}
+
+// authenticate resolves the bearer token to an actor.
+func (s *Server) authenticate(r *http.Request) (vigil.Actor, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "authentication required: send Authorization: Bearer <API token>")
+	}
+	if !strings.HasPrefix(secret, auth.TokenPrefix) {
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "API token is not valid")
+	}
+	tk, u, err := s.store.TokenBySecretHash(r.Context(), auth.HashSecret(secret))
+	if err != nil {
+		return vigil.Actor{}, err
+	}
+	now := s.now()
+	switch {
+	case tk.RevokedAt != nil:
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "API token has been revoked")
+	case !tk.Active(now):
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "API token has expired")
+	case u.Disabled:
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "the token's user is disabled")
+	}
+	// A token never does more than its user may do now: if the user was
+	// demoted below the token's role, the token is refused.
+	role := tk.Role
+	if !u.Role.Covers(role) {
+		return vigil.Actor{}, vigil.Errorf(vigil.EUNAUTHORIZED, "API token's role %s exceeds its user's current role %s; create a new token", tk.Role, u.Role)
+	}
+	s.touch(r.Context(), tk.ID, tk.LastUsedAt, now)
+	return vigil.Actor{UserID: u.ID, Name: u.Email, Role: role, TokenID: tk.ID}, nil
+}
+
+// touch records token use at most once a minute per token, so that a busy
+// client does not turn every read into a write.
+func (s *Server) touch(ctx context.Context, id int64, last *time.Time, now time.Time) {
+	s.touchMu.Lock()
+	prev, ok := s.touched[id]
+	if !ok && last != nil {
+		prev = *last
+	}
+	due := now.Sub(prev) >= time.Minute
+	if due {
+		s.touched[id] = now
+	}
+	s.touchMu.Unlock()
+	if due {
+		if err := s.store.TouchToken(context.WithoutCancel(ctx), id, now); err != nil {
+			s.log.Warn("cannot record token use", "token", id, "err", err)
+		}
+	}
+}
+
+// RouteInfo describes one registered route.
+type RouteInfo struct {
+	Method     string
+	Path       string
+	Permission vigil.Permission // "" for public routes
+}
+
+// Routes lists the registered routes, for tests and documentation.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, rt := range s.routes {
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm}
+	}
+	return out
+}

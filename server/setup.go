@@ -1,0 +1,100 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
+)
+
+type setupStatus struct {
+	SetupRequired bool `json:"setup_required"`
+}
+
+func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) error {
+	n, err := s.store.CountUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, setupStatus{SetupRequired: n == 0})
+	return nil
+}
+
+type setupRequest struct {
+	SetupToken   string             `json:"setup_token"`
+	Organization vigil.Organization `json:"organization"`
+	Email        string             `json:"email"`
+	Name         string             `json:"name"`
+	Password     string             `json:"password"`
+}
+
+type setupResponse struct {
+	User  vigil.User    `json:"user"`
+	Token tokenResponse `json:"token"`
+}
+
+// setup creates the organization and its first owner, and returns an owner
+// API token so that the CLI can carry on at once.
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
+	var req setupRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	// Answer "already done" before judging the token, so a finished
+	// installation never invites guessing.
+	if n, err := s.store.CountUsers(r.Context()); err != nil {
+		return err
+	} else if n > 0 {
+		return vigil.Errorf(vigil.ECONFLICT, "setup has already been completed")
+	}
+	if !strings.HasPrefix(req.SetupToken, auth.SetupPrefix) {
+		return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
+	}
+	if err := vigil.CheckPassword(req.Password); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(req.Password, s.pwp)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.Setup(r.Context(), &store.SetupInput{
+		SetupSecretHash: auth.HashSecret(req.SetupToken), Organization: req.Organization,
+		Owner: vigil.User{Email: req.Email, Name: req.Name}, PasswordHash: hash,
+	})
+	if err != nil {
+		return err
+	}
+	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
+	tr, err := s.issueToken(ctx, u.ID, "setup", u.Role, nil)
+	if err != nil {
+		return err
+	}
+	s.log.Info("setup complete", "user", u.Email)
+	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: *tr})
+	return nil
+}
+
+type meResponse struct {
+	User        vigil.User         `json:"user"`
+	Role        vigil.Role         `json:"role"` // effective role of this request
+	TokenID     int64              `json:"token_id,omitempty"`
+	Permissions []vigil.Permission `json:"permissions"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	a := vigil.ActorFrom(r.Context())
+	u, err := s.store.User(r.Context(), a.UserID)
+	if err != nil {
+		return err
+	}
+	perms := []vigil.Permission{}
+	for _, p := range vigil.Permissions {
+		if a.Role.Can(p) {
+			perms = append(perms, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, meResponse{User: *u, Role: a.Role, TokenID: a.TokenID, Permissions: perms})
+	return nil
+}
