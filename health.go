@@ -104,4 +104,8 @@ type SignalSource interface {
 	Name() string
 	// Signals returns the source's current signals, keyed by control ID.
 	Signals(ctx context.Context) (map[string][]Signal, error)
+	// Version returns a value that changes whenever Signals would return
+	// something different (including through the passing of time), so that
+	// readiness can be cached between changes.
+	Version(ctx context.Context) (string, error)
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -17,16 +20,106 @@ import (
 // Readiness computes the current readiness report. The CLI and (later) the
 // web UI show this same report, so their figures cannot differ.
 func (s *Server) Readiness(ctx context.Context) (*readiness.Report, error) {
+	rep, _, err := s.cachedReadiness(ctx)
+	return rep, err
+}
+
+// readinessCache holds the last report and its JSON, keyed by the state it
+// was computed from: the store's state version and each signal source's
+// version. A read that finds the state unchanged costs one small query
+// instead of reading every control; after a change, concurrent reads share
+// one computation instead of each starting their own.
+type readinessCache struct {
+	mu       sync.Mutex
+	key      string
+	report   *readiness.Report
+	json     []byte
+	inflight map[string]*flight
+}
+
+type flight struct {
+	done   chan struct{}
+	report *readiness.Report
+	json   []byte
+	err    error
+}
+
+func (s *Server) stateKey(ctx context.Context) (string, error) {
+	v, err := s.store.StateVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	key := strconv.FormatInt(v, 10)
+	for _, src := range s.sources {
+		sv, err := src.Version(ctx)
+		if err != nil {
+			return "", nil // no caching while a source cannot say
+		}
+		key += "|" + src.Name() + "=" + sv
+	}
+	return key, nil
+}
+
+func (s *Server) cachedReadiness(ctx context.Context) (*readiness.Report, []byte, error) {
+	key, err := s.stateKey(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if key == "" {
+		return s.computeReadiness(ctx)
+	}
+	c := &s.rcache
+	c.mu.Lock()
+	if key == c.key {
+		rep, js := c.report, c.json
+		c.mu.Unlock()
+		return rep, js, nil
+	}
+	if f, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.report, f.json, f.err
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	if c.inflight == nil {
+		c.inflight = map[string]*flight{}
+	}
+	c.inflight[key] = f
+	c.mu.Unlock()
+
+	// The computation must not die with the request that happened to
+	// start it: others are waiting on it.
+	f.report, f.json, f.err = s.computeReadiness(context.WithoutCancel(ctx))
+	c.mu.Lock()
+	delete(c.inflight, key)
+	if f.err == nil {
+		c.key, c.report, c.json = key, f.report, f.json
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return f.report, f.json, f.err
+}
+
+func (s *Server) computeReadiness(ctx context.Context) (*readiness.Report, []byte, error) {
 	sc, err := s.store.Scope(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return readiness.Compute(readiness.Input{Catalog: s.cat, Categories: sc.Categories, Controls: cs,
-		Signals: expandWildcard(s.signals(ctx), cs), Now: s.now().UTC()}), nil
+	rep := readiness.Compute(readiness.Input{Catalog: s.cat, Categories: sc.Categories, Controls: cs,
+		Signals: expandWildcard(s.signals(ctx), cs), Now: s.now().UTC()})
+	js, err := json.Marshal(rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, js, nil
 }
 
 // expandWildcard gives every control the signals addressed to all controls.
@@ -42,12 +135,13 @@ func expandWildcard(sigs map[string][]vigil.Signal, cs []vigil.Control) map[stri
 }
 
 func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
-	rep, err := s.Readiness(r.Context())
+	_, js, err := s.cachedReadiness(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, err = w.Write(js)
+	return err
 }
 
 func (s *Server) frameworkReadiness(w http.ResponseWriter, r *http.Request) error {

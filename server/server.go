@@ -50,6 +50,7 @@ type Server struct {
 	metrics *metrics
 	sources []vigil.SignalSource
 
+	rcache  readinessCache
 	docOnce sync.Once
 	doc     []byte
 

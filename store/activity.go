@@ -176,3 +176,14 @@ func internal2(op string, err error) error {
 	}
 	return internal(op, err)
 }
+
+// StateVersion returns a number that changes with every mutation (the
+// activity log's head), so that derived views such as readiness can be
+// cached until the state they derive from changes.
+func (s *Store) StateVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.queryRow(ctx, "SELECT seq FROM activity_head WHERE id = 1").Scan(&v); err != nil {
+		return 0, internal("read state version", err)
+	}
+	return v, nil
+}

@@ -138,22 +138,26 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	return &Store{d: postgresDialect, w: db, r: db, where: where}, nil
 }
 
-// pgReason shortens a connection error to its cause without credentials.
+// pgReason shortens a connection error to one line, its first cause, with
+// no credentials. pgx joins the errors of its fallback attempts (with and
+// without TLS) with newlines; the first says enough.
 func pgReason(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		return pe.Message
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		if u := errors.Unwrap(ce); u != nil {
-			return u.Error()
-		}
-	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out"
 	}
-	return err.Error()
+	msg := err.Error()
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		if u := errors.Unwrap(ce); u != nil {
+			msg = u.Error()
+		}
+	}
+	msg, _, _ = strings.Cut(msg, "\n")
+	return msg
 }
 
 // Engine returns "sqlite" or "postgres".

@@ -33,7 +33,9 @@ func getSystem(ctx context.Context, q querier, id int64) (*vigil.System, error) 
 }
 
 // System returns one system.
-func (s *Store) System(ctx context.Context, id int64) (*vigil.System, error) { return getSystem(ctx, s, id) }
+func (s *Store) System(ctx context.Context, id int64) (*vigil.System, error) {
+	return getSystem(ctx, s, id)
+}
 
 // ListSystems returns systems in ID order after the cursor ID.
 func (s *Store) ListSystems(ctx context.Context, after int64, limit int) ([]vigil.System, error) {

@@ -264,7 +264,7 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 			}
 		})
 		if len(body) == 0 {
-			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification, ...")
+			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification or another field flag")
 		}
 		var out controlOut
 		if printed, err := c.send(ctx, "PATCH", "/api/v1/controls/"+url.PathEscape(id), body, &out); err != nil || printed {

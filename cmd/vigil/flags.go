@@ -34,13 +34,6 @@ func (f *flagSet) str(name, def, usage string) *string {
 	return f.String(name, def, usage)
 }
 
-func (f *flagSet) boolean(name string, def bool, usage string) *bool {
-	if v := f.env.getenv(envName(name)); v != "" {
-		def = v == "1" || strings.EqualFold(v, "true")
-	}
-	return f.Bool(name, def, usage)
-}
-
 // parse parses args, mapping flag errors to errUsage (the flag package has
 // already printed them).
 func (f *flagSet) parse(args []string) error {

@@ -90,10 +90,11 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	m.http = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+	hs := &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.http = hs
 	m.done = make(chan error, 1)
-	go func() { m.done <- m.http.Serve(ln) }()
+	go func() { m.done <- hs.Serve(ln) }()
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Whole-run benchmarks for the core (issue 2), on this machine:
+#  - in-process: readiness computation, serve start-up;
+#  - whole binary: start-up to /readyz and GET /api/v1/readiness at 500 req/s
+#    with 1,000 controls, on SQLite and on PostgreSQL.
+# Usage: bench/run.sh [duration]   (default 20s of load per engine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dur=${1:-20s}
+mkdir -p bin
+go build -o bin/vigil ./cmd/vigil
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
+go test -run '^$' -bench 'Readiness' -benchtime 2s ./readiness
+go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
+for engine in sqlite postgres; do
+  go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
+done

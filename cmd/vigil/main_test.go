@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/internal/pgtest"
+)
+
+var fastHash = auth.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32}
+
+// cli runs a vigil command line in-process with the given environment and
+// standard input, returning the exit code, stdout and stderr.
+func cli(t *testing.T, vars map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
+	code := run(context.Background(), env, args)
+	return code, out.String(), errb.String()
+}
+
+func startMain(t *testing.T, m *Main) (*Main, string) {
+	t.Helper()
+	var console bytes.Buffer
+	m.Addr, m.Console, m.PasswordParams = "127.0.0.1:0", &console, fastHash
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	tok := regexp.MustCompile(`vgs_[A-Za-z0-9_-]{43}`).FindString(console.String())
+	if tok == "" {
+		t.Fatalf("no setup token on the console: %q", console.String())
+	}
+	if !strings.Contains(console.String(), m.URL+"/setup?token="+tok) {
+		t.Fatalf("console has no setup link: %q", console.String())
+	}
+	return m, tok
+}
+
+// TestCLIWalk is the issue's user journey through the CLI, on both engines:
+// set up, scope, adopt, assign owners, read readiness and export the SoA.
+func TestCLIWalk(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			m := &Main{DataDir: t.TempDir()}
+			if engine == "postgres" {
+				pg, err := pgtest.Start()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(pg.Stop)
+				if m.DatabaseURL, err = pg.NewDatabase(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, setupTok := startMain(t, m)
+			vars := map[string]string{"VIGIL_SERVER": m.URL}
+			code, out, errs := cli(t, vars, "correct horse battery\n", "setup", "--token", setupTok, "--org", "Acme", "--email", "me@acme.test", "--name", "Me")
+			if code != 0 {
+				t.Fatalf("setup: %d %s %s", code, out, errs)
+			}
+			vars["VIGIL_TOKEN"] = strings.TrimSpace(out)
+
+			steps := []struct {
+				args []string
+				want string
+			}{
+				{[]string{"scope", "set", "--categories", "availability,confidentiality", "--type2", "--window-start", "2026-01-01", "--window-end", "2026-12-31"}, "Type II, 2026-01-01 to 2026-12-31"},
+				{[]string{"scope"}, "Security, Availability, Confidentiality"},
+				{[]string{"controls", "adopt", "--domain", "AC,HR"}, "adopted 20 control(s)"},
+				{[]string{"controls", "adopt", "--all"}, "adopted 88 control(s), skipped 20"},
+				{[]string{"users", "add", "--email", "eng@acme.test", "--name", "Eng", "--role", "member"}, "added user 2 eng@acme.test (member)"},
+				{[]string{"controls", "set", "GV-05", "--owner", "2", "--status", "implemented"}, "GV-05: status implemented, owner Eng, health healthy"},
+				{[]string{"controls", "list", "--owner", "2"}, "GV-05  implemented  healthy  Eng"},
+				{[]string{"controls", "show", "GV-05"}, "owner:     Eng"},
+				{[]string{"readiness"}, "SOC 2 readiness: 2.6% (1 of 38)"},
+				{[]string{"readiness", "--gaps"}, "no owner assigned"},
+				{[]string{"readiness", "--framework", "iso27001"}, "related (derived)"},
+				{[]string{"systems", "add", "--name", "api", "--kind", "service", "--classification", "confidential", "--environment", "production", "--owner", "2"}, "added system 1 api"},
+				{[]string{"systems"}, "api   service"},
+				{[]string{"soa"}, "GV-05,"},
+				{[]string{"catalog", "criterion", "CC6.1", "--framework", "iso27001"}, "related (derived)"},
+				{[]string{"activity", "verify"}, "activity log intact"},
+				{[]string{"activity", "--action", "control.update"}, "control.update"},
+				{[]string{"tokens"}, "setup"},
+			}
+			for _, s := range steps {
+				code, out, errs := cli(t, vars, "", s.args...)
+				if code != 0 || !strings.Contains(out, s.want) {
+					t.Fatalf("vigil %s: exit %d, want output containing %q\nstdout:\n%s\nstderr:\n%s", strings.Join(s.args, " "), code, s.want, out, errs)
+				}
+			}
+			// The same readiness through the API and the CLI's --json.
+			_, out, _ = cli(t, vars, "", "readiness", "--json")
+			if !strings.Contains(out, `"percent": 2.6`) {
+				t.Fatalf("readiness --json: %s", out)
+			}
+			// Client mistakes: a clear message and exit 1, never a crash.
+			for _, bad := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"controls", "set", "AC-01", "--status", "implemented"}, "cannot be marked implemented without an owner"},
+				{[]string{"controls", "set", "AC-01", "--status", "not_applicable"}, "needs a justification"},
+				{[]string{"controls", "show", "ZZ-1"}, "control ZZ-1 not found"},
+				{[]string{"scope", "set", "--categories", "marketing"}, `unknown category "marketing"`},
+				{[]string{"readiness", "--framework", "cobit"}, "framework cobit not found"},
+			} {
+				code, _, errs := cli(t, vars, "", bad.args...)
+				if code != 1 || !strings.Contains(errs, bad.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+					t.Fatalf("vigil %s: exit %d, stderr %q; want exit 1 and one line containing %q", strings.Join(bad.args, " "), code, errs, bad.want)
+				}
+			}
+			code, _, errs = cli(t, map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": "vgl_wrong"}, "", "readiness")
+			if code != 1 || !strings.Contains(errs, "API token is not valid") {
+				t.Fatalf("bad token: %d %q", code, errs)
+			}
+		})
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	ctx := context.Background()
+	oneLine := func(t *testing.T, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "goroutine") {
+			t.Fatalf("start-up error %v; want one line containing %q", err, want)
+		}
+	}
+	t.Run("newer_schema", func(t *testing.T) {
+		dir := t.TempDir()
+		m, _ := startMain(t, &Main{DataDir: dir})
+		m.Close()
+		code, _, _ := cli(t, nil, "", "migrate", "--data-dir", dir)
+		if code != 0 {
+			t.Fatal("migrate failed")
+		}
+		st, err := openStore(ctx, dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		code, out, errs := cli(t, nil, "", "admin", "verify-activity", "--data-dir", dir)
+		if code != 0 || !strings.Contains(out, "activity log intact") {
+			t.Fatalf("verify-activity: %d %s %s", code, out, errs)
+		}
+		// Pretend a newer vigil migrated this database.
+		bumpSchema(t, dir)
+		err = (&Main{Addr: "127.0.0.1:0", DataDir: dir}).Open(ctx)
+		oneLine(t, err, "newer than this vigil binary supports")
+	})
+	t.Run("corrupt_file", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "vigil.db"), bytes.Repeat([]byte("garbage!"), 1000), 0o600)
+		oneLine(t, (&Main{Addr: "127.0.0.1:0", DataDir: dir}).Open(ctx), "corrupt or not a SQLite file")
+	})
+	t.Run("data_dir_in_use", func(t *testing.T) {
+		dir := t.TempDir()
+		startMain(t, &Main{DataDir: dir})
+		oneLine(t, (&Main{Addr: "127.0.0.1:0", DataDir: dir}).Open(ctx), "in use by another vigil serve")
+	})
+	t.Run("unreachable_postgres", func(t *testing.T) {
+		oneLine(t, (&Main{Addr: "127.0.0.1:0", DatabaseURL: "postgres://vigil:pw@127.0.0.1:1/vigil?connect_timeout=2"}).Open(ctx), "cannot reach PostgreSQL 127.0.0.1:1/vigil")
+	})
+	t.Run("address_in_use", func(t *testing.T) {
+		m, _ := startMain(t, &Main{DataDir: t.TempDir()})
+		err := (&Main{Addr: strings.TrimPrefix(m.URL, "http://"), DataDir: t.TempDir()}).Open(ctx)
+		oneLine(t, err, "cannot listen on")
+	})
+	t.Run("cli_prints_one_line", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "vigil.db"), bytes.Repeat([]byte("garbage!"), 1000), 0o600)
+		code, out, errs := cli(t, nil, "", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir)
+		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "vigil serve: SQLite database") {
+			t.Fatalf("serve on a corrupt file: exit %d, stderr %q", code, errs)
+		}
+	})
+}
+
+func TestFlagsFromEnvironment(t *testing.T) {
+	code, _, errs := cli(t, map[string]string{"VIGIL_LOG_FORMAT": "xml"}, "", "serve")
+	if code != 1 || !strings.Contains(errs, `unknown log format "xml"`) {
+		t.Fatalf("VIGIL_LOG_FORMAT=xml: %d %q", code, errs)
+	}
+	code, _, errs = cli(t, nil, "", "serve", "--no-such-flag")
+	if code != 2 || !strings.Contains(errs, "flag provided but not defined") {
+		t.Fatalf("bad flag: %d %q", code, errs)
+	}
+	code, out, _ := cli(t, nil, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "vigil ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// BenchmarkServeStart measures vigil serve on a new SQLite data directory,
+// from nothing to /readyz answering 200 (target: under 1 s).
+func BenchmarkServeStart(b *testing.B) {
+	for b.Loop() {
+		dir := b.TempDir()
+		m := &Main{Addr: "127.0.0.1:0", DataDir: dir, Console: &bytes.Buffer{}}
+		if err := m.Open(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		resp, err := http.Get(m.URL + "/readyz")
+		if err != nil || resp.StatusCode != 200 {
+			b.Fatalf("readyz: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		m.Close()
+	}
+}
+
+func TestAdminCommands(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := startMain(t, &Main{DataDir: dir})
+	db := map[string]string{"VIGIL_DATA_DIR": dir}
+	code, _, errs := cli(t, db, "a long enough password\n", "admin", "create-user", "--email", "Admin@Acme.test", "--name", "Ada", "--role", "admin", "--password-stdin")
+	if code != 0 {
+		t.Fatalf("create-user: %s", errs)
+	}
+	code, _, errs = cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada")
+	if code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate create-user: %d %q", code, errs)
+	}
+	code, out, errs := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "owner")
+	if code != 1 || !strings.Contains(errs, "cannot hold") {
+		t.Fatalf("over-strong token: %d %q %q", code, out, errs)
+	}
+	code, out, _ = cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "viewer")
+	if code != 0 || !strings.HasPrefix(out, "vgl_") {
+		t.Fatalf("create-token: %d %q", code, out)
+	}
+	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(out)}
+	if code, out, errs := cli(t, api, "", "catalog", "library", "--domain", "AC"); code != 0 || !strings.Contains(out, "AC-12") {
+		t.Fatalf("catalog library with the new token: %d %s %s", code, out, errs)
+	}
+	code, _, errs = cli(t, db, "short\n", "admin", "reset-password", "--email", "admin@acme.test")
+	if code != 1 || !strings.Contains(errs, "at least 12") {
+		t.Fatalf("short reset password: %d %q", code, errs)
+	}
+	if code, _, errs := cli(t, db, "another long password\n", "admin", "reset-password", "--email", "admin@acme.test"); code != 0 {
+		t.Fatalf("reset-password: %s", errs)
+	}
+	if code, out, _ := cli(t, db, "", "admin", "verify-activity"); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify-activity: %s", out)
+	}
+	// Editing a row behind Vigil's back is named.
+	execSQL(t, dir, "UPDATE activity SET actor_name = 'mallory' WHERE seq = 2")
+	code, _, errs = cli(t, db, "", "admin", "verify-activity")
+	if code != 1 || !strings.Contains(errs, "broken at entry 2") || !strings.Contains(errs, "edited") {
+		t.Fatalf("verify-activity after tampering: %d %q", code, errs)
+	}
+}

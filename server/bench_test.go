@@ -1,0 +1,56 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// fill1000 gives the env 1,000 controls over all 61 criteria and every
+// category in scope.
+func (e *env) fill1000() {
+	e.do("admin", "PUT", "/api/v1/scope", map[string]any{"categories": []string{"availability", "confidentiality", "processing_integrity", "privacy"}}, 200, nil)
+	e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"all": true, "owner_id": e.users["member"]}, 200, nil)
+	var crit struct{ Items []struct{ ID string } }
+	e.do("viewer", "GET", "/api/v1/catalog/criteria", nil, 200, &crit)
+	for i := 108; i < 1000; i++ {
+		body := map[string]any{"id": fmt.Sprintf("BN-%04d", i), "title": fmt.Sprintf("Bench control %d", i), "owner_id": e.users["member"],
+			"criteria": []string{crit.Items[i%61].ID, crit.Items[(i*7)%61].ID}}
+		if i%3 == 0 {
+			body["status"] = "implemented"
+		}
+		e.do("admin", "POST", "/api/v1/controls", body, 201, nil)
+	}
+}
+
+func benchEndpoint(b *testing.B, engine, path string) {
+	t := &testing.T{}
+	e := newEnv(t, engine)
+	_ = t
+	e.t = t
+	e.fill1000()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["viewer"])
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkReadinessEndpoint is server time for GET /api/v1/readiness with
+// 1,000 controls.
+func BenchmarkReadinessEndpoint(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) { benchEndpoint(b, engine, "/api/v1/readiness") })
+	}
+}
+
+// BenchmarkControlsList is server time for the first page of controls.
+func BenchmarkControlsList(b *testing.B) {
+	benchEndpoint(b, "sqlite", "/api/v1/controls")
+}
