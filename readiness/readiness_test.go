@@ -200,4 +200,3 @@ func BenchmarkReadinessAllFrameworks(b *testing.B) {
 		}
 	}
 }
-

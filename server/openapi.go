@@ -39,6 +39,9 @@ func (s *Server) OpenAPI() map[string]any {
 	errResp := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	paths := map[string]any{}
 	for _, rt := range s.routes {
+		if rt.page {
+			continue
+		}
 		op := map[string]any{"summary": rt.summary, "tags": []string{rt.tag}, "operationId": operationID(rt)}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {

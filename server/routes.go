@@ -19,9 +19,10 @@ type route struct {
 	tag     string
 	summary string
 	query   []param
-	in      any // request body type, nil for none
-	out     any // response body type, nil for none or non-JSON
-	status  int // success status, 200 when zero
+	in      any  // request body type, nil for none
+	out     any  // response body type, nil for none or non-JSON
+	status  int  // success status, 200 when zero
+	page    bool // an HTML page, not part of the API document
 	h       handlerFunc
 }
 
@@ -49,6 +50,8 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
 		{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This OpenAPI document", h: s.openapi},
 
+		{method: "GET", path: "/setup", tag: "setup", summary: "First-run setup page (the link printed on the console)", page: true, h: s.setupPageGet},
+		{method: "POST", path: "/setup", tag: "setup", summary: "First-run setup form", page: true, h: s.setupPagePost},
 		{method: "GET", path: "/api/v1/setup", tag: "setup", summary: "Whether first-run setup is pending", out: setupStatus{}, h: s.setupStatus},
 		{method: "POST", path: "/api/v1/setup", tag: "setup", summary: "Complete first-run setup with the setup token printed on the console", in: setupRequest{}, out: setupResponse{}, status: 201, h: s.setup},
 		{method: "GET", path: "/api/v1/me", perm: read, tag: "access", summary: "The caller: user, effective role and token", out: meResponse{}, h: s.me},

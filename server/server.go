@@ -229,13 +229,14 @@ type RouteInfo struct {
 	Method     string
 	Path       string
 	Permission vigil.Permission // "" for public routes
+	Page       bool             // an HTML page rather than an API operation
 }
 
 // Routes lists the registered routes, for tests and documentation.
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, rt := range s.routes {
-		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm}
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm, Page: rt.page}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -42,38 +43,46 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	// Answer "already done" before judging the token, so a finished
-	// installation never invites guessing.
-	if n, err := s.store.CountUsers(r.Context()); err != nil {
-		return err
-	} else if n > 0 {
-		return vigil.Errorf(vigil.ECONFLICT, "setup has already been completed")
-	}
-	if !strings.HasPrefix(req.SetupToken, auth.SetupPrefix) {
-		return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
-	}
-	if err := vigil.CheckPassword(req.Password); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(req.Password, s.pwp)
+	res, err := s.doSetup(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.Setup(r.Context(), &store.SetupInput{
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) doSetup(ctx context.Context, req setupRequest) (*setupResponse, error) {
+	// Answer "already done" before judging the token, so a finished
+	// installation never invites guessing.
+	if n, err := s.store.CountUsers(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		return nil, vigil.Errorf(vigil.ECONFLICT, "setup has already been completed")
+	}
+	if !strings.HasPrefix(req.SetupToken, auth.SetupPrefix) {
+		return nil, &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
+	}
+	if err := vigil.CheckPassword(req.Password); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(req.Password, s.pwp)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.Setup(ctx, &store.SetupInput{
 		SetupSecretHash: auth.HashSecret(req.SetupToken), Organization: req.Organization,
 		Owner: vigil.User{Email: req.Email, Name: req.Name}, PasswordHash: hash,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
+	ctx = vigil.WithActor(ctx, vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
 	tr, err := s.issueToken(ctx, u.ID, "setup", u.Role, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.log.Info("setup complete", "user", u.Email)
-	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: *tr})
-	return nil
+	return &setupResponse{User: *u, Token: *tr}, nil
 }
 
 type meResponse struct {

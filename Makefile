@@ -1,0 +1,47 @@
+# Vigil's build and test entry points. `make test` is what CI runs: it
+# installs what the tests need from Debian's packages when missing, then
+# runs gofmt, go vet, staticcheck and the whole test suite.
+
+GO            ?= go
+STATICCHECK    = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN           := $(CURDIR)/bin
+# Test dependencies from Debian: PostgreSQL server binaries (store
+# conformance suite, API tests on PostgreSQL).
+APT_PACKAGES  := postgresql
+
+.PHONY: test deps lint unit build bench clean
+
+test: deps lint unit
+
+build:
+	$(GO) build -o $(BIN)/vigil ./cmd/vigil
+
+# deps installs missing test dependencies. It needs root and apt; without
+# them it says what is missing and the tests that need it will fail loudly.
+deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "missing test dependencies:$$missing (install them with apt-get as root)"; \
+		fi; \
+	fi
+	@test -x $(BIN)/staticcheck || GOBIN=$(BIN) GOFLAGS= $(GO) install $(STATICCHECK)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	bench/run.sh
+
+clean:
+	rm -rf $(BIN)
