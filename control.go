@@ -48,6 +48,8 @@ type Control struct {
 	Domain        string        `json:"domain"` // two-letter domain code, e.g. AC
 	OwnerID       int64         `json:"owner_id,omitempty"`
 	OwnerName     string        `json:"owner_name,omitempty"` // filled on read
+	OwnerDisabled bool          `json:"-"`                    // filled on read
+	OwnerRole     Role          `json:"-"`                    // filled on read
 	Frequency     Frequency     `json:"frequency"`
 	Evidence      string        `json:"evidence"` // the evidence expected
 	Status        ControlStatus `json:"status"`

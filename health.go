@@ -89,9 +89,16 @@ func ControlSignals(c *Control) []Signal {
 	default:
 		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "not implemented (status " + string(c.Status) + ")", At: c.UpdatedAt})
 	}
-	if c.OwnerID == 0 {
+	// An owner who can no longer act (disabled, or moved to a role that
+	// cannot edit controls) is no owner at all.
+	switch {
+	case c.OwnerID == 0:
 		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalFail, Reason: "no owner assigned"})
-	} else {
+	case c.OwnerDisabled:
+		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalFail, Reason: "owner " + c.OwnerName + " is disabled; assign someone else"})
+	case c.OwnerRole != "" && !c.OwnerRole.Can(PermEditOwnControl):
+		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalFail, Reason: "owner " + c.OwnerName + " has the " + string(c.OwnerRole) + " role, which cannot operate controls; assign someone else"})
+	default:
 		out = append(out, Signal{ControlID: c.ID, Source: "owner", Status: SignalOK, Reason: "owned by " + c.OwnerName})
 	}
 	return out

@@ -222,6 +222,21 @@ func TestReadinessFlow(t *testing.T) {
 		if !fr.Derived || fr.Label != "related (derived)" || fr.Overall.Total == 0 {
 			t.Fatalf("ISO readiness %+v; want derived with requirements", fr)
 		}
+		// An owner who leaves (disabled) or becomes a viewer no longer counts.
+		for _, patch := range []map[string]any{{"disabled": true}, {"role": "viewer"}} {
+			e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", member), patch, 200, nil)
+			var c struct{ Health vigil.Health }
+			e.do("viewer", "GET", "/api/v1/controls/GV-05", nil, 200, &c)
+			if c.Health.State != vigil.HealthFailing || !strings.Contains(fmt.Sprint(c.Health.Signals), "assign someone else") {
+				t.Fatalf("GV-05 after owner change %v: %+v", patch, c.Health)
+			}
+			r = report{}
+			e.do("viewer", "GET", "/api/v1/readiness", nil, 200, &r)
+			if r.Overall.Ready != 0 {
+				t.Fatalf("readiness after owner change %v: %d ready, want 0", patch, r.Overall.Ready)
+			}
+			e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", member), map[string]any{"disabled": false, "role": "member"}, 200, nil)
+		}
 		// A member cannot touch a control they do not own.
 		status, b := e.raw("member", "PATCH", "/api/v1/controls/AC-01", strings.NewReader(`{"status":"in_progress"}`), nil)
 		if code, _, _ := apiError(t, b); status != 403 || code != "forbidden" {

@@ -16,16 +16,19 @@ type querier interface {
 	queryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-const controlCols = "c.id, c.title, c.description, c.domain, COALESCE(c.owner_id, 0), COALESCE(u.name, ''), c.frequency, c.evidence, c.status, c.justification, c.custom, c.automatable, c.how_automated, c.created_at, c.updated_at"
+const controlCols = "c.id, c.title, c.description, c.domain, COALESCE(c.owner_id, 0), COALESCE(u.name, ''), u.disabled, u.role, c.frequency, c.evidence, c.status, c.justification, c.custom, c.automatable, c.how_automated, c.created_at, c.updated_at"
 
 func scanControl(r scanner) (*vigil.Control, error) {
 	var c vigil.Control
 	var cr, up dbTime
-	if err := r.Scan(&c.ID, &c.Title, &c.Description, &c.Domain, &c.OwnerID, &c.OwnerName, &c.Frequency, &c.Evidence,
+	var disabled sql.NullBool
+	var role sql.NullString
+	if err := r.Scan(&c.ID, &c.Title, &c.Description, &c.Domain, &c.OwnerID, &c.OwnerName, &disabled, &role, &c.Frequency, &c.Evidence,
 		&c.Status, &c.Justification, &c.Custom, &c.Automatable, &c.HowAutomated, &cr, &up); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = cr.T, up.T
+	c.OwnerDisabled, c.OwnerRole = disabled.Bool, vigil.Role(role.String)
 	c.Criteria = []string{}
 	return &c, nil
 }
@@ -338,7 +341,8 @@ func (s *Store) UpdateControl(ctx context.Context, id string, p ControlPatch, va
 			if err != nil {
 				return err
 			}
-			after.OwnerName = name
+			// checkOwner vouched for the new owner: active, able to own.
+			after.OwnerName, after.OwnerDisabled, after.OwnerRole = name, false, ""
 		}
 		if err := vigil.CheckTransition(before, &after); err != nil {
 			return err
