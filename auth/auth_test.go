@@ -3,6 +3,7 @@ package auth
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPassword(t *testing.T) {
@@ -45,5 +46,39 @@ func TestSecret(t *testing.T) {
 	s2, _, _ := NewSecret(TokenPrefix)
 	if s == s2 {
 		t.Fatal("two secrets are equal")
+	}
+}
+
+func TestTOTP(t *testing.T) {
+	e, err := NewTOTP("Vigil (Acme)", "me@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.URL, "otpauth://totp/") || !strings.HasPrefix(e.QRPNG, "data:image/png;base64,") {
+		t.Fatalf("enrolment %+v", e)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	code, _ := TOTPCode(e.Secret, now)
+	step, ok := CheckTOTP(e.Secret, code, now)
+	if !ok || step != now.Unix()/30 {
+		t.Fatalf("current code: %v step %d", ok, step)
+	}
+	if _, ok := CheckTOTP(e.Secret, code, now.Add(31*time.Second)); !ok {
+		t.Fatal("code from the previous step refused (clock drift)")
+	}
+	if _, ok := CheckTOTP(e.Secret, code, now.Add(2*time.Minute)); ok {
+		t.Fatal("code from two minutes ago accepted")
+	}
+	for _, bad := range []string{"", "12345", "1234567", "abcdef"} {
+		if _, ok := CheckTOTP(e.Secret, bad, now); ok {
+			t.Fatalf("code %q accepted", bad)
+		}
+	}
+	codes, hashes, err := NewRecoveryCodes(10)
+	if err != nil || len(codes) != 10 || len(hashes) != 10 {
+		t.Fatal(err)
+	}
+	if HashRecoveryCode(strings.ToLower(strings.ReplaceAll(codes[0], "-", " "))) != hashes[0] {
+		t.Fatal("recovery code normalization")
 	}
 }

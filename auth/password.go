@@ -73,6 +73,12 @@ const TokenPrefix = "vgl_"
 // SetupPrefix starts every setup token.
 const SetupPrefix = "vgs_"
 
+// SessionPrefix starts every session cookie value.
+const SessionPrefix = "vss_"
+
+// ResetPrefix starts every password-reset token.
+const ResetPrefix = "vgr_"
+
 // NewSecret returns a random secret with the given prefix (256 bits of
 // entropy) and the hash to store for it.
 func NewSecret(prefix string) (secret, hash string, err error) {

@@ -168,17 +168,21 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if req.ExpiresInDays < 0 || req.ExpiresInDays > 3650 {
 		return vigil.FieldError("expires_in_days", "expires_in_days must be from 0 (never) to 3650")
 	}
-	var exp *time.Time
-	if req.ExpiresInDays > 0 {
-		t := s.now().UTC().AddDate(0, 0, req.ExpiresInDays)
-		exp = &t
-	}
-	tr, err := s.issueToken(r.Context(), a.UserID, req.Name, req.Role, exp)
+	tr, err := s.issueToken(r.Context(), a.UserID, req.Name, req.Role, expiry(s.now(), req.ExpiresInDays))
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, tr)
 	return nil
+}
+
+// expiry returns the expiry time days from now, nil for 0 (never).
+func expiry(now time.Time, days int) *time.Time {
+	if days <= 0 {
+		return nil
+	}
+	t := now.UTC().AddDate(0, 0, days)
+	return &t
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {

@@ -68,20 +68,23 @@ func (s *Server) view(c *vigil.Control, sigs map[string][]vigil.Signal) controlV
 	return controlView{Control: *c, Health: readiness.HealthOf(c, signalsFor(sigs, c.ID))}
 }
 
-func (s *Server) listControls(w http.ResponseWriter, r *http.Request) error {
+// queryControls runs a controls query from URL parameters (status, owner,
+// domain, criterion, health, q, cursor, limit); the API and the web page
+// share it.
+func (s *Server) queryControls(r *http.Request) (page[controlView], error) {
 	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err != nil {
-		return err
+		return page[controlView]{}, err
 	}
 	after, err := decodeCursor(r)
 	if err != nil {
-		return err
+		return page[controlView]{}, err
 	}
 	f := store.ControlFilter{Domain: q.Get("domain"), Search: q.Get("q"), After: after}
 	if v := q.Get("status"); v != "" {
 		if !slices.Contains(vigil.ControlStatuses, vigil.ControlStatus(v)) {
-			return vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
+			return page[controlView]{}, vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
 		}
 		f.Status = vigil.ControlStatus(v)
 	}
@@ -92,29 +95,29 @@ func (s *Server) listControls(w http.ResponseWriter, r *http.Request) error {
 	default:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return vigil.FieldError("owner", "owner must be a user id or none, got %q", v)
+			return page[controlView]{}, vigil.FieldError("owner", "owner must be a user id or none, got %q", v)
 		}
 		f.OwnerID = n
 	}
 	if v := q.Get("criterion"); v != "" {
 		if !s.cat.HasCriterion(v) {
-			return vigil.FieldError("criterion", "unknown criterion %q", v)
+			return page[controlView]{}, vigil.FieldError("criterion", "unknown criterion %q", v)
 		}
 		f.Criterion = v
 	}
 	health := vigil.HealthState(q.Get("health"))
-	if health != "" && !slices.Contains([]vigil.HealthState{vigil.HealthHealthy, vigil.HealthAtRisk, vigil.HealthFailing, vigil.HealthUnknown, vigil.HealthNA}, health) {
-		return vigil.FieldError("health", "unknown health %q (want healthy, at_risk, failing, unknown or not_applicable)", health)
+	if health != "" && !slices.Contains(healthStates, health) {
+		return page[controlView]{}, vigil.FieldError("health", "unknown health %q (want healthy, at_risk, failing, unknown or not_applicable)", health)
 	}
 	if health == "" {
 		f.Limit = limit + 1 // health is computed, so only then must every row be read
 	}
 	cs, err := s.store.ListControls(r.Context(), f)
 	if err != nil {
-		return err
+		return page[controlView]{}, err
 	}
 	sigs := s.signals(r.Context())
-	items := make([]controlView, 0, len(cs))
+	items := make([]controlView, 0, min(len(cs), limit+1))
 	for i := range cs {
 		v := s.view(&cs[i], sigs)
 		if health == "" || v.Health.State == health {
@@ -124,7 +127,17 @@ func (s *Server) listControls(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, limit, func(v controlView) string { return v.ID }))
+	return pageOf(items, limit, func(v controlView) string { return v.ID }), nil
+}
+
+var healthStates = []vigil.HealthState{vigil.HealthHealthy, vigil.HealthAtRisk, vigil.HealthFailing, vigil.HealthUnknown, vigil.HealthNA}
+
+func (s *Server) listControls(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.queryControls(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 
@@ -207,6 +220,50 @@ type adoptRequest struct {
 	OwnerID int64    `json:"owner_id"` // optional owner for every adopted control
 }
 
+// adoptSelection turns an adoption request into validated controls.
+func (s *Server) adoptSelection(req adoptRequest) ([]vigil.Control, error) {
+	var picked []catalog.LibraryControl
+	switch {
+	case req.All:
+		picked = s.cat.Library
+	case len(req.Domains) > 0:
+		for _, d := range req.Domains {
+			d = strings.ToUpper(strings.TrimSpace(d))
+			if !s.knownDomain(d) {
+				return nil, vigil.FieldError("domains", "unknown library domain %q", d)
+			}
+			for _, lc := range s.cat.Library {
+				if lc.Domain == d {
+					picked = append(picked, lc)
+				}
+			}
+		}
+	default:
+		for _, id := range req.IDs {
+			lc, ok := s.cat.LibraryControl(strings.ToUpper(strings.TrimSpace(id)))
+			if !ok {
+				return nil, vigil.FieldError("ids", "%q is not a library control", id)
+			}
+			picked = append(picked, lc)
+		}
+	}
+	cs := make([]vigil.Control, 0, len(picked))
+	seen := map[string]bool{}
+	for _, lc := range picked {
+		if seen[lc.ID] {
+			continue
+		}
+		seen[lc.ID] = true
+		c := vigil.Control{ID: lc.ID, Title: lc.Title, Domain: lc.Domain, Frequency: lc.Frequency, Evidence: lc.Evidence,
+			Criteria: slices.Clone(lc.Criteria), Automatable: lc.Automatable, HowAutomated: lc.HowAutomated, OwnerID: req.OwnerID}
+		if err := c.Validate(s.cat.HasCriterion); err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, nil
+}
+
 // adoptControls adds library controls: the whole library, some domains or
 // some controls. Controls already adopted are skipped and reported.
 func (s *Server) adoptControls(w http.ResponseWriter, r *http.Request) error {
@@ -223,44 +280,9 @@ func (s *Server) adoptControls(w http.ResponseWriter, r *http.Request) error {
 	if modes != 1 {
 		return vigil.FieldError("all", "choose exactly one of all, domains or ids")
 	}
-	var picked []catalog.LibraryControl
-	switch {
-	case req.All:
-		picked = s.cat.Library
-	case len(req.Domains) > 0:
-		for _, d := range req.Domains {
-			d = strings.ToUpper(strings.TrimSpace(d))
-			if !s.knownDomain(d) {
-				return vigil.FieldError("domains", "unknown library domain %q", d)
-			}
-			for _, lc := range s.cat.Library {
-				if lc.Domain == d {
-					picked = append(picked, lc)
-				}
-			}
-		}
-	default:
-		for _, id := range req.IDs {
-			lc, ok := s.cat.LibraryControl(strings.ToUpper(strings.TrimSpace(id)))
-			if !ok {
-				return vigil.FieldError("ids", "%q is not a library control", id)
-			}
-			picked = append(picked, lc)
-		}
-	}
-	cs := make([]vigil.Control, 0, len(picked))
-	seen := map[string]bool{}
-	for _, lc := range picked {
-		if seen[lc.ID] {
-			continue
-		}
-		seen[lc.ID] = true
-		c := vigil.Control{ID: lc.ID, Title: lc.Title, Domain: lc.Domain, Frequency: lc.Frequency, Evidence: lc.Evidence,
-			Criteria: slices.Clone(lc.Criteria), Automatable: lc.Automatable, HowAutomated: lc.HowAutomated, OwnerID: req.OwnerID}
-		if err := c.Validate(s.cat.HasCriterion); err != nil {
-			return err
-		}
-		cs = append(cs, c)
+	cs, err := s.adoptSelection(req)
+	if err != nil {
+		return err
 	}
 	res, err := s.store.AdoptControls(r.Context(), cs)
 	if err != nil {
@@ -275,7 +297,19 @@ func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	a := vigil.ActorFrom(r.Context())
+	c, err := s.updateControl(r.Context(), r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(c, s.signals(r.Context())))
+	return nil
+}
+
+// updateControl applies a patch with the catalog's rules and the caller's
+// rights: managers change anything; members change only controls they own,
+// and neither their owner nor their criteria.
+func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPatch) (*vigil.Control, error) {
+	a := vigil.ActorFrom(ctx)
 	check := func(before, after *vigil.Control) error {
 		if a.Role.Can(vigil.PermManage) {
 			return nil
@@ -288,13 +322,12 @@ func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
 		}
 		return nil
 	}
-	c, err := s.store.UpdateControl(r.Context(), r.PathValue("id"), p,
-		func(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }, check)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.view(c, s.signals(r.Context())))
-	return nil
+	return s.store.UpdateControl(ctx, id, p, func(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }, check)
+}
+
+// mayEdit reports whether the actor may edit control c at all.
+func mayEdit(a vigil.Actor, c *vigil.Control) bool {
+	return a.Role.Can(vigil.PermManage) || (a.Role.Can(vigil.PermEditOwnControl) && c.OwnerID == a.UserID)
 }
 
 func (s *Server) deleteControl(w http.ResponseWriter, r *http.Request) error {

@@ -119,7 +119,23 @@ func (s *Server) computeReadiness(ctx context.Context) (*readiness.Report, []byt
 	if err != nil {
 		return nil, nil, err
 	}
+	s.recordHistory(ctx, rep)
 	return rep, js, nil
+}
+
+// recordHistory keeps today's readiness for the dashboard's trend. It runs
+// only when readiness is recomputed, that is when the state changed, and a
+// failure costs a point on a chart, never the request.
+func (s *Server) recordHistory(ctx context.Context, rep *readiness.Report) {
+	cats := map[string][2]int{}
+	for _, c := range rep.Categories {
+		cats[string(c.Category)] = [2]int{c.Ready, c.Total}
+	}
+	cj, _ := json.Marshal(cats)
+	p := store.HistoryPoint{Day: s.now().UTC().Format(time.DateOnly), Ready: rep.Overall.Ready, Total: rep.Overall.Total, Categories: string(cj)}
+	if err := s.store.RecordReadiness(ctx, p); err != nil {
+		s.log.Warn("cannot record readiness history", "err", err)
+	}
 }
 
 // expandWildcard gives every control the signals addressed to all controls.

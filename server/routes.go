@@ -19,10 +19,11 @@ type route struct {
 	tag     string
 	summary string
 	query   []param
-	in      any  // request body type, nil for none
-	out     any  // response body type, nil for none or non-JSON
-	status  int  // success status, 200 when zero
-	page    bool // an HTML page, not part of the API document
+	in      any      // request body type, nil for none
+	out     any      // response body type, nil for none or non-JSON
+	status  int      // success status, 200 when zero
+	page    bool     // an HTML page, not part of the API document
+	states  []string // pages: session states allowed (default: fully signed in)
 	h       handlerFunc
 }
 
@@ -44,14 +45,12 @@ func (s *Server) routeTable() []route {
 		users    = vigil.PermManageUsers
 		ownCtl   = vigil.PermEditOwnControl
 	)
-	return []route{
+	return append(s.pageRoutes(), []route{
 		{method: "GET", path: "/healthz", tag: "operations", summary: "Liveness: the process answers", h: s.healthz},
 		{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: database reachable and migrated", out: readyBody{}, h: s.readyz},
 		{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
 		{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This OpenAPI document", h: s.openapi},
 
-		{method: "GET", path: "/setup", tag: "setup", summary: "First-run setup page (the link printed on the console)", page: true, h: s.setupPageGet},
-		{method: "POST", path: "/setup", tag: "setup", summary: "First-run setup form", page: true, h: s.setupPagePost},
 		{method: "GET", path: "/api/v1/setup", tag: "setup", summary: "Whether first-run setup is pending", out: setupStatus{}, h: s.setupStatus},
 		{method: "POST", path: "/api/v1/setup", tag: "setup", summary: "Complete first-run setup with the setup token printed on the console", in: setupRequest{}, out: setupResponse{}, status: 201, h: s.setup},
 		{method: "GET", path: "/api/v1/me", perm: read, tag: "access", summary: "The caller: user, effective role and token", out: meResponse{}, h: s.me},
@@ -93,6 +92,73 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
 		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
+	}...)
+}
+
+// pageRoutes are the web interface's pages. Public ones check a
+// double-submit CSRF token on POST; the rest need a session in one of the
+// allowed states, its CSRF token on POST, and the permission.
+func (s *Server) pageRoutes() []route {
+	const (
+		read     = vigil.PermRead
+		activity = vigil.PermReadActivity
+		manage   = vigil.PermManage
+		users    = vigil.PermManageUsers
+		ownCtl   = vigil.PermEditOwnControl
+	)
+	anyState := []string{store.SessionFull, store.SessionMFA, store.SessionEnrol}
+	enrol := []string{store.SessionFull, store.SessionEnrol}
+	pg := func(method, path string, perm vigil.Permission, h handlerFunc, states ...string) route {
+		return route{method: method, path: path, perm: perm, page: true, states: states, h: h}
+	}
+	return []route{
+		pg("GET", "/login", "", s.loginPage),
+		pg("POST", "/login", "", s.loginPost),
+		pg("GET", "/login/mfa", read, s.mfaPage, store.SessionMFA),
+		pg("POST", "/login/mfa", read, s.mfaPost, store.SessionMFA),
+		pg("GET", "/login/sso", "", s.ssoStart),
+		pg("GET", "/auth/oidc/callback", "", s.ssoCallback),
+		pg("POST", "/logout", read, s.logout, anyState...),
+		pg("GET", "/forgot", "", s.forgotPage),
+		pg("POST", "/forgot", "", s.forgotPost),
+		pg("GET", "/reset", "", s.resetPage),
+		pg("POST", "/reset", "", s.resetPost),
+		pg("GET", "/setup", "", s.setupPageGet),
+		pg("POST", "/setup", "", s.setupPagePost),
+
+		pg("GET", "/{$}", read, s.dashboard),
+		pg("GET", "/criteria", read, s.criteriaPage),
+		pg("GET", "/criteria/{id}", read, s.criterionPage),
+		pg("GET", "/controls", read, s.controlsPage),
+		pg("POST", "/controls/adopt", manage, s.adoptPost),
+		pg("GET", "/controls/new", manage, s.newControlPage),
+		pg("POST", "/controls/new", manage, s.newControlPost),
+		pg("GET", "/controls/{id}", read, s.controlPage),
+		pg("POST", "/controls/{id}", ownCtl, s.controlPost),
+		pg("GET", "/scope", read, s.scopePage),
+		pg("POST", "/scope", manage, s.scopePost),
+		pg("POST", "/systems", manage, s.systemCreate),
+		pg("GET", "/systems/{id}", read, s.systemPage),
+		pg("POST", "/systems/{id}", manage, s.systemPost),
+		pg("POST", "/systems/{id}/delete", manage, s.systemDelete),
+		pg("GET", "/settings", manage, s.settingsPage),
+		pg("POST", "/settings/organization", manage, s.settingsOrgPost),
+		pg("POST", "/settings/auth", users, s.settingsAuthPost),
+		pg("GET", "/users", users, s.usersPage),
+		pg("POST", "/users", users, s.userCreate),
+		pg("GET", "/users/{id}", users, s.userPage),
+		pg("POST", "/users/{id}", users, s.userPost),
+		pg("POST", "/users/{id}/reset-link", users, s.userResetLink),
+		pg("GET", "/tokens", read, s.tokensPage),
+		pg("POST", "/tokens", read, s.tokenCreate),
+		pg("POST", "/tokens/{id}/revoke", read, s.tokenRevoke),
+		pg("GET", "/activity", activity, s.activityPage),
+		pg("GET", "/account", read, s.accountPage),
+		pg("POST", "/account/password", read, s.accountPassword),
+		pg("GET", "/account/mfa", read, s.mfaEnrolPage, enrol...),
+		pg("POST", "/account/mfa", read, s.mfaEnrolPost, enrol...),
+		pg("POST", "/account/mfa/disable", read, s.mfaDisable),
+		pg("POST", "/account/logout-everywhere", read, s.logoutEverywhere),
 	}
 }
 

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -16,7 +17,9 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/ui"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -32,6 +35,18 @@ type Config struct {
 	PasswordParams auth.Params
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time
+	// UI renders the web interface.
+	UI *ui.Renderer
+	// Secrets seals secrets at rest (TOTP seeds, the SSO client secret).
+	Secrets *secret.Box
+	// BaseURL is the public URL, for links in mail and the SSO redirect.
+	// Empty: taken from each request's Host.
+	BaseURL string
+	// SecureCookies forces Secure cookies even without TLS in the request
+	// (for a TLS-terminating proxy that does not set X-Forwarded-Proto).
+	SecureCookies bool
+	// SMTP sends password-reset mail; empty Addr disables mail.
+	SMTP SMTPConfig
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -50,6 +65,15 @@ type Server struct {
 	metrics *metrics
 	sources []vigil.SignalSource
 
+	ui            *ui.Renderer
+	box           *secret.Box
+	baseURL       string
+	secureCookies bool
+	smtp          SMTPConfig
+	loginLimit    *limiter
+	dummyHash     string
+	oidc          oidcCache
+
 	rcache  readinessCache
 	docOnce sync.Once
 	doc     []byte
@@ -64,6 +88,8 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
+		ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		loginLimit: newLimiter(addrMaxFailures, addrWindow),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -74,10 +100,37 @@ func New(cfg Config) *Server {
 	if s.pwp.Memory == 0 {
 		s.pwp = auth.DefaultParams
 	}
+	if s.ui == nil {
+		// The templates are embedded: failing to parse them is a bug that
+		// every test run would show, not a run-time condition.
+		r, err := ui.New()
+		if err != nil {
+			panic(err)
+		}
+		s.ui = r
+	}
+	if s.box == nil {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		s.box, _ = secret.New(key) // ephemeral: secrets die with the process
+	}
+	// A hash to verify against when the account does not exist, so that a
+	// wrong email costs as much time as a wrong password.
+	s.dummyHash, _ = auth.HashPassword("vigil-dummy-password", s.pwp)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+		if rt.page {
+			s.mux.Handle(rt.method+" "+rt.path, s.wrapPage(rt))
+		} else {
+			s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+		}
 	}
+	static := http.StripPrefix("/static/", http.FileServerFS(ui.Static()))
+	s.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Static files change only with the binary.
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		static.ServeHTTP(w, r)
+	}))
 	return s
 }
 
@@ -88,6 +141,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.noRoute(w, r)
 		return

@@ -43,15 +43,21 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	res, err := s.doSetup(r.Context(), req)
+	u, err := s.doSetup(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, res)
+	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
+	tr, err := s.issueToken(ctx, u.ID, "setup", u.Role, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: *tr})
 	return nil
 }
 
-func (s *Server) doSetup(ctx context.Context, req setupRequest) (*setupResponse, error) {
+// doSetup creates the organization and its owner.
+func (s *Server) doSetup(ctx context.Context, req setupRequest) (*vigil.User, error) {
 	// Answer "already done" before judging the token, so a finished
 	// installation never invites guessing.
 	if n, err := s.store.CountUsers(ctx); err != nil {
@@ -61,6 +67,12 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest) (*setupResponse,
 	}
 	if !strings.HasPrefix(req.SetupToken, auth.SetupPrefix) {
 		return nil, &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
+	}
+	if err := req.Organization.Validate(); err != nil {
+		if e, ok := err.(*vigil.Error); ok && e.Field != "" {
+			e.Field = "organization." + e.Field
+		}
+		return nil, err
 	}
 	if err := vigil.CheckPassword(req.Password); err != nil {
 		return nil, err
@@ -76,13 +88,8 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest) (*setupResponse,
 	if err != nil {
 		return nil, err
 	}
-	ctx = vigil.WithActor(ctx, vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
-	tr, err := s.issueToken(ctx, u.ID, "setup", u.Role, nil)
-	if err != nil {
-		return nil, err
-	}
 	s.log.Info("setup complete", "user", u.Email)
-	return &setupResponse{User: *u, Token: *tr}, nil
+	return u, nil
 }
 
 type meResponse struct {

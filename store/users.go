@@ -248,6 +248,12 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch, check fun
 			after.Name, after.Role, after.Disabled, t.d.ts(t.now), id); err != nil {
 			return internal("update user", err)
 		}
+		if after.Disabled && !before.Disabled {
+			// A disabled account is signed out everywhere at once.
+			if _, err := t.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+				return internal("end sessions", err)
+			}
+		}
 		out = &after
 		return t.log(ctx, "user.update", "user", strconv.FormatInt(id, 10), userView(before), userView(&after))
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -148,17 +149,12 @@ func adminCreateToken(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func adminResetPassword(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "admin reset-password", "admin reset-password --email E (new password on standard input)")
+	fs := newFlags(env, "admin reset-password", "admin reset-password --email E [--base-url URL] [--password-stdin]")
 	dataDir, dbURL := fs.dbFlags()
 	email := fs.String("email", "", "whose password")
+	baseURL := fs.str("base-url", "http://127.0.0.1:8080", "the server's public URL, for the link")
+	direct := fs.Bool("password-stdin", false, "set the password read from standard input instead of printing a link")
 	if err := fs.parse(args); err != nil {
-		return err
-	}
-	pw, err := readPassword(env)
-	if err != nil {
-		return err
-	}
-	if err := vigil.CheckPassword(pw); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, *dataDir, *dbURL)
@@ -168,6 +164,22 @@ func adminResetPassword(ctx context.Context, env *cliEnv, args []string) error {
 	defer st.Close()
 	u, _, err := st.UserCredentials(ctx, strings.ToLower(strings.TrimSpace(*email)))
 	if err != nil {
+		return err
+	}
+	if !*direct {
+		link, err := server.NewResetLink(ctx, st, *baseURL, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "one-time password link for %s, valid for %s (give it to them by a channel you trust):\n", u.Email, server.ResetTTL)
+		fmt.Fprintln(env.stdout, link)
+		return nil
+	}
+	pw, err := readPassword(env)
+	if err != nil {
+		return err
+	}
+	if err := vigil.CheckPassword(pw); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(pw, auth.DefaultParams)

@@ -243,11 +243,15 @@ func TestAdminCommands(t *testing.T) {
 	if code, out, errs := cli(t, api, "", "catalog", "library", "--domain", "AC"); code != 0 || !strings.Contains(out, "AC-12") {
 		t.Fatalf("catalog library with the new token: %d %s %s", code, out, errs)
 	}
-	code, _, errs = cli(t, db, "short\n", "admin", "reset-password", "--email", "admin@acme.test")
+	code, out, _ = cli(t, db, "", "admin", "reset-password", "--email", "admin@acme.test", "--base-url", m.URL)
+	if code != 0 || !strings.HasPrefix(out, m.URL+"/reset?token=vgr_") {
+		t.Fatalf("reset-password link: %d %q", code, out)
+	}
+	code, _, errs = cli(t, db, "short\n", "admin", "reset-password", "--email", "admin@acme.test", "--password-stdin")
 	if code != 1 || !strings.Contains(errs, "at least 12") {
 		t.Fatalf("short reset password: %d %q", code, errs)
 	}
-	if code, _, errs := cli(t, db, "another long password\n", "admin", "reset-password", "--email", "admin@acme.test"); code != 0 {
+	if code, _, errs := cli(t, db, "another long password\n", "admin", "reset-password", "--email", "admin@acme.test", "--password-stdin"); code != 0 {
 		t.Fatalf("reset-password: %s", errs)
 	}
 	if code, out, _ := cli(t, db, "", "admin", "verify-activity"); code != 0 || !strings.Contains(out, "intact") {

@@ -17,8 +17,10 @@ import (
 
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/ui"
 )
 
 // setupTokenTTL is how long the printed setup link works.
@@ -33,6 +35,12 @@ type Main struct {
 	Logger         *slog.Logger
 	Console        io.Writer // where the setup link is printed
 	PasswordParams auth.Params
+	SecretKey      string // base64, VIGIL_SECRET_KEY; empty: the key file in DataDir
+	BaseURL        string
+	SecureCookies  bool
+	TLSCert        string
+	TLSKey         string
+	SMTP           server.SMTPConfig
 
 	Store  *store.Store
 	Server *server.Server
@@ -78,7 +86,18 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams})
+	box, err := secret.Load(m.DataDir, m.SecretKey)
+	if err != nil {
+		m.Close()
+		return err
+	}
+	pages, err := ui.New()
+	if err != nil {
+		m.Close()
+		return err
+	}
+	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
+		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -86,6 +105,12 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.URL = "http://" + ln.Addr().String()
+	if m.TLSCert != "" {
+		m.URL = "https://" + ln.Addr().String()
+	}
+	if m.BaseURL != "" {
+		m.URL = strings.TrimRight(m.BaseURL, "/")
+	}
 	if err := m.printSetupLink(ctx); err != nil {
 		m.Close()
 		return err
@@ -94,7 +119,14 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	m.http = hs
 	m.done = make(chan error, 1)
-	go func() { m.done <- hs.Serve(ln) }()
+	if m.TLSCert != "" {
+		go func() { m.done <- hs.ServeTLS(ln, m.TLSCert, m.TLSKey) }()
+	} else {
+		go func() { m.done <- hs.Serve(ln) }()
+		if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() && !m.SecureCookies {
+			m.Logger.Warn("serving plain HTTP on a non-loopback address: put Vigil behind TLS (--tls-cert, or a proxy with --secure-cookies)", "addr", ln.Addr().String())
+		}
+	}
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }
@@ -196,14 +228,29 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	dataDir, dbURL := fs.dbFlags()
 	logFormat := fs.str("log-format", "text", "log format: text or json")
 	logLevel := fs.str("log-level", "info", "log level: debug, info, warn or error")
+	baseURL := fs.str("base-url", "", "public URL of this server, for links in mail and the SSO redirect (default: from each request)")
+	secureCookies := fs.str("secure-cookies", "", "true: always mark cookies Secure (behind a TLS proxy)")
+	tlsCert := fs.str("tls-cert", "", "TLS certificate file (PEM); serves HTTPS")
+	tlsKey := fs.str("tls-key", "", "TLS key file (PEM)")
+	smtpAddr := fs.str("smtp-addr", "", "SMTP server host:port for password-reset mail (empty: no mail)")
+	smtpUser := fs.str("smtp-user", "", "SMTP user name")
+	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("give both --tls-cert and --tls-key, or neither")
 	}
 	logger, err := newLogger(env.stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
-	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr}
+	// Secrets come only from the environment, never from flags, which
+	// would show in ps output and shell history.
+	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
+		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
+		TLSCert: *tlsCert, TLSKey: *tlsKey,
+		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}

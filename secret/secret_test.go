@@ -1,0 +1,44 @@
+package secret
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestBox(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, KeyFile))
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
+	}
+	sealed, err := b.Seal("JBSWY3DPEHPK3PXP", "totp:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Open(sealed, "totp:1"); err != nil || got != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := b.Open(sealed, "totp:2"); err != ErrOpen {
+		t.Fatalf("value moved to another row opened: %v", err)
+	}
+	again, _ := Load(dir, "")
+	if got, _ := again.Open(sealed, "totp:1"); got != "JBSWY3DPEHPK3PXP" {
+		t.Fatal("key not reused from the file")
+	}
+	other, _ := Load(t.TempDir(), "")
+	if _, err := other.Open(sealed, "totp:1"); err != ErrOpen {
+		t.Fatal("opened under another key")
+	}
+	if _, err := Load(dir, "not base64!"); err == nil {
+		t.Fatal("bad VIGIL_SECRET_KEY accepted")
+	}
+	os.WriteFile(filepath.Join(dir, KeyFile), []byte("short"), 0o600)
+	if _, err := Load(dir, ""); err == nil {
+		t.Fatal("damaged key file accepted")
+	}
+}

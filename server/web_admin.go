@@ -1,0 +1,553 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/store"
+)
+
+type scopeData struct {
+	Scope        *vigil.Scope
+	Categories   []vigil.Category
+	Systems      []vigil.System
+	Users        []vigil.User
+	Kinds        []string
+	Classes      []string
+	Environments []string
+	System       *vigil.System // the system being edited
+}
+
+func (s *Server) scopeData(r *http.Request) (*scopeData, error) {
+	ctx := r.Context()
+	sc, err := s.store.Scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	systems, err := s.store.ListSystems(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.store.ListUsers(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &scopeData{Scope: sc, Categories: vigil.Categories, Systems: systems, Users: users,
+		Kinds: vigil.SystemKinds, Classes: vigil.DataClassifications, Environments: vigil.Environments}, nil
+}
+
+func (s *Server) scopePage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Scope & systems", "scope")
+	d, err := s.scopeData(r)
+	if err != nil {
+		return err
+	}
+	p.Data, p.ReadOnly = d, !p.Can("manage")
+	return s.render(w, http.StatusOK, "scope", p)
+}
+
+func (s *Server) scopePost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	sc := &vigil.Scope{AuditType: vigil.AuditType(f.Get("audit_type"))}
+	for _, c := range f["categories"] {
+		sc.Categories = append(sc.Categories, vigil.Category(c))
+	}
+	switch sc.AuditType {
+	case vigil.AuditType1:
+		sc.AsOf = vigil.Date(f.Get("as_of"))
+	case vigil.AuditType2:
+		sc.WindowStart, sc.WindowEnd = vigil.Date(f.Get("window_start")), vigil.Date(f.Get("window_end"))
+	}
+	if err := s.store.UpdateScope(r.Context(), sc); err != nil {
+		p := s.newPage(w, r, "Scope & systems", "scope")
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		d, derr := s.scopeData(r)
+		if derr != nil {
+			return derr
+		}
+		// Show what the user chose, not what is stored.
+		d.Scope.Categories = sc.Categories
+		d.Scope.AuditType = sc.AuditType
+		p.Data = d
+		return s.render(w, http.StatusBadRequest, "scope", p)
+	}
+	s.flash(w, r, "Scope saved: "+sc.TargetString()+".")
+	http.Redirect(w, r, "/scope", http.StatusSeeOther)
+	return nil
+}
+
+func systemFromForm(f url.Values) (*vigil.System, error) {
+	owner := int64(0)
+	if v := f.Get("owner_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, vigil.FieldError("owner_id", "choose an owner from the list")
+		}
+		owner = n
+	}
+	return &vigil.System{Name: f.Get("name"), Kind: f.Get("kind"), OwnerID: owner, Classification: f.Get("classification"),
+		Environment: f.Get("environment"), Description: f.Get("description")}, nil
+}
+
+func (s *Server) systemCreate(w http.ResponseWriter, r *http.Request) error {
+	x, err := systemFromForm(r.PostForm)
+	if err == nil {
+		err = s.store.CreateSystem(r.Context(), x)
+	}
+	if err != nil {
+		p := s.newPage(w, r, "Scope & systems", "scope")
+		p.Form = r.PostForm
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		d, derr := s.scopeData(r)
+		if derr != nil {
+			return derr
+		}
+		p.Data = d
+		return s.render(w, http.StatusBadRequest, "scope", p)
+	}
+	s.flash(w, r, "Added system "+x.Name+".")
+	http.Redirect(w, r, "/scope#systems", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) systemPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	x, err := s.store.System(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(w, r, "System "+x.Name, "scope")
+	d, err := s.scopeData(r)
+	if err != nil {
+		return err
+	}
+	d.System = x
+	p.Data, p.ReadOnly = d, !p.Can("manage")
+	return s.render(w, http.StatusOK, "system", p)
+}
+
+func (s *Server) systemPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	x, err := systemFromForm(r.PostForm)
+	if err == nil {
+		f := r.PostForm
+		desc := f.Get("description")
+		_, err = s.store.UpdateSystem(r.Context(), id, store.SystemPatch{Name: &x.Name, Kind: &x.Kind, OwnerID: &x.OwnerID,
+			Classification: &x.Classification, Environment: &x.Environment, Description: &desc})
+	}
+	if err != nil {
+		cur, gerr := s.store.System(r.Context(), id)
+		if gerr != nil {
+			return gerr
+		}
+		p := s.newPage(w, r, "System "+cur.Name, "scope")
+		p.Form = r.PostForm
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		d, derr := s.scopeData(r)
+		if derr != nil {
+			return derr
+		}
+		d.System = cur
+		p.Data = d
+		return s.render(w, http.StatusBadRequest, "system", p)
+	}
+	s.flash(w, r, "Saved system "+x.Name+".")
+	http.Redirect(w, r, "/scope#systems", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) systemDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteSystem(r.Context(), id); err != nil {
+		return err
+	}
+	s.flash(w, r, "System removed.")
+	http.Redirect(w, r, "/scope#systems", http.StatusSeeOther)
+	return nil
+}
+
+type settingsData struct {
+	Org       *vigil.Organization
+	Auth      *store.AuthSettings
+	Roles     []vigil.Role
+	Callback  string
+	HasSecret bool
+}
+
+func (s *Server) settingsData(r *http.Request) (*settingsData, error) {
+	o, err := s.store.Organization(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.AuthSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return &settingsData{Org: o, Auth: a, Roles: []vigil.Role{vigil.RoleMember, vigil.RoleAuditor, vigil.RoleViewer},
+		Callback: s.baseURLFor(r) + "/auth/oidc/callback", HasSecret: a.OIDCClientSecret != ""}, nil
+}
+
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Settings", "settings")
+	d, err := s.settingsData(r)
+	if err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "settings", p)
+}
+
+func (s *Server) settingsRerender(w http.ResponseWriter, r *http.Request, err error) error {
+	p := s.newPage(w, r, "Settings", "settings")
+	p.Form = r.PostForm
+	if ferr := formError(p, err); ferr != nil {
+		return ferr
+	}
+	d, derr := s.settingsData(r)
+	if derr != nil {
+		return derr
+	}
+	p.Data = d
+	return s.render(w, http.StatusBadRequest, "settings", p)
+}
+
+func (s *Server) settingsOrgPost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	o := &vigil.Organization{Name: f.Get("name"), LegalName: f.Get("legal_name"), Website: f.Get("website"), Description: f.Get("description")}
+	if err := s.store.UpdateOrganization(r.Context(), o); err != nil {
+		return s.settingsRerender(w, r, err)
+	}
+	s.flash(w, r, "Organization saved.")
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) settingsAuthPost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	a := &store.AuthSettings{RequireMFA: f.Get("require_mfa") == "1", OIDCEnabled: f.Get("oidc_enabled") == "1",
+		OIDCIssuer: strings.TrimRight(strings.TrimSpace(f.Get("oidc_issuer")), "/"), OIDCClientID: strings.TrimSpace(f.Get("oidc_client_id")),
+		OIDCDefaultRole: vigil.Role(f.Get("oidc_default_role")), OIDCTrustMFA: f.Get("oidc_trust_mfa") == "1", OIDCDomains: []string{}}
+	for _, d := range splitCSV(f.Get("oidc_domains")) {
+		a.OIDCDomains = append(a.OIDCDomains, strings.ToLower(d))
+	}
+	err := func() error {
+		switch a.OIDCDefaultRole {
+		case vigil.RoleMember, vigil.RoleAuditor, vigil.RoleViewer:
+		default:
+			return vigil.FieldError("oidc_default_role", "new single sign-on users get member, auditor or viewer; grant more by hand")
+		}
+		if a.OIDCIssuer != "" {
+			u, err := url.Parse(a.OIDCIssuer)
+			if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
+				return vigil.FieldError("oidc_issuer", "the issuer must be an https:// URL")
+			}
+		}
+		if a.OIDCEnabled && (a.OIDCIssuer == "" || a.OIDCClientID == "") {
+			return vigil.FieldError("oidc_issuer", "single sign-on needs an issuer URL and a client id")
+		}
+		if sec := f.Get("oidc_client_secret"); sec != "" {
+			sealed, err := s.box.Seal(sec, "oidc_client_secret")
+			if err != nil {
+				return err
+			}
+			a.OIDCClientSecret = sealed
+		}
+		if a.OIDCEnabled {
+			// Discover now, so a wrong issuer is reported here rather than
+			// at the next sign-in.
+			if _, err := s.oidcProvider(r.Context(), a.OIDCIssuer); err != nil {
+				return vigil.FieldError("oidc_issuer", "%s", vigil.ErrorMessage(err))
+			}
+		}
+		return s.store.UpdateAuthSettings(r.Context(), a)
+	}()
+	if err != nil {
+		return s.settingsRerender(w, r, err)
+	}
+	s.flash(w, r, "Sign-in settings saved.")
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	return nil
+}
+
+func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
+
+type usersData struct {
+	Users []vigil.User
+	Roles []vigil.Role
+	User  *vigil.User
+	Link  string
+}
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Users", "users")
+	return s.renderUsers(w, r, p, http.StatusOK)
+}
+
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, p *webPage, status int) error {
+	users, err := s.store.ListUsers(r.Context(), 0, 0)
+	if err != nil {
+		return err
+	}
+	p.Data = &usersData{Users: users, Roles: vigil.Roles}
+	return s.render(w, status, "users", p)
+}
+
+func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	u := &vigil.User{Email: f.Get("email"), Name: f.Get("name"), Role: vigil.Role(f.Get("role"))}
+	err := func() error {
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := mayGrant(vigil.ActorFrom(r.Context()), u.Role); err != nil {
+			return err
+		}
+		return s.store.CreateUser(r.Context(), u, "")
+	}()
+	if err != nil {
+		p := s.newPage(w, r, "Users", "users")
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.renderUsers(w, r, p, http.StatusBadRequest)
+	}
+	s.flash(w, r, fmt.Sprintf("Added %s. They sign in with single sign-on, or with a password set from a reset link (open their page to make one).", u.Email))
+	http.Redirect(w, r, fmt.Sprintf("/users/%d", u.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(w, r, u.Name, "users")
+	p.Data = &usersData{User: u, Roles: vigil.Roles}
+	return s.render(w, http.StatusOK, "user", p)
+}
+
+func (s *Server) userPost(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	name, role, disabled := f.Get("name"), vigil.Role(f.Get("role")), f.Get("disabled") == "1"
+	a := vigil.ActorFrom(r.Context())
+	u, err := s.store.UpdateUser(r.Context(), id, store.UserPatch{Name: &name, Role: &role, Disabled: &disabled}, func(before, after *vigil.User) error {
+		if before.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may change an owner's account")
+		}
+		if after.Role != before.Role {
+			return mayGrant(a, after.Role)
+		}
+		return nil
+	})
+	if err != nil {
+		cur, gerr := s.store.User(r.Context(), id)
+		if gerr != nil {
+			return gerr
+		}
+		p := s.newPage(w, r, cur.Name, "users")
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		p.Data = &usersData{User: cur, Roles: vigil.Roles}
+		return s.render(w, http.StatusBadRequest, "user", p)
+	}
+	s.flash(w, r, "Saved "+u.Email+".")
+	http.Redirect(w, r, fmt.Sprintf("/users/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+// userResetLink makes a one-time password link for a user and shows it to
+// the admin, for installations without mail.
+func (s *Server) userResetLink(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := s.store.User(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if u.Role == vigil.RoleOwner && !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermGrantOwner) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may reset an owner's password")
+	}
+	link, err := NewResetLink(r.Context(), s.store, s.baseURLFor(r), u.ID)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(w, r, u.Name, "users")
+	p.Data = &usersData{User: u, Roles: vigil.Roles, Link: link}
+	p.Flash = "Give this link to " + u.Email + " by a channel you trust. It works once, for one hour."
+	return s.render(w, http.StatusOK, "user", p)
+}
+
+type tokensData struct {
+	Tokens []vigil.APIToken
+	Roles  []vigil.Role
+	Secret string
+	All    bool
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "API tokens", "account")
+	return s.renderTokens(w, r, p, "", http.StatusOK)
+}
+
+func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, p *webPage, secret string, status int) error {
+	a := vigil.ActorFrom(r.Context())
+	uid := a.UserID
+	all := r.URL.Query().Get("all") == "1" && a.Role.Can(vigil.PermManageUsers)
+	if all {
+		uid = 0
+	}
+	toks, err := s.store.ListTokens(r.Context(), uid)
+	if err != nil {
+		return err
+	}
+	var roles []vigil.Role
+	for _, role := range vigil.Roles {
+		if a.Role.Covers(role) {
+			roles = append(roles, role)
+		}
+	}
+	p.Data = &tokensData{Tokens: toks, Roles: roles, Secret: secret, All: all}
+	return s.render(w, status, "tokens", p)
+}
+
+func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	a := vigil.ActorFrom(r.Context())
+	p := s.newPage(w, r, "API tokens", "account")
+	days, _ := strconv.Atoi(f.Get("expires_in_days"))
+	role := vigil.Role(f.Get("role"))
+	name := strings.TrimSpace(f.Get("name"))
+	err := func() error {
+		if name == "" || len(name) > 100 {
+			return vigil.FieldError("name", "name is required (at most 100 characters), to tell tokens apart")
+		}
+		if !role.Valid() || !a.Role.Covers(role) {
+			return vigil.FieldError("role", "choose a role no stronger than yours")
+		}
+		if days < 0 || days > 3650 {
+			return vigil.FieldError("expires_in_days", "expiry must be from 0 (never) to 3650 days")
+		}
+		return nil
+	}()
+	if err != nil {
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.renderTokens(w, r, p, "", http.StatusBadRequest)
+	}
+	tr, err := s.issueToken(r.Context(), a.UserID, name, role, expiry(s.now(), days))
+	if err != nil {
+		return err
+	}
+	p.Flash = "Token created. Copy it now: it is shown only once."
+	return s.renderTokens(w, r, p, tr.Secret, http.StatusCreated)
+}
+
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a := vigil.ActorFrom(r.Context())
+	tk, err := s.store.Token(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if tk.UserID != a.UserID && !a.Role.Can(vigil.PermManageUsers) {
+		return vigil.NotFound("token", id)
+	}
+	if err := s.store.RevokeToken(r.Context(), id); err != nil {
+		return err
+	}
+	s.flash(w, r, "Token "+tk.Name+" revoked.")
+	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+	return nil
+}
+
+type activityData struct {
+	Items   []vigil.Activity
+	Query   url.Values
+	NextURL string
+	Verify  *store.VerifyResult
+}
+
+func (s *Server) activityPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Activity", "activity")
+	q := r.URL.Query()
+	d := &activityData{Query: q}
+	res, err := func() (page[vigil.Activity], error) {
+		limit, err := limitParam(r)
+		if err != nil {
+			return page[vigil.Activity]{}, err
+		}
+		before, err := intCursor(r)
+		if err != nil {
+			return page[vigil.Activity]{}, err
+		}
+		actor, err := queryInt(r, "actor_id", 0)
+		if err != nil {
+			return page[vigil.Activity]{}, err
+		}
+		items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
+			EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
+		if err != nil {
+			return page[vigil.Activity]{}, err
+		}
+		return pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }), nil
+	}()
+	if err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+	}
+	d.Items = res.Items
+	if res.NextCursor != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", res.NextCursor)
+		d.NextURL = "/activity?" + nq.Encode()
+	}
+	if q.Get("verify") == "1" {
+		if d.Verify, err = s.store.VerifyActivity(r.Context()); err != nil {
+			return err
+		}
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "activity", p)
+}

@@ -1,0 +1,322 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Per-address limit on failed sign-ins (password or code).
+const (
+	addrMaxFailures = 20
+	addrWindow      = 10 * time.Minute
+)
+
+// mfaRequired: owners and admins always need MFA; others when the
+// organization says so.
+func mfaRequired(u *vigil.User, a *store.AuthSettings) bool {
+	return u.Role == vigil.RoleOwner || u.Role == vigil.RoleAdmin || a.RequireMFA
+}
+
+type loginData struct {
+	Next        string
+	SSO         bool
+	SMTP        bool
+	SetupOpen   bool
+	RecoverHint bool
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	if ws, _ := s.loadSession(r); ws != nil && ws.session.State == store.SessionFull {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	p := s.newPage(w, r, "Sign in", "")
+	return s.renderLogin(w, r, p, http.StatusOK)
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, p *webPage, status int) error {
+	a, err := s.store.AuthSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	n, err := s.store.CountUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	next := r.URL.Query().Get("next")
+	if v := r.PostFormValue("next"); v != "" {
+		next = v
+	}
+	p.Data = loginData{Next: safeNext(next), SSO: a.OIDCEnabled, SMTP: s.smtp.Addr != "", SetupOpen: n == 0}
+	return s.render(w, status, "login", p)
+}
+
+// loginFailed is the one message for a wrong email or password: it must not
+// tell which of the two was wrong.
+const loginFailed = "The email or password is not right."
+
+func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := s.newPage(w, r, "Sign in", "")
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
+	p.Form.Set("email", email)
+	ip, now := clientIP(r), s.now()
+	if s.loginLimit.blocked(ip, now) {
+		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.rate_limited", "address", ip, map[string]any{"email": truncate(email, 100)})
+		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
+		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
+	}
+	fail := func(reason string, userID int64) error {
+		s.loginLimit.add(ip, now)
+		if userID == 0 {
+			_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.login_failed", "user", truncate(email, 100), map[string]any{"reason": reason, "ip": ip})
+		} else {
+			locked, err := s.store.RecordLoginFailure(vigil.WithActor(ctx, vigil.Actor{UserID: userID, Name: email}), userID, reason)
+			if err != nil {
+				return err
+			}
+			if locked {
+				p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(store.LockoutDuration.Minutes()))
+				return s.renderLogin(w, r, p, http.StatusTooManyRequests)
+			}
+		}
+		p.Error = loginFailed
+		return s.renderLogin(w, r, p, http.StatusUnauthorized)
+	}
+	cred, err := s.store.CredentialsByEmail(ctx, email)
+	if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+		// Spend the same time as a real check, so timing does not tell
+		// which addresses have accounts.
+		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash)
+		return fail("unknown email", 0)
+	}
+	if err != nil {
+		return err
+	}
+	if cred.LockedUntil != nil && now.Before(*cred.LockedUntil) {
+		s.loginLimit.add(ip, now)
+		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: email}), "auth.login_refused", "user", strconv.FormatInt(cred.User.ID, 10), map[string]any{"reason": "locked", "ip": ip})
+		p.Error = fmt.Sprintf("This account is locked after too many failed attempts. Try again after %s UTC, or reset the password.", cred.LockedUntil.UTC().Format("15:04"))
+		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
+	}
+	if cred.PasswordHash == "" {
+		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash)
+		return fail("no password set", cred.User.ID)
+	}
+	ok, err := auth.VerifyPassword(r.PostFormValue("password"), cred.PasswordHash)
+	if err != nil || !ok {
+		return fail("wrong password", cred.User.ID)
+	}
+	if cred.User.Disabled {
+		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: email}), "auth.login_refused", "user", strconv.FormatInt(cred.User.ID, 10), map[string]any{"reason": "disabled", "ip": ip})
+		p.Error = "This account is disabled. Ask an administrator."
+		return s.renderLogin(w, r, p, http.StatusForbidden)
+	}
+	if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
+		return err
+	}
+	settings, err := s.store.AuthSettings(ctx)
+	if err != nil {
+		return err
+	}
+	state, action, to := store.SessionFull, "auth.login", safeNext(r.PostFormValue("next"))
+	switch {
+	case cred.TOTPEnabled:
+		state, action, to = store.SessionMFA, "auth.password_ok", "/login/mfa?next="+url.QueryEscape(to)
+	case mfaRequired(&cred.User, settings):
+		state, action, to = store.SessionEnrol, "auth.login_mfa_enrolment_required", "/account/mfa?next="+url.QueryEscape(to)
+	}
+	if err := s.startSession(w, r, &cred.User, state, "password", action); err != nil {
+		return err
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Two-step verification", "")
+	p.User = nil // no navigation until the second step is done
+	p.Data = loginData{Next: safeNext(r.URL.Query().Get("next"))}
+	return s.render(w, http.StatusOK, "mfa", p)
+}
+
+func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	ws := sessionFrom(ctx)
+	p := s.newPage(w, r, "Two-step verification", "")
+	p.User = nil
+	next := safeNext(r.PostFormValue("next"))
+	p.Data = loginData{Next: next}
+	ip, now := clientIP(r), s.now()
+	if s.loginLimit.blocked(ip, now) {
+		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
+		return s.render(w, http.StatusTooManyRequests, "mfa", p)
+	}
+	cred, err := s.store.CredentialsByID(ctx, ws.user.ID)
+	if err != nil {
+		return err
+	}
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	ok, how := false, "totp"
+	if len(strings.ReplaceAll(code, " ", "")) == 6 {
+		secret, err := s.box.Open(cred.TOTPSecret, totpContext(cred.User.ID))
+		if err != nil {
+			return fmt.Errorf("open TOTP secret of user %d: %w", cred.User.ID, err)
+		}
+		if step, good := auth.CheckTOTP(secret, code, now); good {
+			if ok, err = s.store.UseTOTPStep(ctx, cred.User.ID, step); err != nil {
+				return err
+			}
+		}
+	} else if code != "" {
+		how = "recovery_code"
+		if ok, err = s.store.UseRecoveryCode(ctx, cred.User.ID, auth.HashRecoveryCode(code)); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		s.loginLimit.add(ip, now)
+		locked, err := s.store.RecordLoginFailure(ctx, cred.User.ID, "wrong "+how)
+		if err != nil {
+			return err
+		}
+		if locked {
+			_ = s.store.DeleteSession(ctx, ws.hash, ws.user.ID, "")
+			s.setCookie(w, r, sessionCookie, "", -1)
+			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(store.LockoutDuration.Minutes()))
+			return s.render(w, http.StatusTooManyRequests, "mfa", p)
+		}
+		p.Errors["code"] = "That code is not right, or was already used. Enter the current code from your app, or a recovery code."
+		return s.render(w, http.StatusUnauthorized, "mfa", p)
+	}
+	if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
+		return err
+	}
+	if err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_"+how); err != nil {
+		return err
+	}
+	if how == "recovery_code" {
+		left, _ := s.store.RecoveryCodesLeft(ctx, cred.User.ID)
+		s.flash(w, r, fmt.Sprintf("Signed in with a recovery code; %d left. Set up your authenticator again if you lost it.", left))
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func totpContext(userID int64) string { return "totp:" + strconv.FormatInt(userID, 10) }
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	ws := sessionFrom(r.Context())
+	if err := s.store.DeleteSession(r.Context(), ws.hash, ws.user.ID, "auth.logout"); err != nil {
+		return err
+	}
+	s.setCookie(w, r, sessionCookie, "", -1)
+	s.flash(w, r, "You have signed out.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// ResetTTL is how long a password-reset link works.
+const ResetTTL = time.Hour
+
+// NewResetLink creates a one-time password-reset link for a user (the admin
+// CLI prints it; the forgot-password page mails it).
+func NewResetLink(ctx context.Context, st *store.Store, baseURL string, userID int64) (string, error) {
+	secret, hash, err := auth.NewSecret(auth.ResetPrefix)
+	if err != nil {
+		return "", err
+	}
+	if err := st.CreatePasswordReset(ctx, userID, hash, time.Now().Add(ResetTTL)); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(baseURL, "/") + "/reset?token=" + url.QueryEscape(secret), nil
+}
+
+func (s *Server) forgotPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Reset your password", "")
+	p.Data = loginData{SMTP: s.smtp.Addr != ""}
+	return s.render(w, http.StatusOK, "forgot", p)
+}
+
+func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := s.newPage(w, r, "Reset your password", "")
+	p.Data = loginData{SMTP: s.smtp.Addr != ""}
+	if s.smtp.Addr == "" {
+		return s.render(w, http.StatusOK, "forgot", p)
+	}
+	ip, now := clientIP(r), s.now()
+	if s.loginLimit.blocked(ip, now) {
+		p.Error = "Too many requests from your address. Wait a few minutes and try again."
+		return s.render(w, http.StatusTooManyRequests, "forgot", p)
+	}
+	s.loginLimit.add(ip, now) // each request costs, so mail cannot be used as a weapon
+	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
+	cred, err := s.store.CredentialsByEmail(ctx, email)
+	if err == nil && !cred.User.Disabled {
+		actx := vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: cred.User.Email})
+		link, err := NewResetLink(actx, s.store, s.baseURLFor(r), cred.User.ID)
+		if err != nil {
+			return err
+		}
+		body := "Someone (hopefully you) asked to reset your Vigil password.\r\n\r\nOpen this link within an hour to choose a new one:\r\n\r\n" + link + "\r\n\r\nIf it was not you, ignore this message; your password is unchanged.\r\n"
+		if err := s.sendMail(cred.User.Email, "Reset your Vigil password", body); err != nil {
+			s.log.Error("cannot send reset mail", "err", err)
+		}
+	} else if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+		return err
+	}
+	// The same answer whether or not the address has an account.
+	p.Flash = "If that address has an account, a reset link is on its way. It works for one hour."
+	return s.render(w, http.StatusOK, "forgot", p)
+}
+
+func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Choose a new password", "")
+	tok := r.URL.Query().Get("token")
+	p.Form.Set("token", tok)
+	if _, err := s.store.PasswordResetUser(r.Context(), auth.HashSecret(tok)); err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.render(w, http.StatusUnauthorized, "reset", p)
+	}
+	return s.render(w, http.StatusOK, "reset", p)
+}
+
+func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Choose a new password", "")
+	tok := r.PostFormValue("token")
+	p.Form.Set("token", tok)
+	pw, again := r.PostFormValue("password"), r.PostFormValue("password2")
+	if err := vigil.CheckPassword(pw); err != nil {
+		p.Errors["password"] = vigil.ErrorMessage(err)
+		return s.render(w, http.StatusBadRequest, "reset", p)
+	}
+	if pw != again {
+		p.Errors["password2"] = "The two passwords differ."
+		return s.render(w, http.StatusBadRequest, "reset", p)
+	}
+	hash, err := auth.HashPassword(pw, s.pwp)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.CompletePasswordReset(vigil.WithActor(r.Context(), vigil.Actor{Name: "password-reset"}), auth.HashSecret(tok), hash); err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.render(w, http.StatusUnauthorized, "reset", p)
+	}
+	s.flash(w, r, "Your password has been changed, and every session signed out. Sign in with the new password.")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,201 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// oidcCache keeps the discovered provider for the configured issuer.
+type oidcCache struct {
+	mu       sync.Mutex
+	issuer   string
+	provider *oidc.Provider
+}
+
+var oidcHTTP = &http.Client{Timeout: 10 * time.Second}
+
+func (s *Server) oidcProvider(ctx context.Context, issuer string) (*oidc.Provider, error) {
+	s.oidc.mu.Lock()
+	defer s.oidc.mu.Unlock()
+	if s.oidc.provider != nil && s.oidc.issuer == issuer {
+		return s.oidc.provider, nil
+	}
+	p, err := oidc.NewProvider(oidc.ClientContext(ctx, oidcHTTP), issuer)
+	if err != nil {
+		return nil, &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "single sign-on provider " + issuer + " cannot be reached or is not an OpenID provider", Err: err}
+	}
+	s.oidc.issuer, s.oidc.provider = issuer, p
+	return p, nil
+}
+
+func (s *Server) oauthConfig(r *http.Request, a *store.AuthSettings, p *oidc.Provider) (*oauth2.Config, error) {
+	secret := ""
+	if a.OIDCClientSecret != "" {
+		var err error
+		if secret, err = s.box.Open(a.OIDCClientSecret, "oidc_client_secret"); err != nil {
+			return nil, fmt.Errorf("open SSO client secret: %w", err)
+		}
+	}
+	return &oauth2.Config{ClientID: a.OIDCClientID, ClientSecret: secret, Endpoint: p.Endpoint(),
+		RedirectURL: s.baseURLFor(r) + "/auth/oidc/callback", Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}, nil
+}
+
+// ssoStart sends the browser to the provider with state, nonce and a PKCE
+// challenge; the three are kept server-side, each good for one callback.
+func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	a, err := s.store.AuthSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.OIDCEnabled {
+		return vigil.Errorf(vigil.ENOTFOUND, "single sign-on is not enabled")
+	}
+	p, err := s.oidcProvider(ctx, a.OIDCIssuer)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.oauthConfig(r, a, p)
+	if err != nil {
+		return err
+	}
+	state, _, _ := auth.NewSecret("")
+	nonce, _, _ := auth.NewSecret("")
+	verifier := oauth2.GenerateVerifier()
+	if err := s.store.CreateOIDCLogin(ctx, &store.OIDCLogin{State: state, Nonce: nonce, Verifier: verifier, Next: safeNext(r.URL.Query().Get("next"))}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
+	return nil
+}
+
+type oidcClaims struct {
+	Email         string   `json:"email"`
+	EmailVerified *bool    `json:"email_verified"`
+	Name          string   `json:"name"`
+	AMR           []string `json:"amr"`
+}
+
+// ssoCallback finishes a sign-in: the state must be one we issued, the code
+// is exchanged with the PKCE verifier, the ID token's signature, audience,
+// expiry and nonce are checked, and the email must be verified and in an
+// allowed domain. Unknown users get an account with the default role.
+func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	anon := vigil.WithActor(ctx, vigil.Actor{Name: "sso"})
+	refuse := func(reason string) error {
+		_ = s.store.LogEvent(anon, "auth.login_failed", "sso", truncate(q.Get("state"), 16), map[string]any{"reason": reason, "ip": clientIP(r)})
+		return vigil.Errorf(vigil.EUNAUTHORIZED, "single sign-on failed: %s", reason)
+	}
+	login, err := s.store.TakeOIDCLogin(ctx, q.Get("state"))
+	if err != nil {
+		return refuse(vigil.ErrorMessage(err))
+	}
+	if e := q.Get("error"); e != "" {
+		return refuse("the provider answered " + truncate(e, 100))
+	}
+	a, err := s.store.AuthSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.OIDCEnabled {
+		return refuse("single sign-on is not enabled")
+	}
+	p, err := s.oidcProvider(ctx, a.OIDCIssuer)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.oauthConfig(r, a, p)
+	if err != nil {
+		return err
+	}
+	tok, err := cfg.Exchange(oidc.ClientContext(ctx, oidcHTTP), q.Get("code"), oauth2.VerifierOption(login.Verifier))
+	if err != nil {
+		s.log.Warn("sso code exchange failed", "err", err)
+		return refuse("the provider did not accept the sign-in code")
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return refuse("the provider sent no ID token")
+	}
+	idt, err := p.Verifier(&oidc.Config{ClientID: a.OIDCClientID}).Verify(ctx, raw)
+	if err != nil {
+		s.log.Warn("sso id token rejected", "err", err)
+		return refuse("the ID token is not valid")
+	}
+	if idt.Nonce != login.Nonce {
+		return refuse("the ID token's nonce does not match")
+	}
+	var c oidcClaims
+	if err := idt.Claims(&c); err != nil {
+		return refuse("the ID token's claims cannot be read")
+	}
+	email := strings.ToLower(strings.TrimSpace(c.Email))
+	if email == "" {
+		return refuse("the provider did not share an email address")
+	}
+	if c.EmailVerified != nil && !*c.EmailVerified {
+		return refuse("the provider says " + email + " is not verified")
+	}
+	if len(a.OIDCDomains) > 0 {
+		_, domain, _ := strings.Cut(email, "@")
+		if !slices.Contains(a.OIDCDomains, domain) {
+			return refuse(email + " is not in an allowed domain")
+		}
+	}
+	cred, err := s.store.CredentialsByEmail(ctx, email)
+	var u *vigil.User
+	switch {
+	case vigil.ErrorCode(err) == vigil.ENOTFOUND:
+		nu := &vigil.User{Email: email, Name: c.Name, Role: a.OIDCDefaultRole}
+		if nu.Name == "" {
+			nu.Name = email
+		}
+		if err := s.store.CreateUser(vigil.WithActor(ctx, vigil.Actor{Name: "sso"}), nu, ""); err != nil {
+			return err
+		}
+		u = nu
+		cred = &store.Credentials{User: *nu}
+	case err != nil:
+		return err
+	default:
+		u = &cred.User
+	}
+	if u.Disabled {
+		return refuse(email + " is disabled")
+	}
+	state := store.SessionFull
+	if !a.OIDCTrustMFA {
+		switch {
+		case cred.TOTPEnabled:
+			state = store.SessionMFA
+		case mfaRequired(u, a):
+			state = store.SessionEnrol
+		}
+	}
+	if err := s.startSession(w, r, u, state, "oidc", map[string]string{store.SessionFull: "auth.login", store.SessionMFA: "auth.sso_ok", store.SessionEnrol: "auth.login_mfa_enrolment_required"}[state]); err != nil {
+		return err
+	}
+	to := login.Next
+	switch state {
+	case store.SessionMFA:
+		to = "/login/mfa?next=" + login.Next
+	case store.SessionEnrol:
+		to = "/account/mfa?next=" + login.Next
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}

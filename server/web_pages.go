@@ -1,0 +1,478 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/readiness"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// nextStep is one control whose fixing closes gaps, for the dashboard.
+type nextStep struct {
+	ControlID string
+	Title     string
+	Criteria  []string
+	Reasons   []string
+}
+
+type dashboardData struct {
+	Report        *readiness.Report
+	Chart         template.HTML
+	Steps         []nextStep
+	Uncovered     []readiness.CriterionReadiness
+	WithoutOwner  int
+	Scope         *vigil.Scope
+	ControlsTotal int
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := s.newPage(w, r, "Dashboard", "dashboard")
+	rep, err := s.Readiness(ctx)
+	if err != nil {
+		return err
+	}
+	sc, err := s.store.Scope(ctx)
+	if err != nil {
+		return err
+	}
+	since := s.now().UTC().AddDate(0, 0, -89).Format(time.DateOnly)
+	hist, err := s.store.ReadinessHistory(ctx, since)
+	if err != nil {
+		return err
+	}
+	d := &dashboardData{Report: rep, Scope: sc, WithoutOwner: rep.Controls.WithoutOwner, ControlsTotal: rep.Controls.Total}
+	d.Chart = trendChart(hist, rep, s.now().UTC())
+	// Rank controls by how many criteria their problems hold back: fixing
+	// the first one closes the most gaps.
+	byCtl := map[string]*nextStep{}
+	for _, cr := range rep.Criteria {
+		if len(cr.Controls) == 0 {
+			d.Uncovered = append(d.Uncovered, cr)
+		}
+		for _, g := range cr.Gaps {
+			if g.ControlID == "" {
+				continue
+			}
+			st := byCtl[g.ControlID]
+			if st == nil {
+				h, _ := rep.ControlHealth(g.ControlID)
+				st = &nextStep{ControlID: g.ControlID, Title: h.Title}
+				byCtl[g.ControlID] = st
+			}
+			if !slices.Contains(st.Criteria, cr.ID) {
+				st.Criteria = append(st.Criteria, cr.ID)
+			}
+			if !slices.Contains(st.Reasons, g.Reason) {
+				st.Reasons = append(st.Reasons, g.Reason)
+			}
+		}
+	}
+	for _, st := range byCtl {
+		d.Steps = append(d.Steps, *st)
+	}
+	sort.Slice(d.Steps, func(i, j int) bool {
+		if len(d.Steps[i].Criteria) != len(d.Steps[j].Criteria) {
+			return len(d.Steps[i].Criteria) > len(d.Steps[j].Criteria)
+		}
+		return d.Steps[i].ControlID < d.Steps[j].ControlID
+	})
+	if len(d.Steps) > 8 {
+		d.Steps = d.Steps[:8]
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "dashboard", p)
+}
+
+// trendChart draws overall readiness per day as an SVG line, carrying each
+// day's value forward until the next recorded change, and ending with the
+// live value today. Every value in it is a number or a date we format, so
+// it is safe to emit as HTML.
+func trendChart(hist []store.HistoryPoint, rep *readiness.Report, now time.Time) template.HTML {
+	const W, H, left, bottom, top = 640, 180, 34, 22, 8
+	days := 90
+	start := now.AddDate(0, 0, -(days - 1))
+	byDay := map[string]float64{}
+	for _, h := range hist {
+		if h.Total > 0 {
+			byDay[h.Day] = float64(h.Ready) * 100 / float64(h.Total)
+		}
+	}
+	byDay[now.Format(time.DateOnly)] = rep.Overall.Percent
+	var pts []string
+	last, have := 0.0, false
+	for i := 0; i < days; i++ {
+		day := start.AddDate(0, 0, i).Format(time.DateOnly)
+		if v, ok := byDay[day]; ok {
+			last, have = v, true
+		}
+		if !have {
+			continue
+		}
+		x := left + float64(i)*float64(W-left-4)/float64(days-1)
+		y := top + (100-last)*float64(H-top-bottom)/100
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="Overall readiness over the last %d days, now %.1f%%">`, W, H, days, rep.Overall.Percent)
+	for _, v := range []int{0, 50, 100} {
+		y := top + float64(100-v)*float64(H-top-bottom)/100
+		fmt.Fprintf(&b, `<line class="axis" x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke-dasharray="2,3"/><text x="0" y="%.1f">%d%%</text>`, left, W, y, y, y+4, v)
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text><text x="%d" y="%d" text-anchor="end">today</text>`, left, H-4, start.Format("Jan 2"), W, H-4)
+	if len(pts) > 0 {
+		first := strings.Split(pts[0], ",")[0]
+		lastX := strings.Split(pts[len(pts)-1], ",")[0]
+		fmt.Fprintf(&b, `<polygon class="area" points="%s,%d %s %s,%d"/>`, first, H-bottom, strings.Join(pts, " "), lastX, H-bottom)
+		fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+type criteriaData struct {
+	Report *readiness.Report
+	Groups []criteriaGroup
+}
+
+type criteriaGroup struct {
+	Title    string
+	Score    readiness.Score
+	Criteria []readiness.CriterionReadiness
+}
+
+func (s *Server) criteriaPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Criteria", "criteria")
+	rep, err := s.Readiness(r.Context())
+	if err != nil {
+		return err
+	}
+	d := &criteriaData{Report: rep}
+	for _, c := range rep.Categories {
+		g := criteriaGroup{Title: c.Title, Score: c.Score}
+		for _, cr := range rep.Criteria {
+			if cr.Category == c.Category {
+				g.Criteria = append(g.Criteria, cr)
+			}
+		}
+		d.Groups = append(d.Groups, g)
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "criteria", p)
+}
+
+type criterionPageData struct {
+	Criterion  catalog.Criterion
+	InScope    bool
+	Readiness  readiness.CriterionReadiness
+	Controls   []readiness.ControlHealth
+	Mappings   []mappingView
+	Frameworks []*catalog.Framework
+	Framework  string
+	MinSupport int
+	Library    []string
+}
+
+func (s *Server) criterionPage(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	c, ok := s.cat.Criterion(id)
+	if !ok {
+		return vigil.NotFound("criterion", id)
+	}
+	p := s.newPage(w, r, c.ID+" "+c.Title, "criteria")
+	rep, err := s.Readiness(r.Context())
+	if err != nil {
+		return err
+	}
+	d := &criterionPageData{Criterion: c, Frameworks: s.cat.Frameworks, Framework: r.URL.Query().Get("framework")}
+	if _, ok := s.cat.Framework(d.Framework); d.Framework != "" && !ok {
+		return vigil.FieldError("framework", "unknown framework %q", d.Framework)
+	}
+	if d.MinSupport, err = queryInt(r, "min_support", 0); err != nil {
+		return err
+	}
+	d.Readiness, d.InScope = rep.Criterion(id)
+	for _, cid := range append(slices.Clone(d.Readiness.Controls), d.Readiness.NotApplicable...) {
+		if h, ok := rep.ControlHealth(cid); ok {
+			d.Controls = append(d.Controls, h)
+		}
+	}
+	for _, m := range s.cat.MappingsFor(c.ID, d.Framework, d.MinSupport) {
+		f, _ := s.cat.Framework(m.Framework)
+		req, _ := f.Requirement(m.RequirementID)
+		d.Mappings = append(d.Mappings, mappingView{Mapping: m, Label: m.Label(), RequirementTitle: req.Title})
+	}
+	for _, lc := range s.cat.Library {
+		if slices.Contains(lc.Criteria, c.ID) {
+			d.Library = append(d.Library, lc.ID)
+		}
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "criterion", p)
+}
+
+type controlsPageData struct {
+	Page     page[controlView]
+	Query    url.Values
+	NextURL  string
+	Users    []vigil.User
+	Domains  []catalog.Domain
+	Criteria []catalog.Criterion
+	Statuses []vigil.ControlStatus
+	Healths  []vigil.HealthState
+	Adopted  int
+	Filtered bool
+}
+
+func (s *Server) controlsPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Controls", "controls")
+	res, err := s.queryControls(r)
+	if err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		res = page[controlView]{Items: []controlView{}}
+	}
+	users, err := s.store.ListUsers(r.Context(), 0, 0)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	d := &controlsPageData{Page: res, Query: q, Users: users, Domains: s.cat.Domains, Criteria: s.cat.Criteria,
+		Statuses: vigil.ControlStatuses, Healths: healthStates}
+	for _, k := range []string{"status", "owner", "domain", "criterion", "health", "q"} {
+		d.Filtered = d.Filtered || q.Get(k) != ""
+	}
+	if res.NextCursor != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", res.NextCursor)
+		d.NextURL = "/controls?" + nq.Encode()
+	}
+	all, err := s.store.ListControls(r.Context(), store.ControlFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	d.Adopted = len(all)
+	p.Data = d
+	return s.render(w, http.StatusOK, "controls", p)
+}
+
+type historyEntry struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Change string
+}
+
+type controlPageData struct {
+	Control   controlView
+	Related   map[string][]related
+	FWNames   map[string]string
+	History   []historyEntry
+	Users     []vigil.User
+	CanEdit   bool
+	CanManage bool
+	Statuses  []vigil.ControlStatus
+	Freqs     []vigil.Frequency
+}
+
+func (s *Server) controlPage(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.store.Control(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	p := s.newPage(w, r, c.ID+" "+c.Title, "controls")
+	return s.renderControl(w, r, p, c, http.StatusOK)
+}
+
+func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPage, c *vigil.Control, status int) error {
+	ctx := r.Context()
+	a := vigil.ActorFrom(ctx)
+	d := &controlPageData{Control: s.view(c, s.signals(ctx)), Related: map[string][]related{}, FWNames: map[string]string{},
+		CanEdit: mayEdit(a, c), CanManage: a.Role.Can(vigil.PermManage), Statuses: vigil.ControlStatuses, Freqs: vigil.Frequencies}
+	for _, rel := range s.relatedTo(c.Criteria, 0) {
+		d.Related[rel.Framework] = append(d.Related[rel.Framework], rel)
+	}
+	for _, f := range s.cat.Frameworks {
+		d.FWNames[f.ID] = f.Name + " " + f.Version
+	}
+	acts, err := s.store.ListActivity(ctx, store.ActivityFilter{EntityType: "control", EntityID: c.ID, Limit: 50})
+	if err != nil {
+		return err
+	}
+	for _, ac := range acts {
+		d.History = append(d.History, historyEntry{At: ac.At, Actor: ac.ActorName, Action: ac.Action, Change: describeChange(ac)})
+	}
+	if d.CanManage {
+		if d.Users, err = s.store.ListUsers(ctx, 0, 0); err != nil {
+			return err
+		}
+	}
+	if !d.CanEdit {
+		p.ReadOnly = a.Role == vigil.RoleAuditor || a.Role == vigil.RoleViewer
+	}
+	p.Data = d
+	return s.render(w, status, "control", p)
+}
+
+// describeChange summarises an activity entry's before and after for the
+// status history: the fields that changed.
+func describeChange(a vigil.Activity) string {
+	var before, after map[string]any
+	_ = json.Unmarshal(a.Before, &before)
+	_ = json.Unmarshal(a.After, &after)
+	if before == nil {
+		if a.Action == "control.adopt" || a.Action == "control.create" {
+			return "created"
+		}
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"status", "owner_name", "justification", "title", "frequency", "criteria", "evidence", "description"} {
+		b, a := fmt.Sprint(before[k]), fmt.Sprint(after[k])
+		if b == a {
+			continue
+		}
+		if k == "description" || k == "evidence" {
+			parts = append(parts, k+" edited")
+			continue
+		}
+		if b == "<nil>" || b == "" {
+			b = "none"
+		}
+		if a == "<nil>" || a == "" {
+			a = "none"
+		}
+		parts = append(parts, strings.ReplaceAll(k, "_name", "")+": "+strings.ReplaceAll(b, "_", " ")+" → "+strings.ReplaceAll(a, "_", " "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Server) controlPost(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	before, err := s.store.Control(ctx, id)
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	patch := store.ControlPatch{}
+	str := func(k string) *string { v := f.Get(k); return &v }
+	patch.Title, patch.Description, patch.Evidence = str("title"), str("description"), str("evidence")
+	st := vigil.ControlStatus(f.Get("status"))
+	patch.Status = &st
+	fr := vigil.Frequency(f.Get("frequency"))
+	patch.Frequency = &fr
+	if st == vigil.StatusNotApplicable {
+		patch.Justification = str("justification")
+	}
+	a := vigil.ActorFrom(ctx)
+	if a.Role.Can(vigil.PermManage) {
+		var owner int64
+		if v := f.Get("owner_id"); v != "" {
+			if owner, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return vigil.FieldError("owner_id", "choose an owner from the list")
+			}
+		}
+		patch.OwnerID = &owner
+		crit := splitCSV(f.Get("criteria"))
+		patch.Criteria = &crit
+	}
+	c, err := s.updateControl(ctx, id, patch)
+	if err != nil {
+		p := s.newPage(w, r, before.ID+" "+before.Title, "controls")
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.renderControl(w, r, p, before, http.StatusBadRequest)
+	}
+	s.flash(w, r, "Saved "+c.ID+".")
+	http.Redirect(w, r, "/controls/"+url.PathEscape(c.ID), http.StatusSeeOther)
+	return nil
+}
+
+func splitCSV(s string) []string {
+	out := []string{}
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		out = append(out, strings.ToUpper(p))
+	}
+	return out
+}
+
+func (s *Server) adoptPost(w http.ResponseWriter, r *http.Request) error {
+	req := adoptRequest{All: r.PostFormValue("all") == "1", Domains: r.PostForm["domain"]}
+	cs, err := s.adoptSelection(req)
+	if err != nil {
+		s.flash(w, r, vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/controls", http.StatusSeeOther)
+		return nil
+	}
+	res, err := s.store.AdoptControls(r.Context(), cs)
+	if err != nil {
+		return err
+	}
+	s.flash(w, r, fmt.Sprintf("Adopted %d control(s); %d were already adopted.", len(res.Adopted), len(res.Skipped)))
+	http.Redirect(w, r, "/controls", http.StatusSeeOther)
+	return nil
+}
+
+type newControlData struct {
+	Users []vigil.User
+	Freqs []vigil.Frequency
+}
+
+func (s *Server) newControlPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "New control", "controls")
+	return s.renderNewControl(w, r, p, http.StatusOK)
+}
+
+func (s *Server) renderNewControl(w http.ResponseWriter, r *http.Request, p *webPage, status int) error {
+	users, err := s.store.ListUsers(r.Context(), 0, 0)
+	if err != nil {
+		return err
+	}
+	p.Data = &newControlData{Users: users, Freqs: vigil.Frequencies}
+	return s.render(w, status, "control_new", p)
+}
+
+func (s *Server) newControlPost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
+	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(f.Get("id"))), Title: f.Get("title"), Description: f.Get("description"),
+		OwnerID: owner, Frequency: vigil.Frequency(f.Get("frequency")), Evidence: f.Get("evidence"), Criteria: splitCSV(f.Get("criteria")), Custom: true}
+	err := func() error {
+		if _, ok := s.cat.LibraryControl(c.ID); ok {
+			return &vigil.Error{Code: vigil.ECONFLICT, Field: "id", Message: c.ID + " is a library control id; adopt it instead, or choose another id"}
+		}
+		if err := c.Validate(s.cat.HasCriterion); err != nil {
+			return err
+		}
+		return s.store.CreateControl(r.Context(), c)
+	}()
+	if err != nil {
+		p := s.newPage(w, r, "New control", "controls")
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.renderNewControl(w, r, p, http.StatusBadRequest)
+	}
+	s.flash(w, r, "Added "+c.ID+".")
+	http.Redirect(w, r, "/controls/"+url.PathEscape(c.ID), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,481 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// LogEvent appends an activity entry that records an event rather than a
+// change of state: a sign-in, a failed attempt, a lockout.
+func (s *Store) LogEvent(ctx context.Context, action, entityType, entityID string, detail any) error {
+	return s.write(ctx, func(t *wtx) error { return t.log(ctx, action, entityType, entityID, nil, detail) })
+}
+
+// Credentials is what sign-in needs to know about a user.
+type Credentials struct {
+	User         vigil.User
+	PasswordHash string
+	TOTPSecret   string // sealed
+	TOTPEnabled  bool
+	TOTPLastStep int64
+	FailedLogins int
+	LockedUntil  *time.Time
+}
+
+// CredentialsByEmail returns a user's credentials.
+func (s *Store) CredentialsByEmail(ctx context.Context, email string) (*Credentials, error) {
+	return s.credentials(ctx, "u.email = ?", strings.ToLower(strings.TrimSpace(email)))
+}
+
+// CredentialsByID returns a user's credentials.
+func (s *Store) CredentialsByID(ctx context.Context, id int64) (*Credentials, error) {
+	return s.credentials(ctx, "u.id = ?", id)
+}
+
+func (s *Store) credentials(ctx context.Context, where string, arg any) (*Credentials, error) {
+	var c Credentials
+	var cr, up, lu dbTime
+	u := &c.User
+	err := s.queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.updated_at,
+		u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, u.failed_logins, u.locked_until
+		FROM users u WHERE `+where, arg).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &cr, &up,
+		&c.PasswordHash, &c.TOTPSecret, &c.TOTPEnabled, &c.TOTPLastStep, &c.FailedLogins, &lu)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.NotFound("user", arg)
+	}
+	if err != nil {
+		return nil, internal("read credentials", err)
+	}
+	u.CreatedAt, u.UpdatedAt, c.LockedUntil = cr.T, up.T, lu.ptr()
+	return &c, nil
+}
+
+// Lockout policy: this many failures in a row lock the account for
+// LockoutDuration.
+const (
+	MaxFailedLogins = 5
+	LockoutDuration = 15 * time.Minute
+)
+
+// RecordLoginFailure counts a failed sign-in and locks the account once the
+// limit is reached, in one transaction with its activity entries. It
+// reports whether this failure locked the account.
+func (s *Store) RecordLoginFailure(ctx context.Context, userID int64, reason string) (locked bool, err error) {
+	err = s.write(ctx, func(t *wtx) error {
+		var n int
+		if err := t.queryRow(ctx, "SELECT failed_logins FROM users WHERE id = ?"+t.d.forUpdate, userID).Scan(&n); err != nil {
+			return internal("read failed logins", err)
+		}
+		n++
+		var until any
+		if n >= MaxFailedLogins {
+			locked = true
+			until = t.d.ts(t.now.Add(LockoutDuration))
+			n = 0
+		}
+		if _, err := t.exec(ctx, "UPDATE users SET failed_logins = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?", n, until, userID); err != nil {
+			return internal("record failed login", err)
+		}
+		id := strconv.FormatInt(userID, 10)
+		if err := t.log(ctx, "auth.login_failed", "user", id, nil, map[string]any{"reason": reason}); err != nil {
+			return err
+		}
+		if locked {
+			return t.log(ctx, "auth.lockout", "user", id, nil, map[string]any{"minutes": int(LockoutDuration.Minutes())})
+		}
+		return nil
+	})
+	return locked, err
+}
+
+// ResetLoginFailures clears the failure count after a good password.
+func (s *Store) ResetLoginFailures(ctx context.Context, userID int64) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?"), userID)
+	return internal2("reset failed logins", err)
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	IDHash     string
+	UserID     int64
+	State      string // mfa (password checked, code due), enrol (must enrol MFA), full
+	Method     string // password or oidc
+	CSRF       string
+	IP         string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end
+}
+
+// Session states.
+const (
+	SessionMFA   = "mfa"
+	SessionEnrol = "enrol"
+	SessionFull  = "full"
+)
+
+// CreateSession stores a session and logs the sign-in step.
+func (s *Store) CreateSession(ctx context.Context, se *Session, action string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, `INSERT INTO sessions (id_hash, user_id, state, method, csrf, ip, user_agent, created_at, last_seen_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, se.IDHash, se.UserID, se.State, se.Method, se.CSRF, se.IP, se.UserAgent,
+			t.d.ts(t.now), t.d.ts(t.now), t.d.ts(se.ExpiresAt)); err != nil {
+			return internal("create session", err)
+		}
+		se.CreatedAt, se.LastSeenAt = t.now, t.now
+		if se.State == SessionFull {
+			if _, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", t.d.ts(t.now), se.UserID); err != nil {
+				return internal("record login", err)
+			}
+		}
+		return t.log(ctx, action, "user", strconv.FormatInt(se.UserID, 10), nil, map[string]any{"method": se.Method, "state": se.State, "ip": se.IP})
+	})
+}
+
+// SessionByHash returns a session.
+func (s *Store) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
+	var se Session
+	var c, l, e dbTime
+	err := s.queryRow(ctx, "SELECT id_hash, user_id, state, method, csrf, ip, user_agent, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?", idHash).
+		Scan(&se.IDHash, &se.UserID, &se.State, &se.Method, &se.CSRF, &se.IP, &se.UserAgent, &c, &l, &e)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "session expired or signed out")
+	}
+	if err != nil {
+		return nil, internal("read session", err)
+	}
+	se.CreatedAt, se.LastSeenAt, se.ExpiresAt = c.T, l.T, e.T
+	return &se, nil
+}
+
+// TouchSession moves the idle deadline.
+func (s *Store) TouchSession(ctx context.Context, idHash string, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?"), s.d.ts(at), idHash)
+	return internal2("touch session", err)
+}
+
+// DeleteSession ends one session; action (if not empty) is logged.
+func (s *Store) DeleteSession(ctx context.Context, idHash string, userID int64, action string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", idHash); err != nil {
+			return internal("delete session", err)
+		}
+		if action == "" {
+			return nil
+		}
+		return t.log(ctx, action, "user", strconv.FormatInt(userID, 10), nil, nil)
+	})
+}
+
+// DeleteUserSessions ends every session of a user (sign out everywhere, a
+// password reset, a disabled account) and logs action.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, action string) (int64, error) {
+	var n int64
+	err := s.write(ctx, func(t *wtx) error {
+		res, err := t.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", userID)
+		if err != nil {
+			return internal("delete sessions", err)
+		}
+		n, _ = res.RowsAffected()
+		return t.log(ctx, action, "user", strconv.FormatInt(userID, 10), nil, map[string]any{"sessions": n})
+	})
+	return n, err
+}
+
+// CountSessions returns a user's live sessions.
+func (s *Store) CountSessions(ctx context.Context, userID int64, now time.Time) (int, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?", userID, s.d.ts(now)).Scan(&n)
+	return n, internal2("count sessions", err)
+}
+
+// SetTOTP stores a sealed TOTP secret (not yet enabled) for enrolment.
+func (s *Store) SetTOTP(ctx context.Context, userID int64, sealed string) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE users SET totp_secret = ?, totp_enabled = ?, totp_last_step = 0 WHERE id = ?"), sealed, false, userID)
+	return internal2("set totp", err)
+}
+
+// EnableTOTP turns MFA on with its recovery code hashes, in one transaction.
+func (s *Store) EnableTOTP(ctx context.Context, userID, step int64, codeHashes []string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "UPDATE users SET totp_enabled = ?, totp_last_step = ? WHERE id = ?", true, step, userID); err != nil {
+			return internal("enable totp", err)
+		}
+		if _, err := t.exec(ctx, "DELETE FROM recovery_codes WHERE user_id = ?", userID); err != nil {
+			return internal("replace recovery codes", err)
+		}
+		for _, h := range codeHashes {
+			if _, err := t.exec(ctx, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", userID, h); err != nil {
+				return internal("store recovery code", err)
+			}
+		}
+		return t.log(ctx, "auth.mfa_enrolled", "user", strconv.FormatInt(userID, 10), nil, map[string]any{"recovery_codes": len(codeHashes)})
+	})
+}
+
+// DisableTOTP turns MFA off and drops the recovery codes.
+func (s *Store) DisableTOTP(ctx context.Context, userID int64) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "UPDATE users SET totp_enabled = ?, totp_secret = '', totp_last_step = 0 WHERE id = ?", false, userID); err != nil {
+			return internal("disable totp", err)
+		}
+		if _, err := t.exec(ctx, "DELETE FROM recovery_codes WHERE user_id = ?", userID); err != nil {
+			return internal("drop recovery codes", err)
+		}
+		return t.log(ctx, "auth.mfa_removed", "user", strconv.FormatInt(userID, 10), nil, nil)
+	})
+}
+
+// UseTOTPStep records the time step of an accepted code; it fails (false)
+// when that step or a later one was already used, which stops replay.
+func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?"), step, userID, step)
+	if err != nil {
+		return false, internal("use totp step", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// UseRecoveryCode consumes a recovery code; false if unknown or used.
+func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, codeHash string) (bool, error) {
+	res, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL"), s.d.ts(now()), userID, codeHash)
+	if err != nil {
+		return false, internal("use recovery code", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// RecoveryCodesLeft counts unused recovery codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", userID).Scan(&n)
+	return n, internal2("count recovery codes", err)
+}
+
+// PromoteSession moves a session to a new state under a new ID: the ID
+// changes whenever the session gains privilege, so a fixed or stolen
+// pre-MFA ID is worth nothing afterwards.
+func (s *Store) PromoteSession(ctx context.Context, oldHash, newHash, state, action string) error {
+	return s.write(ctx, func(t *wtx) error {
+		var uid int64
+		if err := t.queryRow(ctx, "SELECT user_id FROM sessions WHERE id_hash = ?", oldHash).Scan(&uid); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return vigil.Errorf(vigil.EUNAUTHORIZED, "session expired or signed out")
+			}
+			return internal("read session", err)
+		}
+		if _, err := t.exec(ctx, "UPDATE sessions SET id_hash = ?, state = ?, last_seen_at = ? WHERE id_hash = ?", newHash, state, t.d.ts(t.now), oldHash); err != nil {
+			return internal("promote session", err)
+		}
+		if state == SessionFull {
+			if _, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", t.d.ts(t.now), uid); err != nil {
+				return internal("record login", err)
+			}
+		}
+		return t.log(ctx, action, "user", strconv.FormatInt(uid, 10), nil, map[string]any{"state": state})
+	})
+}
+
+// CreatePasswordReset stores a reset token's hash, replacing the user's
+// earlier unused ones.
+func (s *Store) CreatePasswordReset(ctx context.Context, userID int64, tokenHash string, expires time.Time) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL", userID); err != nil {
+			return internal("replace reset", err)
+		}
+		if _, err := t.exec(ctx, "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)", tokenHash, userID, t.d.ts(t.now), t.d.ts(expires)); err != nil {
+			return internal("create reset", err)
+		}
+		return t.log(ctx, "auth.password_reset_requested", "user", strconv.FormatInt(userID, 10), nil, nil)
+	})
+}
+
+// PasswordResetUser returns the user a live reset token belongs to.
+func (s *Store) PasswordResetUser(ctx context.Context, tokenHash string) (int64, error) {
+	var uid int64
+	var exp, used dbTime
+	err := s.queryRow(ctx, "SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = ?", tokenHash).Scan(&uid, &exp, &used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link is not valid")
+	case err != nil:
+		return 0, internal("read reset", err)
+	case used.Valid:
+		return 0, vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link has already been used")
+	case !now().Before(exp.T):
+		return 0, vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link has expired; ask for a new one")
+	}
+	return uid, nil
+}
+
+// CompletePasswordReset sets the new password, consumes the token, clears
+// any lockout and ends every session, in one transaction.
+func (s *Store) CompletePasswordReset(ctx context.Context, tokenHash, passwordHash string) (int64, error) {
+	var uid int64
+	err := s.write(ctx, func(t *wtx) error {
+		var exp, used dbTime
+		err := t.queryRow(ctx, "SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = ?"+t.d.forUpdate, tokenHash).Scan(&uid, &exp, &used)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link is not valid")
+		case err != nil:
+			return internal("read reset", err)
+		case used.Valid:
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link has already been used")
+		case !t.now.Before(exp.T):
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link has expired; ask for a new one")
+		}
+		if _, err := t.exec(ctx, "UPDATE password_resets SET used_at = ? WHERE token_hash = ?", t.d.ts(t.now), tokenHash); err != nil {
+			return internal("use reset", err)
+		}
+		if _, err := t.exec(ctx, "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?", passwordHash, t.d.ts(t.now), uid); err != nil {
+			return internal("set password", err)
+		}
+		if _, err := t.exec(ctx, "DELETE FROM sessions WHERE user_id = ?", uid); err != nil {
+			return internal("end sessions", err)
+		}
+		t.actor = vigil.Actor{UserID: uid, Name: t.actor.Name}
+		return t.log(ctx, "auth.password_reset", "user", strconv.FormatInt(uid, 10), nil, nil)
+	})
+	return uid, err
+}
+
+// AuthSettings are the organization's sign-in settings.
+type AuthSettings struct {
+	RequireMFA       bool       `json:"require_mfa"`
+	OIDCEnabled      bool       `json:"oidc_enabled"`
+	OIDCIssuer       string     `json:"oidc_issuer"`
+	OIDCClientID     string     `json:"oidc_client_id"`
+	OIDCClientSecret string     `json:"-"` // sealed; never shown or logged
+	OIDCDefaultRole  vigil.Role `json:"oidc_default_role"`
+	OIDCDomains      []string   `json:"oidc_domains"`
+	OIDCTrustMFA     bool       `json:"oidc_trust_mfa"`
+}
+
+// AuthSettings returns the sign-in settings.
+func (s *Store) AuthSettings(ctx context.Context) (*AuthSettings, error) {
+	var a AuthSettings
+	var domains string
+	err := s.queryRow(ctx, "SELECT require_mfa, oidc_enabled, oidc_issuer, oidc_client_id, oidc_client_secret, oidc_default_role, oidc_domains, oidc_trust_mfa FROM organization WHERE id = 1").
+		Scan(&a.RequireMFA, &a.OIDCEnabled, &a.OIDCIssuer, &a.OIDCClientID, &a.OIDCClientSecret, &a.OIDCDefaultRole, &domains, &a.OIDCTrustMFA)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &AuthSettings{OIDCDefaultRole: vigil.RoleViewer}, nil // before setup
+	}
+	if err != nil {
+		return nil, internal("read auth settings", err)
+	}
+	a.OIDCDomains = []string{}
+	for _, d := range strings.Split(domains, ",") {
+		if d != "" {
+			a.OIDCDomains = append(a.OIDCDomains, d)
+		}
+	}
+	return &a, nil
+}
+
+// UpdateAuthSettings replaces the sign-in settings. An empty sealed secret
+// keeps the stored one.
+func (s *Store) UpdateAuthSettings(ctx context.Context, a *AuthSettings) error {
+	return s.write(ctx, func(t *wtx) error {
+		before, err := s.AuthSettings(ctx)
+		if err != nil {
+			return err
+		}
+		q := "UPDATE organization SET require_mfa = ?, oidc_enabled = ?, oidc_issuer = ?, oidc_client_id = ?, oidc_default_role = ?, oidc_domains = ?, oidc_trust_mfa = ?"
+		args := []any{a.RequireMFA, a.OIDCEnabled, a.OIDCIssuer, a.OIDCClientID, a.OIDCDefaultRole, strings.Join(a.OIDCDomains, ","), a.OIDCTrustMFA}
+		if a.OIDCClientSecret != "" {
+			q += ", oidc_client_secret = ?"
+			args = append(args, a.OIDCClientSecret)
+		}
+		if _, err := t.exec(ctx, q+" WHERE id = 1", args...); err != nil {
+			return internal("update auth settings", err)
+		}
+		return t.log(ctx, "settings.auth_update", "organization", "1", before, a)
+	})
+}
+
+// OIDCLogin is an in-flight single sign-on attempt.
+type OIDCLogin struct {
+	State, Nonce, Verifier, Next string
+	CreatedAt                    time.Time
+}
+
+// CreateOIDCLogin stores an attempt and drops attempts older than an hour.
+func (s *Store) CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind("DELETE FROM oidc_logins WHERE created_at < ?"), s.d.ts(now().Add(-time.Hour)))
+	if err != nil {
+		return internal("expire sso logins", err)
+	}
+	_, err = s.w.ExecContext(ctx, s.d.rebind("INSERT INTO oidc_logins (state, nonce, verifier, next_path, created_at) VALUES (?, ?, ?, ?, ?)"),
+		l.State, l.Nonce, l.Verifier, l.Next, s.d.ts(now()))
+	return internal2("create sso login", err)
+}
+
+// TakeOIDCLogin returns and deletes an attempt: each state is good once.
+func (s *Store) TakeOIDCLogin(ctx context.Context, state string) (*OIDCLogin, error) {
+	var l OIDCLogin
+	err := s.write(ctx, func(t *wtx) error {
+		var c dbTime
+		err := t.queryRow(ctx, "SELECT state, nonce, verifier, next_path, created_at FROM oidc_logins WHERE state = ?", state).Scan(&l.State, &l.Nonce, &l.Verifier, &l.Next, &c)
+		if errors.Is(err, sql.ErrNoRows) {
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "single sign-on attempt not recognised or already used; start again")
+		}
+		if err != nil {
+			return internal("read sso login", err)
+		}
+		l.CreatedAt = c.T
+		_, err = t.exec(ctx, "DELETE FROM oidc_logins WHERE state = ?", state)
+		return internal2("take sso login", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if now().Sub(l.CreatedAt) > 15*time.Minute {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "single sign-on attempt expired; start again")
+	}
+	return &l, nil
+}
+
+// HistoryPoint is one day's readiness.
+type HistoryPoint struct {
+	Day        string `json:"day"` // YYYY-MM-DD
+	Ready      int    `json:"ready"`
+	Total      int    `json:"total"`
+	Categories string `json:"categories"` // JSON: category -> [ready, total]
+}
+
+// RecordReadiness upserts today's readiness point (the last value of a day
+// stands for the day).
+func (s *Store) RecordReadiness(ctx context.Context, p HistoryPoint) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO readiness_history (day, taken_at, ready, total, categories) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (day) DO UPDATE SET taken_at = excluded.taken_at, ready = excluded.ready, total = excluded.total, categories = excluded.categories`),
+		p.Day, s.d.ts(now()), p.Ready, p.Total, p.Categories)
+	return internal2("record readiness", err)
+}
+
+// ReadinessHistory returns the points since a day, oldest first.
+func (s *Store) ReadinessHistory(ctx context.Context, since string) ([]HistoryPoint, error) {
+	rows, err := s.query(ctx, "SELECT day, ready, total, categories FROM readiness_history WHERE day >= ? ORDER BY day", since)
+	if err != nil {
+		return nil, internal("read readiness history", err)
+	}
+	defer rows.Close()
+	var out []HistoryPoint
+	for rows.Next() {
+		var p HistoryPoint
+		if err := rows.Scan(&p.Day, &p.Ready, &p.Total, &p.Categories); err != nil {
+			return nil, internal("scan readiness history", err)
+		}
+		out = append(out, p)
+	}
+	return out, internal2("read readiness history", rows.Err())
+}
