@@ -61,7 +61,7 @@ func engines(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, engine string) *env {
+func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := store.Config{DataDir: t.TempDir()}
@@ -83,7 +83,11 @@ func newEnv(t *testing.T, engine string) *env {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash})
+	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash}
+	for _, o := range opts {
+		o(&cfg2)
+	}
+	srv := server.New(cfg2)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); st.Close() })
 	e := &env{t: t, store: st, srv: srv, http: hs, tokens: map[string]string{}, users: map[string]int64{}}

@@ -58,8 +58,10 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"join":  strings.Join,
-	"title": func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ") },
+	"join": strings.Join,
+	"title": func(s string) string {
+		return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ")
+	},
 	"words": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
 	"has": func(list []string, s string) bool {
 		for _, x := range list {
