@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -267,43 +268,51 @@ func TestAdminCommands(t *testing.T) {
 
 func TestSetupPage(t *testing.T) {
 	m, tok := startMain(t, &Main{DataDir: t.TempDir()})
-	resp, err := http.Get(m.URL + "/setup?token=" + tok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `value="`+tok+`"`) || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
-		t.Fatalf("setup page: %d %s", resp.StatusCode, body)
-	}
-	post := func(form url.Values) (int, string) {
-		resp, err := http.PostForm(m.URL+"/setup", form)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get := func(path string) (int, string, http.Header) {
+		resp, err := c.Get(m.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	status, page, hdr := get("/setup?token=" + tok)
+	if status != 200 || !strings.Contains(page, `value="`+tok+`"`) || !strings.Contains(hdr.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatalf("setup page: %d %s", status, page)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	post := func(form url.Values) (int, string, string) {
+		form.Set("csrf", csrf)
+		resp, err := c.PostForm(m.URL+"/setup", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Request.URL.Path
 	}
 	xss := `<script>alert(1)</script>`
-	status, page := post(url.Values{"token": {tok}, "org": {xss}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"short"}})
+	status, page, _ = post(url.Values{"token": {tok}, "org": {xss}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"short"}})
 	if status != 400 || !strings.Contains(page, "at least 12 characters") || strings.Contains(page, xss) || !strings.Contains(page, "&lt;script&gt;") {
 		t.Fatalf("short password: %d; want the message, and the typed org kept and escaped:\n%s", status, page)
 	}
-	status, page = post(url.Values{"token": {"vgs_wrong"}, "org": {"Acme"}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"correct horse battery"}})
+	status, page, _ = post(url.Values{"token": {tok}, "org": {""}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"correct horse battery"}})
+	if status != 400 || !strings.Contains(page, "organization name is required") {
+		t.Fatalf("empty organization: %d %s", status, page)
+	}
+	status, page, _ = post(url.Values{"token": {"vgs_wrong"}, "org": {"Acme"}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"correct horse battery"}})
 	if status != 401 || !strings.Contains(page, "setup token is not valid") {
 		t.Fatalf("wrong token: %d %s", status, page)
 	}
-	status, page = post(url.Values{"token": {tok}, "org": {xss}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"correct horse battery"}})
-	secret := regexp.MustCompile(`vgl_[A-Za-z0-9_-]{43}`).FindString(page)
-	if status != 201 || secret == "" || strings.Contains(page, xss) {
-		t.Fatalf("setup: %d %s", status, page)
+	// Success signs the owner in and sends them to set up MFA at once.
+	status, page, where := post(url.Values{"token": {tok}, "org": {xss}, "name": {"Me"}, "email": {"me@acme.test"}, "password": {"correct horse battery"}})
+	if status != 200 || where != "/account/mfa" || !strings.Contains(page, "Set up two-step verification") || strings.Contains(page, xss) {
+		t.Fatalf("setup: %d at %s: %s", status, where, page)
 	}
-	code, out, _ := cli(t, map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": secret}, "", "users")
-	if code != 0 || !strings.Contains(out, "me@acme.test") || !strings.Contains(out, "owner") {
-		t.Fatalf("token from the setup page: %d %s", code, out)
-	}
-	status, page = post(url.Values{"token": {tok}, "org": {"Again"}, "name": {"X"}, "email": {"x@acme.test"}, "password": {"correct horse battery"}})
+	status, page, _ = post(url.Values{"token": {tok}, "org": {"Again"}, "name": {"X"}, "email": {"x@acme.test"}, "password": {"correct horse battery"}})
 	if status != 409 || !strings.Contains(page, "already been set up") {
 		t.Fatalf("second setup: %d %s", status, page)
 	}
