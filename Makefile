@@ -5,9 +5,9 @@
 GO            ?= go
 STATICCHECK    = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN           := $(CURDIR)/bin
-# Test dependencies from Debian: PostgreSQL server binaries (store
-# conformance suite, API tests on PostgreSQL).
-APT_PACKAGES  := postgresql
+# Test dependencies come from Debian's packages: PostgreSQL server binaries
+# (store conformance suite, API tests on PostgreSQL) and Chromium with a
+# font (browser tests).
 
 .PHONY: test deps lint unit build bench clean
 
@@ -21,6 +21,8 @@ build:
 deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -d /usr/share/fonts/truetype/dejavu || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$missing"; \

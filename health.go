@@ -87,7 +87,7 @@ func ControlSignals(c *Control) []Signal {
 	case StatusInProgress:
 		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "implementation in progress", At: c.UpdatedAt})
 	default:
-		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "not implemented (status " + string(c.Status) + ")", At: c.UpdatedAt})
+		out = append(out, Signal{ControlID: c.ID, Source: "status", Status: SignalFail, Reason: "implementation not started", At: c.UpdatedAt})
 	}
 	// An owner who can no longer act (disabled, or moved to a role that
 	// cannot edit controls) is no owner at all.

@@ -37,11 +37,7 @@ func NewTOTP(issuer, account string) (*Enrolment, error) {
 
 // NewTOTPFromSecret rebuilds the enrolment for an existing secret (to show
 // the same QR code again after a mistyped confirmation).
-func NewTOTPFromSecret(secret, org, account string) (*Enrolment, error) {
-	issuer := "Vigil"
-	if org != "" {
-		issuer = "Vigil (" + org + ")"
-	}
+func NewTOTPFromSecret(secret, issuer, account string) (*Enrolment, error) {
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: totpPeriod, Digits: otp.DigitsSix,
 		Algorithm: otp.AlgorithmSHA1, Secret: mustBase32(secret)})
 	if err != nil {

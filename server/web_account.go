@@ -106,20 +106,32 @@ func (s *Server) mfaEnrolPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return nil
 	}
-	issuer := "Vigil"
-	if p.OrgName != "" {
-		issuer = "Vigil (" + p.OrgName + ")"
-	}
-	e, err := auth.NewTOTP(issuer, ws.user.Email)
+	// A pending secret is shown again, so reloading the page never
+	// invalidates a code the user has already scanned.
+	cred, err := s.store.CredentialsByID(ctx, ws.user.ID)
 	if err != nil {
 		return err
 	}
-	sealed, err := s.box.Seal(e.Secret, totpContext(ws.user.ID))
-	if err != nil {
-		return err
+	var e *auth.Enrolment
+	if cred.TOTPSecret != "" {
+		if sec, err := s.box.Open(cred.TOTPSecret, totpContext(ws.user.ID)); err == nil {
+			e, err = auth.NewTOTPFromSecret(sec, totpIssuer(p.OrgName), ws.user.Email)
+			if err != nil {
+				return err
+			}
+		}
 	}
-	if err := s.store.SetTOTP(ctx, ws.user.ID, sealed); err != nil {
-		return err
+	if e == nil {
+		if e, err = auth.NewTOTP(totpIssuer(p.OrgName), ws.user.Email); err != nil {
+			return err
+		}
+		sealed, err := s.box.Seal(e.Secret, totpContext(ws.user.ID))
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetTOTP(ctx, ws.user.ID, sealed); err != nil {
+			return err
+		}
 	}
 	d.Enrolment = e
 	p.Data = d
@@ -154,9 +166,8 @@ func (s *Server) mfaEnrolPost(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		_ = s.store.LogEvent(ctx, "auth.mfa_enrol_failed", "user", fmt.Sprint(ws.user.ID), nil)
 		// Show the same secret again so the user can retry.
-		d.Enrolment = &auth.Enrolment{Secret: secret}
-		if e, err := auth.NewTOTPFromSecret(secret, p.OrgName, ws.user.Email); err == nil {
-			d.Enrolment = e
+		if d.Enrolment, err = auth.NewTOTPFromSecret(secret, totpIssuer(p.OrgName), ws.user.Email); err != nil {
+			return err
 		}
 		p.Data = d
 		p.Errors["code"] = "That code is not right. Enter the 6-digit code your app shows now."
@@ -205,6 +216,13 @@ func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) error {
 	s.flash(w, r, "Two-step verification is off.")
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 	return nil
+}
+
+func totpIssuer(org string) string {
+	if org == "" {
+		return "Vigil"
+	}
+	return "Vigil (" + org + ")"
 }
 
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {

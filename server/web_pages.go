@@ -100,7 +100,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 // live value today. Every value in it is a number or a date we format, so
 // it is safe to emit as HTML.
 func trendChart(hist []store.HistoryPoint, rep *readiness.Report, now time.Time) template.HTML {
-	const W, H, left, bottom, top = 640, 180, 34, 22, 8
+	const W, H, left, bottom, top = 720, 150, 34, 22, 8
 	days := 90
 	start := now.AddDate(0, 0, -(days - 1))
 	byDay := map[string]float64{}
@@ -136,6 +136,8 @@ func trendChart(hist []store.HistoryPoint, rep *readiness.Report, now time.Time)
 		lastX := strings.Split(pts[len(pts)-1], ",")[0]
 		fmt.Fprintf(&b, `<polygon class="area" points="%s,%d %s %s,%d"/>`, first, H-bottom, strings.Join(pts, " "), lastX, H-bottom)
 		fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
+		xy := strings.Split(pts[len(pts)-1], ",")
+		fmt.Fprintf(&b, `<circle class="dot" cx="%s" cy="%s" r="4"/>`, xy[0], xy[1])
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
