@@ -167,6 +167,12 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed here; use " + strings.Join(allow, ", ")}})
 		return
 	}
+	if !strings.HasPrefix(r.URL.Path, "/api/") {
+		// A person mistyped an address: answer with a page.
+		w.Header().Set("Content-Security-Policy", pageCSP)
+		s.errorPage(w, r, vigil.Errorf(vigil.ENOTFOUND, "There is no page at %s.", r.URL.Path))
+		return
+	}
 	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: vigil.ENOTFOUND, Message: "no such route: " + r.Method + " " + r.URL.Path}})
 }
 
