@@ -81,7 +81,10 @@ func (v *ChainVerifier) Add(a *Activity) bool {
 	case a.Seq < v.next:
 		v.Break = &ChainBreak{Seq: a.Seq, Reason: "entry " + strconv.FormatInt(a.Seq, 10) + " appears twice or out of order"}
 	case a.PrevHash != v.prevHash:
-		v.Break = &ChainBreak{Seq: a.Seq, Reason: "entry " + strconv.FormatInt(a.Seq, 10) + " does not follow the previous entry (prev_hash differs)"}
+		// The previous entry matches its own hash but not the link to it:
+		// most likely it was edited and its hash recomputed.
+		prev := strconv.FormatInt(a.Seq-1, 10)
+		v.Break = &ChainBreak{Seq: a.Seq - 1, Reason: "entry " + prev + " was changed and its hash recomputed (entry " + strconv.FormatInt(a.Seq, 10) + " no longer links to it), or that link was edited"}
 	case a.ComputeHash() != a.Hash:
 		v.Break = &ChainBreak{Seq: a.Seq, Reason: "entry " + strconv.FormatInt(a.Seq, 10) + " was edited (its content no longer matches its hash)"}
 	}

@@ -148,6 +148,12 @@ func TestChainVerifier(t *testing.T) {
 	if b := verify(edited, 5, edited[4].Hash); b == nil || b.Seq != 3 {
 		t.Fatalf("edited entry 3: %+v", b)
 	}
+	recomputed := chain(5)
+	recomputed[1].Action = "x.z"
+	recomputed[1].Hash = recomputed[1].ComputeHash()
+	if b := verify(recomputed, 5, recomputed[4].Hash); b == nil || b.Seq != 2 || !strings.Contains(b.Reason, "recomputed") {
+		t.Fatalf("entry 2 edited with its hash recomputed: %+v", b)
+	}
 	removed := append(chain(5)[:1:1], chain(5)[2:]...)
 	if b := verify(removed, 5, good[4].Hash); b == nil || b.Seq != 2 {
 		t.Fatalf("removed entry 2: %+v", b)

@@ -179,10 +179,16 @@ func Compute(in Input) *Report {
 			if h.Passing() {
 				continue
 			}
+			// Every signal that is not OK or a warning is a gap, whatever its
+			// status says: an unrecognised status must never read as a pass.
+			n := len(cr.Gaps)
 			for _, s := range h.Signals {
-				if s.Status == vigil.SignalFail || s.Status == vigil.SignalUnknown {
+				if s.Status != vigil.SignalOK && s.Status != vigil.SignalWarn {
 					cr.Gaps = append(cr.Gaps, Gap{ControlID: c.ID, Source: s.Source, Reason: s.Reason})
 				}
+			}
+			if len(cr.Gaps) == n {
+				cr.Gaps = append(cr.Gaps, Gap{ControlID: c.ID, Source: "health", Reason: "health is " + string(h.State)})
 			}
 		}
 		slices.Sort(cr.Controls)

@@ -89,6 +89,13 @@ func TestCompute(t *testing.T) {
 			t.Fatalf("health %+v", h.Health)
 		}
 	})
+	t.Run("unrecognised_signal_status_is_a_gap", func(t *testing.T) {
+		sigs := map[string][]vigil.Signal{"A-1": {{Source: "test", Status: "error", Reason: "collector crashed"}}}
+		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("A-1", "implemented", 1, "CC7.1")}, Signals: sigs})
+		if c := find(t, r, "CC7.1"); c.Ready || len(c.Gaps) != 1 || c.Gaps[0].Reason != "collector crashed" {
+			t.Fatalf("CC7.1 = %+v, want a gap for the unrecognised status", c)
+		}
+	})
 	t.Run("warning_keeps_criterion_ready", func(t *testing.T) {
 		sigs := map[string][]vigil.Signal{"A-1": {{Source: "evidence", Status: vigil.SignalWarn, Reason: "due in 3 days"}}}
 		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("A-1", "implemented", 1, "CC7.1")}, Signals: sigs})

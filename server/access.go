@@ -13,6 +13,11 @@ import (
 )
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	return writeIDPage(w, r, s.store.ListUsers, func(u vigil.User) int64 { return u.ID })
+}
+
+// writeIDPage answers a list whose cursor is a numeric ID.
+func writeIDPage[T any](w http.ResponseWriter, r *http.Request, list func(ctx context.Context, after int64, limit int) ([]T, error), id func(T) int64) error {
 	limit, err := limitParam(r)
 	if err != nil {
 		return err
@@ -21,11 +26,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListUsers(r.Context(), after, limit+1)
+	items, err := list(r.Context(), after, limit+1)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, limit, func(u vigil.User) string { return strconv.FormatInt(u.ID, 10) }))
+	writeJSON(w, http.StatusOK, pageOf(items, limit, func(x T) string { return strconv.FormatInt(id(x), 10) }))
 	return nil
 }
 
@@ -203,46 +208,70 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathInt(r, "id")
-	if err != nil {
-		return err
-	}
-	a := vigil.ActorFrom(r.Context())
-	tk, err := s.store.Token(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if tk.UserID != a.UserID && !a.Role.Can(vigil.PermManageUsers) {
-		// Not found rather than forbidden: do not confirm others' token IDs.
-		return vigil.NotFound("token", id)
-	}
-	if err := s.store.RevokeToken(r.Context(), id); err != nil {
+	if _, err := s.revoke(r); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) listActivity(w http.ResponseWriter, r *http.Request) error {
+// revoke revokes the token named in the path: the caller's own, or anyone's
+// for those who manage users.
+func (s *Server) revoke(r *http.Request) (*vigil.APIToken, error) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	a := vigil.ActorFrom(r.Context())
+	tk, err := s.store.Token(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if tk.UserID != a.UserID {
+		if !a.Role.Can(vigil.PermManageUsers) {
+			// Not found rather than forbidden: do not confirm others' token IDs.
+			return nil, vigil.NotFound("token", id)
+		}
+		// As with the rest of an owner's account, only owners touch it.
+		if u, err := s.store.User(r.Context(), tk.UserID); err != nil {
+			return nil, err
+		} else if u.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
+			return nil, vigil.Errorf(vigil.EFORBIDDEN, "only an owner may revoke an owner's token")
+		}
+	}
+	return tk, s.store.RevokeToken(r.Context(), id)
+}
+
+// queryActivity runs an activity query from URL parameters; the API and
+// the web page share it.
+func (s *Server) queryActivity(r *http.Request) (page[vigil.Activity], error) {
 	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err != nil {
-		return err
+		return page[vigil.Activity]{}, err
 	}
 	before, err := intCursor(r)
 	if err != nil {
-		return err
+		return page[vigil.Activity]{}, err
 	}
 	actor, err := queryInt(r, "actor_id", 0)
 	if err != nil {
-		return err
+		return page[vigil.Activity]{}, err
 	}
 	items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
 		EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
 	if err != nil {
+		return page[vigil.Activity]{}, err
+	}
+	return pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }), nil
+}
+
+func (s *Server) listActivity(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.queryActivity(r)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }))
+	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 

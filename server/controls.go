@@ -37,24 +37,31 @@ type controlDetail struct {
 }
 
 // signals gathers signals from every source. A source that fails makes every
-// control unknown rather than silently healthy.
+// control unknown rather than silently healthy; complete is false then.
 func (s *Server) signals(ctx context.Context) map[string][]vigil.Signal {
+	sigs, _ := s.gatherSignals(ctx)
+	return sigs
+}
+
+func (s *Server) gatherSignals(ctx context.Context) (sigs map[string][]vigil.Signal, complete bool) {
 	if len(s.sources) == 0 {
-		return nil
+		return nil, true
 	}
 	out := map[string][]vigil.Signal{}
+	complete = true
 	for _, src := range s.sources {
 		m, err := src.Signals(ctx)
 		if err != nil {
 			s.log.Warn("signal source failed", "source", src.Name(), "err", err)
 			out["*"] = append(out["*"], vigil.Signal{Source: src.Name(), Status: vigil.SignalUnknown, Reason: src.Name() + " is unavailable"})
+			complete = false
 			continue
 		}
 		for id, sigs := range m {
 			out[id] = append(out[id], sigs...)
 		}
 	}
-	return out
+	return out, complete
 }
 
 func signalsFor(all map[string][]vigil.Signal, id string) []vigil.Signal {
@@ -319,6 +326,11 @@ func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPa
 		}
 		if after.OwnerID != before.OwnerID || !slices.Equal(after.Criteria, before.Criteria) {
 			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may change a control's owner or criteria")
+		}
+		// Not applicable takes a control out of coverage, which can turn a
+		// gap into "ready": that is a scoping decision, not an owner's.
+		if after.Status == vigil.StatusNotApplicable && before.Status != vigil.StatusNotApplicable || after.Justification != before.Justification {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may mark a control not applicable or change why")
 		}
 		return nil
 	}

@@ -66,7 +66,8 @@ func (s *Server) cachedReadiness(ctx context.Context) (*readiness.Report, []byte
 		return nil, nil, err
 	}
 	if key == "" {
-		return s.computeReadiness(ctx)
+		rep, js, _, err := s.computeReadiness(ctx)
+		return rep, js, err
 	}
 	c := &s.rcache
 	c.mu.Lock()
@@ -93,10 +94,13 @@ func (s *Server) cachedReadiness(ctx context.Context) (*readiness.Report, []byte
 
 	// The computation must not die with the request that happened to
 	// start it: others are waiting on it.
-	f.report, f.json, f.err = s.computeReadiness(context.WithoutCancel(ctx))
+	var complete bool
+	f.report, f.json, complete, f.err = s.computeReadiness(context.WithoutCancel(ctx))
 	c.mu.Lock()
 	delete(c.inflight, key)
-	if f.err == nil {
+	// A report made while a source was failing is served, but not kept:
+	// the next request tries the source again.
+	if f.err == nil && complete {
 		c.key, c.report, c.json = key, f.report, f.json
 	}
 	c.mu.Unlock()
@@ -104,23 +108,26 @@ func (s *Server) cachedReadiness(ctx context.Context) (*readiness.Report, []byte
 	return f.report, f.json, f.err
 }
 
-func (s *Server) computeReadiness(ctx context.Context) (*readiness.Report, []byte, error) {
+func (s *Server) computeReadiness(ctx context.Context) (*readiness.Report, []byte, bool, error) {
 	sc, err := s.store.Scope(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
+	sigs, complete := s.gatherSignals(ctx)
 	rep := readiness.Compute(readiness.Input{Catalog: s.cat, Categories: sc.Categories, Controls: cs,
-		Signals: expandWildcard(s.signals(ctx), cs), Now: s.now().UTC()})
+		Signals: expandWildcard(sigs, cs), Now: s.now().UTC()})
 	js, err := json.Marshal(rep)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	s.recordHistory(ctx, rep)
-	return rep, js, nil
+	if complete {
+		s.recordHistory(ctx, rep)
+	}
+	return rep, js, complete, nil
 }
 
 // recordHistory keeps today's readiness for the dashboard's trend. It runs

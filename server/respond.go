@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,9 +73,26 @@ func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return vigil.Errorf(vigil.EINVALID, "Content-Type must be application/json, got %q", ct)
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	var big *http.MaxBytesError
+	if errors.As(err, &big) {
+		return vigil.Errorf(vigil.ETOOLARGE, "request body is larger than %d bytes", big.Limit)
+	}
+	if err != nil {
+		return vigil.Errorf(vigil.EINVALID, "request body could not be read")
+	}
+	trimmed := bytes.TrimSpace(raw)
+	switch {
+	case len(trimmed) == 0:
+		return vigil.Errorf(vigil.EINVALID, "request body is empty; send a JSON object")
+	case trimmed[0] != '{':
+		return vigil.Errorf(vigil.EINVALID, "request body must be a JSON object")
+	case bytes.IndexByte(raw, 0) >= 0 || bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)):
+		return vigil.Errorf(vigil.EINVALID, "request body contains a NUL character, which Vigil does not store")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() || !isEOF(dec) {
 			return vigil.Errorf(vigil.EINVALID, "request body holds more than one JSON value")
@@ -83,13 +101,8 @@ func decode(r *http.Request, v any) error {
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var big *http.MaxBytesError
 	switch {
-	case errors.As(err, &big):
-		return vigil.Errorf(vigil.ETOOLARGE, "request body is larger than %d bytes", big.Limit)
-	case errors.Is(err, io.EOF):
-		return vigil.Errorf(vigil.EINVALID, "request body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return vigil.Errorf(vigil.EINVALID, "request body is truncated JSON")
 	case errors.As(err, &syn):
 		return vigil.Errorf(vigil.EINVALID, "request body is not valid JSON (at byte %d): %s", syn.Offset, syn.Error())
@@ -104,6 +117,29 @@ func decode(r *http.Request, v any) error {
 		return &vigil.Error{Code: vigil.EINVALID, Field: name, Message: fmt.Sprintf("unknown field %q", name)}
 	}
 	return vigil.Errorf(vigil.EINVALID, "request body is not valid: %v", err)
+}
+
+// hasNUL reports whether the request's path, query or form holds a NUL
+// character, which no field of Vigil accepts.
+func hasNUL(r *http.Request) bool {
+	if strings.IndexByte(r.URL.Path, 0) >= 0 {
+		return true
+	}
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				return true
+			}
+		}
+	}
+	for _, vs := range r.PostForm {
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isEOF(dec *json.Decoder) bool {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -143,7 +144,8 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/systems/{id}/delete", manage, s.systemDelete),
 		pg("GET", "/settings", manage, s.settingsPage),
 		pg("POST", "/settings/organization", manage, s.settingsOrgPost),
-		pg("POST", "/settings/auth", users, s.settingsAuthPost),
+		// Sign-in settings decide who can become anyone: owners only.
+		pg("POST", "/settings/auth", vigil.PermGrantOwner, s.settingsAuthPost),
 		pg("GET", "/users", users, s.usersPage),
 		pg("POST", "/users", users, s.userCreate),
 		pg("GET", "/users/{id}", users, s.userPage),
@@ -184,7 +186,7 @@ func decodeCursor(r *http.Request) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil {
+	if err != nil || bytes.IndexByte(b, 0) >= 0 {
 		return "", vigil.FieldError("cursor", "cursor is not one this server issued")
 	}
 	return string(b), nil

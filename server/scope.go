@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/store"
@@ -69,20 +68,7 @@ func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listSystems(w http.ResponseWriter, r *http.Request) error {
-	limit, err := limitParam(r)
-	if err != nil {
-		return err
-	}
-	after, err := intCursor(r)
-	if err != nil {
-		return err
-	}
-	items, err := s.store.ListSystems(r.Context(), after, limit+1)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageOf(items, limit, func(x vigil.System) string { return strconv.FormatInt(x.ID, 10) }))
-	return nil
+	return writeIDPage(w, r, s.store.ListSystems, func(x vigil.System) int64 { return x.ID })
 }
 
 type systemRequest struct {

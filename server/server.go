@@ -215,6 +215,10 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.metrics.observe(label, sw.status, time.Since(start))
 		}()
 		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		if hasNUL(r) {
+			s.writeError(sw, r, vigil.Errorf(vigil.EINVALID, "the address contains a NUL character"))
+			return
+		}
 		if rt.perm != "" {
 			actor, err := s.authenticate(r)
 			if err != nil {

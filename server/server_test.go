@@ -246,6 +246,11 @@ func TestReadinessFlow(t *testing.T) {
 		if code, _, _ := apiError(t, b); status != 403 || code != "forbidden" {
 			t.Fatalf("member on someone else's control: %d %s", status, b)
 		}
+		// Nor take their own out of coverage.
+		status, b = e.raw("member", "PATCH", "/api/v1/controls/GV-05", strings.NewReader(`{"status":"not_applicable","justification":"we are too small"}`), nil)
+		if status != 403 || !strings.Contains(string(b), "not applicable") {
+			t.Fatalf("member marking N/A: %d %s", status, b)
+		}
 		// Nor reassign their own.
 		status, _ = e.raw("member", "PATCH", "/api/v1/controls/GV-05", strings.NewReader(`{"owner_id":`+fmt.Sprint(e.users["admin"])+`}`), nil)
 		if status != 403 {
@@ -298,6 +303,12 @@ func TestBadInput(t *testing.T) {
 			{"short password", "POST", "/api/v1/users", `{"email":"p@acme.test","name":"N","role":"member","password":"short"}`, 400, "invalid", "password", "12"},
 			{"wrong content type", "PUT", "/api/v1/organization", `name=x`, 400, "invalid", "", "Content-Type"},
 			{"unknown route", "GET", "/api/v1/nope", ``, 404, "not_found", "", "no such route"},
+			{"NUL in body", "POST", "/api/v1/systems", `{"name":"a\u0000b","classification":"internal","environment":"production"}`, 400, "invalid", "", "NUL"},
+			{"NUL in query", "GET", "/api/v1/controls?q=%00", ``, 400, "invalid", "", "NUL"},
+			{"NUL in path", "GET", "/api/v1/controls/AC%00", ``, 400, "invalid", "", "NUL"},
+			{"NUL in cursor", "GET", "/api/v1/controls?cursor=AA", ``, 400, "invalid", "cursor", "cursor"},
+			{"null body", "PATCH", "/api/v1/controls/AC-01", `null`, 400, "invalid", "", "JSON object"},
+			{"array body", "PUT", "/api/v1/scope", `[]`, 400, "invalid", "", "JSON object"},
 			{"wrong method", "DELETE", "/api/v1/readiness", ``, 405, "method_not_allowed", "", "GET"},
 		}
 		for _, tc := range cases {
@@ -408,6 +419,9 @@ func TestTokens(t *testing.T) {
 	// A disabled user's tokens stop working.
 	e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", e.users["member"]), map[string]any{"disabled": true}, 200, nil)
 	e.do("member", "GET", "/api/v1/readiness", nil, 401, nil)
+	// An admin cannot revoke an owner's token.
+	var owners struct{ Items []vigil.APIToken }
+	e.do("owner", "GET", "/api/v1/tokens", nil, 200, &owners)
 	// Only owners make owners.
 	e.tokens["admin2"] = ""
 	var u vigil.User
@@ -417,6 +431,7 @@ func TestTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.tokens["admin2"] = s
+	e.do("admin2", "DELETE", fmt.Sprintf("/api/v1/tokens/%d", owners.Items[0].ID), nil, 403, nil)
 	e.do("admin2", "POST", "/api/v1/users", map[string]any{"email": "o2@acme.test", "name": "O2", "role": "owner"}, 403, nil)
 	e.do("admin2", "PATCH", fmt.Sprintf("/api/v1/users/%d", e.users["owner"]), map[string]any{"name": "Mallory"}, 403, nil)
 	e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", e.users["owner"]), map[string]any{"role": "admin"}, 400, nil)

@@ -43,21 +43,22 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	u, err := s.doSetup(r.Context(), req)
+	secret, hash, err := auth.NewSecret(auth.TokenPrefix)
 	if err != nil {
 		return err
 	}
-	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
-	tr, err := s.issueToken(ctx, u.ID, "setup", u.Role, nil)
+	tk := &vigil.APIToken{Name: "setup", Role: vigil.RoleOwner, Prefix: auth.DisplayPrefix(secret)}
+	u, err := s.doSetup(r.Context(), req, tk, hash)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: *tr})
+	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: tokenResponse{APIToken: *tk, Secret: secret}})
 	return nil
 }
 
-// doSetup creates the organization and its owner.
-func (s *Server) doSetup(ctx context.Context, req setupRequest) (*vigil.User, error) {
+// doSetup creates the organization and its owner, and the owner's API
+// token when one is given, in one transaction.
+func (s *Server) doSetup(ctx context.Context, req setupRequest, tk *vigil.APIToken, tokenHash string) (*vigil.User, error) {
 	// Answer "already done" before judging the token, so a finished
 	// installation never invites guessing.
 	if n, err := s.store.CountUsers(ctx); err != nil {
@@ -67,6 +68,11 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest) (*vigil.User, er
 	}
 	if !strings.HasPrefix(req.SetupToken, auth.SetupPrefix) {
 		return nil, &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
+	}
+	// The token first: hashing a password costs 46 MiB, which nobody
+	// without the token may make the server spend.
+	if err := s.store.CheckSetupToken(ctx, auth.HashSecret(req.SetupToken)); err != nil {
+		return nil, err
 	}
 	if err := req.Organization.Validate(); err != nil {
 		if e, ok := err.(*vigil.Error); ok && e.Field != "" {
@@ -83,7 +89,7 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest) (*vigil.User, er
 	}
 	u, err := s.store.Setup(ctx, &store.SetupInput{
 		SetupSecretHash: auth.HashSecret(req.SetupToken), Organization: req.Organization,
-		Owner: vigil.User{Email: req.Email, Name: req.Name}, PasswordHash: hash,
+		Owner: vigil.User{Email: req.Email, Name: req.Name}, PasswordHash: hash, Token: tk, TokenHash: tokenHash,
 	})
 	if err != nil {
 		return nil, err

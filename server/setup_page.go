@@ -33,7 +33,7 @@ func (s *Server) setupPagePost(w http.ResponseWriter, r *http.Request) error {
 	p.Form = f
 	p.Data = setupPageData{}
 	u, err := s.doSetup(r.Context(), setupRequest{SetupToken: f.Get("token"), Organization: vigil.Organization{Name: f.Get("org")},
-		Email: f.Get("email"), Name: f.Get("name"), Password: f.Get("password")})
+		Email: f.Get("email"), Name: f.Get("name"), Password: f.Get("password")}, nil, "")
 	if err != nil {
 		if vigil.ErrorCode(err) == vigil.ECONFLICT {
 			p.Data = setupPageData{Closed: true}

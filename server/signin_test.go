@@ -390,8 +390,12 @@ func TestOIDC(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	email := setPassword(t, e, "owner", "owner password 1")
 	_ = email
-	// Configure through the settings page, as an admin would.
-	adm := e.sessions()["admin"]
+	// Configure through the settings page, as an owner would (admins may
+	// not: the provider decides who can sign in as whom).
+	if st, _, _ := e.page(ptr(e.sessions()["admin"]), "POST", "/settings/auth", url.Values{"oidc_enabled": {"1"}}); st != 403 {
+		t.Fatalf("admin changing SSO settings: %d, want 403", st)
+	}
+	adm := e.sessions()["owner"]
 	status, body, _ := e.page(&adm, "POST", "/settings/auth", url.Values{"oidc_enabled": {"1"}, "oidc_issuer": {op.URL}, "oidc_client_id": {"vigil-client"},
 		"oidc_client_secret": {"client-secret"}, "oidc_default_role": {"auditor"}, "oidc_domains": {"acme.test"}, "oidc_trust_mfa": {"1"}})
 	if status != 303 {
@@ -401,6 +405,8 @@ func TestOIDC(t *testing.T) {
 	if strings.Contains(a.OIDCClientSecret, "client-secret") || !a.OIDCEnabled {
 		t.Fatalf("settings stored %+v", a)
 	}
+	tr := true
+	op.Set(func(p *oidctest.Provider) { p.EmailVerified = &tr })
 	// A first sign-in creates the user with the default role.
 	b := e.browser()
 	status, body, where := func() (int, string, string) { s, bd := b.get("/login/sso?next=/criteria"); return s, bd, "" }()
@@ -430,12 +436,13 @@ func TestOIDC(t *testing.T) {
 		{"wrong key", func(p *oidctest.Provider) { p.WrongKey = true }, "ID token is not valid"},
 		{"wrong audience", func(p *oidctest.Provider) { p.WrongAud = true }, "ID token is not valid"},
 		{"expired token", func(p *oidctest.Provider) { p.Expired = true }, "ID token is not valid"},
-		{"unverified email", func(p *oidctest.Provider) { p.EmailVerified = &f }, "not verified"},
+		{"unverified email", func(p *oidctest.Provider) { p.EmailVerified = &f }, "is verified"},
+		{"no email_verified claim", func(p *oidctest.Provider) { p.EmailVerified = nil }, "is verified"},
 		{"other domain", func(p *oidctest.Provider) { p.Email = "eve@evil.test" }, "not in an allowed domain"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			op.Set(func(p *oidctest.Provider) {
-				p.WrongNonce, p.WrongKey, p.WrongAud, p.Expired, p.EmailVerified, p.Email = false, false, false, false, nil, "sso.user@acme.test"
+				p.WrongNonce, p.WrongKey, p.WrongAud, p.Expired, p.EmailVerified, p.Email = false, false, false, false, &tr, "sso.user@acme.test"
 				tc.set(p)
 			})
 			b := e.browser()
@@ -449,6 +456,21 @@ func TestOIDC(t *testing.T) {
 			}
 		})
 	}
+	// The account is now bound to its provider identity: the same email
+	// under another subject is refused.
+	op.Set(func(p *oidctest.Provider) {
+		p.WrongNonce, p.Email, p.Subject = false, "sso.user@acme.test", "someone-else"
+	})
+	if status, body := e.browser().get("/login/sso"); status != 401 || !strings.Contains(body, "bound to another identity") {
+		t.Fatalf("same email, other subject: %d %s", status, body[strings.Index(body, "<main"):])
+	}
+	op.Set(func(p *oidctest.Provider) { p.Subject = "" })
+	// An owner signing in by SSO still answers Vigil's own second factor.
+	op.Set(func(p *oidctest.Provider) { p.Email = "owner@acme.test" })
+	if _, body := e.browser().get("/login/sso"); !strings.Contains(body, "Set up two-step verification") {
+		t.Fatalf("owner by SSO skipped MFA: %.300s", body)
+	}
+	op.Set(func(p *oidctest.Provider) { p.Email = "sso.user@acme.test" })
 	// A state is good once.
 	b3 := e.browser()
 	b3.get("/login/sso")
@@ -457,3 +479,5 @@ func TestOIDC(t *testing.T) {
 		t.Fatalf("replayed state: %d, want 401", status)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -235,6 +235,16 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			s.metrics.observe(label, sw.status, time.Since(start))
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				s.errorPage(w, r, vigil.Errorf(vigil.EINVALID, "the form could not be read (too large or malformed)"))
+				return
+			}
+		}
+		if hasNUL(r) {
+			s.errorPage(w, r, vigil.Errorf(vigil.EINVALID, "the request contains a NUL character, which no field accepts"))
+			return
+		}
 		if r.Method == http.MethodPost && !sameOrigin(r) {
 			s.errorPage(w, r, vigil.Errorf(vigil.EFORBIDDEN, "this form was sent from another site and was refused"))
 			return

@@ -478,19 +478,8 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathInt(r, "id")
+	tk, err := s.revoke(r)
 	if err != nil {
-		return err
-	}
-	a := vigil.ActorFrom(r.Context())
-	tk, err := s.store.Token(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if tk.UserID != a.UserID && !a.Role.Can(vigil.PermManageUsers) {
-		return vigil.NotFound("token", id)
-	}
-	if err := s.store.RevokeToken(r.Context(), id); err != nil {
 		return err
 	}
 	s.flash(w, r, "Token "+tk.Name+" revoked.")
@@ -509,26 +498,7 @@ func (s *Server) activityPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Activity", "activity")
 	q := r.URL.Query()
 	d := &activityData{Query: q}
-	res, err := func() (page[vigil.Activity], error) {
-		limit, err := limitParam(r)
-		if err != nil {
-			return page[vigil.Activity]{}, err
-		}
-		before, err := intCursor(r)
-		if err != nil {
-			return page[vigil.Activity]{}, err
-		}
-		actor, err := queryInt(r, "actor_id", 0)
-		if err != nil {
-			return page[vigil.Activity]{}, err
-		}
-		items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
-			EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
-		if err != nil {
-			return page[vigil.Activity]{}, err
-		}
-		return pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }), nil
-	}()
+	res, err := s.queryActivity(r)
 	if err != nil {
 		if ferr := formError(p, err); ferr != nil {
 			return ferr

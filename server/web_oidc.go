@@ -147,8 +147,10 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	if email == "" {
 		return refuse("the provider did not share an email address")
 	}
-	if c.EmailVerified != nil && !*c.EmailVerified {
-		return refuse("the provider says " + email + " is not verified")
+	// An unverified address (or one the provider does not vouch for) could
+	// belong to anyone who typed it at the provider.
+	if c.EmailVerified == nil || !*c.EmailVerified {
+		return refuse("the provider does not say that " + email + " is verified")
 	}
 	if len(a.OIDCDomains) > 0 {
 		_, domain, _ := strings.Cut(email, "@")
@@ -177,8 +179,26 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	if u.Disabled {
 		return refuse(email + " is disabled")
 	}
+	// Bind the account to this identity at its first SSO sign-in; after
+	// that, only the same issuer and subject may use it, so a recycled or
+	// forged email at the provider is not enough.
+	subject := idt.Issuer + " " + idt.Subject
+	switch cred.OIDCSubject {
+	case "":
+		if err := s.store.BindOIDCSubject(vigil.WithActor(ctx, vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role}), u.ID, subject); err != nil {
+			if vigil.ErrorCode(err) == vigil.ECONFLICT {
+				return refuse(email + " is bound to another identity at the provider")
+			}
+			return err
+		}
+	case subject:
+	default:
+		return refuse(email + " is bound to another identity at the provider")
+	}
 	state := store.SessionFull
-	if !a.OIDCTrustMFA {
+	// Owners and admins always answer Vigil's own second factor: the
+	// provider's word is not enough for the keys to the audit evidence.
+	if !a.OIDCTrustMFA || u.Role == vigil.RoleOwner || u.Role == vigil.RoleAdmin {
 		switch {
 		case cred.TOTPEnabled:
 			state = store.SessionMFA

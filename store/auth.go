@@ -26,6 +26,7 @@ type Credentials struct {
 	TOTPLastStep int64
 	FailedLogins int
 	LockedUntil  *time.Time
+	OIDCSubject  string // issuer and subject of the bound SSO identity
 }
 
 // CredentialsByEmail returns a user's credentials.
@@ -43,9 +44,9 @@ func (s *Store) credentials(ctx context.Context, where string, arg any) (*Creden
 	var cr, up, lu dbTime
 	u := &c.User
 	err := s.queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.updated_at,
-		u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, u.failed_logins, u.locked_until
+		u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, u.failed_logins, u.locked_until, u.oidc_subject
 		FROM users u WHERE `+where, arg).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Disabled, &cr, &up,
-		&c.PasswordHash, &c.TOTPSecret, &c.TOTPEnabled, &c.TOTPLastStep, &c.FailedLogins, &lu)
+		&c.PasswordHash, &c.TOTPSecret, &c.TOTPEnabled, &c.TOTPLastStep, &c.FailedLogins, &lu, &c.OIDCSubject)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.NotFound("user", arg)
 	}
@@ -400,6 +401,21 @@ func (s *Store) UpdateAuthSettings(ctx context.Context, a *AuthSettings) error {
 			return internal("update auth settings", err)
 		}
 		return t.log(ctx, "settings.auth_update", "organization", "1", before, a)
+	})
+}
+
+// BindOIDCSubject binds an account to a single sign-on identity on its
+// first SSO sign-in; later sign-ins must present the same identity.
+func (s *Store) BindOIDCSubject(ctx context.Context, userID int64, subject string) error {
+	return s.write(ctx, func(t *wtx) error {
+		res, err := t.exec(ctx, "UPDATE users SET oidc_subject = ? WHERE id = ? AND oidc_subject = ''", subject, userID)
+		if err != nil {
+			return internal("bind sso identity", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return vigil.Errorf(vigil.ECONFLICT, "account is already bound to another identity")
+		}
+		return t.log(ctx, "auth.sso_bound", "user", strconv.FormatInt(userID, 10), nil, map[string]any{"subject": subject})
 	})
 }
 

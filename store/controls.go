@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -132,6 +134,11 @@ func listControls(ctx context.Context, q querier, d *dialect, f ControlFilter) (
 		if i, ok := idx[cid]; ok {
 			out[i].Criteria = append(out[i].Criteria, crit)
 		}
+	}
+	// Sorted here rather than trusting the database's collation, so that
+	// comparisons with validated (Go-sorted) lists are exact.
+	for i := range out {
+		slices.Sort(out[i].Criteria)
 	}
 	return out, internal2("list control criteria", mrows.Err())
 }
@@ -351,6 +358,11 @@ func (s *Store) UpdateControl(ctx context.Context, id string, p ControlPatch, va
 			if err := check(before, &after); err != nil {
 				return err
 			}
+		}
+		if reflect.DeepEqual(*before, after) {
+			// Nothing changed: no write, no activity entry.
+			out = before
+			return nil
 		}
 		var owner any
 		if after.OwnerID != 0 {

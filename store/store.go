@@ -201,7 +201,22 @@ type wtx struct {
 }
 
 func (t *wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
 	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+}
+
+// checkText refuses text with a NUL character: PostgreSQL cannot store it
+// and SQLite would, so the engines would disagree. The server also refuses
+// it at the edge with a clearer message; this is the last line.
+func checkText(args []any) error {
+	for _, a := range args {
+		if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			return vigil.Errorf(vigil.EINVALID, "text contains a NUL character, which Vigil does not store")
+		}
+	}
+	return nil
 }
 
 func (t *wtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -218,6 +233,16 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return internal("begin transaction", err)
+	}
+	if s.d.name == "postgres" {
+		// Serialise writers as SQLite's single writer connection does:
+		// every write first locks the activity head, so a transaction's
+		// reads (the "before" of its change, the rules it checks) cannot go
+		// stale under a concurrent writer, and seq order is time order.
+		if _, err := tx.ExecContext(ctx, "SELECT seq FROM activity_head WHERE id = 1 FOR UPDATE"); err != nil {
+			tx.Rollback()
+			return internal("lock for write", err)
+		}
 	}
 	t := &wtx{tx: tx, d: s.d, actor: vigil.ActorFrom(ctx), now: now()}
 	if err := fn(t); err != nil {

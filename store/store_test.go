@@ -336,6 +336,7 @@ func TestActivityChain(t *testing.T) {
 		{"deleted row", "DELETE FROM activity WHERE seq = 4", 4, "missing"},
 		{"deleted newest rows", "DELETE FROM activity WHERE seq >= 5", 5, "deleted from the end"},
 		{"rewritten hash", "UPDATE activity SET hash = 'ff' WHERE seq = 2", 2, "edited"},
+		{"edited with recomputed hash", "RECOMPUTE 2", 2, "hash recomputed"},
 	}
 	for _, tc := range tamper {
 		t.Run(tc.name, func(t *testing.T) {
@@ -351,7 +352,16 @@ func TestActivityChain(t *testing.T) {
 				if err != nil || !r.OK || r.Checked != 6 {
 					t.Fatalf("clean log: %+v %v; want 6 entries verified", r, err)
 				}
-				if _, err := s.w.Exec(tc.sql); err != nil {
+				if strings.HasPrefix(tc.sql, "RECOMPUTE") {
+					// An attacker with database access edits entry 2 and
+					// recomputes its hash so that it checks on its own.
+					all, _ := s.ListActivity(adminCtx, ActivityFilter{})
+					a := all[len(all)-2]
+					a.ActorName = "mallory"
+					if _, err := s.w.Exec(s.d.rebind("UPDATE activity SET actor_name = ?, hash = ? WHERE seq = 2"), a.ActorName, a.ComputeHash()); err != nil {
+						t.Fatal(err)
+					}
+				} else if _, err := s.w.Exec(tc.sql); err != nil {
 					t.Fatal(err)
 				}
 				r, err = s.VerifyActivity(adminCtx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 	"strconv"
 
 	"github.com/vigil-soc/vigil"
@@ -128,6 +129,10 @@ func (s *Store) UpdateSystem(ctx context.Context, id int64, p SystemPatch) (*vig
 			if after.OwnerName, err = t.checkOwner(ctx, "owner_id", after.OwnerID); err != nil {
 				return err
 			}
+		}
+		if reflect.DeepEqual(*before, after) {
+			out = before
+			return nil
 		}
 		after.UpdatedAt = t.now
 		_, err = t.exec(ctx, "UPDATE systems SET name = ?, kind = ?, owner_id = ?, classification = ?, environment = ?, description = ?, updated_at = ? WHERE id = ?",

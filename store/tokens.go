@@ -24,18 +24,20 @@ func scanToken(r scanner, extra ...any) (*vigil.APIToken, error) {
 
 // CreateToken stores a new API token's hash for its user.
 func (s *Store) CreateToken(ctx context.Context, tk *vigil.APIToken, secretHash string) error {
-	return s.write(ctx, func(t *wtx) error {
-		err := t.queryRow(ctx, "INSERT INTO api_tokens (user_id, name, role, prefix, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			tk.UserID, tk.Name, tk.Role, tk.Prefix, secretHash, t.d.ts(t.now), t.d.tsp(tk.ExpiresAt)).Scan(&tk.ID)
-		if isForeignKey(err) {
-			return vigil.FieldError("user_id", "user %d does not exist", tk.UserID)
-		}
-		if err != nil {
-			return internal("create token", err)
-		}
-		tk.CreatedAt = t.now
-		return t.log(ctx, "token.create", "token", strconv.FormatInt(tk.ID, 10), nil, tk)
-	})
+	return s.write(ctx, func(t *wtx) error { return t.insertToken(ctx, tk, secretHash) })
+}
+
+func (t *wtx) insertToken(ctx context.Context, tk *vigil.APIToken, secretHash string) error {
+	err := t.queryRow(ctx, "INSERT INTO api_tokens (user_id, name, role, prefix, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		tk.UserID, tk.Name, tk.Role, tk.Prefix, secretHash, t.d.ts(t.now), t.d.tsp(tk.ExpiresAt)).Scan(&tk.ID)
+	if isForeignKey(err) {
+		return vigil.FieldError("user_id", "user %d does not exist", tk.UserID)
+	}
+	if err != nil {
+		return internal("create token", err)
+	}
+	tk.CreatedAt = t.now
+	return t.log(ctx, "token.create", "token", strconv.FormatInt(tk.ID, 10), nil, tk)
 }
 
 // TokenBySecretHash returns an API token and its user.

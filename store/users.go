@@ -33,6 +33,32 @@ type SetupInput struct {
 	Organization    vigil.Organization
 	Owner           vigil.User
 	PasswordHash    string
+	// Token, if set, is an API token for the owner, created in the same
+	// transaction (its UserID is filled in).
+	Token     *vigil.APIToken
+	TokenHash string
+}
+
+// CheckSetupToken tells whether a setup token is good, without using it, so
+// that costly work (hashing the password) happens only for a real attempt.
+func (s *Store) CheckSetupToken(ctx context.Context, secretHash string) error {
+	var exp, used dbTime
+	err := s.queryRow(ctx, "SELECT expires_at, used_at FROM setup_tokens WHERE secret_hash = ?", secretHash).Scan(&exp, &used)
+	return setupTokenError(err, exp, used, now())
+}
+
+func setupTokenError(err error, exp, used dbTime, at time.Time) error {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
+	case err != nil:
+		return internal("read setup token", err)
+	case used.Valid:
+		return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token has already been used"}
+	case !at.Before(exp.T):
+		return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token has expired; restart vigil serve to print a new one"}
+	}
+	return nil
 }
 
 // Setup consumes a setup token and creates the organization and its first
@@ -58,15 +84,8 @@ func (s *Store) Setup(ctx context.Context, in *SetupInput) (*vigil.User, error) 
 		var exp dbTime
 		var used dbTime
 		err := t.queryRow(ctx, "SELECT expires_at, used_at FROM setup_tokens WHERE secret_hash = ?", in.SetupSecretHash).Scan(&exp, &used)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token is not valid"}
-		case err != nil:
-			return internal("read setup token", err)
-		case used.Valid:
-			return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token has already been used"}
-		case !t.now.Before(exp.T):
-			return &vigil.Error{Code: vigil.EUNAUTHORIZED, Field: "setup_token", Message: "setup token has expired; restart vigil serve to print a new one"}
+		if err := setupTokenError(err, exp, used, t.now); err != nil {
+			return err
 		}
 		if _, err := t.exec(ctx, "UPDATE setup_tokens SET used_at = ? WHERE secret_hash = ?", t.d.ts(t.now), in.SetupSecretHash); err != nil {
 			return internal("use setup token", err)
@@ -89,7 +108,14 @@ func (s *Store) Setup(ctx context.Context, in *SetupInput) (*vigil.User, error) 
 			return err2
 		}
 		t.actor = vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role}
-		return t.log(ctx, "setup.complete", "user", strconv.FormatInt(u.ID, 10), nil, userView(u))
+		if err := t.log(ctx, "setup.complete", "user", strconv.FormatInt(u.ID, 10), nil, userView(u)); err != nil {
+			return err
+		}
+		if in.Token != nil {
+			in.Token.UserID = u.ID
+			return t.insertToken(ctx, in.Token, in.TokenHash)
+		}
+		return nil
 	})
 	return u, err
 }
@@ -233,6 +259,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch, check fun
 			if err := check(before, &after); err != nil {
 				return err
 			}
+		}
+		if after == *before {
+			out = before
+			return nil
 		}
 		if before.Role == vigil.RoleOwner && !before.Disabled && (after.Role != vigil.RoleOwner || after.Disabled) {
 			var owners int

@@ -29,6 +29,7 @@ type Provider struct {
 	Email         string
 	Name          string
 	EmailVerified *bool
+	Subject       string // default: derived from Email
 	// Misbehaviour.
 	WrongNonce bool // put another nonce in the ID token
 	WrongKey   bool // sign with a key not in the JWKS
@@ -99,7 +100,11 @@ func Start(clientID, clientSecret string) *Provider {
 			return
 		}
 		now := time.Now()
-		claims := map[string]any{"iss": p.URL, "sub": "sub-" + p.Email, "aud": p.ClientID, "email": p.Email, "name": p.Name,
+		sub := p.Subject
+		if sub == "" {
+			sub = "sub-" + p.Email
+		}
+		claims := map[string]any{"iss": p.URL, "sub": sub, "aud": p.ClientID, "email": p.Email, "name": p.Name,
 			"nonce": g.nonce, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
 		if p.EmailVerified != nil {
 			claims["email_verified"] = *p.EmailVerified

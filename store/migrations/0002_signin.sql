@@ -7,6 +7,8 @@ ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN locked_until {{time}};
 ALTER TABLE users ADD COLUMN last_login_at {{time}};
+-- The single sign-on identity (issuer + subject) an account is bound to.
+ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE organization ADD COLUMN require_mfa {{bool}} NOT NULL DEFAULT {{false}};
 ALTER TABLE organization ADD COLUMN oidc_enabled {{bool}} NOT NULL DEFAULT {{false}};
