@@ -417,3 +417,63 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal("mysql URL accepted")
 	}
 }
+
+// Concurrent writers must not lose each other's changes, nor break a rule
+// that each checks on its own (the last active owner).
+func TestConcurrentWrites(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store) {
+		owner := setup(t, s)
+		c := ctl("AC-01")
+		if err := s.CreateControl(adminCtx, &c); err != nil {
+			t.Fatal(err)
+		}
+		validate := func(c *vigil.Control) error { return c.Validate(known) }
+		var wg sync.WaitGroup
+		for _, field := range []string{"title", "evidence"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 20; i++ {
+					v := fmt.Sprintf("%s %d", field, i)
+					p := ControlPatch{Title: &v}
+					if field == "evidence" {
+						p = ControlPatch{Evidence: &v}
+					}
+					if _, err := s.UpdateControl(adminCtx, "AC-01", p, validate, nil); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		got, _ := s.Control(adminCtx, "AC-01")
+		if got.Title != "title 19" || got.Evidence != "evidence 19" {
+			t.Fatalf("after concurrent patches: title %q, evidence %q; a change was lost", got.Title, got.Evidence)
+		}
+		second := &vigil.User{Email: "o2@example.com", Name: "O2", Role: vigil.RoleOwner}
+		if err := s.CreateUser(adminCtx, second, ""); err != nil {
+			t.Fatal(err)
+		}
+		yes := true
+		errs := make(chan error, 2)
+		for _, id := range []int64{owner.ID, second.ID} {
+			go func() {
+				_, err := s.UpdateUser(adminCtx, id, UserPatch{Disabled: &yes}, nil)
+				errs <- err
+			}()
+		}
+		failed := 0
+		for i := 0; i < 2; i++ {
+			if err := <-errs; err != nil {
+				failed++
+			}
+		}
+		if failed != 1 {
+			t.Fatalf("disabling both owners at once: %d refused, want exactly 1", failed)
+		}
+		if r, _ := s.VerifyActivity(adminCtx); !r.OK {
+			t.Fatalf("activity chain after concurrent writes: %+v", r.Break)
+		}
+	})
+}
