@@ -71,7 +71,7 @@ type Server struct {
 	secureCookies bool
 	smtp          SMTPConfig
 	loginLimit    *limiter
-	dummyHash     string
+	dummyHash     func() string
 	oidc          oidcCache
 
 	rcache  readinessCache
@@ -115,8 +115,10 @@ func New(cfg Config) *Server {
 		s.box, _ = secret.New(key) // ephemeral: secrets die with the process
 	}
 	// A hash to verify against when the account does not exist, so that a
-	// wrong email costs as much time as a wrong password.
-	s.dummyHash, _ = auth.HashPassword("vigil-dummy-password", s.pwp)
+	// wrong email costs as much time as a wrong password. Made on first use:
+	// at start-up it would cost every start 50 ms.
+	pwp := s.pwp
+	s.dummyHash = sync.OnceValue(func() string { h, _ := auth.HashPassword("vigil-dummy-password", pwp); return h })
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		if rt.page {

@@ -96,7 +96,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	if vigil.ErrorCode(err) == vigil.ENOTFOUND {
 		// Spend the same time as a real check, so timing does not tell
 		// which addresses have accounts.
-		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash)
+		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash())
 		return fail("unknown email", 0)
 	}
 	if err != nil {
@@ -109,7 +109,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
 	}
 	if cred.PasswordHash == "" {
-		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash)
+		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash())
 		return fail("no password set", cred.User.ID)
 	}
 	ok, err := auth.VerifyPassword(r.PostFormValue("password"), cred.PasswordHash)

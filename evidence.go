@@ -1,0 +1,142 @@
+package vigil
+
+import (
+	"mime"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// EvidenceSource says how an evidence item came to be.
+type EvidenceSource string
+
+// The evidence sources.
+const (
+	SourceUpload      EvidenceSource = "upload"      // a person uploaded a file
+	SourceLink        EvidenceSource = "link"        // a person recorded a URL
+	SourceAttestation EvidenceSource = "attestation" // a person stated a fact
+	SourceCollector   EvidenceSource = "collector"   // an automated collector and check
+	SourceReview      EvidenceSource = "review"      // a review record
+)
+
+// Evidence is one immutable evidence item. Its canonical record, hash
+// included, is a leaf of the evidence ledger's Merkle log.
+type Evidence struct {
+	ID             int64          `json:"id"`
+	LogIndex       uint64         `json:"log_index"`
+	Source         EvidenceSource `json:"source"`
+	Title          string         `json:"title"`
+	Statement      string         `json:"statement,omitempty"` // attestations
+	URL            string         `json:"url,omitempty"`       // links
+	SHA256         string         `json:"sha256,omitempty"`    // of the bytes, when there are any
+	Size           int64          `json:"size"`
+	MediaType      string         `json:"media_type,omitempty"`
+	Filename       string         `json:"filename,omitempty"`
+	CollectedAt    time.Time      `json:"collected_at"`
+	EffectiveStart Date           `json:"effective_start"`
+	EffectiveEnd   Date           `json:"effective_end"`
+	Controls       []string       `json:"controls"`
+	Requests       []int64        `json:"requests"`
+	SubmitterID    int64          `json:"submitter_id,omitempty"`
+	Submitter      string         `json:"submitter"`
+	Redactions     int            `json:"redactions,omitempty"`
+	Review         string         `json:"review"` // pending, accepted, rejected
+	ReviewReason   string         `json:"review_reason,omitempty"`
+	PurgedAt       *time.Time     `json:"purged_at,omitempty"`
+}
+
+// Review states.
+const (
+	ReviewPending  = "pending"
+	ReviewAccepted = "accepted"
+	ReviewRejected = "rejected"
+)
+
+// MediaTypes are the types evidence may have. Anything else is refused:
+// an auditor must be able to open what they are given.
+var MediaTypes = []string{
+	"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml",
+	"text/plain", "text/csv", "text/markdown", "text/html", "application/json", "application/x-ndjson",
+	"application/xml", "text/xml", "application/zip", "application/gzip", "application/x-tar", "message/rfc822",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	"application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+	"application/msword", "application/vnd.ms-excel", "video/mp4", "video/webm",
+}
+
+// ParseMediaType normalizes a declared media type and checks it is allowed.
+func ParseMediaType(s string) (string, error) {
+	mt, _, err := mime.ParseMediaType(s)
+	if err != nil || !slices.Contains(MediaTypes, mt) {
+		return "", FieldError("media_type", "media type %q is not accepted for evidence (PDF, images, text, CSV, JSON, office documents, archives, mail, video)", s)
+	}
+	return mt, nil
+}
+
+// MediaTypeFor guesses the media type of a file name.
+func MediaTypeFor(name string) string {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".md":
+		return "text/markdown"
+	case ".csv":
+		return "text/csv"
+	case ".json":
+		return "application/json"
+	case ".ndjson", ".jsonl":
+		return "application/x-ndjson"
+	case ".txt", ".log":
+		return "text/plain"
+	case ".eml":
+		return "message/rfc822"
+	case ".tgz", ".gz":
+		return "application/gzip"
+	}
+	if mt := mime.TypeByExtension(path.Ext(name)); mt != "" {
+		mt, _, _ = mime.ParseMediaType(mt)
+		return mt
+	}
+	return ""
+}
+
+// CheckFilename refuses names that could escape a directory or confuse a
+// terminal or a log: separators, dot segments and control characters.
+func CheckFilename(name string) error {
+	switch {
+	case name == "":
+		return FieldError("filename", "a file name is required")
+	case len(name) > 255:
+		return FieldError("filename", "file name is longer than 255 bytes")
+	case name == "." || name == ".." || strings.ContainsAny(name, `/\`):
+		return FieldError("filename", "file name %q must not contain a path", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return FieldError("filename", "file name contains a control or invalid character")
+		}
+	}
+	return nil
+}
+
+// CheckPeriod validates the days an evidence item speaks for; an empty end
+// means a single day.
+func CheckPeriod(start, end Date) (Date, Date, error) {
+	if start == "" {
+		return "", "", FieldError("effective_start", "the effective date is required (the day the evidence speaks for)")
+	}
+	if _, err := ParseDate("effective_start", string(start)); err != nil {
+		return "", "", err
+	}
+	if end == "" {
+		end = start
+	}
+	if _, err := ParseDate("effective_end", string(end)); err != nil {
+		return "", "", err
+	}
+	if end < start {
+		return "", "", FieldError("effective_end", "effective_end is before effective_start")
+	}
+	return start, end, nil
+}

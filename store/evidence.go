@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// NewEvidence is an item to add: its fields, the canonical record that goes
+// into the log, and its blob when it has bytes.
+type NewEvidence struct {
+	Item   vigil.Evidence
+	Record []byte
+	Blob   *BlobInfo // nil for attestations and links
+}
+
+// AddEvidence records items and appends their records to the log, all in
+// one transaction: an item is acknowledged only once it, its blob's row and
+// its log entry are committed together. Several items share one commit.
+func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence) error {
+	return s.write(ctx, func(t *wtx) error {
+		kinds := make([]string, len(items))
+		refs := make([]string, len(items))
+		recs := make([][]byte, len(items))
+		for i, it := range items {
+			kinds[i], refs[i], recs[i] = "evidence", it.Item.SHA256, it.Record
+		}
+		first, err := t.appendEntries(ctx, kinds, refs, recs)
+		if err != nil {
+			return err
+		}
+		for i, n := range items {
+			it := &n.Item
+			it.LogIndex = first + uint64(i)
+			var sha any
+			if n.Blob != nil {
+				if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, stored_size, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)
+					ON CONFLICT (sha256) DO NOTHING`, n.Blob.SHA256, n.Blob.Size, n.Blob.StoredSize, n.Blob.WrappedKey, t.d.ts(t.now)); err != nil {
+					return internal("record blob", err)
+				}
+				sha = n.Blob.SHA256
+			}
+			err := t.queryRow(ctx, `INSERT INTO evidence (log_index, source, title, statement, url, sha256, size, media_type, filename, collected_at,
+				effective_start, effective_end, submitter_id, submitter, redactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				int64(it.LogIndex), it.Source, it.Title, it.Statement, it.URL, sha, it.Size, it.MediaType, it.Filename, t.d.ts(it.CollectedAt),
+				it.EffectiveStart, it.EffectiveEnd, it.SubmitterID, it.Submitter, it.Redactions).Scan(&it.ID)
+			if err != nil {
+				return internal("record evidence", err)
+			}
+			for _, c := range it.Controls {
+				if _, err := t.exec(ctx, "INSERT INTO evidence_controls (evidence_id, control_id) VALUES (?, ?)", it.ID, c); err != nil {
+					return internal("link evidence", err)
+				}
+			}
+			for _, rq := range it.Requests {
+				if _, err := t.exec(ctx, "INSERT INTO evidence_request_items (evidence_id, request_id) VALUES (?, ?)", it.ID, rq); err != nil {
+					if isForeignKey(err) {
+						return vigil.FieldError("requests", "evidence request %d does not exist", rq)
+					}
+					return internal("link evidence to request", err)
+				}
+			}
+			it.Review = vigil.ReviewPending
+			if err := t.log(ctx, "evidence.add", "evidence", strconv.FormatInt(it.ID, 10), nil, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const evidenceCols = `e.id, e.log_index, e.source, e.title, e.statement, e.url, COALESCE(e.sha256, ''), e.size, e.media_type, e.filename, e.collected_at,
+	e.effective_start, e.effective_end, e.submitter_id, e.submitter, e.redactions, e.purged_at,
+	COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending'),
+	COALESCE((SELECT r.reason FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), '')`
+
+func scanEvidence(r scanner) (*vigil.Evidence, error) {
+	var e vigil.Evidence
+	var idx int64
+	var at, purged dbTime
+	if err := r.Scan(&e.ID, &idx, &e.Source, &e.Title, &e.Statement, &e.URL, &e.SHA256, &e.Size, &e.MediaType, &e.Filename, &at,
+		&e.EffectiveStart, &e.EffectiveEnd, &e.SubmitterID, &e.Submitter, &e.Redactions, &purged, &e.Review, &e.ReviewReason); err != nil {
+		return nil, err
+	}
+	e.LogIndex, e.CollectedAt, e.PurgedAt = uint64(idx), at.T, purged.ptr()
+	e.Controls, e.Requests = []string{}, []int64{}
+	return &e, nil
+}
+
+// EvidenceFilter selects evidence. Zero fields match everything.
+type EvidenceFilter struct {
+	Control string
+	Request int64
+	Before  int64 // cursor: IDs below this
+	Limit   int
+}
+
+// ListEvidence returns items newest first, with their links.
+func (s *Store) ListEvidence(ctx context.Context, f EvidenceFilter) ([]vigil.Evidence, error) {
+	var where []string
+	var args []any
+	if f.Control != "" {
+		where, args = append(where, "e.id IN (SELECT evidence_id FROM evidence_controls WHERE control_id = ?)"), append(args, f.Control)
+	}
+	if f.Request != 0 {
+		where, args = append(where, "e.id IN (SELECT evidence_id FROM evidence_request_items WHERE request_id = ?)"), append(args, f.Request)
+	}
+	if f.Before > 0 {
+		where, args = append(where, "e.id < ?"), append(args, f.Before)
+	}
+	q := "SELECT " + evidenceCols + " FROM evidence e"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY e.id DESC"
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, internal("list evidence", err)
+	}
+	out := []vigil.Evidence{}
+	idx := map[int64]int{}
+	for rows.Next() {
+		e, err := scanEvidence(rows)
+		if err != nil {
+			rows.Close()
+			return nil, internal("scan evidence", err)
+		}
+		idx[e.ID] = len(out)
+		out = append(out, *e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, internal("list evidence", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(out)), ",")
+	ids := make([]any, len(out))
+	for i, e := range out {
+		ids[i] = e.ID
+	}
+	for _, link := range []struct{ q string }{
+		{"SELECT evidence_id, control_id FROM evidence_controls WHERE evidence_id IN (" + ph + ") ORDER BY control_id"},
+		{"SELECT evidence_id, request_id FROM evidence_request_items WHERE evidence_id IN (" + ph + ") ORDER BY request_id"},
+	} {
+		rows, err := s.query(ctx, link.q, ids...)
+		if err != nil {
+			return nil, internal("list evidence links", err)
+		}
+		for rows.Next() {
+			var id int64
+			var v string
+			if err := rows.Scan(&id, &v); err != nil {
+				rows.Close()
+				return nil, internal("scan evidence link", err)
+			}
+			e := &out[idx[id]]
+			if strings.Contains(link.q, "control_id") {
+				e.Controls = append(e.Controls, v)
+			} else {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				e.Requests = append(e.Requests, n)
+			}
+		}
+		rows.Close()
+	}
+	return out, nil
+}
+
+// Evidence returns one item.
+func (s *Store) Evidence(ctx context.Context, id int64) (*vigil.Evidence, error) {
+	var found bool
+	if err := s.queryRow(ctx, "SELECT count(*) > 0 FROM evidence WHERE id = ?", id).Scan(&found); err != nil {
+		return nil, internal("read evidence", err)
+	}
+	if !found {
+		return nil, vigil.NotFound("evidence", id)
+	}
+	items, err := s.ListEvidence(ctx, EvidenceFilter{Before: id + 1, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	return &items[0], nil
+}
+
+// AddReview appends a review record of an item to the log and the reviews.
+func (s *Store) AddReview(ctx context.Context, evidenceID int64, state, reason string, record []byte) (uint64, error) {
+	var idx uint64
+	err := s.write(ctx, func(t *wtx) error {
+		var exists bool
+		if err := t.queryRow(ctx, "SELECT count(*) > 0 FROM evidence WHERE id = ?", evidenceID).Scan(&exists); err != nil {
+			return internal("read evidence", err)
+		}
+		if !exists {
+			return vigil.NotFound("evidence", evidenceID)
+		}
+		first, err := t.appendEntries(ctx, []string{"review"}, []string{strconv.FormatInt(evidenceID, 10)}, [][]byte{record})
+		if err != nil {
+			return err
+		}
+		idx = first
+		if _, err := t.exec(ctx, "INSERT INTO evidence_reviews (evidence_id, state, reason, reviewer, log_index, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			evidenceID, state, reason, t.actor.Name, int64(idx), t.d.ts(t.now)); err != nil {
+			return internal("record review", err)
+		}
+		return t.log(ctx, "evidence.review", "evidence", strconv.FormatInt(evidenceID, 10), nil, map[string]any{"state": state, "reason": reason})
+	})
+	return idx, err
+}
+
+// CreateRequest adds an evidence request.
+func (s *Store) CreateRequest(ctx context.Context, r *vigil.EvidenceRequest) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *wtx) error {
+		err := t.queryRow(ctx, "INSERT INTO evidence_requests (control_id, title, description, frequency, start_date, grace_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+			r.ControlID, r.Title, r.Description, r.Frequency, r.Start, r.GraceDays, t.d.ts(t.now)).Scan(&r.ID)
+		if isForeignKey(err) {
+			return vigil.FieldError("control_id", "control %s does not exist", r.ControlID)
+		}
+		if err != nil {
+			return internal("create request", err)
+		}
+		r.CreatedAt = t.now
+		return t.log(ctx, "request.create", "request", strconv.FormatInt(r.ID, 10), nil, r)
+	})
+}
+
+// DeleteRequest removes a request (its evidence stays).
+func (s *Store) DeleteRequest(ctx context.Context, id int64) error {
+	return s.write(ctx, func(t *wtx) error {
+		res, err := t.exec(ctx, "DELETE FROM evidence_requests WHERE id = ?", id)
+		if err != nil {
+			return internal("delete request", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return vigil.NotFound("evidence request", id)
+		}
+		return t.log(ctx, "request.delete", "request", strconv.FormatInt(id, 10), nil, nil)
+	})
+}
+
+// Requests returns evidence requests, of one control or ("") all.
+func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceRequest, error) {
+	q, args := "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests", []any{}
+	if control != "" {
+		q, args = q+" WHERE control_id = ?", append(args, control)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, internal("list requests", err)
+	}
+	defer rows.Close()
+	out := []vigil.EvidenceRequest{}
+	for rows.Next() {
+		var r vigil.EvidenceRequest
+		var at dbTime
+		if err := rows.Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &at); err != nil {
+			return nil, internal("scan request", err)
+		}
+		r.CreatedAt = at.T
+		out = append(out, r)
+	}
+	return out, internal2("list requests", rows.Err())
+}
+
+// Request returns one request.
+func (s *Store) Request(ctx context.Context, id int64) (*vigil.EvidenceRequest, error) {
+	var r vigil.EvidenceRequest
+	var at dbTime
+	err := s.queryRow(ctx, "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE id = ?", id).
+		Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.NotFound("evidence request", id)
+	}
+	if err != nil {
+		return nil, internal("read request", err)
+	}
+	r.CreatedAt = at.T
+	return &r, nil
+}
+
+// RequestItems returns, per request, the spans of the items that answer
+// it and are not rejected or purged.
+func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, error) {
+	rows, err := s.query(ctx, `SELECT ri.request_id, e.id, e.effective_start, e.effective_end FROM evidence_request_items ri JOIN evidence e ON e.id = ri.evidence_id
+		WHERE e.purged_at IS NULL AND COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending') <> 'rejected'`)
+	if err != nil {
+		return nil, internal("read request items", err)
+	}
+	defer rows.Close()
+	out := map[int64][]vigil.ItemSpan{}
+	for rows.Next() {
+		var rid int64
+		var it vigil.ItemSpan
+		if err := rows.Scan(&rid, &it.ID, &it.EffectiveStart, &it.EffectiveEnd); err != nil {
+			return nil, internal("scan request item", err)
+		}
+		out[rid] = append(out[rid], it)
+	}
+	return out, internal2("read request items", rows.Err())
+}
