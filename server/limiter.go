@@ -31,9 +31,11 @@ func (l *limiter) add(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.hits[key] = append(l.prune(key, now), now)
-	if len(l.hits) > 100000 {
-		// Bound memory under a flood of addresses: forget the oldest state.
-		l.hits = map[string][]time.Time{}
+	if len(l.hits) > 200000 {
+		// Bound memory under a flood of addresses: drop what has expired.
+		for k := range l.hits {
+			l.prune(k, now)
+		}
 	}
 }
 

@@ -45,8 +45,12 @@ type Config struct {
 	// SecureCookies forces Secure cookies even without TLS in the request
 	// (for a TLS-terminating proxy that does not set X-Forwarded-Proto).
 	SecureCookies bool
-	// SMTP sends password-reset mail; empty Addr disables mail.
+	// SMTP sends password-reset mail; empty Addr disables mail. Mail needs
+	// BaseURL: links must never be built from a request's Host header.
 	SMTP SMTPConfig
+	// TrustProxy takes the client address from X-Forwarded-For (the last
+	// hop), for rate limits behind a reverse proxy.
+	TrustProxy bool
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -71,6 +75,8 @@ type Server struct {
 	secureCookies bool
 	smtp          SMTPConfig
 	loginLimit    *limiter
+	ssoLimit      *limiter
+	trustProxy    bool
 	dummyHash     func() string
 	oidc          oidcCache
 
@@ -89,7 +95,7 @@ func New(cfg Config) *Server {
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
 		ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
-		loginLimit: newLimiter(addrMaxFailures, addrWindow),
+		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -99,6 +105,10 @@ func New(cfg Config) *Server {
 	}
 	if s.pwp.Memory == 0 {
 		s.pwp = auth.DefaultParams
+	}
+	if s.smtp.Addr != "" && s.baseURL == "" {
+		s.log.Error("mail is configured without a base URL; password-reset mail is off (set --base-url)")
+		s.smtp.Addr = ""
 	}
 	if s.ui == nil {
 		// The templates are embedded: failing to parse them is a bug that
@@ -140,7 +150,7 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // lets a lost session on a form come back to its page
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cache-Control", "no-store")
 	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {

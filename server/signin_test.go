@@ -342,7 +342,10 @@ func (s *smtpServer) serve(c net.Conn) {
 
 func TestPasswordResetByMail(t *testing.T) {
 	mail := startSMTP(t)
-	e := newEnv(t, "sqlite", func(c *server.Config) { c.SMTP = server.SMTPConfig{Addr: mail.addr, From: "vigil@acme.test"} })
+	e := newEnv(t, "sqlite", func(c *server.Config) {
+		c.SMTP = server.SMTPConfig{Addr: mail.addr, From: "vigil@acme.test"}
+		c.BaseURL = "https://vigil.acme.test"
+	})
 	email := setPassword(t, e, "member", "member password 1")
 	old := e.browser()
 	old.login(email, "member password 1")
@@ -353,13 +356,24 @@ func TestPasswordResetByMail(t *testing.T) {
 	if !strings.Contains(body, "If that address has an account") || !strings.Contains(body2, "If that address has an account") {
 		t.Fatal("forgot-password answers differ for known and unknown addresses")
 	}
-	mail.mu.Lock()
-	msgs := append([]string(nil), mail.msgs...)
-	mail.mu.Unlock()
+	// Mail goes out in the background.
+	var msgs []string
+	for i := 0; i < 100 && len(msgs) == 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+		mail.mu.Lock()
+		msgs = append([]string(nil), mail.msgs...)
+		mail.mu.Unlock()
+	}
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "To: "+email) {
 		t.Fatalf("mail sent: %d %q", len(msgs), msgs)
 	}
-	link := regexp.MustCompile(`http://\S+/reset\?token=\S+`).FindString(msgs[0])
+	// The link is built from the configured base URL, never from the Host
+	// header a client sends.
+	link := regexp.MustCompile(`https://vigil\.acme\.test/reset\?token=\S+`).FindString(msgs[0])
+	if link == "" {
+		t.Fatalf("no link to the configured base URL in %q", msgs[0])
+	}
+	link = strings.Replace(link, "https://vigil.acme.test", e.http.URL, 1)
 	b.get(link)
 	status, body, _ := b.post("/reset", url.Values{"token": {strings.SplitN(link, "token=", 2)[1]}, "password": {"short"}, "password2": {"short"}})
 	if status != 400 || !strings.Contains(body, "at least 12") {
@@ -467,7 +481,7 @@ func TestOIDC(t *testing.T) {
 	op.Set(func(p *oidctest.Provider) { p.Subject = "" })
 	// An owner signing in by SSO still answers Vigil's own second factor.
 	op.Set(func(p *oidctest.Provider) { p.Email = "owner@acme.test" })
-	if _, body := e.browser().get("/login/sso"); !strings.Contains(body, "Set up two-step verification") {
+	if _, body := e.browser().get("/login/sso"); !strings.Contains(body, "Two-step verification") && !strings.Contains(body, "Set up two-step verification") {
 		t.Fatalf("owner by SSO skipped MFA: %.300s", body)
 	}
 	op.Set(func(p *oidctest.Provider) { p.Email = "sso.user@acme.test" })
@@ -481,3 +495,86 @@ func TestOIDC(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestSignInHardening(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	email := setPassword(t, e, "viewer", "viewer password 1")
+	// next can only lead back into Vigil.
+	for _, next := range []string{"//evil.example", "/%09/evil.example", "/\\evil.example", "https://evil.example/", "/a/../%5Cevil.example", "/\tevil"} {
+		b := e.browser()
+		b.get("/login?next=" + url.QueryEscape(next))
+		_, _, where := b.post("/login", url.Values{"email": {email}, "password": {"viewer password 1"}})
+		if where != "/" {
+			t.Errorf("next=%q led to %q, want /", next, where)
+		}
+	}
+	// Wrong codes add up across password sign-ins and lock the account,
+	// and the lock ends every session waiting at the code step.
+	adminEmail := setPassword(t, e, "admin", "admin password 1")
+	b := e.browser()
+	b.login(adminEmail, "admin password 1") // enrol state
+	b.get("/account/mfa")
+	secret := regexp.MustCompile(`data-testid="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(b.last)[1]
+	code, _ := auth.TOTPCode(secret, time.Now())
+	b.post("/account/mfa", url.Values{"code": {code}})
+	b.post("/logout", url.Values{})
+	waiting := e.browser()
+	waiting.login(adminEmail, "admin password 1")
+	var status int
+	for i := 0; i < 5; i++ {
+		b.login(adminEmail, "admin password 1")
+		status, _, _ = b.post("/login/mfa", url.Values{"code": {"000000"}})
+	}
+	if status != 429 {
+		t.Fatalf("five wrong codes across sign-ins: %d, want the lockout", status)
+	}
+	waiting.get("/login/mfa")
+	if !strings.Contains(waiting.last, `action="/login"`) {
+		t.Fatal("another session at the code step survived the lockout")
+	}
+	// MFA that becomes required while signed in is asked for at once.
+	memberEmail := setPassword(t, e, "member", "member password 1")
+	m := e.browser()
+	m.login(memberEmail, "member password 1")
+	e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", e.users["member"]), map[string]any{"role": "admin"}, 200, nil)
+	m.get("/controls")
+	if !strings.Contains(m.last, "Set up two-step verification") {
+		t.Fatal("a member promoted to admin kept working without MFA")
+	}
+}
+
+func TestOIDCCallbackBoundToBrowser(t *testing.T) {
+	op := oidctest.Start("vigil-client", "client-secret")
+	t.Cleanup(op.Close)
+	tr := true
+	op.Set(func(p *oidctest.Provider) { p.EmailVerified = &tr })
+	e := newEnv(t, "sqlite")
+	own := e.sessions()["owner"]
+	if st, _, _ := e.page(&own, "POST", "/settings/auth", url.Values{"oidc_enabled": {"1"}, "oidc_issuer": {op.URL}, "oidc_client_id": {"vigil-client"},
+		"oidc_client_secret": {"client-secret"}, "oidc_default_role": {"viewer"}}); st != 303 {
+		t.Fatalf("settings: %d", st)
+	}
+	// The attacker starts a sign-in and stops before the callback.
+	attacker := e.browser()
+	attacker.c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if strings.Contains(req.URL.Path, "/auth/oidc/callback") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err := attacker.c.Get(e.http.URL + "/login/sso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	callback := resp.Header.Get("Location")
+	if !strings.Contains(callback, "/auth/oidc/callback?code=") {
+		t.Fatalf("no callback: %q", callback)
+	}
+	// The victim opens it: refused, no session.
+	victim := e.browser()
+	status, body := victim.get(callback)
+	if status != 401 || !strings.Contains(body, "not started in this browser") {
+		t.Fatalf("callback in another browser: %d", status)
+	}
+}

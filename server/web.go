@@ -110,7 +110,10 @@ func (s *Server) loadSession(r *http.Request) (*webSession, error) {
 		return nil, err
 	}
 	now := s.now()
-	if !now.Before(se.ExpiresAt) || now.Sub(se.LastSeenAt) > IdleTimeout {
+	// A session half-way through sign-in (code or enrolment due) gets 15
+	// minutes, not the full day.
+	halfway := se.State != store.SessionFull && now.Sub(se.CreatedAt) > 15*time.Minute
+	if halfway || !now.Before(se.ExpiresAt) || now.Sub(se.LastSeenAt) > IdleTimeout {
 		_ = s.store.DeleteSession(r.Context(), hash, se.UserID, "auth.session_expired")
 		return nil, nil
 	}
@@ -125,6 +128,23 @@ func (s *Server) loadSession(r *http.Request) (*webSession, error) {
 	if now.Sub(se.LastSeenAt) > time.Minute {
 		if err := s.store.TouchSession(r.Context(), hash, now); err != nil {
 			s.log.Warn("cannot touch session", "err", err)
+		}
+	}
+	if se.State == store.SessionFull {
+		// MFA can become required while signed in (a promotion to admin, the
+		// organization's setting): the session then must enrol before going on.
+		settings, err := s.store.AuthSettings(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		if mfaRequired(u, settings) {
+			cred, err := s.store.CredentialsByID(r.Context(), u.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !cred.TOTPEnabled && !(se.Method == "oidc" && settings.OIDCTrustMFA && u.Role != vigil.RoleOwner && u.Role != vigil.RoleAdmin) {
+				se.State = store.SessionEnrol
+			}
 		}
 	}
 	return &webSession{user: u, session: se, hash: hash}, nil
@@ -143,7 +163,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.U
 	}
 	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
 	se := &store.Session{IDHash: hash, UserID: u.ID, State: state, Method: method, CSRF: csrf,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 200), ExpiresAt: s.now().Add(AbsoluteTimeout)}
+		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 200), ExpiresAt: s.now().Add(AbsoluteTimeout)}
 	if err := s.store.CreateSession(ctx, se, action); err != nil {
 		return err
 	}
@@ -151,26 +171,54 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.U
 	return nil
 }
 
-// promote moves the current session to a stronger state under a new ID.
-func (s *Server) promote(w http.ResponseWriter, r *http.Request, ws *webSession, state, action string) error {
+// promote moves the current session to another state under a new ID and
+// a new CSRF token, which it returns for a page rendered in the same request.
+func (s *Server) promote(w http.ResponseWriter, r *http.Request, ws *webSession, state, action string) (string, error) {
 	secret, hash, err := auth.NewSecret(auth.SessionPrefix)
 	if err != nil {
-		return err
+		return "", err
+	}
+	csrf, _, err := auth.NewSecret("")
+	if err != nil {
+		return "", err
 	}
 	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: ws.user.ID, Name: ws.user.Email, Role: ws.user.Role})
-	if err := s.store.PromoteSession(ctx, ws.hash, hash, state, action); err != nil {
-		return err
+	if err := s.store.PromoteSession(ctx, ws.hash, hash, csrf, state, action); err != nil {
+		return "", err
 	}
 	s.setCookie(w, r, sessionCookie, secret, int(AbsoluteTimeout.Seconds()))
-	return nil
+	ws.hash, ws.session.CSRF, ws.session.State = hash, csrf, state
+	return csrf, nil
 }
 
-func clientIP(r *http.Request) string {
+// recentSignIn reports whether the session began within the last 15
+// minutes: sensitive changes without a password need a fresh sign-in.
+func (s *Server) recentSignIn(ws *webSession) bool {
+	return s.now().Sub(ws.session.CreatedAt) < 15*time.Minute
+}
+
+// clientIP is the address rate limits count by: the peer, or behind a
+// trusted proxy the address it reports. IPv6 addresses count by /64, since
+// one host commonly has a whole /64.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	if s.trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			host = strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return host
+	}
+	if ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return ip.String()
 }
 
 func truncate(s string, n int) string {
@@ -312,11 +360,23 @@ func (s *Server) wrapPage(rt route) http.Handler {
 
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/logout") {
+	// Browsers drop tabs and newlines and read \ as /, so anything of the
+	// kind is refused before parsing, not cleaned.
+	if next == "" || strings.ContainsAny(next, "\\") || strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || strings.ContainsAny(u.Path, "\\") || strings.IndexFunc(u.Path, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 ||
+		u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") ||
+		strings.HasPrefix(u.Path, "/login") || strings.HasPrefix(u.Path, "/logout") {
+		return "/"
+	}
+	out := (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).RequestURI()
+	if strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }
 
 // newPage fills the parts of a page every template uses.

@@ -69,6 +69,10 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) error {
 			p.Errors["current"] = "Your current password is not right."
 			return s.render(w, http.StatusBadRequest, "account", p)
 		}
+	} else if !s.recentSignIn(ws) {
+		// Without a password to check, only a fresh sign-in proves it is you.
+		p.Errors["current"] = "Sign out and in again (within 15 minutes) to set a first password."
+		return s.render(w, http.StatusBadRequest, "account", p)
 	}
 	pw := r.PostFormValue("password")
 	if err := vigil.CheckPassword(pw); err != nil {
@@ -86,7 +90,10 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetPassword(ctx, ws.user.ID, hash); err != nil {
 		return err
 	}
-	s.flash(w, r, "Password changed.")
+	if err := s.store.DeleteOtherSessions(ctx, ws.user.ID, ws.hash, "auth.other_sessions_ended"); err != nil {
+		return err
+	}
+	s.flash(w, r, "Password changed; your other sessions were signed out.")
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 	return nil
 }
@@ -181,9 +188,11 @@ func (s *Server) mfaEnrolPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if ws.session.State == store.SessionEnrol {
-		if err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_enrolled"); err != nil {
+		csrf, err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_enrolled")
+		if err != nil {
 			return err
 		}
+		p.CSRF = csrf
 	}
 	d.MFAEnabled, d.RecoveryCodes, d.RecoveryLeft = true, codes, len(codes)
 	p.Data = d
@@ -191,6 +200,8 @@ func (s *Server) mfaEnrolPost(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "mfa_codes", p)
 }
 
+// mfaDisable turns two-step verification off, or, for accounts that must
+// have it, starts over with a new authenticator.
 func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	ws := sessionFrom(ctx)
@@ -198,22 +209,35 @@ func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if mfaRequired(ws.user, settings) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "two-step verification is required for your account and cannot be turned off")
-	}
 	cred, err := s.store.CredentialsByID(ctx, ws.user.ID)
 	if err != nil {
 		return err
 	}
-	if ok, _ := auth.VerifyPassword(r.PostFormValue("current"), cred.PasswordHash); cred.PasswordHash != "" && !ok {
-		s.flash(w, r, "Two-step verification is still on: the password was not right.")
+	if cred.PasswordHash != "" {
+		if ok, _ := auth.VerifyPassword(r.PostFormValue("current"), cred.PasswordHash); !ok {
+			s.flash(w, r, "Two-step verification is unchanged: the password was not right.")
+			http.Redirect(w, r, "/account", http.StatusSeeOther)
+			return nil
+		}
+	} else if !s.recentSignIn(ws) {
+		s.flash(w, r, "Two-step verification is unchanged: sign out and in again (within 15 minutes) first.")
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return nil
 	}
 	if err := s.store.DisableTOTP(ctx, ws.user.ID); err != nil {
 		return err
 	}
-	s.flash(w, r, "Two-step verification is off.")
+	if err := s.store.DeleteOtherSessions(ctx, ws.user.ID, ws.hash, "auth.other_sessions_ended"); err != nil {
+		return err
+	}
+	if mfaRequired(ws.user, settings) {
+		if _, err := s.promote(w, r, ws, store.SessionEnrol, "auth.mfa_reset"); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+		return nil
+	}
+	s.flash(w, r, "Two-step verification is off; your other sessions were signed out.")
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 	return nil
 }

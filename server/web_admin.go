@@ -397,8 +397,17 @@ func (s *Server) userResetLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if u.Role == vigil.RoleOwner && !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermGrantOwner) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may reset an owner's password")
+	// A link sets a password and so lets its maker sign in as that person.
+	// Admins may make one only to invite someone who has no password yet;
+	// owners may also use it for account recovery.
+	if !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermGrantOwner) {
+		cred, err := s.store.CredentialsByID(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if cred.PasswordHash != "" || u.Role == vigil.RoleOwner {
+			return vigil.Errorf(vigil.EFORBIDDEN, "%s already has a password: only an owner may make a reset link for them", u.Email)
+		}
 	}
 	link, err := NewResetLink(r.Context(), s.store, s.baseURLFor(r), u.ID)
 	if err != nil {

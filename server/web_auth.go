@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,16 +70,16 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Sign in", "")
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	p.Form.Set("email", email)
-	ip, now := clientIP(r), s.now()
+	ip, now := s.clientIP(r), s.now()
 	if s.loginLimit.blocked(ip, now) {
-		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.rate_limited", "address", ip, map[string]any{"email": truncate(email, 100)})
+		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.rate_limited", "address", ip, map[string]any{"email": loggedEmail(email)})
 		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
 		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
 	}
 	fail := func(reason string, userID int64) error {
 		s.loginLimit.add(ip, now)
 		if userID == 0 {
-			_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.login_failed", "user", truncate(email, 100), map[string]any{"reason": reason, "ip": ip})
+			_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.login_failed", "user", loggedEmail(email), map[string]any{"reason": reason, "ip": ip})
 		} else {
 			locked, err := s.store.RecordLoginFailure(vigil.WithActor(ctx, vigil.Actor{UserID: userID, Name: email}), userID, reason)
 			if err != nil {
@@ -121,9 +122,6 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 		p.Error = "This account is disabled. Ask an administrator."
 		return s.renderLogin(w, r, p, http.StatusForbidden)
 	}
-	if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
-		return err
-	}
 	settings, err := s.store.AuthSettings(ctx)
 	if err != nil {
 		return err
@@ -134,6 +132,13 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 		state, action, to = store.SessionMFA, "auth.password_ok", "/login/mfa?next="+url.QueryEscape(to)
 	case mfaRequired(&cred.User, settings):
 		state, action, to = store.SessionEnrol, "auth.login_mfa_enrolment_required", "/account/mfa?next="+url.QueryEscape(to)
+	}
+	// Failures are forgiven only by a complete sign-in: a right password
+	// must not reset the count of wrong codes that follow it.
+	if state != store.SessionMFA {
+		if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
+			return err
+		}
 	}
 	if err := s.startSession(w, r, &cred.User, state, "password", action); err != nil {
 		return err
@@ -156,7 +161,7 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	p.User = nil
 	next := safeNext(r.PostFormValue("next"))
 	p.Data = loginData{Next: next}
-	ip, now := clientIP(r), s.now()
+	ip, now := s.clientIP(r), s.now()
 	if s.loginLimit.blocked(ip, now) {
 		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
 		return s.render(w, http.StatusTooManyRequests, "mfa", p)
@@ -164,6 +169,14 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	cred, err := s.store.CredentialsByID(ctx, ws.user.ID)
 	if err != nil {
 		return err
+	}
+	if cred.LockedUntil != nil && now.Before(*cred.LockedUntil) {
+		if _, err := s.store.DeleteUserSessions(ctx, cred.User.ID, "auth.login_refused"); err != nil {
+			return err
+		}
+		s.setCookie(w, r, sessionCookie, "", -1)
+		p.Error = "This account is locked after too many failed attempts. Try again later."
+		return s.render(w, http.StatusTooManyRequests, "mfa", p)
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	ok, how := false, "totp"
@@ -190,7 +203,10 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if locked {
-			_ = s.store.DeleteSession(ctx, ws.hash, ws.user.ID, "")
+			// Every session at the code step goes, not just this one.
+			if _, err := s.store.DeleteUserSessions(ctx, ws.user.ID, "auth.sessions_ended"); err != nil {
+				return err
+			}
 			s.setCookie(w, r, sessionCookie, "", -1)
 			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(store.LockoutDuration.Minutes()))
 			return s.render(w, http.StatusTooManyRequests, "mfa", p)
@@ -201,7 +217,7 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
 		return err
 	}
-	if err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_"+how); err != nil {
+	if _, err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_"+how); err != nil {
 		return err
 	}
 	if how == "recovery_code" {
@@ -210,6 +226,15 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
+}
+
+// loggedEmail is what the activity log keeps of a typed email: the address
+// if it is one, never other text (a password typed in the wrong field).
+func loggedEmail(s string) string {
+	if a, err := mail.ParseAddress(s); err == nil && a.Address == s && len(s) <= 254 {
+		return s
+	}
+	return "(not an email address)"
 }
 
 func totpContext(userID int64) string { return "totp:" + strconv.FormatInt(userID, 10) }
@@ -254,7 +279,7 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) error {
 	if s.smtp.Addr == "" {
 		return s.render(w, http.StatusOK, "forgot", p)
 	}
-	ip, now := clientIP(r), s.now()
+	ip, now := s.clientIP(r), s.now()
 	if s.loginLimit.blocked(ip, now) {
 		p.Error = "Too many requests from your address. Wait a few minutes and try again."
 		return s.render(w, http.StatusTooManyRequests, "forgot", p)
@@ -269,9 +294,13 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		body := "Someone (hopefully you) asked to reset your Vigil password.\r\n\r\nOpen this link within an hour to choose a new one:\r\n\r\n" + link + "\r\n\r\nIf it was not you, ignore this message; your password is unchanged.\r\n"
-		if err := s.sendMail(cred.User.Email, "Reset your Vigil password", body); err != nil {
-			s.log.Error("cannot send reset mail", "err", err)
-		}
+		// Sent in the background, so the answer takes as long for an
+		// unknown address as for a known one.
+		go func(to string) {
+			if err := s.sendMail(to, "Reset your Vigil password", body); err != nil {
+				s.log.Error("cannot send reset mail", "err", err)
+			}
+		}(cred.User.Email)
 	} else if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,8 @@ type oidcCache struct {
 	issuer   string
 	provider *oidc.Provider
 }
+
+const ssoCookie = "vigil_sso"
 
 var oidcHTTP = &http.Client{Timeout: 10 * time.Second}
 
@@ -63,6 +66,11 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	if !a.OIDCEnabled {
 		return vigil.Errorf(vigil.ENOTFOUND, "single sign-on is not enabled")
 	}
+	ip, now := s.clientIP(r), s.now()
+	if s.ssoLimit.blocked(ip, now) {
+		return vigil.Errorf(vigil.ERATELIMITED, "too many sign-in attempts from your address; wait a few minutes")
+	}
+	s.ssoLimit.add(ip, now)
 	p, err := s.oidcProvider(ctx, a.OIDCIssuer)
 	if err != nil {
 		return err
@@ -77,6 +85,9 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateOIDCLogin(ctx, &store.OIDCLogin{State: state, Nonce: nonce, Verifier: verifier, Next: safeNext(r.URL.Query().Get("next"))}); err != nil {
 		return err
 	}
+	// The state is also bound to this browser, so a callback link made by
+	// someone else cannot sign this browser in as them.
+	s.setCookie(w, r, ssoCookie, auth.HashSecret(state), 900)
 	http.Redirect(w, r, cfg.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), http.StatusSeeOther)
 	return nil
 }
@@ -97,9 +108,14 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	anon := vigil.WithActor(ctx, vigil.Actor{Name: "sso"})
 	refuse := func(reason string) error {
-		_ = s.store.LogEvent(anon, "auth.login_failed", "sso", truncate(q.Get("state"), 16), map[string]any{"reason": reason, "ip": clientIP(r)})
+		_ = s.store.LogEvent(anon, "auth.login_failed", "sso", truncate(q.Get("state"), 16), map[string]any{"reason": reason, "ip": s.clientIP(r)})
 		return vigil.Errorf(vigil.EUNAUTHORIZED, "single sign-on failed: %s", reason)
 	}
+	bound, cerr := r.Cookie(ssoCookie)
+	if cerr != nil || !tokenEqual(bound.Value, auth.HashSecret(q.Get("state"))) {
+		return refuse("this sign-in was not started in this browser; start again")
+	}
+	s.setCookie(w, r, ssoCookie, "", -1)
 	login, err := s.store.TakeOIDCLogin(ctx, q.Get("state"))
 	if err != nil {
 		return refuse(vigil.ErrorMessage(err))
@@ -209,12 +225,12 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startSession(w, r, u, state, "oidc", map[string]string{store.SessionFull: "auth.login", store.SessionMFA: "auth.sso_ok", store.SessionEnrol: "auth.login_mfa_enrolment_required"}[state]); err != nil {
 		return err
 	}
-	to := login.Next
+	to := safeNext(login.Next)
 	switch state {
 	case store.SessionMFA:
-		to = "/login/mfa?next=" + login.Next
+		to = "/login/mfa?next=" + url.QueryEscape(to)
 	case store.SessionEnrol:
-		to = "/account/mfa?next=" + login.Next
+		to = "/account/mfa?next=" + url.QueryEscape(to)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil

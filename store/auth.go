@@ -175,6 +175,17 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string, userID int64, 
 	})
 }
 
+// DeleteOtherSessions ends every session of a user but one (after a
+// password change or MFA removal) and logs action.
+func (s *Store) DeleteOtherSessions(ctx context.Context, userID int64, keepHash, action string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", userID, keepHash); err != nil {
+			return internal("delete sessions", err)
+		}
+		return t.log(ctx, action, "user", strconv.FormatInt(userID, 10), nil, nil)
+	})
+}
+
 // DeleteUserSessions ends every session of a user (sign out everywhere, a
 // password reset, a disabled account) and logs action.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, action string) (int64, error) {
@@ -265,7 +276,7 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, userID int64) (int, error
 // PromoteSession moves a session to a new state under a new ID: the ID
 // changes whenever the session gains privilege, so a fixed or stolen
 // pre-MFA ID is worth nothing afterwards.
-func (s *Store) PromoteSession(ctx context.Context, oldHash, newHash, state, action string) error {
+func (s *Store) PromoteSession(ctx context.Context, oldHash, newHash, newCSRF, state, action string) error {
 	return s.write(ctx, func(t *wtx) error {
 		var uid int64
 		if err := t.queryRow(ctx, "SELECT user_id FROM sessions WHERE id_hash = ?", oldHash).Scan(&uid); err != nil {
@@ -274,7 +285,7 @@ func (s *Store) PromoteSession(ctx context.Context, oldHash, newHash, state, act
 			}
 			return internal("read session", err)
 		}
-		if _, err := t.exec(ctx, "UPDATE sessions SET id_hash = ?, state = ?, last_seen_at = ? WHERE id_hash = ?", newHash, state, t.d.ts(t.now), oldHash); err != nil {
+		if _, err := t.exec(ctx, "UPDATE sessions SET id_hash = ?, csrf = ?, state = ?, last_seen_at = ? WHERE id_hash = ?", newHash, newCSRF, state, t.d.ts(t.now), oldHash); err != nil {
 			return internal("promote session", err)
 		}
 		if state == SessionFull {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -302,6 +301,3 @@ func (s *Store) RewrapBlobKeys(ctx context.Context, rewrap func(sha, wrapped str
 	})
 	return n, err
 }
-
-// itoa is strconv.FormatInt for IDs in activity entries.
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }

@@ -193,8 +193,8 @@ func TestBrowserWalk(t *testing.T) {
 		t.Fatalf("after setup at %s, want MFA enrolment", loc)
 	}
 	w.shot("02-mfa-enrol")
-	if w.count(`img[alt^="QR code"]`) != 1 {
-		t.Fatal("no QR code on the enrolment page")
+	if !get(w, "QR code", chromedp.Evaluate[bool](`(() => { const i = document.querySelector('img[alt^="QR code"]'); return !!i && i.src.startsWith('data:image/png') && i.naturalWidth > 0; })()`)) {
+		t.Fatal("no rendered QR code on the enrolment page")
 	}
 	secret := w.text(`[data-testid=totp-secret]`)
 	code, _ := auth.TOTPCode(secret, time.Now())

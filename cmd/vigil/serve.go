@@ -41,6 +41,7 @@ type Main struct {
 	TLSCert        string
 	TLSKey         string
 	SMTP           server.SMTPConfig
+	TrustProxy     bool
 
 	Store  *store.Store
 	Server *server.Server
@@ -97,7 +98,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
-		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP})
+		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -235,8 +236,13 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	smtpAddr := fs.str("smtp-addr", "", "SMTP server host:port for password-reset mail (empty: no mail)")
 	smtpUser := fs.str("smtp-user", "", "SMTP user name")
 	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
+	trustProxy := fs.str("trust-proxy", "", "true: take client addresses from X-Forwarded-For (only behind a reverse proxy)")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	if *smtpAddr != "" && *baseURL == "" {
+		// Reset links must not be built from the Host header a client sends.
+		return fmt.Errorf("--smtp-addr needs --base-url (the URL people open Vigil at)")
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("give both --tls-cert and --tls-key, or neither")
@@ -249,7 +255,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	// would show in ps output and shell history.
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
-		TLSCert: *tlsCert, TLSKey: *tlsKey,
+		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {
 		return err
