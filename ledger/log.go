@@ -117,7 +117,6 @@ func (m MemNodes) Append(ctx context.Context, size uint64, leaves ...[]byte) (ui
 		return 0, err
 	}
 	for _, l := range leaves {
-		m[compact.NewNodeID(0, r.End())] = l
 		if err := r.Append(l, func(id compact.NodeID, h []byte) { m[id] = h }); err != nil {
 			return 0, err
 		}

@@ -21,7 +21,8 @@ type NewEvidence struct {
 // AddEvidence records items and appends their records to the log, all in
 // one transaction: an item is acknowledged only once it, its blob's row and
 // its log entry are committed together. Several items share one commit.
-func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence) error {
+// actors[i] is who submitted items[i]; the activity entry is theirs.
+func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []vigil.Actor) error {
 	return s.write(ctx, func(t *wtx) error {
 		kinds := make([]string, len(items))
 		refs := make([]string, len(items))
@@ -65,6 +66,7 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence) error {
 				}
 			}
 			it.Review = vigil.ReviewPending
+			t.actor = actors[i]
 			if err := t.log(ctx, "evidence.add", "evidence", strconv.FormatInt(it.ID, 10), nil, it); err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func (t *wtx) appendEntries(ctx context.Context, kinds, refs []string, records [
 	for i, rec := range records {
 		idx := r.End()
 		leaf := ledger.LeafHash(rec)
-		nodes = append(nodes, node{0, idx, leaf})
+		// The visitor reports the leaf itself and every node it completes.
 		if err := r.Append(leaf, func(id ledger.NodeID, h []byte) { nodes = append(nodes, node{id.Level, id.Index, h}) }); err != nil {
 			return 0, err
 		}
@@ -300,4 +300,25 @@ func (s *Store) RewrapBlobKeys(ctx context.Context, rewrap func(sha, wrapped str
 		return t.log(ctx, "ledger.keys_rotated", "ledger", "blobs", nil, map[string]any{"blobs": n})
 	})
 	return n, err
+}
+
+// LeafNodes calls fn with the stored leaf hashes in order.
+func (s *Store) LeafNodes(ctx context.Context, fn func(idx uint64, hash []byte) error) error {
+	rows, err := s.query(ctx, "SELECT idx, hash FROM ledger_nodes WHERE level = 0 ORDER BY idx")
+	if err != nil {
+		return internal("read leaves", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var h string
+		if err := rows.Scan(&idx, &h); err != nil {
+			return internal("scan leaf", err)
+		}
+		b, _ := hex.DecodeString(h)
+		if err := fn(uint64(idx), b); err != nil {
+			return err
+		}
+	}
+	return internal2("read leaves", rows.Err())
 }

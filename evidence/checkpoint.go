@@ -1,0 +1,151 @@
+package evidence
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/vigil-soc/vigil/ledger"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// KeyFile holds the checkpoint signing key in the data directory.
+const KeyFile = "ledger.key"
+
+// LoadKey returns the checkpoint signing key: envKey (VIGIL_LEDGER_KEY, a
+// signed-note private key) when set, else the key file in dataDir, made on
+// first start. It returns the private key, the verifier key and the log's
+// origin line.
+func LoadKey(dataDir, envKey string) (skey, vkey, origin string, err error) {
+	skey = strings.TrimSpace(envKey)
+	if skey == "" {
+		path := filepath.Join(dataDir, KeyFile)
+		b, rerr := os.ReadFile(path)
+		switch {
+		case errors.Is(rerr, fs.ErrNotExist):
+			if skey, _, err = ledger.GenerateKey("vigil-ledger"); err != nil {
+				return "", "", "", err
+			}
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return "", "", "", err
+			}
+			if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+				return "", "", "", fmt.Errorf("cannot write ledger key %s: %w", path, err)
+			}
+		case rerr != nil:
+			return "", "", "", fmt.Errorf("cannot read ledger key %s: %w", path, rerr)
+		default:
+			skey = strings.TrimSpace(string(b))
+		}
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		return "", "", "", fmt.Errorf("ledger key is not a signed-note private key: %w", err)
+	}
+	if vkey = verifierOf(skey, signer); vkey == "" {
+		return "", "", "", errors.New("ledger key is not an Ed25519 signed-note key")
+	}
+	origin = fmt.Sprintf("vigil/evidence/%08x", signer.KeyHash())
+	return skey, vkey, origin, nil
+}
+
+// verifierOf derives the public verifier key from a private signed-note
+// key, "PRIVATE+KEY+name+hash+base64(0x01 || seed)".
+func verifierOf(skey string, s note.Signer) string {
+	parts := strings.SplitN(skey, "+", 5)
+	if len(parts) != 5 {
+		return ""
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return ""
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	vk, err := note.NewEd25519VerifierKey(s.Name(), pub)
+	if err != nil {
+		return ""
+	}
+	return vk
+}
+
+// Checkpoint signs and stores a checkpoint of the log as it is now, unless
+// the latest one already covers it; it returns the checkpoint.
+func (s *Service) Checkpoint(ctx context.Context) (*store.StoredCheckpoint, error) {
+	size, err := s.Store.LedgerSize(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cps, err := s.Store.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(cps); n > 0 && cps[n-1].Size == size {
+		return &cps[n-1], nil
+	}
+	root, err := ledger.Root(ctx, s.Store.LedgerNodes(), size)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := ledger.Sign(ledger.Checkpoint{Origin: s.Origin, Size: size, Root: root}, s.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	c := store.StoredCheckpoint{Size: size, Root: hex.EncodeToString(root), Note: signed}
+	if err := s.Store.SaveCheckpoint(ctx, c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Proof is an inclusion proof of one entry in a checkpoint.
+type Proof struct {
+	Entry      uint64   `json:"entry"`
+	LeafHash   string   `json:"leaf_hash"`
+	TreeSize   uint64   `json:"tree_size"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"` // the signed note
+}
+
+// InclusionProof proves an entry is in the latest checkpoint (made now if
+// the entry is newer than every checkpoint).
+func (s *Service) InclusionProof(ctx context.Context, entry uint64) (*Proof, error) {
+	e, err := s.Store.LedgerEntry(ctx, entry)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ledger.InclusionProof(ctx, s.Store.LedgerNodes(), entry, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Proof{Entry: entry, LeafHash: hex.EncodeToString(ledger.LeafHash(e.Record)), TreeSize: cp.Size, Hashes: hexAll(p), Checkpoint: cp.Note}, nil
+}
+
+// ConsistencyProof proves the checkpoint of size1 is a prefix of size2.
+func (s *Service) ConsistencyProof(ctx context.Context, size1, size2 uint64) ([]string, error) {
+	p, err := ledger.ConsistencyProof(ctx, s.Store.LedgerNodes(), size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	return hexAll(p), nil
+}
+
+func hexAll(p [][]byte) []string {
+	out := make([]string, len(p))
+	for i, h := range p {
+		out[i] = hex.EncodeToString(h)
+	}
+	return out
+}

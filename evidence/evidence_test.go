@@ -1,0 +1,266 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/ledger"
+	"github.com/vigil-soc/vigil/secret"
+	"github.com/vigil-soc/vigil/store"
+)
+
+type fixture struct {
+	t    *testing.T
+	dir  string
+	st   *store.Store
+	svc  *Service
+	ctx  context.Context
+	blob *ledger.FSStore
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	box, _ := secret.Load(dir, "")
+	skey, vkey, origin, err := LoadKey(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RegisterLedgerKey(ctx, vkey, origin); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := ledger.NewFSStore(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := vigil.WithActor(ctx, vigil.Actor{UserID: 0, Name: "tester", Role: vigil.RoleOwner})
+	for _, id := range []string{"AC-01", "AC-02"} {
+		c := vigil.Control{ID: id, Title: id}
+		c.Validate(func(string) bool { return true })
+		if err := st.CreateControl(actx, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := &Service{Store: st, Blobs: fs, Staging: fs.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey, Origin: origin}
+	return &fixture{t: t, dir: dir, st: st, svc: svc, ctx: actx, blob: fs}
+}
+
+func (f *fixture) upload(name, body string) *vigil.Evidence {
+	f.t.Helper()
+	e, err := f.svc.Upload(f.ctx, Meta{Filename: name, Controls: []string{"AC-01"}, EffectiveStart: "2026-10-01", DeclaredSize: -1}, strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+func (f *fixture) exec(q string, args ...any) {
+	f.t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(f.dir, "vigil.db"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q, args...); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) verify() *Report {
+	f.t.Helper()
+	r, err := f.svc.Verify(context.Background(), true)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+func TestUploadDedupAndRead(t *testing.T) {
+	f := newFixture(t)
+	a := f.upload("users.csv", "alice,admin\nbob,member\n")
+	b := f.upload("users-again.csv", "alice,admin\nbob,member\n")
+	if a.SHA256 != b.SHA256 || a.ID == b.ID || a.LogIndex+1 != b.LogIndex {
+		t.Fatalf("same bytes twice: %+v %+v", a, b)
+	}
+	n := 0
+	f.blob.List(context.Background(), func(string, time.Time) error { n++; return nil })
+	if n != 1 {
+		t.Fatalf("%d blobs stored for the same bytes twice, want 1", n)
+	}
+	rc, err := f.svc.Open(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(rc)
+	rc.Close()
+	if buf.String() != "alice,admin\nbob,member\n" {
+		t.Fatalf("read back %q", buf.String())
+	}
+	if r := f.verify(); !r.OK || r.Entries != 2 || r.Items != 2 {
+		t.Fatalf("clean store: %+v", r)
+	}
+}
+
+func TestUploadBadInput(t *testing.T) {
+	f := newFixture(t)
+	good := Meta{Filename: "a.txt", Controls: []string{"AC-01"}, EffectiveStart: "2026-10-01", DeclaredSize: -1}
+	cases := []struct {
+		name string
+		meta func(m *Meta)
+		body string
+		want string
+	}{
+		{"empty", nil, "", "empty"},
+		{"traversal", func(m *Meta) { m.Filename = "../../etc/passwd" }, "x", "path"},
+		{"control character", func(m *Meta) { m.Filename = "a\x1b[31m.txt" }, "x", "control"},
+		{"unknown media type", func(m *Meta) { m.MediaType = "application/x-msdownload" }, "x", "not accepted"},
+		{"type the bytes contradict", func(m *Meta) { m.Filename, m.MediaType = "a.pdf", "application/pdf" }, "hello", "not the declared"},
+		{"declared size", func(m *Meta) { m.DeclaredSize = 10 }, "short", "truncated"},
+		{"declared hash", func(m *Meta) { m.DeclaredSHA256 = strings.Repeat("0", 64) }, "x", "not the declared"},
+		{"over the limit", func(m *Meta) {}, strings.Repeat("x", 2000), "over the limit"},
+		{"unknown control", func(m *Meta) { m.Controls = []string{"ZZ-9"} }, "x", "does not exist"},
+		{"no control", func(m *Meta) { m.Controls = nil }, "x", "at least one control"},
+		{"bad date", func(m *Meta) { m.EffectiveStart = "2026-13-01" }, "x", "YYYY-MM-DD"},
+	}
+	f.svc.MaxUpload = 1000
+	for _, c := range cases {
+		m := good
+		if c.meta != nil {
+			c.meta(&m)
+		}
+		_, err := f.svc.Upload(f.ctx, m, strings.NewReader(c.body))
+		if err == nil || !strings.Contains(vigil.ErrorMessage(err), c.want) {
+			t.Errorf("%s: %v, want an error naming %q", c.name, err, c.want)
+		}
+	}
+	// Nothing partial: no item, no entry, no blob, no staging file.
+	if n, _ := f.st.LedgerSize(context.Background()); n != 0 {
+		t.Fatalf("%d log entries after refused uploads", n)
+	}
+	left, _ := os.ReadDir(f.svc.Staging)
+	objs := 0
+	f.blob.List(context.Background(), func(string, time.Time) error { objs++; return nil })
+	if len(left) != 0 || objs != 0 {
+		t.Fatalf("refused uploads left %d staged files and %d blobs", len(left), objs)
+	}
+}
+
+// The tamper suite: every kind of change behind Vigil's back is caught and
+// named.
+func TestTamperDetection(t *testing.T) {
+	cases := []struct {
+		name    string
+		tamper  func(f *fixture, items []*vigil.Evidence)
+		subject string
+		detail  string
+	}{
+		{"edit an evidence row", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("UPDATE evidence SET title = 'forged' WHERE id = ?", it[1].ID)
+		}, "evidence 2 (entry 1)", "row was changed"},
+		{"edit a log record", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("UPDATE ledger_entries SET record = replace(record, 'c.txt', 'd.txt') WHERE idx = 2")
+		}, "entry 2", "record was changed"},
+		{"flip a byte in a blob", func(f *fixture, it []*vigil.Evidence) {
+			p := filepath.Join(f.dir, "blobs", it[0].SHA256[:2], it[0].SHA256[2:4], it[0].SHA256)
+			b, _ := os.ReadFile(p)
+			b[len(b)/2] ^= 1
+			os.WriteFile(p, b, 0o600)
+		}, "blob " + "", "changed or damaged"},
+		{"delete a blob", func(f *fixture, it []*vigil.Evidence) {
+			os.Remove(filepath.Join(f.dir, "blobs", it[0].SHA256[:2], it[0].SHA256[2:4], it[0].SHA256))
+		}, "blob ", "cannot be read"},
+		{"delete an item", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("DELETE FROM evidence_controls WHERE evidence_id = ?", it[2].ID)
+			f.exec("DELETE FROM evidence WHERE id = ?", it[2].ID)
+		}, "entry 2", "row is gone"},
+		{"delete a log entry", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("DELETE FROM ledger_entries WHERE idx = 1")
+		}, "entry 1", "missing from the log"},
+		{"reorder entries", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("UPDATE ledger_entries SET idx = -1 WHERE idx = 0")
+			f.exec("UPDATE ledger_entries SET idx = 0 WHERE idx = 1")
+			f.exec("UPDATE ledger_entries SET idx = 1 WHERE idx = -1")
+		}, "entry 0", "record was changed"},
+		{"rewrite history consistently", func(f *fixture, it []*vigil.Evidence) {
+			// Change a record and rebuild every node so the tree matches it:
+			// only the signed checkpoint can tell.
+			f.exec("UPDATE ledger_entries SET record = replace(record, 'c.txt', 'd.txt') WHERE idx = 2")
+			rebuild(f)
+		}, "checkpoint 3", "history was rewritten"},
+		{"replace a checkpoint", func(f *fixture, it []*vigil.Evidence) {
+			other, _, _ := ledger.GenerateKey("vigil-ledger")
+			c := ledger.Checkpoint{Origin: f.svc.Origin, Size: 3, Root: make([]byte, 32)}
+			note, _ := ledger.Sign(c, other)
+			f.exec("UPDATE ledger_checkpoints SET note = ?, root = ? WHERE size = 3", note, strings.Repeat("00", 32))
+		}, "checkpoint 3", "signature does not verify"},
+		{"remove the newest entries", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("DELETE FROM evidence_controls WHERE evidence_id = ?", it[2].ID)
+			f.exec("DELETE FROM evidence WHERE id = ?", it[2].ID)
+			f.exec("DELETE FROM ledger_entries WHERE idx = 2")
+			f.exec("DELETE FROM ledger_nodes WHERE (level = 0 AND idx = 2)")
+		}, "checkpoint 3", "entries were removed from the end"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			items := []*vigil.Evidence{f.upload("a.txt", "access report one"), f.upload("b.txt", "access report two"), f.upload("c.txt", "access report three")}
+			if _, err := f.svc.Checkpoint(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if r := f.verify(); !r.OK {
+				t.Fatalf("before tampering: %+v", r.Problems)
+			}
+			c.tamper(f, items)
+			r := f.verify()
+			if r.OK {
+				t.Fatal("tampering went unnoticed")
+			}
+			found := false
+			for _, p := range r.Problems {
+				found = found || strings.HasPrefix(p.Subject, c.subject) && strings.Contains(p.Detail, c.detail)
+			}
+			if !found {
+				t.Fatalf("problems %+v; want one about %q saying %q", r.Problems, c.subject, c.detail)
+			}
+		})
+	}
+}
+
+// rebuild recomputes every stored node from the (tampered) records, as a
+// careful attacker would.
+func rebuild(f *fixture) {
+	ctx := context.Background()
+	var recs [][]byte
+	f.st.LedgerEntries(ctx, 0, func(e store.LedgerEntry) error { recs = append(recs, e.Record); return nil })
+	m := ledger.MemNodes{}
+	var size uint64
+	for _, r := range recs {
+		size, _ = m.Append(ctx, size, ledger.LeafHash(r))
+	}
+	f.exec("DELETE FROM ledger_nodes")
+	for id, h := range m {
+		f.exec("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", int64(id.Level), int64(id.Index), hexs(h))
+	}
+}
+
+func hexs(b []byte) string { return hex.EncodeToString(b) }

@@ -1,0 +1,243 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/ledger"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Problem is one failed check, named precisely.
+type Problem struct {
+	Check   string `json:"check"`   // entries, leaves, checkpoint, evidence, blob
+	Subject string `json:"subject"` // e.g. "entry 12", "evidence 7", "checkpoint 40"
+	Detail  string `json:"detail"`
+}
+
+// Report is the outcome of a verification.
+type Report struct {
+	Entries     uint64        `json:"entries"`
+	Checkpoints int           `json:"checkpoints"`
+	Items       int           `json:"items"`
+	Blobs       int           `json:"blobs"`
+	BlobBytes   int64         `json:"blob_bytes"`
+	Orphans     []string      `json:"orphans,omitempty"` // stored objects no row refers to
+	Problems    []Problem     `json:"problems"`
+	OK          bool          `json:"ok"`
+	Took        time.Duration `json:"took_ns"`
+}
+
+func (r *Report) fail(check, subject, format string, args ...any) {
+	r.Problems = append(r.Problems, Problem{Check: check, Subject: subject, Detail: fmt.Sprintf(format, args...)})
+}
+
+// Verify checks the live store: every log entry against the stored tree
+// and the signed checkpoints, every evidence row against its logged
+// record, and (with blobs) every blob's bytes against its address. It
+// names each problem: a changed row, a changed or missing blob, a removed
+// entry or item, a rewritten history.
+func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
+	start := time.Now()
+	rep := &Report{Problems: []Problem{}}
+	keys, err := s.Store.LedgerKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cps, err := s.Store.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checkpoints = len(cps)
+	bySize := map[uint64]store.StoredCheckpoint{}
+	for _, c := range cps {
+		bySize[c.Size] = c
+		var opened *ledger.Checkpoint
+		for _, k := range keys {
+			if cp, err := ledger.OpenCheckpoint(c.Note, k); err == nil {
+				opened = cp
+				break
+			}
+		}
+		switch {
+		case opened == nil:
+			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signature does not verify with the ledger's key")
+		case opened.Size != c.Size || hex.EncodeToString(opened.Root) != c.Root:
+			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "stored size or root differs from what the signed note says")
+		}
+	}
+	// Rebuild the tree from the entries, in order, and compare its root at
+	// every checkpoint; compare each leaf with the stored leaf.
+	leaves := map[uint64][]byte{}
+	if err := s.Store.LeafNodes(ctx, func(idx uint64, h []byte) error { leaves[idx] = h; return nil }); err != nil {
+		return nil, err
+	}
+	r, err := ledger.RangeAt(ctx, ledger.MemNodes{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[uint64]string{}
+	records := map[uint64][]byte{}
+	next := uint64(0)
+	err = s.Store.LedgerEntries(ctx, 0, func(e store.LedgerEntry) error {
+		for next < e.Index {
+			rep.fail("entries", fmt.Sprintf("entry %d", next), "is missing from the log (deleted)")
+			// Keep the tree aligned with the stored leaf, so later checks
+			// still mean something.
+			if err := r.Append(leavesOr(leaves, next), nil); err != nil {
+				return err
+			}
+			next++
+		}
+		leaf := ledger.LeafHash(e.Record)
+		if stored, ok := leaves[e.Index]; ok && !bytes.Equal(stored, leaf) {
+			rep.fail("entries", fmt.Sprintf("entry %d", e.Index), "record was changed: it no longer hashes to the leaf in the tree")
+		}
+		if err := r.Append(leaf, nil); err != nil {
+			return err
+		}
+		next++
+		kinds[e.Index], records[e.Index] = e.Kind, e.Record
+		if c, ok := bySize[r.End()]; ok {
+			root, err := r.GetRootHash(nil)
+			if err != nil {
+				return err
+			}
+			if hex.EncodeToString(root) != c.Root {
+				rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "the log's first %d entries no longer have the signed root: history was rewritten", c.Size)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Entries = next
+	for _, c := range cps {
+		if c.Size > next {
+			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signs %d entries but the log holds %d: entries were removed from the end", c.Size, next)
+		}
+	}
+	// Evidence rows against their records.
+	items, err := s.Store.ListEvidence(ctx, store.EvidenceFilter{})
+	if err != nil {
+		return nil, err
+	}
+	rep.Items = len(items)
+	seen := map[uint64]bool{}
+	needBlob := map[string]bool{}
+	for i := range items {
+		e := &items[i]
+		subject := fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex)
+		seen[e.LogIndex] = true
+		want, err := RecordOf(e).Marshal()
+		if err != nil {
+			return nil, err
+		}
+		switch got, ok := records[e.LogIndex]; {
+		case !ok:
+			rep.fail("evidence", subject, "its log entry is missing")
+		case kinds[e.LogIndex] != ledger.KindEvidence:
+			rep.fail("evidence", subject, "its log entry is a %s, not evidence", kinds[e.LogIndex])
+		case !bytes.Equal(got, want):
+			rep.fail("evidence", subject, "the row was changed: it differs from its logged record")
+		}
+		if e.SHA256 != "" && e.PurgedAt == nil {
+			needBlob[e.SHA256] = true
+		}
+	}
+	for idx, k := range kinds {
+		if k == ledger.KindEvidence && !seen[idx] {
+			rep.fail("evidence", fmt.Sprintf("entry %d", idx), "records evidence whose row is gone (deleted)")
+		}
+	}
+	// Blobs.
+	known := map[string]bool{}
+	err = s.Store.Blobs(ctx, func(b store.BlobInfo) error {
+		known[b.SHA256] = true
+		if !needBlob[b.SHA256] {
+			return nil
+		}
+		rep.Blobs++
+		rep.BlobBytes += b.Size
+		if !blobs {
+			if ok, err := s.Blobs.Exists(ctx, b.SHA256); err != nil || !ok {
+				rep.fail("blob", "blob "+b.SHA256, "is missing from %s", s.Blobs.Where())
+			}
+			return nil
+		}
+		rc, err := s.Open(ctx, &vigil.Evidence{SHA256: b.SHA256})
+		if err != nil {
+			rep.fail("blob", "blob "+b.SHA256, "cannot be read: %v", err)
+			return nil
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		switch {
+		case err != nil:
+			rep.fail("blob", "blob "+b.SHA256, "is changed or damaged: %v", err)
+		case n != b.Size:
+			rep.fail("blob", "blob "+b.SHA256, "holds %d bytes, not %d", n, b.Size)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for sha := range needBlob {
+		if !known[sha] {
+			rep.fail("blob", "blob "+sha, "has no row (deleted)")
+		}
+	}
+	err = s.Blobs.List(ctx, func(name string, _ time.Time) error {
+		if !known[name] {
+			rep.Orphans = append(rep.Orphans, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.OK = len(rep.Problems) == 0
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+func leavesOr(m map[uint64][]byte, idx uint64) []byte {
+	if h, ok := m[idx]; ok {
+		return h
+	}
+	return make([]byte, 32)
+}
+
+// CollectGarbage deletes stored objects that no row refers to and that are
+// older than grace: what a crash between storing a blob and committing its
+// row leaves behind.
+func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (int, error) {
+	known := map[string]bool{}
+	if err := s.Store.Blobs(ctx, func(b store.BlobInfo) error { known[b.SHA256] = true; return nil }); err != nil {
+		return 0, err
+	}
+	var orphans []string
+	cutoff := s.now().Add(-grace)
+	err := s.Blobs.List(ctx, func(name string, mod time.Time) error {
+		if !known[name] && mod.Before(cutoff) {
+			orphans = append(orphans, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, name := range orphans {
+		if err := s.Blobs.Delete(ctx, name); err != nil {
+			return 0, err
+		}
+	}
+	return len(orphans), nil
+}
