@@ -264,3 +264,56 @@ func rebuild(f *fixture) {
 }
 
 func hexs(b []byte) string { return hex.EncodeToString(b) }
+
+func TestRequestsAndPurge(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	f.svc.Now = func() time.Time { return now }
+	r := &vigil.EvidenceRequest{ControlID: "AC-02", Title: "quarterly access review", Frequency: vigil.RequestQuarterly, Start: "2026-07-01", GraceDays: 10}
+	if err := f.st.CreateRequest(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	sigs, _ := f.svc.Signals(context.Background())
+	if s := sigs["AC-02"]; len(s) != 1 || s[0].Status != vigil.SignalFail || !strings.Contains(s[0].Reason, "overdue for 2026-07-01") {
+		t.Fatalf("no evidence: %+v", s)
+	}
+	e, err := f.svc.Upload(f.ctx, Meta{Filename: "review.csv", Requests: []int64{r.ID}, EffectiveStart: "2026-09-15", DeclaredSize: -1}, strings.NewReader("u,ok\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Controls) != 1 || e.Controls[0] != "AC-02" {
+		t.Fatalf("request's control not linked: %v", e.Controls)
+	}
+	sigs, _ = f.svc.Signals(context.Background())
+	if s := sigs["AC-02"]; s[0].Status != vigil.SignalOK {
+		t.Fatalf("with evidence: %+v", s)
+	}
+	// A rejected item does not count.
+	if err := f.svc.Review(f.ctx, e.ID, vigil.ReviewRejected, ""); vigil.ErrorField(err) != "reason" {
+		t.Fatalf("rejection without reason: %v", err)
+	}
+	if err := f.svc.Review(f.ctx, e.ID, vigil.ReviewRejected, "wrong quarter"); err != nil {
+		t.Fatal(err)
+	}
+	sigs, _ = f.svc.Signals(context.Background())
+	if s := sigs["AC-02"]; s[0].Status != vigil.SignalFail {
+		t.Fatalf("after rejection: %+v", s)
+	}
+	// Purge leaves a tombstone; the store still verifies; the bytes are gone.
+	n, err := f.svc.Purge(f.ctx, "2026-10-01", "")
+	if err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	size, _ := f.st.LedgerSize(context.Background())
+	last, _ := f.st.LedgerEntry(context.Background(), size-1)
+	if last.Kind != "tombstone" || !strings.Contains(string(last.Record), `"entry":0`) {
+		t.Fatalf("last entry %+v", last)
+	}
+	if rep := f.verify(); !rep.OK {
+		t.Fatalf("after purge: %+v", rep.Problems)
+	}
+	got, _ := f.st.Evidence(context.Background(), e.ID)
+	if _, err := f.svc.Open(context.Background(), got); err == nil {
+		t.Fatal("purged bytes still readable")
+	}
+}

@@ -311,3 +311,70 @@ func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, e
 	}
 	return out, internal2("read request items", rows.Err())
 }
+
+// PurgeEvidence marks items whose effective period ended before the day
+// as purged and appends a tombstone record for each, in one transaction.
+// It returns the purged IDs and the blobs no unpurged item refers to any
+// more (their rows are deleted; the caller deletes the objects).
+func (s *Store) PurgeEvidence(ctx context.Context, before vigil.Date, tombstone func(entry uint64) ([]byte, error)) ([]int64, []string, error) {
+	var ids []int64
+	var freed []string
+	err := s.write(ctx, func(t *wtx) error {
+		rows, err := t.query(ctx, "SELECT id, log_index FROM evidence WHERE purged_at IS NULL AND effective_end < ? ORDER BY id", before)
+		if err != nil {
+			return internal("find evidence to purge", err)
+		}
+		var entries []uint64
+		for rows.Next() {
+			var id, idx int64
+			if err := rows.Scan(&id, &idx); err != nil {
+				rows.Close()
+				return internal("scan evidence", err)
+			}
+			ids, entries = append(ids, id), append(entries, uint64(idx))
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return nil
+		}
+		kinds := make([]string, len(ids))
+		refs := make([]string, len(ids))
+		recs := make([][]byte, len(ids))
+		for i := range ids {
+			kinds[i], refs[i] = "tombstone", strconv.FormatInt(ids[i], 10)
+			if recs[i], err = tombstone(entries[i]); err != nil {
+				return err
+			}
+		}
+		if _, err := t.appendEntries(ctx, kinds, refs, recs); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := t.exec(ctx, "UPDATE evidence SET purged_at = ? WHERE id = ?", t.d.ts(t.now), id); err != nil {
+				return internal("purge evidence", err)
+			}
+		}
+		rows, err = t.query(ctx, "SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM evidence e WHERE e.sha256 = b.sha256 AND e.purged_at IS NULL)")
+		if err != nil {
+			return internal("find freed blobs", err)
+		}
+		for rows.Next() {
+			var sha string
+			if err := rows.Scan(&sha); err != nil {
+				rows.Close()
+				return internal("scan blob", err)
+			}
+			freed = append(freed, sha)
+		}
+		rows.Close()
+		for _, sha := range freed {
+			// The rows keep their sha256 (the record names it); only the
+			// key goes, so the bytes cannot be read back from a backup.
+			if _, err := t.exec(ctx, "UPDATE blobs SET wrapped_key = '' WHERE sha256 = ?", sha); err != nil {
+				return internal("forget blob key", err)
+			}
+		}
+		return t.log(ctx, "evidence.purge", "evidence", string(before), nil, map[string]any{"items": len(ids), "blobs": len(freed)})
+	})
+	return ids, freed, err
+}
