@@ -119,3 +119,84 @@ func All[T any](ctx context.Context, c *Client, path string, query url.Values) (
 		q.Set("cursor", p.NextCursor)
 	}
 }
+
+// Upload streams a file as a request body (evidence upload) and decodes the
+// JSON answer into out. The body is read once; length and hash are declared
+// so the server can refuse a truncated or changed upload.
+func (c *Client) Upload(ctx context.Context, path string, query url.Values, mediaType string, size int64, sha256hex string, body io.Reader, out any) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	if mediaType != "" {
+		req.Header.Set("Content-Type", mediaType)
+	}
+	if sha256hex != "" {
+		req.Header.Set("X-Content-SHA256", sha256hex)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	hc := *c.HTTP
+	hc.Timeout = 0 // a large upload takes as long as it takes
+	resp, err := hc.Do(req)
+	if err != nil {
+		return &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "cannot reach Vigil at " + c.BaseURL, Err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 {
+		var eb struct {
+			Error struct{ Code, Message, Field string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &eb) == nil && eb.Error.Code != "" {
+			return &vigil.Error{Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+		}
+		return &vigil.Error{Code: vigil.EINTERNAL, Message: fmt.Sprintf("upload: HTTP %d", resp.StatusCode)}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// Download streams a response body to w.
+func (c *Client) Download(ctx context.Context, path string, query url.Values, w io.Writer) error {
+	u := c.BaseURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	hc := *c.HTTP
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "cannot reach Vigil at " + c.BaseURL, Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var eb struct {
+			Error struct{ Code, Message, Field string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &eb) == nil && eb.Error.Code != "" {
+			return &vigil.Error{Code: eb.Error.Code, Message: eb.Error.Message, Field: eb.Error.Field}
+		}
+		return &vigil.Error{Code: vigil.EINTERNAL, Message: fmt.Sprintf("download: HTTP %d", resp.StatusCode)}
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		return fmt.Errorf("download ended after %d of %d bytes: the content failed verification on the server", n, resp.ContentLength)
+	}
+	return err
+}

@@ -247,6 +247,12 @@ func (s *Service) Attest(ctx context.Context, m Meta) (*vigil.Evidence, error) {
 	if m.Statement == "" {
 		return nil, vigil.FieldError("statement", "an attestation needs a statement")
 	}
+	if m.Title == "" {
+		m.Title, _, _ = strings.Cut(m.Statement, "\n")
+		if len(m.Title) > 100 {
+			m.Title = m.Title[:100] + "..."
+		}
+	}
 	if err := s.checkMeta(ctx, &m); err != nil {
 		return nil, err
 	}
@@ -258,6 +264,9 @@ func (s *Service) Link(ctx context.Context, m Meta) (*vigil.Evidence, error) {
 	m.Source = vigil.SourceLink
 	if !strings.HasPrefix(m.URL, "https://") && !strings.HasPrefix(m.URL, "http://") || len(m.URL) > 2000 || strings.ContainsAny(m.URL, " \n\r\t") {
 		return nil, vigil.FieldError("url", "link must be an http(s) URL without spaces")
+	}
+	if m.Title == "" {
+		m.Title = m.URL
 	}
 	if err := s.checkMeta(ctx, &m); err != nil {
 		return nil, err

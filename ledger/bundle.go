@@ -266,7 +266,9 @@ func NewBundleWriter(w io.Writer, m Manifest) *BundleWriter {
 // AddBlob writes an item's bytes under blobs/ and returns their path.
 func (b *BundleWriter) AddBlob(sha string, r io.Reader) (string, error) {
 	name := "blobs/" + sha
-	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
+	// Stored, not compressed: evidence is mostly compressed already, and
+	// a verifier can then read any file's bytes straight from the archive.
+	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
 	if err != nil {
 		return "", err
 	}

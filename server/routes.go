@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/readiness"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -14,18 +16,20 @@ import (
 // route is one API operation. The table drives the mux, the role checks and
 // the OpenAPI document, so they cannot drift apart.
 type route struct {
-	method  string
-	path    string
-	perm    vigil.Permission // "" for public routes
-	tag     string
-	summary string
-	query   []param
-	in      any      // request body type, nil for none
-	out     any      // response body type, nil for none or non-JSON
-	status  int      // success status, 200 when zero
-	page    bool     // an HTML page, not part of the API document
-	states  []string // pages: session states allowed (default: fully signed in)
-	h       handlerFunc
+	method        string
+	path          string
+	perm          vigil.Permission // "" for public routes
+	tag           string
+	summary       string
+	query         []param
+	in            any      // request body type, nil for none
+	out           any      // response body type, nil for none or non-JSON
+	status        int      // success status, 200 when zero
+	page          bool     // an HTML page, not part of the API document
+	states        []string // pages: session states allowed (default: fully signed in)
+	maxBody       int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
+	needsEvidence bool
+	h             handlerFunc
 }
 
 type param struct{ name, desc string }
@@ -46,7 +50,7 @@ func (s *Server) routeTable() []route {
 		users    = vigil.PermManageUsers
 		ownCtl   = vigil.PermEditOwnControl
 	)
-	return append(s.pageRoutes(), []route{
+	return slices.Concat(s.pageRoutes(), []route{
 		{method: "GET", path: "/healthz", tag: "operations", summary: "Liveness: the process answers", h: s.healthz},
 		{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: database reachable and migrated", out: readyBody{}, h: s.readyz},
 		{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
@@ -93,7 +97,47 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
 		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
-	}...)
+	}, s.evidenceRoutes())
+}
+
+// evidenceRoutes are the evidence ledger's API.
+func (s *Server) evidenceRoutes() []route {
+	const (
+		read     = vigil.PermRead
+		activity = vigil.PermReadActivity
+		manage   = vigil.PermManage
+		ownCtl   = vigil.PermEditOwnControl
+	)
+	upload := int64(-1)
+	if s.evidence != nil && s.evidence.MaxUpload > 0 {
+		upload = s.evidence.MaxUpload + 1
+	}
+	rs := []route{
+		{method: "POST", path: "/api/v1/evidence", perm: ownCtl, tag: "evidence", summary: "Upload a file as evidence: the raw body is the file; metadata in the query (filename, title, control, request, effective_start, effective_end) and headers (Content-Type, X-Content-SHA256)",
+			query: []param{{"filename", "file name"}, {"title", "title (default: the file name)"}, {"control", "control id; repeat or comma-separate"}, {"request", "evidence request id; repeat"}, {"effective_start", "day the evidence speaks for, YYYY-MM-DD"}, {"effective_end", "last day it speaks for (default: effective_start)"}, {"redact", "true: redact secrets from text before sealing"}},
+			out:   vigil.Evidence{}, status: 201, maxBody: upload, h: s.uploadEvidence},
+		{method: "POST", path: "/api/v1/evidence/attestations", perm: ownCtl, tag: "evidence", summary: "Record an attestation: a statement signed by your account", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.attest},
+		{method: "POST", path: "/api/v1/evidence/links", perm: ownCtl, tag: "evidence", summary: "Record a link as evidence", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.link},
+		{method: "GET", path: "/api/v1/evidence", perm: read, tag: "evidence", summary: "Evidence items, newest first", query: append([]param{{"control", "control id"}, {"request", "evidence request id"}}, pageParams...), out: page[vigil.Evidence]{}, h: s.listEvidence},
+		{method: "GET", path: "/api/v1/evidence/export", perm: read, tag: "evidence", summary: "Export a bundle (zip) that anyone can verify offline with vigil verify", query: []param{{"control", "only this control's evidence"}}, h: s.exportEvidence},
+		{method: "GET", path: "/api/v1/evidence/{id}", perm: read, tag: "evidence", summary: "An evidence item", out: vigil.Evidence{}, h: s.getEvidence},
+		{method: "GET", path: "/api/v1/evidence/{id}/content", perm: read, tag: "evidence", summary: "An item's bytes, verified as they are sent", h: s.evidenceContent},
+		{method: "GET", path: "/api/v1/evidence/{id}/proof", perm: read, tag: "evidence", summary: "Inclusion proof of an item in the latest signed checkpoint", out: evidence.Proof{}, h: s.evidenceProof},
+		{method: "POST", path: "/api/v1/evidence/{id}/review", perm: manage, tag: "evidence", summary: "Accept or reject an item (appended to the log)", in: reviewRequest{}, out: vigil.Evidence{}, h: s.reviewEvidence},
+		{method: "GET", path: "/api/v1/ledger", perm: read, tag: "evidence", summary: "The ledger's verifier key, origin and size", out: ledgerKey{}, h: s.ledgerKey},
+		{method: "GET", path: "/api/v1/ledger/checkpoints", perm: read, tag: "evidence", summary: "Signed checkpoints", out: page[store.StoredCheckpoint]{}, h: s.listCheckpoints},
+		{method: "POST", path: "/api/v1/ledger/checkpoints", perm: manage, tag: "evidence", summary: "Sign a checkpoint now", out: store.StoredCheckpoint{}, status: 201, h: s.makeCheckpoint},
+		{method: "GET", path: "/api/v1/ledger/consistency", perm: read, tag: "evidence", summary: "Consistency proof between two tree sizes", query: []param{{"from", "earlier size"}, {"to", "later size"}}, out: consistencyResponse{}, h: s.ledgerConsistency},
+		{method: "GET", path: "/api/v1/ledger/verify", perm: activity, tag: "evidence", summary: "Verify the live ledger (blobs=true also reads every blob)", query: []param{{"blobs", "true to hash every blob"}}, out: evidence.Report{}, h: s.verifyLedger},
+		{method: "GET", path: "/api/v1/requests", perm: read, tag: "evidence", summary: "Evidence requests with their periods and freshness", query: []param{{"control", "control id"}}, out: page[requestView]{}, h: s.listRequests},
+		{method: "POST", path: "/api/v1/requests", perm: manage, tag: "evidence", summary: "Ask for evidence for a control on a schedule", in: requestRequest{}, out: vigil.EvidenceRequest{}, status: 201, h: s.createRequest},
+		{method: "GET", path: "/api/v1/requests/{id}", perm: read, tag: "evidence", summary: "An evidence request with its periods", out: requestView{}, h: s.getRequest},
+		{method: "DELETE", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Remove an evidence request (its evidence stays)", status: 204, h: s.deleteRequest},
+	}
+	for i := range rs {
+		rs[i].needsEvidence = true
+	}
+	return rs
 }
 
 // pageRoutes are the web interface's pages. Public ones check a

@@ -52,6 +52,25 @@ var expected = map[string]string{
 	"DELETE /api/v1/tokens/{id}":                   "owner admin member auditor viewer",
 	"GET /api/v1/activity":                         "owner admin auditor",
 	"GET /api/v1/activity/verify":                  "owner admin auditor",
+
+	"POST /api/v1/evidence":              "owner admin member",
+	"POST /api/v1/evidence/attestations": "owner admin member",
+	"POST /api/v1/evidence/links":        "owner admin member",
+	"GET /api/v1/evidence":               "owner admin member auditor viewer",
+	"GET /api/v1/evidence/export":        "owner admin member auditor viewer",
+	"GET /api/v1/evidence/{id}":          "owner admin member auditor viewer",
+	"GET /api/v1/evidence/{id}/content":  "owner admin member auditor viewer",
+	"GET /api/v1/evidence/{id}/proof":    "owner admin member auditor viewer",
+	"POST /api/v1/evidence/{id}/review":  "owner admin",
+	"GET /api/v1/ledger":                 "owner admin member auditor viewer",
+	"GET /api/v1/ledger/checkpoints":     "owner admin member auditor viewer",
+	"POST /api/v1/ledger/checkpoints":    "owner admin",
+	"GET /api/v1/ledger/consistency":     "owner admin member auditor viewer",
+	"GET /api/v1/ledger/verify":          "owner admin auditor",
+	"GET /api/v1/requests":               "owner admin member auditor viewer",
+	"POST /api/v1/requests":              "owner admin",
+	"GET /api/v1/requests/{id}":          "owner admin member auditor viewer",
+	"DELETE /api/v1/requests/{id}":       "owner admin",
 }
 
 // fill substitutes path parameters with values that exist, or for

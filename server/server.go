@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/ui"
@@ -51,6 +52,8 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For (the last
 	// hop), for rate limits behind a reverse proxy.
 	TrustProxy bool
+	// Evidence is the evidence ledger; nil leaves its routes unavailable.
+	Evidence *evidence.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -69,6 +72,7 @@ type Server struct {
 	metrics *metrics
 	sources []vigil.SignalSource
 
+	evidence      *evidence.Service
 	ui            *ui.Renderer
 	box           *secret.Box
 	baseURL       string
@@ -94,7 +98,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -226,7 +230,13 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			s.metrics.observe(label, sw.status, time.Since(start))
 		}()
-		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		limit := int64(MaxBodyBytes)
+		if rt.maxBody != 0 {
+			limit = rt.maxBody
+		}
+		if limit > 0 {
+			r.Body = http.MaxBytesReader(sw, r.Body, limit)
+		}
 		if hasNUL(r) {
 			s.writeError(sw, r, vigil.Errorf(vigil.EINVALID, "the address contains a NUL character"))
 			return
@@ -242,6 +252,10 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			r = r.WithContext(vigil.WithActor(r.Context(), actor))
+		}
+		if rt.needsEvidence && s.evidence == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured on this server"))
+			return
 		}
 		if err := rt.h(sw, r); err != nil {
 			s.writeError(sw, r, err)

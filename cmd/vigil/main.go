@@ -50,6 +50,9 @@ func commands() []command {
 		{"soa", "export the statement of applicability (CSV or JSON)", runSOA},
 		{"activity", "list or verify the activity log", runActivity},
 		{"catalog", "show criteria, a criterion's crosswalk, or the control library", runCatalog},
+		{"evidence", "add, attest, list, get, review or export evidence", runEvidence},
+		{"requests", "list, add or delete evidence requests", runRequests},
+		{"verify", "verify an evidence bundle offline, or the live store (--store)", runVerify},
 		{"version", "print the version", func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintf(env.stdout, "vigil %s\n", version)
 			return nil

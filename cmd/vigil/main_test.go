@@ -317,3 +317,67 @@ func TestSetupPage(t *testing.T) {
 		t.Fatalf("second setup: %d %s", status, page)
 	}
 }
+
+func TestEvidenceCLI(t *testing.T) {
+	dir := t.TempDir()
+	m, setupTok := startMain(t, &Main{DataDir: dir})
+	vars := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_DATA_DIR": dir}
+	code, out, errs := cli(t, vars, "correct horse battery\n", "setup", "--token", setupTok, "--org", "Acme", "--email", "me@acme.test", "--name", "Me")
+	if code != 0 {
+		t.Fatalf("setup: %s", errs)
+	}
+	vars["VIGIL_TOKEN"] = strings.TrimSpace(out)
+	file := filepath.Join(t.TempDir(), "access-review.csv")
+	os.WriteFile(file, []byte("user,decision\nalice,keep\nbob,remove\n"), 0o600)
+	bundle := filepath.Join(t.TempDir(), "bundle.zip")
+	got := filepath.Join(t.TempDir(), "got.csv")
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"controls", "adopt", "AC-07"}, "adopted 1"},
+		{[]string{"requests", "add", "--control", "AC-07", "--title", "quarterly access review", "--frequency", "quarterly", "--start", "2026-01-01", "--grace-days", "14"}, "request 1"},
+		{[]string{"requests"}, "missing"},
+		{[]string{"evidence", "add", file, "--request", "1", "--effective", "2026-03-31"}, "evidence 1: access-review.csv, 36 bytes"},
+		{[]string{"evidence", "attest", "--control", "AC-07", "--effective", "2026-06-30", "--statement", "Q2 review done in the IdP console"}, "attestation 2"},
+		{[]string{"evidence", "list", "--control", "AC-07"}, "access-review.csv"},
+		{[]string{"evidence", "review", "1", "--accept"}, "evidence 1 accepted"},
+		{[]string{"evidence", "get", "1", "-o", got}, ""},
+		{[]string{"evidence", "export", "-o", bundle}, "wrote"},
+		{[]string{"verify", bundle}, "OK: every record"},
+		{[]string{"verify", "--store"}, "OK: the log"},
+	}
+	for _, s := range steps {
+		code, out, errs := cli(t, vars, "", s.args...)
+		if code != 0 || !strings.Contains(out, s.want) {
+			t.Fatalf("vigil %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(s.args, " "), code, out, errs)
+		}
+	}
+	if b, _ := os.ReadFile(got); string(b) != "user,decision\nalice,keep\nbob,remove\n" {
+		t.Fatalf("downloaded %q", b)
+	}
+	// Tampering with the store is named by verify --store.
+	execSQL(t, dir, "UPDATE evidence SET effective_start = '2026-04-01' WHERE id = 1")
+	code, out, _ = cli(t, vars, "", "verify", "--store")
+	if code != 1 || !strings.Contains(out, "FAIL evidence 1 (entry 0)") {
+		t.Fatalf("verify --store after tampering: %d\n%s", code, out)
+	}
+	// A bundle with one changed byte fails, naming the entry.
+	raw, _ := os.ReadFile(bundle)
+	bad := bytes.Replace(raw, []byte("alice,keep"), []byte("alice,kept"), 1)
+	if bytes.Equal(bad, raw) {
+		t.Fatal("test could not alter the bundle")
+	}
+	os.WriteFile(bundle, bad, 0o600)
+	code, out, errs = cli(t, vars, "", "verify", bundle)
+	if code != 1 || !strings.Contains(out+errs, "FAIL entry 0: blob") {
+		t.Fatalf("verify of an altered bundle: %d\n%s\n%s", code, out, errs)
+	}
+	// Bad input to the CLI: a missing file, an unknown control.
+	if code, _, errs := cli(t, vars, "", "evidence", "add", "/nonexistent", "--control", "AC-07", "--effective", "2026-01-01"); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Fatalf("missing file: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, vars, "", "evidence", "add", file, "--control", "ZZ-1", "--effective", "2026-01-01"); code != 1 || !strings.Contains(errs, "ZZ-1 does not exist") {
+		t.Fatalf("unknown control: %d %s", code, errs)
+	}
+}

@@ -11,12 +11,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
@@ -29,19 +33,25 @@ const setupTokenTTL = time.Hour
 // Main is a running Vigil server: everything serve wires together. Tests
 // start one on port 0.
 type Main struct {
-	Addr           string
-	DataDir        string
-	DatabaseURL    string
-	Logger         *slog.Logger
-	Console        io.Writer // where the setup link is printed
-	PasswordParams auth.Params
-	SecretKey      string // base64, VIGIL_SECRET_KEY; empty: the key file in DataDir
-	BaseURL        string
-	SecureCookies  bool
-	TLSCert        string
-	TLSKey         string
-	SMTP           server.SMTPConfig
-	TrustProxy     bool
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	Logger          *slog.Logger
+	Console         io.Writer // where the setup link is printed
+	PasswordParams  auth.Params
+	SecretKey       string // base64, VIGIL_SECRET_KEY; empty: the key file in DataDir
+	BaseURL         string
+	SecureCookies   bool
+	TLSCert         string
+	TLSKey          string
+	SMTP            server.SMTPConfig
+	TrustProxy      bool
+	LedgerKey       string        // VIGIL_LEDGER_KEY; empty: the key file in DataDir
+	MaxUpload       int64         // bytes per evidence file; 0: the default
+	CheckpointEvery time.Duration // 0: every 10 minutes
+	RetentionDays   int           // 0: keep evidence bytes forever
+	Evidence        *evidence.Service
+	stop            context.CancelFunc
 
 	Store  *store.Store
 	Server *server.Server
@@ -97,8 +107,15 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
+	ev, err := m.openEvidence(ctx, st, box)
+	if err != nil {
+		m.Close()
+		return err
+	}
+	m.Evidence = ev
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
-		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy})
+		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy,
+		Evidence: ev, Sources: []vigil.SignalSource{ev}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -128,6 +145,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Logger.Warn("serving plain HTTP on a non-loopback address: put Vigil behind TLS (--tls-cert, or a proxy with --secure-cookies)", "addr", ln.Addr().String())
 		}
 	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	go m.housekeeping(bg)
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }
@@ -169,9 +189,70 @@ func (m *Main) Wait(ctx context.Context) error {
 	return m.Close()
 }
 
+// openEvidence sets up the evidence ledger: blobs in the data directory,
+// the checkpoint key, and the service.
+func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Box) (*evidence.Service, error) {
+	blobs, err := ledger.NewFSStore(filepath.Join(m.DataDir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	skey, vkey, origin, err := evidence.LoadKey(m.DataDir, m.LedgerKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.RegisterLedgerKey(ctx, vkey, origin); err != nil {
+		return nil, err
+	}
+	return &evidence.Service{Store: st, Blobs: blobs, Staging: blobs.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey,
+		Origin: origin, MaxUpload: m.MaxUpload}, nil
+}
+
+// housekeeping signs checkpoints on a schedule, collects orphan blobs left
+// by crashes, and purges evidence past retention.
+func (m *Main) housekeeping(ctx context.Context) {
+	every := m.CheckpointEvery
+	if every <= 0 {
+		every = 10 * time.Minute
+	}
+	run := func() {
+		actx := vigil.WithActor(ctx, vigil.Actor{Name: "scheduler", Role: vigil.RoleOwner})
+		if _, err := m.Evidence.Checkpoint(actx); err != nil && ctx.Err() == nil {
+			m.Logger.Error("cannot sign a checkpoint", "err", err)
+		}
+		if n, err := m.Evidence.CollectGarbage(actx, time.Hour); err != nil && ctx.Err() == nil {
+			m.Logger.Error("cannot collect orphan blobs", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("collected orphan blobs", "count", n)
+		}
+		if m.RetentionDays > 0 {
+			before := vigil.Date(time.Now().UTC().AddDate(0, 0, -m.RetentionDays).Format(time.DateOnly))
+			if n, err := m.Evidence.Purge(actx, before, ""); err != nil && ctx.Err() == nil {
+				m.Logger.Error("cannot purge evidence past retention", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("purged evidence past retention", "items", n)
+			}
+		}
+	}
+	run()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
+}
+
 // Close stops serving and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.stop != nil {
+		m.stop()
+		m.stop = nil
+	}
 	if m.http != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.http.Shutdown(sctx))
@@ -237,8 +318,18 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	smtpUser := fs.str("smtp-user", "", "SMTP user name")
 	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
 	trustProxy := fs.str("trust-proxy", "", "true: take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+	checkpointEvery := fs.str("checkpoint-interval", "10m", "how often to sign a checkpoint of the evidence log")
+	retention := fs.str("retention-days", "0", "purge evidence bytes this many days after their effective period (0: never); a tombstone stays in the log")
 	if err := fs.parse(args); err != nil {
 		return err
+	}
+	every, err := time.ParseDuration(*checkpointEvery)
+	if err != nil || every < time.Second {
+		return fmt.Errorf("--checkpoint-interval %q is not a duration of a second or more (like 10m)", *checkpointEvery)
+	}
+	retDays, err := strconv.Atoi(*retention)
+	if err != nil || retDays < 0 {
+		return fmt.Errorf("--retention-days %q is not a whole number of days", *retention)
 	}
 	if *smtpAddr != "" && *baseURL == "" {
 		// Reset links must not be built from the Host header a client sends.
@@ -256,6 +347,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
+		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays,
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {
 		return err

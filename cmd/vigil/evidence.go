@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/client"
+	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/ledger"
+	"github.com/vigil-soc/vigil/secret"
+)
+
+func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "add":
+		c := newAPICommand(env, "evidence add", "evidence add FILE --control AC-01 --effective 2026-10-01 [--effective-end DATE] [--title T] [--request ID] [--type MEDIA/TYPE]")
+		ctl := c.String("control", "", "control id(s), comma-separated")
+		eff := c.String("effective", "", "day the evidence speaks for (YYYY-MM-DD)")
+		effEnd := c.String("effective-end", "", "last day it speaks for")
+		title := c.String("title", "", "title (default: the file name)")
+		req := c.String("request", "", "evidence request id(s), comma-separated")
+		mt := c.String("type", "", "media type (default: from the file name)")
+		redact := c.Bool("redact", false, "redact secrets from text before sealing")
+		file, rest := firstArg(args)
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		if file == "" {
+			c.Usage()
+			return errUsage
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {*eff}}
+		for k, v := range map[string]string{"effective_end": *effEnd, "title": *title, "control": *ctl, "request": *req} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		if *redact {
+			q.Set("redact", "true")
+		}
+		mediaType := *mt
+		if mediaType == "" {
+			mediaType = vigil.MediaTypeFor(file)
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		var e vigil.Evidence
+		if err := cl.Upload(ctx, "/api/v1/evidence", q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f, &e); err != nil {
+			return err
+		}
+		if *c.json {
+			b, _ := json.Marshal(e)
+			return printJSON(env.stdout, b)
+		}
+		fmt.Fprintf(env.stdout, "evidence %d: %s, %d bytes, sha256 %s, log entry %d\n", e.ID, e.Filename, e.Size, e.SHA256, e.LogIndex)
+		return nil
+	case "attest":
+		c := newAPICommand(env, "evidence attest", "evidence attest --control AC-01 --effective DATE --statement TEXT [--title T]")
+		ctl := c.String("control", "", "control id(s), comma-separated")
+		eff := c.String("effective", "", "day the statement speaks for")
+		stmt := c.String("statement", "", "what you attest")
+		title := c.String("title", "", "title")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var e vigil.Evidence
+		body := map[string]any{"controls": splitList(*ctl), "effective_start": *eff, "statement": *stmt, "title": *title}
+		if printed, err := c.send(ctx, "POST", "/api/v1/evidence/attestations", body, &e); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "attestation %d recorded, log entry %d\n", e.ID, e.LogIndex)
+		return nil
+	case "list":
+		c := newAPICommand(env, "evidence list", "evidence list [--control ID]")
+		ctl := c.String("control", "", "only this control")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *ctl != "" {
+			q.Set("control", *ctl)
+		}
+		items, err := client.All[vigil.Evidence](ctx, cl, "/api/v1/evidence", q)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			b, _ := json.Marshal(items)
+			return printJSON(env.stdout, b)
+		}
+		var rows [][]string
+		for _, e := range items {
+			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title})
+		}
+		table(env.stdout, []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, rows)
+		return nil
+	case "get":
+		c := newAPICommand(env, "evidence get", "evidence get ID -o FILE")
+		out := c.String("o", "", "write the bytes to this file")
+		id, rest := firstArg(args)
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		if id == "" || *out == "" {
+			c.Usage()
+			return errUsage
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		return writeFileAtomic(*out, func(w io.Writer) error {
+			return cl.Download(ctx, "/api/v1/evidence/"+url.PathEscape(id)+"/content", nil, w)
+		})
+	case "review":
+		c := newAPICommand(env, "evidence review", "evidence review ID --accept | --reject REASON")
+		accept := c.Bool("accept", false, "accept the item")
+		reject := c.String("reject", "", "reject the item, with this reason")
+		id, rest := firstArg(args)
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		state, reason := "accepted", ""
+		if *reject != "" {
+			state, reason = "rejected", *reject
+		} else if !*accept {
+			c.Usage()
+			return errUsage
+		}
+		var e vigil.Evidence
+		if printed, err := c.send(ctx, "POST", "/api/v1/evidence/"+url.PathEscape(id)+"/review", map[string]any{"state": state, "reason": reason}, &e); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "evidence %d %s\n", e.ID, e.Review)
+		return nil
+	case "export":
+		c := newAPICommand(env, "evidence export", "evidence export -o bundle.zip [--control ID]")
+		out := c.String("o", "", "bundle file to write")
+		ctl := c.String("control", "", "only this control's evidence")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if *out == "" {
+			c.Usage()
+			return errUsage
+		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *ctl != "" {
+			q.Set("control", *ctl)
+		}
+		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.Download(ctx, "/api/v1/evidence/export", q, w) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "wrote %s; check it anywhere with: vigil verify %s --key KEY\n", *out, *out)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil evidence add | attest | list | get | review | export")
+	return errUsage
+}
+
+// firstArg splits off a leading positional argument (flags may follow it).
+func firstArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// writeFileAtomic writes through a temporary file, so a failed download
+// never leaves a half file under the final name.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".vigil-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func runRequests(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "requests list", "requests list [--control ID]")
+		ctl := c.String("control", "", "only this control")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		q := url.Values{}
+		if *ctl != "" {
+			q.Set("control", *ctl)
+		}
+		var p client.Page[struct {
+			vigil.EvidenceRequest
+			Signal vigil.Signal `json:"signal"`
+		}]
+		if printed, err := c.get(ctx, "/api/v1/requests", q, &p); err != nil || printed {
+			return err
+		}
+		var rows [][]string
+		for _, r := range p.Items {
+			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), string(r.Signal.Status), r.Signal.Reason})
+		}
+		table(env.stdout, []string{"ID", "CONTROL", "FREQUENCY", "STATE", "WHY"}, rows)
+		return nil
+	case "add":
+		c := newAPICommand(env, "requests add", "requests add --control ID --title T --frequency quarterly --start DATE [--grace-days N]")
+		ctl := c.String("control", "", "control id")
+		title := c.String("title", "", "what evidence is needed")
+		freq := c.String("frequency", "", "once, weekly, monthly, quarterly, annual or event")
+		start := c.String("start", "", "first period starts on this day")
+		grace := c.Int("grace-days", 0, "days after a period ends before it is overdue")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		var r vigil.EvidenceRequest
+		body := map[string]any{"control_id": *ctl, "title": *title, "frequency": *freq, "start": *start, "grace_days": *grace}
+		if printed, err := c.send(ctx, "POST", "/api/v1/requests", body, &r); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "request %d: %s for %s, %s\n", r.ID, r.Title, r.ControlID, r.Frequency)
+		return nil
+	case "delete":
+		c := newAPICommand(env, "requests delete", "requests delete ID")
+		id, rest := firstArg(args)
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		if _, err := c.send(ctx, "DELETE", "/api/v1/requests/"+url.PathEscape(id), nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "deleted request %s\n", id)
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil requests list | add | delete")
+	return errUsage
+}
+
+// runVerify checks an exported bundle offline, or the live store.
+func runVerify(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "verify", "verify BUNDLE.zip [--key KEY] | verify --store [--blobs] [--data-dir DIR]")
+	storeMode := fs.Bool("store", false, "verify the live store instead of a bundle")
+	blobs := fs.Bool("blobs", true, "with --store: read and hash every blob")
+	key := fs.String("key", "", "the verifier key to trust (vigil+...); default: the bundle's own, reported")
+	dataDir, dbURL := fs.dbFlags()
+	bundle, rest := firstArg(args)
+	if err := fs.parse(rest); err != nil {
+		return err
+	}
+	if *storeMode {
+		return verifyStore(ctx, env, *dataDir, *dbURL, *blobs)
+	}
+	if bundle == "" {
+		fs.Usage()
+		return errUsage
+	}
+	f, err := os.Open(bundle)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	rep, err := ledger.VerifyBundle(f, st.Size(), *key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", bundle, err)
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "bundle %s: %d item(s), %d file(s) (%d bytes), %d earlier checkpoint(s), log size %d\nkey: %s\n",
+		bundle, rep.Items, rep.Blobs, rep.BlobBytes, rep.Checkpoints, rep.TreeSize, rep.KeySource)
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "FAIL %s: %s: %s\n", p.Subject, p.Check, oneLine(p.Detail))
+	}
+	if !rep.OK {
+		return fmt.Errorf("%d check(s) failed", len(rep.Problems))
+	}
+	fmt.Fprintln(w, "OK: every record, proof, signature and file checks out")
+	return nil
+}
+
+func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs bool) error {
+	st, err := openStore(ctx, dataDir, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	box, err := secret.Load(dataDir, env.getenv("VIGIL_SECRET_KEY"))
+	if err != nil {
+		return err
+	}
+	fsb, err := ledger.NewFSStore(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	svc := &evidence.Service{Store: st, Blobs: fsb, Staging: fsb.TempDir(), Box: box}
+	rep, err := svc.Verify(ctx, blobs)
+	if err != nil {
+		return err
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "store %s: %d log entries, %d checkpoint(s), %d item(s), %d blob(s) (%d bytes) in %s\n",
+		st.Where(), rep.Entries, rep.Checkpoints, rep.Items, rep.Blobs, rep.BlobBytes, rep.Took.Round(1e6))
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "FAIL %s: %s: %s\n", p.Subject, p.Check, oneLine(p.Detail))
+	}
+	if len(rep.Orphans) > 0 {
+		fmt.Fprintf(w, "note: %d stored object(s) belong to no item (left by an interrupted upload; serve removes them after an hour)\n", len(rep.Orphans))
+	}
+	if !rep.OK {
+		return fmt.Errorf("%d check(s) failed", len(rep.Problems))
+	}
+	fmt.Fprintln(w, "OK: the log, its checkpoints, every item and every blob check out")
+	return nil
+}
