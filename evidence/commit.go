@@ -57,6 +57,14 @@ func (s *Service) committer() {
 }
 
 func (s *Service) commitBatch(batch []*pending) {
+	// Blobs first: nothing may be committed (and acknowledged) whose bytes
+	// could still be lost.
+	if err := s.Blobs.Sync(context.Background()); err != nil {
+		for _, p := range batch {
+			p.done <- err
+		}
+		return
+	}
 	items := make([]*store.NewEvidence, len(batch))
 	actors := make([]vigil.Actor, len(batch))
 	for i, p := range batch {

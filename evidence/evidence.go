@@ -88,7 +88,9 @@ func (s *Service) checkMeta(ctx context.Context, m *Meta) error {
 	slices.Sort(m.Controls)
 	m.Controls = slices.Compact(m.Controls)
 	for _, c := range m.Controls {
-		if _, err := s.Store.Control(ctx, c); err != nil {
+		if ok, err := s.Store.ControlExists(ctx, c); err != nil {
+			return err
+		} else if !ok {
 			return vigil.FieldError("controls", "control %s does not exist", c)
 		}
 	}
@@ -167,20 +169,38 @@ func (s *Service) Upload(ctx context.Context, m Meta, r io.Reader) (*vigil.Evide
 		r = bytes.NewReader(out)
 		m.DeclaredSHA256, m.DeclaredSize = "", -1 // the bytes sealed are not the bytes sent
 	}
-	head := &headBuffer{max: 512}
 	dataKey, err := ledger.NewDataKey()
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(s.Staging, "upload-*")
-	if err != nil {
-		return nil, fmt.Errorf("stage upload: %w", err)
-	}
-	staged := tmp.Name()
-	defer os.Remove(staged) // a no-op once the blob store has moved it
-	sealed, err := ledger.Encrypt(tmp, io.TeeReader(r, head), dataKey, limit)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	// Read up to InlineMax+1 bytes: a file that ends within it is sealed in
+	// memory and kept in the database; a larger one streams to a staging
+	// file and then to the blob store.
+	fb := firstPool.Get().(*[]byte)
+	defer firstPool.Put(fb)
+	n, rerr := io.ReadFull(r, *fb)
+	first := (*fb)[:n]
+	var sealed *ledger.Sealed
+	var inline []byte
+	staged := ""
+	switch {
+	case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+		var buf bytes.Buffer
+		sealed, err = ledger.Encrypt(&buf, bytes.NewReader(first), dataKey, limit)
+		inline = buf.Bytes()
+	case rerr != nil:
+		return nil, vigil.Errorf(vigil.EINVALID, "upload was interrupted or could not be read: %v", rerr)
+	default:
+		tmp, terr := os.CreateTemp(s.Staging, "upload-*")
+		if terr != nil {
+			return nil, fmt.Errorf("stage upload: %w", terr)
+		}
+		staged = tmp.Name()
+		defer os.Remove(staged) // a no-op once the blob store has moved it
+		sealed, err = ledger.Encrypt(tmp, io.MultiReader(bytes.NewReader(first), r), dataKey, limit)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
 	}
 	switch {
 	case errors.Is(err, ledger.ErrTooLarge):
@@ -195,20 +215,30 @@ func (s *Service) Upload(ctx context.Context, m Meta, r io.Reader) (*vigil.Evide
 		return nil, vigil.Errorf(vigil.EINVALID, "file hashes to sha256 %s, not the declared %s", sealed.SHA256, m.DeclaredSHA256)
 	}
 	if want, ok := sniffable[m.MediaType]; ok {
-		if got := http.DetectContentType(head.b); got != want {
+		if got := http.DetectContentType(first); got != want {
 			return nil, vigil.FieldError("media_type", "the file's bytes are %s, not the declared %s", got, m.MediaType)
 		}
 	}
-	blob, err := s.putBlob(ctx, sealed, dataKey, staged)
+	blob, err := s.putBlob(ctx, sealed, dataKey, staged, inline)
 	if err != nil {
 		return nil, err
 	}
 	return s.add(ctx, m, blob, redactions)
 }
 
-// putBlob stores a staged blob unless the same bytes are already stored.
-func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []byte, staged string) (*store.BlobInfo, error) {
-	if existing, err := s.Store.Blob(ctx, sealed.SHA256); err == nil {
+// InlineMax is the largest blob kept in the database rather than the blob
+// store.
+const InlineMax = 64 << 10
+
+var firstPool = sync.Pool{New: func() any { b := make([]byte, InlineMax+1); return &b }}
+
+// putBlob stores a blob unless the same bytes are already stored; small
+// blobs (inline) go into the database row.
+func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []byte, staged string, inline []byte) (*store.BlobInfo, error) {
+	if existing, err := s.Store.Blob(ctx, sealed.SHA256); err == nil && existing.WrappedKey != "" {
+		if existing.Inline != nil {
+			return existing, nil
+		}
 		if ok, err := s.Blobs.Exists(ctx, sealed.SHA256); err == nil && ok {
 			return existing, nil // deduplicated: the staged copy is dropped
 		}
@@ -216,6 +246,9 @@ func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []
 	wrapped, err := s.Box.Seal(hex.EncodeToString(dataKey), blobContext(sealed.SHA256))
 	if err != nil {
 		return nil, err
+	}
+	if inline != nil {
+		return &store.BlobInfo{SHA256: sealed.SHA256, Size: sealed.Size, StoredSize: sealed.Stored, WrappedKey: wrapped, Inline: inline}, nil
 	}
 	// The object is durable before its row is committed; a crash between
 	// the two leaves an orphan object that CollectGarbage removes.
@@ -227,17 +260,6 @@ func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []
 
 func blobContext(sha string) string { return "blob:" + sha }
 
-type headBuffer struct {
-	b   []byte
-	max int
-}
-
-func (h *headBuffer) Write(p []byte) (int, error) {
-	if n := h.max - len(h.b); n > 0 {
-		h.b = append(h.b, p[:min(n, len(p))]...)
-	}
-	return len(p), nil
-}
 
 // Attest records a statement a person makes, signed by their account
 // (the submitter in the record, within the log).
@@ -325,8 +347,10 @@ func (s *Service) Open(ctx context.Context, e *vigil.Evidence) (io.ReadCloser, e
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.Blobs.Get(ctx, e.SHA256)
-	if err != nil {
+	var f io.ReadCloser
+	if info.Inline != nil {
+		f = io.NopCloser(bytes.NewReader(info.Inline))
+	} else if f, err = s.Blobs.Get(ctx, e.SHA256); err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.SHA256, err)
 	}
 	r, err := ledger.Decrypt(f, key, e.SHA256)

@@ -96,8 +96,9 @@ func (f *fixture) verify() *Report {
 
 func TestUploadDedupAndRead(t *testing.T) {
 	f := newFixture(t)
-	a := f.upload("users.csv", "alice,admin\nbob,member\n")
-	b := f.upload("users-again.csv", "alice,admin\nbob,member\n")
+	big := strings.Repeat("alice,admin\nbob,member\n", 5000) // over InlineMax: a blob-store object
+	a := f.upload("users.csv", big)
+	b := f.upload("users-again.csv", big)
 	if a.SHA256 != b.SHA256 || a.ID == b.ID || a.LogIndex+1 != b.LogIndex {
 		t.Fatalf("same bytes twice: %+v %+v", a, b)
 	}
@@ -113,10 +114,24 @@ func TestUploadDedupAndRead(t *testing.T) {
 	var buf bytes.Buffer
 	buf.ReadFrom(rc)
 	rc.Close()
-	if buf.String() != "alice,admin\nbob,member\n" {
-		t.Fatalf("read back %q", buf.String())
+	if buf.String() != big {
+		t.Fatalf("read back %d bytes", buf.Len())
 	}
-	if r := f.verify(); !r.OK || r.Entries != 2 || r.Items != 2 {
+	// A small item lives in the database, and reads back the same way.
+	small := f.upload("small.txt", "tiny")
+	if n := 0; true {
+		f.blob.List(context.Background(), func(string, time.Time) error { n++; return nil })
+		if n != 1 {
+			t.Fatalf("a small item went to the blob store (%d objects)", n)
+		}
+	}
+	rc, _ = f.svc.Open(context.Background(), small)
+	buf.Reset()
+	buf.ReadFrom(rc)
+	if buf.String() != "tiny" {
+		t.Fatalf("small item read back %q", buf.String())
+	}
+	if r := f.verify(); !r.OK || r.Entries != 3 || r.Items != 3 {
 		t.Fatalf("clean store: %+v", r)
 	}
 }
@@ -189,6 +204,9 @@ func TestTamperDetection(t *testing.T) {
 		{"delete a blob", func(f *fixture, it []*vigil.Evidence) {
 			os.Remove(filepath.Join(f.dir, "blobs", it[0].SHA256[:2], it[0].SHA256[2:4], it[0].SHA256))
 		}, "blob ", "cannot be read"},
+		{"swap a small blob's bytes", func(f *fixture, it []*vigil.Evidence) {
+			f.exec("UPDATE blobs SET inline_data = (SELECT inline_data FROM blobs WHERE sha256 = ?) WHERE sha256 = ?", it[2].SHA256, it[1].SHA256)
+		}, "blob ", "changed or damaged"},
 		{"delete an item", func(f *fixture, it []*vigil.Evidence) {
 			f.exec("DELETE FROM evidence_controls WHERE evidence_id = ?", it[2].ID)
 			f.exec("DELETE FROM evidence WHERE id = ?", it[2].ID)
@@ -223,7 +241,7 @@ func TestTamperDetection(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
-			items := []*vigil.Evidence{f.upload("a.txt", "access report one"), f.upload("b.txt", "access report two"), f.upload("c.txt", "access report three")}
+			items := []*vigil.Evidence{f.upload("a.txt", strings.Repeat("access report one\n", 5000)), f.upload("b.txt", "access report two"), f.upload("c.txt", "access report three")}
 			if _, err := f.svc.Checkpoint(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -166,6 +166,9 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		rep.Blobs++
 		rep.BlobBytes += b.Size
 		if !blobs {
+			if b.Inline != nil {
+				return nil
+			}
 			if ok, err := s.Blobs.Exists(ctx, b.SHA256); err != nil || !ok {
 				rep.fail("blob", "blob "+b.SHA256, "is missing from %s", s.Blobs.Where())
 			}

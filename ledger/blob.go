@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 )
 
 // Blobs are stored encrypted in a streaming format of our own, so that a
@@ -84,8 +85,9 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 	}
 	h := sha256.New()
 	// Read one chunk ahead so the final chunk is known when sealed.
-	cur := make([]byte, chunkSize)
-	next := make([]byte, chunkSize)
+	bufs := chunkPool.Get().(*[3][]byte)
+	defer chunkPool.Put(bufs)
+	cur, next := bufs[0], bufs[1]
 	n, err := io.ReadFull(r, cur)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return nil, err
@@ -93,7 +95,7 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 	var size int64
 	nonce := make([]byte, 12)
 	copy(nonce, prefix)
-	var out []byte
+	out := bufs[2][:0]
 	for i := uint32(0); ; i++ {
 		m := 0
 		var rerr error
@@ -129,6 +131,12 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 	}
 	return &Sealed{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, Stored: cw.n}, nil
 }
+
+// chunkPool reuses the three chunk buffers an encryption needs, which would
+// otherwise be most of the garbage of a small upload.
+var chunkPool = sync.Pool{New: func() any {
+	return &[3][]byte{make([]byte, chunkSize), make([]byte, chunkSize), make([]byte, 0, chunkSize+16)}
+}}
 
 // ErrTooLarge is returned when a stream exceeds its limit.
 var ErrTooLarge = errors.New("ledger: too large")

@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // BlobStore keeps encrypted blobs by name (the hex SHA-256 of the
@@ -27,6 +30,9 @@ type BlobStore interface {
 	Delete(ctx context.Context, name string) error
 	// List calls fn for every stored blob with its modification time.
 	List(ctx context.Context, fn func(name string, mod time.Time) error) error
+	// Sync makes every Put so far durable. Put alone need not be: the
+	// ledger calls Sync once per group of appends, before their commit.
+	Sync(ctx context.Context) error
 	// Where describes the store for messages.
 	Where() string
 }
@@ -45,6 +51,7 @@ func checkName(name string) error {
 // crash leaves either nothing or the whole blob.
 type FSStore struct {
 	root string
+	dirs sync.Map // shard directories known to exist
 }
 
 // NewFSStore opens (creating) a blob directory.
@@ -66,37 +73,33 @@ func (s *FSStore) path(name string) string {
 	return filepath.Join(s.root, name[:2], name[2:4], name)
 }
 
-// Put moves the file at path into place.
+// Put moves the file at path into place. The rename is atomic; Sync makes
+// it durable.
 func (s *FSStore) Put(ctx context.Context, name, path string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
 	dst := s.path(name)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return err
+	dir := filepath.Dir(dst)
+	if _, ok := s.dirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		s.dirs.Store(dir, true)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	f.Close()
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(path, dst); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dst))
+	return os.Rename(path, dst)
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync flushes the whole file system the blobs live on with one syncfs(2):
+// the files and the directory entries of every Put so far, in one call
+// rather than two fsyncs per blob.
+func (s *FSStore) Sync(ctx context.Context) error {
+	d, err := os.Open(s.root)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	return unix.Syncfs(int(d.Fd()))
 }
 
 // Get opens a blob.

@@ -27,19 +27,18 @@ func (t *wtx) log(ctx context.Context, action, entityType, entityID string, befo
 	if a.After, err = marshalState(after); err != nil {
 		return internal("encode activity", err)
 	}
-	if err := t.queryRow(ctx, "SELECT seq, hash FROM activity_head WHERE id = 1"+t.d.forUpdate).Scan(&a.Seq, &a.PrevHash); err != nil {
-		return internal("read activity head", err)
+	if t.head == nil {
+		var h activityHead
+		if err := t.queryRow(ctx, "SELECT seq, hash FROM activity_head WHERE id = 1"+t.d.forUpdate).Scan(&h.seq, &h.hash); err != nil {
+			return internal("read activity head", err)
+		}
+		t.head = &h
 	}
-	a.Seq++
+	a.Seq, a.PrevHash = t.head.seq+1, t.head.hash
 	a.Hash = a.ComputeHash()
-	if _, err := t.exec(ctx, `INSERT INTO activity (seq, at, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Seq, t.d.ts(a.At), a.ActorID, a.ActorName, a.Action, a.EntityType, a.EntityID, string(a.Before), string(a.After), a.PrevHash, a.Hash); err != nil {
-		return internal("append activity", err)
-	}
-	if _, err := t.exec(ctx, "UPDATE activity_head SET seq = ?, hash = ? WHERE id = 1", a.Seq, a.Hash); err != nil {
-		return internal("update activity head", err)
-	}
+	// Rows are written together at commit (flushActivity), with the head.
+	t.pending = append(t.pending, a)
+	t.head.seq, t.head.hash = a.Seq, a.Hash
 	return nil
 }
 
@@ -48,6 +47,26 @@ func marshalState(v any) (json.RawMessage, error) {
 		return nil, nil
 	}
 	return json.Marshal(v)
+}
+
+// flushActivity writes the entries appended in this transaction and moves
+// the head, just before commit.
+func (t *wtx) flushActivity(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	err := t.insertRows(ctx, "INSERT INTO activity (seq, at, actor_id, actor_name, action, entity_type, entity_id, before_json, after_json, prev_hash, hash) VALUES ", 11, len(t.pending), func(i int) []any {
+		a := &t.pending[i]
+		return []any{a.Seq, t.d.ts(a.At), a.ActorID, a.ActorName, a.Action, a.EntityType, a.EntityID, string(a.Before), string(a.After), a.PrevHash, a.Hash}
+	})
+	if err != nil {
+		return internal("append activity", err)
+	}
+	if _, err := t.exec(ctx, "UPDATE activity_head SET seq = ?, hash = ? WHERE id = 1", t.head.seq, t.head.hash); err != nil {
+		return internal("update activity head", err)
+	}
+	t.pending = nil
+	return nil
 }
 
 // ActivityFilter selects activity entries. Zero fields match everything.

@@ -147,6 +147,15 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// ControlExists reports whether a control exists, in one small query.
+func (s *Store) ControlExists(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := s.queryRow(ctx, "SELECT count(*) FROM controls WHERE id = ?", id).Scan(&n); err != nil {
+		return false, internal("read control", err)
+	}
+	return n > 0, nil
+}
+
 // Control returns one control.
 func (s *Store) Control(ctx context.Context, id string) (*vigil.Control, error) {
 	return getControl(ctx, s, s.d, id)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
@@ -39,8 +40,12 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 			it.LogIndex = first + uint64(i)
 			var sha any
 			if n.Blob != nil {
-				if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, stored_size, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)
-					ON CONFLICT (sha256) DO NOTHING`, n.Blob.SHA256, n.Blob.Size, n.Blob.StoredSize, n.Blob.WrappedKey, t.d.ts(t.now)); err != nil {
+				var inline any
+				if n.Blob.Inline != nil {
+					inline = base64.StdEncoding.EncodeToString(n.Blob.Inline)
+				}
+				if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, stored_size, wrapped_key, inline_data, created_at) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT (sha256) DO NOTHING`, n.Blob.SHA256, n.Blob.Size, n.Blob.StoredSize, n.Blob.WrappedKey, inline, t.d.ts(t.now)); err != nil {
 					return internal("record blob", err)
 				}
 				sha = n.Blob.SHA256
@@ -370,7 +375,7 @@ func (s *Store) PurgeEvidence(ctx context.Context, before vigil.Date, tombstone 
 		for _, sha := range freed {
 			// The rows keep their sha256 (the record names it); only the
 			// key goes, so the bytes cannot be read back from a backup.
-			if _, err := t.exec(ctx, "UPDATE blobs SET wrapped_key = '' WHERE sha256 = ?", sha); err != nil {
+			if _, err := t.exec(ctx, "UPDATE blobs SET wrapped_key = '', inline_data = NULL WHERE sha256 = ?", sha); err != nil {
 				return internal("forget blob key", err)
 			}
 		}

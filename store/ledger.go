@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -96,24 +97,45 @@ func (t *wtx) appendEntries(ctx context.Context, kinds, refs []string, records [
 		hash  []byte
 	}
 	var nodes []node
-	for i, rec := range records {
-		idx := r.End()
+	for _, rec := range records {
 		leaf := ledger.LeafHash(rec)
 		// The visitor reports the leaf itself and every node it completes.
 		if err := r.Append(leaf, func(id ledger.NodeID, h []byte) { nodes = append(nodes, node{id.Level, id.Index, h}) }); err != nil {
 			return 0, err
 		}
-		if _, err := t.exec(ctx, "INSERT INTO ledger_entries (idx, kind, ref, record, created_at) VALUES (?, ?, ?, ?, ?)",
-			int64(idx), kinds[i], refs[i], string(rec), t.d.ts(t.now)); err != nil {
-			return 0, internal("append ledger entry", err)
-		}
 	}
-	for _, n := range nodes {
-		if _, err := t.exec(ctx, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", int64(n.level), int64(n.idx), hex.EncodeToString(n.hash)); err != nil {
-			return 0, internal("store ledger node", err)
-		}
+	// Multi-row inserts: a batch of appends is a handful of statements,
+	// not several per entry.
+	ts := t.d.ts(t.now)
+	if err := t.insertRows(ctx, "INSERT INTO ledger_entries (idx, kind, ref, record, created_at) VALUES ", 5, len(records), func(i int) []any {
+		return []any{int64(size) + int64(i), kinds[i], refs[i], string(records[i]), ts}
+	}); err != nil {
+		return 0, internal("append ledger entries", err)
+	}
+	if err := t.insertRows(ctx, "INSERT INTO ledger_nodes (level, idx, hash) VALUES ", 3, len(nodes), func(i int) []any {
+		return []any{int64(nodes[i].level), int64(nodes[i].idx), hex.EncodeToString(nodes[i].hash)}
+	}); err != nil {
+		return 0, internal("store ledger nodes", err)
 	}
 	return size, nil
+}
+
+// insertRows inserts n rows of cols values each, up to 100 rows a
+// statement.
+func (t *wtx) insertRows(ctx context.Context, prefix string, cols, n int, row func(i int) []any) error {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	for start := 0; start < n; start += 100 {
+		end := min(n, start+100)
+		var args []any
+		for i := start; i < end; i++ {
+			args = append(args, row(i)...)
+		}
+		q := prefix + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
+		if _, err := t.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LedgerEntry is one log entry.
@@ -227,40 +249,55 @@ type BlobInfo struct {
 	Size       int64
 	StoredSize int64
 	WrappedKey string
+	Inline     []byte // the encrypted bytes of a small blob; nil when stored as an object
 	CreatedAt  time.Time
 }
 
-// Blob returns a blob's row; ENOTFOUND if the blob is not recorded.
-func (s *Store) Blob(ctx context.Context, sha string) (*BlobInfo, error) {
+func scanBlob(r scanner) (*BlobInfo, error) {
 	var b BlobInfo
 	var at dbTime
-	err := s.queryRow(ctx, "SELECT sha256, size, stored_size, wrapped_key, created_at FROM blobs WHERE sha256 = ?", sha).
-		Scan(&b.SHA256, &b.Size, &b.StoredSize, &b.WrappedKey, &at)
+	var inline sql.NullString
+	if err := r.Scan(&b.SHA256, &b.Size, &b.StoredSize, &b.WrappedKey, &inline, &at); err != nil {
+		return nil, err
+	}
+	if inline.Valid {
+		raw, err := base64.StdEncoding.DecodeString(inline.String)
+		if err != nil {
+			return nil, fmt.Errorf("inline blob %s is not base64", b.SHA256)
+		}
+		b.Inline = raw
+	}
+	b.CreatedAt = at.T
+	return &b, nil
+}
+
+const blobCols = "sha256, size, stored_size, wrapped_key, inline_data, created_at"
+
+// Blob returns a blob's row; ENOTFOUND if the blob is not recorded.
+func (s *Store) Blob(ctx context.Context, sha string) (*BlobInfo, error) {
+	b, err := scanBlob(s.queryRow(ctx, "SELECT "+blobCols+" FROM blobs WHERE sha256 = ?", sha))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.NotFound("blob", sha)
 	}
 	if err != nil {
 		return nil, internal("read blob", err)
 	}
-	b.CreatedAt = at.T
-	return &b, nil
+	return b, nil
 }
 
 // Blobs calls fn for every recorded blob.
 func (s *Store) Blobs(ctx context.Context, fn func(BlobInfo) error) error {
-	rows, err := s.query(ctx, "SELECT sha256, size, stored_size, wrapped_key, created_at FROM blobs ORDER BY sha256")
+	rows, err := s.query(ctx, "SELECT "+blobCols+" FROM blobs ORDER BY sha256")
 	if err != nil {
 		return internal("read blobs", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var b BlobInfo
-		var at dbTime
-		if err := rows.Scan(&b.SHA256, &b.Size, &b.StoredSize, &b.WrappedKey, &at); err != nil {
+		b, err := scanBlob(rows)
+		if err != nil {
 			return internal("scan blob", err)
 		}
-		b.CreatedAt = at.T
-		if err := fn(b); err != nil {
+		if err := fn(*b); err != nil {
 			return err
 		}
 	}

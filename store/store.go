@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +40,9 @@ type Store struct {
 	w     *sql.DB // writes; SQLite allows one writer, so one connection
 	r     *sql.DB // reads; a pool (the same handle as w on PostgreSQL)
 	where string  // the file or server, for messages; never holds a password
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared reads
 }
 
 // Open opens the database named by cfg and checks that it is usable. It does
@@ -62,9 +66,10 @@ func openSQLite(ctx context.Context, dir string) (*Store, error) {
 	}
 	path := filepath.Join(dir, "vigil.db")
 	// busy_timeout lets a writer wait for another instead of failing; WAL lets
-	// readers run beside the writer; synchronous=NORMAL is durable in WAL mode
-	// except for the last transactions on power loss, not on process crash.
-	base := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	// readers run beside the writer; synchronous=FULL makes every commit
+	// durable before it returns, power loss included: evidence acknowledged
+	// to a client must survive anything.
+	base := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	w, err := sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
@@ -168,6 +173,12 @@ func (s *Store) Where() string { return s.where }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -183,28 +194,90 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// query runs a read on the read pool.
+// query runs a read on the read pool, through a statement prepared once
+// per query text: SQLite would otherwise parse every query every time.
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, s.d.rebind(q), args...)
+	st, err := s.readStmt(ctx, q)
+	if err != nil {
+		return s.r.QueryRowContext(ctx, s.d.rebind(q), args...) // carries the same error
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
-// wtx is a write transaction. Its methods rebind queries for the engine.
+// maxPrepared bounds the statement cache; queries built with IN lists of
+// varying length would otherwise fill it.
+const maxPrepared = 256
+
+func (s *Store) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, s.d.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil || len(s.stmts) >= maxPrepared {
+		for _, old := range s.stmts {
+			old.Close()
+		}
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// wtx is a write transaction. Its methods rebind queries for the engine
+// and keep each statement prepared for the life of the transaction, since
+// a batch runs the same few statements many times.
 type wtx struct {
-	tx    *sql.Tx
-	d     *dialect
-	actor vigil.Actor
-	now   time.Time
+	tx      *sql.Tx
+	d       *dialect
+	actor   vigil.Actor
+	now     time.Time
+	stmts   map[string]*sql.Stmt
+	head    *activityHead    // the activity head once read in this transaction
+	pending []vigil.Activity // entries to write at commit
+}
+
+type activityHead struct {
+	seq  int64
+	hash string
+}
+
+func (t *wtx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, t.d.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 func (t *wtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if err := checkText(args); err != nil {
 		return nil, err
 	}
-	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // checkText refuses text with a NUL character: PostgreSQL cannot store it
@@ -224,7 +297,11 @@ func (t *wtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (t *wtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, t.d.rebind(q), args...) // reports the same error
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // write runs fn in one transaction with the context's actor, committing only
@@ -246,6 +323,10 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	}
 	t := &wtx{tx: tx, d: s.d, actor: vigil.ActorFrom(ctx), now: now()}
 	if err := fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := t.flushActivity(ctx); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -7,6 +7,9 @@ CREATE TABLE blobs (
     size        BIGINT NOT NULL,
     stored_size BIGINT NOT NULL,
     wrapped_key TEXT NOT NULL,
+    -- Small blobs (up to 64 KiB) are kept here, encrypted and base64, not
+    -- as objects: a file per 1 KB snapshot would cost more than the data.
+    inline_data TEXT,
     created_at  {{time}} NOT NULL
 );
 
