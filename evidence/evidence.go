@@ -260,7 +260,6 @@ func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []
 
 func blobContext(sha string) string { return "blob:" + sha }
 
-
 // Attest records a statement a person makes, signed by their account
 // (the submitter in the record, within the log).
 func (s *Service) Attest(ctx context.Context, m Meta) (*vigil.Evidence, error) {
