@@ -66,6 +66,21 @@ func NewFSStore(root string) (*FSStore, error) {
 // so that Put is a rename.
 func (s *FSStore) TempDir() string { return filepath.Join(s.root, "tmp") }
 
+// ClearStaging removes half-written uploads, which only a crash leaves;
+// call it only when no upload can be in progress.
+func (s *FSStore) ClearStaging() error {
+	entries, err := os.ReadDir(s.TempDir())
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(s.TempDir(), e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Where describes the store.
 func (s *FSStore) Where() string { return "directory " + s.root }
 

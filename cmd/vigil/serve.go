@@ -196,6 +196,13 @@ func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Bo
 	if err != nil {
 		return nil, err
 	}
+	if m.lock != nil {
+		// This process alone owns the data directory: anything still being
+		// staged was cut off by a crash and will never be committed.
+		if err := blobs.ClearStaging(); err != nil {
+			return nil, err
+		}
+	}
 	skey, vkey, origin, err := evidence.LoadKey(m.DataDir, m.LedgerKey)
 	if err != nil {
 		return nil, err
