@@ -91,7 +91,11 @@ var pageExpected = map[string]string{
 	"POST /users/{id}/reset-link": "owner admin",
 	"GET /tokens":                 "all", "POST /tokens": "all", "POST /tokens/{id}/revoke": "all",
 	"GET /activity": "owner admin auditor",
-	"GET /account":  "all", "POST /account/password": "all", "GET /account/mfa": "all", "POST /account/mfa": "all",
+	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
+	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",
+	"POST /controls/{id}/attest": "owner admin member", "POST /controls/{id}/requests": "owner admin",
+	"POST /requests/{id}/delete": "owner admin",
+	"GET /account":               "all", "POST /account/password": "all", "GET /account/mfa": "all", "POST /account/mfa": "all",
 	"POST /account/mfa/disable":       "all", // owners and admins start over with a new authenticator
 	"POST /account/logout-everywhere": "all",
 }
@@ -117,7 +121,7 @@ func TestEveryPageForEveryRole(t *testing.T) {
 		}
 		path := strings.NewReplacer("{$}", "", "{id}", "1").Replace(rt.Path)
 		if strings.HasPrefix(rt.Path, "/controls/{id}") {
-			path = "/controls/AC-01"
+			path = strings.Replace(rt.Path, "{id}", "AC-01", 1)
 		}
 		if strings.HasPrefix(rt.Path, "/tokens/{id}") {
 			path = "/tokens/999999/revoke" // revoking a real one would end the walk's own access

@@ -29,6 +29,7 @@ type route struct {
 	states        []string // pages: session states allowed (default: fully signed in)
 	maxBody       int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
 	needsEvidence bool
+	stream        bool // a streamed multipart upload: the handler checks CSRF from the first part
 	h             handlerFunc
 }
 
@@ -156,7 +157,7 @@ func (s *Server) pageRoutes() []route {
 	pg := func(method, path string, perm vigil.Permission, h handlerFunc, states ...string) route {
 		return route{method: method, path: path, perm: perm, page: true, states: states, h: h}
 	}
-	return []route{
+	rs := []route{
 		pg("GET", "/login", "", s.loginPage),
 		pg("POST", "/login", "", s.loginPost),
 		pg("GET", "/login/mfa", read, s.mfaPage, store.SessionMFA),
@@ -206,6 +207,19 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/account/mfa/disable", read, s.mfaDisable),
 		pg("POST", "/account/logout-everywhere", read, s.logoutEverywhere),
 	}
+	if s.evidence != nil {
+		rs = append(rs,
+			pg("GET", "/evidence", read, s.ledgerPage),
+			pg("GET", "/evidence/export", read, s.exportPage),
+			pg("GET", "/evidence/{id}/download", read, s.downloadPage),
+			pg("POST", "/evidence/{id}/review", manage, s.reviewPage),
+			route{method: "POST", path: "/controls/{id}/evidence", perm: ownCtl, page: true, stream: true, maxBody: -1, needsEvidence: true, h: s.uploadPage},
+			pg("POST", "/controls/{id}/attest", ownCtl, s.attestPage),
+			pg("POST", "/controls/{id}/requests", manage, s.requestCreatePage),
+			pg("POST", "/requests/{id}/delete", manage, s.requestDeletePage),
+		)
+	}
+	return rs
 }
 
 // limitParam parses ?limit=, default 100, at most 1000.

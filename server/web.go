@@ -282,8 +282,10 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			}
 			s.metrics.observe(label, sw.status, time.Since(start))
 		}()
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		if r.Method == http.MethodPost {
+		if rt.maxBody >= 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
+		if r.Method == http.MethodPost && !rt.stream {
 			if err := r.ParseForm(); err != nil {
 				s.errorPage(w, r, vigil.Errorf(vigil.EINVALID, "the form could not be read (too large or malformed)"))
 				return
@@ -342,7 +344,7 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			}
 			return
 		}
-		if r.Method == http.MethodPost && !tokenEqual(r.PostFormValue("csrf"), ws.session.CSRF) {
+		if r.Method == http.MethodPost && !rt.stream && !tokenEqual(r.PostFormValue("csrf"), ws.session.CSRF) {
 			s.errorPage(w, r, vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again"))
 			return
 		}

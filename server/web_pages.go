@@ -281,6 +281,7 @@ type historyEntry struct {
 }
 
 type controlPageData struct {
+	Evidence  *evidenceSection
 	Control   controlView
 	Related   map[string][]related
 	FWNames   map[string]string
@@ -323,6 +324,9 @@ func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPag
 		if d.Users, err = s.store.ListUsers(ctx, 0, 0); err != nil {
 			return err
 		}
+	}
+	if d.Evidence, err = s.evidenceFor(r, c); err != nil {
+		return err
 	}
 	if !d.CanEdit {
 		p.ReadOnly = a.Role == vigil.RoleAuditor || a.Role == vigil.RoleViewer

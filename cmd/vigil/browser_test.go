@@ -256,7 +256,21 @@ func TestBrowserWalk(t *testing.T) {
 	w.fill("#owner_id", "1")
 	w.fill("#status", "implemented")
 	w.submit("save control", `form[action="/controls/GV-05"] button[type=submit]`)
+	// Evidence: two files at once, then an attestation.
+	tmp := t.TempDir()
+	f1, f2 := filepath.Join(tmp, "board-minutes-q3.txt"), filepath.Join(tmp, "risk-review.csv")
+	os.WriteFile(f1, []byte("Board reviewed the security program on 2026-09-30."), 0o600)
+	os.WriteFile(f2, []byte("risk,owner\nvendor,olive\n"), 0o600)
+	w.do("choose files", chromedp.SetUploadFiles(chromedp.CSS("#ev-files"), []string{f1, f2}))
+	w.submit("upload", `form[action="/controls/GV-05/evidence"] button[type=submit]`)
+	if !strings.Contains(w.text(".flash"), "Added 2 file(s)") || w.count(`#evidence a[href$="/download"]`) != 2 {
+		t.Fatalf("upload through the page: %s", w.text("main"))
+	}
+	w.fill("#at-statement", "The board charter was re-approved this quarter.")
+	w.submit("attest", `form[action="/controls/GV-05/attest"] button[type=submit]`)
 	w.shot("09-control")
+	w.open("/evidence")
+	w.shot("09b-evidence")
 	w.open("/")
 	after := w.text(`[data-testid=overall]`)
 	if before != "0%" || after == "0%" {

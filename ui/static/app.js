@@ -14,3 +14,16 @@ document.addEventListener("click", function (e) {
   var el = document.getElementById(b.getAttribute("data-copy"));
   navigator.clipboard.writeText(el.textContent.trim()).then(function () { b.textContent = "Copied"; });
 });
+// Drag and drop onto the upload area fills the file input (which also
+// accepts drops by itself; this only widens the target and shows it).
+document.querySelectorAll("form[data-dropzone]").forEach(function (form) {
+  var zone = form.querySelector(".dropzone"), input = form.querySelector("input[type=file]");
+  if (!zone || !input) return;
+  ["dragenter", "dragover"].forEach(function (t) { zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); }); });
+  ["dragleave", "drop"].forEach(function (t) { zone.addEventListener(t, function () { zone.classList.remove("over"); }); });
+  zone.addEventListener("drop", function (e) {
+    e.preventDefault();
+    input.files = e.dataTransfer.files;
+    zone.textContent = input.files.length + " file(s) ready";
+  });
+});
