@@ -46,10 +46,11 @@ type Main struct {
 	TLSKey          string
 	SMTP            server.SMTPConfig
 	TrustProxy      bool
-	LedgerKey       string        // VIGIL_LEDGER_KEY; empty: the key file in DataDir
-	MaxUpload       int64         // bytes per evidence file; 0: the default
-	CheckpointEvery time.Duration // 0: every 10 minutes
-	RetentionDays   int           // 0: keep evidence bytes forever
+	LedgerKey       string          // VIGIL_LEDGER_KEY; empty: the key file in DataDir
+	MaxUpload       int64           // bytes per evidence file; 0: the default
+	CheckpointEvery time.Duration   // 0: every 10 minutes
+	RetentionDays   int             // 0: keep evidence bytes forever
+	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
 	Evidence        *evidence.Service
 	stop            context.CancelFunc
 
@@ -192,14 +193,21 @@ func (m *Main) Wait(ctx context.Context) error {
 // openEvidence sets up the evidence ledger: blobs in the data directory,
 // the checkpoint key, and the service.
 func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Box) (*evidence.Service, error) {
-	blobs, err := ledger.NewFSStore(filepath.Join(m.DataDir, "blobs"))
+	local, err := ledger.NewFSStore(filepath.Join(m.DataDir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
 	if m.lock != nil {
 		// This process alone owns the data directory: anything still being
 		// staged was cut off by a crash and will never be committed.
-		if err := blobs.ClearStaging(); err != nil {
+		if err := local.ClearStaging(); err != nil {
+			return nil, err
+		}
+	}
+	var blobs ledger.BlobStore = local
+	if m.S3.Bucket != "" {
+		// Uploads are still staged on local disk, then sent to the bucket.
+		if blobs, err = ledger.NewS3Store(ctx, m.S3); err != nil {
 			return nil, err
 		}
 	}
@@ -210,7 +218,7 @@ func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Bo
 	if err := st.RegisterLedgerKey(ctx, vkey, origin); err != nil {
 		return nil, err
 	}
-	return &evidence.Service{Store: st, Blobs: blobs, Staging: blobs.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey,
+	return &evidence.Service{Store: st, Blobs: blobs, Staging: local.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey,
 		Origin: origin, MaxUpload: m.MaxUpload}, nil
 }
 
@@ -326,6 +334,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
 	trustProxy := fs.str("trust-proxy", "", "true: take client addresses from X-Forwarded-For (only behind a reverse proxy)")
 	checkpointEvery := fs.str("checkpoint-interval", "10m", "how often to sign a checkpoint of the evidence log")
+	s3Bucket := fs.str("s3-bucket", "", "keep evidence blobs in this S3 (or S3-compatible) bucket instead of the data directory")
+	s3Prefix := fs.str("s3-prefix", "vigil/", "key prefix in the bucket")
+	s3Region := fs.str("s3-region", "", "bucket region (default: from the AWS configuration)")
+	s3Endpoint := fs.str("s3-endpoint", "", "endpoint of an S3-compatible store (MinIO, Ceph); empty for AWS")
 	retention := fs.str("retention-days", "0", "purge evidence bytes this many days after their effective period (0: never); a tombstone stays in the log")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -355,6 +367,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
 		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays,
+		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {
 		return err
