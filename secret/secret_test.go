@@ -3,6 +3,7 @@ package secret
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,39 @@ func TestBox(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, KeyFile), []byte("short"), 0o600)
 	if _, err := Load(dir, ""); err == nil {
 		t.Fatal("damaged key file accepted")
+	}
+}
+
+func TestRotate(t *testing.T) {
+	dir := t.TempDir()
+	b1, _ := Load(dir, "")
+	old, _ := b1.Seal("seed", "totp:1")
+	b2, err := Rotate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2.KeyID() == b1.KeyID() {
+		t.Fatal("rotation kept the sealing key")
+	}
+	if got, err := b2.Open(old, "totp:1"); err != nil || got != "seed" {
+		t.Fatalf("old value after rotation: %q %v", got, err)
+	}
+	fresh, _ := b2.Reseal(old, "totp:1")
+	if !strings.Contains(fresh, b2.KeyID()) {
+		t.Fatalf("resealed value %q not under the new key", fresh)
+	}
+	if err := DropOld(dir); err != nil {
+		t.Fatal(err)
+	}
+	b3, _ := Load(dir, "")
+	if _, err := b3.Open(old, "totp:1"); err != ErrOpen {
+		t.Fatal("a value sealed with a dropped key still opens")
+	}
+	if got, _ := b3.Open(fresh, "totp:1"); got != "seed" {
+		t.Fatal("resealed value does not open after dropping old keys")
+	}
+	two, err := Load(dir, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=,"+strings.Repeat("B", 43)+"=")
+	if err != nil || len(two.keys) != 2 {
+		t.Fatalf("two keys from the environment: %v", err)
 	}
 }

@@ -234,7 +234,7 @@ func TestMFA(t *testing.T) {
 	}
 	// The stored secret is sealed, not the base32 key.
 	cred, _ := e.store.CredentialsByID(context.Background(), e.users["admin"])
-	if cred.TOTPSecret == secret || !strings.HasPrefix(cred.TOTPSecret, "v1:") {
+	if cred.TOTPSecret == secret || !strings.HasPrefix(cred.TOTPSecret, "v2:") {
 		t.Fatalf("TOTP secret stored as %q", cred.TOTPSecret)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -413,6 +414,58 @@ func (s *Store) UpdateAuthSettings(ctx context.Context, a *AuthSettings) error {
 		}
 		return t.log(ctx, "settings.auth_update", "organization", "1", before, a)
 	})
+}
+
+// ResealSecrets replaces every sealed user and organization secret (TOTP
+// seeds, the SSO client secret) in one transaction, for key rotation.
+func (s *Store) ResealSecrets(ctx context.Context, reseal func(sealed, context string) (string, error)) (int, error) {
+	n := 0
+	err := s.write(ctx, func(t *wtx) error {
+		rows, err := t.query(ctx, "SELECT id, totp_secret FROM users WHERE totp_secret <> ''")
+		if err != nil {
+			return internal("read secrets", err)
+		}
+		type us struct {
+			id     int64
+			sealed string
+		}
+		var all []us
+		for rows.Next() {
+			var x us
+			if err := rows.Scan(&x.id, &x.sealed); err != nil {
+				rows.Close()
+				return internal("scan secret", err)
+			}
+			all = append(all, x)
+		}
+		rows.Close()
+		for _, x := range all {
+			v, err := reseal(x.sealed, "totp:"+strconv.FormatInt(x.id, 10))
+			if err != nil {
+				return fmt.Errorf("TOTP secret of user %d: %w", x.id, err)
+			}
+			if _, err := t.exec(ctx, "UPDATE users SET totp_secret = ? WHERE id = ?", v, x.id); err != nil {
+				return internal("reseal secret", err)
+			}
+			n++
+		}
+		var oidc string
+		if err := t.queryRow(ctx, "SELECT oidc_client_secret FROM organization WHERE id = 1").Scan(&oidc); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return internal("read sso secret", err)
+		}
+		if oidc != "" {
+			v, err := reseal(oidc, "oidc_client_secret")
+			if err != nil {
+				return fmt.Errorf("SSO client secret: %w", err)
+			}
+			if _, err := t.exec(ctx, "UPDATE organization SET oidc_client_secret = ? WHERE id = 1", v); err != nil {
+				return internal("reseal sso secret", err)
+			}
+			n++
+		}
+		return t.log(ctx, "secrets.resealed", "organization", "1", nil, map[string]any{"secrets": n})
+	})
+	return n, err
 }
 
 // BindOIDCSubject binds an account to a single sign-on identity on its

@@ -325,6 +325,9 @@ func (s *Store) RewrapBlobKeys(ctx context.Context, rewrap func(sha, wrapped str
 		}
 		rows.Close()
 		for _, x := range all {
+			if x.key == "" {
+				continue // purged: the key was forgotten on purpose
+			}
 			nk, err := rewrap(x.sha, x.key)
 			if err != nil {
 				return fmt.Errorf("rewrap blob %s: %w", x.sha, err)

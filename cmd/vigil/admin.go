@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -25,9 +26,10 @@ func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
 		"reset-password":  adminResetPassword,
 		"setup-token":     adminSetupToken,
 		"verify-activity": adminVerifyActivity,
+		"rotate-key":      adminRotateKey,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(env.stderr, "Usage: vigil admin create-user | create-token | reset-password | setup-token | verify-activity [flags]")
+		fmt.Fprintln(env.stderr, "Usage: vigil admin create-user | create-token | reset-password | setup-token | verify-activity | rotate-key [flags]")
 		return errUsage
 	}
 	return subs[args[0]](vigil.WithActor(ctx, adminActor), env, args[1:])
@@ -240,5 +242,53 @@ func adminVerifyActivity(ctx context.Context, env *cliEnv, args []string) error 
 		return fmt.Errorf("activity log broken at entry %d: %s (%d entries verified before it)", res.Break.Seq, res.Break.Reason, res.Checked)
 	}
 	fmt.Fprintf(env.stdout, "activity log intact: %d entries, head %d\n", res.Checked, res.HeadSeq)
+	return nil
+}
+
+// adminRotateKey puts a new master key in front of the keyring and reseals
+// every blob data key and every stored secret under it. Blobs themselves are
+// not rewritten: only their wrapped keys change.
+func adminRotateKey(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin rotate-key", "admin rotate-key [--drop-old] (with vigil serve stopped)")
+	dataDir, dbURL := fs.dbFlags()
+	drop := fs.Bool("drop-old", false, "remove the old keys from the keyring once everything is resealed")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if env.getenv("VIGIL_SECRET_KEY") != "" {
+		return fmt.Errorf("the keys come from VIGIL_SECRET_KEY: put a new key first in that list, restart, then run this command with the file-less keyring")
+	}
+	if *dbURL == "" {
+		// A running server holds the old keyring in memory: it must not run.
+		lock, err := lockDir(*dataDir)
+		if err != nil {
+			return fmt.Errorf("stop vigil serve first: %w", err)
+		}
+		defer lock.Close()
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	box, err := secret.Rotate(*dataDir)
+	if err != nil {
+		return err
+	}
+	blobs, err := st.RewrapBlobKeys(ctx, func(sha, wrapped string) (string, error) { return box.Reseal(wrapped, "blob:"+sha) })
+	if err != nil {
+		return fmt.Errorf("the new key is in place but blobs were not resealed (run again): %w", err)
+	}
+	secrets, err := st.ResealSecrets(ctx, box.Reseal)
+	if err != nil {
+		return fmt.Errorf("the new key is in place but secrets were not resealed (run again): %w", err)
+	}
+	if *drop {
+		if err := secret.DropOld(*dataDir); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.stdout, "new master key %s: resealed %d blob key(s) and %d secret(s)%s\n", box.KeyID(), blobs, secrets,
+		map[bool]string{true: "; old keys dropped", false: "; old keys kept (--drop-old removes them)"}[*drop])
 	return nil
 }

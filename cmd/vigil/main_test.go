@@ -381,3 +381,28 @@ func TestEvidenceCLI(t *testing.T) {
 		t.Fatalf("unknown control: %d %s", code, errs)
 	}
 }
+
+func TestRotateKey(t *testing.T) {
+	dir := t.TempDir()
+	m, setupTok := startMain(t, &Main{DataDir: dir})
+	vars := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_DATA_DIR": dir}
+	_, out, _ := cli(t, vars, "correct horse battery\n", "setup", "--token", setupTok, "--org", "Acme", "--email", "me@acme.test", "--name", "Me")
+	vars["VIGIL_TOKEN"] = strings.TrimSpace(out)
+	cli(t, vars, "", "controls", "adopt", "AC-01")
+	file := filepath.Join(t.TempDir(), "big.txt")
+	os.WriteFile(file, bytes.Repeat([]byte("evidence line\n"), 10000), 0o600)
+	if code, _, errs := cli(t, vars, "", "evidence", "add", file, "--control", "AC-01", "--effective", "2026-10-01"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := cli(t, vars, "", "admin", "rotate-key"); code != 1 || !strings.Contains(errs, "stop vigil serve first") {
+		t.Fatalf("rotation with the server running: %d %s", code, errs)
+	}
+	m.Close()
+	code, out, errs := cli(t, vars, "", "admin", "rotate-key", "--drop-old")
+	if code != 0 || !strings.Contains(out, "resealed 1 blob key(s)") {
+		t.Fatalf("rotate-key: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := cli(t, vars, "", "verify", "--store"); code != 0 {
+		t.Fatalf("verify after rotation (old key dropped): %s", out)
+	}
+}
