@@ -338,6 +338,8 @@ func TestEvidenceCLI(t *testing.T) {
 		{[]string{"controls", "adopt", "AC-07"}, "adopted 1"},
 		{[]string{"requests", "add", "--control", "AC-07", "--title", "quarterly access review", "--frequency", "quarterly", "--start", "2026-01-01", "--grace-days", "14"}, "request 1"},
 		{[]string{"requests"}, "missing"},
+		// The missing periods are a gap in readiness, with the reason.
+		{[]string{"readiness", "--gaps"}, "quarterly access review\" missing for 2026-01-01"},
 		{[]string{"evidence", "add", file, "--request", "1", "--effective", "2026-03-31"}, "evidence 1: access-review.csv, 36 bytes"},
 		{[]string{"evidence", "attest", "--control", "AC-07", "--effective", "2026-06-30", "--statement", "Q2 review done in the IdP console"}, "attestation 2"},
 		{[]string{"evidence", "list", "--control", "AC-07"}, "access-review.csv"},
