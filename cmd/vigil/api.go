@@ -660,10 +660,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := url.Values{}
-		if *cat != "" {
-			q.Set("category", *cat)
-		}
+		q := nonEmpty("category", *cat)
 		var p client.Page[struct {
 			ID            string `json:"id"`
 			CategoryTitle string `json:"category_title"`
@@ -725,10 +722,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := url.Values{}
-		if *domain != "" {
-			q.Set("domain", *domain)
-		}
+		q := nonEmpty("domain", *domain)
 		var p client.Page[struct {
 			ID        string   `json:"id"`
 			Title     string   `json:"title"`

@@ -109,10 +109,7 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		q := url.Values{}
-		if *ctl != "" {
-			q.Set("control", *ctl)
-		}
+		q := nonEmpty("control", *ctl)
 		items, err := client.All[vigil.Evidence](ctx, cl, "/api/v1/evidence", q)
 		if err != nil {
 			return err
@@ -181,10 +178,7 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		q := url.Values{}
-		if *ctl != "" {
-			q.Set("control", *ctl)
-		}
+		q := nonEmpty("control", *ctl)
 		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.Download(ctx, "/api/v1/evidence/export", q, w) }); err != nil {
 			return err
 		}
@@ -230,10 +224,7 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := url.Values{}
-		if *ctl != "" {
-			q.Set("control", *ctl)
-		}
+		q := nonEmpty("control", *ctl)
 		var p client.Page[struct {
 			vigil.EvidenceRequest
 			Signal vigil.Signal `json:"signal"`

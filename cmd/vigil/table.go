@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 )
@@ -52,4 +53,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// nonEmpty builds a query from key, value pairs, leaving out empty values.
+func nonEmpty(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
 }
