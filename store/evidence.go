@@ -35,41 +35,69 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 		if err != nil {
 			return err
 		}
+		// An item's ID is its log index plus one: unique (one item per
+		// entry) and known before the insert, so a batch is a few
+		// multi-row statements rather than several per item.
+		type link struct {
+			id  int64
+			val any
+		}
+		var blobs []*BlobInfo
+		var controls, requests []link
 		for i, n := range items {
 			it := &n.Item
 			it.LogIndex = first + uint64(i)
-			var sha any
+			it.ID = int64(it.LogIndex) + 1
 			if n.Blob != nil {
-				var inline any
-				if n.Blob.Inline != nil {
-					inline = base64.StdEncoding.EncodeToString(n.Blob.Inline)
-				}
-				if _, err := t.exec(ctx, `INSERT INTO blobs (sha256, size, stored_size, wrapped_key, inline_data, created_at) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT (sha256) DO NOTHING`, n.Blob.SHA256, n.Blob.Size, n.Blob.StoredSize, n.Blob.WrappedKey, inline, t.d.ts(t.now)); err != nil {
-					return internal("record blob", err)
-				}
-				sha = n.Blob.SHA256
-			}
-			err := t.queryRow(ctx, `INSERT INTO evidence (log_index, source, title, statement, url, sha256, size, media_type, filename, collected_at,
-				effective_start, effective_end, submitter_id, submitter, redactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				int64(it.LogIndex), it.Source, it.Title, it.Statement, it.URL, sha, it.Size, it.MediaType, it.Filename, t.d.ts(it.CollectedAt),
-				it.EffectiveStart, it.EffectiveEnd, it.SubmitterID, it.Submitter, it.Redactions).Scan(&it.ID)
-			if err != nil {
-				return internal("record evidence", err)
+				blobs = append(blobs, n.Blob)
 			}
 			for _, c := range it.Controls {
-				if _, err := t.exec(ctx, "INSERT INTO evidence_controls (evidence_id, control_id) VALUES (?, ?)", it.ID, c); err != nil {
-					return internal("link evidence", err)
-				}
+				controls = append(controls, link{it.ID, c})
 			}
 			for _, rq := range it.Requests {
-				if _, err := t.exec(ctx, "INSERT INTO evidence_request_items (evidence_id, request_id) VALUES (?, ?)", it.ID, rq); err != nil {
-					if isForeignKey(err) {
-						return vigil.FieldError("requests", "evidence request %d does not exist", rq)
-					}
-					return internal("link evidence to request", err)
-				}
+				requests = append(requests, link{it.ID, rq})
 			}
+		}
+		ts := t.d.ts(t.now)
+		err = t.insertRows(ctx, "INSERT INTO blobs (sha256, size, stored_size, wrapped_key, inline_data, created_at) VALUES ", 6, len(blobs), func(i int) []any {
+			b := blobs[i]
+			var inline any
+			if b.Inline != nil {
+				inline = base64.StdEncoding.EncodeToString(b.Inline)
+			}
+			return []any{b.SHA256, b.Size, b.StoredSize, b.WrappedKey, inline, ts}
+		}, " ON CONFLICT (sha256) DO NOTHING")
+		if err != nil {
+			return internal("record blobs", err)
+		}
+		err = t.insertRows(ctx, `INSERT INTO evidence (id, log_index, source, title, statement, url, sha256, size, media_type, filename, collected_at,
+			effective_start, effective_end, submitter_id, submitter, redactions) VALUES `, 16, len(items), func(i int) []any {
+			it := &items[i].Item
+			var sha any
+			if it.SHA256 != "" {
+				sha = it.SHA256
+			}
+			return []any{it.ID, int64(it.LogIndex), it.Source, it.Title, it.Statement, it.URL, sha, it.Size, it.MediaType, it.Filename, t.d.ts(it.CollectedAt),
+				it.EffectiveStart, it.EffectiveEnd, it.SubmitterID, it.Submitter, it.Redactions}
+		}, "")
+		if err != nil {
+			return internal("record evidence", err)
+		}
+		if err := t.insertRows(ctx, "INSERT INTO evidence_controls (evidence_id, control_id) VALUES ", 2, len(controls), func(i int) []any {
+			return []any{controls[i].id, controls[i].val}
+		}, ""); err != nil {
+			return internal("link evidence", err)
+		}
+		if err := t.insertRows(ctx, "INSERT INTO evidence_request_items (evidence_id, request_id) VALUES ", 2, len(requests), func(i int) []any {
+			return []any{requests[i].id, requests[i].val}
+		}, ""); err != nil {
+			if isForeignKey(err) {
+				return vigil.FieldError("requests", "an evidence request does not exist")
+			}
+			return internal("link evidence to request", err)
+		}
+		for i, n := range items {
+			it := &n.Item
 			it.Review = vigil.ReviewPending
 			t.actor = actors[i]
 			if err := t.log(ctx, "evidence.add", "evidence", strconv.FormatInt(it.ID, 10), nil, it); err != nil {

@@ -122,7 +122,7 @@ func (t *wtx) appendEntries(ctx context.Context, kinds, refs []string, records [
 
 // insertRows inserts n rows of cols values each, up to 100 rows a
 // statement.
-func (t *wtx) insertRows(ctx context.Context, prefix string, cols, n int, row func(i int) []any) error {
+func (t *wtx) insertRows(ctx context.Context, prefix string, cols, n int, row func(i int) []any, suffix ...string) error {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	for start := 0; start < n; start += 100 {
 		end := min(n, start+100)
@@ -130,7 +130,7 @@ func (t *wtx) insertRows(ctx context.Context, prefix string, cols, n int, row fu
 		for i := start; i < end; i++ {
 			args = append(args, row(i)...)
 		}
-		q := prefix + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")
+		q := prefix + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ") + strings.Join(suffix, "")
 		if _, err := t.exec(ctx, q, args...); err != nil {
 			return err
 		}
