@@ -8,6 +8,7 @@ package evidence
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -178,19 +179,19 @@ func (s *Service) Upload(ctx context.Context, m Meta, r io.Reader) (*vigil.Evide
 	// file and then to the blob store.
 	fb := firstPool.Get().(*[]byte)
 	defer firstPool.Put(fb)
-	n, rerr := io.ReadFull(r, *fb)
+	n, rerr := ledger.Fill(r, *fb)
 	first := (*fb)[:n]
 	var sealed *ledger.Sealed
 	var inline []byte
 	staged := ""
 	switch {
-	case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+	case rerr == nil && n <= InlineMax:
 		var buf bytes.Buffer
 		sealed, err = ledger.Encrypt(&buf, bytes.NewReader(first), dataKey, limit)
 		inline = buf.Bytes()
 	case rerr != nil:
 		return nil, vigil.Errorf(vigil.EINVALID, "upload was interrupted or could not be read: %v", rerr)
-	default:
+	default: // more than InlineMax bytes: stream the rest
 		tmp, terr := os.CreateTemp(s.Staging, "upload-*")
 		if terr != nil {
 			return nil, fmt.Errorf("stage upload: %w", terr)
@@ -239,7 +240,7 @@ func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []
 		if existing.Inline != nil {
 			return existing, nil
 		}
-		if ok, err := s.Blobs.Exists(ctx, sealed.SHA256); err == nil && ok {
+		if ok, err := s.Blobs.Exists(ctx, existing.Object); err == nil && ok {
 			return existing, nil // deduplicated: the staged copy is dropped
 		}
 	}
@@ -250,12 +251,20 @@ func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []
 	if inline != nil {
 		return &store.BlobInfo{SHA256: sealed.SHA256, Size: sealed.Size, StoredSize: sealed.Stored, WrappedKey: wrapped, Inline: inline}, nil
 	}
-	// The object is durable before its row is committed; a crash between
-	// the two leaves an orphan object that CollectGarbage removes.
-	if err := s.Blobs.Put(ctx, sealed.SHA256, staged); err != nil {
+	// The object gets a name of its own: two uploads of the same bytes at
+	// once each store their own copy under their own key, and the row keeps
+	// whichever commits first; the other copy is an orphan. Objects are
+	// never overwritten. The object is durable before its row is committed;
+	// a crash between the two leaves an orphan that CollectGarbage removes.
+	suffix := make([]byte, 8)
+	if _, err := rand.Read(suffix); err != nil {
+		return nil, err
+	}
+	object := sealed.SHA256 + "." + hex.EncodeToString(suffix)
+	if err := s.Blobs.Put(ctx, object, staged); err != nil {
 		return nil, fmt.Errorf("store blob in %s: %w", s.Blobs.Where(), err)
 	}
-	return &store.BlobInfo{SHA256: sealed.SHA256, Size: sealed.Size, StoredSize: sealed.Stored, WrappedKey: wrapped}, nil
+	return &store.BlobInfo{SHA256: sealed.SHA256, Size: sealed.Size, StoredSize: sealed.Stored, WrappedKey: wrapped, Object: object}, nil
 }
 
 func blobContext(sha string) string { return "blob:" + sha }
@@ -349,7 +358,7 @@ func (s *Service) Open(ctx context.Context, e *vigil.Evidence) (io.ReadCloser, e
 	var f io.ReadCloser
 	if info.Inline != nil {
 		f = io.NopCloser(bytes.NewReader(info.Inline))
-	} else if f, err = s.Blobs.Get(ctx, e.SHA256); err != nil {
+	} else if f, err = s.Blobs.Get(ctx, info.Object); err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.SHA256, err)
 	}
 	r, err := ledger.Decrypt(f, key, e.SHA256)

@@ -157,9 +157,13 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 	}
 	// Blobs.
-	known := map[string]bool{}
+	known := map[string]bool{}   // addresses with a row
+	objects := map[string]bool{} // objects a row names
 	err = s.Store.Blobs(ctx, func(b store.BlobInfo) error {
 		known[b.SHA256] = true
+		if b.Object != "" {
+			objects[b.Object] = true
+		}
 		if !needBlob[b.SHA256] {
 			return nil
 		}
@@ -169,7 +173,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 			if b.Inline != nil {
 				return nil
 			}
-			if ok, err := s.Blobs.Exists(ctx, b.SHA256); err != nil || !ok {
+			if ok, err := s.Blobs.Exists(ctx, b.Object); err != nil || !ok {
 				rep.fail("blob", "blob "+b.SHA256, "is missing from %s", s.Blobs.Where())
 			}
 			return nil
@@ -198,7 +202,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 	}
 	err = s.Blobs.List(ctx, func(name string, _ time.Time) error {
-		if !known[name] {
+		if !objects[name] {
 			rep.Orphans = append(rep.Orphans, name)
 		}
 		return nil
@@ -223,7 +227,7 @@ func leavesOr(m map[uint64][]byte, idx uint64) []byte {
 // row leaves behind.
 func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (int, error) {
 	known := map[string]bool{}
-	if err := s.Store.Blobs(ctx, func(b store.BlobInfo) error { known[b.SHA256] = true; return nil }); err != nil {
+	if err := s.Store.Blobs(ctx, func(b store.BlobInfo) error { known[b.Object] = true; return nil }); err != nil {
 		return 0, err
 	}
 	var orphans []string

@@ -88,8 +88,8 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 	bufs := chunkPool.Get().(*[3][]byte)
 	defer chunkPool.Put(bufs)
 	cur, next := bufs[0], bufs[1]
-	n, err := io.ReadFull(r, cur)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+	n, err := Fill(r, cur)
+	if err != nil {
 		return nil, err
 	}
 	var size int64
@@ -100,8 +100,8 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 		m := 0
 		var rerr error
 		if n == chunkSize {
-			m, rerr = io.ReadFull(r, next)
-			if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			m, rerr = Fill(r, next)
+			if rerr != nil {
 				return nil, rerr
 			}
 		}
@@ -137,6 +137,25 @@ func Encrypt(w io.Writer, r io.Reader, key []byte, limit int64) (*Sealed, error)
 var chunkPool = sync.Pool{New: func() any {
 	return &[3][]byte{make([]byte, chunkSize), make([]byte, chunkSize), make([]byte, 0, chunkSize+16)}
 }}
+
+// Fill reads into buf until it is full or the source ends. Only io.EOF
+// from the source is an end: any other error, io.ErrUnexpectedEOF from a
+// cut-off request body included, is returned, so a truncated upload is
+// never taken for a complete one (io.ReadFull would blur the two).
+func Fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
 
 // ErrTooLarge is returned when a stream exceeds its limit.
 var ErrTooLarge = errors.New("ledger: too large")

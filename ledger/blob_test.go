@@ -81,3 +81,17 @@ func TestEncryptLimit(t *testing.T) {
 		t.Fatalf("at the limit: %v", err)
 	}
 }
+
+// A source that is cut off (io.ErrUnexpectedEOF, as a truncated request
+// body reports) is an error, not the end of the file.
+func TestEncryptRefusesTruncatedSource(t *testing.T) {
+	key, _ := NewDataKey()
+	src := io.MultiReader(bytes.NewReader(make([]byte, 1000)), errReader{io.ErrUnexpectedEOF})
+	if _, err := Encrypt(io.Discard, src, key, 0); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("truncated source: %v", err)
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

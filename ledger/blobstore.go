@@ -37,7 +37,9 @@ type BlobStore interface {
 	Where() string
 }
 
-var blobName = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// Object names are a blob's hex SHA-256 address, optionally followed by a
+// dot and 16 hex digits that tell copies of the same bytes apart.
+var blobName = regexp.MustCompile(`^[0-9a-f]{64}(\.[0-9a-f]{16})?$`)
 
 func checkName(name string) error {
 	if !blobName.MatchString(name) {

@@ -59,14 +59,17 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 			}
 		}
 		ts := t.d.ts(t.now)
-		err = t.insertRows(ctx, "INSERT INTO blobs (sha256, size, stored_size, wrapped_key, inline_data, created_at) VALUES ", 6, len(blobs), func(i int) []any {
+		// A row for the same bytes stays as it is (its object and key are
+		// good), unless those bytes were purged: then the new copy revives it.
+		err = t.insertRows(ctx, "INSERT INTO blobs (sha256, size, stored_size, wrapped_key, object, inline_data, created_at) VALUES ", 7, len(blobs), func(i int) []any {
 			b := blobs[i]
 			var inline any
 			if b.Inline != nil {
 				inline = base64.StdEncoding.EncodeToString(b.Inline)
 			}
-			return []any{b.SHA256, b.Size, b.StoredSize, b.WrappedKey, inline, ts}
-		}, " ON CONFLICT (sha256) DO NOTHING")
+			return []any{b.SHA256, b.Size, b.StoredSize, b.WrappedKey, b.Object, inline, ts}
+		}, ` ON CONFLICT (sha256) DO UPDATE SET stored_size = excluded.stored_size, wrapped_key = excluded.wrapped_key,
+			object = excluded.object, inline_data = excluded.inline_data WHERE blobs.wrapped_key = ''`)
 		if err != nil {
 			return internal("record blobs", err)
 		}
@@ -347,8 +350,8 @@ func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, e
 
 // PurgeEvidence marks items whose effective period ended before the day
 // as purged and appends a tombstone record for each, in one transaction.
-// It returns the purged IDs and the blobs no unpurged item refers to any
-// more (their rows are deleted; the caller deletes the objects).
+// It returns the purged IDs and the objects no unpurged item needs any more
+// (their rows forget the key; the caller deletes the objects).
 func (s *Store) PurgeEvidence(ctx context.Context, before vigil.Date, tombstone func(entry uint64) ([]byte, error)) ([]int64, []string, error) {
 	var ids []int64
 	var freed []string
@@ -387,27 +390,31 @@ func (s *Store) PurgeEvidence(ctx context.Context, before vigil.Date, tombstone 
 				return internal("purge evidence", err)
 			}
 		}
-		rows, err = t.query(ctx, "SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM evidence e WHERE e.sha256 = b.sha256 AND e.purged_at IS NULL)")
+		rows, err = t.query(ctx, "SELECT sha256, object FROM blobs b WHERE wrapped_key <> '' AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.sha256 = b.sha256 AND e.purged_at IS NULL)")
 		if err != nil {
 			return internal("find freed blobs", err)
 		}
+		var shas []string
 		for rows.Next() {
-			var sha string
-			if err := rows.Scan(&sha); err != nil {
+			var sha, object string
+			if err := rows.Scan(&sha, &object); err != nil {
 				rows.Close()
 				return internal("scan blob", err)
 			}
-			freed = append(freed, sha)
+			shas = append(shas, sha)
+			if object != "" {
+				freed = append(freed, object)
+			}
 		}
 		rows.Close()
-		for _, sha := range freed {
+		for _, sha := range shas {
 			// The rows keep their sha256 (the record names it); only the
 			// key goes, so the bytes cannot be read back from a backup.
-			if _, err := t.exec(ctx, "UPDATE blobs SET wrapped_key = '', inline_data = NULL WHERE sha256 = ?", sha); err != nil {
+			if _, err := t.exec(ctx, "UPDATE blobs SET wrapped_key = '', object = '', inline_data = NULL WHERE sha256 = ?", sha); err != nil {
 				return internal("forget blob key", err)
 			}
 		}
-		return t.log(ctx, "evidence.purge", "evidence", string(before), nil, map[string]any{"items": len(ids), "blobs": len(freed)})
+		return t.log(ctx, "evidence.purge", "evidence", string(before), nil, map[string]any{"items": len(ids), "blobs": len(shas)})
 	})
 	return ids, freed, err
 }

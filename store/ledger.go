@@ -249,6 +249,7 @@ type BlobInfo struct {
 	Size       int64
 	StoredSize int64
 	WrappedKey string
+	Object     string // blob store object name; "" when inline
 	Inline     []byte // the encrypted bytes of a small blob; nil when stored as an object
 	CreatedAt  time.Time
 }
@@ -257,7 +258,7 @@ func scanBlob(r scanner) (*BlobInfo, error) {
 	var b BlobInfo
 	var at dbTime
 	var inline sql.NullString
-	if err := r.Scan(&b.SHA256, &b.Size, &b.StoredSize, &b.WrappedKey, &inline, &at); err != nil {
+	if err := r.Scan(&b.SHA256, &b.Size, &b.StoredSize, &b.WrappedKey, &b.Object, &inline, &at); err != nil {
 		return nil, err
 	}
 	if inline.Valid {
@@ -271,7 +272,7 @@ func scanBlob(r scanner) (*BlobInfo, error) {
 	return &b, nil
 }
 
-const blobCols = "sha256, size, stored_size, wrapped_key, inline_data, created_at"
+const blobCols = "sha256, size, stored_size, wrapped_key, object, inline_data, created_at"
 
 // Blob returns a blob's row; ENOTFOUND if the blob is not recorded.
 func (s *Store) Blob(ctx context.Context, sha string) (*BlobInfo, error) {

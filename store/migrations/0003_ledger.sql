@@ -7,6 +7,10 @@ CREATE TABLE blobs (
     size        BIGINT NOT NULL,
     stored_size BIGINT NOT NULL,
     wrapped_key TEXT NOT NULL,
+    -- The blob store object holding the ciphertext: the address plus a
+    -- random suffix, so two uploads of the same bytes never overwrite each
+    -- other's object (the row names the one whose key it keeps).
+    object      TEXT NOT NULL DEFAULT '',
     -- Small blobs (up to 64 KiB) are kept here, encrypted and base64, not
     -- as objects: a file per 1 KB snapshot would cost more than the data.
     inline_data TEXT,
