@@ -88,14 +88,32 @@ func (s *Service) Checkpoint(ctx context.Context) (*store.StoredCheckpoint, erro
 	if err != nil {
 		return nil, err
 	}
-	if n := len(cps); n > 0 && cps[n-1].Size == size {
-		return &cps[n-1], nil
-	}
 	root, err := ledger.Root(ctx, s.Store.LedgerNodes(), size)
 	if err != nil {
 		return nil, err
 	}
-	signed, err := ledger.Sign(ledger.Checkpoint{Origin: s.Origin, Size: size, Root: root}, s.SigningKey)
+	if n := len(cps); n > 0 && cps[n-1].Size == size && cps[n-1].Root == hex.EncodeToString(root) {
+		return &cps[n-1], nil
+	}
+	// Sign only a log that extends what was signed before: a shrunk or
+	// rewritten history must not get a fresh signature to hide behind.
+	if n := len(cps); n > 0 {
+		prev, err := ledger.OpenCheckpoint(cps[n-1].Note, s.VerifierKey)
+		if err != nil {
+			return nil, fmt.Errorf("refusing to sign: the latest checkpoint does not verify with the ledger key: %w", err)
+		}
+		if size < prev.Size {
+			return nil, fmt.Errorf("refusing to sign: the log holds %d entries, fewer than the %d already signed", size, prev.Size)
+		}
+		p, err := ledger.ConsistencyProof(ctx, s.Store.LedgerNodes(), prev.Size, size)
+		if err == nil {
+			err = ledger.VerifyConsistency(prev.Size, size, p, prev.Root, root)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refusing to sign: the log is not an extension of checkpoint %d: %w", prev.Size, err)
+		}
+	}
+	signed, err := ledger.Sign(ledger.Checkpoint{Origin: s.Origin, Size: size, Root: root, Time: s.now()}, s.SigningKey)
 	if err != nil {
 		return nil, err
 	}

@@ -331,7 +331,7 @@ func RecordOf(e *vigil.Evidence) *ledger.Record {
 	return &ledger.Record{Kind: ledger.KindEvidence, Source: string(e.Source), Title: e.Title, Statement: e.Statement, URL: e.URL,
 		SHA256: e.SHA256, Size: e.Size, MediaType: e.MediaType, Filename: e.Filename, CollectedAt: ledger.FormatTime(e.CollectedAt),
 		EffectiveStart: string(e.EffectiveStart), EffectiveEnd: string(e.EffectiveEnd), Controls: e.Controls, Requests: e.Requests,
-		Submitter: e.Submitter, Redactions: e.Redactions}
+		Submitter: e.Submitter, SubmitterID: e.SubmitterID, Redactions: e.Redactions}
 }
 
 // Open returns the plaintext of an item's bytes; reading it to the end

@@ -6,10 +6,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,5 +441,57 @@ func TestConcurrentSameBytesAndReupload(t *testing.T) {
 		if buf.String() != body {
 			t.Fatal("re-uploaded bytes differ")
 		}
+	}
+}
+
+func TestVerifyReviewsAndPurges(t *testing.T) {
+	cases := []struct {
+		name, sql, want string
+	}{
+		{"review flipped", "UPDATE evidence_reviews SET state = 'accepted', reason = ''", "row was changed"},
+		{"review inserted", "INSERT INTO evidence_reviews (evidence_id, state, reason, reviewer, log_index, created_at) VALUES (2, 'accepted', '', 'x', 1, '2026-01-01T00:00:00.000000Z')", "inserted behind"},
+		{"review deleted", "DELETE FROM evidence_reviews", "review whose row is gone"},
+		{"hidden as purged", "UPDATE evidence SET purged_at = '2026-01-01T00:00:00.000000Z' WHERE id = 2", "without a tombstone"},
+		{"submitter changed", "UPDATE evidence SET submitter_id = 99 WHERE id = 1", "row was changed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			e := f.upload("a.txt", "one")
+			f.upload("b.txt", "two")
+			if err := f.svc.Review(f.ctx, e.ID, vigil.ReviewRejected, "wrong period"); err != nil {
+				t.Fatal(err)
+			}
+			if r := f.verify(); !r.OK {
+				t.Fatalf("before: %+v", r.Problems)
+			}
+			f.exec(c.sql)
+			r := f.verify()
+			found := false
+			for _, p := range r.Problems {
+				found = found || strings.Contains(p.Detail, c.want)
+			}
+			if r.OK || !found {
+				t.Fatalf("problems %+v, want %q", r.Problems, c.want)
+			}
+		})
+	}
+}
+
+// The signer refuses a log that does not extend what it signed before.
+func TestCheckpointRefusesShrunkLog(t *testing.T) {
+	f := newFixture(t)
+	f.upload("a.txt", "one")
+	f.upload("b.txt", "two")
+	if _, err := f.svc.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.exec("DELETE FROM ledger_entries WHERE idx = 1")
+	f.exec("DELETE FROM ledger_nodes WHERE idx >= 0 AND NOT (level = 0 AND idx = 0)")
+	f.exec("DELETE FROM evidence_controls WHERE evidence_id = 2")
+	f.exec("DELETE FROM evidence WHERE id = 2")
+	f.upload("c.txt", "three") // appended where the removed entry was
+	if _, err := f.svc.Checkpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "refusing to sign") {
+		t.Fatalf("signing a rewritten log: %v", err)
 	}
 }

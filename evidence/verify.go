@@ -45,9 +45,11 @@ func (r *Report) fail(check, subject, format string, args ...any) {
 func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Problems: []Problem{}}
-	keys, err := s.Store.LedgerKeys(ctx)
-	if err != nil {
-		return nil, err
+	// Trust the key this process was given (the key file or the published
+	// key), not the keys listed in the database being verified.
+	keys := []string{s.VerifierKey}
+	if s.VerifierKey == "" {
+		return nil, fmt.Errorf("verification needs the ledger's verifier key")
 	}
 	cps, err := s.Store.Checkpoints(ctx)
 	if err != nil {
@@ -154,6 +156,59 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	for idx, k := range kinds {
 		if k == ledger.KindEvidence && !seen[idx] {
 			rep.fail("evidence", fmt.Sprintf("entry %d", idx), "records evidence whose row is gone (deleted)")
+		}
+	}
+	// Reviews and purges are entries too: each row must match its entry,
+	// and each entry must have its row.
+	byEntry := map[uint64]*vigil.Evidence{}
+	for i := range items {
+		byEntry[items[i].LogIndex] = &items[i]
+	}
+	tombstoned := map[uint64]bool{}
+	reviewed := map[uint64]bool{}
+	for idx, k := range kinds {
+		if k != ledger.KindTombstone && k != ledger.KindReview {
+			continue
+		}
+		rec, err := ledger.ParseRecord(records[idx])
+		if err != nil || rec.Entry == nil {
+			rep.fail("entries", fmt.Sprintf("entry %d", idx), "is a %s that names no evidence entry", k)
+			continue
+		}
+		if k == ledger.KindTombstone {
+			tombstoned[*rec.Entry] = true
+			if e := byEntry[*rec.Entry]; e != nil && e.PurgedAt == nil {
+				rep.fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "a tombstone (entry %d) says it was purged but its row says otherwise", idx)
+			}
+		}
+	}
+	for _, e := range items {
+		if e.PurgedAt != nil && !tombstoned[e.LogIndex] {
+			rep.fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "is marked purged without a tombstone in the log: evidence was hidden")
+		}
+	}
+	err = s.Store.Reviews(ctx, func(rv store.ReviewRow) error {
+		subject := fmt.Sprintf("review of evidence %d (entry %d)", rv.EvidenceID, rv.LogIndex)
+		reviewed[rv.LogIndex] = true
+		rec, err := ledger.ParseRecord(records[rv.LogIndex])
+		switch {
+		case kinds[rv.LogIndex] != ledger.KindReview || err != nil || rec.Entry == nil:
+			rep.fail("review", subject, "has no review entry in the log (inserted behind the ledger's back)")
+		case rec.State != rv.State || rec.Reason != rv.Reason || rec.By != rv.Reviewer:
+			rep.fail("review", subject, "the row was changed: the log says %s", rec.State)
+		default:
+			if e := byEntry[*rec.Entry]; e == nil || e.ID != rv.EvidenceID {
+				rep.fail("review", subject, "the log records it for another item")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for idx, k := range kinds {
+		if k == ledger.KindReview && !reviewed[idx] {
+			rep.fail("review", fmt.Sprintf("entry %d", idx), "records a review whose row is gone (deleted)")
 		}
 	}
 	// Blobs.

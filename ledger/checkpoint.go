@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -17,11 +18,16 @@ type Checkpoint struct {
 	Origin string
 	Size   uint64
 	Root   []byte
+	Time   time.Time // when it was signed: an extension line "time ..."
 }
 
 // Body returns the checkpoint's text, which the signature covers.
 func (c Checkpoint) Body() string {
-	return c.Origin + "\n" + strconv.FormatUint(c.Size, 10) + "\n" + base64.StdEncoding.EncodeToString(c.Root) + "\n"
+	b := c.Origin + "\n" + strconv.FormatUint(c.Size, 10) + "\n" + base64.StdEncoding.EncodeToString(c.Root) + "\n"
+	if !c.Time.IsZero() {
+		b += "time " + c.Time.UTC().Format(time.RFC3339) + "\n"
+	}
+	return b
 }
 
 // ParseCheckpoint parses a checkpoint body.
@@ -38,7 +44,15 @@ func ParseCheckpoint(body string) (*Checkpoint, error) {
 	if err != nil || len(root) != 32 {
 		return nil, errors.New("checkpoint: root is not a base64 SHA-256 hash")
 	}
-	return &Checkpoint{Origin: lines[0], Size: size, Root: root}, nil
+	cp := &Checkpoint{Origin: lines[0], Size: size, Root: root}
+	for _, l := range lines[3:] {
+		if v, ok := strings.CutPrefix(l, "time "); ok {
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				cp.Time = t
+			}
+		}
+	}
+	return cp, nil
 }
 
 // GenerateKey makes an Ed25519 signing key for the log, in the signed-note

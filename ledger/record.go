@@ -35,6 +35,7 @@ type Record struct {
 	Controls       []string `json:"controls,omitempty"`
 	Requests       []int64  `json:"requests,omitempty"`
 	Submitter      string   `json:"submitter,omitempty"`
+	SubmitterID    int64    `json:"submitter_id,omitempty"`
 	Redactions     int      `json:"redactions,omitempty"`
 
 	// review and tombstone: the entry they speak about

@@ -418,3 +418,33 @@ func (s *Store) PurgeEvidence(ctx context.Context, before vigil.Date, tombstone 
 	})
 	return ids, freed, err
 }
+
+// ReviewRow is a stored review, for verification.
+type ReviewRow struct {
+	EvidenceID int64
+	LogIndex   uint64
+	State      string
+	Reason     string
+	Reviewer   string
+}
+
+// Reviews calls fn for every review row.
+func (s *Store) Reviews(ctx context.Context, fn func(ReviewRow) error) error {
+	rows, err := s.query(ctx, "SELECT evidence_id, log_index, state, reason, reviewer FROM evidence_reviews ORDER BY id")
+	if err != nil {
+		return internal("read reviews", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ReviewRow
+		var idx int64
+		if err := rows.Scan(&r.EvidenceID, &idx, &r.State, &r.Reason, &r.Reviewer); err != nil {
+			return internal("scan review", err)
+		}
+		r.LogIndex = uint64(idx)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return internal2("read reviews", rows.Err())
+}

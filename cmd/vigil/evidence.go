@@ -278,16 +278,24 @@ func runVerify(ctx context.Context, env *cliEnv, args []string) error {
 	blobs := fs.Bool("blobs", true, "with --store: read and hash every blob")
 	key := fs.String("key", "", "the verifier key to trust (vigil+...); default: the bundle's own, reported")
 	dataDir, dbURL := fs.dbFlags()
+	s3Bucket := fs.str("s3-bucket", "", "with --store: the bucket the server keeps blobs in")
+	s3Prefix := fs.str("s3-prefix", "vigil/", "with --store: its key prefix")
+	s3Region := fs.str("s3-region", "", "with --store: its region")
+	s3Endpoint := fs.str("s3-endpoint", "", "with --store: an S3-compatible endpoint")
+	trustBundleKey := fs.Bool("trust-bundle-key", false, "accept the key inside the bundle (checks consistency only, not who signed)")
 	bundle, rest := firstArg(args)
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	if *storeMode {
-		return verifyStore(ctx, env, *dataDir, *dbURL, *blobs)
+		return verifyStore(ctx, env, *dataDir, *dbURL, *blobs, *key, ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint})
 	}
 	if bundle == "" {
 		fs.Usage()
 		return errUsage
+	}
+	if *key == "" && !*trustBundleKey {
+		return fmt.Errorf("give the organization's published verifier key with --key (or --trust-bundle-key to check the bundle against its own key, which proves nothing about who made it)")
 	}
 	f, err := os.Open(bundle)
 	if err != nil {
@@ -311,11 +319,15 @@ func runVerify(ctx context.Context, env *cliEnv, args []string) error {
 	if !rep.OK {
 		return fmt.Errorf("%d check(s) failed", len(rep.Problems))
 	}
+	if *key == "" {
+		fmt.Fprintln(w, "CONSISTENT with the bundle's own key only: compare it with the key the organization publishes")
+		return nil
+	}
 	fmt.Fprintln(w, "OK: every record, proof, signature and file checks out")
 	return nil
 }
 
-func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs bool) error {
+func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs bool, trusted string, s3 ledger.S3Config) error {
 	st, err := openStore(ctx, dataDir, dbURL)
 	if err != nil {
 		return err
@@ -329,7 +341,20 @@ func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs 
 	if err != nil {
 		return err
 	}
-	svc := &evidence.Service{Store: st, Blobs: fsb, Staging: fsb.TempDir(), Box: box}
+	_, vkey, origin, err := evidence.LoadKey(dataDir, env.getenv("VIGIL_LEDGER_KEY"))
+	if err != nil {
+		return err
+	}
+	if trusted != "" {
+		vkey = trusted
+	}
+	var blobStore ledger.BlobStore = fsb
+	if s3.Bucket != "" {
+		if blobStore, err = ledger.NewS3Store(ctx, s3); err != nil {
+			return err
+		}
+	}
+	svc := &evidence.Service{Store: st, Blobs: blobStore, Staging: fsb.TempDir(), Box: box, VerifierKey: vkey, Origin: origin}
 	rep, err := svc.Verify(ctx, blobs)
 	if err != nil {
 		return err

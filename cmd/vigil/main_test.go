@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 )
 
@@ -346,7 +347,7 @@ func TestEvidenceCLI(t *testing.T) {
 		{[]string{"evidence", "review", "1", "--accept"}, "evidence 1 accepted"},
 		{[]string{"evidence", "get", "1", "-o", got}, ""},
 		{[]string{"evidence", "export", "-o", bundle}, "wrote"},
-		{[]string{"verify", bundle}, "OK: every record"},
+		{[]string{"verify", bundle, "--trust-bundle-key"}, "CONSISTENT with the bundle's own key"},
 		{[]string{"verify", "--store"}, "OK: the log"},
 	}
 	for _, s := range steps {
@@ -354,6 +355,19 @@ func TestEvidenceCLI(t *testing.T) {
 		if code != 0 || !strings.Contains(out, s.want) {
 			t.Fatalf("vigil %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(s.args, " "), code, out, errs)
 		}
+	}
+	// Against the published key (from the API), the bundle checks out.
+	var lk struct {
+		VerifierKey string `json:"verifier_key"`
+	}
+	if err := client.New(m.URL, vars["VIGIL_TOKEN"]).Get(context.Background(), "/api/v1/ledger", nil, &lk); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := cli(t, vars, "", "verify", bundle, "--key", lk.VerifierKey); code != 0 || !strings.Contains(out, "OK: every record") {
+		t.Fatalf("verify with the published key: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, vars, "", "verify", bundle); code != 1 || !strings.Contains(errs, "--key") {
+		t.Fatalf("verify without a key: %d %s", code, errs)
 	}
 	if b, _ := os.ReadFile(got); string(b) != "user,decision\nalice,keep\nbob,remove\n" {
 		t.Fatalf("downloaded %q", b)
@@ -371,7 +385,7 @@ func TestEvidenceCLI(t *testing.T) {
 		t.Fatal("test could not alter the bundle")
 	}
 	os.WriteFile(bundle, bad, 0o600)
-	code, out, errs = cli(t, vars, "", "verify", bundle)
+	code, out, errs = cli(t, vars, "", "verify", bundle, "--trust-bundle-key")
 	if code != 1 || !strings.Contains(out+errs, "FAIL entry 0: blob") {
 		t.Fatalf("verify of an altered bundle: %d\n%s\n%s", code, out, errs)
 	}
