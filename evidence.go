@@ -113,7 +113,9 @@ func CheckFilename(name string) error {
 		return FieldError("filename", "file name %q must not contain a path", name)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+		// Bidirectional overrides make a name display as another
+		// ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
+		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Bidi_Control, r) {
 			return FieldError("filename", "file name contains a control or invalid character")
 		}
 	}

@@ -53,7 +53,7 @@ func TestRequestPeriods(t *testing.T) {
 }
 
 func TestEvidenceInput(t *testing.T) {
-	for _, bad := range []string{"", "../etc/passwd", "a/b", `a\b`, "..", "ok\x07.txt", "ok\n.txt", strings.Repeat("a", 256)} {
+	for _, bad := range []string{"", "../etc/passwd", "a/b", `a\b`, "..", "ok\x07.txt", "ok\n.txt", strings.Repeat("a", 256), "invoice\u202efdp.exe"} {
 		if CheckFilename(bad) == nil {
 			t.Errorf("file name %q accepted", bad)
 		}

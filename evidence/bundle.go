@@ -46,6 +46,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f store.EvidenceFilte
 		return err
 	}
 	written := map[string]string{}
+	exported := map[uint64]bool{}
 	for i := len(items) - 1; i >= 0; i-- { // oldest first
 		e := &items[i]
 		if e.LogIndex >= cp.Size {
@@ -77,6 +78,27 @@ func (s *Service) Export(ctx context.Context, w io.Writer, f store.EvidenceFilte
 			}
 		}
 		bw.AddItem(it)
+		exported[e.LogIndex] = true
+	}
+	// Reviews and tombstones of the exported items travel with them, so a
+	// rejection or a purge can be checked offline too.
+	err = s.Store.LedgerEntries(ctx, 0, func(le store.LedgerEntry) error {
+		if le.Index >= cp.Size || (le.Kind != ledger.KindReview && le.Kind != ledger.KindTombstone) {
+			return nil
+		}
+		rec, err := ledger.ParseRecord(le.Record)
+		if err != nil || rec.Entry == nil || !exported[*rec.Entry] {
+			return nil
+		}
+		p, err := ledger.InclusionProof(ctx, s.Store.LedgerNodes(), le.Index, cp.Size)
+		if err != nil {
+			return err
+		}
+		bw.AddItem(ledger.BundleItem{Entry: le.Index, Record: string(le.Record), Proof: hexAll(p)})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Close(ctx)
 }

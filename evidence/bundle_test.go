@@ -83,6 +83,25 @@ func TestBundle(t *testing.T) {
 			}
 		})
 	}
+	// A purged item travels with its tombstone, and the bundle still checks.
+	if _, err := f.svc.Purge(f.ctx, "2026-12-01", "retention"); err != nil {
+		t.Fatal(err)
+	}
+	pb := exportBundle(t, f)
+	if rep, err := ledger.VerifyBundle(bytes.NewReader(pb), int64(len(pb)), f.svc.VerifierKey); err != nil || !rep.OK || rep.Items != 6 {
+		t.Fatalf("bundle with purged items: %+v %v", rep, err)
+	}
+	// Two files of one name are refused.
+	var dup bytes.Buffer
+	zw2 := zip.NewWriter(&dup)
+	for i := 0; i < 2; i++ {
+		w, _ := zw2.Create("manifest.json")
+		w.Write([]byte("{}"))
+	}
+	zw2.Close()
+	if _, err := ledger.VerifyBundle(bytes.NewReader(dup.Bytes()), int64(dup.Len()), ""); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("duplicate names: %v", err)
+	}
 	// Another key: nothing verifies.
 	_, other, _ := ledger.GenerateKey("vigil-ledger")
 	if rep, _ := ledger.VerifyBundle(bytes.NewReader(b), int64(len(b)), other); rep.OK {

@@ -38,7 +38,7 @@ func LoadKey(dataDir, envKey string) (skey, vkey, origin string, err error) {
 			if err := os.MkdirAll(dataDir, 0o700); err != nil {
 				return "", "", "", err
 			}
-			if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+			if err := writeKeyFile(path, skey); err != nil {
 				return "", "", "", fmt.Errorf("cannot write ledger key %s: %w", path, err)
 			}
 		case rerr != nil:
@@ -56,6 +56,21 @@ func LoadKey(dataDir, envKey string) (skey, vkey, origin string, err error) {
 	}
 	origin = fmt.Sprintf("vigil/evidence/%08x", signer.KeyHash())
 	return skey, vkey, origin, nil
+}
+
+// writeKeyFile writes the key durably: a temporary file, fsync, rename, so
+// a crash never leaves a half key behind (which would stop every start).
+func writeKeyFile(path, skey string) error {
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(skey + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // verifierOf derives the public verifier key from a private signed-note

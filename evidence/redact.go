@@ -25,7 +25,8 @@ var redactions = []redaction{
 	{regexp.MustCompile(`(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}`), "$1 [REDACTED]"},
 	{regexp.MustCompile(`(?i)(://[^:/\s]+:)[^@/\s]+@`), "$1[REDACTED]@"},
 	{regexp.MustCompile(`(?i)("(?:password|passwd|pwd|secret|client_secret|api_key|apikey|access_token|private_key)"\s*:\s*")(?:[^"\\]|\\.)*(")`), "$1[REDACTED]$2"},
-	{regexp.MustCompile(`(?i)\b((?:password|passwd|pwd|secret|client_secret|api_key|apikey|access_token)\s*[=:]\s*)[^\s"',;]+`), "$1[REDACTED]"},
+	{regexp.MustCompile(`(?i)\b(authorization\s*:\s*basic\s+)[A-Za-z0-9+/=]{8,}`), "$1[REDACTED]"},
+	{regexp.MustCompile(`(?i)((?:password|passwd|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token)["']?\s*[=:]\s*["']?)[^\s"',;]+`), "$1[REDACTED]"},
 }
 
 // Redact replaces secrets in b and returns the result and how many it found.

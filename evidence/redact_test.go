@@ -21,6 +21,10 @@ func TestRedact(t *testing.T) {
 		{"vigil vgl_" + strings.Repeat("b", 43), strings.Repeat("b", 43)},
 		{"google AIza" + strings.Repeat("c", 35), strings.Repeat("c", 35)},
 		{"stripe sk_live_" + strings.Repeat("d", 24), strings.Repeat("d", 24)},
+		{`password: "yaml-secret"`, "yaml-secret"},
+		{"DB_PASSWORD=env-secret", "env-secret"},
+		{"Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="},
+		{"api-key: k3y-value-123", "k3y-value-123"},
 	}
 	for _, c := range cases {
 		out, n := Redact([]byte(c.in))

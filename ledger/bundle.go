@@ -96,6 +96,10 @@ func VerifyBundle(ra io.ReaderAt, size int64, trustedKey string) (*BundleReport,
 		if f.UncompressedSize64 > minRatioCheckSize && f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > maxCompressRatio {
 			return nil, fmt.Errorf("bundle file %s expands %d times: refused as a zip bomb", f.Name, f.UncompressedSize64/f.CompressedSize64)
 		}
+		if _, dup := files[f.Name]; dup {
+			// Different tools would show different copies: refuse.
+			return nil, fmt.Errorf("bundle holds %s twice", f.Name)
+		}
 		files[f.Name] = f
 	}
 	mf, ok := files["manifest.json"]
@@ -157,6 +161,15 @@ func VerifyBundle(ra io.ReaderAt, size int64, trustedKey string) (*BundleReport,
 		}
 	}
 	seen := map[uint64]bool{}
+	// Entries whose bytes a proven tombstone says were purged.
+	purged := map[uint64]bool{}
+	for _, it := range m.Items {
+		if rec, err := ParseRecord([]byte(it.Record)); err == nil && rec.Kind == KindTombstone && rec.Entry != nil {
+			if p, err := unhexAll(it.Proof); err == nil && VerifyInclusion(it.Entry, cp.Size, LeafHash([]byte(it.Record)), p, cp.Root) == nil {
+				purged[*rec.Entry] = true
+			}
+		}
+	}
 	for _, it := range m.Items {
 		subject := fmt.Sprintf("entry %d", it.Entry)
 		if seen[it.Entry] {
@@ -179,8 +192,8 @@ func VerifyBundle(ra io.ReaderAt, size int64, trustedKey string) (*BundleReport,
 			continue
 		}
 		if it.Blob == "" {
-			if rec.SHA256 != "" && rec.Kind == KindEvidence {
-				rep.fail(subject, "blob", "the record names bytes (sha256 %s) but the bundle has none", rec.SHA256)
+			if rec.SHA256 != "" && rec.Kind == KindEvidence && !purged[it.Entry] {
+				rep.fail(subject, "blob", "the record names bytes (sha256 %s) but the bundle has none, and no tombstone says they were purged", rec.SHA256)
 			}
 			continue
 		}

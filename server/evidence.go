@@ -274,7 +274,10 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="vigil-evidence.zip"`)
 	if err := s.evidence.Export(r.Context(), w, store.EvidenceFilter{Control: control}); err != nil {
+		// The status is sent: abort the response, so the client sees a
+		// broken download rather than a short zip that looks whole.
 		s.log.Error("export failed mid-stream", "err", err)
+		panic(http.ErrAbortHandler)
 	}
 	return nil
 }

@@ -223,6 +223,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
 				s.log.Error("panic in handler", "route", label, "panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					s.writeError(sw, r, vigil.Errorf(vigil.EINTERNAL, "internal error"))

@@ -275,6 +275,9 @@ func (s *Server) wrapPage(rt route) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
 				s.log.Error("panic in page", "route", label, "panic", p, "stack", string(debug.Stack()))
 				if sw.status == 0 {
 					s.errorPage(w, r, vigil.Errorf(vigil.EINTERNAL, "internal error"))

@@ -110,6 +110,15 @@ func (s *Server) uploadPart(r *http.Request, c *vigil.Control, fields map[string
 	if err != nil {
 		return nil, err
 	}
+	// A request brings its own control along: the uploader must be allowed
+	// to add evidence to that one too.
+	all, err := s.requestControls(r, []string{c.ID}, reqs)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayEvidence(r, all); err != nil {
+		return nil, err
+	}
 	mt := part.Header.Get("Content-Type")
 	if mt == "" || mt == "application/octet-stream" {
 		mt = vigil.MediaTypeFor(part.FileName())
@@ -129,6 +138,12 @@ func (s *Server) attestPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	reqs, err := int64List("request", []string{f.Get("request")})
+	if err == nil {
+		var all []string
+		if all, err = s.requestControls(r, []string{c.ID}, reqs); err == nil {
+			err = s.mayEvidence(r, all)
+		}
+	}
 	if err == nil {
 		m := evidence.Meta{Title: f.Get("title"), Statement: f.Get("statement"), URL: f.Get("url"), Controls: []string{c.ID}, Requests: reqs,
 			EffectiveStart: vigil.Date(f.Get("effective_start"))}

@@ -401,6 +401,9 @@ func (s *Store) DeleteControl(ctx context.Context, id string) error {
 			return err
 		}
 		if _, err := t.exec(ctx, "DELETE FROM controls WHERE id = ?", id); err != nil {
+			if isForeignKey(err) {
+				return vigil.Errorf(vigil.ECONFLICT, "control %s has evidence requests and cannot be deleted; mark it not applicable instead", id)
+			}
 			return internal("delete control", err)
 		}
 		return t.log(ctx, "control.delete", "control", id, before, nil)

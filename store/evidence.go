@@ -276,7 +276,7 @@ func (s *Store) CreateRequest(ctx context.Context, r *vigil.EvidenceRequest) err
 // DeleteRequest removes a request (its evidence stays).
 func (s *Store) DeleteRequest(ctx context.Context, id int64) error {
 	return s.write(ctx, func(t *wtx) error {
-		res, err := t.exec(ctx, "DELETE FROM evidence_requests WHERE id = ?", id)
+		res, err := t.exec(ctx, "UPDATE evidence_requests SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", t.d.ts(t.now), id)
 		if err != nil {
 			return internal("delete request", err)
 		}
@@ -289,9 +289,9 @@ func (s *Store) DeleteRequest(ctx context.Context, id int64) error {
 
 // Requests returns evidence requests, of one control or ("") all.
 func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceRequest, error) {
-	q, args := "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests", []any{}
+	q, args := "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE deleted_at IS NULL", []any{}
 	if control != "" {
-		q, args = q+" WHERE control_id = ?", append(args, control)
+		q, args = q+" AND control_id = ?", append(args, control)
 	}
 	rows, err := s.query(ctx, q+" ORDER BY id", args...)
 	if err != nil {
@@ -315,7 +315,7 @@ func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceR
 func (s *Store) Request(ctx context.Context, id int64) (*vigil.EvidenceRequest, error) {
 	var r vigil.EvidenceRequest
 	var at dbTime
-	err := s.queryRow(ctx, "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE id = ?", id).
+	err := s.queryRow(ctx, "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE id = ? AND deleted_at IS NULL", id).
 		Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.NotFound("evidence request", id)

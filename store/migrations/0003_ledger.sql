@@ -78,18 +78,20 @@ CREATE INDEX evidence_controls_control ON evidence_controls(control_id);
 
 CREATE TABLE evidence_requests (
     id          {{serial}},
-    control_id  TEXT NOT NULL REFERENCES controls(id) ON DELETE CASCADE,
+    control_id  TEXT NOT NULL REFERENCES controls(id),
     title       TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     frequency   TEXT NOT NULL,
     start_date  TEXT NOT NULL,
     grace_days  INTEGER NOT NULL DEFAULT 0,
-    created_at  {{time}} NOT NULL
+    created_at  {{time}} NOT NULL,
+    -- Requests are retired, not deleted: evidence records name them.
+    deleted_at  {{time}}
 );
 
 CREATE TABLE evidence_request_items (
     evidence_id BIGINT NOT NULL REFERENCES evidence(id),
-    request_id  BIGINT NOT NULL REFERENCES evidence_requests(id) ON DELETE CASCADE,
+    request_id  BIGINT NOT NULL REFERENCES evidence_requests(id),
     PRIMARY KEY (evidence_id, request_id)
 );
 
