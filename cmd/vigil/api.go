@@ -44,6 +44,29 @@ func sub(args []string, def string) (string, []string) {
 	return def, args
 }
 
+// listAll fetches every page of a list and prints it as JSON or, through
+// row, as a table.
+func listAll[T any](ctx context.Context, c *apiCommand, path string, q url.Values, header []string, row func(T) []string) ([]T, error) {
+	cl, err := c.client()
+	if err != nil {
+		return nil, err
+	}
+	items, err := client.All[T](ctx, cl, path, q)
+	if err != nil {
+		return nil, err
+	}
+	if *c.json {
+		b, _ := json.Marshal(items)
+		return items, printJSON(c.env.stdout, b)
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	table(c.env.stdout, header, rows)
+	return items, nil
+}
+
 // get fetches path and either prints its JSON or decodes it into out.
 func (c *apiCommand) get(ctx context.Context, path string, q url.Values, out any) (printed bool, err error) {
 	cl, err := c.client()
@@ -140,23 +163,12 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 				q.Set(k, *v)
 			}
 		}
-		cl, err := c.client()
-		if err != nil {
+		items, err := listAll(ctx, c, "/api/v1/controls", q, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, func(it controlOut) []string {
+			return []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title}
+		})
+		if err != nil || *c.json {
 			return err
 		}
-		items, err := client.All[controlOut](ctx, cl, "/api/v1/controls", q)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			b, _ := json.Marshal(items)
-			return printJSON(env.stdout, b)
-		}
-		rows := make([][]string, 0, len(items))
-		for _, it := range items {
-			rows = append(rows, []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title})
-		}
-		table(env.stdout, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, rows)
 		fmt.Fprintf(env.stdout, "%d control(s)\n", len(items))
 		return nil
 	case "show":
@@ -421,24 +433,10 @@ func runSystems(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		items, err := client.All[vigil.System](ctx, cl, "/api/v1/systems", nil)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			b, _ := json.Marshal(items)
-			return printJSON(env.stdout, b)
-		}
-		var rows [][]string
-		for _, x := range items {
-			rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)})
-		}
-		table(env.stdout, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, rows)
-		return nil
+		_, err := listAll(ctx, c, "/api/v1/systems", nil, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, func(x vigil.System) []string {
+			return []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)}
+		})
+		return err
 	case "add":
 		c := newAPICommand(env, "systems add", "systems add --name N --kind K --classification C --environment E [--owner ID] [--description D]")
 		name := c.String("name", "", "system name")
@@ -470,28 +468,14 @@ func runUsers(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		items, err := client.All[vigil.User](ctx, cl, "/api/v1/users", nil)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			b, _ := json.Marshal(items)
-			return printJSON(env.stdout, b)
-		}
-		var rows [][]string
-		for _, u := range items {
+		_, err := listAll(ctx, c, "/api/v1/users", nil, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, func(u vigil.User) []string {
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
 			}
-			rows = append(rows, []string{strconv.FormatInt(u.ID, 10), u.Email, u.Name, string(u.Role), state})
-		}
-		table(env.stdout, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, rows)
-		return nil
+			return []string{strconv.FormatInt(u.ID, 10), u.Email, u.Name, string(u.Role), state}
+		})
+		return err
 	case "add":
 		c := newAPICommand(env, "users add", "users add --email E --name N --role R")
 		email := c.String("email", "", "email")

@@ -105,25 +105,10 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		q := nonEmpty("control", *ctl)
-		items, err := client.All[vigil.Evidence](ctx, cl, "/api/v1/evidence", q)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			b, _ := json.Marshal(items)
-			return printJSON(env.stdout, b)
-		}
-		var rows [][]string
-		for _, e := range items {
-			rows = append(rows, []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title})
-		}
-		table(env.stdout, []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, rows)
-		return nil
+		_, err := listAll(ctx, c, "/api/v1/evidence", nonEmpty("control", *ctl), []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, func(e vigil.Evidence) []string {
+			return []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title}
+		})
+		return err
 	case "get":
 		c := newAPICommand(env, "evidence get", "evidence get ID -o FILE")
 		out := c.String("o", "", "write the bytes to this file")
