@@ -59,6 +59,7 @@ type webPage struct {
 	Errors   map[string]string // field -> message
 	Form     url.Values        // the user's input, kept on error
 	ReadOnly bool              // the role may read but not change this page
+	Minimal  bool              // sign-in not finished: no navigation, only sign-out
 	Data     any
 }
 

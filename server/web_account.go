@@ -144,6 +144,7 @@ func (s *Server) mfaEnrolPage(w http.ResponseWriter, r *http.Request) error {
 	p.Data = d
 	if ws.session.State == store.SessionEnrol {
 		p.Flash = "Your role or your organization requires two-step verification. Set it up to continue."
+		p.Minimal = true
 	}
 	return s.render(w, http.StatusOK, "mfa_enrol", p)
 }
