@@ -41,13 +41,31 @@ func (s *Server) scopeData(r *http.Request) (*scopeData, error) {
 }
 
 func (s *Server) scopePage(w http.ResponseWriter, r *http.Request) error {
-	p := s.newPage(w, r, "Scope & systems", "scope")
+	return s.renderScope(w, r, "scope", "Scope & systems", nil, nil, nil)
+}
+
+// renderScope renders the scope page or a system's page; with formErr it
+// re-renders the posted form with the message by its field.
+func (s *Server) renderScope(w http.ResponseWriter, r *http.Request, tmpl, title string, sys *vigil.System, formErr error, adjust func(*scopeData)) error {
+	p := s.newPage(w, r, title, "scope")
+	status := http.StatusOK
+	if formErr != nil {
+		p.Form = r.PostForm
+		if ferr := formError(p, formErr); ferr != nil {
+			return ferr
+		}
+		status = http.StatusBadRequest
+	}
 	d, err := s.scopeData(r)
 	if err != nil {
 		return err
 	}
+	d.System = sys
+	if adjust != nil {
+		adjust(d)
+	}
 	p.Data, p.ReadOnly = d, !p.Can("manage")
-	return s.render(w, http.StatusOK, "scope", p)
+	return s.render(w, status, tmpl, p)
 }
 
 func (s *Server) scopePost(w http.ResponseWriter, r *http.Request) error {
@@ -63,20 +81,10 @@ func (s *Server) scopePost(w http.ResponseWriter, r *http.Request) error {
 		sc.WindowStart, sc.WindowEnd = vigil.Date(f.Get("window_start")), vigil.Date(f.Get("window_end"))
 	}
 	if err := s.store.UpdateScope(r.Context(), sc); err != nil {
-		p := s.newPage(w, r, "Scope & systems", "scope")
-		p.Form = f
-		if ferr := formError(p, err); ferr != nil {
-			return ferr
-		}
-		d, derr := s.scopeData(r)
-		if derr != nil {
-			return derr
-		}
-		// Show what the user chose, not what is stored.
-		d.Scope.Categories = sc.Categories
-		d.Scope.AuditType = sc.AuditType
-		p.Data = d
-		return s.render(w, http.StatusBadRequest, "scope", p)
+		return s.renderScope(w, r, "scope", "Scope & systems", nil, err, func(d *scopeData) {
+			// Show what the user chose, not what is stored.
+			d.Scope.Categories, d.Scope.AuditType = sc.Categories, sc.AuditType
+		})
 	}
 	s.flash(w, r, "Scope saved: "+sc.TargetString()+".")
 	http.Redirect(w, r, "/scope", http.StatusSeeOther)
@@ -102,17 +110,7 @@ func (s *Server) systemCreate(w http.ResponseWriter, r *http.Request) error {
 		err = s.store.CreateSystem(r.Context(), x)
 	}
 	if err != nil {
-		p := s.newPage(w, r, "Scope & systems", "scope")
-		p.Form = r.PostForm
-		if ferr := formError(p, err); ferr != nil {
-			return ferr
-		}
-		d, derr := s.scopeData(r)
-		if derr != nil {
-			return derr
-		}
-		p.Data = d
-		return s.render(w, http.StatusBadRequest, "scope", p)
+		return s.renderScope(w, r, "scope", "Scope & systems", nil, err, nil)
 	}
 	s.flash(w, r, "Added system "+x.Name+".")
 	http.Redirect(w, r, "/scope#systems", http.StatusSeeOther)
@@ -128,14 +126,7 @@ func (s *Server) systemPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := s.newPage(w, r, "System "+x.Name, "scope")
-	d, err := s.scopeData(r)
-	if err != nil {
-		return err
-	}
-	d.System = x
-	p.Data, p.ReadOnly = d, !p.Can("manage")
-	return s.render(w, http.StatusOK, "system", p)
+	return s.renderScope(w, r, "system", "System "+x.Name, x, nil, nil)
 }
 
 func (s *Server) systemPost(w http.ResponseWriter, r *http.Request) error {
@@ -155,18 +146,7 @@ func (s *Server) systemPost(w http.ResponseWriter, r *http.Request) error {
 		if gerr != nil {
 			return gerr
 		}
-		p := s.newPage(w, r, "System "+cur.Name, "scope")
-		p.Form = r.PostForm
-		if ferr := formError(p, err); ferr != nil {
-			return ferr
-		}
-		d, derr := s.scopeData(r)
-		if derr != nil {
-			return derr
-		}
-		d.System = cur
-		p.Data = d
-		return s.render(w, http.StatusBadRequest, "system", p)
+		return s.renderScope(w, r, "system", "System "+cur.Name, cur, err, nil)
 	}
 	s.flash(w, r, "Saved system "+x.Name+".")
 	http.Redirect(w, r, "/scope#systems", http.StatusSeeOther)
