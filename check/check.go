@@ -1,0 +1,386 @@
+// Package check is Vigil's check engine: checks are YAML files whose logic
+// is CEL (cel.dev/cel-go), run against normalized collector input. A check
+// selects resources from the input, judges each with a predicate, and
+// explains failures with a reason expression. Every check carries inline
+// test cases, which `vigil checks test` runs.
+package check
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/ext"
+	"gopkg.in/yaml.v3"
+)
+
+// Verdict is a check's judgement of one resource.
+type Verdict string
+
+// The verdicts. Error and unknown are never a pass.
+const (
+	Pass          Verdict = "pass"
+	Fail          Verdict = "fail"
+	Error         Verdict = "error"
+	Skip          Verdict = "skip"
+	NotApplicable Verdict = "not_applicable"
+)
+
+// Severities, in increasing order.
+var Severities = []string{"info", "low", "medium", "high", "critical"}
+
+// Check is a loaded, compiled check.
+type Check struct {
+	ID          string            `yaml:"id"`
+	Version     int               `yaml:"version"`
+	Title       string            `yaml:"title"`
+	Severity    string            `yaml:"severity"`
+	Rationale   string            `yaml:"rationale"`
+	Remediation string            `yaml:"remediation"`
+	Collector   string            `yaml:"collector"`
+	Params      map[string]any    `yaml:"params"`
+	Select      string            `yaml:"select"` // CEL: the list of resources (each a map with an "id")
+	Assert      string            `yaml:"assert"` // CEL: true when resource r passes
+	Reason      string            `yaml:"reason"` // CEL: why r fails (a string)
+	Applies     string            `yaml:"applies"` // optional CEL: false makes the check not applicable
+	Controls    []string          `yaml:"controls"`
+	Criteria    []string          `yaml:"criteria"`
+	References  map[string]string `yaml:"references"` // e.g. cis: "5.2.4"
+	Tests       []TestCase        `yaml:"tests"`
+
+	File string `yaml:"-"`
+	Line int    `yaml:"-"`
+
+	sel, assert, reason, applies cel.Program
+}
+
+// TestCase is an inline test: input, optional parameter overrides, and the
+// verdict expected for each resource id (or "*" for every resource).
+type TestCase struct {
+	Name   string             `yaml:"name"`
+	Input  map[string]any     `yaml:"input"`
+	Params map[string]any     `yaml:"params"`
+	Expect map[string]Verdict `yaml:"expect"`
+}
+
+// Result is one resource's verdict.
+type Result struct {
+	CheckID  string  `json:"check"`
+	Resource string  `json:"resource"`
+	Verdict  Verdict `json:"verdict"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9]+(?:[.-][a-z0-9]+)+$`)
+
+// LoadError names the file and line at fault.
+type LoadError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LoadError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// env is the CEL environment every expression compiles in: the collector's
+// input, the check's parameters, and (for assert and reason) the resource.
+func newEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("input", cel.DynType),
+		cel.Variable("params", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("r", cel.DynType),
+		ext.Strings(), ext.Sets(), ext.Lists(), ext.Math(),
+		// m[?key].orValue(default) reads settings that may be absent.
+		cel.OptionalTypes(),
+	)
+}
+
+// costLimit bounds what one expression may do on one input, so a check
+// cannot hang a scan.
+const costLimit = 1_000_000
+
+// Parse reads one check file and compiles its expressions. Errors name the
+// file and line.
+func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(data, &node); err != nil {
+		return nil, &LoadError{File: file, Line: yamlLine(err), Msg: "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	c := &Check{File: file, Line: 1}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return nil, &LoadError{File: file, Line: yamlLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	line := func(key string) int { return keyLine(&node, key) }
+	fail := func(key, format string, args ...any) error {
+		return &LoadError{File: file, Line: line(key), Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case !idPattern.MatchString(c.ID):
+		return nil, fail("id", "id %q must be lower-case words joined by dots or dashes, like linux.sshd.permit-root-login", c.ID)
+	case c.Version < 1:
+		return nil, fail("version", "version must be 1 or more")
+	case strings.TrimSpace(c.Title) == "":
+		return nil, fail("title", "title is required")
+	case !slices.Contains(Severities, c.Severity):
+		return nil, fail("severity", "severity %q is not one of %s", c.Severity, strings.Join(Severities, ", "))
+	case c.Collector == "":
+		return nil, fail("collector", "collector is required (e.g. host.sshd)")
+	case c.Select == "" || c.Assert == "" || c.Reason == "":
+		return nil, fail("select", "select, assert and reason are all required")
+	case len(c.Tests) == 0:
+		return nil, fail("tests", "a check needs at least one inline test case")
+	}
+	for i, tc := range c.Tests {
+		if strings.TrimSpace(tc.Name) == "" || len(tc.Expect) == 0 {
+			return nil, fail("tests", "test case %d needs a name and at least one expected verdict", i+1)
+		}
+		for id, v := range tc.Expect {
+			if !slices.Contains([]Verdict{Pass, Fail, Error, Skip, NotApplicable}, v) {
+				return nil, fail("tests", "test case %q expects %q for %s, which is not a verdict", tc.Name, v, id)
+			}
+		}
+	}
+	if c.Params == nil {
+		c.Params = map[string]any{}
+	}
+	var err error
+	for _, x := range []struct {
+		key, src string
+		prg      *cel.Program
+		want     *cel.Type
+	}{
+		{"select", c.Select, &c.sel, cel.ListType(cel.DynType)},
+		{"assert", c.Assert, &c.assert, cel.BoolType},
+		{"reason", c.Reason, &c.reason, cel.StringType},
+		{"applies", c.Applies, &c.applies, cel.BoolType},
+	} {
+		if x.src == "" {
+			continue
+		}
+		ast, iss := env.Compile(x.src)
+		if iss != nil && iss.Err() != nil {
+			return nil, fail(x.key, "%s does not compile: %s", x.key, strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+		}
+		if !ast.OutputType().IsAssignableType(x.want) && ast.OutputType() != cel.DynType {
+			return nil, fail(x.key, "%s must give a %s, not a %s", x.key, x.want, ast.OutputType())
+		}
+		if *x.prg, err = env.Program(ast, cel.CostLimit(costLimit)); err != nil {
+			return nil, fail(x.key, "%s: %v", x.key, err)
+		}
+	}
+	return c, nil
+}
+
+func yamlLine(err error) int {
+	var te *yaml.TypeError
+	m := regexp.MustCompile(`line (\d+)`).FindStringSubmatch(err.Error())
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		m = regexp.MustCompile(`line (\d+)`).FindStringSubmatch(te.Errors[0])
+	}
+	if m == nil {
+		return 1
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+func keyLine(doc *yaml.Node, key string) int {
+	if len(doc.Content) == 0 {
+		return 1
+	}
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line
+		}
+	}
+	return m.Line
+}
+
+// Registry holds loaded checks by ID.
+type Registry struct {
+	env    *cel.Env
+	checks map[string]*Check
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() (*Registry, error) {
+	env, err := newEnv()
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{env: env, checks: map[string]*Check{}}, nil
+}
+
+// LoadFS loads every *.yaml file under dir of fsys. Duplicate IDs are an
+// error naming both files.
+func (r *Registry) LoadFS(fsys fs.FS, dir string) error {
+	return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		c, err := Parse(r.env, p, data)
+		if err != nil {
+			return err
+		}
+		if old, dup := r.checks[c.ID]; dup {
+			return &LoadError{File: p, Line: 1, Msg: fmt.Sprintf("check %s is also defined in %s", c.ID, old.File)}
+		}
+		r.checks[c.ID] = c
+		return nil
+	})
+}
+
+// Checks returns the checks sorted by ID.
+func (r *Registry) Checks() []*Check {
+	out := make([]*Check, 0, len(r.checks))
+	for _, c := range r.checks {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Run judges input with the check, using params over the check's defaults.
+// A resource the predicate cannot judge (a runtime error, a non-boolean
+// answer) gets Error with the message; an input the selection cannot read
+// gives one Error result for the whole check.
+func (c *Check) Run(input map[string]any, params map[string]any) []Result {
+	p := map[string]any{}
+	for k, v := range c.Params {
+		p[k] = v
+	}
+	for k, v := range params {
+		p[k] = v
+	}
+	vars := map[string]any{"input": input, "params": p, "r": nil}
+	if c.applies != nil {
+		v, _, err := c.applies.Eval(vars)
+		if err != nil {
+			return []Result{{CheckID: c.ID, Resource: "*", Verdict: Error, Reason: "applies: " + err.Error()}}
+		}
+		if b, ok := v.Value().(bool); ok && !b {
+			return []Result{{CheckID: c.ID, Resource: "*", Verdict: NotApplicable, Reason: "does not apply to this host"}}
+		}
+	}
+	v, _, err := c.sel.Eval(vars)
+	if err != nil {
+		return []Result{{CheckID: c.ID, Resource: "*", Verdict: Error, Reason: "select: " + err.Error()}}
+	}
+	list, ok := v.(traits.Lister)
+	if !ok {
+		return []Result{{CheckID: c.ID, Resource: "*", Verdict: Error, Reason: "select did not give a list"}}
+	}
+	var out []Result
+	n, _ := list.Size().Value().(int64)
+	for i := int64(0); i < n; i++ {
+		item := list.Get(types.Int(i))
+		id := fmt.Sprint(i)
+		if m, ok := item.(traits.Mapper); ok {
+			if v, found := m.Find(types.String("id")); found {
+				id = fmt.Sprint(v.Value())
+			}
+		}
+		res := Result{CheckID: c.ID, Resource: id}
+		// Collectors mark what they could not read ("error") and what does
+		// not exist on this host ("na"); the predicate never judges those.
+		if m, ok := item.(traits.Mapper); ok {
+			if e, found := m.Find(types.String("error")); found && fmt.Sprint(e.Value()) != "" {
+				res.Verdict, res.Reason = Error, fmt.Sprint(e.Value())
+				out = append(out, res)
+				continue
+			}
+			if e, found := m.Find(types.String("na")); found && fmt.Sprint(e.Value()) != "" {
+				res.Verdict, res.Reason = NotApplicable, fmt.Sprint(e.Value())
+				out = append(out, res)
+				continue
+			}
+		}
+		vars["r"] = item
+		av, _, err := c.assert.Eval(vars)
+		switch b, ok := valueBool(av); {
+		case err != nil:
+			res.Verdict, res.Reason = Error, "assert: "+err.Error()
+		case !ok:
+			res.Verdict, res.Reason = Error, "assert did not give true or false"
+		case b:
+			res.Verdict = Pass
+		default:
+			res.Verdict = Fail
+			if rv, _, err := c.reason.Eval(vars); err == nil {
+				res.Reason = fmt.Sprint(rv.Value())
+			} else {
+				res.Reason = "(reason failed: " + err.Error() + ")"
+			}
+		}
+		out = append(out, res)
+	}
+	if len(out) == 0 {
+		return []Result{{CheckID: c.ID, Resource: "*", Verdict: NotApplicable, Reason: "nothing to check on this host"}}
+	}
+	return out
+}
+
+func valueBool(v ref.Val) (bool, bool) {
+	if v == nil {
+		return false, false
+	}
+	b, ok := v.Value().(bool)
+	return b, ok
+}
+
+// TestFailure is an inline test case whose verdicts differ from expected.
+type TestFailure struct {
+	Check, Case string
+	Detail      string
+}
+
+// Test runs every check's inline cases.
+func (r *Registry) Test() []TestFailure {
+	var out []TestFailure
+	for _, c := range r.Checks() {
+		for _, tc := range c.Tests {
+			got := map[string]Verdict{}
+			for _, res := range c.Run(tc.Input, tc.Params) {
+				got[res.Resource] = res.Verdict
+			}
+			for id, want := range tc.Expect {
+				if id == "*" {
+					for rid, v := range got {
+						if v != want {
+							out = append(out, TestFailure{c.ID, tc.Name, fmt.Sprintf("resource %s: %s, want %s", rid, v, want)})
+						}
+					}
+					continue
+				}
+				if got[id] != want {
+					out = append(out, TestFailure{c.ID, tc.Name, fmt.Sprintf("resource %s: %q, want %s", id, got[id], want)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+var (
+	sliceType = reflect.TypeOf([]any{})
+	mapType   = reflect.TypeOf(map[string]any{})
+)
