@@ -50,9 +50,9 @@ type Check struct {
 	Remediation string            `yaml:"remediation"`
 	Collector   string            `yaml:"collector"`
 	Params      map[string]any    `yaml:"params"`
-	Select      string            `yaml:"select"` // CEL: the list of resources (each a map with an "id")
-	Assert      string            `yaml:"assert"` // CEL: true when resource r passes
-	Reason      string            `yaml:"reason"` // CEL: why r fails (a string)
+	Select      string            `yaml:"select"`  // CEL: the list of resources (each a map with an "id")
+	Assert      string            `yaml:"assert"`  // CEL: true when resource r passes
+	Reason      string            `yaml:"reason"`  // CEL: why r fails (a string)
 	Applies     string            `yaml:"applies"` // optional CEL: false makes the check not applicable
 	Controls    []string          `yaml:"controls"`
 	Criteria    []string          `yaml:"criteria"`
@@ -174,7 +174,10 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 		if iss != nil && iss.Err() != nil {
 			return nil, fail(x.key, "%s does not compile: %s", x.key, strings.ReplaceAll(iss.Err().Error(), "\n", " "))
 		}
-		if !ast.OutputType().IsAssignableType(x.want) && ast.OutputType() != cel.DynType {
+		out := ast.OutputType()
+		okType := out == cel.DynType || out.IsAssignableType(x.want) ||
+			(x.key == "select" && out.Kind() == cel.ListType(cel.DynType).Kind())
+		if !okType {
 			return nil, fail(x.key, "%s must give a %s, not a %s", x.key, x.want, ast.OutputType())
 		}
 		if *x.prg, err = env.Program(ast, cel.CostLimit(costLimit)); err != nil {

@@ -40,7 +40,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	base := "id: a.b\nversion: 1\ntitle: T\nseverity: low\ncollector: host.x\nselect: '[input]'\nassert: 'true'\nreason: '\"x\"'\ntests:\n  - name: t\n    input: {}\n    expect: {x: pass}\n"
 	cases := []struct {
 		name, src, want string
-		line           int
+		line            int
 	}{
 		{"malformed yaml", "title: x\nb:\n\t- x\n", "malformed YAML", 3},
 		{"bad CEL", strings.Replace(base, "assert: 'true'", "assert: 'r.x ==='", 1), "assert does not compile", 7},

@@ -53,6 +53,8 @@ func commands() []command {
 		{"evidence", "add, attest, list, get, review or export evidence", runEvidence},
 		{"requests", "list, add or delete evidence requests", runRequests},
 		{"verify", "verify an evidence bundle offline, or the live store (--store)", runVerify},
+		{"scan", "scan this host (or a root directory) against the Linux hardening baseline, no server needed", runScan},
+		{"checks", "list, show or test the checks (built-in and your own)", runChecks},
 		{"version", "print the version", func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintf(env.stdout, "vigil %s\n", version)
 			return nil
@@ -87,6 +89,11 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 				return 0
 			case errors.Is(err, errUsage):
 				return 2
+			}
+			var ec *exitCode
+			if errors.As(err, &ec) {
+				fmt.Fprintln(env.stderr, "vigil "+c.name+": "+ec.msg)
+				return ec.code
 			}
 			fmt.Fprintln(env.stderr, "vigil "+c.name+": "+describe(err))
 			return 1

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/vigil-soc/vigil/check"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/drift"
+	"github.com/vigil-soc/vigil/fim"
+	"github.com/vigil-soc/vigil/scan"
+)
+
+// exitCode ends the process with a code other than 1 after printing msg.
+type exitCode struct {
+	code int
+	msg  string
+}
+
+func (e *exitCode) Error() string { return e.msg }
+
+// errFindings is the exit code of a scan whose failures reach --fail-on,
+// apart from 1 (the scan could not run) so that pipelines can tell them
+// apart.
+const errFindings = 3
+
+// scanMemoryLimit is the soft heap limit of a scan.
+const scanMemoryLimit = 24 << 20
+
+func runScan(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "scan", "scan [flags]  (scan this host against the Linux baseline, no server needed)")
+	root := fs.str("root", "/", "the root directory to scan: / for this host, or a directory laid out like / (an image, a container's filesystem)")
+	format := fs.str("format", "text", "report format: "+strings.Join(scan.Formats, ", "))
+	output := fs.str("output", "", "write the report to this file instead of standard output")
+	failOn := fs.str("fail-on", "high", "exit with code 3 when a check of this severity or higher fails: "+strings.Join(check.Severities, ", ")+", or none")
+	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
+	tailoring := fs.str("tailoring", "", "tailoring file: checks to disable (with a justification) and parameters to change")
+	only := fs.str("only", "", "run only checks whose IDs start with these prefixes, separated by commas (e.g. linux.sshd)")
+	baseline := fs.str("baseline", "", "record this scan's state (configuration, packages, users, services, ports, file hashes) as a baseline in this file")
+	driftFile := fs.str("drift", "", "report what changed since the baseline in this file (and remember when each change was first seen)")
+	fimPaths := fs.str("fim-paths", strings.Join(fim.DefaultPaths, ","), "paths whose files the baseline hashes, separated by commas")
+	fimMode := fs.str("fim", "fast", "with --drift: fast re-hashes only files whose stat changed since the baseline, full re-hashes every file")
+	verbose := fs.Bool("v", false, "text format: also list passing and not applicable results")
+	progress := fs.Bool("progress", isTerminal(env.stderr), "show progress on standard error (default: when it is a terminal)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "vigil scan: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if *failOn != "none" && !slices.Contains(check.Severities, *failOn) {
+		fmt.Fprintf(env.stderr, "vigil scan: --fail-on %q is not a severity (%s, or none)\n", *failOn, strings.Join(check.Severities, ", "))
+		return errUsage
+	}
+	if !slices.Contains(scan.Formats, *format) {
+		fmt.Fprintf(env.stderr, "vigil scan: --format %q is not one of %s\n", *format, strings.Join(scan.Formats, ", "))
+		return errUsage
+	}
+	if *baseline != "" && *driftFile != "" {
+		fmt.Fprintln(env.stderr, "vigil scan: use --baseline to record a baseline or --drift to compare with one, not both")
+		return errUsage
+	}
+	if *fimMode != "fast" && *fimMode != "full" {
+		fmt.Fprintf(env.stderr, "vigil scan: --fim %q is not fast or full\n", *fimMode)
+		return errUsage
+	}
+	var base *drift.Snapshot
+	if *driftFile != "" {
+		var err error
+		if base, err = drift.Load(*driftFile); err != nil {
+			return err
+		}
+	}
+	// A scan must stay light on the servers it runs on (the target is
+	// under 50 MB): compiling the checks makes much short-lived garbage,
+	// so collect it eagerly while loading, then keep the heap under a soft
+	// limit for the walk.
+	gc := debug.SetGCPercent(10)
+	reg, err := checks.Load(splitList(*custom)...)
+	debug.SetGCPercent(gc)
+	if err != nil {
+		return err
+	}
+	if scanMemoryLimit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(scanMemoryLimit))
+	}
+	var tail *scan.Tailoring
+	if *tailoring != "" {
+		if tail, err = scan.LoadTailoring(*tailoring, reg); err != nil {
+			return err
+		}
+	}
+	h, err := host.New(*root)
+	if err != nil {
+		return fmt.Errorf("cannot scan %s: %w", *root, err)
+	}
+	opts := scan.Options{Checks: reg, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail,
+		Only: splitList(*only), Host: h.Info()}
+	if *progress {
+		opts.Progress = func(done, total int) {
+			const width = 30
+			n := done * width / total
+			fmt.Fprintf(env.stderr, "\r[%s%s] %d/%d collectors", strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
+			if done == total {
+				fmt.Fprint(env.stderr, "\r\033[K")
+			}
+		}
+	}
+	if *baseline != "" || base != nil {
+		// A baseline compares every aspect, so run every collector.
+		opts.AllCollectors = true
+	}
+	rep := scan.Run(ctx, opts)
+	if len(rep.Findings) == 0 {
+		return fmt.Errorf("no checks selected (--only %q matches none)", *only)
+	}
+	if *baseline != "" || base != nil {
+		fo := fim.Options{Paths: splitList(*fimPaths)}
+		if base != nil {
+			fo.Paths = base.Files.Paths
+			if *fimMode == "fast" {
+				fo.Previous = base.Files
+			}
+		}
+		files, st := fim.Build(h, fo)
+		rep.FIM = &st
+		snap := drift.Take(h.Info(), rep.Inputs, files)
+		if base != nil {
+			rep.Drift = drift.Diff(base, snap)
+			taken := base.Taken
+			rep.Baseline = &taken
+			// Keep the baseline itself; only the first-seen times change.
+			if err := base.Save(*driftFile); err != nil {
+				return fmt.Errorf("remembering drift in %s: %w", *driftFile, err)
+			}
+		} else if err := snap.Save(*baseline); err != nil {
+			return fmt.Errorf("writing the baseline: %w", err)
+		}
+	}
+	w := env.stdout
+	if *output != "" {
+		f, err := os.Create(*output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := scan.WriteReport(w, rep, *format, *verbose, reg); err != nil {
+		return err
+	}
+	if *output != "" {
+		if err := w.(*os.File).Close(); err != nil {
+			return err
+		}
+	}
+	if *failOn != "none" && rep.FailsAt(*failOn) {
+		return &exitCode{errFindings, fmt.Sprintf("%d checks failing (exit code %d because one of %s severity or higher failed)",
+			rep.Summary.ChecksFailing, errFindings, *failOn)}
+	}
+	return nil
+}
+
+func runChecks(_ context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(env.stderr, "Usage: vigil checks list|test|show ID [--checks DIR]")
+		return errUsage
+	}
+	fs := newFlags(env, "checks "+args[0], "checks "+args[0]+" [flags]")
+	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
+	if err := fs.parse(args[1:]); err != nil {
+		return err
+	}
+	reg, err := checks.Load(splitList(*custom)...)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "list":
+		var rows [][]string
+		for _, c := range reg.Checks() {
+			rows = append(rows, []string{c.ID, c.Severity, c.Collector, strings.Join(c.Criteria, " "), c.Title})
+		}
+		table(env.stdout, []string{"ID", "SEVERITY", "COLLECTOR", "CRITERIA", "TITLE"}, rows)
+		return nil
+	case "test":
+		fails := reg.Test()
+		n := 0
+		for _, c := range reg.Checks() {
+			n += len(c.Tests)
+		}
+		for _, f := range fails {
+			fmt.Fprintf(env.stdout, "FAIL %s / %s: %s\n", f.Check, f.Case, f.Detail)
+		}
+		if len(fails) > 0 {
+			return fmt.Errorf("%d of %d inline cases failed", len(fails), n)
+		}
+		fmt.Fprintf(env.stdout, "ok: %d checks, %d inline cases\n", len(reg.Checks()), n)
+		return nil
+	case "show":
+		if fs.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil checks show ID")
+			return errUsage
+		}
+		for _, c := range reg.Checks() {
+			if c.ID == fs.Arg(0) {
+				fmt.Fprintf(env.stdout, "%s (version %d, %s)\n%s\n\nWhy: %s\nFix: %s\nCollector: %s\nControls: %s\nCriteria: %s\nParameters: %v\nSource: %s\n",
+					c.ID, c.Version, c.Severity, c.Title, c.Rationale, c.Remediation, c.Collector,
+					strings.Join(c.Controls, ", "), strings.Join(c.Criteria, ", "), c.Params, c.File)
+				return nil
+			}
+		}
+		return fmt.Errorf("there is no check %q", fs.Arg(0))
+	}
+	fmt.Fprintf(env.stderr, "vigil checks: unknown subcommand %q (list, test, show)\n", args[0])
+	return errUsage
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,86 @@
+package host
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+)
+
+func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
+	g := map[string]any{"id": "grub", "exists": false, "file": "", "password": false, "superusers": false, "cmdline": []any{}}
+	out := map[string]any{"grub": g, "kernel_cmdline": []any{}}
+	var params []string
+	// /etc/default/grub is what grub.cfg is built from; both count, since
+	// grub.cfg may be stale until update-grub runs.
+	if data, err := h.ReadFile("/etc/default/grub"); err == nil {
+		for _, l := range lines(data, "#") {
+			k, v := splitKV(l)
+			if k == "GRUB_CMDLINE_LINUX" || k == "GRUB_CMDLINE_LINUX_DEFAULT" {
+				params = append(params, strings.Fields(strings.Trim(v, `"'`))...)
+			}
+		}
+	}
+	for _, f := range []string{"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"} {
+		data, err := h.ReadFile(f)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			g["exists"], g["file"], g["error"] = true, f, readErr(f, err)
+			break
+		}
+		g["exists"], g["file"] = true, f
+		var entries [][]string
+		for _, l := range lines(data, "#") {
+			w := strings.Fields(l)
+			switch {
+			case strings.HasPrefix(l, "set superusers=") && strings.Trim(strings.TrimPrefix(l, "set superusers="), `"'`) != "":
+				g["superusers"] = true
+			case (w[0] == "password_pbkdf2" || w[0] == "password") && len(w) >= 3 && !strings.HasPrefix(w[2], "$"):
+				// RHEL's generated grub.cfg always has
+				// "password_pbkdf2 root ${GRUB2_PASSWORD}", set only when
+				// user.cfg exists: a variable is not a password.
+				g["password"] = true
+			case w[0] == "linux" || w[0] == "linuxefi" || w[0] == "linux16":
+				if len(w) > 2 {
+					entries = append(entries, w[2:])
+				} else {
+					entries = append(entries, nil)
+				}
+			}
+		}
+		// What boots is grub.cfg: a parameter counts only when every menu
+		// entry has it (CIS asks for all of them).
+		if len(entries) > 0 {
+			params = entries[0]
+			for _, e := range entries[1:] {
+				params = slices.DeleteFunc(slices.Clone(params), func(p string) bool { return !slices.Contains(e, p) })
+			}
+		}
+		break
+	}
+	// RHEL keeps the password in user.cfg (grub2-setpassword).
+	if data, err := h.ReadFile("/boot/grub2/user.cfg"); err == nil && strings.Contains(string(data), "GRUB2_PASSWORD=") {
+		g["password"], g["superusers"] = true, true
+	}
+	g["cmdline"] = toAny(dedupe(params))
+	if h.live {
+		if data, err := os.ReadFile("/proc/cmdline"); err == nil {
+			out["kernel_cmdline"] = toAny(strings.Fields(string(data)))
+		}
+	}
+	return out, nil
+}
+
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,313 @@
+// Package host holds the Linux host collectors. Every collector reads
+// through a Host, which confines reads to a root directory: "/" for the
+// running system, or a directory laid out like "/" (a mounted image, a
+// container's filesystem, a test's scratch root). Runtime state (/proc,
+// /sys, commands such as sshd -T) is read only when the root is "/".
+package host
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vigil-soc/vigil/collect"
+)
+
+// Host reads files under a root.
+type Host struct {
+	root string
+	live bool
+	r    *os.Root // nil for the live system
+
+	infoOnce sync.Once
+	info     map[string]any
+}
+
+// New opens root for reading. The live system is root "/".
+func New(root string) (*Host, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{root: abs, live: abs == "/"}
+	if !h.live {
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			return nil, errors.New(abs + " is not a directory")
+		}
+		// os.Root refuses symlinks that lead outside the root, so an image
+		// with a link to /etc/shadow cannot make us read the scanner's own.
+		if h.r, err = os.OpenRoot(abs); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Root is the directory the host is read from.
+func (h *Host) Root() string { return h.root }
+
+// Live reports whether this is the running system.
+func (h *Host) Live() bool { return h.live }
+
+func rel(p string) string { return strings.TrimPrefix(path.Clean("/"+p), "/") }
+
+// ReadFile reads an absolute host path.
+func (h *Host) ReadFile(p string) ([]byte, error) {
+	if h.live {
+		return os.ReadFile(p)
+	}
+	if rel(p) == "" {
+		return nil, errors.New("is a directory")
+	}
+	return h.r.ReadFile(rel(p))
+}
+
+// Stat follows symlinks (within the root).
+func (h *Host) Stat(p string) (fs.FileInfo, error) {
+	if h.live {
+		return os.Stat(p)
+	}
+	if rel(p) == "" {
+		return h.r.Stat(".")
+	}
+	return h.r.Stat(rel(p))
+}
+
+// Lstat does not follow a final symlink.
+func (h *Host) Lstat(p string) (fs.FileInfo, error) {
+	if h.live {
+		return os.Lstat(p)
+	}
+	if rel(p) == "" {
+		return h.r.Lstat(".")
+	}
+	return h.r.Lstat(rel(p))
+}
+
+// Readlink reads a symlink.
+func (h *Host) Readlink(p string) (string, error) {
+	if h.live {
+		return os.Readlink(p)
+	}
+	return h.r.Readlink(rel(p))
+}
+
+// ReadDir lists a directory, sorted by name.
+func (h *Host) ReadDir(p string) ([]fs.DirEntry, error) {
+	if h.live {
+		return os.ReadDir(p)
+	}
+	name := rel(p)
+	if name == "" {
+		name = "."
+	}
+	f, err := h.r.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	es, err := f.ReadDir(-1)
+	sort.Slice(es, func(i, j int) bool { return es[i].Name() < es[j].Name() })
+	return es, err
+}
+
+// Exists reports whether p exists (following symlinks).
+func (h *Host) Exists(p string) bool {
+	_, err := h.Stat(p)
+	return err == nil
+}
+
+// Real is p as a path on the scanning machine (for logs and messages).
+func (h *Host) Real(p string) string {
+	if h.live {
+		return p
+	}
+	return filepath.Join(h.root, rel(p))
+}
+
+// DropIns lists the files of dir whose names end in suffix, sorted.
+func (h *Host) DropIns(dir, suffix string) []string {
+	es, err := h.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, path.Join(dir, e.Name()))
+		}
+	}
+	return out
+}
+
+// readErr says why a file could not be read, in words a report can show.
+func readErr(p string, err error) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return p + ": permission denied (run the scan as root)"
+	case errors.Is(err, fs.ErrNotExist):
+		return p + ": does not exist"
+	}
+	return p + ": " + strings.TrimPrefix(err.Error(), "open ")
+}
+
+// lines yields the lines of data with comments (from marker) stripped and
+// whitespace trimmed, skipping empty ones.
+func lines(data []byte, marker string) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		l := sc.Text()
+		if marker != "" {
+			if i := strings.Index(l, marker); i >= 0 {
+				l = l[:i]
+			}
+		}
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Info describes the host: merged into every collector's input as "host".
+func (h *Host) Info() map[string]any {
+	h.infoOnce.Do(func() {
+		osr := map[string]string{}
+		for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+			if data, err := h.ReadFile(p); err == nil {
+				for _, l := range lines(data, "#") {
+					if k, v, ok := strings.Cut(l, "="); ok {
+						osr[strings.ToLower(k)] = strings.Trim(v, `"'`)
+					}
+				}
+				break
+			}
+		}
+		family := "other"
+		like := " " + osr["id"] + " " + osr["id_like"] + " "
+		switch {
+		case strings.Contains(like, " debian ") || strings.Contains(like, " ubuntu "):
+			family = "debian"
+		case strings.Contains(like, " rhel ") || strings.Contains(like, " fedora ") || strings.Contains(like, " centos "):
+			family = "rhel"
+		case strings.Contains(like, " suse "):
+			family = "suse"
+		}
+		info := map[string]any{
+			"os_id": osr["id"], "os_family": family, "version_id": osr["version_id"],
+			"pretty_name": osr["pretty_name"], "kernel": "", "hostname": "",
+			"systemd": h.hasSystemd(), "live": h.live, "root": h.root,
+		}
+		if h.live {
+			if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+				info["kernel"] = strings.TrimSpace(string(b))
+			}
+			info["hostname"], _ = os.Hostname()
+		} else if b, err := h.ReadFile("/etc/hostname"); err == nil {
+			info["hostname"] = strings.TrimSpace(string(b))
+		}
+		h.info = info
+	})
+	return h.info
+}
+
+// hasSystemd: on the live system, systemd is running (PID 1 manages units,
+// shown by /run/systemd/system); offline, the image has systemd installed.
+func (h *Host) hasSystemd() bool {
+	if h.live {
+		_, err := os.Stat("/run/systemd/system")
+		return err == nil
+	}
+	return h.Exists("/lib/systemd/systemd") || h.Exists("/usr/lib/systemd/systemd")
+}
+
+// collector adapts a function to collect.Collector and adds the host info.
+type collector struct {
+	name string
+	h    *Host
+	fn   func(context.Context, *Host) (map[string]any, error)
+}
+
+func (c collector) Name() string { return c.name }
+
+func (c collector) Collect(ctx context.Context) (map[string]any, error) {
+	out, err := c.fn(ctx, c.h)
+	if err != nil {
+		return nil, err
+	}
+	out["host"] = c.h.Info()
+	return out, nil
+}
+
+// Collectors returns every host collector reading h.
+func Collectors(h *Host) []collect.Collector {
+	fns := []struct {
+		name string
+		fn   func(context.Context, *Host) (map[string]any, error)
+	}{
+		{"host.sshd", collectSSHD},
+		{"host.sysctl", collectSysctl},
+		{"host.accounts", collectAccounts},
+		{"host.config", collectConfig},
+		{"host.pam", collectPAM},
+		{"host.files", collectFiles},
+		{"host.walk", collectWalk},
+		{"host.packages", collectPackages},
+		{"host.services", collectServices},
+		{"host.mounts", collectMounts},
+		{"host.modules", collectModules},
+		{"host.boot", collectBoot},
+		{"host.network", collectNetwork},
+		{"host.mac", collectMAC},
+		{"host.crypt", collectCrypt},
+		{"host.updates", collectUpdates},
+	}
+	out := make([]collect.Collector, len(fns))
+	for i, f := range fns {
+		out[i] = collector{f.name, h, f.fn}
+	}
+	return out
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func fmtSscanf(s, format string, a ...any) (int, error) { return fmt.Sscanf(s, format, a...) }
+
+// Open opens a host file for reading.
+func (h *Host) Open(p string) (*os.File, error) {
+	if h.live {
+		return os.Open(p)
+	}
+	if rel(p) == "" {
+		return h.r.Open(".")
+	}
+	return h.r.Open(rel(p))
+}
+
+// Walk visits every entry under roots with several workers, without
+// following symlinks and without entering skip (host paths). visit gets
+// the directory, the name and the entry's stat, which it must not keep
+// (the worker reuses it); it must be safe for concurrent use. Walk returns
+// false when it stopped at limit, with the paths it could not read.
+func (h *Host) Walk(roots []string, skip map[string]bool, limit int64, visit func(dir, name string, st *unix.Stat_t)) (bool, []string) {
+	return parallelWalk(h, roots, skip, limit, func(e walkEntry) { visit(e.dir, e.name, e.st) })
+}

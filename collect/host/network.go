@@ -1,0 +1,131 @@
+package host
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+func collectNetwork(_ context.Context, h *Host) (map[string]any, error) {
+	listening := []any{}
+	if h.live {
+		for _, proto := range []string{"tcp", "tcp6", "udp", "udp6"} {
+			data, err := os.ReadFile("/proc/net/" + proto)
+			if err != nil {
+				continue
+			}
+			for i, l := range lines(data, "") {
+				f := strings.Fields(l)
+				if i == 0 || len(f) < 4 {
+					continue
+				}
+				// TCP LISTEN is 0A; a bound UDP socket is 07 with no peer.
+				if strings.HasPrefix(proto, "tcp") && f[3] != "0A" ||
+					strings.HasPrefix(proto, "udp") && (f[3] != "07" || !strings.HasSuffix(f[2], ":0000")) {
+					continue
+				}
+				addr, port := procAddr(f[1])
+				if addr == "" {
+					continue
+				}
+				id := fmt.Sprintf("%s/%s", proto, net.JoinHostPort(addr, strconv.Itoa(port)))
+				listening = append(listening, map[string]any{"id": id, "proto": proto, "address": addr, "port": port})
+			}
+		}
+		sortByID(listening)
+		listening = uniqByID(listening)
+	}
+	return map[string]any{"listening": listening, "firewall": firewall(h)}, nil
+}
+
+func uniqByID(l []any) []any {
+	var out []any
+	for i, x := range l {
+		if i == 0 || x.(map[string]any)["id"] != l[i-1].(map[string]any)["id"] {
+			out = append(out, x)
+		}
+	}
+	return nonNil(out)
+}
+
+// procAddr decodes /proc/net's "0100007F:0016" (little-endian words).
+func procAddr(s string) (string, int) {
+	a, p, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", 0
+	}
+	port, _ := strconv.ParseInt(p, 16, 32)
+	b, err := hex.DecodeString(a)
+	if err != nil || (len(b) != 4 && len(b) != 16) {
+		return "", 0
+	}
+	for i := 0; i < len(b); i += 4 {
+		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+	}
+	return net.IP(b).String(), int(port)
+}
+
+var (
+	nftInput   = regexp.MustCompile(`(?s)chain\s+\w+\s*\{[^}]*?hook\s+input[^;]*;\s*policy\s+(\w+)`)
+	nftLo      = regexp.MustCompile(`iif(name)?\s+"?lo"?\s+accept`)
+	iptInput   = regexp.MustCompile(`(?m)^:INPUT\s+(\w+)`)
+	iptLo      = regexp.MustCompile(`(?m)^-A INPUT\s+-i lo\s+-j ACCEPT`)
+	ufwEnabled = regexp.MustCompile(`(?m)^ENABLED\s*=\s*yes`)
+	ufwPolicy  = regexp.MustCompile(`(?m)^DEFAULT_INPUT_POLICY\s*=\s*"?(\w+)"?`)
+)
+
+func firewall(h *Host) map[string]any {
+	fw := map[string]any{"id": "firewall", "nftables": false, "iptables": false, "ufw": false,
+		"firewalld": false, "input_policy": "", "rules_file": "", "loopback_accept": false}
+	var errs []string
+	read := func(p string) string {
+		b, err := h.ReadFile(p)
+		if err != nil {
+			if !os.IsNotExist(err) {
+				errs = append(errs, readErr(p, err))
+			}
+			return ""
+		}
+		return string(b)
+	}
+	if s := read("/etc/ufw/ufw.conf"); ufwEnabled.MatchString(s) {
+		fw["ufw"], fw["rules_file"] = true, "/etc/ufw/ufw.conf"
+		if m := ufwPolicy.FindStringSubmatch(read("/etc/default/ufw")); m != nil {
+			fw["input_policy"] = strings.ToLower(m[1])
+		}
+		fw["loopback_accept"] = strings.Contains(read("/etc/ufw/before.rules"), "-A ufw-before-input -i lo -j ACCEPT")
+	}
+	if s := read("/etc/nftables.conf"); s != "" {
+		if m := nftInput.FindStringSubmatch(s); m != nil {
+			fw["nftables"], fw["rules_file"], fw["input_policy"] = true, "/etc/nftables.conf", strings.ToLower(m[1])
+			fw["loopback_accept"] = nftLo.MatchString(s)
+		}
+	}
+	for _, p := range []string{"/etc/iptables/rules.v4", "/etc/sysconfig/iptables"} {
+		if s := read(p); s != "" {
+			if m := iptInput.FindStringSubmatch(s); m != nil {
+				fw["iptables"] = true
+				if fw["input_policy"] == "" {
+					fw["rules_file"], fw["input_policy"] = p, strings.ToLower(m[1])
+					fw["loopback_accept"] = iptLo.MatchString(s)
+				}
+			}
+		}
+	}
+	if s := read("/etc/firewalld/firewalld.conf"); s != "" {
+		fw["firewalld"] = true
+		if fw["input_policy"] == "" {
+			// firewalld's zones reject what they do not allow.
+			fw["rules_file"], fw["input_policy"], fw["loopback_accept"] = "/etc/firewalld/firewalld.conf", "reject", true
+		}
+	}
+	if len(errs) > 0 && fw["input_policy"] == "" {
+		fw["error"] = strings.Join(errs, "; ")
+	}
+	return fw
+}

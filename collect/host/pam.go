@@ -1,0 +1,96 @@
+package host
+
+import (
+	"context"
+	"os"
+	"path"
+	"strings"
+)
+
+var pamAlways = []string{"common-auth", "common-password", "common-account", "common-session",
+	"system-auth", "password-auth", "su", "sshd", "login"}
+
+func collectPAM(_ context.Context, h *Host) (map[string]any, error) {
+	services := map[string]any{}
+	names := append([]string{}, pamAlways...)
+	if es, err := h.ReadDir("/etc/pam.d"); err == nil {
+		for _, e := range es {
+			if !e.IsDir() {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	for _, n := range names {
+		if _, done := services[n]; done {
+			continue
+		}
+		res := map[string]any{"id": n, "exists": false}
+		entries, err := pamEntries(h, n, 0)
+		switch {
+		case err == nil:
+			res["exists"] = true
+		case os.IsNotExist(err):
+		default:
+			res["error"] = readErr(path.Join("/etc/pam.d", n), err)
+		}
+		if entries == nil {
+			entries = []any{}
+		}
+		res["entries"] = entries
+		services[n] = res
+	}
+	return map[string]any{"services": services}, nil
+}
+
+// pamEntries reads a service file and expands @include, include and
+// substack in place, as libpam does.
+func pamEntries(h *Host, name string, depth int) ([]any, error) {
+	if depth > 8 || strings.Contains(name, "/") && !strings.HasPrefix(name, "/etc/pam.d/") {
+		return nil, os.ErrNotExist
+	}
+	data, err := h.ReadFile(path.Join("/etc/pam.d", path.Base(name)))
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	for _, l := range lines(data, "#") {
+		f := strings.Fields(l)
+		if f[0] == "@include" && len(f) > 1 {
+			sub, _ := pamEntries(h, f[1], depth+1)
+			out = append(out, sub...)
+			continue
+		}
+		typ := strings.TrimPrefix(f[0], "-")
+		if len(f) < 2 {
+			continue
+		}
+		// The control may be a bracketed list with spaces.
+		control := f[1]
+		rest := f[2:]
+		if strings.HasPrefix(control, "[") && !strings.HasSuffix(control, "]") {
+			for len(rest) > 0 {
+				control += " " + rest[0]
+				rest = rest[1:]
+				if strings.HasSuffix(control, "]") {
+					break
+				}
+			}
+		}
+		if control == "include" || control == "substack" {
+			if len(rest) > 0 {
+				sub, _ := pamEntries(h, rest[0], depth+1)
+				for _, s := range sub {
+					if s.(map[string]any)["type"] == typ {
+						out = append(out, s)
+					}
+				}
+			}
+			continue
+		}
+		if len(rest) == 0 {
+			continue
+		}
+		out = append(out, map[string]any{"type": typ, "control": control, "module": path.Base(rest[0]), "args": toAny(rest[1:])})
+	}
+	return out, nil
+}

@@ -1,0 +1,74 @@
+package host
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system", "/lib/systemd/system"}
+
+func collectServices(_ context.Context, h *Host) (map[string]any, error) {
+	units := map[string]any{}
+	out := map[string]any{"systemd": h.Info()["systemd"], "units": units}
+	files := map[string]string{}
+	for _, d := range unitDirs {
+		es, _ := h.ReadDir(d)
+		for _, e := range es {
+			n := e.Name()
+			if e.IsDir() || !strings.Contains(n, ".") {
+				continue
+			}
+			if _, seen := files[n]; !seen {
+				files[n] = path.Join(d, n)
+			}
+		}
+	}
+	// Enablement: links in /etc/systemd/system/*.wants and *.requires.
+	enabled := map[string]bool{}
+	for _, d := range []string{"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"} {
+		es, _ := h.ReadDir(d)
+		for _, e := range es {
+			if e.IsDir() && (strings.HasSuffix(e.Name(), ".wants") || strings.HasSuffix(e.Name(), ".requires")) {
+				// Links in /usr/lib are static dependencies, not admin choices,
+				// but they do start the unit.
+				ws, _ := h.ReadDir(path.Join(d, e.Name()))
+				for _, w := range ws {
+					enabled[w.Name()] = true
+					if t, err := h.Readlink(path.Join(d, e.Name(), w.Name())); err == nil {
+						enabled[path.Base(t)] = true
+					}
+				}
+			}
+		}
+	}
+	for n, f := range files {
+		u := map[string]any{"id": n, "file": f}
+		fi, err := h.Lstat(f)
+		target := ""
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ = h.Readlink(f)
+		}
+		switch {
+		case target == "/dev/null":
+			u["state"] = "masked"
+		case enabled[n]:
+			u["state"] = "enabled"
+		case target != "" && enabled[path.Base(target)]:
+			u["state"] = "enabled" // an alias of an enabled unit
+		case strings.HasPrefix(f, "/run/systemd/"):
+			u["state"] = "generated"
+		default:
+			data, _ := h.ReadFile(f)
+			if strings.Contains(string(data), "[Install]") {
+				u["state"] = "disabled"
+			} else {
+				u["state"] = "static"
+			}
+		}
+		units[n] = u
+	}
+	return out, nil
+}

@@ -1,0 +1,272 @@
+// Package scan runs checks against collectors and reports the results:
+// the engine behind `vigil scan` (local, no server) and the agent.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vigil-soc/vigil/check"
+	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/drift"
+	"github.com/vigil-soc/vigil/fim"
+)
+
+// Tailoring is an organization's changes to the built-in checks: checks
+// turned off (each with a justification, which the report carries) and
+// parameters changed.
+type Tailoring struct {
+	Disable map[string]string         `yaml:"disable" json:"disable,omitempty"`
+	Params  map[string]map[string]any `yaml:"params" json:"params,omitempty"`
+}
+
+// ParseTailoring reads a tailoring file and checks it against the loaded
+// checks: unknown checks or parameters and missing justifications are
+// errors naming the file and the entry, so a typo never turns a check off
+// silently.
+func ParseTailoring(file string, data []byte, reg *check.Registry) (*Tailoring, error) {
+	var t Tailoring
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&t); err != nil && err.Error() != "EOF" {
+		return nil, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	known := map[string]*check.Check{}
+	for _, c := range reg.Checks() {
+		known[c.ID] = c
+	}
+	for id, why := range t.Disable {
+		if known[id] == nil {
+			return nil, fmt.Errorf("%s: disable: there is no check %q", file, id)
+		}
+		if len(strings.TrimSpace(why)) < 10 {
+			return nil, fmt.Errorf("%s: disable: %s needs a justification (a sentence saying why it does not apply or how the risk is handled)", file, id)
+		}
+	}
+	for id, ps := range t.Params {
+		c := known[id]
+		if c == nil {
+			return nil, fmt.Errorf("%s: params: there is no check %q", file, id)
+		}
+		for k := range ps {
+			if _, ok := c.Params[k]; !ok {
+				names := make([]string, 0, len(c.Params))
+				for n := range c.Params {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				return nil, fmt.Errorf("%s: params: check %s has no parameter %q (it has: %s)", file, id, k, strings.Join(names, ", "))
+			}
+		}
+	}
+	return &t, nil
+}
+
+// LoadTailoring reads a tailoring file from disk.
+func LoadTailoring(path string, reg *check.Registry) (*Tailoring, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTailoring(path, data, reg)
+}
+
+// Finding is one resource's verdict with its check's description.
+type Finding struct {
+	check.Result
+	Title       string   `json:"title"`
+	Severity    string   `json:"severity"`
+	Remediation string   `json:"remediation,omitempty"`
+	Controls    []string `json:"controls,omitempty"`
+	Criteria    []string `json:"criteria,omitempty"`
+	File        string   `json:"-"`
+}
+
+// Summary counts results.
+type Summary struct {
+	Checks        int `json:"checks"`
+	Resources     int `json:"resources"`
+	Pass          int `json:"pass"`
+	Fail          int `json:"fail"`
+	Error         int `json:"error"`
+	Skip          int `json:"skip"`
+	NotApplicable int `json:"not_applicable"`
+	// ChecksFailing and ChecksUnjudged count checks, not resources: a
+	// check with any error result could not be judged on this host.
+	ChecksFailing  int `json:"checks_failing"`
+	ChecksUnjudged int `json:"checks_unjudged"`
+	Disabled       int `json:"disabled"`
+}
+
+// Report is one scan.
+type Report struct {
+	Host       map[string]any            `json:"host"`
+	Started    time.Time                 `json:"started"`
+	Duration   time.Duration             `json:"duration_ns"`
+	Collectors []*collect.Run            `json:"collectors"`
+	Findings   []Finding                 `json:"findings"`
+	Disabled   map[string]string         `json:"disabled,omitempty"`
+	Summary    Summary                   `json:"summary"`
+	Inputs     map[string]map[string]any `json:"-"` // normalized collector input, for baselines and evidence
+	// Drift since the baseline, when the scan compared with one.
+	Baseline *time.Time    `json:"baseline,omitempty"`
+	Drift    []drift.Event `json:"drift,omitempty"`
+	FIM      *fim.Stats    `json:"fim,omitempty"`
+}
+
+// Options configure a scan.
+type Options struct {
+	Checks     *check.Registry
+	Collectors *collect.Registry
+	Tailoring  *Tailoring
+	// Only limits the scan to checks whose IDs start with one of these.
+	Only []string
+	// Progress, when set, is told as each collector finishes.
+	Progress func(done, total int)
+	Host     map[string]any
+	// AllCollectors runs every collector, not only those the selected
+	// checks read (a baseline records them all).
+	AllCollectors bool
+}
+
+// Run collects what the selected checks need and runs them.
+func Run(ctx context.Context, o Options) *Report {
+	rep := &Report{Started: time.Now(), Host: o.Host, Inputs: map[string]map[string]any{}}
+	tail := o.Tailoring
+	if tail == nil {
+		tail = &Tailoring{}
+	}
+	var checks []*check.Check
+	need := map[string]bool{}
+	for _, c := range o.Checks.Checks() {
+		if len(o.Only) > 0 && !slices.ContainsFunc(o.Only, func(p string) bool { return strings.HasPrefix(c.ID, p) }) {
+			continue
+		}
+		if why, off := tail.Disable[c.ID]; off {
+			if rep.Disabled == nil {
+				rep.Disabled = map[string]string{}
+			}
+			rep.Disabled[c.ID] = why
+			continue
+		}
+		checks = append(checks, c)
+		need[c.Collector] = true
+	}
+	if o.AllCollectors {
+		for _, n := range o.Collectors.Names() {
+			need[n] = true
+		}
+	}
+	names := make([]string, 0, len(need))
+	for n := range need {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	runs := runCollectors(ctx, o.Collectors, names, o.Progress)
+	for _, n := range names {
+		rep.Collectors = append(rep.Collectors, runs[n])
+		if runs[n].Err == "" {
+			rep.Inputs[n] = runs[n].Input
+		}
+	}
+	for _, c := range checks {
+		run := runs[c.Collector]
+		var results []check.Result
+		if run.Err != "" {
+			results = []check.Result{{CheckID: c.ID, Resource: "*", Verdict: check.Error, Reason: "collector " + c.Collector + " failed: " + run.Err}}
+		} else {
+			results = c.Run(run.Input, tail.Params[c.ID])
+		}
+		for _, r := range results {
+			rep.Findings = append(rep.Findings, Finding{Result: r, Title: c.Title, Severity: c.Severity,
+				Remediation: c.Remediation, Controls: c.Controls, Criteria: c.Criteria, File: c.File})
+		}
+	}
+	rep.Summary = summarize(rep.Findings)
+	rep.Summary.Disabled = len(rep.Disabled)
+	rep.Duration = time.Since(rep.Started)
+	return rep
+}
+
+func runCollectors(ctx context.Context, reg *collect.Registry, names []string, progress func(int, int)) map[string]*collect.Run {
+	if progress == nil {
+		return reg.RunAll(ctx, names, runtime.NumCPU()*2)
+	}
+	// One at a time through RunAll per name would lose the parallelism;
+	// run them all and report as each one lands.
+	out := map[string]*collect.Run{}
+	type done struct {
+		name string
+		run  *collect.Run
+	}
+	ch := make(chan done, len(names))
+	sem := make(chan struct{}, runtime.NumCPU()*2)
+	for _, n := range names {
+		go func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ch <- done{n, reg.RunAll(ctx, []string{n}, 1)[n]}
+		}()
+	}
+	for i := range names {
+		d := <-ch
+		out[d.name] = d.run
+		progress(i+1, len(names))
+	}
+	return out
+}
+
+func summarize(fs []Finding) Summary {
+	var s Summary
+	checks := map[string]bool{}
+	failing := map[string]bool{}
+	unjudged := map[string]bool{}
+	for _, f := range fs {
+		checks[f.CheckID] = true
+		s.Resources++
+		switch f.Verdict {
+		case check.Pass:
+			s.Pass++
+		case check.Fail:
+			s.Fail++
+			failing[f.CheckID] = true
+		case check.Error:
+			s.Error++
+			unjudged[f.CheckID] = true
+		case check.Skip:
+			s.Skip++
+		case check.NotApplicable:
+			s.NotApplicable++
+		}
+	}
+	s.Checks, s.ChecksFailing, s.ChecksUnjudged = len(checks), len(failing), len(unjudged)
+	return s
+}
+
+// SeverityRank orders severities; unknown ones rank highest so that a
+// typo in a custom check never hides it from --fail-on.
+func SeverityRank(s string) int {
+	if i := slices.Index(check.Severities, s); i >= 0 {
+		return i
+	}
+	return len(check.Severities)
+}
+
+// FailsAt reports whether any check of at least severity min failed.
+func (r *Report) FailsAt(min string) bool {
+	for _, f := range r.Findings {
+		if f.Verdict == check.Fail && SeverityRank(f.Severity) >= SeverityRank(min) {
+			return true
+		}
+	}
+	return false
+}
