@@ -71,6 +71,8 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.perm != "" {
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 			op["x-vigil-permission"] = string(rt.perm)
+		} else if rt.agent {
+			op["security"] = []any{map[string]any{"agent": []string{}}}
 		} else {
 			op["security"] = []any{}
 		}
@@ -85,10 +87,11 @@ func (s *Server) OpenAPI() map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "Vigil API", "version": s.version,
 			"description": "Vigil, a self-hosted SOC 2 compliance platform. Authenticate with an API token: Authorization: Bearer vgl_..."},
-		"servers":    []any{map[string]any{"url": "/"}},
-		"paths":      paths,
-		"components": map[string]any{"schemas": g.defs, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
-		"security":   []any{map[string]any{"bearer": []string{}}},
+		"servers": []any{map[string]any{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{"schemas": g.defs, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+			"agent": map[string]any{"type": "http", "scheme": "bearer", "description": "an agent credential (vga_...) from enrolment"}}},
+		"security": []any{map[string]any{"bearer": []string{}}},
 	}
 }
 

@@ -30,6 +30,8 @@ type route struct {
 	maxBody       int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
 	needsEvidence bool
 	stream        bool // a streamed multipart upload: the handler checks CSRF from the first part
+	agent         bool // authenticated by an agent credential, not a user's token
+	needsMonitor  bool
 	h             handlerFunc
 }
 
@@ -98,7 +100,7 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
 		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
-	}, s.evidenceRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.

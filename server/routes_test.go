@@ -71,6 +71,17 @@ var expected = map[string]string{
 	"POST /api/v1/requests":              "owner admin",
 	"GET /api/v1/requests/{id}":          "owner admin member auditor viewer",
 	"DELETE /api/v1/requests/{id}":       "owner admin",
+
+	"POST /api/v1/agents/enrolments":  "owner admin",
+	"GET /api/v1/agents":              "owner admin member auditor viewer",
+	"GET /api/v1/agents/{id}":         "owner admin member auditor viewer",
+	"DELETE /api/v1/agents/{id}":      "owner admin",
+	"GET /api/v1/agents/{id}/history": "owner admin member auditor viewer",
+	"GET /api/v1/agents/{id}/runs":    "owner admin member auditor viewer",
+	"GET /api/v1/fleet":               "owner admin member auditor viewer",
+	"POST /api/v1/agent/enrol":        "public",
+	"POST /api/v1/agent/reports":      "agent",
+	"GET /api/v1/agent/state":         "agent",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -117,6 +128,11 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			for _, who := range []string{"", "owner", "admin", "member", "auditor", "viewer"} {
 				status, b := e.raw(who, rt.Method, path, strings.NewReader(body), map[string]string{"Content-Type": "application/json"})
 				switch {
+				case allowed == "agent":
+					// Only an agent credential opens these; no user token does.
+					if status != 401 {
+						t.Errorf("%s as %q: %d, want 401 (agents only); %s", key, who, status, b)
+					}
 				case allowed == "public":
 					if status == 401 || status == 403 || status >= 500 {
 						t.Errorf("%s as %q: %d, want a public answer; %s", key, who, status, b)
@@ -201,7 +217,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		registered = append(registered, rt.Method+" "+rt.Path)
 		// Public routes say so; the rest require the bearer scheme.
 		op := doc.Paths[rt.Path][strings.ToLower(rt.Method)]
-		if (rt.Permission == "") != (len(op.Security) == 0) {
+		if (rt.Permission == "" && !rt.Agent) != (len(op.Security) == 0) {
 			t.Errorf("%s %s: security %v does not match permission %q", rt.Method, rt.Path, op.Security, rt.Permission)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/ui"
@@ -57,6 +58,9 @@ type Config struct {
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
+	// Monitor is continuous monitoring (agents, results, history); nil
+	// leaves its routes unavailable.
+	Monitor *monitor.Service
 }
 
 // Server serves Vigil's HTTP API.
@@ -73,6 +77,7 @@ type Server struct {
 	sources []vigil.SignalSource
 
 	evidence      *evidence.Service
+	monitor       *monitor.Service
 	ui            *ui.Renderer
 	box           *secret.Box
 	baseURL       string
@@ -98,7 +103,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -260,6 +265,18 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured on this server"))
 			return
 		}
+		if rt.needsMonitor && s.monitor == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "monitoring is not configured on this server"))
+			return
+		}
+		if rt.agent {
+			a, err := s.authenticateAgent(r)
+			if err != nil {
+				s.writeError(sw, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), agentKey{}, a))
+		}
 		if err := rt.h(sw, r); err != nil {
 			s.writeError(sw, r, err)
 		}
@@ -325,13 +342,14 @@ type RouteInfo struct {
 	Path       string
 	Permission vigil.Permission // "" for public routes
 	Page       bool             // an HTML page rather than an API operation
+	Agent      bool             // authenticated by an agent credential
 }
 
 // Routes lists the registered routes, for tests and documentation.
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, len(s.routes))
 	for i, rt := range s.routes {
-		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm, Page: rt.page}
+		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm, Page: rt.page, Agent: rt.agent}
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/monitor"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,7 +110,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: newEvidence(t, st)}
+	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: newEvidence(t, st), Monitor: newMonitor(t, st)}
 	for _, o := range opts {
 		o(&cfg2)
 	}
@@ -532,4 +534,14 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got, v)
 		}
 	}
+}
+
+// newMonitor is the monitoring service on the built-in checks.
+func newMonitor(t *testing.T, st *store.Store) *monitor.Service {
+	t.Helper()
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &monitor.Service{Store: st, Checks: reg}
 }

@@ -19,8 +19,10 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/ledger"
+	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
@@ -50,6 +52,7 @@ type Main struct {
 	MaxUpload       int64           // bytes per evidence file; 0: the default
 	CheckpointEvery time.Duration   // 0: every 10 minutes
 	RetentionDays   int             // 0: keep evidence bytes forever
+	ChecksDirs      []string        // the organization's own checks, beside the built-in ones
 	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
 	Evidence        *evidence.Service
 	stop            context.CancelFunc
@@ -114,9 +117,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Evidence = ev
+	reg, err := checks.Load(m.ChecksDirs...)
+	if err != nil {
+		m.Close()
+		return err
+	}
+	mon := &monitor.Service{Store: st, Checks: reg}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy,
-		Evidence: ev, Sources: []vigil.SignalSource{ev}})
+		Evidence: ev, Monitor: mon, Sources: []vigil.SignalSource{ev, mon}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -339,6 +348,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	s3Region := fs.str("s3-region", "", "bucket region (default: from the AWS configuration)")
 	s3Endpoint := fs.str("s3-endpoint", "", "endpoint of an S3-compatible store (MinIO, Ceph); empty for AWS")
 	retention := fs.str("retention-days", "0", "purge evidence bytes this many days after their effective period (0: never); a tombstone stays in the log")
+	checksDirs := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -366,7 +376,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
-		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays,
+		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, ChecksDirs: splitList(*checksDirs),
 		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {

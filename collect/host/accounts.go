@@ -48,7 +48,8 @@ func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
 		f := strings.Split(l, ":")
 		if len(f) < 7 {
 			// A malformed or NIS "+" line: keep it visible to the checks.
-			users = append(users, map[string]any{"id": f[0], "name": f[0], "malformed": true, "line": l})
+			users = append(users, map[string]any{"id": f[0], "name": f[0], "malformed": true,
+				"error": "/etc/passwd has a line that is not a user entry (NIS \"+\" lines included): " + f[0]})
 			continue
 		}
 		uid, _ := strconv.Atoi(f[2])

@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path"
 	"strings"
@@ -26,9 +28,12 @@ func collectPAM(_ context.Context, h *Host) (map[string]any, error) {
 		}
 		res := map[string]any{"id": n, "exists": false}
 		entries, err := pamEntries(h, n, 0)
+		var inc *includeError
 		switch {
 		case err == nil:
 			res["exists"] = true
+		case errors.As(err, &inc):
+			res["exists"], res["error"] = true, inc.Error()
 		case os.IsNotExist(err):
 		default:
 			res["error"] = readErr(path.Join("/etc/pam.d", n), err)
@@ -56,7 +61,11 @@ func pamEntries(h *Host, name string, depth int) ([]any, error) {
 	for _, l := range lines(data, "#") {
 		f := strings.Fields(l)
 		if f[0] == "@include" && len(f) > 1 {
-			sub, _ := pamEntries(h, f[1], depth+1)
+			sub, err := pamEntries(h, f[1], depth+1)
+			if err != nil {
+				// A stack we cannot read is not an empty stack.
+				return out, &includeError{name, f[1], err}
+			}
 			out = append(out, sub...)
 			continue
 		}
@@ -78,7 +87,10 @@ func pamEntries(h *Host, name string, depth int) ([]any, error) {
 		}
 		if control == "include" || control == "substack" {
 			if len(rest) > 0 {
-				sub, _ := pamEntries(h, rest[0], depth+1)
+				sub, err := pamEntries(h, rest[0], depth+1)
+				if err != nil {
+					return out, &includeError{name, rest[0], err}
+				}
 				for _, s := range sub {
 					if s.(map[string]any)["type"] == typ {
 						out = append(out, s)
@@ -93,4 +105,18 @@ func pamEntries(h *Host, name string, depth int) ([]any, error) {
 		out = append(out, map[string]any{"type": typ, "control": control, "module": path.Base(rest[0]), "args": toAny(rest[1:])})
 	}
 	return out, nil
+}
+
+// includeError is a service file whose include could not be read.
+type includeError struct {
+	service, include string
+	err              error
+}
+
+func (e *includeError) Error() string {
+	var inner *includeError
+	if errors.As(e.err, &inner) {
+		return inner.Error()
+	}
+	return fmt.Sprintf("/etc/pam.d/%s includes %s, which cannot be read: %s", e.service, e.include, readErr(path.Join("/etc/pam.d", path.Base(e.include)), e.err))
 }

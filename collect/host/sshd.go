@@ -44,6 +44,9 @@ var sshdMulti = map[string]bool{
 
 func normSSHD(k, v string) string {
 	switch {
+	case k == "permitrootlogin" && strings.EqualFold(v, "without-password"):
+		// The old spelling of prohibit-password, which sshd -T may print.
+		return "prohibit-password"
 	case k == "loglevel" || k == "syslogfacility":
 		return strings.ToUpper(v)
 	case sshdKeepCase[k]:

@@ -1,0 +1,419 @@
+// Package monitor is the server side of continuous monitoring: agents
+// enrol with a one-time token and report check results, which become
+// transitions and current state; readiness gets control-health signals
+// from them; and history answers, for any window, when each check,
+// resource and control was passing, failing or unknown.
+package monitor
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/check"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Service is the monitoring service.
+type Service struct {
+	Store  *store.Store
+	Checks *check.Registry
+	Now    func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Credentials are random and long, so a SHA-256 of them is a safe lookup
+// key (no salt or slow hash needed, unlike passwords).
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func newSecret(prefix string) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Enrolment is a new one-time enrolment token; the token is shown once.
+type Enrolment struct {
+	ID      int64     `json:"id"`
+	Token   string    `json:"token"`
+	Name    string    `json:"name,omitempty"`
+	Expires time.Time `json:"expires_at"`
+}
+
+// CreateEnrolment makes a one-time token valid for ttl.
+func (s *Service) CreateEnrolment(ctx context.Context, name string, ttl time.Duration) (*Enrolment, error) {
+	if ttl <= 0 || ttl > 30*24*time.Hour {
+		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "ttl_hours", Message: "an enrolment token lives between 1 hour and 30 days"}
+	}
+	if len(name) > 200 || strings.ContainsAny(name, "\x00\n\r") {
+		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "name", Message: "the name must be one line of at most 200 characters"}
+	}
+	tok := newSecret("vge_")
+	exp := s.now().UTC().Add(ttl).Truncate(time.Second)
+	id, err := s.Store.CreateEnrolment(ctx, name, hashSecret(tok), exp)
+	if err != nil {
+		return nil, err
+	}
+	return &Enrolment{ID: id, Token: tok, Name: name, Expires: exp}, nil
+}
+
+// HostInfo is what an agent says about its host.
+type HostInfo struct {
+	Hostname string `json:"hostname"`
+	OS       string `json:"os"`
+	Kernel   string `json:"kernel"`
+	Version  string `json:"agent_version"`
+	Interval int    `json:"interval_seconds"`
+}
+
+func (h *HostInfo) validate() error {
+	for _, f := range []struct{ name, v string }{{"hostname", h.Hostname}, {"os", h.OS}, {"kernel", h.Kernel}, {"agent_version", h.Version}} {
+		if len(f.v) > 255 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\n\r") {
+			return &vigil.Error{Code: vigil.EINVALID, Field: f.name, Message: f.name + " must be one line of at most 255 characters"}
+		}
+	}
+	if h.Hostname == "" {
+		return &vigil.Error{Code: vigil.EINVALID, Field: "hostname", Message: "hostname is required"}
+	}
+	if h.Interval < 60 || h.Interval > 86400 {
+		return &vigil.Error{Code: vigil.EINVALID, Field: "interval_seconds", Message: "the report interval must be between 60 and 86400 seconds"}
+	}
+	return nil
+}
+
+// Enrol spends a token and returns the new agent with its credential,
+// shown this once.
+func (s *Service) Enrol(ctx context.Context, token string, info HostInfo) (*vigil.Agent, string, error) {
+	if err := info.validate(); err != nil {
+		return nil, "", err
+	}
+	if !strings.HasPrefix(token, "vge_") {
+		return nil, "", vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token is not valid")
+	}
+	secret := newSecret("vga_")
+	a := &vigil.Agent{Hostname: info.Hostname, OS: info.OS, Kernel: info.Kernel, Version: info.Version, Interval: info.Interval}
+	if err := s.Store.Enrol(ctx, hashSecret(token), a, hashSecret(secret)); err != nil {
+		return nil, "", err
+	}
+	return a, secret, nil
+}
+
+// Authenticate finds the agent behind a credential; revoked agents are
+// refused.
+func (s *Service) Authenticate(ctx context.Context, credential string) (*vigil.Agent, error) {
+	if !strings.HasPrefix(credential, "vga_") {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "an agent credential (vga_...) is required")
+	}
+	a, err := s.Store.AgentBySecret(ctx, hashSecret(credential))
+	if err != nil {
+		return nil, err
+	}
+	if a.RevokedAt != nil {
+		return nil, vigil.Errorf(vigil.EFORBIDDEN, "this agent was revoked at %s; enrol it again", a.RevokedAt.Format(time.RFC3339))
+	}
+	return a, nil
+}
+
+// Report is an agent's report on the wire.
+type Report struct {
+	Seq       int64               `json:"seq"`
+	ScannedAt time.Time           `json:"scanned_at"`
+	Duration  int64               `json:"duration_ms"`
+	Host      HostInfo            `json:"host"`
+	Full      bool                `json:"full"`
+	Results   []vigil.CheckResult `json:"results"`
+	Removed   []vigil.CheckResult `json:"removed,omitempty"`
+	// InputSHA256 names the normalized collector input of this scan; Input
+	// (base64 of its gzip) comes only when it changed since the last one.
+	InputSHA256 string   `json:"input_sha256,omitempty"`
+	Input       string   `json:"input,omitempty"`
+	Failed      []string `json:"failed_collectors,omitempty"`
+}
+
+// Limits on a report: an agent cannot fill the database.
+const (
+	MaxResults    = 20000
+	MaxReasonLen  = 2000
+	MaxInputBytes = 8 << 20
+)
+
+var (
+	checkIDPattern = regexp.MustCompile(`^[a-z0-9]+(?:[.-][a-z0-9]+)+$`)
+	verdicts       = map[string]bool{"pass": true, "fail": true, "error": true, "skip": true, "not_applicable": true}
+)
+
+// Validate checks a report's shape, naming the first problem.
+func (r *Report) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &vigil.Error{Code: vigil.EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	}
+	if r.Seq < 1 {
+		return bad("seq", "seq must be 1 or more")
+	}
+	if r.ScannedAt.IsZero() {
+		return bad("scanned_at", "scanned_at is required")
+	}
+	if err := r.Host.validate(); err != nil {
+		return err
+	}
+	if len(r.Results)+len(r.Removed) > MaxResults {
+		return &vigil.Error{Code: vigil.ETOOLARGE, Field: "results", Message: fmt.Sprintf("a report carries at most %d results", MaxResults)}
+	}
+	seen := make(map[[2]string]bool, len(r.Results))
+	for i, x := range append(append([]vigil.CheckResult{}, r.Results...), r.Removed...) {
+		field := fmt.Sprintf("results[%d]", i)
+		switch {
+		case !checkIDPattern.MatchString(x.CheckID) || len(x.CheckID) > 200:
+			return bad(field+".check", "%q is not a check ID", clip(x.CheckID))
+		case x.Resource == "" || len(x.Resource) > 1024 || !utf8.ValidString(x.Resource) || strings.ContainsRune(x.Resource, 0):
+			return bad(field+".resource", "the resource must be 1 to 1024 characters of text")
+		case len(x.Reason) > MaxReasonLen || !utf8.ValidString(x.Reason) || strings.ContainsRune(x.Reason, 0):
+			return bad(field+".reason", "the reason must be text of at most %d bytes", MaxReasonLen)
+		case i < len(r.Results) && !verdicts[x.Verdict]:
+			return bad(field+".verdict", "%q is not a verdict (pass, fail, error, skip, not_applicable)", clip(x.Verdict))
+		}
+		k := [2]string{x.CheckID, x.Resource}
+		if seen[k] {
+			return bad(field, "%s / %s appears twice", x.CheckID, clip(x.Resource))
+		}
+		seen[k] = true
+	}
+	if r.Input != "" {
+		if len(r.Input) > MaxInputBytes {
+			return &vigil.Error{Code: vigil.ETOOLARGE, Field: "input", Message: fmt.Sprintf("the input is over %d bytes", MaxInputBytes)}
+		}
+		raw, err := base64.StdEncoding.DecodeString(r.Input)
+		if err != nil {
+			return bad("input", "input is not base64")
+		}
+		sum := sha256.Sum256(raw)
+		if hex.EncodeToString(sum[:]) != r.InputSHA256 {
+			return bad("input_sha256", "input_sha256 does not match the input")
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return bad("input", "input is not gzip")
+		}
+		if _, err := io.Copy(io.Discard, io.LimitReader(zr, 64<<20)); err != nil {
+			return bad("input", "input is not valid gzip: %v", err)
+		}
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "…"
+	}
+	return s
+}
+
+// Ingest validates and stores an agent's report.
+func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *Report) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	status := "ok"
+	if len(r.Failed) > 0 {
+		status = "partial"
+	}
+	return s.Store.IngestReport(ctx, &store.Report{AgentID: a.ID, Seq: r.Seq, ScannedAt: r.ScannedAt, Duration: time.Duration(r.Duration) * time.Millisecond,
+		Hostname: r.Host.Hostname, OS: r.Host.OS, Kernel: r.Host.Kernel, Version: r.Host.Version, Interval: r.Host.Interval,
+		Full: r.Full, Results: r.Results, Removed: r.Removed, InputSHA256: r.InputSHA256, Input: r.Input, Status: status})
+}
+
+// Name is the signal source's name.
+func (s *Service) Name() string { return "monitoring" }
+
+// Version changes when results change, and every minute (agents go stale
+// with time).
+func (s *Service) Version(ctx context.Context) (string, error) {
+	v, err := s.Store.MonitorVersion(ctx)
+	return v + "@" + s.now().UTC().Format("2006-01-02T15:04"), err
+}
+
+// Signals: for each control that checks map to, one signal saying whether
+// its checks pass on every reporting host; failing resources are the
+// reasons. A host that stopped reporting makes its results unknown.
+func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error) {
+	agents, err := s.Store.Agents(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	live := map[int64]*vigil.Agent{}
+	now := s.now()
+	for i := range agents {
+		if agents[i].RevokedAt == nil {
+			live[agents[i].ID] = &agents[i]
+		}
+	}
+	if len(live) == 0 {
+		return map[string][]vigil.Signal{}, nil
+	}
+	results, err := s.Store.CurrentResults(ctx, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	controlsOf := map[string][]string{}
+	for _, c := range s.Checks.Checks() {
+		controlsOf[c.ID] = c.Controls
+	}
+	type agg struct {
+		pass          int
+		fails, errors []string
+		stale         map[string]bool
+		at            time.Time
+	}
+	per := map[string]*agg{}
+	for _, r := range results {
+		a := live[r.AgentID]
+		if a == nil {
+			continue
+		}
+		for _, ctl := range controlsOf[r.CheckID] {
+			g := per[ctl]
+			if g == nil {
+				g = &agg{stale: map[string]bool{}}
+				per[ctl] = g
+			}
+			if r.Since.After(g.at) {
+				g.at = r.Since
+			}
+			if a.Stale(now) {
+				g.stale[a.Name] = true
+				continue
+			}
+			switch r.Verdict {
+			case "pass":
+				g.pass++
+			case "fail":
+				g.fails = append(g.fails, fmt.Sprintf("%s on %s: %s (%s)", r.CheckID, a.Name, r.Resource, r.Reason))
+			case "error":
+				g.errors = append(g.errors, fmt.Sprintf("%s on %s could not be judged: %s", r.CheckID, a.Name, r.Reason))
+			}
+		}
+	}
+	out := map[string][]vigil.Signal{}
+	for ctl, g := range per {
+		sig := vigil.Signal{ControlID: ctl, Source: "test", At: g.at}
+		switch {
+		case len(g.fails) > 0:
+			sig.Status, sig.Reason = vigil.SignalFail, summarize(len(g.fails), "failing", g.fails)
+		case len(g.errors) > 0:
+			sig.Status, sig.Reason = vigil.SignalUnknown, summarize(len(g.errors), "unjudged", g.errors)
+		case len(g.stale) > 0:
+			names := make([]string, 0, len(g.stale))
+			for n := range g.stale {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			sig.Status, sig.Reason = vigil.SignalUnknown, "hosts stopped reporting: "+strings.Join(names, ", ")
+		case g.pass > 0:
+			sig.Status, sig.Reason = vigil.SignalOK, fmt.Sprintf("%d automated test results pass", g.pass)
+		default:
+			continue // only not-applicable results: no statement
+		}
+		out[ctl] = append(out[ctl], sig)
+	}
+	return out, nil
+}
+
+func summarize(n int, what string, items []string) string {
+	sort.Strings(items)
+	if len(items) > 3 {
+		return fmt.Sprintf("%d %s results, e.g. %s", n, what, strings.Join(items[:3], "; "))
+	}
+	return fmt.Sprintf("%d %s: %s", n, what, strings.Join(items, "; "))
+}
+
+// ResultHistory is one resource's timeline in a window.
+type ResultHistory struct {
+	CheckID   string           `json:"check"`
+	Resource  string           `json:"resource"`
+	Intervals []vigil.Interval `json:"intervals"`
+	FixTimes  []float64        `json:"fix_times_hours,omitempty"`
+}
+
+// CheckHistory is a check's timeline on one host in a window.
+type CheckHistory struct {
+	CheckID   string                          `json:"check"`
+	Intervals []vigil.Interval                `json:"intervals"`
+	Share     map[vigil.IntervalState]float64 `json:"share"`
+	Resources []ResultHistory                 `json:"resources"`
+}
+
+// History is an agent's history in [from, to): per check and resource the
+// intervals passing, failing, unknown (including any time the host did not
+// report on schedule), and the time each failure took to fix.
+func (s *Service) History(ctx context.Context, agentID int64, checkID string, from, to time.Time) ([]CheckHistory, error) {
+	if !from.Before(to) {
+		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "from must be before to"}
+	}
+	a, err := s.Store.Agent(ctx, agentID)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := s.Store.Transitions(ctx, agentID, checkID, to)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := s.Store.Coverage(ctx, agentID)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[[2]string][]vigil.Transition{}
+	var keys [][2]string
+	for _, t := range ts {
+		k := [2]string{t.CheckID, t.Resource}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], t)
+	}
+	var out []CheckHistory
+	var cur *CheckHistory
+	var parts [][]vigil.Interval
+	flush := func() {
+		if cur != nil {
+			cur.Intervals = vigil.Combine(from, to, parts...)
+			cur.Share = vigil.Share(cur.Intervals)
+			out = append(out, *cur)
+		}
+	}
+	for _, k := range keys {
+		if cur == nil || cur.CheckID != k[0] {
+			flush()
+			cur, parts = &CheckHistory{CheckID: k[0]}, nil
+		}
+		ivs := vigil.ResultIntervals(byKey[k], cov, a.Grace(), from, to)
+		rh := ResultHistory{CheckID: k[0], Resource: k[1], Intervals: ivs}
+		for _, d := range vigil.FixTimes(byKey[k]) {
+			rh.FixTimes = append(rh.FixTimes, d.Hours())
+		}
+		cur.Resources = append(cur.Resources, rh)
+		parts = append(parts, ivs)
+	}
+	flush()
+	return out, nil
+}

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// MaxReportBytes bounds an agent report's body.
+const MaxReportBytes = 12 << 20
+
+type agentKey struct{}
+
+// agentFrom returns the agent an agent route authenticated.
+func agentFrom(ctx context.Context) *vigil.Agent {
+	a, _ := ctx.Value(agentKey{}).(*vigil.Agent)
+	return a
+}
+
+// monitorRoutes are the monitoring API: agents enrol and report; people
+// list hosts, their results and history, and the fleet per check.
+func (s *Server) monitorRoutes() []route {
+	const (
+		read   = vigil.PermRead
+		manage = vigil.PermManage
+	)
+	rs := []route{
+		{method: "POST", path: "/api/v1/agents/enrolments", perm: manage, tag: "monitoring", summary: "Make a one-time enrolment token for an agent (shown once)", in: enrolmentRequest{}, out: monitor.Enrolment{}, status: 201, h: s.createEnrolment},
+		{method: "GET", path: "/api/v1/agents", perm: read, tag: "monitoring", summary: "Enrolled hosts: OS, kernel, last seen, compliance", query: pageParams, out: page[agentView]{}, h: s.listAgents},
+		{method: "GET", path: "/api/v1/agents/{id}", perm: read, tag: "monitoring", summary: "A host with its current results", out: agentDetail{}, h: s.getAgent},
+		{method: "DELETE", path: "/api/v1/agents/{id}", perm: manage, tag: "monitoring", summary: "Revoke a host's agent: its reports are refused from now on", status: 204, h: s.revokeAgent},
+		{method: "GET", path: "/api/v1/agents/{id}/history", perm: read, tag: "monitoring", summary: "When each check and resource was passing, failing or unknown in a window, with the time to fix each failure", query: []param{{"check", "only this check"}, {"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: []monitor.CheckHistory{}, h: s.agentHistory},
+		{method: "GET", path: "/api/v1/agents/{id}/runs", perm: read, tag: "monitoring", summary: "A host's recent runs (reports)", out: []store.CheckRun{}, h: s.agentRuns},
+		{method: "GET", path: "/api/v1/fleet", perm: read, tag: "monitoring", summary: "Per check: how many hosts pass, fail or could not be judged", out: []fleetRow{}, h: s.fleet},
+
+		{method: "POST", path: "/api/v1/agent/enrol", tag: "agent", summary: "An agent enrols with a one-time token and receives its credential (shown once)", in: enrolRequest{}, out: enrolResponse{}, status: 201, h: s.agentEnrol},
+		{method: "POST", path: "/api/v1/agent/reports", agent: true, tag: "agent", summary: "An agent reports check results (changes since its last accepted report, or all)", in: monitor.Report{}, out: reportAccepted{}, status: 202, maxBody: MaxReportBytes, h: s.agentReport},
+		{method: "GET", path: "/api/v1/agent/state", agent: true, tag: "agent", summary: "The agent's last accepted report, to resume after losing its state", out: reportAccepted{}, h: s.agentState},
+	}
+	for i := range rs {
+		rs[i].needsMonitor = true
+	}
+	return rs
+}
+
+// authenticateAgent resolves an agent credential.
+func (s *Server) authenticateAgent(r *http.Request) (*vigil.Agent, error) {
+	cred, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || cred == "" {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "agent authentication required: send Authorization: Bearer <agent credential>")
+	}
+	return s.monitor.Authenticate(r.Context(), cred)
+}
+
+type enrolmentRequest struct {
+	Name     string `json:"name"`
+	TTLHours int    `json:"ttl_hours"`
+}
+
+func (s *Server) createEnrolment(w http.ResponseWriter, r *http.Request) error {
+	var req enrolmentRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.TTLHours == 0 {
+		req.TTLHours = 24
+	}
+	e, err := s.monitor.CreateEnrolment(r.Context(), req.Name, time.Duration(req.TTLHours)*time.Hour)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+type agentView struct {
+	vigil.Agent
+	Stale      bool `json:"stale"`
+	Compliance int  `json:"compliance_percent"` // -1: nothing judged
+}
+
+func (s *Server) agentView(a vigil.Agent) agentView {
+	return agentView{Agent: a, Stale: a.RevokedAt == nil && a.Stale(s.now()), Compliance: a.Compliance()}
+}
+
+func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
+	limit, err := limitParam(r)
+	if err != nil {
+		return err
+	}
+	after, err := intCursor(r)
+	if err != nil {
+		return err
+	}
+	items, err := s.store.Agents(r.Context(), after, limit+1)
+	if err != nil {
+		return err
+	}
+	views := make([]agentView, len(items))
+	for i, a := range items {
+		views[i] = s.agentView(a)
+	}
+	writeJSON(w, http.StatusOK, pageOf(views, limit, func(x agentView) string { return strconv.FormatInt(x.ID, 10) }))
+	return nil
+}
+
+type agentDetail struct {
+	agentView
+	Results []store.StoredResult `json:"results"`
+}
+
+func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Agent(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	res, err := s.store.CurrentResults(r.Context(), id, "")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agentDetail{s.agentView(*a), res})
+	return nil
+}
+
+func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.store.RevokeAgent(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// windowParams reads from and to (RFC 3339 or a date), defaulting to the
+// last 30 days.
+func windowParams(r *http.Request, now time.Time) (time.Time, time.Time, error) {
+	parse := func(name string, def time.Time) (time.Time, error) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return def, nil
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t, nil
+		}
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			return t, nil
+		}
+		return time.Time{}, &vigil.Error{Code: vigil.EINVALID, Field: name, Message: name + " must be RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"}
+	}
+	to, err := parse("to", now)
+	if err != nil {
+		return to, to, err
+	}
+	from, err := parse("from", to.AddDate(0, 0, -30))
+	if err != nil {
+		return from, to, err
+	}
+	if !from.Before(to) {
+		return from, to, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "from must be before to"}
+	}
+	if to.Sub(from) > 400*24*time.Hour {
+		return from, to, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "a window is at most 400 days"}
+	}
+	return from, to, nil
+}
+
+func (s *Server) agentHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	from, to, err := windowParams(r, s.now())
+	if err != nil {
+		return err
+	}
+	h, err := s.monitor.History(r.Context(), id, r.URL.Query().Get("check"), from, to)
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		h = []monitor.CheckHistory{}
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+func (s *Server) agentRuns(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.Agent(r.Context(), id); err != nil {
+		return err
+	}
+	runs, err := s.store.Runs(r.Context(), id, 100)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, runs)
+	return nil
+}
+
+type fleetRow struct {
+	store.FleetCount
+	Title    string   `json:"title"`
+	Severity string   `json:"severity"`
+	Controls []string `json:"controls"`
+}
+
+func (s *Server) fleetRows(ctx context.Context) ([]fleetRow, error) {
+	counts, err := s.store.FleetByCheck(ctx)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string][3]any{}
+	for _, c := range s.monitor.Checks.Checks() {
+		meta[c.ID] = [3]any{c.Title, c.Severity, c.Controls}
+	}
+	out := make([]fleetRow, len(counts))
+	for i, c := range counts {
+		out[i] = fleetRow{FleetCount: c}
+		if m, ok := meta[c.CheckID]; ok {
+			out[i].Title, out[i].Severity, out[i].Controls = m[0].(string), m[1].(string), m[2].([]string)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) fleet(w http.ResponseWriter, r *http.Request) error {
+	rows, err := s.fleetRows(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rows)
+	return nil
+}
+
+type enrolRequest struct {
+	Token string           `json:"token"`
+	Host  monitor.HostInfo `json:"host"`
+}
+
+type enrolResponse struct {
+	AgentID    int64  `json:"agent_id"`
+	Name       string `json:"name"`
+	Credential string `json:"credential"`
+}
+
+func (s *Server) agentEnrol(w http.ResponseWriter, r *http.Request) error {
+	var req enrolRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	// Enrolment tokens are guessed no faster than passwords.
+	addr := s.clientIP(r)
+	if s.loginLimit.blocked(addr, s.now()) {
+		return vigil.Errorf(vigil.ERATELIMITED, "too many failed attempts from this address; wait a few minutes")
+	}
+	a, cred, err := s.monitor.Enrol(r.Context(), req.Token, req.Host)
+	if err != nil {
+		if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
+			s.loginLimit.add(addr, s.now())
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, enrolResponse{AgentID: a.ID, Name: a.Name, Credential: cred})
+	return nil
+}
+
+type reportAccepted struct {
+	AgentID int64 `json:"agent_id"`
+	Seq     int64 `json:"seq"`
+}
+
+func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
+	a := agentFrom(r.Context())
+	var rep monitor.Report
+	if err := decode(r, &rep); err != nil {
+		return err
+	}
+	if err := s.monitor.Ingest(r.Context(), a, &rep); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, reportAccepted{AgentID: a.ID, Seq: rep.Seq})
+	return nil
+}
+
+func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
+	a := agentFrom(r.Context())
+	writeJSON(w, http.StatusOK, reportAccepted{AgentID: a.ID, Seq: a.LastSeq})
+	return nil
+}

@@ -1,0 +1,546 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// CreateEnrolment stores a one-time enrolment token (its hash) for an
+// agent to come.
+func (s *Store) CreateEnrolment(ctx context.Context, name, tokenHash string, expires time.Time) (int64, error) {
+	var id int64
+	err := s.write(ctx, func(t *wtx) error {
+		actor := vigil.ActorFrom(ctx)
+		var by any
+		if actor.UserID != 0 {
+			by = actor.UserID
+		}
+		if err := t.queryRow(ctx, "INSERT INTO agent_enrolments (token_hash, name, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			tokenHash, name, by, t.d.ts(t.now), t.d.ts(expires)).Scan(&id); err != nil {
+			return internal("create enrolment", err)
+		}
+		return t.log(ctx, "agent.enrolment.create", "agent_enrolment", strconv.FormatInt(id, 10), nil, map[string]any{"name": name, "expires_at": expires})
+	})
+	return id, err
+}
+
+// Enrol spends an enrolment token and creates the agent with its
+// credential's hash. A used, expired or unknown token is refused, and
+// nothing is written.
+func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, secretHash string) error {
+	return s.write(ctx, func(t *wtx) error {
+		var id int64
+		var name string
+		var exp, used dbTime
+		err := t.queryRow(ctx, "SELECT id, name, expires_at, used_at FROM agent_enrolments WHERE token_hash = ?", tokenHash).Scan(&id, &name, &exp, &used)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token is not valid")
+		case err != nil:
+			return internal("read enrolment", err)
+		case used.Valid:
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token was already used")
+		case t.now.After(exp.T):
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token expired at %s", exp.T.Format(time.RFC3339))
+		}
+		if name != "" {
+			a.Name = name
+		}
+		if a.Name == "" {
+			a.Name = a.Hostname
+		}
+		a.Enrolled = t.now
+		if err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Name, a.Hostname, a.OS, a.Kernel, a.Version, a.Interval, secretHash, t.d.ts(t.now)).Scan(&a.ID); err != nil {
+			return internal("create agent", err)
+		}
+		if _, err := t.exec(ctx, "UPDATE agent_enrolments SET used_at = ?, agent_id = ? WHERE id = ?", t.d.ts(t.now), a.ID, id); err != nil {
+			return internal("spend enrolment", err)
+		}
+		return t.log(ctx, "agent.enrol", "agent", strconv.FormatInt(a.ID, 10), nil, a)
+	})
+}
+
+const agentCols = "id, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na"
+
+func scanAgent(r scanner) (*vigil.Agent, error) {
+	var a vigil.Agent
+	var en, seen, rev dbTime
+	if err := r.Scan(&a.ID, &a.Name, &a.Hostname, &a.OS, &a.Kernel, &a.Version, &a.Interval, &en, &seen, &a.LastSeq, &rev,
+		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable); err != nil {
+		return nil, err
+	}
+	a.Enrolled, a.LastSeen, a.RevokedAt = en.T, seen.ptr(), rev.ptr()
+	return &a, nil
+}
+
+// AgentBySecret finds the agent a credential belongs to.
+func (s *Store) AgentBySecret(ctx context.Context, secretHash string) (*vigil.Agent, error) {
+	a, err := scanAgent(s.queryRow(ctx, "SELECT "+agentCols+" FROM agents WHERE secret_hash = ?", secretHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent credential")
+	}
+	if err != nil {
+		return nil, internal("read agent", err)
+	}
+	return a, nil
+}
+
+// Agent returns one agent.
+func (s *Store) Agent(ctx context.Context, id int64) (*vigil.Agent, error) {
+	a, err := scanAgent(s.queryRow(ctx, "SELECT "+agentCols+" FROM agents WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.NotFound("agent", id)
+	}
+	if err != nil {
+		return nil, internal("read agent", err)
+	}
+	return a, nil
+}
+
+// Agents lists agents in ID order after the cursor.
+func (s *Store) Agents(ctx context.Context, after int64, limit int) ([]vigil.Agent, error) {
+	q := "SELECT " + agentCols + " FROM agents WHERE id > ? ORDER BY id"
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := s.query(ctx, q, after)
+	if err != nil {
+		return nil, internal("list agents", err)
+	}
+	defer rows.Close()
+	out := []vigil.Agent{}
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, internal("scan agent", err)
+		}
+		out = append(out, *a)
+	}
+	return out, internal2("list agents", rows.Err())
+}
+
+// RevokeAgent stops an agent's credential from being accepted.
+func (s *Store) RevokeAgent(ctx context.Context, id int64) error {
+	return s.write(ctx, func(t *wtx) error {
+		res, err := t.exec(ctx, "UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", t.d.ts(t.now), id)
+		if err != nil {
+			return internal("revoke agent", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := getAgentTx(ctx, t, id); err != nil {
+				return err
+			}
+			return vigil.Errorf(vigil.ECONFLICT, "agent %d is already revoked", id)
+		}
+		return t.log(ctx, "agent.revoke", "agent", strconv.FormatInt(id, 10), nil, nil)
+	})
+}
+
+func getAgentTx(ctx context.Context, t *wtx, id int64) (*vigil.Agent, error) {
+	a, err := scanAgent(t.queryRow(ctx, "SELECT "+agentCols+" FROM agents WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, vigil.NotFound("agent", id)
+	}
+	if err != nil {
+		return nil, internal("read agent", err)
+	}
+	return a, nil
+}
+
+// Report is an agent's report as the store applies it.
+type Report struct {
+	AgentID   int64
+	Seq       int64
+	ScannedAt time.Time
+	Duration  time.Duration
+	Hostname  string
+	OS        string
+	Kernel    string
+	Version   string
+	Interval  int
+	// Full reports carry every result; the store drops results the report
+	// does not name. Incremental ones carry changes and removals only.
+	Full        bool
+	Results     []vigil.CheckResult
+	Removed     []vigil.CheckResult // check and resource only
+	InputSHA256 string
+	Input       string // base64 gzip of the normalized input, only when it changed
+	Status      string // ok, or partial when collectors failed
+}
+
+// IngestReport applies one agent report in one transaction: results that
+// changed become transitions and update the current state, the run is
+// recorded, and the agent's coverage is extended. A report whose sequence
+// number is not the next one (a replay or one out of order), or from a
+// revoked agent, is refused and nothing is stored.
+func (s *Store) IngestReport(ctx context.Context, r *Report) error {
+	return s.write(ctx, func(t *wtx) error {
+		var lastSeq int64
+		var revoked, lastSeen dbTime
+		var interval int
+		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent")
+		case err != nil:
+			return internal("read agent", err)
+		case revoked.Valid:
+			return vigil.Errorf(vigil.EFORBIDDEN, "this agent was revoked at %s", revoked.T.Format(time.RFC3339))
+		case r.Seq <= lastSeq:
+			return &vigil.Error{Code: vigil.ECONFLICT, Field: "seq", Message: "report " + strconv.FormatInt(r.Seq, 10) + " was already accepted (last accepted: " + strconv.FormatInt(lastSeq, 10) + "); a replay is not stored"}
+		case r.Seq != lastSeq+1:
+			return &vigil.Error{Code: vigil.ECONFLICT, Field: "seq", Message: "report " + strconv.FormatInt(r.Seq, 10) + " is out of order: the next accepted is " + strconv.FormatInt(lastSeq+1, 10)}
+		}
+		at := r.ScannedAt.UTC().Truncate(time.Microsecond)
+		if at.After(t.now.Add(5 * time.Minute)) {
+			return &vigil.Error{Code: vigil.EINVALID, Field: "scanned_at", Message: "the report is dated in the future (" + at.Format(time.RFC3339) + "); check the host's clock"}
+		}
+		if lastSeen.Valid && at.Before(lastSeen.T) {
+			return &vigil.Error{Code: vigil.EINVALID, Field: "scanned_at", Message: "the report is older than the last accepted one; check the host's clock"}
+		}
+		// The current state, to tell changes from repeats.
+		cur := map[[2]string][2]string{}
+		rows, err := t.query(ctx, "SELECT check_id, resource, verdict, reason FROM check_current WHERE agent_id = ?", r.AgentID)
+		if err != nil {
+			return internal("read results", err)
+		}
+		for rows.Next() {
+			var c, res, v, why string
+			if err := rows.Scan(&c, &res, &v, &why); err != nil {
+				rows.Close()
+				return internal("read results", err)
+			}
+			cur[[2]string{c, res}] = [2]string{v, why}
+		}
+		rows.Close()
+		var changed []vigil.CheckResult
+		seen := map[[2]string]bool{}
+		for _, x := range r.Results {
+			k := [2]string{x.CheckID, x.Resource}
+			seen[k] = true
+			if old, ok := cur[k]; ok && old[0] == x.Verdict && old[1] == x.Reason {
+				continue
+			}
+			changed = append(changed, x)
+		}
+		removed := r.Removed
+		if r.Full {
+			removed = nil
+			for k := range cur {
+				if !seen[k] {
+					removed = append(removed, vigil.CheckResult{CheckID: k[0], Resource: k[1]})
+				}
+			}
+		}
+		ts := t.d.ts(at)
+		if len(changed) > 0 {
+			if err := t.insertRows(ctx, "INSERT INTO check_current (agent_id, check_id, resource, verdict, reason, since) VALUES ", 6, len(changed), func(i int) []any {
+				x := changed[i]
+				return []any{r.AgentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
+			}, " ON CONFLICT (agent_id, check_id, resource) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, since = excluded.since"); err != nil {
+				return internal("store results", err)
+			}
+		}
+		var gone []vigil.CheckResult
+		for _, x := range removed {
+			if _, ok := cur[[2]string{x.CheckID, x.Resource}]; !ok {
+				continue
+			}
+			if _, err := t.exec(ctx, "DELETE FROM check_current WHERE agent_id = ? AND check_id = ? AND resource = ?", r.AgentID, x.CheckID, x.Resource); err != nil {
+				return internal("remove result", err)
+			}
+			gone = append(gone, vigil.CheckResult{CheckID: x.CheckID, Resource: x.Resource})
+		}
+		trans := append(changed, gone...)
+		if len(trans) > 0 {
+			if err := t.insertRows(ctx, "INSERT INTO check_transitions (agent_id, check_id, resource, verdict, reason, at) VALUES ", 6, len(trans), func(i int) []any {
+				x := trans[i]
+				return []any{r.AgentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
+			}); err != nil {
+				return internal("store transitions", err)
+			}
+		}
+		var n [4]int
+		if len(trans) > 0 {
+			rows, err := t.query(ctx, "SELECT verdict, COUNT(*) FROM check_current WHERE agent_id = ? GROUP BY verdict", r.AgentID)
+			if err != nil {
+				return internal("count results", err)
+			}
+			for rows.Next() {
+				var v string
+				var c int
+				if err := rows.Scan(&v, &c); err != nil {
+					rows.Close()
+					return internal("count results", err)
+				}
+				switch v {
+				case "pass":
+					n[0] += c
+				case "fail":
+					n[1] += c
+				case "error":
+					n[2] += c
+				default:
+					n[3] += c
+				}
+			}
+			rows.Close()
+		} else if err := t.queryRow(ctx, "SELECT n_pass, n_fail, n_error, n_na FROM agents WHERE id = ?", r.AgentID).Scan(&n[0], &n[1], &n[2], &n[3]); err != nil {
+			return internal("read counts", err)
+		}
+		if r.Input != "" && r.InputSHA256 != "" {
+			if _, err := t.exec(ctx, "INSERT INTO monitor_inputs (sha256, size, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+				r.InputSHA256, len(r.Input), r.Input, t.d.ts(t.now)); err != nil {
+				return internal("store input", err)
+			}
+		}
+		if _, err := t.exec(ctx, `INSERT INTO check_runs (agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgentID, r.Seq, ts, t.d.ts(t.now), r.Duration.Milliseconds(), r.Status, len(trans), n[0], n[1], n[2], n[3], r.InputSHA256); err != nil {
+			return internal("record run", err)
+		}
+		if r.Interval <= 0 {
+			r.Interval = interval
+		}
+		if _, err := t.exec(ctx, `UPDATE agents SET last_seq = ?, last_seen = ?, hostname = ?, os = ?, kernel = ?, version = ?, interval_seconds = ?,
+			n_pass = ?, n_fail = ?, n_error = ?, n_na = ?, last_input = CASE WHEN ? = '' THEN last_input ELSE ? END WHERE id = ?`,
+			r.Seq, ts, r.Hostname, r.OS, r.Kernel, r.Version, r.Interval, n[0], n[1], n[2], n[3], r.InputSHA256, r.InputSHA256, r.AgentID); err != nil {
+			return internal("update agent", err)
+		}
+		// Coverage: extend the current stretch when this report came within
+		// the grace of the last one, else open a new stretch.
+		grace := (&vigil.Agent{Interval: r.Interval}).Grace()
+		if lastSeen.Valid && at.Sub(lastSeen.T) <= grace {
+			_, err = t.exec(ctx, "UPDATE agent_coverage SET end_at = ? WHERE agent_id = ? AND end_at = ?", ts, r.AgentID, t.d.ts(lastSeen.T))
+		} else {
+			_, err = t.exec(ctx, "INSERT INTO agent_coverage (agent_id, start_at, end_at) VALUES (?, ?, ?)", r.AgentID, ts, ts)
+		}
+		if err != nil {
+			return internal("record coverage", err)
+		}
+		return nil
+	})
+}
+
+// AgentSeq is an agent's last accepted report, so that an agent whose
+// state was lost can resume.
+func (s *Store) AgentSeq(ctx context.Context, id int64) (int64, error) {
+	var seq int64
+	err := s.queryRow(ctx, "SELECT last_seq FROM agents WHERE id = ?", id).Scan(&seq)
+	return seq, internal2("read agent", err)
+}
+
+// StoredResult is a current result with its host.
+type StoredResult struct {
+	AgentID   int64  `json:"agent_id"`
+	AgentName string `json:"agent"`
+	vigil.CheckResult
+	Since time.Time `json:"since"`
+}
+
+// CurrentResults lists current results, of one agent (agentID > 0), of one
+// check (checkID != ""), or all.
+func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID string) ([]StoredResult, error) {
+	q := "SELECT c.agent_id, a.name, c.check_id, c.resource, c.verdict, c.reason, c.since FROM check_current c JOIN agents a ON a.id = c.agent_id WHERE a.revoked_at IS NULL"
+	var args []any
+	if agentID > 0 {
+		q += " AND c.agent_id = ?"
+		args = append(args, agentID)
+	}
+	if checkID != "" {
+		q += " AND c.check_id = ?"
+		args = append(args, checkID)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY c.agent_id, c.check_id, c.resource", args...)
+	if err != nil {
+		return nil, internal("list results", err)
+	}
+	defer rows.Close()
+	out := []StoredResult{}
+	for rows.Next() {
+		var x StoredResult
+		var since dbTime
+		if err := rows.Scan(&x.AgentID, &x.AgentName, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &since); err != nil {
+			return nil, internal("scan result", err)
+		}
+		x.Since = since.T
+		out = append(out, x)
+	}
+	return out, internal2("list results", rows.Err())
+}
+
+// FleetCount is how many hosts give a check each verdict.
+type FleetCount struct {
+	CheckID string `json:"check"`
+	Pass    int    `json:"pass"`
+	Fail    int    `json:"fail"`
+	Error   int    `json:"error"`
+	Other   int    `json:"not_applicable"`
+}
+
+// FleetByCheck counts, per check, the hosts in each state (a host counts
+// once per check, by its worst resource).
+func (s *Store) FleetByCheck(ctx context.Context) ([]FleetCount, error) {
+	rows, err := s.query(ctx, `SELECT check_id,
+		SUM(CASE WHEN w = 3 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 2 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN w = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 0 THEN 1 ELSE 0 END)
+		FROM (SELECT c.check_id, c.agent_id, MAX(CASE c.verdict WHEN 'fail' THEN 3 WHEN 'error' THEN 2 WHEN 'pass' THEN 1 ELSE 0 END) AS w
+		      FROM check_current c JOIN agents a ON a.id = c.agent_id WHERE a.revoked_at IS NULL GROUP BY c.check_id, c.agent_id) x
+		GROUP BY check_id ORDER BY check_id`)
+	if err != nil {
+		return nil, internal("fleet", err)
+	}
+	defer rows.Close()
+	out := []FleetCount{}
+	for rows.Next() {
+		// Order of the sums: fail, error, pass, other.
+		var f FleetCount
+		if err := rows.Scan(&f.CheckID, &f.Fail, &f.Error, &f.Pass, &f.Other); err != nil {
+			return nil, internal("fleet", err)
+		}
+		out = append(out, f)
+	}
+	return out, internal2("fleet", rows.Err())
+}
+
+// Transitions lists the transitions of an agent's results (all checks when
+// checkID is empty) up to `to`, oldest first. Those before `from` are
+// needed too: they set the state at the window's start.
+func (s *Store) Transitions(ctx context.Context, agentID int64, checkID string, to time.Time) ([]vigil.Transition, error) {
+	q := "SELECT agent_id, check_id, resource, verdict, reason, at FROM check_transitions WHERE agent_id = ? AND at < ?"
+	args := []any{agentID, s.d.ts(to)}
+	if checkID != "" {
+		q += " AND check_id = ?"
+		args = append(args, checkID)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY check_id, resource, at, id", args...)
+	if err != nil {
+		return nil, internal("list transitions", err)
+	}
+	defer rows.Close()
+	var out []vigil.Transition
+	for rows.Next() {
+		var x vigil.Transition
+		var at dbTime
+		if err := rows.Scan(&x.AgentID, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &at); err != nil {
+			return nil, internal("scan transition", err)
+		}
+		x.At = at.T
+		out = append(out, x)
+	}
+	return out, internal2("list transitions", rows.Err())
+}
+
+// Coverage lists the stretches in which an agent reported on schedule.
+func (s *Store) Coverage(ctx context.Context, agentID int64) ([]vigil.Coverage, error) {
+	rows, err := s.query(ctx, "SELECT start_at, end_at FROM agent_coverage WHERE agent_id = ? ORDER BY start_at", agentID)
+	if err != nil {
+		return nil, internal("list coverage", err)
+	}
+	defer rows.Close()
+	var out []vigil.Coverage
+	for rows.Next() {
+		var a, b dbTime
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, internal("scan coverage", err)
+		}
+		out = append(out, vigil.Coverage{Start: a.T, End: b.T})
+	}
+	return out, internal2("list coverage", rows.Err())
+}
+
+// CheckRun is one recorded run (an agent's report).
+type CheckRun struct {
+	ID         int64     `json:"id"`
+	AgentID    int64     `json:"agent_id"`
+	Seq        int64     `json:"seq"`
+	ScannedAt  time.Time `json:"scanned_at"`
+	ReceivedAt time.Time `json:"received_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Status     string    `json:"status"`
+	Changes    int       `json:"changes"`
+	Pass       int       `json:"pass"`
+	Fail       int       `json:"fail"`
+	Error      int       `json:"error"`
+	NA         int       `json:"not_applicable"`
+	Input      string    `json:"input_sha256,omitempty"`
+}
+
+// Runs lists an agent's recent runs, newest first.
+func (s *Store) Runs(ctx context.Context, agentID int64, limit int) ([]CheckRun, error) {
+	rows, err := s.query(ctx, `SELECT id, agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256
+		FROM check_runs WHERE agent_id = ? ORDER BY id DESC LIMIT `+strconv.Itoa(max(1, limit)), agentID)
+	if err != nil {
+		return nil, internal("list runs", err)
+	}
+	defer rows.Close()
+	out := []CheckRun{}
+	for rows.Next() {
+		var x CheckRun
+		var a, b dbTime
+		if err := rows.Scan(&x.ID, &x.AgentID, &x.Seq, &a, &b, &x.DurationMS, &x.Status, &x.Changes, &x.Pass, &x.Fail, &x.Error, &x.NA, &x.Input); err != nil {
+			return nil, internal("scan run", err)
+		}
+		x.ScannedAt, x.ReceivedAt = a.T, b.T
+		out = append(out, x)
+	}
+	return out, internal2("list runs", rows.Err())
+}
+
+// MonitorInput returns a stored normalized input (base64 gzip).
+func (s *Store) MonitorInput(ctx context.Context, sha string) (string, error) {
+	var data string
+	err := s.queryRow(ctx, "SELECT data FROM monitor_inputs WHERE sha256 = ?", sha).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", vigil.NotFound("input", sha)
+	}
+	return data, internal2("read input", err)
+}
+
+// MonitorVersion changes whenever a result changes or an agent's
+// freshness could: readiness caches on it.
+func (s *Store) MonitorVersion(ctx context.Context) (string, error) {
+	var tmax, amax, rev int64
+	err := s.queryRow(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM check_transitions), (SELECT COALESCE(MAX(id), 0) FROM agents),
+		(SELECT COUNT(*) FROM agents WHERE revoked_at IS NOT NULL)`).Scan(&tmax, &amax, &rev)
+	if err != nil {
+		return "", internal("monitor version", err)
+	}
+	return strconv.FormatInt(tmax, 10) + "." + strconv.FormatInt(amax, 10) + "." + strconv.FormatInt(rev, 10), nil
+}
+
+// ClaimLease takes the named lease for holder until now+ttl if it is free,
+// expired, or already the holder's, and reports whether it did. Replicas
+// on one database use it so that a scheduled job runs once.
+func (s *Store) ClaimLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	n := now()
+	res, err := s.w.ExecContext(ctx, s.d.rebind(`INSERT INTO scheduler_leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE scheduler_leases.expires_at < ? OR scheduler_leases.holder = excluded.holder`), name, holder, s.d.ts(n.Add(ttl)), s.d.ts(n))
+	if err != nil {
+		return false, internal("claim lease", err)
+	}
+	k, _ := res.RowsAffected()
+	return k == 1, nil
+}
+
+// LeaseLastRun reads and MarkLeaseRun records when a job last ran.
+func (s *Store) LeaseLastRun(ctx context.Context, name string) (time.Time, error) {
+	var t dbTime
+	err := s.queryRow(ctx, "SELECT last_run FROM scheduler_leases WHERE name = ?", name).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return t.T, internal2("read lease", err)
+}
+
+// MarkLeaseRun records that the holder ran the job now.
+func (s *Store) MarkLeaseRun(ctx context.Context, name, holder string) error {
+	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE scheduler_leases SET last_run = ? WHERE name = ? AND holder = ?"), s.d.ts(now()), name, holder)
+	return internal2("mark lease", err)
+}
