@@ -209,6 +209,14 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/account/mfa/disable", read, s.mfaDisable),
 		pg("POST", "/account/logout-everywhere", read, s.logoutEverywhere),
 	}
+	if s.monitor != nil {
+		rs = append(rs,
+			pg("GET", "/hosts", read, s.hostsPage),
+			pg("POST", "/hosts/enrol", manage, s.hostsEnrol),
+			pg("GET", "/hosts/{id}", read, s.hostPage),
+			pg("POST", "/hosts/{id}/revoke", manage, s.hostRevoke),
+			pg("GET", "/fleet", read, s.fleetPage))
+	}
 	if s.evidence != nil {
 		rs = append(rs,
 			pg("GET", "/evidence", read, s.ledgerPage),

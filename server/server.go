@@ -61,6 +61,9 @@ type Config struct {
 	// Monitor is continuous monitoring (agents, results, history); nil
 	// leaves its routes unavailable.
 	Monitor *monitor.Service
+	// TLSFingerprint is the SHA-256 of the certificate the server serves
+	// (when it terminates TLS itself), shown in agent enrolment commands.
+	TLSFingerprint string
 }
 
 // Server serves Vigil's HTTP API.
@@ -76,18 +79,19 @@ type Server struct {
 	metrics *metrics
 	sources []vigil.SignalSource
 
-	evidence      *evidence.Service
-	monitor       *monitor.Service
-	ui            *ui.Renderer
-	box           *secret.Box
-	baseURL       string
-	secureCookies bool
-	smtp          SMTPConfig
-	loginLimit    *limiter
-	ssoLimit      *limiter
-	trustProxy    bool
-	dummyHash     func() string
-	oidc          oidcCache
+	evidence       *evidence.Service
+	monitor        *monitor.Service
+	tlsFingerprint string
+	ui             *ui.Renderer
+	box            *secret.Box
+	baseURL        string
+	secureCookies  bool
+	smtp           SMTPConfig
+	loginLimit     *limiter
+	ssoLimit       *limiter
+	trustProxy     bool
+	dummyHash      func() string
+	oidc           oidcCache
 
 	rcache  readinessCache
 	docOnce sync.Once
@@ -103,7 +107,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {

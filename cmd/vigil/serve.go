@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -123,9 +126,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	mon := &monitor.Service{Store: st, Checks: reg}
+	fp, err := certFingerprint(m.TLSCert)
+	if err != nil {
+		m.Close()
+		return err
+	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy,
-		Evidence: ev, Monitor: mon, Sources: []vigil.SignalSource{ev, mon}})
+		Evidence: ev, Monitor: mon, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -402,4 +410,22 @@ func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "%s: applied %d migration(s); schema version %d\n", st.Where(), n, store.LatestVersion())
 	return nil
+}
+
+// certFingerprint is the SHA-256 of the first certificate in a PEM file:
+// what agents pin at enrolment. Empty without TLS.
+func certFingerprint(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("%s does not start with a PEM certificate", path)
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return hex.EncodeToString(sum[:]), nil
 }

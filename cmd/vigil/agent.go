@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil/agent"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/scan"
+)
+
+const defaultAgentDir = "/var/lib/vigil-agent"
+
+func runAgent(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || (args[0] != "enrol" && args[0] != "run" && args[0] != "status") {
+		fmt.Fprintln(env.stderr, "Usage: vigil agent enrol|run|status [flags]\n\n  enrol   enrol this host with a one-time token from the server (Hosts page or POST /api/v1/agents/enrolments)\n  run     scan on a schedule and report changes to the server\n  status  show the agent's state and undelivered reports")
+		return errUsage
+	}
+	fs := newFlags(env, "agent "+args[0], "agent "+args[0]+" [flags]")
+	dir := fs.str("state-dir", defaultAgentDir, "the agent's state and spool directory")
+	switch args[0] {
+	case "enrol":
+		server := fs.str("server", "", "the Vigil server's URL (https://...)")
+		fingerprint := fs.str("ca-fingerprint", "", "SHA-256 fingerprint (hex) of the server's certificate or its CA, as the server shows it")
+		caFile := fs.str("ca-file", "", "PEM file of the CA that signed the server's certificate (instead of --ca-fingerprint)")
+		interval := fs.str("interval", "15m", "how often this agent will report")
+		if err := fs.parse(args[1:]); err != nil {
+			return err
+		}
+		// The token comes from the environment, not a flag: flags show in
+		// ps output and shell history.
+		token := env.getenv("VIGIL_ENROL_TOKEN")
+		if *server == "" || token == "" {
+			fmt.Fprintln(env.stderr, "vigil agent enrol: --server and the VIGIL_ENROL_TOKEN environment variable are required")
+			return errUsage
+		}
+		if strings.HasPrefix(*server, "https://") && *fingerprint == "" && *caFile == "" {
+			fmt.Fprintln(env.stderr, "vigil agent enrol: give --ca-fingerprint or --ca-file: the agent trusts only the certificate you name")
+			return errUsage
+		}
+		iv, err := time.ParseDuration(*interval)
+		if err != nil || iv < time.Minute {
+			return fmt.Errorf("--interval %q is not a duration of a minute or more", *interval)
+		}
+		h, err := host.New("/")
+		if err != nil {
+			return err
+		}
+		info := h.Info()
+		hi := monitor.HostInfo{Hostname: fmt.Sprint(info["hostname"]), OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: version, Interval: int(iv.Seconds())}
+		st, err := agent.Enrol(ctx, *dir, *server, token, *fingerprint, *caFile, hi)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "enrolled as agent %d with %s; state in %s\nstart it with: vigil agent run --state-dir %s --interval %s\n", st.AgentID, st.Server, *dir, *dir, iv)
+		return nil
+	case "status":
+		if err := fs.parse(args[1:]); err != nil {
+			return err
+		}
+		st, err := agent.LoadState(*dir)
+		if err != nil {
+			return err
+		}
+		es, _ := os.ReadDir(*dir + "/spool")
+		fmt.Fprintf(env.stdout, "agent %d reporting to %s\nlast report written: %d (%d results)\nundelivered reports: %d\n", st.AgentID, st.Server, st.Seq, len(st.Results), len(es))
+		return nil
+	}
+	interval := fs.str("interval", "15m", "how often to scan")
+	root := fs.str("root", "/", "the root directory to scan")
+	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
+	tailoring := fs.str("tailoring", "", "tailoring file: checks to disable (with a justification) and parameters to change")
+	once := fs.Bool("once", false, "scan and deliver once, then exit")
+	if err := fs.parse(args[1:]); err != nil {
+		return err
+	}
+	iv, err := time.ParseDuration(*interval)
+	if err != nil || iv < time.Minute {
+		return fmt.Errorf("--interval %q is not a duration of a minute or more", *interval)
+	}
+	reg, err := checks.Load(splitList(*custom)...)
+	if err != nil {
+		return err
+	}
+	var tail *scan.Tailoring
+	if *tailoring != "" {
+		if tail, err = scan.LoadTailoring(*tailoring, reg); err != nil {
+			return err
+		}
+	}
+	logger, err := newLogger(env.stderr, "text", "info")
+	if err != nil {
+		return err
+	}
+	a := &agent.Agent{Dir: *dir, Root: *root, Interval: iv, Checks: reg, Tailoring: tail, Version: version, Log: logger}
+	if err := a.Open(); err != nil {
+		return err
+	}
+	if *once {
+		seq, err := a.ScanOnce(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := a.Deliver(ctx)
+		if err != nil {
+			if errors.Is(err, agent.ErrRevoked) {
+				return err
+			}
+			return fmt.Errorf("report %d is spooled; delivery failed (it will be sent next time): %w", seq, err)
+		}
+		fmt.Fprintf(env.stdout, "report %d written, %d delivered\n", seq, n)
+		return nil
+	}
+	return a.Run(ctx)
+}

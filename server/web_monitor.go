@@ -1,0 +1,198 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/store"
+)
+
+type hostsData struct {
+	Hosts       []agentView
+	Enrolment   *monitor.Enrolment
+	Command     string
+	Fingerprint string
+	Stale       int
+}
+
+func (s *Server) hostsData(r *http.Request) (*hostsData, error) {
+	agents, err := s.store.Agents(r.Context(), 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := &hostsData{Fingerprint: s.tlsFingerprint}
+	for _, a := range agents {
+		v := s.agentView(a)
+		if v.Stale {
+			d.Stale++
+		}
+		d.Hosts = append(d.Hosts, v)
+	}
+	// Worst first: revoked last, then by compliance.
+	sort.SliceStable(d.Hosts, func(i, j int) bool {
+		a, b := d.Hosts[i], d.Hosts[j]
+		if (a.RevokedAt == nil) != (b.RevokedAt == nil) {
+			return a.RevokedAt == nil
+		}
+		return a.Compliance < b.Compliance
+	})
+	return d, nil
+}
+
+func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Hosts", "hosts")
+	d, err := s.hostsData(r)
+	if err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "hosts", p)
+}
+
+func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Hosts", "hosts")
+	ttl, _ := strconv.Atoi(r.PostForm.Get("ttl_hours"))
+	if ttl == 0 {
+		ttl = 24
+	}
+	e, err := s.monitor.CreateEnrolment(r.Context(), strings.TrimSpace(r.PostForm.Get("name")), time.Duration(ttl)*time.Hour)
+	d, derr := s.hostsData(r)
+	if derr != nil {
+		return derr
+	}
+	p.Data, p.Form = d, r.PostForm
+	if err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.render(w, http.StatusUnprocessableEntity, "hosts", p)
+	}
+	d.Enrolment = e
+	base := s.baseURL
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	pin := ""
+	if s.tlsFingerprint != "" {
+		pin = " --ca-fingerprint " + s.tlsFingerprint
+	}
+	d.Command = "VIGIL_ENROL_TOKEN=" + e.Token + " vigil agent enrol --server " + base + pin
+	// The token is shown once, on this response only.
+	return s.render(w, http.StatusCreated, "hosts", p)
+}
+
+type hostData struct {
+	Host     agentView
+	Failing  []store.StoredResult
+	Errors   []store.StoredResult
+	Passing  int
+	NA       int
+	History  []checkShare
+	From, To time.Time
+	Runs     []store.CheckRun
+}
+
+// checkShare is a check's time in each state over the window.
+type checkShare struct {
+	CheckID                          string
+	Passing, Failing, Unknown, Fixes float64
+	FixCount                         int
+}
+
+func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.store.Agent(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(w, r, "Host "+a.Name, "hosts")
+	d := &hostData{Host: s.agentView(*a)}
+	res, err := s.store.CurrentResults(r.Context(), id, "")
+	if err != nil {
+		return err
+	}
+	for _, x := range res {
+		switch x.Verdict {
+		case "fail":
+			d.Failing = append(d.Failing, x)
+		case "error":
+			d.Errors = append(d.Errors, x)
+		case "pass":
+			d.Passing++
+		default:
+			d.NA++
+		}
+	}
+	d.To = s.now().UTC()
+	d.From = d.To.AddDate(0, 0, -30)
+	hist, err := s.monitor.History(r.Context(), id, "", d.From, d.To)
+	if err != nil {
+		return err
+	}
+	for _, h := range hist {
+		cs := checkShare{CheckID: h.CheckID, Passing: 100 * h.Share[vigil.StatePassing], Failing: 100 * h.Share[vigil.StateFailing], Unknown: 100 * h.Share[vigil.StateUnknown]}
+		var sum float64
+		for _, rh := range h.Resources {
+			for _, f := range rh.FixTimes {
+				sum += f
+				cs.FixCount++
+			}
+		}
+		if cs.FixCount > 0 {
+			cs.Fixes = sum / float64(cs.FixCount)
+		}
+		// Only what was not passing all along is worth a line.
+		if cs.Passing < 99.95 {
+			d.History = append(d.History, cs)
+		}
+	}
+	sort.SliceStable(d.History, func(i, j int) bool {
+		return d.History[i].Failing+d.History[i].Unknown > d.History[j].Failing+d.History[j].Unknown
+	})
+	if d.Runs, err = s.store.Runs(r.Context(), id, 10); err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "host", p)
+}
+
+func (s *Server) hostRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.store.RevokeAgent(r.Context(), id); err != nil {
+		return err
+	}
+	s.flash(w, r, "Revoked the agent: its reports are refused from now on.")
+	http.Redirect(w, r, "/hosts/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Fleet", "hosts")
+	rows, err := s.fleetRows(r.Context())
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Fail != rows[j].Fail {
+			return rows[i].Fail > rows[j].Fail
+		}
+		return rows[i].Error > rows[j].Error
+	})
+	p.Data = rows
+	return s.render(w, http.StatusOK, "fleet", p)
+}
