@@ -41,10 +41,12 @@ lint:
 	$(BIN)/staticcheck ./...
 
 unit:
+	$(GO) run ./cmd/vigil checks test
 	$(GO) test -count=1 ./...
 
 bench:
 	bench/run.sh
+	bench/scan-compare.sh
 
 clean:
 	rm -rf $(BIN)

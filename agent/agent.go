@@ -350,6 +350,7 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 			out.Failed = append(out.Failed, c.Collector)
 		}
 	}
+	out.Disabled = rep.Disabled
 	// The normalized input, sent only when it changed.
 	sha, gz, err := encodeInput(rep.Inputs)
 	if err != nil {

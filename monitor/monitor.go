@@ -149,6 +149,9 @@ type Report struct {
 	InputSHA256 string   `json:"input_sha256,omitempty"`
 	Input       string   `json:"input,omitempty"`
 	Failed      []string `json:"failed_collectors,omitempty"`
+	// Disabled is the host's tailoring: check => justification. Changes
+	// are written to the activity log.
+	Disabled map[string]string `json:"disabled,omitempty"`
 }
 
 // Limits on a report: an agent cannot fill the database.
@@ -199,6 +202,17 @@ func (r *Report) Validate() error {
 		}
 		seen[k] = true
 	}
+	if len(r.Disabled) > 1000 {
+		return bad("disabled", "at most 1000 checks can be disabled")
+	}
+	for id, why := range r.Disabled {
+		if !checkIDPattern.MatchString(id) {
+			return bad("disabled", "%q is not a check ID", clip(id))
+		}
+		if n := len(strings.TrimSpace(why)); n < 10 || len(why) > MaxReasonLen || !utf8.ValidString(why) || strings.ContainsRune(why, 0) {
+			return bad("disabled", "disabling %s needs a justification of 10 to %d characters", id, MaxReasonLen)
+		}
+	}
 	if r.Input != "" {
 		if len(r.Input) > MaxInputBytes {
 			return &vigil.Error{Code: vigil.ETOOLARGE, Field: "input", Message: fmt.Sprintf("the input is over %d bytes", MaxInputBytes)}
@@ -240,7 +254,7 @@ func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *Report) error {
 	}
 	return s.Store.IngestReport(ctx, &store.Report{AgentID: a.ID, Seq: r.Seq, ScannedAt: r.ScannedAt, Duration: time.Duration(r.Duration) * time.Millisecond,
 		Hostname: r.Host.Hostname, OS: r.Host.OS, Kernel: r.Host.Kernel, Version: r.Host.Version, Interval: r.Host.Interval,
-		Full: r.Full, Results: r.Results, Removed: r.Removed, InputSHA256: r.InputSHA256, Input: r.Input, Status: status})
+		Full: r.Full, Results: r.Results, Removed: r.Removed, InputSHA256: r.InputSHA256, Input: r.Input, Status: status, Disabled: r.Disabled})
 }
 
 // Name is the signal source's name.

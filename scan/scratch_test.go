@@ -116,8 +116,8 @@ func writeRoot(t *testing.T, dir string, files map[string]file) {
 		os.Chmod(filepath.Join(dir, d), 0o700)
 	}
 	for _, d := range []string{"tmp", "var/tmp"} {
-		os.MkdirAll(filepath.Join(dir, d), 0o1777)
-		os.Chmod(filepath.Join(dir, d), 0o1777)
+		os.MkdirAll(filepath.Join(dir, d), 0o777)
+		os.Chmod(filepath.Join(dir, d), os.ModeSticky|0o777)
 	}
 }
 

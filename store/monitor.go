@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -172,6 +173,8 @@ type Report struct {
 	InputSHA256 string
 	Input       string // base64 gzip of the normalized input, only when it changed
 	Status      string // ok, or partial when collectors failed
+	// Disabled is the host's tailoring: check => justification.
+	Disabled map[string]string
 }
 
 // IngestReport applies one agent report in one transaction: results that
@@ -184,7 +187,8 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 		var lastSeq int64
 		var revoked, lastSeen dbTime
 		var interval int
-		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval)
+		var tailoring string
+		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds, tailoring FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval, &tailoring)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent")
@@ -311,6 +315,23 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 			n_pass = ?, n_fail = ?, n_error = ?, n_na = ?, last_input = CASE WHEN ? = '' THEN last_input ELSE ? END WHERE id = ?`,
 			r.Seq, ts, r.Hostname, r.OS, r.Kernel, r.Version, r.Interval, n[0], n[1], n[2], n[3], r.InputSHA256, r.InputSHA256, r.AgentID); err != nil {
 			return internal("update agent", err)
+		}
+		// Tailoring: turning a check off needs a justification, and the
+		// change is in the activity log like any other.
+		if r.Disabled == nil {
+			r.Disabled = map[string]string{}
+		}
+		newTailoring, _ := json.Marshal(r.Disabled)
+		if string(newTailoring) != tailoring {
+			var before map[string]string
+			_ = json.Unmarshal([]byte(tailoring), &before)
+			if _, err := t.exec(ctx, "UPDATE agents SET tailoring = ? WHERE id = ?", string(newTailoring), r.AgentID); err != nil {
+				return internal("record tailoring", err)
+			}
+			t.actor = vigil.Actor{Name: "agent:" + r.Hostname}
+			if err := t.log(ctx, "agent.tailoring", "agent", strconv.FormatInt(r.AgentID, 10), map[string]any{"disabled": before}, map[string]any{"disabled": r.Disabled}); err != nil {
+				return err
+			}
 		}
 		// Coverage: extend the current stretch when this report came within
 		// the grace of the last one, else open a new stretch.
@@ -543,4 +564,34 @@ func (s *Store) LeaseLastRun(ctx context.Context, name string) (time.Time, error
 func (s *Store) MarkLeaseRun(ctx context.Context, name, holder string) error {
 	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE scheduler_leases SET last_run = ? WHERE name = ? AND holder = ?"), s.d.ts(now()), name, holder)
 	return internal2("mark lease", err)
+}
+
+// LocalAgent returns the agent record of the server's own host, creating
+// it on first use. It has no usable credential: only the server reports
+// for it.
+func (s *Store) LocalAgent(ctx context.Context, name, hostname string, interval int) (*vigil.Agent, error) {
+	a, err := scanAgent(s.queryRow(ctx, "SELECT "+agentCols+" FROM agents WHERE secret_hash = ?", "local:"+hostname))
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, internal("read agent", err)
+	}
+	a = &vigil.Agent{Name: name, Hostname: hostname, Version: "server", Interval: interval}
+	err = s.write(ctx, func(t *wtx) error {
+		a.Enrolled = t.now
+		err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at)
+			VALUES (?, ?, '', '', 'server', ?, ?, ?) RETURNING id`, name, hostname, interval, "local:"+hostname, t.d.ts(t.now)).Scan(&a.ID)
+		if isUnique(err) {
+			return vigil.Errorf(vigil.ECONFLICT, "the local agent was created concurrently")
+		}
+		if err != nil {
+			return internal("create local agent", err)
+		}
+		return t.log(ctx, "agent.enrol", "agent", strconv.FormatInt(a.ID, 10), nil, a)
+	})
+	if vigil.ErrorCode(err) == vigil.ECONFLICT {
+		return s.LocalAgent(ctx, name, hostname, interval)
+	}
+	return a, err
 }

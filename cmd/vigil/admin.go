@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
@@ -21,15 +22,16 @@ var adminActor = vigil.Actor{Name: "admin-cli", Role: vigil.RoleOwner}
 
 func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
 	subs := map[string]func(context.Context, *cliEnv, []string) error{
-		"create-user":     adminCreateUser,
-		"create-token":    adminCreateToken,
-		"reset-password":  adminResetPassword,
-		"setup-token":     adminSetupToken,
-		"verify-activity": adminVerifyActivity,
-		"rotate-key":      adminRotateKey,
+		"create-user":      adminCreateUser,
+		"create-token":     adminCreateToken,
+		"reset-password":   adminResetPassword,
+		"setup-token":      adminSetupToken,
+		"verify-activity":  adminVerifyActivity,
+		"rotate-key":       adminRotateKey,
+		"create-enrolment": adminCreateEnrolment,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(env.stderr, "Usage: vigil admin create-user | create-token | reset-password | setup-token | verify-activity | rotate-key [flags]")
+		fmt.Fprintln(env.stderr, "Usage: vigil admin create-user | create-token | reset-password | setup-token | verify-activity | rotate-key | create-enrolment [flags]")
 		return errUsage
 	}
 	return subs[args[0]](vigil.WithActor(ctx, adminActor), env, args[1:])
@@ -290,5 +292,33 @@ func adminRotateKey(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "new master key %s: resealed %d blob key(s) and %d secret(s)%s\n", box.KeyID(), blobs, secrets,
 		map[bool]string{true: "; old keys dropped", false: "; old keys kept (--drop-old removes them)"}[*drop])
+	return nil
+}
+
+// adminCreateEnrolment prints a one-time agent enrolment token, for
+// provisioning scripts that run beside the server.
+func adminCreateEnrolment(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "admin create-enrolment", "admin create-enrolment [--name NAME] [--ttl 24h]")
+	dataDir, dbURL := fs.dbFlags()
+	name := fs.str("name", "", "the host's name in Vigil (default: its host name)")
+	ttl := fs.str("ttl", "24h", "how long the token stays valid")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(*ttl)
+	if err != nil {
+		return fmt.Errorf("--ttl %q is not a duration (like 24h)", *ttl)
+	}
+	st, err := openStore(ctx, *dataDir, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := (&monitor.Service{Store: st}).CreateEnrolment(ctx, *name, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "agent enrolment token, valid until %s, for one host; give it to vigil agent enrol as VIGIL_ENROL_TOKEN:\n", e.Expires.Format(time.RFC3339))
+	fmt.Fprintln(env.stdout, e.Token)
 	return nil
 }

@@ -56,6 +56,7 @@ type Main struct {
 	CheckpointEvery time.Duration   // 0: every 10 minutes
 	RetentionDays   int             // 0: keep evidence bytes forever
 	ChecksDirs      []string        // the organization's own checks, beside the built-in ones
+	ScanLocal       time.Duration   // scan the server's own host this often (0: never)
 	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
 	Evidence        *evidence.Service
 	stop            context.CancelFunc
@@ -166,6 +167,15 @@ func (m *Main) Open(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.housekeeping(bg)
+	if m.ScanLocal > 0 {
+		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
+		if err != nil {
+			m.Close()
+			return err
+		}
+		sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Jobs: []monitor.Job{job}, Log: m.Logger}
+		go sched.Run(bg)
+	}
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }
@@ -357,12 +367,19 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	s3Endpoint := fs.str("s3-endpoint", "", "endpoint of an S3-compatible store (MinIO, Ceph); empty for AWS")
 	retention := fs.str("retention-days", "0", "purge evidence bytes this many days after their effective period (0: never); a tombstone stays in the log")
 	checksDirs := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
+	scanLocal := fs.str("scan-local", "", "scan the server's own host against the Linux baseline this often (e.g. 15m); it shows as a host")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
 	every, err := time.ParseDuration(*checkpointEvery)
 	if err != nil || every < time.Second {
 		return fmt.Errorf("--checkpoint-interval %q is not a duration of a second or more (like 10m)", *checkpointEvery)
+	}
+	var scanEvery time.Duration
+	if *scanLocal != "" {
+		if scanEvery, err = time.ParseDuration(*scanLocal); err != nil || scanEvery < time.Minute {
+			return fmt.Errorf("--scan-local %q is not a duration of a minute or more (like 15m)", *scanLocal)
+		}
 	}
 	retDays, err := strconv.Atoi(*retention)
 	if err != nil || retDays < 0 {
@@ -384,7 +401,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
-		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, ChecksDirs: splitList(*checksDirs),
+		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, ChecksDirs: splitList(*checksDirs), ScanLocal: scanEvery,
 		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {

@@ -29,6 +29,9 @@ CREATE TABLE agents (
     last_seen        {{time}},
     last_seq         BIGINT NOT NULL DEFAULT 0,
     last_input       TEXT NOT NULL DEFAULT '',
+    -- The checks the host's tailoring turns off, with the justification
+    -- for each (JSON); a change is written to the activity log.
+    tailoring        TEXT NOT NULL DEFAULT '{}',
     revoked_at       {{time}},
     n_pass           INTEGER NOT NULL DEFAULT 0,
     n_fail           INTEGER NOT NULL DEFAULT 0,

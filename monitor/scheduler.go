@@ -1,0 +1,128 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/scan"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Job is a scheduled piece of work: a server-side check run.
+type Job struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
+}
+
+// Scheduler runs jobs on their intervals. Replicas sharing a database
+// each run a scheduler; a lease in the database makes each run happen on
+// one of them only.
+type Scheduler struct {
+	Store  *store.Store
+	Holder string // this replica, e.g. host:pid
+	Jobs   []Job
+	Log    *slog.Logger
+	Tick   time.Duration
+}
+
+// RunDue runs the jobs that are due and returns how many it ran.
+func (s *Scheduler) RunDue(ctx context.Context) int {
+	n := 0
+	for _, j := range s.Jobs {
+		// Claim first, then look at the last run: a replica that ran the
+		// job a moment ago has recorded it before its lease can pass on.
+		ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, max(j.Every/2, time.Minute))
+		if err != nil {
+			s.Log.Error("scheduler: cannot claim", "job", j.Name, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		last, err := s.Store.LeaseLastRun(ctx, j.Name)
+		if err != nil || time.Since(last) < j.Every {
+			continue
+		}
+		start := time.Now()
+		err = j.Run(ctx)
+		if merr := s.Store.MarkLeaseRun(ctx, j.Name, s.Holder); merr != nil {
+			s.Log.Error("scheduler: cannot record the run", "job", j.Name, "err", merr)
+		}
+		n++
+		if err != nil {
+			s.Log.Error("scheduled job failed", "job", j.Name, "took", time.Since(start), "err", err)
+		} else {
+			s.Log.Info("scheduled job ran", "job", j.Name, "took", time.Since(start))
+		}
+	}
+	return n
+}
+
+// Run ticks until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) {
+	if s.Tick <= 0 {
+		s.Tick = 15 * time.Second
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	for {
+		s.RunDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.Tick):
+		}
+	}
+}
+
+// Holder names this process for leases.
+func Holder() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", h, os.Getpid())
+}
+
+// LocalScanJob scans the host the server runs on, as if an agent ran there:
+// the server's own hardening is monitored like any other host's.
+func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tailoring) (Job, error) {
+	h, err := host.New(root)
+	if err != nil {
+		return Job{}, err
+	}
+	name := fmt.Sprint(h.Info()["hostname"])
+	if name == "" {
+		name = "localhost"
+	}
+	return Job{Name: "local-scan:" + name, Every: every, Run: func(ctx context.Context) error {
+		ctx = vigil.WithActor(ctx, vigil.Actor{Name: "scheduler"})
+		a, err := s.Store.LocalAgent(ctx, name+" (Vigil server)", name, int(every.Seconds()))
+		if err != nil {
+			return err
+		}
+		rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail, Host: h.Info()})
+		info := h.Info()
+		r := &Report{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
+			Host: HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}
+		for _, f := range rep.Findings {
+			reason := f.Reason
+			if len(reason) > MaxReasonLen {
+				reason = reason[:MaxReasonLen-3] + "..."
+			}
+			r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: reason})
+		}
+		for _, c := range rep.Collectors {
+			if c.Err != "" {
+				r.Failed = append(r.Failed, c.Collector)
+			}
+		}
+		r.Disabled = rep.Disabled
+		return s.Ingest(ctx, a, r)
+	}}, nil
+}
