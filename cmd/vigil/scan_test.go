@@ -47,8 +47,8 @@ func TestScanFormatsAndExitCodes(t *testing.T) {
 
 	_, out, _ = cli(t, nil, "", "scan", "--root", root, "--format", "json", "--fail-on", "none")
 	var rep struct {
-		Summary struct{ Checks, Fail, Error, ChecksUnjudged int } `json:"summary"`
-		Findings []struct{ Check, Verdict, Reason string }          `json:"findings"`
+		Summary  struct{ Checks, Fail, Error, ChecksUnjudged int } `json:"summary"`
+		Findings []struct{ Check, Verdict, Reason string }         `json:"findings"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Summary.Checks < 200 || rep.Summary.Fail == 0 {
 		t.Fatalf("json: %v %+v", err, rep.Summary)
@@ -72,7 +72,9 @@ func TestScanFormatsAndExitCodes(t *testing.T) {
 	var sarif struct {
 		Version string `json:"version"`
 		Runs    []struct {
-			Tool    struct{ Driver struct{ Rules []struct{ ID string } } } `json:"tool"`
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			} `json:"tool"`
 			Results []struct {
 				RuleID string `json:"ruleId"`
 				Kind   string `json:"kind"`
