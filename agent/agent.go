@@ -75,8 +75,7 @@ type Agent struct {
 	resyncing bool
 }
 
-func (a *Agent) statePath() string { return filepath.Join(a.Dir, "state.json") }
-func (a *Agent) spoolDir() string  { return filepath.Join(a.Dir, "spool") }
+func (a *Agent) spoolDir() string { return filepath.Join(a.Dir, "spool") }
 
 // LoadState reads the agent's state.
 func LoadState(dir string) (*State, error) {

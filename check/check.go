@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -382,8 +381,3 @@ func (r *Registry) Test() []TestFailure {
 	}
 	return out
 }
-
-var (
-	sliceType = reflect.TypeOf([]any{})
-	mapType   = reflect.TypeOf(map[string]any{})
-)

@@ -163,6 +163,7 @@ const (
 
 var (
 	checkIDPattern = regexp.MustCompile(`^[a-z0-9]+(?:[.-][a-z0-9]+)+$`)
+	sha256Pattern  = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	verdicts       = map[string]bool{"pass": true, "fail": true, "error": true, "skip": true, "not_applicable": true}
 )
 
@@ -212,6 +213,11 @@ func (r *Report) Validate() error {
 		if n := len(strings.TrimSpace(why)); n < 10 || len(why) > MaxReasonLen || !utf8.ValidString(why) || strings.ContainsRune(why, 0) {
 			return bad("disabled", "disabling %s needs a justification of 10 to %d characters", id, MaxReasonLen)
 		}
+	}
+	// The hash comes with every report, with or without the input, and is
+	// stored with every run: it must be a SHA-256, not a payload.
+	if r.InputSHA256 != "" && !sha256Pattern.MatchString(r.InputSHA256) {
+		return bad("input_sha256", "input_sha256 must be a SHA-256 in lowercase hex (64 characters)")
 	}
 	if r.Input != "" {
 		if len(r.Input) > MaxInputBytes {
@@ -422,7 +428,11 @@ func (s *Service) History(ctx context.Context, agentID int64, checkID string, fr
 		}
 		ivs := vigil.ResultIntervals(byKey[k], cov, a.Grace(), from, to)
 		rh := ResultHistory{CheckID: k[0], Resource: k[1], Intervals: ivs}
-		for _, d := range vigil.FixTimes(byKey[k]) {
+		// The fixes in the window: those of all transitions up to `to`
+		// less those already made before `from`.
+		kts := byKey[k]
+		before := vigil.FixTimes(kts[:sort.Search(len(kts), func(i int) bool { return !kts[i].At.Before(from) })])
+		for _, d := range vigil.FixTimes(kts)[len(before):] {
 			rh.FixTimes = append(rh.FixTimes, d.Hours())
 		}
 		cur.Resources = append(cur.Resources, rh)

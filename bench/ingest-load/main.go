@@ -100,7 +100,12 @@ func main() {
 
 	rate := float64(*agents) / every.Seconds()
 	fmt.Printf("sending %.1f reports/s for %s (%s)\n", rate, *duration, map[bool]string{true: "full reports", false: "changes only"}[*full])
+	// Each agent's next report follows its last accepted one (a reused
+	// database has moved on since it was seeded).
 	seqs := make([]atomic.Int64, *agents+1)
+	if err := lastSeqs(filepath.Join(*dir, "vigil.db"), seqs); err != nil {
+		log.Fatal(err)
+	}
 	locks := make([]sync.Mutex, *agents+1)
 	var (
 		mu   sync.Mutex
@@ -123,9 +128,8 @@ func main() {
 			// One report at a time per agent, as a real agent sends.
 			locks[id].Lock()
 			defer locks[id].Unlock()
-			rep := monitor.Report{Seq: seqs[id].Load() + 2, ScannedAt: time.Now().UTC(), Duration: 900, Full: *full,
+			rep := monitor.Report{Seq: seqs[id].Load() + 1, ScannedAt: time.Now().UTC(), Duration: 900, Full: *full,
 				Host: monitor.HostInfo{Hostname: fmt.Sprintf("host-%d", id), OS: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-18-amd64", Version: "bench", Interval: int(every.Seconds())}}
-			// Seeded agents are at seq 1.
 			if *full {
 				for _, c := range ids {
 					rep.Results = append(rep.Results, vigil.CheckResult{CheckID: c, Resource: "r", Verdict: "pass"})
@@ -236,4 +240,27 @@ func seed(path string, agents int, checkIDs []string) error {
 	}
 	_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return err
+}
+
+func lastSeqs(path string, seqs []atomic.Int64) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT id, last_seq FROM agents")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return err
+		}
+		if id < int64(len(seqs)) {
+			seqs[id].Store(seq)
+		}
+	}
+	return rows.Err()
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/vigil-soc/vigil/agent"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/monitor"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -288,6 +291,49 @@ func TestBrowserWalk(t *testing.T) {
 		w.open(p.path)
 		w.shot(p.name)
 	}
+	// 6b. Hosts: make an enrolment token on the page, enrol an agent with
+	// it, let it report a scan of a scratch root, and find the host, its
+	// failures and the fleet view.
+	w.open("/hosts")
+	w.fill("input[name=name]", "web-1")
+	w.submit("enrol", "form[action='/hosts/enrol']")
+	cmd := w.text("pre.command code")
+	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(cmd)
+	if tok == "" || !strings.Contains(cmd, "vigil agent enrol --server "+w.base) {
+		t.Fatalf("enrolment command %q", cmd)
+	}
+	w.shot("21-hosts-enrol")
+	agentDir := t.TempDir()
+	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", monitor.HostInfo{Hostname: "web-1", OS: "Debian", Interval: 900}); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := &agent.Agent{Dir: agentDir, Root: scanRoot(t), Interval: 15 * time.Minute, Checks: reg, Version: "test"}
+	if err := ag.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.ScanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ag.Deliver(context.Background()); err != nil || n != 1 {
+		t.Fatalf("agent delivered %d: %v", n, err)
+	}
+	w.open("/hosts")
+	if !strings.Contains(w.text("table"), "web-1") {
+		t.Fatalf("the enrolled host is not listed: %s", w.text("table"))
+	}
+	w.shot("22-hosts")
+	w.click("table a[href='/hosts/1']")
+	if !strings.Contains(w.text("main"), "linux.sshd.permit-root-login") {
+		t.Fatal("the host page does not list the failing SSH check")
+	}
+	w.shot("23-host")
+	w.open("/fleet")
+	w.shot("24-fleet")
+
 	w.do("phone", chromedp.EmulateViewport(390, 844))
 	w.open("/")
 	w.shot("19-dashboard-phone")

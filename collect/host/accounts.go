@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -33,8 +34,8 @@ func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
 	} else {
 		for _, l := range lines(data, "") {
 			f := strings.Split(l, ":")
-			if len(f) >= 2 {
-				shadow[f[0]] = f
+			if _, dup := shadow[f[0]]; len(f) >= 2 && !dup {
+				shadow[f[0]] = f // the first entry wins, as getspnam finds it
 			}
 		}
 	}
@@ -44,16 +45,26 @@ func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
 		return out, nil
 	}
 	var users []any
-	for _, l := range lines(data, "") {
+	for n, l := range lines(data, "") {
 		f := strings.Split(l, ":")
-		if len(f) < 7 {
-			// A malformed or NIS "+" line: keep it visible to the checks.
-			users = append(users, map[string]any{"id": f[0], "name": f[0], "malformed": true,
-				"error": "/etc/passwd has a line that is not a user entry (NIS \"+\" lines included): " + f[0]})
+		var uid, gid int
+		var uerr, gerr error
+		if len(f) >= 7 {
+			uid, uerr = strconv.Atoi(f[2])
+			gid, gerr = strconv.Atoi(f[3])
+		}
+		if len(f) < 7 || uerr != nil || gerr != nil || f[0] == "" ||
+			strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
+			// A malformed or NIS "+"/"-" line: keep it visible to the
+			// checks, which cannot judge it (a bad UID must not read as 0).
+			id := f[0]
+			if id == "" {
+				id = fmt.Sprintf("/etc/passwd entry %d", n+1)
+			}
+			users = append(users, map[string]any{"id": id, "name": f[0], "malformed": true,
+				"error": fmt.Sprintf("/etc/passwd entry %d (%q) is not a valid user entry (NIS \"+\"/\"-\" lines included)", n+1, f[0])})
 			continue
 		}
-		uid, _ := strconv.Atoi(f[2])
-		gid, _ := strconv.Atoi(f[3])
 		u := map[string]any{
 			"id": f[0], "name": f[0], "uid": uid, "gid": gid, "home": f[5], "shell": f[6],
 			"login_shell": !noLoginShells[f[6]] && f[6] != "", "password": f[1], "malformed": false,

@@ -17,7 +17,7 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 			}
 		}
 	}
-	out := map[string]any{"volumes": vols, "root_encrypted": nil}
+	out := map[string]any{"volumes": vols, "root_encrypted": nil, "mounts": map[string]any{}}
 	if !h.live {
 		return out, nil
 	}
@@ -33,27 +33,50 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 		}
 	}
 	out["volumes"] = vols
-	// The root filesystem's block device, and whether a dm-crypt target
-	// sits anywhere beneath it (LVM on LUKS counts).
-	data, err := os.ReadFile("/proc/self/mounts")
+	data, err := os.ReadFile(procMounts)
 	if err != nil {
+		out["mounts_error"] = readErr(procMounts, err)
 		return out, nil
 	}
-	for _, l := range lines(data, "") {
-		f := strings.Fields(l)
-		if len(f) < 3 || f[1] != "/" {
-			continue
-		}
-		if !strings.HasPrefix(f[0], "/dev/") {
-			return out, nil // overlay, tmpfs...: cannot be told here
-		}
-		dev, err := filepath.EvalSymlinks(f[0])
+	mounts := cryptMounts(data, func(dev string) any {
+		// The mount's block device, and whether a dm-crypt target sits
+		// anywhere beneath it (LVM on LUKS counts).
+		real, err := filepath.EvalSymlinks(dev)
 		if err != nil {
-			return out, nil
+			return nil // /dev/root and the like: cannot be told
 		}
-		out["root_encrypted"] = underCrypt(filepath.Base(dev), crypt, 0)
+		return underCrypt(filepath.Base(real), crypt, 0)
+	})
+	out["mounts"] = mounts
+	if m, ok := mounts["/"].(map[string]any); ok {
+		out["root_encrypted"] = m["encrypted"]
 	}
 	return out, nil
+}
+
+// networkFS are the filesystems of skipFS that hold data (kept in mounts).
+var networkFS = map[string]bool{"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "sshfs": true, "9p": true, "virtiofs": true}
+
+// cryptMounts lists the mounts of a mount table with whether each is
+// encrypted: encrypted(device) for block devices (/dev/...), null for the
+// rest (tmpfs, overlay, network filesystems: it cannot be told here).
+// Pseudo filesystems (proc, sysfs, cgroup...) are left out.
+func cryptMounts(table []byte, encrypted func(dev string) any) map[string]any {
+	out := map[string]any{}
+	for mp, v := range parseMounts(table) {
+		m := v.(map[string]any)
+		fstype, _ := m["fstype"].(string)
+		if skipFS[fstype] && !networkFS[fstype] {
+			continue
+		}
+		dev, _ := m["device"].(string)
+		var enc any
+		if strings.HasPrefix(dev, "/dev/") {
+			enc = encrypted(dev)
+		}
+		out[mp] = map[string]any{"id": mp, "device": dev, "fstype": fstype, "encrypted": enc}
+	}
+	return out
 }
 
 func underCrypt(dev string, crypt map[string]bool, depth int) bool {

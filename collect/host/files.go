@@ -18,21 +18,30 @@ var sensitiveFiles = []string{
 	"/boot/grub2/user.cfg", "/etc/issue", "/etc/issue.net", "/etc/motd", "/etc/security/opasswd",
 	"/etc/sudoers", "/etc/audit/auditd.conf", "/etc/audit/rules.d", "/var/log", "/etc/hosts.allow",
 	"/etc/hosts.deny", "/etc/default/grub", "/etc/login.defs", "/etc/security/pwquality.conf",
+	"/etc/shells", "/etc/ssh/sshd_config.d",
 }
 
-// maxLogFiles bounds the /var/log listing.
-const maxLogFiles = 5000
+// maxLogFiles bounds the /var/log listing; past it, logs_complete is
+// false. A variable so that tests can lower it.
+var maxLogFiles = 5000
 
 // ids maps user and group ids of the host (not of the scanning machine)
 // to names.
 type ids struct{ users, groups map[int]string }
 
 func hostIDs(h *Host) ids {
-	read := func(p string) map[int]string {
+	id, _, _ := hostIDsErr(h)
+	return id
+}
+
+// hostIDsErr is hostIDs with why a table is empty: "" when /etc/passwd
+// (/etc/group) gave at least one entry.
+func hostIDsErr(h *Host) (id ids, usersErr, groupsErr string) {
+	read := func(p string) (map[int]string, string) {
 		m := map[int]string{}
 		data, err := h.ReadFile(p)
 		if err != nil {
-			return m
+			return m, readErr(p, err)
 		}
 		for _, l := range lines(data, "") {
 			f := strings.Split(l, ":")
@@ -44,9 +53,14 @@ func hostIDs(h *Host) ids {
 				}
 			}
 		}
-		return m
+		if len(m) == 0 {
+			return m, p + " has no entries"
+		}
+		return m, ""
 	}
-	return ids{read("/etc/passwd"), read("/etc/group")}
+	id.users, usersErr = read("/etc/passwd")
+	id.groups, groupsErr = read("/etc/group")
+	return id, usersErr, groupsErr
 }
 
 // fileResource describes p for checks (following a final symlink, as
@@ -95,8 +109,9 @@ func statInto(res map[string]any, fi fs.FileInfo, id ids) {
 	}
 }
 
+// isNotExist: the path or one of its parents is missing (false for nil).
 func isNotExist(err error) bool {
-	return errorsIs(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory")
+	return err != nil && (errorsIs(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory"))
 }
 
 func collectFiles(_ context.Context, h *Host) (map[string]any, error) {
@@ -126,23 +141,35 @@ func collectFiles(_ context.Context, h *Host) (map[string]any, error) {
 			keys = append(keys, r)
 		}
 	}
-	var logs []any
-	var walk func(dir string)
-	walk = func(dir string) {
+	logs, complete := listLogs(h, "/var/log", maxLogFiles, id)
+	return map[string]any{"files": files, "ssh_keys": nonNil(keys), "logs": nonNil(logs), "logs_complete": complete}, nil
+}
+
+// listLogs lists the regular files under dir (not following symlinks) as
+// file resources, at most max entries; an unreadable directory is an entry
+// with an error. complete is false when entries were left out.
+func listLogs(h *Host, dir string, max int, id ids) (logs []any, complete bool) {
+	complete = true
+	add := func(r map[string]any) bool {
+		if len(logs) >= max {
+			complete = false
+			return false
+		}
+		logs = append(logs, r)
+		return true
+	}
+	var walk func(dir string) bool
+	walk = func(dir string) bool {
 		es, err := h.ReadDir(dir)
 		if err != nil {
-			if len(logs) < maxLogFiles {
-				logs = append(logs, map[string]any{"id": dir, "exists": true, "error": readErr(dir, err)})
-			}
-			return
+			return add(map[string]any{"id": dir, "exists": true, "error": readErr(dir, err)})
 		}
 		for _, e := range es {
-			if len(logs) >= maxLogFiles {
-				return
-			}
 			p := path.Join(dir, e.Name())
 			if e.IsDir() {
-				walk(p)
+				if !walk(p) {
+					return false
+				}
 				continue
 			}
 			if !e.Type().IsRegular() {
@@ -151,16 +178,23 @@ func collectFiles(_ context.Context, h *Host) (map[string]any, error) {
 			r := map[string]any{"id": p}
 			if fi, err := e.Info(); err == nil {
 				statInto(r, fi, id)
+			} else if isNotExist(err) {
+				continue // removed while we listed (log rotation)
 			} else {
 				r["exists"], r["error"] = true, readErr(p, err)
 			}
-			logs = append(logs, r)
+			if !add(r) {
+				return false
+			}
 		}
+		return true
 	}
-	if h.Exists("/var/log") {
-		walk("/var/log")
+	if fi, err := h.Stat(dir); err == nil && fi.IsDir() {
+		walk(dir)
+	} else if err != nil && !isNotExist(err) {
+		add(map[string]any{"id": dir, "exists": true, "error": readErr(dir, err)})
 	}
-	return map[string]any{"files": files, "ssh_keys": nonNil(keys), "logs": nonNil(logs)}, nil
+	return logs, complete
 }
 
 func nonNil(xs []any) []any {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -155,6 +156,70 @@ func (h *Host) DropIns(dir, suffix string) []string {
 	return out
 }
 
+// dropInsErr is DropIns that also says why a directory that exists could
+// not be listed (a missing directory is no error).
+func (h *Host) dropInsErr(dir, suffix string) ([]string, error) {
+	es, err := h.ReadDir(dir)
+	if err != nil {
+		if isNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for _, e := range es {
+		if strings.HasSuffix(e.Name(), suffix) && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, path.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// masked reports whether p is a symlink to /dev/null, the way systemd,
+// kmod and sysctl mask a configuration file of the same name in a
+// lower-precedence directory. (An offline root cannot follow that link:
+// it leads out of the root.)
+func (h *Host) masked(p string) bool {
+	fi, err := h.Lstat(p)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	t, err := h.Readlink(p)
+	return err == nil && path.Clean(t) == "/dev/null"
+}
+
+// overlayDirs lists the configuration files of dirs the way systemd's
+// conf_files_list (and kmod and sysctl --system) does: dirs are in order of
+// precedence, a file name in an earlier directory hides the same name in
+// later ones, a name masked by a link to /dev/null is dropped, and the
+// result is sorted by file name regardless of directory. errs says which
+// existing directories could not be listed.
+func overlayDirs(h *Host, dirs []string, suffix string) (files []string, errs []string) {
+	byName := map[string]string{}
+	var names []string
+	for _, d := range dirs {
+		found, err := h.dropInsErr(d, suffix)
+		if err != nil {
+			errs = append(errs, readErr(d, err))
+			continue
+		}
+		for _, f := range found {
+			n := path.Base(f)
+			if _, hidden := byName[n]; !hidden {
+				byName[n] = f
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if f := byName[n]; !h.masked(f) {
+			files = append(files, f)
+		}
+	}
+	return files, errs
+}
+
 // readErr says why a file could not be read, in words a report can show.
 func readErr(p string, err error) string {
 	switch {
@@ -213,7 +278,7 @@ func (h *Host) Info() map[string]any {
 		info := map[string]any{
 			"os_id": osr["id"], "os_family": family, "version_id": osr["version_id"],
 			"pretty_name": osr["pretty_name"], "kernel": "", "hostname": "",
-			"systemd": h.hasSystemd(), "live": h.live, "root": h.root,
+			"systemd": h.hasSystemd(), "live": h.live, "root": h.root, "arch": h.arch(),
 		}
 		if h.live {
 			if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -226,6 +291,34 @@ func (h *Host) Info() map[string]any {
 		h.info = info
 	})
 	return h.info
+}
+
+// goArch maps dpkg's architecture names to Go's (GOARCH), so that "arch"
+// has one vocabulary on live and offline scans.
+var goArch = map[string]string{
+	"i386": "386", "armhf": "arm", "armel": "arm", "ppc64el": "ppc64le",
+	"mips64el": "mips64le", "mipsel": "mipsle",
+}
+
+// arch is the host's CPU architecture in Go's names: the scanner's own
+// on the live system, dpkg's native architecture offline, "" when unknown.
+func (h *Host) arch() string {
+	if h.live {
+		return runtime.GOARCH
+	}
+	data, err := h.ReadFile("/var/lib/dpkg/arch")
+	if err != nil {
+		return ""
+	}
+	ls := lines(data, "#")
+	if len(ls) == 0 {
+		return ""
+	}
+	a := strings.Fields(ls[0])[0] // the first line is the native one
+	if g, ok := goArch[a]; ok {
+		return g
+	}
+	return a
 }
 
 // hasSystemd: on the live system, systemd is running (PID 1 manages units,
@@ -285,8 +378,6 @@ func Collectors(h *Host) []collect.Collector {
 	}
 	return out
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
 

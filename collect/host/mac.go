@@ -9,7 +9,8 @@ import (
 func collectMAC(_ context.Context, h *Host) (map[string]any, error) {
 	aa := map[string]any{"id": "apparmor", "installed": h.Exists("/etc/apparmor.d") || h.Exists("/sbin/apparmor_parser") || h.Exists("/usr/sbin/apparmor_parser"),
 		"enabled": nil, "profiles_enforce": -1, "profiles_complain": -1}
-	se := map[string]any{"id": "selinux", "installed": h.Exists("/etc/selinux/config"), "mode": "", "type": ""}
+	se := map[string]any{"id": "selinux", "installed": h.Exists("/etc/selinux/config"), "mode": "", "mode_source": "", "type": ""}
+	runtimeKnown := false
 	if h.live {
 		if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
 			aa["enabled"] = strings.TrimSpace(string(b)) == "Y"
@@ -28,8 +29,15 @@ func collectMAC(_ context.Context, h *Host) (map[string]any, error) {
 			}
 			aa["profiles_enforce"], aa["profiles_complain"] = enforce, complain
 		}
-		if b, err := os.ReadFile("/sys/fs/selinux/enforce"); err == nil {
-			se["mode"] = map[bool]string{true: "enforcing", false: "permissive"}[strings.TrimSpace(string(b)) == "1"]
+		// With selinuxfs mounted, the kernel's mode is the truth; if it
+		// cannot be read, the mode is unknown ("") rather than the
+		// configured one, which may not be in effect.
+		if _, err := os.Stat("/sys/fs/selinux"); err == nil {
+			runtimeKnown = true
+			if b, err := os.ReadFile("/sys/fs/selinux/enforce"); err == nil {
+				se["mode"] = map[bool]string{true: "enforcing", false: "permissive"}[strings.TrimSpace(string(b)) == "1"]
+				se["mode_source"] = "runtime"
+			}
 		}
 	}
 	if b, err := h.ReadFile("/etc/selinux/config"); err == nil {
@@ -37,8 +45,8 @@ func collectMAC(_ context.Context, h *Host) (map[string]any, error) {
 			k, v := splitKV(l)
 			switch k {
 			case "SELINUX":
-				if se["mode"] == "" {
-					se["mode"] = strings.ToLower(v)
+				if !runtimeKnown {
+					se["mode"], se["mode_source"] = strings.ToLower(v), "config"
 				}
 			case "SELINUXTYPE":
 				se["type"] = v

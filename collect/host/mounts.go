@@ -6,11 +6,15 @@ import (
 	"strings"
 )
 
+// parseMounts reads /etc/fstab or /proc/self/mounts: comment lines start
+// with "#", fields are octal-escaped (\040 is a space), swap and "none"
+// mount points are left out, and a later line for a mount point replaces
+// an earlier one (the later mount hides the earlier).
 func parseMounts(data []byte) map[string]any {
 	out := map[string]any{}
-	for _, l := range lines(data, "#") {
+	for _, l := range lines(data, "") {
 		f := strings.Fields(l)
-		if len(f) < 4 {
+		if len(f) < 4 || strings.HasPrefix(f[0], "#") {
 			continue
 		}
 		mp := unescapeMount(f[1])
@@ -22,17 +26,25 @@ func parseMounts(data []byte) map[string]any {
 	return out
 }
 
+// procMounts is the live mount table (a variable for tests).
+var procMounts = "/proc/self/mounts"
+
 func collectMounts(_ context.Context, h *Host) (map[string]any, error) {
-	out := map[string]any{"mounts": map[string]any{}, "fstab": map[string]any{}, "runtime": false}
+	out := map[string]any{"mounts": map[string]any{}, "fstab": map[string]any{}, "runtime": h.live, "fstab_exists": false}
 	if h.live {
-		if data, err := os.ReadFile("/proc/self/mounts"); err == nil {
-			out["mounts"], out["runtime"] = parseMounts(data), true
+		// On the running system the mount table is the truth: when it
+		// cannot be read, mounts stays empty (checks then give an error)
+		// rather than falling back to /etc/fstab.
+		if data, err := os.ReadFile(procMounts); err == nil {
+			out["mounts"] = parseMounts(data)
+		} else {
+			out["mounts_error"] = readErr(procMounts, err)
 		}
 	}
 	if data, err := h.ReadFile("/etc/fstab"); err == nil {
-		out["fstab"] = parseMounts(data)
-	} else if !os.IsNotExist(err) {
-		out["fstab_error"] = readErr("/etc/fstab", err)
+		out["fstab"], out["fstab_exists"] = parseMounts(data), true
+	} else if !isNotExist(err) {
+		out["fstab_exists"], out["fstab_error"] = true, readErr("/etc/fstab", err)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -53,19 +54,28 @@ func uniqByID(l []any) []any {
 	return nonNil(out)
 }
 
-// procAddr decodes /proc/net's "0100007F:0016" (little-endian words).
+// nativeLittle: /proc/net prints each 32-bit word of an address in the
+// kernel's byte order.
+var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// procAddr decodes /proc/net's "0100007F:0016": the address as 32-bit
+// words in host byte order (little-endian on x86 and arm64), the port in
+// hex. IPv6 addresses come out without brackets ("::1"), and a v4-mapped
+// one as its IPv4 form ("::ffff:127.0.0.1" is "127.0.0.1").
 func procAddr(s string) (string, int) {
 	a, p, ok := strings.Cut(s, ":")
 	if !ok {
 		return "", 0
 	}
-	port, _ := strconv.ParseInt(p, 16, 32)
+	port, perr := strconv.ParseUint(p, 16, 16)
 	b, err := hex.DecodeString(a)
-	if err != nil || (len(b) != 4 && len(b) != 16) {
+	if err != nil || perr != nil || (len(b) != 4 && len(b) != 16) {
 		return "", 0
 	}
-	for i := 0; i < len(b); i += 4 {
-		b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+	if nativeLittle {
+		for i := 0; i < len(b); i += 4 {
+			b[i], b[i+1], b[i+2], b[i+3] = b[i+3], b[i+2], b[i+1], b[i]
+		}
 	}
 	return net.IP(b).String(), int(port)
 }

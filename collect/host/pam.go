@@ -48,17 +48,22 @@ func collectPAM(_ context.Context, h *Host) (map[string]any, error) {
 }
 
 // pamEntries reads a service file and expands @include, include and
-// substack in place, as libpam does.
+// substack in place, as libpam does: @include takes every entry of the
+// included file, include and substack only those of the line's type. A
+// line ending in a backslash continues on the next one.
 func pamEntries(h *Host, name string, depth int) ([]any, error) {
-	if depth > 8 || strings.Contains(name, "/") && !strings.HasPrefix(name, "/etc/pam.d/") {
-		return nil, os.ErrNotExist
+	if depth > 8 {
+		return nil, errors.New("includes nested too deeply (an include loop?)")
+	}
+	if strings.Contains(name, "/") && !strings.HasPrefix(name, "/etc/pam.d/") {
+		return nil, errors.New("not in /etc/pam.d, where libpam looks")
 	}
 	data, err := h.ReadFile(path.Join("/etc/pam.d", path.Base(name)))
 	if err != nil {
 		return nil, err
 	}
 	var out []any
-	for _, l := range lines(data, "#") {
+	for _, l := range logicalLines(data, "#") {
 		f := strings.Fields(l)
 		if f[0] == "@include" && len(f) > 1 {
 			sub, err := pamEntries(h, f[1], depth+1)
@@ -69,7 +74,8 @@ func pamEntries(h *Host, name string, depth int) ([]any, error) {
 			out = append(out, sub...)
 			continue
 		}
-		typ := strings.TrimPrefix(f[0], "-")
+		// "-type" only silences a missing module; types are case-blind.
+		typ := strings.ToLower(strings.TrimPrefix(f[0], "-"))
 		if len(f) < 2 {
 			continue
 		}
@@ -118,5 +124,9 @@ func (e *includeError) Error() string {
 	if errors.As(e.err, &inner) {
 		return inner.Error()
 	}
-	return fmt.Sprintf("/etc/pam.d/%s includes %s, which cannot be read: %s", e.service, e.include, readErr(path.Join("/etc/pam.d", path.Base(e.include)), e.err))
+	p := e.include
+	if !strings.HasPrefix(p, "/") {
+		p = path.Join("/etc/pam.d", p)
+	}
+	return fmt.Sprintf("/etc/pam.d/%s includes %s, which cannot be read: %s", e.service, e.include, readErr(p, e.err))
 }

@@ -34,6 +34,10 @@ var sshdKeepCase = map[string]bool{
 	"subsystem": true, "chrootdirectory": true, "forcecommand": true,
 	"authorizedprincipalsfile": true, "trustedusercakeys": true, "revokedkeys": true,
 	"authorizedkeyscommand": true, "authorizedkeyscommanduser": true,
+	"authorizedprincipalscommand": true, "authorizedprincipalscommanduser": true,
+	"hostcertificate": true, "hostkeyagent": true, "xauthlocation": true, "modulifile": true,
+	"securitykeyprovider": true, "acceptenv": true, "setenv": true, "versionaddendum": true,
+	"sshdsessionpath": true, "sshdauthpath": true,
 }
 
 // sshdMulti are options sshd accumulates instead of taking the first value.
@@ -42,7 +46,11 @@ var sshdMulti = map[string]bool{
 	"hostkey": true, "listenaddress": true, "port": true, "acceptenv": true, "subsystem": true,
 }
 
+// normSSHD normalizes a value as sshd -T prints it: whitespace runs are
+// one space, keywords lower-case, log levels upper-case, names and paths
+// as written.
 func normSSHD(k, v string) string {
+	v = strings.Join(strings.Fields(v), " ")
 	switch {
 	case k == "permitrootlogin" && strings.EqualFold(v, "without-password"):
 		// The old spelling of prohibit-password, which sshd -T may print.
@@ -109,9 +117,12 @@ func collectSSHD(ctx context.Context, h *Host) (map[string]any, error) {
 	return out, nil
 }
 
-// readSSHDConfig follows sshd's rules: the first value of an option wins,
-// Include expands globs relative to /etc/ssh, and a Match block ends the
-// global section (its settings apply only to some connections).
+// readSSHDConfig follows sshd's rules: the first value of an option wins
+// (options in sshdMulti accumulate), Include expands globs relative to
+// /etc/ssh in sorted order, and a Match block ends the global section of
+// its file (its settings apply only to some connections): the rest of that
+// file is skipped, and the file that included it goes on, as sshd restores
+// the Match state after an Include.
 func readSSHDConfig(h *Host, p string, opts map[string]string, files *[]string, depth int) string {
 	if depth > 8 {
 		return p + ": Include nested too deeply"
@@ -133,7 +144,11 @@ func readSSHDConfig(h *Host, p string, opts map[string]string, files *[]string, 
 					pat = "/etc/ssh/" + pat
 				}
 				dir, glob := path.Split(pat)
-				es, _ := h.ReadDir(dir)
+				es, err := h.ReadDir(dir)
+				if err != nil && !isNotExist(err) {
+					// sshd would read what is there; we cannot tell what it is.
+					return p + ": Include " + pat + ": " + readErr(dir, err)
+				}
 				for _, e := range es {
 					if ok, _ := path.Match(glob, e.Name()); ok {
 						if msg := readSSHDConfig(h, path.Join(dir, e.Name()), opts, files, depth+1); msg != "" {

@@ -71,18 +71,41 @@ func collectUpdates(ctx context.Context, h *Host) (map[string]any, error) {
 				}
 			}
 		}
+		// gpgcheck of the [main] section of the first of dnf.conf and
+		// yum.conf that exists (a repository's own gpgcheck overrides it for
+		// that repository and is not read here).
 		for _, f := range []string{"/etc/dnf/dnf.conf", "/etc/yum.conf"} {
-			if data, err := h.ReadFile(f); err == nil {
-				for _, l := range lines(data, "#") {
-					if k, v := splitKV(l); k == "gpgcheck" {
-						dnf["gpgcheck"] = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
-					}
+			data, err := h.ReadFile(f)
+			if err != nil {
+				if !isNotExist(err) {
+					dnf["gpgcheck"], dnf["gpgcheck_error"] = nil, readErr(f, err)
+					break
 				}
-				break
+				continue
 			}
+			dnf["gpgcheck"] = mainGPGCheck(data)
+			break
 		}
 	}
 	return out, nil
+}
+
+// mainGPGCheck reads gpgcheck from the [main] section of a dnf/yum
+// configuration (lines before any section count as main too); unset is
+// false, dnf's default.
+func mainGPGCheck(data []byte) bool {
+	on, section := false, "main"
+	for _, l := range lines(data, "#") {
+		if strings.HasPrefix(l, "[") && strings.HasSuffix(l, "]") {
+			section = strings.ToLower(strings.TrimSpace(l[1 : len(l)-1]))
+			continue
+		}
+		if k, v := splitKV(l); section == "main" && strings.ToLower(k) == "gpgcheck" {
+			v = strings.ToLower(v)
+			on = v == "1" || v == "true" || v == "yes" || v == "on"
+		}
+	}
+	return on
 }
 
 func strOr(v any) string {

@@ -162,7 +162,7 @@ func walkDir(h *Host, d string, skip map[string]bool, limit int64, seen *atomic.
 }
 
 func collectWalk(_ context.Context, h *Host) (map[string]any, error) {
-	id := hostIDs(h)
+	id, usersErr, groupsErr := hostIDsErr(h)
 	var mu sync.Mutex
 	wwf, sticky, unowned, ungrouped, suid := []any{}, []any{}, []any{}, []any{}, []any{}
 	const maxList = 1000 // each list is evidence, not a dump
@@ -207,6 +207,14 @@ func collectWalk(_ context.Context, h *Host) (map[string]any, error) {
 	})
 	out := map[string]any{"world_writable": wwf, "sticky_missing": sticky, "unowned": unowned,
 		"ungrouped": ungrouped, "suid": suid, "complete": complete, "unreadable": toAny(failed)}
+	// Without the host's users (groups) no file can be told unowned
+	// (ungrouped): those lists are then empty, which must not read as "none".
+	if usersErr != "" {
+		out["unowned_error"] = "owners cannot be checked: " + usersErr
+	}
+	if groupsErr != "" {
+		out["ungrouped_error"] = "groups cannot be checked: " + groupsErr
+	}
 	switch {
 	case !complete:
 		out["error"] = fmt.Sprintf("the walk stopped after the limit of %d entries; its lists are incomplete", WalkLimit)
