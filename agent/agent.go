@@ -55,6 +55,8 @@ type State struct {
 	InputSHA string                       `json:"input_sha256"`
 	// Full forces the next report to carry every result (after a resync).
 	Full bool `json:"full"`
+	// LastRun is when each check last ran, for checks with an interval.
+	LastRun map[string]time.Time `json:"last_run,omitempty"`
 }
 
 // Agent runs scans and delivers reports.
@@ -313,10 +315,30 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rep := scan.Run(ctx, scan.Options{Checks: a.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: a.Tailoring, Host: h.Info()})
-	info := h.Info()
 	st := a.state
-	cur := make(map[string]vigil.CheckResult, len(rep.Findings))
+	if st.LastRun == nil {
+		st.LastRun = map[string]time.Time{}
+	}
+	now := time.Now()
+	// A check with an interval runs when it is due; until then its last
+	// results stand (a full report after a resync runs everything).
+	due := func(c *check.Check) bool {
+		return st.Full || c.Every == 0 || now.Sub(st.LastRun[c.ID]) >= c.Every
+	}
+	ran := map[string]bool{}
+	for _, c := range a.Checks.Checks() {
+		if due(c) {
+			ran[c.ID] = true
+		}
+	}
+	rep := scan.Run(ctx, scan.Options{Checks: a.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: a.Tailoring, Host: h.Info(), Select: due})
+	info := h.Info()
+	cur := make(map[string]vigil.CheckResult, len(st.Results))
+	for k, r := range st.Results {
+		if !ran[r.CheckID] && a.Checks.Has(r.CheckID) {
+			cur[k] = r
+		}
+	}
 	for _, f := range rep.Findings {
 		r := vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: clip(f.Reason, monitor.MaxReasonLen)}
 		cur[resultKey(r.CheckID, r.Resource)] = r
@@ -369,6 +391,9 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	}
 	if err := writeFileSync(filepath.Join(a.spoolDir(), fmt.Sprintf("%012d.json", out.Seq)), data, 0o600); err != nil {
 		return 0, fmt.Errorf("spooling the report: %w", err)
+	}
+	for id := range ran {
+		st.LastRun[id] = now
 	}
 	st.Seq, st.Results, st.InputSHA, st.Full = out.Seq, cur, sha, false
 	if err := saveState(a.Dir, st); err != nil {

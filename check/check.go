@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -41,25 +42,29 @@ var Severities = []string{"info", "low", "medium", "high", "critical"}
 
 // Check is a loaded, compiled check.
 type Check struct {
-	ID          string            `yaml:"id"`
-	Version     int               `yaml:"version"`
-	Title       string            `yaml:"title"`
-	Severity    string            `yaml:"severity"`
-	Rationale   string            `yaml:"rationale"`
-	Remediation string            `yaml:"remediation"`
-	Collector   string            `yaml:"collector"`
-	Params      map[string]any    `yaml:"params"`
-	Select      string            `yaml:"select"`  // CEL: the list of resources (each a map with an "id")
-	Assert      string            `yaml:"assert"`  // CEL: true when resource r passes
-	Reason      string            `yaml:"reason"`  // CEL: why r fails (a string)
-	Applies     string            `yaml:"applies"` // optional CEL: false makes the check not applicable
-	Controls    []string          `yaml:"controls"`
-	Criteria    []string          `yaml:"criteria"`
-	References  map[string]string `yaml:"references"` // e.g. cis: "5.2.4"
-	Tests       []TestCase        `yaml:"tests"`
+	ID          string `yaml:"id"`
+	Version     int    `yaml:"version"`
+	Title       string `yaml:"title"`
+	Severity    string `yaml:"severity"`
+	Rationale   string `yaml:"rationale"`
+	Remediation string `yaml:"remediation"`
+	Collector   string `yaml:"collector"`
+	// Interval is how often an agent runs the check (e.g. "1h" for a
+	// file-system walk); empty: at every scan.
+	Interval   string            `yaml:"interval"`
+	Params     map[string]any    `yaml:"params"`
+	Select     string            `yaml:"select"`  // CEL: the list of resources (each a map with an "id")
+	Assert     string            `yaml:"assert"`  // CEL: true when resource r passes
+	Reason     string            `yaml:"reason"`  // CEL: why r fails (a string)
+	Applies    string            `yaml:"applies"` // optional CEL: false makes the check not applicable
+	Controls   []string          `yaml:"controls"`
+	Criteria   []string          `yaml:"criteria"`
+	References map[string]string `yaml:"references"` // e.g. cis: "5.2.4"
+	Tests      []TestCase        `yaml:"tests"`
 
-	File string `yaml:"-"`
-	Line int    `yaml:"-"`
+	File  string        `yaml:"-"`
+	Line  int           `yaml:"-"`
+	Every time.Duration `yaml:"-"` // Interval, parsed
 
 	sel, assert, reason, applies cel.Program
 }
@@ -141,6 +146,13 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 		return nil, fail("select", "select, assert and reason are all required")
 	case len(c.Tests) == 0:
 		return nil, fail("tests", "a check needs at least one inline test case")
+	}
+	if c.Interval != "" {
+		d, err := time.ParseDuration(c.Interval)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			return nil, fail("interval", "interval %q must be a duration from 1m to 168h, like 1h", c.Interval)
+		}
+		c.Every = d
 	}
 	for i, tc := range c.Tests {
 		if strings.TrimSpace(tc.Name) == "" || len(tc.Expect) == 0 {
@@ -250,6 +262,17 @@ func (r *Registry) LoadFS(fsys fs.FS, dir string) error {
 		return nil
 	})
 }
+
+// DropTests forgets the inline test cases, which take most of a loaded
+// registry's memory (their fixture inputs) and are needed only by Test.
+func (r *Registry) DropTests() {
+	for _, c := range r.checks {
+		c.Tests = nil
+	}
+}
+
+// Has reports whether a check is loaded.
+func (r *Registry) Has(id string) bool { return r.checks[id] != nil }
 
 // Checks returns the checks sorted by ID.
 func (r *Registry) Checks() []*Check {

@@ -234,6 +234,12 @@ func (s *Snapshot) Save(path string) error {
 		}
 		s.FIMRef = "fim"
 	}
+	return s.SaveMeta(path)
+}
+
+// SaveMeta rewrites only the snapshot itself (state and first-seen times),
+// not its file database: what a drift check changes.
+func (s *Snapshot) SaveMeta(path string) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {

@@ -290,7 +290,7 @@ func (db *DB) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	zw := gzip.NewWriter(f)
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
 	err = gob.NewEncoder(zw).Encode(db)
 	if cerr := zw.Close(); err == nil {
 		err = cerr

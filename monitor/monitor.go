@@ -441,3 +441,66 @@ func (s *Service) History(ctx context.Context, agentID int64, checkID string, fr
 	flush()
 	return out, nil
 }
+
+// ControlHistory is a control's timeline in a window, across every host
+// and every check mapped to it.
+type ControlHistory struct {
+	ControlID string                          `json:"control"`
+	Checks    []string                        `json:"checks"`
+	Intervals []vigil.Interval                `json:"intervals"`
+	Share     map[vigil.IntervalState]float64 `json:"share"`
+	Hosts     []HostShare                     `json:"hosts"`
+}
+
+// HostShare is one host's part in a control's history.
+type HostShare struct {
+	AgentID int64                           `json:"agent_id"`
+	Name    string                          `json:"name"`
+	Share   map[vigil.IntervalState]float64 `json:"share"`
+}
+
+// ControlHistory answers, for a window, when the control's automated tests
+// were passing, failing or unknown on the hosts that run them. A control
+// no check maps to has no automated history (an empty timeline is
+// unknown, never passing).
+func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to time.Time) (*ControlHistory, error) {
+	if !from.Before(to) {
+		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "from must be before to"}
+	}
+	out := &ControlHistory{ControlID: controlID, Checks: []string{}, Hosts: []HostShare{}}
+	mapped := map[string]bool{}
+	for _, c := range s.Checks.Checks() {
+		for _, id := range c.Controls {
+			if id == controlID {
+				mapped[c.ID] = true
+				out.Checks = append(out.Checks, c.ID)
+			}
+		}
+	}
+	agents, err := s.Store.Agents(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	var parts [][]vigil.Interval
+	for _, a := range agents {
+		hist, err := s.History(ctx, a.ID, "", from, to)
+		if err != nil {
+			return nil, err
+		}
+		var mine [][]vigil.Interval
+		for _, h := range hist {
+			if mapped[h.CheckID] {
+				mine = append(mine, h.Intervals)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		ivs := vigil.Combine(from, to, mine...)
+		out.Hosts = append(out.Hosts, HostShare{AgentID: a.ID, Name: a.Name, Share: vigil.Share(ivs)})
+		parts = append(parts, ivs)
+	}
+	out.Intervals = vigil.Combine(from, to, parts...)
+	out.Share = vigil.Share(out.Intervals)
+	return out, nil
+}

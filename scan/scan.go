@@ -136,6 +136,12 @@ type Options struct {
 	// AllCollectors runs every collector, not only those the selected
 	// checks read (a baseline records them all).
 	AllCollectors bool
+	// Select, when set, runs only the checks it accepts (an agent runs
+	// each check when its interval is due).
+	Select func(*check.Check) bool
+	// Runs are collector runs made beforehand (see RunCollectors); the
+	// collectors they cover are not run again.
+	Runs map[string]*collect.Run
 }
 
 // Run collects what the selected checks need and runs them.
@@ -149,6 +155,9 @@ func Run(ctx context.Context, o Options) *Report {
 	need := map[string]bool{}
 	for _, c := range o.Checks.Checks() {
 		if len(o.Only) > 0 && !slices.ContainsFunc(o.Only, func(p string) bool { return strings.HasPrefix(c.ID, p) }) {
+			continue
+		}
+		if o.Select != nil && !o.Select(c) {
 			continue
 		}
 		if why, off := tail.Disable[c.ID]; off {
@@ -171,7 +180,16 @@ func Run(ctx context.Context, o Options) *Report {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	runs := runCollectors(ctx, o.Collectors, names, o.Progress)
+	var missing []string
+	for _, n := range names {
+		if o.Runs[n] == nil {
+			missing = append(missing, n)
+		}
+	}
+	runs := RunCollectors(ctx, o.Collectors, missing, o.Progress)
+	for n, r := range o.Runs {
+		runs[n] = r
+	}
 	for _, n := range names {
 		rep.Collectors = append(rep.Collectors, runs[n])
 		if runs[n].Err == "" {
@@ -197,7 +215,12 @@ func Run(ctx context.Context, o Options) *Report {
 	return rep
 }
 
-func runCollectors(ctx context.Context, reg *collect.Registry, names []string, progress func(int, int)) map[string]*collect.Run {
+// RunCollectors runs the named collectors in parallel, telling progress
+// (when set) as each one finishes.
+func RunCollectors(ctx context.Context, reg *collect.Registry, names []string, progress func(int, int)) map[string]*collect.Run {
+	if len(names) == 0 {
+		return map[string]*collect.Run{}
+	}
 	if progress == nil {
 		return reg.RunAll(ctx, names, runtime.NumCPU()*2)
 	}

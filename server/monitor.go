@@ -37,6 +37,7 @@ func (s *Server) monitorRoutes() []route {
 		{method: "DELETE", path: "/api/v1/agents/{id}", perm: manage, tag: "monitoring", summary: "Revoke a host's agent: its reports are refused from now on", status: 204, h: s.revokeAgent},
 		{method: "GET", path: "/api/v1/agents/{id}/history", perm: read, tag: "monitoring", summary: "When each check and resource was passing, failing or unknown in a window, with the time to fix each failure", query: []param{{"check", "only this check"}, {"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: []monitor.CheckHistory{}, h: s.agentHistory},
 		{method: "GET", path: "/api/v1/agents/{id}/runs", perm: read, tag: "monitoring", summary: "A host's recent runs (reports)", out: []store.CheckRun{}, h: s.agentRuns},
+		{method: "GET", path: "/api/v1/controls/{id}/history", perm: read, tag: "monitoring", summary: "When a control's automated tests were passing, failing or unknown in a window, across hosts", query: []param{{"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: monitor.ControlHistory{}, h: s.controlHistory},
 		{method: "GET", path: "/api/v1/fleet", perm: read, tag: "monitoring", summary: "Per check: how many hosts pass, fail or could not be judged", out: []fleetRow{}, h: s.fleet},
 
 		{method: "POST", path: "/api/v1/agent/enrol", tag: "agent", summary: "An agent enrols with a one-time token and receives its credential (shown once)", in: enrolRequest{}, out: enrolResponse{}, status: 201, h: s.agentEnrol},
@@ -301,5 +302,22 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
 	a := agentFrom(r.Context())
 	writeJSON(w, http.StatusOK, reportAccepted{AgentID: a.ID, Seq: a.LastSeq})
+	return nil
+}
+
+func (s *Server) controlHistory(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.store.Control(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	from, to, err := windowParams(r, s.now())
+	if err != nil {
+		return err
+	}
+	h, err := s.monitor.ControlHistory(r.Context(), c.ID, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
 	return nil
 }

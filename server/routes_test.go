@@ -72,16 +72,17 @@ var expected = map[string]string{
 	"GET /api/v1/requests/{id}":          "owner admin member auditor viewer",
 	"DELETE /api/v1/requests/{id}":       "owner admin",
 
-	"POST /api/v1/agents/enrolments":  "owner admin",
-	"GET /api/v1/agents":              "owner admin member auditor viewer",
-	"GET /api/v1/agents/{id}":         "owner admin member auditor viewer",
-	"DELETE /api/v1/agents/{id}":      "owner admin",
-	"GET /api/v1/agents/{id}/history": "owner admin member auditor viewer",
-	"GET /api/v1/agents/{id}/runs":    "owner admin member auditor viewer",
-	"GET /api/v1/fleet":               "owner admin member auditor viewer",
-	"POST /api/v1/agent/enrol":        "public",
-	"POST /api/v1/agent/reports":      "agent",
-	"GET /api/v1/agent/state":         "agent",
+	"POST /api/v1/agents/enrolments":    "owner admin",
+	"GET /api/v1/agents":                "owner admin member auditor viewer",
+	"GET /api/v1/agents/{id}":           "owner admin member auditor viewer",
+	"DELETE /api/v1/agents/{id}":        "owner admin",
+	"GET /api/v1/agents/{id}/history":   "owner admin member auditor viewer",
+	"GET /api/v1/agents/{id}/runs":      "owner admin member auditor viewer",
+	"GET /api/v1/fleet":                 "owner admin member auditor viewer",
+	"GET /api/v1/controls/{id}/history": "owner admin member auditor viewer",
+	"POST /api/v1/agent/enrol":          "public",
+	"POST /api/v1/agent/reports":        "agent",
+	"GET /api/v1/agent/state":           "agent",
 }
 
 // fill substitutes path parameters with values that exist, or for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -77,8 +78,12 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
 	tailoring := fs.str("tailoring", "", "tailoring file: checks to disable (with a justification) and parameters to change")
 	once := fs.Bool("once", false, "scan and deliver once, then exit")
+	deliverOnly := fs.Bool("deliver-only", false, "only send the reports waiting in the spool, then exit")
 	if err := fs.parse(args[1:]); err != nil {
 		return err
+	}
+	if !*once && !*deliverOnly {
+		return superviseAgent(ctx, env, args[1:])
 	}
 	iv, err := time.ParseDuration(*interval)
 	if err != nil || iv < time.Minute {
@@ -102,6 +107,16 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	if err := a.Open(); err != nil {
 		return err
 	}
+	if *deliverOnly {
+		n, err := a.Deliver(ctx)
+		if errors.Is(err, agent.ErrRevoked) {
+			return &exitCode{exitRevoked, err.Error()}
+		}
+		if err != nil {
+			return &exitCode{exitUndelivered, fmt.Sprintf("%d delivered; the rest stay in the spool: %v", n, err)}
+		}
+		return nil
+	}
 	if *once {
 		seq, err := a.ScanOnce(ctx)
 		if err != nil {
@@ -110,12 +125,89 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		n, err := a.Deliver(ctx)
 		if err != nil {
 			if errors.Is(err, agent.ErrRevoked) {
-				return err
+				return &exitCode{exitRevoked, err.Error()}
 			}
-			return fmt.Errorf("report %d is spooled; delivery failed (it will be sent next time): %w", seq, err)
+			return &exitCode{exitUndelivered, fmt.Sprintf("report %d is spooled; delivery failed (it will be sent next time): %v", seq, err)}
 		}
 		fmt.Fprintf(env.stdout, "report %d written, %d delivered\n", seq, n)
 		return nil
 	}
 	return a.Run(ctx)
+}
+
+// Exit codes of `vigil agent run --once` and `--deliver-only` that the
+// supervisor acts on.
+const (
+	exitRevoked     = 4 // the server refuses this agent: stop
+	exitUndelivered = 5 // reports wait in the spool: retry delivery
+)
+
+// superviseAgent is `vigil agent run`: a small process that sleeps and,
+// on schedule, starts `vigil agent run --once` to scan and report. The scan
+// (checks compiled, the file system walked) happens in the child, whose
+// memory goes back to the system when it exits: the agent that stays
+// resident on every server holds only this loop.
+func superviseAgent(ctx context.Context, env *cliEnv, args []string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fs := newFlags(env, "agent run", "agent run [flags]")
+	dir := fs.str("state-dir", defaultAgentDir, "")
+	interval := fs.str("interval", "15m", "")
+	fs.str("root", "/", "")
+	fs.str("checks", "", "")
+	fs.str("tailoring", "", "")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	iv, _ := time.ParseDuration(*interval)
+	if _, err := agent.LoadState(*dir); err != nil {
+		return err
+	}
+	child := func(mode string) int {
+		cmd := exec.CommandContext(ctx, self, append([]string{"agent", "run", mode}, args...)...)
+		cmd.Stdout, cmd.Stderr = env.stderr, env.stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ee):
+			return ee.ExitCode()
+		}
+		fmt.Fprintf(env.stderr, "vigil agent: cannot start a scan: %v\n", err)
+		return 1
+	}
+	backoff := 5 * time.Second
+	next := time.Now()
+	undelivered := false
+	for {
+		var code int
+		if !time.Now().Before(next) {
+			code = child("--once")
+			next = time.Now().Add(iv)
+		} else {
+			code = child("--deliver-only")
+		}
+		switch code {
+		case exitRevoked:
+			return errors.New("the server refused this agent's credential (revoked or unknown); enrol again")
+		case exitUndelivered:
+			undelivered = true
+		default:
+			undelivered = false
+			backoff = 5 * time.Second
+		}
+		wait := time.Until(next)
+		if undelivered && backoff < wait {
+			wait = backoff
+			backoff = min(backoff*2, 5*time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
 }

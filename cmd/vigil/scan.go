@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -83,29 +84,18 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	// under 50 MB): compiling the checks makes much short-lived garbage,
 	// so collect it eagerly while loading, then keep the heap under a soft
 	// limit for the walk.
-	gc := debug.SetGCPercent(10)
-	reg, err := checks.Load(splitList(*custom)...)
-	debug.SetGCPercent(gc)
-	if err != nil {
-		return err
-	}
-	if scanMemoryLimit > 0 {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(scanMemoryLimit))
-	}
-	var tail *scan.Tailoring
-	if *tailoring != "" {
-		if tail, err = scan.LoadTailoring(*tailoring, reg); err != nil {
-			return err
-		}
-	}
+	// A scan must stay light on the servers it runs on (the target is
+	// under 50 MB): compiling the checks makes much short-lived garbage,
+	// so the heap is kept under a soft limit and collected as it nears it.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(scanMemoryLimit))
 	h, err := host.New(*root)
 	if err != nil {
 		return fmt.Errorf("cannot scan %s: %w", *root, err)
 	}
-	opts := scan.Options{Checks: reg, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail,
-		Only: splitList(*only), Host: h.Info()}
+	collectors := collect.NewRegistry(host.Collectors(h)...)
+	var progressFn func(done, total int)
 	if *progress {
-		opts.Progress = func(done, total int) {
+		progressFn = func(done, total int) {
 			const width = 30
 			n := done * width / total
 			fmt.Fprintf(env.stderr, "\r[%s%s] %d/%d collectors", strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
@@ -113,6 +103,35 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 				fmt.Fprint(env.stderr, "\r\033[K")
 			}
 		}
+	}
+	// A full scan needs every collector: start them now, so that reading
+	// the host (mostly waiting on the file system) overlaps with compiling
+	// the checks (CPU).
+	var prefetch chan map[string]*collect.Run
+	if *only == "" {
+		prefetch = make(chan map[string]*collect.Run, 1)
+		go func() { prefetch <- scan.RunCollectors(ctx, collectors, collectors.Names(), progressFn) }()
+	}
+	reg, err := checks.Load(splitList(*custom)...)
+	if err != nil {
+		if prefetch != nil {
+			<-prefetch
+		}
+		return err
+	}
+	var tail *scan.Tailoring
+	if *tailoring != "" {
+		if tail, err = scan.LoadTailoring(*tailoring, reg); err != nil {
+			if prefetch != nil {
+				<-prefetch
+			}
+			return err
+		}
+	}
+	opts := scan.Options{Checks: reg, Collectors: collectors, Tailoring: tail,
+		Only: splitList(*only), Host: h.Info(), Progress: progressFn}
+	if prefetch != nil {
+		opts.Runs = <-prefetch
 	}
 	if *baseline != "" || base != nil {
 		// A baseline compares every aspect, so run every collector.
@@ -123,6 +142,9 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("no checks selected (--only %q matches none)", *only)
 	}
 	if *baseline != "" || base != nil {
+		// File integrity holds an entry per watched file: the scan's small
+		// heap limit would only make the collector run without pause.
+		debug.SetMemoryLimit(math.MaxInt64)
 		fo := fim.Options{Paths: splitList(*fimPaths)}
 		if base != nil {
 			fo.Paths = base.Files.Paths
@@ -138,7 +160,7 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 			taken := base.Taken
 			rep.Baseline = &taken
 			// Keep the baseline itself; only the first-seen times change.
-			if err := base.Save(*driftFile); err != nil {
+			if err := base.SaveMeta(*driftFile); err != nil {
 				return fmt.Errorf("remembering drift in %s: %w", *driftFile, err)
 			}
 		} else if err := snap.Save(*baseline); err != nil {
@@ -179,7 +201,7 @@ func runChecks(_ context.Context, env *cliEnv, args []string) error {
 	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
-	reg, err := checks.Load(splitList(*custom)...)
+	reg, err := checks.LoadWithTests(splitList(*custom)...)
 	if err != nil {
 		return err
 	}
