@@ -35,6 +35,7 @@ import (
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/collect"
 	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/drift"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/scan"
 )
@@ -57,6 +58,8 @@ type State struct {
 	Full bool `json:"full"`
 	// LastRun is when each check last ran, for checks with an interval.
 	LastRun map[string]time.Time `json:"last_run,omitempty"`
+	// LastFullFIM is when file integrity last re-hashed every file.
+	LastFullFIM time.Time `json:"last_full_fim,omitzero"`
 }
 
 // Agent runs scans and delivers reports.
@@ -71,6 +74,12 @@ type Agent struct {
 	// MaxSpool bounds the spool; past it the agent stops scanning (and
 	// says so) rather than dropping reports.
 	MaxSpool int
+	// Drift records a baseline of the host at the first scan and reports
+	// what changed since at every scan (file integrity in fast mode, in
+	// full every FullEvery).
+	Drift     bool
+	FIMPaths  []string
+	FullEvery time.Duration
 
 	state     *State
 	client    *http.Client
@@ -331,7 +340,37 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 			ran[c.ID] = true
 		}
 	}
-	rep := scan.Run(ctx, scan.Options{Checks: a.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: a.Tailoring, Host: h.Info(), Select: due})
+	opts := scan.Options{Checks: a.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: a.Tailoring, Host: h.Info(), Select: due}
+	basePath := filepath.Join(a.Dir, "baseline.vgl")
+	var base *drift.Snapshot
+	full := false
+	if a.Drift {
+		opts.Drift = &scan.DriftOptions{Host: h, Paths: a.FIMPaths}
+		if _, err := os.Stat(basePath); err == nil {
+			if base, err = drift.Load(basePath); err != nil {
+				opts.Drift.Err = err.Error()
+			} else {
+				full = a.FullEvery > 0 && now.Sub(st.LastFullFIM) >= a.FullEvery
+				opts.Drift.Baseline, opts.Drift.Full = base, full
+			}
+		}
+	}
+	rep := scan.Run(ctx, opts)
+	if a.Drift && opts.Drift.Err == "" {
+		var err error
+		if base == nil {
+			err = rep.Snapshot.Save(basePath)
+			st.LastFullFIM = now
+		} else {
+			err = base.SaveMeta(basePath)
+			if full {
+				st.LastFullFIM = now
+			}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("saving the baseline: %w", err)
+		}
+	}
 	info := h.Info()
 	cur := make(map[string]vigil.CheckResult, len(st.Results))
 	for k, r := range st.Results {
@@ -563,4 +602,15 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// Rebaseline forgets the baseline: the next scan records the host as it is
+// then, accepting every change reported so far.
+func Rebaseline(dir string) error {
+	for _, p := range []string{"baseline.vgl", "baseline.vgl.fim"} {
+		if err := os.Remove(filepath.Join(dir, p)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }

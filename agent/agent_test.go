@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -233,5 +234,68 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 	}
 	if _, err := agent.HTTPClient("https://vigil.example.com", "abc", ""); err == nil {
 		t.Fatal("a short fingerprint was accepted")
+	}
+}
+
+// TestAgentDrift: the first scan records a baseline; a later change to a
+// watched file and to sshd's settings is reported as drift, first seen at
+// the scan that found it; rebaselining accepts it.
+func TestAgentDrift(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	dir := t.TempDir()
+	hostRoot := root(t, "no")
+	st, err := agent.Enrol(ctx, dir, w.ts.URL, w.token(t), w.fp, "", monitor.HostInfo{Hostname: "web-1", Interval: 900})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &agent.Agent{Dir: dir, Root: hostRoot, Interval: 15 * time.Minute, Checks: w.mon.Checks, Version: "test",
+		Drift: true, FIMPaths: []string{"/etc"}, FullEvery: 24 * time.Hour}
+	if err := a.Open(); err != nil {
+		t.Fatal(err)
+	}
+	step := func() {
+		t.Helper()
+		if _, err := a.ScanOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Deliver(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if _, err := os.Stat(filepath.Join(dir, "baseline.vgl")); err != nil {
+		t.Fatal("no baseline recorded at the first scan")
+	}
+	if v := verdict(t, w, st.AgentID, "linux.drift.files"); v != "not_applicable" {
+		t.Fatalf("drift.files at the scan that records the baseline: %s", v)
+	}
+	step()
+	if v := verdict(t, w, st.AgentID, "linux.drift.files"); v != "pass" {
+		t.Fatalf("drift.files with nothing changed: %s", v)
+	}
+	setRoot(t, hostRoot, "yes")
+	step()
+	rs, _ := w.st.CurrentResults(ctx, st.AgentID, "linux.drift.files")
+	if len(rs) != 1 || rs[0].Resource != "files:/etc/ssh/sshd_config" || rs[0].Verdict != "fail" || !strings.Contains(rs[0].Reason, "sha256=") {
+		t.Fatalf("file drift: %+v", rs)
+	}
+	rs, _ = w.st.CurrentResults(ctx, st.AgentID, "linux.drift.config")
+	if len(rs) != 1 || rs[0].Resource != "sshd:permitrootlogin" || !strings.Contains(rs[0].Reason, "from no to yes") {
+		t.Fatalf("config drift: %+v", rs)
+	}
+	if err := agent.Rebaseline(dir); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	step()
+	if v := verdict(t, w, st.AgentID, "linux.drift.files"); v != "pass" {
+		t.Fatalf("after rebaselining: %s", v)
+	}
+	// A damaged baseline is an error, never "no drift".
+	os.WriteFile(filepath.Join(dir, "baseline.vgl"), []byte("garbage"), 0o600)
+	step()
+	if v := verdict(t, w, st.AgentID, "linux.drift.files"); v != "error" {
+		t.Fatalf("with a damaged baseline: %s", v)
 	}
 }

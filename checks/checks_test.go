@@ -11,7 +11,7 @@ var knownCollectors = map[string]bool{
 	"host.sshd": true, "host.sysctl": true, "host.accounts": true, "host.config": true,
 	"host.pam": true, "host.files": true, "host.walk": true, "host.packages": true,
 	"host.services": true, "host.mounts": true, "host.modules": true, "host.boot": true,
-	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true,
+	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true, "host.drift": true,
 }
 
 // TestBuiltinChecks loads every built-in check and runs its inline cases.

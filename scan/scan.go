@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/collect/host"
 	"github.com/vigil-soc/vigil/drift"
 	"github.com/vigil-soc/vigil/fim"
 )
@@ -121,6 +122,8 @@ type Report struct {
 	Baseline *time.Time    `json:"baseline,omitempty"`
 	Drift    []drift.Event `json:"drift,omitempty"`
 	FIM      *fim.Stats    `json:"fim,omitempty"`
+	// Snapshot is this scan's state, when Drift was set: a new baseline.
+	Snapshot *drift.Snapshot `json:"-"`
 }
 
 // Options configure a scan.
@@ -139,6 +142,10 @@ type Options struct {
 	// Select, when set, runs only the checks it accepts (an agent runs
 	// each check when its interval is due).
 	Select func(*check.Check) bool
+	// Drift, when set, also records the host's state (every collector's
+	// input and the watched files' hashes) and compares it with a baseline;
+	// the changes become the input of the host.drift checks.
+	Drift *DriftOptions
 	// Runs are collector runs made beforehand (see RunCollectors); the
 	// collectors they cover are not run again.
 	Runs map[string]*collect.Run
@@ -170,7 +177,7 @@ func Run(ctx context.Context, o Options) *Report {
 		checks = append(checks, c)
 		need[c.Collector] = true
 	}
-	if o.AllCollectors {
+	if o.AllCollectors || o.Drift != nil {
 		for _, n := range o.Collectors.Names() {
 			need[n] = true
 		}
@@ -191,10 +198,16 @@ func Run(ctx context.Context, o Options) *Report {
 		runs[n] = r
 	}
 	for _, n := range names {
-		rep.Collectors = append(rep.Collectors, runs[n])
 		if runs[n].Err == "" {
 			rep.Inputs[n] = runs[n].Input
 		}
+	}
+	if o.Drift != nil {
+		runs["host.drift"] = o.Drift.run(rep)
+		rep.Inputs["host.drift"] = runs["host.drift"].Input
+	}
+	for _, n := range names {
+		rep.Collectors = append(rep.Collectors, runs[n])
 	}
 	for _, c := range checks {
 		run := runs[c.Collector]
@@ -292,4 +305,65 @@ func (r *Report) FailsAt(min string) bool {
 		}
 	}
 	return false
+}
+
+// DriftOptions configure the drift step of a scan.
+type DriftOptions struct {
+	// Baseline to compare with; nil records a first one (rep.Snapshot).
+	Baseline *drift.Snapshot
+	Host     *host.Host
+	// Paths watched by file integrity when recording a baseline (a
+	// comparison watches the baseline's own).
+	Paths []string
+	// Full re-hashes every watched file; otherwise only those whose stat
+	// changed since the baseline.
+	Full bool
+	// Err is why the baseline could not be read: the drift checks say so
+	// (an unreadable baseline must not look like "no drift").
+	Err string
+}
+
+// run takes the snapshot and compares it: the host.drift collector's run.
+func (d *DriftOptions) run(rep *Report) *collect.Run {
+	run := &collect.Run{Collector: "host.drift", Started: time.Now()}
+	fo := fim.Options{Paths: d.Paths}
+	if d.Baseline != nil && d.Baseline.Files != nil {
+		fo.Paths = d.Baseline.Files.Paths
+		if !d.Full {
+			fo.Previous = d.Baseline.Files
+		}
+	}
+	inputs := make(map[string]map[string]any, len(rep.Inputs))
+	for k, v := range rep.Inputs {
+		if k != "host.drift" {
+			inputs[k] = v
+		}
+	}
+	files, st := fim.Build(d.Host, fo)
+	rep.FIM = &st
+	rep.Snapshot = drift.Take(d.Host.Info(), inputs, files)
+	in := map[string]any{"configured": d.Baseline != nil || d.Err != "", "events": []any{}}
+	if d.Err != "" {
+		in["error"] = d.Err
+	}
+	if st.Incomplete {
+		in["fim_error"] = "the file integrity walk stopped at its limit; file changes are incomplete"
+	} else if len(st.Unreachable) > 0 {
+		in["fim_error"] = fmt.Sprintf("%d watched directories could not be read (e.g. %s)", len(st.Unreachable), st.Unreachable[0])
+	}
+	if d.Baseline != nil {
+		taken := d.Baseline.Taken
+		rep.Baseline = &taken
+		rep.Drift = drift.Diff(d.Baseline, rep.Snapshot)
+		in["baseline_taken"] = taken.Format(time.RFC3339)
+		events := make([]any, 0, len(rep.Drift))
+		for _, e := range rep.Drift {
+			events = append(events, map[string]any{"id": e.Aspect + ":" + e.Key, "aspect": e.Aspect, "key": e.Key, "change": e.Change,
+				"from": e.From, "to": e.To, "first_seen": e.FirstSeen.UTC().Format(time.RFC3339)})
+		}
+		in["events"] = events
+	}
+	in["host"] = d.Host.Info()
+	run.Input, run.Duration = in, time.Since(run.Started)
+	return run
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-soc/vigil/agent"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/fim"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/scan"
 )
@@ -19,8 +20,8 @@ import (
 const defaultAgentDir = "/var/lib/vigil-agent"
 
 func runAgent(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 || (args[0] != "enrol" && args[0] != "run" && args[0] != "status") {
-		fmt.Fprintln(env.stderr, "Usage: vigil agent enrol|run|status [flags]\n\n  enrol   enrol this host with a one-time token from the server (Hosts page or POST /api/v1/agents/enrolments)\n  run     scan on a schedule and report changes to the server\n  status  show the agent's state and undelivered reports")
+	if len(args) == 0 || (args[0] != "enrol" && args[0] != "run" && args[0] != "status" && args[0] != "rebaseline") {
+		fmt.Fprintln(env.stderr, "Usage: vigil agent enrol|run|status|rebaseline [flags]\n\n  enrol       enrol this host with a one-time token from the server (Hosts page or POST /api/v1/agents/enrolments)\n  run         scan on a schedule and report changes to the server\n  status      show the agent's state and undelivered reports\n  rebaseline  accept the host as it is now: the next scan records a new baseline for drift")
 		return errUsage
 	}
 	fs := newFlags(env, "agent "+args[0], "agent "+args[0]+" [flags]")
@@ -61,6 +62,18 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		fmt.Fprintf(env.stdout, "enrolled as agent %d with %s; state in %s\nstart it with: vigil agent run --state-dir %s --interval %s\n", st.AgentID, st.Server, *dir, *dir, iv)
 		return nil
+	case "rebaseline":
+		if err := fs.parse(args[1:]); err != nil {
+			return err
+		}
+		if _, err := agent.LoadState(*dir); err != nil {
+			return err
+		}
+		if err := agent.Rebaseline(*dir); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, "the baseline is cleared; the next scan records a new one")
+		return nil
 	case "status":
 		if err := fs.parse(args[1:]); err != nil {
 			return err
@@ -78,6 +91,9 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
 	tailoring := fs.str("tailoring", "", "tailoring file: checks to disable (with a justification) and parameters to change")
 	once := fs.Bool("once", false, "scan and deliver once, then exit")
+	driftOn := fs.str("drift", "true", "record a baseline at the first scan and report drift since (false: off)")
+	fimPaths := fs.str("fim-paths", strings.Join(fim.DefaultPaths, ","), "paths whose files file integrity watches, separated by commas")
+	fullEvery := fs.str("fim-full-every", "24h", "how often file integrity re-hashes every file (between, only files whose stat changed)")
 	deliverOnly := fs.Bool("deliver-only", false, "only send the reports waiting in the spool, then exit")
 	if err := fs.parse(args[1:]); err != nil {
 		return err
@@ -103,7 +119,12 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	a := &agent.Agent{Dir: *dir, Root: *root, Interval: iv, Checks: reg, Tailoring: tail, Version: version, Log: logger}
+	fe, err := time.ParseDuration(*fullEvery)
+	if err != nil || fe < time.Hour {
+		return fmt.Errorf("--fim-full-every %q is not a duration of an hour or more", *fullEvery)
+	}
+	a := &agent.Agent{Dir: *dir, Root: *root, Interval: iv, Checks: reg, Tailoring: tail, Version: version, Log: logger,
+		Drift: *driftOn != "false", FIMPaths: splitList(*fimPaths), FullEvery: fe}
 	if err := a.Open(); err != nil {
 		return err
 	}
@@ -158,6 +179,9 @@ func superviseAgent(ctx context.Context, env *cliEnv, args []string) error {
 	fs.str("root", "/", "")
 	fs.str("checks", "", "")
 	fs.str("tailoring", "", "")
+	fs.str("drift", "true", "")
+	fs.str("fim-paths", "", "")
+	fs.str("fim-full-every", "24h", "")
 	if err := fs.parse(args); err != nil {
 		return err
 	}

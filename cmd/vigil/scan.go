@@ -134,36 +134,22 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 		opts.Runs = <-prefetch
 	}
 	if *baseline != "" || base != nil {
-		// A baseline compares every aspect, so run every collector.
-		opts.AllCollectors = true
+		// File integrity holds an entry per watched file: the scan's small
+		// heap limit would only make the collector run without pause.
+		debug.SetMemoryLimit(math.MaxInt64)
+		opts.Drift = &scan.DriftOptions{Baseline: base, Host: h, Paths: splitList(*fimPaths), Full: *fimMode == "full"}
 	}
 	rep := scan.Run(ctx, opts)
 	if len(rep.Findings) == 0 {
 		return fmt.Errorf("no checks selected (--only %q matches none)", *only)
 	}
-	if *baseline != "" || base != nil {
-		// File integrity holds an entry per watched file: the scan's small
-		// heap limit would only make the collector run without pause.
-		debug.SetMemoryLimit(math.MaxInt64)
-		fo := fim.Options{Paths: splitList(*fimPaths)}
-		if base != nil {
-			fo.Paths = base.Files.Paths
-			if *fimMode == "fast" {
-				fo.Previous = base.Files
-			}
+	if base != nil {
+		// Keep the baseline itself; only the first-seen times change.
+		if err := base.SaveMeta(*driftFile); err != nil {
+			return fmt.Errorf("remembering drift in %s: %w", *driftFile, err)
 		}
-		files, st := fim.Build(h, fo)
-		rep.FIM = &st
-		snap := drift.Take(h.Info(), rep.Inputs, files)
-		if base != nil {
-			rep.Drift = drift.Diff(base, snap)
-			taken := base.Taken
-			rep.Baseline = &taken
-			// Keep the baseline itself; only the first-seen times change.
-			if err := base.SaveMeta(*driftFile); err != nil {
-				return fmt.Errorf("remembering drift in %s: %w", *driftFile, err)
-			}
-		} else if err := snap.Save(*baseline); err != nil {
+	} else if *baseline != "" {
+		if err := rep.Snapshot.Save(*baseline); err != nil {
 			return fmt.Errorf("writing the baseline: %w", err)
 		}
 	}

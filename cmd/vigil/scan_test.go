@@ -128,3 +128,23 @@ func TestScanBadInput(t *testing.T) {
 		t.Fatalf("checks test: exit %d %s", code, out)
 	}
 }
+
+func TestScanBaselineAndDrift(t *testing.T) {
+	root := scanRoot(t)
+	base := filepath.Join(t.TempDir(), "base.vgl")
+	if code, _, errOut := cli(t, nil, "", "scan", "--root", root, "--fail-on", "none", "--fim-paths", "/etc", "--baseline", base); code != 0 {
+		t.Fatalf("baseline: exit %d %s", code, errOut)
+	}
+	code, out, _ := cli(t, nil, "", "scan", "--root", root, "--only", "linux.drift", "--drift", base)
+	if code != 0 || !strings.Contains(out, "DRIFT SINCE THE BASELINE") || strings.Contains(out, "FAILED") {
+		t.Fatalf("unchanged host: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/bash\ntoor:x:0:0::/root:/bin/sh\n"), 0o644)
+	code, out, _ = cli(t, nil, "", "scan", "--root", root, "--only", "linux.drift", "--drift", base)
+	if code != errFindings || !strings.Contains(out, "files:/etc/passwd") || !strings.Contains(out, "users:toor") {
+		t.Fatalf("changed host: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := cli(t, nil, "", "scan", "--root", root, "--drift", filepath.Join(root, "etc/hostname")); code != 1 || !strings.Contains(errOut, "not a Vigil baseline") {
+		t.Fatalf("a file that is not a baseline: exit %d %s", code, errOut)
+	}
+}
