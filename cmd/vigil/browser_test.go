@@ -296,7 +296,7 @@ func TestBrowserWalk(t *testing.T) {
 	// failures and the fleet view.
 	w.open("/hosts")
 	w.fill("input[name=name]", "web-1")
-	w.submit("enrol", "form[action='/hosts/enrol']")
+	w.submit("enrol", "form[action='/hosts/enrol'] button[type=submit]")
 	cmd := w.text("pre.command code")
 	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(cmd)
 	if tok == "" || !strings.Contains(cmd, "vigil agent enrol --server "+w.base) {
