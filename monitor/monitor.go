@@ -457,6 +457,10 @@ type HostShare struct {
 	AgentID int64                           `json:"agent_id"`
 	Name    string                          `json:"name"`
 	Share   map[vigil.IntervalState]float64 `json:"share"`
+	// The share of time passing, failing and unknown, in percent.
+	Passing float64 `json:"passing_percent"`
+	Failing float64 `json:"failing_percent"`
+	Unknown float64 `json:"unknown_percent"`
 }
 
 // ControlHistory answers, for a window, when the control's automated tests
@@ -481,23 +485,40 @@ func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to
 	if err != nil {
 		return nil, err
 	}
+	// Two queries for the whole fleet: the mapped checks' transitions and
+	// every host's coverage.
+	ts, err := s.Store.TransitionsForChecks(ctx, out.Checks, to)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := s.Store.AllCoverage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byAgent := map[int64][]vigil.Transition{}
+	for _, t := range ts {
+		byAgent[t.AgentID] = append(byAgent[t.AgentID], t)
+	}
 	var parts [][]vigil.Interval
 	for _, a := range agents {
-		hist, err := s.History(ctx, a.ID, "", from, to)
-		if err != nil {
-			return nil, err
-		}
-		var mine [][]vigil.Interval
-		for _, h := range hist {
-			if mapped[h.CheckID] {
-				mine = append(mine, h.Intervals)
-			}
-		}
+		mine := byAgent[a.ID]
 		if len(mine) == 0 {
 			continue
 		}
-		ivs := vigil.Combine(from, to, mine...)
-		out.Hosts = append(out.Hosts, HostShare{AgentID: a.ID, Name: a.Name, Share: vigil.Share(ivs)})
+		// Per resource (the transitions come grouped by check and resource).
+		var res [][]vigil.Interval
+		for i := 0; i < len(mine); {
+			j := i
+			for j < len(mine) && mine[j].CheckID == mine[i].CheckID && mine[j].Resource == mine[i].Resource {
+				j++
+			}
+			res = append(res, vigil.ResultIntervals(mine[i:j], cov[a.ID], a.Grace(), from, to))
+			i = j
+		}
+		ivs := vigil.Combine(from, to, res...)
+		sh := vigil.Share(ivs)
+		out.Hosts = append(out.Hosts, HostShare{AgentID: a.ID, Name: a.Name, Share: sh,
+			Passing: 100 * sh[vigil.StatePassing], Failing: 100 * sh[vigil.StateFailing], Unknown: 100 * sh[vigil.StateUnknown]})
 		parts = append(parts, ivs)
 	}
 	out.Intervals = vigil.Combine(from, to, parts...)

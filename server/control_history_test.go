@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,15 @@ func TestControlHistory(t *testing.T) {
 	}
 	if h.Intervals[0].State != vigil.StateUnknown || h.Intervals[len(h.Intervals)-1].State != vigil.StatePassing {
 		t.Fatalf("intervals %+v", h.Intervals)
+	}
+	// The control's page shows the record over the last 90 days: mostly
+	// unknown (before the host reported), with the failing and passing hours.
+	ss := e.sessions()
+	v := ss["viewer"]
+	code, body, _ := e.page(&v, "GET", "/controls/AC-11", nil)
+	if code != 200 || !strings.Contains(body, "the last 90 days") || !strings.Contains(body, `class="tl-failing"`) ||
+		!strings.Contains(body, `class="tl-passing"`) || !strings.Contains(body, `href="/hosts/1">web-1`) {
+		t.Fatalf("control page %d lacks the automated test record:\n%s", code, body)
 	}
 	e.do("viewer", "GET", "/api/v1/controls/AC-11/history?from=2026-13-01", nil, 400, nil)
 	e.do("viewer", "GET", "/api/v1/controls/NOPE-1/history", nil, 404, nil)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -195,4 +196,67 @@ func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request) error {
 	})
 	p.Data = rows
 	return s.render(w, http.StatusOK, "fleet", p)
+}
+
+// automatedSection is a control's automated-test record over the audit
+// window (or the last 90 days): the proof that it operated all along.
+type automatedSection struct {
+	From, To time.Time
+	Window   string
+	Checks   []string
+	Passing  float64
+	Failing  float64
+	Unknown  float64
+	Hosts    []monitor.HostShare
+	Bars     []timelineBar
+}
+
+// timelineBar is one interval drawn on the control's timeline (SVG
+// coordinates out of 1000).
+type timelineBar struct {
+	X, W  float64
+	Class string
+	Title string
+}
+
+func (s *Server) automatedFor(ctx context.Context, controlID string) (*automatedSection, error) {
+	if s.monitor == nil {
+		return nil, nil
+	}
+	now := s.now().UTC()
+	d := &automatedSection{To: now, From: now.AddDate(0, 0, -90), Window: "the last 90 days"}
+	if sc, err := s.store.Scope(ctx); err == nil && sc.WindowStart != "" && sc.WindowEnd != "" && sc.WindowStart.Time().Before(now) {
+		d.From = sc.WindowStart.Time()
+		if end := sc.WindowEnd.Time().AddDate(0, 0, 1); end.Before(now) {
+			d.To = end
+		}
+		d.Window = "the audit window (" + string(sc.WindowStart) + " to " + string(sc.WindowEnd) + ")"
+	}
+	h, err := s.monitor.ControlHistory(ctx, controlID, d.From, d.To)
+	if err != nil {
+		return nil, err
+	}
+	if len(h.Checks) == 0 {
+		return nil, nil
+	}
+	d.Checks = h.Checks
+	d.Passing, d.Failing, d.Unknown = 100*h.Share[vigil.StatePassing], 100*h.Share[vigil.StateFailing], 100*h.Share[vigil.StateUnknown]
+	span := d.To.Sub(d.From).Seconds()
+	for _, iv := range h.Intervals {
+		b := timelineBar{X: 1000 * iv.Start.Sub(d.From).Seconds() / span, W: 1000 * iv.End.Sub(iv.Start).Seconds() / span,
+			Class: "tl-" + string(iv.State), Title: string(iv.State) + " " + iv.Start.Format("2006-01-02 15:04") + " to " + iv.End.Format("2006-01-02 15:04")}
+		if iv.Reason != "" && iv.State != vigil.StatePassing {
+			b.Title += ": " + iv.Reason
+		}
+		d.Bars = append(d.Bars, b)
+	}
+	d.Hosts = h.Hosts
+	sort.SliceStable(d.Hosts, func(i, j int) bool {
+		a, b := d.Hosts[i].Share, d.Hosts[j].Share
+		return a[vigil.StateFailing]+a[vigil.StateUnknown] > b[vigil.StateFailing]+b[vigil.StateUnknown]
+	})
+	if len(d.Hosts) > 20 {
+		d.Hosts = d.Hosts[:20]
+	}
+	return d, nil
 }

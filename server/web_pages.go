@@ -282,6 +282,7 @@ type historyEntry struct {
 
 type controlPageData struct {
 	Evidence  *evidenceSection
+	Automated *automatedSection
 	Control   controlView
 	Related   map[string][]related
 	FWNames   map[string]string
@@ -326,6 +327,9 @@ func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPag
 		}
 	}
 	if d.Evidence, err = s.evidenceFor(r, c); err != nil {
+		return err
+	}
+	if d.Automated, err = s.automatedFor(ctx, c.ID); err != nil {
 		return err
 	}
 	if !d.CanEdit {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -594,4 +595,52 @@ func (s *Store) LocalAgent(ctx context.Context, name, hostname string, interval 
 		return s.LocalAgent(ctx, name, hostname, interval)
 	}
 	return a, err
+}
+
+// TransitionsForChecks lists the transitions of the given checks on every
+// host up to `to`, ordered by host, check, resource and time.
+func (s *Store) TransitionsForChecks(ctx context.Context, checkIDs []string, to time.Time) ([]vigil.Transition, error) {
+	if len(checkIDs) == 0 {
+		return nil, nil
+	}
+	args := []any{s.d.ts(to)}
+	q := "SELECT agent_id, check_id, resource, verdict, reason, at FROM check_transitions WHERE at < ? AND check_id IN (?" + strings.Repeat(", ?", len(checkIDs)-1) + ")"
+	for _, c := range checkIDs {
+		args = append(args, c)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY agent_id, check_id, resource, at, id", args...)
+	if err != nil {
+		return nil, internal("list transitions", err)
+	}
+	defer rows.Close()
+	var out []vigil.Transition
+	for rows.Next() {
+		var x vigil.Transition
+		var at dbTime
+		if err := rows.Scan(&x.AgentID, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &at); err != nil {
+			return nil, internal("scan transition", err)
+		}
+		x.At = at.T
+		out = append(out, x)
+	}
+	return out, internal2("list transitions", rows.Err())
+}
+
+// AllCoverage lists every agent's reporting stretches.
+func (s *Store) AllCoverage(ctx context.Context) (map[int64][]vigil.Coverage, error) {
+	rows, err := s.query(ctx, "SELECT agent_id, start_at, end_at FROM agent_coverage ORDER BY agent_id, start_at")
+	if err != nil {
+		return nil, internal("list coverage", err)
+	}
+	defer rows.Close()
+	out := map[int64][]vigil.Coverage{}
+	for rows.Next() {
+		var id int64
+		var a, b dbTime
+		if err := rows.Scan(&id, &a, &b); err != nil {
+			return nil, internal("scan coverage", err)
+		}
+		out[id] = append(out[id], vigil.Coverage{Start: a.T, End: b.T})
+	}
+	return out, internal2("list coverage", rows.Err())
 }
