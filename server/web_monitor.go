@@ -92,6 +92,7 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 type hostData struct {
+	More     int // checks not shown in History
 	Host     agentView
 	Failing  []store.StoredResult
 	Errors   []store.StoredResult
