@@ -58,6 +58,8 @@ type State struct {
 	Full bool `json:"full"`
 	// LastRun is when each check last ran, for checks with an interval.
 	LastRun map[string]time.Time `json:"last_run,omitempty"`
+	// LastFullReport is when a report last carried every result.
+	LastFullReport time.Time `json:"last_full_report,omitzero"`
 	// LastFullFIM is when file integrity last re-hashed every file.
 	LastFullFIM time.Time `json:"last_full_fim,omitzero"`
 }
@@ -172,29 +174,37 @@ func HTTPClient(server, fingerprint, caFile string) (*http.Client, error) {
 			if len(want) != 64 {
 				return nil, fmt.Errorf("the CA fingerprint must be a SHA-256 in hex (64 digits), got %d", len(want))
 			}
-			// The pin replaces the system roots: the chain is trusted when
-			// one of its certificates is the pinned one, and the leaf
-			// still has to be valid now and name the host.
+			// The pin replaces the system roots: the pinned certificate (the
+			// server's own, or the CA that signs it) is the only root, and
+			// the leaf must chain to it by signature, be valid now and name
+			// the host. Merely sending the pinned certificate alongside
+			// another leaf proves nothing: it is public.
 			cfg.InsecureSkipVerify = true
 			host := u.Hostname()
 			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 				if len(cs.PeerCertificates) == 0 {
 					return errors.New("the server sent no certificate")
 				}
+				roots, inter := x509.NewCertPool(), x509.NewCertPool()
 				found := false
 				for _, c := range cs.PeerCertificates {
 					sum := sha256.Sum256(c.Raw)
-					found = found || hex.EncodeToString(sum[:]) == want
+					if hex.EncodeToString(sum[:]) == want {
+						roots.AddCert(c)
+						found = true
+					} else {
+						inter.AddCert(c)
+					}
 				}
 				if !found {
-					return fmt.Errorf("the server's certificate does not match the pinned fingerprint %s", want[:16]+"…")
+					return fmt.Errorf("the server's certificate chain does not hold the pinned certificate %s", want[:16]+"…")
 				}
-				leaf := cs.PeerCertificates[0]
-				now := time.Now()
-				if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
-					return fmt.Errorf("the server's certificate is not valid now (valid %s to %s)", leaf.NotBefore.Format(time.DateOnly), leaf.NotAfter.Format(time.DateOnly))
+				_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host,
+					KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+				if err != nil {
+					return fmt.Errorf("the server's certificate does not verify against the pinned one: %w", err)
 				}
-				return leaf.VerifyHostname(host)
+				return nil
 			}
 		}
 		tr.TLSClientConfig = cfg
@@ -329,6 +339,12 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 		st.LastRun = map[string]time.Time{}
 	}
 	now := time.Now()
+	// Once a day the report carries everything, so that any difference
+	// between the agent's idea of the server's state and the server's own
+	// heals by itself.
+	if now.Sub(st.LastFullReport) >= 24*time.Hour {
+		st.Full = true
+	}
 	// A check with an interval runs when it is due; until then its last
 	// results stand (a full report after a resync runs everything).
 	due := func(c *check.Check) bool {
@@ -378,8 +394,11 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 			cur[k] = r
 		}
 	}
+	found := make([]vigil.CheckResult, 0, len(rep.Findings))
 	for _, f := range rep.Findings {
-		r := vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: clip(f.Reason, monitor.MaxReasonLen)}
+		found = append(found, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: monitor.ClipReason(f.Reason)})
+	}
+	for _, r := range monitor.MergeResults(found) {
 		cur[resultKey(r.CheckID, r.Resource)] = r
 	}
 	out := monitor.Report{Seq: st.Seq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: st.Full,
@@ -434,6 +453,9 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	for id := range ran {
 		st.LastRun[id] = now
 	}
+	if out.Full {
+		st.LastFullReport = now
+	}
 	st.Seq, st.Results, st.InputSHA, st.Full = out.Seq, cur, sha, false
 	if err := saveState(a.Dir, st); err != nil {
 		return 0, err
@@ -443,11 +465,18 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 
 func str(v any) string { s, _ := v.(string); return s }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// clip shortens s to at most n bytes on a character boundary: a cut
+// through a character would turn into replacement characters in JSON and
+// make the report too long for the server.
+// pruneRejected keeps the newest keep rejected reports, for a person to
+// look at; a host whose every report is refused must not fill its disk.
+func (a *Agent) pruneRejected(keep int) {
+	ms, _ := filepath.Glob(filepath.Join(a.spoolDir(), "*.rejected"))
+	sort.Strings(ms)
+	for len(ms) > keep {
+		os.Remove(ms[0])
+		ms = ms[1:]
 	}
-	return s[:n-3] + "..."
 }
 
 // encodeInput is the normalized collector input as gzip JSON (map keys
@@ -517,6 +546,7 @@ func (a *Agent) Deliver(ctx context.Context) (int, error) {
 			// person. Later reports are changes on top of it, so they go
 			// too, and the next scan reports everything under its number.
 			os.Rename(p, p+".rejected")
+			a.pruneRejected(10)
 			for _, later := range a.spooled() {
 				os.Remove(filepath.Join(a.spoolDir(), fmt.Sprintf("%012d.json", later)))
 			}

@@ -2,9 +2,17 @@ package agent_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"errors"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -297,5 +305,39 @@ func TestAgentDrift(t *testing.T) {
 	step()
 	if v := verdict(t, w, st.AgentID, "linux.drift.files"); v != "error" {
 		t.Fatalf("with a damaged baseline: %s", v)
+	}
+}
+
+// TestPinRefusesAMITM: an attacker who sends its own leaf followed by the
+// pinned (public) certificate is refused: the leaf must chain to the pin.
+func TestPinRefusesAMITM(t *testing.T) {
+	w := newWorld(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "attacker"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Bool
+	mitm := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		got.Store(r.Header.Get("Authorization") != "")
+	}))
+	mitm.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der, w.ts.Certificate().Raw}, PrivateKey: key}}}
+	mitm.StartTLS()
+	defer mitm.Close()
+	c, err := agent.HTTPClient(mitm.URL, w.fp, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", mitm.URL+"/api/v1/agent/state", nil)
+	req.Header.Set("Authorization", "Bearer vga_secret")
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the agent talked to a server whose leaf does not chain to the pinned certificate")
+	}
+	if got.Load() {
+		t.Fatal("the credential reached the attacker")
 	}
 }

@@ -525,3 +525,37 @@ func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to
 	out.Share = vigil.Share(out.Intervals)
 	return out, nil
 }
+
+// ClipReason shortens a reason to MaxReasonLen bytes on a character
+// boundary.
+func ClipReason(s string) string {
+	if len(s) <= MaxReasonLen {
+		return s
+	}
+	i := MaxReasonLen - 3
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+// MergeResults keeps one result per (check, resource): a check that gives
+// one resource two verdicts is judged by the worse, so a failure is never
+// hidden behind a pass.
+func MergeResults(rs []vigil.CheckResult) []vigil.CheckResult {
+	rank := map[string]int{"pass": 0, "not_applicable": 1, "skip": 1, "error": 2, "fail": 3}
+	idx := map[[2]string]int{}
+	out := rs[:0:0]
+	for _, r := range rs {
+		k := [2]string{r.CheckID, r.Resource}
+		if i, ok := idx[k]; ok {
+			if rank[r.Verdict] > rank[out[i].Verdict] {
+				out[i] = r
+			}
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, r)
+	}
+	return out
+}

@@ -111,12 +111,9 @@ func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tail
 		r := &Report{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
 			Host: HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}
 		for _, f := range rep.Findings {
-			reason := f.Reason
-			if len(reason) > MaxReasonLen {
-				reason = reason[:MaxReasonLen-3] + "..."
-			}
-			r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: reason})
+			r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: ClipReason(f.Reason)})
 		}
+		r.Results = MergeResults(r.Results)
 		for _, c := range rep.Collectors {
 			if c.Err != "" {
 				r.Failed = append(r.Failed, c.Collector)

@@ -177,9 +177,19 @@ func Run(ctx context.Context, o Options) *Report {
 		checks = append(checks, c)
 		need[c.Collector] = true
 	}
-	if o.AllCollectors || o.Drift != nil {
+	if o.AllCollectors {
 		for _, n := range o.Collectors.Names() {
 			need[n] = true
+		}
+	}
+	if o.Drift != nil {
+		// A snapshot reads every collector but the file-system walk, which
+		// it does not record (file integrity hashes its own paths), so
+		// checks with an interval keep their pace.
+		for _, n := range o.Collectors.Names() {
+			if n != "host.walk" {
+				need[n] = true
+			}
 		}
 	}
 	names := make([]string, 0, len(need))
@@ -202,12 +212,17 @@ func Run(ctx context.Context, o Options) *Report {
 			rep.Inputs[n] = runs[n].Input
 		}
 	}
+	for _, n := range names {
+		rep.Collectors = append(rep.Collectors, runs[n])
+	}
 	if o.Drift != nil {
 		runs["host.drift"] = o.Drift.run(rep)
 		rep.Inputs["host.drift"] = runs["host.drift"].Input
-	}
-	for _, n := range names {
-		rep.Collectors = append(rep.Collectors, runs[n])
+		for i, c := range rep.Collectors {
+			if c.Collector == "host.drift" {
+				rep.Collectors[i] = runs["host.drift"]
+			}
+		}
 	}
 	for _, c := range checks {
 		run := runs[c.Collector]
@@ -351,6 +366,32 @@ func (d *DriftOptions) run(rep *Report) *collect.Run {
 	} else if len(st.Unreachable) > 0 {
 		in["fim_error"] = fmt.Sprintf("%d watched directories could not be read (e.g. %s)", len(st.Unreachable), st.Unreachable[0])
 	}
+	// A collector that failed (or could not read its source) leaves its
+	// aspects out of the snapshot, and a comparison skips aspects it does
+	// not have: an aspect the baseline has and this scan lacks is unknown,
+	// which must not pass as "no drift".
+	if d.Baseline != nil {
+		var missing []string
+		for aspect := range d.Baseline.State {
+			if _, ok := rep.Snapshot.State[aspect]; !ok {
+				missing = append(missing, aspect)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			var failed []string
+			for _, c := range rep.Collectors {
+				if c.Err != "" {
+					failed = append(failed, c.Collector+": "+c.Err)
+				}
+			}
+			msg := "drift cannot be judged: this scan could not read " + strings.Join(missing, ", ") + ", which the baseline has"
+			if len(failed) > 0 {
+				msg += " (" + strings.Join(failed, "; ") + ")"
+			}
+			in["error"] = msg
+		}
+	}
 	if d.Baseline != nil {
 		taken := d.Baseline.Taken
 		rep.Baseline = &taken
@@ -366,4 +407,16 @@ func (d *DriftOptions) run(rep *Report) *collect.Run {
 	in["host"] = d.Host.Info()
 	run.Input, run.Duration = in, time.Since(run.Started)
 	return run
+}
+
+// UnjudgedAt counts the checks of at least severity min that could not be
+// judged (an error on any resource).
+func (r *Report) UnjudgedAt(min string) int {
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Verdict == check.Error && SeverityRank(f.Severity) >= SeverityRank(min) {
+			seen[f.CheckID] = true
+		}
+	}
+	return len(seen)
 }

@@ -189,6 +189,13 @@ func plants() []plant {
 		{"pam_unix allows empty passwords", "linux.pam.unix-no-nullok", edit("etc/pam.d/common-auth", "pam_unix.so\n", "pam_unix.so nullok\n")},
 		{"short passwords allowed", "linux.pam.pwquality-minlen", edit("etc/security/pwquality.conf", "minlen = 14", "minlen = 8")},
 		{"sudo without a password", "linux.sudo.nopasswd", set("etc/sudoers.d/ops", "%ops ALL=(ALL) NOPASSWD: ALL\n", 0o440)},
+		{"weak key exchange appended to the defaults", "linux.sshd.weak-kex", edit("etc/ssh/sshd_config", "KexAlgorithms curve25519-sha256,diffie-hellman-group16-sha512\n", "KexAlgorithms +diffie-hellman-group1-sha1\n")},
+		{"a strong drop-in under a weak pwquality.conf (the main file wins)", "linux.pam.pwquality-minlen", func(fs map[string]file) {
+			fs["etc/security/pwquality.conf.d/50-strong.conf"] = file{"minlen = 16\n", 0o644}
+			f := fs["etc/security/pwquality.conf"]
+			f.body = strings.Replace(f.body, "minlen = 14", "minlen = 8", 1)
+			fs["etc/security/pwquality.conf"] = f
+		}},
 		{"avahi enabled", "linux.services.avahi", func(fs map[string]file) {
 			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
 			fs["etc/systemd/system/multi-user.target.wants/avahi-daemon.service"] = file{"[Unit]\n", 0o644}

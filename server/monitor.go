@@ -222,7 +222,7 @@ type fleetRow struct {
 }
 
 func (s *Server) fleetRows(ctx context.Context) ([]fleetRow, error) {
-	counts, err := s.store.FleetByCheck(ctx)
+	counts, err := s.store.FleetByCheck(ctx, s.now())
 	if err != nil {
 		return nil, err
 	}

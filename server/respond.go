@@ -87,7 +87,7 @@ func decode(r *http.Request, v any) error {
 		return vigil.Errorf(vigil.EINVALID, "request body is empty; send a JSON object")
 	case trimmed[0] != '{':
 		return vigil.Errorf(vigil.EINVALID, "request body must be a JSON object")
-	case bytes.IndexByte(raw, 0) >= 0 || bytes.Contains(bytes.ToLower(raw), []byte(`\u0000`)):
+	case bytes.IndexByte(raw, 0) >= 0 || hasEscapedNUL(raw):
 		return vigil.Errorf(vigil.EINVALID, "request body contains a NUL character, which Vigil does not store")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
@@ -161,4 +161,23 @@ func jsonKind(goType string) string {
 		return "true or false"
 	}
 	return "a string"
+}
+
+// hasEscapedNUL finds a JSON \u0000 escape: a backslash-u-0000 preceded by
+// an even number of backslashes. "\\u0000" (an escaped backslash and the
+// text u0000) is not a NUL and must not be refused.
+func hasEscapedNUL(raw []byte) bool {
+	for i := 0; i+6 <= len(raw); i++ {
+		if raw[i] != '\\' || !bytes.EqualFold(raw[i+1:i+6], []byte("u0000")) {
+			continue
+		}
+		n := 0
+		for j := i - 1; j >= 0 && raw[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+	}
+	return false
 }

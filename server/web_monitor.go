@@ -92,7 +92,8 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 type hostData struct {
-	More     int // checks not shown in History
+	Disabled map[string]string // the host's tailoring: check => why
+	More     int               // checks not shown in History
 	Host     agentView
 	Failing  []store.StoredResult
 	Errors   []store.StoredResult
@@ -164,6 +165,9 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 		return d.History[i].Failing+d.History[i].Unknown > d.History[j].Failing+d.History[j].Unknown
 	})
 	if d.Runs, err = s.store.Runs(r.Context(), id, 10); err != nil {
+		return err
+	}
+	if d.Disabled, err = s.store.AgentTailoring(r.Context(), id); err != nil {
 		return err
 	}
 	p.Data = d

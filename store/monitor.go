@@ -312,9 +312,10 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 		if r.Interval <= 0 {
 			r.Interval = interval
 		}
-		if _, err := t.exec(ctx, `UPDATE agents SET last_seq = ?, last_seen = ?, hostname = ?, os = ?, kernel = ?, version = ?, interval_seconds = ?,
+		staleAfter := t.d.ts(at.Add((&vigil.Agent{Interval: r.Interval}).Grace()))
+		if _, err := t.exec(ctx, `UPDATE agents SET last_seq = ?, last_seen = ?, stale_after = ?, hostname = ?, os = ?, kernel = ?, version = ?, interval_seconds = ?,
 			n_pass = ?, n_fail = ?, n_error = ?, n_na = ?, last_input = CASE WHEN ? = '' THEN last_input ELSE ? END WHERE id = ?`,
-			r.Seq, ts, r.Hostname, r.OS, r.Kernel, r.Version, r.Interval, n[0], n[1], n[2], n[3], r.InputSHA256, r.InputSHA256, r.AgentID); err != nil {
+			r.Seq, ts, staleAfter, r.Hostname, r.OS, r.Kernel, r.Version, r.Interval, n[0], n[1], n[2], n[3], r.InputSHA256, r.InputSHA256, r.AgentID); err != nil {
 			return internal("update agent", err)
 		}
 		// Tailoring: turning a check off needs a justification, and the
@@ -337,13 +338,22 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 		// Coverage: extend the current stretch when this report came within
 		// the grace of the last one, else open a new stretch.
 		grace := (&vigil.Agent{Interval: r.Interval}).Grace()
+		extended := false
 		if lastSeen.Valid && at.Sub(lastSeen.T) <= grace {
-			_, err = t.exec(ctx, "UPDATE agent_coverage SET end_at = ? WHERE agent_id = ? AND end_at = ?", ts, r.AgentID, t.d.ts(lastSeen.T))
-		} else {
-			_, err = t.exec(ctx, "INSERT INTO agent_coverage (agent_id, start_at, end_at) VALUES (?, ?, ?)", r.AgentID, ts, ts)
+			res, err := t.exec(ctx, "UPDATE agent_coverage SET end_at = ? WHERE agent_id = ? AND end_at = ?", ts, r.AgentID, t.d.ts(lastSeen.T))
+			if err != nil {
+				return internal("record coverage", err)
+			}
+			n, _ := res.RowsAffected()
+			extended = n == 1
 		}
-		if err != nil {
-			return internal("record coverage", err)
+		// A new stretch when the report came late, or when the stretch it
+		// should extend is not found: coverage is never silently lost.
+		if !extended {
+			if _, err := t.exec(ctx, "INSERT INTO agent_coverage (agent_id, start_at, end_at) VALUES (?, ?, ?) ON CONFLICT (agent_id, start_at) DO UPDATE SET end_at = excluded.end_at",
+				r.AgentID, ts, ts); err != nil {
+				return internal("record coverage", err)
+			}
 		}
 		return nil
 	})
@@ -396,33 +406,37 @@ func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID strin
 	return out, internal2("list results", rows.Err())
 }
 
-// FleetCount is how many hosts give a check each verdict.
+// FleetCount is how many hosts give a check each verdict. A host that
+// stopped reporting counts as stale (unknown), never by its last verdict.
 type FleetCount struct {
 	CheckID string `json:"check"`
 	Pass    int    `json:"pass"`
 	Fail    int    `json:"fail"`
 	Error   int    `json:"error"`
+	Stale   int    `json:"stale"`
 	Other   int    `json:"not_applicable"`
 }
 
 // FleetByCheck counts, per check, the hosts in each state (a host counts
-// once per check, by its worst resource).
-func (s *Store) FleetByCheck(ctx context.Context) ([]FleetCount, error) {
+// once per check, by its worst resource; stale hosts as stale).
+func (s *Store) FleetByCheck(ctx context.Context, now time.Time) ([]FleetCount, error) {
 	rows, err := s.query(ctx, `SELECT check_id,
-		SUM(CASE WHEN w = 3 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 2 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN w = 4 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 3 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 2 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN w = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 0 THEN 1 ELSE 0 END)
-		FROM (SELECT c.check_id, c.agent_id, MAX(CASE c.verdict WHEN 'fail' THEN 3 WHEN 'error' THEN 2 WHEN 'pass' THEN 1 ELSE 0 END) AS w
-		      FROM check_current c JOIN agents a ON a.id = c.agent_id WHERE a.revoked_at IS NULL GROUP BY c.check_id, c.agent_id) x
-		GROUP BY check_id ORDER BY check_id`)
+		FROM (SELECT c.check_id, c.agent_id,
+		        CASE WHEN a.stale_after IS NULL OR a.stale_after < ? THEN 4
+		        ELSE MAX(CASE c.verdict WHEN 'fail' THEN 3 WHEN 'error' THEN 2 WHEN 'pass' THEN 1 ELSE 0 END) END AS w
+		      FROM check_current c JOIN agents a ON a.id = c.agent_id WHERE a.revoked_at IS NULL
+		      GROUP BY c.check_id, c.agent_id, a.stale_after) x
+		GROUP BY check_id ORDER BY check_id`, s.d.ts(now))
 	if err != nil {
 		return nil, internal("fleet", err)
 	}
 	defer rows.Close()
 	out := []FleetCount{}
 	for rows.Next() {
-		// Order of the sums: fail, error, pass, other.
 		var f FleetCount
-		if err := rows.Scan(&f.CheckID, &f.Fail, &f.Error, &f.Pass, &f.Other); err != nil {
+		if err := rows.Scan(&f.CheckID, &f.Stale, &f.Fail, &f.Error, &f.Pass, &f.Other); err != nil {
 			return nil, internal("fleet", err)
 		}
 		out = append(out, f)
@@ -643,4 +657,21 @@ func (s *Store) AllCoverage(ctx context.Context) (map[int64][]vigil.Coverage, er
 		out[id] = append(out[id], vigil.Coverage{Start: a.T, End: b.T})
 	}
 	return out, internal2("list coverage", rows.Err())
+}
+
+// AgentTailoring returns the checks a host's tailoring turns off, with the
+// justification of each.
+func (s *Store) AgentTailoring(ctx context.Context, id int64) (map[string]string, error) {
+	var raw string
+	if err := s.queryRow(ctx, "SELECT tailoring FROM agents WHERE id = ?", id).Scan(&raw); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, vigil.NotFound("agent", id)
+		}
+		return nil, internal("read tailoring", err)
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, internal("read tailoring", err)
+	}
+	return out, nil
 }

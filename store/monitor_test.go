@@ -394,7 +394,7 @@ func TestIngestRefusals(t *testing.T) {
 		if cur, _ := s.CurrentResults(ctx, 0, ""); len(cur) != 0 {
 			t.Fatalf("revoked agent's results still current: %+v", cur)
 		}
-		if fl, _ := s.FleetByCheck(ctx); len(fl) != 0 {
+		if fl, _ := s.FleetByCheck(ctx, time.Now()); len(fl) != 0 {
 			t.Fatalf("revoked agent still in the fleet: %+v", fl)
 		}
 	})
@@ -486,7 +486,7 @@ func TestFleetByCheck(t *testing.T) {
 		}
 		fleet := func() string {
 			t.Helper()
-			fl, err := s.FleetByCheck(ctx)
+			fl, err := s.FleetByCheck(ctx, at.Add(2*time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -495,6 +495,11 @@ func TestFleetByCheck(t *testing.T) {
 				parts = append(parts, fmt.Sprintf("%s p%d f%d e%d o%d", f.CheckID, f.Pass, f.Fail, f.Error, f.Other))
 			}
 			return strings.Join(parts, "; ")
+		}
+		// An hour later without reports (interval 15 minutes), every host
+		// is stale: counted as such, never by its last verdict.
+		if fl, err := s.FleetByCheck(ctx, at.Add(time.Hour)); err != nil || len(fl) != 2 || fl[0].Stale != 3 || fl[0].Pass+fl[0].Fail+fl[0].Error != 0 {
+			t.Fatalf("fleet with stale hosts: %+v %v", fl, err)
 		}
 		if got := fleet(); got != "linux.a p1 f1 e1 o0; linux.b p0 f1 e0 o2" {
 			t.Fatalf("fleet %s", got)

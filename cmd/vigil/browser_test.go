@@ -326,7 +326,7 @@ func TestBrowserWalk(t *testing.T) {
 		t.Fatalf("the enrolled host is not listed: %s", w.text("table"))
 	}
 	w.shot("22-hosts")
-	w.click("table a[href='/hosts/1']")
+	w.open("/hosts/1")
 	if !strings.Contains(w.text("main"), "linux.sshd.permit-root-login") {
 		t.Fatal("the host page does not list the failing SSH check")
 	}

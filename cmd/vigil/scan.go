@@ -32,6 +32,10 @@ func (e *exitCode) Error() string { return e.msg }
 // apart.
 const errFindings = 3
 
+// errUnjudged is the exit code of a scan with no failures at --fail-on
+// but checks at that severity that could not be judged.
+const errUnjudged = 4
+
 // scanMemoryLimit is the soft heap limit of a scan.
 const scanMemoryLimit = 24 << 20
 
@@ -40,7 +44,7 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	root := fs.str("root", "/", "the root directory to scan: / for this host, or a directory laid out like / (an image, a container's filesystem)")
 	format := fs.str("format", "text", "report format: "+strings.Join(scan.Formats, ", "))
 	output := fs.str("output", "", "write the report to this file instead of standard output")
-	failOn := fs.str("fail-on", "high", "exit with code 3 when a check of this severity or higher fails: "+strings.Join(check.Severities, ", ")+", or none")
+	failOn := fs.str("fail-on", "high", "exit with code 3 when a check of this severity or higher fails (4 when none fails but one could not be judged): "+strings.Join(check.Severities, ", ")+", or none")
 	custom := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
 	tailoring := fs.str("tailoring", "", "tailoring file: checks to disable (with a justification) and parameters to change")
 	only := fs.str("only", "", "run only checks whose IDs start with these prefixes, separated by commas (e.g. linux.sshd)")
@@ -173,6 +177,10 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	if *failOn != "none" && rep.FailsAt(*failOn) {
 		return &exitCode{errFindings, fmt.Sprintf("%d checks failing (exit code %d because one of %s severity or higher failed)",
 			rep.Summary.ChecksFailing, errFindings, *failOn)}
+	}
+	// A gate that could not look is not a green gate.
+	if n := rep.UnjudgedAt(*failOn); *failOn != "none" && n > 0 {
+		return &exitCode{errUnjudged, fmt.Sprintf("%d checks of %s severity or higher could not be judged (exit code %d); run as root, or see why in the report", n, *failOn, errUnjudged)}
 	}
 	return nil
 }

@@ -144,7 +144,27 @@ func TestScanBaselineAndDrift(t *testing.T) {
 	if code != errFindings || !strings.Contains(out, "files:/etc/passwd") || !strings.Contains(out, "users:toor") {
 		t.Fatalf("changed host: exit %d\n%s", code, out)
 	}
+	// /etc/passwd gone: the users the baseline has cannot be read now,
+	// which is unknown, not "no drift".
+	os.Remove(filepath.Join(root, "etc/passwd"))
+	_, out, _ = cli(t, nil, "", "scan", "--root", root, "--only", "linux.drift.accounts", "--drift", base)
+	if !strings.Contains(out, "drift cannot be judged") || !strings.Contains(out, "users") {
+		t.Fatalf("unreadable users:\n%s", out)
+	}
 	if code, _, errOut := cli(t, nil, "", "scan", "--root", root, "--drift", filepath.Join(root, "etc/hostname")); code != 1 || !strings.Contains(errOut, "not a Vigil baseline") {
 		t.Fatalf("a file that is not a baseline: exit %d %s", code, errOut)
+	}
+}
+
+// TestScanUnjudgedIsNotGreen: a scan that cannot read what a high check
+// needs does not exit 0.
+func TestScanUnjudgedIsNotGreen(t *testing.T) {
+	root := scanRoot(t)
+	p := filepath.Join(root, "etc/ssh/sshd_config")
+	os.Remove(p)
+	os.MkdirAll(p, 0o755) // a directory where the file should be: unreadable as a file
+	code, out, errOut := cli(t, nil, "", "scan", "--root", root, "--only", "linux.sshd.permit-root-login")
+	if code != errUnjudged || !strings.Contains(out, "COULD NOT BE JUDGED") || !strings.Contains(errOut, "could not be judged") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -16,6 +16,9 @@ type confFile struct {
 	mode    int  // how values are read
 	systemd bool // a systemd daemon's file: main file and drop-ins as systemd finds them
 	join    bool // a line ending in a backslash continues on the next one
+	// mainLast reads the drop-ins before the main file, so the main file
+	// wins (libpwquality reads pwquality.conf.d first, then pwquality.conf).
+	mainLast bool
 }
 
 const (
@@ -29,7 +32,7 @@ const (
 var confFiles = []confFile{
 	{path: "/etc/login.defs"},
 	{path: "/etc/default/useradd"},
-	{path: "/etc/security/pwquality.conf", dropins: []string{"/etc/security/pwquality.conf.d"}, suffix: ".conf"},
+	{path: "/etc/security/pwquality.conf", dropins: []string{"/etc/security/pwquality.conf.d"}, suffix: ".conf", mainLast: true},
 	{path: "/etc/security/faillock.conf"},
 	{path: "/etc/security/pwhistory.conf"},
 	{path: "/etc/security/limits.conf", dropins: []string{"/etc/security/limits.d"}, suffix: ".conf", mode: linesMode},
@@ -222,6 +225,9 @@ func readConf(h *Host, cf confFile) map[string]any {
 		for _, f := range found {
 			read(f)
 		}
+	case cf.mainLast:
+		dropins(cf.dropins, cf.suffix)
+		read(cf.path)
 	default:
 		read(cf.path)
 		dropins(cf.dropins, cf.suffix)

@@ -104,8 +104,10 @@ func TestConfig(t *testing.T) {
 	}{
 		{"/etc/login.defs", false, map[string]any{}, []any{}},
 		{"/etc/apt/apt.conf.d", true, map[string]any{"apt::periodic::update-package-lists": "7", "apt::periodic::unattended-upgrade": "1"}, nil},
-		{"/etc/security/pwquality.conf", true, map[string]any{"minlen": "16", "minclass": "4", "enforce_for_root": ""},
-			[]any{"minlen = 14", "enforce_for_root", "minclass = 4", "minlen = 16"}},
+		// libpwquality reads the drop-ins first and the main file last: the
+		// main file's minlen wins.
+		{"/etc/security/pwquality.conf", true, map[string]any{"minlen": "14", "minclass": "4", "enforce_for_root": ""},
+			[]any{"minclass = 4", "minlen = 16", "minlen = 14", "enforce_for_root"}},
 		{"/etc/rsyslog.conf", true, map[string]any{},
 			[]any{`*.* action(type="omfwd" target="logs.example" port="514")`, "$FileCreateMode 0640"}},
 		// /usr/lib 10, /etc 20, /etc 30 (hiding /usr/lib 30), after the main file.

@@ -38,6 +38,12 @@ func collectMAC(_ context.Context, h *Host) (map[string]any, error) {
 				se["mode"] = map[bool]string{true: "enforcing", false: "permissive"}[strings.TrimSpace(string(b)) == "1"]
 				se["mode_source"] = "runtime"
 			}
+		} else if os.IsNotExist(err) {
+			// No selinuxfs on the running system: SELinux is not active
+			// (booted with selinux=0, or never enabled), whatever the
+			// configuration file says.
+			runtimeKnown = true
+			se["mode"], se["mode_source"] = "disabled", "runtime"
 		}
 	}
 	if b, err := h.ReadFile("/etc/selinux/config"); err == nil {

@@ -102,6 +102,11 @@ func collectModules(_ context.Context, h *Host) (map[string]any, error) {
 			for n, m := range mods {
 				m["builtin"] = builtin[n]
 				m["available"] = builtin[n] || loadable[n]
+				// A module built into the kernel is always there: an
+				// install line in modprobe.d cannot disable it.
+				if builtin[n] {
+					m["disabled"], m["loaded"] = false, true
+				}
 			}
 		}
 	}

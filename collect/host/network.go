@@ -87,6 +87,8 @@ var (
 	iptLo      = regexp.MustCompile(`(?m)^-A INPUT\s+-i lo\s+-j ACCEPT`)
 	ufwEnabled = regexp.MustCompile(`(?m)^ENABLED\s*=\s*yes`)
 	ufwPolicy  = regexp.MustCompile(`(?m)^DEFAULT_INPUT_POLICY\s*=\s*"?(\w+)"?`)
+	fwdZone    = regexp.MustCompile(`(?m)^DefaultZone\s*=\s*(\S+)`)
+	fwdTarget  = regexp.MustCompile(`<zone[^>]*\starget="([^"]+)"`)
 )
 
 func firewall(h *Host) map[string]any {
@@ -127,15 +129,49 @@ func firewall(h *Host) map[string]any {
 			}
 		}
 	}
-	if s := read("/etc/firewalld/firewalld.conf"); s != "" {
+	// firewalld counts only when its service starts at boot (a config
+	// file on a host where it is masked or disabled filters nothing), and
+	// its policy is the default zone's target: "trusted" accepts all.
+	if s := read("/etc/firewalld/firewalld.conf"); s != "" && firewalldEnabled(h) {
 		fw["firewalld"] = true
 		if fw["input_policy"] == "" {
-			// firewalld's zones reject what they do not allow.
-			fw["rules_file"], fw["input_policy"], fw["loopback_accept"] = "/etc/firewalld/firewalld.conf", "reject", true
+			zone := "public"
+			if m := fwdZone.FindStringSubmatch(s); m != nil {
+				zone = m[1]
+			}
+			policy := "reject" // a zone's default target rejects what it does not allow
+			zf := ""
+			for _, p := range []string{"/etc/firewalld/zones/" + zone + ".xml", "/usr/lib/firewalld/zones/" + zone + ".xml"} {
+				if z := read(p); z != "" {
+					zf = p
+					if m := fwdTarget.FindStringSubmatch(z); m != nil {
+						switch strings.ToUpper(m[1]) {
+						case "ACCEPT":
+							policy = "accept"
+						case "DROP":
+							policy = "drop"
+						}
+					}
+					break
+				}
+			}
+			if zf == "" && zone == "trusted" {
+				policy = "accept"
+			}
+			fw["rules_file"], fw["input_policy"], fw["loopback_accept"], fw["zone"] = "/etc/firewalld/firewalld.conf", policy, true, zone
 		}
 	}
 	if len(errs) > 0 && fw["input_policy"] == "" {
 		fw["error"] = strings.Join(errs, "; ")
 	}
 	return fw
+}
+
+// firewalldEnabled: the unit is wanted at boot and not masked.
+func firewalldEnabled(h *Host) bool {
+	if t, err := h.Readlink("/etc/systemd/system/firewalld.service"); err == nil && t == "/dev/null" {
+		return false
+	}
+	return h.Exists("/etc/systemd/system/multi-user.target.wants/firewalld.service") ||
+		h.Exists("/etc/systemd/system/sysinit.target.wants/firewalld.service")
 }

@@ -109,6 +109,13 @@ func collectSSHD(ctx context.Context, h *Host) (map[string]any, error) {
 			opts[k] = v
 		}
 	}
+	// "+list" appends to the default, "-list" removes (with wildcards),
+	// "^list" puts first: the effective list is what checks must see.
+	for _, k := range []string{"ciphers", "macs", "kexalgorithms"} {
+		if v, ok := opts[k]; ok && v != "" && strings.ContainsAny(v[:1], "+-^") {
+			opts[k] = applyAlgoList(sshdDefaults[k], v)
+		}
+	}
 	for k, v := range opts {
 		res[k] = normSSHD(k, v)
 	}
@@ -189,4 +196,46 @@ func toAny[T any](xs []T) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// applyAlgoList applies sshd's list modifiers to the default list.
+func applyAlgoList(def, v string) string {
+	split := func(x string) []string {
+		var out []string
+		for _, a := range strings.Split(x, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	base, mod := split(def), split(v[1:])
+	var out []string
+	switch v[0] {
+	case '+':
+		out = append(base, mod...)
+	case '^':
+		out = append(mod, base...)
+	case '-':
+		for _, a := range base {
+			drop := false
+			for _, pat := range mod {
+				if ok, _ := path.Match(pat, a); ok {
+					drop = true
+				}
+			}
+			if !drop {
+				out = append(out, a)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var uniq []string
+	for _, a := range out {
+		if !seen[a] {
+			seen[a] = true
+			uniq = append(uniq, a)
+		}
+	}
+	return strings.Join(uniq, ",")
 }

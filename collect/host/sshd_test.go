@@ -136,3 +136,16 @@ func TestSSHDUnreadableInclude(t *testing.T) {
 		t.Fatalf("got %v, want present and a permission error", res)
 	}
 }
+
+func TestSSHDAlgorithmModifiers(t *testing.T) {
+	for _, c := range []struct{ def, v, want string }{
+		{"a,b,c", "+d,e", "a,b,c,d,e"},
+		{"a,b,c", "^d", "d,a,b,c"},
+		{"aes128-cbc,aes256-ctr,hmac", "-*cbc", "aes256-ctr,hmac"},
+		{"a,b", "+a", "a,b"},
+	} {
+		if got := applyAlgoList(c.def, c.v); got != c.want {
+			t.Errorf("applyAlgoList(%q, %q) = %q, want %q", c.def, c.v, got, c.want)
+		}
+	}
+}

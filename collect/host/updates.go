@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -113,6 +115,10 @@ func strOr(v any) string {
 	return s
 }
 
+// MaxListAge is how old APT's package lists may be for pending security
+// updates to be judged from them.
+var MaxListAge = 7 * 24 * time.Hour
+
 // pendingSecurity compares installed versions with the newest versions in
 // the security archive's package lists that APT last downloaded.
 func pendingSecurity(h *Host, inst map[string]string, pending map[string]any) {
@@ -134,6 +140,13 @@ func pendingSecurity(h *Host, inst map[string]string, pending map[string]any) {
 			return
 		}
 		found = true
+		// Lists APT has not refreshed for a week say nothing about today's
+		// security updates: zero pending from them would be a false pass.
+		if fi, err := h.Stat(path.Join("/var/lib/apt/lists", n)); err == nil && time.Since(fi.ModTime()) > MaxListAge {
+			pending["error"] = fmt.Sprintf("APT's security lists are %d days old (%s); run apt-get update (or enable APT::Periodic::Update-Package-Lists) so pending updates can be told",
+				int(time.Since(fi.ModTime()).Hours()/24), n)
+			return
+		}
 		var name string
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)

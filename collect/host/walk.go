@@ -30,8 +30,16 @@ var skipFS = map[string]bool{
 }
 
 // walkSkips lists the directories the walk must not enter.
+// containerStorage holds container images and layers: their files belong
+// to the images (with the images' own users), not to the host, and are
+// judged by image scanning, not host hardening.
+var containerStorage = []string{"/var/lib/docker", "/var/lib/containerd", "/var/lib/containers", "/var/lib/kubelet/pods", "/snap"}
+
 func walkSkips(h *Host) map[string]bool {
 	skip := map[string]bool{"/proc": true, "/sys": true, "/dev": true, "/run": true}
+	for _, d := range containerStorage {
+		skip[d] = true
+	}
 	if h.live {
 		if data, err := os.ReadFile("/proc/self/mounts"); err == nil {
 			for _, l := range lines(data, "") {
@@ -166,9 +174,12 @@ func collectWalk(_ context.Context, h *Host) (map[string]any, error) {
 	var mu sync.Mutex
 	wwf, sticky, unowned, ungrouped, suid := []any{}, []any{}, []any{}, []any{}, []any{}
 	const maxList = 1000 // each list is evidence, not a dump
-	appendMax := func(l *[]any, v map[string]any) {
+	truncated := map[string]bool{}
+	appendMax := func(l *[]any, name string, v map[string]any) {
 		if len(*l) < maxList {
 			*l = append(*l, v)
+		} else {
+			truncated[name] = true
 		}
 	}
 	complete, failed := parallelWalk(h, []string{"/"}, walkSkips(h), WalkLimit, func(e walkEntry) {
@@ -189,20 +200,20 @@ func collectWalk(_ context.Context, h *Host) (map[string]any, error) {
 		if ww {
 			if typ == unix.S_IFDIR {
 				if perm&0o1000 == 0 {
-					appendMax(&sticky, map[string]any{"id": p})
+					appendMax(&sticky, "sticky_missing", map[string]any{"id": p})
 				}
 			} else if typ == unix.S_IFREG {
-				appendMax(&wwf, map[string]any{"id": p})
+				appendMax(&wwf, "world_writable", map[string]any{"id": p})
 			}
 		}
 		if !knownUser && len(id.users) > 0 {
-			appendMax(&unowned, map[string]any{"id": p, "uid": int(e.st.Uid)})
+			appendMax(&unowned, "unowned", map[string]any{"id": p, "uid": int(e.st.Uid)})
 		}
 		if !knownGroup && len(id.groups) > 0 {
-			appendMax(&ungrouped, map[string]any{"id": p, "gid": int(e.st.Gid)})
+			appendMax(&ungrouped, "ungrouped", map[string]any{"id": p, "gid": int(e.st.Gid)})
 		}
 		if setid {
-			appendMax(&suid, map[string]any{"id": p, "mode": int(perm)})
+			appendMax(&suid, "suid", map[string]any{"id": p, "mode": int(perm)})
 		}
 	})
 	out := map[string]any{"world_writable": wwf, "sticky_missing": sticky, "unowned": unowned,
@@ -215,9 +226,18 @@ func collectWalk(_ context.Context, h *Host) (map[string]any, error) {
 	if groupsErr != "" {
 		out["ungrouped_error"] = "groups cannot be checked: " + groupsErr
 	}
+	var cut []string
+	for name := range truncated {
+		cut = append(cut, name)
+	}
+	sort.Strings(cut)
 	switch {
 	case !complete:
 		out["error"] = fmt.Sprintf("the walk stopped after the limit of %d entries; its lists are incomplete", WalkLimit)
+	case len(cut) > 0:
+		// A cut list may have left out exactly the entry a check would
+		// not exempt: judge nothing rather than a sample.
+		out["error"] = fmt.Sprintf("more than %d entries found for %s; the lists were cut, so they cannot be judged (look for what fills them)", maxList, strings.Join(cut, ", "))
 	case len(failed) > 0:
 		// What is in a directory we could not read is unknown, and unknown
 		// is not "none found".

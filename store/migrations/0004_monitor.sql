@@ -27,6 +27,9 @@ CREATE TABLE agents (
     secret_hash      TEXT NOT NULL UNIQUE,
     enrolled_at      {{time}} NOT NULL,
     last_seen        {{time}},
+    -- last_seen plus the grace of two intervals: past it the host's
+    -- results are unknown (kept here so the fleet view can tell in SQL).
+    stale_after      {{time}},
     last_seq         BIGINT NOT NULL DEFAULT 0,
     last_input       TEXT NOT NULL DEFAULT '',
     -- The checks the host's tailoring turns off, with the justification
