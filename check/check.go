@@ -6,11 +6,11 @@
 package check
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -122,9 +122,13 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 		return nil, &LoadError{File: file, Line: yamlLine(err), Msg: "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	c := &Check{File: file, Line: 1}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
+	// Decoded from the parsed tree (parsing twice would double the
+	// garbage of loading 300 checks); unknown fields are refused by hand,
+	// as the decoder's KnownFields would.
+	if err := unknownFields(&node, reflect.TypeOf(Check{}), reflect.TypeOf(TestCase{})); err != nil {
+		return nil, &LoadError{File: file, Line: err.line, Msg: err.msg}
+	}
+	if err := node.Decode(c); err != nil {
 		return nil, &LoadError{File: file, Line: yamlLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	line := func(key string) int { return keyLine(&node, key) }
@@ -403,4 +407,51 @@ func (r *Registry) Test() []TestFailure {
 		}
 	}
 	return out
+}
+
+type fieldError struct {
+	line int
+	msg  string
+}
+
+// unknownFields refuses keys of the check's mapping, and of each test
+// case, that the structs do not have: a misspelt field must not be
+// silently ignored.
+func unknownFields(doc *yaml.Node, check, test reflect.Type) *fieldError {
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		if len(doc.Content) == 0 {
+			return nil
+		}
+		return &fieldError{doc.Content[0].Line, "a check is a YAML mapping of fields"}
+	}
+	known := func(t reflect.Type) map[string]bool {
+		m := map[string]bool{}
+		for i := 0; i < t.NumField(); i++ {
+			if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
+				m[tag] = true
+			}
+		}
+		return m
+	}
+	ck, tk := known(check), known(test)
+	m := doc.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if !ck[k.Value] {
+			return &fieldError{k.Line, fmt.Sprintf("field %s not found in type check.Check", k.Value)}
+		}
+		if k.Value == "tests" && m.Content[i+1].Kind == yaml.SequenceNode {
+			for _, tc := range m.Content[i+1].Content {
+				if tc.Kind != yaml.MappingNode {
+					continue
+				}
+				for j := 0; j+1 < len(tc.Content); j += 2 {
+					if !tk[tc.Content[j].Value] {
+						return &fieldError{tc.Content[j].Line, fmt.Sprintf("field %s not found in a test case", tc.Content[j].Value)}
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
