@@ -209,12 +209,29 @@ func hashFile(h *host.Host, p string, buf []byte) (string, int64, error) {
 	}
 	defer f.Close()
 	// Large files are mapped rather than read: hashing the page cache in
-	// place saves copying every byte into a buffer first.
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= mmapMin && fi.Size() < 1<<40 {
-		if m, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
-			sum := sha256.Sum256(m)
+	// place saves copying every byte into a buffer first. They are mapped
+	// a window at a time, so a worker never holds more than mmapWindow of
+	// a big file in its address space (mapped pages count as the
+	// process's memory).
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= mmapMin {
+		s := sha256.New()
+		size := fi.Size()
+		ok := true
+		for off := int64(0); off < size; off += mmapWindow {
+			n := min(mmapWindow, size-off)
+			m, err := syscall.Mmap(int(f.Fd()), off, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
+			if err != nil {
+				ok = false
+				break
+			}
+			s.Write(m)
 			syscall.Munmap(m)
-			return hex.EncodeToString(sum[:]), fi.Size(), nil
+		}
+		if ok {
+			return hex.EncodeToString(s.Sum(nil)), size, nil
+		}
+		if _, err := f.Seek(0, 0); err != nil {
+			return "", 0, err
 		}
 	}
 	// A plain read loop: io.CopyBuffer would defer to os.File's WriteTo,
@@ -237,6 +254,10 @@ func hashFile(h *host.Host, p string, buf []byte) (string, int64, error) {
 
 // mmapMin is the size from which files are mapped instead of read.
 const mmapMin = 256 << 10
+
+// mmapWindow is how much of a large file is mapped at once (a multiple of
+// the page size, as mmap offsets must be).
+const mmapWindow = 8 << 20
 
 // Change is one difference between two databases.
 type Change struct {

@@ -141,6 +141,9 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 		// File integrity holds an entry per watched file: the scan's small
 		// heap limit would only make the collector run without pause.
 		debug.SetMemoryLimit(math.MaxInt64)
+		// ...but collected more often than by default: its entries live to
+		// the end, and the default would allow as much again in garbage.
+		defer debug.SetGCPercent(debug.SetGCPercent(30))
 		opts.Drift = &scan.DriftOptions{Baseline: base, Host: h, Paths: splitList(*fimPaths), Full: *fimMode == "full"}
 	}
 	rep := scan.Run(ctx, opts)
