@@ -1,0 +1,322 @@
+// Package gitchange builds the population of changes to a repository's
+// default branch in a window, for change management (TSC CC8.1): each
+// change on the branch's first-parent line is classified as merged through
+// a reviewed pull request with approval from someone other than its
+// author, self-approved, unapproved, or a direct push, and as signed (GPG,
+// SSH, X.509) or unsigned. Review data comes from merge-commit trailers
+// (Reviewed-by, Approved-by) here; a code host's API can add it later.
+// It reads through the git CLI, one pass over the history.
+package gitchange
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options select the repository, branch and window.
+type Options struct {
+	Repo   string // a work tree or a bare repository
+	Branch string // default: the branch HEAD points to
+	Since  time.Time
+	Until  time.Time // zero: now
+	Git    string    // the git binary (default "git")
+}
+
+// Change is one change that reached the branch.
+type Change struct {
+	Commit         string    `json:"commit"`
+	Parents        []string  `json:"parents"`
+	Author         string    `json:"author"`
+	AuthorEmail    string    `json:"author_email"`
+	Committer      string    `json:"committer"`
+	CommitterEmail string    `json:"committer_email"`
+	Date           time.Time `json:"date"` // when it reached the branch (committer date)
+	Subject        string    `json:"subject"`
+	// Kind: "merge" (a merge commit), "squash" (one commit naming a pull
+	// request, "(#123)"), or "direct" (no sign of a pull request).
+	Kind string `json:"kind"`
+	PR   int    `json:"pr,omitempty"`
+	// ChangeAuthor is whose change it is: for a merge, the author of the
+	// merged branch's tip; otherwise the commit's author.
+	ChangeAuthor string   `json:"change_author"`
+	Approvers    []string `json:"approvers"`
+	// Approved: someone other than the change's author approved it.
+	Approved     bool   `json:"approved"`
+	SelfApproved bool   `json:"self_approved"`
+	Signature    string `json:"signature"` // "gpg", "ssh", "x509" or "" (unsigned); presence, not validity
+	// Exceptions are what an auditor would ask about.
+	Exceptions []string `json:"exceptions"`
+}
+
+// Population is the set of changes in the window.
+type Population struct {
+	Repo       string    `json:"repo"`
+	Branch     string    `json:"branch"`
+	Head       string    `json:"head"`
+	Since      time.Time `json:"since"`
+	Until      time.Time `json:"until"`
+	Changes    []Change  `json:"changes"`
+	Exceptions int       `json:"exceptions"`
+}
+
+var (
+	mergePR   = regexp.MustCompile(`^Merge pull request #(\d+)`)
+	squashPR  = regexp.MustCompile(`\(#(\d+)\)\s*$`)
+	approvalT = regexp.MustCompile(`(?im)^(Reviewed-by|Approved-by):\s*(.+?)\s*$`)
+	emailOf   = regexp.MustCompile(`<([^>]+)>`)
+)
+
+// Error is a git failure, with what git said.
+type Error struct {
+	Op     string
+	Stderr string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	return "git " + e.Op + ": " + msg
+}
+
+func (o *Options) git(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	bin := o.Git
+	if bin == "" {
+		bin = "git"
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-C", o.Repo, "-c", "log.showSignature=false"}, args...)...)
+	cmd.Stdin = stdin
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, &Error{Op: args[0], Stderr: stderr.String(), Err: err}
+	}
+	return out, nil
+}
+
+// Collect reads the population.
+func Collect(ctx context.Context, o Options) (*Population, error) {
+	if o.Until.IsZero() {
+		o.Until = time.Now()
+	}
+	if !o.Since.Before(o.Until) {
+		return nil, fmt.Errorf("the window's start (%s) must be before its end (%s)", o.Since.Format(time.RFC3339), o.Until.Format(time.RFC3339))
+	}
+	if o.Branch == "" {
+		b, err := o.git(ctx, nil, "symbolic-ref", "--short", "HEAD")
+		if err != nil {
+			return nil, err
+		}
+		o.Branch = strings.TrimSpace(string(b))
+	}
+	head, err := o.git(ctx, nil, "rev-parse", "--verify", "--end-of-options", o.Branch+"^{commit}")
+	if err != nil {
+		return nil, fmt.Errorf("branch %q: %w", o.Branch, err)
+	}
+	p := &Population{Repo: o.Repo, Branch: o.Branch, Head: strings.TrimSpace(string(head)), Since: o.Since.UTC(), Until: o.Until.UTC(), Changes: []Change{}}
+	out, err := o.git(ctx, nil, "log", "--first-parent", "--pretty=raw", "--no-color", "--no-decorate",
+		"--since="+strconv.FormatInt(o.Since.Unix(), 10), "--until="+strconv.FormatInt(o.Until.Unix(), 10), p.Head, "--")
+	if err != nil {
+		return nil, err
+	}
+	changes, err := parseRaw(out)
+	if err != nil {
+		return nil, err
+	}
+	// A merge's change is its second parent's: whose work it is decides
+	// whether an approval came from someone else.
+	var tips []string
+	for _, c := range changes {
+		if len(c.Parents) > 1 {
+			tips = append(tips, c.Parents[1])
+		}
+	}
+	authors := map[string]string{}
+	if len(tips) > 0 {
+		b, err := o.git(ctx, strings.NewReader(strings.Join(tips, "\n")+"\n"), "log", "--no-walk", "--stdin", "--format=%H %ae")
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if h, e, ok := strings.Cut(l, " "); ok {
+				authors[h] = strings.ToLower(e)
+			}
+		}
+	}
+	for i := range changes {
+		classify(&changes[i], authors)
+		if len(changes[i].Exceptions) > 0 {
+			p.Exceptions++
+		}
+	}
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Date.Before(changes[j].Date) })
+	p.Changes = changes
+	return p, nil
+}
+
+// parseRaw reads `git log --pretty=raw`: headers, then the message
+// indented by four spaces.
+func parseRaw(out []byte) ([]Change, error) {
+	var changes []Change
+	var cur *Change
+	var msg strings.Builder
+	inSig := false
+	flush := func() {
+		if cur != nil {
+			m := msg.String()
+			cur.Subject, _, _ = strings.Cut(strings.TrimSpace(m), "\n")
+			cur.Approvers = approvers(m)
+			changes = append(changes, *cur)
+		}
+		msg.Reset()
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		switch {
+		case strings.HasPrefix(l, "commit "):
+			flush()
+			cur = &Change{Commit: strings.Fields(l)[1], Parents: []string{}}
+			inSig = false
+		case cur == nil:
+			continue
+		case strings.HasPrefix(l, "    "):
+			msg.WriteString(l[4:])
+			msg.WriteByte('\n')
+		case inSig && strings.HasPrefix(l, " "):
+			// continuation of a multi-line header (the signature)
+		case strings.HasPrefix(l, "parent "):
+			cur.Parents = append(cur.Parents, strings.TrimSpace(l[7:]))
+		case strings.HasPrefix(l, "author "):
+			cur.Author, cur.AuthorEmail, _ = person(l[7:])
+		case strings.HasPrefix(l, "committer "):
+			var t time.Time
+			cur.Committer, cur.CommitterEmail, t = person(l[10:])
+			cur.Date = t
+		case strings.HasPrefix(l, "gpgsig ") || strings.HasPrefix(l, "gpgsig-sha256 "):
+			inSig = true
+			switch {
+			case strings.Contains(l, "BEGIN SSH SIGNATURE"):
+				cur.Signature = "ssh"
+			case strings.Contains(l, "BEGIN SIGNED MESSAGE"):
+				cur.Signature = "x509"
+			default:
+				cur.Signature = "gpg"
+			}
+		default:
+			inSig = false
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading git log: %w", err)
+	}
+	flush()
+	return changes, nil
+}
+
+// person parses "Name <email> 1700000000 +0000".
+func person(s string) (string, string, time.Time) {
+	lt := strings.LastIndexByte(s, '<')
+	gt := strings.LastIndexByte(s, '>')
+	if lt < 0 || gt < lt {
+		return strings.TrimSpace(s), "", time.Time{}
+	}
+	name, email := strings.TrimSpace(s[:lt]), strings.ToLower(s[lt+1:gt])
+	var t time.Time
+	if f := strings.Fields(s[gt+1:]); len(f) >= 1 {
+		if sec, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			t = time.Unix(sec, 0).UTC()
+		}
+	}
+	return name, email, t
+}
+
+func approvers(msg string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, m := range approvalT.FindAllStringSubmatch(msg, -1) {
+		who := m[2]
+		if e := emailOf.FindStringSubmatch(who); e != nil {
+			who = e[1]
+		}
+		who = strings.ToLower(strings.TrimSpace(who))
+		if who != "" && !seen[who] {
+			seen[who] = true
+			out = append(out, who)
+		}
+	}
+	return out
+}
+
+func classify(c *Change, tipAuthors map[string]string) {
+	c.Exceptions = []string{}
+	c.ChangeAuthor = c.AuthorEmail
+	switch {
+	case len(c.Parents) > 1:
+		c.Kind = "merge"
+		if a := tipAuthors[c.Parents[1]]; a != "" {
+			c.ChangeAuthor = a
+		}
+		if m := mergePR.FindStringSubmatch(c.Subject); m != nil {
+			c.PR, _ = strconv.Atoi(m[1])
+		}
+	case squashPR.MatchString(c.Subject):
+		c.Kind = "squash"
+		c.PR, _ = strconv.Atoi(squashPR.FindStringSubmatch(c.Subject)[1])
+	default:
+		c.Kind = "direct"
+	}
+	for _, a := range c.Approvers {
+		if a != c.ChangeAuthor {
+			c.Approved = true
+		}
+	}
+	c.SelfApproved = !c.Approved && len(c.Approvers) > 0
+	switch {
+	case c.Kind == "direct":
+		c.Exceptions = append(c.Exceptions, "direct push: no pull request")
+	case c.SelfApproved:
+		c.Exceptions = append(c.Exceptions, "approved only by its author")
+	case !c.Approved:
+		c.Exceptions = append(c.Exceptions, "merged without a recorded approval")
+	}
+	if c.Signature == "" {
+		c.Exceptions = append(c.Exceptions, "unsigned")
+	}
+}
+
+// ForcePushed reports whether the branch moved from oldHead to newHead in
+// a way that rewrote history: oldHead is no longer an ancestor of newHead.
+// An oldHead the repository no longer has at all was rewritten away too.
+func ForcePushed(ctx context.Context, o Options, oldHead, newHead string) (bool, error) {
+	if oldHead == "" || oldHead == newHead {
+		return false, nil
+	}
+	_, err := o.git(ctx, nil, "merge-base", "--is-ancestor", oldHead, newHead)
+	if err == nil {
+		return false, nil
+	}
+	var ge *Error
+	var ee *exec.ExitError
+	if errors.As(err, &ge) && errors.As(ge.Err, &ee) && ee.ExitCode() == 1 {
+		return true, nil
+	}
+	if errors.As(err, &ge) && strings.Contains(ge.Stderr, "Not a valid commit name") {
+		return true, nil
+	}
+	return false, err
+}

@@ -1,0 +1,176 @@
+package gitchange
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// repo is a real git repository made by the test with the git CLI.
+type repo struct {
+	t   *testing.T
+	dir string
+	env []string
+	now time.Time
+}
+
+func newRepo(t *testing.T) *repo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is required")
+	}
+	r := &repo{t: t, dir: t.TempDir(), now: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)}
+	r.env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_SYSTEM=/dev/null")
+	r.git("", "init", "-q", "-b", "main")
+	r.commit("Ann", "ann@acme.test", "initial", "")
+	return r
+}
+
+func (r *repo) git(who string, args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+	name, email := "Ann", "ann@acme.test"
+	if who != "" {
+		name, email, _ = strings.Cut(who, "|")
+	}
+	r.now = r.now.Add(time.Hour)
+	date := r.now.Format(time.RFC3339)
+	cmd.Env = append(r.env, "GIT_AUTHOR_NAME="+name, "GIT_AUTHOR_EMAIL="+email, "GIT_COMMITTER_NAME="+name,
+		"GIT_COMMITTER_EMAIL="+email, "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *repo) commit(name, email, msg string, extra ...string) string {
+	r.t.Helper()
+	args := append([]string{"commit", "-q", "--allow-empty", "-m", msg}, extra...)
+	var clean []string
+	for _, a := range args {
+		if a != "" {
+			clean = append(clean, a)
+		}
+	}
+	r.git(name+"|"+email, clean...)
+	return r.git("", "rev-parse", "HEAD")
+}
+
+// pr makes a branch with one commit by author and merges it into main as
+// the merger, with the trailers in the merge message.
+func (r *repo) pr(n int, author, merger, trailers string) {
+	r.t.Helper()
+	b := fmt.Sprintf("pr-%d", n)
+	r.git("", "checkout", "-q", "-b", b, "main")
+	a, ae, _ := strings.Cut(author, "|")
+	r.commit(a, ae, "work for "+b)
+	r.git("", "checkout", "-q", "main")
+	msg := fmt.Sprintf("Merge pull request #%d from acme/%s\n\n%s", n, b, trailers)
+	r.git(merger, "merge", "-q", "--no-ff", b, "-m", msg)
+}
+
+func byKind(p *Population) map[string]Change {
+	out := map[string]Change{}
+	for _, c := range p.Changes {
+		key := c.Kind
+		if c.PR > 0 {
+			key = fmt.Sprintf("%s#%d", c.Kind, c.PR)
+		} else {
+			key += ":" + c.Subject
+		}
+		out[key] = c
+	}
+	return out
+}
+
+func TestPopulation(t *testing.T) {
+	r := newRepo(t)
+	start := r.now
+	r.pr(1, "Bob|bob@acme.test", "Cat|cat@acme.test", "Reviewed-by: Dana <dana@acme.test>")
+	r.pr(2, "Bob|bob@acme.test", "Bob|bob@acme.test", "Approved-by: Bob <bob@acme.test>")
+	r.pr(3, "Eve|eve@acme.test", "Eve|eve@acme.test", "")
+	r.commit("Mal", "mal@acme.test", "hotfix straight to main")
+	r.commit("Bob", "bob@acme.test", "Squashed feature (#45)\n\nApproved-by: cat@acme.test")
+
+	// An SSH-signed direct commit: signed, still a direct push.
+	key := filepath.Join(t.TempDir(), "id")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	r.git("", "config", "gpg.format", "ssh")
+	r.git("", "config", "user.signingkey", key)
+	r.commit("Ann", "ann@acme.test", "signed release bump", "-S")
+
+	p, err := Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Branch != "main" || len(p.Changes) != 6 {
+		t.Fatalf("population %s with %d changes: %+v", p.Branch, len(p.Changes), p.Changes)
+	}
+	k := byKind(p)
+	if c := k["merge#1"]; !c.Approved || c.SelfApproved || c.ChangeAuthor != "bob@acme.test" || len(c.Exceptions) != 1 || c.Exceptions[0] != "unsigned" {
+		t.Errorf("reviewed PR: %+v", c)
+	}
+	if c := k["merge#2"]; c.Approved || !c.SelfApproved || !strings.Contains(strings.Join(c.Exceptions, ","), "approved only by its author") {
+		t.Errorf("self-approved PR: %+v", c)
+	}
+	if c := k["merge#3"]; c.Approved || c.SelfApproved || !strings.Contains(strings.Join(c.Exceptions, ","), "without a recorded approval") {
+		t.Errorf("unreviewed PR: %+v", c)
+	}
+	if c := k["direct:hotfix straight to main"]; c.Kind != "direct" || !strings.Contains(strings.Join(c.Exceptions, ","), "direct push") {
+		t.Errorf("direct push: %+v", c)
+	}
+	if c := k["squash#45"]; !c.Approved || c.ChangeAuthor != "bob@acme.test" {
+		t.Errorf("squash merge: %+v", c)
+	}
+	if c := k["direct:signed release bump"]; c.Signature != "ssh" || strings.Contains(strings.Join(c.Exceptions, ","), "unsigned") {
+		t.Errorf("signed commit: %+v", c)
+	}
+	if p.Exceptions != 6 {
+		t.Errorf("%d changes with exceptions, want 6 (all unsigned but the last, which is a direct push)", p.Exceptions)
+	}
+	// The window: only what reached main after the first PR.
+	p2, err := Collect(context.Background(), Options{Repo: r.dir, Since: k["merge#1"].Date.Add(time.Second), Until: r.now.Add(time.Minute)})
+	if err != nil || len(p2.Changes) != 5 {
+		t.Fatalf("windowed: %v, %d changes", err, len(p2.Changes))
+	}
+}
+
+func TestForcePushAndBadInput(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	a := r.commit("Ann", "ann@acme.test", "a")
+	b := r.commit("Ann", "ann@acme.test", "b")
+	o := Options{Repo: r.dir}
+	if fp, err := ForcePushed(ctx, o, a, b); err != nil || fp {
+		t.Fatalf("fast-forward seen as a force push: %v %v", fp, err)
+	}
+	r.git("", "reset", "-q", "--hard", a)
+	c := r.commit("Ann", "ann@acme.test", "c rewrites b away")
+	if fp, err := ForcePushed(ctx, o, b, c); err != nil || !fp {
+		t.Fatalf("rewritten history not seen: %v %v", fp, err)
+	}
+	if fp, err := ForcePushed(ctx, o, strings.Repeat("ab", 20), c); err != nil || !fp {
+		t.Fatalf("a head that no longer exists: %v %v", fp, err)
+	}
+	if _, err := Collect(ctx, Options{Repo: filepath.Join(r.dir, "nope")}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("missing repository: %v", err)
+	}
+	if _, err := Collect(ctx, Options{Repo: r.dir, Branch: "release"}); err == nil || !strings.Contains(err.Error(), `branch "release"`) {
+		t.Fatalf("missing branch: %v", err)
+	}
+	if _, err := Collect(ctx, Options{Repo: r.dir, Since: time.Now(), Until: time.Now().Add(-time.Hour)}); err == nil {
+		t.Fatal("an inverted window was accepted")
+	}
+	// An option-looking branch name is a name, not an option.
+	if _, err := Collect(ctx, Options{Repo: r.dir, Branch: "--output=/tmp/x"}); err == nil {
+		t.Fatal("an option as a branch name was accepted")
+	}
+}
