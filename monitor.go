@@ -8,6 +8,7 @@ import (
 // Agent is a host enrolled to run checks and report their results.
 type Agent struct {
 	ID        int64      `json:"id"`
+	Kind      string     `json:"kind"` // host, or integration
 	Name      string     `json:"name"`
 	Hostname  string     `json:"hostname"`
 	OS        string     `json:"os"`

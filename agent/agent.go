@@ -348,7 +348,7 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	// A check with an interval runs when it is due; until then its last
 	// results stand (a full report after a resync runs everything).
 	due := func(c *check.Check) bool {
-		return st.Full || c.Every == 0 || now.Sub(st.LastRun[c.ID]) >= c.Every
+		return scan.HostCheck(c) && (st.Full || c.Every == 0 || now.Sub(st.LastRun[c.ID]) >= c.Every)
 	}
 	ran := map[string]bool{}
 	for _, c := range a.Checks.Checks() {

@@ -14,7 +14,7 @@ import (
 
 // FS holds the built-in checks; Linux host checks are under linux/.
 //
-//go:embed linux/*.yaml
+//go:embed linux/*.yaml integrations/*.yaml
 var FS embed.FS
 
 // Load returns a registry of the built-in checks and the organization's
@@ -38,8 +38,10 @@ func LoadWithTests(dirs ...string) (*check.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.LoadFS(FS, "linux"); err != nil {
-		return nil, err
+	for _, dir := range []string{"linux", "integrations"} {
+		if err := r.LoadFS(FS, dir); err != nil {
+			return nil, err
+		}
 	}
 	for _, d := range dirs {
 		if d == "" {

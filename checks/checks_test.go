@@ -12,6 +12,7 @@ var knownCollectors = map[string]bool{
 	"host.pam": true, "host.files": true, "host.walk": true, "host.packages": true,
 	"host.services": true, "host.mounts": true, "host.modules": true, "host.boot": true,
 	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true, "host.drift": true,
+	"git.changes": true, "git.history": true,
 }
 
 // TestBuiltinChecks loads every built-in check and runs its inline cases.
@@ -20,8 +21,10 @@ func TestBuiltinChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.LoadFS(FS, "linux"); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{"linux", "integrations"} {
+		if err := r.LoadFS(FS, dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, c := range r.Checks() {
 		if !knownCollectors[c.Collector] {

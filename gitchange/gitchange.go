@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -30,6 +31,9 @@ type Options struct {
 	Since  time.Time
 	Until  time.Time // zero: now
 	Git    string    // the git binary (default "git")
+	// Env is added to git's environment (credentials travel here, never
+	// in arguments, which other users can see).
+	Env []string
 }
 
 // Change is one change that reached the branch.
@@ -98,6 +102,9 @@ func (o *Options) git(ctx context.Context, stdin io.Reader, args ...string) ([]b
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-C", o.Repo, "-c", "log.showSignature=false"}, args...)...)
 	cmd.Stdin = stdin
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

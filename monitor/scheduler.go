@@ -28,14 +28,25 @@ type Scheduler struct {
 	Store  *store.Store
 	Holder string // this replica, e.g. host:pid
 	Jobs   []Job
-	Log    *slog.Logger
-	Tick   time.Duration
+	// Dynamic, when set, adds jobs that change while the server runs
+	// (one per integration), asked again at every tick.
+	Dynamic func(ctx context.Context) ([]Job, error)
+	Log     *slog.Logger
+	Tick    time.Duration
 }
 
 // RunDue runs the jobs that are due and returns how many it ran.
 func (s *Scheduler) RunDue(ctx context.Context) int {
 	n := 0
-	for _, j := range s.Jobs {
+	jobs := s.Jobs
+	if s.Dynamic != nil {
+		more, err := s.Dynamic(ctx)
+		if err != nil {
+			s.Log.Error("scheduler: cannot list jobs", "err", err)
+		}
+		jobs = append(append([]Job{}, jobs...), more...)
+	}
+	for _, j := range jobs {
 		// Claim first, then look at the last run: a replica that ran the
 		// job a moment ago has recorded it before its lease can pass on.
 		ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, max(j.Every/2, time.Minute))
@@ -106,7 +117,7 @@ func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tail
 		if err != nil {
 			return err
 		}
-		rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail, Host: h.Info()})
+		rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail, Host: h.Info(), Select: scan.HostCheck})
 		info := h.Info()
 		r := &Report{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
 			Host: HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}

@@ -420,3 +420,7 @@ func (r *Report) UnjudgedAt(min string) int {
 	}
 	return len(seen)
 }
+
+// HostCheck selects the checks a host scan runs: those reading host
+// collectors (integrations' checks run on the server).
+func HostCheck(c *check.Check) bool { return strings.HasPrefix(c.Collector, "host.") }

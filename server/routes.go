@@ -16,23 +16,24 @@ import (
 // route is one API operation. The table drives the mux, the role checks and
 // the OpenAPI document, so they cannot drift apart.
 type route struct {
-	method        string
-	path          string
-	perm          vigil.Permission // "" for public routes
-	tag           string
-	summary       string
-	query         []param
-	in            any      // request body type, nil for none
-	out           any      // response body type, nil for none or non-JSON
-	status        int      // success status, 200 when zero
-	page          bool     // an HTML page, not part of the API document
-	states        []string // pages: session states allowed (default: fully signed in)
-	maxBody       int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
-	needsEvidence bool
-	stream        bool // a streamed multipart upload: the handler checks CSRF from the first part
-	agent         bool // authenticated by an agent credential, not a user's token
-	needsMonitor  bool
-	h             handlerFunc
+	method            string
+	path              string
+	perm              vigil.Permission // "" for public routes
+	tag               string
+	summary           string
+	query             []param
+	in                any      // request body type, nil for none
+	out               any      // response body type, nil for none or non-JSON
+	status            int      // success status, 200 when zero
+	page              bool     // an HTML page, not part of the API document
+	states            []string // pages: session states allowed (default: fully signed in)
+	maxBody           int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
+	needsEvidence     bool
+	stream            bool // a streamed multipart upload: the handler checks CSRF from the first part
+	agent             bool // authenticated by an agent credential, not a user's token
+	needsMonitor      bool
+	needsIntegrations bool
+	h                 handlerFunc
 }
 
 type param struct{ name, desc string }
@@ -100,7 +101,7 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
 		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.

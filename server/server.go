@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
@@ -61,6 +62,9 @@ type Config struct {
 	// Monitor is continuous monitoring (agents, results, history); nil
 	// leaves its routes unavailable.
 	Monitor *monitor.Service
+	// Integrations are connected systems tested on a schedule; nil leaves
+	// their routes unavailable.
+	Integrations *integrations.Service
 	// TLSFingerprint is the SHA-256 of the certificate the server serves
 	// (when it terminates TLS itself), shown in agent enrolment commands.
 	TLSFingerprint string
@@ -81,6 +85,7 @@ type Server struct {
 
 	evidence       *evidence.Service
 	monitor        *monitor.Service
+	integrations   *integrations.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -107,7 +112,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -267,6 +272,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsEvidence && s.evidence == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured on this server"))
+			return
+		}
+		if rt.needsIntegrations && s.integrations == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "integrations are not configured on this server"))
 			return
 		}
 		if rt.needsMonitor && s.monitor == nil {

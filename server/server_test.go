@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
 	"io"
 	"net/http"
@@ -111,6 +112,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: newEvidence(t, st), Monitor: newMonitor(t, st)}
+	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	for _, o := range opts {
 		o(&cfg2)
 	}
@@ -544,4 +546,15 @@ func newMonitor(t *testing.T, st *store.Store) *monitor.Service {
 		t.Fatal(err)
 	}
 	return &monitor.Service{Store: st, Checks: reg}
+}
+
+// newIntegrations is the integrations service with the git kind.
+func newIntegrations(t *testing.T, st *store.Store, mon *monitor.Service) *integrations.Service {
+	t.Helper()
+	box, err := secret.New(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: mon.Checks,
+		Kinds: map[string]integrations.Kind{"git": integrations.Git{}}, DataDir: t.TempDir()}
 }

@@ -463,6 +463,31 @@ func (s *Store) ResealSecrets(ctx context.Context, reseal func(sealed, context s
 			}
 			n++
 		}
+		// Integration credentials, bound to their integration's ID.
+		irows, err := t.query(ctx, "SELECT id, secret FROM integrations WHERE secret <> ''")
+		if err != nil {
+			return internal("read integration secrets", err)
+		}
+		var ints []us
+		for irows.Next() {
+			var x us
+			if err := irows.Scan(&x.id, &x.sealed); err != nil {
+				irows.Close()
+				return internal("scan integration secret", err)
+			}
+			ints = append(ints, x)
+		}
+		irows.Close()
+		for _, x := range ints {
+			v, err := reseal(x.sealed, "integration:"+strconv.FormatInt(x.id, 10))
+			if err != nil {
+				return fmt.Errorf("credential of integration %d: %w", x.id, err)
+			}
+			if _, err := t.exec(ctx, "UPDATE integrations SET secret = ? WHERE id = ?", v, x.id); err != nil {
+				return internal("reseal integration secret", err)
+			}
+			n++
+		}
 		return t.log(ctx, "secrets.resealed", "organization", "1", nil, map[string]any{"secrets": n})
 	})
 	return n, err

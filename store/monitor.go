@@ -68,12 +68,12 @@ func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, sec
 	})
 }
 
-const agentCols = "id, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na"
+const agentCols = "id, kind, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na"
 
 func scanAgent(r scanner) (*vigil.Agent, error) {
 	var a vigil.Agent
 	var en, seen, rev dbTime
-	if err := r.Scan(&a.ID, &a.Name, &a.Hostname, &a.OS, &a.Kernel, &a.Version, &a.Interval, &en, &seen, &a.LastSeq, &rev,
+	if err := r.Scan(&a.ID, &a.Kind, &a.Name, &a.Hostname, &a.OS, &a.Kernel, &a.Version, &a.Interval, &en, &seen, &a.LastSeq, &rev,
 		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable); err != nil {
 		return nil, err
 	}

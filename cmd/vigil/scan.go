@@ -132,8 +132,18 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
+	// Only checks reading this host; a custom check naming a collector
+	// that exists nowhere is a mistake to report, not to skip.
+	for _, c := range reg.Checks() {
+		if _, ok := collectors.Get(c.Collector); !ok && !strings.Contains(c.Collector, ".") || strings.HasPrefix(c.Collector, "host.") && !ok {
+			if prefetch != nil {
+				<-prefetch
+			}
+			return fmt.Errorf("%s: check %s reads collector %q, which does not exist", c.File, c.ID, c.Collector)
+		}
+	}
 	opts := scan.Options{Checks: reg, Collectors: collectors, Tailoring: tail,
-		Only: splitList(*only), Host: h.Info(), Progress: progressFn}
+		Only: splitList(*only), Host: h.Info(), Progress: progressFn, Select: scan.HostCheck}
 	if prefetch != nil {
 		opts.Runs = <-prefetch
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
@@ -127,6 +128,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	mon := &monitor.Service{Store: st, Checks: reg}
+	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: integrations.Kinds(), DataDir: m.DataDir}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		m.Close()
@@ -134,7 +136,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy,
-		Evidence: ev, Monitor: mon, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon}})
+		Evidence: ev, Monitor: mon, Integrations: integ, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		m.Close()
@@ -167,15 +169,18 @@ func (m *Main) Open(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.housekeeping(bg)
+	// Scheduled server-side checks: each integration on its interval, and
+	// the server's own host when asked; once across replicas.
+	sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Log: m.Logger, Dynamic: integ.Jobs}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
 			m.Close()
 			return err
 		}
-		sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Jobs: []monitor.Job{job}, Log: m.Logger}
-		go sched.Run(bg)
+		sched.Jobs = []monitor.Job{job}
 	}
+	go sched.Run(bg)
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }

@@ -18,6 +18,9 @@ CREATE TABLE agent_enrolments (
 
 CREATE TABLE agents (
     id               {{serial}},
+    -- host: an enrolled server; integration: a connected system whose
+    -- checks the server runs (its results are kept the same way).
+    kind             TEXT NOT NULL DEFAULT 'host',
     name             TEXT NOT NULL,
     hostname         TEXT NOT NULL DEFAULT '',
     os               TEXT NOT NULL DEFAULT '',

@@ -1,0 +1,226 @@
+package integrations
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/gitchange"
+)
+
+// Git tests change management (CC8.1) on a repository Vigil can read: a
+// local clone, or a remote URL fetched into the integration's directory
+// (with a token for HTTPS, or a deploy key for SSH).
+type Git struct{}
+
+type gitConfig struct {
+	Repo       string `json:"repo"`        // a path on the server, or a URL
+	Branch     string `json:"branch"`      // default: the default branch
+	WindowDays int    `json:"window_days"` // default 90
+}
+
+// Name is the kind's name.
+func (Git) Name() string { return "git" }
+
+func parseGit(raw json.RawMessage) (*gitConfig, error) {
+	var c gitConfig
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, vigil.FieldError("config", "git settings: %v (fields: repo, branch, window_days)", err)
+	}
+	if c.WindowDays == 0 {
+		c.WindowDays = 90
+	}
+	return &c, nil
+}
+
+func isRemote(repo string) bool {
+	return strings.Contains(repo, "://") || (strings.Contains(repo, "@") && strings.Contains(repo, ":"))
+}
+
+// Validate checks the settings.
+func (Git) Validate(raw json.RawMessage, secretText string) error {
+	c, err := parseGit(raw)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Repo == "":
+		return vigil.FieldError("config.repo", "repo is required: a path on this server or a URL")
+	case strings.HasPrefix(c.Repo, "-") || strings.HasPrefix(c.Branch, "-"):
+		return vigil.FieldError("config.repo", "repo and branch may not start with a dash")
+	case c.WindowDays < 1 || c.WindowDays > 400:
+		return vigil.FieldError("config.window_days", "window_days must be 1 to 400")
+	case !isRemote(c.Repo) && !filepath.IsAbs(c.Repo):
+		return vigil.FieldError("config.repo", "a local repository is given by its absolute path")
+	}
+	if isRemote(c.Repo) {
+		if u, err := url.Parse(c.Repo); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				return vigil.FieldError("config.repo", "put the credential in the secret, not in the URL (it would be stored in clear)")
+			}
+		}
+	}
+	return nil
+}
+
+// gitEnv carries the credential: an HTTPS token as a header, an SSH
+// deploy key through a key file; never on the command line.
+func gitEnv(r *Run, repo string) ([]string, func(), error) {
+	env := []string{"GIT_TERMINAL_PROMPT=0"}
+	done := func() {}
+	if r.Secret == "" {
+		return env, done, nil
+	}
+	if strings.Contains(r.Secret, "PRIVATE KEY") {
+		f, err := os.CreateTemp("", "vigil-deploy-key-")
+		if err != nil {
+			return nil, done, err
+		}
+		f.Chmod(0o600)
+		f.WriteString(strings.TrimSpace(r.Secret) + "\n")
+		f.Close()
+		known := filepath.Join(r.Dir, "known_hosts")
+		env = append(env, "GIT_SSH_COMMAND=ssh -i "+f.Name()+" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="+known)
+		return env, func() { os.Remove(f.Name()) }, nil
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + r.Secret))
+	env = append(env, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+auth)
+	return env, done, nil
+}
+
+// local returns a repository path to read: the local one, or a mirror of
+// the remote fetched now.
+func (Git) local(ctx context.Context, r *Run, c *gitConfig, env []string) (string, error) {
+	if !isRemote(c.Repo) {
+		if _, err := os.Stat(c.Repo); err != nil {
+			return "", fmt.Errorf("repository %s: %v", c.Repo, err)
+		}
+		return c.Repo, nil
+	}
+	dir := filepath.Join(r.Dir, "mirror.git")
+	if err := os.MkdirAll(r.Dir, 0o700); err != nil {
+		return "", err
+	}
+	var cmd *exec.Cmd
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		cmd = exec.CommandContext(ctx, "git", "-C", dir, "fetch", "--prune", "--quiet", "origin")
+	} else {
+		os.RemoveAll(dir)
+		cmd = exec.CommandContext(ctx, "git", "clone", "--mirror", "--quiet", "--", c.Repo, dir)
+	}
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("fetching %s: %s", c.Repo, strings.TrimSpace(string(out)))
+	}
+	return dir, nil
+}
+
+// Test reads the branch's head.
+func (g Git) Test(ctx context.Context, r *Run) error {
+	c, err := parseGit(r.Config)
+	if err != nil {
+		return err
+	}
+	env, done, err := gitEnv(r, c.Repo)
+	if err != nil {
+		return err
+	}
+	defer done()
+	repo, err := g.local(ctx, r, c, env)
+	if err != nil {
+		return err
+	}
+	_, err = gitchange.Collect(ctx, gitchange.Options{Repo: repo, Branch: c.Branch, Since: r.Now.Add(-time.Hour), Until: r.Now, Env: env})
+	return err
+}
+
+type gitState struct {
+	Head string `json:"head"`
+}
+
+// maxListed bounds each list of changes in the input; counts stay exact.
+const maxListed = 1000
+
+// Collect reads the population of the window and the branch's history.
+func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+	c, err := parseGit(r.Config)
+	if err != nil {
+		return nil, err
+	}
+	env, done, err := gitEnv(r, c.Repo)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	repo, err := g.local(ctx, r, c, env)
+	if err != nil {
+		return nil, err
+	}
+	o := gitchange.Options{Repo: repo, Branch: c.Branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
+	p, err := gitchange.Collect(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	var review, unsigned []any
+	nReview, nUnsigned := 0, 0
+	for _, ch := range p.Changes {
+		item := map[string]any{"id": ch.Commit[:12] + " " + clipText(ch.Subject, 60), "commit": ch.Commit, "kind": ch.Kind, "pr": ch.PR,
+			"author": ch.ChangeAuthor, "approvers": toAny(ch.Approvers), "date": ch.Date.Format(time.RFC3339), "signature": ch.Signature,
+			"exceptions": toAny(ch.Exceptions)}
+		if ch.Kind == "direct" || !ch.Approved {
+			nReview++
+			if len(review) < maxListed {
+				review = append(review, item)
+			}
+		}
+		if ch.Signature == "" {
+			nUnsigned++
+			if len(unsigned) < maxListed {
+				unsigned = append(unsigned, item)
+			}
+		}
+	}
+	var prev gitState
+	_ = json.Unmarshal(r.State, &prev)
+	forced, err := gitchange.ForcePushed(ctx, o, prev.Head, p.Head)
+	if err != nil {
+		return nil, err
+	}
+	r.NewState, _ = json.Marshal(gitState{Head: p.Head})
+	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
+		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned}
+	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": forced}
+	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
+}
+
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func toAny[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+func nonNil(xs []any) []any {
+	if xs == nil {
+		return []any{}
+	}
+	return xs
+}

@@ -1,0 +1,289 @@
+// Package integrations connects Vigil to the systems a company runs and
+// tests their controls on a schedule with the check engine. A Kind knows
+// how to validate its settings, test the connection (saying exactly what
+// is wrong) and collect normalized input for its collectors; the Service
+// stores integrations with their credentials sealed, runs them through the
+// scheduler, and keeps their results like a host's (history, fleet,
+// readiness).
+package integrations
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/check"
+	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/scan"
+	"github.com/vigil-soc/vigil/secret"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Kind is one kind of integration.
+type Kind interface {
+	Name() string
+	// Validate checks the settings (and whether a secret is needed).
+	Validate(cfg json.RawMessage, secret string) error
+	// Test connects once and returns what is wrong, in words an operator
+	// can act on (the missing permission, the unreachable host).
+	Test(ctx context.Context, r *Run) error
+	// Collect returns the input of each of the kind's collectors.
+	Collect(ctx context.Context, r *Run) (map[string]map[string]any, error)
+}
+
+// Run is what a kind gets for one test or collection.
+type Run struct {
+	ID     int64
+	Config json.RawMessage
+	Secret string
+	// State is what the kind remembered from its last run; it sets
+	// NewState to what to remember next.
+	State    json.RawMessage
+	NewState json.RawMessage
+	// Dir is a directory the kind may keep files in (clones, caches).
+	Dir string
+	Now time.Time
+}
+
+// Kinds returns every kind this build knows, by name.
+func Kinds() map[string]Kind {
+	return map[string]Kind{"git": Git{}}
+}
+
+// Service manages integrations.
+type Service struct {
+	Store   *store.Store
+	Box     *secret.Box
+	Monitor *monitor.Service
+	Checks  *check.Registry
+	Kinds   map[string]Kind
+	DataDir string
+	Now     func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func sealContext(id int64) string { return "integration:" + strconv.FormatInt(id, 10) }
+
+func (s *Service) kind(name string) (Kind, error) {
+	k, ok := s.Kinds[name]
+	if !ok {
+		names := make([]string, 0, len(s.Kinds))
+		for n := range s.Kinds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, vigil.FieldError("kind", "there is no integration kind %q (kinds: %s)", name, strings.Join(names, ", "))
+	}
+	return k, nil
+}
+
+// Create validates and stores a new integration; the secret is sealed.
+func (s *Service) Create(ctx context.Context, x *vigil.Integration, secretText string) error {
+	k, err := s.kind(x.Kind)
+	if err != nil {
+		return err
+	}
+	if err := k.Validate(x.Config, secretText); err != nil {
+		return err
+	}
+	// The seal is bound to the row's ID, which comes with the insert: seal
+	// after creating, in a second step.
+	if err := s.Store.CreateIntegration(ctx, x, ""); err != nil {
+		return err
+	}
+	if secretText != "" {
+		sealed, err := s.Box.Seal(secretText, sealContext(x.ID))
+		if err != nil {
+			return err
+		}
+		if err := s.Store.UpdateIntegration(ctx, x, &sealed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Update replaces an integration's settings; secret nil keeps the stored
+// credential.
+func (s *Service) Update(ctx context.Context, x *vigil.Integration, secretText *string) error {
+	cur, sealed, err := s.Store.Integration(ctx, x.ID)
+	if err != nil {
+		return err
+	}
+	k, err := s.kind(cur.Kind)
+	if err != nil {
+		return err
+	}
+	plain := ""
+	if secretText != nil {
+		plain = *secretText
+	} else if sealed != "" {
+		if plain, err = s.Box.Open(sealed, sealContext(x.ID)); err != nil {
+			return err
+		}
+	}
+	if err := k.Validate(x.Config, plain); err != nil {
+		return err
+	}
+	var newSealed *string
+	if secretText != nil {
+		v := ""
+		if *secretText != "" {
+			if v, err = s.Box.Seal(*secretText, sealContext(x.ID)); err != nil {
+				return err
+			}
+		}
+		newSealed = &v
+	}
+	return s.Store.UpdateIntegration(ctx, x, newSealed)
+}
+
+func (s *Service) run(ctx context.Context, id int64) (*vigil.Integration, Kind, Run, error) {
+	x, sealed, err := s.Store.Integration(ctx, id)
+	if err != nil {
+		return nil, nil, Run{}, err
+	}
+	k, err := s.kind(x.Kind)
+	if err != nil {
+		return nil, nil, Run{}, err
+	}
+	r := Run{ID: id, Config: x.Config, Now: s.now(), Dir: fmt.Sprintf("%s/integrations/%d", s.DataDir, id)}
+	if sealed != "" {
+		if r.Secret, err = s.Box.Open(sealed, sealContext(id)); err != nil {
+			return nil, nil, Run{}, err
+		}
+	}
+	st, err := s.Store.IntegrationState(ctx, id)
+	if err != nil {
+		return nil, nil, Run{}, err
+	}
+	r.State = json.RawMessage(st)
+	return x, k, r, nil
+}
+
+// Test checks the connection now.
+func (s *Service) Test(ctx context.Context, id int64) error {
+	_, k, r, err := s.run(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := k.Test(ctx, &r); err != nil {
+		return &vigil.Error{Code: vigil.EINVALID, Message: "connection test failed: " + redact(err.Error(), r.Secret)}
+	}
+	return nil
+}
+
+// redact keeps a credential out of messages that quote a tool's output.
+func redact(msg, secretText string) string {
+	if secretText == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, secretText, "[redacted]")
+}
+
+// RunNow collects, runs the kind's checks and stores the results.
+func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
+	x, k, r, err := s.run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	started := s.now()
+	inputs, cerr := k.Collect(ctx, &r)
+	names := map[string]bool{}
+	for _, c := range s.Checks.Checks() {
+		if strings.HasPrefix(c.Collector, x.Kind+".") {
+			names[c.Collector] = true
+		}
+	}
+	var cs []collect.Collector
+	for n := range names {
+		in := inputs[n]
+		msg := ""
+		if cerr != nil {
+			msg = redact(cerr.Error(), r.Secret)
+		} else if in == nil {
+			msg = "the integration gave no input for " + n
+		}
+		cs = append(cs, fixed{n, in, msg})
+	}
+	rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(cs...),
+		Select: func(c *check.Check) bool { return names[c.Collector] }})
+	status, msg := "ok", ""
+	if cerr != nil {
+		status, msg = "error", redact(cerr.Error(), r.Secret)
+	}
+	if err := s.ingest(ctx, x, rep, started); err != nil {
+		return rep, err
+	}
+	if cerr == nil && len(r.NewState) > 0 {
+		if err := s.Store.SetIntegrationState(ctx, id, string(r.NewState)); err != nil {
+			return rep, err
+		}
+	}
+	return rep, s.Store.RecordIntegrationRun(ctx, id, s.now(), status, msg)
+}
+
+// fixed is a collector whose input was collected by the integration.
+type fixed struct {
+	name string
+	in   map[string]any
+	err  string
+}
+
+func (f fixed) Name() string { return f.name }
+
+func (f fixed) Collect(context.Context) (map[string]any, error) {
+	if f.err != "" {
+		return nil, fmt.Errorf("%s", f.err)
+	}
+	return f.in, nil
+}
+
+func (s *Service) ingest(ctx context.Context, x *vigil.Integration, rep *scan.Report, started time.Time) error {
+	a, err := s.Store.Agent(ctx, x.AgentID)
+	if err != nil {
+		return err
+	}
+	r := &monitor.Report{Seq: a.LastSeq + 1, ScannedAt: started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
+		Host: monitor.HostInfo{Hostname: x.Name, OS: x.Kind, Version: "server", Interval: x.Interval}}
+	for _, f := range rep.Findings {
+		r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: monitor.ClipReason(f.Reason)})
+	}
+	r.Results = monitor.MergeResults(r.Results)
+	for _, c := range rep.Collectors {
+		if c.Err != "" {
+			r.Failed = append(r.Failed, c.Collector)
+		}
+	}
+	return s.Monitor.Ingest(ctx, a, r)
+}
+
+// Jobs are the scheduler's jobs: one per enabled integration.
+func (s *Service) Jobs(ctx context.Context) ([]monitor.Job, error) {
+	xs, err := s.Store.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []monitor.Job
+	for _, x := range xs {
+		if !x.Enabled {
+			continue
+		}
+		id := x.ID
+		out = append(out, monitor.Job{Name: "integration:" + strconv.FormatInt(id, 10), Every: time.Duration(x.Interval) * time.Second,
+			Run: func(ctx context.Context) error { _, err := s.RunNow(ctx, id); return err }})
+	}
+	return out, nil
+}

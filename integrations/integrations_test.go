@@ -1,0 +1,157 @@
+package integrations
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/secret"
+	"github.com/vigil-soc/vigil/store"
+)
+
+var ctx = vigil.WithActor(context.Background(), vigil.Actor{UserID: 0, Name: "test", Role: vigil.RoleOwner})
+
+func newService(t *testing.T) *Service {
+	t.Helper()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, _ := secret.New(make([]byte, 32))
+	return &Service{Store: st, Box: box, Monitor: &monitor.Service{Store: st, Checks: reg}, Checks: reg,
+		Kinds: map[string]Kind{"git": Git{}}, DataDir: t.TempDir()}
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=Ann", "GIT_AUTHOR_EMAIL=ann@acme.test",
+		"GIT_COMMITTER_NAME=Ann", "GIT_COMMITTER_EMAIL=ann@acme.test")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func verdicts(t *testing.T, s *Service, agentID int64) map[string]string {
+	t.Helper()
+	rs, err := s.Store.CurrentResults(ctx, agentID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rs {
+		if old := out[r.CheckID]; old != "fail" {
+			out[r.CheckID] = r.Verdict
+		}
+	}
+	return out
+}
+
+// TestGitIntegration: a repository with a direct push and, later, a
+// rewritten history; the integration's checks find both and the results
+// are kept like a host's.
+func TestGitIntegration(t *testing.T) {
+	s := newService(t)
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "initial")
+	first := git(t, dir, "rev-parse", "HEAD")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "hotfix pushed straight to main")
+
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: json.RawMessage(`{"repo": "` + dir + `", "window_days": 30}`), Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(t, s, x.AgentID)
+	if v["git.changes.reviewed"] != "fail" || v["git.history.no-force-push"] != "pass" {
+		t.Fatalf("first run: %v", v)
+	}
+	// History rewritten: the hotfix is gone, another commit replaces it.
+	git(t, dir, "reset", "-q", "--hard", first)
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "rewritten")
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, s, x.AgentID); v["git.history.no-force-push"] != "fail" {
+		t.Fatalf("after a force push: %v", v)
+	}
+	got, _, _ := s.Store.Integration(ctx, x.ID)
+	if got.LastStatus != "ok" || got.LastRun == nil {
+		t.Fatalf("run not recorded: %+v", got)
+	}
+	// The repository vanishes: the checks are errors naming it, never a pass.
+	os.RemoveAll(dir)
+	if err := s.Test(ctx, x.ID); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("test of a vanished repository: %v", err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, s, x.AgentID); v["git.changes.reviewed"] != "error" || v["git.history.no-force-push"] != "error" {
+		t.Fatalf("vanished repository: %v", v)
+	}
+	got, _, _ = s.Store.Integration(ctx, x.ID)
+	if got.LastStatus != "error" || !strings.Contains(got.LastError, dir) {
+		t.Fatalf("failure not recorded: %+v", got)
+	}
+}
+
+func TestGitSettingsAndSecrets(t *testing.T) {
+	s := newService(t)
+	for _, cfg := range []string{`{}`, `{"repo": "relative/path"}`, `{"repo": "/x", "window_days": 999}`, `{"repo": "/x", "colour": 1}`,
+		`{"repo": "https://user:pw@git.example/x.git"}`, `{"repo": "--upload-pack=evil"}`} {
+		x := &vigil.Integration{Kind: "git", Name: "bad", Config: json.RawMessage(cfg), Interval: 3600, Enabled: true}
+		if err := s.Create(ctx, x, ""); err == nil {
+			t.Errorf("config %s was accepted", cfg)
+		}
+	}
+	if err := s.Create(ctx, &vigil.Integration{Kind: "svn", Name: "x", Config: json.RawMessage(`{}`), Interval: 3600}, ""); err == nil || !strings.Contains(err.Error(), "git") {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	// A token is sealed at rest, bound to its integration, and never
+	// returned or logged.
+	x := &vigil.Integration{Kind: "git", Name: "remote", Config: json.RawMessage(`{"repo": "https://git.invalid/acme/api.git"}`), Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, "ghp_supersecret"); err != nil {
+		t.Fatal(err)
+	}
+	got, sealed, err := s.Store.Integration(ctx, x.ID)
+	if err != nil || !got.HasSecret || sealed == "" || strings.Contains(sealed, "supersecret") {
+		t.Fatalf("stored secret: %v %q", err, sealed)
+	}
+	acts, _ := s.Store.ListActivity(ctx, store.ActivityFilter{EntityType: "integration"})
+	for _, a := range acts {
+		if strings.Contains(string(a.After), "supersecret") || strings.Contains(string(a.Before), "supersecret") {
+			t.Fatal("the token is in the activity log")
+		}
+	}
+	b, _ := json.Marshal(got)
+	if strings.Contains(string(b), "supersecret") {
+		t.Fatal("the token is in the integration's JSON")
+	}
+	err = s.Test(ctx, x.ID)
+	if err == nil || strings.Contains(err.Error(), "supersecret") || !strings.Contains(err.Error(), "git.invalid") {
+		t.Fatalf("test of an unreachable remote: %v", err)
+	}
+}
