@@ -218,6 +218,12 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/hosts/{id}/revoke", manage, s.hostRevoke),
 			pg("GET", "/fleet", read, s.fleetPage))
 	}
+	if s.integrations != nil {
+		rs = append(rs,
+			pg("GET", "/integrations", read, s.integrationsPage),
+			pg("POST", "/integrations", manage, s.integrationCreatePage),
+			pg("POST", "/integrations/{id}/{action}", manage, s.integrationActionPage))
+	}
 	if s.evidence != nil {
 		rs = append(rs,
 			pg("GET", "/evidence", read, s.ledgerPage),

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -28,6 +30,9 @@ func (s *Server) hostsData(r *http.Request) (*hostsData, error) {
 	}
 	d := &hostsData{Fingerprint: s.tlsFingerprint}
 	for _, a := range agents {
+		if a.Kind == "integration" {
+			continue // on the Integrations page
+		}
 		v := s.agentView(a)
 		if v.Stale {
 			d.Stale++
@@ -264,4 +269,111 @@ func (s *Server) automatedFor(ctx context.Context, controlID string) (*automated
 		d.Hosts = d.Hosts[:20]
 	}
 	return d, nil
+}
+
+type integrationsData struct {
+	Items []integrationView
+	Kinds []string
+	Test  *testResult
+}
+
+type integrationView struct {
+	vigil.Integration
+	Fail, Error, Pass int
+}
+
+func (s *Server) integrationsData(r *http.Request) (*integrationsData, error) {
+	xs, err := s.store.Integrations(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := &integrationsData{}
+	for k := range s.integrations.Kinds {
+		d.Kinds = append(d.Kinds, k)
+	}
+	sort.Strings(d.Kinds)
+	for _, x := range xs {
+		v := integrationView{Integration: x}
+		if a, err := s.store.Agent(r.Context(), x.AgentID); err == nil {
+			v.Fail, v.Error, v.Pass = a.Fail, a.Error, a.Pass
+		}
+		d.Items = append(d.Items, v)
+	}
+	return d, nil
+}
+
+func (s *Server) integrationsPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Integrations", "integrations")
+	d, err := s.integrationsData(r)
+	if err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "integrations", p)
+}
+
+func (s *Server) integrationCreatePage(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	iv, _ := strconv.Atoi(f.Get("interval_seconds"))
+	cfg := strings.TrimSpace(f.Get("config"))
+	if cfg == "" {
+		cfg = "{}"
+	}
+	x := &vigil.Integration{Kind: f.Get("kind"), Name: strings.TrimSpace(f.Get("name")), Config: []byte(cfg), Interval: iv, Enabled: true}
+	var err error
+	if !json.Valid(x.Config) {
+		err = vigil.FieldError("config", "the settings are not JSON")
+	} else {
+		err = s.integrations.Create(r.Context(), x, f.Get("secret"))
+	}
+	if err != nil {
+		p := s.newPage(w, r, "Integrations", "integrations")
+		d, derr := s.integrationsData(r)
+		if derr != nil {
+			return derr
+		}
+		p.Data = d
+		f.Del("secret") // never echoed back into the page
+		p.Form = f
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.render(w, http.StatusUnprocessableEntity, "integrations", p)
+	}
+	s.flash(w, r, "Connected "+x.Name+". Test it, or wait for its first run.")
+	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) integrationActionPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	switch r.PathValue("action") {
+	case "test":
+		if err := s.integrations.Test(r.Context(), id); err != nil {
+			if c := vigil.ErrorCode(err); c == vigil.ENOTFOUND || c == vigil.EINTERNAL {
+				return err
+			}
+			s.flash(w, r, "Test failed: "+vigil.ErrorMessage(err))
+		} else {
+			s.flash(w, r, "Connected.")
+		}
+	case "run":
+		rep, err := s.integrations.RunNow(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		s.flash(w, r, fmt.Sprintf("Ran %d checks: %d failing, %d could not be judged.", rep.Summary.Checks, rep.Summary.ChecksFailing, rep.Summary.ChecksUnjudged))
+	case "delete":
+		if err := s.store.DeleteIntegration(r.Context(), id); err != nil {
+			return err
+		}
+		s.flash(w, r, "Disconnected; its results stay as history.")
+	default:
+		return vigil.NotFound("action", r.PathValue("action"))
+	}
+	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
+	return nil
 }

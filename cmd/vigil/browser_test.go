@@ -333,6 +333,14 @@ func TestBrowserWalk(t *testing.T) {
 	w.shot("23-host")
 	w.open("/fleet")
 	w.shot("24-fleet")
+	w.open("/integrations")
+	w.fill("#i-name", "api")
+	w.fill("#i-config", `{"repo": "relative/path"}`)
+	w.submit("connect", "form[action='/integrations'] button[type=submit]")
+	if !strings.Contains(w.text("main"), "absolute path") {
+		t.Fatalf("a bad repository setting is not explained: %s", w.text("main"))
+	}
+	w.shot("25-integrations")
 
 	w.do("phone", chromedp.EmulateViewport(390, 844))
 	w.open("/")
