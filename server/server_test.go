@@ -556,5 +556,5 @@ func newIntegrations(t *testing.T, st *store.Store, mon *monitor.Service) *integ
 		t.Fatal(err)
 	}
 	return &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: mon.Checks,
-		Kinds: map[string]integrations.Kind{"git": integrations.Git{}}, DataDir: t.TempDir()}
+		Kinds: integrations.Kinds(), DataDir: t.TempDir()}
 }
