@@ -6,8 +6,8 @@ GO            ?= go
 STATICCHECK    = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN           := $(CURDIR)/bin
 # Test dependencies come from Debian's packages: PostgreSQL server binaries
-# (store conformance suite, API tests on PostgreSQL) and Chromium with a
-# font (browser tests).
+# (store conformance suite, API tests on PostgreSQL), Chromium with a font
+# (browser tests), slapd and ldap-utils (the LDAP integration).
 
 .PHONY: test deps lint unit build bench clean
 
@@ -23,6 +23,8 @@ deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -d /usr/share/fonts/truetype/dejavu || missing="$$missing fonts-dejavu-core"; \
+	test -x /usr/sbin/slapd || missing="$$missing slapd"; \
+	command -v ldapsearch >/dev/null || missing="$$missing ldap-utils"; \
 	command -v moto_server >/dev/null || echo "moto_server (S3 tests) is missing and is not a Debian package: install moto[server] with pip"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

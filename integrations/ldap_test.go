@@ -1,0 +1,107 @@
+package integrations
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/internal/ldaptest"
+)
+
+// TestLDAPIntegration: Debian's slapd with people and groups; a leaver
+// still in the admins group and an oversized ops group are found; a
+// privileged group that does not exist is an error, and a wrong password
+// is named.
+func TestLDAPIntegration(t *testing.T) {
+	srv, err := ldaptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	conn, err := ldap.DialURL(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(ldaptest.Admin, ldaptest.Password); err != nil {
+		t.Fatal(err)
+	}
+	add := func(dn string, attrs map[string][]string) {
+		t.Helper()
+		req := ldap.NewAddRequest(dn, nil)
+		for k, v := range attrs {
+			req.Attribute(k, v)
+		}
+		if err := conn.Add(req); err != nil {
+			t.Fatalf("add %s: %v", dn, err)
+		}
+	}
+	add(ldaptest.Base, map[string][]string{"objectClass": {"dcObject", "organization"}, "o": {"Acme"}, "dc": {"acme"}})
+	add("ou=people,"+ldaptest.Base, map[string][]string{"objectClass": {"organizationalUnit"}, "ou": {"people"}})
+	add("ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"organizationalUnit"}, "ou": {"groups"}})
+	for i, u := range []string{"ann", "bob", "cat", "dan", "eve", "fay", "gus"} {
+		attrs := map[string][]string{"objectClass": {"inetOrgPerson", "posixAccount", "shadowAccount"}, "uid": {u}, "cn": {u}, "sn": {u},
+			"mail": {u + "@acme.test"}, "uidNumber": {fmt.Sprint(1000 + i)}, "gidNumber": {"1000"}, "homeDirectory": {"/home/" + u}}
+		if u == "bob" {
+			attrs["shadowExpire"] = []string{"1"} // expired in 1970: a leaver
+		}
+		add("uid="+u+",ou=people,"+ldaptest.Base, attrs)
+	}
+	member := func(us ...string) []string {
+		var out []string
+		for _, u := range us {
+			out = append(out, "uid="+u+",ou=people,"+ldaptest.Base)
+		}
+		return out
+	}
+	add("cn=admins,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {"admins"}, "member": member("ann", "bob")})
+	add("cn=ops,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {"ops"}, "member": member("ann", "cat", "dan", "eve", "fay", "gus")})
+	add("cn=dba,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"posixGroup"}, "cn": {"dba"}, "gidNumber": {"2000"}, "memberUid": {"cat"}})
+
+	s := newService(t)
+	s.Kinds["ldap"] = LDAP{}
+	cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "privileged_groups": []string{"admins", "ops", "dba", "wheel"}})
+	x := &vigil.Integration{Kind: "ldap", Name: "directory", Config: cfg, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, ldaptest.Password); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "")
+	got := map[string]string{}
+	reasons := map[string]string{}
+	for _, r := range rs {
+		got[r.CheckID+" "+r.Resource] = r.Verdict
+		reasons[r.CheckID+" "+r.Resource] = r.Reason
+	}
+	want := map[string]string{
+		"ldap.privileged-disabled admins": "fail", "ldap.privileged-disabled ops": "pass", "ldap.privileged-disabled dba": "pass",
+		"ldap.privileged-disabled wheel": "error", "ldap.privileged-size admins": "pass", "ldap.privileged-size ops": "fail",
+		"ldap.password-never-expires directory": "not_applicable",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q (%s), want %s", k, got[k], reasons[k], v)
+		}
+	}
+	if !strings.Contains(reasons["ldap.privileged-disabled admins"], "uid=bob") {
+		t.Errorf("the leaver is not named: %s", reasons["ldap.privileged-disabled admins"])
+	}
+	// A wrong bind password: the test names the refusal, and the password
+	// never appears.
+	bad := "not-the-password"
+	if err := s.Update(ctx, &vigil.Integration{ID: x.ID, Name: x.Name, Config: cfg, Interval: 3600, Enabled: true}, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, x.ID); err == nil || !strings.Contains(err.Error(), "bind as "+ldaptest.Admin+" refused") || strings.Contains(err.Error(), bad) {
+		t.Fatalf("wrong password: %v", err)
+	}
+}
