@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -33,11 +35,36 @@ type Scheduler struct {
 	Dynamic func(ctx context.Context) ([]Job, error)
 	Log     *slog.Logger
 	Tick    time.Duration
+	// Parallel bounds the jobs running at once (default 4), so that one
+	// slow source does not hold the others back, nor all of them the
+	// server.
+	Parallel int
+
+	mu      sync.Mutex
+	running map[string]bool
+	sem     chan struct{}
 }
 
-// RunDue runs the jobs that are due and returns how many it ran.
+// RunDue starts the jobs that are due and waits for them; it returns how
+// many it ran.
 func (s *Scheduler) RunDue(ctx context.Context) int {
-	n := 0
+	wg, n := s.startDue(ctx)
+	wg.Wait()
+	return int(n.Load())
+}
+
+// startDue starts the jobs that are due (at most Parallel at once, none
+// twice at a time) without waiting for them.
+func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int64) {
+	s.mu.Lock()
+	if s.running == nil {
+		s.running = map[string]bool{}
+		if s.Parallel <= 0 {
+			s.Parallel = 4
+		}
+		s.sem = make(chan struct{}, s.Parallel)
+	}
+	s.mu.Unlock()
 	jobs := s.Jobs
 	if s.Dynamic != nil {
 		more, err := s.Dynamic(ctx)
@@ -46,7 +73,15 @@ func (s *Scheduler) RunDue(ctx context.Context) int {
 		}
 		jobs = append(append([]Job{}, jobs...), more...)
 	}
+	wg := &sync.WaitGroup{}
+	n := &atomic.Int64{}
 	for _, j := range jobs {
+		s.mu.Lock()
+		busy := s.running[j.Name]
+		s.mu.Unlock()
+		if busy {
+			continue // still running from an earlier tick
+		}
 		// Claim first, then look at the last run: a replica that ran the
 		// job a moment ago has recorded it before its lease can pass on.
 		ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, max(j.Every/2, time.Minute))
@@ -61,22 +96,37 @@ func (s *Scheduler) RunDue(ctx context.Context) int {
 		if err != nil || time.Since(last) < j.Every {
 			continue
 		}
-		start := time.Now()
-		err = j.Run(ctx)
-		if merr := s.Store.MarkLeaseRun(ctx, j.Name, s.Holder); merr != nil {
-			s.Log.Error("scheduler: cannot record the run", "job", j.Name, "err", merr)
-		}
-		n++
-		if err != nil {
-			s.Log.Error("scheduled job failed", "job", j.Name, "took", time.Since(start), "err", err)
-		} else {
-			s.Log.Info("scheduled job ran", "job", j.Name, "took", time.Since(start))
-		}
+		s.mu.Lock()
+		s.running[j.Name] = true
+		s.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.sem <- struct{}{}
+			defer func() { <-s.sem }()
+			defer func() {
+				s.mu.Lock()
+				delete(s.running, j.Name)
+				s.mu.Unlock()
+			}()
+			start := time.Now()
+			err := j.Run(ctx)
+			if merr := s.Store.MarkLeaseRun(ctx, j.Name, s.Holder); merr != nil {
+				s.Log.Error("scheduler: cannot record the run", "job", j.Name, "err", merr)
+			}
+			n.Add(1)
+			if err != nil {
+				s.Log.Error("scheduled job failed", "job", j.Name, "took", time.Since(start), "err", err)
+			} else {
+				s.Log.Info("scheduled job ran", "job", j.Name, "took", time.Since(start))
+			}
+		}()
 	}
-	return n
+	return wg, n
 }
 
-// Run ticks until ctx ends.
+// Run ticks until ctx ends. A long job does not delay the next tick: jobs
+// run in the background, each at most once at a time.
 func (s *Scheduler) Run(ctx context.Context) {
 	if s.Tick <= 0 {
 		s.Tick = 15 * time.Second
@@ -85,7 +135,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
 	for {
-		s.RunDue(ctx)
+		s.startDue(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -85,3 +85,35 @@ func TestSchedulerRunsAgainWhenDue(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestSchedulerParallel: a slow job does not hold a fast one back.
+func TestSchedulerParallel(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var fastDone atomic.Bool
+	s := &monitor.Scheduler{Store: st, Holder: "only", Log: discard(), Jobs: []monitor.Job{
+		{Name: "slow", Every: time.Hour, Run: func(context.Context) error { <-release; return nil }},
+		{Name: "fast", Every: time.Hour, Run: func(context.Context) error { fastDone.Store(true); return nil }},
+	}}
+	done := make(chan int)
+	go func() { done <- s.RunDue(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !fastDone.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !fastDone.Load() {
+		t.Fatal("the fast job waited for the slow one")
+	}
+	close(release)
+	if n := <-done; n != 2 {
+		t.Fatalf("ran %d jobs", n)
+	}
+}
