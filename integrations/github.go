@@ -1,0 +1,348 @@
+package integrations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v74/github"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// GitHub tests an organization on GitHub (or GitHub Enterprise): members
+// without 2FA, owners, outside collaborators, default-branch protection,
+// overdue Dependabot and code-scanning alerts, secret scanning. The token
+// is the secret. Every API family is read on its own: a missing
+// permission for one is an error on its checks, never hiding the rest.
+type GitHub struct {
+	// MaxWait bounds how long a run waits out GitHub's rate limit.
+	MaxWait time.Duration
+}
+
+type githubConfig struct {
+	Org    string         `json:"org"`
+	Repos  []string       `json:"repos"`   // default: every repository of the organization
+	APIURL string         `json:"api_url"` // GitHub Enterprise: https://ghe.example.com/api/v3/
+	Days   map[string]int `json:"alert_days"`
+}
+
+// Name is the kind's name.
+func (GitHub) Name() string { return "github" }
+
+func parseGitHub(raw json.RawMessage) (*githubConfig, error) {
+	var c githubConfig
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, vigil.FieldError("config", "github settings: %v (fields: org, repos, api_url, alert_days)", err)
+	}
+	days := map[string]int{"critical": 7, "high": 30, "medium": 90, "low": 180}
+	for k, v := range c.Days {
+		days[k] = v
+	}
+	c.Days = days
+	return &c, nil
+}
+
+// Validate checks the settings.
+func (GitHub) Validate(raw json.RawMessage, secretText string) error {
+	c, err := parseGitHub(raw)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Org == "" || strings.ContainsAny(c.Org, "/ ?#"):
+		return vigil.FieldError("config.org", "org is the organization's login, e.g. acme")
+	case secretText == "":
+		return vigil.FieldError("secret", "a token is required (read:org, repo and security_events scopes, or a fine-grained token with read access to administration, members and security alerts)")
+	}
+	if c.APIURL != "" {
+		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return vigil.FieldError("config.api_url", "api_url must be the API's URL, e.g. https://ghe.example.com/api/v3/")
+		}
+	}
+	return nil
+}
+
+func (g GitHub) client(r *Run, c *githubConfig) (*github.Client, error) {
+	cl := github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(r.Secret)
+	if c.APIURL != "" {
+		u := strings.TrimRight(c.APIURL, "/") + "/"
+		var err error
+		if cl, err = cl.WithEnterpriseURLs(u, u); err != nil {
+			return nil, err
+		}
+	}
+	return cl, nil
+}
+
+// call runs one API call, waiting out rate limits (up to MaxWait) and
+// retrying server errors with backoff.
+func (g GitHub) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
+	maxWait := g.MaxWait
+	if maxWait == 0 {
+		maxWait = 2 * time.Minute
+	}
+	backoff := time.Second
+	deadline := time.Now().Add(maxWait)
+	for {
+		resp, err := fn()
+		if err == nil {
+			return nil
+		}
+		var rl *github.RateLimitError
+		var abuse *github.AbuseRateLimitError
+		wait := time.Duration(0)
+		switch {
+		case errors.As(err, &rl):
+			wait = time.Until(rl.Rate.Reset.Time) + time.Second
+		case errors.As(err, &abuse):
+			wait = 30 * time.Second
+			if abuse.RetryAfter != nil {
+				wait = *abuse.RetryAfter
+			}
+		case resp != nil && resp.StatusCode >= 500:
+			wait = backoff
+			backoff *= 2
+		default:
+			return describeGitHub(what, resp, err)
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("%s: GitHub's rate limit or errors did not clear within %s: %v", what, maxWait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// describeGitHub turns an API refusal into what to do about it.
+func describeGitHub(what string, resp *github.Response, err error) error {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) {
+		switch er.Response.StatusCode {
+		case 401:
+			return fmt.Errorf("%s: the token is not valid or has expired (401)", what)
+		case 403:
+			need := er.Response.Header.Get("X-Accepted-GitHub-Permissions")
+			if need == "" {
+				need = er.Response.Header.Get("X-Accepted-OAuth-Scopes")
+			}
+			if need != "" {
+				return fmt.Errorf("%s: the token lacks a permission (GitHub accepts: %s): %s", what, need, er.Message)
+			}
+			return fmt.Errorf("%s: forbidden (403): %s", what, er.Message)
+		case 404:
+			return fmt.Errorf("%s: not found, or the token cannot see it (404): %s", what, er.Message)
+		}
+		return fmt.Errorf("%s: GitHub answered %d: %s", what, er.Response.StatusCode, er.Message)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Test reads the organization.
+func (g GitHub) Test(ctx context.Context, r *Run) error {
+	c, err := parseGitHub(r.Config)
+	if err != nil {
+		return err
+	}
+	cl, err := g.client(r, c)
+	if err != nil {
+		return err
+	}
+	return g.call(ctx, "reading organization "+c.Org, func() (*github.Response, error) {
+		_, resp, err := cl.Organizations.Get(ctx, c.Org)
+		return resp, err
+	})
+}
+
+func logins(us []*github.User) []any {
+	out := []any{}
+	for _, u := range us {
+		out = append(out, u.GetLogin())
+	}
+	return out
+}
+
+// listUsers pages through a user list.
+func (g GitHub) listUsers(ctx context.Context, what string, page func(opt github.ListOptions) ([]*github.User, *github.Response, error)) ([]*github.User, error) {
+	var all []*github.User
+	opt := github.ListOptions{PerPage: 100}
+	for {
+		var us []*github.User
+		var resp *github.Response
+		err := g.call(ctx, what, func() (*github.Response, error) {
+			var err error
+			us, resp, err = page(opt)
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, us...)
+		if resp.NextPage == 0 {
+			return all, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// Collect reads the organization and its repositories.
+func (g GitHub) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+	c, err := parseGitHub(r.Config)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := g.client(r, c)
+	if err != nil {
+		return nil, err
+	}
+	org := map[string]any{"org": c.Org}
+	if us, err := g.listUsers(ctx, "members without 2FA", func(o github.ListOptions) ([]*github.User, *github.Response, error) {
+		return cl.Organizations.ListMembers(ctx, c.Org, &github.ListMembersOptions{Filter: "2fa_disabled", ListOptions: o})
+	}); err != nil {
+		org["no_2fa_error"] = err.Error()
+	} else {
+		org["no_2fa"] = logins(us)
+	}
+	if us, err := g.listUsers(ctx, "owners", func(o github.ListOptions) ([]*github.User, *github.Response, error) {
+		return cl.Organizations.ListMembers(ctx, c.Org, &github.ListMembersOptions{Role: "admin", ListOptions: o})
+	}); err != nil {
+		org["owners_error"] = err.Error()
+	} else {
+		org["owners"] = logins(us)
+	}
+	if us, err := g.listUsers(ctx, "outside collaborators", func(o github.ListOptions) ([]*github.User, *github.Response, error) {
+		return cl.Organizations.ListOutsideCollaborators(ctx, c.Org, &github.ListOutsideCollaboratorsOptions{ListOptions: o})
+	}); err != nil {
+		org["outside_error"] = err.Error()
+	} else {
+		org["outside"] = logins(us)
+	}
+	repos := map[string]any{"org": c.Org, "repos": []any{}}
+	var list []*github.Repository
+	if len(c.Repos) > 0 {
+		for _, name := range c.Repos {
+			var rp *github.Repository
+			if err := g.call(ctx, "repository "+name, func() (*github.Response, error) {
+				var resp *github.Response
+				var err error
+				rp, resp, err = cl.Repositories.Get(ctx, c.Org, name)
+				return resp, err
+			}); err != nil {
+				repos["repos"] = append(repos["repos"].([]any), map[string]any{"id": name, "error": err.Error()})
+				continue
+			}
+			list = append(list, rp)
+		}
+	} else {
+		opt := &github.RepositoryListByOrgOptions{ListOptions: github.ListOptions{PerPage: 100}}
+		for {
+			var page []*github.Repository
+			var resp *github.Response
+			if err := g.call(ctx, "listing repositories", func() (*github.Response, error) {
+				var err error
+				page, resp, err = cl.Repositories.ListByOrg(ctx, c.Org, opt)
+				return resp, err
+			}); err != nil {
+				repos["error"] = err.Error()
+				break
+			}
+			list = append(list, page...)
+			if resp.NextPage == 0 {
+				break
+			}
+			opt.Page = resp.NextPage
+		}
+	}
+	for _, rp := range list {
+		if rp.GetArchived() {
+			continue
+		}
+		repos["repos"] = append(repos["repos"].([]any), g.repo(ctx, cl, c, rp, r.Now))
+	}
+	return map[string]map[string]any{"github.org": org, "github.repos": repos}, nil
+}
+
+func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp *github.Repository, now time.Time) map[string]any {
+	name, branch := rp.GetName(), rp.GetDefaultBranch()
+	out := map[string]any{"id": name, "default_branch": branch, "secret_scanning": ""}
+	if sa := rp.GetSecurityAndAnalysis(); sa != nil && sa.SecretScanning != nil {
+		out["secret_scanning"] = sa.SecretScanning.GetStatus()
+	}
+	var p *github.Protection
+	err := g.call(ctx, name+": branch protection of "+branch, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		p, resp, err = cl.Repositories.GetBranchProtection(ctx, c.Org, name, branch)
+		return resp, err
+	})
+	switch {
+	case errors.Is(err, github.ErrBranchNotProtected):
+		out["protection"] = map[string]any{"protected": false}
+	case err != nil:
+		out["protection_error"] = err.Error()
+	default:
+		prot := map[string]any{"protected": true, "required_reviews": 0, "dismiss_stale": false, "status_checks": p.RequiredStatusChecks != nil,
+			"force_pushes": p.GetAllowForcePushes() != nil && p.GetAllowForcePushes().Enabled, "enforce_admins": p.GetEnforceAdmins() != nil && p.GetEnforceAdmins().Enabled}
+		if rv := p.GetRequiredPullRequestReviews(); rv != nil {
+			prot["required_reviews"], prot["dismiss_stale"] = rv.RequiredApprovingReviewCount, rv.DismissStaleReviews
+		}
+		out["protection"] = prot
+	}
+	var overdue []any
+	open := 0
+	late := func(kind string, number int, sev string, created time.Time) {
+		open++
+		days, ok := c.Days[strings.ToLower(sev)]
+		if !ok {
+			days = c.Days["low"]
+		}
+		if age := int(now.Sub(created).Hours() / 24); age > days {
+			overdue = append(overdue, fmt.Sprintf("%s #%d (%s) open %d days, deadline %d", kind, number, sev, age, days))
+		}
+	}
+	state := "open"
+	var das []*github.DependabotAlert
+	if err := g.call(ctx, name+": Dependabot alerts", func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		das, resp, err = cl.Dependabot.ListRepoAlerts(ctx, c.Org, name, &github.ListAlertsOptions{State: &state, ListOptions: github.ListOptions{PerPage: 100}})
+		return resp, err
+	}); err != nil {
+		out["alerts_error"] = err.Error()
+	}
+	for _, a := range das {
+		late("Dependabot", a.GetNumber(), a.GetSecurityAdvisory().GetSeverity(), a.GetCreatedAt().Time)
+	}
+	var cas []*github.Alert
+	if err := g.call(ctx, name+": code scanning alerts", func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		cas, resp, err = cl.CodeScanning.ListAlertsForRepo(ctx, c.Org, name, &github.AlertListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}})
+		return resp, err
+	}); err != nil {
+		// Code scanning not set up answers 404: no alerts, not an error.
+		var er *github.ErrorResponse
+		if !(errors.As(err, &er) && er.Response.StatusCode == 404) && !strings.Contains(err.Error(), "(404)") {
+			out["alerts_error"] = err.Error()
+		}
+	}
+	for _, a := range cas {
+		sev := a.GetRule().GetSecuritySeverityLevel()
+		if sev == "" {
+			sev = a.GetRuleSeverity()
+		}
+		late("code scanning", a.GetNumber(), sev, a.GetCreatedAt().Time)
+	}
+	out["alerts_open"], out["alerts_overdue"] = open, nonNil(overdue)
+	return out
+}
