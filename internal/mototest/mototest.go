@@ -19,7 +19,7 @@ import (
 // Start runs moto_server on a free loopback port until the test ends, sets
 // test credentials in the environment, creates bucket, and returns the
 // endpoint URL.
-func Start(t *testing.T, bucket string) string {
+func Start(t testing.TB, bucket string) string {
 	t.Helper()
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
