@@ -53,7 +53,7 @@ type Run struct {
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": TLS{}, "postgres": Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}}
+	return map[string]Kind{"git": Git{}, "tls": TLS{}, "postgres": Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}}
 }
 
 // Service manages integrations.

@@ -1,0 +1,404 @@
+package integrations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2/jwt"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// Okta and Google Workspace give the account lists that access reviews
+// and offboarding use: users, admins, MFA enrolment, suspension, last
+// sign-in. Both normalize to the same shape (collector "<kind>.directory").
+
+// apiClient does JSON GETs with rate-limit waits and retries.
+type apiClient struct {
+	http    *http.Client
+	auth    func(*http.Request) error
+	maxWait time.Duration
+}
+
+var linkNext = regexp.MustCompile(`<([^>]+)>;\s*rel="next"`)
+
+// get fetches a JSON document; it waits out 429s (X-Rate-Limit-Reset or
+// Retry-After) and retries 5xx with backoff, within maxWait.
+func (c *apiClient) get(ctx context.Context, what, u string, out any) (http.Header, error) {
+	deadline := time.Now().Add(c.maxWait)
+	backoff := time.Second
+	for {
+		req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		if err := c.auth(req); err != nil {
+			return nil, fmt.Errorf("%s: %v", what, err)
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", what, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+		resp.Body.Close()
+		wait := time.Duration(0)
+		switch {
+		case resp.StatusCode == 200:
+			if err := json.Unmarshal(body, out); err != nil {
+				return nil, fmt.Errorf("%s: the answer is not the JSON expected: %v", what, err)
+			}
+			return resp.Header, nil
+		case resp.StatusCode == 429:
+			wait = 30 * time.Second
+			if s := resp.Header.Get("X-Rate-Limit-Reset"); s != "" {
+				if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
+					wait = time.Until(time.Unix(sec, 0)) + time.Second
+				}
+			} else if s := resp.Header.Get("Retry-After"); s != "" {
+				if sec, err := strconv.Atoi(s); err == nil {
+					wait = time.Duration(sec) * time.Second
+				}
+			}
+		case resp.StatusCode >= 500:
+			wait, backoff = backoff, backoff*2
+		default:
+			return nil, fmt.Errorf("%s: %s", what, describeHTTP(resp.StatusCode, body))
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("%s: rate limited or failing (HTTP %d) beyond %s", what, resp.StatusCode, c.maxWait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(max(wait, 0)):
+		}
+	}
+}
+
+// describeHTTP turns an API's error body into words: both Okta
+// (errorSummary) and Google (error.message) are read.
+func describeHTTP(status int, body []byte) string {
+	var e struct {
+		ErrorSummary string `json:"errorSummary"`
+		ErrorCode    string `json:"errorCode"`
+		Error        struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	msg := e.ErrorSummary
+	if msg == "" {
+		msg = e.Error.Message
+	}
+	if msg == "" {
+		msg = strings.TrimSpace(string(body))
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+	}
+	switch status {
+	case 401:
+		return "the credential is not valid or has expired (401): " + msg
+	case 403:
+		return "the credential lacks a permission (403): " + msg
+	}
+	return fmt.Sprintf("HTTP %d: %s", status, msg)
+}
+
+func daysSince(s string, now time.Time) any {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil || t.Year() < 1980 {
+		return nil // Google reports never as 1970
+	}
+	return int(now.Sub(t).Hours() / 24)
+}
+
+// Okta reads an Okta org with an API token (read-only admin).
+type Okta struct{ MaxWait time.Duration }
+
+type oktaConfig struct {
+	URL string `json:"url"` // https://acme.okta.com
+}
+
+// Name is the kind's name.
+func (Okta) Name() string { return "okta" }
+
+func parseOkta(raw json.RawMessage) (*oktaConfig, error) {
+	var c oktaConfig
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, vigil.FieldError("config", "okta settings: %v (field: url)", err)
+	}
+	c.URL = strings.TrimRight(c.URL, "/")
+	return &c, nil
+}
+
+// Validate checks the settings.
+func (Okta) Validate(raw json.RawMessage, secretText string) error {
+	c, err := parseOkta(raw)
+	if err != nil {
+		return err
+	}
+	if u, err := url.Parse(c.URL); err != nil || u.Scheme == "" || u.Host == "" {
+		return vigil.FieldError("config.url", "url is the org's address, e.g. https://acme.okta.com")
+	}
+	if secretText == "" {
+		return vigil.FieldError("secret", "an API token (from a read-only administrator) is required")
+	}
+	return nil
+}
+
+func (o Okta) client(r *Run) *apiClient {
+	wait := o.MaxWait
+	if wait == 0 {
+		wait = 2 * time.Minute
+	}
+	return &apiClient{http: &http.Client{Timeout: 30 * time.Second}, maxWait: wait,
+		auth: func(req *http.Request) error { req.Header.Set("Authorization", "SSWS "+r.Secret); return nil }}
+}
+
+// Test reads one user.
+func (o Okta) Test(ctx context.Context, r *Run) error {
+	c, err := parseOkta(r.Config)
+	if err != nil {
+		return err
+	}
+	var us []any
+	_, err = o.client(r).get(ctx, "listing users", c.URL+"/api/v1/users?limit=1", &us)
+	return err
+}
+
+// Collect lists users (paged by Link headers), their factors, and admins.
+func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+	c, err := parseOkta(r.Config)
+	if err != nil {
+		return nil, err
+	}
+	cl := o.client(r)
+	type oktaUser struct {
+		ID        string `json:"id"`
+		Status    string `json:"status"`
+		LastLogin string `json:"lastLogin"`
+		Profile   struct {
+			Login string `json:"login"`
+		} `json:"profile"`
+	}
+	var all []oktaUser
+	next := c.URL + "/api/v1/users?limit=200"
+	for next != "" {
+		var page []oktaUser
+		h, err := cl.get(ctx, "listing users", next, &page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		next = ""
+		for _, l := range h.Values("Link") {
+			if m := linkNext.FindStringSubmatch(l); m != nil {
+				next = m[1]
+			}
+		}
+	}
+	out := map[string]any{}
+	admins := map[string]bool{}
+	var as []oktaUser
+	if _, err := cl.get(ctx, "listing administrators", c.URL+"/api/v1/iam/assignees/users?limit=200", &struct {
+		Value *[]oktaUser `json:"value"`
+	}{&as}); err != nil {
+		out["admins_error"] = err.Error()
+	}
+	for _, a := range as {
+		admins[a.ID] = true
+	}
+	users := make([]any, 0, len(all))
+	var mfaErr error
+	for _, u := range all {
+		active := u.Status == "ACTIVE" || u.Status == "PASSWORD_EXPIRED" || u.Status == "LOCKED_OUT" || u.Status == "RECOVERY"
+		m := map[string]any{"id": u.Profile.Login, "active": active, "status": u.Status, "admin": admins[u.ID], "mfa": nil, "last_login_days": daysSince(u.LastLogin, r.Now)}
+		if active && mfaErr == nil {
+			var fs []struct {
+				Status string `json:"status"`
+			}
+			if _, err := cl.get(ctx, "factors of "+u.Profile.Login, c.URL+"/api/v1/users/"+url.PathEscape(u.ID)+"/factors", &fs); err != nil {
+				mfaErr = err
+			} else {
+				enrolled := false
+				for _, f := range fs {
+					enrolled = enrolled || f.Status == "ACTIVE"
+				}
+				m["mfa"] = enrolled
+			}
+		}
+		users = append(users, m)
+	}
+	if mfaErr != nil {
+		out["mfa_error"] = mfaErr.Error()
+	}
+	out["users"] = users
+	return map[string]map[string]any{"okta.directory": out}, nil
+}
+
+// Google reads a Google Workspace domain through the Admin SDK with a
+// service account allowed domain-wide delegation; the secret is the
+// service account's JSON key, the config names the admin to act as.
+type Google struct {
+	MaxWait time.Duration
+	// TokenURL and APIURL are Google's; tests point them elsewhere.
+	TokenURL, APIURL string
+}
+
+type googleConfig struct {
+	Subject string `json:"subject"` // an administrator's address the service account acts for
+	Domain  string `json:"domain"`
+}
+
+// Name is the kind's name.
+func (Google) Name() string { return "google" }
+
+func parseGoogle(raw json.RawMessage) (*googleConfig, error) {
+	var c googleConfig
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, vigil.FieldError("config", "google settings: %v (fields: subject, domain)", err)
+	}
+	return &c, nil
+}
+
+type serviceAccount struct {
+	Email        string `json:"client_email"`
+	PrivateKey   string `json:"private_key"`
+	PrivateKeyID string `json:"private_key_id"`
+}
+
+// Validate checks the settings and the key's shape.
+func (Google) Validate(raw json.RawMessage, secretText string) error {
+	c, err := parseGoogle(raw)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(c.Subject, "@") {
+		return vigil.FieldError("config.subject", "subject is an administrator's address, e.g. admin@acme.com")
+	}
+	var sa serviceAccount
+	if err := json.Unmarshal([]byte(secretText), &sa); err != nil || sa.Email == "" || !strings.Contains(sa.PrivateKey, "PRIVATE KEY") {
+		return vigil.FieldError("secret", "the secret is the service account's JSON key (with client_email and private_key)")
+	}
+	return nil
+}
+
+func (g Google) client(r *Run, c *googleConfig) (*apiClient, error) {
+	var sa serviceAccount
+	if err := json.Unmarshal([]byte(r.Secret), &sa); err != nil {
+		return nil, errors.New("the service account key is not JSON")
+	}
+	tokenURL := g.TokenURL
+	if tokenURL == "" {
+		tokenURL = "https://oauth2.googleapis.com/token"
+	}
+	jc := &jwt.Config{Email: sa.Email, PrivateKey: []byte(sa.PrivateKey), PrivateKeyID: sa.PrivateKeyID, Subject: c.Subject, TokenURL: tokenURL,
+		Scopes: []string{"https://www.googleapis.com/auth/admin.directory.user.readonly"}}
+	ts := jc.TokenSource(context.Background())
+	wait := g.MaxWait
+	if wait == 0 {
+		wait = 2 * time.Minute
+	}
+	return &apiClient{http: &http.Client{Timeout: 30 * time.Second}, maxWait: wait, auth: func(req *http.Request) error {
+		tok, err := ts.Token()
+		if err != nil {
+			return fmt.Errorf("getting an access token as %s for %s: %v", sa.Email, c.Subject, err)
+		}
+		tok.SetAuthHeader(req)
+		return nil
+	}}, nil
+}
+
+func (g Google) api() string {
+	if g.APIURL != "" {
+		return strings.TrimRight(g.APIURL, "/")
+	}
+	return "https://admin.googleapis.com"
+}
+
+type googleUsers struct {
+	Users []struct {
+		PrimaryEmail     string `json:"primaryEmail"`
+		IsAdmin          bool   `json:"isAdmin"`
+		IsEnrolledIn2Sv  bool   `json:"isEnrolledIn2Sv"`
+		Suspended        bool   `json:"suspended"`
+		LastLoginTime    string `json:"lastLoginTime"`
+		IsDelegatedAdmin bool   `json:"isDelegatedAdmin"`
+	} `json:"users"`
+	NextPageToken string `json:"nextPageToken"`
+}
+
+func (g Google) usersURL(c *googleConfig, token string) string {
+	q := url.Values{"maxResults": {"500"}}
+	if c.Domain != "" {
+		q.Set("domain", c.Domain)
+	} else {
+		q.Set("customer", "my_customer")
+	}
+	if token != "" {
+		q.Set("pageToken", token)
+	}
+	return g.api() + "/admin/directory/v1/users?" + q.Encode()
+}
+
+// Test reads one page of users.
+func (g Google) Test(ctx context.Context, r *Run) error {
+	c, err := parseGoogle(r.Config)
+	if err != nil {
+		return err
+	}
+	cl, err := g.client(r, c)
+	if err != nil {
+		return err
+	}
+	var page googleUsers
+	_, err = cl.get(ctx, "listing users", g.usersURL(c, ""), &page)
+	return err
+}
+
+// Collect lists every user with 2-Step Verification, admin and suspension.
+func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+	c, err := parseGoogle(r.Config)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := g.client(r, c)
+	if err != nil {
+		return nil, err
+	}
+	var users []any
+	token := ""
+	for {
+		var page googleUsers
+		if _, err := cl.get(ctx, "listing users", g.usersURL(c, token), &page); err != nil {
+			return nil, err
+		}
+		for _, u := range page.Users {
+			users = append(users, map[string]any{"id": u.PrimaryEmail, "active": !u.Suspended, "admin": u.IsAdmin || u.IsDelegatedAdmin,
+				"mfa": u.IsEnrolledIn2Sv, "last_login_days": daysSince(u.LastLoginTime, r.Now)})
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		token = page.NextPageToken
+	}
+	return map[string]map[string]any{"google.directory": {"users": nonNil(users)}}, nil
+}
