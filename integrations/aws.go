@@ -138,7 +138,12 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]any{"aws.iam": a.iam(ctx, cfg, c, r.Now), "aws.s3": a.s3(ctx, cfg, c)}
+	iamIn := a.iam(ctx, cfg, c, r.Now)
+	if rep, ok := iamIn["_credential_report"].([]byte); ok {
+		delete(iamIn, "_credential_report")
+		r.Artifacts = append(r.Artifacts, Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
+	}
+	out := map[string]map[string]any{"aws.iam": iamIn, "aws.s3": a.s3(ctx, cfg, c)}
 	trails := map[string]any{"regions": toAny(c.Regions)}
 	ec2in := map[string]any{"groups": []any{}, "volumes": []any{}}
 	var mu sync.Mutex
@@ -249,6 +254,7 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 		users = append(users, u)
 	}
 	out["users"], out["credential_report_bytes"] = nonNil(users), len(report)
+	out["_credential_report"] = report
 	out["key_max_age_days"] = c.KeyMaxAgeDays
 	return out
 }

@@ -197,6 +197,15 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		return nil, err
 	}
 	r.NewState, _ = json.Marshal(gitState{Head: p.Head})
+	// The population is what an auditor samples from: sealed as evidence.
+	// Dated by day, so that an unchanged population is not sealed again
+	// at every run.
+	sealed := *p
+	sealed.Since, sealed.Until = sealed.Since.Truncate(24*time.Hour), sealed.Until.Truncate(24*time.Hour)
+	if pop, err := json.MarshalIndent(sealed, "", " "); err == nil {
+		r.Artifacts = append(r.Artifacts, Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s",
+			p.Branch, p.Since.Format(time.DateOnly), p.Until.Format(time.DateOnly)), Data: pop})
+	}
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
 		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned}
 	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": forced}

@@ -249,6 +249,7 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		out["mfa_error"] = mfaErr.Error()
 	}
 	out["users"] = users
+	r.Artifacts = append(r.Artifacts, userList("Okta users", out))
 	return map[string]map[string]any{"okta.directory": out}, nil
 }
 
@@ -400,5 +401,14 @@ func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any,
 		}
 		token = page.NextPageToken
 	}
-	return map[string]map[string]any{"google.directory": {"users": nonNil(users)}}, nil
+	in := map[string]any{"users": nonNil(users)}
+	r.Artifacts = append(r.Artifacts, userList("Google Workspace users", in))
+	return map[string]map[string]any{"google.directory": in}, nil
+}
+
+// userList is an account list as evidence: the population access reviews
+// and offboarding checks sample.
+func userList(title string, in map[string]any) Artifact {
+	b, _ := json.MarshalIndent(in, "", " ")
+	return Artifact{Name: "users.json", Title: title, Data: b}
 }

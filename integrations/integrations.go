@@ -8,9 +8,13 @@
 package integrations
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-soc/vigil/evidence"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +53,26 @@ type Run struct {
 	// Dir is a directory the kind may keep files in (clones, caches).
 	Dir string
 	Now time.Time
+	// Artifacts are documents a kind produces that are evidence in
+	// themselves (a change population, a credential report, a user list):
+	// the service seals them into the evidence ledger when they change.
+	Artifacts []Artifact
+	// evidence remembers the last sealed artifacts' hashes.
+	evidence map[string]string
+}
+
+// Artifact is a document for the evidence ledger.
+type Artifact struct {
+	Name  string // file name, e.g. "credential-report.csv"
+	Title string
+	Data  []byte
+}
+
+// storedState is the integration's state row: the kind's own, and the
+// hashes of the artifacts last sealed.
+type storedState struct {
+	Kind     json.RawMessage   `json:"kind,omitempty"`
+	Evidence map[string]string `json:"evidence,omitempty"`
 }
 
 // Kinds returns every kind this build knows, by name.
@@ -62,9 +86,11 @@ type Service struct {
 	Box     *secret.Box
 	Monitor *monitor.Service
 	Checks  *check.Registry
-	Kinds   map[string]Kind
-	DataDir string
-	Now     func() time.Time
+	// Evidence, when set, receives the runs' artifacts.
+	Evidence *evidence.Service
+	Kinds    map[string]Kind
+	DataDir  string
+	Now      func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -169,7 +195,12 @@ func (s *Service) run(ctx context.Context, id int64) (*vigil.Integration, Kind, 
 	if err != nil {
 		return nil, nil, Run{}, err
 	}
-	r.State = json.RawMessage(st)
+	var ss storedState
+	_ = json.Unmarshal([]byte(st), &ss)
+	r.State, r.evidence = ss.Kind, ss.Evidence
+	if r.evidence == nil {
+		r.evidence = map[string]string{}
+	}
 	return x, k, r, nil
 }
 
@@ -227,8 +258,16 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 	if err := s.ingest(ctx, x, rep, started); err != nil {
 		return rep, err
 	}
-	if cerr == nil && len(r.NewState) > 0 {
-		if err := s.Store.SetIntegrationState(ctx, id, string(r.NewState)); err != nil {
+	if cerr == nil {
+		if err := s.seal(ctx, x, &r); err != nil {
+			status, msg = "error", "the run's evidence could not be sealed: "+err.Error()
+		}
+		kindState := r.NewState
+		if len(kindState) == 0 {
+			kindState = r.State
+		}
+		b, _ := json.Marshal(storedState{Kind: kindState, Evidence: r.evidence})
+		if err := s.Store.SetIntegrationState(ctx, id, string(b)); err != nil {
 			return rep, err
 		}
 	}
@@ -286,4 +325,45 @@ func (s *Service) Jobs(ctx context.Context) ([]monitor.Job, error) {
 			Run: func(ctx context.Context) error { _, err := s.RunNow(ctx, id); return err }})
 	}
 	return out, nil
+}
+
+// seal puts the run's artifacts that changed since the last sealed ones
+// into the evidence ledger, linked to the adopted controls the kind's
+// checks map to.
+func (s *Service) seal(ctx context.Context, x *vigil.Integration, r *Run) error {
+	if s.Evidence == nil || len(r.Artifacts) == 0 {
+		return nil
+	}
+	var controls []string
+	seen := map[string]bool{}
+	for _, c := range s.Checks.Checks() {
+		if !strings.HasPrefix(c.Collector, x.Kind+".") {
+			continue
+		}
+		for _, id := range c.Controls {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			if _, err := s.Store.Control(ctx, id); err == nil {
+				controls = append(controls, id)
+			}
+		}
+	}
+	sort.Strings(controls)
+	day := vigil.Date(r.Now.UTC().Format(time.DateOnly))
+	for _, a := range r.Artifacts {
+		sum := sha256.Sum256(a.Data)
+		h := hex.EncodeToString(sum[:])
+		if r.evidence[a.Name] == h {
+			continue
+		}
+		actx := vigil.WithActor(ctx, vigil.Actor{Name: "integration:" + x.Name, Role: vigil.RoleOwner})
+		if _, err := s.Evidence.Upload(actx, evidence.Meta{Source: vigil.SourceCollector, Title: x.Name + ": " + a.Title, Filename: a.Name,
+			EffectiveStart: day, EffectiveEnd: day, Controls: controls, DeclaredSize: int64(len(a.Data))}, bytes.NewReader(a.Data)); err != nil {
+			return err
+		}
+		r.evidence[a.Name] = h
+	}
+	return nil
 }

@@ -213,5 +213,7 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		p["dn"], p["members"] = g.DN, members
 		privileged = append(privileged, p)
 	}
-	return map[string]map[string]any{"ldap.directory": {"flavor": c.Flavor, "users": users, "user_count": len(users), "privileged": nonNil(privileged)}}, nil
+	in := map[string]any{"flavor": c.Flavor, "users": users, "user_count": len(users), "privileged": nonNil(privileged)}
+	r.Artifacts = append(r.Artifacts, userList("directory users and privileged groups", in))
+	return map[string]map[string]any{"ldap.directory": in}, nil
 }

@@ -113,6 +113,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	}
 	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: newEvidence(t, st), Monitor: newMonitor(t, st)}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
+	cfg2.Integrations.Evidence = cfg2.Evidence
 	for _, o := range opts {
 		o(&cfg2)
 	}

@@ -128,7 +128,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	mon := &monitor.Service{Store: st, Checks: reg}
-	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: integrations.Kinds(), DataDir: m.DataDir}
+	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: integrations.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		m.Close()
