@@ -334,6 +334,7 @@ func TestBrowserWalk(t *testing.T) {
 	w.open("/fleet")
 	w.shot("24-fleet")
 	w.open("/integrations")
+	w.fill("#i-kind", "git")
 	w.fill("#i-name", "api")
 	w.fill("#i-config", `{"repo": "relative/path"}`)
 	w.submit("connect", "form[action='/integrations'] button[type=submit]")
