@@ -7,7 +7,8 @@ STATICCHECK    = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN           := $(CURDIR)/bin
 # Test dependencies come from Debian's packages: PostgreSQL server binaries
 # (store conformance suite, API tests on PostgreSQL), Chromium with a font
-# (browser tests), slapd and ldap-utils (the LDAP integration).
+# (browser tests), slapd and ldap-utils (the LDAP integration), MariaDB (the
+# MySQL integration).
 
 .PHONY: test deps lint unit build bench clean
 
@@ -25,6 +26,7 @@ deps:
 	test -d /usr/share/fonts/truetype/dejavu || missing="$$missing fonts-dejavu-core"; \
 	test -x /usr/sbin/slapd || missing="$$missing slapd"; \
 	command -v ldapsearch >/dev/null || missing="$$missing ldap-utils"; \
+	test -x /usr/sbin/mariadbd || missing="$$missing mariadb-server"; \
 	command -v moto_server >/dev/null || echo "moto_server (S3 tests) is missing and is not a Debian package: install moto[server] with pip"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

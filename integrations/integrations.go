@@ -77,7 +77,7 @@ type storedState struct {
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": TLS{}, "postgres": Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}}
+	return map[string]Kind{"git": Git{}, "tls": TLS{}, "postgres": Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}, "mysql": MySQL{}}
 }
 
 // Service manages integrations.

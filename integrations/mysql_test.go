@@ -1,0 +1,79 @@
+package integrations
+
+import (
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/internal/mysqltest"
+)
+
+// TestMySQLIntegration runs the MySQL checks against Debian's MariaDB with
+// planted violations: an anonymous account, a password-less account, an
+// application account with SUPER.
+func TestMySQLIntegration(t *testing.T) {
+	srv, err := mysqltest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr = "root", "unix", srv.Socket
+	conn, _ := mysql.NewConnector(cfg)
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	for _, q := range []string{"CREATE USER ''@'localhost'", "CREATE USER 'nopass'@'%'", "CREATE USER 'app'@'%' IDENTIFIED BY 'x'", "GRANT SUPER ON *.* TO 'app'@'%'",
+		"SET GLOBAL log_warnings = 1"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s := newService(t)
+	s.Kinds["mysql"] = MySQL{}
+	c, _ := json.Marshal(map[string]any{"host": srv.Socket, "user": "root"})
+	x := &vigil.Integration{Kind: "mysql", Name: "orders db", Config: c, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, why := resultsOf(t, s, x.AgentID)
+	if got["mysql.accounts"] != "fail" || !strings.Contains(why["mysql.accounts"], "@localhost") || !strings.Contains(why["mysql.accounts"], "nopass@%") {
+		t.Errorf("accounts: %s %s", got["mysql.accounts"], why["mysql.accounts"])
+	}
+	if got["mysql.superusers"] != "fail" || !strings.Contains(why["mysql.superusers"], "app@%") || strings.Contains(why["mysql.superusers"], "root@") {
+		t.Errorf("superusers: %s %s", got["mysql.superusers"], why["mysql.superusers"])
+	}
+	if got["mysql.secure-transport"] != "fail" || got["mysql.connection-logging"] != "fail" {
+		t.Errorf("transport %s, logging %s", got["mysql.secure-transport"], got["mysql.connection-logging"])
+	}
+	if _, err := db.Exec("SET GLOBAL log_warnings = 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.connection-logging"] != "pass" {
+		t.Errorf("after log_warnings = 2: %s", got["mysql.connection-logging"])
+	}
+	// An account that cannot read mysql.user: that check is an error.
+	if _, err := db.Exec("CREATE USER 'reader'@'localhost' IDENTIFIED BY 'pw'"); err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := json.Marshal(map[string]any{"host": srv.Socket, "user": "reader"})
+	y := &vigil.Integration{Kind: "mysql", Name: "as reader", Config: c2, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, y, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, y.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, why := resultsOf(t, s, y.AgentID); got["mysql.accounts"] != "error" || !strings.Contains(why["mysql.accounts"], "GRANT SELECT") {
+		t.Errorf("accounts without the grant: %s %s", got["mysql.accounts"], why["mysql.accounts"])
+	}
+}
