@@ -19,8 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
@@ -146,6 +151,9 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	out := map[string]map[string]any{"aws.iam": iamIn, "aws.s3": a.s3(ctx, cfg, c)}
 	trails := map[string]any{"regions": toAny(c.Regions)}
 	ec2in := map[string]any{"groups": []any{}, "volumes": []any{}}
+	kmsIn := map[string]any{"keys": []any{}}
+	rdsIn := map[string]any{"instances": []any{}}
+	gdIn := map[string]any{"regions": []any{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, region := range c.Regions {
@@ -157,15 +165,22 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 				return
 			}
 			groups, volumes := a.ec2(ctx, rc, c, region)
+			keys := a.kms(ctx, rc, region)
+			dbs := a.rds(ctx, rc, region)
+			gd := a.guardduty(ctx, rc, region)
 			mu.Lock()
 			ec2in["groups"] = append(ec2in["groups"].([]any), groups...)
 			ec2in["volumes"] = append(ec2in["volumes"].([]any), volumes...)
+			kmsIn["keys"] = append(kmsIn["keys"].([]any), keys...)
+			rdsIn["instances"] = append(rdsIn["instances"].([]any), dbs...)
+			gdIn["regions"] = append(gdIn["regions"].([]any), gd)
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	a.cloudtrail(ctx, cfg, trails)
 	out["aws.cloudtrail"], out["aws.ec2"] = trails, ec2in
+	out["aws.kms"], out["aws.rds"], out["aws.guardduty"] = kmsIn, rdsIn, gdIn
 	return out, nil
 }
 
@@ -378,4 +393,77 @@ func worldOpen(p ec2types.IpPermission) bool {
 		}
 	}
 	return false
+}
+
+// kms: customer-managed symmetric keys and whether they rotate.
+func (AWS) kms(ctx context.Context, cfg aws.Config, region string) []any {
+	cl := kms.NewFromConfig(cfg)
+	var out []any
+	p := kms.NewListKeysPaginator(cl, &kms.ListKeysInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, map[string]any{"id": region, "error": describeAWS("kms:ListKeys in "+region, err)})
+		}
+		for _, k := range page.Keys {
+			d, err := cl.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				out = append(out, map[string]any{"id": region + "/" + aws.ToString(k.KeyId), "error": describeAWS("kms:DescribeKey", err)})
+				continue
+			}
+			md := d.KeyMetadata
+			// AWS-managed keys rotate by themselves; asymmetric keys cannot.
+			if md.KeyManager != kmstypes.KeyManagerTypeCustomer || md.KeySpec != kmstypes.KeySpecSymmetricDefault || md.KeyState != kmstypes.KeyStateEnabled {
+				continue
+			}
+			m := map[string]any{"id": region + "/" + aws.ToString(k.KeyId), "rotation": false}
+			if rs, err := cl.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: k.KeyId}); err != nil {
+				m["error"] = describeAWS("kms:GetKeyRotationStatus", err)
+			} else {
+				m["rotation"] = rs.KeyRotationEnabled
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// rds: database instances and whether their storage is encrypted.
+func (AWS) rds(ctx context.Context, cfg aws.Config, region string) []any {
+	cl := rds.NewFromConfig(cfg)
+	var out []any
+	p := rds.NewDescribeDBInstancesPaginator(cl, &rds.DescribeDBInstancesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, map[string]any{"id": region, "error": describeAWS("rds:DescribeDBInstances in "+region, err)})
+		}
+		for _, d := range page.DBInstances {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
+				"public": aws.ToBool(d.PubliclyAccessible)})
+		}
+	}
+	return out
+}
+
+// guardduty: is a detector enabled in the region?
+func (AWS) guardduty(ctx context.Context, cfg aws.Config, region string) map[string]any {
+	cl := guardduty.NewFromConfig(cfg)
+	out := map[string]any{"id": region, "enabled": false}
+	ds, err := cl.ListDetectors(ctx, &guardduty.ListDetectorsInput{})
+	if err != nil {
+		out["error"] = describeAWS("guardduty:ListDetectors in "+region, err)
+		return out
+	}
+	for _, id := range ds.DetectorIds {
+		d, err := cl.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(id)})
+		if err != nil {
+			out["error"] = describeAWS("guardduty:GetDetector in "+region, err)
+			return out
+		}
+		if d.Status == gdtypes.DetectorStatusEnabled {
+			out["enabled"] = true
+		}
+	}
+	return out
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -62,6 +64,18 @@ func seedAWS(t testing.TB, endpoint string, users, buckets int) {
 	}
 	ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
 	ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), Encrypted: aws.Bool(true)})
+	kc := kms.NewFromConfig(cfg)
+	if _, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("app data")}); err != nil {
+		t.Fatal(err)
+	}
+	rk, _ := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("rotating")})
+	kc.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: rk.KeyMetadata.KeyId})
+	rc := rds.NewFromConfig(cfg)
+	if _, err := rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
+		Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20),
+		StorageEncrypted: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
 	ct := cloudtrail.NewFromConfig(cfg)
 	trailBucket := "trail-logs"
 	sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &trailBucket})
@@ -126,6 +140,16 @@ func TestAWSIntegration(t *testing.T) {
 	}
 	if got["aws.password-policy password policy"] != "fail" {
 		t.Errorf("password policy: %s %s", got["aws.password-policy password policy"], why["aws.password-policy password policy"])
+	}
+	// moto adds a key of its own for RDS: at least the planted one fails.
+	if count("aws.kms-rotation", "fail") < 1 || count("aws.kms-rotation", "pass") != 1 {
+		t.Errorf("kms rotation: %v", got)
+	}
+	if got["aws.rds-encrypted us-east-1/orders"] != "fail" {
+		t.Errorf("rds: %q %s", got["aws.rds-encrypted us-east-1/orders"], why["aws.rds-encrypted us-east-1/orders"])
+	}
+	if got["aws.guardduty us-east-1"] != "fail" {
+		t.Errorf("guardduty: %q %s", got["aws.guardduty us-east-1"], why["aws.guardduty us-east-1"])
 	}
 	for k, v := range got {
 		if v == "error" {
