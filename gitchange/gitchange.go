@@ -269,8 +269,15 @@ func approvers(msg string) []string {
 	return out
 }
 
+// Reclassify recomputes a change's approval and exceptions after its
+// ChangeAuthor and Approvers were replaced with a code host's review data
+// (which outranks what commit messages claim).
+func Reclassify(c *Change) {
+	c.Approved, c.SelfApproved = false, false
+	judge(c)
+}
+
 func classify(c *Change, tipAuthors map[string]string) {
-	c.Exceptions = []string{}
 	c.ChangeAuthor = c.AuthorEmail
 	switch {
 	case len(c.Parents) > 1:
@@ -287,6 +294,11 @@ func classify(c *Change, tipAuthors map[string]string) {
 	default:
 		c.Kind = "direct"
 	}
+	judge(c)
+}
+
+func judge(c *Change) {
+	c.Exceptions = []string{}
 	for _, a := range c.Approvers {
 		if a != c.ChangeAuthor {
 			c.Approved = true

@@ -5,10 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/google/go-github/v74/github"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +27,10 @@ type gitConfig struct {
 	Repo       string `json:"repo"`        // a path on the server, or a URL
 	Branch     string `json:"branch"`      // default: the default branch
 	WindowDays int    `json:"window_days"` // default 90
+	// GitHubRepo (owner/name) takes review data from GitHub's pull
+	// requests, with the secret as the token, instead of commit trailers.
+	GitHubRepo   string `json:"github_repo"`
+	GitHubAPIURL string `json:"github_api_url"`
 }
 
 // Name is the kind's name.
@@ -62,6 +68,8 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("config.window_days", "window_days must be 1 to 400")
 	case !isRemote(c.Repo) && !filepath.IsAbs(c.Repo):
 		return vigil.FieldError("config.repo", "a local repository is given by its absolute path")
+	case c.GitHubRepo != "" && strings.Count(c.GitHubRepo, "/") != 1:
+		return vigil.FieldError("config.github_repo", "github_repo is owner/name, e.g. acme/api")
 	}
 	if isRemote(c.Repo) {
 		if u, err := url.Parse(c.Repo); err == nil && u.User != nil {
@@ -146,7 +154,19 @@ func (g Git) Test(ctx context.Context, r *Run) error {
 
 type gitState struct {
 	Head string `json:"head"`
+	// Reviews caches each merged pull request's author and approvers: they
+	// do not change after the merge.
+	Reviews map[string]prReview `json:"reviews,omitempty"`
 }
+
+type prReview struct {
+	Author    string   `json:"author"`
+	Approvers []string `json:"approvers"`
+}
+
+// maxReviewFetches bounds the pull requests read per run; the rest wait
+// for the next run (reported as pending, judged from trailers meanwhile).
+const maxReviewFetches = 500
 
 // maxListed bounds each list of changes in the input; counts stay exact.
 const maxListed = 1000
@@ -171,6 +191,17 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
+	var prev gitState
+	_ = json.Unmarshal(r.State, &prev)
+	if prev.Reviews == nil {
+		prev.Reviews = map[string]prReview{}
+	}
+	pending := 0
+	if c.GitHubRepo != "" {
+		if pending, err = g.githubReviews(ctx, r, c, p, prev.Reviews); err != nil {
+			return nil, err
+		}
+	}
 	var review, unsigned []any
 	nReview, nUnsigned := 0, 0
 	for _, ch := range p.Changes {
@@ -190,13 +221,11 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			}
 		}
 	}
-	var prev gitState
-	_ = json.Unmarshal(r.State, &prev)
 	forced, err := gitchange.ForcePushed(ctx, o, prev.Head, p.Head)
 	if err != nil {
 		return nil, err
 	}
-	r.NewState, _ = json.Marshal(gitState{Head: p.Head})
+	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews})
 	// The population is what an auditor samples from: sealed as evidence.
 	// Dated by day, so that an unchanged population is not sealed again
 	// at every run.
@@ -207,7 +236,8 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			p.Branch, p.Since.Format(time.DateOnly), p.Until.Format(time.DateOnly)), Data: pop})
 	}
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
-		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned}
+		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
+		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}
 	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": forced}
 	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
 }
@@ -232,4 +262,80 @@ func nonNil(xs []any) []any {
 		return []any{}
 	}
 	return xs
+}
+
+// githubReviews replaces each pull request's approvers with GitHub's
+// reviews: the latest review of each reviewer counts, and an approval by
+// the pull request's author does not. It reads at most maxReviewFetches
+// pull requests not already cached.
+func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchange.Population, cache map[string]prReview) (int, error) {
+	owner, name, ok := strings.Cut(c.GitHubRepo, "/")
+	if !ok {
+		return 0, fmt.Errorf("github_repo must be owner/name")
+	}
+	gh := GitHub{}
+	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	if err != nil {
+		return 0, err
+	}
+	fetched, pending := 0, 0
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if ch.PR == 0 {
+			continue
+		}
+		key := fmt.Sprint(ch.PR)
+		rv, have := cache[key]
+		if !have {
+			if fetched >= maxReviewFetches {
+				pending++
+				continue
+			}
+			fetched++
+			var pr *github.PullRequest
+			if err := gh.call(ctx, fmt.Sprintf("pull request #%d", ch.PR), func() (*github.Response, error) {
+				var resp *github.Response
+				var err error
+				pr, resp, err = cl.PullRequests.Get(ctx, owner, name, ch.PR)
+				return resp, err
+			}); err != nil {
+				return 0, err
+			}
+			latest := map[string]string{}
+			opt := &github.ListOptions{PerPage: 100}
+			for {
+				var page []*github.PullRequestReview
+				var resp *github.Response
+				if err := gh.call(ctx, fmt.Sprintf("reviews of #%d", ch.PR), func() (*github.Response, error) {
+					var err error
+					page, resp, err = cl.PullRequests.ListReviews(ctx, owner, name, ch.PR, opt)
+					return resp, err
+				}); err != nil {
+					return 0, err
+				}
+				for _, v := range page {
+					if st := v.GetState(); st != "COMMENTED" {
+						latest[v.GetUser().GetLogin()] = st // later reviews supersede earlier ones
+					}
+				}
+				if resp.NextPage == 0 {
+					break
+				}
+				opt.Page = resp.NextPage
+			}
+			rv = prReview{Author: strings.ToLower(pr.GetUser().GetLogin()), Approvers: []string{}}
+			for who, st := range latest {
+				if st == "APPROVED" {
+					rv.Approvers = append(rv.Approvers, strings.ToLower(who))
+				}
+			}
+			sort.Strings(rv.Approvers)
+			if pr.GetMerged() || pr.MergedAt != nil {
+				cache[key] = rv
+			}
+		}
+		ch.ChangeAuthor, ch.Approvers = rv.Author, rv.Approvers
+		gitchange.Reclassify(ch)
+	}
+	return pending, nil
 }

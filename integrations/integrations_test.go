@@ -3,9 +3,13 @@ package integrations
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vigil-soc/vigil"
@@ -153,5 +157,76 @@ func TestGitSettingsAndSecrets(t *testing.T) {
 	err = s.Test(ctx, x.ID)
 	if err == nil || strings.Contains(err.Error(), "supersecret") || !strings.Contains(err.Error(), "git.invalid") {
 		t.Fatalf("test of an unreachable remote: %v", err)
+	}
+}
+
+// TestGitReviewsFromGitHub: review data from GitHub's pull requests
+// outranks what merge commits claim: a forged Reviewed-by trailer does not
+// make an unreviewed pull request approved.
+func TestGitReviewsFromGitHub(t *testing.T) {
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "initial")
+	for n, trailer := range map[int]string{1: "", 2: "", 3: "Reviewed-by: Dana <dana@acme.test>"} {
+		b := fmt.Sprintf("pr%d", n)
+		git(t, dir, "checkout", "-q", "-b", b)
+		git(t, dir, "commit", "-q", "--allow-empty", "-m", "work "+b)
+		git(t, dir, "checkout", "-q", "main")
+		git(t, dir, "merge", "-q", "--no-ff", b, "-m", fmt.Sprintf("Merge pull request #%d from acme/%s\n\n%s", n, b, trailer))
+	}
+	js := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	reviews := map[string][]any{
+		"1": {map[string]any{"user": map[string]any{"login": "dana"}, "state": "CHANGES_REQUESTED"}, map[string]any{"user": map[string]any{"login": "dana"}, "state": "APPROVED"}},
+		"2": {map[string]any{"user": map[string]any{"login": "bob"}, "state": "APPROVED"}},
+		"3": {map[string]any{"user": map[string]any{"login": "dana"}, "state": "COMMENTED"}},
+	}
+	var prCalls atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v3/repos/acme/api/pulls/{n}", func(w http.ResponseWriter, r *http.Request) {
+		prCalls.Add(1)
+		js(w, map[string]any{"number": 1, "user": map[string]any{"login": "bob"}, "merged": true, "merged_at": "2026-10-01T00:00:00Z"})
+	})
+	mux.HandleFunc("GET /api/v3/repos/acme/api/pulls/{n}/reviews", func(w http.ResponseWriter, r *http.Request) { js(w, reviews[r.PathValue("n")]) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	s := newService(t)
+	cfg, _ := json.Marshal(map[string]any{"repo": dir, "github_repo": "acme/api", "github_api_url": srv.URL + "/"})
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: cfg, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, "ghp_test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "git.changes.reviewed")
+	fails := map[string]string{}
+	for _, r := range rs {
+		if r.Verdict == "fail" {
+			fails[r.Resource] = r.Reason
+		}
+	}
+	var all []string
+	for res, why := range fails {
+		all = append(all, res+": "+why)
+	}
+	joined := strings.Join(all, "\n")
+	// #1: approved by dana (her latest review); #2: approved only by its
+	// author; #3: a trailer claims a review GitHub does not have; and the
+	// initial commit went straight to main.
+	if len(fails) != 3 || strings.Contains(joined, "#1 ") || !strings.Contains(joined, "#2 from acme/pr2: approved only by its author") ||
+		!strings.Contains(joined, "#3 from acme/pr3: merged without a recorded approval") {
+		t.Fatalf("reviewed-change failures:\n%s", joined)
+	}
+	// A second run reads no pull request again: merged reviews are cached.
+	n := prCalls.Load()
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if prCalls.Load() != n {
+		t.Fatalf("merged pull requests were read again: %d then %d calls", n, prCalls.Load())
 	}
 }
