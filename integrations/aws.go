@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -27,6 +28,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-soc/vigil"
@@ -45,6 +47,10 @@ type awsConfig struct {
 	Endpoint      string   `json:"endpoint"` // an AWS-compatible endpoint (tests, LocalStack)
 	AdminPorts    []int32  `json:"admin_ports"`
 	KeyMaxAgeDays int      `json:"key_max_age_days"`
+	// RoleARN, when set, is assumed with the credentials (an audit role in
+	// the account to test, reached from a central one).
+	RoleARN    string `json:"role_arn"`
+	ExternalID string `json:"external_id"`
 }
 
 // Name is the kind's name.
@@ -55,7 +61,7 @@ func parseAWS(raw json.RawMessage) (*awsConfig, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, vigil.FieldError("config", "aws settings: %v (fields: regions, endpoint, admin_ports, key_max_age_days)", err)
+		return nil, vigil.FieldError("config", "aws settings: %v (fields: regions, endpoint, admin_ports, key_max_age_days, role_arn, external_id)", err)
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{"us-east-1"}
@@ -83,6 +89,9 @@ func (AWS) Validate(raw json.RawMessage, secretText string) error {
 	if secretText != "" && !strings.Contains(secretText, ":") {
 		return vigil.FieldError("secret", "the secret is ACCESS_KEY_ID:SECRET_ACCESS_KEY (or empty to use the server's own AWS role)")
 	}
+	if c.RoleARN != "" && !strings.HasPrefix(c.RoleARN, "arn:aws") {
+		return vigil.FieldError("config.role_arn", "role_arn is a role's ARN, e.g. arn:aws:iam::123456789012:role/vigil-audit")
+	}
 	if c.KeyMaxAgeDays < 1 || c.KeyMaxAgeDays > 3650 {
 		return vigil.FieldError("config.key_max_age_days", "key_max_age_days must be 1 to 3650")
 	}
@@ -98,7 +107,18 @@ func (AWS) config(ctx context.Context, r *Run, c *awsConfig, region string) (aws
 	if c.Endpoint != "" {
 		opts = append(opts, awsconfig.WithBaseEndpoint(c.Endpoint))
 	}
-	return awsconfig.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil || c.RoleARN == "" {
+		return cfg, err
+	}
+	p := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "vigil"
+		if c.ExternalID != "" {
+			o.ExternalID = aws.String(c.ExternalID)
+		}
+	})
+	cfg.Credentials = aws.NewCredentialsCache(p)
+	return cfg, nil
 }
 
 // describeAWS says which permission an access-denied error lacks.

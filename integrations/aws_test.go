@@ -151,6 +151,15 @@ func TestAWSIntegration(t *testing.T) {
 	if got["aws.guardduty us-east-1"] != "fail" {
 		t.Errorf("guardduty: %q %s", got["aws.guardduty us-east-1"], why["aws.guardduty us-east-1"])
 	}
+	// The same account through an assumed role (moto accepts any role).
+	cfg2, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint, "role_arn": "arn:aws:iam::123456789012:role/vigil-audit", "external_id": "x1"})
+	y := &vigil.Integration{Kind: "aws", Name: "via role", Config: cfg2, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, y, "test:test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, y.ID); err != nil {
+		t.Fatalf("assumed role: %v", err)
+	}
 	for k, v := range got {
 		if v == "error" {
 			t.Errorf("%s could not be judged: %s", k, why[k])
