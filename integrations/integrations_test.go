@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -228,5 +229,44 @@ func TestGitReviewsFromGitHub(t *testing.T) {
 	}
 	if prCalls.Load() != n {
 		t.Fatalf("merged pull requests were read again: %d then %d calls", n, prCalls.Load())
+	}
+}
+
+// TestScheduledRemoteGit: an integration on a remote repository (a
+// file:// URL, fetched into a mirror) runs through the scheduler, and the
+// next due run fetches what was pushed since.
+func TestScheduledRemoteGit(t *testing.T) {
+	s := newService(t)
+	origin := t.TempDir()
+	git(t, origin, "init", "-q", "-b", "main")
+	git(t, origin, "commit", "-q", "--allow-empty", "-m", "first")
+	cfg, _ := json.Marshal(map[string]any{"repo": "file://" + origin})
+	x := &vigil.Integration{Kind: "git", Name: "remote", Config: cfg, Interval: 60, Enabled: true}
+	if err := s.Create(ctx, x, ""); err != nil {
+		t.Fatal(err)
+	}
+	sched := &monitor.Scheduler{Store: s.Store, Holder: "test", Dynamic: s.Jobs, Log: slog.New(slog.DiscardHandler)}
+	if n := sched.RunDue(ctx); n != 1 {
+		t.Fatalf("scheduler ran %d jobs", n)
+	}
+	if n := sched.RunDue(ctx); n != 0 {
+		t.Fatalf("a job ran again before its interval: %d", n)
+	}
+	got, _, _ := s.Store.Integration(ctx, x.ID)
+	if got.LastStatus != "ok" || got.LastRun == nil {
+		t.Fatalf("scheduled run: %+v", got)
+	}
+	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "git.changes.reviewed")
+	if len(rs) != 1 || rs[0].Verdict != "fail" || !strings.Contains(rs[0].Resource, "first") {
+		t.Fatalf("first run: %+v", rs)
+	}
+	// A new direct push reaches the mirror at the next run.
+	git(t, origin, "commit", "-q", "--allow-empty", "-m", "second")
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ = s.Store.CurrentResults(ctx, x.AgentID, "git.changes.reviewed")
+	if len(rs) != 2 {
+		t.Fatalf("after a push: %+v", rs)
 	}
 }

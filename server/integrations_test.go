@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/server"
 )
 
 // TestIntegrationEvidence: connecting a git repository and running it
@@ -14,7 +15,7 @@ import (
 // adopted change-management controls; an unchanged population is not
 // sealed twice. Credentials never come back from the API.
 func TestIntegrationEvidence(t *testing.T) {
-	e := newEnv(t, "sqlite")
+	e := newEnv(t, "sqlite", func(c *server.Config) { c.Sources = []vigil.SignalSource{c.Monitor} })
 	e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"CM-02", "CM-04"}}, 200, nil)
 	repo := t.TempDir()
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"commit", "-q", "--allow-empty", "-m", "first"}} {
@@ -38,6 +39,18 @@ func TestIntegrationEvidence(t *testing.T) {
 	e.do("viewer", "GET", "/api/v1/evidence?control=CM-02", nil, 200, &page)
 	if len(page.Items) != 1 || page.Items[0].Source != vigil.SourceCollector || !strings.Contains(page.Items[0].Title, "change population") {
 		t.Fatalf("evidence for CM-02: %+v", page.Items)
+	}
+	// The direct push is a failing automated test of CM-02 in readiness.
+	var ctl struct {
+		Health vigil.Health `json:"health"`
+	}
+	e.do("viewer", "GET", "/api/v1/controls/CM-02", nil, 200, &ctl)
+	found := false
+	for _, sig := range ctl.Health.Signals {
+		found = found || (sig.Source == "test" && sig.Status == vigil.SignalFail && strings.Contains(sig.Reason, "git.changes.reviewed"))
+	}
+	if !found {
+		t.Fatalf("CM-02's health has no failing test signal: %+v", ctl.Health.Signals)
 	}
 	raw = e.do("viewer", "GET", "/api/v1/integrations/1", nil, 200, &x)
 	if strings.Contains(string(raw), "tok_never_shown") || !x.HasSecret || x.LastStatus != "ok" {
