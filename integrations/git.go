@@ -84,7 +84,9 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 // gitEnv carries the credential: an HTTPS token as a header, an SSH
 // deploy key through a key file; never on the command line.
 func gitEnv(r *Run, repo string) ([]string, func(), error) {
-	env := []string{"GIT_TERMINAL_PROMPT=0"}
+	// No prompts, and only plain transports: never ext:: or fd:: helpers
+	// a crafted URL could use to run commands.
+	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh"}
 	done := func() {}
 	if r.Secret == "" {
 		return env, done, nil

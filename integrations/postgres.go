@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -76,8 +77,11 @@ func (Postgres) connect(ctx context.Context, r *Run) (*pgx.Conn, *pgConfig, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host='%s' port=%d dbname='%s' user='%s' sslmode=%s connect_timeout=10", c.Host, c.Port,
-		strings.ReplaceAll(c.Database, "'", ""), c.User, c.SSLMode))
+	// A URL built by net/url escapes every part: no setting can smuggle
+	// another connection parameter in.
+	q := url.Values{"sslmode": {c.SSLMode}, "connect_timeout": {"10"}, "host": {c.Host}, "port": {fmt.Sprint(c.Port)}}
+	u := url.URL{Scheme: "postgres", User: url.User(c.User), Path: "/" + c.Database, RawQuery: q.Encode()}
+	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		return nil, nil, err
 	}
