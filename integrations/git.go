@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/google/go-github/v74/github"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -62,7 +64,7 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 	switch {
 	case c.Repo == "":
 		return vigil.FieldError("config.repo", "repo is required: a path on this server or a URL")
-	case strings.HasPrefix(c.Repo, "-") || strings.HasPrefix(c.Branch, "-"):
+	case strings.HasPrefix(c.Repo, "-") || strings.HasPrefix(c.Branch, "-") || strings.Contains(c.Branch, ".."):
 		return vigil.FieldError("config.repo", "repo and branch may not start with a dash")
 	case c.WindowDays < 1 || c.WindowDays > 400:
 		return vigil.FieldError("config.window_days", "window_days must be 1 to 400")
@@ -71,14 +73,58 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 	case c.GitHubRepo != "" && strings.Count(c.GitHubRepo, "/") != 1:
 		return vigil.FieldError("config.github_repo", "github_repo is owner/name, e.g. acme/api")
 	}
-	if isRemote(c.Repo) {
-		if u, err := url.Parse(c.Repo); err == nil && u.User != nil {
-			if _, has := u.User.Password(); has {
-				return vigil.FieldError("config.repo", "put the credential in the secret, not in the URL (it would be stored in clear)")
-			}
+	if isRemote(c.Repo) && strings.Contains(c.Repo, "://") {
+		u, err := url.Parse(c.Repo)
+		if err != nil {
+			return vigil.FieldError("config.repo", "repo is not a URL: %v", err)
+		}
+		// Any user part but ssh's "git" may be a token: it would be stored
+		// and shown in clear. Credentials go in the secret.
+		if u.User != nil && !(u.Scheme == "ssh" && u.User.Username() == "git") {
+			return vigil.FieldError("config.repo", "put the credential in the secret, not in the URL (it would be stored and shown in clear)")
+		}
+		if secretText != "" && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			return vigil.FieldError("config.repo", "a credential is never sent over plain http: use https or ssh")
 		}
 	}
+	if c.GitHubRepo != "" && strings.Contains(secretText, "PRIVATE KEY") {
+		return vigil.FieldError("secret", "with github_repo the secret is a GitHub token (used to fetch over https and to read reviews), not a deploy key")
+	}
+	if c.GitHubAPIURL != "" {
+		if err := secureURL(c.GitHubAPIURL); err != nil {
+			return vigil.FieldError("config.github_api_url", "%v", err)
+		}
+	}
+	if c.Branch != "" && !branchName.MatchString(c.Branch) {
+		return vigil.FieldError("config.branch", "branch is a branch name (letters, digits, . _ - /), not a revision")
+	}
 	return nil
+}
+
+var branchName = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
+
+// loopbackHost: plain http is tolerated only to this machine.
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secureURL accepts https, or http to this machine only: a credential is
+// never sent in clear over a network.
+func secureURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "":
+		return fmt.Errorf("%q is not a URL", raw)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopbackHost(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%q must be https:// (credentials are never sent in clear)", raw)
 }
 
 // gitEnv carries the credential: an HTTPS token as a header, an SSH
@@ -188,7 +234,11 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	o := gitchange.Options{Repo: repo, Branch: c.Branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
+	branch := c.Branch
+	if branch != "" {
+		branch = "refs/heads/" + branch // a branch, never another revision
+	}
+	o := gitchange.Options{Repo: repo, Branch: branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
 	p, err := gitchange.Collect(ctx, o)
 	if err != nil {
 		return nil, err

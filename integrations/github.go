@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -63,8 +62,8 @@ func (GitHub) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("secret", "a token is required (read:org, repo and security_events scopes, or a fine-grained token with read access to administration, members and security alerts)")
 	}
 	if c.APIURL != "" {
-		if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return vigil.FieldError("config.api_url", "api_url must be the API's URL, e.g. https://ghe.example.com/api/v3/")
+		if err := secureURL(c.APIURL); err != nil {
+			return vigil.FieldError("config.api_url", "api_url must be the API's https URL, e.g. https://ghe.example.com/api/v3/: %v", err)
 		}
 	}
 	return nil

@@ -153,8 +153,8 @@ func (Okta) Validate(raw json.RawMessage, secretText string) error {
 	if err != nil {
 		return err
 	}
-	if u, err := url.Parse(c.URL); err != nil || u.Scheme == "" || u.Host == "" {
-		return vigil.FieldError("config.url", "url is the org's address, e.g. https://acme.okta.com")
+	if err := secureURL(c.URL); err != nil {
+		return vigil.FieldError("config.url", "url is the org's https address, e.g. https://acme.okta.com: %v", err)
 	}
 	if secretText == "" {
 		return vigil.FieldError("secret", "an API token (from a read-only administrator) is required")
@@ -211,6 +211,10 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 			if m := linkNext.FindStringSubmatch(l); m != nil {
 				next = m[1]
 			}
+		}
+		// The token goes only to the org it was given for.
+		if next != "" && !sameOrigin(next, c.URL) {
+			return nil, fmt.Errorf("listing users: the next page is on another host (%s); not following it with the token", next)
 		}
 	}
 	out := map[string]any{}
@@ -411,4 +415,10 @@ func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any,
 func userList(title string, in map[string]any) Artifact {
 	b, _ := json.MarshalIndent(in, "", " ")
 	return Artifact{Name: "users.json", Title: title, Data: b}
+}
+
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme == ub.Scheme && ua.Host == ub.Host
 }

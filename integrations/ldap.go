@@ -73,6 +73,8 @@ func (LDAP) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("config.flavor", "flavor is openldap or ad")
 	case c.BindDN != "" && secretText == "":
 		return vigil.FieldError("secret", "bind_dn needs its password as the secret")
+	case c.BindDN != "" && u.Scheme == "ldap" && !c.StartTLS && !loopbackHost(u.Hostname()):
+		return vigil.FieldError("config.url", "binding with a password over plain ldap:// would send it in clear: use ldaps:// or start_tls")
 	}
 	if _, err := ldap.CompileFilter(c.UserFilter); err != nil {
 		return vigil.FieldError("config.user_filter", "user_filter: %v", err)
