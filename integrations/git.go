@@ -138,7 +138,12 @@ func gitEnv(r *Run, repo string) ([]string, func(), error) {
 		return env, done, nil
 	}
 	if strings.Contains(r.Secret, "PRIVATE KEY") {
-		f, err := os.CreateTemp("", "vigil-deploy-key-")
+		// The key file lives in the integration's own directory (removed on
+		// disconnect), never in a shared temporary directory.
+		if err := os.MkdirAll(r.Dir, 0o700); err != nil {
+			return nil, done, err
+		}
+		f, err := os.CreateTemp(r.Dir, "deploy-key-")
 		if err != nil {
 			return nil, done, err
 		}

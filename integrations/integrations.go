@@ -15,9 +15,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/vigil-soc/vigil/evidence"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -91,7 +93,18 @@ type Service struct {
 	Kinds    map[string]Kind
 	DataDir  string
 	Now      func() time.Time
+
+	locks sync.Map // integration ID => *sync.Mutex: one run at a time each
 }
+
+func (s *Service) lock(id int64) func() {
+	m, _ := s.locks.LoadOrStore(id, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func (s *Service) dir(id int64) string { return fmt.Sprintf("%s/integrations/%d", s.DataDir, id) }
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -152,6 +165,13 @@ func (s *Service) Update(ctx context.Context, x *vigil.Integration, secretText *
 	if err != nil {
 		return err
 	}
+	defer s.lock(x.ID)()
+	changed := !sameJSON(cur.Config, x.Config)
+	// A stored credential is never sent to a destination its owner did not
+	// give it for: new settings need the credential again.
+	if changed && sealed != "" && secretText == nil {
+		return vigil.FieldError("secret", "changing the settings of an integration with a stored credential needs the credential again")
+	}
 	plain := ""
 	if secretText != nil {
 		plain = *secretText
@@ -173,7 +193,36 @@ func (s *Service) Update(ctx context.Context, x *vigil.Integration, secretText *
 		}
 		newSealed = &v
 	}
-	return s.Store.UpdateIntegration(ctx, x, newSealed)
+	if err := s.Store.UpdateIntegration(ctx, x, newSealed); err != nil {
+		return err
+	}
+	if changed {
+		// What was remembered (a mirror, a head, cached reviews) belongs to
+		// the old settings.
+		os.RemoveAll(s.dir(x.ID))
+		return s.Store.SetIntegrationState(ctx, x.ID, "{}")
+	}
+	return nil
+}
+
+// Delete disconnects an integration and removes its files (mirrors,
+// known hosts); its results stay as history.
+func (s *Service) Delete(ctx context.Context, id int64) error {
+	defer s.lock(id)()
+	if err := s.Store.DeleteIntegration(ctx, id); err != nil {
+		return err
+	}
+	return os.RemoveAll(s.dir(id))
+}
+
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
 }
 
 func (s *Service) run(ctx context.Context, id int64) (*vigil.Integration, Kind, Run, error) {
@@ -185,7 +234,7 @@ func (s *Service) run(ctx context.Context, id int64) (*vigil.Integration, Kind, 
 	if err != nil {
 		return nil, nil, Run{}, err
 	}
-	r := Run{ID: id, Config: x.Config, Now: s.now(), Dir: fmt.Sprintf("%s/integrations/%d", s.DataDir, id)}
+	r := Run{ID: id, Config: x.Config, Now: s.now(), Dir: s.dir(id)}
 	if sealed != "" {
 		if r.Secret, err = s.Box.Open(sealed, sealContext(id)); err != nil {
 			return nil, nil, Run{}, err
@@ -206,6 +255,7 @@ func (s *Service) run(ctx context.Context, id int64) (*vigil.Integration, Kind, 
 
 // Test checks the connection now.
 func (s *Service) Test(ctx context.Context, id int64) error {
+	defer s.lock(id)()
 	_, k, r, err := s.run(ctx, id)
 	if err != nil {
 		return err
@@ -226,6 +276,7 @@ func redact(msg, secretText string) string {
 
 // RunNow collects, runs the kind's checks and stores the results.
 func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
+	defer s.lock(id)()
 	x, k, r, err := s.run(ctx, id)
 	if err != nil {
 		return nil, err

@@ -159,6 +159,17 @@ func TestGitSettingsAndSecrets(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "supersecret") || !strings.Contains(err.Error(), "git.invalid") {
 		t.Fatalf("test of an unreachable remote: %v", err)
 	}
+	// Pointing the integration elsewhere without giving the credential
+	// again is refused: the stored token must not follow new settings.
+	moved := &vigil.Integration{ID: x.ID, Name: x.Name, Config: json.RawMessage(`{"repo": "https://attacker.example/x.git"}`), Interval: 3600, Enabled: true}
+	if err := s.Update(ctx, moved, nil); err == nil || !strings.Contains(err.Error(), "credential again") {
+		t.Fatalf("moving an integration kept its credential: %v", err)
+	}
+	for _, cfg := range []string{`{"repo": "https://ghp_x@github.com/acme/api.git"}`, `{"repo": "http://git.example/x.git"}`, `{"repo": "/x", "branch": "main~200"}`} {
+		if err := s.Create(ctx, &vigil.Integration{Kind: "git", Name: "bad2", Config: json.RawMessage(cfg), Interval: 3600, Enabled: true}, "tok"); err == nil {
+			t.Errorf("config %s with a token was accepted", cfg)
+		}
+	}
 }
 
 // TestGitReviewsFromGitHub: review data from GitHub's pull requests

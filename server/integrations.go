@@ -112,7 +112,7 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteIntegration(r.Context(), id); err != nil {
+	if err := s.integrations.Delete(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

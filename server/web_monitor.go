@@ -367,7 +367,7 @@ func (s *Server) integrationActionPage(w http.ResponseWriter, r *http.Request) e
 		}
 		s.flash(w, r, fmt.Sprintf("Ran %d checks: %d failing, %d could not be judged.", rep.Summary.Checks, rep.Summary.ChecksFailing, rep.Summary.ChecksUnjudged))
 	case "delete":
-		if err := s.store.DeleteIntegration(r.Context(), id); err != nil {
+		if err := s.integrations.Delete(r.Context(), id); err != nil {
 			return err
 		}
 		s.flash(w, r, "Disconnected; its results stay as history.")
