@@ -60,6 +60,8 @@ type Change struct {
 	Signature    string `json:"signature"` // "gpg", "ssh", "x509" or "" (unsigned); presence, not validity
 	// Exceptions are what an auditor would ask about.
 	Exceptions []string `json:"exceptions"`
+
+	dateNote string // why its date is not to be trusted
 }
 
 // Population is the set of changes in the window.
@@ -134,15 +136,18 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 		return nil, fmt.Errorf("branch %q: %w", o.Branch, err)
 	}
 	p := &Population{Repo: o.Repo, Branch: o.Branch, Head: strings.TrimSpace(string(head)), Since: o.Since.UTC(), Until: o.Until.UTC(), Changes: []Change{}}
-	out, err := o.git(ctx, nil, "log", "--first-parent", "--pretty=raw", "--no-color", "--no-decorate",
-		"--since="+strconv.FormatInt(o.Since.Unix(), 10), "--until="+strconv.FormatInt(o.Until.Unix(), 10), p.Head, "--")
+	// The whole first-parent line, filtered here: git's --since stops at the
+	// first commit older than the window, so one backdated commit (its
+	// committer sets the date) would hide every change beneath it.
+	out, err := o.git(ctx, nil, "log", "--first-parent", "--pretty=raw", "--no-color", "--no-decorate", p.Head, "--")
 	if err != nil {
 		return nil, err
 	}
-	changes, err := parseRaw(out)
+	line, err := parseRaw(out)
 	if err != nil {
 		return nil, err
 	}
+	changes := inWindow(line, o.Since, o.Until)
 	// A merge's change is its second parent's: whose work it is decides
 	// whether an approval came from someone else.
 	var tips []string
@@ -172,6 +177,37 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Date.Before(changes[j].Date) })
 	p.Changes = changes
 	return p, nil
+}
+
+// inWindow keeps the changes of the first-parent line (newest first) that
+// reached the branch in [since, until]: those dated in it, and those dated
+// earlier than a change they were made on top of (a date the committer set
+// back), which are flagged; changes dated in the future are kept and
+// flagged, never dropped.
+func inWindow(line []Change, since, until time.Time) []Change {
+	// newestBelow[i]: the latest date among the changes before i.
+	newestBelow := make([]time.Time, len(line)+1)
+	for i := len(line) - 1; i >= 0; i-- {
+		newestBelow[i] = newestBelow[i+1]
+		if line[i].Date.After(newestBelow[i]) {
+			newestBelow[i] = line[i].Date
+		}
+	}
+	var out []Change
+	for i, c := range line {
+		below := newestBelow[i+1]
+		backdated := c.Date.Before(below)
+		switch {
+		case backdated && !below.Before(since):
+			c.dateNote = "dated " + c.Date.Format(time.DateOnly) + ", before the change it was made on top of (" + below.Format(time.DateOnly) + ")"
+		case c.Date.After(time.Now().Add(time.Hour)):
+			c.dateNote = "dated in the future (" + c.Date.Format(time.RFC3339) + ")"
+		case c.Date.Before(since) || c.Date.After(until):
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // parseRaw reads `git log --pretty=raw`: headers, then the message
@@ -256,9 +292,13 @@ func approvers(msg string) []string {
 	out := []string{}
 	seen := map[string]bool{}
 	for _, m := range approvalT.FindAllStringSubmatch(msg, -1) {
+		// Only an address identifies someone: a bare name could be the
+		// author's own under another spelling, so it does not count.
 		who := m[2]
 		if e := emailOf.FindStringSubmatch(who); e != nil {
 			who = e[1]
+		} else if !strings.Contains(who, "@") {
+			continue
 		}
 		who = strings.ToLower(strings.TrimSpace(who))
 		if who != "" && !seen[who] {
@@ -315,6 +355,9 @@ func judge(c *Change) {
 	}
 	if c.Signature == "" {
 		c.Exceptions = append(c.Exceptions, "unsigned")
+	}
+	if c.dateNote != "" {
+		c.Exceptions = append(c.Exceptions, c.dateNote)
 	}
 }
 

@@ -174,3 +174,27 @@ func TestForcePushAndBadInput(t *testing.T) {
 		t.Fatal("an option as a branch name was accepted")
 	}
 }
+
+// TestBackdatedCommitHidesNothing: a commit whose committer date is set
+// years back, on top of a direct push, neither hides the push nor itself.
+func TestBackdatedCommitHidesNothing(t *testing.T) {
+	r := newRepo(t)
+	start := r.now
+	r.commit("Mal", "mal@acme.test", "direct push")
+	saved := r.now
+	r.now = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.commit("Mal", "mal@acme.test", "looks old")
+	r.now = saved
+	p, err := Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := byKind(p)
+	if _, ok := k["direct:direct push"]; !ok {
+		t.Fatalf("the direct push was hidden: %+v", p.Changes)
+	}
+	c, ok := k["direct:looks old"]
+	if !ok || !strings.Contains(strings.Join(c.Exceptions, ","), "before the change it was made on top of") {
+		t.Fatalf("the backdated commit: %+v", c)
+	}
+}

@@ -213,8 +213,10 @@ type gitState struct {
 }
 
 type prReview struct {
-	Author    string   `json:"author"`
-	Approvers []string `json:"approvers"`
+	Author      string   `json:"author"`
+	Approvers   []string `json:"approvers"`
+	MergeCommit string   `json:"merge_commit"`
+	Merged      bool     `json:"merged"`
 }
 
 // maxReviewFetches bounds the pull requests read per run; the rest wait
@@ -339,13 +341,21 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		if ch.PR == 0 {
+			// With GitHub as the source of reviews, a commit message's
+			// trailers prove nothing.
+			ch.Approvers = []string{}
+			gitchange.Reclassify(ch)
 			continue
 		}
 		key := fmt.Sprint(ch.PR)
 		rv, have := cache[key]
 		if !have {
 			if fetched >= maxReviewFetches {
+				// Not read yet: not approved until it is.
 				pending++
+				ch.Approvers = []string{}
+				gitchange.Reclassify(ch)
+				ch.Exceptions = append(ch.Exceptions, "review data not read yet (next run)")
 				continue
 			}
 			fetched++
@@ -380,7 +390,7 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 				}
 				opt.Page = resp.NextPage
 			}
-			rv = prReview{Author: strings.ToLower(pr.GetUser().GetLogin()), Approvers: []string{}}
+			rv = prReview{Author: strings.ToLower(pr.GetUser().GetLogin()), Approvers: []string{}, MergeCommit: pr.GetMergeCommitSHA(), Merged: pr.GetMerged() || pr.MergedAt != nil}
 			for who, st := range latest {
 				if st == "APPROVED" {
 					rv.Approvers = append(rv.Approvers, strings.ToLower(who))
@@ -392,6 +402,14 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 			}
 		}
 		ch.ChangeAuthor, ch.Approvers = rv.Author, rv.Approvers
+		// The pull request must be merged, and be this very commit: a
+		// subject naming "(#42)" does not borrow #42's approvals.
+		if !rv.Merged || (rv.MergeCommit != "" && rv.MergeCommit != ch.Commit) {
+			ch.Approvers = []string{}
+			gitchange.Reclassify(ch)
+			ch.Exceptions = append(ch.Exceptions, fmt.Sprintf("pull request #%d was not merged as this commit", ch.PR))
+			continue
+		}
 		gitchange.Reclassify(ch)
 	}
 	return pending, nil

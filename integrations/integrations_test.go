@@ -186,11 +186,14 @@ func TestGitReviewsFromGitHub(t *testing.T) {
 		git(t, dir, "checkout", "-q", "main")
 		git(t, dir, "merge", "-q", "--no-ff", b, "-m", fmt.Sprintf("Merge pull request #%d from acme/%s\n\n%s", n, b, trailer))
 	}
+	// A direct push whose subject borrows pull request #9's number.
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "hotfix (#9)")
 	js := func(w http.ResponseWriter, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(v)
 	}
 	reviews := map[string][]any{
+		"9": {map[string]any{"user": map[string]any{"login": "dana"}, "state": "APPROVED"}},
 		"1": {map[string]any{"user": map[string]any{"login": "dana"}, "state": "CHANGES_REQUESTED"}, map[string]any{"user": map[string]any{"login": "dana"}, "state": "APPROVED"}},
 		"2": {map[string]any{"user": map[string]any{"login": "bob"}, "state": "APPROVED"}},
 		"3": {map[string]any{"user": map[string]any{"login": "dana"}, "state": "COMMENTED"}},
@@ -199,7 +202,11 @@ func TestGitReviewsFromGitHub(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v3/repos/acme/api/pulls/{n}", func(w http.ResponseWriter, r *http.Request) {
 		prCalls.Add(1)
-		js(w, map[string]any{"number": 1, "user": map[string]any{"login": "bob"}, "merged": true, "merged_at": "2026-10-01T00:00:00Z"})
+		pr := map[string]any{"number": 1, "user": map[string]any{"login": "bob"}, "merged": true, "merged_at": "2026-10-01T00:00:00Z"}
+		if r.PathValue("n") == "9" {
+			pr["merge_commit_sha"] = "0123456789abcdef0123456789abcdef01234567"
+		}
+		js(w, pr)
 	})
 	mux.HandleFunc("GET /api/v3/repos/acme/api/pulls/{n}/reviews", func(w http.ResponseWriter, r *http.Request) { js(w, reviews[r.PathValue("n")]) })
 	srv := httptest.NewServer(mux)
@@ -229,8 +236,8 @@ func TestGitReviewsFromGitHub(t *testing.T) {
 	// #1: approved by dana (her latest review); #2: approved only by its
 	// author; #3: a trailer claims a review GitHub does not have; and the
 	// initial commit went straight to main.
-	if len(fails) != 3 || strings.Contains(joined, "#1 ") || !strings.Contains(joined, "#2 from acme/pr2: approved only by its author") ||
-		!strings.Contains(joined, "#3 from acme/pr3: merged without a recorded approval") {
+	if len(fails) != 4 || strings.Contains(joined, "#1 ") || !strings.Contains(joined, "#2 from acme/pr2: approved only by its author") ||
+		!strings.Contains(joined, "#3 from acme/pr3: merged without a recorded approval") || !strings.Contains(joined, "pull request #9 was not merged as this commit") {
 		t.Fatalf("reviewed-change failures:\n%s", joined)
 	}
 	// A second run reads no pull request again: merged reviews are cached.
