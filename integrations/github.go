@@ -311,29 +311,51 @@ func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp
 	}
 	state := "open"
 	var das []*github.DependabotAlert
-	if err := g.call(ctx, name+": Dependabot alerts", func() (*github.Response, error) {
+	dopt := &github.ListAlertsOptions{State: &state, ListCursorOptions: github.ListCursorOptions{PerPage: 100}}
+	for {
+		var page []*github.DependabotAlert
 		var resp *github.Response
-		var err error
-		das, resp, err = cl.Dependabot.ListRepoAlerts(ctx, c.Org, name, &github.ListAlertsOptions{State: &state, ListOptions: github.ListOptions{PerPage: 100}})
-		return resp, err
-	}); err != nil {
-		out["alerts_error"] = err.Error()
+		if err := g.call(ctx, name+": Dependabot alerts", func() (*github.Response, error) {
+			var err error
+			page, resp, err = cl.Dependabot.ListRepoAlerts(ctx, c.Org, name, dopt)
+			return resp, err
+		}); err != nil {
+			out["alerts_error"] = err.Error()
+			break
+		}
+		das = append(das, page...)
+		// Every page: the oldest alerts, the overdue ones, come last.
+		if resp.After == "" && resp.NextPage == 0 {
+			break
+		}
+		dopt.ListCursorOptions.After, dopt.ListOptions.Page = resp.After, resp.NextPage
 	}
 	for _, a := range das {
 		late("Dependabot", a.GetNumber(), a.GetSecurityAdvisory().GetSeverity(), a.GetCreatedAt().Time)
 	}
 	var cas []*github.Alert
-	if err := g.call(ctx, name+": code scanning alerts", func() (*github.Response, error) {
+	copt := &github.AlertListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		var page []*github.Alert
 		var resp *github.Response
-		var err error
-		cas, resp, err = cl.CodeScanning.ListAlertsForRepo(ctx, c.Org, name, &github.AlertListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}})
-		return resp, err
-	}); err != nil {
-		// Code scanning not set up answers 404: no alerts, not an error.
-		var er *github.ErrorResponse
-		if !(errors.As(err, &er) && er.Response.StatusCode == 404) && !strings.Contains(err.Error(), "(404)") {
-			out["alerts_error"] = err.Error()
+		err := g.call(ctx, name+": code scanning alerts", func() (*github.Response, error) {
+			var err error
+			page, resp, err = cl.CodeScanning.ListAlertsForRepo(ctx, c.Org, name, copt)
+			return resp, err
+		})
+		if err != nil {
+			// Code scanning never set up answers 404 "no analysis found":
+			// no alerts. Any other 404 (the token cannot see it) is an error.
+			if !strings.Contains(strings.ToLower(err.Error()), "no analysis found") {
+				out["alerts_error"] = err.Error()
+			}
+			break
 		}
+		cas = append(cas, page...)
+		if resp.NextPage == 0 {
+			break
+		}
+		copt.ListOptions.Page = resp.NextPage
 	}
 	for _, a := range cas {
 		sev := a.GetRule().GetSecuritySeverityLevel()

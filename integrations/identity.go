@@ -193,6 +193,7 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		ID        string `json:"id"`
 		Status    string `json:"status"`
 		LastLogin string `json:"lastLogin"`
+		Created   string `json:"created"`
 		Profile   struct {
 			Login string `json:"login"`
 		} `json:"profile"`
@@ -233,16 +234,24 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 	for _, u := range all {
 		active := u.Status == "ACTIVE" || u.Status == "PASSWORD_EXPIRED" || u.Status == "LOCKED_OUT" || u.Status == "RECOVERY"
 		m := map[string]any{"id": u.Profile.Login, "active": active, "status": u.Status, "admin": admins[u.ID], "mfa": nil, "last_login_days": daysSince(u.LastLogin, r.Now)}
+		// Never signed in: idle since the account was made.
+		if u.LastLogin == "" {
+			m["last_login_days"], m["never_signed_in"] = daysSince(u.Created, r.Now), true
+		}
 		if active && mfaErr == nil {
 			var fs []struct {
-				Status string `json:"status"`
+				Status     string `json:"status"`
+				FactorType string `json:"factorType"`
 			}
 			if _, err := cl.get(ctx, "factors of "+u.Profile.Login, c.URL+"/api/v1/users/"+url.PathEscape(u.ID)+"/factors", &fs); err != nil {
 				mfaErr = err
 			} else {
 				enrolled := false
 				for _, f := range fs {
-					enrolled = enrolled || f.Status == "ACTIVE"
+					// A security question or an email link is not a second
+					// factor.
+					strong := f.FactorType != "question" && f.FactorType != "email"
+					enrolled = enrolled || (f.Status == "ACTIVE" && strong)
 				}
 				m["mfa"] = enrolled
 			}
@@ -347,6 +356,7 @@ type googleUsers struct {
 		Suspended        bool   `json:"suspended"`
 		LastLoginTime    string `json:"lastLoginTime"`
 		IsDelegatedAdmin bool   `json:"isDelegatedAdmin"`
+		CreationTime     string `json:"creationTime"`
 	} `json:"users"`
 	NextPageToken string `json:"nextPageToken"`
 }
@@ -397,8 +407,12 @@ func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any,
 			return nil, err
 		}
 		for _, u := range page.Users {
-			users = append(users, map[string]any{"id": u.PrimaryEmail, "active": !u.Suspended, "admin": u.IsAdmin || u.IsDelegatedAdmin,
-				"mfa": u.IsEnrolledIn2Sv, "last_login_days": daysSince(u.LastLoginTime, r.Now)})
+			m := map[string]any{"id": u.PrimaryEmail, "active": !u.Suspended, "admin": u.IsAdmin || u.IsDelegatedAdmin,
+				"mfa": u.IsEnrolledIn2Sv, "last_login_days": daysSince(u.LastLoginTime, r.Now)}
+			if m["last_login_days"] == nil { // never signed in: idle since creation
+				m["last_login_days"], m["never_signed_in"] = daysSince(u.CreationTime, r.Now), true
+			}
+			users = append(users, m)
 		}
 		if page.NextPageToken == "" {
 			break

@@ -124,6 +124,9 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 		vars[k] = v
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading variables: %v", err)
+	}
 	srv["version"], srv["require_secure_transport"], srv["have_ssl"] = vars["version"], strings.ToUpper(vars["require_secure_transport"]), vars["have_ssl"]
 	// Failed connections are logged when log_warnings >= 2 (MariaDB) or
 	// log_error_verbosity >= 3 (MySQL 8).
@@ -155,6 +158,9 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 			}
 		}
 		urows.Close()
+		if err := urows.Err(); err != nil {
+			srv["accounts_error"] = "reading mysql.user was cut off: " + err.Error()
+		}
 	}
 	srv["anonymous"], srv["empty_password"], srv["superusers"] = anon, empty, supers
 	return map[string]map[string]any{"mysql.server": {"server": srv}}, nil

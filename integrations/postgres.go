@@ -127,7 +127,7 @@ func (p Postgres) Collect(ctx context.Context, r *Run) (map[string]map[string]an
 		srv[name] = v
 	}
 	supers := []any{}
-	rows, err := conn.Query(ctx, "SELECT rolname FROM pg_roles WHERE rolsuper AND rolcanlogin ORDER BY rolname")
+	rows, err := conn.Query(ctx, "SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY rolname")
 	if err != nil {
 		return nil, fmt.Errorf("listing superusers: %v", err)
 	}
@@ -140,6 +140,9 @@ func (p Postgres) Collect(ctx context.Context, r *Run) (map[string]map[string]an
 		supers = append(supers, n)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing superusers: %v", err)
+	}
 	srv["superusers"] = supers
 	var publicCreate bool
 	if err := conn.QueryRow(ctx, `SELECT COALESCE(bool_or(has_schema_privilege('public', n.oid, 'CREATE')), false)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -206,6 +207,9 @@ func (t TLS) inspect(ctx context.Context, c *tlsConfig, e endpoint, roots *x509.
 	if lc, err := t.dial(ctx, c, e, &tls.Config{InsecureSkipVerify: true, ServerName: e.host, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, CipherSuites: all}); err == nil {
 		res["accepts_legacy"], res["legacy_version"] = true, tls.VersionName(lc.ConnectionState().Version)
 		lc.Close()
+	} else if !refused(err) {
+		// A timeout or reset says nothing about what the server accepts.
+		res["legacy_error"] = "the TLS 1.0/1.1 probe did not get an answer: " + err.Error()
 	}
 	// Does it accept a suite Go deems insecure (RC4, 3DES, CBC-SHA256,
 	// RSA key exchange without forward secrecy)?
@@ -219,9 +223,11 @@ func (t TLS) inspect(ctx context.Context, c *tlsConfig, e endpoint, roots *x509.
 		}
 	}
 	res["accepts_weak"], res["weak_suite"] = false, ""
-	if wc, err := t.dial(ctx, c, e, &tls.Config{InsecureSkipVerify: true, ServerName: e.host, MaxVersion: tls.VersionTLS12, CipherSuites: weak}); err == nil {
+	if wc, err := t.dial(ctx, c, e, &tls.Config{InsecureSkipVerify: true, ServerName: e.host, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS12, CipherSuites: weak}); err == nil {
 		res["accepts_weak"], res["weak_suite"] = true, tls.CipherSuiteName(wc.ConnectionState().CipherSuite)
 		wc.Close()
+	} else if !refused(err) {
+		res["weak_error"] = "the weak-suite probe did not get an answer: " + err.Error()
 	}
 	res["hsts"] = nil
 	if e.url != "" {
@@ -242,4 +248,17 @@ func (t TLS) inspect(ctx context.Context, c *tlsConfig, e endpoint, roots *x509.
 		}
 	}
 	return res
+}
+
+// refused tells a server's refusal (a TLS alert, or a close during the
+// handshake, as some servers do) from a failure to get an answer.
+func refused(err error) bool {
+	var alert tls.AlertError
+	var ralert *tls.AlertError
+	if errors.As(err, &alert) || errors.As(err, &ralert) {
+		return true
+	}
+	msg := err.Error()
+	return errors.Is(err, io.EOF) || strings.Contains(msg, "remote error: tls:") || strings.Contains(msg, "no cipher suite supported") ||
+		strings.Contains(msg, "protocol version not supported") || strings.Contains(msg, "handshake failure")
 }
