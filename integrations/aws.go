@@ -63,9 +63,6 @@ func parseAWS(raw json.RawMessage) (*awsConfig, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, vigil.FieldError("config", "aws settings: %v (fields: regions, endpoint, admin_ports, key_max_age_days, role_arn, external_id)", err)
 	}
-	if len(c.Regions) == 0 {
-		c.Regions = []string{"us-east-1"}
-	}
 	if len(c.AdminPorts) == 0 {
 		c.AdminPorts = []int32{22, 3389}
 	}
@@ -142,7 +139,11 @@ func (a AWS) Test(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := a.config(ctx, r, c, c.Regions[0])
+	home := "us-east-1"
+	if len(c.Regions) > 0 {
+		home = c.Regions[0]
+	}
+	cfg, err := a.config(ctx, r, c, home)
 	if err != nil {
 		return err
 	}
@@ -159,9 +160,25 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := a.config(ctx, r, c, c.Regions[0])
+	home := "us-east-1"
+	if len(c.Regions) > 0 {
+		home = c.Regions[0]
+	}
+	cfg, err := a.config(ctx, r, c, home)
 	if err != nil {
 		return nil, err
+	}
+	// Without a list, every region enabled in the account: a check "in
+	// every region" must not pass on one.
+	if len(c.Regions) == 0 {
+		dr, err := ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+		if err != nil {
+			return nil, errors.New(describeAWS("ec2:DescribeRegions (to find the account's regions; or list them in regions)", err))
+		}
+		for _, rg := range dr.Regions {
+			c.Regions = append(c.Regions, aws.ToString(rg.RegionName))
+		}
+		sort.Strings(c.Regions)
 	}
 	iamIn := a.iam(ctx, cfg, c, r.Now)
 	if rep, ok := iamIn["_credential_report"].([]byte); ok {
@@ -182,6 +199,12 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			defer wg.Done()
 			rc, err := a.config(ctx, r, c, region)
 			if err != nil {
+				// The region's checks say so, rather than leaving it out.
+				bad := map[string]any{"id": region, "error": "cannot configure region " + region + ": " + err.Error()}
+				mu.Lock()
+				ec2in["groups"] = append(ec2in["groups"].([]any), bad)
+				gdIn["regions"] = append(gdIn["regions"].([]any), bad)
+				mu.Unlock()
 				return
 			}
 			groups, volumes := a.ec2(ctx, rc, c, region)
