@@ -207,9 +207,18 @@ func (g Git) Test(ctx context.Context, r *Run) error {
 
 type gitState struct {
 	Head string `json:"head"`
+	// ForcePushes are the rewrites seen, kept while they are in the window:
+	// a force push fails the check until it ages out, not for one run.
+	ForcePushes []forcePush `json:"force_pushes,omitempty"`
 	// Reviews caches each merged pull request's author and approvers: they
 	// do not change after the merge.
 	Reviews map[string]prReview `json:"reviews,omitempty"`
+}
+
+type forcePush struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
 }
 
 type prReview struct {
@@ -284,7 +293,19 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews})
+	if forced {
+		prev.ForcePushes = append(prev.ForcePushes, forcePush{At: r.Now, From: prev.Head, To: p.Head})
+	}
+	var kept, events []any
+	var keep []forcePush
+	for _, f := range prev.ForcePushes {
+		if f.At.After(o.Since) {
+			keep = append(keep, f)
+			kept = append(kept, f.From+" -> "+f.To+" (seen "+f.At.Format(time.DateOnly)+")")
+		}
+	}
+	events = nonNil(kept)
+	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: keep})
 	// The population is what an auditor samples from: sealed as evidence.
 	// Dated by day, so that an unchanged population is not sealed again
 	// at every run.
@@ -297,7 +318,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
 		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
 		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}
-	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": forced}
+	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": len(keep) > 0, "force_pushes": events}
 	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
 }
 

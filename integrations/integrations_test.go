@@ -102,6 +102,13 @@ func TestGitIntegration(t *testing.T) {
 	if v := verdicts(t, s, x.AgentID); v["git.history.no-force-push"] != "fail" {
 		t.Fatalf("after a force push: %v", v)
 	}
+	// It stays failing at the next run: the rewrite is in the window.
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, s, x.AgentID); v["git.history.no-force-push"] != "fail" {
+		t.Fatalf("the force push was forgotten at the next run: %v", v)
+	}
 	got, _, _ := s.Store.Integration(ctx, x.ID)
 	if got.LastStatus != "ok" || got.LastRun == nil {
 		t.Fatalf("run not recorded: %+v", got)

@@ -161,6 +161,9 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 			uac, _ := strconv.Atoi(v)
 			u["disabled"] = uac&0x2 != 0
 			u["password_never_expires"] = uac&0x10000 != 0
+		} else if c.Flavor == "ad" {
+			// Active Directory always has it: unreadable means unknown.
+			u["disabled"] = nil
 		}
 		if e.GetAttributeValue("pwdAccountLockedTime") != "" {
 			u["disabled"] = true
@@ -182,14 +185,37 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		return nil, fmt.Errorf("searching groups under %s: %v", c.BaseDN, err)
 	}
 	groups := map[string]*ldap.Entry{}
+	dupes := map[string]bool{}
 	for _, g := range gres.Entries {
 		groups[strings.ToLower(g.DN)] = g
-		groups[strings.ToLower(g.GetAttributeValue("cn"))] = g
+		cn := strings.ToLower(g.GetAttributeValue("cn"))
+		if _, seen := groups[cn]; seen {
+			dupes[cn] = true
+		}
+		groups[cn] = g
 	}
 	var privileged []any
 	for _, want := range c.PrivilegedGroups {
 		p := map[string]any{"id": want}
 		g := groups[strings.ToLower(want)]
+		if dupes[strings.ToLower(want)] {
+			p["error"] = "more than one group is named " + want + ": give its DN"
+			privileged = append(privileged, p)
+			continue
+		}
+		ranged := false
+		if g != nil {
+			for _, a := range g.Attributes {
+				ranged = ranged || strings.Contains(strings.ToLower(a.Name), ";range=")
+			}
+		}
+		if ranged {
+			// Active Directory returns large groups in ranges: reading the
+			// first range only would miss members.
+			p["error"] = "group " + want + " has more members than one answer holds (ranged retrieval); its members cannot be listed completely"
+			privileged = append(privileged, p)
+			continue
+		}
 		if g == nil {
 			p["error"] = "privileged group " + want + " was not found under " + c.BaseDN + " with the group filter"
 			privileged = append(privileged, p)
