@@ -151,7 +151,8 @@ func gitEnv(r *Run, repo string) ([]string, func(), error) {
 		f.WriteString(strings.TrimSpace(r.Secret) + "\n")
 		f.Close()
 		known := filepath.Join(r.Dir, "known_hosts")
-		env = append(env, "GIT_SSH_COMMAND=ssh -i "+f.Name()+" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="+known)
+		// GIT_SSH_COMMAND goes through a shell: quote the paths.
+		env = append(env, "GIT_SSH_COMMAND=ssh -i "+shellQuote(f.Name())+" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="+shellQuote(known))
 		return env, func() { os.Remove(f.Name()) }, nil
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + r.Secret))
@@ -435,3 +436,5 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 	}
 	return pending, nil
 }
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
