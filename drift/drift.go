@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -240,27 +241,7 @@ func (s *Snapshot) Save(path string) error {
 // SaveMeta rewrites only the snapshot itself (state and first-seen times),
 // not its file database: what a drift check changes.
 func (s *Snapshot) SaveMeta(path string) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	zw := gzip.NewWriter(f)
-	err = json.NewEncoder(zw).Encode(s)
-	if cerr := zw.Close(); err == nil {
-		err = cerr
-	}
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return fim.WriteGzip(path, func(w io.Writer) error { return json.NewEncoder(w).Encode(s) })
 }
 
 // Load reads a snapshot written by Save.

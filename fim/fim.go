@@ -306,13 +306,20 @@ func Diff(old, cur *DB) []Change {
 
 // Save writes db gzip-compressed to path, atomically.
 func (db *DB) Save(path string) error {
+	return WriteGzip(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(db) })
+}
+
+// WriteGzip writes what encode produces, gzip'd, to path: through a
+// temporary file that is synced and renamed, so a crash never leaves half a
+// file where a whole one was.
+func WriteGzip(path string, encode func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	err = gob.NewEncoder(zw).Encode(db)
+	err = encode(zw)
 	if cerr := zw.Close(); err == nil {
 		err = cerr
 	}

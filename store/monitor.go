@@ -458,18 +458,7 @@ func (s *Store) Transitions(ctx context.Context, agentID int64, checkID string, 
 	if err != nil {
 		return nil, internal("list transitions", err)
 	}
-	defer rows.Close()
-	var out []vigil.Transition
-	for rows.Next() {
-		var x vigil.Transition
-		var at dbTime
-		if err := rows.Scan(&x.AgentID, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &at); err != nil {
-			return nil, internal("scan transition", err)
-		}
-		x.At = at.T
-		out = append(out, x)
-	}
-	return out, internal2("list transitions", rows.Err())
+	return scanTransitions(rows)
 }
 
 // Coverage lists the stretches in which an agent reported on schedule.
@@ -626,18 +615,7 @@ func (s *Store) TransitionsForChecks(ctx context.Context, checkIDs []string, to 
 	if err != nil {
 		return nil, internal("list transitions", err)
 	}
-	defer rows.Close()
-	var out []vigil.Transition
-	for rows.Next() {
-		var x vigil.Transition
-		var at dbTime
-		if err := rows.Scan(&x.AgentID, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &at); err != nil {
-			return nil, internal("scan transition", err)
-		}
-		x.At = at.T
-		out = append(out, x)
-	}
-	return out, internal2("list transitions", rows.Err())
+	return scanTransitions(rows)
 }
 
 // AllCoverage lists every agent's reporting stretches.
@@ -674,4 +652,19 @@ func (s *Store) AgentTailoring(ctx context.Context, id int64) (map[string]string
 		return nil, internal("read tailoring", err)
 	}
 	return out, nil
+}
+
+func scanTransitions(rows *sql.Rows) ([]vigil.Transition, error) {
+	defer rows.Close()
+	var out []vigil.Transition
+	for rows.Next() {
+		var x vigil.Transition
+		var at dbTime
+		if err := rows.Scan(&x.AgentID, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &at); err != nil {
+			return nil, internal("scan transition", err)
+		}
+		x.At = at.T
+		out = append(out, x)
+	}
+	return out, internal2("list transitions", rows.Err())
 }
