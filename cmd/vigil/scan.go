@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-soc/vigil/collect/host"
 	"github.com/vigil-soc/vigil/drift"
 	"github.com/vigil-soc/vigil/fim"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/scan"
 )
 
@@ -134,8 +135,11 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	// Only checks reading this host; a custom check naming a collector
 	// that exists nowhere is a mistake to report, not to skip.
+	kinds := integrations.Kinds()
 	for _, c := range reg.Checks() {
-		if _, ok := collectors.Get(c.Collector); !ok && !strings.Contains(c.Collector, ".") || strings.HasPrefix(c.Collector, "host.") && !ok {
+		_, isHost := collectors.Get(c.Collector)
+		kind, _, _ := strings.Cut(c.Collector, ".")
+		if _, isIntegration := kinds[kind]; !isHost && (!isIntegration || kind == "host") {
 			if prefetch != nil {
 				<-prefetch
 			}

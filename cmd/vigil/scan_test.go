@@ -168,3 +168,14 @@ func TestScanUnjudgedIsNotGreen(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestScanRefusesUnknownCollector: a custom check naming a collector that
+// exists nowhere is an error, not a check that silently never runs.
+func TestScanRefusesUnknownCollector(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte("id: acme.typo\nversion: 1\ntitle: T\nseverity: low\ncollector: hots.sshd\nselect: '[input]'\nassert: 'true'\nreason: '\"x\"'\ntests:\n  - name: t\n    input: {}\n    expect: {x: pass}\n"), 0o644)
+	code, _, errOut := cli(t, nil, "", "scan", "--root", scanRoot(t), "--checks", dir)
+	if code != 1 || !strings.Contains(errOut, `collector "hots.sshd", which does not exist`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
