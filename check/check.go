@@ -105,6 +105,8 @@ func newEnv() (*cel.Env, error) {
 		cel.Variable("params", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("r", cel.DynType),
 		ext.Strings(), ext.Sets(), ext.Lists(), ext.Math(),
+		// cel.bind(name, value, expr) names a value used more than once.
+		ext.Bindings(),
 		// m[?key].orValue(default) reads settings that may be absent.
 		cel.OptionalTypes(),
 	)

@@ -337,20 +337,26 @@ func (AWS) s3(ctx context.Context, cfg aws.Config, c *awsConfig) map[string]any 
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			name := aws.ToString(b.Name)
+			// Each aspect carries its own error, so a refused call
+			// leaves the other aspects judged.
 			m := map[string]any{"id": name, "encryption": false, "public_block": false, "versioning": ""}
 			if _, err := cl.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name}); err == nil {
 				m["encryption"] = true
 			} else if !apiCode(err, "ServerSideEncryptionConfigurationNotFoundError") {
-				m["error"] = describeAWS("s3:GetEncryptionConfiguration on "+name, err)
+				m["encryption_error"] = describeAWS("s3:GetEncryptionConfiguration on "+name, err)
 			}
 			if pab, err := cl.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name}); err == nil {
 				p := pab.PublicAccessBlockConfiguration
 				m["public_block"] = aws.ToBool(p.BlockPublicAcls) && aws.ToBool(p.BlockPublicPolicy) && aws.ToBool(p.IgnorePublicAcls) && aws.ToBool(p.RestrictPublicBuckets)
 			} else if !apiCode(err, "NoSuchPublicAccessBlockConfiguration") {
-				m["error"] = describeAWS("s3:GetBucketPublicAccessBlock on "+name, err)
+				m["public_block_error"] = describeAWS("s3:GetBucketPublicAccessBlock on "+name, err)
 			}
+			// Status is "Enabled", "Suspended", or empty when versioning
+			// was never turned on.
 			if v, err := cl.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &name}); err == nil {
 				m["versioning"] = string(v.Status)
+			} else {
+				m["versioning_error"] = describeAWS("s3:GetBucketVersioning on "+name, err)
 			}
 			buckets[i] = m
 		}()

@@ -52,6 +52,12 @@ func seedAWS(t testing.TB, endpoint string, users, buckets int) {
 			sc.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &name, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
 				BlockPublicAcls: &t, BlockPublicPolicy: &t, IgnorePublicAcls: &t, RestrictPublicBuckets: &t}})
 		}
+		// Versioning: enabled on every third bucket, suspended on the next.
+		if st := [...]s3types.BucketVersioningStatus{s3types.BucketVersioningStatusEnabled, s3types.BucketVersioningStatusSuspended, ""}[i%3]; st != "" {
+			if _, err := sc.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &name, VersioningConfiguration: &s3types.VersioningConfiguration{Status: st}}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	ec := ec2.NewFromConfig(cfg)
 	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("bastion"), Description: aws.String("ssh from anywhere")})
@@ -128,6 +134,12 @@ func TestAWSIntegration(t *testing.T) {
 	}
 	if n := count("aws.s3-public-block", "fail"); n != 5 {
 		t.Errorf("s3 public block: %d fail", n)
+	}
+	// 6 seeded: 0 and 3 versioned, 1 and 4 suspended, 2 and 5 never, and
+	// the trail bucket and the helper's bucket never.
+	if n, m := count("aws.s3-versioning", "fail"), count("aws.s3-versioning", "pass"); n != 6 || m != 2 ||
+		!strings.Contains(why["aws.s3-versioning bucket-0001"], "suspended") || !strings.Contains(why["aws.s3-versioning bucket-0002"], "never") {
+		t.Errorf("s3 versioning: %d fail, %d pass; %q %q", n, m, why["aws.s3-versioning bucket-0001"], why["aws.s3-versioning bucket-0002"])
 	}
 	if got["aws.cloudtrail cloudtrail"] != "fail" || !strings.Contains(why["aws.cloudtrail cloudtrail"], "single-region") {
 		t.Errorf("cloudtrail: %s %s", got["aws.cloudtrail cloudtrail"], why["aws.cloudtrail cloudtrail"])

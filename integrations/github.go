@@ -277,26 +277,7 @@ func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp
 	if sa := rp.GetSecurityAndAnalysis(); sa != nil && sa.SecretScanning != nil {
 		out["secret_scanning"] = sa.SecretScanning.GetStatus()
 	}
-	var p *github.Protection
-	err := g.call(ctx, name+": branch protection of "+branch, func() (*github.Response, error) {
-		var resp *github.Response
-		var err error
-		p, resp, err = cl.Repositories.GetBranchProtection(ctx, c.Org, name, branch)
-		return resp, err
-	})
-	switch {
-	case errors.Is(err, github.ErrBranchNotProtected):
-		out["protection"] = map[string]any{"protected": false}
-	case err != nil:
-		out["protection_error"] = err.Error()
-	default:
-		prot := map[string]any{"protected": true, "required_reviews": 0, "dismiss_stale": false, "status_checks": p.RequiredStatusChecks != nil,
-			"force_pushes": p.GetAllowForcePushes() != nil && p.GetAllowForcePushes().Enabled, "enforce_admins": p.GetEnforceAdmins() != nil && p.GetEnforceAdmins().Enabled}
-		if rv := p.GetRequiredPullRequestReviews(); rv != nil {
-			prot["required_reviews"], prot["dismiss_stale"] = rv.RequiredApprovingReviewCount, rv.DismissStaleReviews
-		}
-		out["protection"] = prot
-	}
+	out["protection"] = g.protection(ctx, cl, c.Org, name, branch)
 	var overdue []any
 	open := 0
 	late := func(kind string, number int, sev string, created time.Time) {
@@ -366,4 +347,157 @@ func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp
 	}
 	out["alerts_open"], out["alerts_overdue"] = open, nonNil(overdue)
 	return out
+}
+
+// protection lists every source of rules on a branch: classic branch
+// protection and each active ruleset (the repository's own and those
+// inherited from the organization), with what each requires and who may
+// bypass it. GitHub enforces all of them together, so the check asks
+// whether each requirement is enforced by some source nobody may bypass.
+// What cannot be read is listed under "unknown" (a source that could not
+// be read may enforce anything), and a ruleset whose bypass list GitHub
+// withholds has bypass "unknown": neither is ever taken as enforced.
+func (g GitHub) protection(ctx context.Context, cl *github.Client, org, repo, branch string) map[string]any {
+	sources, unknown := []any{}, []any{}
+	var p *github.Protection
+	err := g.call(ctx, repo+": branch protection of "+branch, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		p, resp, err = cl.Repositories.GetBranchProtection(ctx, org, repo, branch)
+		return resp, err
+	})
+	switch {
+	case errors.Is(err, github.ErrBranchNotProtected):
+	case err != nil:
+		unknown = append(unknown, err.Error())
+	default:
+		src := map[string]any{"source": "branch protection", "bypass": "administrators", "required_reviews": 0, "dismiss_stale": false,
+			"status_checks": p.RequiredStatusChecks != nil, "blocks_force_push": p.GetAllowForcePushes() == nil || !p.GetAllowForcePushes().Enabled}
+		if p.GetEnforceAdmins() != nil && p.GetEnforceAdmins().Enabled {
+			src["bypass"] = ""
+		}
+		if rv := p.GetRequiredPullRequestReviews(); rv != nil {
+			src["required_reviews"], src["dismiss_stale"] = rv.RequiredApprovingReviewCount, rv.DismissStaleReviews
+		}
+		sources = append(sources, src)
+	}
+
+	// Rulesets: the rules that apply to the branch, grouped by ruleset.
+	type ruleset struct {
+		meta                   github.BranchRuleMetadata
+		reviews                int
+		stale, checks, noForce bool
+	}
+	byID := map[int64]*ruleset{}
+	var order []int64
+	get := func(m github.BranchRuleMetadata) *ruleset {
+		rs := byID[m.RulesetID]
+		if rs == nil {
+			rs = &ruleset{meta: m}
+			byID[m.RulesetID] = rs
+			order = append(order, m.RulesetID)
+		}
+		return rs
+	}
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		var rules *github.BranchRules
+		var resp *github.Response
+		if err := g.call(ctx, repo+": rulesets of "+branch, func() (*github.Response, error) {
+			var err error
+			rules, resp, err = cl.Repositories.GetRulesForBranch(ctx, org, repo, branch, opt)
+			return resp, err
+		}); err != nil {
+			unknown = append(unknown, err.Error())
+			byID, order = map[int64]*ruleset{}, nil
+			break
+		}
+		if rules != nil {
+			for _, r := range rules.PullRequest {
+				rs := get(r.BranchRuleMetadata)
+				rs.reviews = max(rs.reviews, r.Parameters.RequiredApprovingReviewCount)
+				rs.stale = rs.stale || r.Parameters.DismissStaleReviewsOnPush
+			}
+			for _, r := range rules.RequiredStatusChecks {
+				rs := get(r.BranchRuleMetadata)
+				rs.checks = rs.checks || len(r.Parameters.RequiredStatusChecks) > 0
+			}
+			for _, r := range rules.NonFastForward {
+				get(*r).noForce = true
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	for _, id := range order {
+		rs := byID[id]
+		src := map[string]any{"source": fmt.Sprintf("ruleset %d (%s %s)", id, strings.ToLower(string(rs.meta.RulesetSourceType)), rs.meta.RulesetSource),
+			"bypass": "", "required_reviews": rs.reviews, "dismiss_stale": rs.stale, "status_checks": rs.checks, "blocks_force_push": rs.noForce}
+		var full *github.RepositoryRuleset
+		if err := g.call(ctx, fmt.Sprintf("%s: ruleset %d", repo, id), func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			full, resp, err = cl.Repositories.GetRuleset(ctx, org, repo, id, true)
+			return resp, err
+		}); err != nil {
+			src["bypass"], src["bypass_error"] = "unknown", err.Error()
+			sources = append(sources, src)
+			continue
+		}
+		if full.Name != "" {
+			src["source"] = fmt.Sprintf("ruleset %q (%s %s)", full.Name, strings.ToLower(string(rs.meta.RulesetSourceType)), rs.meta.RulesetSource)
+		}
+		if full.Enforcement != "" && full.Enforcement != github.RulesetEnforcementActive {
+			continue // evaluate mode only reports; it enforces nothing
+		}
+		if full.BypassActors == nil {
+			// GitHub withholds the list from tokens without write access to
+			// the ruleset: an empty answer is not "nobody".
+			src["bypass"], src["bypass_error"] = "unknown", fmt.Sprintf("GitHub did not say who may bypass %s: it tells only tokens with write access to the ruleset (repository or organization administration)", src["source"])
+		} else if who := bypassActors(full.BypassActors); who != "" {
+			src["bypass"] = who
+		}
+		sources = append(sources, src)
+	}
+	return map[string]any{"sources": sources, "unknown": unknown}
+}
+
+// bypassActors describes who may bypass a ruleset ("" for nobody).
+func bypassActors(actors []*github.BypassActor) string {
+	var who []string
+	for _, a := range actors {
+		mode := github.BypassModeAlways // GitHub's default when unset
+		if a.BypassMode != nil {
+			mode = *a.BypassMode
+		}
+		if mode == github.BypassModeNever {
+			continue
+		}
+		var typ github.BypassActorType
+		if a.ActorType != nil {
+			typ = *a.ActorType
+		}
+		var s string
+		switch typ {
+		case github.BypassActorTypeOrganizationAdmin:
+			s = "organization administrators"
+		case github.BypassActorTypeDeployKey:
+			s = "deploy keys"
+		case github.BypassActorTypeRepositoryRole:
+			s = fmt.Sprintf("repository role %d", a.GetActorID())
+		case github.BypassActorTypeTeam:
+			s = fmt.Sprintf("team %d", a.GetActorID())
+		case github.BypassActorTypeIntegration:
+			s = fmt.Sprintf("app %d", a.GetActorID())
+		default:
+			s = fmt.Sprintf("%s %d", typ, a.GetActorID())
+		}
+		if mode == github.BypassModePullRequest {
+			s += " (through pull requests)"
+		}
+		who = append(who, s)
+	}
+	return strings.Join(who, ", ")
 }

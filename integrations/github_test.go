@@ -64,8 +64,81 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 			map[string]any{"name": "api", "full_name": "acme/api", "default_branch": "main", "security_and_analysis": sa("enabled")},
 			map[string]any{"name": "web", "full_name": "acme/web", "default_branch": "main", "security_and_analysis": sa("disabled")},
 			map[string]any{"name": "old", "full_name": "acme/old", "default_branch": "main", "archived": true},
+			map[string]any{"name": "svc", "full_name": "acme/svc", "default_branch": "main", "security_and_analysis": sa("enabled")},
+			map[string]any{"name": "ops", "full_name": "acme/ops", "default_branch": "trunk", "security_and_analysis": sa("enabled")},
+			map[string]any{"name": "lib", "full_name": "acme/lib", "default_branch": "main", "security_and_analysis": sa("enabled")},
 		})
 	})
+	// Rulesets: svc is protected only by its own ruleset (nobody may
+	// bypass it); ops by classic protection for status checks and force
+	// pushes and by an organization ruleset, which organization
+	// administrators may bypass, for reviews; lib by a ruleset whose bypass
+	// list GitHub withholds from this token (a second page of rules).
+	notProtected := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		js(w, map[string]any{"message": "Branch not protected", "documentation_url": "https://docs.github.com/rest/branches/branch-protection"})
+	}
+	rule := func(typ, source string, id int, params map[string]any) map[string]any {
+		m := map[string]any{"type": typ, "ruleset_source_type": "Repository", "ruleset_source": source, "ruleset_id": id}
+		if !strings.Contains(source, "/") {
+			m["ruleset_source_type"] = "Organization"
+		}
+		if params != nil {
+			m["parameters"] = params
+		}
+		return m
+	}
+	pr := func(n int, stale bool) map[string]any {
+		return map[string]any{"required_approving_review_count": n, "dismiss_stale_reviews_on_push": stale, "require_code_owner_review": false,
+			"require_last_push_approval": false, "required_review_thread_resolution": false, "allowed_merge_methods": []string{"merge", "squash"}}
+	}
+	checks := map[string]any{"strict_required_status_checks_policy": true, "required_status_checks": []any{map[string]any{"context": "ci"}}}
+	for _, repo := range []string{"api", "web"} {
+		mux.HandleFunc("GET /repos/acme/"+repo+"/rules/branches/main", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
+	}
+	mux.HandleFunc("GET /repos/acme/svc/branches/main/protection", notProtected)
+	mux.HandleFunc("GET /repos/acme/svc/rules/branches/main", func(w http.ResponseWriter, r *http.Request) {
+		js(w, []any{rule("pull_request", "acme/svc", 42, pr(2, true)), rule("required_status_checks", "acme/svc", 42, checks),
+			rule("non_fast_forward", "acme/svc", 42, nil), rule("deletion", "acme/svc", 42, nil)})
+	})
+	mux.HandleFunc("GET /repos/acme/svc/rulesets/42", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{"id": 42, "name": "main", "target": "branch", "source_type": "Repository", "source": "acme/svc", "enforcement": "active", "bypass_actors": []any{}})
+	})
+	mux.HandleFunc("GET /repos/acme/ops/branches/trunk/protection", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{
+			"required_status_checks": map[string]any{"strict": true, "contexts": []string{"ci"}},
+			"enforce_admins":         map[string]any{"enabled": true},
+			"allow_force_pushes":     map[string]any{"enabled": false},
+		})
+	})
+	mux.HandleFunc("GET /repos/acme/ops/rules/branches/trunk", func(w http.ResponseWriter, r *http.Request) {
+		js(w, []any{rule("pull_request", "acme", 7, pr(1, true))})
+	})
+	mux.HandleFunc("GET /repos/acme/ops/rulesets/7", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("includes_parents") != "true" {
+			w.WriteHeader(404)
+			js(w, map[string]any{"message": "Not Found"})
+			return
+		}
+		js(w, map[string]any{"id": 7, "name": "reviews", "target": "branch", "source_type": "Organization", "source": "acme", "enforcement": "active",
+			"bypass_actors": []any{map[string]any{"actor_id": nil, "actor_type": "OrganizationAdmin", "bypass_mode": "always"}}})
+	})
+	mux.HandleFunc("GET /repos/acme/lib/branches/main/protection", notProtected)
+	mux.HandleFunc("GET /repos/acme/lib/rules/branches/main", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") != "2" {
+			w.Header().Set("Link", fmt.Sprintf(`<http://%s/api/v3/repos/acme/lib/rules/branches/main?page=2&per_page=100>; rel="next"`, r.Host))
+			js(w, []any{rule("pull_request", "acme/lib", 9, pr(1, true)), rule("required_status_checks", "acme/lib", 9, checks)})
+			return
+		}
+		js(w, []any{rule("non_fast_forward", "acme/lib", 9, nil)})
+	})
+	mux.HandleFunc("GET /repos/acme/lib/rulesets/9", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{"id": 9, "name": "main", "target": "branch", "source_type": "Repository", "source": "acme/lib", "enforcement": "active"})
+	})
+	for _, repo := range []string{"svc", "ops", "lib"} {
+		mux.HandleFunc("GET /repos/acme/"+repo+"/dependabot/alerts", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
+		mux.HandleFunc("GET /repos/acme/"+repo+"/code-scanning/alerts", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
+	}
 	mux.HandleFunc("GET /repos/acme/api/branches/main/protection", func(w http.ResponseWriter, r *http.Request) {
 		js(w, map[string]any{
 			"required_status_checks":        map[string]any{"strict": true, "contexts": []string{"ci"}},
@@ -74,10 +147,7 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 			"allow_force_pushes":            map[string]any{"enabled": false},
 		})
 	})
-	mux.HandleFunc("GET /repos/acme/web/branches/main/protection", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(404)
-		js(w, map[string]any{"message": "Branch not protected", "documentation_url": "https://docs.github.com/rest/branches/branch-protection"})
-	})
+	mux.HandleFunc("GET /repos/acme/web/branches/main/protection", notProtected)
 	mux.HandleFunc("GET /repos/acme/api/dependabot/alerts", func(w http.ResponseWriter, r *http.Request) {
 		js(w, []any{map[string]any{"number": 3, "state": "open", "created_at": now.AddDate(0, 0, -20).Format(time.RFC3339),
 			"security_advisory": map[string]any{"severity": "critical"}}})
@@ -132,7 +202,10 @@ func TestGitHubIntegration(t *testing.T) {
 		"github.outside-collaborators acme": "error",
 		"github.branch-protection api":      "pass",
 		"github.branch-protection web":      "fail",
-		"github.alerts-overdue api":         "fail", // the critical one, 20 days old
+		"github.branch-protection svc":      "pass",  // a ruleset nobody may bypass
+		"github.branch-protection ops":      "fail",  // reviews only from a ruleset administrators bypass
+		"github.branch-protection lib":      "error", // the bypass list is withheld
+		"github.alerts-overdue api":         "fail",  // the critical one, 20 days old
 		"github.alerts-overdue web":         "pass",
 		"github.secret-scanning api":        "pass",
 		"github.secret-scanning web":        "fail",
@@ -147,6 +220,16 @@ func TestGitHubIntegration(t *testing.T) {
 	}
 	if !strings.Contains(why["github.outside-collaborators acme"], "members=read") {
 		t.Errorf("the missing permission is not named: %s", why["github.outside-collaborators acme"])
+	}
+	if w := why["github.branch-protection ops"]; !strings.Contains(w, "organization administrators") || !strings.Contains(w, "approving review") ||
+		strings.Contains(w, "status checks") {
+		t.Errorf("ops: the bypassable requirement and who may bypass it are not named: %s", w)
+	}
+	if w := why["github.branch-protection lib"]; !strings.Contains(w, "write access") {
+		t.Errorf("lib: the withheld bypass list is not explained: %s", w)
+	}
+	if w := why["github.branch-protection web"]; !strings.Contains(w, "main is not protected") {
+		t.Errorf("web: %s", w)
 	}
 	if strings.Contains(why["github.alerts-overdue api"], "#9") {
 		t.Errorf("a 2-day-old high alert reported overdue: %s", why["github.alerts-overdue api"])

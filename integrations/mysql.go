@@ -111,7 +111,8 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	defer db.Close()
 	srv := map[string]any{"id": c.Host}
 	vars := map[string]string{}
-	rows, err := db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'require_secure_transport', 'have_ssl', 'log_warnings', 'log_error_verbosity')")
+	rows, err := db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'require_secure_transport', 'have_ssl', 'log_warnings', 'log_error_verbosity', "+
+		"'general_log', 'server_audit_logging', 'server_audit_events', 'audit_log_policy')")
 	if err != nil {
 		return nil, fmt.Errorf("reading variables: %v", err)
 	}
@@ -133,6 +134,7 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	lw, _ := strconv.Atoi(vars["log_warnings"])
 	lev, _ := strconv.Atoi(vars["log_error_verbosity"])
 	srv["logs_failed_connections"] = lw >= 2 || lev >= 3
+	srv["statement_logging"] = statementLogging(vars)
 	anon, empty, supers := []any{}, []any{}, []any{}
 	urows, err := db.QueryContext(ctx, "SELECT User, Host, COALESCE(authentication_string, ''), COALESCE(plugin, ''), Super_priv FROM mysql.user")
 	if err != nil {
@@ -164,4 +166,33 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	}
 	srv["anonymous"], srv["empty_password"], srv["superusers"] = anon, empty, supers
 	return map[string]map[string]any{"mysql.server": {"server": srv}}, nil
+}
+
+// statementLogging lists what records the statements run on the server:
+// the general query log, MariaDB's server_audit plugin logging queries
+// (no event list means every event), or the audit_log plugin (MySQL
+// Enterprise, Percona) with a policy that includes queries. A variable
+// that is absent means its plugin is not loaded.
+func statementLogging(vars map[string]string) []any {
+	on := []any{}
+	if strings.EqualFold(vars["general_log"], "ON") {
+		on = append(on, "general query log")
+	}
+	if strings.EqualFold(vars["server_audit_logging"], "ON") {
+		events := strings.ToUpper(strings.ReplaceAll(vars["server_audit_events"], " ", ""))
+		queries := events == ""
+		for _, e := range strings.Split(events, ",") {
+			queries = queries || strings.HasPrefix(e, "QUERY")
+		}
+		if queries {
+			if events == "" {
+				events = "all events"
+			}
+			on = append(on, "server_audit ("+events+")")
+		}
+	}
+	if p := strings.ToUpper(vars["audit_log_policy"]); p == "ALL" || p == "QUERIES" {
+		on = append(on, "audit_log (policy "+p+")")
+	}
+	return on
 }

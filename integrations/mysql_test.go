@@ -49,17 +49,30 @@ func TestMySQLIntegration(t *testing.T) {
 	if got["mysql.superusers"] != "fail" || !strings.Contains(why["mysql.superusers"], "app@%") || strings.Contains(why["mysql.superusers"], "root@") {
 		t.Errorf("superusers: %s %s", got["mysql.superusers"], why["mysql.superusers"])
 	}
-	if got["mysql.secure-transport"] != "fail" || got["mysql.connection-logging"] != "fail" {
-		t.Errorf("transport %s, logging %s", got["mysql.secure-transport"], got["mysql.connection-logging"])
+	if got["mysql.secure-transport"] != "fail" || got["mysql.connection-logging"] != "fail" || got["mysql.statement-logging"] != "fail" {
+		t.Errorf("transport %s, logging %s, statements %s", got["mysql.secure-transport"], got["mysql.connection-logging"], got["mysql.statement-logging"])
 	}
-	if _, err := db.Exec("SET GLOBAL log_warnings = 2"); err != nil {
+	// MariaDB's audit plugin logging connections only: still no statements.
+	for _, q := range []string{"SET GLOBAL log_warnings = 2", "INSTALL SONAME 'server_audit'", "SET GLOBAL server_audit_events = 'CONNECT'",
+		"SET GLOBAL server_audit_logging = ON"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.connection-logging"] != "pass" || got["mysql.statement-logging"] != "fail" {
+		t.Errorf("after log_warnings = 2 and audit of connections: %s, statements %s", got["mysql.connection-logging"], got["mysql.statement-logging"])
+	}
+	if _, err := db.Exec("SET GLOBAL server_audit_events = 'CONNECT,QUERY_DDL'"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.connection-logging"] != "pass" {
-		t.Errorf("after log_warnings = 2: %s", got["mysql.connection-logging"])
+	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.statement-logging"] != "pass" {
+		t.Errorf("with server_audit logging DDL: %s", got["mysql.statement-logging"])
 	}
 	// An account that cannot read mysql.user: that check is an error.
 	if _, err := db.Exec("CREATE USER 'reader'@'localhost' IDENTIFIED BY 'pw'"); err != nil {
@@ -75,5 +88,25 @@ func TestMySQLIntegration(t *testing.T) {
 	}
 	if got, why := resultsOf(t, s, y.AgentID); got["mysql.accounts"] != "error" || !strings.Contains(why["mysql.accounts"], "GRANT SELECT") {
 		t.Errorf("accounts without the grant: %s %s", got["mysql.accounts"], why["mysql.accounts"])
+	}
+}
+
+func TestStatementLogging(t *testing.T) {
+	for _, c := range []struct {
+		vars map[string]string
+		want int
+	}{
+		{map[string]string{}, 0},
+		{map[string]string{"general_log": "ON"}, 1},
+		{map[string]string{"server_audit_logging": "ON", "server_audit_events": ""}, 1},               // no list: every event
+		{map[string]string{"server_audit_logging": "ON", "server_audit_events": "connect, table"}, 0}, // no queries
+		{map[string]string{"server_audit_logging": "OFF", "server_audit_events": "QUERY"}, 0},         // loaded, not logging
+		{map[string]string{"server_audit_logging": "ON", "server_audit_events": "connect,query_dml"}, 1},
+		{map[string]string{"audit_log_policy": "LOGINS"}, 0},
+		{map[string]string{"audit_log_policy": "queries", "general_log": "ON"}, 2},
+	} {
+		if got := statementLogging(c.vars); len(got) != c.want {
+			t.Errorf("%v: %v, want %d mechanisms", c.vars, got, c.want)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func TestPostgresIntegration(t *testing.T) {
 	}
 	v := run()
 	want := map[string]string{"postgres.ssl": "fail", "postgres.password-encryption": "pass", "postgres.log-connections": "fail",
-		"postgres.superusers": "fail", "postgres.public-schema": "pass", "postgres.hba-no-trust": "fail"}
+		"postgres.log-statement": "fail", "postgres.superusers": "fail", "postgres.public-schema": "pass", "postgres.hba-no-trust": "fail"}
 	for k, w := range want {
 		if v[k] != w {
 			t.Errorf("%s: %q, want %s", k, v[k], w)
@@ -57,13 +57,13 @@ func TestPostgresIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range []string{"ALTER SYSTEM SET log_connections = on", "ALTER SYSTEM SET log_disconnections = on", "SELECT pg_reload_conf()"} {
+	for _, q := range []string{"ALTER SYSTEM SET log_connections = on", "ALTER SYSTEM SET log_disconnections = on", "ALTER SYSTEM SET log_statement = 'ddl'", "SELECT pg_reload_conf()"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // the reload is asynchronous
-	if v := run(); v["postgres.log-connections"] != "pass" {
+	if v := run(); v["postgres.log-connections"] != "pass" || v["postgres.log-statement"] != "pass" {
 		t.Fatalf("after enabling connection logging: %v", v)
 	}
 	// A role that cannot read pg_hba_file_rules: that check is an error
