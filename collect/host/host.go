@@ -6,12 +6,12 @@
 package host
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -232,13 +232,12 @@ func readErr(p string, err error) string {
 }
 
 // lines yields the lines of data with comments (from marker) stripped and
-// whitespace trimmed, skipping empty ones.
+// whitespace trimmed, skipping empty ones. Lines of any length are read:
+// a line-length limit would end the reading early and hide every setting
+// after an over-long line.
 func lines(data []byte, marker string) []string {
 	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		l := sc.Text()
+	for l := range rawLines(data) {
 		if marker != "" {
 			if i := strings.Index(l, marker); i >= 0 {
 				l = l[:i]
@@ -249,6 +248,18 @@ func lines(data []byte, marker string) []string {
 		}
 	}
 	return out
+}
+
+// rawLines yields each line of data without its line ending (\n or \r\n).
+func rawLines(data []byte) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for l := range bytes.Lines(data) {
+			s := strings.TrimSuffix(strings.TrimSuffix(string(l), "\n"), "\r")
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 // Info describes the host: merged into every collector's input as "host".

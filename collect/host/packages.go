@@ -1,8 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os/exec"
 	"strings"
@@ -23,10 +21,7 @@ func dpkgInstalled(h *Host) (map[string]string, error) {
 		}
 		name, version, status = "", "", ""
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		l := sc.Text()
+	for l := range rawLines(data) {
 		switch {
 		case l == "":
 			flush()

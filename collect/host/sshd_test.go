@@ -15,6 +15,13 @@ func TestSSHDConfig(t *testing.T) {
 		err   string            // substring of error, if one is expected
 	}{
 		{
+			// bufio.Scanner's line limit once ended the reading here,
+			// hiding the setting after the long line.
+			name:  "a setting after a 5 MB line is read",
+			files: root{bin: "", "etc/ssh/sshd_config": "# " + strings.Repeat("x", 5<<20) + "\r\nPermitRootLogin yes\r\n"},
+			want:  map[string]string{"permitrootlogin": "yes"},
+		},
+		{
 			name:  "first value wins",
 			files: root{bin: "", "etc/ssh/sshd_config": "PermitRootLogin no\nPermitRootLogin yes\n"},
 			want:  map[string]string{"permitrootlogin": "no"},

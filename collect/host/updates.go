@@ -1,8 +1,6 @@
 package host
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"path"
@@ -148,10 +146,7 @@ func pendingSecurity(h *Host, inst map[string]string, pending map[string]any) {
 			return
 		}
 		var name string
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-		for sc.Scan() {
-			l := sc.Text()
+		for l := range rawLines(data) {
 			switch {
 			case strings.HasPrefix(l, "Package: "):
 				name = strings.TrimSpace(l[9:])
