@@ -188,8 +188,8 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 		var lastSeq int64
 		var revoked, lastSeen dbTime
 		var interval int
-		var tailoring string
-		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds, tailoring FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval, &tailoring)
+		var tailoring, lastInput string
+		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds, tailoring, last_input FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval, &tailoring, &lastInput)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent")
@@ -305,8 +305,18 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 				return internal("store input", err)
 			}
 		}
-		if _, err := t.exec(ctx, `INSERT INTO check_runs (agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgentID, r.Seq, ts, t.d.ts(t.now), r.Duration.Milliseconds(), r.Status, len(trans), n[0], n[1], n[2], n[3], r.InputSHA256); err != nil {
+		// A heartbeat changed nothing: no result, the same input as the
+		// run before, status ok, on time (coverage records it). Past the
+		// run retention only heartbeats are deleted (CompactRuns).
+		iv := r.Interval
+		if iv <= 0 {
+			iv = interval
+		}
+		newTailoring, _ := json.Marshal(nonNilMap(r.Disabled))
+		heartbeat := len(trans) == 0 && r.Status == "ok" && r.InputSHA256 != "" && r.InputSHA256 == lastInput &&
+			string(newTailoring) == tailoring && lastSeen.Valid && at.Sub(lastSeen.T) <= (&vigil.Agent{Interval: iv}).Grace()
+		if _, err := t.exec(ctx, `INSERT INTO check_runs (agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256, heartbeat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgentID, r.Seq, ts, t.d.ts(t.now), r.Duration.Milliseconds(), r.Status, len(trans), n[0], n[1], n[2], n[3], r.InputSHA256, heartbeat); err != nil {
 			return internal("record run", err)
 		}
 		if r.Interval <= 0 {
@@ -320,10 +330,7 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 		}
 		// Tailoring: turning a check off needs a justification, and the
 		// change is in the activity log like any other.
-		if r.Disabled == nil {
-			r.Disabled = map[string]string{}
-		}
-		newTailoring, _ := json.Marshal(r.Disabled)
+		r.Disabled = nonNilMap(r.Disabled)
 		if string(newTailoring) != tailoring {
 			var before map[string]string
 			_ = json.Unmarshal([]byte(tailoring), &before)
@@ -494,6 +501,36 @@ type CheckRun struct {
 	Error      int       `json:"error"`
 	NA         int       `json:"not_applicable"`
 	Input      string    `json:"input_sha256,omitempty"`
+}
+
+// nonNilMap makes a nil tailoring the empty one, so both encode as {}.
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// CompactRuns deletes the heartbeat runs (runs that changed nothing)
+// received before the given time, in batches so that ingest is never held
+// up for long, and returns how many it deleted. Runs that changed a
+// result, brought a new input, failed partly or came after a gap are
+// kept; coverage, transitions and inputs are untouched, so history over
+// any window is the same before and after.
+func (s *Store) CompactRuns(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM check_runs WHERE id IN
+			(SELECT id FROM check_runs WHERE heartbeat AND received_at < ? LIMIT 5000)`), s.d.ts(before))
+		if err != nil {
+			return total, internal("compact runs", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < 5000 {
+			return total, nil
+		}
+	}
 }
 
 // Runs lists an agent's recent runs, newest first.

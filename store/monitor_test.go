@@ -673,3 +673,58 @@ func TestIngestLargeReports(t *testing.T) {
 		}
 	})
 }
+
+// TestCompactRuns: only heartbeats (runs that changed nothing) are
+// deleted past the retention; transitions and coverage are untouched.
+func TestCompactRuns(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := enrolAgent(t, s, "db-1", 900)
+		base := time.Now().UTC().Add(-10 * time.Hour).Truncate(time.Second)
+		at := base
+		seq := int64(0)
+		ingest := func(gap time.Duration, input, status string, results ...vigil.CheckResult) {
+			t.Helper()
+			seq++
+			at = at.Add(gap)
+			r := report(a, seq, at, false, results...)
+			r.InputSHA256, r.Status = input, status
+			if err := s.IngestReport(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q := 15 * time.Minute
+		ingest(0, "aaa", "ok", res("linux.a", "host", "pass", ""))  // 1 first: kept
+		ingest(q, "aaa", "ok")                                      // 2 heartbeat
+		ingest(q, "aaa", "ok", res("linux.a", "host", "fail", "x")) // 3 a change: kept
+		ingest(q, "bbb", "ok")                                      // 4 a new input: kept
+		ingest(q, "bbb", "ok")                                      // 5 heartbeat
+		ingest(3*time.Hour, "bbb", "ok")                            // 6 after a gap: kept
+		ingest(q, "bbb", "partial")                                 // 7 partial: kept
+		ingest(q, "bbb", "ok")                                      // 8 heartbeat
+		ingest(q, "", "ok")                                         // 9 no input named: kept
+		trBefore, _ := s.Transitions(ctx, a.ID, "", time.Now())
+		covBefore, _ := s.Coverage(ctx, a.ID)
+		// Nothing is old enough yet.
+		if n, err := s.CompactRuns(ctx, base.Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("compacted %d, %v before any run", n, err)
+		}
+		n, err := s.CompactRuns(ctx, time.Now().Add(time.Hour))
+		if err != nil || n != 3 {
+			t.Fatalf("compacted %d runs, %v; want the 3 heartbeats", n, err)
+		}
+		runs, _ := s.Runs(ctx, a.ID, 100)
+		var seqs []int64
+		for _, r := range runs {
+			seqs = append(seqs, r.Seq)
+		}
+		if fmt.Sprint(seqs) != "[9 7 6 4 3 1]" {
+			t.Fatalf("runs left %v", seqs)
+		}
+		trAfter, _ := s.Transitions(ctx, a.ID, "", time.Now())
+		covAfter, _ := s.Coverage(ctx, a.ID)
+		if fmt.Sprint(trBefore) != fmt.Sprint(trAfter) || fmt.Sprint(covBefore) != fmt.Sprint(covAfter) || len(covAfter) != 2 {
+			t.Fatalf("history changed: %v / %v, coverage %v / %v", trBefore, trAfter, covBefore, covAfter)
+		}
+	})
+}

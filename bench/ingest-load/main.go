@@ -20,13 +20,16 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +86,10 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("seeded %d agents x %d results in %.1f s\n", *agents, len(ids), time.Since(start).Seconds())
+	inputSHA := strings.Repeat("5e", 32)
+	if err := freshen(filepath.Join(*dir, "vigil.db"), inputSHA); err != nil {
+		log.Fatal(err)
+	}
 
 	st, err = store.Open(ctx, store.Config{DataDir: *dir})
 	if err != nil {
@@ -90,7 +97,7 @@ func main() {
 	}
 	defer st.Close()
 	cat, _ := catalog.Load()
-	srv := server.New(server.Config{Store: st, Catalog: cat, Version: "bench", Monitor: &monitor.Service{Store: st, Checks: reg}})
+	srv := server.New(server.Config{Store: st, Catalog: cat, Version: "bench", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Monitor: &monitor.Service{Store: st, Checks: reg}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
@@ -129,7 +136,10 @@ func main() {
 			locks[id].Lock()
 			defer locks[id].Unlock()
 			rep := monitor.Report{Seq: seqs[id].Load() + 1, ScannedAt: time.Now().UTC(), Duration: 900, Full: *full,
-				Host: monitor.HostInfo{Hostname: fmt.Sprintf("host-%d", id), OS: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-18-amd64", Version: "bench", Interval: int(every.Seconds())}}
+				Host: monitor.HostInfo{Hostname: fmt.Sprintf("host-%d", id), OS: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-18-amd64", Version: "bench", Interval: int(every.Seconds())},
+				// Agents name their normalized input every time (the bytes go
+				// only when it changes): unchanged reports are heartbeats.
+				InputSHA256: inputSHA}
 			if *full {
 				for _, c := range ids {
 					rep.Results = append(rep.Results, vigil.CheckResult{CheckID: c, Resource: "r", Verdict: "pass"})
@@ -159,14 +169,23 @@ func main() {
 			t0 := time.Now()
 			resp, err := client.Do(req)
 			d := time.Since(t0)
-			code := 0
+			code, msg := 0, ""
 			if err == nil {
 				code = resp.StatusCode
+				if code != http.StatusAccepted {
+					b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+					msg = string(b)
+				}
 				resp.Body.Close()
+			} else {
+				msg = err.Error()
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if code != http.StatusAccepted {
+				if errs[code] == 0 {
+					fmt.Printf("first refusal (%d): %s\n", code, strings.TrimSpace(msg))
+				}
 				errs[code]++
 				return
 			}
@@ -187,6 +206,14 @@ func main() {
 	fmt.Printf("accepted %d of %d reports (%.1f/s); errors %v\n", len(lat), n, float64(len(lat))/duration.Seconds(), errs)
 	fmt.Printf("latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(q(1)))
+	// What the run retention will later delete: the heartbeats among these
+	// runs (and any earlier ones), as housekeeping does it.
+	t0 := time.Now()
+	deleted, err := st.CompactRuns(ctx, time.Now().Add(time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("compacting: %d heartbeat runs deleted in %.2f s\n", deleted, time.Since(t0).Seconds())
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -239,6 +266,24 @@ func seed(path string, agents int, checkIDs []string) error {
 		}
 	}
 	_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// freshen makes every agent look as if it reported a minute ago with the
+// input the load sends, as in a fleet in its steady state: reports that
+// change nothing are then on-time heartbeats, whatever the database's age.
+func freshen(path, inputSHA string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	now := time.Now().UTC().Add(-time.Minute).Format("2006-01-02T15:04:05.000000Z")
+	if _, err := db.Exec(`UPDATE agent_coverage SET end_at = ?
+		WHERE end_at = (SELECT last_seen FROM agents WHERE agents.id = agent_coverage.agent_id)`, now); err != nil {
+		return err
+	}
+	_, err = db.Exec("UPDATE agents SET last_seen = ?, last_input = ?", now, inputSHA)
 	return err
 }
 

@@ -178,6 +178,14 @@ func TestStartupErrors(t *testing.T) {
 		err := (&Main{Addr: strings.TrimPrefix(m.URL, "http://"), DataDir: t.TempDir()}).Open(ctx)
 		oneLine(t, err, "cannot listen on")
 	})
+	t.Run("bad_durations", func(t *testing.T) {
+		for _, args := range [][]string{{"--run-retention-days", "-1"}, {"--run-retention-days", "30d"}, {"--retention-days", "x"}, {"--checkpoint-interval", "0"}, {"--scan-local", "10s"}} {
+			code, _, errs := cli(t, nil, "", append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, args...)...)
+			if code == 0 || !strings.Contains(errs, args[0]) || strings.Count(errs, "\n") != 1 {
+				t.Errorf("serve %v: exit %d, stderr %q", args, code, errs)
+			}
+		}
+	})
 	t.Run("cli_prints_one_line", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "vigil.db"), bytes.Repeat([]byte("garbage!"), 1000), 0o600)

@@ -56,6 +56,7 @@ type Main struct {
 	MaxUpload       int64           // bytes per evidence file; 0: the default
 	CheckpointEvery time.Duration   // 0: every 10 minutes
 	RetentionDays   int             // 0: keep evidence bytes forever
+	RunRetention    int             // days heartbeat runs are kept (0: forever)
 	ChecksDirs      []string        // the organization's own checks, beside the built-in ones
 	ScanLocal       time.Duration   // scan the server's own host this often (0: never)
 	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
@@ -255,7 +256,8 @@ func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Bo
 }
 
 // housekeeping signs checkpoints on a schedule, collects orphan blobs left
-// by crashes, and purges evidence past retention.
+// by crashes, purges evidence past retention and deletes heartbeat runs
+// past theirs.
 func (m *Main) housekeeping(ctx context.Context) {
 	every := m.CheckpointEvery
 	if every <= 0 {
@@ -277,6 +279,13 @@ func (m *Main) housekeeping(ctx context.Context) {
 				m.Logger.Error("cannot purge evidence past retention", "err", err)
 			} else if n > 0 {
 				m.Logger.Info("purged evidence past retention", "items", n)
+			}
+		}
+		if m.RunRetention > 0 {
+			if n, err := m.Store.CompactRuns(ctx, time.Now().AddDate(0, 0, -m.RunRetention)); err != nil && ctx.Err() == nil {
+				m.Logger.Error("cannot delete heartbeat runs past retention", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("deleted heartbeat runs past retention", "runs", n)
 			}
 		}
 	}
@@ -371,6 +380,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	s3Region := fs.str("s3-region", "", "bucket region (default: from the AWS configuration)")
 	s3Endpoint := fs.str("s3-endpoint", "", "endpoint of an S3-compatible store (MinIO, Ceph); empty for AWS")
 	retention := fs.str("retention-days", "0", "purge evidence bytes this many days after their effective period (0: never); a tombstone stays in the log")
+	runRetention := fs.str("run-retention-days", "30", "delete check runs that changed nothing (heartbeats) after this many days (0: never); coverage and every change are kept")
 	checksDirs := fs.str("checks", "", "directories of your own checks (*.yaml), separated by commas")
 	scanLocal := fs.str("scan-local", "", "scan the server's own host against the Linux baseline this often (e.g. 15m); it shows as a host")
 	if err := fs.parse(args); err != nil {
@@ -390,6 +400,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil || retDays < 0 {
 		return fmt.Errorf("--retention-days %q is not a whole number of days", *retention)
 	}
+	runDays, err := strconv.Atoi(*runRetention)
+	if err != nil || runDays < 0 {
+		return fmt.Errorf("--run-retention-days %q is not a whole number of days", *runRetention)
+	}
 	if *smtpAddr != "" && *baseURL == "" {
 		// Reset links must not be built from the Host header a client sends.
 		return fmt.Errorf("--smtp-addr needs --base-url (the URL people open Vigil at)")
@@ -406,7 +420,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
-		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, ChecksDirs: splitList(*checksDirs), ScanLocal: scanEvery,
+		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, RunRetention: runDays, ChecksDirs: splitList(*checksDirs), ScanLocal: scanEvery,
 		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
 	if err := m.Open(ctx); err != nil {
