@@ -27,6 +27,9 @@ deps:
 	test -x /usr/sbin/slapd || missing="$$missing slapd"; \
 	command -v ldapsearch >/dev/null || missing="$$missing ldap-utils"; \
 	test -x /usr/sbin/mariadbd || missing="$$missing mariadb-server"; \
+	command -v git >/dev/null || missing="$$missing git"; \
+	command -v gpg >/dev/null || missing="$$missing gpg"; \
+	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
 	command -v moto_server >/dev/null || echo "moto_server (S3 tests) is missing and is not a Debian package: install moto[server] with pip"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -3,7 +3,8 @@
 // change on the branch's first-parent line is classified as merged through
 // a reviewed pull request with approval from someone other than its
 // author, self-approved, unapproved, or a direct push, and as signed (GPG,
-// SSH, X.509) or unsigned. Review data comes from merge-commit trailers
+// SSH, X.509) or unsigned; given trusted signers, each signature is
+// verified against them. Review data comes from merge-commit trailers
 // (Reviewed-by, Approved-by) here; a code host's API can add it later.
 // It reads through the git CLI, one pass over the history.
 package gitchange
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -34,6 +36,18 @@ type Options struct {
 	// Env is added to git's environment (credentials travel here, never
 	// in arguments, which other users can see).
 	Env []string
+	// Signers, when set, are the keys trusted to sign changes: every
+	// signature in the window is verified against them.
+	Signers *Signers
+}
+
+// Signers are the keys trusted to sign changes.
+type Signers struct {
+	// SSH is an allowed-signers file (ssh-keygen(1), ALLOWED SIGNERS):
+	// "principal[,principal] [namespaces="git"] key-type key".
+	SSH string
+	// GPG is one or more ASCII-armored OpenPGP public keys.
+	GPG string
 }
 
 // Change is one change that reached the branch.
@@ -57,7 +71,11 @@ type Change struct {
 	// Approved: someone other than the change's author approved it.
 	Approved     bool   `json:"approved"`
 	SelfApproved bool   `json:"self_approved"`
-	Signature    string `json:"signature"` // "gpg", "ssh", "x509" or "" (unsigned); presence, not validity
+	Signature    string `json:"signature"` // "gpg", "ssh", "x509" or "" (unsigned): presence
+	// Verification is the signature's check against Options.Signers:
+	// "good", or why not ("bad signature", "key not trusted", ...); empty
+	// when unsigned or when no signers were given.
+	Verification string `json:"verification,omitempty"`
 	// Exceptions are what an auditor would ask about.
 	Exceptions []string `json:"exceptions"`
 
@@ -111,7 +129,16 @@ func (o *Options) git(ctx context.Context, stdin io.Reader, args ...string) ([]b
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, &Error{Op: args[0], Stderr: stderr.String(), Err: err}
+		op := args[0] // the subcommand, past any "-c name=value"
+		for i := 0; i < len(args); i++ {
+			if args[i] == "-c" {
+				i++
+				continue
+			}
+			op = args[i]
+			break
+		}
+		return nil, &Error{Op: op, Stderr: stderr.String(), Err: err}
 	}
 	return out, nil
 }
@@ -166,6 +193,11 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 			if h, e, ok := strings.Cut(l, " "); ok {
 				authors[h] = strings.ToLower(e)
 			}
+		}
+	}
+	if o.Signers != nil {
+		if err := verify(ctx, o, changes); err != nil {
+			return nil, err
 		}
 	}
 	for i := range changes {
@@ -353,8 +385,11 @@ func judge(c *Change) {
 	case !c.Approved:
 		c.Exceptions = append(c.Exceptions, "merged without a recorded approval")
 	}
-	if c.Signature == "" {
+	switch {
+	case c.Signature == "":
 		c.Exceptions = append(c.Exceptions, "unsigned")
+	case c.Verification != "" && c.Verification != "good":
+		c.Exceptions = append(c.Exceptions, "signature not verified: "+c.Verification)
 	}
 	if c.dateNote != "" {
 		c.Exceptions = append(c.Exceptions, c.dateNote)
@@ -381,4 +416,83 @@ func ForcePushed(ctx context.Context, o Options, oldHead, newHead string) (bool,
 		return true, nil
 	}
 	return false, err
+}
+
+// verify checks every signed change against the trusted signers with
+// git's own verification (%G?), in one git process: SSH signatures through
+// an allowed-signers file, OpenPGP ones through a keyring holding only the
+// trusted keys (trust model "always": being in it is the trust). Only
+// "good" (G) counts; a valid signature by a key not in the list is not.
+func verify(ctx context.Context, o Options, changes []Change) error {
+	var signed []string
+	for _, c := range changes {
+		if c.Signature != "" {
+			signed = append(signed, c.Commit)
+		}
+	}
+	if len(signed) == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "vigil-signers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	gnupg := filepath.Join(dir, "gnupg")
+	if err := os.Mkdir(gnupg, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(gnupg, "gpg.conf"), []byte("trust-model always\nno-autostart\n"), 0o600); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Signers.GPG) != "" {
+		cmd := exec.CommandContext(ctx, "gpg", "--batch", "--no-tty", "--quiet", "--import")
+		cmd.Env = append(os.Environ(), "GNUPGHOME="+gnupg)
+		cmd.Stdin = strings.NewReader(o.Signers.GPG)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("importing the trusted OpenPGP keys: %v: %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	allowed := filepath.Join(dir, "allowed_signers")
+	if err := os.WriteFile(allowed, []byte(o.Signers.SSH+"\n"), 0o600); err != nil {
+		return err
+	}
+	v := o
+	v.Env = append(append([]string{}, o.Env...), "GNUPGHOME="+gnupg)
+	out, err := v.git(ctx, strings.NewReader(strings.Join(signed, "\n")+"\n"), "-c", "gpg.ssh.allowedSignersFile="+allowed,
+		"log", "--no-walk=unsorted", "--stdin", "--format=%H %G?")
+	if err != nil {
+		return err
+	}
+	status := map[string]string{}
+	for l := range strings.Lines(string(out)) {
+		if h, g, ok := strings.Cut(strings.TrimSpace(l), " "); ok {
+			status[h] = g
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		if c.Signature == "" {
+			continue
+		}
+		switch status[c.Commit] {
+		case "G":
+			c.Verification = "good"
+		case "B":
+			c.Verification = "bad signature"
+		case "U":
+			c.Verification = "valid signature by a key not in the trusted signers"
+		case "X":
+			c.Verification = "signature expired"
+		case "Y":
+			c.Verification = "signed by an expired key"
+		case "R":
+			c.Verification = "signed by a revoked key"
+		case "E":
+			c.Verification = "cannot be checked: the key is not among the trusted signers"
+		default:
+			c.Verification = "not checked (git reported " + strconv.Quote(status[c.Commit]) + ")"
+		}
+	}
+	return nil
 }

@@ -198,3 +198,111 @@ func TestBackdatedCommitHidesNothing(t *testing.T) {
 		t.Fatalf("the backdated commit: %+v", c)
 	}
 }
+
+// TestSignatureVerification signs changes with trusted and untrusted SSH
+// and OpenPGP keys and forges a signature header: only the trusted keys'
+// signatures are good, and without signers nothing is called verified.
+func TestSignatureVerification(t *testing.T) {
+	for _, bin := range []string{"gpg", "gpgconf", "ssh-keygen"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s is required (make deps installs it)", bin)
+		}
+	}
+	r := newRepo(t)
+	start := r.now
+	keys := t.TempDir()
+	run := func(env []string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v %s", name, args, err, out)
+		}
+		return string(out)
+	}
+	// SSH: k1 is trusted, k2 is not.
+	for _, k := range []string{"k1", "k2"} {
+		run(nil, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", k, "-f", filepath.Join(keys, k))
+	}
+	pub, _ := os.ReadFile(filepath.Join(keys, "k1.pub"))
+	allowed := "# release engineers\nann@acme.test namespaces=\"git\" " + strings.TrimSpace(string(pub)) + "\n"
+	// OpenPGP: Bob is trusted, Carl is not; both sign from one keyring.
+	gnupg := filepath.Join(keys, "gnupg")
+	os.Mkdir(gnupg, 0o700)
+	genv := []string{"GNUPGHOME=" + gnupg}
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", gnupg, "--kill", "all").Run() })
+	for _, who := range []string{"Bob <bob@acme.test>", "Carl <carl@acme.test>"} {
+		run(genv, "gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", who, "ed25519", "sign", "never")
+	}
+	bobKey := run(genv, "gpg", "--armor", "--export", "bob@acme.test")
+	r.env = append(r.env, genv...)
+
+	sign := func(format, key, msg string) string {
+		r.git("", "config", "gpg.format", format)
+		r.git("", "config", "user.signingkey", key)
+		return r.commit("Ann", "ann@acme.test", msg, "-S")
+	}
+	good1 := sign("ssh", filepath.Join(keys, "k1"), "ssh, trusted")
+	untrusted1 := sign("ssh", filepath.Join(keys, "k2"), "ssh, untrusted")
+	good2 := sign("openpgp", "bob@acme.test", "openpgp, trusted")
+	untrusted2 := sign("openpgp", "carl@acme.test", "openpgp, untrusted")
+	plain := r.commit("Ann", "ann@acme.test", "unsigned")
+	// A forged header: looks signed, signs nothing.
+	raw := r.git("", "cat-file", "commit", "HEAD")
+	head, body, _ := strings.Cut(raw, "\n\n")
+	var hl []string
+	for _, l := range strings.Split(head, "\n") {
+		if strings.HasPrefix(l, "parent ") {
+			l = "parent " + plain // on top of the unsigned change
+		}
+		hl = append(hl, l)
+	}
+	head = strings.Join(hl, "\n")
+	forgedObj := head + "\ngpgsig -----BEGIN SSH SIGNATURE-----\n U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAg\n -----END SSH SIGNATURE-----\n\nforged " + body + "\n"
+	f := filepath.Join(keys, "forged")
+	os.WriteFile(f, []byte(forgedObj), 0o600)
+	forged := r.git("", "hash-object", "-t", "commit", "-w", f)
+	r.git("", "update-ref", "refs/heads/main", forged)
+
+	want := map[string]string{good1: "good", untrusted1: "not in the trusted", good2: "good", untrusted2: "cannot be checked", plain: "", forged: "bad"}
+	p, err := Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute), Signers: &Signers{SSH: allowed, GPG: bobKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range p.Changes {
+		w, ok := want[c.Commit]
+		if !ok {
+			continue
+		}
+		seen++
+		ex := strings.Join(c.Exceptions, ",")
+		switch {
+		case w == "" && (c.Verification != "" || !strings.Contains(ex, "unsigned")):
+			t.Errorf("%s: verification %q, exceptions %q; want unsigned", c.Subject, c.Verification, ex)
+		case w == "good" && (c.Verification != "good" || strings.Contains(ex, "signature")):
+			t.Errorf("%s: verification %q, exceptions %q; want good", c.Subject, c.Verification, ex)
+		case w != "" && w != "good" && (!strings.Contains(c.Verification, w) || !strings.Contains(ex, "signature not verified")):
+			t.Errorf("%s: verification %q, exceptions %q; want %q", c.Subject, c.Verification, ex, w)
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("found %d of the %d planted changes", seen, len(want))
+	}
+	// Without signers, presence only: nothing is called verified.
+	p, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Verification != "" {
+			t.Errorf("%s: verification %q without signers", c.Subject, c.Verification)
+		}
+	}
+	// A private key given as a trusted key is refused by gpg, and said.
+	_, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute), Signers: &Signers{GPG: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n"}})
+	if err == nil || !strings.Contains(err.Error(), "trusted OpenPGP keys") {
+		t.Fatalf("a malformed key: %v", err)
+	}
+}

@@ -33,6 +33,11 @@ type gitConfig struct {
 	// requests, with the secret as the token, instead of commit trailers.
 	GitHubRepo   string `json:"github_repo"`
 	GitHubAPIURL string `json:"github_api_url"`
+	// The keys trusted to sign changes (public, not secrets): an SSH
+	// allowed-signers file and ASCII-armored OpenPGP public keys. Without
+	// them a signature's presence is recorded but never taken as verified.
+	AllowedSigners string `json:"allowed_signers"`
+	GPGKeys        string `json:"gpg_keys"`
 }
 
 // Name is the kind's name.
@@ -43,7 +48,7 @@ func parseGit(raw json.RawMessage) (*gitConfig, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, vigil.FieldError("config", "git settings: %v (fields: repo, branch, window_days)", err)
+		return nil, vigil.FieldError("config", "git settings: %v (fields: repo, branch, window_days, github_repo, github_api_url, allowed_signers, gpg_keys)", err)
 	}
 	if c.WindowDays == 0 {
 		c.WindowDays = 90
@@ -94,6 +99,9 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		if err := secureURL(c.GitHubAPIURL); err != nil {
 			return vigil.FieldError("config.github_api_url", "%v", err)
 		}
+	}
+	if err := validSigners(c.AllowedSigners, c.GPGKeys); err != nil {
+		return err
 	}
 	if c.Branch != "" && !branchName.MatchString(c.Branch) {
 		return vigil.FieldError("config.branch", "branch is a branch name (letters, digits, . _ - /), not a revision")
@@ -256,6 +264,9 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		branch = "refs/heads/" + branch // a branch, never another revision
 	}
 	o := gitchange.Options{Repo: repo, Branch: branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
+	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
+		o.Signers = &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}
+	}
 	p, err := gitchange.Collect(ctx, o)
 	if err != nil {
 		return nil, err
@@ -271,8 +282,8 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			return nil, err
 		}
 	}
-	var review, unsigned []any
-	nReview, nUnsigned := 0, 0
+	var review, unsigned, unverified []any
+	nReview, nUnsigned, nSigned, nUnverified := 0, 0, 0, 0
 	for _, ch := range p.Changes {
 		item := map[string]any{"id": ch.Commit[:12] + " " + clipText(ch.Subject, 60), "commit": ch.Commit, "kind": ch.Kind, "pr": ch.PR,
 			"author": ch.ChangeAuthor, "approvers": toAny(ch.Approvers), "date": ch.Date.Format(time.RFC3339), "signature": ch.Signature,
@@ -283,11 +294,23 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 				review = append(review, item)
 			}
 		}
-		if ch.Signature == "" {
+		switch {
+		case ch.Signature == "":
 			nUnsigned++
 			if len(unsigned) < maxListed {
 				unsigned = append(unsigned, item)
 			}
+		case ch.Verification != "good":
+			nSigned++
+			if o.Signers != nil {
+				item["verification"] = ch.Verification
+				nUnverified++
+				if len(unverified) < maxListed {
+					unverified = append(unverified, item)
+				}
+			}
+		default:
+			nSigned++
 		}
 	}
 	forced, err := gitchange.ForcePushed(ctx, o, prev.Head, p.Head)
@@ -318,6 +341,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
 		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
+		"signed_count": nSigned, "verified": o.Signers != nil, "unverified": nonNil(unverified), "unverified_count": nUnverified,
 		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}
 	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": len(keep) > 0, "force_pushes": events}
 	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
@@ -438,3 +462,29 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// signerKey finds the public key on an allowed-signers line.
+var signerKey = regexp.MustCompile(`(^|\s)(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)\s+[A-Za-z0-9+/=]{16,}`)
+
+// validSigners checks the trusted signers' shape: every allowed-signers
+// line names principals and a public key, and the OpenPGP text is public
+// key blocks only (a private key pasted here would be stored in clear).
+func validSigners(ssh, gpg string) error {
+	for i, l := range strings.Split(ssh, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if !signerKey.MatchString(l) ||
+			len(strings.Fields(l)) < 3 {
+			return vigil.FieldError("config.allowed_signers", "allowed_signers line %d is not `principals [options] key-type public-key` (ssh-keygen's ALLOWED SIGNERS format)", i+1)
+		}
+	}
+	if strings.Contains(gpg, "PRIVATE KEY") {
+		return vigil.FieldError("config.gpg_keys", "gpg_keys holds a private key: give only public keys (gpg --armor --export)")
+	}
+	if strings.TrimSpace(gpg) != "" && !strings.Contains(gpg, "-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+		return vigil.FieldError("config.gpg_keys", "gpg_keys is ASCII-armored public keys (-----BEGIN PGP PUBLIC KEY BLOCK-----, from gpg --armor --export)")
+	}
+	return nil
+}

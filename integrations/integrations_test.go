@@ -130,6 +130,58 @@ func TestGitIntegration(t *testing.T) {
 	}
 }
 
+// TestGitSignedChanges: signatures count only when verified against the
+// trusted signers in the settings; without them, signed changes are an
+// error (unknown), never a pass.
+func TestGitSignedChanges(t *testing.T) {
+	s := newService(t)
+	keys := t.TempDir()
+	for _, k := range []string{"trusted", "other"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys+"/"+k).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v %s", err, out)
+		}
+	}
+	pub, _ := os.ReadFile(keys + "/trusted.pub")
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "config", "gpg.format", "ssh")
+	git(t, dir, "config", "user.signingkey", keys+"/trusted")
+	git(t, dir, "commit", "-q", "--allow-empty", "-S", "-m", "initial")
+	git(t, dir, "commit", "-q", "--allow-empty", "-S", "-m", "release")
+	run := func(name, cfg string) (string, string) {
+		t.Helper()
+		x := &vigil.Integration{Kind: "git", Name: name, Config: json.RawMessage(cfg), Interval: 3600, Enabled: true}
+		if err := s.Create(ctx, x, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RunNow(ctx, x.ID); err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "git.changes.signed")
+		verdict, why := "", ""
+		for _, r := range rs {
+			if verdict != "fail" {
+				verdict = r.Verdict
+			}
+			why += r.Resource + ": " + r.Reason + "; "
+		}
+		return verdict, why
+	}
+	if v, why := run("no signers", `{"repo": "`+dir+`"}`); v != "error" || !strings.Contains(why, "no trusted signers") {
+		t.Fatalf("signed changes without trusted signers: %s %s", v, why)
+	}
+	signers, _ := json.Marshal("ann@acme.test namespaces=\"git\" " + strings.TrimSpace(string(pub)))
+	cfg := `{"repo": "` + dir + `", "allowed_signers": ` + string(signers) + `}`
+	if v, why := run("trusted", cfg); v != "pass" {
+		t.Fatalf("changes signed by the trusted key: %s %s", v, why)
+	}
+	git(t, dir, "config", "user.signingkey", keys+"/other")
+	git(t, dir, "commit", "-q", "--allow-empty", "-S", "-m", "signed by someone else")
+	if v, why := run("other key", cfg); v != "fail" || !strings.Contains(why, "not in the trusted signers") || !strings.Contains(why, "someone else") {
+		t.Fatalf("a change signed by an untrusted key: %s %s", v, why)
+	}
+}
+
 func TestGitSettingsAndSecrets(t *testing.T) {
 	s := newService(t)
 	for _, cfg := range []string{`{}`, `{"repo": "relative/path"}`, `{"repo": "/x", "window_days": 999}`, `{"repo": "/x", "colour": 1}`,
@@ -171,6 +223,16 @@ func TestGitSettingsAndSecrets(t *testing.T) {
 	moved := &vigil.Integration{ID: x.ID, Name: x.Name, Config: json.RawMessage(`{"repo": "https://attacker.example/x.git"}`), Interval: 3600, Enabled: true}
 	if err := s.Update(ctx, moved, nil); err == nil || !strings.Contains(err.Error(), "credential again") {
 		t.Fatalf("moving an integration kept its credential: %v", err)
+	}
+	for cfg, field := range map[string]string{
+		`{"repo": "/x", "allowed_signers": "ann@acme.test just-words"}`:                                                "allowed_signers line 1",
+		`{"repo": "/x", "gpg_keys": "-----BEGIN PGP PRIVATE KEY BLOCK-----\nxx\n-----END PGP PRIVATE KEY BLOCK-----"}`: "private key",
+		`{"repo": "/x", "gpg_keys": "mQINBGV..."}`:                                                                     "ASCII-armored",
+	} {
+		err := s.Create(ctx, &vigil.Integration{Kind: "git", Name: "bad3", Config: json.RawMessage(cfg), Interval: 3600, Enabled: true}, "")
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("config %s: %v, want an error naming %q", cfg, err, field)
+		}
 	}
 	for _, cfg := range []string{`{"repo": "https://ghp_x@github.com/acme/api.git"}`, `{"repo": "http://git.example/x.git"}`, `{"repo": "/x", "branch": "main~200"}`} {
 		if err := s.Create(ctx, &vigil.Integration{Kind: "git", Name: "bad2", Config: json.RawMessage(cfg), Interval: 3600, Enabled: true}, "tok"); err == nil {
