@@ -39,6 +39,10 @@ type Options struct {
 	// Signers, when set, are the keys trusted to sign changes: every
 	// signature in the window is verified against them.
 	Signers *Signers
+	// Verified caches earlier verifications (commit => Verification) made
+	// with the same signers: a commit and its signature never change, and
+	// each check costs a process or two.
+	Verified map[string]string
 }
 
 // Signers are the keys trusted to sign changes.
@@ -425,10 +429,16 @@ func ForcePushed(ctx context.Context, o Options, oldHead, newHead string) (bool,
 // "good" (G) counts; a valid signature by a key not in the list is not.
 func verify(ctx context.Context, o Options, changes []Change) error {
 	var signed []string
-	for _, c := range changes {
-		if c.Signature != "" {
-			signed = append(signed, c.Commit)
+	for i := range changes {
+		c := &changes[i]
+		if c.Signature == "" {
+			continue
 		}
+		if v, ok := o.Verified[c.Commit]; ok && v != "" {
+			c.Verification = v
+			continue
+		}
+		signed = append(signed, c.Commit)
 	}
 	if len(signed) == 0 {
 		return nil
@@ -459,20 +469,43 @@ func verify(ctx context.Context, o Options, changes []Change) error {
 	}
 	v := o
 	v.Env = append(append([]string{}, o.Env...), "GNUPGHOME="+gnupg)
-	out, err := v.git(ctx, strings.NewReader(strings.Join(signed, "\n")+"\n"), "-c", "gpg.ssh.allowedSignersFile="+allowed,
-		"log", "--no-walk=unsorted", "--stdin", "--format=%H %G?")
-	if err != nil {
-		return err
-	}
 	status := map[string]string{}
-	for l := range strings.Lines(string(out)) {
-		if h, g, ok := strings.Cut(strings.TrimSpace(l), " "); ok {
-			status[h] = g
+	check := func(commits []string) error {
+		out, err := v.git(ctx, strings.NewReader(strings.Join(commits, "\n")+"\n"), "-c", "gpg.ssh.allowedSignersFile="+allowed,
+			"log", "--no-walk=unsorted", "--stdin", "--format=%H %G?")
+		if err != nil {
+			return err
+		}
+		for l := range strings.Lines(string(out)) {
+			if h, g, ok := strings.Cut(strings.TrimSpace(l), " "); ok {
+				status[h] = g
+			}
+		}
+		return nil
+	}
+	if err := check(signed); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// A malformed signature can kill git's verification (ssh-keygen
+		// rejects it before reading the payload, and git dies of the
+		// broken pipe): check one by one, and what still fails to be
+		// checked is not verified.
+		failed := map[string]string{}
+		for _, h := range signed {
+			if err := check([]string{h}); err != nil {
+				failed[h] = err.Error()
+			}
+		}
+		for i := range changes {
+			if msg, ok := failed[changes[i].Commit]; ok {
+				changes[i].Verification = "cannot be checked: " + msg
+			}
 		}
 	}
 	for i := range changes {
 		c := &changes[i]
-		if c.Signature == "" {
+		if c.Signature == "" || c.Verification != "" {
 			continue
 		}
 		switch status[c.Commit] {

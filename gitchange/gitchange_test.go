@@ -265,7 +265,7 @@ func TestSignatureVerification(t *testing.T) {
 	forged := r.git("", "hash-object", "-t", "commit", "-w", f)
 	r.git("", "update-ref", "refs/heads/main", forged)
 
-	want := map[string]string{good1: "good", untrusted1: "not in the trusted", good2: "good", untrusted2: "cannot be checked", plain: "", forged: "bad"}
+	want := map[string]string{good1: "good", untrusted1: "not in the trusted", good2: "good", untrusted2: "cannot be checked", plain: "", forged: "!good"}
 	p, err := Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute), Signers: &Signers{SSH: allowed, GPG: bobKey}})
 	if err != nil {
 		t.Fatal(err)
@@ -283,12 +283,40 @@ func TestSignatureVerification(t *testing.T) {
 			t.Errorf("%s: verification %q, exceptions %q; want unsigned", c.Subject, c.Verification, ex)
 		case w == "good" && (c.Verification != "good" || strings.Contains(ex, "signature")):
 			t.Errorf("%s: verification %q, exceptions %q; want good", c.Subject, c.Verification, ex)
-		case w != "" && w != "good" && (!strings.Contains(c.Verification, w) || !strings.Contains(ex, "signature not verified")):
+		case w == "!good" && (c.Verification == "" || c.Verification == "good" || !strings.Contains(ex, "signature not verified")):
+			// git says "bad signature", or its verification dies on the
+			// malformed signature and the change "cannot be checked".
+			t.Errorf("%s: verification %q, exceptions %q; want anything but good", c.Subject, c.Verification, ex)
+		case w != "" && w != "good" && w != "!good" && (!strings.Contains(c.Verification, w) || !strings.Contains(ex, "signature not verified")):
 			t.Errorf("%s: verification %q, exceptions %q; want %q", c.Subject, c.Verification, ex, w)
 		}
 	}
 	if seen != len(want) {
 		t.Fatalf("found %d of the %d planted changes", seen, len(want))
+	}
+	// Earlier verifications are reused, not redone (a commit never
+	// changes): a cached verdict stands.
+	p, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute), Signers: &Signers{SSH: allowed, GPG: bobKey},
+		Verified: map[string]string{untrusted1: "cached"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Commit == untrusted1 && c.Verification != "cached" {
+			t.Errorf("the cached verification was not used: %q", c.Verification)
+		}
+		if c.Commit == good1 && c.Verification != "good" {
+			t.Errorf("an uncached change was not verified: %q", c.Verification)
+		}
+	}
+	// When git's verification fails for the batch, each change is checked
+	// on its own, and one that cannot be checked is not verified.
+	batch := []Change{{Commit: good1, Signature: "ssh"}, {Commit: strings.Repeat("0", 40), Signature: "ssh"}}
+	if err := verify(context.Background(), Options{Repo: r.dir, Signers: &Signers{SSH: allowed}}, batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch[0].Verification != "good" || !strings.HasPrefix(batch[1].Verification, "cannot be checked") {
+		t.Fatalf("after a failed batch: %q, %q", batch[0].Verification, batch[1].Verification)
 	}
 	// Without signers, presence only: nothing is called verified.
 	p, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})

@@ -2,7 +2,9 @@ package integrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"github.com/google/go-github/v74/github"
@@ -222,6 +224,10 @@ type gitState struct {
 	// Reviews caches each merged pull request's author and approvers: they
 	// do not change after the merge.
 	Reviews map[string]prReview `json:"reviews,omitempty"`
+	// Verified caches the signature checks of the window's changes, made
+	// with the signers whose hash is SignersHash (new signers, new checks).
+	Verified    map[string]string `json:"verified,omitempty"`
+	SignersHash string            `json:"signers_hash,omitempty"`
 }
 
 type forcePush struct {
@@ -263,16 +269,28 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if branch != "" {
 		branch = "refs/heads/" + branch // a branch, never another revision
 	}
+	var prev gitState
+	_ = json.Unmarshal(r.State, &prev)
 	o := gitchange.Options{Repo: repo, Branch: branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
+	signersHash := ""
 	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
 		o.Signers = &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}
+		sum := sha256.Sum256([]byte(c.AllowedSigners + "\x00" + c.GPGKeys))
+		signersHash = hex.EncodeToString(sum[:])
+		if prev.SignersHash == signersHash {
+			o.Verified = prev.Verified
+		}
 	}
 	p, err := gitchange.Collect(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	var prev gitState
-	_ = json.Unmarshal(r.State, &prev)
+	verified := map[string]string{}
+	for _, ch := range p.Changes {
+		if ch.Verification != "" {
+			verified[ch.Commit] = ch.Verification
+		}
+	}
 	if prev.Reviews == nil {
 		prev.Reviews = map[string]prReview{}
 	}
@@ -329,7 +347,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		}
 	}
 	events = nonNil(kept)
-	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: keep})
+	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: keep, Verified: verified, SignersHash: signersHash})
 	// The population is what an auditor samples from: sealed as evidence.
 	// Dated by day, so that an unchanged population is not sealed again
 	// at every run.

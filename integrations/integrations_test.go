@@ -175,6 +175,15 @@ func TestGitSignedChanges(t *testing.T) {
 	if v, why := run("trusted", cfg); v != "pass" {
 		t.Fatalf("changes signed by the trusted key: %s %s", v, why)
 	}
+	all, _ := s.Store.Integrations(ctx)
+	for _, x := range all {
+		if x.Name != "trusted" {
+			continue
+		}
+		if st, err := s.Store.IntegrationState(ctx, x.ID); err != nil || !strings.Contains(st, `"verified"`) || !strings.Contains(st, `"good"`) {
+			t.Fatalf("verifications not kept for the next run: %v %s", err, st)
+		}
+	}
 	git(t, dir, "config", "user.signingkey", keys+"/other")
 	git(t, dir, "commit", "-q", "--allow-empty", "-S", "-m", "signed by someone else")
 	if v, why := run("other key", cfg); v != "fail" || !strings.Contains(why, "not in the trusted signers") || !strings.Contains(why, "someone else") {
