@@ -39,6 +39,9 @@ type Scheduler struct {
 	// slow source does not hold the others back, nor all of them the
 	// server.
 	Parallel int
+	// LeaseTTL is how long a claim holds without renewal (default: half
+	// the job's interval, at least a minute).
+	LeaseTTL time.Duration
 
 	mu      sync.Mutex
 	running map[string]bool
@@ -84,7 +87,11 @@ func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int6
 		}
 		// Claim first, then look at the last run: a replica that ran the
 		// job a moment ago has recorded it before its lease can pass on.
-		ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, max(j.Every/2, time.Minute))
+		ttl := s.LeaseTTL
+		if ttl <= 0 {
+			ttl = max(j.Every/2, time.Minute)
+		}
+		ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, ttl)
 		if err != nil {
 			s.Log.Error("scheduler: cannot claim", "job", j.Name, "err", err)
 			continue
@@ -109,11 +116,38 @@ func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int6
 				delete(s.running, j.Name)
 				s.mu.Unlock()
 			}()
-			start := time.Now()
-			err := j.Run(ctx)
+			// The run is recorded when it starts: a replica that gets the
+			// lease later (this one died, or lost its database) sees it and
+			// does not start the job again within its interval.
 			if merr := s.Store.MarkLeaseRun(ctx, j.Name, s.Holder); merr != nil {
-				s.Log.Error("scheduler: cannot record the run", "job", j.Name, "err", merr)
+				s.Log.Error("scheduler: cannot record the run; not starting it", "job", j.Name, "err", merr)
+				return
 			}
+			// The lease is renewed while the job runs, so a job longer than
+			// the lease is never started beside itself; if the lease is lost
+			// all the same, the job is stopped.
+			jctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go func() {
+				t := time.NewTicker(ttl / 3)
+				defer t.Stop()
+				for {
+					select {
+					case <-jctx.Done():
+						return
+					case <-t.C:
+						ok, err := s.Store.ClaimLease(jctx, j.Name, s.Holder, ttl)
+						if err == nil && !ok {
+							s.Log.Error("scheduler: lease lost to another replica; stopping the job", "job", j.Name)
+							stop()
+							return
+						}
+					}
+				}
+			}()
+			start := time.Now()
+			err := j.Run(jctx)
+			stop()
 			n.Add(1)
 			if err != nil {
 				s.Log.Error("scheduled job failed", "job", j.Name, "took", time.Since(start), "err", err)

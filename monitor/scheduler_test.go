@@ -57,6 +57,55 @@ func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 	}
 }
 
+// TestSchedulerLongJobKeepsItsLease: a job that runs four times longer
+// than its lease and past its interval is not started beside itself by
+// another replica: the lease is renewed while it runs.
+func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start()
+	if err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	t.Cleanup(pg.Stop)
+	url, err := pg.NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running, overlaps, runs atomic.Int64
+	job := monitor.Job{Name: "long", Every: 200 * time.Millisecond, Run: func(context.Context) error {
+		if running.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		runs.Add(1)
+		time.Sleep(600 * time.Millisecond)
+		running.Add(-1)
+		return nil
+	}}
+	var scheds []*monitor.Scheduler
+	for i := range 2 {
+		st, err := store.Open(ctx, store.Config{DatabaseURL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		scheds = append(scheds, &monitor.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []monitor.Job{job}, Log: discard(),
+			LeaseTTL: 150 * time.Millisecond})
+	}
+	done := make(chan int)
+	go func() { done <- scheds[0].RunDue(ctx) }()
+	time.Sleep(300 * time.Millisecond) // past the lease and the interval
+	if n := scheds[1].RunDue(ctx); n != 0 || overlaps.Load() != 0 {
+		t.Fatalf("another replica started the job while it ran (%d started, %d overlaps)", n, overlaps.Load())
+	}
+	<-done
+	if runs.Load() != 1 {
+		t.Fatalf("ran %d times", runs.Load())
+	}
+}
+
 // TestSchedulerRunsAgainWhenDue on SQLite: a job with a short interval
 // runs again after it, not before.
 func TestSchedulerRunsAgainWhenDue(t *testing.T) {
