@@ -98,7 +98,9 @@ func (LDAP) connect(ctx context.Context, r *Run) (*ldap.Conn, *ldapConfig, error
 			return nil, nil, fmt.Errorf("ca_file: %v", err)
 		}
 		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("ca_file %s holds no PEM certificate", c.CAFile)
+		}
 		tcfg.RootCAs = pool
 	}
 	conn, err := ldap.DialURL(c.URL, ldap.DialWithTLSConfig(tcfg))

@@ -2,7 +2,12 @@ package integrations
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,5 +108,60 @@ func TestLDAPIntegration(t *testing.T) {
 	}
 	if err := s.Test(ctx, x.ID); err == nil || !strings.Contains(err.Error(), "bind as "+ldaptest.Admin+" refused") || strings.Contains(err.Error(), bad) {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// TestLDAPOverTLS: slapd with a certificate from a private CA. ldaps://
+// and StartTLS work with the CA given; without it, with another CA, or
+// under a name the certificate does not hold, the connection is refused
+// before the password is sent.
+func TestLDAPOverTLS(t *testing.T) {
+	srv, err := ldaptest.StartTLSServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	other := filepath.Join(t.TempDir(), "other-ca.pem")
+	otherSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	otherSrv.Close()
+	os.WriteFile(other, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: otherSrv.Certificate().Raw}), 0o600)
+	notPEM := filepath.Join(t.TempDir(), "ca.txt")
+	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
+
+	s := newService(t)
+	s.Kinds["ldap"] = LDAP{}
+	try := func(name string, settings map[string]any) error {
+		t.Helper()
+		settings["bind_dn"], settings["base_dn"], settings["privileged_groups"] = ldaptest.Admin, ldaptest.Base, []string{"admins"}
+		cfg, _ := json.Marshal(settings)
+		x := &vigil.Integration{Kind: "ldap", Name: name, Config: cfg, Interval: 3600, Enabled: true}
+		if err := s.Create(ctx, x, ldaptest.Password); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return s.Test(ctx, x.ID)
+	}
+	// The directory is empty: after the bind, reading the base answers
+	// "No Such Object", which proves the TLS session and the bind.
+	ok := func(err error) bool { return err != nil && strings.Contains(err.Error(), "No Such Object") }
+	if err := try("ldaps", map[string]any{"url": srv.LDAPSURL, "ca_file": srv.CAFile}); !ok(err) {
+		t.Fatalf("ldaps with the CA: %v", err)
+	}
+	if err := try("starttls", map[string]any{"url": srv.URL, "start_tls": true, "ca_file": srv.CAFile}); !ok(err) {
+		t.Fatalf("StartTLS with the CA: %v", err)
+	}
+	for name, c := range map[string]struct {
+		settings map[string]any
+		want     string
+	}{
+		"ldaps, system CAs":      {map[string]any{"url": srv.LDAPSURL}, "unknown authority"},
+		"ldaps, another CA":      {map[string]any{"url": srv.LDAPSURL, "ca_file": other}, "unknown authority"},
+		"starttls, system CAs":   {map[string]any{"url": srv.URL, "start_tls": true}, "unknown authority"},
+		"ldaps, wrong name":      {map[string]any{"url": strings.Replace(srv.LDAPSURL, "127.0.0.1", "localhost", 1), "ca_file": srv.CAFile}, "localhost"},
+		"ldaps, CA file not PEM": {map[string]any{"url": srv.LDAPSURL, "ca_file": notPEM}, "no PEM certificate"},
+	} {
+		err := try(name, c.settings)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), ldaptest.Password) {
+			t.Errorf("%s: %v, want a refusal naming %q", name, err, c.want)
+		}
 	}
 }

@@ -3,7 +3,14 @@
 package ldaptest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -21,13 +28,23 @@ const (
 // Server is a running slapd.
 type Server struct {
 	URL string
-	dir string
-	cmd *exec.Cmd
+	// With StartTLSServer: LDAPSURL is its ldaps:// listener, CAFile the
+	// PEM of the CA that signed its certificate (for 127.0.0.1 only).
+	LDAPSURL string
+	CAFile   string
+	dir      string
+	cmd      *exec.Cmd
 }
 
 // Start starts slapd; it fails with a clear message when slapd is not
 // installed (make test installs slapd and ldap-utils).
-func Start() (*Server, error) {
+func Start() (*Server, error) { return start(false) }
+
+// StartTLSServer starts slapd with a certificate from a CA made for the
+// test: ldap:// (with StartTLS) and ldaps:// listeners.
+func StartTLSServer() (*Server, error) { return start(true) }
+
+func start(withTLS bool) (*Server, error) {
 	bin, err := exec.LookPath("slapd")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/slapd"); serr != nil {
@@ -42,12 +59,18 @@ func Start() (*Server, error) {
 	if err := os.Mkdir(filepath.Join(dir, "data"), 0o700); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	freeAddr := func() (string, error) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		defer ln.Close()
+		return ln.Addr().String(), nil
+	}
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -63,12 +86,25 @@ rootpw %[4]s
 directory %[1]s/data
 index objectClass eq
 `, dir, Base, Admin, Password)
+	s := &Server{URL: "ldap://" + addr, dir: dir}
+	listen := s.URL + "/"
+	if withTLS {
+		if err := s.makeCerts(); err != nil {
+			return nil, err
+		}
+		conf = fmt.Sprintf("TLSCACertificateFile %[1]s/ca.pem\nTLSCertificateFile %[1]s/server.pem\nTLSCertificateKeyFile %[1]s/server.key\n", dir) + conf
+		a2, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		s.LDAPSURL = "ldaps://" + a2
+		listen += " " + s.LDAPSURL + "/"
+	}
 	cf := filepath.Join(dir, "slapd.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "ldap://" + addr, dir: dir}
-	s.cmd = exec.Command(bin, "-f", cf, "-h", s.URL+"/", "-d", "0")
+	s.cmd = exec.Command(bin, "-f", cf, "-h", listen, "-d", "0")
 	log, _ := os.Create(filepath.Join(dir, "slapd.log"))
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
@@ -94,4 +130,44 @@ func (s *Server) Stop() {
 		s.cmd.Wait()
 	}
 	os.RemoveAll(s.dir)
+}
+
+// makeCerts writes a CA and a server certificate for 127.0.0.1 (and no
+// name: a test can dial "localhost" to see name checking refuse it).
+func (s *Server) makeCerts() error {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vigil test LDAP CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	caCert, _ := x509.ParseCertificate(caDER)
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	s.CAFile = filepath.Join(s.dir, "ca.pem")
+	for name, b := range map[string]*pem.Block{"ca.pem": {Type: "CERTIFICATE", Bytes: caDER}, "server.pem": {Type: "CERTIFICATE", Bytes: der},
+		"server.key": {Type: "PRIVATE KEY", Bytes: kb}} {
+		if err := os.WriteFile(filepath.Join(s.dir, name), pem.EncodeToMemory(b), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
