@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2/jwt"
@@ -220,43 +221,95 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 	}
 	out := map[string]any{}
 	admins := map[string]bool{}
-	var as []oktaUser
-	if _, err := cl.get(ctx, "listing administrators", c.URL+"/api/v1/iam/assignees/users?limit=200", &struct {
-		Value *[]oktaUser `json:"value"`
-	}{&as}); err != nil {
-		out["admins_error"] = err.Error()
+	// Every page of the users holding a role: the next page is named in
+	// the body (_links.next) or, like other lists, in a Link header.
+	for next := c.URL + "/api/v1/iam/assignees/users?limit=200"; next != ""; {
+		var page struct {
+			Value []oktaUser `json:"value"`
+			Links struct {
+				Next struct {
+					Href string `json:"href"`
+				} `json:"next"`
+			} `json:"_links"`
+		}
+		h, err := cl.get(ctx, "listing administrators", next, &page)
+		if err != nil {
+			out["admins_error"] = err.Error()
+			break
+		}
+		for _, a := range page.Value {
+			admins[a.ID] = true
+		}
+		next = page.Links.Next.Href
+		for _, l := range h.Values("Link") {
+			if m := linkNext.FindStringSubmatch(l); m != nil && next == "" {
+				next = m[1]
+			}
+		}
+		if next != "" && !sameOrigin(next, c.URL) {
+			out["admins_error"] = "listing administrators: the next page is on another host (" + next + "); not following it with the token"
+			break
+		}
 	}
-	for _, a := range as {
-		admins[a.ID] = true
-	}
-	users := make([]any, 0, len(all))
-	var mfaErr error
-	for _, u := range all {
+	users := make([]any, len(all))
+	// Factors are one call per active user: four at a time (each waits
+	// out Okta's rate limit on its own), and the first failure stops the
+	// rest, whose MFA is then unknown.
+	var (
+		mfaMu  sync.Mutex
+		mfaErr error
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, 4)
+	)
+	fctx, stopFactors := context.WithCancel(ctx)
+	defer stopFactors()
+	for i, u := range all {
 		active := u.Status == "ACTIVE" || u.Status == "PASSWORD_EXPIRED" || u.Status == "LOCKED_OUT" || u.Status == "RECOVERY"
 		m := map[string]any{"id": u.Profile.Login, "active": active, "status": u.Status, "admin": admins[u.ID], "mfa": nil, "last_login_days": daysSince(u.LastLogin, r.Now)}
 		// Never signed in: idle since the account was made.
 		if u.LastLogin == "" {
 			m["last_login_days"], m["never_signed_in"] = daysSince(u.Created, r.Now), true
 		}
-		if active && mfaErr == nil {
+		users[i] = m
+		if !active {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-fctx.Done():
+				return
+			}
+			defer func() { <-sem }()
 			var fs []struct {
 				Status     string `json:"status"`
 				FactorType string `json:"factorType"`
 			}
-			if _, err := cl.get(ctx, "factors of "+u.Profile.Login, c.URL+"/api/v1/users/"+url.PathEscape(u.ID)+"/factors", &fs); err != nil {
-				mfaErr = err
-			} else {
-				enrolled := false
-				for _, f := range fs {
-					// A security question or an email link is not a second
-					// factor.
-					strong := f.FactorType != "question" && f.FactorType != "email"
-					enrolled = enrolled || (f.Status == "ACTIVE" && strong)
+			_, err := cl.get(fctx, "factors of "+u.Profile.Login, c.URL+"/api/v1/users/"+url.PathEscape(u.ID)+"/factors", &fs)
+			mfaMu.Lock()
+			defer mfaMu.Unlock()
+			if err != nil {
+				if mfaErr == nil && fctx.Err() == nil {
+					mfaErr = err
+					stopFactors()
 				}
-				m["mfa"] = enrolled
+				return
 			}
-		}
-		users = append(users, m)
+			enrolled := false
+			for _, f := range fs {
+				// A security question or an email link is not a second
+				// factor.
+				strong := f.FactorType != "question" && f.FactorType != "email"
+				enrolled = enrolled || (f.Status == "ACTIVE" && strong)
+			}
+			m["mfa"] = enrolled
+		}()
+	}
+	wg.Wait()
+	if mfaErr == nil && ctx.Err() != nil {
+		mfaErr = ctx.Err()
 	}
 	if mfaErr != nil {
 		out["mfa_error"] = mfaErr.Error()

@@ -55,17 +55,30 @@ func TestOktaIntegration(t *testing.T) {
 			js(w, []any{user("u1", "ann@acme.test", "ACTIVE", now.AddDate(0, 0, -1)), user("u2", "bob@acme.test", "ACTIVE", now.AddDate(0, 0, -200))})
 			return
 		}
-		js(w, []any{user("u3", "cat@acme.test", "SUSPENDED", now.AddDate(0, 0, -400)), user("u4", "dan@acme.test", "ACTIVE", now.AddDate(0, 0, -2))})
+		js(w, []any{user("u3", "cat@acme.test", "SUSPENDED", now.AddDate(0, 0, -400)), user("u4", "dan@acme.test", "ACTIVE", now.AddDate(0, 0, -2)),
+			user("u5", "eve@acme.test", "ACTIVE", now.AddDate(0, 0, -3))})
 	})
+	var denyFactors atomic.Bool
 	mux.HandleFunc("GET /api/v1/users/{id}/factors", func(w http.ResponseWriter, r *http.Request) {
+		if denyFactors.Load() && r.PathValue("id") == "u5" {
+			w.WriteHeader(403)
+			js(w, map[string]any{"errorCode": "E0000006", "errorSummary": "You do not have permission to perform the requested action"})
+			return
+		}
 		if r.PathValue("id") == "u4" {
 			js(w, []any{}) // dan has no factor
 			return
 		}
 		js(w, []any{map[string]any{"factorType": "token:software:totp", "status": "ACTIVE"}})
 	})
+	// Five role holders over two pages, the next named in the body.
 	mux.HandleFunc("GET /api/v1/iam/assignees/users", func(w http.ResponseWriter, r *http.Request) {
-		js(w, map[string]any{"value": []any{map[string]any{"id": "u1"}}})
+		if r.URL.Query().Get("after") == "" {
+			js(w, map[string]any{"value": []any{map[string]any{"id": "u1"}, map[string]any{"id": "u2"}, map[string]any{"id": "u3"}},
+				"_links": map[string]any{"next": map[string]any{"href": fmt.Sprintf("http://%s/api/v1/iam/assignees/users?limit=200&after=u3", r.Host)}}})
+			return
+		}
+		js(w, map[string]any{"value": []any{map[string]any{"id": "u4"}, map[string]any{"id": "u5"}}, "_links": map[string]any{}})
 	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "SSWS okta-token" {
@@ -93,9 +106,19 @@ func TestOktaIntegration(t *testing.T) {
 	if got["okta.inactive"] != "fail" || !strings.Contains(why["okta.inactive"], "bob@acme.test") || strings.Contains(why["okta.inactive"], "cat@") {
 		t.Errorf("okta.inactive: %s %s", got["okta.inactive"], why["okta.inactive"])
 	}
-	if got["okta.admins"] != "pass" {
-		t.Errorf("okta.admins: %s %s", got["okta.admins"], why["okta.admins"])
+	if got["okta.admins"] != "fail" || !strings.Contains(why["okta.admins"], "5 administrators") || !strings.Contains(why["okta.admins"], "eve@acme.test") {
+		t.Errorf("okta.admins (five over two pages, four allowed): %s %s", got["okta.admins"], why["okta.admins"])
 	}
+	// One user's factors refused: MFA is unknown for the run, never a
+	// pass, and the refusal is named.
+	denyFactors.Store(true)
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, why := resultsOf(t, s, x.AgentID); got["okta.mfa"] != "error" || !strings.Contains(why["okta.mfa"], "permission") || got["okta.inactive"] != "fail" {
+		t.Errorf("a refused factors call: mfa %s %s, inactive %s", got["okta.mfa"], why["okta.mfa"], got["okta.inactive"])
+	}
+	denyFactors.Store(false)
 	bad := "wrong"
 	if err := s.Update(ctx, &vigil.Integration{ID: x.ID, Name: x.Name, Config: cfg, Interval: 3600, Enabled: true}, &bad); err != nil {
 		t.Fatal(err)
