@@ -13,7 +13,16 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 		for _, l := range lines(data, "#") {
 			f := strings.Fields(l)
 			if len(f) >= 2 {
-				vols = append(vols, map[string]any{"id": f[0], "device": f[1], "source": "crypttab"})
+				// A volume keyed from a random source afresh at every boot
+				// (swap, tmp) holds nothing once the machine is off: it does
+				// not show that data at rest is encrypted.
+				ephemeral := len(f) >= 3 && (f[2] == "/dev/urandom" || f[2] == "/dev/random")
+				if len(f) >= 4 {
+					for _, o := range strings.Split(f[3], ",") {
+						ephemeral = ephemeral || o == "swap" || o == "tmp" || strings.HasPrefix(o, "tmp=")
+					}
+				}
+				vols = append(vols, map[string]any{"id": f[0], "device": f[1], "source": "crypttab", "ephemeral": ephemeral})
 			}
 		}
 	}
@@ -22,6 +31,17 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 		return out, nil
 	}
 	crypt := map[string]bool{} // dm-N names that are dm-crypt targets
+	// Devices in use as swap, by their dm-N name.
+	swaps := map[string]bool{}
+	if b, err := os.ReadFile("/proc/swaps"); err == nil {
+		for _, l := range lines(b, "") {
+			if dev := strings.Fields(l)[0]; strings.HasPrefix(dev, "/dev/") {
+				if real, err := filepath.EvalSymlinks(dev); err == nil {
+					swaps[filepath.Base(real)] = true
+				}
+			}
+		}
+	}
 	ms, _ := filepath.Glob("/sys/block/dm-*/dm/uuid")
 	for _, m := range ms {
 		b, err := os.ReadFile(m)
@@ -29,7 +49,7 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 			dm := filepath.Base(filepath.Dir(filepath.Dir(m)))
 			crypt[dm] = true
 			name, _ := os.ReadFile(filepath.Join("/sys/block", dm, "dm/name"))
-			vols = append(vols, map[string]any{"id": strings.TrimSpace(string(name)), "device": "/dev/" + dm, "source": "dm"})
+			vols = append(vols, map[string]any{"id": strings.TrimSpace(string(name)), "device": "/dev/" + dm, "source": "dm", "ephemeral": swaps[dm]})
 		}
 	}
 	out["volumes"] = vols

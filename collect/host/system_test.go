@@ -77,9 +77,15 @@ func TestCryptMounts(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
-	out := run(t, collectCrypt, root{"etc/crypttab": "# name device\ncrypt_root UUID=abc none luks,discard\n"})
-	if out["root_encrypted"] != nil || len(out["mounts"].(map[string]any)) != 0 || len(out["volumes"].([]any)) != 1 {
-		t.Errorf("offline crypt: %v", out)
+	out := run(t, collectCrypt, root{"etc/crypttab": "# name device\ncrypt_root UUID=abc none luks,discard\ncswap /dev/sda3 /dev/urandom swap,cipher=aes-xts-plain64\nctmp /dev/sda4 none tmp\n"})
+	vols := out["volumes"].([]any)
+	if out["root_encrypted"] != nil || len(out["mounts"].(map[string]any)) != 0 || len(vols) != 3 {
+		t.Fatalf("offline crypt: %v", out)
+	}
+	for i, want := range []bool{false, true, true} {
+		if got := vols[i].(map[string]any)["ephemeral"]; got != want {
+			t.Errorf("volume %v: ephemeral %v, want %v", vols[i], got, want)
+		}
 	}
 }
 
