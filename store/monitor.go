@@ -519,9 +519,15 @@ func nonNilMap(m map[string]string) map[string]string {
 // any window is the same before and after.
 func (s *Store) CompactRuns(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
+	// Through the heartbeats' own index: the runs kept before the cutoff
+	// accumulate and must not be scanned at every batch.
+	from := "check_runs"
+	if s.d.name != "postgres" {
+		from = "check_runs INDEXED BY check_runs_heartbeat"
+	}
 	for {
 		res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM check_runs WHERE id IN
-			(SELECT id FROM check_runs WHERE heartbeat AND received_at < ? LIMIT 5000)`), s.d.ts(before))
+			(SELECT id FROM `+from+` WHERE heartbeat AND received_at < ? LIMIT 5000)`), s.d.ts(before))
 		if err != nil {
 			return total, internal("compact runs", err)
 		}
@@ -531,6 +537,55 @@ func (s *Store) CompactRuns(ctx context.Context, before time.Time) (int64, error
 			return total, nil
 		}
 	}
+}
+
+// InputUse is one normalized input an agent's runs named in a period.
+type InputUse struct {
+	AgentID  int64     `json:"agent_id"`
+	Hostname string    `json:"hostname"`
+	SHA256   string    `json:"sha256"`
+	First    time.Time `json:"first_scanned_at"`
+	Last     time.Time `json:"last_scanned_at"`
+	Runs     int       `json:"runs"`
+	Stored   bool      `json:"stored"` // the input's bytes are kept (monitor_inputs)
+}
+
+// InputsReceived lists the inputs named by the runs received in [from,
+// to), per agent, in agent and time order.
+func (s *Store) InputsReceived(ctx context.Context, from, to time.Time) ([]InputUse, error) {
+	rows, err := s.query(ctx, `SELECT r.agent_id, a.hostname, r.input_sha256, MIN(r.scanned_at), MAX(r.scanned_at), COUNT(*),
+			EXISTS (SELECT 1 FROM monitor_inputs i WHERE i.sha256 = r.input_sha256)
+		FROM check_runs r JOIN agents a ON a.id = r.agent_id
+		WHERE r.received_at >= ? AND r.received_at < ? AND r.input_sha256 <> ''
+		GROUP BY r.agent_id, a.hostname, r.input_sha256
+		ORDER BY r.agent_id, MIN(r.scanned_at)`, s.d.ts(from), s.d.ts(to))
+	if err != nil {
+		return nil, internal("list inputs", err)
+	}
+	defer rows.Close()
+	out := []InputUse{}
+	for rows.Next() {
+		var u InputUse
+		var first, last dbTime
+		if err := rows.Scan(&u.AgentID, &u.Hostname, &u.SHA256, &first, &last, &u.Runs, &u.Stored); err != nil {
+			return nil, internal("list inputs", err)
+		}
+		u.First, u.Last = first.T, last.T
+		out = append(out, u)
+	}
+	return out, internal2("list inputs", rows.Err())
+}
+
+// LastSealedDay is the effective day of the newest collector evidence
+// whose file name starts with prefix ("" when there is none).
+func (s *Store) LastSealedDay(ctx context.Context, prefix string) (vigil.Date, error) {
+	var d sql.NullString
+	err := s.queryRow(ctx, "SELECT MAX(effective_start) FROM evidence WHERE source = ? AND filename LIKE ?",
+		string(vigil.SourceCollector), strings.ReplaceAll(prefix, "%", "")+"%").Scan(&d)
+	if err != nil {
+		return "", internal("last sealed day", err)
+	}
+	return vigil.Date(d.String), nil
 }
 
 // Runs lists an agent's recent runs, newest first.

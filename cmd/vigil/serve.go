@@ -170,16 +170,19 @@ func (m *Main) Open(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.housekeeping(bg)
-	// Scheduled server-side checks: each integration on its interval, and
-	// the server's own host when asked; once across replicas.
-	sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Log: m.Logger, Dynamic: integ.Jobs}
+	// Scheduled server-side jobs: each integration on its interval, the
+	// server's own host when asked; once across replicas.
+	// Each finished day's manifest of collector inputs is sealed into the
+	// evidence ledger.
+	sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
+		Jobs: []monitor.Job{mon.InputManifestJob(m.Evidence)}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
 			m.Close()
 			return err
 		}
-		sched.Jobs = []monitor.Job{job}
+		sched.Jobs = append(sched.Jobs, job)
 	}
 	go sched.Run(bg)
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)

@@ -1,0 +1,133 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/evidence"
+)
+
+// ManifestPrefix starts the file name of each day's input manifest.
+const ManifestPrefix = "monitoring-inputs-"
+
+// manifestBackfill bounds how many missed days one run seals: runs that
+// changed nothing are deleted after the run retention (30 days by
+// default), so older days could not be told in full anyway.
+const manifestBackfill = 30
+
+// Manifest is one day's record of what every judgement was made from: for
+// each host, the SHA-256 of each normalized collector input its reports
+// named, when, and how often. The inputs are kept by that hash, so once
+// the manifest is sealed in the evidence ledger anyone can check that a
+// stored input is the one a day's results were judged on.
+type Manifest struct {
+	Date   vigil.Date     `json:"date"`
+	From   time.Time      `json:"received_from"`
+	To     time.Time      `json:"received_to"`
+	Hosts  int            `json:"hosts"`
+	Inputs []manifestItem `json:"inputs"`
+}
+
+type manifestItem struct {
+	AgentID  int64     `json:"agent_id"`
+	Hostname string    `json:"hostname"`
+	SHA256   string    `json:"sha256"`
+	First    time.Time `json:"first_scanned_at"`
+	Last     time.Time `json:"last_scanned_at"`
+	Runs     int       `json:"runs"`
+	Stored   bool      `json:"stored"`
+}
+
+// InputManifestJob seals, for each finished day (UTC) not sealed yet, the
+// manifest of the inputs received that day into the evidence ledger,
+// linked to the adopted controls that host checks test. Days without any
+// input are not sealed; nothing is sealed until a control is adopted.
+func (s *Service) InputManifestJob(ev *evidence.Service) Job {
+	return Job{Name: "seal-monitoring-inputs", Every: time.Hour, Run: func(ctx context.Context) error {
+		_, err := s.SealManifests(ctx, ev)
+		return err
+	}}
+}
+
+// SealManifests seals the manifests of the finished days not sealed yet
+// and returns how many it sealed.
+func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service) (int, error) {
+	controls, err := s.hostControls(ctx)
+	if err != nil || len(controls) == 0 {
+		return 0, err
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	day := today.AddDate(0, 0, -manifestBackfill)
+	last, err := s.Store.LastSealedDay(ctx, ManifestPrefix)
+	if err != nil {
+		return 0, err
+	}
+	if t, err := time.Parse(time.DateOnly, string(last)); err == nil && !t.Before(day) {
+		day = t.AddDate(0, 0, 1)
+	}
+	n := 0
+	for ; day.Before(today); day = day.AddDate(0, 0, 1) {
+		uses, err := s.Store.InputsReceived(ctx, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			return n, err
+		}
+		if len(uses) == 0 {
+			continue
+		}
+		d := vigil.Date(day.Format(time.DateOnly))
+		m := Manifest{Date: d, From: day, To: day.AddDate(0, 0, 1), Inputs: make([]manifestItem, 0, len(uses))}
+		hosts := map[int64]bool{}
+		for _, u := range uses {
+			hosts[u.AgentID] = true
+			m.Inputs = append(m.Inputs, manifestItem(u))
+		}
+		m.Hosts = len(hosts)
+		data, err := json.MarshalIndent(m, "", " ")
+		if err != nil {
+			return n, err
+		}
+		actx := vigil.WithActor(ctx, vigil.Actor{Name: "monitoring", Role: vigil.RoleOwner})
+		if _, err := ev.Upload(actx, evidence.Meta{Source: vigil.SourceCollector, Filename: ManifestPrefix + string(d) + ".json",
+			Title:          fmt.Sprintf("Monitoring inputs of %s: %d inputs from %d hosts", d, len(m.Inputs), m.Hosts),
+			EffectiveStart: d, EffectiveEnd: d, Controls: controls, DeclaredSize: int64(len(data))}, bytes.NewReader(data)); err != nil {
+			return n, fmt.Errorf("sealing the inputs of %s: %w", d, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// hostControls are the adopted controls that host checks map to.
+func (s *Service) hostControls(ctx context.Context) ([]string, error) {
+	if s.Checks == nil {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range s.Checks.Checks() {
+		if !strings.HasPrefix(c.Collector, "host.") {
+			continue
+		}
+		for _, id := range c.Controls {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			ok, err := s.Store.ControlExists(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
