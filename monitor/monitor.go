@@ -300,12 +300,38 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 		controlsOf[c.ID] = c.Controls
 	}
 	type agg struct {
-		pass          int
-		fails, errors []string
-		stale         map[string]bool
-		at            time.Time
+		pass                      int
+		fails, errors, unapproved []string
+		stale                     map[string]bool
+		at                        time.Time
 	}
 	per := map[string]*agg{}
+	// A check a host turns off without the server's approval leaves the
+	// controls it tests unknown: a host cannot hide a failure by
+	// tailoring it away.
+	off, err := s.Store.UnapprovedTailoring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for id, checks := range off {
+		a := live[id]
+		if a == nil {
+			continue
+		}
+		for check, why := range checks {
+			for _, ctl := range controlsOf[check] {
+				g := per[ctl]
+				if g == nil {
+					g = &agg{stale: map[string]bool{}}
+					per[ctl] = g
+				}
+				g.unapproved = append(g.unapproved, fmt.Sprintf("%s on %s (%q)", check, a.Name, why))
+				if a.LastSeen != nil && a.LastSeen.After(g.at) {
+					g.at = *a.LastSeen
+				}
+			}
+		}
+	}
 	for _, r := range results {
 		a := live[r.AgentID]
 		if a == nil {
@@ -342,6 +368,12 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 			sig.Status, sig.Reason = vigil.SignalFail, summarize(len(g.fails), "failing", g.fails)
 		case len(g.errors) > 0:
 			sig.Status, sig.Reason = vigil.SignalUnknown, summarize(len(g.errors), "unjudged", g.errors)
+		case len(g.unapproved) > 0:
+			sort.Strings(g.unapproved)
+			sig.Status, sig.Reason = vigil.SignalUnknown, "turned off by a host's tailoring without approval: "+strings.Join(g.unapproved[:min(3, len(g.unapproved))], "; ")
+			if n := len(g.unapproved); n > 3 {
+				sig.Reason += fmt.Sprintf(" and %d more", n-3)
+			}
 		case len(g.stale) > 0:
 			names := make([]string, 0, len(g.stale))
 			for n := range g.stale {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,41 @@ func TestControlHistory(t *testing.T) {
 	}
 	e.do("viewer", "GET", "/api/v1/controls/AC-11/history?from=2026-13-01", nil, 400, nil)
 	e.do("viewer", "GET", "/api/v1/controls/NOPE-1/history", nil, 404, nil)
+}
+
+// TestHostTailoringPage: the host page marks checks a host turns off
+// without approval and lets an admin approve exactly what it shows; a
+// viewer sees no button.
+func TestHostTailoringPage(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	id, _ := e.enrolAgent("db-1")
+	e.report("db-1", agentReport{Seq: 1, ScannedAt: time.Now().UTC().Add(-time.Minute), Full: true, Results: []vigil.CheckResult{},
+		Disabled: map[string]string{checkRootLogin: "break-glass access, reviewed monthly"}}, 202)
+	ss := e.sessions()
+	viewer, admin := ss["viewer"], ss["admin"]
+	path := fmt.Sprintf("/hosts/%d", id)
+	code, body, _ := e.page(&viewer, "GET", path, nil)
+	if code != 200 || !strings.Contains(body, "not approved") || !strings.Contains(body, "break-glass access") || strings.Contains(body, "tailoring/approve") {
+		t.Fatalf("viewer's host page %d:\n%s", code, body)
+	}
+	code, body, _ = e.page(&admin, "GET", path, nil)
+	i := strings.Index(body, `name="digest" value="`)
+	if code != 200 || i < 0 {
+		t.Fatalf("admin's host page %d has no approval form:\n%s", code, body)
+	}
+	digest := body[i+len(`name="digest" value="`):]
+	digest = digest[:strings.IndexByte(digest, '"')]
+	// A stale digest approves nothing.
+	if code, _, _ := e.page(&admin, "POST", path+"/tailoring/approve", url.Values{"digest": {"0000000000000000"}}); code != 303 {
+		t.Fatalf("stale approval: %d", code)
+	}
+	if _, body, _ := e.page(&admin, "GET", path, nil); !strings.Contains(body, "not approved") {
+		t.Fatal("a stale digest approved the tailoring")
+	}
+	if code, _, _ := e.page(&admin, "POST", path+"/tailoring/approve", url.Values{"digest": {digest}}); code != 303 {
+		t.Fatalf("approval: %d", code)
+	}
+	if _, body, _ := e.page(&admin, "GET", path, nil); strings.Contains(body, "not approved") || strings.Contains(body, "tailoring/approve") {
+		t.Fatalf("after approval:\n%s", body)
+	}
 }

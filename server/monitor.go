@@ -34,6 +34,7 @@ func (s *Server) monitorRoutes() []route {
 		{method: "POST", path: "/api/v1/agents/enrolments", perm: manage, tag: "monitoring", summary: "Make a one-time enrolment token for an agent (shown once)", in: enrolmentRequest{}, out: monitor.Enrolment{}, status: 201, h: s.createEnrolment},
 		{method: "GET", path: "/api/v1/agents", perm: read, tag: "monitoring", summary: "Enrolled hosts: OS, kernel, last seen, compliance", query: pageParams, out: page[agentView]{}, h: s.listAgents},
 		{method: "GET", path: "/api/v1/agents/{id}", perm: read, tag: "monitoring", summary: "A host with its current results", out: agentDetail{}, h: s.getAgent},
+		{method: "POST", path: "/api/v1/agents/{id}/tailoring/approve", perm: manage, tag: "monitoring", summary: "Approve a host's tailoring as shown (its digest): until then, each check it turns off leaves the controls it tests unknown", in: approveTailoring{}, out: approvedTailoring{}, h: s.approveTailoring},
 		{method: "DELETE", path: "/api/v1/agents/{id}", perm: manage, tag: "monitoring", summary: "Revoke a host's agent: its reports are refused from now on", status: 204, h: s.revokeAgent},
 		{method: "GET", path: "/api/v1/agents/{id}/history", perm: read, tag: "monitoring", summary: "When each check and resource was passing, failing or unknown in a window, with the time to fix each failure", query: []param{{"check", "only this check"}, {"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: []monitor.CheckHistory{}, h: s.agentHistory},
 		{method: "GET", path: "/api/v1/agents/{id}/runs", perm: read, tag: "monitoring", summary: "A host's recent runs (reports)", out: []store.CheckRun{}, h: s.agentRuns},
@@ -113,7 +114,54 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 
 type agentDetail struct {
 	agentView
-	Results []store.StoredResult `json:"results"`
+	Results   []store.StoredResult `json:"results"`
+	Tailoring tailoringView        `json:"tailoring"`
+}
+
+// tailoringView is what a host turns off: every check with its
+// justification, those not approved yet, and the digest to approve.
+type tailoringView struct {
+	Disabled   map[string]string `json:"disabled"`
+	Unapproved map[string]string `json:"unapproved"`
+	Digest     string            `json:"digest"`
+}
+
+func (s *Server) tailoringOf(r *http.Request, id int64) (tailoringView, error) {
+	var v tailoringView
+	var err error
+	if v.Disabled, v.Unapproved, err = s.store.AgentTailoring(r.Context(), id); err != nil {
+		return v, err
+	}
+	v.Digest, err = s.store.AgentTailoringDigest(r.Context(), id)
+	return v, err
+}
+
+type approveTailoring struct {
+	Digest string `json:"digest"` // the tailoring's digest as shown (GET /api/v1/agents/{id})
+}
+
+type approvedTailoring struct {
+	Approved map[string]string `json:"approved"`
+}
+
+func (s *Server) approveTailoring(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var req approveTailoring
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Digest == "" {
+		return vigil.FieldError("digest", "digest is required: the tailoring's digest as shown by GET /api/v1/agents/%d", id)
+	}
+	approved, err := s.store.ApproveTailoring(r.Context(), id, req.Digest)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, approvedTailoring{Approved: approved})
+	return nil
 }
 
 func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
@@ -129,7 +177,11 @@ func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, agentDetail{s.agentView(*a), res})
+	tv, err := s.tailoringOf(r, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, agentDetail{s.agentView(*a), res, tv})
 	return nil
 }
 

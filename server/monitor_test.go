@@ -28,6 +28,7 @@ type agentReport struct {
 	Full      bool                `json:"full"`
 	Results   []vigil.CheckResult `json:"results"`
 	Removed   []vigil.CheckResult `json:"removed,omitempty"`
+	Disabled  map[string]string   `json:"disabled,omitempty"`
 }
 
 func hostInfo(name string) map[string]any {
@@ -417,7 +418,7 @@ func monitoringReadiness(t *testing.T, engine string) {
 		if ok, gaps := ready(t, e, "CC6.1"); !ok {
 			t.Fatalf("CC6.1 before any host reports: gaps %v", gaps)
 		}
-		e.enrolAgent("web-1")
+		webID, _ := e.enrolAgent("web-1")
 		at := time.Now().UTC().Add(-time.Minute)
 		e.report("web-1", agentReport{Seq: 1, ScannedAt: at, Full: true, Results: []vigil.CheckResult{
 			{CheckID: checkRootLogin, Resource: "/etc/ssh/sshd_config", Verdict: "pass"},
@@ -451,9 +452,59 @@ func monitoringReadiness(t *testing.T, engine string) {
 		if ok, gaps := ready(t, e, "CC6.1"); !ok {
 			t.Fatalf("CC6.1 after the fix: gaps %v", gaps)
 		}
+		// The host turns the check off in its own tailoring: until the
+		// server approves, the control is unknown, never passing.
+		why := "root logins are managed by the bastion's own policy"
+		e.report("web-1", agentReport{Seq: 4, ScannedAt: at.Add(46 * time.Second), Full: true, Results: []vigil.CheckResult{},
+			Disabled: map[string]string{checkRootLogin: why}}, 202)
+		ok, gaps := ready(t, e, "CC6.1")
+		if ok || len(gaps) != 1 || !strings.Contains(gaps[0], "without approval") || !strings.Contains(gaps[0], checkRootLogin) || !strings.Contains(gaps[0], "web-1") {
+			t.Fatalf("CC6.1 with the check turned off, unapproved: ready %v gaps %v", ok, gaps)
+		}
+		var detail struct {
+			Tailoring struct {
+				Disabled, Unapproved map[string]string
+				Digest               string
+			}
+		}
+		e.do("viewer", "GET", fmt.Sprintf("/api/v1/agents/%d", webID), nil, 200, &detail)
+		if detail.Tailoring.Unapproved[checkRootLogin] != why || detail.Tailoring.Digest == "" {
+			t.Fatalf("tailoring as shown: %+v", detail.Tailoring)
+		}
+		approve := fmt.Sprintf("/api/v1/agents/%d/tailoring/approve", webID)
+		e.do("member", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest}, 403, nil)
+		e.do("admin", "POST", approve, map[string]any{}, 400, nil)
+		e.do("admin", "POST", approve, map[string]any{"digest": "0000000000000000"}, 409, nil)
+		e.do("admin", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest}, 200, nil)
+		if ok, gaps := ready(t, e, "CC6.1"); !ok {
+			t.Fatalf("CC6.1 after the tailoring was approved: gaps %v", gaps)
+		}
+		// A changed justification needs approving again.
+		e.report("web-1", agentReport{Seq: 5, ScannedAt: at.Add(47 * time.Second), Full: true, Results: []vigil.CheckResult{},
+			Disabled: map[string]string{checkRootLogin: "not needed"}}, 202)
+		if ok, gaps := ready(t, e, "CC6.1"); ok || !strings.Contains(strings.Join(gaps, " "), "not needed") {
+			t.Fatalf("CC6.1 after the justification changed: ready %v gaps %v", ok, gaps)
+		}
+		e.do("admin", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest}, 409, nil) // what was shown is no longer what is there
+		e.report("web-1", agentReport{Seq: 6, ScannedAt: at.Add(48 * time.Second), Full: true, Results: []vigil.CheckResult{
+			{CheckID: checkRootLogin, Resource: "/etc/ssh/sshd_config", Verdict: "pass"},
+		}}, 202)
+		if ok, gaps := ready(t, e, "CC6.1"); !ok {
+			t.Fatalf("CC6.1 with the check back on: gaps %v", gaps)
+		}
+		// Each tailoring and each approval is in the activity log.
+		var acts struct{ Items []vigil.Activity }
+		e.do("auditor", "GET", "/api/v1/activity?entity_type=agent&action=agent.", nil, 200, &acts)
+		n := map[string]int{}
+		for _, a := range acts.Items {
+			n[a.Action]++
+		}
+		if n["agent.tailoring"] != 3 || n["agent.tailoring_approved"] != 1 {
+			t.Fatalf("activity: %v", n)
+		}
 		// A control the check does not map to gets no test signal, even while the check fails.
 		e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"AC-08"}, "owner_id": member}, 200, nil)
-		e.report("web-1", agentReport{Seq: 4, ScannedAt: at.Add(50 * time.Second), Results: []vigil.CheckResult{
+		e.report("web-1", agentReport{Seq: 7, ScannedAt: at.Add(50 * time.Second), Results: []vigil.CheckResult{
 			{CheckID: checkRootLogin, Resource: "/etc/ssh/sshd_config", Verdict: "fail", Reason: "PermitRootLogin yes"},
 		}}, 202)
 		c.Health = vigil.Health{}

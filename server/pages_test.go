@@ -91,7 +91,7 @@ var pageExpected = map[string]string{
 	"POST /users/{id}/reset-link": "owner admin",
 	"GET /tokens":                 "all", "POST /tokens": "all", "POST /tokens/{id}/revoke": "all",
 	"GET /activity": "owner admin auditor",
-	"GET /hosts":    "all", "POST /hosts/enrol": "owner admin", "GET /hosts/{id}": "all", "POST /hosts/{id}/revoke": "owner admin",
+	"GET /hosts":    "all", "POST /hosts/enrol": "owner admin", "GET /hosts/{id}": "all", "POST /hosts/{id}/revoke": "owner admin", "POST /hosts/{id}/tailoring/approve": "owner admin",
 	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "POST /integrations/{id}/{action}": "owner admin",
 	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
 	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",

@@ -216,6 +216,7 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/hosts/enrol", manage, s.hostsEnrol),
 			pg("GET", "/hosts/{id}", read, s.hostPage),
 			pg("POST", "/hosts/{id}/revoke", manage, s.hostRevoke),
+			pg("POST", "/hosts/{id}/tailoring/approve", manage, s.hostApproveTailoring),
 			pg("GET", "/fleet", read, s.fleetPage))
 	}
 	if s.integrations != nil {

@@ -97,16 +97,16 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 type hostData struct {
-	Disabled map[string]string // the host's tailoring: check => why
-	More     int               // checks not shown in History
-	Host     agentView
-	Failing  []store.StoredResult
-	Errors   []store.StoredResult
-	Passing  int
-	NA       int
-	History  []checkShare
-	From, To time.Time
-	Runs     []store.CheckRun
+	Tailoring tailoringView // what the host turns off, and what of it is not approved
+	More      int           // checks not shown in History
+	Host      agentView
+	Failing   []store.StoredResult
+	Errors    []store.StoredResult
+	Passing   int
+	NA        int
+	History   []checkShare
+	From, To  time.Time
+	Runs      []store.CheckRun
 }
 
 // checkShare is a check's time in each state over the window.
@@ -172,11 +172,29 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 	if d.Runs, err = s.store.Runs(r.Context(), id, 10); err != nil {
 		return err
 	}
-	if d.Disabled, err = s.store.AgentTailoring(r.Context(), id); err != nil {
+	if d.Tailoring, err = s.tailoringOf(r, id); err != nil {
 		return err
 	}
 	p.Data = d
 	return s.render(w, http.StatusOK, "host", p)
+}
+
+func (s *Server) hostApproveTailoring(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.ApproveTailoring(r.Context(), id, r.PostFormValue("digest")); err != nil {
+		if vigil.ErrorCode(err) == vigil.ECONFLICT {
+			s.flash(w, r, "The host's tailoring changed since the page was shown: review it again before approving.")
+			http.Redirect(w, r, "/hosts/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	s.flash(w, r, "Approved this host's tailoring.")
+	http.Redirect(w, r, "/hosts/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) hostRevoke(w http.ResponseWriter, r *http.Request) error {

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -622,13 +624,16 @@ func (s *Store) MonitorInput(ctx context.Context, sha string) (string, error) {
 // MonitorVersion changes whenever a result changes or an agent's
 // freshness could: readiness caches on it.
 func (s *Store) MonitorVersion(ctx context.Context) (string, error) {
-	var tmax, amax, rev int64
+	var tmax, amax, rev, tail int64
+	// Tailoring and its approval are in the activity log: its head moves
+	// with them.
 	err := s.queryRow(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM check_transitions), (SELECT COALESCE(MAX(id), 0) FROM agents),
-		(SELECT COUNT(*) FROM agents WHERE revoked_at IS NOT NULL)`).Scan(&tmax, &amax, &rev)
+		(SELECT COUNT(*) FROM agents WHERE revoked_at IS NOT NULL),
+		(SELECT COALESCE(MAX(seq), 0) FROM activity_head)`).Scan(&tmax, &amax, &rev, &tail)
 	if err != nil {
 		return "", internal("monitor version", err)
 	}
-	return strconv.FormatInt(tmax, 10) + "." + strconv.FormatInt(amax, 10) + "." + strconv.FormatInt(rev, 10), nil
+	return strconv.FormatInt(tmax, 10) + "." + strconv.FormatInt(amax, 10) + "." + strconv.FormatInt(rev, 10) + "." + strconv.FormatInt(tail, 10), nil
 }
 
 // ClaimLease takes the named lease for holder until now+ttl if it is free,
@@ -730,20 +735,110 @@ func (s *Store) AllCoverage(ctx context.Context) (map[int64][]vigil.Coverage, er
 }
 
 // AgentTailoring returns the checks a host's tailoring turns off, with the
-// justification of each.
-func (s *Store) AgentTailoring(ctx context.Context, id int64) (map[string]string, error) {
+// justification of each, and the part of it the server has not approved
+// (a check newly turned off, or its justification changed).
+func (s *Store) AgentTailoring(ctx context.Context, id int64) (disabled, unapproved map[string]string, err error) {
+	var raw, approved string
+	if err := s.queryRow(ctx, "SELECT tailoring, tailoring_approved FROM agents WHERE id = ?", id).Scan(&raw, &approved); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, vigil.NotFound("agent", id)
+		}
+		return nil, nil, internal("read tailoring", err)
+	}
+	return unapprovedOf(raw, approved)
+}
+
+// unapprovedOf decodes a tailoring and what of it differs from the
+// approved one.
+func unapprovedOf(raw, approved string) (disabled, unapproved map[string]string, err error) {
+	disabled, ok := map[string]string{}, map[string]string{}
+	if err := json.Unmarshal([]byte(raw), &disabled); err != nil {
+		return nil, nil, internal("read tailoring", err)
+	}
+	if err := json.Unmarshal([]byte(approved), &ok); err != nil {
+		return nil, nil, internal("read approved tailoring", err)
+	}
+	unapproved = map[string]string{}
+	for id, why := range disabled {
+		if w, found := ok[id]; !found || w != why {
+			unapproved[id] = why
+		}
+	}
+	return disabled, unapproved, nil
+}
+
+// UnapprovedTailoring lists, per live agent, the checks its tailoring
+// turns off without the server's approval.
+func (s *Store) UnapprovedTailoring(ctx context.Context) (map[int64]map[string]string, error) {
+	rows, err := s.query(ctx, "SELECT id, tailoring, tailoring_approved FROM agents WHERE revoked_at IS NULL AND tailoring <> tailoring_approved")
+	if err != nil {
+		return nil, internal("list tailoring", err)
+	}
+	defer rows.Close()
+	out := map[int64]map[string]string{}
+	for rows.Next() {
+		var id int64
+		var raw, approved string
+		if err := rows.Scan(&id, &raw, &approved); err != nil {
+			return nil, internal("list tailoring", err)
+		}
+		_, un, err := unapprovedOf(raw, approved)
+		if err != nil {
+			return nil, err
+		}
+		if len(un) > 0 {
+			out[id] = un
+		}
+	}
+	return out, internal2("list tailoring", rows.Err())
+}
+
+// ApproveTailoring approves a host's tailoring as it stands, provided it
+// is still the one the approver saw (seen: its SHA-256, from
+// TailoringDigest), and records the approval in the activity log.
+func (s *Store) ApproveTailoring(ctx context.Context, id int64, seen string) (map[string]string, error) {
+	var approved map[string]string
+	err := s.write(ctx, func(t *wtx) error {
+		var raw, before string
+		if err := t.queryRow(ctx, "SELECT tailoring, tailoring_approved FROM agents WHERE id = ?", id).Scan(&raw, &before); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return vigil.NotFound("agent", id)
+			}
+			return internal("read tailoring", err)
+		}
+		if TailoringDigest(raw) != seen {
+			return &vigil.Error{Code: vigil.ECONFLICT, Field: "tailoring", Message: "the host's tailoring changed since it was shown; review it again"}
+		}
+		var old map[string]string
+		if err := json.Unmarshal([]byte(raw), &approved); err != nil {
+			return internal("read tailoring", err)
+		}
+		_ = json.Unmarshal([]byte(before), &old)
+		if _, err := t.exec(ctx, "UPDATE agents SET tailoring_approved = ? WHERE id = ?", raw, id); err != nil {
+			return internal("approve tailoring", err)
+		}
+		return t.log(ctx, "agent.tailoring_approved", "agent", strconv.FormatInt(id, 10), map[string]any{"approved": old}, map[string]any{"approved": approved})
+	})
+	return approved, err
+}
+
+// TailoringDigest names one state of a host's tailoring, so an approval
+// applies to what the approver saw.
+func TailoringDigest(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:8])
+}
+
+// AgentTailoringDigest is TailoringDigest of the host's current tailoring.
+func (s *Store) AgentTailoringDigest(ctx context.Context, id int64) (string, error) {
 	var raw string
 	if err := s.queryRow(ctx, "SELECT tailoring FROM agents WHERE id = ?", id).Scan(&raw); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, vigil.NotFound("agent", id)
+			return "", vigil.NotFound("agent", id)
 		}
-		return nil, internal("read tailoring", err)
+		return "", internal("read tailoring", err)
 	}
-	out := map[string]string{}
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, internal("read tailoring", err)
-	}
-	return out, nil
+	return TailoringDigest(raw), nil
 }
 
 func scanTransitions(rows *sql.Rows) ([]vigil.Transition, error) {
