@@ -422,6 +422,18 @@ func ForcePushed(ctx context.Context, o Options, oldHead, newHead string) (bool,
 	return false, err
 }
 
+// Final reports whether a verification is git's own verdict on the
+// signature, which never changes for a commit and the same signers (a
+// failure to run the check is not).
+func Final(verification string) bool {
+	switch verification {
+	case "good", "bad signature", "valid signature by a key not in the trusted signers", "signature expired",
+		"signed by an expired key", "signed by a revoked key", "cannot be checked: the key is not among the trusted signers":
+		return true
+	}
+	return false
+}
+
 // verify checks every signed change against the trusted signers with
 // git's own verification (%G?), in one git process: SSH signatures through
 // an allowed-signers file, OpenPGP ones through a keyring holding only the
@@ -468,10 +480,15 @@ func verify(ctx context.Context, o Options, changes []Change) error {
 		return err
 	}
 	v := o
-	v.Env = append(append([]string{}, o.Env...), "GNUPGHOME="+gnupg)
+	// Who verifies is Vigil's choice, never the repository's or the
+	// machine's git configuration: a repository could name a "verifier"
+	// that says yes to anything.
+	v.Env = append(append([]string{}, o.Env...), "GNUPGHOME="+gnupg, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
 	status := map[string]string{}
 	check := func(commits []string) error {
 		out, err := v.git(ctx, strings.NewReader(strings.Join(commits, "\n")+"\n"), "-c", "gpg.ssh.allowedSignersFile="+allowed,
+			"-c", "gpg.program=gpg", "-c", "gpg.openpgp.program=gpg", "-c", "gpg.ssh.program=ssh-keygen", "-c", "gpg.x509.program=gpgsm",
+			"-c", "gpg.ssh.revocationFile=", "-c", "gpg.minTrustLevel=undefined", "-c", "safe.directory="+o.Repo,
 			"log", "--no-walk=unsorted", "--stdin", "--format=%H %G?")
 		if err != nil {
 			return err

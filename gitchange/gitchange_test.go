@@ -318,6 +318,25 @@ func TestSignatureVerification(t *testing.T) {
 	if batch[0].Verification != "good" || !strings.HasPrefix(batch[1].Verification, "cannot be checked") {
 		t.Fatalf("after a failed batch: %q, %q", batch[0].Verification, batch[1].Verification)
 	}
+	// The repository's own configuration cannot name a verifier that
+	// says yes to anything.
+	fake := filepath.Join(keys, "fake-ssh-keygen")
+	os.WriteFile(fake, []byte("#!/bin/sh\ncase \"$*\" in\n*find-principals*) echo ann@acme.test;;\n"+
+		"*) cat >/dev/null; echo 'Good \"git\" signature for ann@acme.test with ED25519 key SHA256:x';;\nesac\nexit 0\n"), 0o755)
+	r.git("", "config", "gpg.ssh.program", fake)
+	r.git("", "config", "gpg.program", fake)
+	p, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute), Signers: &Signers{SSH: allowed, GPG: bobKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if (c.Commit == untrusted1 || c.Commit == untrusted2 || c.Commit == forged) && c.Verification == "good" {
+			t.Errorf("%s: the repository's gpg program made it good", c.Subject)
+		}
+		if (c.Commit == good1 || c.Commit == good2) && c.Verification != "good" {
+			t.Errorf("%s: %q with a hostile repository configuration", c.Subject, c.Verification)
+		}
+	}
 	// Without signers, presence only: nothing is called verified.
 	p, err = Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})
 	if err != nil {

@@ -287,7 +287,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	verified := map[string]string{}
 	for _, ch := range p.Changes {
-		if ch.Verification != "" {
+		if gitchange.Final(ch.Verification) {
 			verified[ch.Commit] = ch.Verification
 		}
 	}

@@ -371,15 +371,39 @@ func (g GitHub) protection(ctx context.Context, cl *github.Client, org, repo, br
 	case err != nil:
 		unknown = append(unknown, err.Error())
 	default:
-		src := map[string]any{"source": "branch protection", "bypass": "administrators", "required_reviews": 0, "dismiss_stale": false,
-			"status_checks": p.RequiredStatusChecks != nil, "blocks_force_push": p.GetAllowForcePushes() == nil || !p.GetAllowForcePushes().Enabled}
+		// Administrators bypass everything unless it is enforced for them
+		// too; the review requirement can further be waived for the users,
+		// teams and apps listed as allowed to bypass pull requests, so the
+		// reviews are a source of their own.
+		admins := "administrators"
 		if p.GetEnforceAdmins() != nil && p.GetEnforceAdmins().Enabled {
-			src["bypass"] = ""
+			admins = ""
 		}
+		checks := false
+		if rc := p.RequiredStatusChecks; rc != nil {
+			checks = (rc.Contexts != nil && len(*rc.Contexts) > 0) || (rc.Checks != nil && len(*rc.Checks) > 0)
+		}
+		sources = append(sources, map[string]any{"source": "branch protection", "bypass": admins, "required_reviews": 0, "dismiss_stale": false,
+			"status_checks": checks, "blocks_force_push": p.GetAllowForcePushes() == nil || !p.GetAllowForcePushes().Enabled})
 		if rv := p.GetRequiredPullRequestReviews(); rv != nil {
-			src["required_reviews"], src["dismiss_stale"] = rv.RequiredApprovingReviewCount, rv.DismissStaleReviews
+			var who []string
+			if admins != "" {
+				who = append(who, admins)
+			}
+			if a := rv.BypassPullRequestAllowances; a != nil {
+				for _, u := range a.Users {
+					who = append(who, "user "+u.GetLogin())
+				}
+				for _, t := range a.Teams {
+					who = append(who, "team "+t.GetSlug())
+				}
+				for _, ap := range a.Apps {
+					who = append(who, "app "+ap.GetSlug())
+				}
+			}
+			sources = append(sources, map[string]any{"source": "branch protection (reviews)", "bypass": strings.Join(who, ", "),
+				"required_reviews": rv.RequiredApprovingReviewCount, "dismiss_stale": rv.DismissStaleReviews, "status_checks": false, "blocks_force_push": false})
 		}
-		sources = append(sources, src)
 	}
 
 	// Rulesets: the rules that apply to the branch, grouped by ruleset.

@@ -67,6 +67,8 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 			map[string]any{"name": "svc", "full_name": "acme/svc", "default_branch": "main", "security_and_analysis": sa("enabled")},
 			map[string]any{"name": "ops", "full_name": "acme/ops", "default_branch": "trunk", "security_and_analysis": sa("enabled")},
 			map[string]any{"name": "lib", "full_name": "acme/lib", "default_branch": "main", "security_and_analysis": sa("enabled")},
+			map[string]any{"name": "app", "full_name": "acme/app", "default_branch": "main", "security_and_analysis": sa("enabled")},
+			map[string]any{"name": "cfg", "full_name": "acme/cfg", "default_branch": "main", "security_and_analysis": sa("enabled")},
 		})
 	})
 	// Rulesets: svc is protected only by its own ruleset (nobody may
@@ -135,7 +137,29 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	mux.HandleFunc("GET /repos/acme/lib/rulesets/9", func(w http.ResponseWriter, r *http.Request) {
 		js(w, map[string]any{"id": 9, "name": "main", "target": "branch", "source_type": "Repository", "source": "acme/lib", "enforcement": "active"})
 	})
-	for _, repo := range []string{"svc", "ops", "lib"} {
+	// app: everything enforced for administrators, but a user may merge
+	// without review; cfg: status checks "required" with none selected.
+	mux.HandleFunc("GET /repos/acme/app/branches/main/protection", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{
+			"required_status_checks": map[string]any{"strict": true, "contexts": []string{"ci"}},
+			"required_pull_request_reviews": map[string]any{"dismiss_stale_reviews": true, "required_approving_review_count": 1,
+				"bypass_pull_request_allowances": map[string]any{"users": []any{user("release-bot")}, "teams": []any{}, "apps": []any{}}},
+			"enforce_admins":     map[string]any{"enabled": true},
+			"allow_force_pushes": map[string]any{"enabled": false},
+		})
+	})
+	mux.HandleFunc("GET /repos/acme/cfg/branches/main/protection", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{
+			"required_status_checks":        map[string]any{"strict": true, "contexts": []string{}, "checks": []any{}},
+			"required_pull_request_reviews": map[string]any{"dismiss_stale_reviews": true, "required_approving_review_count": 1},
+			"enforce_admins":                map[string]any{"enabled": true},
+			"allow_force_pushes":            map[string]any{"enabled": false},
+		})
+	})
+	for _, repo := range []string{"app", "cfg"} {
+		mux.HandleFunc("GET /repos/acme/"+repo+"/rules/branches/main", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
+	}
+	for _, repo := range []string{"svc", "ops", "lib", "app", "cfg"} {
 		mux.HandleFunc("GET /repos/acme/"+repo+"/dependabot/alerts", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
 		mux.HandleFunc("GET /repos/acme/"+repo+"/code-scanning/alerts", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
 	}
@@ -205,6 +229,8 @@ func TestGitHubIntegration(t *testing.T) {
 		"github.branch-protection svc":      "pass",  // a ruleset nobody may bypass
 		"github.branch-protection ops":      "fail",  // reviews only from a ruleset administrators bypass
 		"github.branch-protection lib":      "error", // the bypass list is withheld
+		"github.branch-protection app":      "fail",  // a user may merge without review
+		"github.branch-protection cfg":      "fail",  // no status check selected
 		"github.alerts-overdue api":         "fail",  // the critical one, 20 days old
 		"github.alerts-overdue web":         "pass",
 		"github.secret-scanning api":        "pass",
@@ -224,6 +250,12 @@ func TestGitHubIntegration(t *testing.T) {
 	if w := why["github.branch-protection ops"]; !strings.Contains(w, "organization administrators") || !strings.Contains(w, "approving review") ||
 		strings.Contains(w, "status checks") {
 		t.Errorf("ops: the bypassable requirement and who may bypass it are not named: %s", w)
+	}
+	if w := why["github.branch-protection app"]; !strings.Contains(w, "user release-bot") || !strings.Contains(w, "approving review") || strings.Contains(w, "status checks") {
+		t.Errorf("app: the review bypass allowance is not named: %s", w)
+	}
+	if w := why["github.branch-protection cfg"]; !strings.Contains(w, "required status checks") {
+		t.Errorf("cfg: %s", w)
 	}
 	if w := why["github.branch-protection lib"]; !strings.Contains(w, "write access") {
 		t.Errorf("lib: the withheld bypass list is not explained: %s", w)

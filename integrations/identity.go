@@ -201,7 +201,13 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 	}
 	var all []oktaUser
 	next := c.URL + "/api/v1/users?limit=200"
+	seen := map[string]bool{}
 	for next != "" {
+		// A next link back to a page already read would loop for ever.
+		if seen[next] {
+			return nil, fmt.Errorf("listing users: the next page (%s) was already read; Okta's paging went round in a circle", next)
+		}
+		seen[next] = true
 		var page []oktaUser
 		h, err := cl.get(ctx, "listing users", next, &page)
 		if err != nil {
@@ -223,7 +229,13 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 	admins := map[string]bool{}
 	// Every page of the users holding a role: the next page is named in
 	// the body (_links.next) or, like other lists, in a Link header.
+	seenAdmins := map[string]bool{}
 	for next := c.URL + "/api/v1/iam/assignees/users?limit=200"; next != ""; {
+		if seenAdmins[next] {
+			out["admins_error"] = "listing administrators: the next page (" + next + ") was already read; Okta's paging went round in a circle"
+			break
+		}
+		seenAdmins[next] = true
 		var page struct {
 			Value []oktaUser `json:"value"`
 			Links struct {

@@ -112,7 +112,7 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	srv := map[string]any{"id": c.Host}
 	vars := map[string]string{}
 	rows, err := db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'require_secure_transport', 'have_ssl', 'log_warnings', 'log_error_verbosity', "+
-		"'general_log', 'server_audit_logging', 'server_audit_events', 'audit_log_policy')")
+		"'general_log', 'log_output', 'server_audit_logging', 'server_audit_events', 'audit_log_policy', 'audit_log_filter_id')")
 	if err != nil {
 		return nil, fmt.Errorf("reading variables: %v", err)
 	}
@@ -135,6 +135,11 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	lev, _ := strconv.Atoi(vars["log_error_verbosity"])
 	srv["logs_failed_connections"] = lw >= 2 || lev >= 3
 	srv["statement_logging"] = statementLogging(vars)
+	if _, ok := vars["audit_log_filter_id"]; ok && len(srv["statement_logging"].([]any)) == 0 {
+		// MySQL Enterprise Audit in its rule-based mode logs what its
+		// filters say, which these variables do not show.
+		srv["statement_logging_error"] = "MySQL Enterprise Audit is loaded with rule-based filtering; whether its filters log statements cannot be read from the server variables (check audit_log_filter and audit_log_user)"
+	}
 	anon, empty, supers := []any{}, []any{}, []any{}
 	urows, err := db.QueryContext(ctx, "SELECT User, Host, COALESCE(authentication_string, ''), COALESCE(plugin, ''), Super_priv FROM mysql.user")
 	if err != nil {
@@ -175,8 +180,10 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 // that is absent means its plugin is not loaded.
 func statementLogging(vars map[string]string) []any {
 	on := []any{}
-	if strings.EqualFold(vars["general_log"], "ON") {
-		on = append(on, "general query log")
+	// The general log writes only where log_output sends it (NONE: nowhere).
+	out := strings.ToUpper(vars["log_output"])
+	if strings.EqualFold(vars["general_log"], "ON") && (strings.Contains(out, "FILE") || strings.Contains(out, "TABLE")) && !strings.Contains(out, "NONE") {
+		on = append(on, "general query log ("+out+")")
 	}
 	if strings.EqualFold(vars["server_audit_logging"], "ON") {
 		events := strings.ToUpper(strings.ReplaceAll(vars["server_audit_events"], " ", ""))
@@ -191,7 +198,10 @@ func statementLogging(vars map[string]string) []any {
 			on = append(on, "server_audit ("+events+")")
 		}
 	}
-	if p := strings.ToUpper(vars["audit_log_policy"]); p == "ALL" || p == "QUERIES" {
+	// audit_log_policy governs the legacy mode (Percona's plugin, or MySQL
+	// Enterprise without filtering functions) only.
+	_, ruleBased := vars["audit_log_filter_id"]
+	if p := strings.ToUpper(vars["audit_log_policy"]); !ruleBased && (p == "ALL" || p == "QUERIES") {
 		on = append(on, "audit_log (policy "+p+")")
 	}
 	return on

@@ -97,13 +97,16 @@ func TestStatementLogging(t *testing.T) {
 		want int
 	}{
 		{map[string]string{}, 0},
-		{map[string]string{"general_log": "ON"}, 1},
+		{map[string]string{"general_log": "ON", "log_output": "FILE"}, 1},
+		{map[string]string{"general_log": "ON", "log_output": "NONE"}, 0},                             // written nowhere
+		{map[string]string{"general_log": "ON", "log_output": "TABLE,NONE"}, 0},                       // NONE wins
+		{map[string]string{"audit_log_policy": "ALL", "audit_log_filter_id": "0"}, 0},                 // rule-based: the policy says nothing
 		{map[string]string{"server_audit_logging": "ON", "server_audit_events": ""}, 1},               // no list: every event
 		{map[string]string{"server_audit_logging": "ON", "server_audit_events": "connect, table"}, 0}, // no queries
 		{map[string]string{"server_audit_logging": "OFF", "server_audit_events": "QUERY"}, 0},         // loaded, not logging
 		{map[string]string{"server_audit_logging": "ON", "server_audit_events": "connect,query_dml"}, 1},
 		{map[string]string{"audit_log_policy": "LOGINS"}, 0},
-		{map[string]string{"audit_log_policy": "queries", "general_log": "ON"}, 2},
+		{map[string]string{"audit_log_policy": "queries", "general_log": "ON", "log_output": "FILE,TABLE"}, 2},
 	} {
 		if got := statementLogging(c.vars); len(got) != c.want {
 			t.Errorf("%v: %v, want %d mechanisms", c.vars, got, c.want)

@@ -16,10 +16,10 @@ import (
 // ManifestPrefix starts the file name of each day's input manifest.
 const ManifestPrefix = "monitoring-inputs-"
 
-// manifestBackfill bounds how many missed days one run seals: runs that
-// changed nothing are deleted after the run retention (30 days by
-// default), so older days could not be told in full anyway.
-const manifestBackfill = 30
+// manifestGrace is how long after midnight (UTC) a day is taken as
+// finished: a report received just before midnight may still be being
+// stored.
+const manifestGrace = 10 * time.Minute
 
 // Manifest is one day's record of what every judgement was made from: for
 // each host, the SHA-256 of each normalized collector input its reports
@@ -48,22 +48,26 @@ type manifestItem struct {
 // manifest of the inputs received that day into the evidence ledger,
 // linked to the adopted controls that host checks test. Days without any
 // input are not sealed; nothing is sealed until a control is adopted.
-func (s *Service) InputManifestJob(ev *evidence.Service) Job {
+//
+// backfill bounds how many missed days one run looks back: give one day
+// less than the run retention, since runs that changed nothing are
+// deleted after it and an older day could not be told in full.
+func (s *Service) InputManifestJob(ev *evidence.Service, backfill int) Job {
 	return Job{Name: "seal-monitoring-inputs", Every: time.Hour, Run: func(ctx context.Context) error {
-		_, err := s.SealManifests(ctx, ev)
+		_, err := s.SealManifests(ctx, ev, backfill)
 		return err
 	}}
 }
 
-// SealManifests seals the manifests of the finished days not sealed yet
-// and returns how many it sealed.
-func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service) (int, error) {
+// SealManifests seals the manifests of the finished days not sealed yet,
+// looking back at most backfill days, and returns how many it sealed.
+func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service, backfill int) (int, error) {
 	controls, err := s.hostControls(ctx)
 	if err != nil || len(controls) == 0 {
 		return 0, err
 	}
-	today := s.now().UTC().Truncate(24 * time.Hour)
-	day := today.AddDate(0, 0, -manifestBackfill)
+	today := s.now().UTC().Add(-manifestGrace).Truncate(24 * time.Hour)
+	day := today.AddDate(0, 0, -max(backfill, 1))
 	last, err := s.Store.LastSealedDay(ctx, ManifestPrefix)
 	if err != nil {
 		return 0, err

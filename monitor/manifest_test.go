@@ -61,21 +61,21 @@ func TestInputManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Today is not finished: nothing to seal yet.
-		if n, err := svc.SealManifests(ctx, ev); err != nil || n != 0 {
+		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 0 {
 			t.Fatalf("sealed %d, %v before the day ended", n, err)
 		}
 		// Tomorrow, but no control adopted: nothing to link the evidence to.
 		clk.Set(today.AddDate(0, 0, 1).Add(time.Hour))
-		if n, err := svc.SealManifests(ctx, ev); err != nil || n != 0 {
+		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 0 {
 			t.Fatalf("sealed %d, %v with no control adopted", n, err)
 		}
 		if _, err := svc.Store.AdoptControls(adminCtx, []vigil.Control{{ID: "AC-11", Title: "Control AC-11", Criteria: []string{"CC6.1"}, Status: vigil.StatusNotStarted}}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := svc.SealManifests(ctx, ev); err != nil || n != 1 {
+		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 1 {
 			t.Fatalf("sealed %d, %v; want yesterday's manifest", n, err)
 		}
-		if n, err := svc.SealManifests(ctx, ev); err != nil || n != 0 {
+		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 0 {
 			t.Fatalf("sealed %d again, %v", n, err)
 		}
 		items, err := svc.Store.ListEvidence(ctx, store.EvidenceFilter{Control: "AC-11"})
@@ -117,7 +117,7 @@ func TestInputManifest(t *testing.T) {
 		// Days later with no reports in between: the empty days are not
 		// sealed, and the ledger still verifies.
 		clk.Set(today.AddDate(0, 0, 4))
-		if n, err := svc.SealManifests(ctx, ev); err != nil || n != 0 {
+		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 0 {
 			t.Fatalf("sealed %d, %v for days without inputs", n, err)
 		}
 		if rep, err := ev.Verify(ctx, true); err != nil || !rep.OK {

@@ -131,14 +131,24 @@ func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int6
 			go func() {
 				t := time.NewTicker(ttl / 3)
 				defer t.Stop()
+				renewed := time.Now()
 				for {
 					select {
 					case <-jctx.Done():
 						return
 					case <-t.C:
 						ok, err := s.Store.ClaimLease(jctx, j.Name, s.Holder, ttl)
-						if err == nil && !ok {
+						switch {
+						case err == nil && ok:
+							renewed = time.Now()
+						case err == nil:
 							s.Log.Error("scheduler: lease lost to another replica; stopping the job", "job", j.Name)
+							stop()
+							return
+						case time.Since(renewed) >= ttl:
+							// Unrenewed past its lease, another replica may
+							// have started the job: this run stops.
+							s.Log.Error("scheduler: cannot renew the lease; stopping the job", "job", j.Name, "err", err)
 							stop()
 							return
 						}

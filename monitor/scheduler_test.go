@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -103,6 +104,64 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 	<-done
 	if runs.Load() != 1 {
 		t.Fatalf("ran %d times", runs.Load())
+	}
+}
+
+// TestSchedulerStopsJobWithoutLease: a job whose lease another replica
+// took, or whose lease cannot be renewed (the database is gone), is
+// cancelled rather than left running beside another run.
+func TestSchedulerStopsJobWithoutLease(t *testing.T) {
+	ctx := context.Background()
+	pg, err := pgtest.Start()
+	if err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	t.Cleanup(pg.Stop)
+	url, err := pg.NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"taken", "unreachable"} {
+		t.Run(how, func(t *testing.T) {
+			st, err := store.Open(ctx, store.Config{DatabaseURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			started := make(chan struct{})
+			stopped := make(chan time.Duration, 1)
+			job := monitor.Job{Name: "job-" + how, Every: time.Hour, Run: func(ctx context.Context) error {
+				close(started)
+				t0 := time.Now()
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Second):
+				}
+				stopped <- time.Since(t0)
+				return ctx.Err()
+			}}
+			s := &monitor.Scheduler{Store: st, Holder: "replica-a", Jobs: []monitor.Job{job}, Log: discard(), LeaseTTL: 300 * time.Millisecond}
+			go s.RunDue(ctx)
+			<-started
+			if how == "taken" {
+				db, err := sql.Open("pgx", url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.Exec("UPDATE scheduler_leases SET holder = 'replica-b', expires_at = now() + interval '1 hour' WHERE name = $1", job.Name); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				st.Close()
+			}
+			if d := <-stopped; d > 3*time.Second {
+				t.Fatalf("the job ran on for %s without its lease", d)
+			}
+		})
 	}
 }
 

@@ -129,10 +129,7 @@ type tailoringView struct {
 func (s *Server) tailoringOf(r *http.Request, id int64) (tailoringView, error) {
 	var v tailoringView
 	var err error
-	if v.Disabled, v.Unapproved, err = s.store.AgentTailoring(r.Context(), id); err != nil {
-		return v, err
-	}
-	v.Digest, err = s.store.AgentTailoringDigest(r.Context(), id)
+	v.Disabled, v.Unapproved, v.Digest, err = s.store.AgentTailoring(r.Context(), id)
 	return v, err
 }
 

@@ -582,8 +582,9 @@ func (s *Store) InputsReceived(ctx context.Context, from, to time.Time) ([]Input
 // whose file name starts with prefix ("" when there is none).
 func (s *Store) LastSealedDay(ctx context.Context, prefix string) (vigil.Date, error) {
 	var d sql.NullString
-	err := s.queryRow(ctx, "SELECT MAX(effective_start) FROM evidence WHERE source = ? AND filename LIKE ?",
-		string(vigil.SourceCollector), strings.ReplaceAll(prefix, "%", "")+"%").Scan(&d)
+	// substr, not LIKE: "_" is a wildcard there and SQLite's LIKE ignores case.
+	err := s.queryRow(ctx, "SELECT MAX(effective_start) FROM evidence WHERE source = ? AND substr(filename, 1, ?) = ?",
+		string(vigil.SourceCollector), len(prefix), prefix).Scan(&d)
 	if err != nil {
 		return "", internal("last sealed day", err)
 	}
@@ -737,15 +738,18 @@ func (s *Store) AllCoverage(ctx context.Context) (map[int64][]vigil.Coverage, er
 // AgentTailoring returns the checks a host's tailoring turns off, with the
 // justification of each, and the part of it the server has not approved
 // (a check newly turned off, or its justification changed).
-func (s *Store) AgentTailoring(ctx context.Context, id int64) (disabled, unapproved map[string]string, err error) {
+// The digest names the tailoring read, for ApproveTailoring: an approval
+// covers exactly what was shown.
+func (s *Store) AgentTailoring(ctx context.Context, id int64) (disabled, unapproved map[string]string, digest string, err error) {
 	var raw, approved string
 	if err := s.queryRow(ctx, "SELECT tailoring, tailoring_approved FROM agents WHERE id = ?", id).Scan(&raw, &approved); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, vigil.NotFound("agent", id)
+			return nil, nil, "", vigil.NotFound("agent", id)
 		}
-		return nil, nil, internal("read tailoring", err)
+		return nil, nil, "", internal("read tailoring", err)
 	}
-	return unapprovedOf(raw, approved)
+	disabled, unapproved, err = unapprovedOf(raw, approved)
+	return disabled, unapproved, tailoringDigest(raw), err
 }
 
 // unapprovedOf decodes a tailoring and what of it differs from the
@@ -794,8 +798,8 @@ func (s *Store) UnapprovedTailoring(ctx context.Context) (map[int64]map[string]s
 }
 
 // ApproveTailoring approves a host's tailoring as it stands, provided it
-// is still the one the approver saw (seen: its SHA-256, from
-// TailoringDigest), and records the approval in the activity log.
+// is still the one the approver saw (seen: the digest AgentTailoring
+// gave), and records the approval in the activity log.
 func (s *Store) ApproveTailoring(ctx context.Context, id int64, seen string) (map[string]string, error) {
 	var approved map[string]string
 	err := s.write(ctx, func(t *wtx) error {
@@ -806,7 +810,7 @@ func (s *Store) ApproveTailoring(ctx context.Context, id int64, seen string) (ma
 			}
 			return internal("read tailoring", err)
 		}
-		if TailoringDigest(raw) != seen {
+		if tailoringDigest(raw) != seen {
 			return &vigil.Error{Code: vigil.ECONFLICT, Field: "tailoring", Message: "the host's tailoring changed since it was shown; review it again"}
 		}
 		var old map[string]string
@@ -822,23 +826,11 @@ func (s *Store) ApproveTailoring(ctx context.Context, id int64, seen string) (ma
 	return approved, err
 }
 
-// TailoringDigest names one state of a host's tailoring, so an approval
+// tailoringDigest names one state of a host's tailoring, so an approval
 // applies to what the approver saw.
-func TailoringDigest(raw string) string {
+func tailoringDigest(raw string) string {
 	sum := sha256.Sum256([]byte(raw))
 	return hex.EncodeToString(sum[:8])
-}
-
-// AgentTailoringDigest is TailoringDigest of the host's current tailoring.
-func (s *Store) AgentTailoringDigest(ctx context.Context, id int64) (string, error) {
-	var raw string
-	if err := s.queryRow(ctx, "SELECT tailoring FROM agents WHERE id = ?", id).Scan(&raw); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return "", vigil.NotFound("agent", id)
-		}
-		return "", internal("read tailoring", err)
-	}
-	return TailoringDigest(raw), nil
 }
 
 func scanTransitions(rows *sql.Rows) ([]vigil.Transition, error) {

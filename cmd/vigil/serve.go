@@ -175,7 +175,7 @@ func (m *Main) Open(ctx context.Context) error {
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
 	sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []monitor.Job{mon.InputManifestJob(m.Evidence)}}
+		Jobs: []monitor.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention))}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
@@ -187,6 +187,16 @@ func (m *Main) Open(ctx context.Context) error {
 	go sched.Run(bg)
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
+}
+
+// manifestBackfill is how far back the input manifests may still be
+// sealed: a day less than heartbeat runs are kept (30 days when they are
+// kept for ever).
+func manifestBackfill(runRetention int) int {
+	if runRetention <= 0 {
+		return 30
+	}
+	return max(runRetention-1, 1)
 }
 
 // printSetupLink prints a fresh one-time setup link if nobody has set up

@@ -9,6 +9,7 @@ import (
 
 func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 	vols := []any{}
+	ephemeralName := map[string]bool{} // crypttab targets keyed afresh at each boot
 	if data, err := h.ReadFile("/etc/crypttab"); err == nil {
 		for _, l := range lines(data, "#") {
 			f := strings.Fields(l)
@@ -23,6 +24,7 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 					}
 				}
 				vols = append(vols, map[string]any{"id": f[0], "device": f[1], "source": "crypttab", "ephemeral": ephemeral})
+				ephemeralName[f[0]] = ephemeral
 			}
 		}
 	}
@@ -49,7 +51,10 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 			dm := filepath.Base(filepath.Dir(filepath.Dir(m)))
 			crypt[dm] = true
 			name, _ := os.ReadFile(filepath.Join("/sys/block", dm, "dm/name"))
-			vols = append(vols, map[string]any{"id": strings.TrimSpace(string(name)), "device": "/dev/" + dm, "source": "dm", "ephemeral": swaps[dm]})
+			// The running target of a crypttab line keyed afresh at boot is
+			// as ephemeral as that line.
+			n := strings.TrimSpace(string(name))
+			vols = append(vols, map[string]any{"id": n, "device": "/dev/" + dm, "source": "dm", "ephemeral": swaps[dm] || ephemeralName[n]})
 		}
 	}
 	out["volumes"] = vols
