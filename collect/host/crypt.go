@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -32,31 +33,9 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 	if !h.live {
 		return out, nil
 	}
-	crypt := map[string]bool{} // dm-N names that are dm-crypt targets
-	// Devices in use as swap, by their dm-N name.
-	swaps := map[string]bool{}
-	if b, err := os.ReadFile("/proc/swaps"); err == nil {
-		for _, l := range lines(b, "") {
-			if dev := strings.Fields(l)[0]; strings.HasPrefix(dev, "/dev/") {
-				if real, err := filepath.EvalSymlinks(dev); err == nil {
-					swaps[filepath.Base(real)] = true
-				}
-			}
-		}
-	}
-	ms, _ := filepath.Glob("/sys/block/dm-*/dm/uuid")
-	for _, m := range ms {
-		b, err := os.ReadFile(m)
-		if err == nil && strings.HasPrefix(string(b), "CRYPT-") {
-			dm := filepath.Base(filepath.Dir(filepath.Dir(m)))
-			crypt[dm] = true
-			name, _ := os.ReadFile(filepath.Join("/sys/block", dm, "dm/name"))
-			// The running target of a crypttab line keyed afresh at boot is
-			// as ephemeral as that line.
-			n := strings.TrimSpace(string(name))
-			vols = append(vols, map[string]any{"id": n, "device": "/dev/" + dm, "source": "dm", "ephemeral": swaps[dm] || ephemeralName[n]})
-		}
-	}
+	swaps, _ := os.ReadFile("/proc/swaps")
+	dmVols, crypt := dmCrypt("/sys/block", swaps, ephemeralName, filepath.EvalSymlinks)
+	vols = append(vols, dmVols...)
 	out["volumes"] = vols
 	data, err := os.ReadFile(procMounts)
 	if err != nil {
@@ -77,6 +56,36 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 		out["root_encrypted"] = m["encrypted"]
 	}
 	return out, nil
+}
+
+// dmCrypt lists the running dm-crypt targets under sysBlock (/sys/block),
+// each ephemeral when it is in use as swap (the /proc/swaps text) or is the
+// target of a crypttab line keyed afresh at boot; crypt holds their dm-N
+// names.
+func dmCrypt(sysBlock string, swapsText []byte, ephemeralName map[string]bool, resolve func(string) (string, error)) (vols []any, crypt map[string]bool) {
+	crypt = map[string]bool{}
+	swaps := map[string]bool{} // dm-N names in use as swap
+	for _, l := range lines(swapsText, "") {
+		if dev := strings.Fields(l)[0]; strings.HasPrefix(dev, "/dev/") {
+			if real, err := resolve(dev); err == nil {
+				swaps[filepath.Base(real)] = true
+			}
+		}
+	}
+	ms, _ := filepath.Glob(filepath.Join(sysBlock, "dm-*", "dm", "uuid"))
+	sort.Strings(ms)
+	for _, m := range ms {
+		b, err := os.ReadFile(m)
+		if err != nil || !strings.HasPrefix(string(b), "CRYPT-") {
+			continue
+		}
+		dm := filepath.Base(filepath.Dir(filepath.Dir(m)))
+		crypt[dm] = true
+		name, _ := os.ReadFile(filepath.Join(sysBlock, dm, "dm", "name"))
+		n := strings.TrimSpace(string(name))
+		vols = append(vols, map[string]any{"id": n, "device": "/dev/" + dm, "source": "dm", "ephemeral": swaps[dm] || ephemeralName[n]})
+	}
+	return vols, crypt
 }
 
 // networkFS are the filesystems of skipFS that hold data (kept in mounts).

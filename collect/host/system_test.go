@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -86,6 +87,36 @@ func TestCryptMounts(t *testing.T) {
 		if got := vols[i].(map[string]any)["ephemeral"]; got != want {
 			t.Errorf("volume %v: ephemeral %v, want %v", vols[i], got, want)
 		}
+	}
+}
+
+// TestDMCrypt: running dm-crypt targets from a directory laid out like
+// /sys/block; swap and the target of an ephemeral crypttab line are
+// ephemeral, a data volume is not, and other device-mapper targets (LVM)
+// are not encryption.
+func TestDMCrypt(t *testing.T) {
+	sys := t.TempDir()
+	for dm, v := range map[string][2]string{"dm-0": {"CRYPT-LUKS2-abc-data", "data"}, "dm-1": {"CRYPT-PLAIN-cswap", "cswap"},
+		"dm-2": {"CRYPT-PLAIN-ctmp", "ctmp"}, "dm-3": {"LVM-xyz", "vg-root"}} {
+		os.MkdirAll(filepath.Join(sys, dm, "dm"), 0o755)
+		os.WriteFile(filepath.Join(sys, dm, "dm", "uuid"), []byte(v[0]+"\n"), 0o644)
+		os.WriteFile(filepath.Join(sys, dm, "dm", "name"), []byte(v[1]+"\n"), 0o644)
+	}
+	swaps := []byte("Filename\tType\tSize\tUsed\tPriority\n/dev/mapper/cswap   partition\t1048572\t0\t-2\n")
+	resolve := func(p string) (string, error) {
+		if p == "/dev/mapper/cswap" {
+			return "/dev/dm-1", nil
+		}
+		return "", os.ErrNotExist
+	}
+	vols, crypt := dmCrypt(sys, swaps, map[string]bool{"ctmp": true, "data": false}, resolve)
+	got := map[string]any{}
+	for _, v := range vols {
+		m := v.(map[string]any)
+		got[m["id"].(string)] = m["ephemeral"]
+	}
+	if len(vols) != 3 || got["data"] != false || got["cswap"] != true || got["ctmp"] != true || !crypt["dm-0"] || crypt["dm-3"] {
+		t.Fatalf("volumes %v, crypt %v", vols, crypt)
 	}
 }
 
