@@ -36,14 +36,29 @@ func (f *flagSet) str(name, def, usage string) *string {
 
 // parse parses args, mapping flag errors to errUsage (the flag package has
 // already printed them).
+// Flags may come after the positional arguments too ("hosts
+// approve-tailoring 1 --digest D"); "--" ends the flags.
 func (f *flagSet) parse(args []string) error {
-	if err := f.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		rest := f.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...) // after "--": all positional
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
-	return nil
+	// Leave the positionals as the set's arguments.
+	return f.Parse(append([]string{"--"}, pos...))
 }
 
 // apiFlags adds --server and --token.

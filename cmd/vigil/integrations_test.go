@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIntegrationsCLI: connect a git repository through the CLI against a
@@ -56,5 +61,81 @@ func TestIntegrationsCLI(t *testing.T) {
 	}
 	if code, _, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "bad", "--config", `{"repo": "relative"}`); code != 1 || !strings.Contains(errs, "absolute path") {
 		t.Fatalf("bad config: %d %s", code, errs)
+	}
+}
+
+// TestHostsCLI: enrol a host with a token from the CLI, let it report a
+// failure and a tailoring, then list, show and approve exactly the
+// tailoring shown, and revoke it.
+func TestHostsCLI(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := startMain(t, &Main{DataDir: dir})
+	db := map[string]string{"VIGIL_DATA_DIR": dir}
+	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
+		t.Fatalf("create-user: %s", errs)
+	}
+	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
+	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+
+	code, out, errs := cli(t, api, "", "hosts", "enrol", "web-1")
+	i := strings.Index(out, "vge_")
+	if code != 0 || i < 0 {
+		t.Fatalf("hosts enrol: %d %s %s", code, out, errs)
+	}
+	token := strings.Fields(out[i:])[0]
+	post := func(path, bearer string, body any, out any) {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", m.URL+path, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			msg, _ := io.ReadAll(resp.Body)
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, msg)
+		}
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+	}
+	host := map[string]any{"hostname": "web-1.acme.test", "os": "debian 12", "kernel": "6.1", "agent_version": "1", "interval_seconds": 300}
+	var en struct{ Credential string }
+	post("/api/v1/agent/enrol", "", map[string]any{"token": token, "host": host}, &en)
+	post("/api/v1/agent/reports", en.Credential, map[string]any{"seq": 1, "scanned_at": time.Now().UTC().Add(-time.Minute), "duration_ms": 900, "host": host, "full": true,
+		"results":  []map[string]string{{"check": "linux.sshd.permit-root-login", "resource": "/etc/ssh/sshd_config", "verdict": "fail", "reason": "PermitRootLogin yes"}},
+		"disabled": map[string]string{"linux.mounts.var-separate": "cloud images have one root volume"}}, nil)
+
+	if code, out, _ := cli(t, api, "", "hosts", "list"); code != 0 || !strings.Contains(out, "web-1") || !strings.Contains(out, "debian 12") {
+		t.Fatalf("hosts list: %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, api, "", "hosts", "show", "1")
+	j := strings.Index(out, "--digest ")
+	if code != 0 || !strings.Contains(out, "PermitRootLogin yes") || !strings.Contains(out, "NOT APPROVED") || j < 0 {
+		t.Fatalf("hosts show: %d\n%s", code, out)
+	}
+	digest := strings.Fields(out[j+len("--digest "):])[0]
+	if code, _, errs := cli(t, api, "", "hosts", "approve-tailoring", "1", "--digest", "0000000000000000"); code != 1 || !strings.Contains(errs, "changed since it was shown") {
+		t.Fatalf("approving a stale digest: %d %s", code, errs)
+	}
+	if code, _, _ := cli(t, api, "", "hosts", "approve-tailoring", "1"); code != 2 {
+		t.Fatalf("approving without a digest: %d, want usage", code)
+	}
+	if code, out, errs := cli(t, api, "", "hosts", "approve-tailoring", "1", "--digest", digest); code != 0 || !strings.Contains(out, "approved: 1") {
+		t.Fatalf("approve: %d %s %s", code, out, errs)
+	}
+	if _, out, _ := cli(t, api, "", "hosts", "show", "1"); strings.Contains(out, "NOT APPROVED") {
+		t.Fatalf("after approval:\n%s", out)
+	}
+	if code, out, _ := cli(t, api, "", "hosts", "revoke", "1"); code != 0 || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke: %d %s", code, out)
+	}
+	if _, out, _ := cli(t, api, "", "hosts", "list"); !strings.Contains(out, "revoked") {
+		t.Fatalf("hosts list after revoke:\n%s", out)
 	}
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/monitor"
+)
+
+// hostView is a host as the API gives it.
+type hostView struct {
+	vigil.Agent
+	Stale      bool `json:"stale"`
+	Compliance int  `json:"compliance_percent"`
+}
+
+type hostDetail struct {
+	hostView
+	Results   []vigil.CheckResult `json:"results"`
+	Tailoring struct {
+		Disabled   map[string]string `json:"disabled"`
+		Unapproved map[string]string `json:"unapproved"`
+		Digest     string            `json:"digest"`
+	} `json:"tailoring"`
+}
+
+func runHosts(ctx context.Context, env *cliEnv, args []string) error {
+	verb, args := sub(args, "list")
+	switch verb {
+	case "list":
+		c := newAPICommand(env, "hosts list", "hosts list")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		_, err := listAll(ctx, c, "/api/v1/agents", url.Values{}, []string{"ID", "NAME", "OS", "LAST SEEN", "PASS", "FAIL", "ERROR", "COMPLIANCE", "STATE"},
+			func(h hostView) []string {
+				seen, state, pct := "never", "ok", "-"
+				if h.LastSeen != nil {
+					seen = h.LastSeen.UTC().Format("2006-01-02 15:04")
+				}
+				switch {
+				case h.RevokedAt != nil:
+					state = "revoked"
+				case h.Stale:
+					state = "stale"
+				}
+				if h.Compliance >= 0 {
+					pct = strconv.Itoa(h.Compliance) + "%"
+				}
+				return []string{strconv.FormatInt(h.ID, 10), h.Name, h.OS, seen, strconv.Itoa(h.Pass), strconv.Itoa(h.Fail), strconv.Itoa(h.Error), pct, state}
+			})
+		return err
+	case "show":
+		c := newAPICommand(env, "hosts show", "hosts show ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts show ID")
+			return errUsage
+		}
+		var h hostDetail
+		if printed, err := c.get(ctx, "/api/v1/agents/"+url.PathEscape(c.Arg(0)), nil, &h); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s (%s), %s, kernel %s, agent %s\n", h.Name, h.Hostname, h.OS, h.Kernel, h.Version)
+		var rows [][]string
+		for _, r := range h.Results {
+			if r.Verdict == "fail" || r.Verdict == "error" {
+				rows = append(rows, []string{r.Verdict, r.CheckID, r.Resource, oneLine(r.Reason)})
+			}
+		}
+		fmt.Fprintf(env.stdout, "%d pass, %d fail, %d could not be judged\n", h.Pass, h.Fail, h.Error)
+		if len(rows) > 0 {
+			table(env.stdout, []string{"VERDICT", "CHECK", "RESOURCE", "WHY"}, rows)
+		}
+		if len(h.Tailoring.Disabled) > 0 {
+			fmt.Fprintf(env.stdout, "\nturned off by this host's tailoring (digest %s):\n", h.Tailoring.Digest)
+			ids := make([]string, 0, len(h.Tailoring.Disabled))
+			for id := range h.Tailoring.Disabled {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			rows = nil
+			for _, id := range ids {
+				approved := "yes"
+				if _, ok := h.Tailoring.Unapproved[id]; ok {
+					approved = "NOT APPROVED"
+				}
+				rows = append(rows, []string{id, approved, oneLine(h.Tailoring.Disabled[id])})
+			}
+			table(env.stdout, []string{"CHECK", "APPROVED", "JUSTIFICATION"}, rows)
+			if len(h.Tailoring.Unapproved) > 0 {
+				fmt.Fprintf(env.stdout, "approve it as shown with: vigil hosts approve-tailoring %d --digest %s\n", h.ID, h.Tailoring.Digest)
+			}
+		}
+		return nil
+	case "approve-tailoring":
+		c := newAPICommand(env, "hosts approve-tailoring", "hosts approve-tailoring ID --digest D (the digest vigil hosts show prints)")
+		digest := c.String("digest", "", "the digest of the tailoring you reviewed, as vigil hosts show prints it")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 || *digest == "" {
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts approve-tailoring ID --digest D (review it first with vigil hosts show ID)")
+			return errUsage
+		}
+		var out struct {
+			Approved map[string]string `json:"approved"`
+		}
+		if printed, err := c.send(ctx, "POST", "/api/v1/agents/"+url.PathEscape(c.Arg(0))+"/tailoring/approve", map[string]string{"digest": *digest}, &out); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "approved: %d checks turned off on host %s\n", len(out.Approved), c.Arg(0))
+		return nil
+	case "enrol":
+		c := newAPICommand(env, "hosts enrol", "hosts enrol NAME [--ttl-hours 24]")
+		ttl := c.Int("ttl-hours", 24, "how long the token stays valid (1 to 720 hours)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts enrol NAME [--ttl-hours 24]")
+			return errUsage
+		}
+		var e monitor.Enrolment
+		if printed, err := c.send(ctx, "POST", "/api/v1/agents/enrolments", map[string]any{"name": c.Arg(0), "ttl_hours": *ttl}, &e); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "one-time enrolment token for %s, valid until %s (shown once):\n%s\n", e.Name, e.Expires.UTC().Format(time.RFC3339), e.Token)
+		fmt.Fprintf(env.stdout, "on the host, as root: VIGIL_ENROL_TOKEN=%s vigil agent enrol --server %s --ca-fingerprint <the server certificate's SHA-256>\n", e.Token, *c.server)
+		return nil
+	case "revoke":
+		c := newAPICommand(env, "hosts revoke", "hosts revoke ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts revoke ID")
+			return errUsage
+		}
+		if _, err := c.send(ctx, "DELETE", "/api/v1/agents/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintln(env.stdout, "revoked: the agent's reports are refused from now on")
+		return nil
+	}
+	fmt.Fprintln(env.stderr, "Usage: vigil hosts list | show ID | enrol NAME | approve-tailoring ID --digest D | revoke ID")
+	return errUsage
+}
