@@ -7,12 +7,10 @@ package agent
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -431,7 +429,7 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	}
 	out.Disabled = rep.Disabled
 	// The normalized input, sent only when it changed.
-	sha, gz, err := encodeInput(rep.Inputs)
+	sha, gz, err := monitor.EncodeInput(rep.Inputs)
 	if err != nil {
 		return 0, err
 	}
@@ -477,22 +475,6 @@ func (a *Agent) pruneRejected(keep int) {
 		os.Remove(ms[0])
 		ms = ms[1:]
 	}
-}
-
-// encodeInput is the normalized collector input as gzip JSON (map keys
-// sorted by encoding/json, so equal state gives equal bytes) and its hash.
-func encodeInput(in map[string]map[string]any) (string, string, error) {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zw.ModTime = time.Time{} // no timestamp: equal input, equal bytes
-	if err := json.NewEncoder(zw).Encode(in); err != nil {
-		return "", "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", "", err
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // spooled lists the spooled reports' sequence numbers, oldest first.

@@ -357,6 +357,10 @@ func (s *Service) ingest(ctx context.Context, x *vigil.Integration, rep *scan.Re
 			r.Failed = append(r.Failed, c.Collector)
 		}
 	}
+	// What the checks were judged on, kept by hash like an agent's input.
+	if err := r.AttachInput(rep.Inputs); err != nil {
+		return err
+	}
 	return s.Monitor.Ingest(ctx, a, r)
 }
 

@@ -109,6 +109,14 @@ func TestGitIntegration(t *testing.T) {
 	if v := verdicts(t, s, x.AgentID); v["git.history.no-force-push"] != "fail" {
 		t.Fatalf("the force push was forgotten at the next run: %v", v)
 	}
+	// Each run names what its checks were judged on, kept by hash.
+	runs, _ := s.Store.Runs(ctx, x.AgentID, 10)
+	if len(runs) != 3 || runs[0].Input == "" {
+		t.Fatalf("runs %+v", runs)
+	}
+	if in, err := s.Store.MonitorInput(ctx, runs[0].Input); err != nil || in == "" {
+		t.Fatalf("the run's input is not kept: %v", err)
+	}
 	got, _, _ := s.Store.Integration(ctx, x.ID)
 	if got.LastStatus != "ok" || got.LastRun == nil {
 		t.Fatalf("run not recorded: %+v", got)
@@ -347,6 +355,14 @@ func TestScheduledRemoteGit(t *testing.T) {
 	}
 	if n := sched.RunDue(ctx); n != 0 {
 		t.Fatalf("a job ran again before its interval: %d", n)
+	}
+	// Each run names what its checks were judged on, kept by hash.
+	runs, _ := s.Store.Runs(ctx, x.AgentID, 10)
+	if len(runs) != 3 || runs[0].Input == "" {
+		t.Fatalf("runs %+v", runs)
+	}
+	if in, err := s.Store.MonitorInput(ctx, runs[0].Input); err != nil || in == "" {
+		t.Fatalf("the run's input is not kept: %v", err)
 	}
 	got, _, _ := s.Store.Integration(ctx, x.ID)
 	if got.LastStatus != "ok" || got.LastRun == nil {

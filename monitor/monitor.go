@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -590,4 +591,36 @@ func MergeResults(rs []vigil.CheckResult) []vigil.CheckResult {
 		out = append(out, r)
 	}
 	return out
+}
+
+// EncodeInput is the normalized collector input as gzip JSON (map keys
+// sorted by encoding/json, so equal state gives equal bytes) and its hash.
+func EncodeInput(in map[string]map[string]any) (string, string, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.ModTime = time.Time{} // no timestamp: equal input, equal bytes
+	if err := json.NewEncoder(zw).Encode(in); err != nil {
+		return "", "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+}
+
+// AttachInput names the normalized input in a report the server makes
+// itself (the server's own host, an integration) and carries its bytes
+// unless they are over MaxInputBytes, so its runs are sealed in the daily
+// manifest and count as heartbeats like an agent's.
+func (r *Report) AttachInput(in map[string]map[string]any) error {
+	sha, gz, err := EncodeInput(in)
+	if err != nil {
+		return err
+	}
+	r.InputSHA256 = sha
+	if len(gz) <= MaxInputBytes {
+		r.Input = gz
+	}
+	return nil
 }

@@ -225,6 +225,9 @@ func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tail
 			}
 		}
 		r.Disabled = rep.Disabled
+		if err := r.AttachInput(rep.Inputs); err != nil {
+			return err
+		}
 		return s.Ingest(ctx, a, r)
 	}}, nil
 }
