@@ -275,7 +275,9 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	signersHash := ""
 	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
 		o.Signers = &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}
-		sum := sha256.Sum256([]byte(c.AllowedSigners + "\x00" + c.GPGKeys))
+		// The version names how signatures are checked: a change to the
+		// checking throws the cached verdicts away too.
+		sum := sha256.Sum256([]byte("verify-v2\x00" + c.AllowedSigners + "\x00" + c.GPGKeys))
 		signersHash = hex.EncodeToString(sum[:])
 		if prev.SignersHash == signersHash {
 			o.Verified = prev.Verified
@@ -357,7 +359,9 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		r.Artifacts = append(r.Artifacts, Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s",
 			p.Branch, p.Since.Format(time.DateOnly), p.Until.Format(time.DateOnly)), Data: pop})
 	}
-	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
+	// The window by day: the input is kept whenever it changes, and a
+	// timestamp would make every run's input new.
+	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.DateOnly), "until": p.Until.Format(time.DateOnly),
 		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
 		"signed_count": nSigned, "verified": o.Signers != nil, "unverified": nonNil(unverified), "unverified_count": nUnverified,
 		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}

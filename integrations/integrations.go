@@ -274,6 +274,38 @@ func redact(msg, secretText string) string {
 	return strings.ReplaceAll(msg, secretText, "[redacted]")
 }
 
+// redactValue is redact over every string in a collector's input.
+func redactValue(v any, secretText string) any {
+	if secretText == "" {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		return redact(x, secretText)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactValue(e, secretText)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = redactValue(e, secretText)
+		}
+		return x
+	case []string:
+		for i, e := range x {
+			x[i] = redact(e, secretText)
+		}
+		return x
+	case []map[string]any:
+		for i, e := range x {
+			x[i] = redactValue(e, secretText).(map[string]any)
+		}
+		return x
+	}
+	return v
+}
+
 // RunNow collects, runs the kind's checks and stores the results.
 func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 	defer s.lock(id)()
@@ -283,6 +315,11 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 	}
 	started := s.now()
 	inputs, cerr := k.Collect(ctx, &r)
+	// An API's error text or a tool's output can quote the credential: it
+	// never reaches results, stored inputs or evidence.
+	for n, in := range inputs {
+		inputs[n] = redactValue(in, r.Secret).(map[string]any)
+	}
 	names := map[string]bool{}
 	for _, c := range s.Checks.Checks() {
 		if strings.HasPrefix(c.Collector, x.Kind+".") {

@@ -112,7 +112,7 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	srv := map[string]any{"id": c.Host}
 	vars := map[string]string{}
 	rows, err := db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'require_secure_transport', 'have_ssl', 'log_warnings', 'log_error_verbosity', "+
-		"'general_log', 'log_output', 'server_audit_logging', 'server_audit_events', 'audit_log_policy', 'audit_log_filter_id')")
+		"'general_log', 'log_output', 'server_audit_logging', 'server_audit_events', 'audit_log_policy')")
 	if err != nil {
 		return nil, fmt.Errorf("reading variables: %v", err)
 	}
@@ -134,8 +134,27 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 	lw, _ := strconv.Atoi(vars["log_warnings"])
 	lev, _ := strconv.Atoi(vars["log_error_verbosity"])
 	srv["logs_failed_connections"] = lw >= 2 || lev >= 3
+	// Rule-based audit filtering (MySQL Enterprise Audit, or Percona's
+	// audit_log_filter component) logs what its filters say, and then
+	// audit_log_policy says nothing. Its plugin has the session variable
+	// audit_log_filter_id (absent from the global list) and keeps rules in
+	// mysql.audit_log_filter; either means rule-based. Only a plugin with
+	// neither (Percona's audit_log) is judged on its policy.
+	if _, loaded := vars["audit_log_policy"]; loaded {
+		var id string
+		err := db.QueryRowContext(ctx, "SELECT @@session.audit_log_filter_id").Scan(&id)
+		var n int
+		terr := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'mysql' AND table_name = 'audit_log_filter'").Scan(&n)
+		switch {
+		case err == nil || (terr == nil && n > 0):
+			vars["audit_log_rule_based"] = "yes"
+		case !strings.Contains(err.Error(), "Unknown system variable"):
+			vars["audit_log_rule_based"] = "unknown"
+			srv["statement_logging_error"] = "cannot tell whether audit_log filters its events: " + err.Error()
+		}
+	}
 	srv["statement_logging"] = statementLogging(vars)
-	if _, ok := vars["audit_log_filter_id"]; ok && len(srv["statement_logging"].([]any)) == 0 {
+	if vars["audit_log_rule_based"] == "yes" && len(srv["statement_logging"].([]any)) == 0 {
 		// MySQL Enterprise Audit in its rule-based mode logs what its
 		// filters say, which these variables do not show.
 		srv["statement_logging_error"] = "MySQL Enterprise Audit is loaded with rule-based filtering; whether its filters log statements cannot be read from the server variables (check audit_log_filter and audit_log_user)"
@@ -176,8 +195,9 @@ func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, 
 // statementLogging lists what records the statements run on the server:
 // the general query log, MariaDB's server_audit plugin logging queries
 // (no event list means every event), or the audit_log plugin (MySQL
-// Enterprise, Percona) with a policy that includes queries. A variable
-// that is absent means its plugin is not loaded.
+// Enterprise, Percona) with a policy that includes queries, in its legacy
+// mode only (audit_log_rule_based, set by Collect, is "yes" or "unknown"
+// otherwise). A variable that is absent means its plugin is not loaded.
 func statementLogging(vars map[string]string) []any {
 	on := []any{}
 	// The general log writes only where log_output sends it (NONE: nowhere).
@@ -200,7 +220,7 @@ func statementLogging(vars map[string]string) []any {
 	}
 	// audit_log_policy governs the legacy mode (Percona's plugin, or MySQL
 	// Enterprise without filtering functions) only.
-	_, ruleBased := vars["audit_log_filter_id"]
+	ruleBased := vars["audit_log_rule_based"] != "" // "yes", or "unknown": never taken on the policy alone
 	if p := strings.ToUpper(vars["audit_log_policy"]); !ruleBased && (p == "ALL" || p == "QUERIES") {
 		on = append(on, "audit_log (policy "+p+")")
 	}

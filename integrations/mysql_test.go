@@ -100,7 +100,9 @@ func TestStatementLogging(t *testing.T) {
 		{map[string]string{"general_log": "ON", "log_output": "FILE"}, 1},
 		{map[string]string{"general_log": "ON", "log_output": "NONE"}, 0},                             // written nowhere
 		{map[string]string{"general_log": "ON", "log_output": "TABLE,NONE"}, 0},                       // NONE wins
-		{map[string]string{"audit_log_policy": "ALL", "audit_log_filter_id": "0"}, 0},                 // rule-based: the policy says nothing
+		{map[string]string{"audit_log_policy": "ALL", "audit_log_rule_based": "yes"}, 0},              // rule-based: the policy says nothing
+		{map[string]string{"audit_log_policy": "ALL", "audit_log_rule_based": "unknown"}, 0},          // cannot tell: not taken
+		{map[string]string{"audit_log_policy": "ALL"}, 1},                                             // legacy mode
 		{map[string]string{"server_audit_logging": "ON", "server_audit_events": ""}, 1},               // no list: every event
 		{map[string]string{"server_audit_logging": "ON", "server_audit_events": "connect, table"}, 0}, // no queries
 		{map[string]string{"server_audit_logging": "OFF", "server_audit_events": "QUERY"}, 0},         // loaded, not logging

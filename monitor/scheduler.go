@@ -116,6 +116,13 @@ func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int6
 				delete(s.running, j.Name)
 				s.mu.Unlock()
 			}()
+			// Waiting for a slot may have outlasted the lease: claim it
+			// again (still ours, or free) before starting.
+			claimed := time.Now()
+			if ok, err := s.Store.ClaimLease(ctx, j.Name, s.Holder, ttl); err != nil || !ok {
+				s.Log.Error("scheduler: the lease passed on while the job waited; not starting it", "job", j.Name, "err", err)
+				return
+			}
 			// The run is recorded when it starts: a replica that gets the
 			// lease later (this one died, or lost its database) sees it and
 			// does not start the job again within its interval.
@@ -131,13 +138,16 @@ func (s *Scheduler) startDue(ctx context.Context) (*sync.WaitGroup, *atomic.Int6
 			go func() {
 				t := time.NewTicker(ttl / 3)
 				defer t.Stop()
-				renewed := time.Now()
+				renewed := claimed
 				for {
 					select {
 					case <-jctx.Done():
 						return
 					case <-t.C:
-						ok, err := s.Store.ClaimLease(jctx, j.Name, s.Holder, ttl)
+						// A renewal that hangs must not outlive the lease.
+						rctx, cancel := context.WithTimeout(jctx, ttl/3)
+						ok, err := s.Store.ClaimLease(rctx, j.Name, s.Holder, ttl)
+						cancel()
 						switch {
 						case err == nil && ok:
 							renewed = time.Now()

@@ -663,9 +663,18 @@ func (s *Store) LeaseLastRun(ctx context.Context, name string) (time.Time, error
 }
 
 // MarkLeaseRun records that the holder ran the job now.
+// It fails when holder no longer holds the lease.
 func (s *Store) MarkLeaseRun(ctx context.Context, name, holder string) error {
-	_, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE scheduler_leases SET last_run = ? WHERE name = ? AND holder = ?"), s.d.ts(now()), name, holder)
-	return internal2("mark lease", err)
+	n := now()
+	res, err := s.w.ExecContext(ctx, s.d.rebind("UPDATE scheduler_leases SET last_run = ? WHERE name = ? AND holder = ? AND expires_at >= ?"),
+		s.d.ts(n), name, holder, s.d.ts(n))
+	if err != nil {
+		return internal("mark lease", err)
+	}
+	if k, _ := res.RowsAffected(); k != 1 {
+		return vigil.Errorf(vigil.ECONFLICT, "the lease of %s is no longer held by %s", name, holder)
+	}
+	return nil
 }
 
 // LocalAgent returns the agent record of the server's own host, creating

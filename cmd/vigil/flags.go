@@ -51,7 +51,7 @@ func (f *flagSet) parse(args []string) error {
 		if len(rest) == 0 {
 			break
 		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+		if f.endedByDashes(args, rest) {
 			pos = append(pos, rest...) // after "--": all positional
 			break
 		}
@@ -59,6 +59,29 @@ func (f *flagSet) parse(args []string) error {
 	}
 	// Leave the positionals as the set's arguments.
 	return f.Parse(append([]string{"--"}, pos...))
+}
+
+// endedByDashes reports whether parsing args stopped at a "--" that ends
+// the flags, rather than at a positional argument or after a "--" that
+// was a flag's value ("--title -- x").
+func (f *flagSet) endedByDashes(args, rest []string) bool {
+	i := len(args) - len(rest) - 1 // the argument just before rest
+	if i < 0 || args[i] != "--" {
+		return false
+	}
+	if i == 0 {
+		return true
+	}
+	prev := args[i-1]
+	if !strings.HasPrefix(prev, "-") || prev == "--" || strings.Contains(prev, "=") {
+		return true
+	}
+	fl := f.Lookup(strings.TrimLeft(prev, "-"))
+	if fl == nil {
+		return true
+	}
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag() // a boolean flag takes no value: the "--" ends the flags
 }
 
 // apiFlags adds --server and --token.

@@ -20,9 +20,13 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{[]string{"1", "2", "--digest=abc", "3"}, "abc", "1 2 3"},
 		{[]string{"1", "--", "--digest", "abc"}, "", "1 --digest abc"},
 		{[]string{"-", "--digest", "x"}, "x", "-"},
+		{[]string{"1", "--digest", "--", "2"}, "--", "1 2"},
+		{[]string{"--digest", "--", "1", "--digest", "y"}, "y", "1"},
+		{[]string{"--json", "--", "--digest"}, "", "--digest"},
 	} {
 		fs := newFlags(env, "t", "t")
 		d := fs.String("digest", "", "")
+		fs.Bool("json", false, "")
 		if err := fs.parse(c.args); err != nil {
 			t.Fatalf("%v: %v", c.args, err)
 		}

@@ -69,6 +69,16 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "%s (%s), %s, kernel %s, agent %s\n", h.Name, h.Hostname, h.OS, h.Kernel, h.Version)
+		switch {
+		case h.RevokedAt != nil:
+			fmt.Fprintf(env.stdout, "REVOKED at %s: the results below are the last it reported\n", h.RevokedAt.UTC().Format(time.RFC3339))
+		case h.Stale:
+			seen := "never"
+			if h.LastSeen != nil {
+				seen = h.LastSeen.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(env.stdout, "STALE: no report on schedule since %s; its results are unknown, not current\n", seen)
+		}
 		var rows [][]string
 		for _, r := range h.Results {
 			if r.Verdict == "fail" || r.Verdict == "error" {

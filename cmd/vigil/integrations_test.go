@@ -138,4 +138,7 @@ func TestHostsCLI(t *testing.T) {
 	if _, out, _ := cli(t, api, "", "hosts", "list"); !strings.Contains(out, "revoked") {
 		t.Fatalf("hosts list after revoke:\n%s", out)
 	}
+	if _, out, _ := cli(t, api, "", "hosts", "show", "1"); !strings.Contains(out, "REVOKED") {
+		t.Fatalf("hosts show after revoke:\n%s", out)
+	}
 }

@@ -67,7 +67,7 @@ func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
 		}
 		u := map[string]any{
 			"id": f[0], "name": f[0], "uid": uid, "gid": gid, "home": f[5], "shell": f[6],
-			"login_shell": !noLoginShells[f[6]] && f[6] != "", "password": f[1], "malformed": false,
+			"login_shell": !noLoginShells[f[6]] && f[6] != "", "password": passwdField(f[1]), "malformed": false,
 		}
 		sh := map[string]any{"present": false, "hash_state": "unknown", "algorithm": "",
 			"last_change": nil, "min_days": nil, "max_days": nil, "warn_days": nil, "inactive": nil, "expire": nil}
@@ -146,4 +146,16 @@ func atoiOr(s string, d int) int {
 		return n
 	}
 	return d
+}
+
+// passwdField is /etc/passwd's password field as the checks need it: "x"
+// (in /etc/shadow), empty, a lock marker, or "<hash>" for a password hash
+// kept in /etc/passwd itself, which is never copied into reports or the
+// server's stored inputs.
+func passwdField(f string) string {
+	switch f {
+	case "", "x", "*", "!", "!!", "*LK*", "*NP*":
+		return f
+	}
+	return "<hash>"
 }

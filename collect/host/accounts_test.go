@@ -85,6 +85,11 @@ func TestAccounts(t *testing.T) {
 	if users["legacy"]["password"] != "" || users["alice"]["password"] != "x" {
 		t.Errorf("password is not the raw passwd field: %v %v", users["legacy"]["password"], users["alice"]["password"])
 	}
+	for in, want := range map[string]string{"x": "x", "": "", "!": "!", "*": "*", "$6$salt$abcdefghijklmnopqrstuv": "<hash>", "abJnggxhB/yWI": "<hash>"} {
+		if got := passwdField(in); got != want {
+			t.Errorf("passwd field %q: %q, want %q (a hash is never copied)", in, got, want)
+		}
+	}
 	for _, name := range []string{"+", "bad", "short"} {
 		u := users[name]
 		if u == nil || u["malformed"] != true || str(u["error"]) == "" || u["uid"] != nil {
