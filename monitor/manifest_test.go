@@ -3,40 +3,16 @@ package monitor_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/evidence"
-	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
-	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 )
-
-// newEvidence is a real evidence ledger in a temp dir.
-func newEvidence(t *testing.T, st *store.Store) *evidence.Service {
-	dir := t.TempDir()
-	blobs, err := ledger.NewFSStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secret.Load(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, vkey, origin, err := evidence.LoadKey(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RegisterLedgerKey(context.Background(), vkey, origin); err != nil {
-		t.Fatal(err)
-	}
-	return &evidence.Service{Store: st, Blobs: blobs, Staging: blobs.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey, Origin: origin, MaxUpload: 10 << 20}
-}
 
 // TestInputManifest: each finished day's inputs are sealed once, as one
 // evidence item linked to the adopted controls host checks test, listing
@@ -45,7 +21,7 @@ func newEvidence(t *testing.T, st *store.Store) *evidence.Service {
 func TestInputManifest(t *testing.T) {
 	engines(t, func(t *testing.T, svc *monitor.Service, clk *clock) {
 		ctx := context.Background()
-		ev := newEvidence(t, svc.Store)
+		ev := evidencetest.New(t, svc.Store)
 		today := clk.Now().UTC().Truncate(24 * time.Hour)
 		web, _ := enrol(t, svc, "web-1")
 		db, _ := enrol(t, svc, "db-1")

@@ -18,15 +18,7 @@ import (
 // database tick at the same moments; a due job runs once per interval.
 func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start()
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(pg.Stop)
-	url, err := pg.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgDatabase(t)
 	var runs atomic.Int64
 	job := monitor.Job{Name: "test-job", Every: time.Hour, Run: func(context.Context) error {
 		runs.Add(1)
@@ -35,14 +27,7 @@ func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 	}}
 	var scheds []*monitor.Scheduler
 	for i := range 3 {
-		st, err := store.Open(ctx, store.Config{DatabaseURL: url})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := openReplica(t, url)
 		scheds = append(scheds, &monitor.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []monitor.Job{job}, Log: discard()})
 	}
 	for range 5 {
@@ -63,15 +48,7 @@ func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 // another replica: the lease is renewed while it runs.
 func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start()
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(pg.Stop)
-	url, err := pg.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgDatabase(t)
 	var running, overlaps, runs atomic.Int64
 	job := monitor.Job{Name: "long", Every: 200 * time.Millisecond, Run: func(context.Context) error {
 		if running.Add(1) > 1 {
@@ -84,14 +61,7 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 	}}
 	var scheds []*monitor.Scheduler
 	for i := range 2 {
-		st, err := store.Open(ctx, store.Config{DatabaseURL: url})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := openReplica(t, url)
 		scheds = append(scheds, &monitor.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []monitor.Job{job}, Log: discard(),
 			LeaseTTL: 150 * time.Millisecond})
 	}
@@ -112,25 +82,10 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 // cancelled rather than left running beside another run.
 func TestSchedulerStopsJobWithoutLease(t *testing.T) {
 	ctx := context.Background()
-	pg, err := pgtest.Start()
-	if err != nil {
-		t.Fatalf("start PostgreSQL: %v", err)
-	}
-	t.Cleanup(pg.Stop)
-	url, err := pg.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := pgDatabase(t)
 	for _, how := range []string{"taken", "unreachable"} {
 		t.Run(how, func(t *testing.T) {
-			st, err := store.Open(ctx, store.Config{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			st := openReplica(t, url)
 			started := make(chan struct{})
 			stopped := make(chan time.Duration, 1)
 			job := monitor.Job{Name: "job-" + how, Every: time.Hour, Run: func(ctx context.Context) error {
@@ -190,6 +145,36 @@ func TestSchedulerRunsAgainWhenDue(t *testing.T) {
 	if runs.Load() != 2 {
 		t.Fatalf("ran %d times after the interval, want 2", runs.Load())
 	}
+}
+
+// pgDatabase is a new database on the test binary's PostgreSQL (started
+// once, shared with engines).
+func pgDatabase(t *testing.T) string {
+	t.Helper()
+	pgOnce.Do(func() { pgSrv, pgErr = pgtest.Start() })
+	if pgErr != nil {
+		t.Fatalf("start PostgreSQL: %v", pgErr)
+	}
+	url, err := pgSrv.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// openReplica is one replica's store on a shared database, migrated and
+// closed at the end of the test.
+func openReplica(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{DatabaseURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

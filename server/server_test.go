@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/integrations"
+	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/secret"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,10 +22,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
-	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/internal/pgtest"
-	"github.com/vigil-soc/vigil/ledger"
-	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -47,27 +45,6 @@ func TestMain(m *testing.M) {
 		pgSrv.Stop()
 	}
 	os.Exit(code)
-}
-
-// newEvidence gives the server a real evidence ledger in a temp dir.
-func newEvidence(t *testing.T, st *store.Store) *evidence.Service {
-	dir := t.TempDir()
-	blobs, err := ledger.NewFSStore(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secret.Load(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, vkey, origin, err := evidence.LoadKey(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RegisterLedgerKey(context.Background(), vkey, origin); err != nil {
-		t.Fatal(err)
-	}
-	return &evidence.Service{Store: st, Blobs: blobs, Staging: blobs.TempDir(), Box: box, SigningKey: skey, VerifierKey: vkey, Origin: origin, MaxUpload: 10 << 20}
 }
 
 // env is a running API server on a real database, set up with an owner.
@@ -111,7 +88,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: newEvidence(t, st), Monitor: newMonitor(t, st)}
+	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: evidencetest.New(t, st), Monitor: newMonitor(t, st)}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
 	for _, o := range opts {
