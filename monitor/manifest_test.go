@@ -3,13 +3,13 @@ package monitor_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/store"
 )
