@@ -290,6 +290,27 @@ func (r *Registry) Checks() []*Check {
 	return out
 }
 
+// ControlsFor lists, sorted and once each, the controls mapped by the
+// checks whose collector starts with prefix ("host.", "aws."): the
+// controls evidence from those collectors speaks for.
+func (r *Registry) ControlsFor(prefix string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range r.checks {
+		if !strings.HasPrefix(c.Collector, prefix) {
+			continue
+		}
+		for _, id := range c.Controls {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Run judges input with the check, using params over the check's defaults.
 // A resource the predicate cannot judge (a runtime error, a non-boolean
 // answer) gets Error with the message; an input the selection cannot read

@@ -5,11 +5,9 @@
 package drift
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -246,20 +244,12 @@ func (s *Snapshot) SaveMeta(path string) error {
 
 // Load reads a snapshot written by Save.
 func Load(path string) (*Snapshot, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	var s Snapshot
+	if err := fim.ReadGzip(path, "baseline", func(r io.Reader) error { return json.NewDecoder(r).Decode(&s) }); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a Vigil baseline: %v", path, err)
-	}
-	var s Snapshot
-	if err := json.NewDecoder(zr).Decode(&s); err != nil {
-		return nil, fmt.Errorf("%s is not a Vigil baseline: %v", path, err)
-	}
 	if s.FIMRef != "" {
+		var err error
 		if s.Files, err = fim.Load(path + ".fim"); err != nil {
 			return nil, err
 		}

@@ -336,20 +336,29 @@ func WriteGzip(path string, encode func(io.Writer) error) error {
 	return os.Rename(tmp, path)
 }
 
-// Load reads a database written by Save.
-func Load(path string) (*DB, error) {
+// ReadGzip decodes the gzip'd file at path (as WriteGzip writes it); a
+// file that is not gzip or does not decode is "not a Vigil <what>".
+func ReadGzip(path, what string, decode func(io.Reader) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a Vigil file integrity database: %v", path, err)
+		return fmt.Errorf("%s is not a Vigil %s: %v", path, what, err)
 	}
+	if err := decode(zr); err != nil {
+		return fmt.Errorf("%s is not a Vigil %s: %v", path, what, err)
+	}
+	return nil
+}
+
+// Load reads a database written by Save.
+func Load(path string) (*DB, error) {
 	var db DB
-	if err := gob.NewDecoder(zr).Decode(&db); err != nil {
-		return nil, fmt.Errorf("%s is not a Vigil file integrity database: %v", path, err)
+	if err := ReadGzip(path, "file integrity database", func(r io.Reader) error { return gob.NewDecoder(r).Decode(&db) }); err != nil {
+		return nil, err
 	}
 	return &db, nil
 }

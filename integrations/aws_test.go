@@ -99,21 +99,7 @@ func TestAWSIntegration(t *testing.T) {
 	s.Kinds["aws"] = AWS{}
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
 	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	if err := s.Create(ctx, x, "test:test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Test(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunNow(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "")
-	got, why := map[string]string{}, map[string]string{}
-	for _, r := range rs {
-		k := r.CheckID + " " + r.Resource
-		got[k], why[k] = r.Verdict, r.Reason
-	}
+	got, why := connect(t, s, x, "test:test")
 	count := func(check, verdict string) int {
 		n := 0
 		for k, v := range got {

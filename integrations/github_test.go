@@ -206,20 +206,7 @@ func TestGitHubIntegration(t *testing.T) {
 	s.Kinds["github"] = GitHub{MaxWait: 10 * time.Second}
 	cfg, _ := json.Marshal(map[string]any{"org": "acme", "api_url": srv.URL + "/"})
 	x := &vigil.Integration{Kind: "github", Name: "acme on GitHub", Config: cfg, Interval: 3600, Enabled: true}
-	if err := s.Create(ctx, x, "ghp_test"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Test(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunNow(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "")
-	got, why := map[string]string{}, map[string]string{}
-	for _, r := range rs {
-		got[r.CheckID+" "+r.Resource], why[r.CheckID+" "+r.Resource] = r.Verdict, r.Reason
-	}
+	got, why := connect(t, s, x, "ghp_test")
 	want := map[string]string{
 		"github.org-2fa acme":               "fail", // bob on page 1, eve on page 2
 		"github.owners acme":                "pass",

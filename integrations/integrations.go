@@ -426,23 +426,10 @@ func (s *Service) seal(ctx context.Context, x *vigil.Integration, r *Run) error 
 	if s.Evidence == nil || len(r.Artifacts) == 0 {
 		return nil
 	}
-	var controls []string
-	seen := map[string]bool{}
-	for _, c := range s.Checks.Checks() {
-		if !strings.HasPrefix(c.Collector, x.Kind+".") {
-			continue
-		}
-		for _, id := range c.Controls {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			if _, err := s.Store.Control(ctx, id); err == nil {
-				controls = append(controls, id)
-			}
-		}
+	controls, err := s.Store.AdoptedControls(ctx, s.Checks.ControlsFor(x.Kind+"."))
+	if err != nil {
+		return err
 	}
-	sort.Strings(controls)
 	if len(controls) == 0 {
 		// Evidence belongs to controls; none of the kind's is adopted yet.
 		return nil

@@ -41,6 +41,31 @@ func newService(t *testing.T) *Service {
 		Kinds: map[string]Kind{"git": Git{}}, DataDir: t.TempDir()}
 }
 
+// connect creates an integration, tests its connection and runs it once,
+// giving each result's verdict and reason by "check resource".
+func connect(t *testing.T, s *Service, x *vigil.Integration, secret string) (got, why map[string]string) {
+	t.Helper()
+	if err := s.Create(ctx, x, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.Store.CurrentResults(ctx, x.AgentID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, why = map[string]string{}, map[string]string{}
+	for _, r := range rs {
+		k := r.CheckID + " " + r.Resource
+		got[k], why[k] = r.Verdict, r.Reason
+	}
+	return got, why
+}
+
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
@@ -391,7 +416,8 @@ func TestRedactValue(t *testing.T) {
 	if strings.Contains(string(b), "tok_123") || !strings.Contains(string(b), `"n":3`) || !strings.Contains(string(b), "[redacted]") {
 		t.Fatalf("redacted input: %s", b)
 	}
-	if redactValue(map[string]any{"a": "tok"}, "") == nil {
-		t.Fatal("no secret: the input is kept")
+	// No secret (a local repository): nothing is touched.
+	if b, _ := json.Marshal(redactValue(map[string]any{"a": "tok", "b": []any{"x"}}, "")); string(b) != `{"a":"tok","b":["x"]}` {
+		t.Fatalf("without a secret: %s", b)
 	}
 }

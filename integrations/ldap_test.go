@@ -71,22 +71,7 @@ func TestLDAPIntegration(t *testing.T) {
 	s.Kinds["ldap"] = LDAP{}
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "privileged_groups": []string{"admins", "ops", "dba", "wheel"}})
 	x := &vigil.Integration{Kind: "ldap", Name: "directory", Config: cfg, Interval: 3600, Enabled: true}
-	if err := s.Create(ctx, x, ldaptest.Password); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Test(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunNow(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	rs, _ := s.Store.CurrentResults(ctx, x.AgentID, "")
-	got := map[string]string{}
-	reasons := map[string]string{}
-	for _, r := range rs {
-		got[r.CheckID+" "+r.Resource] = r.Verdict
-		reasons[r.CheckID+" "+r.Resource] = r.Reason
-	}
+	got, reasons := connect(t, s, x, ldaptest.Password)
 	want := map[string]string{
 		"ldap.privileged-disabled admins": "fail", "ldap.privileged-disabled ops": "pass", "ldap.privileged-disabled dba": "pass",
 		"ldap.privileged-disabled wheel": "error", "ldap.privileged-size admins": "pass", "ldap.privileged-size ops": "fail",

@@ -5,12 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/store"
 )
 
 // ManifestPrefix starts the file name of each day's input manifest.
@@ -27,21 +26,11 @@ const manifestGrace = 10 * time.Minute
 // the manifest is sealed in the evidence ledger anyone can check that a
 // stored input is the one a day's results were judged on.
 type Manifest struct {
-	Date   vigil.Date     `json:"date"`
-	From   time.Time      `json:"received_from"`
-	To     time.Time      `json:"received_to"`
-	Hosts  int            `json:"hosts"`
-	Inputs []manifestItem `json:"inputs"`
-}
-
-type manifestItem struct {
-	AgentID  int64     `json:"agent_id"`
-	Hostname string    `json:"hostname"`
-	SHA256   string    `json:"sha256"`
-	First    time.Time `json:"first_scanned_at"`
-	Last     time.Time `json:"last_scanned_at"`
-	Runs     int       `json:"runs"`
-	Stored   bool      `json:"stored"`
+	Date   vigil.Date       `json:"date"`
+	From   time.Time        `json:"received_from"`
+	To     time.Time        `json:"received_to"`
+	Hosts  int              `json:"hosts"`
+	Inputs []store.InputUse `json:"inputs"`
 }
 
 // InputManifestJob seals, for each finished day (UTC) not sealed yet, the
@@ -62,7 +51,10 @@ func (s *Service) InputManifestJob(ev *evidence.Service, backfill int) Job {
 // SealManifests seals the manifests of the finished days not sealed yet,
 // looking back at most backfill days, and returns how many it sealed.
 func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service, backfill int) (int, error) {
-	controls, err := s.hostControls(ctx)
+	if s.Checks == nil {
+		return 0, nil
+	}
+	controls, err := s.Store.AdoptedControls(ctx, s.Checks.ControlsFor("host."))
 	if err != nil || len(controls) == 0 {
 		return 0, err
 	}
@@ -85,11 +77,10 @@ func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service, backf
 			continue
 		}
 		d := vigil.Date(day.Format(time.DateOnly))
-		m := Manifest{Date: d, From: day, To: day.AddDate(0, 0, 1), Inputs: make([]manifestItem, 0, len(uses))}
+		m := Manifest{Date: d, From: day, To: day.AddDate(0, 0, 1), Inputs: uses}
 		hosts := map[int64]bool{}
 		for _, u := range uses {
 			hosts[u.AgentID] = true
-			m.Inputs = append(m.Inputs, manifestItem(u))
 		}
 		m.Hosts = len(hosts)
 		data, err := json.MarshalIndent(m, "", " ")
@@ -105,33 +96,4 @@ func (s *Service) SealManifests(ctx context.Context, ev *evidence.Service, backf
 		n++
 	}
 	return n, nil
-}
-
-// hostControls are the adopted controls that host checks map to.
-func (s *Service) hostControls(ctx context.Context) ([]string, error) {
-	if s.Checks == nil {
-		return nil, nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range s.Checks.Checks() {
-		if !strings.HasPrefix(c.Collector, "host.") {
-			continue
-		}
-		for _, id := range c.Controls {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			ok, err := s.Store.ControlExists(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, id)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -23,17 +23,9 @@ import (
 	"github.com/vigil-soc/vigil/store"
 )
 
-var (
-	pgOnce sync.Once
-	pgSrv  *pgtest.Server
-	pgErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgSrv != nil {
-		pgSrv.Stop()
-	}
+	pgtest.StopShared()
 	os.Exit(code)
 }
 
@@ -68,15 +60,7 @@ func engines(t *testing.T, fn func(t *testing.T, svc *monitor.Service, clk *cloc
 			ctx := context.Background()
 			cfg := store.Config{DataDir: t.TempDir()}
 			if engine == "postgres" {
-				pgOnce.Do(func() { pgSrv, pgErr = pgtest.Start() })
-				if pgErr != nil {
-					t.Fatalf("start PostgreSQL: %v", pgErr)
-				}
-				url, err := pgSrv.NewDatabase(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg = store.Config{DatabaseURL: url}
+				cfg = store.Config{DatabaseURL: pgtest.Database(t)}
 			}
 			st, err := store.Open(ctx, cfg)
 			if err != nil {

@@ -18,7 +18,7 @@ import (
 // database tick at the same moments; a due job runs once per interval.
 func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	url := pgDatabase(t)
+	url := pgtest.Database(t)
 	var runs atomic.Int64
 	job := monitor.Job{Name: "test-job", Every: time.Hour, Run: func(context.Context) error {
 		runs.Add(1)
@@ -48,7 +48,7 @@ func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 // another replica: the lease is renewed while it runs.
 func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 	ctx := context.Background()
-	url := pgDatabase(t)
+	url := pgtest.Database(t)
 	var running, overlaps, runs atomic.Int64
 	job := monitor.Job{Name: "long", Every: 200 * time.Millisecond, Run: func(context.Context) error {
 		if running.Add(1) > 1 {
@@ -82,7 +82,7 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 // cancelled rather than left running beside another run.
 func TestSchedulerStopsJobWithoutLease(t *testing.T) {
 	ctx := context.Background()
-	url := pgDatabase(t)
+	url := pgtest.Database(t)
 	for _, how := range []string{"taken", "unreachable"} {
 		t.Run(how, func(t *testing.T) {
 			st := openReplica(t, url)
@@ -145,21 +145,6 @@ func TestSchedulerRunsAgainWhenDue(t *testing.T) {
 	if runs.Load() != 2 {
 		t.Fatalf("ran %d times after the interval, want 2", runs.Load())
 	}
-}
-
-// pgDatabase is a new database on the test binary's PostgreSQL (started
-// once, shared with engines).
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	pgOnce.Do(func() { pgSrv, pgErr = pgtest.Start() })
-	if pgErr != nil {
-		t.Fatalf("start PostgreSQL: %v", pgErr)
-	}
-	url, err := pgSrv.NewDatabase(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return url
 }
 
 // openReplica is one replica's store on a shared database, migrated and

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,12 +26,7 @@ import (
 	"github.com/vigil-soc/vigil/store"
 )
 
-var (
-	pgOnce sync.Once
-	pgSrv  *pgtest.Server
-	pgErr  error
-	cat    *catalog.Catalog
-)
+var cat *catalog.Catalog
 
 func TestMain(m *testing.M) {
 	var err error
@@ -41,9 +35,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	if pgSrv != nil {
-		pgSrv.Stop()
-	}
+	pgtest.StopShared()
 	os.Exit(code)
 }
 
@@ -71,15 +63,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	ctx := context.Background()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if engine == "postgres" {
-		pgOnce.Do(func() { pgSrv, pgErr = pgtest.Start() })
-		if pgErr != nil {
-			t.Fatalf("start PostgreSQL: %v", pgErr)
-		}
-		url, err := pgSrv.NewDatabase(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg = store.Config{DatabaseURL: url}
+		cfg = store.Config{DatabaseURL: pgtest.Database(t)}
 	}
 	st, err := store.Open(ctx, cfg)
 	if err != nil {

@@ -156,6 +156,22 @@ func (s *Store) ControlExists(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
+// AdoptedControls keeps, in order, the ids of controls the organization
+// has adopted.
+func (s *Store) AdoptedControls(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		ok, err := s.ControlExists(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 // Control returns one control.
 func (s *Store) Control(ctx context.Context, id string) (*vigil.Control, error) {
 	return getControl(ctx, s, s.d, id)

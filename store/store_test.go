@@ -14,17 +14,9 @@ import (
 	"github.com/vigil-soc/vigil/internal/pgtest"
 )
 
-var (
-	pgOnce sync.Once
-	pgSrv  *pgtest.Server
-	pgErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgSrv != nil {
-		pgSrv.Stop()
-	}
+	pgtest.StopShared()
 	os.Exit(code)
 }
 
@@ -43,15 +35,7 @@ func engines(t *testing.T, fn func(t *testing.T, s *Store)) {
 		fn(t, s)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		pgOnce.Do(func() { pgSrv, pgErr = pgtest.Start() })
-		if pgErr != nil {
-			t.Fatalf("start PostgreSQL: %v", pgErr)
-		}
-		url, err := pgSrv.NewDatabase(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Open(context.Background(), Config{DatabaseURL: url})
+		s, err := Open(context.Background(), Config{DatabaseURL: pgtest.Database(t)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver
@@ -132,4 +134,35 @@ func (s *Server) Stop() {
 		_ = s.run("pg_ctl", "-D", filepath.Join(s.dir, "data"), "-m", "immediate", "-w", "stop")
 	}
 	os.RemoveAll(s.dir)
+}
+
+// The shared server: started on first use by Database, kept for the test
+// binary, stopped by StopShared (from TestMain).
+var (
+	sharedOnce sync.Once
+	shared     *Server
+	sharedErr  error
+)
+
+// Database makes a new database on the test binary's shared server,
+// starting it on first use, and returns its URL; it fails the test when
+// PostgreSQL cannot start.
+func Database(t testing.TB) string {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = Start() })
+	if sharedErr != nil {
+		t.Fatalf("start PostgreSQL: %v", sharedErr)
+	}
+	url, err := shared.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// StopShared stops the shared server if one was started.
+func StopShared() {
+	if shared != nil {
+		shared.Stop()
+	}
 }
