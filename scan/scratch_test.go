@@ -104,6 +104,13 @@ func writeRoot(t *testing.T, dir string, files map[string]file) {
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		// A body "->TARGET" is a symlink (rc links, OpenRC runlevels).
+		if target, ok := strings.CutPrefix(f.body, "->"); ok {
+			if err := os.Symlink(target, full); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		if err := os.WriteFile(full, []byte(f.body), f.mode); err != nil {
 			t.Fatal(err)
 		}
@@ -196,10 +203,6 @@ func plants() []plant {
 			f.body = strings.Replace(f.body, "minlen = 14", "minlen = 8", 1)
 			fs["etc/security/pwquality.conf"] = f
 		}},
-		{"avahi enabled", "linux.services.avahi", func(fs map[string]file) {
-			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
-			fs["etc/systemd/system/multi-user.target.wants/avahi-daemon.service"] = file{"[Unit]\n", 0o644}
-		}},
 	}
 }
 
@@ -239,6 +242,97 @@ func TestScratchRootFindsEachPlant(t *testing.T) {
 				if v == check.Pass && base[id] != check.Pass {
 					t.Errorf("%s went from %s to pass when %s was planted", id, base[id], p.name)
 				}
+			}
+		})
+	}
+}
+
+// scenario is a change to the hardened root and the verdicts it must give.
+type scenario struct {
+	name  string
+	apply func(files map[string]file)
+	want  map[string]check.Verdict
+	why   map[string]string // a reason must contain this
+}
+
+// TestScratchRootInitSystems judges services on hosts without systemd
+// (Debian with sysvinit, Alpine with OpenRC) and systemd daemons' settings
+// in roots without systemd's binary: not applicable only when the software
+// is absent, never because one init system is.
+func TestScratchRootInitSystems(t *testing.T) {
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slapdPkg := func(fs map[string]file) {
+		f := fs["var/lib/dpkg/status"]
+		f.body += "Package: slapd\nStatus: install ok installed\nVersion: 2.5.13+dfsg-5\n\n"
+		fs["var/lib/dpkg/status"] = f
+	}
+	noSystemd := func(fs map[string]file) { delete(fs, "lib/systemd/systemd") }
+	script := file{"#!/bin/sh\n", 0o755}
+	link := func(target string) file { return file{"->" + target, 0o777} }
+	all := func(fns ...func(map[string]file)) func(map[string]file) {
+		return func(fs map[string]file) {
+			for _, fn := range fns {
+				fn(fs)
+			}
+		}
+	}
+	const ldap, journal = "linux.services.ldap-server", "linux.logging.journald-persistent"
+	for _, sc := range []scenario{
+		{"Debian with sysvinit: slapd started through /etc/rc2.d", all(noSystemd, slapdPkg, func(fs map[string]file) {
+			fs["etc/init.d/slapd"] = script
+			fs["etc/rc2.d/S01slapd"] = link("../init.d/slapd")
+			fs["etc/rc3.d/S01slapd"] = link("../init.d/slapd")
+			// Debian's package installs the unit and its wants link too;
+			// without systemd they start nothing, and change nothing here.
+			fs["lib/systemd/system/slapd.service"] = file{"[Service]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
+		}), map[string]check.Verdict{ldap: check.Fail}, map[string]string{ldap: "/etc/rc2.d/S01slapd"}},
+		{"Debian with sysvinit: slapd installed, only K links", all(noSystemd, slapdPkg, func(fs map[string]file) {
+			fs["etc/init.d/slapd"] = script
+			fs["etc/rc1.d/K01slapd"] = link("../init.d/slapd")
+		}), map[string]check.Verdict{ldap: check.Pass}, nil},
+		{"Alpine with OpenRC: slapd in the default runlevel", all(noSystemd, func(fs map[string]file) {
+			fs["etc/init.d/slapd"] = script
+			fs["etc/runlevels/default/slapd"] = link("/etc/init.d/slapd")
+		}), map[string]check.Verdict{ldap: check.Fail}, map[string]string{ldap: "/etc/runlevels/default/slapd"}},
+		{"systemd: slapd's init script (no native unit) linked in rc2.d", all(slapdPkg, func(fs map[string]file) {
+			fs["etc/init.d/slapd"] = script
+			fs["etc/rc2.d/S01slapd"] = link("../init.d/slapd")
+		}), map[string]check.Verdict{ldap: check.Fail}, nil},
+		{"no systemd, no slapd: not applicable, saying it is not installed", noSystemd,
+			map[string]check.Verdict{ldap: check.NotApplicable}, map[string]string{ldap: "not installed"}},
+		{"systemd's binary absent, journald.conf volatile", all(noSystemd, func(fs map[string]file) {
+			fs["etc/systemd/journald.conf"] = file{"[Journal]\nStorage=volatile\n", 0o644}
+		}), map[string]check.Verdict{journal: check.Fail}, map[string]string{journal: "volatile"}},
+		{"systemd's binary absent, journald.conf persistent", all(noSystemd, func(fs map[string]file) {
+			fs["etc/systemd/journald.conf"] = file{"[Journal]\nStorage=persistent\n", 0o644}
+		}), map[string]check.Verdict{journal: check.Pass}, nil},
+		// (The hardened root has no avahi: the service checks are not
+		// applicable there, so their plants are here.)
+		{"systemd: avahi enabled", func(fs map[string]file) {
+			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
+			fs["etc/systemd/system/multi-user.target.wants/avahi-daemon.service"] = file{"[Unit]\n", 0o644}
+		}, map[string]check.Verdict{"linux.services.avahi": check.Fail}, nil},
+		{"systemd: avahi installed, disabled", func(fs map[string]file) {
+			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
+		}, map[string]check.Verdict{"linux.services.avahi": check.Pass}, nil},
+		{"no journald at all", noSystemd, map[string]check.Verdict{journal: check.NotApplicable}, nil},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			files := hardened()
+			sc.apply(files)
+			dir := t.TempDir()
+			writeRoot(t, dir, files)
+			got, why := verdicts(t, reg, dir)
+			for id, want := range sc.want {
+				if got[id] != want {
+					t.Errorf("%s: %s (%s), want %s", id, got[id], why[id], want)
+				} else if sub := sc.why[id]; sub != "" && !strings.Contains(why[id], sub) {
+					t.Errorf("%s: reason %q does not mention %q", id, why[id], sub)
+				}
+				t.Logf("%s: %s %s", id, got[id], why[id])
 			}
 		})
 	}

@@ -62,6 +62,33 @@ var confFiles = []confFile{
 // NAME.d drop-in directories, in order of precedence.
 var systemdConfDirs = []string{"/etc/systemd", "/run/systemd", "/usr/local/lib/systemd", "/usr/lib/systemd", "/lib/systemd"}
 
+// systemdDaemonInstalled reports whether the daemon a systemd
+// configuration file governs (journald.conf: systemd-journald) is on the
+// host: its program or its unit file exists. Whether systemd runs as init
+// is another matter: an image, a container or an offline root may carry
+// journald and its configuration without systemd's own binary, and the
+// configuration then still decides what journald does wherever it runs.
+func systemdDaemonInstalled(h *Host, conf string) bool {
+	d := "systemd-" + strings.TrimSuffix(path.Base(conf), ".conf")
+	progs := []string{"/lib/systemd/" + d, "/usr/lib/systemd/" + d}
+	if d == "systemd-journald" {
+		// journald comes with systemd itself (one package); coredump and
+		// timesyncd are packages of their own.
+		progs = append(progs, "/lib/systemd/systemd", "/usr/lib/systemd/systemd")
+	}
+	for _, p := range progs {
+		if h.Exists(p) {
+			return true
+		}
+	}
+	for _, u := range unitDirs {
+		if h.Exists(path.Join(u, d+".service")) || h.Exists(path.Join(u, d+".socket")) {
+			return true
+		}
+	}
+	return false
+}
+
 func collectConfig(_ context.Context, h *Host) (map[string]any, error) {
 	files := map[string]any{}
 	for _, cf := range confFiles {
@@ -240,6 +267,9 @@ func readConf(h *Host, cf confFile) map[string]any {
 	}
 	if len(sources) > 0 {
 		res["exists"] = true
+	}
+	if cf.systemd {
+		res["installed"] = res["exists"] == true || systemdDaemonInstalled(h, cf.path)
 	}
 	res["values"], res["lines"], res["sources"] = values, ls, toAny(sources)
 	return res

@@ -33,6 +33,11 @@ type Host struct {
 
 	infoOnce sync.Once
 	info     map[string]any
+
+	pkgOnce    sync.Once // the package database, read once (packages)
+	pkgManager string
+	pkgs       map[string]string
+	pkgErr     string
 }
 
 // New opens root for reading. The live system is root "/".

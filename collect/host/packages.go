@@ -58,25 +58,38 @@ func rpmInstalled(ctx context.Context, h *Host) (map[string]string, error) {
 	return out, nil
 }
 
+// packages reads the package database once per Host: host.packages and
+// host.services (which counts an installed daemon as present) share it, so
+// a scan runs rpm once.
+func (h *Host) packages(ctx context.Context) (manager string, pkgs map[string]string, errMsg string) {
+	h.pkgOnce.Do(func() {
+		var err error
+		switch {
+		case h.Exists("/var/lib/dpkg/status"):
+			h.pkgManager = "dpkg"
+			h.pkgs, err = dpkgInstalled(h)
+		case h.Exists("/var/lib/rpm"):
+			h.pkgManager = "rpm"
+			h.pkgs, err = rpmInstalled(ctx, h)
+		default:
+			h.pkgErr = "no package database found (/var/lib/dpkg/status or /var/lib/rpm)"
+			return
+		}
+		if err != nil {
+			h.pkgManager, h.pkgs, h.pkgErr = "", nil, "package database unreadable: "+err.Error()
+		}
+	})
+	return h.pkgManager, h.pkgs, h.pkgErr
+}
+
 func collectPackages(ctx context.Context, h *Host) (map[string]any, error) {
 	out := map[string]any{"manager": "", "installed": map[string]any{}}
-	var pkgs map[string]string
-	var err error
-	switch {
-	case h.Exists("/var/lib/dpkg/status"):
-		out["manager"] = "dpkg"
-		pkgs, err = dpkgInstalled(h)
-	case h.Exists("/var/lib/rpm"):
-		out["manager"] = "rpm"
-		pkgs, err = rpmInstalled(ctx, h)
-	default:
-		out["error"] = "no package database found (/var/lib/dpkg/status or /var/lib/rpm)"
+	manager, pkgs, errMsg := h.packages(ctx)
+	if errMsg != "" {
+		out["error"] = errMsg
 		return out, nil
 	}
-	if err != nil {
-		out["manager"], out["error"] = "", "package database unreadable: "+err.Error()
-		return out, nil
-	}
+	out["manager"] = manager
 	inst := make(map[string]any, len(pkgs))
 	for n, v := range pkgs {
 		inst[n] = map[string]any{"id": n, "version": v}
