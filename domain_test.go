@@ -98,20 +98,40 @@ func TestRoles(t *testing.T) {
 
 func TestComputeHealth(t *testing.T) {
 	sig := func(s SignalStatus) Signal { return Signal{Status: s} }
+	shows := func(s SignalStatus) Signal { return Signal{Status: s, Operating: true} }
 	for _, tc := range []struct {
 		in   []Signal
 		want HealthState
 	}{
 		{nil, HealthUnknown},
-		{[]Signal{sig(SignalOK)}, HealthHealthy},
-		{[]Signal{sig(SignalOK), sig(SignalWarn)}, HealthAtRisk},
-		{[]Signal{sig(SignalOK), sig(SignalUnknown), sig(SignalWarn)}, HealthUnknown},
+		{[]Signal{shows(SignalOK)}, HealthHealthy},
+		{[]Signal{shows(SignalOK), sig(SignalWarn)}, HealthAtRisk},
+		{[]Signal{shows(SignalOK), sig(SignalNeutral)}, HealthHealthy},
+		{[]Signal{shows(SignalOK), sig(SignalUnknown), sig(SignalWarn)}, HealthUnknown},
 		{[]Signal{sig(SignalUnknown), sig(SignalFail)}, HealthFailing},
 		{[]Signal{sig("garbage")}, HealthFailing},
+		{[]Signal{shows("garbage")}, HealthFailing},
+		// Nothing shows the control operating: not shown, never healthy.
+		{[]Signal{sig(SignalOK)}, HealthUnknown},
+		{[]Signal{sig(SignalOK), sig(SignalWarn)}, HealthUnknown},
+		{[]Signal{sig(SignalOK), sig(SignalNeutral)}, HealthUnknown},
+		{[]Signal{sig(SignalNeutral)}, HealthUnknown},
+		// A failure still wins over "not shown".
+		{[]Signal{sig(SignalOK), sig(SignalFail)}, HealthFailing},
 	} {
 		if got := ComputeHealth(tc.in).State; got != tc.want {
 			t.Errorf("ComputeHealth(%v) = %s, want %s", tc.in, got, tc.want)
 		}
+	}
+	// A control implemented and owned, with nothing else, is not shown:
+	// its status and owner say it should operate, not that it does.
+	ctl := &Control{ID: "AC-01", Status: StatusImplemented, OwnerID: 2, OwnerName: "a@example.com", OwnerRole: RoleMember}
+	h := ComputeHealth(ControlSignals(ctl))
+	if h.State != HealthUnknown || !h.NotShown() || h.Signals[len(h.Signals)-1].Reason != NotShownReason {
+		t.Fatalf("implemented and owned alone: %+v, want unknown (not shown)", h)
+	}
+	if ComputeHealth([]Signal{sig(SignalOK), sig(SignalFail)}).NotShown() {
+		t.Fatal("a failing control reported as merely not shown")
 	}
 }
 

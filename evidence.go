@@ -142,3 +142,20 @@ func CheckPeriod(start, end Date) (Date, Date, error) {
 	}
 	return start, end, nil
 }
+
+// CheckReviewer enforces separation of duties on evidence: when the
+// organization requires independent review (the default), the person who
+// submitted an item cannot accept or reject it. Items Vigil collected
+// itself (no submitting user) may be reviewed by anyone who may review.
+func CheckReviewer(e *Evidence, reviewer Actor, independent bool) error {
+	if independent && e.SubmitterID != 0 && reviewer.UserID == e.SubmitterID {
+		return Errorf(EFORBIDDEN, "you submitted evidence %d, so another reviewer must accept or reject it (separation of duties; an owner can change this in the settings)", e.ID)
+	}
+	return nil
+}
+
+// EvidenceSettings are the organization's rules for evidence.
+type EvidenceSettings struct {
+	// IndependentReview requires a reviewer other than the submitter.
+	IndependentReview bool `json:"independent_review"`
+}

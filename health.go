@@ -2,6 +2,7 @@ package vigil
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -15,11 +16,15 @@ const (
 	SignalWarn    SignalStatus = "warn"    // still fine, but needs attention soon
 	SignalUnknown SignalStatus = "unknown" // the source could not tell
 	SignalFail    SignalStatus = "fail"
+	// SignalNeutral says nothing yet either way: evidence for a period that
+	// is not due, or evidence submitted and waiting for its review. It
+	// neither harms a control nor shows it operating.
+	SignalNeutral SignalStatus = "neutral"
 )
 
 func (s SignalStatus) rank() int {
 	switch s {
-	case SignalOK:
+	case SignalOK, SignalNeutral:
 		return 0
 	case SignalWarn:
 		return 1
@@ -39,6 +44,11 @@ type Signal struct {
 	Status    SignalStatus `json:"status"`
 	Reason    string       `json:"reason"`
 	At        time.Time    `json:"at,omitzero"`
+	// Operating is set when the signal shows the control operating: an
+	// accepted evidence item for a period, a passing automated test, a
+	// record. A status or an owner never shows that, and a control whose
+	// signals are all fine but none of them operating is "not shown".
+	Operating bool `json:"operating,omitempty"`
 }
 
 // HealthState summarises a control's signals.
@@ -63,18 +73,45 @@ type Health struct {
 // Passing reports whether the control counts as operating.
 func (h Health) Passing() bool { return h.State == HealthHealthy || h.State == HealthAtRisk }
 
+// NotShownReason is the reason given when nothing shows a control
+// operating, although nothing says it is broken either.
+const NotShownReason = "not shown: no accepted evidence, passing automated test or record shows this control operating yet"
+
 // ComputeHealth derives health from signals. No signals at all is unknown:
-// silence is not evidence of operation.
+// silence is not evidence of operation. Nor is a status and an owner: a
+// control is healthy only when at least one signal shows it operating
+// (evidence accepted for a period, a passing test, a record); otherwise
+// it is "not shown", which is unknown.
 func ComputeHealth(signals []Signal) Health {
 	if len(signals) == 0 {
 		return Health{State: HealthUnknown, Signals: []Signal{{Source: "health", Status: SignalUnknown, Reason: "no source reports on this control"}}}
 	}
-	worst := 0
+	worst, operating := 0, false
 	for _, s := range signals {
 		worst = max(worst, s.Status.rank())
+		operating = operating || (s.Operating && (s.Status == SignalOK || s.Status == SignalWarn))
 	}
 	st := [...]HealthState{HealthHealthy, HealthAtRisk, HealthUnknown, HealthFailing}[worst]
+	if (st == HealthHealthy || st == HealthAtRisk) && !operating {
+		ctl := signals[0].ControlID
+		signals = append(slices.Clip(signals), Signal{ControlID: ctl, Source: "health", Status: SignalUnknown, Reason: NotShownReason})
+		st = HealthUnknown
+	}
 	return Health{State: st, Signals: signals}
+}
+
+// NotShown reports whether a health is unknown only because nothing shows
+// the control operating yet.
+func (h Health) NotShown() bool {
+	if h.State != HealthUnknown {
+		return false
+	}
+	for _, s := range h.Signals {
+		if s.Status == SignalUnknown && s.Reason != NotShownReason || s.Status == SignalFail {
+			return false
+		}
+	}
+	return true
 }
 
 // ControlSignals returns the signals a control gives about itself: its

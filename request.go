@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // RequestFrequency is how often a control needs fresh evidence.
@@ -32,7 +33,11 @@ type EvidenceRequest struct {
 	Frequency   RequestFrequency `json:"frequency"`
 	Start       Date             `json:"start"`      // first period starts here
 	GraceDays   int              `json:"grace_days"` // due this many days after a period ends
-	CreatedAt   time.Time        `json:"created_at"`
+	// AssigneeID names who must supply the evidence; 0 means whoever owns
+	// the control at the time. Assignee is filled on read either way.
+	AssigneeID int64     `json:"assignee_id,omitempty"`
+	Assignee   string    `json:"assignee,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // Validate checks a request.
@@ -56,13 +61,16 @@ func (r *EvidenceRequest) Validate() error {
 	return nil
 }
 
-// Period states.
+// Period states. A period is fresh only when accepted evidence covers
+// it: evidence still waiting for its review proves nothing yet, and a
+// period that is not due with nothing submitted is simply awaited.
 const (
-	PeriodFresh   = "fresh"    // evidence is there
-	PeriodOpen    = "open"     // not yet due
-	PeriodDueSoon = "due_soon" // due within DueSoonDays
-	PeriodOverdue = "overdue"  // the latest due period has no evidence
-	PeriodMissing = "missing"  // an earlier period has none
+	PeriodFresh          = "fresh"             // accepted evidence covers it
+	PeriodAwaitingReview = "awaiting_review"   // evidence submitted, none accepted yet
+	PeriodAwaiting       = "awaiting_evidence" // not yet due, nothing submitted
+	PeriodDueSoon        = "due_soon"          // due within DueSoonDays, nothing submitted
+	PeriodOverdue        = "overdue"           // the latest due period has no evidence
+	PeriodMissing        = "missing"           // an earlier period has none
 )
 
 // DueSoonDays is how close a due date must be to count as due soon.
@@ -70,11 +78,12 @@ const DueSoonDays = 7
 
 // Period is one span a request needs evidence for.
 type Period struct {
-	Start  Date    `json:"start"`
-	End    Date    `json:"end"` // inclusive
-	Due    Date    `json:"due"`
-	Status string  `json:"status"`
-	Items  []int64 `json:"items,omitempty"`
+	Start    Date    `json:"start"`
+	End      Date    `json:"end"` // inclusive
+	Due      Date    `json:"due"`
+	Status   string  `json:"status"`
+	Items    []int64 `json:"items,omitempty"`    // every unrejected item covering it
+	Accepted []int64 `json:"accepted,omitempty"` // the accepted ones among them
 }
 
 // periodBounds returns the period containing day t (UTC midnight).
@@ -98,11 +107,13 @@ func (r *EvidenceRequest) periodAt(t time.Time) (start, next time.Time) {
 	return s, time.Time{} // once, event: one open-ended period
 }
 
-// ItemSpan is an evidence item as a request sees it.
+// ItemSpan is an evidence item as a request sees it. Rejected and purged
+// items are not given; Review says whether the item is accepted yet.
 type ItemSpan struct {
 	ID             int64
 	EffectiveStart Date
 	EffectiveEnd   Date
+	Review         string // pending or accepted
 }
 
 // Periods lays out the request's periods from its start to now, each with
@@ -115,7 +126,7 @@ func (r *EvidenceRequest) Periods(items []ItemSpan, now time.Time) []Period {
 		p := Period{Start: r.Start, End: "", Due: day(r.Start.Time().AddDate(0, 0, r.GraceDays))}
 		for _, it := range items {
 			if it.EffectiveEnd >= r.Start {
-				p.Items = append(p.Items, it.ID)
+				p.add(it)
 			}
 		}
 		out = append(out, p)
@@ -127,7 +138,7 @@ func (r *EvidenceRequest) Periods(items []ItemSpan, now time.Time) []Period {
 			p := Period{Start: day(s), End: day(end), Due: day(end.AddDate(0, 0, r.GraceDays))}
 			for _, it := range items {
 				if it.EffectiveStart <= p.End && it.EffectiveEnd >= p.Start {
-					p.Items = append(p.Items, it.ID)
+					p.add(it)
 				}
 			}
 			out = append(out, p)
@@ -144,14 +155,16 @@ func (r *EvidenceRequest) Periods(items []ItemSpan, now time.Time) []Period {
 		p := &out[i]
 		due := p.Due.Time()
 		switch {
-		case len(p.Items) > 0:
+		case len(p.Accepted) > 0:
 			p.Status = PeriodFresh
+		case len(p.Items) > 0:
+			p.Status = PeriodAwaitingReview
 		case r.Frequency == RequestEvent:
-			p.Status = PeriodOpen
+			p.Status = PeriodAwaiting
 		case !due.Before(today) && due.Sub(today) <= DueSoonDays*24*time.Hour:
 			p.Status = PeriodDueSoon
 		case !due.Before(today):
-			p.Status = PeriodOpen
+			p.Status = PeriodAwaiting
 		case i == latestDue:
 			p.Status = PeriodOverdue
 		default:
@@ -161,25 +174,54 @@ func (r *EvidenceRequest) Periods(items []ItemSpan, now time.Time) []Period {
 	return out
 }
 
+func (p *Period) add(it ItemSpan) {
+	p.Items = append(p.Items, it.ID)
+	if it.Review == ReviewAccepted {
+		p.Accepted = append(p.Accepted, it.ID)
+	}
+}
+
+// Label names the period for people: its first day, or its span.
+func (p Period) Label() string {
+	if p.End != "" && p.End != p.Start {
+		return string(p.Start) + " to " + string(p.End)
+	}
+	return string(p.Start)
+}
+
 // RequestSignal turns a request's periods into one health signal for its
-// control: the worst period speaks.
-func (r *EvidenceRequest) RequestSignal(periods []Period) Signal {
-	sig := Signal{ControlID: r.ControlID, Source: "evidence", Status: SignalOK, Reason: fmt.Sprintf("evidence %q is fresh", r.Title)}
-	var missing, overdue, soon []string
+// control: the worst period speaks. Only accepted evidence shows the
+// control operating; a request whose periods are all awaited (not yet due,
+// or submitted and waiting for review before the due date) is neutral: it
+// says nothing of the control either way. Submitted evidence still not
+// reviewed after its due date leaves the period unknown.
+func (r *EvidenceRequest) RequestSignal(periods []Period, now time.Time) Signal {
+	today := Date(now.UTC().Format(time.DateOnly))
+	sig := Signal{ControlID: r.ControlID, Source: "evidence"}
+	var missing, overdue, soon, unreviewed, reviewing, awaiting []string
+	lastFresh := ""
 	for _, p := range periods {
-		label := string(p.Start)
-		if p.End != "" && p.End != p.Start {
-			label += " to " + string(p.End)
-		}
+		label := p.Label()
 		switch p.Status {
+		case PeriodFresh:
+			lastFresh = label
 		case PeriodMissing:
 			missing = append(missing, label)
 		case PeriodOverdue:
 			overdue = append(overdue, fmt.Sprintf("%s (due %s)", label, p.Due))
 		case PeriodDueSoon:
 			soon = append(soon, fmt.Sprintf("%s (due %s)", label, p.Due))
+		case PeriodAwaitingReview:
+			if r.Frequency != RequestEvent && p.Due < today {
+				unreviewed = append(unreviewed, fmt.Sprintf("%s (due %s)", label, p.Due))
+			} else {
+				reviewing = append(reviewing, label)
+			}
+		default:
+			awaiting = append(awaiting, fmt.Sprintf("%s (due %s)", label, p.Due))
 		}
 	}
+	fresh := lastFresh != ""
 	switch {
 	case len(missing) > 0:
 		sig.Status, sig.Reason = SignalFail, fmt.Sprintf("evidence %q missing for %s", r.Title, strings.Join(missing, ", "))
@@ -188,10 +230,70 @@ func (r *EvidenceRequest) RequestSignal(periods []Period) Signal {
 		}
 	case len(overdue) > 0:
 		sig.Status, sig.Reason = SignalFail, fmt.Sprintf("evidence %q overdue for %s", r.Title, strings.Join(overdue, ", "))
+	case len(unreviewed) > 0:
+		sig.Status, sig.Reason = SignalUnknown, fmt.Sprintf("evidence %q submitted but not yet accepted for %s: a reviewer must accept or reject it", r.Title, strings.Join(unreviewed, ", "))
 	case len(soon) > 0:
-		sig.Status, sig.Reason = SignalWarn, fmt.Sprintf("evidence %q due soon for %s", r.Title, strings.Join(soon, ", "))
-	case r.Frequency == RequestEvent && len(periods) > 0 && len(periods[0].Items) == 0:
-		sig.Status, sig.Reason = SignalWarn, fmt.Sprintf("no evidence %q recorded yet", r.Title)
+		sig.Status, sig.Reason, sig.Operating = SignalWarn, fmt.Sprintf("evidence %q due soon for %s", r.Title, strings.Join(soon, ", ")), fresh
+	case fresh:
+		sig.Status, sig.Reason, sig.Operating = SignalOK, fmt.Sprintf("evidence %q accepted for %s", r.Title, lastFresh), true
+		if len(reviewing) > 0 {
+			sig.Reason += "; awaiting review for " + strings.Join(reviewing, ", ")
+		} else if len(awaiting) > 0 {
+			sig.Reason += "; awaiting evidence for " + strings.Join(awaiting, ", ")
+		}
+	case len(reviewing) > 0:
+		sig.Status, sig.Reason = SignalNeutral, fmt.Sprintf("evidence %q submitted for %s, awaiting review", r.Title, strings.Join(reviewing, ", "))
+	case r.Frequency == RequestEvent:
+		sig.Status, sig.Reason = SignalNeutral, fmt.Sprintf("awaiting evidence %q: none recorded yet", r.Title)
+	default:
+		sig.Status, sig.Reason = SignalNeutral, fmt.Sprintf("awaiting evidence %q for %s", r.Title, strings.Join(awaiting, ", "))
 	}
 	return sig
+}
+
+// libraryGrace is how many days after a period ends its evidence is due,
+// for requests made from the control library: enough to gather a period's
+// records, short enough that a gap is seen within the next period.
+var libraryGrace = map[Frequency]int{FreqWeekly: 2, FreqMonthly: 5, FreqQuarterly: 14, FreqAnnual: 30, FreqEvent: 0}
+
+// LibraryRequest is the evidence request a control adopted from the
+// library starts with: the library's expected evidence on the control's
+// frequency, from the day of adoption, assigned to whoever owns the
+// control. Controls that operate continuously or daily get none: a
+// person cannot upload proof every day, so an automated test or an
+// integration shows them operating instead (ok is false).
+func LibraryRequest(c *Control, today Date) (r EvidenceRequest, ok bool) {
+	grace, ok := libraryGrace[c.Frequency]
+	if !ok || strings.TrimSpace(c.Evidence) == "" {
+		return EvidenceRequest{}, false
+	}
+	title := strings.TrimSpace(c.Evidence)
+	if rs := []rune(title); len(rs) > 0 {
+		title = strings.ToUpper(string(rs[0])) + string(rs[1:])
+	}
+	if len(title) > 300 {
+		title = truncateRunes(title, 297) + "..."
+	}
+	r = EvidenceRequest{
+		ControlID: c.ID, Title: title, Frequency: RequestFrequency(c.Frequency), Start: today, GraceDays: grace,
+		Description: fmt.Sprintf("The evidence the control library expects for %s (%s). Made when the control was adopted; change it or retire it to fit how the control really operates.", c.ID, c.Frequency),
+	}
+	return r, true
+}
+
+// ShownByTests reports whether a control's frequency means it is shown
+// operating by automated tests or integrations rather than by requests.
+func (c *Control) ShownByTests() bool {
+	return c.Frequency == FreqContinuous || c.Frequency == FreqDaily
+}
+
+// truncateRunes cuts s to at most n bytes on a character boundary.
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -372,7 +372,8 @@ func (s *Service) Open(ctx context.Context, e *vigil.Evidence) (io.ReadCloser, e
 	}{r, f}, nil
 }
 
-// Review appends an accept or reject to the log.
+// Review appends an accept or reject to the log. The reviewer must not be
+// the submitter while the organization requires independent review.
 func (s *Service) Review(ctx context.Context, id int64, state, reason string) error {
 	reason = strings.TrimSpace(reason)
 	switch {
@@ -385,6 +386,13 @@ func (s *Service) Review(ctx context.Context, id int64, state, reason string) er
 	}
 	e, err := s.Store.Evidence(ctx, id)
 	if err != nil {
+		return err
+	}
+	settings, err := s.Store.EvidenceSettings(ctx)
+	if err != nil {
+		return err
+	}
+	if err := vigil.CheckReviewer(e, vigil.ActorFrom(ctx), settings.IndependentReview); err != nil {
 		return err
 	}
 	idx := e.LogIndex

@@ -315,9 +315,17 @@ func TestRequestsAndPurge(t *testing.T) {
 	if len(e.Controls) != 1 || e.Controls[0] != "AC-02" {
 		t.Fatalf("request's control not linked: %v", e.Controls)
 	}
+	// Submitted after its due date and not reviewed: not fresh, unknown.
 	sigs, _ = f.svc.Signals(context.Background())
-	if s := sigs["AC-02"]; s[0].Status != vigil.SignalOK {
-		t.Fatalf("with evidence: %+v", s)
+	if s := sigs["AC-02"]; s[0].Status != vigil.SignalUnknown || s[0].Operating || !strings.Contains(s[0].Reason, "not yet accepted") {
+		t.Fatalf("with evidence awaiting review: %+v", s)
+	}
+	if err := f.svc.Review(f.ctx, e.ID, vigil.ReviewAccepted, ""); err != nil {
+		t.Fatal(err)
+	}
+	sigs, _ = f.svc.Signals(context.Background())
+	if s := sigs["AC-02"]; s[0].Status != vigil.SignalOK || !s[0].Operating {
+		t.Fatalf("with accepted evidence: %+v", s)
 	}
 	// A rejected item does not count.
 	if err := f.svc.Review(f.ctx, e.ID, vigil.ReviewRejected, ""); vigil.ErrorField(err) != "reason" {

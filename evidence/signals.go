@@ -33,7 +33,7 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 	now := s.now()
 	for i := range reqs {
 		r := &reqs[i]
-		out[r.ControlID] = append(out[r.ControlID], r.RequestSignal(r.Periods(items[r.ID], now)))
+		out[r.ControlID] = append(out[r.ControlID], r.RequestSignal(r.Periods(items[r.ID], now), now))
 	}
 	return out, nil
 }

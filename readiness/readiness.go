@@ -41,6 +41,17 @@ func score(ready, total int) Score {
 	return s
 }
 
+// passing scores a set of controls (id => passing).
+func passing(m map[string]bool) Score {
+	n := 0
+	for _, ok := range m {
+		if ok {
+			n++
+		}
+	}
+	return score(n, len(m))
+}
+
 // ControlHealth is a control with its computed health.
 type ControlHealth struct {
 	ID      string              `json:"id"`
@@ -67,13 +78,20 @@ type CriterionReadiness struct {
 	Controls      []string       `json:"controls"` // applicable controls covering it
 	NotApplicable []string       `json:"not_applicable,omitempty"`
 	Gaps          []Gap          `json:"gaps,omitempty"`
+	// Progress counts the applicable covering controls that are healthy
+	// (or at risk): it moves as each control is shown operating, while
+	// Ready waits for all of them.
+	Progress Score `json:"progress"`
 }
 
-// CategoryReadiness is one category's score.
+// CategoryReadiness is one category's score: the strict share of its
+// criteria that are ready, and beside it the progress, the share of the
+// applicable controls covering its criteria that are healthy.
 type CategoryReadiness struct {
 	Category vigil.Category `json:"category"`
 	Title    string         `json:"title"`
 	Score
+	Progress Score `json:"progress"`
 }
 
 // ControlSummary counts controls by health.
@@ -83,15 +101,20 @@ type ControlSummary struct {
 	AtRisk        int `json:"at_risk"`
 	Failing       int `json:"failing"`
 	Unknown       int `json:"unknown"`
+	NotShown      int `json:"not_shown"` // of the unknown: nothing shows them operating yet
 	NotApplicable int `json:"not_applicable"`
 	WithoutOwner  int `json:"without_owner"`
 }
 
-// Report is the readiness of the whole program.
+// Report is the readiness of the whole program. Overall is the strict
+// figure an auditor would recognise: criteria whose every covering control
+// is healthy. Progress is the share of applicable controls covering
+// in-scope criteria that are healthy, which moves control by control.
 type Report struct {
 	GeneratedAt    time.Time            `json:"generated_at"`
 	CatalogVersion string               `json:"catalog_version"`
 	Overall        Score                `json:"overall"`
+	Progress       Score                `json:"progress"`
 	Categories     []CategoryReadiness  `json:"categories"`
 	Criteria       []CriterionReadiness `json:"criteria"`
 	Controls       ControlSummary       `json:"controls"`
@@ -153,6 +176,9 @@ func Compute(in Input) *Report {
 			r.Controls.Failing++
 		case vigil.HealthUnknown:
 			r.Controls.Unknown++
+			if h.NotShown() {
+				r.Controls.NotShown++
+			}
 		case vigil.HealthNA:
 			r.Controls.NotApplicable++
 		}
@@ -164,6 +190,10 @@ func Compute(in Input) *Report {
 		}
 	}
 	perCat := map[vigil.Category][2]int{}
+	// Distinct applicable controls covering each in-scope category, and
+	// the whole scope, with whether each is passing: the progress figures.
+	catControls := map[vigil.Category]map[string]bool{}
+	allControls := map[string]bool{}
 	for _, crit := range cat.Criteria {
 		if !inScope[crit.Category] {
 			continue
@@ -176,7 +206,13 @@ func Compute(in Input) *Report {
 				continue
 			}
 			cr.Controls = append(cr.Controls, c.ID)
+			if catControls[crit.Category] == nil {
+				catControls[crit.Category] = map[string]bool{}
+			}
+			catControls[crit.Category][c.ID] = h.Passing()
+			allControls[c.ID] = h.Passing()
 			if h.Passing() {
+				cr.Progress.Ready++
 				continue
 			}
 			// Every signal that is not OK or a warning is a gap, whatever its
@@ -193,6 +229,7 @@ func Compute(in Input) *Report {
 		}
 		slices.Sort(cr.Controls)
 		slices.Sort(cr.NotApplicable)
+		cr.Progress = score(cr.Progress.Ready, len(cr.Controls))
 		if len(cr.Controls) == 0 {
 			reason := "no control covers this criterion"
 			if len(cr.NotApplicable) > 0 {
@@ -219,9 +256,10 @@ func Compute(in Input) *Report {
 		n := perCat[c]
 		ready += n[0]
 		total += n[1]
-		r.Categories = append(r.Categories, CategoryReadiness{Category: c, Title: vigil.CategoryTitle(c), Score: score(n[0], n[1])})
+		r.Categories = append(r.Categories, CategoryReadiness{Category: c, Title: vigil.CategoryTitle(c), Score: score(n[0], n[1]), Progress: passing(catControls[c])})
 	}
 	r.Overall = score(ready, total)
+	r.Progress = passing(allControls)
 	return r
 }
 

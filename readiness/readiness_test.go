@@ -26,6 +26,15 @@ func ctl(id, status string, owner int64, crit ...string) vigil.Control {
 	return c
 }
 
+// operating gives each control an evidence signal that shows it operating.
+func operating(ids ...string) map[string][]vigil.Signal {
+	out := map[string][]vigil.Signal{}
+	for _, id := range ids {
+		out[id] = []vigil.Signal{{ControlID: id, Source: "evidence", Status: vigil.SignalOK, Reason: "accepted", Operating: true}}
+	}
+	return out
+}
+
 func find(t *testing.T, r *Report, id string) CriterionReadiness {
 	t.Helper()
 	c, ok := r.Criterion(id)
@@ -48,8 +57,18 @@ func TestCompute(t *testing.T) {
 			t.Fatalf("overall %v, want 0 of 33 (security only)", r.Overall)
 		}
 	})
-	t.Run("implemented_owned_control_makes_criterion_ready", func(t *testing.T) {
+	t.Run("implemented_owned_control_alone_is_not_shown", func(t *testing.T) {
 		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("GV-05", "implemented", 1, "CC1.2")}})
+		c := find(t, r, "CC1.2")
+		if c.Ready || len(c.Gaps) != 1 || c.Gaps[0].Reason != vigil.NotShownReason || r.Controls.Unknown != 1 || r.Controls.Healthy != 0 {
+			t.Fatalf("CC1.2 = %+v, controls %+v: want not ready, not shown", c, r.Controls)
+		}
+		if r.Overall.Ready != 0 {
+			t.Fatalf("overall %v, want 0 ready", r.Overall)
+		}
+	})
+	t.Run("implemented_owned_control_shown_operating_makes_criterion_ready", func(t *testing.T) {
+		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("GV-05", "implemented", 1, "CC1.2")}, Signals: operating("GV-05")})
 		if c := find(t, r, "CC1.2"); !c.Ready || len(c.Gaps) != 0 {
 			t.Fatalf("CC1.2 = %+v, want ready", c)
 		}
@@ -60,7 +79,7 @@ func TestCompute(t *testing.T) {
 	t.Run("every_covering_control_must_be_healthy", func(t *testing.T) {
 		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{
 			ctl("A-1", "implemented", 1, "CC6.1"), ctl("A-2", "in_progress", 1, "CC6.1"), ctl("A-3", "implemented", 0, "CC6.1"),
-		}})
+		}, Signals: operating("A-1", "A-2", "A-3")})
 		c := find(t, r, "CC6.1")
 		if c.Ready {
 			t.Fatal("CC6.1 ready with an in-progress and an unowned control")
@@ -97,10 +116,35 @@ func TestCompute(t *testing.T) {
 		}
 	})
 	t.Run("warning_keeps_criterion_ready", func(t *testing.T) {
-		sigs := map[string][]vigil.Signal{"A-1": {{Source: "evidence", Status: vigil.SignalWarn, Reason: "due in 3 days"}}}
+		sigs := map[string][]vigil.Signal{"A-1": {{Source: "evidence", Status: vigil.SignalWarn, Reason: "due in 3 days", Operating: true}}}
 		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("A-1", "implemented", 1, "CC7.1")}, Signals: sigs})
 		if c := find(t, r, "CC7.1"); !c.Ready || r.Controls.AtRisk != 1 {
 			t.Fatalf("CC7.1 = %+v, controls %+v", c, r.Controls)
+		}
+	})
+	t.Run("progress_moves_while_strict_waits", func(t *testing.T) {
+		// Two controls cover CC6.1, one of them shown operating: the
+		// criterion is not ready (strict), but half its controls are
+		// healthy (progress). A third control elsewhere in security is
+		// healthy too, so overall progress counts it once.
+		controls := []vigil.Control{ctl("A-1", "implemented", 1, "CC6.1", "CC6.2"), ctl("A-2", "implemented", 1, "CC6.1"), ctl("A-3", "implemented", 1, "CC7.1"), ctl("A-4", "not_applicable", 0, "CC7.1")}
+		r := Compute(Input{Catalog: cat, Controls: controls, Signals: operating("A-1", "A-3")})
+		c := find(t, r, "CC6.1")
+		if c.Ready || c.Progress != (Score{Ready: 1, Total: 2, Percent: 50}) {
+			t.Fatalf("CC6.1 = %+v", c)
+		}
+		if c := find(t, r, "CC6.2"); !c.Ready || c.Progress.Ready != 1 || c.Progress.Total != 1 {
+			t.Fatalf("CC6.2 = %+v", c)
+		}
+		if r.Overall.Ready != 2 || r.Progress != (Score{Ready: 2, Total: 3, Percent: 66.7}) {
+			t.Fatalf("overall %+v progress %+v", r.Overall, r.Progress)
+		}
+		if sec := r.Categories[0]; sec.Progress != r.Progress || sec.Ready != 2 {
+			t.Fatalf("security %+v", sec)
+		}
+		// Nothing adopted: no progress to speak of, not 100%.
+		if e := Compute(Input{Catalog: cat}); e.Progress.Total != 0 || e.Progress.Percent != 0 {
+			t.Fatalf("empty progress %+v", e.Progress)
 		}
 	})
 	t.Run("categories_follow_scope", func(t *testing.T) {
@@ -120,7 +164,11 @@ func TestComputeFramework(t *testing.T) {
 	for _, lc := range cat.Library {
 		all = append(all, ctl(lc.ID, "implemented", 1, lc.Criteria...))
 	}
-	r := Compute(Input{Catalog: cat, Controls: all, Categories: vigil.Categories})
+	ids := make([]string, len(all))
+	for i := range all {
+		ids[i] = all[i].ID
+	}
+	r := Compute(Input{Catalog: cat, Controls: all, Categories: vigil.Categories, Signals: operating(ids...)})
 	if r.Overall.Ready != 61 {
 		t.Fatalf("whole library implemented: %v, want 61 of 61", r.Overall)
 	}
@@ -139,7 +187,7 @@ func TestComputeFramework(t *testing.T) {
 			all[i].Status = vigil.StatusInProgress
 		}
 	}
-	r = Compute(Input{Catalog: cat, Controls: all, Categories: vigil.Categories})
+	r = Compute(Input{Catalog: cat, Controls: all, Categories: vigil.Categories, Signals: operating(ids...)})
 	fr, _ := ComputeFramework(cat, r, catalog.ISO27001, 1)
 	gaps := 0
 	for _, req := range fr.Requirements {
@@ -174,7 +222,7 @@ func bigInput(cat *catalog.Catalog) Input {
 		c := ctl(fmt.Sprintf("%s-%04d", lc.Domain, i), statuses[i%len(statuses)], int64(i%7), lc.Criteria...)
 		in.Controls = append(in.Controls, c)
 		if i%10 == 0 {
-			in.Signals[c.ID] = []vigil.Signal{{Source: "test", Status: vigil.SignalOK, Reason: "passing"}}
+			in.Signals[c.ID] = []vigil.Signal{{Source: "test", Status: vigil.SignalOK, Reason: "passing", Operating: true}}
 		}
 	}
 	return in

@@ -372,7 +372,7 @@ func (s *Server) requestViews(r *http.Request, control string) ([]requestView, e
 	out := make([]requestView, 0, len(reqs))
 	for i := range reqs {
 		ps := reqs[i].Periods(items[reqs[i].ID], s.now())
-		out = append(out, requestView{EvidenceRequest: reqs[i], Periods: ps, Signal: reqs[i].RequestSignal(ps)})
+		out = append(out, requestView{EvidenceRequest: reqs[i], Periods: ps, Signal: reqs[i].RequestSignal(ps, s.now())})
 	}
 	return out, nil
 }
@@ -393,6 +393,7 @@ type requestRequest struct {
 	Frequency   vigil.RequestFrequency `json:"frequency"`
 	Start       vigil.Date             `json:"start"`
 	GraceDays   int                    `json:"grace_days"`
+	AssigneeID  int64                  `json:"assignee_id"` // 0: the control's owner
 }
 
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
@@ -401,7 +402,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rq := &vigil.EvidenceRequest{ControlID: strings.ToUpper(req.ControlID), Title: req.Title, Description: req.Description,
-		Frequency: req.Frequency, Start: req.Start, GraceDays: req.GraceDays}
+		Frequency: req.Frequency, Start: req.Start, GraceDays: req.GraceDays, AssigneeID: req.AssigneeID}
 	if err := s.store.CreateRequest(r.Context(), rq); err != nil {
 		return err
 	}
@@ -440,5 +441,41 @@ func (s *Server) deleteRequest(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) patchRequest(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var p store.RequestPatch
+	if err := decode(r, &p); err != nil {
+		return err
+	}
+	if _, err := s.store.UpdateRequest(r.Context(), id, &p); err != nil {
+		return err
+	}
+	return s.getRequest(w, r)
+}
+
+func (s *Server) getEvidenceSettings(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.store.EvidenceSettings(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) putEvidenceSettings(w http.ResponseWriter, r *http.Request) error {
+	var e vigil.EvidenceSettings
+	if err := decode(r, &e); err != nil {
+		return err
+	}
+	if err := s.store.UpdateEvidenceSettings(r.Context(), &e); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
 	return nil
 }

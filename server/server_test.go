@@ -75,6 +75,8 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: evidencetest.New(t, st), Monitor: newMonitor(t, st)}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
+	// As serve wires them: evidence and monitoring speak about controls.
+	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor}
 	for _, o := range opts {
 		o(&cfg2)
 	}
@@ -198,11 +200,88 @@ func TestReadinessFlow(t *testing.T) {
 		member := e.users["member"]
 		e.do("admin", "PATCH", "/api/v1/controls/GV-05", map[string]any{"owner_id": member}, 200, nil)
 		e.do("member", "PATCH", "/api/v1/controls/GV-05", map[string]any{"status": "implemented"}, 200, nil)
+		// A status and an owner show nothing operating: not shown, not ready.
+		r = report{}
+		e.do("viewer", "GET", "/api/v1/readiness", nil, 200, &r)
+		if r.Overall.Ready != 0 {
+			t.Fatalf("after implementing GV-05 with no evidence: %d ready, want 0", r.Overall.Ready)
+		}
+		var gv struct{ Health vigil.Health }
+		e.do("viewer", "GET", "/api/v1/controls/GV-05", nil, 200, &gv)
+		if gv.Health.State != vigil.HealthUnknown || !gv.Health.NotShown() {
+			t.Fatalf("GV-05 implemented and owned, nothing else: %+v, want unknown (not shown)", gv.Health)
+		}
+		// Adoption made the library's request, assigned to the owner, and
+		// its current period is awaited (neutral), not fresh.
+		var reqs struct {
+			Items []struct {
+				ID         int64
+				Title      string
+				Frequency  string
+				Assignee   string
+				AssigneeID int64 `json:"assignee_id"`
+				Signal     vigil.Signal
+				Periods    []vigil.Period
+			}
+		}
+		e.do("viewer", "GET", "/api/v1/requests?control=GV-05", nil, 200, &reqs)
+		if len(reqs.Items) != 1 || reqs.Items[0].Frequency != "annual" || reqs.Items[0].Assignee != "The member" || reqs.Items[0].AssigneeID != 0 {
+			t.Fatalf("GV-05's requests after adoption: %+v", reqs.Items)
+		}
+		rq := reqs.Items[0]
+		if rq.Signal.Status != vigil.SignalNeutral || rq.Periods[len(rq.Periods)-1].Status != vigil.PeriodAwaiting {
+			t.Fatalf("GV-05's request with nothing submitted: %+v", rq)
+		}
+		// Continuous controls get no request: a test shows them instead.
+		e.do("viewer", "GET", "/api/v1/requests?control=AC-11", nil, 200, &reqs)
+		if len(reqs.Items) != 0 {
+			t.Fatalf("AC-11 (continuous) got requests: %+v", reqs.Items)
+		}
+		// The admin submits the minutes; submitted is not accepted.
+		var item vigil.Evidence
+		status, b := e.raw("admin", "POST", fmt.Sprintf("/api/v1/evidence?filename=minutes.txt&request=%d&effective_start=%s", rq.ID, time.Now().UTC().Format(time.DateOnly)),
+			strings.NewReader("board reviewed the security program"), map[string]string{"Content-Type": "text/plain"})
+		if status != 201 || json.Unmarshal(b, &item) != nil {
+			t.Fatalf("upload: %d %s", status, b)
+		}
+		r = report{}
+		e.do("viewer", "GET", "/api/v1/readiness", nil, 200, &r)
+		if r.Overall.Ready != 0 {
+			t.Fatalf("with evidence awaiting review: %d ready, want 0", r.Overall.Ready)
+		}
+		// Separation of duties: the submitter cannot accept it.
+		status, b = e.raw("admin", "POST", fmt.Sprintf("/api/v1/evidence/%d/review", item.ID), strings.NewReader(`{"state":"accepted"}`), nil)
+		if code, msg, _ := apiError(t, b); status != 403 || code != "forbidden" || !strings.Contains(msg, "another reviewer") {
+			t.Fatalf("self-review: %d %s", status, b)
+		}
+		// Only an owner may turn the rule off; an admin may read it.
+		var es vigil.EvidenceSettings
+		e.do("admin", "GET", "/api/v1/settings/evidence", nil, 200, &es)
+		if !es.IndependentReview {
+			t.Fatal("independent review is off by default")
+		}
+		status, _ = e.raw("admin", "PUT", "/api/v1/settings/evidence", strings.NewReader(`{"independent_review":false}`), nil)
+		if status != 403 {
+			t.Fatalf("admin turned independent review off: %d", status)
+		}
+		// Another reviewer accepts it: the control is shown operating.
+		e.do("owner", "POST", fmt.Sprintf("/api/v1/evidence/%d/review", item.ID), map[string]any{"state": "accepted"}, 200, nil)
 		r = report{}
 		e.do("viewer", "GET", "/api/v1/readiness", nil, 200, &r)
 		if r.Overall.Ready != 1 {
-			t.Fatalf("after implementing GV-05: %d ready, want 1 (CC1.2)", r.Overall.Ready)
+			t.Fatalf("after GV-05's evidence was accepted: %d ready, want 1 (CC1.2)", r.Overall.Ready)
 		}
+		// The assignee can be changed and changed back to "the owner".
+		e.do("admin", "PATCH", fmt.Sprintf("/api/v1/requests/%d", rq.ID), map[string]any{"assignee_id": e.users["admin"]}, 200, nil)
+		e.do("viewer", "GET", "/api/v1/requests?control=GV-05", nil, 200, &reqs)
+		if reqs.Items[0].Assignee != "The admin" {
+			t.Fatalf("reassigned request: %+v", reqs.Items[0])
+		}
+		status, b = e.raw("admin", "PATCH", fmt.Sprintf("/api/v1/requests/%d", rq.ID), strings.NewReader(fmt.Sprintf(`{"assignee_id":%d}`, e.users["viewer"])), nil)
+		if _, _, field := apiError(t, b); status != 400 || field != "assignee_id" {
+			t.Fatalf("a viewer as assignee: %d %s", status, b)
+		}
+		e.do("admin", "PATCH", fmt.Sprintf("/api/v1/requests/%d", rq.ID), map[string]any{"assignee_id": 0}, 200, nil)
 		for _, c := range r.Criteria {
 			if c.ID == "CC1.2" && (!c.Ready || len(c.Gaps) != 0) {
 				t.Fatalf("CC1.2: %+v, want ready", c)
@@ -233,7 +312,7 @@ func TestReadinessFlow(t *testing.T) {
 			e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", member), map[string]any{"disabled": false, "role": "member"}, 200, nil)
 		}
 		// A member cannot touch a control they do not own.
-		status, b := e.raw("member", "PATCH", "/api/v1/controls/AC-01", strings.NewReader(`{"status":"in_progress"}`), nil)
+		status, b = e.raw("member", "PATCH", "/api/v1/controls/AC-01", strings.NewReader(`{"status":"in_progress"}`), nil)
 		if code, _, _ := apiError(t, b); status != 403 || code != "forbidden" {
 			t.Fatalf("member on someone else's control: %d %s", status, b)
 		}

@@ -73,8 +73,16 @@ func ready(t *testing.T, e *env, id string) (bool, []string) {
 func TestSignalSources(t *testing.T) {
 	src := &source{version: "1"}
 	e := withSource(t, src)
+	// A silent source shows nothing operating: not shown, never ready.
+	if ok, gaps := ready(t, e, "CC1.2"); ok || len(gaps) != 1 || gaps[0] != "health: "+vigil.NotShownReason {
+		t.Fatalf("CC1.2 with a silent source: ready %v gaps %v", ok, gaps)
+	}
+	src.mu.Lock()
+	src.signals = map[string][]vigil.Signal{"GV-05": {{Source: "test", Status: vigil.SignalOK, Reason: "minutes filed", Operating: true}}}
+	src.version = "1b"
+	src.mu.Unlock()
 	if ok, gaps := ready(t, e, "CC1.2"); !ok {
-		t.Fatalf("CC1.2 with a silent source: gaps %v", gaps)
+		t.Fatalf("CC1.2 with a source showing it operating: gaps %v", gaps)
 	}
 	// A failing test signal makes the criterion a gap with its reason.
 	src.mu.Lock()

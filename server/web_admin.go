@@ -169,6 +169,7 @@ func (s *Server) systemDelete(w http.ResponseWriter, r *http.Request) error {
 type settingsData struct {
 	Org       *vigil.Organization
 	Auth      *store.AuthSettings
+	Evidence  *vigil.EvidenceSettings
 	Roles     []vigil.Role
 	Callback  string
 	HasSecret bool
@@ -183,7 +184,11 @@ func (s *Server) settingsData(r *http.Request) (*settingsData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &settingsData{Org: o, Auth: a, Roles: []vigil.Role{vigil.RoleMember, vigil.RoleAuditor, vigil.RoleViewer},
+	e, err := s.store.EvidenceSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return &settingsData{Org: o, Auth: a, Evidence: e, Roles: []vigil.Role{vigil.RoleMember, vigil.RoleAuditor, vigil.RoleViewer},
 		Callback: s.baseURLFor(r) + "/auth/oidc/callback", HasSecret: a.OIDCClientSecret != ""}, nil
 }
 
@@ -218,6 +223,17 @@ func (s *Server) settingsOrgPost(w http.ResponseWriter, r *http.Request) error {
 		return s.settingsRerender(w, r, err)
 	}
 	s.flash(w, r, "Organization saved.")
+	http.Redirect(w, r, "/settings", http.StatusSeeOther)
+	return nil
+}
+
+// settingsEvidencePost changes the evidence rules; owners only, as the API.
+func (s *Server) settingsEvidencePost(w http.ResponseWriter, r *http.Request) error {
+	e := &vigil.EvidenceSettings{IndependentReview: r.PostFormValue("independent_review") == "1"}
+	if err := s.store.UpdateEvidenceSettings(r.Context(), e); err != nil {
+		return s.settingsRerender(w, r, err)
+	}
+	s.flash(w, r, "Evidence rules saved.")
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 	return nil
 }

@@ -22,6 +22,9 @@ type evidenceSection struct {
 	CanAdd   bool
 	Freqs    []vigil.RequestFrequency
 	Today    string
+	// NoReview holds, for items the viewer may not review (they submitted
+	// them and independent review is required), why not.
+	NoReview map[int64]string
 }
 
 func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSection, error) {
@@ -36,8 +39,19 @@ func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSectio
 	if err != nil {
 		return nil, err
 	}
-	return &evidenceSection{Items: items, Requests: reqs, CanAdd: mayEdit(vigil.ActorFrom(r.Context()), c), Freqs: vigil.RequestFrequencies,
-		Today: s.now().UTC().Format("2006-01-02")}, nil
+	settings, err := s.store.EvidenceSettings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	a := vigil.ActorFrom(r.Context())
+	sec := &evidenceSection{Items: items, Requests: reqs, CanAdd: mayEdit(a, c), Freqs: vigil.RequestFrequencies,
+		Today: s.now().UTC().Format("2006-01-02"), NoReview: map[int64]string{}}
+	for i := range items {
+		if err := vigil.CheckReviewer(&items[i], a, settings.IndependentReview); err != nil {
+			sec.NoReview[items[i].ID] = "You submitted this item: another reviewer must accept or reject it."
+		}
+	}
+	return sec, nil
 }
 
 // uploadPage takes files from a multipart form, streamed part by part: the

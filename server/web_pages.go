@@ -292,6 +292,19 @@ type controlPageData struct {
 	CanManage bool
 	Statuses  []vigil.ControlStatus
 	Freqs     []vigil.Frequency
+	// NotShown is set when the control's only gap is that nothing shows
+	// it operating yet: the page then says what would.
+	NotShown bool
+	// Continuous is set for controls that operate continuously or daily:
+	// an automated test, not a request, shows them operating.
+	Continuous *continuousNote
+}
+
+// continuousNote tells what can show a continuous control operating: the
+// kinds of systems whose checks test it, and whether any reports yet.
+type continuousNote struct {
+	Sources   []string // collector families (host, aws, github, ...)
+	Reporting bool
 }
 
 func (s *Server) controlPage(w http.ResponseWriter, r *http.Request) error {
@@ -332,11 +345,37 @@ func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPag
 	if d.Automated, err = s.automatedFor(ctx, c.ID); err != nil {
 		return err
 	}
+	d.NotShown = d.Control.Health.NotShown()
+	if c.ShownByTests() {
+		d.Continuous = &continuousNote{Sources: s.testSources(c.ID)}
+		for _, sig := range d.Control.Health.Signals {
+			d.Continuous.Reporting = d.Continuous.Reporting || sig.Source == "test"
+		}
+	}
 	if !d.CanEdit {
 		p.ReadOnly = a.Role == vigil.RoleAuditor || a.Role == vigil.RoleViewer
 	}
 	p.Data = d
 	return s.render(w, status, "control", p)
+}
+
+// testSources names the kinds of systems (collector families: host, aws,
+// github, ...) whose built-in or custom checks test a control.
+func (s *Server) testSources(controlID string) []string {
+	if s.monitor == nil || s.monitor.Checks == nil {
+		return nil
+	}
+	var out []string
+	for _, ch := range s.monitor.Checks.Checks() {
+		if !slices.Contains(ch.Controls, controlID) {
+			continue
+		}
+		if fam, _, _ := strings.Cut(ch.Collector, "."); !slices.Contains(out, fam) {
+			out = append(out, fam)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // describeChange summarises an activity entry's before and after for the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 )
@@ -264,6 +265,9 @@ func (s *Store) CreateControl(ctx context.Context, c *vigil.Control) error {
 type AdoptResult struct {
 	Adopted []string `json:"adopted"`
 	Skipped []string `json:"skipped"`
+	// Requests counts the evidence requests made for the adopted controls
+	// from the library's expected evidence and frequency.
+	Requests int `json:"requests"`
 }
 
 // AdoptControls adds library controls, skipping those already present, in
@@ -307,6 +311,17 @@ func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*AdoptRe
 				return err
 			}
 			res.Adopted = append(res.Adopted, c.ID)
+			// The path to healthy starts on the day of adoption: the
+			// evidence the library expects, on its schedule.
+			if req, ok := vigil.LibraryRequest(c, vigil.Date(t.now.UTC().Format(time.DateOnly))); ok {
+				if err := req.Validate(); err != nil {
+					return err
+				}
+				if err := t.insertRequest(ctx, &req); err != nil {
+					return err
+				}
+				res.Requests++
+			}
 		}
 		return nil
 	})

@@ -259,18 +259,90 @@ func (s *Store) CreateRequest(ctx context.Context, r *vigil.EvidenceRequest) err
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(t *wtx) error {
-		err := t.queryRow(ctx, "INSERT INTO evidence_requests (control_id, title, description, frequency, start_date, grace_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			r.ControlID, r.Title, r.Description, r.Frequency, r.Start, r.GraceDays, t.d.ts(t.now)).Scan(&r.ID)
-		if isForeignKey(err) {
-			return vigil.FieldError("control_id", "control %s does not exist", r.ControlID)
-		}
+	return s.write(ctx, func(t *wtx) error { return t.insertRequest(ctx, r) })
+}
+
+func (t *wtx) insertRequest(ctx context.Context, r *vigil.EvidenceRequest) error {
+	var assignee any
+	if r.AssigneeID != 0 {
+		name, err := t.checkOwner(ctx, "assignee_id", r.AssigneeID)
 		if err != nil {
-			return internal("create request", err)
+			return err
 		}
-		r.CreatedAt = t.now
-		return t.log(ctx, "request.create", "request", strconv.FormatInt(r.ID, 10), nil, r)
+		assignee, r.Assignee = r.AssigneeID, name
+	}
+	err := t.queryRow(ctx, "INSERT INTO evidence_requests (control_id, title, description, frequency, start_date, grace_days, assignee_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		r.ControlID, r.Title, r.Description, r.Frequency, r.Start, r.GraceDays, assignee, t.d.ts(t.now)).Scan(&r.ID)
+	if isForeignKey(err) {
+		return vigil.FieldError("control_id", "control %s does not exist", r.ControlID)
+	}
+	if err != nil {
+		return internal("create request", err)
+	}
+	r.CreatedAt = t.now
+	return t.log(ctx, "request.create", "request", strconv.FormatInt(r.ID, 10), nil, r)
+}
+
+// RequestPatch changes some of a request's fields; nil fields stay. The
+// schedule (frequency and start) is not patchable: periods already judged
+// would move under the evidence that answered them. Retire the request
+// and make another instead.
+type RequestPatch struct {
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
+	GraceDays   *int    `json:"grace_days"`
+	AssigneeID  *int64  `json:"assignee_id"` // 0: whoever owns the control
+}
+
+// UpdateRequest applies a patch to a request, logged with before and after.
+func (s *Store) UpdateRequest(ctx context.Context, id int64, p *RequestPatch) (*vigil.EvidenceRequest, error) {
+	var out *vigil.EvidenceRequest
+	err := s.write(ctx, func(t *wtx) error {
+		before, err := getRequest(ctx, t.queryRow, id)
+		if err != nil {
+			return err
+		}
+		r := *before
+		if p.Title != nil {
+			r.Title = *p.Title
+		}
+		if p.Description != nil {
+			r.Description = *p.Description
+		}
+		if p.GraceDays != nil {
+			r.GraceDays = *p.GraceDays
+		}
+		if p.AssigneeID != nil {
+			if *p.AssigneeID < 0 {
+				return vigil.FieldError("assignee_id", "assignee_id must be a user id, or 0 for the control's owner")
+			}
+			r.AssigneeID = *p.AssigneeID
+			if r.AssigneeID != 0 {
+				if _, err := t.checkOwner(ctx, "assignee_id", r.AssigneeID); err != nil {
+					return err
+				}
+			}
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		var assignee any
+		if r.AssigneeID != 0 {
+			assignee = r.AssigneeID
+		}
+		if _, err := t.exec(ctx, "UPDATE evidence_requests SET title = ?, description = ?, grace_days = ?, assignee_id = ? WHERE id = ?",
+			r.Title, r.Description, r.GraceDays, assignee, id); err != nil {
+			return internal("update request", err)
+		}
+		if out, err = getRequest(ctx, t.queryRow, id); err != nil {
+			return err
+		}
+		if *out == *before {
+			return nil
+		}
+		return t.log(ctx, "request.update", "request", strconv.FormatInt(id, 10), before, out)
 	})
+	return out, err
 }
 
 // DeleteRequest removes a request (its evidence stays).
@@ -287,25 +359,37 @@ func (s *Store) DeleteRequest(ctx context.Context, id int64) error {
 	})
 }
 
+// requestColumns reads a request with its assignee: the named user, or
+// else the control's owner.
+const requestColumns = `r.id, r.control_id, r.title, r.description, r.frequency, r.start_date, r.grace_days, COALESCE(r.assignee_id, 0),
+	COALESCE(a.name, o.name, ''), r.created_at FROM evidence_requests r JOIN controls c ON c.id = r.control_id
+	LEFT JOIN users a ON a.id = r.assignee_id LEFT JOIN users o ON o.id = c.owner_id`
+
+func scanRequest(sc interface{ Scan(...any) error }) (vigil.EvidenceRequest, error) {
+	var r vigil.EvidenceRequest
+	var at dbTime
+	err := sc.Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &r.AssigneeID, &r.Assignee, &at)
+	r.CreatedAt = at.T
+	return r, err
+}
+
 // Requests returns evidence requests, of one control or ("") all.
 func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceRequest, error) {
-	q, args := "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE deleted_at IS NULL", []any{}
+	q, args := "SELECT "+requestColumns+" WHERE r.deleted_at IS NULL", []any{}
 	if control != "" {
-		q, args = q+" AND control_id = ?", append(args, control)
+		q, args = q+" AND r.control_id = ?", append(args, control)
 	}
-	rows, err := s.query(ctx, q+" ORDER BY id", args...)
+	rows, err := s.query(ctx, q+" ORDER BY r.id", args...)
 	if err != nil {
 		return nil, internal("list requests", err)
 	}
 	defer rows.Close()
 	out := []vigil.EvidenceRequest{}
 	for rows.Next() {
-		var r vigil.EvidenceRequest
-		var at dbTime
-		if err := rows.Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &at); err != nil {
+		r, err := scanRequest(rows)
+		if err != nil {
 			return nil, internal("scan request", err)
 		}
-		r.CreatedAt = at.T
 		out = append(out, r)
 	}
 	return out, internal2("list requests", rows.Err())
@@ -313,25 +397,28 @@ func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceR
 
 // Request returns one request.
 func (s *Store) Request(ctx context.Context, id int64) (*vigil.EvidenceRequest, error) {
-	var r vigil.EvidenceRequest
-	var at dbTime
-	err := s.queryRow(ctx, "SELECT id, control_id, title, description, frequency, start_date, grace_days, created_at FROM evidence_requests WHERE id = ? AND deleted_at IS NULL", id).
-		Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &at)
+	return getRequest(ctx, s.queryRow, id)
+}
+
+func getRequest(ctx context.Context, qr func(context.Context, string, ...any) *sql.Row, id int64) (*vigil.EvidenceRequest, error) {
+	r, err := scanRequest(qr(ctx, "SELECT "+requestColumns+" WHERE r.id = ? AND r.deleted_at IS NULL", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, vigil.NotFound("evidence request", id)
 	}
 	if err != nil {
 		return nil, internal("read request", err)
 	}
-	r.CreatedAt = at.T
 	return &r, nil
 }
 
 // RequestItems returns, per request, the spans of the items that answer
-// it and are not rejected or purged.
+// it and are not rejected or purged, each with its latest review state.
 func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, error) {
-	rows, err := s.query(ctx, `SELECT ri.request_id, e.id, e.effective_start, e.effective_end FROM evidence_request_items ri JOIN evidence e ON e.id = ri.evidence_id
-		WHERE e.purged_at IS NULL AND COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending') <> 'rejected'`)
+	rows, err := s.query(ctx, `SELECT request_id, id, effective_start, effective_end, review FROM (
+		SELECT ri.request_id, e.id, e.effective_start, e.effective_end,
+			COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending') AS review
+		FROM evidence_request_items ri JOIN evidence e ON e.id = ri.evidence_id WHERE e.purged_at IS NULL) x
+		WHERE review <> 'rejected'`)
 	if err != nil {
 		return nil, internal("read request items", err)
 	}
@@ -340,7 +427,7 @@ func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, e
 	for rows.Next() {
 		var rid int64
 		var it vigil.ItemSpan
-		if err := rows.Scan(&rid, &it.ID, &it.EffectiveStart, &it.EffectiveEnd); err != nil {
+		if err := rows.Scan(&rid, &it.ID, &it.EffectiveStart, &it.EffectiveEnd, &it.Review); err != nil {
 			return nil, internal("scan request item", err)
 		}
 		out[rid] = append(out[rid], it)

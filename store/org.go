@@ -96,3 +96,44 @@ func (s *Store) UpdateScope(ctx context.Context, sc *vigil.Scope) error {
 		return t.log(ctx, "scope.update", "scope", "1", before, sc)
 	})
 }
+
+// EvidenceSettings returns the organization's evidence rules. Before setup
+// they are the defaults: independent review on.
+func (s *Store) EvidenceSettings(ctx context.Context) (*vigil.EvidenceSettings, error) {
+	return getEvidenceSettings(ctx, s.queryRow)
+}
+
+func getEvidenceSettings(ctx context.Context, qr func(context.Context, string, ...any) *sql.Row) (*vigil.EvidenceSettings, error) {
+	var e vigil.EvidenceSettings
+	err := qr(ctx, "SELECT evidence_independent_review FROM organization WHERE id = 1").Scan(&e.IndependentReview)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &vigil.EvidenceSettings{IndependentReview: true}, nil
+	}
+	if err != nil {
+		return nil, internal("read evidence settings", err)
+	}
+	return &e, nil
+}
+
+// UpdateEvidenceSettings replaces the evidence rules, logged with the
+// previous values: turning independent review off weakens a control, and
+// an auditor will ask when and by whom.
+func (s *Store) UpdateEvidenceSettings(ctx context.Context, e *vigil.EvidenceSettings) error {
+	return s.write(ctx, func(t *wtx) error {
+		before, err := getEvidenceSettings(ctx, t.queryRow)
+		if err != nil {
+			return err
+		}
+		res, err := t.exec(ctx, "UPDATE organization SET evidence_independent_review = ? WHERE id = 1", e.IndependentReview)
+		if err != nil {
+			return internal("update evidence settings", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return vigil.Errorf(vigil.ENOTFOUND, "the organization has not been set up yet")
+		}
+		if *before == *e {
+			return nil
+		}
+		return t.log(ctx, "settings.evidence_update", "organization", "1", before, e)
+	})
+}
