@@ -11,7 +11,7 @@ var knownCollectors = map[string]bool{
 	"host.sshd": true, "host.sysctl": true, "host.accounts": true, "host.config": true,
 	"host.pam": true, "host.files": true, "host.walk": true, "host.packages": true,
 	"host.services": true, "host.mounts": true, "host.modules": true, "host.boot": true,
-	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true, "host.drift": true,
+	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true, "host.drift": true, "host.homes": true, "host.shell": true,
 	"git.changes": true, "git.history": true, "tls.endpoints": true, "postgres.server": true, "ldap.directory": true, "github.org": true, "github.repos": true, "aws.iam": true, "aws.s3": true, "aws.cloudtrail": true, "aws.ec2": true, "aws.kms": true, "aws.rds": true, "aws.guardduty": true, "okta.directory": true, "google.directory": true, "mysql.server": true,
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,7 +73,7 @@ func hardened() map[string]file {
 			"/dev/sda4 /var/log ext4 defaults 0 2\n/dev/sda5 /var/log/audit ext4 defaults 0 2\n" +
 			"/dev/sda6 /home ext4 defaults,nodev,nosuid 0 2\n"),
 		"etc/crontab":             {"", 0o600},
-		"var/lib/dpkg/status":     f("Package: sudo\nStatus: install ok installed\nVersion: 1.9.13p3-1+deb12u1\n\nPackage: auditd\nStatus: install ok installed\nVersion: 1:3.0.9-1\n\n"),
+		"var/lib/dpkg/status":     f("Package: sudo\nStatus: install ok installed\nVersion: 1.9.13p3-1+deb12u1\n\nPackage: auditd\nStatus: install ok installed\nVersion: 1:3.0.9-1\n\nPackage: nftables\nStatus: install ok installed\nVersion: 1.0.6-2+deb12u2\n\n"),
 		"etc/cron.d/.placeholder": {"", 0o600},
 		"usr/sbin/sshd":           {"", 0o755},
 		"etc/ssh/sshd_config": {"Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\nMaxAuthTries 4\nPermitEmptyPasswords no\n" +
@@ -94,15 +96,61 @@ func hardened() map[string]file {
 		"etc/issue":                   f("Authorized uses only. All activity may be monitored and reported.\n"),
 		"etc/issue.net":               f("Authorized uses only. All activity may be monitored and reported.\n"),
 		"etc/motd":                    f("Authorized uses only.\n"),
+		// Homes: root's and alice's, closed to others, their dot files
+		// theirs (a key "PATH/" is a directory; files under home/alice
+		// belong to alice unless the key ends in "@UID").
+		"root/":               {"", 0o700},
+		"root/.bashrc":        f("# ~/.bashrc\n"),
+		"home/alice/":         {"", 0o750},
+		"home/alice/.profile": f("# ~/.profile\n"),
+		"home/alice/.ssh/":    {"", 0o700},
+		// Shell startup: root's PATH of root-owned system directories, a
+		// umask of 027 for logins.
+		"etc/profile": f("if [ \"$(id -u)\" -eq 0 ]; then\n  PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"\n" +
+			"else\n  PATH=\"/usr/local/bin:/usr/bin:/bin\"\nfi\nexport PATH\nfor i in /etc/profile.d/*.sh; do . \"$i\"; done\n"),
+		"etc/profile.d/umask.sh": f("umask 027\n"),
+		"etc/bash.bashrc":        f("[ -z \"$PS1\" ] && return\n"),
+		"usr/local/sbin/":        {"", 0o755},
+		"usr/local/bin/":         {"", 0o755},
+		"usr/bin/":               {"", 0o755},
+		"sbin/":                  {"", 0o755},
+		"bin/":                   {"", 0o755},
 	}
 }
 
 func writeRoot(t *testing.T, dir string, files map[string]file) {
 	t.Helper()
-	for p, f := range files {
+	// Directories first, so that their modes hold whatever is put in them.
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		di, dj := strings.HasSuffix(paths[i], "/"), strings.HasSuffix(paths[j], "/")
+		return di && !dj || di == dj && paths[i] < paths[j]
+	})
+	for _, p := range paths {
+		f := files[p]
+		owner := -1
+		if i := strings.LastIndexByte(p, '@'); i > 0 {
+			owner, _ = strconv.Atoi(p[i+1:])
+			p = p[:i]
+		} else if strings.HasPrefix(p, "home/alice/") {
+			owner = 1000 // alice's, as a home's files are
+		}
 		full := filepath.Join(dir, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if strings.HasSuffix(p, "/") {
+			if err := os.MkdirAll(full, f.mode); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(full, f.mode)
+			if owner >= 0 {
+				os.Lchown(full, owner, owner) // only root can: see needsRoot
+			}
+			continue
 		}
 		// A body "->TARGET" is a symlink (rc links, OpenRC runlevels).
 		if target, ok := strings.CutPrefix(f.body, "->"); ok {
@@ -116,6 +164,9 @@ func writeRoot(t *testing.T, dir string, files map[string]file) {
 		}
 		if err := os.Chmod(full, f.mode); err != nil {
 			t.Fatal(err)
+		}
+		if owner >= 0 {
+			os.Lchown(full, owner, owner)
 		}
 	}
 	for _, d := range []string{"etc/cron.hourly", "etc/cron.daily", "etc/cron.weekly", "etc/cron.monthly", "etc/cron.d"} {
@@ -203,7 +254,43 @@ func plants() []plant {
 			f.body = strings.Replace(f.body, "minlen = 14", "minlen = 8", 1)
 			fs["etc/security/pwquality.conf"] = f
 		}},
+		// CIS Level 1 items OpenSCAP judges (issue 10, item 13).
+		{"home: alice's home readable by all (0755)", "linux.homes.permissions", set("home/alice/", "", 0o755)},
+		{"home: alice's home owned by root", "linux.homes.permissions", set("home/alice/@0", "", 0o750)},
+		{"a user whose home does not exist", "linux.homes.exist", edit("etc/passwd", "alice:x:1000:", "carol:x:1002:1002::/home/carol:/bin/bash\nalice:x:1000:")},
+		{"home: a root-owned .bashrc in alice's home", "linux.homes.dotfiles", set("home/alice/.bashrc@0", "", 0o644)},
+		{"home: a group-writable .profile", "linux.homes.dotfiles", set("home/alice/.profile", "", 0o664)},
+		{"home: a .netrc in alice's home (hers, 0600)", "linux.homes.netrc", set("home/alice/.netrc", "machine ftp.example login alice password s3cret\n", 0o600)},
+		{"home: a .rhosts in alice's home", "linux.homes.rhosts", set("home/alice/.rhosts", "+ +\n", 0o600)},
+		{"/etc/hosts.equiv", "linux.homes.rhosts", set("etc/hosts.equiv", "+\n", 0o644)},
+		{"root: a world-writable directory in root's PATH", "linux.shell.root-path", func(fs map[string]file) {
+			fs["etc/environment"] = file{"PATH=\"/opt/tools/bin:$PATH\"\n", 0o644}
+			fs["opt/tools/bin/"] = file{"", 0o777}
+		}},
+		{"root: '.' in root's PATH", "linux.shell.root-path", set("root/.bashrc", "export PATH=$PATH:.\n", 0o644)},
+		{"root: a missing directory in sudo's secure_path", "linux.shell.root-path", edit("etc/sudoers", "Defaults use_pty\n", "Defaults use_pty\nDefaults secure_path=\"/usr/sbin:/usr/bin:/home/alice/bin\"\n")},
+		{"umask 022 in /etc/profile", "linux.shell.umask", edit("etc/profile", "export PATH\n", "export PATH\numask 022\n")},
+		{"no umask for logins (only in bash.bashrc)", "linux.shell.umask", func(fs map[string]file) {
+			delete(fs, "etc/profile.d/umask.sh")
+			fs["etc/bash.bashrc"] = file{"umask 027\n", 0o644}
+		}},
+		{"pam_pwquality allows 5 tries", "linux.pam.pwquality-retry", edit("etc/pam.d/common-password", "retry=3", "retry=5")},
+		{"pwquality.conf allows 10 tries", "linux.pam.pwquality-retry", func(fs map[string]file) {
+			f := fs["etc/pam.d/common-password"]
+			f.body = strings.Replace(f.body, " retry=3", "", 1)
+			fs["etc/pam.d/common-password"] = f
+			f = fs["etc/security/pwquality.conf"]
+			f.body += "retry = 10\n"
+			fs["etc/security/pwquality.conf"] = f
+		}},
+		{"no firewall package", "linux.packages.firewall", edit("var/lib/dpkg/status", "Package: nftables\n", "Package: nftables-doc\n")},
 	}
+}
+
+// needsRoot: plants (and their checks' clean verdicts) that depend on files
+// owned by alice or by root, which only root can arrange.
+func needsRoot(p plant) bool {
+	return strings.HasPrefix(p.name, "home:") || strings.HasPrefix(p.name, "root:")
 }
 
 // TestScratchRootFindsEachPlant plants misconfigurations in a hardened
@@ -223,6 +310,9 @@ func TestScratchRootFindsEachPlant(t *testing.T) {
 	}
 	for _, p := range plants() {
 		t.Run(p.name, func(t *testing.T) {
+			if needsRoot(p) && os.Geteuid() != 0 {
+				t.Skip("needs root to give files to alice and root")
+			}
 			if !known[p.check] {
 				t.Fatalf("no check %s", p.check)
 			}
@@ -258,7 +348,8 @@ type scenario struct {
 // TestScratchRootInitSystems judges services on hosts without systemd
 // (Debian with sysvinit, Alpine with OpenRC) and systemd daemons' settings
 // in roots without systemd's binary: not applicable only when the software
-// is absent, never because one init system is.
+// is absent, never because one init system is. It also holds the
+// compliant look-alikes of the plants above, which must not be flagged.
 func TestScratchRootInitSystems(t *testing.T) {
 	reg, err := checks.Load()
 	if err != nil {
@@ -319,8 +410,33 @@ func TestScratchRootInitSystems(t *testing.T) {
 			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
 		}, map[string]check.Verdict{"linux.services.avahi": check.Pass}, nil},
 		{"no journald at all", noSystemd, map[string]check.Verdict{journal: check.NotApplicable}, nil},
+		// Look-alikes of the item 13 plants, which must not be flagged.
+		{"home: a system account's home open to all, with a .netrc", func(fs map[string]file) {
+			f := fs["etc/passwd"]
+			f.body += "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nbackup:x:34:34::/var/backups:/bin/sh\n"
+			fs["etc/passwd"] = f
+			fs["var/www/"] = file{"", 0o755}
+			fs["var/www/.netrc"] = file{"machine x\n", 0o644}
+			fs["var/backups/.rhosts"] = file{"+\n", 0o644}
+		}, map[string]check.Verdict{"linux.homes.permissions": check.Pass, "linux.homes.netrc": check.Pass,
+			"linux.homes.rhosts": check.Pass, "linux.homes.dotfiles": check.Pass}, nil},
+		{"home: alice's dot files hers, a link to a root-owned file, her private history", func(fs map[string]file) {
+			fs["home/alice/.bash_history"] = file{"ls\n", 0o600}
+			fs["home/alice/.vimrc"] = file{"->/etc/vim/vimrc", 0o777}
+			fs["home/alice/.config/"] = file{"", 0o755}
+			fs["home/alice/.config/app/settings@0"] = file{"x\n", 0o666} // deeper than the top: not read
+		}, map[string]check.Verdict{"linux.homes.dotfiles": check.Pass}, nil},
+		{"umask 077 in bash.bashrc is stricter", func(fs map[string]file) {
+			fs["etc/bash.bashrc"] = file{"umask 077\n", 0o644}
+		}, map[string]check.Verdict{"linux.shell.umask": check.Pass}, nil},
+		{"root: /etc/environment adds root-owned system directories", func(fs map[string]file) {
+			fs["etc/environment"] = file{"PATH=\"/usr/local/sbin:/usr/bin:$PATH\"\n", 0o644}
+		}, map[string]check.Verdict{"linux.shell.root-path": check.Pass}, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
+			if (strings.HasPrefix(sc.name, "home:") || strings.HasPrefix(sc.name, "root:")) && os.Geteuid() != 0 {
+				t.Skip("needs root to give files to alice and root")
+			}
 			files := hardened()
 			sc.apply(files)
 			dir := t.TempDir()

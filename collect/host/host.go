@@ -387,6 +387,8 @@ func Collectors(h *Host) []collect.Collector {
 		{"host.mac", collectMAC},
 		{"host.crypt", collectCrypt},
 		{"host.updates", collectUpdates},
+		{"host.homes", collectHomes},
+		{"host.shell", collectShell},
 		// host.drift compares with a baseline; a scan configured with one
 		// (scan.DriftOptions) replaces this run. Without one: nothing to
 		// compare, which checks report as not applicable.

@@ -44,7 +44,16 @@ func collectPAM(_ context.Context, h *Host) (map[string]any, error) {
 		res["entries"] = entries
 		services[n] = res
 	}
-	return map[string]any{"services": services}, nil
+	// pam_pwquality reads pwquality.conf for what its line does not say
+	// (retry, minlen...): the same file host.config reads, merged the same
+	// way, so a PAM check can judge both together.
+	out := map[string]any{"services": services}
+	for _, cf := range confFiles {
+		if cf.path == "/etc/security/pwquality.conf" {
+			out["pwquality"] = readConf(h, cf)
+		}
+	}
+	return out, nil
 }
 
 // pamEntries reads a service file and expands @include, include and
