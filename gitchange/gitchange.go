@@ -30,9 +30,11 @@ import (
 type Options struct {
 	Repo   string // a work tree or a bare repository
 	Branch string // default: the branch HEAD points to
-	Since  time.Time
-	Until  time.Time // zero: now
-	Git    string    // the git binary (default "git")
+	// The window is half-open, Since <= committer date < Until, so that
+	// consecutive windows neither overlap nor leave a gap.
+	Since time.Time
+	Until time.Time // zero: now
+	Git   string    // the git binary (default "git")
 	// Env is added to git's environment (credentials travel here, never
 	// in arguments, which other users can see).
 	Env []string
@@ -64,8 +66,10 @@ type Change struct {
 	CommitterEmail string    `json:"committer_email"`
 	Date           time.Time `json:"date"` // when it reached the branch (committer date)
 	Subject        string    `json:"subject"`
-	// Kind: "merge" (a merge commit), "squash" (one commit naming a pull
-	// request, "(#123)"), or "direct" (no sign of a pull request).
+	// Kind: "merge" (a merge commit of a pull request), "squash" (one
+	// commit naming a pull request, "(#123)"), or "direct" (no sign of a
+	// pull request: a commit, or a merge made outside any pull request and
+	// pushed to the branch, which is a direct push all the same).
 	Kind string `json:"kind"`
 	PR   int    `json:"pr,omitempty"`
 	// ChangeAuthor is whose change it is: for a merge, the author of the
@@ -86,15 +90,19 @@ type Change struct {
 	dateNote string // why its date is not to be trusted
 }
 
-// Population is the set of changes in the window.
+// Population is the set of changes in the window: those whose committer
+// date is at or after Since and before Until (exact timestamps, UTC).
 type Population struct {
-	Repo       string    `json:"repo"`
-	Branch     string    `json:"branch"`
-	Head       string    `json:"head"`
-	Since      time.Time `json:"since"`
-	Until      time.Time `json:"until"`
-	Changes    []Change  `json:"changes"`
-	Exceptions int       `json:"exceptions"`
+	Repo   string    `json:"repo"`
+	Branch string    `json:"branch"`
+	Head   string    `json:"head"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"`
+	// Bounds states how Since and Until were applied, for whoever reads
+	// the population without this code at hand.
+	Bounds     string   `json:"bounds"`
+	Changes    []Change `json:"changes"`
+	Exceptions int      `json:"exceptions"`
 }
 
 var (
@@ -166,7 +174,8 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 	if err != nil {
 		return nil, fmt.Errorf("branch %q: %w", o.Branch, err)
 	}
-	p := &Population{Repo: o.Repo, Branch: o.Branch, Head: strings.TrimSpace(string(head)), Since: o.Since.UTC(), Until: o.Until.UTC(), Changes: []Change{}}
+	p := &Population{Repo: o.Repo, Branch: o.Branch, Head: strings.TrimSpace(string(head)), Since: o.Since.UTC(), Until: o.Until.UTC(),
+		Bounds: "since <= committer date < until (until excluded); commits dated out of order or in the future are kept and flagged", Changes: []Change{}}
 	// The whole first-parent line, filtered here: git's --since stops at the
 	// first commit older than the window, so one backdated commit (its
 	// committer sets the date) would hide every change beneath it.
@@ -216,7 +225,7 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 }
 
 // inWindow keeps the changes of the first-parent line (newest first) that
-// reached the branch in [since, until]: those dated in it, and those dated
+// reached the branch in [since, until): those dated in it, and those dated
 // earlier than a change they were made on top of (a date the committer set
 // back), which are flagged; changes dated in the future are kept and
 // flagged, never dropped.
@@ -238,7 +247,7 @@ func inWindow(line []Change, since, until time.Time) []Change {
 			c.dateNote = "dated " + c.Date.Format(time.DateOnly) + ", before the change it was made on top of (" + below.Format(time.DateOnly) + ")"
 		case c.Date.After(time.Now().Add(time.Hour)):
 			c.dateNote = "dated in the future (" + c.Date.Format(time.RFC3339) + ")"
-		case c.Date.Before(since) || c.Date.After(until):
+		case c.Date.Before(since) || !c.Date.Before(until):
 			continue
 		}
 		out = append(out, c)
@@ -357,11 +366,14 @@ func classify(c *Change, tipAuthors map[string]string) {
 	c.ChangeAuthor = c.AuthorEmail
 	switch {
 	case len(c.Parents) > 1:
-		c.Kind = "merge"
 		if a := tipAuthors[c.Parents[1]]; a != "" {
 			c.ChangeAuthor = a
 		}
+		// Only a merge a pull request made is a merge through review: a
+		// merge made in someone's clone and pushed went around it.
+		c.Kind = "direct"
 		if m := mergePR.FindStringSubmatch(c.Subject); m != nil {
+			c.Kind = "merge"
 			c.PR, _ = strconv.Atoi(m[1])
 		}
 	case squashPR.MatchString(c.Subject):
@@ -382,6 +394,8 @@ func judge(c *Change) {
 	}
 	c.SelfApproved = !c.Approved && len(c.Approvers) > 0
 	switch {
+	case c.Kind == "direct" && len(c.Parents) > 1:
+		c.Exceptions = append(c.Exceptions, "direct push: a merge made outside a pull request")
 	case c.Kind == "direct":
 		c.Exceptions = append(c.Exceptions, "direct push: no pull request")
 	case c.SelfApproved:

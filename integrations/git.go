@@ -28,9 +28,15 @@ import (
 type Git struct{}
 
 type gitConfig struct {
-	Repo       string `json:"repo"`        // a path on the server, or a URL
-	Branch     string `json:"branch"`      // default: the default branch
-	WindowDays int    `json:"window_days"` // default 90
+	Repo   string `json:"repo"`   // a path on the server, or a URL
+	Branch string `json:"branch"` // default: the default branch
+	// The window of the change population: window_start and window_end
+	// (dates, whole days, or RFC 3339 timestamps, the end excluded), or
+	// window_days (the last N whole days and today); with neither, the
+	// audit scope's Type II window, else the last 90 days.
+	WindowDays  int    `json:"window_days"`
+	WindowStart string `json:"window_start"`
+	WindowEnd   string `json:"window_end"`
 	// GitHubRepo (owner/name) takes review data from GitHub's pull
 	// requests, with the secret as the token, instead of commit trailers.
 	GitHubRepo   string `json:"github_repo"`
@@ -50,10 +56,7 @@ func parseGit(raw json.RawMessage) (*gitConfig, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, vigil.FieldError("config", "git settings: %v (fields: repo, branch, window_days, github_repo, github_api_url, allowed_signers, gpg_keys)", err)
-	}
-	if c.WindowDays == 0 {
-		c.WindowDays = 90
+		return nil, vigil.FieldError("config", "git settings: %v (fields: repo, branch, window_days, window_start, window_end, github_repo, github_api_url, allowed_signers, gpg_keys)", err)
 	}
 	return &c, nil
 }
@@ -73,8 +76,6 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("config.repo", "repo is required: a path on this server or a URL")
 	case strings.HasPrefix(c.Repo, "-") || strings.HasPrefix(c.Branch, "-") || strings.Contains(c.Branch, ".."):
 		return vigil.FieldError("config.repo", "repo and branch may not start with a dash")
-	case c.WindowDays < 1 || c.WindowDays > 400:
-		return vigil.FieldError("config.window_days", "window_days must be 1 to 400")
 	case !isRemote(c.Repo) && !filepath.IsAbs(c.Repo):
 		return vigil.FieldError("config.repo", "a local repository is given by its absolute path")
 	case c.GitHubRepo != "" && strings.Count(c.GitHubRepo, "/") != 1:
@@ -103,6 +104,9 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		}
 	}
 	if err := validSigners(c.AllowedSigners, c.GPGKeys); err != nil {
+		return err
+	}
+	if err := checkWindowSettings(c); err != nil {
 		return err
 	}
 	if c.Branch != "" && !branchName.MatchString(c.Branch) {
@@ -197,10 +201,16 @@ func (Git) local(ctx context.Context, r *Run, c *gitConfig, env []string) (strin
 	return dir, nil
 }
 
-// Test reads the branch's head.
+// Test reads the branch's head and every other source the settings name:
+// the window, and GitHub when it is the source of reviews and pushes. A
+// source that cannot be read fails the test, naming the source: a run
+// would judge nothing from it.
 func (g Git) Test(ctx context.Context, r *Run) error {
 	c, err := parseGit(r.Config)
 	if err != nil {
+		return err
+	}
+	if _, err := resolveWindow(c, scopeFrom(ctx), r.Now); err != nil {
 		return err
 	}
 	env, done, err := gitEnv(r, c.Repo)
@@ -212,15 +222,34 @@ func (g Git) Test(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	_, err = gitchange.Collect(ctx, gitchange.Options{Repo: repo, Branch: c.Branch, Since: r.Now.Add(-time.Hour), Until: r.Now, Env: env})
-	return err
+	branch := c.Branch
+	if branch != "" {
+		branch = "refs/heads/" + branch
+	}
+	if _, err = gitchange.Collect(ctx, gitchange.Options{Repo: repo, Branch: branch, Since: r.Now.Add(-time.Hour), Until: r.Now, Env: env}); err != nil {
+		return err
+	}
+	if c.GitHubRepo != "" {
+		if err := g.testGitHub(ctx, r, c); err != nil {
+			return fmt.Errorf("the GitHub source %s (github_repo): %w", c.GitHubRepo, err)
+		}
+	}
+	return nil
 }
 
 type gitState struct {
 	Head string `json:"head"`
-	// ForcePushes are the rewrites seen, kept while they are in the window:
-	// a force push fails the check until it ages out, not for one run.
+	// ForcePushes are the rewrites Vigil saw itself (the head moved from
+	// one run to the next), kept while they are in the window: a force push
+	// fails the check until it ages out, not for one run.
 	ForcePushes []forcePush `json:"force_pushes,omitempty"`
+	// Rewrites are those the records of pushes reported (the reflog,
+	// GitHub's events), kept while in the window: the records forget.
+	Rewrites []gitchange.Rewrite `json:"rewrites,omitempty"`
+	// KnownFrom: the records read so far leave no gap in the branch's
+	// updates from KnownFrom to CheckedAt (the last run that read them).
+	KnownFrom *time.Time `json:"known_from,omitempty"`
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
 	// Reviews caches each merged pull request's author and approvers: they
 	// do not change after the merge.
 	Reviews map[string]prReview `json:"reviews,omitempty"`
@@ -271,7 +300,11 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	var prev gitState
 	_ = json.Unmarshal(r.State, &prev)
-	o := gitchange.Options{Repo: repo, Branch: branch, Since: r.Now.AddDate(0, 0, -c.WindowDays), Until: r.Now, Env: env}
+	win, err := resolveWindow(c, scopeFrom(ctx), r.Now)
+	if err != nil {
+		return nil, err
+	}
+	o := gitchange.Options{Repo: repo, Branch: branch, Since: win.Since, Until: win.Until, Env: env}
 	signersHash := ""
 	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
 		o.Signers = &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}
@@ -333,40 +366,33 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			nSigned++
 		}
 	}
-	forced, err := gitchange.ForcePushed(ctx, o, prev.Head, p.Head)
-	if err != nil {
-		return nil, err
-	}
-	if forced {
-		prev.ForcePushes = append(prev.ForcePushes, forcePush{At: r.Now, From: prev.Head, To: p.Head})
-	}
-	var kept, events []any
-	var keep []forcePush
-	for _, f := range prev.ForcePushes {
-		if f.At.After(o.Since) {
-			keep = append(keep, f)
-			kept = append(kept, f.From+" -> "+f.To+" (seen "+f.At.Format(time.DateOnly)+")")
-		}
-	}
-	events = nonNil(kept)
-	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: keep, Verified: verified, SignersHash: signersHash})
-	// The population is what an auditor samples from: sealed as evidence.
-	// Dated by day, so that an unchanged population is not sealed again
-	// at every run.
-	sealed := *p
-	sealed.Since, sealed.Until = sealed.Since.Truncate(24*time.Hour), sealed.Until.Truncate(24*time.Hour)
+	history := g.branchHistory(ctx, r, c, o, p, &prev, win, isRemote(c.Repo))
+	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: prev.ForcePushes, Rewrites: prev.Rewrites,
+		KnownFrom: prev.KnownFrom, CheckedAt: prev.CheckedAt, Verified: verified, SignersHash: signersHash})
+	// The population is what an auditor samples from: sealed as evidence,
+	// stating exactly the bounds applied (timestamps, the end excluded)
+	// and where they came from. The window stays the same all day (a fixed
+	// window, or whole days), so an unchanged population is not sealed
+	// again at every run.
+	sealed := sealedPopulation{Population: p, WindowSource: win.Source, Ended: !win.Until.After(r.Now)}
 	if pop, err := json.MarshalIndent(sealed, "", " "); err == nil {
-		r.Artifacts = append(r.Artifacts, Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s",
-			p.Branch, p.Since.Format(time.DateOnly), p.Until.Format(time.DateOnly)), Data: pop})
+		r.Artifacts = append(r.Artifacts, Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s (end excluded)",
+			p.Branch, p.Since.Format(time.RFC3339), p.Until.Format(time.RFC3339)), Data: pop})
 	}
-	// The window by day: the input is kept whenever it changes, and a
-	// timestamp would make every run's input new.
-	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.DateOnly), "until": p.Until.Format(time.DateOnly),
-		"count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
+	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
+		"window_source": win.Source, "count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
 		"signed_count": nSigned, "verified": o.Signers != nil, "unverified": nonNil(unverified), "unverified_count": nUnverified,
 		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}
-	history := map[string]any{"branch": p.Branch, "head": p.Head, "previous_head": prev.Head, "force_pushed": len(keep) > 0, "force_pushes": events}
 	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
+}
+
+// sealedPopulation is the population as sealed: its exact bounds, where
+// they came from, and whether the window had ended when it was read (a
+// window still open holds the changes up to the head it names).
+type sealedPopulation struct {
+	*gitchange.Population
+	WindowSource string `json:"window_source"`
+	Ended        bool   `json:"window_ended"`
 }
 
 func clipText(s string, n int) string {

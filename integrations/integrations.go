@@ -260,6 +260,9 @@ func (s *Service) Test(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if ctx, err = s.withAuditScope(ctx); err != nil {
+		return err
+	}
 	if err := k.Test(ctx, &r); err != nil {
 		return &vigil.Error{Code: vigil.EINVALID, Message: "connection test failed: " + redact(err.Error(), r.Secret)}
 	}
@@ -311,6 +314,9 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 	defer s.lock(id)()
 	x, k, r, err := s.run(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if ctx, err = s.withAuditScope(ctx); err != nil {
 		return nil, err
 	}
 	started := s.now()

@@ -83,23 +83,102 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 				OK      bool   `json:"ok"`
 				Message string `json:"message"`
 			}
-			if printed, err := c.send(ctx, "POST", path+"/test", nil, &r); err != nil || printed {
+			// Decoded even when the JSON is printed: the exit status says
+			// whether it connected either way.
+			if _, err := sendDecoded(ctx, c, "POST", path+"/test", &r); err != nil {
 				return err
 			}
 			if !r.OK {
 				return fmt.Errorf("%s", r.Message)
 			}
-			fmt.Fprintln(env.stdout, "connected")
+			if !*c.json {
+				fmt.Fprintln(env.stdout, "connected")
+			}
 			return nil
 		}
 		var sum scan.Summary
-		if printed, err := c.send(ctx, "POST", path+"/run", nil, &sum); err != nil || printed {
+		printed, err := sendDecoded(ctx, c, "POST", path+"/run", &sum)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "%d checks: %d failing, %d could not be judged; %d results: %d pass, %d fail, %d error\n",
-			sum.Checks, sum.ChecksFailing, sum.ChecksUnjudged, sum.Resources, sum.Pass, sum.Fail, sum.Error)
-		return nil
+		if !printed {
+			fmt.Fprintf(env.stdout, "%d checks: %d failing, %d could not be judged; %d results: %d pass, %d fail, %d error\n",
+				sum.Checks, sum.ChecksFailing, sum.ChecksUnjudged, sum.Resources, sum.Pass, sum.Fail, sum.Error)
+		}
+		return runOutcome(ctx, c, path, sum)
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil integrations list | add | test ID | run ID | delete ID")
 	return errUsage
+}
+
+// sendDecoded makes a write request, decodes the answer into out and, with
+// --json, prints it too: a command whose exit status depends on the answer
+// must read it whether or not it prints it.
+func sendDecoded(ctx context.Context, c *apiCommand, method, path string, out any) (printed bool, err error) {
+	cl, err := c.client()
+	if err != nil {
+		return false, err
+	}
+	var raw []byte
+	if err := cl.Do(ctx, method, path, nil, nil, &raw); err != nil {
+		return false, err
+	}
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return false, err
+		}
+	}
+	if *c.json {
+		return true, printJSON(c.env.stdout, raw)
+	}
+	return false, nil
+}
+
+// exitRunErrors is the exit status of an integration run that left checks
+// unjudged (as `vigil scan` exits when it could not judge): a run whose
+// checks ended in errors did not show the controls work.
+const exitRunErrors = errUnjudged
+
+// runOutcome turns a run that did not judge everything into a non-zero
+// exit, saying why: the run's own failure (the integration's last error,
+// such as an unreachable source or evidence that could not be sealed) and
+// the checks that ended in errors, with their reasons.
+func runOutcome(ctx context.Context, c *apiCommand, path string, sum scan.Summary) error {
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	var x vigil.Integration
+	if err := cl.Get(ctx, path, nil, &x); err != nil {
+		return fmt.Errorf("the run finished, but its status could not be read: %w", err)
+	}
+	var why []string
+	if x.LastStatus == "error" {
+		why = append(why, "the run failed: "+oneLine(x.LastError))
+	}
+	if sum.Error > 0 || sum.ChecksUnjudged > 0 {
+		why = append(why, fmt.Sprintf("%d checks could not be judged (%d results in error)", sum.ChecksUnjudged, sum.Error))
+		var h hostDetail
+		if x.AgentID != 0 && cl.Get(ctx, "/api/v1/agents/"+strconv.FormatInt(x.AgentID, 10), nil, &h) == nil {
+			n := 0
+			for _, r := range h.Results {
+				if r.Verdict != "error" {
+					continue
+				}
+				if n++; n > 20 {
+					why = append(why, "...")
+					break
+				}
+				why = append(why, "  "+r.CheckID+" "+r.Resource+": "+oneLine(r.Reason))
+			}
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	code := exitRunErrors
+	if x.LastStatus == "error" {
+		code = 1
+	}
+	return &exitCode{code, strings.Join(why, "\n")}
 }

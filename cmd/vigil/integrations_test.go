@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -61,6 +62,87 @@ func TestIntegrationsCLI(t *testing.T) {
 	}
 	if code, _, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "bad", "--config", `{"repo": "relative"}`); code != 1 || !strings.Contains(errs, "absolute path") {
 		t.Fatalf("bad config: %d %s", code, errs)
+	}
+}
+
+// TestIntegrationsCLIExitStatus: `integrations test` is not "connected"
+// when a source the settings name (the GitHub review source of a git
+// integration) cannot be read, also with --json; `integrations run` exits
+// non-zero, saying which checks could not be judged and why, when a run
+// leaves errors, and zero when everything was judged.
+func TestIntegrationsCLIExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := startMain(t, &Main{DataDir: dir})
+	db := map[string]string{"VIGIL_DATA_DIR": dir}
+	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
+		t.Fatalf("create-user: %s", errs)
+	}
+	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
+	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+	gitIn := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git: %v %s", err, out)
+		}
+	}
+	work := t.TempDir()
+	gitIn(work, "init", "-q", "-b", "main")
+	gitIn(work, "commit", "-q", "--allow-empty", "-m", "direct push")
+	gitIn(work, "commit", "-q", "--allow-empty", "-m", "squashed feature (#5)")
+	// A bare server repository keeping no reflog: whether its history was
+	// rewritten is unknown.
+	bare := t.TempDir()
+	gitIn(bare, "init", "-q", "--bare", "-b", "main")
+	gitIn(work, "push", "-q", bare, "main")
+
+	// GitHub as the review source, at an address where nothing answers.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	cfg, _ := json.Marshal(map[string]any{"repo": work, "github_repo": "acme/api", "github_api_url": gone.URL + "/"})
+	if code, out, errs := cli(t, api, "ghp_token\n", "integrations", "add", "--kind", "git", "--name", "reviews", "--config", string(cfg), "--secret-stdin"); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	code, out, errs := cli(t, api, "", "integrations", "test", "1")
+	if code != 1 || strings.Contains(out, "connected") || !strings.Contains(errs, "acme/api") {
+		t.Fatalf("test with the GitHub source unreachable: %d %q %q", code, out, errs)
+	}
+	if code, out, _ := cli(t, api, "", "integrations", "test", "1", "--json"); code != 1 || !strings.Contains(out, `"ok": false`) {
+		t.Fatalf("test --json with the GitHub source unreachable: %d %s", code, out)
+	}
+
+	if code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "server", "--config", `{"repo": "`+bare+`"}`); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	code, out, errs = cli(t, api, "", "integrations", "run", "2")
+	if code != errUnjudged || !strings.Contains(out, "1 could not be judged") || !strings.Contains(errs, "git.history.no-force-push") || !strings.Contains(errs, "logAllRefUpdates") {
+		t.Fatalf("run leaving an error: %d %q %q", code, out, errs)
+	}
+	if code, _, _ := cli(t, api, "", "integrations", "run", "2", "--json"); code != errUnjudged {
+		t.Fatalf("run --json leaving an error: %d", code)
+	}
+	// The same server once it keeps its reflog: everything is judged.
+	gitIn(bare, "config", "core.logAllRefUpdates", "always")
+	gitIn(work, "commit", "-q", "--allow-empty", "-m", "second")
+	gitIn(work, "push", "-q", bare, "main")
+	gitIn(bare, "config", "gc.reflogExpire", "never")
+	code, out, errs = cli(t, api, "", "integrations", "run", "2")
+	if code == 0 || !strings.Contains(errs, "pushes before") {
+		// The reflog starts with the second push: before it, unknown.
+		t.Fatalf("run with a reflog starting late: %d %q %q", code, out, errs)
+	}
+	// The review source unreachable while reading pull request #5: the
+	// run itself failed, and says so.
+	if code, out, errs := cli(t, api, "", "integrations", "run", "1"); code != 1 || !strings.Contains(errs, "the run failed") || !strings.Contains(errs, "#5") {
+		t.Fatalf("run with the GitHub source unreachable: %d %q %q", code, out, errs)
+	}
+	// A repository whose reflog holds the branch's creation: all judged.
+	if code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "local", "--config", `{"repo": "`+work+`"}`); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, api, "", "integrations", "run", "3"); code != 0 || !strings.Contains(out, "0 could not be judged") {
+		t.Fatalf("run with everything judged: %d %q %q", code, out, errs)
 	}
 }
 

@@ -1,0 +1,223 @@
+package gitchange
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Rewrite is one update of a branch that was not a fast-forward: the old
+// head is not an ancestor of the new one, so history was rewritten (a
+// force push, a reset, an amend).
+type Rewrite struct {
+	// At and Who come from the source that recorded the update (the
+	// reflog's entry, a code host's event), never from when Vigil noticed.
+	At     time.Time `json:"at"`
+	Who    string    `json:"who"`
+	Email  string    `json:"email,omitempty"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Source string    `json:"source"`
+	Note   string    `json:"note,omitempty"` // the reflog's message, or why the details are partial
+	// Dropped are the commits the old head had that the new one has not
+	// (at most MaxDropped; DroppedCount is exact when DroppedKnown).
+	Dropped      []string `json:"dropped"`
+	DroppedCount int      `json:"dropped_count"`
+	DroppedKnown bool     `json:"dropped_known"`
+}
+
+// MaxDropped bounds the dropped commits listed per rewrite.
+const MaxDropped = 100
+
+// RefLog is what a repository's own reflog says of a branch in a window.
+type RefLog struct {
+	Ref string `json:"ref"`
+	// From is when the reflog's record starts: the zero time when it holds
+	// the branch's creation (nothing before it to miss), else the time of
+	// its oldest entry (older ones expired, or logging began later).
+	From     time.Time `json:"from"`
+	Updates  int       `json:"updates"` // updates in the window
+	Rewrites []Rewrite `json:"rewrites"`
+}
+
+// ErrNoRefLog says the repository keeps no reflog for the branch.
+var ErrNoRefLog = errors.New("no reflog")
+
+const zeroID = "0000000000000000000000000000000000000000"
+
+// ReadRefLog reads the reflog of ref (refs/heads/NAME) in the repository
+// and finds the updates in [since, until) that rewrote history. A server's
+// bare repository keeps a reflog only with core.logAllRefUpdates=always;
+// without one, the error wraps ErrNoRefLog. A gap in the log (an entry
+// whose old value is not the previous entry's new one, or a head the last
+// entry did not set) is a move nobody logged: it is judged the same way,
+// with who and when unknown.
+func ReadRefLog(ctx context.Context, o Options, ref, head string, since, until time.Time) (*RefLog, error) {
+	if !strings.HasPrefix(ref, "refs/") {
+		return nil, fmt.Errorf("reflog: %q is not a full ref name", ref)
+	}
+	if st, err := o.git(ctx, nil, "config", "--get", "extensions.refStorage"); err == nil && strings.TrimSpace(string(st)) == "reftable" {
+		return nil, fmt.Errorf("the repository stores refs as reftable, whose reflog Vigil does not read yet")
+	}
+	p, err := o.git(ctx, nil, "rev-parse", "--git-path", "logs/"+ref)
+	if err != nil {
+		return nil, err
+	}
+	path := strings.TrimSpace(string(p))
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(o.Repo, path)
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: the repository keeps no reflog of %s (a bare repository keeps one only with `git config core.logAllRefUpdates always`)", ErrNoRefLog, ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the reflog of %s: %v", ref, err)
+	}
+	type entry struct {
+		old, new, who, email, msg string
+		at                        time.Time
+	}
+	var es []entry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<16), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		l := sc.Text()
+		if l == "" {
+			continue
+		}
+		head, msg, _ := strings.Cut(l, "\t")
+		f := strings.SplitN(head, " ", 3)
+		if len(f) < 3 || len(f[0]) < 40 || len(f[1]) < 40 {
+			// A line we cannot read could be the rewrite: never skip it.
+			return nil, fmt.Errorf("the reflog of %s: line %d is not an entry", ref, n)
+		}
+		who, email, at := person(f[2])
+		if at.IsZero() {
+			return nil, fmt.Errorf("the reflog of %s: line %d has no time", ref, n)
+		}
+		es = append(es, entry{f[0], f[1], who, email, msg, at})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the reflog of %s: %v", ref, err)
+	}
+	rl := &RefLog{Ref: ref, Rewrites: []Rewrite{}}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("%w: the reflog of %s is empty", ErrNoRefLog, ref)
+	}
+	if es[0].old != zeroID && !isZero(es[0].old) {
+		rl.From = es[0].at.UTC()
+	}
+	inWin := func(t time.Time) bool { return !t.Before(since) && t.Before(until) }
+	judge := func(old, new string) (bool, error) {
+		if isZero(old) || isZero(new) || old == new {
+			return false, nil // a creation or a deletion rewrites nothing on its own
+		}
+		return ForcePushed(ctx, o, old, new)
+	}
+	add := func(rw Rewrite) error {
+		if err := dropped(ctx, o, &rw); err != nil {
+			return err
+		}
+		rl.Rewrites = append(rl.Rewrites, rw)
+		return nil
+	}
+	for i, e := range es {
+		if i > 0 && es[i-1].new != e.old && !isZero(es[i-1].new) && !isZero(e.old) {
+			// The branch moved between two logged updates without an entry.
+			prev := es[i-1]
+			if (inWin(prev.at) || inWin(e.at)) || (prev.at.Before(since) && !e.at.Before(until)) {
+				forced, err := judge(prev.new, e.old)
+				if err != nil {
+					return nil, err
+				}
+				if forced {
+					if err := add(Rewrite{At: e.at.UTC(), Who: "unknown (not logged)", From: prev.new, To: e.old, Source: "reflog gap",
+						Note: "moved between " + prev.at.UTC().Format(time.RFC3339) + " and " + e.at.UTC().Format(time.RFC3339) + " without a reflog entry"}); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
+		if !inWin(e.at) {
+			continue
+		}
+		rl.Updates++
+		forced, err := judge(e.old, e.new)
+		if err != nil {
+			return nil, err
+		}
+		if forced {
+			if err := add(Rewrite{At: e.at.UTC(), Who: e.who, Email: e.email, From: e.old, To: e.new, Source: "reflog", Note: e.msg}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if last := es[len(es)-1]; head != "" && last.new != head {
+		forced, err := judge(last.new, head)
+		if err != nil {
+			return nil, err
+		}
+		if forced {
+			if err := add(Rewrite{At: last.at.UTC(), Who: "unknown (not logged)", From: last.new, To: head, Source: "reflog gap",
+				Note: "moved after " + last.at.UTC().Format(time.RFC3339) + " without a reflog entry"}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rl, nil
+}
+
+func isZero(id string) bool { return strings.Trim(id, "0") == "" }
+
+// dropped fills in the commits the old head had that the new one has not.
+// An old head the repository no longer holds leaves them unknown, said so.
+func dropped(ctx context.Context, o Options, rw *Rewrite) error {
+	rw.Dropped = []string{}
+	out, err := o.git(ctx, nil, "rev-list", "--end-of-options", rw.From, "^"+rw.To, "--")
+	if err != nil {
+		var ge *Error
+		var ee *exec.ExitError
+		if errors.As(err, &ge) && (errors.As(ge.Err, &ee) || strings.Contains(ge.Stderr, "bad revision")) {
+			rw.DroppedKnown = false
+			if rw.Note != "" {
+				rw.Note += "; "
+			}
+			rw.Note += "the old head " + short(rw.From) + " is no longer in the repository: the dropped commits are unknown"
+			return nil
+		}
+		return err
+	}
+	rw.DroppedKnown = true
+	for l := range strings.Lines(string(out)) {
+		rw.DroppedCount++
+		if len(rw.Dropped) < MaxDropped {
+			rw.Dropped = append(rw.Dropped, strings.TrimSpace(l))
+		}
+	}
+	return nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// DroppedBetween lists the commits old has that new has not, when the
+// repository holds both (for rewrites a code host reported).
+func DroppedBetween(ctx context.Context, o Options, rw *Rewrite) error { return dropped(ctx, o, rw) }
+
+// HasCommit reports whether the repository holds the commit.
+func HasCommit(ctx context.Context, o Options, id string) bool {
+	_, err := o.git(ctx, nil, "cat-file", "-e", "--end-of-options", id+"^{commit}")
+	return err == nil
+}

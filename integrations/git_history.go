@@ -1,0 +1,372 @@
+package integrations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v74/github"
+
+	"github.com/vigil-soc/vigil/gitchange"
+)
+
+// historySource is one record of the branch's updates read in a run: from
+// when it is complete (the zero time: from the branch's creation), or why
+// it could not be read.
+type historySource struct {
+	Name string
+	From time.Time
+	Err  string
+}
+
+// branchHistory judges whether the branch's history was rewritten in the
+// window. It reads the records of pushes that exist outside Vigil — the
+// repository's own reflog when Vigil reads it on disk, GitHub's push
+// events when the settings name the repository there — so that a rewrite
+// made before the first run, or undone between two runs, is still found,
+// with who made it and when as the record says. What Vigil saw itself
+// (the head moving from one run to the next) only adds rewrites. A period
+// of the window no record covers is unknown, and said so.
+func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, p *gitchange.Population, prev *gitState, win gitWindow, remote bool) map[string]any {
+	short := strings.TrimPrefix(p.Branch, "refs/heads/")
+	ref := "refs/heads/" + short
+	var sources []historySource
+	var found []gitchange.Rewrite
+	var unknown []any
+	if !remote {
+		rl, err := gitchange.ReadRefLog(ctx, o, ref, p.Head, win.Since, win.Until)
+		switch {
+		case err != nil && errors.Is(err, gitchange.ErrNoRefLog):
+			sources = append(sources, historySource{Name: "reflog", Err: err.Error() + "; then every update of the branch is recorded, with who pushed and when"})
+		case err != nil:
+			sources = append(sources, historySource{Name: "reflog", Err: "the reflog could not be read: " + err.Error()})
+		default:
+			sources = append(sources, historySource{Name: "reflog", From: rl.From})
+			found = append(found, rl.Rewrites...)
+		}
+	}
+	if c.GitHubRepo != "" {
+		rws, unk, from, err := g.githubPushes(ctx, r, c, o, short, win)
+		if err != nil {
+			sources = append(sources, historySource{Name: "GitHub push events", Err: err.Error()})
+		} else {
+			sources = append(sources, historySource{Name: "GitHub push events", From: from})
+			found = append(found, rws...)
+			unknown = append(unknown, unk...)
+		}
+	} else if remote {
+		sources = append(sources, historySource{Name: "remote", Err: "no record of the remote's pushes is readable: Vigil sees only the heads it fetched, so a rewrite before its first run or undone between two runs is invisible (read the repository on disk, or name it in github_repo)"})
+	}
+
+	// Coverage: the earliest time from which some record read now is
+	// complete, joined with what earlier runs established when this run's
+	// record reaches back to the previous run.
+	var runFrom *time.Time
+	var why []string
+	for _, s := range sources {
+		if s.Err != "" {
+			why = append(why, s.Name+": "+s.Err)
+			continue
+		}
+		if runFrom == nil || s.From.Before(*runFrom) {
+			f := s.From
+			runFrom = &f
+		}
+	}
+	knownFrom, checked := prev.KnownFrom, prev.CheckedAt
+	if runFrom != nil {
+		if knownFrom != nil && checked != nil && !runFrom.After(*checked) && knownFrom.Before(*runFrom) {
+			runFrom = knownFrom
+		}
+		now := r.Now.UTC()
+		knownFrom, checked = runFrom, &now
+	}
+	switch {
+	case runFrom == nil:
+		from := win.Since
+		if checked != nil && checked.After(from) {
+			from = *checked
+		}
+		unknown = append(unknown, map[string]any{"id": "pushes since " + from.Format(time.RFC3339),
+			"error": "whether history was rewritten since " + from.Format(time.RFC3339) + " is unknown: " + strings.Join(why, "; ")})
+	case runFrom.After(win.Since):
+		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
+		if len(why) > 0 {
+			msg += " (" + strings.Join(why, "; ") + ")"
+		}
+		if !remote {
+			msg += "; keep the reflog for the whole audit window (git config gc.reflogExpire never)"
+		}
+		unknown = append(unknown, map[string]any{"id": "pushes before " + runFrom.Format(time.RFC3339), "error": msg})
+	}
+
+	// Rewrites found earlier stay while they are in the window: records
+	// forget (GitHub's events after 90 days, reflogs when they expire).
+	seen := map[string]bool{}
+	var all []gitchange.Rewrite
+	for _, rw := range append(append([]gitchange.Rewrite{}, prev.Rewrites...), found...) {
+		k := rw.Source + " " + rw.From + " " + rw.To
+		if seen[k] || rw.At.Before(win.Since) || !rw.At.Before(win.Until) {
+			continue
+		}
+		seen[k] = true
+		all = append(all, rw)
+	}
+	// What Vigil saw itself: a rewrite between its runs that no record
+	// reported (the records failed, or are slower than Vigil).
+	forced, err := gitchange.ForcePushed(ctx, o, prev.Head, p.Head)
+	if err != nil {
+		unknown = append(unknown, map[string]any{"id": "since the last run", "error": "whether the head's move from " + prev.Head + " to " + p.Head + " rewrote history could not be told: " + err.Error()})
+	}
+	if forced {
+		prev.ForcePushes = append(prev.ForcePushes, forcePush{At: r.Now, From: prev.Head, To: p.Head})
+	}
+	var keep []forcePush
+	for _, f := range prev.ForcePushes {
+		if f.At.Before(win.Since) || !f.At.Before(win.Until) {
+			continue
+		}
+		keep = append(keep, f)
+		dup := false
+		for _, rw := range all {
+			dup = dup || rw.From == f.From || rw.To == f.To
+		}
+		if !dup {
+			rw := gitchange.Rewrite{At: f.At, Who: "unknown", From: f.From, To: f.To, Source: "seen by Vigil between runs",
+				Note: "when Vigil noticed it, not when it was pushed"}
+			_ = gitchange.DroppedBetween(ctx, o, &rw)
+			all = append(all, rw)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].At.Before(all[j].At) })
+	prev.ForcePushes, prev.Rewrites, prev.KnownFrom, prev.CheckedAt = keep, all, knownFrom, checked
+
+	var items, events, srcs []any
+	for _, rw := range all {
+		if len(items) < maxListed {
+			items = append(items, rewriteItem(rw))
+		}
+		events = append(events, rw.From+" -> "+rw.To+" ("+rw.Source+", "+rw.At.Format(time.RFC3339)+")")
+	}
+	if len(all) > maxListed {
+		items = append(items, map[string]any{"id": fmt.Sprintf("and %d more rewrites", len(all)-maxListed), "ok": false, "why": "more rewrites than listed"})
+	}
+	for _, s := range sources {
+		m := map[string]any{"source": s.Name}
+		if s.Err != "" {
+			m["error"] = s.Err
+		} else if s.From.IsZero() {
+			m["from"] = "the branch's creation"
+		} else {
+			m["from"] = s.From.Format(time.RFC3339)
+		}
+		srcs = append(srcs, m)
+	}
+	return map[string]any{"branch": short, "head": p.Head, "previous_head": prev.Head, "since": win.Since.Format(time.RFC3339), "until": win.Until.Format(time.RFC3339),
+		"rewrites": nonNil(items), "rewrite_count": len(all), "unknown": nonNil(unknown), "sources": nonNil(srcs),
+		"force_pushed": len(all) > 0, "force_pushes": nonNil(events)}
+}
+
+// rewriteItem is a rewrite as a failing resource, saying who, when, from
+// which record, and what was dropped.
+func rewriteItem(rw gitchange.Rewrite) map[string]any {
+	who := rw.Who
+	if rw.Email != "" {
+		who += " <" + rw.Email + ">"
+	}
+	why := fmt.Sprintf("history rewritten at %s by %s (%s): %s replaced by %s", rw.At.UTC().Format(time.RFC3339), who, rw.Source, short12(rw.From), short12(rw.To))
+	switch {
+	case rw.DroppedKnown && rw.DroppedCount == 0:
+		why += "; no commit dropped"
+	case rw.DroppedKnown:
+		var ids []string
+		for _, d := range rw.Dropped {
+			ids = append(ids, short12(d))
+		}
+		more := ""
+		if rw.DroppedCount > len(ids) {
+			more = fmt.Sprintf(" and %d more", rw.DroppedCount-len(ids))
+		}
+		why += fmt.Sprintf("; dropped %d commit(s): %s%s", rw.DroppedCount, strings.Join(ids, ", "), more)
+	default:
+		why += "; the dropped commits are unknown"
+	}
+	if rw.Note != "" {
+		why += " (" + rw.Note + ")"
+	}
+	return map[string]any{"id": short12(rw.From) + " -> " + short12(rw.To), "ok": false, "why": why, "at": rw.At.UTC().Format(time.RFC3339),
+		"who": who, "source": rw.Source, "from": rw.From, "to": rw.To, "dropped": toAny(rw.Dropped), "dropped_count": rw.DroppedCount}
+}
+
+func short12(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// githubPushes reads the repository's push events on GitHub (the last 90
+// days, at most 300 events, as GitHub keeps them) and finds the pushes to
+// the branch in the window that rewrote history: the payload's "forced"
+// when GitHub gives it, else whether the old head is an ancestor of the
+// new one (in the local copy when it holds both, else GitHub's compare).
+// It returns the rewrites, the pushes it could not judge (as unknown
+// resources), and from when its record is complete.
+func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win gitWindow) ([]gitchange.Rewrite, []any, time.Time, error) {
+	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
+	gh := GitHub{}
+	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	var rewrites []gitchange.Rewrite
+	var unknown []any
+	opt := &github.ListOptions{PerPage: 100}
+	total := 0
+	var oldest time.Time
+	reachedStart := false
+	for !reachedStart {
+		var page []*github.Event
+		var resp *github.Response
+		if err := gh.call(ctx, "push events of "+c.GitHubRepo, func() (*github.Response, error) {
+			var err error
+			page, resp, err = cl.Activity.ListRepositoryEvents(ctx, owner, name, opt)
+			return resp, err
+		}); err != nil {
+			return nil, nil, time.Time{}, err
+		}
+		for _, ev := range page {
+			total++
+			at := ev.GetCreatedAt().Time.UTC()
+			if oldest.IsZero() || at.Before(oldest) {
+				oldest = at
+			}
+			if at.Before(win.Since) {
+				reachedStart = true
+			}
+			if ev.GetType() != "PushEvent" || at.Before(win.Since) || !at.Before(win.Until) {
+				continue
+			}
+			pl, err := ev.ParsePayload()
+			pe, ok := pl.(*github.PushEvent)
+			if err != nil || !ok {
+				unknown = append(unknown, map[string]any{"id": "event " + ev.GetID(), "error": fmt.Sprintf("a push event of %s could not be read: %v", at.Format(time.RFC3339), err)})
+				continue
+			}
+			if pe.GetRef() != "refs/heads/"+branch {
+				continue
+			}
+			before, head := pe.GetBefore(), pe.GetHead()
+			if head == "" {
+				head = pe.GetAfter()
+			}
+			if strings.Trim(before, "0") == "" || strings.Trim(head, "0") == "" || before == head {
+				continue // the branch created or deleted: nothing rewritten
+			}
+			rw := gitchange.Rewrite{At: at, Who: ev.GetActor().GetLogin(), From: before, To: head, Source: "GitHub push event " + fmt.Sprint(pe.GetPushID())}
+			forced, known := false, false
+			if pe.Forced != nil {
+				forced, known = *pe.Forced, true
+			} else if gitchange.HasCommit(ctx, o, before) && gitchange.HasCommit(ctx, o, head) {
+				f, err := gitchange.ForcePushed(ctx, o, before, head)
+				forced, known = f, err == nil
+			}
+			var cmpErr error
+			if !known {
+				var cmp *github.CommitsComparison
+				cmpErr = gh.call(ctx, "comparing "+short12(before)+"..."+short12(head), func() (*github.Response, error) {
+					var resp *github.Response
+					var err error
+					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, before, head, &github.ListOptions{PerPage: 1})
+					return resp, err
+				})
+				if cmpErr == nil {
+					switch cmp.GetStatus() {
+					case "ahead", "identical":
+						forced, known = false, true
+					case "behind", "diverged":
+						forced, known = true, true
+					}
+				}
+			}
+			if !known {
+				msg := fmt.Sprintf("the push by %s at %s (%s -> %s): whether it rewrote history could not be told", rw.Who, at.Format(time.RFC3339), short12(before), short12(head))
+				if cmpErr != nil {
+					msg += ": " + cmpErr.Error()
+				}
+				unknown = append(unknown, map[string]any{"id": "push " + short12(before) + " -> " + short12(head), "error": msg})
+				continue
+			}
+			if !forced {
+				continue
+			}
+			if gitchange.HasCommit(ctx, o, before) {
+				_ = gitchange.DroppedBetween(ctx, o, &rw)
+			} else {
+				// The dropped commits, as GitHub still holds them: those of
+				// the old head the new one lacks.
+				var cmp *github.CommitsComparison
+				if err := gh.call(ctx, "dropped commits of "+short12(before), func() (*github.Response, error) {
+					var resp *github.Response
+					var err error
+					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, head, before, &github.ListOptions{PerPage: 100})
+					return resp, err
+				}); err == nil {
+					rw.DroppedKnown, rw.DroppedCount, rw.Dropped = true, cmp.GetAheadBy(), []string{}
+					for _, cm := range cmp.Commits {
+						if len(rw.Dropped) < gitchange.MaxDropped {
+							rw.Dropped = append(rw.Dropped, cm.GetSHA())
+						}
+					}
+				} else {
+					rw.Dropped, rw.Note = []string{}, "the dropped commits could not be read: "+err.Error()
+				}
+			}
+			rewrites = append(rewrites, rw)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	// GitHub keeps 90 days of events, and at most 300: the record is
+	// complete from the older of the two limits it hit.
+	from := r.Now.UTC().AddDate(0, 0, -90)
+	if reachedStart {
+		from = oldest
+	} else if total >= 300 && oldest.After(from) {
+		from = oldest
+	}
+	return rewrites, unknown, from, nil
+}
+
+// testGitHub reads once each thing a run reads from GitHub: the
+// repository, its pull requests (the reviews) and its events (the
+// pushes), so that a token that cannot read one fails the test.
+func (g Git) testGitHub(ctx context.Context, r *Run, c *gitConfig) error {
+	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
+	gh := GitHub{MaxWait: 30 * time.Second}
+	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	if err != nil {
+		return err
+	}
+	if err := gh.call(ctx, "reading the repository", func() (*github.Response, error) {
+		_, resp, err := cl.Repositories.Get(ctx, owner, name)
+		return resp, err
+	}); err != nil {
+		return err
+	}
+	if err := gh.call(ctx, "reading its pull requests (reviews)", func() (*github.Response, error) {
+		_, resp, err := cl.PullRequests.List(ctx, owner, name, &github.PullRequestListOptions{State: "closed", ListOptions: github.ListOptions{PerPage: 1}})
+		return resp, err
+	}); err != nil {
+		return err
+	}
+	return gh.call(ctx, "reading its events (pushes)", func() (*github.Response, error) {
+		_, resp, err := cl.Activity.ListRepositoryEvents(ctx, owner, name, &github.ListOptions{PerPage: 1})
+		return resp, err
+	})
+}
