@@ -7,11 +7,12 @@ import (
 	"strings"
 )
 
-// noLoginShells cannot give an interactive session.
+// noLoginShells cannot give an interactive session. An empty shell field
+// is not one of them: login, su and sshd then run /bin/sh (passwd(5)).
 var noLoginShells = map[string]bool{
 	"/usr/sbin/nologin": true, "/sbin/nologin": true, "/bin/false": true, "/usr/bin/false": true,
 	"/bin/sync": true, "/sbin/shutdown": true, "/sbin/halt": true, "/usr/sbin/shutdown": true,
-	"/usr/sbin/halt": true, "/bin/nologin": true, "": false,
+	"/usr/sbin/halt": true, "/bin/nologin": true,
 }
 
 func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
@@ -67,7 +68,7 @@ func collectAccounts(_ context.Context, h *Host) (map[string]any, error) {
 		}
 		u := map[string]any{
 			"id": f[0], "name": f[0], "uid": uid, "gid": gid, "home": f[5], "shell": f[6],
-			"login_shell": !noLoginShells[f[6]] && f[6] != "", "password": passwdField(f[1]), "malformed": false,
+			"login_shell": !noLoginShells[f[6]], "password": passwdField(f[1]), "malformed": false,
 		}
 		sh := map[string]any{"present": false, "hash_state": "unknown", "algorithm": "",
 			"last_change": nil, "min_days": nil, "max_days": nil, "warn_days": nil, "inactive": nil, "expire": nil}

@@ -67,7 +67,7 @@ func TestAccounts(t *testing.T) {
 		"daemon": {"locked", "", false, 99999},
 		"alice":  {"hash", "yescrypt", true, 365},
 		"ghost":  {"missing", "", true, nil},
-		"legacy": {"empty", "", false, nil},
+		"legacy": {"empty", "", true, nil}, // an empty shell is /bin/sh
 	} {
 		u := users[name]
 		if u == nil {
