@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,8 +17,11 @@ import (
 )
 
 // LDAP reads a directory (OpenLDAP or Active Directory): its users, which
-// are disabled, whose passwords never expire, and the members of the
-// privileged groups. The bind password is the secret.
+// are disabled or locked, whose passwords never expire, when each last
+// signed in, and the effective members of the privileged groups (nested
+// groups expanded). The bind password is the secret. How each vendor's
+// attributes are read is in ldap_account.go (accounts) and ldap_groups.go
+// (membership).
 type LDAP struct{}
 
 type ldapConfig struct {
@@ -33,6 +34,18 @@ type ldapConfig struct {
 	GroupFilter      string   `json:"group_filter"`
 	PrivilegedGroups []string `json:"privileged_groups"` // group names (cn) or DNs
 	Flavor           string   `json:"flavor"`            // openldap or ad
+	// PPolicyDefault is the ppolicy overlay's ppolicy_default: the policy
+	// of entries without pwdPolicySubentry. "" reads it from cn=config
+	// (when the bind DN may); "none" says there is no default.
+	PPolicyDefault string `json:"ppolicy_default"`
+	// LastLogonAttribute says where the last sign-in is recorded:
+	// authTimestamp (slapo-lastbind), pwdLastSuccess (slapd 2.5's
+	// "lastbind on") or lastLogonTimestamp (Active Directory).
+	LastLogonAttribute string `json:"last_logon_attribute"`
+	// LastLogonPrecision (seconds) is how stale the recorded time may be
+	// while the account was used: lastbind-precision, or Active
+	// Directory's ms-DS-Logon-Time-Sync-Interval (14 days by default).
+	LastLogonPrecision *int64 `json:"last_logon_precision"`
 }
 
 // Name is the kind's name.
@@ -53,6 +66,19 @@ func parseLDAP(raw json.RawMessage) (*ldapConfig, error) {
 	}
 	if c.GroupFilter == "" {
 		c.GroupFilter = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)(objectClass=group))"
+	}
+	if c.LastLogonAttribute == "" {
+		c.LastLogonAttribute = map[string]string{"ad": "lastLogonTimestamp", "openldap": "authTimestamp"}[c.Flavor]
+	}
+	if c.LastLogonPrecision == nil {
+		p := int64(0)
+		if c.Flavor == "ad" {
+			// lastLogonTimestamp is rewritten only when the stored value is
+			// older than ms-DS-Logon-Time-Sync-Interval (14 days) less a
+			// random 0-5 days: it may lag the real sign-in by 14 days.
+			p = 14 * 86400
+		}
+		c.LastLogonPrecision = &p
 	}
 	return &c, nil
 }
@@ -75,6 +101,17 @@ func (LDAP) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("secret", "bind_dn needs its password as the secret")
 	case c.BindDN != "" && u.Scheme == "ldap" && !c.StartTLS && !loopbackHost(u.Hostname()):
 		return vigil.FieldError("config.url", "binding with a password over plain ldap:// would send it in clear: use ldaps:// or start_tls")
+	case c.Flavor == "ad" && c.LastLogonAttribute != "lastLogonTimestamp":
+		return vigil.FieldError("config.last_logon_attribute", "Active Directory records the last sign-in in lastLogonTimestamp")
+	case c.Flavor == "openldap" && c.LastLogonAttribute != "authTimestamp" && c.LastLogonAttribute != "pwdLastSuccess":
+		return vigil.FieldError("config.last_logon_attribute", "OpenLDAP records the last bind in authTimestamp (lastbind overlay) or pwdLastSuccess (lastbind on)")
+	case *c.LastLogonPrecision < 0:
+		return vigil.FieldError("config.last_logon_precision", "last_logon_precision is a number of seconds, 0 or more")
+	}
+	if c.PPolicyDefault != "" && c.PPolicyDefault != "none" {
+		if _, err := ldap.ParseDN(c.PPolicyDefault); err != nil {
+			return vigil.FieldError("config.ppolicy_default", "ppolicy_default is the default policy's DN, or none: %v", err)
+		}
 	}
 	if _, err := ldap.CompileFilter(c.UserFilter); err != nil {
 		return vigil.FieldError("config.user_filter", "user_filter: %v", err)
@@ -137,6 +174,15 @@ func (l LDAP) Test(ctx context.Context, r *Run) error {
 	return nil
 }
 
+// ldapDirectory is what the collector asks of a directory: *ldap.Conn,
+// or in tests a replay of entries shaped like Active Directory's (which
+// cannot run here).
+type ldapDirectory interface {
+	Search(*ldap.SearchRequest) (*ldap.SearchResult, error)
+	SearchWithPaging(*ldap.SearchRequest, uint32) (*ldap.SearchResult, error)
+	Compare(dn, attribute, value string) (bool, error)
+}
+
 // Collect reads users and groups with paged searches.
 func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
 	conn, c, err := l.connect(ctx, r)
@@ -144,106 +190,47 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		return nil, err
 	}
 	defer conn.Close()
-	attrs := []string{"uid", "sAMAccountName", "mail", "cn", "userAccountControl", "pwdAccountLockedTime", "shadowExpire", "lastLogonTimestamp"}
-	res, err := conn.SearchWithPaging(ldap.NewSearchRequest(c.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, c.UserFilter, attrs, nil), 500)
+	in, err := collectLDAP(conn, c, r.Now)
 	if err != nil {
-		return nil, fmt.Errorf("searching users under %s: %v", c.BaseDN, err)
+		return nil, err
 	}
-	today := int(r.Now.Unix() / 86400)
-	users := make([]any, 0, len(res.Entries))
-	byDN := map[string]map[string]any{}
-	byUID := map[string]string{}
-	for _, e := range res.Entries {
-		uid := e.GetAttributeValue("uid")
-		if uid == "" {
-			uid = e.GetAttributeValue("sAMAccountName")
-		}
-		u := map[string]any{"id": e.DN, "uid": uid, "mail": e.GetAttributeValue("mail"), "disabled": false, "password_never_expires": nil}
-		if v := e.GetAttributeValue("userAccountControl"); v != "" {
-			uac, _ := strconv.Atoi(v)
-			u["disabled"] = uac&0x2 != 0
-			u["password_never_expires"] = uac&0x10000 != 0
-		} else if c.Flavor == "ad" {
-			// Active Directory always has it: unreadable means unknown.
-			u["disabled"] = nil
-		}
-		if e.GetAttributeValue("pwdAccountLockedTime") != "" {
-			u["disabled"] = true
-		}
-		if v := e.GetAttributeValue("shadowExpire"); v != "" {
-			if d, err := strconv.Atoi(v); err == nil && d >= 0 && d <= today {
-				u["disabled"] = true
-			}
-		}
-		users = append(users, u)
-		byDN[strings.ToLower(e.DN)] = u
-		if uid != "" {
-			byUID[uid] = e.DN
-		}
-	}
-	gres, err := conn.SearchWithPaging(ldap.NewSearchRequest(c.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, c.GroupFilter,
-		[]string{"cn", "member", "uniqueMember", "memberUid"}, nil), 500)
-	if err != nil {
-		return nil, fmt.Errorf("searching groups under %s: %v", c.BaseDN, err)
-	}
-	groups := map[string]*ldap.Entry{}
-	dupes := map[string]bool{}
-	for _, g := range gres.Entries {
-		groups[strings.ToLower(g.DN)] = g
-		cn := strings.ToLower(g.GetAttributeValue("cn"))
-		if _, seen := groups[cn]; seen {
-			dupes[cn] = true
-		}
-		groups[cn] = g
-	}
-	var privileged []any
-	for _, want := range c.PrivilegedGroups {
-		p := map[string]any{"id": want}
-		g := groups[strings.ToLower(want)]
-		if dupes[strings.ToLower(want)] {
-			p["error"] = "more than one group is named " + want + ": give its DN"
-			privileged = append(privileged, p)
-			continue
-		}
-		ranged := false
-		if g != nil {
-			for _, a := range g.Attributes {
-				ranged = ranged || strings.Contains(strings.ToLower(a.Name), ";range=")
-			}
-		}
-		if ranged {
-			// Active Directory returns large groups in ranges: reading the
-			// first range only would miss members.
-			p["error"] = "group " + want + " has more members than one answer holds (ranged retrieval); its members cannot be listed completely"
-			privileged = append(privileged, p)
-			continue
-		}
-		if g == nil {
-			p["error"] = "privileged group " + want + " was not found under " + c.BaseDN + " with the group filter"
-			privileged = append(privileged, p)
-			continue
-		}
-		members := []any{}
-		dns := append(append(g.GetAttributeValues("member"), g.GetAttributeValues("uniqueMember")...), []string{}...)
-		for _, m := range g.GetAttributeValues("memberUid") {
-			if dn, ok := byUID[m]; ok {
-				dns = append(dns, dn)
-			} else {
-				dns = append(dns, "uid="+m+" (no such user)")
-			}
-		}
-		sort.Strings(dns)
-		for _, dn := range dns {
-			m := map[string]any{"dn": dn, "disabled": false, "known": false}
-			if u := byDN[strings.ToLower(dn)]; u != nil {
-				m["disabled"], m["known"], m["uid"] = u["disabled"], true, u["uid"]
-			}
-			members = append(members, m)
-		}
-		p["dn"], p["members"] = g.DN, members
-		privileged = append(privileged, p)
-	}
-	in := map[string]any{"flavor": c.Flavor, "users": users, "user_count": len(users), "privileged": nonNil(privileged)}
 	r.Artifacts = append(r.Artifacts, userList("directory users and privileged groups", in))
 	return map[string]map[string]any{"ldap.directory": in}, nil
+}
+
+// collectLDAP builds the ldap.directory input:
+//
+//	{flavor, now (unix s), user_count, users: [USER], privileged: [GROUP],
+//	 password_error, logon_attribute, logon_precision (s), logon_error}
+//
+// USER: {id: DN, uid, mail, disabled, disabled_reason, lock, status_error,
+// password_never_expires, password_policy, password_error, last_logon
+// (unix s | null), created (unix s | null), logon_error}. Every field is
+// always there with its type; what could not be judged is said in the
+// *_error strings ("" when fine), so a check errors by name instead of
+// tripping over a null.
+//
+// GROUP: {id, dn, members: [{dn, uid, known, disabled, disabled_reason,
+// lock, via}], nested_groups: [DN], cycles: ["A > B > A"], status_error}
+// or {id, error}. members are the effective members: nested groups are
+// expanded (and are not members themselves), each account once.
+func collectLDAP(d ldapDirectory, c *ldapConfig, now time.Time) (map[string]any, error) {
+	a := &ldapAccounts{d: d, c: c, now: now, policies: map[string]*ldapPPolicy{}}
+	if err := a.read(); err != nil {
+		return nil, err
+	}
+	g := &ldapGroups{d: d, c: c, acc: a}
+	privileged, err := g.privileged()
+	if err != nil {
+		return nil, err
+	}
+	users := make([]any, 0, len(a.users))
+	for _, u := range a.users {
+		users = append(users, u.m)
+	}
+	return map[string]any{
+		"flavor": c.Flavor, "now": now.Unix(), "users": users, "user_count": len(users), "privileged": nonNil(privileged),
+		"password_error": a.passwordError, "logon_attribute": c.LastLogonAttribute, "logon_precision": *c.LastLogonPrecision,
+		"logon_error": a.logonError,
+	}, nil
 }

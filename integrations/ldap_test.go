@@ -17,10 +17,12 @@ import (
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )
 
-// TestLDAPIntegration: Debian's slapd with people and groups; a leaver
-// still in the admins group and an oversized ops group are found; a
-// privileged group that does not exist is an error, and a wrong password
-// is named.
+// TestLDAPIntegration: Debian's slapd with people and groups and no
+// overlay; a leaver still in the admins group and an oversized ops group
+// are found; a privileged group that does not exist is an error, and a
+// wrong password is named. Without the ppolicy and lastbind overlays the
+// password and staleness checks are errors naming what is missing, never
+// a pass.
 func TestLDAPIntegration(t *testing.T) {
 	srv, err := ldaptest.Start()
 	if err != nil {
@@ -75,7 +77,7 @@ func TestLDAPIntegration(t *testing.T) {
 	want := map[string]string{
 		"ldap.privileged-disabled admins": "fail", "ldap.privileged-disabled ops": "pass", "ldap.privileged-disabled dba": "pass",
 		"ldap.privileged-disabled wheel": "error", "ldap.privileged-size admins": "pass", "ldap.privileged-size ops": "fail",
-		"ldap.password-never-expires directory": "not_applicable",
+		"ldap.password-never-expires directory": "error", "ldap.stale-accounts directory": "error",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -84,6 +86,13 @@ func TestLDAPIntegration(t *testing.T) {
 	}
 	if !strings.Contains(reasons["ldap.privileged-disabled admins"], "uid=bob") {
 		t.Errorf("the leaver is not named: %s", reasons["ldap.privileged-disabled admins"])
+	}
+	// The flavour's attributes are absent: the error names them.
+	if r := reasons["ldap.password-never-expires directory"]; !strings.Contains(r, "ppolicy") || !strings.Contains(r, "1.3.6.1.4.1.42.2.27.8.5.1") {
+		t.Errorf("password-never-expires without ppolicy: %s", r)
+	}
+	if r := reasons["ldap.stale-accounts directory"]; !strings.Contains(r, "authTimestamp") || !strings.Contains(r, "lastbind") {
+		t.Errorf("stale-accounts without lastbind: %s", r)
 	}
 	// A wrong bind password: the test names the refusal, and the password
 	// never appears.

@@ -1,5 +1,8 @@
 // Package ldaptest runs Debian's slapd on 127.0.0.1 for tests, with a
 // throwaway configuration and an empty directory under dc=acme,dc=test.
+// Options load the overlays an OpenLDAP deployment uses for account
+// policy: ppolicy (password policy, lockout) and lastbind (authTimestamp),
+// both modules of Debian's slapd 2.5 in /usr/lib/ldap.
 package ldaptest
 
 import (
@@ -15,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -36,15 +40,46 @@ type Server struct {
 	cmd      *exec.Cmd
 }
 
+// Options choose what the server runs beside the plain mdb database.
+type Options struct {
+	// TLS: a certificate from a CA made for the test, and an ldaps://
+	// listener beside ldap:// (StartTLS).
+	TLS bool
+	// PPolicy loads the ppolicy overlay (slapo-ppolicy(5)); its schema
+	// (pwdPolicy, pwdPolicySubentry, pwdAccountLockedTime...) is built
+	// into the 2.5 module. PPolicyDefault is its ppolicy_default, the
+	// policy of entries without pwdPolicySubentry ("" = none).
+	PPolicy        bool
+	PPolicyDefault string
+	// LastBind loads the lastbind overlay (slapo-lastbind(5)), which
+	// writes authTimestamp on each successful bind, at most once per
+	// LastBindPrecision seconds (0: every bind).
+	LastBind          bool
+	LastBindPrecision int
+	// ConfigReadable opens cn=config (the configuration as entries) to
+	// Admin for reading, as a deployment may grant its audit account.
+	ConfigReadable bool
+	// Access lines (slapd.access(5)) placed before the final
+	// "access to * by * read", e.g. to hide an attribute from a reader.
+	Access []string
+	// LDIF is loaded with slapadd before slapd starts. Unlike an LDAP
+	// add, slapadd keeps operational attributes as given (createTimestamp,
+	// authTimestamp, pwdChangedTime, pwdAccountLockedTime), so a test can
+	// plant accounts created or last used long ago.
+	LDIF string
+}
+
 // Start starts slapd; it fails with a clear message when slapd is not
 // installed (make test installs slapd and ldap-utils).
-func Start() (*Server, error) { return start(false) }
+func Start() (*Server, error) { return StartWith(Options{}) }
 
 // StartTLSServer starts slapd with a certificate from a CA made for the
 // test: ldap:// (with StartTLS) and ldaps:// listeners.
-func StartTLSServer() (*Server, error) { return start(true) }
+func StartTLSServer() (*Server, error) { return StartWith(Options{TLS: true}) }
 
-func start(withTLS bool) (*Server, error) {
+// StartWith starts slapd with the options.
+func StartWith(o Options) (*Server, error) {
+	withTLS := o.TLS
 	bin, err := exec.LookPath("slapd")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/slapd"); serr != nil {
@@ -86,6 +121,33 @@ rootpw %[4]s
 directory %[1]s/data
 index objectClass eq
 `, dir, Base, Admin, Password)
+	var modules, db string
+	if o.PPolicy {
+		modules += "moduleload ppolicy\n"
+		db += "overlay ppolicy\n"
+		if o.PPolicyDefault != "" {
+			db += fmt.Sprintf("ppolicy_default %q\n", o.PPolicyDefault)
+		}
+	}
+	if o.LastBind {
+		modules += "moduleload lastbind\n"
+		db += "overlay lastbind\n"
+		if o.LastBindPrecision > 0 {
+			db += fmt.Sprintf("lastbind-precision %d\n", o.LastBindPrecision)
+		}
+	}
+	for _, a := range o.Access {
+		db += a + "\n"
+	}
+	if len(o.Access) > 0 {
+		db += "access to * by * read\n"
+	}
+	// Modules load before the first database; overlays and access lines
+	// belong to the mdb database, which the configuration ends with.
+	conf = strings.Replace(conf, "moduleload back_mdb\n", "moduleload back_mdb\n"+modules, 1) + db
+	if o.ConfigReadable {
+		conf = strings.Replace(conf, "database mdb\n", fmt.Sprintf("database config\naccess to * by dn.exact=%q read by * none\n\ndatabase mdb\n", Admin), 1)
+	}
 	s := &Server{URL: "ldap://" + addr, dir: dir}
 	listen := s.URL + "/"
 	if withTLS {
@@ -103,6 +165,16 @@ index objectClass eq
 	cf := filepath.Join(dir, "slapd.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		return nil, err
+	}
+	if o.LDIF != "" {
+		lf := filepath.Join(dir, "seed.ldif")
+		if err := os.WriteFile(lf, []byte(o.LDIF), 0o600); err != nil {
+			return nil, err
+		}
+		if out, err := exec.Command(filepath.Join(filepath.Dir(bin), "slapadd"), "-q", "-f", cf, "-l", lf).CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("slapadd: %v: %s", err, out)
+		}
 	}
 	s.cmd = exec.Command(bin, "-f", cf, "-h", listen, "-d", "0")
 	log, _ := os.Create(filepath.Join(dir, "slapd.log"))
