@@ -254,16 +254,29 @@ func TestBrowserWalk(t *testing.T) {
 	}
 	w.shot("08-controls")
 
-	// 6. Assign an owner and implement GV-05; readiness changes.
+	// 6. Assign an owner and implement GV-05: a status and an owner show
+	// nothing operating, so the control is "not shown" and readiness stays.
 	w.open("/controls/GV-05")
 	w.fill("#owner_id", "1")
 	w.fill("#status", "implemented")
 	w.submit("save control", `form[action="/controls/GV-05"] button[type=submit]`)
-	// Evidence: two files at once, then an attestation.
+	if w.count("#not-shown") != 1 || !strings.Contains(w.text("#evidence table"), "awaiting evidence") {
+		w.shot("debug")
+		t.Fatalf("implemented GV-05 without evidence is not shown as 'not shown' with its request awaited: %s", w.text("main"))
+	}
+	w.shot("09a-control-not-shown")
+	w.open("/")
+	if got := w.text(`[data-testid=overall]`); before != "0%" || got != "0%" {
+		t.Fatalf("dashboard readiness %q then %q after implementing GV-05 without evidence, want 0%% both", before, got)
+	}
+	// Evidence: two files at once for the library's request, then an
+	// attestation. The owner submitted them, so she cannot accept them.
+	w.open("/controls/GV-05")
 	tmp := t.TempDir()
 	f1, f2 := filepath.Join(tmp, "board-minutes-q3.txt"), filepath.Join(tmp, "risk-review.csv")
 	os.WriteFile(f1, []byte("Board reviewed the security program on 2026-09-30."), 0o600)
 	os.WriteFile(f2, []byte("risk,owner\nvendor,olive\n"), 0o600)
+	w.fill("#ev-request", get(w, "request id", chromedp.Evaluate[string](`document.querySelector('#ev-request option:nth-child(2)').value`)))
 	w.do("choose files", chromedp.SetUploadFiles(chromedp.CSS("#ev-files"), []string{f1, f2}))
 	w.submit("upload", `form[action="/controls/GV-05/evidence"] button[type=submit]`)
 	if !strings.Contains(w.text(".flash"), "Added 2 file(s)") || w.count(`#evidence a[href$="/download"]`) != 2 {
@@ -271,13 +284,60 @@ func TestBrowserWalk(t *testing.T) {
 	}
 	w.fill("#at-statement", "The board charter was re-approved this quarter.")
 	w.submit("attest", `form[action="/controls/GV-05/attest"] button[type=submit]`)
+	if n := w.count(`form[action$="/review"]`); n != 0 || !strings.Contains(w.text("#evidence-items"), "another reviewer must accept or reject it") {
+		w.shot("debug")
+		t.Fatalf("the submitter is offered %d review forms for her own evidence: %q", n, w.text("#evidence-items"))
+	}
+	if !strings.Contains(w.text("#evidence table"), "awaiting review") || w.count("#not-shown") != 1 {
+		t.Fatalf("submitted evidence is not 'awaiting review', or the control is shown: %s", w.text("main"))
+	}
 	w.shot("09-control")
 	w.open("/evidence")
 	w.shot("09b-evidence")
 	w.open("/")
+	if got := w.text(`[data-testid=overall]`); got != "0%" {
+		t.Fatalf("dashboard readiness %q with evidence awaiting review, want 0%%", got)
+	}
+
+	// 6a. A second person, an admin invited by link, reviews and accepts
+	// it: only then is GV-05 shown operating and readiness moves.
+	w.open("/users")
+	w.fill("#email", "adam@acme.test")
+	w.fill("#name", "Adam Admin")
+	w.fill("#role", "admin")
+	w.submit("add admin", `form[action="/users"] button[type=submit]`)
+	w.submit("admin reset link", `form[action$="/reset-link"] button[type=submit]`)
+	adminLink := w.text("#reset-link")
+	w.signOut()
+	w.open(adminLink)
+	w.fill("#password", "adam's long password")
+	w.fill("#password2", "adam's long password")
+	w.submit("set admin password", `form[action="/reset"] button[type=submit]`)
+	w.signIn("adam@acme.test", "adam's long password")
+	if loc := w.location(); !strings.HasPrefix(loc, "/account/mfa") {
+		t.Fatalf("admin sign-in at %s, want MFA enrolment", loc)
+	}
+	adminSecret := w.text(`[data-testid=totp-secret]`)
+	ac, _ := auth.TOTPCode(adminSecret, time.Now())
+	w.fill("#code", ac)
+	w.submit("confirm admin TOTP", `form[action="/account/mfa"] button[type=submit]`)
+	w.submit("continue", `a.button`)
+	w.open("/controls/GV-05")
+	for i := 0; i < 3; i++ {
+		w.submit("accept", `form[action$="/review"] input[value=accepted] + button`)
+	}
+	if n := w.count(`form[action$="/review"]`); n != 0 {
+		t.Fatalf("%d review forms left after accepting every item", n)
+	}
+	if w.count("#not-shown") != 0 || w.count("h2 .h-healthy") != 1 {
+		w.shot("debug")
+		t.Fatalf("GV-05 with accepted evidence is not healthy: %s", w.text("main"))
+	}
+	w.shot("09c-control-healthy")
+	w.open("/")
 	after := w.text(`[data-testid=overall]`)
-	if before != "0%" || after == "0%" {
-		t.Fatalf("dashboard readiness %q then %q, want 0%% then more", before, after)
+	if after == "0%" || w.text(`[data-testid=progress]`) == "0%" {
+		t.Fatalf("dashboard readiness %q, progress %q after GV-05's evidence was accepted, want more than 0%%", after, w.text(`[data-testid=progress]`))
 	}
 	if w.count(".chart svg polyline") != 1 {
 		t.Fatal("no readiness trend line on the dashboard")
