@@ -249,12 +249,22 @@ func TestLDAPActiveDirectory(t *testing.T) {
 			}
 		}
 	}
+	// No account with lastLogonTimestamp (hidden, or a domain below the
+	// 2003 functional level): every one would read as never used.
+	for _, u := range f.users {
+		for _, a := range u.Attributes {
+			if a.Name == "lastLogonTimestamp" {
+				a.Name = "x-hidden"
+			}
+		}
+	}
 	in, err = collectLDAP(f, f.c, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, why = judgeLDAP(t, in)
 	for k, s := range map[string]string{
+		"ldap.stale-accounts directory":          "no account has lastLogonTimestamp",
 		"ldap.password-never-expires directory":  "maxPwdAge",
 		"ldap.privileged-disabled Domain Admins": "userAccountControl of CN=Zed",
 	} {

@@ -93,6 +93,7 @@ var readerACL = []string{
 	`access to attrs=pwdPolicySubentry by dn.exact="cn=reader,dc=acme,dc=test" none by * read`,
 	`access to attrs=member by dn.exact="cn=reader,dc=acme,dc=test" none by * read`,
 	`access to attrs=memberUid by dn.exact="cn=reader,dc=acme,dc=test" none by * read`,
+	`access to attrs=authTimestamp,pwdAccountLockedTime by dn.exact="cn=reader,dc=acme,dc=test" none by * read`,
 }
 
 // TestLDAPOpenLDAPPolicies: real slapd with ppolicy and lastbind. Nested
@@ -215,8 +216,13 @@ func TestLDAPOpenLDAPPolicies(t *testing.T) {
 	// cn=config: every entry would look as if it had no policy of its
 	// own and every groupOfNames as empty; the checks error, naming what
 	// cannot be read.
-	got, why = judgeLDAP(t, collect(map[string]any{}, "cn=reader,"+ldaptest.Base, "reader-secret"))
+	in = collect(map[string]any{}, "cn=reader,"+ldaptest.Base, "reader-secret")
+	if u := in["users"].([]any)[0].(map[string]any); !strings.Contains(fmt.Sprint(u["status_error"]), "cannot read pwdAccountLockedTime") {
+		t.Errorf("as reader, pwdAccountLockedTime hidden: %v", u)
+	}
+	got, why = judgeLDAP(t, in)
 	for k, s := range map[string]string{
+		"ldap.stale-accounts directory":         "cannot read authTimestamp",
 		"ldap.password-never-expires directory": "cannot read pwdPolicySubentry",
 		"ldap.privileged-disabled admins":       "shows no member",
 		"ldap.privileged-size admins":           "shows no member",
@@ -236,5 +242,90 @@ func TestLDAPOpenLDAPPolicies(t *testing.T) {
 	}
 	if k := "ldap.privileged-disabled admins"; got[k] != "fail" {
 		t.Errorf("as auditor, %s: %s %s", k, got[k], why[k])
+	}
+}
+
+// TestLDAPLastSuccess: slapd 2.5's own "lastbind on" keeps pwdLastSuccess (the
+// directory also has the lastbind overlay, whose schema its entries use);
+// with last_logon_attribute pwdLastSuccess a bind is seen, and without the
+// option no entry has it, which is an error naming it.
+func TestLDAPLastSuccess(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		srv, err := ldaptest.StartWith(ldaptest.Options{PPolicy: true, LastBind: true, LastSuccess: on, LDIF: ppolicyDirectory(time.Now())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := ldap.DialURL(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Bind("uid=ann,ou=people,"+ldaptest.Base, "pw-ann"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "last_logon_attribute": "pwdLastSuccess"})
+		in, err := LDAP{}.Collect(ctx, &Run{Config: cfg, Secret: ldaptest.Password, Now: time.Now()})
+		srv.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := in["ldap.directory"]
+		var ann map[string]any
+		for _, u := range d["users"].([]any) {
+			if u.(map[string]any)["uid"] == "ann" {
+				ann = u.(map[string]any)
+			}
+		}
+		got, why := judgeLDAP(t, d)
+		switch {
+		case on && (ann["last_logon"] == nil || got["ldap.stale-accounts directory"] == "error"):
+			t.Errorf("lastbind on: ann %v; %s", ann, why["ldap.stale-accounts directory"])
+		case !on && (got["ldap.stale-accounts directory"] != "error" || !strings.Contains(why["ldap.stale-accounts directory"], "no account has pwdLastSuccess")):
+			t.Errorf("lastbind off: %s %s", got["ldap.stale-accounts directory"], why["ldap.stale-accounts directory"])
+		}
+	}
+}
+
+// TestLDAPSettings: the new settings are checked, and the vendors' time
+// formats read.
+func TestLDAPSettings(t *testing.T) {
+	base := `"url": "ldaps://dc.example:636", "base_dn": "dc=example"`
+	for cfg, field := range map[string]string{
+		`{` + base + `, "flavor": "ad", "last_logon_attribute": "authTimestamp"}`:   "config.last_logon_attribute",
+		`{` + base + `, "last_logon_attribute": "lastLogonTimestamp"}`:              "config.last_logon_attribute",
+		`{` + base + `, "last_logon_precision": -1}`:                                "config.last_logon_precision",
+		`{` + base + `, "ppolicy_default": "not a dn"}`:                             "config.ppolicy_default",
+		`{` + base + `, "ppolicy_default": "cn=default,ou=policies,dc=example"}`:    "",
+		`{` + base + `, "ppolicy_default": "none", "last_logon_precision": 604800}`: "",
+	} {
+		err := LDAP{}.Validate([]byte(cfg), "")
+		if (field == "") != (err == nil) || (err != nil && !strings.Contains(fmt.Sprintf("%#v", err), field)) {
+			t.Errorf("%s: %v, want %q", cfg, err, field)
+		}
+	}
+	for s, want := range map[string]string{
+		"20261207084956Z":        "2026-12-07T08:49:56Z",
+		"20261207084956.001446Z": "2026-12-07T08:49:56.001446Z",
+		"20240101120000.0Z":      "2024-01-01T12:00:00Z",
+		"202401011200-0130":      "2024-01-01T13:30:00Z",
+		"000001010000Z":          "0000-01-01T00:00:00Z",
+		"yesterday":              "",
+	} {
+		got := ""
+		if t := ldapParseGeneralizedTime(s); t.ok {
+			got = t.Format(time.RFC3339Nano)
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+	for s, want := range map[string]string{"133000000000000000": "2022-06-18T04:26:40Z", "0": "", "9223372036854775807": ""} {
+		got := ""
+		if t := ldapParseFiletime(s); t.ok {
+			got = t.Format(time.RFC3339)
+		}
+		if got != want {
+			t.Errorf("FILETIME %s: %q, want %q", s, got, want)
+		}
 	}
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// LastBindPrecision seconds (0: every bind).
 	LastBind          bool
 	LastBindPrecision int
+	// LastSuccess sets "lastbind on" on the database (slapd.conf(5), 2.5):
+	// slapd itself keeps pwdLastSuccess, without the overlay.
+	LastSuccess bool
 	// ConfigReadable opens cn=config (the configuration as entries) to
 	// Admin for reading, as a deployment may grant its audit account.
 	ConfigReadable bool
@@ -135,6 +138,9 @@ index objectClass eq
 		if o.LastBindPrecision > 0 {
 			db += fmt.Sprintf("lastbind-precision %d\n", o.LastBindPrecision)
 		}
+	}
+	if o.LastSuccess {
+		db += "lastbind on\n"
 	}
 	for _, a := range o.Access {
 		db += a + "\n"
