@@ -218,8 +218,10 @@ func Compute(in Input) *Report {
 			// Every signal that is not OK or a warning is a gap, whatever its
 			// status says: an unrecognised status must never read as a pass.
 			n := len(cr.Gaps)
+			// Neutral signals (evidence awaited, not yet due) are no gap:
+			// if nothing else shows the control operating, "not shown" is.
 			for _, s := range h.Signals {
-				if s.Status != vigil.SignalOK && s.Status != vigil.SignalWarn {
+				if s.Status != vigil.SignalOK && s.Status != vigil.SignalWarn && s.Status != vigil.SignalNeutral {
 					cr.Gaps = append(cr.Gaps, Gap{ControlID: c.ID, Source: s.Source, Reason: s.Reason})
 				}
 			}

@@ -58,9 +58,11 @@ func TestCompute(t *testing.T) {
 		}
 	})
 	t.Run("implemented_owned_control_alone_is_not_shown", func(t *testing.T) {
-		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("GV-05", "implemented", 1, "CC1.2")}})
+		// An awaited request (neutral) is no gap of its own either.
+		awaited := map[string][]vigil.Signal{"GV-05": {{ControlID: "GV-05", Source: "evidence", Status: vigil.SignalNeutral, Reason: "awaiting evidence"}}}
+		r := Compute(Input{Catalog: cat, Controls: []vigil.Control{ctl("GV-05", "implemented", 1, "CC1.2")}, Signals: awaited})
 		c := find(t, r, "CC1.2")
-		if c.Ready || len(c.Gaps) != 1 || c.Gaps[0].Reason != vigil.NotShownReason || r.Controls.Unknown != 1 || r.Controls.Healthy != 0 {
+		if c.Ready || len(c.Gaps) != 1 || c.Gaps[0].Reason != vigil.NotShownReason || r.Controls.Unknown != 1 || r.Controls.Healthy != 0 || r.Controls.NotShown != 1 {
 			t.Fatalf("CC1.2 = %+v, controls %+v: want not ready, not shown", c, r.Controls)
 		}
 		if r.Overall.Ready != 0 {

@@ -216,11 +216,14 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 		if c.NArg() > 0 {
 			body["ids"] = c.Args()
 		}
-		var res struct{ Adopted, Skipped []string }
+		var res struct {
+			Adopted, Skipped []string
+			Requests         int
+		}
 		if printed, err := c.send(ctx, "POST", "/api/v1/controls/adopt", body, &res); err != nil || printed {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted\n", len(res.Adopted), len(res.Skipped))
+		fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted; made %d evidence request(s) from the library\n", len(res.Adopted), len(res.Skipped), res.Requests)
 		return nil
 	case "add":
 		c := newAPICommand(env, "controls add", "controls add --id ID --title T --criteria CC6.1,CC6.2 [--owner ID] [--frequency F] [--description D] [--evidence E]")
@@ -343,13 +346,14 @@ func runReadiness(ctx context.Context, env *cliEnv, args []string) error {
 	if printed, err := c.get(ctx, "/api/v1/readiness", nil, &rep); err != nil || printed {
 		return err
 	}
-	fmt.Fprintf(w, "SOC 2 readiness: %s of in-scope criteria ready\n", rep.Overall)
+	fmt.Fprintf(w, "SOC 2 readiness (strict): %s of in-scope criteria ready\n", rep.Overall)
+	fmt.Fprintf(w, "progress:                 %s of the controls covering them healthy\n", rep.Progress)
 	for _, cat := range rep.Categories {
-		fmt.Fprintf(w, "  %-22s %s\n", cat.Title, cat.Score)
+		fmt.Fprintf(w, "  %-22s %s ready; progress %s\n", cat.Title, cat.Score, cat.Progress)
 	}
 	cs := rep.Controls
-	fmt.Fprintf(w, "controls: %d (healthy %d, at risk %d, failing %d, unknown %d, not applicable %d; %d without owner)\n\n",
-		cs.Total, cs.Healthy, cs.AtRisk, cs.Failing, cs.Unknown, cs.NotApplicable, cs.WithoutOwner)
+	fmt.Fprintf(w, "controls: %d (healthy %d, at risk %d, failing %d, unknown %d of which %d not shown operating yet, not applicable %d; %d without owner)\n\n",
+		cs.Total, cs.Healthy, cs.AtRisk, cs.Failing, cs.Unknown, cs.NotShown, cs.NotApplicable, cs.WithoutOwner)
 	var rows [][]string
 	for _, cr := range rep.Criteria {
 		if *gapsOnly && cr.Ready {

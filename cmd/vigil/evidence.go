@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -219,9 +220,50 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		var rows [][]string
 		for _, r := range p.Items {
-			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), string(r.Signal.Status), r.Signal.Reason})
+			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason})
 		}
-		table(env.stdout, []string{"ID", "CONTROL", "FREQUENCY", "STATE", "WHY"}, rows)
+		table(env.stdout, []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, rows)
+		return nil
+	case "update":
+		c := newAPICommand(env, "requests update", "requests update ID [--title T] [--description D] [--grace-days N] [--assignee USER_ID|owner]")
+		id, rest := firstArg(args)
+		title := c.String("title", "", "what evidence is needed")
+		desc := c.String("description", "", "more about it")
+		grace := c.Int("grace-days", -1, "days after a period ends before it is overdue")
+		assignee := c.String("assignee", "", "the user who must supply it, or 'owner' for whoever owns the control")
+		if err := c.parse(rest); err != nil {
+			return err
+		}
+		body := map[string]any{}
+		c.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "title":
+				body["title"] = *title
+			case "description":
+				body["description"] = *desc
+			case "grace-days":
+				body["grace_days"] = *grace
+			}
+		})
+		switch *assignee {
+		case "":
+		case "owner":
+			body["assignee_id"] = 0
+		default:
+			n, err := strconv.ParseInt(*assignee, 10, 64)
+			if err != nil || n <= 0 {
+				return vigil.FieldError("assignee", "--assignee must be a user id or 'owner', not %q", *assignee)
+			}
+			body["assignee_id"] = n
+		}
+		if len(body) == 0 {
+			return vigil.FieldError("request", "nothing to change: give --title, --description, --grace-days or --assignee")
+		}
+		var r vigil.EvidenceRequest
+		if printed, err := c.send(ctx, "PATCH", "/api/v1/requests/"+url.PathEscape(id), body, &r); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "request %d: %s for %s, assigned to %s\n", r.ID, r.Title, r.ControlID, r.Assignee)
 		return nil
 	case "add":
 		c := newAPICommand(env, "requests add", "requests add --control ID --title T --frequency quarterly --start DATE [--grace-days N]")
@@ -252,7 +294,7 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "deleted request %s\n", id)
 		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil requests list | add | delete")
+	fmt.Fprintln(env.stderr, "Usage: vigil requests list | add | update | delete")
 	return errUsage
 }
 

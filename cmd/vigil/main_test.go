@@ -340,30 +340,56 @@ func TestEvidenceCLI(t *testing.T) {
 	os.WriteFile(file, []byte("user,decision\nalice,keep\nbob,remove\n"), 0o600)
 	bundle := filepath.Join(t.TempDir(), "bundle.zip")
 	got := filepath.Join(t.TempDir(), "got.csv")
-	steps := []struct {
+	type step struct {
 		args []string
 		want string
-	}{
-		{[]string{"controls", "adopt", "AC-07"}, "adopted 1"},
-		{[]string{"requests", "add", "--control", "AC-07", "--title", "quarterly access review", "--frequency", "quarterly", "--start", "2026-01-01", "--grace-days", "14"}, "request 1"},
+	}
+	steps := []step{
+		// Adoption makes the library's request (quarterly, from today).
+		{[]string{"controls", "adopt", "AC-07"}, "made 1 evidence request(s)"},
+		{[]string{"requests", "add", "--control", "AC-07", "--title", "quarterly access review", "--frequency", "quarterly", "--start", "2026-01-01", "--grace-days", "14"}, "request 2"},
 		{[]string{"requests"}, "missing"},
+		{[]string{"requests", "update", "1", "--grace-days", "21"}, "request 1: Signed review records with removals for AC-07, assigned to"},
 		// The missing periods are a gap in readiness, with the reason.
 		{[]string{"readiness", "--gaps"}, "quarterly access review\" missing for 2026-01-01"},
-		{[]string{"evidence", "add", file, "--request", "1", "--effective", "2026-03-31"}, "evidence 1: access-review.csv, 36 bytes"},
+		{[]string{"readiness"}, "progress:"},
+		{[]string{"evidence", "add", file, "--request", "2", "--effective", "2026-03-31"}, "evidence 1: access-review.csv, 36 bytes"},
 		{[]string{"evidence", "attest", "--control", "AC-07", "--effective", "2026-06-30", "--statement", "Q2 review done in the IdP console"}, "attestation 2"},
 		{[]string{"evidence", "list", "--control", "AC-07"}, "access-review.csv"},
-		{[]string{"evidence", "review", "1", "--accept"}, "evidence 1 accepted"},
+	}
+	after := []step{
 		{[]string{"evidence", "get", "1", "-o", got}, ""},
 		{[]string{"evidence", "export", "-o", bundle}, "wrote"},
 		{[]string{"verify", bundle, "--trust-bundle-key"}, "CONSISTENT with the bundle's own key"},
 		{[]string{"verify", "--store"}, "OK: the log"},
 	}
-	for _, s := range steps {
-		code, out, errs := cli(t, vars, "", s.args...)
-		if code != 0 || !strings.Contains(out, s.want) {
-			t.Fatalf("vigil %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(s.args, " "), code, out, errs)
+	run := func(steps []step) {
+		t.Helper()
+		for _, s := range steps {
+			code, out, errs := cli(t, vars, "", s.args...)
+			if code != 0 || !strings.Contains(out, s.want) {
+				t.Fatalf("vigil %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(s.args, " "), code, out, errs)
+			}
 		}
 	}
+	run(steps)
+	// The submitter cannot accept her own evidence; another admin can.
+	if code, _, errs := cli(t, vars, "", "evidence", "review", "1", "--accept"); code == 0 || !strings.Contains(errs, "another reviewer") {
+		t.Fatalf("self-review: exit %d, %s", code, errs)
+	}
+	db := map[string]string{"VIGIL_DATA_DIR": dir}
+	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "rev@acme.test", "--name", "Rev", "--role", "admin"); code != 0 {
+		t.Fatalf("create-user: %s", errs)
+	}
+	code, out, errs = cli(t, db, "", "admin", "create-token", "--email", "rev@acme.test", "--role", "admin")
+	if code != 0 {
+		t.Fatalf("create-token: %s", errs)
+	}
+	own := vars["VIGIL_TOKEN"]
+	vars["VIGIL_TOKEN"] = strings.TrimSpace(out)
+	run([]step{{[]string{"evidence", "review", "1", "--accept"}, "evidence 1 accepted"}})
+	vars["VIGIL_TOKEN"] = own
+	run(after)
 	// Against the published key (from the API), the bundle checks out.
 	var lk struct {
 		VerifierKey string `json:"verifier_key"`
