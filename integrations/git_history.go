@@ -61,47 +61,12 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 		sources = append(sources, historySource{Name: "remote", Err: "no record of the remote's pushes is readable: Vigil sees only the heads it fetched, so a rewrite before its first run or undone between two runs is invisible (read the repository on disk, or name it in github_repo)"})
 	}
 
-	// Coverage: the earliest time from which some record read now is
-	// complete, joined with what earlier runs established when this run's
-	// record reaches back to the previous run.
-	var runFrom *time.Time
-	var why []string
-	for _, s := range sources {
-		if s.Err != "" {
-			why = append(why, s.Name+": "+s.Err)
-			continue
-		}
-		if runFrom == nil || s.From.Before(*runFrom) {
-			f := s.From
-			runFrom = &f
-		}
+	hint := ""
+	if !remote {
+		hint = "keep the reflog for the whole audit window (git config gc.reflogExpire never)"
 	}
-	knownFrom, checked := prev.KnownFrom, prev.CheckedAt
-	if runFrom != nil {
-		if knownFrom != nil && checked != nil && !runFrom.After(*checked) && knownFrom.Before(*runFrom) {
-			runFrom = knownFrom
-		}
-		now := r.Now.UTC()
-		knownFrom, checked = runFrom, &now
-	}
-	switch {
-	case runFrom == nil:
-		from := win.Since
-		if checked != nil && checked.After(from) {
-			from = *checked
-		}
-		unknown = append(unknown, map[string]any{"id": "pushes since " + from.Format(time.RFC3339),
-			"error": "whether history was rewritten since " + from.Format(time.RFC3339) + " is unknown: " + strings.Join(why, "; ")})
-	case runFrom.After(win.Since):
-		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
-		if len(why) > 0 {
-			msg += " (" + strings.Join(why, "; ") + ")"
-		}
-		if !remote {
-			msg += "; keep the reflog for the whole audit window (git config gc.reflogExpire never)"
-		}
-		unknown = append(unknown, map[string]any{"id": "pushes before " + runFrom.Format(time.RFC3339), "error": msg})
-	}
+	gaps, knownFrom, checked := coverage(sources, prev.KnownFrom, prev.CheckedAt, r.Now, win, hint)
+	unknown = append(unknown, gaps...)
 
 	// Rewrites found earlier stay while they are in the window: records
 	// forget (GitHub's events after 90 days, reflogs when they expire).
@@ -170,6 +135,52 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 		"force_pushed": len(all) > 0, "force_pushes": nonNil(events)}
 }
 
+// coverage joins the records read in a run: the earliest time from which
+// one of them is complete, joined with what earlier runs established when
+// this run's records reach back to the previous run. It returns the parts
+// of the window no record covers, as unknown resources, and the coverage
+// to remember.
+func coverage(sources []historySource, knownFrom, checked *time.Time, now time.Time, win gitWindow, hint string) ([]any, *time.Time, *time.Time) {
+	var runFrom *time.Time
+	var why []string
+	for _, s := range sources {
+		if s.Err != "" {
+			why = append(why, s.Name+": "+s.Err)
+			continue
+		}
+		if runFrom == nil || s.From.Before(*runFrom) {
+			f := s.From
+			runFrom = &f
+		}
+	}
+	if runFrom != nil {
+		if knownFrom != nil && checked != nil && !runFrom.After(*checked) && knownFrom.Before(*runFrom) {
+			runFrom = knownFrom
+		}
+		n := now.UTC()
+		knownFrom, checked = runFrom, &n
+	}
+	switch {
+	case runFrom == nil:
+		from := win.Since
+		if checked != nil && checked.After(from) {
+			from = *checked
+		}
+		return []any{map[string]any{"id": "pushes since " + from.Format(time.RFC3339),
+			"error": "whether history was rewritten since " + from.Format(time.RFC3339) + " is unknown: " + strings.Join(why, "; ")}}, knownFrom, checked
+	case runFrom.After(win.Since):
+		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
+		if len(why) > 0 {
+			msg += " (" + strings.Join(why, "; ") + ")"
+		}
+		if hint != "" {
+			msg += "; " + hint
+		}
+		return []any{map[string]any{"id": "pushes before " + runFrom.Format(time.RFC3339), "error": msg}}, knownFrom, checked
+	}
+	return nil, knownFrom, checked
+}
+
 // rewriteItem is a rewrite as a failing resource, saying who, when, from
 // which record, and what was dropped.
 func rewriteItem(rw gitchange.Rewrite) map[string]any {
@@ -222,6 +233,15 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
+	return pushRewrites(ctx, gh, cl, owner, name, branch, win, r.Now, &o)
+}
+
+// pushRewrites reads a repository's push events and judges each push to
+// the branch in the window; local, when set, is a copy of the repository
+// to judge from before asking GitHub.
+func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win gitWindow, now time.Time, local *gitchange.Options) ([]gitchange.Rewrite, []any, time.Time, error) {
+	full := owner + "/" + name
+	has := func(id string) bool { return local != nil && gitchange.HasCommit(ctx, *local, id) }
 	var rewrites []gitchange.Rewrite
 	var unknown []any
 	opt := &github.ListOptions{PerPage: 100}
@@ -231,7 +251,7 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 	for !reachedStart {
 		var page []*github.Event
 		var resp *github.Response
-		if err := gh.call(ctx, "push events of "+c.GitHubRepo, func() (*github.Response, error) {
+		if err := gh.call(ctx, "push events of "+full, func() (*github.Response, error) {
 			var err error
 			page, resp, err = cl.Activity.ListRepositoryEvents(ctx, owner, name, opt)
 			return resp, err
@@ -270,8 +290,8 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 			forced, known := false, false
 			if pe.Forced != nil {
 				forced, known = *pe.Forced, true
-			} else if gitchange.HasCommit(ctx, o, before) && gitchange.HasCommit(ctx, o, head) {
-				f, err := gitchange.ForcePushed(ctx, o, before, head)
+			} else if has(before) && has(head) {
+				f, err := gitchange.ForcePushed(ctx, *local, before, head)
 				forced, known = f, err == nil
 			}
 			var cmpErr error
@@ -303,8 +323,8 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 			if !forced {
 				continue
 			}
-			if gitchange.HasCommit(ctx, o, before) {
-				_ = gitchange.DroppedBetween(ctx, o, &rw)
+			if has(before) {
+				_ = gitchange.DroppedBetween(ctx, *local, &rw)
 			} else {
 				// The dropped commits, as GitHub still holds them: those of
 				// the old head the new one lacks.
@@ -334,7 +354,7 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 	}
 	// GitHub keeps 90 days of events, and at most 300: the record is
 	// complete from the older of the two limits it hit.
-	from := r.Now.UTC().AddDate(0, 0, -90)
+	from := now.UTC().AddDate(0, 0, -90)
 	if reachedStart {
 		from = oldest
 	} else if total >= 300 && oldest.After(from) {

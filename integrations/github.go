@@ -147,7 +147,10 @@ func describeGitHub(what string, resp *github.Response, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Test reads the organization.
+// Test reads the organization and the repositories as a run reads them:
+// each repository the settings name, or the organization's list. A
+// repository that cannot be read fails the test, named: a run would judge
+// nothing of it.
 func (g GitHub) Test(ctx context.Context, r *Run) error {
 	c, err := parseGitHub(r.Config)
 	if err != nil {
@@ -157,10 +160,31 @@ func (g GitHub) Test(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	return g.call(ctx, "reading organization "+c.Org, func() (*github.Response, error) {
+	if err := g.call(ctx, "reading organization "+c.Org, func() (*github.Response, error) {
 		_, resp, err := cl.Organizations.Get(ctx, c.Org)
 		return resp, err
-	})
+	}); err != nil {
+		return err
+	}
+	if len(c.Repos) == 0 {
+		return g.call(ctx, "listing the repositories of "+c.Org, func() (*github.Response, error) {
+			_, resp, err := cl.Repositories.ListByOrg(ctx, c.Org, &github.RepositoryListByOrgOptions{ListOptions: github.ListOptions{PerPage: 1}})
+			return resp, err
+		})
+	}
+	var bad []string
+	for _, name := range c.Repos {
+		if err := g.call(ctx, "repository "+c.Org+"/"+name, func() (*github.Response, error) {
+			_, resp, err := cl.Repositories.Get(ctx, c.Org, name)
+			return resp, err
+		}); err != nil {
+			bad = append(bad, err.Error())
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d of the %d repositories in the settings cannot be read: %s", len(bad), len(c.Repos), strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 func logins(us []*github.User) []any {
@@ -262,13 +286,18 @@ func (g GitHub) Collect(ctx context.Context, r *Run) (map[string]map[string]any,
 			opt.Page = resp.NextPage
 		}
 	}
+	// The repositories named in the settings that could not be read are
+	// errors in the history too.
+	failed := append([]any{}, repos["repos"].([]any)...)
 	for _, rp := range list {
 		if rp.GetArchived() {
 			continue
 		}
 		repos["repos"] = append(repos["repos"].([]any), g.repo(ctx, cl, c, rp, r.Now))
 	}
-	return map[string]map[string]any{"github.org": org, "github.repos": repos}, nil
+	listErr, _ := repos["error"].(string)
+	history := g.history(ctx, r, cl, c, list, failed, listErr)
+	return map[string]map[string]any{"github.org": org, "github.repos": repos, "github.history": history}, nil
 }
 
 func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp *github.Repository, now time.Time) map[string]any {

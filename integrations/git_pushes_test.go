@@ -1,0 +1,121 @@
+package integrations
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// TestGitForcePushFromGitHubEvents: a repository on GitHub, rewritten
+// before Vigil first fetched it, so the commit the force push dropped is
+// not in Vigil's copy at all: GitHub's push events (the Events API's
+// PushEvent: push_id, ref, head, before; no "forced" flag) with GitHub's
+// compare tell the rewrite from the fast-forward pushes around it, and the
+// check names who pushed, when (the event's time) and the dropped commit.
+// A token that cannot read the events leaves the history unknown.
+func TestGitForcePushFromGitHubEvents(t *testing.T) {
+	day := time.Now().UTC().Add(-5 * 24 * time.Hour).Truncate(time.Hour)
+	origin := t.TempDir()
+	gitAs(t, origin, "Ann|ann@acme.test", day, "init", "-q", "-b", "main")
+	gitAs(t, origin, "Ann|ann@acme.test", day, "commit", "-q", "--allow-empty", "-m", "initial")
+	i := gitAs(t, origin, "Ann|ann@acme.test", day, "rev-parse", "HEAD")
+	gitAs(t, origin, "Ann|ann@acme.test", day.Add(time.Hour), "commit", "-q", "--allow-empty", "-m", "a")
+	a := gitAs(t, origin, "Ann|ann@acme.test", day, "rev-parse", "HEAD")
+	gitAs(t, origin, "Bob|bob@acme.test", day.Add(2*time.Hour), "commit", "-q", "--allow-empty", "-m", "b: the reviewed change")
+	b := gitAs(t, origin, "Bob|bob@acme.test", day, "rev-parse", "HEAD")
+	gitAs(t, origin, "Mal|mal@acme.test", day.Add(3*time.Hour), "reset", "-q", "--hard", a)
+	gitAs(t, origin, "Mal|mal@acme.test", day.Add(3*time.Hour), "commit", "-q", "--allow-empty", "-m", "c: replaces b")
+	c := gitAs(t, origin, "Mal|mal@acme.test", day, "rev-parse", "HEAD")
+	// b is gone from the branch, and from any copy made now.
+	gitAs(t, origin, "Ann|ann@acme.test", day, "reflog", "expire", "--expire=all", "--expire-unreachable=all", "--all")
+	gitAs(t, origin, "Ann|ann@acme.test", day, "gc", "-q", "--prune=now")
+
+	stamp := func(h int) string { return day.Add(time.Duration(h) * time.Hour).Format(time.RFC3339) }
+	push := func(id, login string, pushID int, ref, before, head, at string) map[string]any {
+		return map[string]any{"id": id, "type": "PushEvent", "public": false, "created_at": at,
+			"actor": map[string]any{"id": len(login), "login": login, "display_login": login, "url": "https://api.github.com/users/" + login},
+			"repo":  map[string]any{"id": 1296269, "name": "acme/api", "url": "https://api.github.com/repos/acme/api"},
+			"payload": map[string]any{"repository_id": 1296269, "push_id": pushID, "size": 1, "distinct_size": 1, "ref": ref, "head": head, "before": before,
+				"commits": []any{map[string]any{"sha": head, "author": map[string]any{"email": login + "@acme.test", "name": login}, "message": "x", "distinct": true}}}}
+	}
+	js := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	var compared []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/acme/api/events", func(w http.ResponseWriter, r *http.Request) {
+		// Newest first, as GitHub lists them.
+		js(w, []any{
+			push("5", "eve", 105, "refs/heads/feature", b, c, stamp(4)), // another branch
+			push("4", "mal", 104, "refs/heads/main", b, c, stamp(3)),
+			map[string]any{"id": "3", "type": "WatchEvent", "created_at": stamp(2), "actor": map[string]any{"login": "fan"}, "repo": map[string]any{"name": "acme/api"}, "payload": map[string]any{"action": "started"}},
+			push("2", "bob", 102, "refs/heads/main", a, b, stamp(2)),
+			push("1", "ann", 101, "refs/heads/main", i, a, stamp(1)),
+		})
+	})
+	mux.HandleFunc("GET /repos/acme/api/compare/{basehead}", func(w http.ResponseWriter, r *http.Request) {
+		bh := r.PathValue("basehead")
+		compared = append(compared, bh)
+		commit := func(sha string) map[string]any {
+			return map[string]any{"sha": sha, "commit": map[string]any{"message": "x"}}
+		}
+		switch bh {
+		case a + "..." + b:
+			js(w, map[string]any{"status": "ahead", "ahead_by": 1, "behind_by": 0, "total_commits": 1, "commits": []any{commit(b)}})
+		case b + "..." + c:
+			js(w, map[string]any{"status": "diverged", "ahead_by": 1, "behind_by": 1, "total_commits": 1, "commits": []any{commit(c)}})
+		case c + "..." + b:
+			js(w, map[string]any{"status": "diverged", "ahead_by": 1, "behind_by": 1, "total_commits": 1, "commits": []any{commit(b)}})
+		default:
+			w.WriteHeader(404)
+			js(w, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest/commits/commits#compare-two-commits"})
+		}
+	})
+	mux.HandleFunc("GET /repos/acme/secret/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Accepted-GitHub-Permissions", "contents=read")
+		w.WriteHeader(403)
+		js(w, map[string]any{"message": "Resource not accessible by personal access token", "documentation_url": "https://docs.github.com/rest/activity/events"})
+	})
+	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
+	defer srv.Close()
+
+	s := newService(t)
+	cfg, _ := json.Marshal(map[string]any{"repo": "file://" + origin, "github_repo": "acme/api", "github_api_url": srv.URL + "/api/v3/", "window_days": 30})
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: cfg, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, "ghp_test"); err != nil {
+		t.Fatal(err)
+	}
+	got := results(t, s, x, "git.history.no-force-push")
+	id := b[:12] + " -> " + c[:12]
+	if len(got) != 1 || !strings.HasPrefix(got[id], "fail") || !strings.Contains(got[id], " by mal ") || !strings.Contains(got[id], stamp(3)) ||
+		!strings.Contains(got[id], "GitHub push event 104") || !strings.Contains(got[id], "dropped 1 commit(s): "+b[:12]) {
+		t.Fatalf("a force push GitHub recorded: %v (want %s failing, by mal at %s, dropping %s)", got, id, stamp(3), b[:12])
+	}
+	// The fast-forward a -> b was told by GitHub's compare (b is not in
+	// the copy); i -> a from the copy itself.
+	if strings.Contains(strings.Join(compared, " "), i+"...") {
+		t.Errorf("a push whose commits the copy holds was sent to GitHub: %v", compared)
+	}
+
+	// A token that cannot read the events: unknown, naming the permission.
+	cfg2, _ := json.Marshal(map[string]any{"repo": "file://" + origin, "github_repo": "acme/secret", "github_api_url": srv.URL + "/api/v3/", "window_days": 30})
+	y := &vigil.Integration{Kind: "git", Name: "secret", Config: cfg2, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, y, "ghp_test"); err != nil {
+		t.Fatal(err)
+	}
+	got = results(t, s, y, "git.history.no-force-push")
+	if len(got) != 1 {
+		t.Fatalf("events unreadable: %v", got)
+	}
+	for res, v := range got {
+		if !strings.HasPrefix(v, "error") || !strings.Contains(v, "contents=read") || !strings.Contains(v, "GitHub push events") {
+			t.Fatalf("events unreadable: %s %s", res, v)
+		}
+	}
+}
