@@ -270,3 +270,33 @@ func TestGitTestReachesGitHub(t *testing.T) {
 		t.Fatalf("test with GitHub down: %v", err)
 	}
 }
+
+// TestRunNotStoredIsRecorded: a run whose results could not be stored
+// (the integration's agent record was revoked) is recorded as failed,
+// with why; it does not keep showing the previous run's "ok".
+func TestRunNotStoredIsRecorded(t *testing.T) {
+	s := newService(t)
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "initial")
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: json.RawMessage(`{"repo": "` + dir + `"}`), Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Store.Integration(ctx, x.ID); got.LastStatus != "ok" {
+		t.Fatalf("first run: %+v", got)
+	}
+	if err := s.Store.RevokeAgent(ctx, x.AgentID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunNow(ctx, x.ID); err == nil {
+		t.Fatal("a run whose results were refused reported no error")
+	}
+	got, _, _ := s.Store.Integration(ctx, x.ID)
+	if got.LastStatus != "error" || !strings.Contains(got.LastError, "could not be stored") || !strings.Contains(got.LastError, "revoked") {
+		t.Fatalf("the failed run is not recorded: %q %q", got.LastStatus, got.LastError)
+	}
+}

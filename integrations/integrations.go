@@ -350,6 +350,12 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 		status, msg = "error", redact(cerr.Error(), r.Secret)
 	}
 	if err := s.ingest(ctx, x, rep, started); err != nil {
+		// The run is recorded as failed: its results were not kept, and the
+		// integration must not go on showing the last run's "ok".
+		msg := "the results could not be stored: " + redact(vigil.ErrorMessage(err), r.Secret)
+		if rerr := s.Store.RecordIntegrationRun(ctx, id, s.now(), "error", msg); rerr != nil {
+			return rep, fmt.Errorf("%w (and recording the failed run: %v)", err, rerr)
+		}
 		return rep, err
 	}
 	if cerr == nil {
@@ -362,6 +368,7 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 		}
 		b, _ := json.Marshal(storedState{Kind: kindState, Evidence: r.evidence})
 		if err := s.Store.SetIntegrationState(ctx, id, string(b)); err != nil {
+			_ = s.Store.RecordIntegrationRun(ctx, id, s.now(), "error", "the run's state could not be kept: "+vigil.ErrorMessage(err))
 			return rep, err
 		}
 	}
