@@ -197,6 +197,21 @@ func verdicts(t *testing.T, reg *check.Registry, dir string) (map[string]check.V
 	return out, why
 }
 
+// resourceVerdicts scans dir and returns each "CHECK|RESOURCE" verdict.
+func resourceVerdicts(t *testing.T, reg *check.Registry, dir string) map[string]check.Verdict {
+	t.Helper()
+	h, err := host.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := scan.Run(context.Background(), scan.Options{Checks: reg, Collectors: collect.NewRegistry(host.Collectors(h)...), Host: h.Info()})
+	out := map[string]check.Verdict{}
+	for _, f := range rep.Findings {
+		out[f.CheckID+"|"+f.Resource] = f.Verdict
+	}
+	return out
+}
+
 // plant is one misconfiguration and the check that must find it.
 type plant struct {
 	name  string
@@ -410,6 +425,20 @@ func TestScratchRootInitSystems(t *testing.T) {
 			fs["lib/systemd/system/avahi-daemon.service"] = file{"[Unit]\n[Install]\nWantedBy=multi-user.target\n", 0o644}
 		}, map[string]check.Verdict{"linux.services.avahi": check.Pass}, nil},
 		{"no journald at all", noSystemd, map[string]check.Verdict{journal: check.NotApplicable}, nil},
+		// RHEL 8+: the menu entries are BLS files; /etc/default/grub still
+		// says audit=1 but grubby removed it from the rescue entry.
+		{"BLS entry without audit=1", func(fs map[string]file) {
+			fs["etc/default/grub"] = file{"GRUB_CMDLINE_LINUX=\"audit=1 audit_backlog_limit=8192\"\n", 0o644}
+			fs["boot/grub2/grub.cfg"] = file{"insmod blscfg\nblscfg\n", 0o600}
+			fs["boot/grub2/grubenv"] = file{"kernelopts=root=/dev/sda1 ro audit=1 audit_backlog_limit=8192\n", 0o600}
+			fs["boot/loader/entries/a.conf"] = file{"title a\noptions $kernelopts\n", 0o644}
+			fs["boot/loader/entries/b.conf"] = file{"title rescue\noptions root=/dev/sda1 ro audit_backlog_limit=8192\n", 0o644}
+		}, map[string]check.Verdict{"linux.boot.audit-enabled": check.Fail, "linux.boot.audit-backlog-limit|grub": check.Pass}, nil},
+		{"BLS entries all with audit=1", func(fs map[string]file) {
+			fs["etc/default/grub"] = file{"GRUB_CMDLINE_LINUX=\"audit=1 audit_backlog_limit=8192\"\n", 0o644}
+			fs["boot/grub2/grub.cfg"] = file{"insmod blscfg\nblscfg\n", 0o600}
+			fs["boot/loader/entries/a.conf"] = file{"title a\noptions root=/dev/sda1 ro audit=1 audit_backlog_limit=8192\n", 0o644}
+		}, map[string]check.Verdict{"linux.boot.audit-enabled|grub": check.Pass}, nil},
 		// Look-alikes of the item 13 plants, which must not be flagged.
 		{"home: a system account's home open to all, with a .netrc", func(fs map[string]file) {
 			f := fs["etc/passwd"]
@@ -442,7 +471,17 @@ func TestScratchRootInitSystems(t *testing.T) {
 			dir := t.TempDir()
 			writeRoot(t, dir, files)
 			got, why := verdicts(t, reg, dir)
+			var byRes map[string]check.Verdict
 			for id, want := range sc.want {
+				if strings.Contains(id, "|") { // one resource of a check
+					if byRes == nil {
+						byRes = resourceVerdicts(t, reg, dir)
+					}
+					if byRes[id] != want {
+						t.Errorf("%s: %s, want %s", id, byRes[id], want)
+					}
+					continue
+				}
 				if got[id] != want {
 					t.Errorf("%s: %s (%s), want %s", id, got[id], why[id], want)
 				} else if sub := sc.why[id]; sub != "" && !strings.Contains(why[id], sub) {

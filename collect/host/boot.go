@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -32,9 +33,12 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 		}
 		g["exists"], g["file"] = true, f
 		var entries [][]string
+		bls := false
 		for _, l := range lines(data, "#") {
 			w := strings.Fields(l)
 			switch {
+			case w[0] == "blscfg":
+				bls = true
 			case strings.HasPrefix(l, "set superusers=") && strings.Trim(strings.TrimPrefix(l, "set superusers="), `"'`) != "":
 				g["superusers"] = true
 			case (w[0] == "password_pbkdf2" || w[0] == "password") && len(w) >= 3 && !strings.HasPrefix(w[2], "$"):
@@ -48,6 +52,17 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 				} else {
 					entries = append(entries, nil)
 				}
+			}
+		}
+		// RHEL 8 and later, Fedora: grub.cfg only says "blscfg", and the
+		// menu entries are the Boot Loader Specification files, whose
+		// options line (with $kernelopts from grubenv on RHEL 8) is what
+		// boots. Judging /etc/default/grub instead would pass a parameter
+		// that grubby removed from every entry.
+		if bls && len(entries) == 0 {
+			var err error
+			if entries, err = blsEntries(h); err != nil {
+				g["error"] = err.Error()
 			}
 		}
 		// What boots is grub.cfg: a parameter counts only when every menu
@@ -71,6 +86,47 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// blsEntries reads the options of every Boot Loader Specification entry
+// (/boot/loader/entries/*.conf), expanding $kernelopts from grubenv.
+func blsEntries(h *Host) ([][]string, error) {
+	files, err := h.dropInsErr("/boot/loader/entries", ".conf")
+	if err != nil {
+		return nil, errors.New(readErr("/boot/loader/entries", err))
+	}
+	kernelopts := ""
+	for _, env := range []string{"/boot/grub2/grubenv", "/boot/grub/grubenv"} {
+		if data, err := h.ReadFile(env); err == nil {
+			for _, l := range lines(data, "#") {
+				if v, ok := strings.CutPrefix(l, "kernelopts="); ok {
+					kernelopts = v
+				}
+			}
+			break
+		}
+	}
+	var entries [][]string
+	for _, f := range files {
+		data, err := h.ReadFile(f)
+		if err != nil {
+			return nil, errors.New(readErr(f, err))
+		}
+		var opts []string
+		for _, l := range lines(data, "#") {
+			if v, ok := strings.CutPrefix(l, "options"); ok && (v == "" || v[0] == ' ' || v[0] == '\t') {
+				for _, w := range strings.Fields(v) {
+					if w == "$kernelopts" || w == "${kernelopts}" {
+						opts = append(opts, strings.Fields(kernelopts)...)
+					} else {
+						opts = append(opts, w)
+					}
+				}
+			}
+		}
+		entries = append(entries, opts)
+	}
+	return entries, nil
 }
 
 func dedupe(xs []string) []string {
