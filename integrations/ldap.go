@@ -205,7 +205,9 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 //
 // USER: {id: DN, uid, mail, disabled, disabled_reason, lock, status_error,
 // password_never_expires, password_policy, password_error, last_logon
-// (unix s | null), created (unix s | null), logon_error}. Every field is
+// (unix s | null), created (unix s | null), idle_days (days since
+// last_logon less logon_precision | null), age_days (since created |
+// null), logon_error}. Every field is
 // always there with its type; what could not be judged is said in the
 // *_error strings ("" when fine), so a check errors by name instead of
 // tripping over a null.
