@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -232,10 +233,21 @@ func initScripts(h *Host, units map[string]any, systemd bool, errs *[]string) ma
 // procDir is where processes are listed (a variable for tests).
 var procDir = "/proc"
 
-// processes lists the names (comm, at most 15 characters) of the processes
-// running now: a daemon started by hand or by a container's entry point
-// is running whatever any init system says. Live only: offline there are
-// no processes of this root (known is false).
+// supervisors start daemons as their children: runit, s6, supervisord and
+// the small inits of containers.
+var supervisors = map[string]bool{"runsv": true, "s6-supervise": true, "supervisord": true, "tini": true,
+	"dumb-init": true, "catatonit": true, "docker-init": true}
+
+// processes lists the names (comm, at most 15 characters) of the daemons
+// running now: a daemon started by hand or by a container's entry point is
+// running whatever any init system says. Live only: offline there are no
+// processes of this root (known is false).
+//
+// Only daemons count — PID 1, the children of PID 1 (where a daemon lands
+// after it detaches, and where systemd and SysV init start services) and
+// the children of a supervisor — not every process: a list of every
+// process would change at each scan (workers, shells, kernel threads), and
+// the normalized input is sent again whenever it changes.
 func processes(h *Host) (names []any, known bool, errMsg string) {
 	names = []any{}
 	if !h.live {
@@ -250,20 +262,43 @@ func processes(h *Host) (names []any, known bool, errMsg string) {
 	// processes in our mount namespace count; when a namespace cannot be
 	// read (not root), the process counts.
 	self, _ := os.Readlink(path.Join(procDir, "self/ns/mnt"))
-	set := map[string]bool{}
+	type proc struct {
+		comm string
+		ppid int
+	}
+	procs := map[int]proc{}
 	for _, e := range es {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		if ns, err := os.Readlink(path.Join(procDir, e.Name(), "ns/mnt")); err == nil && self != "" && ns != self {
 			continue
 		}
-		b, err := os.ReadFile(path.Join(procDir, e.Name(), "comm"))
+		// stat: "PID (COMM) STATE PPID ...": COMM may hold spaces and
+		// parentheses, so it ends at the last ")".
+		b, err := os.ReadFile(path.Join(procDir, e.Name(), "stat"))
 		if err != nil {
 			continue // the process ended while we listed
 		}
-		if n := strings.TrimSpace(string(b)); n != "" {
-			set[n] = true
+		st := string(b)
+		i, j := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if i < 0 || j < i {
+			continue
+		}
+		f := strings.Fields(st[j+1:])
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		procs[pid] = proc{st[i+1 : j], ppid}
+	}
+	set := map[string]bool{}
+	for pid, p := range procs {
+		if pid == 1 || p.ppid <= 1 || supervisors[procs[p.ppid].comm] {
+			if p.comm != "" {
+				set[p.comm] = true
+			}
 		}
 	}
 	for _, n := range slices.Sorted(maps.Keys(set)) {

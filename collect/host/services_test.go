@@ -148,16 +148,29 @@ func TestServicesUnreadable(t *testing.T) {
 
 func TestProcesses(t *testing.T) {
 	dir := t.TempDir()
-	for pid, comm := range map[string]string{"1": "init\n", "42": "slapd\n", "43": "slapd\n", "self": "x\n"} {
+	for pid, stat := range map[string]string{
+		"1":    "1 (init) S 0 1 1 0 -1",
+		"2":    "2 (kthreadd) S 0 0 0 0 -1",
+		"3":    "3 (nfsd) S 2 0 0 0 -1", // a kernel thread
+		"42":   "42 (slapd) S 1 42 42 0 -1",
+		"43":   "43 (slapd) S 1 43 43 0 -1",
+		"50":   "50 (apache2) S 1 50 50 0 -1",
+		"51":   "51 (apache2) S 50 50 50 0 -1", // a worker
+		"60":   "60 (bash) S 59 60 60 0 -1",    // a shell
+		"70":   "70 (runsv) S 1 70 70 0 -1",
+		"71":   "71 (my (odd) d) S 70 71 71 0 -1", // under runit's supervisor
+		"self": "99 (vigil) R 60 99 99 0 -1",
+	} {
 		os.MkdirAll(filepath.Join(dir, pid), 0o755)
-		os.WriteFile(filepath.Join(dir, pid, "comm"), []byte(comm), 0o644)
+		os.WriteFile(filepath.Join(dir, pid, "stat"), []byte(stat+"\n"), 0o644)
 	}
 	old := procDir
 	procDir = dir
 	defer func() { procDir = old }()
 	names, known, errMsg := processes(&Host{root: "/", live: true})
-	if !known || errMsg != "" || !reflect.DeepEqual(names, []any{"init", "slapd"}) {
-		t.Errorf("processes %v known %v error %q", names, known, errMsg)
+	want := []any{"apache2", "init", "kthreadd", "my (odd) d", "runsv", "slapd"}
+	if !known || errMsg != "" || !reflect.DeepEqual(names, want) {
+		t.Errorf("processes %v known %v error %q, want %v", names, known, errMsg, want)
 	}
 	procDir = filepath.Join(dir, "missing")
 	if _, known, errMsg := processes(&Host{root: "/", live: true}); known || errMsg == "" {
