@@ -71,7 +71,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		var err error
-		if hash, err = auth.HashPassword(req.Password, s.pwp); err != nil {
+		if hash, err = s.hashPassword(r.Context(), req.Password); err != nil {
 			return err
 		}
 	}

@@ -47,5 +47,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.write(w, s.version)
+	s.hashes.write(w)
 	return nil
 }

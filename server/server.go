@@ -68,6 +68,9 @@ type Config struct {
 	// TLSFingerprint is the SHA-256 of the certificate the server serves
 	// (when it terminates TLS itself), shown in agent enrolment commands.
 	TLSFingerprint string
+	// HashMemory bounds the memory password hashes may hold at once
+	// (bytes); 0 means DefaultHashMemory.
+	HashMemory int64
 }
 
 // Server serves Vigil's HTTP API.
@@ -96,6 +99,7 @@ type Server struct {
 	ssoLimit       *limiter
 	trustProxy     bool
 	dummyHash      func() string
+	hashes         *hashGate
 	oidc           oidcCache
 
 	rcache  readinessCache
@@ -147,6 +151,7 @@ func New(cfg Config) *Server {
 	// at start-up it would cost every start 50 ms.
 	pwp := s.pwp
 	s.dummyHash = sync.OnceValue(func() string { h, _ := auth.HashPassword("vigil-dummy-password", pwp); return h })
+	s.hashes = newHashGate(s.pwp, cfg.HashMemory)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		if rt.page {

@@ -83,7 +83,7 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest, tk *vigil.APITok
 	if err := vigil.CheckPassword(req.Password); err != nil {
 		return nil, err
 	}
-	hash, err := auth.HashPassword(req.Password, s.pwp)
+	hash, err := s.hashPassword(ctx, req.Password)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,9 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if cred.PasswordHash != "" {
-		if ok, _ := auth.VerifyPassword(r.PostFormValue("current"), cred.PasswordHash); !ok {
+		if ok, err := s.verifyPassword(ctx, r.PostFormValue("current"), cred.PasswordHash); err != nil {
+			return err
+		} else if !ok {
 			p.Errors["current"] = "Your current password is not right."
 			return s.render(w, http.StatusBadRequest, "account", p)
 		}
@@ -83,7 +85,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) error {
 		p.Errors["password2"] = "The two passwords differ."
 		return s.render(w, http.StatusBadRequest, "account", p)
 	}
-	hash, err := auth.HashPassword(pw, s.pwp)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -215,7 +217,9 @@ func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if cred.PasswordHash != "" {
-		if ok, _ := auth.VerifyPassword(r.PostFormValue("current"), cred.PasswordHash); !ok {
+		if ok, err := s.verifyPassword(ctx, r.PostFormValue("current"), cred.PasswordHash); err != nil {
+			return err
+		} else if !ok {
 			s.flash(w, r, "Two-step verification is unchanged: the password was not right.")
 			http.Redirect(w, r, "/account", http.StatusSeeOther)
 			return nil

@@ -65,57 +65,104 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, p *webPage,
 // tell which of the two was wrong.
 const loginFailed = "The email or password is not right."
 
+// Keys of the sign-in limits, kept in the database so they hold across
+// replicas. The account lock is per address: failures from one address
+// lock the account for that address only, so nobody can keep an owner out
+// by failing on purpose from elsewhere; and it is keyed by the typed email
+// whether or not an account has it, so a lock tells nobody which
+// addresses have accounts.
+func signinAddrKey(ip string) string        { return "signin-addr:" + ip }
+func signinAcctKey(email, ip string) string { return "signin-acct:" + email + "|" + ip }
+func resetAddrKey(ip string) string         { return "reset-addr:" + ip }
+
 func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := s.newPage(w, r, "Sign in", "")
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	p.Form.Set("email", email)
 	ip, now := s.clientIP(r), s.now()
-	if s.loginLimit.blocked(ip, now) {
-		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.rate_limited", "address", ip, map[string]any{"email": loggedEmail(email)})
-		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
+	anon := vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"})
+	// The attempt is recorded before the password is hashed: concurrent
+	// guesses each take a slot, so no burst gets more checks than the
+	// limits allow, however many arrive at once.
+	grp, _, err := auth.NewSecret("")
+	if err != nil {
+		return err
+	}
+	acctKey := signinAcctKey(email, ip)
+	res, refused, err := s.store.ReserveAttempt(ctx, grp, now, []store.AttemptLimit{
+		{Key: signinAddrKey(ip), Max: addrMaxFailures, Window: addrWindow},
+		{Key: acctKey, Max: store.MaxFailedLogins, Window: store.LockoutDuration},
+	})
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		if refused.Key == acctKey {
+			_ = s.store.LogEvent(anon, "auth.login_refused", "address", ip, map[string]any{"email": loggedEmail(email), "reason": "locked for this address"})
+			p.Error = fmt.Sprintf("Too many failed attempts for this account from your address: it is locked here until %s UTC. Reset the password if you forgot it.", refused.Until.UTC().Format("15:04"))
+		} else {
+			_ = s.store.LogEvent(anon, "auth.rate_limited", "address", ip, map[string]any{"email": loggedEmail(email)})
+			p.Error = fmt.Sprintf("Too many failed attempts from your address. Try again after %s UTC.", refused.Until.UTC().Format("15:04"))
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(refused.Until.Sub(now).Seconds()))))
 		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
 	}
-	fail := func(reason string, userID int64) error {
-		s.loginLimit.add(ip, now)
-		if userID == 0 {
-			_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{Name: "anonymous"}), "auth.login_failed", "user", loggedEmail(email), map[string]any{"reason": reason, "ip": ip})
+	cred, err := s.store.CredentialsByEmail(ctx, email)
+	if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+		return err
+	}
+	known := err == nil
+	hash := ""
+	if known {
+		hash = cred.PasswordHash
+	}
+	// Unknown accounts and accounts without a password are checked
+	// against a dummy hash: the same time, memory and answer as a wrong
+	// password.
+	ok, err := s.verifyPassword(ctx, r.PostFormValue("password"), hash)
+	if vigil.ErrorCode(err) == vigil.ERATELIMITED {
+		// Nothing was checked: the attempt does not count against anyone.
+		_ = s.store.ForgiveAttempt(ctx, grp)
+		w.Header().Set("Retry-After", "5")
+		p.Error = "The server is busy. Try again in a moment."
+		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
+	}
+	if err != nil || !ok || hash == "" {
+		reason := "wrong password"
+		switch {
+		case !known:
+			reason = "unknown email"
+		case hash == "":
+			reason = "no password set"
+		}
+		if known {
+			_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: email}), "auth.login_failed", "user", strconv.FormatInt(cred.User.ID, 10), map[string]any{"reason": reason, "ip": ip})
 		} else {
-			locked, err := s.store.RecordLoginFailure(vigil.WithActor(ctx, vigil.Actor{UserID: userID, Name: email}), userID, reason)
-			if err != nil {
-				return err
-			}
-			if locked {
-				p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(store.LockoutDuration.Minutes()))
-				return s.renderLogin(w, r, p, http.StatusTooManyRequests)
-			}
+			_ = s.store.LogEvent(anon, "auth.login_failed", "user", loggedEmail(email), map[string]any{"reason": reason, "ip": ip})
+		}
+		if res.Left == 0 && res.LeftKey == acctKey {
+			_ = s.store.LogEvent(anon, "auth.lockout", "address", ip, map[string]any{"email": loggedEmail(email), "minutes": int(store.LockoutDuration.Minutes())})
+			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes from your address. Reset the password if you forgot it.", int(store.LockoutDuration.Minutes()))
+			return s.renderLogin(w, r, p, http.StatusTooManyRequests)
 		}
 		p.Error = loginFailed
 		return s.renderLogin(w, r, p, http.StatusUnauthorized)
 	}
-	cred, err := s.store.CredentialsByEmail(ctx, email)
-	if vigil.ErrorCode(err) == vigil.ENOTFOUND {
-		// Spend the same time as a real check, so timing does not tell
-		// which addresses have accounts.
-		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash())
-		return fail("unknown email", 0)
-	}
-	if err != nil {
+	// The right password: this attempt and the account's earlier failures
+	// from this address are forgiven (wrong codes are counted apart).
+	if err := s.store.ForgiveAttempt(ctx, grp); err != nil {
 		return err
 	}
+	if err := s.store.ClearAttempts(ctx, acctKey); err != nil {
+		return err
+	}
+	// Only someone who knows the password learns that wrong second-step
+	// codes locked the account.
 	if cred.LockedUntil != nil && now.Before(*cred.LockedUntil) {
-		s.loginLimit.add(ip, now)
 		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: email}), "auth.login_refused", "user", strconv.FormatInt(cred.User.ID, 10), map[string]any{"reason": "locked", "ip": ip})
-		p.Error = fmt.Sprintf("This account is locked after too many failed attempts. Try again after %s UTC, or reset the password.", cred.LockedUntil.UTC().Format("15:04"))
+		p.Error = fmt.Sprintf("This account is locked after too many wrong codes. Try again after %s UTC, or reset the password.", cred.LockedUntil.UTC().Format("15:04"))
 		return s.renderLogin(w, r, p, http.StatusTooManyRequests)
-	}
-	if cred.PasswordHash == "" {
-		_, _ = auth.VerifyPassword(r.PostFormValue("password"), s.dummyHash())
-		return fail("no password set", cred.User.ID)
-	}
-	ok, err := auth.VerifyPassword(r.PostFormValue("password"), cred.PasswordHash)
-	if err != nil || !ok {
-		return fail("wrong password", cred.User.ID)
 	}
 	if cred.User.Disabled {
 		_ = s.store.LogEvent(vigil.WithActor(ctx, vigil.Actor{UserID: cred.User.ID, Name: email}), "auth.login_refused", "user", strconv.FormatInt(cred.User.ID, 10), map[string]any{"reason": "disabled", "ip": ip})
@@ -133,7 +180,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	case mfaRequired(&cred.User, settings):
 		state, action, to = store.SessionEnrol, "auth.login_mfa_enrolment_required", "/account/mfa?next="+url.QueryEscape(to)
 	}
-	// Failures are forgiven only by a complete sign-in: a right password
+	// Wrong codes are forgiven only by a complete sign-in: a right password
 	// must not reset the count of wrong codes that follow it.
 	if state != store.SessionMFA {
 		if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
@@ -323,9 +370,32 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
 	p := s.newPage(w, r, "Choose a new password", "")
 	tok := r.PostFormValue("token")
 	p.Form.Set("token", tok)
+	ip, now := s.clientIP(r), s.now()
+	// Each try of a link counts for its address until it succeeds, so the
+	// route cannot be used to make the server work for nothing.
+	grp, _, err := auth.NewSecret("")
+	if err != nil {
+		return err
+	}
+	if _, refused, err := s.store.ReserveAttempt(ctx, grp, now, []store.AttemptLimit{{Key: resetAddrKey(ip), Max: addrMaxFailures, Window: addrWindow}}); err != nil {
+		return err
+	} else if refused != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(refused.Until.Sub(now).Seconds()))))
+		p.Error = fmt.Sprintf("Too many attempts from your address. Try again after %s UTC.", refused.Until.UTC().Format("15:04"))
+		return s.render(w, http.StatusTooManyRequests, "reset", p)
+	}
+	// The link first: hashing a password costs 46 MiB, which nobody
+	// without a live link may make the server spend.
+	if _, err := s.store.PasswordResetUser(ctx, auth.HashSecret(tok)); err != nil {
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		return s.render(w, http.StatusUnauthorized, "reset", p)
+	}
 	pw, again := r.PostFormValue("password"), r.PostFormValue("password2")
 	if err := vigil.CheckPassword(pw); err != nil {
 		p.Errors["password"] = vigil.ErrorMessage(err)
@@ -335,15 +405,18 @@ func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
 		p.Errors["password2"] = "The two passwords differ."
 		return s.render(w, http.StatusBadRequest, "reset", p)
 	}
-	hash, err := auth.HashPassword(pw, s.pwp)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.CompletePasswordReset(vigil.WithActor(r.Context(), vigil.Actor{Name: "password-reset"}), auth.HashSecret(tok), hash); err != nil {
+	if _, err := s.store.CompletePasswordReset(vigil.WithActor(ctx, vigil.Actor{Name: "password-reset"}), auth.HashSecret(tok), hash); err != nil {
 		if ferr := formError(p, err); ferr != nil {
 			return ferr
 		}
 		return s.render(w, http.StatusUnauthorized, "reset", p)
+	}
+	if err := s.store.ForgiveAttempt(ctx, grp); err != nil {
+		return err
 	}
 	s.flash(w, r, "Your password has been changed, and every session signed out. Sign in with the new password.")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

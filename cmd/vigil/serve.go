@@ -294,6 +294,11 @@ func (m *Main) housekeeping(ctx context.Context) {
 				m.Logger.Info("purged evidence past retention", "items", n)
 			}
 		}
+		// Sign-in attempts older than the longest limit's window count for
+		// nothing; keys used again forget their own as they go.
+		if _, err := m.Store.ExpireAttempts(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			m.Logger.Error("cannot expire sign-in attempts", "err", err)
+		}
 		if m.RunRetention > 0 {
 			if n, err := m.Store.CompactRuns(ctx, time.Now().AddDate(0, 0, -m.RunRetention)); err != nil && ctx.Err() == nil {
 				m.Logger.Error("cannot delete heartbeat runs past retention", "err", err)
