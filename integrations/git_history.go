@@ -347,7 +347,9 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 			}
 			rewrites = append(rewrites, rw)
 		}
-		if resp.NextPage == 0 {
+		// GitHub serves at most 300 events and refuses to page further:
+		// what lies beyond is outside the record, said by its start below.
+		if resp.NextPage == 0 || total >= 300 {
 			break
 		}
 		opt.Page = resp.NextPage

@@ -2,6 +2,7 @@ package integrations
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,5 +118,62 @@ func TestGitForcePushFromGitHubEvents(t *testing.T) {
 		if !strings.HasPrefix(v, "error") || !strings.Contains(v, "contents=read") || !strings.Contains(v, "GitHub push events") {
 			t.Fatalf("events unreadable: %s %s", res, v)
 		}
+	}
+}
+
+// TestPushEventsPagingLimit: GitHub serves at most 300 events and answers
+// 422 to the page after; the rewrites among those 300 are still reported,
+// and the record's start is the oldest event read (the rest is unknown),
+// rather than the whole record failing.
+func TestPushEventsPagingLimit(t *testing.T) {
+	now := time.Now().UTC()
+	sha := func(n int) string { return fmt.Sprintf("%040x", n) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/acme/api/events", func(w http.ResponseWriter, r *http.Request) {
+		page := r.URL.Query().Get("page")
+		if page == "4" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(422)
+			w.Write([]byte(`{"message": "In order to keep the API fast for everyone, pagination is limited for this resource.", "documentation_url": "https://docs.github.com/rest/activity/events#list-repository-events"}`))
+			return
+		}
+		p := map[string]int{"": 1, "1": 1, "2": 2, "3": 3}[page]
+		w.Header().Set("Link", fmt.Sprintf(`<http://%s/api/v3/repos/acme/api/events?page=%d>; rel="next"`, r.Host, p+1))
+		var evs []any
+		for i := 0; i < 100; i++ {
+			n := (p-1)*100 + i // newest first: n hours ago
+			ev := map[string]any{"id": fmt.Sprint(n), "type": "PushEvent", "created_at": now.Add(-time.Duration(n+1) * time.Hour).Format(time.RFC3339),
+				"actor": map[string]any{"login": "ann"}, "repo": map[string]any{"name": "acme/api"},
+				"payload": map[string]any{"push_id": n, "ref": "refs/heads/main", "before": sha(n + 1), "head": sha(n)}}
+			evs = append(evs, ev)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(evs)
+	})
+	mux.HandleFunc("GET /repos/acme/api/compare/{basehead}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		status := "ahead"
+		if r.PathValue("basehead") == sha(151)+"..."+sha(150) || r.PathValue("basehead") == sha(150)+"..."+sha(151) {
+			status = "diverged" // push 150 rewrote history
+		}
+		json.NewEncoder(w).Encode(map[string]any{"status": status, "ahead_by": 1, "behind_by": 0, "commits": []any{}})
+	})
+	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
+	defer srv.Close()
+	gh := GitHub{MaxWait: time.Second}
+	cl, err := gh.client(&Run{Secret: "ghp_test"}, &githubConfig{APIURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := gitWindow{Since: now.AddDate(0, 0, -30), Until: now.Add(time.Hour)}
+	rws, unknown, from, err := pushRewrites(ctx, gh, cl, "acme", "api", "main", win, now, nil)
+	if err != nil {
+		t.Fatalf("the 300-event limit failed the record: %v", err)
+	}
+	if len(rws) != 1 || rws[0].To != sha(150) || len(unknown) != 0 {
+		t.Fatalf("rewrites %+v, unknown %v", rws, unknown)
+	}
+	if want := now.Add(-300 * time.Hour).Truncate(time.Second); !from.Equal(want) {
+		t.Fatalf("the record starts at %s, want the oldest event read, %s", from, want)
 	}
 }
