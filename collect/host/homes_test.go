@@ -151,3 +151,24 @@ func TestShell(t *testing.T) {
 		t.Errorf("$PATH kept as a directory")
 	}
 }
+
+// Red Hat's /etc/profile: pathmunge adds root's sbin directories; the
+// function's own PATH=$1:$PATH is not an entry.
+func TestShellPathmunge(t *testing.T) {
+	out := run(t, collectShell, root{
+		"etc/profile": "pathmunge () {\n    case \":${PATH}:\" in\n        *:\"$1\":*)\n            ;;\n        *)\n" +
+			"            if [ \"$2\" = \"after\" ] ; then\n                PATH=$PATH:$1\n            else\n                PATH=$1:$PATH\n            fi\n    esac\n}\n" +
+			"if [ \"$EUID\" = \"0\" ]; then\n    pathmunge /usr/sbin\n    pathmunge /usr/local/sbin\nelse\n    pathmunge /usr/local/sbin after\nfi\n",
+	})
+	var ids []string
+	for _, x := range out["root_path"].([]any) {
+		d := x.(map[string]any)
+		ids = append(ids, d["id"].(string))
+		if d["error"] != nil {
+			t.Errorf("%s: %v", d["id"], d["error"])
+		}
+	}
+	if !reflect.DeepEqual(ids, []string{"/usr/local/sbin", "/usr/sbin"}) {
+		t.Errorf("root's PATH entries %v, want /usr/local/sbin and /usr/sbin", ids)
+	}
+}

@@ -26,6 +26,11 @@ var (
 	umaskRe = regexp.MustCompile(`(?:^|[\s;&|(])umask\s+(?:-S\s+)?([0-7]{1,4}|[ugoa]*[=+-][rwxugo]*(?:,[ugoa]*[=+-][rwxugo]*)*)(?:$|[\s;&|)])`)
 	// PATH=..., export PATH=..., ENV_SUPATH PATH=..., Defaults secure_path="..."
 	pathRe = regexp.MustCompile(`(?:^|[\s;&|(])(?:export\s+)?(?:PATH|ENV_SUPATH\s+PATH|ENV_PATH\s+PATH|Defaults\s+secure_path)\s*=\s*("[^"]*"|'[^']*'|[^\s;&|]*)`)
+	// Red Hat's /etc/profile adds directories with its pathmunge function
+	// (pathmunge /usr/sbin; pathmunge DIR after), whose body says
+	// PATH=$1:$PATH: the calls are the entries, $1 is not.
+	pathmungeRe = regexp.MustCompile(`(?:^|[\s;&|(])pathmunge\s+("[^"]*"|'[^']*'|[^\s;&|)]+)`)
+	positionalRe = regexp.MustCompile(`^\$\{?[0-9]\}?$`)
 )
 
 // umaskMask reads a umask value as the bits it masks: octal, or symbolic
@@ -146,13 +151,20 @@ func collectShell(_ context.Context, h *Host) (map[string]any, error) {
 			continue
 		}
 		for i, l := range ls {
-			for _, m := range pathRe.FindAllStringSubmatch(shellCode(l), -1) {
+			code := shellCode(l)
+			matches := pathRe.FindAllStringSubmatch(code, -1)
+			if !strings.Contains(code, "()") { // not pathmunge's own definition
+				matches = append(matches, pathmungeRe.FindAllStringSubmatch(code, -1)...)
+			}
+			for _, m := range matches {
 				v := strings.Trim(m[1], `"'`)
 				src := fmt.Sprintf("%s:%d", p, i+1)
 				for _, c := range strings.Split(v, ":") {
-					switch c {
-					case "$PATH", "${PATH}":
-						continue // what was there before: the other sources
+					if c == "$PATH" || c == "${PATH}" || positionalRe.MatchString(c) {
+						// What was there before (the other sources), or a
+						// function's argument (pathmunge's $1: its calls
+						// are read as entries).
+						continue
 					}
 					c = strings.ReplaceAll(strings.ReplaceAll(c, "${HOME}", "/root"), "$HOME", "/root")
 					if _, seen := dirs[c]; !seen {
