@@ -29,7 +29,7 @@ var (
 	// Red Hat's /etc/profile adds directories with its pathmunge function
 	// (pathmunge /usr/sbin; pathmunge DIR after), whose body says
 	// PATH=$1:$PATH: the calls are the entries, $1 is not.
-	pathmungeRe = regexp.MustCompile(`(?:^|[\s;&|(])pathmunge\s+("[^"]*"|'[^']*'|[^\s;&|)]+)`)
+	pathmungeRe  = regexp.MustCompile(`(?:^|[\s;&|(])pathmunge\s+("[^"]*"|'[^']*'|[^\s;&|)]+)`)
 	positionalRe = regexp.MustCompile(`^\$\{?[0-9]\}?$`)
 )
 
