@@ -126,7 +126,7 @@ func filetime(t time.Time) string {
 // fine-grained policy has no maximum age. erin signed in 100 days ago as
 // lastLogonTimestamp says, within its 14-day lag of 90 days; frank 120.
 func adDomain(now time.Time) *adReplay {
-	c, _ := parseLDAP([]byte(`{"url": "ldaps://dc.corp.example", "base_dn": "DC=corp,DC=example", "flavor": "ad", "privileged_groups": ["Domain Admins"]}`))
+	c, _ := parseLDAP([]byte(`{"url": "ldaps://dc.corp.example", "base_dn": "DC=corp,DC=example", "flavor": "ad", "privileged_groups": ["Domain Admins", "Administrators"]}`))
 	f := &adReplay{c: c, byDN: map[string]*ldap.Entry{}, maxValRange: 3}
 	f.root = ldap.NewEntry("", map[string][]string{"defaultNamingContext": {"DC=corp,DC=example"}, "supportedControl": {"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.1941"}})
 	f.add("DC=corp,DC=example", "", map[string][]string{"objectClass": {"top", "domain", "domainDNS"},
@@ -174,6 +174,12 @@ func adDomain(now time.Time) *adReplay {
 	tier0 := group("Tier0", 1104, append([]string{bob, carol, ops}, fill...)...)
 	group("Domain Admins", 512, alice, ivan, tier0)
 	group("Domain Users", 513)
+	// A builtin group's SID (S-1-5-32-544) is no domain group: Zoe's
+	// primaryGroupID 544 makes her no member of it.
+	admin := f.add("CN=Administrators,CN=Builtin,DC=corp,DC=example", "group", map[string][]string{"objectClass": {"top", "group"}, "cn": {"Administrators"}, "member": {alice}})
+	builtin := string([]byte{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0})
+	admin.Attributes = append(admin.Attributes, &ldap.EntryAttribute{Name: "objectSid", Values: []string{builtin}, ByteValues: [][]byte{[]byte(builtin)}})
+	user("Zoe", "512", map[string][]string{"primaryGroupID": {"544"}})
 	return f
 }
 
@@ -217,7 +223,14 @@ func TestLDAPActiveDirectory(t *testing.T) {
 	}
 	var da map[string]any
 	for _, p := range in["privileged"].([]any) {
-		da = p.(map[string]any)
+		switch p := p.(map[string]any); p["id"] {
+		case "Domain Admins":
+			da = p
+		case "Administrators":
+			if n := len(p["members"].([]any)); n != 1 {
+				t.Errorf("builtin Administrators has %d members: %v", n, p["members"])
+			}
+		}
 	}
 	found := false
 	for _, m := range da["members"].([]any) {

@@ -58,8 +58,10 @@ func (gs *ldapGroups) read() error {
 	gs.byKey, gs.byCN, gs.primary = map[string]*ldapGroup{}, map[string][]*ldapGroup{}, map[string][]*ldapUser{}
 	for _, e := range res.Entries {
 		g := &ldapGroup{dn: e.DN, key: ldapDNKey(e.DN), cn: e.GetAttributeValue("cn"), e: e}
-		if sid := e.GetRawAttributeValue("objectSid"); len(sid) >= 12 {
-			// A SID ends with its RID, little-endian.
+		if sid := e.GetRawAttributeValue("objectSid"); len(sid) >= 16 && sid[7] == 5 && binary.LittleEndian.Uint32(sid[8:12]) == 21 {
+			// A domain SID (S-1-5-21-...) ends with its RID, little-endian;
+			// primaryGroupID names a group of the account's own domain, so
+			// builtin SIDs (S-1-5-32-544) never match.
 			g.rid = strconv.FormatUint(uint64(binary.LittleEndian.Uint32(sid[len(sid)-4:])), 10)
 		}
 		gs.byKey[g.key] = g
@@ -87,7 +89,11 @@ func (gs *ldapGroups) load(g *ldapGroup) {
 			if strings.EqualFold(name, "uniqueMember") {
 				v = ldapOptionalUID.ReplaceAllString(v, "")
 			}
-			g.members = append(g.members, v)
+			// An empty DN is the usual placeholder that keeps a
+			// groupOfNames (which must have a member) valid when empty.
+			if strings.TrimSpace(v) != "" {
+				g.members = append(g.members, v)
+			}
 		}
 	}
 	for _, at := range g.e.Attributes {
@@ -158,7 +164,9 @@ func (gs *ldapGroups) moreRanges(g *ldapGroup, attr, r string) string {
 			if name, opts, _ := strings.Cut(at.Name, ";"); strings.EqualFold(name, attr) {
 				if rr, ok := strings.CutPrefix(strings.ToLower(opts), "range="); ok {
 					for _, v := range at.Values {
-						g.members = append(g.members, ldapOptionalUID.ReplaceAllString(v, ""))
+						if v = ldapOptionalUID.ReplaceAllString(v, ""); strings.TrimSpace(v) != "" {
+							g.members = append(g.members, v)
+						}
 					}
 					r = rr
 				}

@@ -35,7 +35,8 @@ import (
 //
 // Groups: admins (groupOfNames) = ann + ops; ops (groupOfUniqueNames) =
 // cal (with an optional UID) + oncall; oncall (groupOfNames) = dee, eli
-// and admins again (a cycle); helpdesk = dee, eli; dba (posixGroup) = jon
+// and admins again (a cycle); helpdesk = dee, eli and the empty DN
+// (the usual placeholder of an empty groupOfNames); dba (posixGroup) = jon
 // and a memberUid that is nobody; audit (posixGroup) is empty.
 func ppolicyDirectory(now time.Time) string {
 	ago := func(days int) string {
@@ -80,7 +81,7 @@ func ppolicyDirectory(now time.Time) string {
 	entry(g("admins"), "objectClass: groupOfNames", "cn: admins", "member: "+p("ann"), "member: "+g("ops"))
 	entry(g("ops"), "objectClass: groupOfUniqueNames", "cn: ops", "uniqueMember: "+p("cal")+"#'0101'B", "uniqueMember: "+g("oncall"))
 	entry(g("oncall"), "objectClass: groupOfNames", "cn: oncall", "member: "+p("dee"), "member: "+p("eli"), "member: "+g("admins"))
-	entry(g("helpdesk"), "objectClass: groupOfNames", "cn: helpdesk", "member: "+p("dee"), "member: "+p("eli"))
+	entry(g("helpdesk"), "objectClass: groupOfNames", "cn: helpdesk", "member: "+p("dee"), "member: "+p("eli"), "member:")
 	entry(g("dba"), "objectClass: posixGroup", "cn: dba", "gidNumber: 2000", "memberUid: jon", "memberUid: ghost")
 	entry(g("audit"), "objectClass: posixGroup", "cn: audit", "gidNumber: 2001")
 	return l.String()
