@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"slices"
 	"strings"
 )
@@ -22,7 +23,7 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 			}
 		}
 	}
-	for _, f := range []string{"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"} {
+	for _, f := range grubConfigs(h) {
 		data, err := h.ReadFile(f)
 		if err != nil {
 			if os.IsNotExist(err) {
@@ -75,9 +76,16 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 		}
 		break
 	}
-	// RHEL keeps the password in user.cfg (grub2-setpassword).
-	if data, err := h.ReadFile("/boot/grub2/user.cfg"); err == nil && strings.Contains(string(data), "GRUB2_PASSWORD=") {
-		g["password"], g["superusers"] = true, true
+	// RHEL keeps the password in user.cfg (grub2-setpassword), beside
+	// grub.cfg (in the EFI directory on RHEL 8 with UEFI).
+	userCfg := []string{"/boot/grub2/user.cfg"}
+	if f := g["file"].(string); f != "" {
+		userCfg = dedupe(append(userCfg, path.Join(path.Dir(f), "user.cfg")))
+	}
+	for _, uc := range userCfg {
+		if data, err := h.ReadFile(uc); err == nil && strings.Contains(string(data), "GRUB2_PASSWORD=") {
+			g["password"], g["superusers"] = true, true
+		}
 	}
 	g["cmdline"] = toAny(dedupe(params))
 	if h.live {
@@ -86,6 +94,24 @@ func collectBoot(_ context.Context, h *Host) (map[string]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// grubConfigs are the places grub.cfg is looked for, in order: the BIOS and
+// current places, then the EFI system partition, where RHEL 8 (and its
+// rebuilds) keep the real file on UEFI machines
+// (/boot/efi/EFI/redhat/grub.cfg). Elsewhere the EFI directory holds a
+// stub that loads /boot/grub*/grub.cfg, found first. Without these, a GRUB
+// host would read as one without a bootloader and its checks as not
+// applicable.
+func grubConfigs(h *Host) []string {
+	out := []string{"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"}
+	es, _ := h.ReadDir("/boot/efi/EFI")
+	for _, e := range es {
+		if e.IsDir() && e.Name() != "BOOT" {
+			out = append(out, path.Join("/boot/efi/EFI", e.Name(), "grub.cfg"))
+		}
+	}
+	return out
 }
 
 // blsEntries reads the options of every Boot Loader Specification entry

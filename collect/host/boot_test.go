@@ -39,3 +39,28 @@ func TestBootBLS(t *testing.T) {
 		t.Errorf("unreadable BLS entries: no error")
 	}
 }
+
+// RHEL 8 on UEFI keeps grub.cfg (and user.cfg) on the EFI system partition:
+// a host with GRUB there has a bootloader.
+func TestBootEFI(t *testing.T) {
+	out := run(t, collectBoot, root{
+		"boot/efi/EFI/BOOT/BOOTX64.EFI": "",
+		"boot/efi/EFI/redhat/grub.cfg":  "menuentry 'RHEL' {\n  linuxefi /vmlinuz root=/dev/sda2 ro audit=1\n}\n",
+		"boot/efi/EFI/redhat/user.cfg":  "GRUB2_PASSWORD=grub.pbkdf2.sha512.10000.AB\n",
+	})
+	g := m(t, out, "grub").(map[string]any)
+	if g["exists"] != true || g["file"] != "/boot/efi/EFI/redhat/grub.cfg" || g["password"] != true {
+		t.Errorf("grub %v, want the EFI grub.cfg with its user.cfg password", g)
+	}
+	if cmd := g["cmdline"].([]any); !slices.Contains(cmd, any("audit=1")) {
+		t.Errorf("cmdline %v", cmd)
+	}
+	// Where /boot/grub2/grub.cfg exists, the EFI stub is not read.
+	out = run(t, collectBoot, root{
+		"boot/grub2/grub.cfg":         "menuentry 'x' {\n  linux /vmlinuz ro\n}\n",
+		"boot/efi/EFI/rocky/grub.cfg": "search --no-floppy --fs-uuid --set=dev abc\nconfigfile ($dev)/grub2/grub.cfg\n",
+	})
+	if f := m(t, out, "grub", "file"); f != "/boot/grub2/grub.cfg" {
+		t.Errorf("file %v, want /boot/grub2/grub.cfg", f)
+	}
+}
