@@ -63,7 +63,6 @@ type ldapUser struct {
 type ldapPPolicy struct {
 	dn              string
 	none            bool // no policy applies: nothing is enforced
-	missing         bool
 	err             string
 	maxAge          int64
 	lockout         bool
@@ -91,6 +90,7 @@ type ldapAccounts struct {
 	domainMaxAge  *int64
 	domainLockout *int64
 	domainErr     string
+	psoErr        string
 	unreadable    map[string]string // attribute => why the bind DN cannot read it
 	passwordError string
 	logonError    string
@@ -101,7 +101,7 @@ func (a *ldapAccounts) userAttrs() []string {
 	if a.c.Flavor == "ad" {
 		// Active Directory returns operational and constructed attributes
 		// only when named; msDS-ResultantPSO is computed per user.
-		return append(attrs, "userAccountControl", "accountExpires", "lockoutTime", "pwdLastSet", "lastLogonTimestamp",
+		return append(attrs, "userAccountControl", "accountExpires", "lockoutTime", "lastLogonTimestamp",
 			"whenCreated", "primaryGroupID", "msDS-ResultantPSO")
 	}
 	// OpenLDAP's ppolicy and lastbind attributes are operational: a
@@ -256,7 +256,6 @@ func (a *ldapAccounts) policy(dn string) *ldapPPolicy {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) || (err == nil && len(res.Entries) == 0):
 		// slapd enforces no rule for an entry whose policy does not exist,
 		// but an ACL that hides the entry reads the same: unknown.
-		p.missing = true
 		p.err = "password policy " + dn + " does not exist or the bind DN cannot read it"
 	case err != nil:
 		p.err = fmt.Sprintf("reading password policy %s: %v", dn, err)
@@ -356,7 +355,8 @@ func (a *ldapAccounts) openldapUser(u *ldapUser) map[string]any {
 	return m
 }
 
-// readDomain reads the domain's password and lockout policy.
+// readDomain reads the domain's password and lockout policy, and the
+// fine-grained password policies (PSOs) that override it.
 func (a *ldapAccounts) readDomain() {
 	a.domainDN = a.c.BaseDN
 	if a.rootDSE != nil && a.rootDSE.GetAttributeValue("defaultNamingContext") != "" {
@@ -364,21 +364,49 @@ func (a *ldapAccounts) readDomain() {
 	}
 	res, err := a.d.Search(ldap.NewSearchRequest(a.domainDN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 30, false, "(objectClass=*)",
 		[]string{"maxPwdAge", "lockoutDuration"}, nil))
-	if err != nil || len(res.Entries) == 0 || res.Entries[0].GetAttributeValue("maxPwdAge") == "" {
+	switch {
+	case err != nil || len(res.Entries) == 0 || res.Entries[0].GetAttributeValue("maxPwdAge") == "":
 		a.domainErr = "the domain's maxPwdAge cannot be read at " + a.domainDN
 		if err != nil {
 			a.domainErr += ": " + err.Error()
 		}
+	default:
+		e := res.Entries[0]
+		if v, err := strconv.ParseInt(e.GetAttributeValue("maxPwdAge"), 10, 64); err == nil {
+			a.domainMaxAge = &v
+		} else {
+			a.domainErr = "the domain's maxPwdAge is not a number: " + e.GetAttributeValue("maxPwdAge")
+		}
+		if v, err := strconv.ParseInt(e.GetAttributeValue("lockoutDuration"), 10, 64); err == nil {
+			a.domainLockout = &v
+		}
+	}
+	// msDS-ResultantPSO names the PSO in force for an account, but it is
+	// readable only where the ACL allows, and hidden reads as absent, as if
+	// the domain's policy applied. The PSOs themselves settle it: when none
+	// exists, or each agrees with the domain on whether passwords expire,
+	// the absence does not matter. The Password Settings Container must
+	// be readable; a PSO hidden from the bind DN inside it still reads as
+	// none, so the audit account needs read access to the container.
+	cont := "CN=Password Settings Container,CN=System," + a.domainDN
+	res, err = a.d.Search(ldap.NewSearchRequest(cont, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 30, false, "(objectClass=msDS-PasswordSettings)",
+		[]string{"msDS-MaximumPasswordAge"}, nil))
+	if err != nil {
+		a.psoErr = fmt.Sprintf("the fine-grained password policies in %s cannot be read (%v), so whether one applies to an account without a readable msDS-ResultantPSO is unknown", cont, err)
 		return
 	}
-	e := res.Entries[0]
-	if v, err := strconv.ParseInt(e.GetAttributeValue("maxPwdAge"), 10, 64); err == nil {
-		a.domainMaxAge = &v
-	} else {
-		a.domainErr = "the domain's maxPwdAge is not a number: " + e.GetAttributeValue("maxPwdAge")
+	anyResultant := false
+	for _, u := range a.users {
+		anyResultant = anyResultant || u.e.GetAttributeValue("msDS-ResultantPSO") != ""
 	}
-	if v, err := strconv.ParseInt(e.GetAttributeValue("lockoutDuration"), 10, 64); err == nil {
-		a.domainLockout = &v
+	for _, e := range res.Entries {
+		age, perr := a.psoMaxAge(e.DN)
+		switch {
+		case perr != "":
+			a.psoErr = perr
+		case a.domainMaxAge != nil && ldapADNever(age) != ldapADNever(*a.domainMaxAge) && !anyResultant:
+			a.psoErr = "the fine-grained policy " + e.DN + " differs from the domain's on whether passwords expire, and no account shows msDS-ResultantPSO: the bind DN may not read it"
+		}
 	}
 }
 
@@ -426,6 +454,8 @@ func (a *ldapAccounts) adUser(u *ldapUser) map[string]any {
 		}
 	case a.domainErr != "":
 		m["password_error"] = a.domainErr
+	case a.psoErr != "":
+		m["password_error"] = a.psoErr
 	default:
 		m["password_never_expires"], m["password_policy"] = ldapADNever(*a.domainMaxAge), a.domainDN+" (maxPwdAge)"
 	}

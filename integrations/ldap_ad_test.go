@@ -74,6 +74,15 @@ func (f *adReplay) Search(req *ldap.SearchRequest) (*ldap.SearchResult, error) {
 	switch {
 	case req.BaseDN == "" && req.Scope == ldap.ScopeBaseObject:
 		from = []*ldap.Entry{f.root}
+	case req.Scope == ldap.ScopeSingleLevel:
+		if f.byDN[ldapDNKey(req.BaseDN)] == nil {
+			return nil, ldap.NewError(ldap.LDAPResultNoSuchObject, errors.New("no such object"))
+		}
+		for k, e := range f.byDN {
+			if ldapDNParent(k) == ldapDNKey(req.BaseDN) {
+				from = append(from, e)
+			}
+		}
 	case req.Scope == ldap.ScopeBaseObject:
 		e := f.byDN[ldapDNKey(req.BaseDN)]
 		if e == nil {
@@ -131,6 +140,7 @@ func adDomain(now time.Time) *adReplay {
 	f.root = ldap.NewEntry("", map[string][]string{"defaultNamingContext": {"DC=corp,DC=example"}, "supportedControl": {"1.2.840.113556.1.4.319", "1.2.840.113556.1.4.1941"}})
 	f.add("DC=corp,DC=example", "", map[string][]string{"objectClass": {"top", "domain", "domainDNS"},
 		"maxPwdAge": {"-36288000000000"}, "lockoutDuration": {"-18000000000"}})
+	f.add("CN=Password Settings Container,CN=System,DC=corp,DC=example", "", map[string][]string{"objectClass": {"msDS-PasswordSettingsContainer"}})
 	f.add("CN=NoExpiry,CN=Password Settings Container,CN=System,DC=corp,DC=example", "", map[string][]string{
 		"objectClass": {"msDS-PasswordSettings"}, "msDS-MaximumPasswordAge": {"-9223372036854775808"}})
 	days := func(n int) time.Time { return now.Add(-time.Duration(n) * 24 * time.Hour) }
@@ -246,6 +256,30 @@ func TestLDAPActiveDirectory(t *testing.T) {
 	}
 	if r := why["ldap.stale-accounts directory"]; !strings.HasPrefix(r, "1 enabled") || !strings.Contains(r, "frank (last sign-in 120 days ago)") {
 		t.Errorf("stale-accounts: %s", r)
+	}
+
+	// msDS-ResultantPSO hidden from the bind DN: dave would read as under
+	// the domain's 42 days, but the NoExpiry PSO exists, so it is unknown.
+	// And without the Password Settings Container, whether any PSO applies
+	// is unknown.
+	for _, hide := range []string{"msDS-ResultantPSO", "CN=Password Settings Container,CN=System,DC=corp,DC=example"} {
+		f := adDomain(now)
+		for _, u := range f.users {
+			for _, a := range u.Attributes {
+				if a.Name == hide {
+					a.Name = "x-hidden"
+				}
+			}
+		}
+		delete(f.byDN, ldapDNKey(hide))
+		in, err := collectLDAP(f, f.c, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, why := judgeLDAP(t, in)
+		if k := "ldap.password-never-expires directory"; got[k] != "error" || !strings.Contains(why[k], "msDS-ResultantPSO") {
+			t.Errorf("%s hidden: %s %s", hide, got[k], why[k])
+		}
 	}
 
 	// The domain's maxPwdAge unreadable, and an account whose
