@@ -432,6 +432,7 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 		return 0, err
 	}
 	fetched, pending := 0, 0
+	repoSeen := false
 	for i := range p.Changes {
 		ch := &p.Changes[i]
 		if ch.PR == 0 {
@@ -454,13 +455,35 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 			}
 			fetched++
 			var pr *github.PullRequest
+			notFound := false
 			if err := gh.call(ctx, fmt.Sprintf("pull request #%d", ch.PR), func() (*github.Response, error) {
 				var resp *github.Response
 				var err error
 				pr, resp, err = cl.PullRequests.Get(ctx, owner, name, ch.PR)
+				notFound = resp != nil && resp.StatusCode == 404
 				return resp, err
 			}); err != nil {
-				return 0, err
+				if !notFound {
+					return 0, err
+				}
+				// GitHub answers 404 for a repository the token cannot see
+				// too: then nothing is known, and the run fails.
+				if !repoSeen {
+					if rerr := gh.call(ctx, "repository "+c.GitHubRepo, func() (*github.Response, error) {
+						_, resp, err := cl.Repositories.Get(ctx, owner, name)
+						return resp, err
+					}); rerr != nil {
+						return 0, rerr
+					}
+					repoSeen = true
+				}
+				// A number no pull request of the repository has (an issue's,
+				// another repository's): this change has no review to borrow,
+				// and the rest of the population is still judged.
+				ch.Approvers = []string{}
+				gitchange.Reclassify(ch)
+				ch.Exceptions = append(ch.Exceptions, fmt.Sprintf("pull request #%d was not found in %s", ch.PR, c.GitHubRepo))
+				continue
 			}
 			latest := map[string]string{}
 			opt := &github.ListOptions{PerPage: 100}

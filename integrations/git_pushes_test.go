@@ -177,3 +177,76 @@ func TestPushEventsPagingLimit(t *testing.T) {
 		t.Fatalf("the record starts at %s, want the oldest event read, %s", from, want)
 	}
 }
+
+// TestGitReviewOfMissingPullRequest: a change naming a number no pull
+// request has (an issue's) is judged unapproved on its own, with why; it
+// no longer fails the whole run, so the rest is still judged. A token
+// that cannot see the repository at all still fails the run.
+func TestGitReviewOfMissingPullRequest(t *testing.T) {
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "initial")
+	git(t, dir, "checkout", "-q", "-b", "pr1")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "work")
+	git(t, dir, "checkout", "-q", "main")
+	git(t, dir, "merge", "-q", "--no-ff", "pr1", "-m", "Merge pull request #1 from acme/pr1")
+	merge := git(t, dir, "rev-parse", "HEAD")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "fix the thing in issue (#77)")
+	js := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		w.Write([]byte(`{"message": "Not Found", "documentation_url": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request"}`))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/acme/api", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{"name": "api", "full_name": "acme/api"})
+	})
+	mux.HandleFunc("GET /repos/acme/api/pulls/1", func(w http.ResponseWriter, r *http.Request) {
+		js(w, map[string]any{"number": 1, "user": map[string]any{"login": "bob"}, "merged": true, "merged_at": "2026-10-01T00:00:00Z", "merge_commit_sha": merge})
+	})
+	mux.HandleFunc("GET /repos/acme/api/pulls/1/reviews", func(w http.ResponseWriter, r *http.Request) {
+		js(w, []any{map[string]any{"user": map[string]any{"login": "dana"}, "state": "APPROVED"}})
+	})
+	mux.HandleFunc("GET /repos/acme/api/pulls/77", notFound)
+	mux.HandleFunc("GET /repos/acme/api/events", func(w http.ResponseWriter, r *http.Request) { js(w, []any{}) })
+	mux.HandleFunc("GET /repos/acme/hidden/", notFound)
+	mux.HandleFunc("GET /repos/acme/hidden", notFound)
+	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
+	defer srv.Close()
+
+	s := newService(t)
+	cfg, _ := json.Marshal(map[string]any{"repo": dir, "github_repo": "acme/api", "github_api_url": srv.URL + "/"})
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: cfg, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, "ghp_test"); err != nil {
+		t.Fatal(err)
+	}
+	got := results(t, s, x, "git.changes.reviewed")
+	var fails []string
+	for res, v := range got {
+		if strings.HasPrefix(v, "error") {
+			t.Fatalf("the run failed on one missing pull request: %v", got)
+		}
+		if strings.HasPrefix(v, "fail") {
+			fails = append(fails, res+": "+v)
+		}
+	}
+	joined := strings.Join(fails, "\n")
+	if len(fails) != 2 || !strings.Contains(joined, "pull request #77 was not found in acme/api") || strings.Contains(joined, "#1 from") {
+		t.Fatalf("reviewed-change results:\n%s", joined)
+	}
+
+	cfg2, _ := json.Marshal(map[string]any{"repo": dir, "github_repo": "acme/hidden", "github_api_url": srv.URL + "/"})
+	y := &vigil.Integration{Kind: "git", Name: "hidden", Config: cfg2, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, y, "ghp_test"); err != nil {
+		t.Fatal(err)
+	}
+	for res, v := range results(t, s, y, "git.changes.reviewed") {
+		if !strings.HasPrefix(v, "error") {
+			t.Fatalf("a repository the token cannot see: %s %s", res, v)
+		}
+	}
+}
