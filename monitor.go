@@ -19,6 +19,9 @@ type Agent struct {
 	LastSeen  *time.Time `json:"last_seen,omitempty"`
 	LastSeq   int64      `json:"last_seq"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// Labels group hosts (env=prod) for server-side exceptions; set from
+	// the host page, the API or the enrolment token.
+	Labels map[string]string `json:"labels"`
 	// Current results on the host, by verdict.
 	Pass          int `json:"pass"`
 	Fail          int `json:"fail"`

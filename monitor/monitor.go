@@ -18,6 +18,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -56,14 +57,19 @@ func newSecret(prefix string) string {
 
 // Enrolment is a new one-time enrolment token; the token is shown once.
 type Enrolment struct {
-	ID      int64     `json:"id"`
-	Token   string    `json:"token"`
-	Name    string    `json:"name,omitempty"`
-	Expires time.Time `json:"expires_at"`
+	ID      int64             `json:"id"`
+	Token   string            `json:"token"`
+	Name    string            `json:"name,omitempty"`
+	Expires time.Time         `json:"expires_at"`
+	Labels  map[string]string `json:"labels,omitempty"` // the host starts with these
 }
 
 // CreateEnrolment makes a one-time token valid for ttl.
 func (s *Service) CreateEnrolment(ctx context.Context, name string, ttl time.Duration) (*Enrolment, error) {
+	return s.createEnrolment(ctx, name, nil, ttl)
+}
+
+func (s *Service) createEnrolment(ctx context.Context, name string, labels map[string]string, ttl time.Duration) (*Enrolment, error) {
 	if ttl <= 0 || ttl > 30*24*time.Hour {
 		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "ttl_hours", Message: "an enrolment token lives between 1 hour and 30 days"}
 	}
@@ -72,11 +78,11 @@ func (s *Service) CreateEnrolment(ctx context.Context, name string, ttl time.Dur
 	}
 	tok := newSecret("vge_")
 	exp := s.now().UTC().Add(ttl).Truncate(time.Second)
-	id, err := s.Store.CreateEnrolment(ctx, name, hashSecret(tok), exp)
+	id, err := s.Store.CreateLabelledEnrolment(ctx, name, labels, hashSecret(tok), exp)
 	if err != nil {
 		return nil, err
 	}
-	return &Enrolment{ID: id, Token: tok, Name: name, Expires: exp}, nil
+	return &Enrolment{ID: id, Token: tok, Name: name, Expires: exp, Labels: labels}, nil
 }
 
 // HostInfo is what an agent says about its host.
@@ -268,10 +274,18 @@ func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *Report) error {
 func (s *Service) Name() string { return "monitoring" }
 
 // Version changes when results change, and every minute (agents go stale
-// with time).
+// with time). Exceptions are written to the activity log, whose head is
+// part of the store's version; one that runs out changes nothing in the
+// database, so the count of expired ones is part of it too: an expired
+// exception fails again at once, not at the next minute.
 func (s *Service) Version(ctx context.Context) (string, error) {
+	now := s.now()
 	v, err := s.Store.MonitorVersion(ctx)
-	return v + "@" + s.now().UTC().Format("2006-01-02T15:04"), err
+	if err != nil {
+		return "", err
+	}
+	n, err := s.Store.ExpiredExceptions(ctx, now)
+	return v + "." + strconv.FormatInt(n, 10) + "@" + now.UTC().Format("2006-01-02T15:04"), err
 }
 
 // Signals: for each control that checks map to, one signal saying whether
@@ -301,10 +315,14 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 		controlsOf[c.ID] = c.Controls
 	}
 	type agg struct {
-		pass                      int
-		fails, errors, unapproved []string
-		stale                     map[string]bool
-		at                        time.Time
+		pass                                int
+		fails, errors, unapproved, accepted []string
+		stale                               map[string]bool
+		at                                  time.Time
+	}
+	excepted, err := s.ActiveExceptions(ctx)
+	if err != nil {
+		return nil, err
 	}
 	per := map[string]*agg{}
 	// A check a host turns off without the server's approval leaves the
@@ -355,7 +373,15 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 			case "pass":
 				g.pass++
 			case "fail":
-				g.fails = append(g.fails, fmt.Sprintf("%s on %s: %s (%s)", r.CheckID, a.Name, r.Resource, r.Reason))
+				// Only a failure is ever excepted, and only on a host that
+				// reports on schedule (stale ones were handled above).
+				switch x := excepted.Cover(r.CheckID, a); {
+				case x == nil:
+					g.fails = append(g.fails, fmt.Sprintf("%s on %s: %s (%s)", r.CheckID, a.Name, r.Resource, r.Reason))
+				case x.Kind == vigil.ExceptionRiskAccepted:
+					g.accepted = append(g.accepted, fmt.Sprintf("%s on %s: %s under %s", r.CheckID, a.Name, r.Resource, x.Describe()))
+				}
+				// Not applicable: the resource is not counted.
 			case "error":
 				g.errors = append(g.errors, fmt.Sprintf("%s on %s could not be judged: %s", r.CheckID, a.Name, r.Reason))
 			}
@@ -382,10 +408,22 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 			}
 			sort.Strings(names)
 			sig.Status, sig.Reason = vigil.SignalUnknown, "hosts stopped reporting: "+strings.Join(names, ", ")
+		case len(g.accepted) > 0:
+			// Accepted risk is not a pass: the control warns, naming the
+			// exception and when it runs out. Only the results that pass
+			// show the control operating.
+			sig.Status, sig.Reason = vigil.SignalWarn, summarize(len(g.accepted), "failing with the risk accepted", g.accepted)
+			sig.Operating = g.pass > 0
 		case g.pass > 0:
-			sig.Status, sig.Reason = vigil.SignalOK, fmt.Sprintf("%d automated test results pass", g.pass)
+			// Passing tests are what shows a continuous control operating.
+			sig.Status, sig.Reason, sig.Operating = vigil.SignalOK, fmt.Sprintf("%d automated test results pass", g.pass), true
 		default:
 			continue // only not-applicable results: no statement
+		}
+		if len(g.accepted) > 0 && sig.Status != vigil.SignalWarn {
+			// The excepted failures are named beside a worse state too:
+			// the reader sees the whole picture, not only what is left.
+			sig.Reason += "; also " + summarize(len(g.accepted), "failing with the risk accepted", g.accepted)
 		}
 		out[ctl] = append(out[ctl], sig)
 	}

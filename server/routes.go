@@ -30,6 +30,7 @@ type route struct {
 	maxBody           int64    // body limit when not MaxBodyBytes; -1 for none (streamed uploads)
 	needsEvidence     bool
 	stream            bool // a streamed multipart upload: the handler checks CSRF from the first part
+	download          bool // a large response (evidence bytes, bundles): deadlines move with progress
 	agent             bool // authenticated by an agent credential, not a user's token
 	needsMonitor      bool
 	needsIntegrations bool
@@ -101,7 +102,7 @@ func (s *Server) routeTable() []route {
 
 		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
 		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -123,9 +124,9 @@ func (s *Server) evidenceRoutes() []route {
 		{method: "POST", path: "/api/v1/evidence/attestations", perm: ownCtl, tag: "evidence", summary: "Record an attestation: a statement signed by your account", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.attest},
 		{method: "POST", path: "/api/v1/evidence/links", perm: ownCtl, tag: "evidence", summary: "Record a link as evidence", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.link},
 		{method: "GET", path: "/api/v1/evidence", perm: read, tag: "evidence", summary: "Evidence items, newest first", query: append([]param{{"control", "control id"}, {"request", "evidence request id"}}, pageParams...), out: page[vigil.Evidence]{}, h: s.listEvidence},
-		{method: "GET", path: "/api/v1/evidence/export", perm: read, tag: "evidence", summary: "Export a bundle (zip) that anyone can verify offline with vigil verify", query: []param{{"control", "only this control's evidence"}}, h: s.exportEvidence},
+		{method: "GET", path: "/api/v1/evidence/export", perm: read, tag: "evidence", summary: "Export a bundle (zip) that anyone can verify offline with vigil verify", query: []param{{"control", "only this control's evidence"}}, download: true, h: s.exportEvidence},
 		{method: "GET", path: "/api/v1/evidence/{id}", perm: read, tag: "evidence", summary: "An evidence item", out: vigil.Evidence{}, h: s.getEvidence},
-		{method: "GET", path: "/api/v1/evidence/{id}/content", perm: read, tag: "evidence", summary: "An item's bytes, verified as they are sent", h: s.evidenceContent},
+		{method: "GET", path: "/api/v1/evidence/{id}/content", perm: read, tag: "evidence", summary: "An item's bytes, verified as they are sent", download: true, h: s.evidenceContent},
 		{method: "GET", path: "/api/v1/evidence/{id}/proof", perm: read, tag: "evidence", summary: "Inclusion proof of an item in the latest signed checkpoint", out: evidence.Proof{}, h: s.evidenceProof},
 		{method: "POST", path: "/api/v1/evidence/{id}/review", perm: manage, tag: "evidence", summary: "Accept or reject an item (appended to the log)", in: reviewRequest{}, out: vigil.Evidence{}, h: s.reviewEvidence},
 		{method: "GET", path: "/api/v1/ledger", perm: read, tag: "evidence", summary: "The ledger's verifier key, origin and size", out: ledgerKey{}, h: s.ledgerKey},
@@ -136,7 +137,11 @@ func (s *Server) evidenceRoutes() []route {
 		{method: "GET", path: "/api/v1/requests", perm: read, tag: "evidence", summary: "Evidence requests with their periods and freshness", query: []param{{"control", "control id"}}, out: page[requestView]{}, h: s.listRequests},
 		{method: "POST", path: "/api/v1/requests", perm: manage, tag: "evidence", summary: "Ask for evidence for a control on a schedule", in: requestRequest{}, out: vigil.EvidenceRequest{}, status: 201, h: s.createRequest},
 		{method: "GET", path: "/api/v1/requests/{id}", perm: read, tag: "evidence", summary: "An evidence request with its periods", out: requestView{}, h: s.getRequest},
+		{method: "PATCH", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Change a request's title, description, grace days or assignee (0: the control's owner)", in: store.RequestPatch{}, out: requestView{}, h: s.patchRequest},
 		{method: "DELETE", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Remove an evidence request (its evidence stays)", status: 204, h: s.deleteRequest},
+		{method: "GET", path: "/api/v1/settings/evidence", perm: read, tag: "evidence", summary: "Evidence rules: whether a reviewer must be someone other than the submitter", out: vigil.EvidenceSettings{}, h: s.getEvidenceSettings},
+		// Turning separation of duties off weakens a control: owners only.
+		{method: "PUT", path: "/api/v1/settings/evidence", perm: vigil.PermGrantOwner, tag: "evidence", summary: "Replace the evidence rules (owners only)", in: vigil.EvidenceSettings{}, out: vigil.EvidenceSettings{}, h: s.putEvidenceSettings},
 	}
 	for i := range rs {
 		rs[i].needsEvidence = true
@@ -194,6 +199,7 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/settings/organization", manage, s.settingsOrgPost),
 		// Sign-in settings decide who can become anyone: owners only.
 		pg("POST", "/settings/auth", vigil.PermGrantOwner, s.settingsAuthPost),
+		pg("POST", "/settings/evidence", vigil.PermGrantOwner, s.settingsEvidencePost),
 		pg("GET", "/users", users, s.usersPage),
 		pg("POST", "/users", users, s.userCreate),
 		pg("GET", "/users/{id}", users, s.userPage),
@@ -217,6 +223,11 @@ func (s *Server) pageRoutes() []route {
 			pg("GET", "/hosts/{id}", read, s.hostPage),
 			pg("POST", "/hosts/{id}/revoke", manage, s.hostRevoke),
 			pg("POST", "/hosts/{id}/tailoring/approve", manage, s.hostApproveTailoring),
+			pg("POST", "/hosts/{id}/labels", manage, s.hostLabels),
+			pg("GET", "/exceptions", read, s.exceptionsPage),
+			pg("POST", "/exceptions", ownCtl, s.exceptionRequestPage),
+			pg("POST", "/exceptions/{id}/approve", manage, s.exceptionApprovePage),
+			pg("POST", "/exceptions/{id}/revoke", manage, s.exceptionRevokePage),
 			pg("GET", "/fleet", read, s.fleetPage))
 	}
 	if s.integrations != nil {
@@ -228,8 +239,8 @@ func (s *Server) pageRoutes() []route {
 	if s.evidence != nil {
 		rs = append(rs,
 			pg("GET", "/evidence", read, s.ledgerPage),
-			pg("GET", "/evidence/export", read, s.exportPage),
-			pg("GET", "/evidence/{id}/download", read, s.downloadPage),
+			dl(pg("GET", "/evidence/export", read, s.exportPage)),
+			dl(pg("GET", "/evidence/{id}/download", read, s.downloadPage)),
 			pg("POST", "/evidence/{id}/review", manage, s.reviewPage),
 			route{method: "POST", path: "/controls/{id}/evidence", perm: ownCtl, page: true, stream: true, maxBody: -1, needsEvidence: true, h: s.uploadPage},
 			pg("POST", "/controls/{id}/attest", ownCtl, s.attestPage),

@@ -70,7 +70,10 @@ var expected = map[string]string{
 	"GET /api/v1/requests":               "owner admin member auditor viewer",
 	"POST /api/v1/requests":              "owner admin",
 	"GET /api/v1/requests/{id}":          "owner admin member auditor viewer",
+	"PATCH /api/v1/requests/{id}":        "owner admin",
 	"DELETE /api/v1/requests/{id}":       "owner admin",
+	"GET /api/v1/settings/evidence":      "owner admin member auditor viewer",
+	"PUT /api/v1/settings/evidence":      "owner",
 
 	"POST /api/v1/agents/enrolments":             "owner admin",
 	"GET /api/v1/agents":                         "owner admin member auditor viewer",
@@ -91,6 +94,12 @@ var expected = map[string]string{
 	"POST /api/v1/integrations/{id}/run":         "owner admin",
 	"POST /api/v1/agent/reports":                 "agent",
 	"GET /api/v1/agent/state":                    "agent",
+	"GET /api/v1/exceptions":                     "owner admin member auditor viewer",
+	"POST /api/v1/exceptions":                    "owner admin member",
+	"GET /api/v1/exceptions/{id}":                "owner admin member auditor viewer",
+	"POST /api/v1/exceptions/{id}/approve":       "owner admin",
+	"POST /api/v1/exceptions/{id}/revoke":        "owner admin",
+	"PUT /api/v1/agents/{id}/labels":             "owner admin",
 }
 
 // fill substitutes path parameters with values that exist, or for

@@ -66,7 +66,11 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 	if ttl == 0 {
 		ttl = 24
 	}
-	e, err := s.monitor.CreateEnrolment(r.Context(), strings.TrimSpace(r.PostForm.Get("name")), time.Duration(ttl)*time.Hour)
+	labels, err := vigil.ParseLabels("labels", r.PostForm.Get("labels"))
+	var e *monitor.Enrolment
+	if err == nil {
+		e, err = s.monitor.CreateLabelledEnrolment(r.Context(), strings.TrimSpace(r.PostForm.Get("name")), labels, time.Duration(ttl)*time.Hour)
+	}
 	d, derr := s.hostsData(r)
 	if derr != nil {
 		return derr
@@ -97,6 +101,13 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 }
 
 type hostData struct {
+	// Excepted names, per failing check, the exception in force that
+	// covers it here; Exceptions are every exception whose scope takes in
+	// this host, in any state.
+	Excepted   map[string]*vigil.CheckException
+	Exceptions []vigil.CheckException
+	Labels     []string
+
 	Tailoring tailoringView // what the host turns off, and what of it is not approved
 	More      int           // checks not shown in History
 	Host      agentView
@@ -173,6 +184,9 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if d.Tailoring, err = s.tailoringOf(r, id); err != nil {
+		return err
+	}
+	if err := s.hostExceptions(r, a, d); err != nil {
 		return err
 	}
 	p.Data = d

@@ -17,18 +17,29 @@ import (
 // CreateEnrolment stores a one-time enrolment token (its hash) for an
 // agent to come.
 func (s *Store) CreateEnrolment(ctx context.Context, name, tokenHash string, expires time.Time) (int64, error) {
+	return s.CreateLabelledEnrolment(ctx, name, nil, tokenHash, expires)
+}
+
+// CreateLabelledEnrolment is CreateEnrolment with the labels the host will
+// carry once it enrols (validated by the caller).
+func (s *Store) CreateLabelledEnrolment(ctx context.Context, name string, labels map[string]string, tokenHash string, expires time.Time) (int64, error) {
 	var id int64
+	lj, _ := json.Marshal(nonNilMap(labels))
 	err := s.write(ctx, func(t *wtx) error {
 		actor := vigil.ActorFrom(ctx)
 		var by any
 		if actor.UserID != 0 {
 			by = actor.UserID
 		}
-		if err := t.queryRow(ctx, "INSERT INTO agent_enrolments (token_hash, name, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-			tokenHash, name, by, t.d.ts(t.now), t.d.ts(expires)).Scan(&id); err != nil {
+		if err := t.queryRow(ctx, "INSERT INTO agent_enrolments (token_hash, name, labels, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			tokenHash, name, string(lj), by, t.d.ts(t.now), t.d.ts(expires)).Scan(&id); err != nil {
 			return internal("create enrolment", err)
 		}
-		return t.log(ctx, "agent.enrolment.create", "agent_enrolment", strconv.FormatInt(id, 10), nil, map[string]any{"name": name, "expires_at": expires})
+		after := map[string]any{"name": name, "expires_at": expires}
+		if len(labels) > 0 {
+			after["labels"] = labels
+		}
+		return t.log(ctx, "agent.enrolment.create", "agent_enrolment", strconv.FormatInt(id, 10), nil, after)
 	})
 	return id, err
 }
@@ -39,9 +50,9 @@ func (s *Store) CreateEnrolment(ctx context.Context, name, tokenHash string, exp
 func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, secretHash string) error {
 	return s.write(ctx, func(t *wtx) error {
 		var id int64
-		var name string
+		var name, labels string
 		var exp, used dbTime
-		err := t.queryRow(ctx, "SELECT id, name, expires_at, used_at FROM agent_enrolments WHERE token_hash = ?", tokenHash).Scan(&id, &name, &exp, &used)
+		err := t.queryRow(ctx, "SELECT id, name, labels, expires_at, used_at FROM agent_enrolments WHERE token_hash = ?", tokenHash).Scan(&id, &name, &labels, &exp, &used)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token is not valid")
@@ -59,8 +70,13 @@ func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, sec
 			a.Name = a.Hostname
 		}
 		a.Enrolled = t.now
-		if err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Name, a.Hostname, a.OS, a.Kernel, a.Version, a.Interval, secretHash, t.d.ts(t.now)).Scan(&a.ID); err != nil {
+		// The host starts with the labels its token carries.
+		a.Labels = map[string]string{}
+		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+			return internal("read enrolment labels", err)
+		}
+		if err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at, labels)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Name, a.Hostname, a.OS, a.Kernel, a.Version, a.Interval, secretHash, t.d.ts(t.now), labels).Scan(&a.ID); err != nil {
 			return internal("create agent", err)
 		}
 		if _, err := t.exec(ctx, "UPDATE agent_enrolments SET used_at = ?, agent_id = ? WHERE id = ?", t.d.ts(t.now), a.ID, id); err != nil {
@@ -70,16 +86,21 @@ func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, sec
 	})
 }
 
-const agentCols = "id, kind, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na"
+const agentCols = "id, kind, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na, labels"
 
 func scanAgent(r scanner) (*vigil.Agent, error) {
 	var a vigil.Agent
 	var en, seen, rev dbTime
+	var labels string
 	if err := r.Scan(&a.ID, &a.Kind, &a.Name, &a.Hostname, &a.OS, &a.Kernel, &a.Version, &a.Interval, &en, &seen, &a.LastSeq, &rev,
-		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable); err != nil {
+		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable, &labels); err != nil {
 		return nil, err
 	}
 	a.Enrolled, a.LastSeen, a.RevokedAt = en.T, seen.ptr(), rev.ptr()
+	a.Labels = map[string]string{}
+	if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+		return nil, err
+	}
 	return &a, nil
 }
 

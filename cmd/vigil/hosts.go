@@ -129,17 +129,19 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "approved: %d checks turned off on host %s\n", len(out.Approved), c.Arg(0))
 		return nil
 	case "enrol":
-		c := newAPICommand(env, "hosts enrol", "hosts enrol NAME [--ttl-hours 24]")
+		c := newAPICommand(env, "hosts enrol", "hosts enrol NAME [--ttl-hours 24] [--label key=value ...]")
 		ttl := c.Int("ttl-hours", 24, "how long the token stays valid (1 to 720 hours)")
+		labels := labelFlags{}
+		c.Var(labels, "label", "a label the host starts with, key=value (repeat for more)")
 		if err := c.parse(args); err != nil {
 			return err
 		}
 		if c.NArg() != 1 {
-			fmt.Fprintln(env.stderr, "Usage: vigil hosts enrol NAME [--ttl-hours 24]")
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts enrol NAME [--ttl-hours 24] [--label key=value ...]")
 			return errUsage
 		}
 		var e monitor.Enrolment
-		if printed, err := c.send(ctx, "POST", "/api/v1/agents/enrolments", map[string]any{"name": c.Arg(0), "ttl_hours": *ttl}, &e); err != nil || printed {
+		if printed, err := c.send(ctx, "POST", "/api/v1/agents/enrolments", map[string]any{"name": c.Arg(0), "ttl_hours": *ttl, "labels": map[string]string(labels)}, &e); err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "one-time enrolment token for %s, valid until %s (shown once):\n%s\n", e.Name, e.Expires.UTC().Format(time.RFC3339), e.Token)
