@@ -225,10 +225,14 @@ func (a *ldapAccounts) readPPolicy() {
 			}
 		}
 	}
-	for _, e := range res.Entries {
-		if ldapContainsFold(e.GetAttributeValues("objectClass"), "olcPPolicyConfig") && ldapDNParent(ldapDNKey(e.DN)) == dbDN {
-			a.defaultPolicy = e.GetAttributeValue("olcPPolicyDefault")
-			return
+	// The overlay on the database itself, else on the frontend (global
+	// overlays apply to every database).
+	for _, on := range []string{dbDN, "olcdatabase={-1}frontend,cn=config"} {
+		for _, e := range res.Entries {
+			if ldapContainsFold(e.GetAttributeValues("objectClass"), "olcPPolicyConfig") && ldapDNParent(ldapDNKey(e.DN)) == on {
+				a.defaultPolicy = e.GetAttributeValue("olcPPolicyDefault")
+				return
+			}
 		}
 	}
 	if dbDN == "" {
