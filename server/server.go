@@ -71,6 +71,8 @@ type Config struct {
 	// HashMemory bounds the memory password hashes may hold at once
 	// (bytes); 0 means DefaultHashMemory.
 	HashMemory int64
+	// Timeouts bound requests; zero fields take DefaultTimeouts'.
+	Timeouts Timeouts
 }
 
 // Server serves Vigil's HTTP API.
@@ -100,6 +102,7 @@ type Server struct {
 	trustProxy     bool
 	dummyHash      func() string
 	hashes         *hashGate
+	timeouts       Timeouts
 	oidc           oidcCache
 
 	rcache  readinessCache
@@ -152,6 +155,16 @@ func New(cfg Config) *Server {
 	pwp := s.pwp
 	s.dummyHash = sync.OnceValue(func() string { h, _ := auth.HashPassword("vigil-dummy-password", pwp); return h })
 	s.hashes = newHashGate(s.pwp, cfg.HashMemory)
+	s.timeouts = cfg.Timeouts
+	if s.timeouts.Read <= 0 {
+		s.timeouts.Read = DefaultTimeouts.Read
+	}
+	if s.timeouts.Write <= 0 {
+		s.timeouts.Write = DefaultTimeouts.Write
+	}
+	if s.timeouts.TransferIdle <= 0 {
+		s.timeouts.TransferIdle = DefaultTimeouts.TransferIdle
+	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		if rt.page {
@@ -171,6 +184,7 @@ func New(cfg Config) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.fixedDeadlines(w)
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin") // lets a lost session on a form come back to its page
@@ -239,6 +253,7 @@ func (s *Server) wrap(rt route) http.Handler {
 	label := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		w, r = s.transfer(rt, w, r)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {

@@ -265,6 +265,7 @@ func (s *Server) wrapPage(rt route) http.Handler {
 	label := rt.method + " " + rt.path
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		w, r = s.transfer(rt, w, r)
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
 		h := w.Header()

@@ -155,7 +155,11 @@ func (m *Main) Open(ctx context.Context) error {
 		m.Close()
 		return err
 	}
-	hs := &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+	// Only header and idle timeouts here: the server sets each request's
+	// deadlines itself, fixed for ordinary requests and moving with
+	// progress for transfers (server.Timeouts), so that a slow upload or
+	// download of gigabytes finishes and a stalled one is cut.
+	hs := &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	m.http = hs
 	m.done = make(chan error, 1)
