@@ -138,6 +138,11 @@ func TestGitNoRefLogIsUnknown(t *testing.T) {
 			t.Fatalf("no reflog: %s %s", res, v)
 		}
 	}
+	// The integration says so beside its status, not a bare "ok".
+	if x, _, _ := s.Store.Integration(ctx, x.ID); x.LastStatus != "ok" || !strings.Contains(x.LastError, "1 checks could not be judged") ||
+		!strings.Contains(x.LastError, "git.history.no-force-push") {
+		t.Fatalf("the integration's status: %q %q", x.LastStatus, x.LastError)
+	}
 }
 
 // TestGitWindowFromAuditScope: without window settings the population is

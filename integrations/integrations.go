@@ -348,6 +348,16 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 	status, msg := "ok", ""
 	if cerr != nil {
 		status, msg = "error", redact(cerr.Error(), r.Secret)
+	} else if rep.Summary.ChecksUnjudged > 0 {
+		// The run worked, but not everything was judged: the integration
+		// says so beside its status instead of a bare "ok".
+		var parts []string
+		for _, f := range rep.Findings {
+			if string(f.Verdict) == "error" && len(parts) < 3 {
+				parts = append(parts, f.CheckID+" "+f.Resource+": "+f.Reason)
+			}
+		}
+		msg = redact(fmt.Sprintf("%d checks could not be judged: %s", rep.Summary.ChecksUnjudged, strings.Join(parts, "; ")), r.Secret)
 	}
 	if err := s.ingest(ctx, x, rep, started); err != nil {
 		// The run is recorded as failed: its results were not kept, and the
