@@ -221,3 +221,39 @@ func HasCommit(ctx context.Context, o Options, id string) bool {
 	_, err := o.git(ctx, nil, "cat-file", "-e", "--end-of-options", id+"^{commit}")
 	return err == nil
 }
+
+// CheckSigners tries the trusted signers the way a verification uses
+// them: the OpenPGP keys are imported into a throwaway keyring (gpg must
+// accept them, and must be installed), and ssh-keygen must be there for
+// SSH signatures. A connection test calls it so that signers no run could
+// use are reported before any run.
+func CheckSigners(ctx context.Context, s *Signers) error {
+	if s == nil {
+		return nil
+	}
+	if strings.TrimSpace(s.SSH) != "" {
+		if _, err := exec.LookPath("ssh-keygen"); err != nil {
+			return fmt.Errorf("the allowed signers cannot be used: ssh-keygen is not installed on the Vigil server")
+		}
+	}
+	if strings.TrimSpace(s.GPG) == "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "vigil-signers-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cmd := exec.CommandContext(ctx, "gpg", "--batch", "--no-tty", "--quiet", "--import")
+	cmd.Env = append(os.Environ(), "GNUPGHOME="+dir)
+	cmd.Stdin = strings.NewReader(s.GPG)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("the trusted OpenPGP keys cannot be imported: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	// gpg can succeed having imported nothing (no key in the text).
+	out, err := exec.CommandContext(ctx, "gpg", "--batch", "--no-tty", "--homedir", dir, "--list-keys", "--with-colons").Output()
+	if err != nil || !strings.Contains(string(out), "\npub:") && !strings.HasPrefix(string(out), "pub:") {
+		return fmt.Errorf("the trusted OpenPGP keys hold no public key gpg can read")
+	}
+	return nil
+}

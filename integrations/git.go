@@ -213,6 +213,11 @@ func (g Git) Test(ctx context.Context, r *Run) error {
 	if _, err := resolveWindow(c, scopeFrom(ctx), r.Now); err != nil {
 		return err
 	}
+	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
+		if err := gitchange.CheckSigners(ctx, &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}); err != nil {
+			return err
+		}
+	}
 	env, done, err := gitEnv(r, c.Repo)
 	if err != nil {
 		return err

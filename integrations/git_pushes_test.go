@@ -250,3 +250,20 @@ func TestGitReviewOfMissingPullRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestGitTestTriesSigners: trusted OpenPGP keys gpg cannot import fail
+// the connection test, naming them, instead of failing every run.
+func TestGitTestTriesSigners(t *testing.T) {
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "initial")
+	s := newService(t)
+	cfg, _ := json.Marshal(map[string]any{"repo": dir, "gpg_keys": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEga2V5\n-----END PGP PUBLIC KEY BLOCK-----\n"})
+	x := &vigil.Integration{Kind: "git", Name: "signers", Config: cfg, Interval: 3600, Enabled: true}
+	if err := s.Create(ctx, x, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Test(ctx, x.ID); err == nil || !strings.Contains(err.Error(), "OpenPGP keys") {
+		t.Fatalf("test with keys gpg cannot read: %v", err)
+	}
+}
