@@ -439,6 +439,15 @@ func TestScratchRootInitSystems(t *testing.T) {
 			fs["boot/grub2/grub.cfg"] = file{"insmod blscfg\nblscfg\n", 0o600}
 			fs["boot/loader/entries/a.conf"] = file{"title a\noptions root=/dev/sda1 ro audit=1 audit_backlog_limit=8192\n", 0o644}
 		}, map[string]check.Verdict{"linux.boot.audit-enabled|grub": check.Pass}, nil},
+		// systemd-timesyncd installed with no timesyncd.conf runs on its
+		// compiled-in servers: judged, not "no configuration file".
+		{"timesyncd installed without a configuration", func(fs map[string]file) {
+			fs["lib/systemd/systemd-timesyncd"] = file{"", 0o755}
+		}, map[string]check.Verdict{"linux.time.sources-configured": check.Fail}, nil},
+		{"timesyncd with NTP= set", func(fs map[string]file) {
+			fs["lib/systemd/systemd-timesyncd"] = file{"", 0o755}
+			fs["etc/systemd/timesyncd.conf"] = file{"[Time]\nNTP=time.example.com\n", 0o644}
+		}, map[string]check.Verdict{"linux.time.sources-configured": check.Pass}, nil},
 		// Look-alikes of the item 13 plants, which must not be flagged.
 		{"home: a system account's home open to all, with a .netrc", func(fs map[string]file) {
 			f := fs["etc/passwd"]
