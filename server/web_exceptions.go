@@ -140,7 +140,14 @@ func (s *Server) exceptionDecision(w http.ResponseWriter, r *http.Request, act f
 	case err == nil:
 		s.flash(w, r, done+" exception #"+strconv.FormatInt(e.ID, 10)+" ("+e.CheckID+" on "+e.ScopeText()+").")
 	case c == vigil.ECONFLICT || c == vigil.EFORBIDDEN || c == vigil.EINVALID:
-		s.flash(w, r, "Exception #"+strconv.FormatInt(id, 10)+": "+vigil.ErrorMessage(err))
+		// Said on the list, as an alert, with nothing changed.
+		p := s.newPage(w, r, "Exceptions", "exceptions")
+		d, derr := s.exceptionsData(r, "")
+		if derr != nil {
+			return derr
+		}
+		p.Data, p.Error = d, "Exception #"+strconv.FormatInt(id, 10)+": "+vigil.ErrorMessage(err)
+		return s.render(w, statusOf(c), "exceptions", p)
 	default:
 		return err
 	}
@@ -174,14 +181,19 @@ func (s *Server) hostLabels(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		_, err = s.monitor.SetLabels(r.Context(), id, labels)
 	}
-	switch {
-	case err == nil:
-		s.flash(w, r, "Labels saved: "+orNone(strings.Join(vigil.LabelList(labels), ", "))+".")
-	case vigil.ErrorCode(err) == vigil.EINVALID:
-		s.flash(w, r, "Labels not saved: "+vigil.ErrorMessage(err))
-	default:
-		return err
+	if err != nil {
+		// Shown beside the field, with what was typed kept.
+		var ferr error
+		rerr := s.renderHost(w, r, id, http.StatusUnprocessableEntity, func(p *webPage) {
+			p.Form = r.PostForm
+			ferr = formError(p, err)
+		})
+		if ferr != nil {
+			return ferr
+		}
+		return rerr
 	}
+	s.flash(w, r, "Labels saved: "+orNone(strings.Join(vigil.LabelList(labels), ", "))+".")
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

@@ -132,6 +132,12 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.renderHost(w, r, id, http.StatusOK, nil)
+}
+
+// renderHost renders a host's page; form, when set, fills in the form
+// state, so that a refused change is shown beside its field.
+func (s *Server) renderHost(w http.ResponseWriter, r *http.Request, id int64, status int, form func(*webPage)) error {
 	a, err := s.store.Agent(r.Context(), id)
 	if err != nil {
 		return err
@@ -190,7 +196,10 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p.Data = d
-	return s.render(w, http.StatusOK, "host", p)
+	if form != nil {
+		form(p)
+	}
+	return s.render(w, status, "host", p)
 }
 
 func (s *Server) hostApproveTailoring(w http.ResponseWriter, r *http.Request) error {
