@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,17 +17,9 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/guardduty"
-	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -36,10 +28,15 @@ import (
 
 // AWS tests an AWS account with read-only credentials: the root account,
 // IAM users (from the credential report, one call for every user), the
-// password policy, S3 buckets, CloudTrail, security groups and EBS
-// volumes, in each configured region. The secret is
-// "ACCESS_KEY_ID:SECRET_ACCESS_KEY"; without one, the server's own AWS
-// credentials (an instance role) are used.
+// password policy, S3 buckets (in their own regions), and, in each
+// configured region, CloudTrail, security groups, EBS, KMS, RDS and
+// GuardDuty. The secret is "ACCESS_KEY_ID:SECRET_ACCESS_KEY"; without one,
+// the server's own AWS credentials (an instance role) are used.
+//
+// Verdicts never depend on the order of the regions setting: the list is
+// sorted and deduplicated, every region is read the same way, and every
+// list handed to the checks is sorted by id (so an unchanged account also
+// gives an unchanged input, and its runs are heartbeats).
 type AWS struct{}
 
 type awsConfig struct {
@@ -69,6 +66,10 @@ func parseAWS(raw json.RawMessage) (*awsConfig, error) {
 	if c.KeyMaxAgeDays == 0 {
 		c.KeyMaxAgeDays = 90
 	}
+	// Sorted and once each: the first region is where global services
+	// (IAM, S3's bucket list, STS) are called, and nothing may depend on
+	// the order the regions were typed in.
+	c.Regions = slices.Compact(slices.Sorted(slices.Values(c.Regions)))
 	return &c, nil
 }
 
@@ -118,19 +119,47 @@ func (AWS) config(ctx context.Context, r *Run, c *awsConfig, region string) (aws
 	return cfg, nil
 }
 
+// inRegion is the account's configuration pointed at another region; the
+// credentials (and an assumed role's session) are shared.
+func inRegion(cfg aws.Config, region string) aws.Config {
+	rc := cfg.Copy()
+	rc.Region = region
+	return rc
+}
+
 // describeAWS says which permission an access-denied error lacks.
 func describeAWS(what string, err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
-		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
 			return what + ": access denied (the credentials lack the permission; use the SecurityAudit managed policy): " + ae.ErrorMessage()
-		case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken":
+		case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "UnrecognizedClientException":
 			return what + ": the credentials are not valid or have expired (" + ae.ErrorCode() + ")"
 		}
 		return what + ": " + ae.ErrorCode() + ": " + ae.ErrorMessage()
 	}
 	return what + ": " + err.Error()
+}
+
+func apiCode(err error, code string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == code
+}
+
+// awsError is the resource a read that failed leaves in a list, so the
+// checks of that list say what could not be read instead of judging less.
+func awsError(id, msg string) map[string]any {
+	return map[string]any{"id": id, "error": msg}
+}
+
+// sortByID sorts resources (maps with an "id") by id; a stable order
+// keeps an unchanged account's input unchanged.
+func sortByID(xs []any) []any {
+	sort.SliceStable(xs, func(i, j int) bool {
+		return xs[i].(map[string]any)["id"].(string) < xs[j].(map[string]any)["id"].(string)
+	})
+	return nonNil(xs)
 }
 
 // Test reads the account summary.
@@ -139,11 +168,7 @@ func (a AWS) Test(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	home := "us-east-1"
-	if len(c.Regions) > 0 {
-		home = c.Regions[0]
-	}
-	cfg, err := a.config(ctx, r, c, home)
+	cfg, err := a.config(ctx, r, c, homeRegion(c))
 	if err != nil {
 		return err
 	}
@@ -153,6 +178,39 @@ func (a AWS) Test(ctx context.Context, r *Run) error {
 	return nil
 }
 
+// homeRegion is where global services are called: the first region of the
+// sorted list.
+func homeRegion(c *awsConfig) string {
+	if len(c.Regions) > 0 {
+		return c.Regions[0]
+	}
+	return "us-east-1"
+}
+
+// awsRegional is one aspect read in every region: read returns the
+// resources it found in one region (ids start with the region) for one
+// list of one collector. A failed read returns an awsError resource (with
+// whatever it read before), never less. To judge a new per-region aspect
+// (a CIS control), add its read here and a check over the list.
+type awsRegional struct {
+	collector, list string
+	read            func(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any
+}
+
+var awsRegionalReads = []awsRegional{
+	{"aws.ec2", "groups", awsSecurityGroups},
+	{"aws.ec2", "volumes", awsVolumes},
+	{"aws.ec2", "ebs_default", awsEBSDefault},
+	{"aws.kms", "keys", awsKMSKeys},
+	{"aws.rds", "instances", awsRDSInstances},
+	{"aws.guardduty", "regions", awsGuardDuty},
+}
+
+// awsParallel bounds the concurrent API calls of one collection (regions ×
+// aspects, trails, buckets): AWS's retryer absorbs throttling, but there is
+// no point in provoking it.
+const awsParallel = 16
+
 // Collect reads the account; each part that fails is an error on its
 // checks, the rest is judged.
 func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
@@ -160,11 +218,7 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	home := "us-east-1"
-	if len(c.Regions) > 0 {
-		home = c.Regions[0]
-	}
-	cfg, err := a.config(ctx, r, c, home)
+	cfg, err := a.config(ctx, r, c, homeRegion(c))
 	if err != nil {
 		return nil, err
 	}
@@ -178,61 +232,60 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		for _, rg := range dr.Regions {
 			c.Regions = append(c.Regions, aws.ToString(rg.RegionName))
 		}
-		sort.Strings(c.Regions)
+		c.Regions = slices.Compact(slices.Sorted(slices.Values(c.Regions)))
 	}
-	iamIn := a.iam(ctx, cfg, c, r.Now)
+	out := map[string]map[string]any{
+		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {},
+	}
+	var iamIn, s3In, trailIn map[string]any
+	var wg sync.WaitGroup
+	wg.Go(func() { iamIn = a.iam(ctx, cfg, c, r.Now) })
+	wg.Go(func() { s3In = awsS3(ctx, cfg, c) })
+	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.Regions) })
+	var mu sync.Mutex
+	sem := make(chan struct{}, awsParallel)
+	for _, part := range awsRegionalReads {
+		out[part.collector][part.list] = []any{}
+	}
+	for _, part := range awsRegionalReads {
+		for _, region := range c.Regions {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				found := part.read(ctx, inRegion(cfg, region), c, region)
+				mu.Lock()
+				out[part.collector][part.list] = append(out[part.collector][part.list].([]any), found...)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	for _, in := range out {
+		for k, v := range in {
+			in[k] = sortByID(v.([]any))
+		}
+	}
 	if rep, ok := iamIn["_credential_report"].([]byte); ok {
 		delete(iamIn, "_credential_report")
 		r.Artifacts = append(r.Artifacts, Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
 	}
-	out := map[string]map[string]any{"aws.iam": iamIn, "aws.s3": a.s3(ctx, cfg, c)}
-	trails := map[string]any{"regions": toAny(c.Regions)}
-	ec2in := map[string]any{"groups": []any{}, "volumes": []any{}}
-	kmsIn := map[string]any{"keys": []any{}}
-	rdsIn := map[string]any{"instances": []any{}}
-	gdIn := map[string]any{"regions": []any{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, region := range c.Regions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rc, err := a.config(ctx, r, c, region)
-			if err != nil {
-				// The region's checks say so, rather than leaving it out.
-				bad := map[string]any{"id": region, "error": "cannot configure region " + region + ": " + err.Error()}
-				mu.Lock()
-				ec2in["groups"] = append(ec2in["groups"].([]any), bad)
-				gdIn["regions"] = append(gdIn["regions"].([]any), bad)
-				mu.Unlock()
-				return
-			}
-			groups, volumes := a.ec2(ctx, rc, c, region)
-			keys := a.kms(ctx, rc, region)
-			dbs := a.rds(ctx, rc, region)
-			gd := a.guardduty(ctx, rc, region)
-			mu.Lock()
-			ec2in["groups"] = append(ec2in["groups"].([]any), groups...)
-			ec2in["volumes"] = append(ec2in["volumes"].([]any), volumes...)
-			kmsIn["keys"] = append(kmsIn["keys"].([]any), keys...)
-			rdsIn["instances"] = append(rdsIn["instances"].([]any), dbs...)
-			gdIn["regions"] = append(gdIn["regions"].([]any), gd)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	a.cloudtrail(ctx, cfg, trails)
-	out["aws.cloudtrail"], out["aws.ec2"] = trails, ec2in
-	out["aws.kms"], out["aws.rds"], out["aws.guardduty"] = kmsIn, rdsIn, gdIn
+	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
+	out["aws.cloudtrail"]["regions_read"] = toAny(c.Regions)
 	return out, nil
 }
+
+// credentialReportColumns are the credential report's columns the checks
+// need: a report without one of them cannot say a user is compliant.
+var credentialReportColumns = []string{"user", "password_enabled", "mfa_active",
+	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date"}
 
 // iam reads the credential report (every user's password, MFA and keys in
 // one document, which is also the evidence an auditor asks for), the
 // account summary and the password policy.
 func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time) map[string]any {
 	cl := iam.NewFromConfig(cfg)
-	out := map[string]any{"users": []any{}}
+	out := map[string]any{"users": []any{}, "key_max_age_days": c.KeyMaxAgeDays}
 	if sum, err := cl.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}); err != nil {
 		out["summary_error"] = describeAWS("iam:GetAccountSummary", err)
 	} else {
@@ -253,7 +306,6 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 			"lowercase": pp.RequireLowercaseCharacters, "reuse_prevention": int(aws.ToInt32(pp.PasswordReusePrevention)),
 			"max_age": int(aws.ToInt32(pp.MaxPasswordAge))}
 	}
-	var report []byte
 	for i := 0; i < 20; i++ {
 		g, err := cl.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		if err != nil {
@@ -270,249 +322,77 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 		out["users_error"] = describeAWS("iam:GetCredentialReport", err)
 		return out
 	}
-	report = rep.Content
-	rows, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
-	if err != nil || len(rows) < 1 {
-		out["users_error"] = fmt.Sprintf("the credential report is not CSV: %v", err)
+	users, err := parseCredentialReport(rep.Content, now)
+	if err != nil {
+		out["users_error"] = err.Error()
 		return out
+	}
+	out["users"], out["credential_report_bytes"] = users, len(rep.Content)
+	out["_credential_report"] = rep.Content
+	return out
+}
+
+// parseCredentialReport gives one resource per IAM user (the root account
+// is judged from the account summary): {id, console, mfa, keys: [{id:
+// "USER key N", active, age_days, unused_days}]}, sorted by user. Both key
+// slots are listed, inactive ones with active: false, so a check shows
+// them rather than skipping them.
+func parseCredentialReport(report []byte, now time.Time) ([]any, error) {
+	rows, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("the credential report is not CSV: %v", err)
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("the credential report is empty (not even a header)")
 	}
 	col := map[string]int{}
 	for i, h := range rows[0] {
 		col[h] = i
 	}
-	get := func(row []string, name string) string {
-		if i, ok := col[name]; ok && i < len(row) {
-			return row[i]
+	for _, name := range credentialReportColumns {
+		if _, ok := col[name]; !ok {
+			return nil, fmt.Errorf("the credential report has no %s column: its users cannot be judged", name)
 		}
-		return ""
-	}
-	days := func(s string) any {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return nil // N/A, not_supported, no_information
-		}
-		return int(now.Sub(t).Hours() / 24)
 	}
 	var users []any
-	for _, row := range rows[1:] {
-		name := get(row, "user")
+	for n, row := range rows[1:] {
+		if len(row) != len(rows[0]) {
+			return nil, fmt.Errorf("the credential report's line %d has %d fields, not %d", n+2, len(row), len(rows[0]))
+		}
+		get := func(name string) string { return row[col[name]] }
+		name := get("user")
 		if name == "<root_account>" {
 			continue // judged from the account summary
 		}
-		u := map[string]any{"id": name, "console": get(row, "password_enabled") == "true", "mfa": get(row, "mfa_active") == "true", "keys": []any{}}
-		var keys []any
+		u := map[string]any{"id": name, "console": get("password_enabled") == "true", "mfa": get("mfa_active") == "true"}
+		keys := []any{}
 		for _, k := range []string{"1", "2"} {
-			if get(row, "access_key_"+k+"_active") != "true" {
-				continue
+			key := map[string]any{"id": name + " key " + k, "active": get("access_key_"+k+"_active") == "true"}
+			rotated := get("access_key_" + k + "_last_rotated")
+			if key["active"] == false && rotated == "N/A" {
+				continue // the slot holds no key at all
 			}
-			keys = append(keys, map[string]any{"id": name + " key " + k, "age_days": days(get(row, "access_key_"+k+"_last_rotated")),
-				"unused_days": days(get(row, "access_key_"+k+"_last_used_date"))})
+			key["age_days"], key["unused_days"] = reportDays(rotated, now), reportDays(get("access_key_"+k+"_last_used_date"), now)
+			// An active key always has a creation date; without one its
+			// age is unknown, which must not read as young.
+			if key["active"] == true && key["age_days"] == nil {
+				key["error"] = fmt.Sprintf("the credential report gives no creation date for %s's key %s (%q)", name, k, rotated)
+			}
+			keys = append(keys, key)
 		}
-		u["keys"] = nonNil(keys)
+		u["keys"] = keys
 		users = append(users, u)
 	}
-	out["users"], out["credential_report_bytes"] = nonNil(users), len(report)
-	out["_credential_report"] = report
-	out["key_max_age_days"] = c.KeyMaxAgeDays
-	return out
+	return sortByID(users), nil
 }
 
-// s3 reads every bucket's encryption, public access block and versioning,
-// sixteen buckets at a time.
-func (AWS) s3(ctx context.Context, cfg aws.Config, c *awsConfig) map[string]any {
-	cl := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = c.Endpoint != "" })
-	out := map[string]any{"buckets": []any{}}
-	lb, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{})
+// reportDays is the number of days since a credential report date, or nil
+// when there is none (N/A, no_information: never used, or used before
+// AWS kept track).
+func reportDays(s string, now time.Time) any {
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		out["error"] = describeAWS("s3:ListAllMyBuckets", err)
-		return out
+		return nil
 	}
-	buckets := make([]any, len(lb.Buckets))
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	for i, b := range lb.Buckets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			name := aws.ToString(b.Name)
-			// Each aspect carries its own error, so a refused call
-			// leaves the other aspects judged.
-			m := map[string]any{"id": name, "encryption": false, "public_block": false, "versioning": ""}
-			if _, err := cl.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &name}); err == nil {
-				m["encryption"] = true
-			} else if !apiCode(err, "ServerSideEncryptionConfigurationNotFoundError") {
-				m["encryption_error"] = describeAWS("s3:GetEncryptionConfiguration on "+name, err)
-			}
-			if pab, err := cl.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: &name}); err == nil {
-				p := pab.PublicAccessBlockConfiguration
-				m["public_block"] = aws.ToBool(p.BlockPublicAcls) && aws.ToBool(p.BlockPublicPolicy) && aws.ToBool(p.IgnorePublicAcls) && aws.ToBool(p.RestrictPublicBuckets)
-			} else if !apiCode(err, "NoSuchPublicAccessBlockConfiguration") {
-				m["public_block_error"] = describeAWS("s3:GetBucketPublicAccessBlock on "+name, err)
-			}
-			// Status is "Enabled", "Suspended", or empty when versioning
-			// was never turned on.
-			if v, err := cl.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &name}); err == nil {
-				m["versioning"] = string(v.Status)
-			} else {
-				m["versioning_error"] = describeAWS("s3:GetBucketVersioning on "+name, err)
-			}
-			buckets[i] = m
-		}()
-	}
-	wg.Wait()
-	sort.Slice(buckets, func(i, j int) bool {
-		return buckets[i].(map[string]any)["id"].(string) < buckets[j].(map[string]any)["id"].(string)
-	})
-	out["buckets"] = buckets
-	return out
-}
-
-func apiCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
-}
-
-// cloudtrail: is some trail multi-region, logging, with file validation?
-func (AWS) cloudtrail(ctx context.Context, cfg aws.Config, out map[string]any) {
-	cl := cloudtrail.NewFromConfig(cfg)
-	d, err := cl.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: aws.Bool(false)})
-	if err != nil {
-		out["error"] = describeAWS("cloudtrail:DescribeTrails", err)
-		return
-	}
-	var trails []any
-	good := false
-	for _, t := range d.TrailList {
-		st, err := cl.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: t.TrailARN})
-		logging := err == nil && aws.ToBool(st.IsLogging)
-		multi, valid := aws.ToBool(t.IsMultiRegionTrail), aws.ToBool(t.LogFileValidationEnabled)
-		trails = append(trails, map[string]any{"id": aws.ToString(t.Name), "multi_region": multi, "logging": logging, "validation": valid})
-		good = good || (multi && logging && valid)
-	}
-	out["trails"], out["compliant_trail"] = nonNil(trails), good
-}
-
-// ec2: security groups open to the world on admin ports, and unencrypted
-// EBS volumes, in one region.
-func (AWS) ec2(ctx context.Context, cfg aws.Config, c *awsConfig, region string) ([]any, []any) {
-	cl := ec2.NewFromConfig(cfg)
-	var groups, volumes []any
-	sgs, err := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{})
-	if err != nil {
-		groups = append(groups, map[string]any{"id": region, "error": describeAWS("ec2:DescribeSecurityGroups in "+region, err)})
-	} else {
-		for _, g := range sgs.SecurityGroups {
-			var open []any
-			for _, p := range g.IpPermissions {
-				if !worldOpen(p) {
-					continue
-				}
-				for _, port := range c.AdminPorts {
-					all := aws.ToString(p.IpProtocol) == "-1"
-					if all || (aws.ToInt32(p.FromPort) <= port && port <= aws.ToInt32(p.ToPort)) {
-						open = append(open, strconv.Itoa(int(port)))
-					}
-				}
-			}
-			groups = append(groups, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": nonNil(open)})
-		}
-	}
-	vs, err := cl.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
-	if err != nil {
-		volumes = append(volumes, map[string]any{"id": region, "error": describeAWS("ec2:DescribeVolumes in "+region, err)})
-	} else {
-		for _, v := range vs.Volumes {
-			volumes = append(volumes, map[string]any{"id": region + "/" + aws.ToString(v.VolumeId), "encrypted": aws.ToBool(v.Encrypted)})
-		}
-	}
-	return groups, volumes
-}
-
-func worldOpen(p ec2types.IpPermission) bool {
-	for _, r := range p.IpRanges {
-		if aws.ToString(r.CidrIp) == "0.0.0.0/0" {
-			return true
-		}
-	}
-	for _, r := range p.Ipv6Ranges {
-		if aws.ToString(r.CidrIpv6) == "::/0" {
-			return true
-		}
-	}
-	return false
-}
-
-// kms: customer-managed symmetric keys and whether they rotate.
-func (AWS) kms(ctx context.Context, cfg aws.Config, region string) []any {
-	cl := kms.NewFromConfig(cfg)
-	var out []any
-	p := kms.NewListKeysPaginator(cl, &kms.ListKeysInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return append(out, map[string]any{"id": region, "error": describeAWS("kms:ListKeys in "+region, err)})
-		}
-		for _, k := range page.Keys {
-			d, err := cl.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
-			if err != nil {
-				out = append(out, map[string]any{"id": region + "/" + aws.ToString(k.KeyId), "error": describeAWS("kms:DescribeKey", err)})
-				continue
-			}
-			md := d.KeyMetadata
-			// AWS-managed keys rotate by themselves; asymmetric keys cannot.
-			if md.KeyManager != kmstypes.KeyManagerTypeCustomer || md.KeySpec != kmstypes.KeySpecSymmetricDefault || md.KeyState != kmstypes.KeyStateEnabled {
-				continue
-			}
-			m := map[string]any{"id": region + "/" + aws.ToString(k.KeyId), "rotation": false}
-			if rs, err := cl.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: k.KeyId}); err != nil {
-				m["error"] = describeAWS("kms:GetKeyRotationStatus", err)
-			} else {
-				m["rotation"] = rs.KeyRotationEnabled
-			}
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// rds: database instances and whether their storage is encrypted.
-func (AWS) rds(ctx context.Context, cfg aws.Config, region string) []any {
-	cl := rds.NewFromConfig(cfg)
-	var out []any
-	p := rds.NewDescribeDBInstancesPaginator(cl, &rds.DescribeDBInstancesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return append(out, map[string]any{"id": region, "error": describeAWS("rds:DescribeDBInstances in "+region, err)})
-		}
-		for _, d := range page.DBInstances {
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
-				"public": aws.ToBool(d.PubliclyAccessible)})
-		}
-	}
-	return out
-}
-
-// guardduty: is a detector enabled in the region?
-func (AWS) guardduty(ctx context.Context, cfg aws.Config, region string) map[string]any {
-	cl := guardduty.NewFromConfig(cfg)
-	out := map[string]any{"id": region, "enabled": false}
-	ds, err := cl.ListDetectors(ctx, &guardduty.ListDetectorsInput{})
-	if err != nil {
-		out["error"] = describeAWS("guardduty:ListDetectors in "+region, err)
-		return out
-	}
-	for _, id := range ds.DetectorIds {
-		d, err := cl.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(id)})
-		if err != nil {
-			out["error"] = describeAWS("guardduty:GetDetector in "+region, err)
-			return out
-		}
-		if d.Status == gdtypes.DetectorStatusEnabled {
-			out["enabled"] = true
-		}
-	}
-	return out
+	return int(now.Sub(t).Hours() / 24)
 }

@@ -1,0 +1,183 @@
+package integrations
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+)
+
+// The per-region reads of awsRegionalReads. Each returns resources whose
+// ids start with the region; a failed call adds {id: REGION, error} after
+// what was read, so the region's checks error rather than pass on less.
+
+// awsSecurityGroups: every security group (all pages) and the admin ports
+// it opens to the world: {id: "REGION/sg-… NAME", open_admin: ["22"]}.
+func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any {
+	var out []any
+	p := ec2.NewDescribeSecurityGroupsPaginator(ec2.NewFromConfig(cfg), &ec2.DescribeSecurityGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, awsError(region, describeAWS("ec2:DescribeSecurityGroups in "+region, err)))
+		}
+		for _, g := range page.SecurityGroups {
+			open := []any{}
+			for _, port := range c.AdminPorts {
+				for _, perm := range g.IpPermissions {
+					if worldOpen(perm) && opensPort(perm, port) {
+						open = append(open, strconv.Itoa(int(port)))
+						break
+					}
+				}
+			}
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open})
+		}
+	}
+	return out
+}
+
+// opensPort: the rule lets TCP or UDP traffic reach the port. ICMP rules
+// carry ICMP types in FromPort/ToPort, not ports.
+func opensPort(p ec2types.IpPermission, port int32) bool {
+	switch aws.ToString(p.IpProtocol) {
+	case "-1":
+		return true
+	case "tcp", "udp", "6", "17":
+		return aws.ToInt32(p.FromPort) <= port && port <= aws.ToInt32(p.ToPort)
+	}
+	return false
+}
+
+func worldOpen(p ec2types.IpPermission) bool {
+	for _, r := range p.IpRanges {
+		if aws.ToString(r.CidrIp) == "0.0.0.0/0" {
+			return true
+		}
+	}
+	for _, r := range p.Ipv6Ranges {
+		if aws.ToString(r.CidrIpv6) == "::/0" {
+			return true
+		}
+	}
+	return false
+}
+
+// awsVolumes: every EBS volume (all pages): {id: "REGION/vol-…", encrypted}.
+func awsVolumes(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	p := ec2.NewDescribeVolumesPaginator(ec2.NewFromConfig(cfg), &ec2.DescribeVolumesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, awsError(region, describeAWS("ec2:DescribeVolumes in "+region, err)))
+		}
+		for _, v := range page.Volumes {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(v.VolumeId), "encrypted": aws.ToBool(v.Encrypted)})
+		}
+	}
+	return out
+}
+
+// awsEBSDefault: EBS encryption by default, a setting of each region:
+// {id: REGION, enabled}.
+func awsEBSDefault(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	o, err := ec2.NewFromConfig(cfg).GetEbsEncryptionByDefault(ctx, &ec2.GetEbsEncryptionByDefaultInput{})
+	if err != nil {
+		return []any{awsError(region, describeAWS("ec2:GetEbsEncryptionByDefault in "+region, err))}
+	}
+	return []any{map[string]any{"id": region, "enabled": aws.ToBool(o.EbsEncryptionByDefault)}}
+}
+
+// awsKMSKeys: every KMS key of the region, {id: "REGION/KEY", rotation}.
+// Keys automatic rotation does not apply to are listed with na saying why
+// (AWS-managed keys, which AWS rotates; keys that are not enabled;
+// asymmetric and HMAC keys; imported or external key material), so they
+// are shown rather than silently left out.
+func awsKMSKeys(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := kms.NewFromConfig(cfg)
+	var out []any
+	p := kms.NewListKeysPaginator(cl, &kms.ListKeysInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, awsError(region, describeAWS("kms:ListKeys in "+region, err)))
+		}
+		for _, k := range page.Keys {
+			id := region + "/" + aws.ToString(k.KeyId)
+			d, err := cl.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				out = append(out, awsError(id, describeAWS("kms:DescribeKey on "+id, err)))
+				continue
+			}
+			md := d.KeyMetadata
+			m := map[string]any{"id": id, "rotation": false, "key_spec": string(md.KeySpec), "manager": string(md.KeyManager), "state": string(md.KeyState)}
+			switch {
+			case md.KeyManager != kmstypes.KeyManagerTypeCustomer:
+				m["na"] = "an AWS-managed key: AWS rotates it"
+			case md.KeyState != kmstypes.KeyStateEnabled:
+				m["na"] = "the key is " + string(md.KeyState) + ": it protects no new data"
+			case md.KeySpec != kmstypes.KeySpecSymmetricDefault:
+				m["na"] = "a " + string(md.KeySpec) + " key: only symmetric encryption keys rotate automatically"
+			case md.Origin != kmstypes.OriginTypeAwsKms:
+				m["na"] = "key material from " + string(md.Origin) + ": KMS cannot rotate it automatically"
+			default:
+				if rs, err := cl.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: k.KeyId}); err != nil {
+					m["error"] = describeAWS("kms:GetKeyRotationStatus on "+id, err)
+				} else {
+					m["rotation"] = rs.KeyRotationEnabled
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// awsRDSInstances: every database instance (all pages), {id:
+// "REGION/NAME", encrypted, public}.
+func awsRDSInstances(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	p := rds.NewDescribeDBInstancesPaginator(rds.NewFromConfig(cfg), &rds.DescribeDBInstancesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return append(out, awsError(region, describeAWS("rds:DescribeDBInstances in "+region, err)))
+		}
+		for _, d := range page.DBInstances {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
+				"public": aws.ToBool(d.PubliclyAccessible)})
+		}
+	}
+	return out
+}
+
+// awsGuardDuty: is a detector enabled in the region? {id: REGION, enabled}.
+func awsGuardDuty(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := guardduty.NewFromConfig(cfg)
+	out := map[string]any{"id": region, "enabled": false}
+	p := guardduty.NewListDetectorsPaginator(cl, &guardduty.ListDetectorsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return []any{awsError(region, describeAWS("guardduty:ListDetectors in "+region, err))}
+		}
+		for _, id := range page.DetectorIds {
+			d, err := cl.GetDetector(ctx, &guardduty.GetDetectorInput{DetectorId: aws.String(id)})
+			if err != nil {
+				return []any{awsError(region, describeAWS("guardduty:GetDetector in "+region, err))}
+			}
+			if d.Status == gdtypes.DetectorStatusEnabled {
+				out["enabled"] = true
+			}
+		}
+	}
+	return []any{out}
+}
