@@ -255,6 +255,8 @@ type gitState struct {
 	// updates from KnownFrom to CheckedAt (the last run that read them).
 	KnownFrom *time.Time `json:"known_from,omitempty"`
 	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	// Judged are GitHub's pushes already judged (old..new => when).
+	Judged map[string]time.Time `json:"judged_pushes,omitempty"`
 	// Reviews caches each merged pull request's author and approvers: they
 	// do not change after the merge.
 	Reviews map[string]prReview `json:"reviews,omitempty"`
@@ -373,7 +375,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	history := g.branchHistory(ctx, r, c, o, p, &prev, win, isRemote(c.Repo))
 	r.NewState, _ = json.Marshal(gitState{Head: p.Head, Reviews: prev.Reviews, ForcePushes: prev.ForcePushes, Rewrites: prev.Rewrites,
-		KnownFrom: prev.KnownFrom, CheckedAt: prev.CheckedAt, Verified: verified, SignersHash: signersHash})
+		KnownFrom: prev.KnownFrom, CheckedAt: prev.CheckedAt, Judged: prev.Judged, Verified: verified, SignersHash: signersHash})
 	// The population is what an auditor samples from: sealed as evidence,
 	// stating exactly the bounds applied (timestamps, the end excluded)
 	// and where they came from. The window stays the same all day (a fixed

@@ -49,7 +49,9 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 		}
 	}
 	if c.GitHubRepo != "" {
-		rws, unk, from, err := g.githubPushes(ctx, r, c, o, short, win)
+		judged := pruneJudged(prev.Judged, win)
+		rws, unk, from, err := g.githubPushes(ctx, r, c, o, short, win, judged)
+		prev.Judged = judged
 		if err != nil {
 			sources = append(sources, historySource{Name: "GitHub push events", Err: err.Error()})
 		} else {
@@ -133,6 +135,17 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 	return map[string]any{"branch": short, "head": p.Head, "previous_head": prev.Head, "since": win.Since.Format(time.RFC3339), "until": win.Until.Format(time.RFC3339),
 		"rewrites": nonNil(items), "rewrite_count": len(all), "unknown": nonNil(unknown), "sources": nonNil(srcs),
 		"force_pushed": len(all) > 0, "force_pushes": nonNil(events)}
+}
+
+// pruneJudged copies the judged pushes still in the window.
+func pruneJudged(m map[string]time.Time, win gitWindow) map[string]time.Time {
+	out := map[string]time.Time{}
+	for k, at := range m {
+		if !at.Before(win.Since) {
+			out[k] = at
+		}
+	}
+	return out
 }
 
 // coverage joins the records read in a run: the earliest time from which
@@ -226,20 +239,24 @@ func short12(id string) string {
 // new one (in the local copy when it holds both, else GitHub's compare).
 // It returns the rewrites, the pushes it could not judge (as unknown
 // resources), and from when its record is complete.
-func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win gitWindow) ([]gitchange.Rewrite, []any, time.Time, error) {
+func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win gitWindow, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
 	gh := GitHub{}
 	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	return pushRewrites(ctx, gh, cl, owner, name, branch, win, r.Now, &o)
+	return pushRewrites(ctx, gh, cl, owner, name, branch, win, r.Now, &o, judged)
 }
 
 // pushRewrites reads a repository's push events and judges each push to
 // the branch in the window; local, when set, is a copy of the repository
-// to judge from before asking GitHub.
-func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win gitWindow, now time.Time, local *gitchange.Options) ([]gitchange.Rewrite, []any, time.Time, error) {
+// to judge from before asking GitHub. judged, when set, holds the pushes
+// judged by earlier runs (old..new => when): a push's verdict never
+// changes, and the rewrites among them are already remembered, so they
+// are not compared again (GitHub's rate limit is per hour); the pushes
+// judged now are added.
+func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win gitWindow, now time.Time, local *gitchange.Options, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	full := owner + "/" + name
 	has := func(id string) bool { return local != nil && gitchange.HasCommit(ctx, *local, id) }
 	var rewrites []gitchange.Rewrite
@@ -286,6 +303,10 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 			if strings.Trim(before, "0") == "" || strings.Trim(head, "0") == "" || before == head {
 				continue // the branch created or deleted: nothing rewritten
 			}
+			key := before + ".." + head
+			if _, done := judged[key]; done {
+				continue
+			}
 			rw := gitchange.Rewrite{At: at, Who: ev.GetActor().GetLogin(), From: before, To: head, Source: "GitHub push event " + fmt.Sprint(pe.GetPushID())}
 			forced, known := false, false
 			if pe.Forced != nil {
@@ -319,6 +340,9 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 				}
 				unknown = append(unknown, map[string]any{"id": "push " + short12(before) + " -> " + short12(head), "error": msg})
 				continue
+			}
+			if judged != nil {
+				judged[key] = at
 			}
 			if !forced {
 				continue

@@ -22,9 +22,10 @@ type githubState struct {
 }
 
 type repoHistory struct {
-	Rewrites  []gitchange.Rewrite `json:"rewrites,omitempty"`
-	KnownFrom *time.Time          `json:"known_from,omitempty"`
-	CheckedAt *time.Time          `json:"checked_at,omitempty"`
+	Rewrites  []gitchange.Rewrite  `json:"rewrites,omitempty"`
+	KnownFrom *time.Time           `json:"known_from,omitempty"`
+	CheckedAt *time.Time           `json:"checked_at,omitempty"`
+	Judged    map[string]time.Time `json:"judged_pushes,omitempty"`
 }
 
 // githubWindow is the window the GitHub kind judges history over: the
@@ -67,7 +68,8 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 		}
 		var sources []historySource
 		var unknown []any
-		rws, unk, from, err := pushRewrites(ctx, g, cl, c.Org, name, branch, win, r.Now, nil)
+		judged := pruneJudged(ph.Judged, win)
+		rws, unk, from, err := pushRewrites(ctx, g, cl, c.Org, name, branch, win, r.Now, nil, judged)
 		if err != nil {
 			sources = append(sources, historySource{Name: "GitHub push events", Err: err.Error()})
 		} else {
@@ -87,7 +89,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 			all = append(all, rw)
 		}
 		sort.SliceStable(all, func(i, j int) bool { return all[i].At.Before(all[j].At) })
-		next.Repos[name] = &repoHistory{Rewrites: all, KnownFrom: kf, CheckedAt: ck}
+		next.Repos[name] = &repoHistory{Rewrites: all, KnownFrom: kf, CheckedAt: ck, Judged: judged}
 		items := []any{}
 		for _, rw := range all {
 			it := rewriteItem(rw)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +62,9 @@ func TestGitHubHistory(t *testing.T) {
 		"web": {push("5", "ann", 205, sha("d"), sha("e"), at(10))},
 	}
 	mux.HandleFunc("GET /repos/acme/{repo}/events", func(w http.ResponseWriter, r *http.Request) { js(w, events[r.PathValue("repo")]) })
+	var compares atomic.Int64
 	mux.HandleFunc("GET /repos/acme/{repo}/compare/{basehead}", func(w http.ResponseWriter, r *http.Request) {
+		compares.Add(1)
 		commit := func(s string) map[string]any { return map[string]any{"sha": s} }
 		switch r.PathValue("basehead") {
 		case sha("a") + "..." + sha("b"), sha("d") + "..." + sha("e"):
@@ -122,6 +125,18 @@ func TestGitHubHistory(t *testing.T) {
 		if strings.Contains(k, "elsewhere") {
 			t.Errorf("an override on a repository not judged: %s", k)
 		}
+	}
+	// The next run compares nothing again (a push's verdict never
+	// changes; GitHub's rate limit is hourly) and still fails the rewrite.
+	n := compares.Load()
+	if _, err := s.RunNow(ctx, x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if compares.Load() != n {
+		t.Errorf("pushes compared again: %d then %d calls", n, compares.Load())
+	}
+	if v := verdicts(t, s, x.AgentID); v["github.history.no-force-push"] != "fail" {
+		t.Errorf("the rewrite was forgotten at the next run: %v", v)
 	}
 
 	cfg2, _ := json.Marshal(map[string]any{"org": "solo", "api_url": srv.URL + "/"})
