@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil/agent"
+	"github.com/vigil-soc/vigil/monitor"
 )
 
 // TestExceptionsCLI: enrol with labels; ask for an exception for a label,
@@ -21,8 +26,22 @@ func TestExceptionsCLI(t *testing.T) {
 		_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", who+"@acme.test", "--role", "admin")
 		api[who] = map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
 	}
-	if code, out, errs := cli(t, api["ada"], "", "hosts", "enrol", "web-1", "--label", "env=dev", "--label", "team=payments"); code != 0 || !strings.Contains(out, "vge_") {
+	code, out, errs := cli(t, api["ada"], "", "hosts", "enrol", "web-1", "--label", "env=dev", "--label", "team=payments")
+	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(out)
+	if code != 0 || tok == "" {
 		t.Fatalf("enrol with labels: %d %s %s", code, out, errs)
+	}
+	if _, err := agent.Enrol(context.Background(), t.TempDir(), m.URL, tok, "", "", monitor.HostInfo{Hostname: "web-1", Interval: 900}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := cli(t, api["ada"], "", "hosts", "show", "1"); code != 0 || !strings.Contains(out, "labels: env=dev, team=payments") {
+		t.Fatalf("hosts show after a labelled enrolment: %d %s", code, out)
+	}
+	if code, out, errs := cli(t, api["ada"], "", "hosts", "label", "1", "env=prod"); code != 0 || !strings.Contains(out, "labels of web-1: env=prod") {
+		t.Fatalf("hosts label: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, api["ada"], "", "hosts", "label", "1", "env"); code != 2 || !strings.Contains(errs, "key=value") {
+		t.Fatalf("hosts label with a bad label: %d %s", code, errs)
 	}
 	if code, _, errs := cli(t, api["ada"], "", "hosts", "enrol", "web-2", "--label", "Env=Dev"); code != 2 || !strings.Contains(errs, "lowercase") {
 		t.Fatalf("enrol with a bad label: %d %s", code, errs)
@@ -35,7 +54,7 @@ func TestExceptionsCLI(t *testing.T) {
 	if code, _, _ := cli(t, api["ada"], "", "exceptions", "request", "--check", "linux.sshd.permit-root-login", "--kind", "risk_accepted", "--justification", "x y z"); code != 2 {
 		t.Fatalf("a request naming no hosts: %d", code)
 	}
-	code, out, errs := cli(t, api["ada"], "", append(req, "--justification", "Development hosts are only reachable over the VPN.")...)
+	code, out, errs = cli(t, api["ada"], "", append(req, "--justification", "Development hosts are only reachable over the VPN.")...)
 	if code != 0 || !strings.Contains(out, "requested exception #1") || !strings.Contains(out, "hosts labelled env=dev") {
 		t.Fatalf("request: %d %s %s", code, out, errs)
 	}

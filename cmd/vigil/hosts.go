@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -85,6 +86,9 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 				rows = append(rows, []string{r.Verdict, r.CheckID, r.Resource, oneLine(r.Reason)})
 			}
 		}
+		if len(h.Labels) > 0 {
+			fmt.Fprintf(env.stdout, "labels: %s\n", strings.Join(vigil.LabelList(h.Labels), ", "))
+		}
 		fmt.Fprintf(env.stdout, "%d pass, %d fail, %d could not be judged\n", h.Pass, h.Fail, h.Error)
 		if len(rows) > 0 {
 			table(env.stdout, []string{"VERDICT", "CHECK", "RESOURCE", "WHY"}, rows)
@@ -147,6 +151,29 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "one-time enrolment token for %s, valid until %s (shown once):\n%s\n", e.Name, e.Expires.UTC().Format(time.RFC3339), e.Token)
 		fmt.Fprintf(env.stdout, "on the host, as root: VIGIL_ENROL_TOKEN=%s vigil agent enrol --server %s --ca-fingerprint <the server certificate's SHA-256>\n", e.Token, *c.server)
 		return nil
+	case "label":
+		// Replaces the host's labels with those given (none: removes them).
+		c := newAPICommand(env, "hosts label", "hosts label ID [key=value ...]")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() < 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil hosts label ID [key=value ...] (replaces the host's labels)")
+			return errUsage
+		}
+		labels := labelFlags{}
+		for _, l := range c.Args()[1:] {
+			if err := labels.Set(l); err != nil {
+				fmt.Fprintln(env.stderr, "vigil hosts label: "+err.Error())
+				return errUsage
+			}
+		}
+		var h hostView
+		if printed, err := c.send(ctx, "PUT", "/api/v1/agents/"+url.PathEscape(c.Arg(0))+"/labels", map[string]any{"labels": map[string]string(labels)}, &h); err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "labels of %s: %s\n", h.Name, orDash(strings.Join(vigil.LabelList(h.Labels), ", ")))
+		return nil
 	case "revoke":
 		c := newAPICommand(env, "hosts revoke", "hosts revoke ID")
 		if err := c.parse(args); err != nil {
@@ -162,6 +189,6 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintln(env.stdout, "revoked: the agent's reports are refused from now on")
 		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil hosts list | show ID | enrol NAME | approve-tailoring ID --digest D | revoke ID")
+	fmt.Fprintln(env.stderr, "Usage: vigil hosts list | show ID | enrol NAME [--label key=value] | label ID [key=value ...] | approve-tailoring ID --digest D | revoke ID")
 	return errUsage
 }

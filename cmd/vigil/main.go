@@ -57,7 +57,7 @@ func commands() []command {
 		{"checks", "list, show or test the checks (built-in and your own)", runChecks},
 		{"integrations", "connect systems (a git repository...) whose controls Vigil tests: list, add, test, run, delete", runIntegrations},
 		{"exceptions", "server-side exceptions to checks: list, request, approve (another admin), revoke", runExceptions},
-		{"hosts", "monitored hosts: list, show, enrol (a one-time token), approve-tailoring, revoke", runHosts},
+		{"hosts", "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", runHosts},
 		{"agent", "enrol this host with a server, then scan on a schedule and report changes", runAgent},
 		{"version", "print the version", func(_ context.Context, env *cliEnv, _ []string) error {
 			fmt.Fprintf(env.stdout, "vigil %s\n", version)
