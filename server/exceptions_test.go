@@ -168,6 +168,21 @@ func exceptionsAPI(t *testing.T, engine string) {
 			t.Fatalf("CC6.1 after revocation: %v %v", ok, gaps)
 		}
 
+		// An exception that runs out fails again at once: nothing is
+		// written when it expires, yet the readiness cache notices.
+		failingProd := "failing: " + checkRootLogin + " on prod-1"
+		var brief exceptionView
+		e.do("member", "POST", "/api/v1/exceptions", map[string]any{"check": checkRootLogin, "kind": "risk_accepted", "scope": "host", "agent_id": prodID,
+			"justification": "Covered for a few seconds while the patch rolls out.", "expires_at": time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339)}, 201, &brief)
+		e.do("admin", "POST", fmt.Sprintf("/api/v1/exceptions/%d/approve", brief.ID), nil, 200, nil)
+		if _, gaps := ready(t, e, "CC6.1"); strings.Contains(strings.Join(gaps, " "), failingProd) {
+			t.Fatalf("CC6.1 with prod-1 excepted for a while: %v", gaps)
+		}
+		time.Sleep(time.Until(time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)))
+		if _, gaps := ready(t, e, "CC6.1"); !strings.Contains(strings.Join(gaps, " "), failingProd) {
+			t.Fatalf("CC6.1 once prod-1's exception expired: %v", gaps)
+		}
+
 		// Lists and filters, readable by everyone.
 		var list struct{ Items []exceptionView }
 		e.do("viewer", "GET", "/api/v1/exceptions?state=active", nil, 200, &list)
@@ -175,7 +190,7 @@ func exceptionsAPI(t *testing.T, engine string) {
 			t.Fatalf("active: %+v", list.Items)
 		}
 		e.do("auditor", "GET", fmt.Sprintf("/api/v1/exceptions?agent_id=%d", prodID), nil, 200, &list)
-		if len(list.Items) != 1 || list.Items[0].ID != own.ID || list.Items[0].State != "revoked" {
+		if len(list.Items) != 2 || list.Items[0].ID != brief.ID || list.Items[0].State != "expired" || list.Items[1].ID != own.ID || list.Items[1].State != "revoked" {
 			t.Fatalf("covering prod-1: %+v", list.Items)
 		}
 		e.do("viewer", "GET", "/api/v1/exceptions?state=forever", nil, 400, nil)
@@ -197,7 +212,7 @@ func exceptionsAPI(t *testing.T, engine string) {
 		for _, a := range acts.Items {
 			n[a.Action]++
 		}
-		if n["exception.request"] != 2 || n["exception.approve"] != 2 || n["exception.revoke"] != 1 {
+		if n["exception.request"] != 3 || n["exception.approve"] != 3 || n["exception.revoke"] != 1 {
 			t.Fatalf("activity: %v", n)
 		}
 		e.do("auditor", "GET", "/api/v1/activity?action=agent.labels", nil, 200, &acts)
