@@ -88,6 +88,7 @@ type Change struct {
 	Exceptions []string `json:"exceptions"`
 
 	dateNote string // why its date is not to be trusted
+	mergeOf  int    // the pull request a merge commit's message says it merged
 }
 
 // Population is the set of changes in the window: those whose committer
@@ -106,7 +107,12 @@ type Population struct {
 }
 
 var (
+	// The merge commits code hosts write when they merge a pull request:
+	// GitHub's subject, Bitbucket's subject, GitLab's "See merge request"
+	// line. Any other merge commit was made outside a pull request.
 	mergePR   = regexp.MustCompile(`^Merge pull request #(\d+)`)
+	mergeBB   = regexp.MustCompile(`^Merged in \S+ \(pull request #(\d+)\)`)
+	mergeGL   = regexp.MustCompile(`(?m)^See merge request [\w.\-/]+!(\d+)\s*$`)
 	squashPR  = regexp.MustCompile(`\(#(\d+)\)\s*$`)
 	approvalT = regexp.MustCompile(`(?im)^(Reviewed-by|Approved-by):\s*(.+?)\s*$`)
 	emailOf   = regexp.MustCompile(`<([^>]+)>`)
@@ -267,6 +273,11 @@ func parseRaw(out []byte) ([]Change, error) {
 			m := msg.String()
 			cur.Subject, _, _ = strings.Cut(strings.TrimSpace(m), "\n")
 			cur.Approvers = approvers(m)
+			for _, re := range []*regexp.Regexp{mergePR, mergeBB, mergeGL} {
+				if x := re.FindStringSubmatch(strings.TrimSpace(m)); x != nil && cur.mergeOf == 0 {
+					cur.mergeOf, _ = strconv.Atoi(x[1])
+				}
+			}
 			changes = append(changes, *cur)
 		}
 		msg.Reset()
@@ -372,9 +383,8 @@ func classify(c *Change, tipAuthors map[string]string) {
 		// Only a merge a pull request made is a merge through review: a
 		// merge made in someone's clone and pushed went around it.
 		c.Kind = "direct"
-		if m := mergePR.FindStringSubmatch(c.Subject); m != nil {
-			c.Kind = "merge"
-			c.PR, _ = strconv.Atoi(m[1])
+		if c.mergeOf > 0 {
+			c.Kind, c.PR = "merge", c.mergeOf
 		}
 	case squashPR.MatchString(c.Subject):
 		c.Kind = "squash"

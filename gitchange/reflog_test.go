@@ -174,3 +174,35 @@ func keys(m map[string]Change) []string {
 	}
 	return out
 }
+
+// TestMergesOfOtherCodeHosts: the merge commits Bitbucket and GitLab
+// write for a pull (merge) request are merges through review, judged on
+// their approvals; a merge whose message only mentions a pull request
+// further down is not.
+func TestMergesOfOtherCodeHosts(t *testing.T) {
+	r := newRepo(t)
+	start := r.now
+	merge := func(b, msg string) {
+		r.git("", "checkout", "-q", "-b", b, "main")
+		r.commit("Bob", "bob@acme.test", "work on "+b)
+		r.git("", "checkout", "-q", "main")
+		r.git("Cat|cat@acme.test", "merge", "-q", "--no-ff", b, "-m", msg)
+	}
+	merge("bb", "Merged in feature/bb (pull request #12)\n\nAdd the thing\n\nApproved-by: Dana <dana@acme.test>")
+	merge("gl", "Merge branch 'gl' into 'main'\n\nAdd the other thing\n\nSee merge request acme/api!7\n\nReviewed-by: Dana <dana@acme.test>")
+	merge("local", "Merge branch 'local'\n\nas discussed in pull request #3\nApproved-by: Dana <dana@acme.test>")
+	p, err := Collect(context.Background(), Options{Repo: r.dir, Since: start, Until: r.now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := byKind(p)
+	if c := k["merge#12"]; !c.Approved {
+		t.Errorf("Bitbucket's merge: %+v (%v)", c, keys(k))
+	}
+	if c := k["merge#7"]; !c.Approved {
+		t.Errorf("GitLab's merge: %+v (%v)", c, keys(k))
+	}
+	if c, ok := k["direct:Merge branch 'local'"]; !ok || !strings.Contains(strings.Join(c.Exceptions, ","), "merge made outside a pull request") {
+		t.Errorf("a local merge mentioning a pull request: %+v (%v)", c, keys(k))
+	}
+}
