@@ -154,20 +154,12 @@ func (s *Service) Upload(ctx context.Context, m Meta, r io.Reader) (*vigil.Evide
 	if m.DeclaredSize > limit {
 		return nil, vigil.Errorf(vigil.ETOOLARGE, "file is %d bytes, over the limit of %d", m.DeclaredSize, limit)
 	}
-	redactions := 0
+	var redactor *Redactor
 	if m.Redact {
-		// Redaction needs the whole text; only collected text is redacted,
-		// and it is bounded.
-		b, err := io.ReadAll(io.LimitReader(r, 64<<20+1))
-		if err != nil {
-			return nil, vigil.Errorf(vigil.EINVALID, "upload could not be read: %v", err)
-		}
-		if len(b) > 64<<20 {
-			return nil, vigil.Errorf(vigil.ETOOLARGE, "text to redact is over 64 MiB")
-		}
-		var out []byte
-		out, redactions = Redact(b)
-		r = bytes.NewReader(out)
+		// Collected text is redacted as it streams, a window at a time, so
+		// memory does not grow with its size.
+		redactor = NewRedactor(r)
+		r = redactor
 		m.DeclaredSHA256, m.DeclaredSize = "", -1 // the bytes sealed are not the bytes sent
 	}
 	dataKey, err := ledger.NewDataKey()
@@ -223,6 +215,10 @@ func (s *Service) Upload(ctx context.Context, m Meta, r io.Reader) (*vigil.Evide
 	blob, err := s.putBlob(ctx, sealed, dataKey, staged, inline)
 	if err != nil {
 		return nil, err
+	}
+	redactions := 0
+	if redactor != nil {
+		redactions = redactor.Count()
 	}
 	return s.add(ctx, m, blob, redactions)
 }

@@ -102,6 +102,7 @@ type Server struct {
 	trustProxy     bool
 	dummyHash      func() string
 	hashes         *hashGate
+	transfers      transferSlots
 	timeouts       Timeouts
 	oidc           oidcCache
 
@@ -289,6 +290,14 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			r = r.WithContext(vigil.WithActor(r.Context(), actor))
+			if rt.heavy() {
+				release, err := s.transfers.acquire(actor.UserID)
+				if err != nil {
+					s.writeError(sw, r, err)
+					return
+				}
+				defer release()
+			}
 		}
 		if rt.needsEvidence && s.evidence == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured on this server"))

@@ -3,7 +3,10 @@ package server
 import (
 	"io"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/vigil-soc/vigil"
 )
 
 // Timeouts bound how long a request may take. Ordinary requests get fixed
@@ -33,8 +36,7 @@ func (s *Server) fixedDeadlines(w http.ResponseWriter) {
 // transfer replaces a transfer route's body and writer with ones that move
 // the connection's deadlines forward on every read and write.
 func (s *Server) transfer(rt route, w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
-	upload := rt.maxBody == -1 || rt.maxBody > MaxBodyBytes
-	if !upload && !rt.download {
+	if !rt.heavy() {
 		return w, r
 	}
 	rc := http.NewResponseController(w)
@@ -110,3 +112,45 @@ func (p *progressWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter 
 
 // dl marks a route as a download.
 func dl(r route) route { r.download = true; return r }
+
+// Transfers at once: each holds buffers, a staging file and a database
+// connection for as long as it runs, so one user may run a few and the
+// server a bounded number; more are refused with 429, not queued.
+const (
+	transfersPerUser = 4
+	transfersTotal   = 16
+)
+
+type transferSlots struct {
+	mu     sync.Mutex
+	total  int
+	byUser map[int64]int
+}
+
+// heavy reports whether a route is a transfer.
+func (rt route) heavy() bool { return rt.download || rt.maxBody == -1 || rt.maxBody > MaxBodyBytes }
+
+// acquire takes a transfer slot for a user, or says why not.
+func (t *transferSlots) acquire(user int64) (func(), error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byUser == nil {
+		t.byUser = map[int64]int{}
+	}
+	switch {
+	case t.byUser[user] >= transfersPerUser:
+		return nil, vigil.Errorf(vigil.ERATELIMITED, "you have %d uploads or downloads running; wait for one to finish", transfersPerUser)
+	case t.total >= transfersTotal:
+		return nil, vigil.Errorf(vigil.ERATELIMITED, "the server is busy with %d uploads and downloads; try again in a moment", transfersTotal)
+	}
+	t.byUser[user]++
+	t.total++
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.total--
+		if t.byUser[user]--; t.byUser[user] <= 0 {
+			delete(t.byUser, user)
+		}
+	}, nil
+}

@@ -142,3 +142,32 @@ func TestTransfersOutlastFixedTimeouts(t *testing.T) {
 		t.Fatalf("a download that stalled for 4 s (idle limit %s) was still sent whole", tm.TransferIdle)
 	}
 }
+
+// One user's concurrent uploads are bounded: the fifth and sixth at once
+// are refused, not held in memory beside the others.
+func TestTransfersPerUserBounded(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"AC-07"}}, 200, nil)
+	st, bodies := burst(6, func(i int) (int, string) {
+		req, _ := http.NewRequest("POST", e.http.URL+"/api/v1/evidence?control=AC-07&effective_start=2026-10-01&filename=f"+string(rune('a'+i))+".txt",
+			&slowBody{left: 96 << 10, chunk: 16 << 10, pause: 300 * time.Millisecond})
+		req.Header.Set("Authorization", "Bearer "+e.tokens["admin"])
+		req.Header.Set("Content-Type", "text/plain")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	})
+	if count(st, 201) != 4 || count(st, 429) != 2 {
+		t.Fatalf("six concurrent uploads by one user: %v %v", st, bodies)
+	}
+	// Another user is not held back by the first one's transfers, and
+	// once they end the first may upload again.
+	status, b := e.raw("admin", "POST", "/api/v1/evidence?control=AC-07&effective_start=2026-10-01&filename=later.txt", strings.NewReader("later"), map[string]string{"Content-Type": "text/plain"})
+	if status != 201 {
+		t.Fatalf("upload after the burst: %d %s", status, b)
+	}
+}

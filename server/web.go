@@ -357,6 +357,14 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			s.errorPage(w, r, vigil.Errorf(vigil.EFORBIDDEN, "your role (%s) may not do this", ws.user.Role))
 			return
 		}
+		if rt.heavy() {
+			release, err := s.transfers.acquire(ws.user.ID)
+			if err != nil {
+				s.errorPage(w, r, err)
+				return
+			}
+			defer release()
+		}
 		ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: ws.user.ID, Name: ws.user.Email, Role: ws.user.Role})
 		ctx = context.WithValue(ctx, webKey{}, ws)
 		if err := rt.h(w, r.WithContext(ctx)); err != nil {
