@@ -270,6 +270,14 @@ func TestExceptionPages(t *testing.T) {
 	if code, _, _ := e.page(&owner, "POST", "/exceptions/1/approve", url.Values{}); code != 303 {
 		t.Fatalf("approve: %d", code)
 	}
+	// One running out soon says so on the list.
+	var soon exceptionView
+	e.do("member", "POST", "/api/v1/exceptions", map[string]any{"check": checkEmptyPass, "kind": "not_applicable", "scope": "all",
+		"justification": "No local accounts until the directory migration ends.", "expires_at": time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)}, 201, &soon)
+	e.do("admin", "POST", fmt.Sprintf("/api/v1/exceptions/%d/approve", soon.ID), nil, 200, nil)
+	if _, body, _ = e.page(&viewer, "GET", "/exceptions?state=active", nil); !strings.Contains(body, "runs out in 3 days") || strings.Count(body, "runs out") != 1 {
+		t.Fatalf("an exception running out soon:\n%s", body)
+	}
 	_, body, _ = e.page(&viewer, "GET", hostPath, nil)
 	if !strings.Contains(body, `data-exception="1"`) || !strings.Contains(body, "excepted: risk accepted") || !strings.Contains(body, "approved by Olive Owner") {
 		t.Fatalf("host page after approval:\n%s", body)

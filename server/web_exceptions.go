@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/monitor"
@@ -13,13 +14,14 @@ import (
 
 type exceptionsData struct {
 	Items  []vigil.CheckException
-	State  string         // the state filter
-	Counts map[string]int // per state, over all exceptions
-	Checks []string       // every check ID, for the request form
-	Hosts  []vigil.Agent  // live hosts, for the request form
-	Labels []string       // labels in use, for the request form
-	Me     int64          // the signed-in user: no approve button on one's own request
-	Days   int            // the longest an exception lasts
+	State  string           // the state filter
+	Counts map[string]int   // per state, over all exceptions
+	Checks []string         // every check ID, for the request form
+	Hosts  []vigil.Agent    // live hosts, for the request form
+	Labels []string         // labels in use, for the request form
+	Me     int64            // the signed-in user: no approve button on one's own request
+	Days   int              // the longest an exception lasts
+	Soon   map[int64]string // active exceptions running out within two weeks: when
 }
 
 func (s *Server) exceptionsData(r *http.Request, state string) (*exceptionsData, error) {
@@ -27,12 +29,21 @@ func (s *Server) exceptionsData(r *http.Request, state string) (*exceptionsData,
 	if err != nil {
 		return nil, err
 	}
-	d := &exceptionsData{State: state, Counts: map[string]int{}, Days: vigil.MaxExceptionDays}
+	d := &exceptionsData{State: state, Counts: map[string]int{}, Days: vigil.MaxExceptionDays, Soon: map[int64]string{}}
 	if ws := sessionFrom(r.Context()); ws != nil {
 		d.Me = ws.user.ID
 	}
 	for _, e := range all {
 		d.Counts[string(e.State)]++
+		// Whoever owns the failure should see the end coming: after it,
+		// the failure counts again.
+		if left := e.Expires.Sub(s.now()); e.State == vigil.ExceptionActive && left < 14*24*time.Hour {
+			if left < 24*time.Hour {
+				d.Soon[e.ID] = "runs out within a day"
+			} else {
+				d.Soon[e.ID] = "runs out in " + strconv.Itoa(int((left+24*time.Hour-1)/(24*time.Hour))) + " days"
+			}
+		}
 		if state == "" || string(e.State) == state {
 			d.Items = append(d.Items, e)
 		}
