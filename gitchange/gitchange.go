@@ -45,6 +45,12 @@ type Options struct {
 	// with the same signers: a commit and its signature never change, and
 	// each check costs a process or two.
 	Verified map[string]string
+	// Reached, when known, says when commits reached the branch: a commit
+	// dated before the window that reached the branch in it is in the
+	// population, flagged. With UseRefLog, Collect reads it from the
+	// branch's reflog (ReachedBranch).
+	Reached   map[string]time.Time
+	UseRefLog bool
 }
 
 // Signers are the keys trusted to sign changes.
@@ -180,6 +186,15 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 	if err != nil {
 		return nil, fmt.Errorf("branch %q: %w", o.Branch, err)
 	}
+	if o.UseRefLog && o.Reached == nil {
+		ref := o.Branch
+		if !strings.HasPrefix(ref, "refs/") {
+			ref = "refs/heads/" + ref
+		}
+		if o.Reached, err = ReachedBranch(ctx, o, ref, o.Since, o.Until); err != nil {
+			return nil, err
+		}
+	}
 	p := &Population{Repo: o.Repo, Branch: o.Branch, Head: strings.TrimSpace(string(head)), Since: o.Since.UTC(), Until: o.Until.UTC(),
 		Bounds: "since <= committer date < until (until excluded); commits dated out of order or in the future are kept and flagged", Changes: []Change{}}
 	// The whole first-parent line, filtered here: git's --since stops at the
@@ -193,7 +208,7 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 	if err != nil {
 		return nil, err
 	}
-	changes := inWindow(line, o.Since, o.Until)
+	changes := inWindow(line, o.Since, o.Until, o.Reached)
 	// A merge's change is its second parent's: whose work it is decides
 	// whether an approval came from someone else.
 	var tips []string
@@ -235,7 +250,7 @@ func Collect(ctx context.Context, o Options) (*Population, error) {
 // earlier than a change they were made on top of (a date the committer set
 // back), which are flagged; changes dated in the future are kept and
 // flagged, never dropped.
-func inWindow(line []Change, since, until time.Time) []Change {
+func inWindow(line []Change, since, until time.Time, reached map[string]time.Time) []Change {
 	// newestBelow[i]: the latest date among the changes before i.
 	newestBelow := make([]time.Time, len(line)+1)
 	for i := len(line) - 1; i >= 0; i-- {
@@ -253,6 +268,10 @@ func inWindow(line []Change, since, until time.Time) []Change {
 			c.dateNote = "dated " + c.Date.Format(time.DateOnly) + ", before the change it was made on top of (" + below.Format(time.DateOnly) + ")"
 		case c.Date.After(time.Now().Add(time.Hour)):
 			c.dateNote = "dated in the future (" + c.Date.Format(time.RFC3339) + ")"
+		case c.Date.Before(since) && !reached[c.Commit].IsZero() && !reached[c.Commit].Before(since) && reached[c.Commit].Before(until):
+			// Committed before the window, pushed in it: a change of the
+			// window all the same.
+			c.dateNote = "dated " + c.Date.UTC().Format(time.RFC3339) + ", before the window, but it reached the branch at " + reached[c.Commit].UTC().Format(time.RFC3339) + " (reflog)"
 		case c.Date.Before(since) || !c.Date.Before(until):
 			continue
 		}

@@ -257,3 +257,49 @@ func CheckSigners(ctx context.Context, s *Signers) error {
 	}
 	return nil
 }
+
+// ReachedBranch reads from the branch's reflog when the first-parent
+// commits reached it, for the updates in [since, until) (a commit's date
+// is when it was committed, which can be well before its push). The
+// branch's creation is left out: it brings the whole earlier history,
+// which did not change then. Without a reflog it returns nil: the caller
+// learns of the missing reflog from ReadRefLog.
+func ReachedBranch(ctx context.Context, o Options, ref string, since, until time.Time) (map[string]time.Time, error) {
+	p, err := o.git(ctx, nil, "rev-parse", "--git-path", "logs/"+ref)
+	if err != nil {
+		return nil, err
+	}
+	path := strings.TrimSpace(string(p))
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(o.Repo, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil
+	}
+	out := map[string]time.Time{}
+	for l := range strings.Lines(string(data)) {
+		head, _, _ := strings.Cut(strings.TrimRight(l, "\n"), "\t")
+		f := strings.SplitN(head, " ", 3)
+		if len(f) < 3 || isZero(f[0]) || isZero(f[1]) {
+			continue
+		}
+		_, _, at := person(f[2])
+		if at.Before(since) || !at.Before(until) {
+			continue
+		}
+		// The commits the update brought onto the first-parent line; an
+		// old head no longer held is skipped (ReadRefLog reports it).
+		b, err := o.git(ctx, nil, "rev-list", "--first-parent", "--end-of-options", f[1], "^"+f[0], "--")
+		if err != nil {
+			continue
+		}
+		for c := range strings.Lines(string(b)) {
+			c = strings.TrimSpace(c)
+			if prev, ok := out[c]; !ok || at.Before(prev) {
+				out[c] = at.UTC()
+			}
+		}
+	}
+	return out, nil
+}

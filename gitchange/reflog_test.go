@@ -206,3 +206,28 @@ func TestMergesOfOtherCodeHosts(t *testing.T) {
 		t.Errorf("a local merge mentioning a pull request: %+v (%v)", c, keys(k))
 	}
 }
+
+// TestPushedInWindowDatedBefore: a change committed before the window but
+// pushed to the server in it reached the branch in the window: with the
+// reflog it is in the population, flagged with both times.
+func TestPushedInWindowDatedBefore(t *testing.T) {
+	s := newServer(t, true)
+	s.now = time.Date(2026, 10, 31, 22, 0, 0, 0, time.UTC)
+	early := s.commit("Mal", "mal@acme.test", "committed the night before")
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	s.now = since.Add(9 * time.Hour)
+	s.git("Mal|mal@acme.test", "push", "-q", "origin", "main") // at 10:00 on the first day
+	until := since.AddDate(0, 1, 0)
+	p, err := Collect(context.Background(), Options{Repo: s.bare, Since: since, Until: until, UseRefLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Commit != early || !strings.Contains(strings.Join(p.Changes[0].Exceptions, ","), "reached the branch at 2026-11-01T10:00:00Z") {
+		t.Fatalf("a change pushed in the window: %+v", p.Changes)
+	}
+	// Without the reflog (or before this was read) it is left out.
+	p, err = Collect(context.Background(), Options{Repo: s.bare, Since: since, Until: until})
+	if err != nil || len(p.Changes) != 0 {
+		t.Fatalf("without the reflog: %v %+v", err, p.Changes)
+	}
+}

@@ -311,7 +311,9 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	o := gitchange.Options{Repo: repo, Branch: branch, Since: win.Since, Until: win.Until, Env: env}
+	// A repository read on disk has the branch's reflog: a change
+	// committed before the window and pushed in it is of the window.
+	o := gitchange.Options{Repo: repo, Branch: branch, Since: win.Since, Until: win.Until, Env: env, UseRefLog: !isRemote(c.Repo)}
 	signersHash := ""
 	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
 		o.Signers = &gitchange.Signers{SSH: c.AllowedSigners, GPG: c.GPGKeys}
