@@ -469,13 +469,14 @@ func monitoringReadiness(t *testing.T, engine string) {
 			}
 		}
 		e.do("viewer", "GET", fmt.Sprintf("/api/v1/agents/%d", webID), nil, 200, &detail)
-		if detail.Tailoring.Unapproved[checkRootLogin] != why || detail.Tailoring.Digest == "" {
+		if detail.Tailoring.Unapproved[checkRootLogin] != why || len(detail.Tailoring.Digest) != 64 {
 			t.Fatalf("tailoring as shown: %+v", detail.Tailoring)
 		}
 		approve := fmt.Sprintf("/api/v1/agents/%d/tailoring/approve", webID)
 		e.do("member", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest}, 403, nil)
 		e.do("admin", "POST", approve, map[string]any{}, 400, nil)
 		e.do("admin", "POST", approve, map[string]any{"digest": "0000000000000000"}, 409, nil)
+		e.do("admin", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest[:16]}, 409, nil) // a prefix is not the digest
 		e.do("admin", "POST", approve, map[string]any{"digest": detail.Tailoring.Digest}, 200, nil)
 		// Approved, the tailoring is no gap; but with its only check off,
 		// nothing shows AC-11 operating any more: not shown.

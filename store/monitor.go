@@ -857,10 +857,12 @@ func (s *Store) ApproveTailoring(ctx context.Context, id int64, seen string) (ma
 }
 
 // tailoringDigest names one state of a host's tailoring, so an approval
-// applies to what the approver saw.
+// applies to what the approver saw. The whole SHA-256: a host that could
+// find a second tailoring with the same digest could have a different one
+// approved, and 64 bits fall to about 2^32 work.
 func tailoringDigest(raw string) string {
 	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:8])
+	return hex.EncodeToString(sum[:])
 }
 
 func scanTransitions(rows *sql.Rows) ([]vigil.Transition, error) {
