@@ -66,6 +66,11 @@ type Control struct {
 // and a number or name (AC-01, CUST-7, HR-ONBOARD).
 var ControlIDPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}-[A-Z0-9][A-Z0-9_.-]{0,29}$`)
 
+// CanonicalControlID is how a control ID typed anywhere (a path, a query,
+// a form, a CLI argument) is matched: IDs are upper-case, so "ac-01" names
+// AC-01 in every route alike.
+func CanonicalControlID(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
 // DomainOf returns the domain part of a control ID.
 func DomainOf(id string) string { d, _, _ := strings.Cut(id, "-"); return d }
 

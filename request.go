@@ -43,6 +43,7 @@ type EvidenceRequest struct {
 // Validate checks a request.
 func (r *EvidenceRequest) Validate() error {
 	r.Title = strings.TrimSpace(r.Title)
+	r.ControlID = CanonicalControlID(r.ControlID)
 	switch {
 	case r.Title == "":
 		return FieldError("title", "title is required")

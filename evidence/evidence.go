@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -85,6 +86,9 @@ func (s *Service) checkMeta(ctx context.Context, m *Meta) error {
 	var err error
 	if m.EffectiveStart, m.EffectiveEnd, err = vigil.CheckPeriod(m.EffectiveStart, m.EffectiveEnd); err != nil {
 		return err
+	}
+	for i := range m.Controls {
+		m.Controls[i] = vigil.CanonicalControlID(m.Controls[i])
 	}
 	slices.Sort(m.Controls)
 	m.Controls = slices.Compact(m.Controls)
@@ -399,4 +403,38 @@ func (s *Service) Review(ctx context.Context, id int64, state, reason string) er
 	}
 	_, err = s.Store.AddReview(ctx, id, state, reason, rec)
 	return err
+}
+
+// ProbeWrite stores and deletes a small object, through the staging
+// directory as uploads do: a server whose blob store or staging directory
+// cannot be written cannot take evidence, and must not say it is ready.
+func (s *Service) ProbeWrite(ctx context.Context) error {
+	f, err := os.CreateTemp(s.Staging, "probe-*")
+	if err != nil {
+		return fmt.Errorf("staging directory: %w", err)
+	}
+	path := f.Name()
+	defer os.Remove(path)
+	_, werr := f.WriteString("vigil readiness probe\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("staging directory: %w", werr)
+	}
+	// A blob address (the hash of the probe's text) with a random suffix,
+	// as every copy has: never the name of real evidence.
+	sum := sha256.Sum256([]byte("vigil readiness probe\n"))
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return err
+	}
+	name := hex.EncodeToString(sum[:]) + "." + hex.EncodeToString(suffix[:])
+	if err := s.Blobs.Put(ctx, name, path); err != nil {
+		return fmt.Errorf("blob store %s: %w", s.Blobs.Where(), err)
+	}
+	if err := s.Blobs.Delete(ctx, name); err != nil {
+		return fmt.Errorf("blob store %s: %w", s.Blobs.Where(), err)
+	}
+	return nil
 }

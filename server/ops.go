@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -35,6 +37,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		body.Status, body.Reason = "not_ready", "database schema is not at the expected version"
 	}
 	body.SchemaVersion = v
+	if body.Status == "ready" && s.evidence != nil {
+		if perr := s.probeBlobs(ctx); perr != nil {
+			body.Status, body.Reason, err = "not_ready", "evidence storage cannot be written", perr
+		}
+	}
 	status := http.StatusOK
 	if body.Status != "ready" {
 		status = http.StatusServiceUnavailable
@@ -45,8 +52,29 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) error {
+	if s.metricsToken != "" {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !tokenEqual(got, s.metricsToken) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			return vigil.Errorf(vigil.EUNAUTHORIZED, "metrics need the metrics token (Authorization: Bearer ...)")
+		}
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	s.metrics.write(w, s.version)
 	s.hashes.write(w)
+	s.writeGauges(r.Context(), w)
 	return nil
+}
+
+// probeBlobs writes and deletes a probe object, at most every 15 seconds
+// (readiness checks come often; an object store charges per request).
+func (s *Server) probeBlobs(ctx context.Context) error {
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if time.Since(s.probeAt) < 15*time.Second {
+		return s.probeErr
+	}
+	s.probeErr = s.evidence.ProbeWrite(ctx)
+	s.probeAt = time.Now()
+	return s.probeErr
 }

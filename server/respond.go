@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/vigil-soc/vigil"
@@ -90,6 +91,9 @@ func decode(r *http.Request, v any) error {
 	case bytes.IndexByte(raw, 0) >= 0 || hasEscapedNUL(raw):
 		return vigil.Errorf(vigil.EINVALID, "request body contains a NUL character, which Vigil does not store")
 	}
+	if err := strictJSON(trimmed, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)
@@ -121,6 +125,21 @@ func decode(r *http.Request, v any) error {
 
 // hasNUL reports whether the request's path, query or form holds a NUL
 // character, which no field of Vigil accepts.
+// badText refuses bidirectional-override characters in a request's
+// query and form, as decode does in JSON bodies.
+func badText(r *http.Request) error {
+	for _, set := range []url.Values{r.URL.Query(), r.PostForm} {
+		for k, vs := range set {
+			for _, v := range vs {
+				if err := checkText(v, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func hasNUL(r *http.Request) bool {
 	if strings.IndexByte(r.URL.Path, 0) >= 0 {
 		return true

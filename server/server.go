@@ -73,6 +73,9 @@ type Config struct {
 	HashMemory int64
 	// Timeouts bound requests; zero fields take DefaultTimeouts'.
 	Timeouts Timeouts
+	// MetricsToken, when set, is the bearer token /metrics requires, for
+	// a server whose port is reachable by more than the scraper.
+	MetricsToken string
 }
 
 // Server serves Vigil's HTTP API.
@@ -102,6 +105,10 @@ type Server struct {
 	trustProxy     bool
 	dummyHash      func() string
 	hashes         *hashGate
+	probeMu        sync.Mutex
+	probeAt        time.Time
+	probeErr       error
+	metricsToken   string
 	transfers      transferSlots
 	timeouts       Timeouts
 	oidc           oidcCache
@@ -156,6 +163,7 @@ func New(cfg Config) *Server {
 	pwp := s.pwp
 	s.dummyHash = sync.OnceValue(func() string { h, _ := auth.HashPassword("vigil-dummy-password", pwp); return h })
 	s.hashes = newHashGate(s.pwp, cfg.HashMemory)
+	s.metricsToken = cfg.MetricsToken
 	s.timeouts = cfg.Timeouts
 	if s.timeouts.Read <= 0 {
 		s.timeouts.Read = DefaultTimeouts.Read
@@ -176,8 +184,14 @@ func New(cfg Config) *Server {
 	}
 	static := http.StripPrefix("/static/", http.FileServerFS(ui.Static()))
 	s.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: the directory is no page to list.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			s.writeError(w, r, vigil.Errorf(vigil.ENOTFOUND, "no such file"))
+			return
+		}
 		// Static files change only with the binary.
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'")
 		static.ServeHTTP(w, r)
 	}))
 	return s
@@ -277,6 +291,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if hasNUL(r) {
 			s.writeError(sw, r, vigil.Errorf(vigil.EINVALID, "the address contains a NUL character"))
+			return
+		}
+		if err := badText(r); err != nil {
+			s.writeError(sw, r, err)
 			return
 		}
 		if rt.perm != "" {

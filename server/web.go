@@ -61,6 +61,10 @@ type webPage struct {
 	ReadOnly bool              // the role may read but not change this page
 	Minimal  bool              // sign-in not finished: no navigation, only sign-out
 	Data     any
+	// errStatus is the status of the error formError put on the page: a
+	// form refused for a rule is 400, but one refused because the role may
+	// not do it is 403, a vanished record 404, a clash 409.
+	errStatus int
 }
 
 // Can reports whether the page's user holds a permission.
@@ -300,6 +304,10 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			s.errorPage(w, r, vigil.Errorf(vigil.EINVALID, "the request contains a NUL character, which no field accepts"))
 			return
 		}
+		if err := badText(r); err != nil {
+			s.errorPage(w, r, err)
+			return
+		}
 		if r.Method == http.MethodPost && !sameOrigin(r) {
 			s.errorPage(w, r, vigil.Errorf(vigil.EFORBIDDEN, "this form was sent from another site and was refused"))
 			return
@@ -415,6 +423,9 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *webPa
 	if err := s.ui.Render(&buf, name, p); err != nil {
 		return err
 	}
+	if status == http.StatusBadRequest && p.errStatus != 0 {
+		status = p.errStatus
+	}
 	w.WriteHeader(status)
 	_, err := w.Write([]byte(buf.String()))
 	return err
@@ -445,6 +456,9 @@ func formError(p *webPage, err error) error {
 	var ve *vigil.Error
 	if !errors.As(err, &ve) || ve.Code == vigil.EINTERNAL || ve.Code == vigil.EUNAVAILABLE {
 		return err
+	}
+	if st := statusOf(ve.Code); st >= 400 && st < 500 {
+		p.errStatus = st
 	}
 	if ve.Field != "" {
 		p.Errors[ve.Field] = ve.Message

@@ -179,6 +179,8 @@ func (s *Store) Control(ctx context.Context, id string) (*vigil.Control, error) 
 }
 
 func getControl(ctx context.Context, q querier, d *dialect, id string) (*vigil.Control, error) {
+	// One rule for every route: control IDs are matched whatever their case.
+	id = vigil.CanonicalControlID(id)
 	cs, err := listControls(ctx, q, d, ControlFilter{id: id})
 	if err != nil {
 		return nil, err
@@ -348,80 +350,224 @@ type ControlPatch struct {
 func (s *Store) UpdateControl(ctx context.Context, id string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (*vigil.Control, error) {
 	var out *vigil.Control
 	err := s.write(ctx, func(t *wtx) error {
-		before, err := getControl(ctx, t, t.d, id)
-		if err != nil {
-			return err
-		}
-		after := *before
-		after.Criteria = append([]string(nil), before.Criteria...)
-		set := func(dst *string, src *string) {
-			if src != nil {
-				*dst = *src
-			}
-		}
-		set(&after.Title, p.Title)
-		set(&after.Description, p.Description)
-		set(&after.Evidence, p.Evidence)
-		set(&after.Justification, p.Justification)
-		if p.OwnerID != nil {
-			after.OwnerID = *p.OwnerID
-		}
-		if p.Frequency != nil {
-			after.Frequency = *p.Frequency
-		}
-		if p.Status != nil {
-			after.Status = *p.Status
-			// Leaving not-applicable drops its justification unless a new
-			// one was sent (which Validate then rejects).
-			if after.Status != vigil.StatusNotApplicable && p.Justification == nil {
-				after.Justification = ""
-			}
-		}
-		if p.Criteria != nil {
-			after.Criteria = append([]string(nil), *p.Criteria...)
-		}
-		if err := validate(&after); err != nil {
-			return err
-		}
-		if after.OwnerID != before.OwnerID {
-			name, err := t.checkOwner(ctx, "owner_id", after.OwnerID)
-			if err != nil {
-				return err
-			}
-			// checkOwner vouched for the new owner: active, able to own.
-			after.OwnerName, after.OwnerDisabled, after.OwnerRole = name, false, ""
-		}
-		if err := vigil.CheckTransition(before, &after); err != nil {
-			return err
-		}
-		if check != nil {
-			if err := check(before, &after); err != nil {
-				return err
-			}
-		}
-		if reflect.DeepEqual(*before, after) {
-			// Nothing changed: no write, no activity entry.
-			out = before
-			return nil
-		}
-		var owner any
-		if after.OwnerID != 0 {
-			owner = after.OwnerID
-		}
-		after.UpdatedAt = t.now
-		if _, err := t.exec(ctx, `UPDATE controls SET title = ?, description = ?, owner_id = ?, frequency = ?, evidence = ?, status = ?, justification = ?, updated_at = ? WHERE id = ?`,
-			after.Title, after.Description, owner, after.Frequency, after.Evidence, after.Status, after.Justification, t.d.ts(t.now), id); err != nil {
-			return internal("update control", err)
-		}
-		if p.Criteria != nil {
-			if err := t.setCriteria(ctx, id, after.Criteria); err != nil {
-				return err
-			}
-		}
-		out = &after
-		return t.log(ctx, "control.update", "control", id, before, &after)
+		var err error
+		out, _, err = t.updateControl(ctx, id, p, validate, check)
+		return err
 	})
 	return out, err
+}
+
+// MaxBulkControls bounds one bulk change: a page of the controls list.
+const MaxBulkControls = 1000
+
+// ControlFailure is one control a bulk change was refused for.
+type ControlFailure struct {
+	ControlID string `json:"control_id"`
+	Field     string `json:"field,omitempty"`
+	Message   string `json:"message"`
+}
+
+// BulkError refuses a bulk change: it names every control that could not
+// take it. It unwraps to a *vigil.Error summing them up (the code and field
+// of the first), so that the API and the CLI answer with one message.
+type BulkError struct {
+	Failures []ControlFailure
+	summary  *vigil.Error
+}
+
+func (e *BulkError) Error() string { return e.summary.Error() }
+func (e *BulkError) Unwrap() error { return e.summary }
+
+// UpdateControls applies one patch to several controls in one transaction,
+// each through exactly the rules of UpdateControl, with one activity entry
+// per control it changes. It is all or nothing: if any control refuses the
+// patch, none is changed and the error names each one that refused.
+// Controls the patch would not change are left alone and returned in
+// unchanged.
+func (s *Store) UpdateControls(ctx context.Context, ids []string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out []vigil.Control, unchanged []string, err error) {
+	var uniq []string
+	for _, id := range ids {
+		if !slices.Contains(uniq, id) {
+			uniq = append(uniq, id)
+		}
+	}
+	switch {
+	case len(uniq) == 0:
+		return nil, nil, vigil.FieldError("ids", "choose at least one control")
+	case len(uniq) > MaxBulkControls:
+		return nil, nil, vigil.FieldError("ids", "%d controls in one change; at most %d", len(uniq), MaxBulkControls)
+	}
+	err = s.write(ctx, func(t *wtx) error {
+		out, unchanged = make([]vigil.Control, 0, len(uniq)), []string{}
+		var fails []ControlFailure
+		var first *vigil.Error
+		for _, id := range uniq {
+			c, changed, err := t.updateControl(ctx, id, p, validate, check)
+			var ve *vigil.Error
+			if err != nil && (!errors.As(err, &ve) || ve.Code == vigil.EINTERNAL || ve.Code == vigil.EUNAVAILABLE) {
+				return err // not the control's fault: nothing to report per control
+			}
+			if err != nil {
+				// The rest are still checked (the transaction is rolled
+				// back anyway) so that one answer names every problem.
+				if first == nil {
+					first = ve
+				}
+				fails = append(fails, ControlFailure{ControlID: id, Field: ve.Field, Message: ve.Message})
+				continue
+			}
+			if !changed {
+				unchanged = append(unchanged, id)
+			}
+			out = append(out, *c)
+		}
+		if len(fails) > 0 {
+			return bulkError(fails, first, len(uniq))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, unchanged, nil
+}
+
+// FailureGroup is one reason a bulk change was refused, with the controls
+// it refused for: a hundred controls refused for one reason read as one
+// line, not a hundred.
+type FailureGroup struct {
+	Field   string   `json:"field,omitempty"`
+	Message string   `json:"message"` // names the controls
+	IDs     []string `json:"ids"`
+}
+
+// Groups gathers the failures by reason, in the order they came.
+func (e *BulkError) Groups() []FailureGroup {
+	const mark = "\x00"
+	var out []FailureGroup
+	tmpl := map[string]int{}
+	var keys []string
+	for _, f := range e.Failures {
+		// Most rules' messages name the control; with its ID taken out,
+		// the same rule gives the same message for every control.
+		m := strings.ReplaceAll(f.Message, f.ControlID, mark)
+		key := f.Field + "\x01" + m
+		i, ok := tmpl[key]
+		if !ok {
+			i = len(out)
+			tmpl[key] = i
+			keys = append(keys, m)
+			out = append(out, FailureGroup{Field: f.Field})
+		}
+		out[i].IDs = append(out[i].IDs, f.ControlID)
+	}
+	for i := range out {
+		ids := namedIDs(out[i].IDs)
+		if strings.Contains(keys[i], mark) {
+			out[i].Message = strings.ReplaceAll(keys[i], mark, ids)
+		} else {
+			out[i].Message = ids + ": " + keys[i]
+		}
+	}
+	return out
+}
+
+// namedIDs lists control IDs for a message, the first ten of them.
+func namedIDs(ids []string) string {
+	if len(ids) <= 10 {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:10], ", ") + " and " + strconv.Itoa(len(ids)-10) + " more"
+}
+
+func bulkError(fails []ControlFailure, first *vigil.Error, total int) *BulkError {
+	e := &BulkError{Failures: fails}
+	var parts []string
+	for _, g := range e.Groups() {
+		parts = append(parts, g.Message)
+	}
+	head := "no control was changed: " + strconv.Itoa(len(fails)) + " of " + strconv.Itoa(total) + " cannot take this change: "
+	if total == 1 {
+		head = "no control was changed: "
+	}
+	e.summary = &vigil.Error{Code: first.Code, Field: first.Field, Message: head + strings.Join(parts, "; ")}
+	return e
+}
+
+// updateControl applies a patch to one control inside a write: the one
+// path single and bulk changes share. changed is false when the patch
+// leaves the control as it was (then nothing is written or logged).
+func (t *wtx) updateControl(ctx context.Context, id string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out *vigil.Control, changed bool, err error) {
+	before, err := getControl(ctx, t, t.d, id)
+	if err != nil {
+		return nil, false, err
+	}
+	after := *before
+	after.Criteria = append([]string(nil), before.Criteria...)
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&after.Title, p.Title)
+	set(&after.Description, p.Description)
+	set(&after.Evidence, p.Evidence)
+	set(&after.Justification, p.Justification)
+	if p.OwnerID != nil {
+		after.OwnerID = *p.OwnerID
+	}
+	if p.Frequency != nil {
+		after.Frequency = *p.Frequency
+	}
+	if p.Status != nil {
+		after.Status = *p.Status
+		// Leaving not-applicable drops its justification unless a new
+		// one was sent (which Validate then rejects).
+		if after.Status != vigil.StatusNotApplicable && p.Justification == nil {
+			after.Justification = ""
+		}
+	}
+	if p.Criteria != nil {
+		after.Criteria = append([]string(nil), *p.Criteria...)
+	}
+	if err := validate(&after); err != nil {
+		return nil, false, err
+	}
+	if after.OwnerID != before.OwnerID {
+		name, err := t.checkOwner(ctx, "owner_id", after.OwnerID)
+		if err != nil {
+			return nil, false, err
+		}
+		// checkOwner vouched for the new owner: active, able to own.
+		after.OwnerName, after.OwnerDisabled, after.OwnerRole = name, false, ""
+	}
+	if err := vigil.CheckTransition(before, &after); err != nil {
+		return nil, false, err
+	}
+	if check != nil {
+		if err := check(before, &after); err != nil {
+			return nil, false, err
+		}
+	}
+	if reflect.DeepEqual(*before, after) {
+		// Nothing changed: no write, no activity entry.
+		return before, false, nil
+	}
+	var owner any
+	if after.OwnerID != 0 {
+		owner = after.OwnerID
+	}
+	after.UpdatedAt = t.now
+	if _, err := t.exec(ctx, `UPDATE controls SET title = ?, description = ?, owner_id = ?, frequency = ?, evidence = ?, status = ?, justification = ?, updated_at = ? WHERE id = ?`,
+		after.Title, after.Description, owner, after.Frequency, after.Evidence, after.Status, after.Justification, t.d.ts(t.now), id); err != nil {
+		return nil, false, internal("update control", err)
+	}
+	if p.Criteria != nil {
+		if err := t.setCriteria(ctx, id, after.Criteria); err != nil {
+			return nil, false, err
+		}
+	}
+	return &after, true, t.log(ctx, "control.update", "control", id, before, &after)
 }
 
 // DeleteControl removes a control and its mappings.

@@ -142,7 +142,7 @@ func (s *Store) ListEvidence(ctx context.Context, f EvidenceFilter) ([]vigil.Evi
 	var where []string
 	var args []any
 	if f.Control != "" {
-		where, args = append(where, "e.id IN (SELECT evidence_id FROM evidence_controls WHERE control_id = ?)"), append(args, f.Control)
+		where, args = append(where, "e.id IN (SELECT evidence_id FROM evidence_controls WHERE control_id = ?)"), append(args, vigil.CanonicalControlID(f.Control))
 	}
 	if f.Request != 0 {
 		where, args = append(where, "e.id IN (SELECT evidence_id FROM evidence_request_items WHERE request_id = ?)"), append(args, f.Request)
@@ -377,7 +377,7 @@ func scanRequest(sc interface{ Scan(...any) error }) (vigil.EvidenceRequest, err
 func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceRequest, error) {
 	q, args := "SELECT "+requestColumns+" WHERE r.deleted_at IS NULL", []any{}
 	if control != "" {
-		q, args = q+" AND r.control_id = ?", append(args, control)
+		q, args = q+" AND r.control_id = ?", append(args, vigil.CanonicalControlID(control))
 	}
 	rows, err := s.query(ctx, q+" ORDER BY r.id", args...)
 	if err != nil {

@@ -52,6 +52,7 @@ type Main struct {
 	TLSKey          string
 	SMTP            server.SMTPConfig
 	TrustProxy      bool
+	MetricsToken    string // bearer token /metrics requires; empty: public
 	LedgerKey       string          // VIGIL_LEDGER_KEY; empty: the key file in DataDir
 	MaxUpload       int64           // bytes per evidence file; 0: the default
 	CheckpointEvery time.Duration   // 0: every 10 minutes
@@ -136,7 +137,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
-		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy,
+		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
 		Evidence: ev, Monitor: mon, Integrations: integ, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -396,6 +397,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	smtpUser := fs.str("smtp-user", "", "SMTP user name")
 	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
 	trustProxy := fs.str("trust-proxy", "", "true: take client addresses from X-Forwarded-For (only behind a reverse proxy)")
+	metricsTokenFile := fs.str("metrics-token-file", "", "a file holding the bearer token /metrics requires (or set VIGIL_METRICS_TOKEN); without one /metrics is public")
 	checkpointEvery := fs.str("checkpoint-interval", "10m", "how often to sign a checkpoint of the evidence log")
 	s3Bucket := fs.str("s3-bucket", "", "keep evidence blobs in this S3 (or S3-compatible) bucket instead of the data directory")
 	s3Prefix := fs.str("s3-prefix", "vigil/", "key prefix in the bucket")
@@ -437,11 +439,22 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The metrics token, like every secret, never comes as a flag's value.
+	metricsToken := env.getenv("VIGIL_METRICS_TOKEN")
+	if *metricsTokenFile != "" {
+		b, err := os.ReadFile(*metricsTokenFile)
+		if err != nil {
+			return fmt.Errorf("--metrics-token-file: %w", err)
+		}
+		if metricsToken = strings.TrimSpace(string(b)); len(metricsToken) < 16 {
+			return fmt.Errorf("--metrics-token-file: the token must be at least 16 characters")
+		}
+	}
 	// Secrets come only from the environment, never from flags, which
 	// would show in ps output and shell history.
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
 		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
-		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true",
+		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true", MetricsToken: metricsToken,
 		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, RunRetention: runDays, ChecksDirs: splitList(*checksDirs), ScanLocal: scanEvery,
 		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
 		SMTP: server.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: env.getenv("VIGIL_SMTP_PASSWORD"), From: *smtpFrom}}
