@@ -81,10 +81,11 @@ func TestCLIWalk(t *testing.T) {
 				{[]string{"controls", "adopt", "--domain", "AC,HR"}, "adopted 20 control(s)"},
 				{[]string{"controls", "adopt", "--all"}, "adopted 88 control(s), skipped 20"},
 				{[]string{"users", "add", "--email", "eng@acme.test", "--name", "Eng", "--role", "member"}, "added user 2 eng@acme.test (member)"},
-				{[]string{"controls", "set", "GV-05", "--owner", "2", "--status", "implemented"}, "GV-05: status implemented, owner Eng, health healthy"},
-				{[]string{"controls", "list", "--owner", "2"}, "GV-05  implemented  healthy  Eng"},
+				{[]string{"controls", "set", "GV-05", "--owner", "2", "--status", "implemented"}, "GV-05: status implemented, owner Eng, health unknown"}, // not shown: nothing shows it operating yet
+				{[]string{"controls", "list", "--owner", "2"}, "GV-05  implemented  unknown  Eng"},
 				{[]string{"controls", "show", "GV-05"}, "owner:     Eng"},
-				{[]string{"readiness"}, "SOC 2 readiness: 2.6% (1 of 38)"},
+				{[]string{"readiness"}, "SOC 2 readiness (strict): 0.0% (0 of 38)"},
+				{[]string{"readiness", "--gaps"}, "not shown: no accepted evidence"},
 				{[]string{"readiness", "--gaps"}, "no owner assigned"},
 				{[]string{"readiness", "--framework", "iso27001"}, "related (derived)"},
 				{[]string{"systems", "add", "--name", "api", "--kind", "service", "--classification", "confidential", "--environment", "production", "--owner", "2"}, "added system 1 api"},
@@ -103,7 +104,7 @@ func TestCLIWalk(t *testing.T) {
 			}
 			// The same readiness through the API and the CLI's --json.
 			_, out, _ = cli(t, vars, "", "readiness", "--json")
-			if !strings.Contains(out, `"percent": 2.6`) {
+			if !strings.Contains(out, `"percent": 0`) || !strings.Contains(out, `"not_shown": 1`) {
 				t.Fatalf("readiness --json: %s", out)
 			}
 			// Client mistakes: a clear message and exit 1, never a crash.

@@ -281,6 +281,8 @@ func (m *Main) housekeeping(ctx context.Context) {
 	if every <= 0 {
 		every = 10 * time.Minute
 	}
+	// Close clears m.Store while this goroutine may still be running.
+	st := m.Store
 	run := func() {
 		actx := vigil.WithActor(ctx, vigil.Actor{Name: "scheduler", Role: vigil.RoleOwner})
 		if _, err := m.Evidence.Checkpoint(actx); err != nil && ctx.Err() == nil {
@@ -301,11 +303,11 @@ func (m *Main) housekeeping(ctx context.Context) {
 		}
 		// Sign-in attempts older than the longest limit's window count for
 		// nothing; keys used again forget their own as they go.
-		if _, err := m.Store.ExpireAttempts(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+		if _, err := st.ExpireAttempts(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			m.Logger.Error("cannot expire sign-in attempts", "err", err)
 		}
 		if m.RunRetention > 0 {
-			if n, err := m.Store.CompactRuns(ctx, time.Now().AddDate(0, 0, -m.RunRetention)); err != nil && ctx.Err() == nil {
+			if n, err := st.CompactRuns(ctx, time.Now().AddDate(0, 0, -m.RunRetention)); err != nil && ctx.Err() == nil {
 				m.Logger.Error("cannot delete heartbeat runs past retention", "err", err)
 			} else if n > 0 {
 				m.Logger.Info("deleted heartbeat runs past retention", "runs", n)
