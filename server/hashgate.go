@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/store"
 )
 
 // DefaultHashMemory is the memory password hashing may hold at once by
@@ -104,4 +105,17 @@ func (s *Server) verifyPassword(ctx context.Context, pw, hash string) (bool, err
 		return false, gerr
 	}
 	return ok, err
+}
+
+// reserve records an attempt under one address-wide key before the work
+// it limits, so that the limit holds against concurrent requests and
+// across replicas. It returns the attempt's group (for ForgiveAttempt when
+// it succeeds) or, when the limit is used up, the refusal.
+func (s *Server) reserve(ctx context.Context, key string) (string, *store.AttemptRefused, error) {
+	grp, _, err := auth.NewSecret("")
+	if err != nil {
+		return "", nil, err
+	}
+	_, refused, err := s.store.ReserveAttempt(ctx, grp, s.now(), []store.AttemptLimit{{Key: key, Max: addrMaxFailures, Window: addrWindow}})
+	return grp, refused, err
 }

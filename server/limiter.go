@@ -5,9 +5,11 @@ import (
 	"time"
 )
 
-// limiter counts events per key in a sliding window: sign-in failures per
-// client address. It is per process; each replica limits on its own, and
-// the per-account lockout (in the database) holds across replicas.
+// limiter counts events per key in a sliding window, per process: the
+// starts of single sign-on per client address, which cost nothing but a
+// redirect. Limits that guard secrets (passwords, codes, tokens, mail) are
+// kept in the database instead (store.ReserveAttempt), so they hold across
+// replicas and against concurrent requests.
 type limiter struct {
 	mu     sync.Mutex
 	max    int

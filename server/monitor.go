@@ -316,16 +316,20 @@ func (s *Server) agentEnrol(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	// Enrolment tokens are guessed no faster than passwords.
-	addr := s.clientIP(r)
-	if s.loginLimit.blocked(addr, s.now()) {
-		return vigil.Errorf(vigil.ERATELIMITED, "too many failed attempts from this address; wait a few minutes")
+	// Enrolment tokens are guessed no faster than passwords: each try is
+	// reserved before it is checked, and forgiven only when it succeeds.
+	grp, refused, err := s.reserve(r.Context(), "enrol-addr:"+s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		return vigil.Errorf(vigil.ERATELIMITED, "too many failed attempts from this address; try again after %s UTC", refused.Until.UTC().Format("15:04"))
 	}
 	a, cred, err := s.monitor.Enrol(r.Context(), req.Token, req.Host)
 	if err != nil {
-		if vigil.ErrorCode(err) == vigil.EUNAUTHORIZED {
-			s.loginLimit.add(addr, s.now())
-		}
+		return err
+	}
+	if err := s.store.ForgiveAttempt(r.Context(), grp); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, enrolResponse{AgentID: a.ID, Name: a.Name, Credential: cred})

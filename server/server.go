@@ -100,7 +100,6 @@ type Server struct {
 	baseURL        string
 	secureCookies  bool
 	smtp           SMTPConfig
-	loginLimit     *limiter
 	ssoLimit       *limiter
 	trustProxy     bool
 	dummyHash      func() string
@@ -128,7 +127,7 @@ func New(cfg Config) *Server {
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
 		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
-		loginLimit: newLimiter(addrMaxFailures, addrWindow), ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
+		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

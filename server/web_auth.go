@@ -208,9 +208,13 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	p.User = nil
 	next := safeNext(r.PostFormValue("next"))
 	p.Data = loginData{Next: next}
-	ip, now := s.clientIP(r), s.now()
-	if s.loginLimit.blocked(ip, now) {
-		p.Error = "Too many failed attempts from your address. Wait a few minutes and try again."
+	now := s.now()
+	grp, refused, err := s.reserve(ctx, "mfa-addr:"+s.clientIP(r))
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		p.Error = fmt.Sprintf("Too many failed attempts from your address. Try again after %s UTC.", refused.Until.UTC().Format("15:04"))
 		return s.render(w, http.StatusTooManyRequests, "mfa", p)
 	}
 	cred, err := s.store.CredentialsByID(ctx, ws.user.ID)
@@ -244,7 +248,6 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !ok {
-		s.loginLimit.add(ip, now)
 		locked, err := s.store.RecordLoginFailure(ctx, cred.User.ID, "wrong "+how)
 		if err != nil {
 			return err
@@ -262,6 +265,9 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, http.StatusUnauthorized, "mfa", p)
 	}
 	if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
+		return err
+	}
+	if err := s.store.ForgiveAttempt(ctx, grp); err != nil {
 		return err
 	}
 	if _, err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_"+how); err != nil {
@@ -326,12 +332,14 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) error {
 	if s.smtp.Addr == "" {
 		return s.render(w, http.StatusOK, "forgot", p)
 	}
-	ip, now := s.clientIP(r), s.now()
-	if s.loginLimit.blocked(ip, now) {
-		p.Error = "Too many requests from your address. Wait a few minutes and try again."
+	// Each request costs and is never forgiven, so mail cannot be used as
+	// a weapon.
+	if _, refused, err := s.reserve(ctx, "forgot-addr:"+s.clientIP(r)); err != nil {
+		return err
+	} else if refused != nil {
+		p.Error = fmt.Sprintf("Too many requests from your address. Try again after %s UTC.", refused.Until.UTC().Format("15:04"))
 		return s.render(w, http.StatusTooManyRequests, "forgot", p)
 	}
-	s.loginLimit.add(ip, now) // each request costs, so mail cannot be used as a weapon
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	cred, err := s.store.CredentialsByEmail(ctx, email)
 	if err == nil && !cred.User.Disabled {
@@ -360,13 +368,44 @@ func (s *Server) resetPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Choose a new password", "")
 	tok := r.URL.Query().Get("token")
 	p.Form.Set("token", tok)
-	if _, err := s.store.PasswordResetUser(r.Context(), auth.HashSecret(tok)); err != nil {
+	uid, err := s.store.PasswordResetUser(r.Context(), auth.HashSecret(tok))
+	if err != nil {
 		if ferr := formError(p, err); ferr != nil {
 			return ferr
 		}
 		return s.render(w, http.StatusUnauthorized, "reset", p)
 	}
+	if err := s.invitationView(r.Context(), p, tok, uid); err != nil {
+		return err
+	}
 	return s.render(w, http.StatusOK, "reset", p)
+}
+
+// invitation is what a live invitation link's page tells the person
+// invited: where, by whom, as what.
+type invitation struct {
+	Organization, InvitedBy, Email, Name string
+	Role                                 vigil.Role
+}
+
+// invitationView makes a live link's page an invitation when the link is
+// one (it was made for someone who never had a password); a reset keeps
+// "Choose a new password". Called only after the link was checked.
+func (s *Server) invitationView(ctx context.Context, p *webPage, tok string, uid int64) error {
+	by, ok, err := s.store.ResetInvitedBy(ctx, auth.HashSecret(tok))
+	if err != nil || !ok {
+		return err
+	}
+	u, err := s.store.User(ctx, uid)
+	if err != nil {
+		return err
+	}
+	inv := &invitation{InvitedBy: by, Email: u.Email, Name: u.Name, Role: u.Role}
+	if o, err := s.store.Organization(ctx); err == nil {
+		inv.Organization = o.Name
+	}
+	p.Title, p.Data = "Accept the invitation", inv
+	return nil
 }
 
 func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
@@ -390,12 +429,18 @@ func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The link first: hashing a password costs 46 MiB, which nobody
 	// without a live link may make the server spend.
-	if _, err := s.store.PasswordResetUser(ctx, auth.HashSecret(tok)); err != nil {
+	uid, err := s.store.PasswordResetUser(ctx, auth.HashSecret(tok))
+	if err != nil {
 		if ferr := formError(p, err); ferr != nil {
 			return ferr
 		}
 		return s.render(w, http.StatusUnauthorized, "reset", p)
 	}
+	// A refused password shows the invitation again, not a reset form.
+	if err := s.invitationView(ctx, p, tok, uid); err != nil {
+		return err
+	}
+	_, invited := p.Data.(*invitation)
 	pw, again := r.PostFormValue("password"), r.PostFormValue("password2")
 	if err := vigil.CheckPassword(pw); err != nil {
 		p.Errors["password"] = vigil.ErrorMessage(err)
@@ -418,7 +463,11 @@ func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.ForgiveAttempt(ctx, grp); err != nil {
 		return err
 	}
-	s.flash(w, r, "Your password has been changed, and every session signed out. Sign in with the new password.")
+	if invited {
+		s.flash(w, r, "Welcome: your password is set. Sign in with it.")
+	} else {
+		s.flash(w, r, "Your password has been changed, and every session signed out. Sign in with the new password.")
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }
