@@ -22,6 +22,8 @@ type evidenceSection struct {
 	CanAdd   bool
 	Freqs    []vigil.RequestFrequency
 	Today    string
+	// GraceDays is the request form's default grace, the CLI's too.
+	GraceDays int
 	// NoReview holds, for items the viewer may not review (they submitted
 	// them and independent review is required), why not.
 	NoReview map[int64]string
@@ -45,7 +47,7 @@ func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSectio
 	}
 	a := vigil.ActorFrom(r.Context())
 	sec := &evidenceSection{Items: items, Requests: reqs, CanAdd: mayEdit(a, c), Freqs: vigil.RequestFrequencies,
-		Today: s.now().UTC().Format("2006-01-02"), NoReview: map[int64]string{}}
+		Today: s.now().UTC().Format("2006-01-02"), GraceDays: vigil.DefaultGraceDays, NoReview: map[int64]string{}}
 	for i := range items {
 		if err := vigil.CheckReviewer(&items[i], a, settings.IndependentReview); err != nil {
 			sec.NoReview[items[i].ID] = "You submitted this item: another reviewer must accept or reject it."

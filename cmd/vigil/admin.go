@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,7 +40,20 @@ func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
 	return subs[args[0]](vigil.WithActor(ctx, adminActor), env, args[1:])
 }
 
+// openStore opens an installation's database for an admin command. The
+// database must already exist: store.Open would create an empty SQLite file
+// (and its data directory) for a mistyped --data-dir, which an admin command
+// must never do, so a missing one is refused naming what is missing, and
+// the file is first checked through a read-only connection to be a Vigil
+// database at this binary's schema. store.Open never migrates; with the
+// schema current, a command that only reads (verify --store,
+// verify-activity) writes nothing.
 func openStore(ctx context.Context, dataDir, dbURL string) (*store.Store, error) {
+	if dbURL == "" {
+		if err := checkSQLiteFile(ctx, dataDir); err != nil {
+			return nil, err
+		}
+	}
 	st, err := store.Open(ctx, store.Config{DataDir: dataDir, DatabaseURL: dbURL})
 	if err != nil {
 		return nil, err
@@ -52,6 +68,44 @@ func openStore(ctx context.Context, dataDir, dbURL string) (*store.Store, error)
 		return nil, fmt.Errorf("database %s is at schema version %d, this vigil expects %d; run vigil migrate first", st.Where(), v, store.LatestVersion())
 	}
 	return st, nil
+}
+
+// sqliteFile is the database's name in the data directory (store.Open's).
+const sqliteFile = "vigil.db"
+
+// checkSQLiteFile refuses a data directory without a Vigil database, and a
+// database at another schema version, without creating or changing
+// anything: it opens the file read-only (mode=ro).
+func checkSQLiteFile(ctx context.Context, dataDir string) error {
+	if dataDir == "" {
+		return fmt.Errorf("no data directory given (--data-dir or VIGIL_DATA_DIR)")
+	}
+	if st, err := os.Stat(dataDir); err != nil || !st.IsDir() {
+		return fmt.Errorf("data directory %s does not exist: give the server's --data-dir (or VIGIL_DATA_DIR), or --database-url for PostgreSQL", dataDir)
+	}
+	path := filepath.Join(dataDir, sqliteFile)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Vigil database in %s (%s does not exist): give the server's --data-dir (or VIGIL_DATA_DIR), or --database-url for PostgreSQL", dataDir, path)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").Scan(&tables); err != nil {
+		return fmt.Errorf("SQLite database %s cannot be read (corrupt, or not a SQLite file?): %w", path, err)
+	}
+	v := 0
+	if tables > 0 {
+		if err := db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
+			return fmt.Errorf("cannot read the schema version of %s: %w", path, err)
+		}
+	}
+	if v != store.LatestVersion() {
+		return fmt.Errorf("database %s is at schema version %d, this vigil expects %d; run vigil migrate first", path, v, store.LatestVersion())
+	}
+	return nil
 }
 
 // readPassword reads one line from standard input: passwords are never

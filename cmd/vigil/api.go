@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -25,7 +26,7 @@ func newAPICommand(env *cliEnv, name, usage string) *apiCommand {
 	fs := newFlags(env, name, usage)
 	c := &apiCommand{flagSet: fs}
 	c.server, c.token = fs.apiFlags()
-	c.json = fs.Bool("json", false, "print the server's JSON instead of a table")
+	c.json = fs.Bool("json", false, "print JSON instead of a table: an object as the server sends it, a list as {\"items\": [...]} (with \"next\", a cursor, when more pages remain)")
 	return c
 }
 
@@ -44,20 +45,58 @@ func sub(args []string, def string) (string, []string) {
 	return def, args
 }
 
-// listAll fetches every page of a list and prints it as JSON or, through
-// row, as a table.
+// listJSON is the one --json shape of every list command: the items and,
+// when there are more pages than were fetched, the cursor of the next
+// (--cursor takes it). Commands that fetch every page never have a next.
+type listJSON struct {
+	Items []json.RawMessage `json:"items"`
+	Next  string            `json:"next,omitempty"`
+}
+
+func printList(c *apiCommand, items []json.RawMessage, next string) error {
+	if items == nil {
+		items = []json.RawMessage{} // [] rather than null: always a list
+	}
+	b, err := json.Marshal(listJSON{Items: items, Next: next})
+	if err != nil {
+		return err
+	}
+	return printJSON(c.env.stdout, b)
+}
+
+// printAnswer prints a server's answer for --json: an object as it is, a
+// bare list (GET /api/v1/integrations answers one) in the list envelope,
+// so that every list command prints the same shape.
+func printAnswer(c *apiCommand, raw []byte) error {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(t, &items); err != nil {
+			return err
+		}
+		return printList(c, items, "")
+	}
+	return printJSON(c.env.stdout, raw)
+}
+
+// listAll fetches every page of a list and prints it as JSON (listJSON,
+// each item as the server sent it) or, through row, as a table. It returns
+// the items only when it printed a table.
 func listAll[T any](ctx context.Context, c *apiCommand, path string, q url.Values, header []string, row func(T) []string) ([]T, error) {
 	cl, err := c.client()
 	if err != nil {
 		return nil, err
 	}
+	if *c.json {
+		// Raw items: decoding into T and back would drop what T lacks.
+		raw, err := client.All[json.RawMessage](ctx, cl, path, q)
+		if err != nil {
+			return nil, err
+		}
+		return nil, printList(c, raw, "")
+	}
 	items, err := client.All[T](ctx, cl, path, q)
 	if err != nil {
 		return nil, err
-	}
-	if *c.json {
-		b, _ := json.Marshal(items)
-		return items, printJSON(c.env.stdout, b)
 	}
 	rows := make([][]string, 0, len(items))
 	for _, it := range items {
@@ -78,7 +117,7 @@ func (c *apiCommand) get(ctx context.Context, path string, q url.Values, out any
 		return false, err
 	}
 	if *c.json {
-		return true, printJSON(c.env.stdout, raw)
+		return true, printAnswer(c, raw)
 	}
 	return false, json.Unmarshal(raw, out)
 }
@@ -94,7 +133,7 @@ func (c *apiCommand) send(ctx context.Context, method, path string, in, out any)
 		return false, err
 	}
 	if *c.json && len(raw) > 0 {
-		return true, printJSON(c.env.stdout, raw)
+		return true, printAnswer(c, raw)
 	}
 	if out == nil || len(raw) == 0 {
 		return false, nil
@@ -106,6 +145,7 @@ func runSetup(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags(env, "setup", "setup --token SETUP_TOKEN --org NAME --email E --name N (password on standard input)")
 	server := fs.str("server", "http://127.0.0.1:8080", "Vigil server URL")
 	token := fs.String("token", "", "the setup token printed by vigil serve (vgs_...)")
+	fs.secret("token")
 	org := fs.String("org", "", "organization name")
 	email := fs.String("email", "", "your email address")
 	name := fs.String("name", "", "your name")
@@ -512,12 +552,7 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 		if *all {
 			q.Set("all", "true")
 		}
-		var p client.Page[vigil.APIToken]
-		if printed, err := c.get(ctx, "/api/v1/tokens", q, &p); err != nil || printed {
-			return err
-		}
-		var rows [][]string
-		for _, t := range p.Items {
+		_, err := listAll(ctx, c, "/api/v1/tokens", q, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, func(t vigil.APIToken) []string {
 			state, last := "active", "never"
 			if t.RevokedAt != nil {
 				state = "revoked"
@@ -525,10 +560,9 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 			if t.LastUsedAt != nil {
 				last = t.LastUsedAt.Format("2006-01-02 15:04")
 			}
-			rows = append(rows, []string{strconv.FormatInt(t.ID, 10), t.Name, string(t.Role), t.Prefix + "...", state, last})
-		}
-		table(env.stdout, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, rows)
-		return nil
+			return []string{strconv.FormatInt(t.ID, 10), t.Name, string(t.Role), t.Prefix + "...", state, last}
+		})
+		return err
 	case "create":
 		c := newAPICommand(env, "tokens create", "tokens create --name N [--role R] [--expires-in-days D]")
 		name := c.String("name", "", "a name to tell the token apart")
@@ -592,22 +626,36 @@ func runActivity(ctx context.Context, env *cliEnv, args []string) error {
 	verb, args := sub(args, "list")
 	switch verb {
 	case "list":
-		c := newAPICommand(env, "activity list", "activity list [--action A] [--entity-type T] [--entity-id ID] [--limit N]")
+		c := newAPICommand(env, "activity list", "activity list [--action A] [--entity-type T] [--entity-id ID] [--limit N] [--cursor C]")
 		action := c.String("action", "", "exact action or a prefix ending in a dot")
 		etype := c.String("entity-type", "", "entity type")
 		eid := c.String("entity-id", "", "entity id")
-		limit := c.Int("limit", 50, "entries to show")
+		limit := c.Int("limit", 50, "entries to show, newest first (1 to 1000)")
+		cursor := c.String("cursor", "", "continue after a page: the next cursor it ended with (--json's \"next\")")
 		if err := c.parse(args); err != nil {
 			return err
 		}
 		q := url.Values{"limit": {strconv.Itoa(*limit)}}
-		for k, v := range map[string]string{"action": *action, "entity_type": *etype, "entity_id": *eid} {
+		for k, v := range map[string]string{"action": *action, "entity_type": *etype, "entity_id": *eid, "cursor": *cursor} {
 			if v != "" {
 				q.Set(k, v)
 			}
 		}
+		cl, err := c.client()
+		if err != nil {
+			return err
+		}
+		// One page: the log is long, and the newest entries are what is
+		// usually wanted. The next cursor says how to go on.
+		if *c.json {
+			var p client.Page[json.RawMessage]
+			if err := cl.Get(ctx, "/api/v1/activity", q, &p); err != nil {
+				return err
+			}
+			return printList(c, p.Items, p.NextCursor)
+		}
 		var p client.Page[vigil.Activity]
-		if printed, err := c.get(ctx, "/api/v1/activity", q, &p); err != nil || printed {
+		if err := cl.Get(ctx, "/api/v1/activity", q, &p); err != nil {
 			return err
 		}
 		var rows [][]string
@@ -615,6 +663,9 @@ func runActivity(ctx context.Context, env *cliEnv, args []string) error {
 			rows = append(rows, []string{strconv.FormatInt(a.Seq, 10), a.At.Format("2006-01-02 15:04:05"), a.ActorName, a.Action, a.EntityType + " " + a.EntityID})
 		}
 		table(env.stdout, []string{"SEQ", "AT (UTC)", "ACTOR", "ACTION", "ENTITY"}, rows)
+		if p.NextCursor != "" {
+			fmt.Fprintf(env.stderr, "more: vigil activity list --cursor %s\n", p.NextCursor)
+		}
 		return nil
 	case "verify":
 		c := newAPICommand(env, "activity verify", "activity verify")
@@ -648,34 +699,28 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := nonEmpty("category", *cat)
-		var p client.Page[struct {
+		type criterion struct {
 			ID            string `json:"id"`
 			CategoryTitle string `json:"category_title"`
 			Series        string `json:"series"`
 			Title         string `json:"title"`
-		}]
-		if printed, err := c.get(ctx, "/api/v1/catalog/criteria", q, &p); err != nil || printed {
-			return err
 		}
-		var rows [][]string
-		for _, cr := range p.Items {
-			rows = append(rows, []string{cr.ID, cr.CategoryTitle, cr.Title})
-		}
-		table(env.stdout, []string{"ID", "CATEGORY", "TITLE"}, rows)
-		return nil
+		_, err := listAll(ctx, c, "/api/v1/catalog/criteria", nonEmpty("category", *cat), []string{"ID", "CATEGORY", "TITLE"}, func(cr criterion) []string {
+			return []string{cr.ID, cr.CategoryTitle, cr.Title}
+		})
+		return err
 	case "criterion":
 		c := newAPICommand(env, "catalog criterion", "catalog criterion ID [--framework F] [--min-support N]")
 		fw := c.String("framework", "", "iso27001, nist_csf, sp800_53 or hipaa")
 		ms := c.Int("min-support", 0, "hide mappings with less support")
-		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
 			c.Usage()
 			return errUsage
 		}
-		id := args[0]
-		if err := c.parse(args[1:]); err != nil {
-			return err
-		}
+		id := c.Arg(0)
 		q := url.Values{"min_support": {strconv.Itoa(*ms)}}
 		if *fw != "" {
 			q.Set("framework", *fw)
@@ -710,22 +755,16 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := nonEmpty("domain", *domain)
-		var p client.Page[struct {
+		type libraryControl struct {
 			ID        string   `json:"id"`
 			Title     string   `json:"title"`
 			Frequency string   `json:"frequency"`
 			Criteria  []string `json:"criteria"`
-		}]
-		if printed, err := c.get(ctx, "/api/v1/catalog/library", q, &p); err != nil || printed {
-			return err
 		}
-		var rows [][]string
-		for _, lc := range p.Items {
-			rows = append(rows, []string{lc.ID, lc.Frequency, strings.Join(lc.Criteria, " "), lc.Title})
-		}
-		table(env.stdout, []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, rows)
-		return nil
+		_, err := listAll(ctx, c, "/api/v1/catalog/library", nonEmpty("domain", *domain), []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, func(lc libraryControl) []string {
+			return []string{lc.ID, lc.Frequency, strings.Join(lc.Criteria, " "), lc.Title}
+		})
+		return err
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil catalog criteria | criterion ID | library")
 	return errUsage

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/secret"
@@ -210,20 +209,14 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		q := nonEmpty("control", *ctl)
-		var p client.Page[struct {
+		type requestRow struct {
 			vigil.EvidenceRequest
 			Signal vigil.Signal `json:"signal"`
-		}]
-		if printed, err := c.get(ctx, "/api/v1/requests", q, &p); err != nil || printed {
-			return err
 		}
-		var rows [][]string
-		for _, r := range p.Items {
-			rows = append(rows, []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason})
-		}
-		table(env.stdout, []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, rows)
-		return nil
+		_, err := listAll(ctx, c, "/api/v1/requests", nonEmpty("control", *ctl), []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, func(r requestRow) []string {
+			return []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason}
+		})
+		return err
 	case "update":
 		c := newAPICommand(env, "requests update", "requests update ID [--title T] [--description D] [--grace-days N] [--assignee USER_ID|owner]")
 		id, rest := firstArg(args)
@@ -271,7 +264,8 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		title := c.String("title", "", "what evidence is needed")
 		freq := c.String("frequency", "", "once, weekly, monthly, quarterly, annual or event")
 		start := c.String("start", "", "first period starts on this day")
-		grace := c.Int("grace-days", 0, "days after a period ends before it is overdue")
+		// The web form's default too (vigil.DefaultGraceDays).
+		grace := c.Int("grace-days", vigil.DefaultGraceDays, "days after a period ends before it is overdue")
 		if err := c.parse(args); err != nil {
 			return err
 		}
@@ -355,20 +349,54 @@ func runVerify(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs bool, trusted string, s3 ledger.S3Config) error {
-	st, err := openStore(ctx, dataDir, dbURL)
+	// Verification only reads: every key, file and directory must already
+	// be there. secret.Load, evidence.LoadKey and ledger.NewFSStore would
+	// make a missing key or directory, which here would mean verifying a
+	// store other than the server's (a mistyped --data-dir) against keys
+	// made up on the spot.
+	secretEnv, ledgerEnv := env.getenv("VIGIL_SECRET_KEY"), env.getenv("VIGIL_LEDGER_KEY")
+	if dbURL == "" || secretEnv == "" || ledgerEnv == "" {
+		if st, err := os.Stat(dataDir); dataDir == "" || err != nil || !st.IsDir() {
+			return fmt.Errorf("data directory %q does not exist: give the server's --data-dir (or VIGIL_DATA_DIR)", dataDir)
+		}
+	}
+	st, err := openStore(ctx, dataDir, dbURL) // the database first: it is the store
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	box, err := secret.Load(dataDir, env.getenv("VIGIL_SECRET_KEY"))
+	for _, k := range []struct{ env, file, what string }{
+		{secretEnv, secret.KeyFile, "VIGIL_SECRET_KEY"},
+		{ledgerEnv, evidence.KeyFile, "VIGIL_LEDGER_KEY"},
+	} {
+		if k.env != "" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dataDir, k.file)); err != nil {
+			return fmt.Errorf("no %s in data directory %s: give the server's --data-dir, or %s as the server has it", k.file, dataDir, k.what)
+		}
+	}
+	box, err := secret.Load(dataDir, secretEnv)
 	if err != nil {
 		return err
 	}
-	fsb, err := ledger.NewFSStore(filepath.Join(dataDir, "blobs"))
+	// Blobs on disk are in the data directory's blobs/; without one (blobs
+	// in S3, or none stored yet) an empty directory of our own stands in,
+	// so that nothing is made in the data directory.
+	blobDir := filepath.Join(dataDir, "blobs")
+	if _, err := os.Stat(blobDir); err != nil {
+		tmp, err := os.MkdirTemp("", "vigil-verify-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		blobDir = tmp
+	}
+	fsb, err := ledger.NewFSStore(blobDir)
 	if err != nil {
 		return err
 	}
-	_, vkey, origin, err := evidence.LoadKey(dataDir, env.getenv("VIGIL_LEDGER_KEY"))
+	_, vkey, origin, err := evidence.LoadKey(dataDir, ledgerEnv)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,15 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, env *cliEnv, args []string) error
+	// subs are its own subcommands ("requests add"), for vigil help and
+	// "vigil requests -h"; def is the one run when none is named.
+	subs []subcommand
+	def  string
+	api  bool // talks to a server: takes --server, --token and --json
 }
+
+// subcommand is one verb of a command, as its help lists it.
+type subcommand struct{ name, synopsis, summary string }
 
 // cliEnv is the process environment a command runs in, passed explicitly so
 // that tests can run commands in-process.
@@ -37,33 +45,114 @@ type cliEnv struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the Vigil server", runServe},
-		{"migrate", "apply database migrations and exit", runMigrate},
-		{"admin", "administer a local installation (create-user, create-token, reset-password, setup-token, verify-activity)", runAdmin},
-		{"setup", "complete first-run setup with the token printed by serve", runSetup},
-		{"controls", "list, show, adopt, add, set or delete controls", runControls},
-		{"readiness", "show readiness per category and criterion, with gaps", runReadiness},
-		{"scope", "show or set the categories in scope and the audit target", runScope},
-		{"systems", "list or add in-scope systems", runSystems},
-		{"users", "list or add users", runUsers},
-		{"tokens", "list, create or revoke API tokens", runTokens},
-		{"soa", "export the statement of applicability (CSV or JSON)", runSOA},
-		{"activity", "list or verify the activity log", runActivity},
-		{"catalog", "show criteria, a criterion's crosswalk, or the control library", runCatalog},
-		{"evidence", "add, attest, list, get, review or export evidence", runEvidence},
-		{"requests", "list, add or delete evidence requests", runRequests},
-		{"verify", "verify an evidence bundle offline, or the live store (--store)", runVerify},
-		{"scan", "scan this host (or a root directory) against the Linux hardening baseline, no server needed", runScan},
-		{"checks", "list, show or test the checks (built-in and your own)", runChecks},
-		{"integrations", "connect systems (a git repository...) whose controls Vigil tests: list, add, test, run, delete", runIntegrations},
-		{"exceptions", "server-side exceptions to checks: list, request, approve (another admin), revoke", runExceptions},
-		{"hosts", "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", runHosts},
-		{"agent", "enrol this host with a server, then scan on a schedule and report changes", runAgent},
-		{"version", "print the version", func(_ context.Context, env *cliEnv, _ []string) error {
-			fmt.Fprintf(env.stdout, "vigil %s\n", version)
-			return nil
+		{name: "serve", summary: "run the Vigil server", run: runServe},
+		{name: "migrate", summary: "apply database migrations and exit", run: runMigrate},
+		{name: "admin", summary: "administer a local installation through its database (no server needed)", run: runAdmin, subs: []subcommand{
+			{"create-user", "--email E --name N [--role R] [--password-stdin]", "add a user"},
+			{"create-token", "--email E [--role R]", "print a new API token for a user"},
+			{"reset-password", "--email E [--password-stdin]", "print a one-time password link, or set a password"},
+			{"setup-token", "", "print a new first-run setup token"},
+			{"verify-activity", "", "check the activity log's hash chain (read-only)"},
+			{"rotate-key", "[--drop-old]", "put a new master key in front and reseal (serve stopped)"},
+			{"create-enrolment", "[--name NAME] [--ttl 24h]", "print a one-time agent enrolment token"},
 		}},
+		{name: "setup", summary: "complete first-run setup with the token printed by serve", run: runSetup},
+		{name: "controls", summary: "list, show, adopt, add, set or delete controls", run: runControls, def: "list", api: true, subs: []subcommand{
+			{"list", "[filters]", "the organization's controls"},
+			{"show", "ID", "one control: health, signals, crosswalk"},
+			{"adopt", "--all | --domain AC,HR | ID ...", "adopt controls from the library"},
+			{"add", "--id ID --title T --criteria C,...", "add a control of your own"},
+			{"set", "ID [--status S] [--owner ID] ...", "change a control"},
+			{"delete", "ID", "delete a control"},
+		}},
+		{name: "readiness", summary: "show readiness per category and criterion, with gaps", run: runReadiness, api: true},
+		{name: "scope", summary: "show or set the categories in scope and the audit target", run: runScope, def: "show", api: true, subs: []subcommand{
+			{"show", "", "the categories in scope and the audit target"},
+			{"set", "--categories C,... [--type1 ... | --type2 ...]", "set them"},
+		}},
+		{name: "systems", summary: "list or add in-scope systems", run: runSystems, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the in-scope systems"},
+			{"add", "--name N --kind K --classification C --environment E", "add one"},
+		}},
+		{name: "users", summary: "list or add users", run: runUsers, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the users"},
+			{"add", "--email E --name N --role R", "add one"},
+		}},
+		{name: "tokens", summary: "list, create or revoke API tokens", run: runTokens, def: "list", api: true, subs: []subcommand{
+			{"list", "[--all]", "your API tokens (--all: everyone's)"},
+			{"create", "--name N [--role R]", "make one; its secret is printed once"},
+			{"revoke", "ID", "revoke one"},
+		}},
+		{name: "soa", summary: "export the statement of applicability (CSV or JSON)", run: runSOA, api: true},
+		{name: "activity", summary: "list or verify the activity log", run: runActivity, def: "list", api: true, subs: []subcommand{
+			{"list", "[--action A] [--limit N] [--cursor C]", "the latest entries, a page at a time"},
+			{"verify", "", "check the log's hash chain on the server"},
+		}},
+		{name: "catalog", summary: "show criteria, a criterion's crosswalk, or the control library", run: runCatalog, def: "criteria", api: true, subs: []subcommand{
+			{"criteria", "[--category C]", "the Trust Services Criteria"},
+			{"criterion", "ID [--framework F]", "one criterion and its crosswalk"},
+			{"library", "[--domain D]", "the control library"},
+		}},
+		{name: "evidence", summary: "add, attest, list, get, review or export evidence", run: runEvidence, def: "list", api: true, subs: []subcommand{
+			{"list", "[--control ID]", "the evidence items"},
+			{"add", "FILE --control ID --effective DATE", "upload a file"},
+			{"attest", "--control ID --effective DATE --statement TEXT", "record an attestation"},
+			{"get", "ID -o FILE", "download an item's bytes"},
+			{"review", "ID --accept | --reject REASON", "review an item"},
+			{"export", "-o bundle.zip", "export a bundle anyone can verify offline"},
+		}},
+		{name: "requests", summary: "list, add, update or delete evidence requests", run: runRequests, def: "list", api: true, subs: []subcommand{
+			{"list", "[--control ID]", "the evidence requests and their state"},
+			{"add", "--control ID --title T --frequency F --start DATE", "add one"},
+			{"update", "ID [--title T] [--grace-days N] [--assignee ID|owner]", "change one"},
+			{"delete", "ID", "delete one"},
+		}},
+		{name: "verify", summary: "verify an evidence bundle offline, or the live store (--store)", run: runVerify},
+		{name: "scan", summary: "scan this host (or a root directory) against the Linux hardening baseline, no server needed", run: runScan},
+		{name: "checks", summary: "list, show or test the checks (built-in and your own)", run: runChecks, subs: []subcommand{
+			{"list", "[--checks DIR]", "the checks"},
+			{"show", "ID [--checks DIR]", "one check: why, fix, controls"},
+			{"test", "[--checks DIR]", "run the checks' inline test cases"},
+		}},
+		{name: "integrations", summary: "connect systems (a git repository...) whose controls Vigil tests: list, add, test, run, delete", run: runIntegrations, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the connected systems"},
+			{"add", "--kind K --name N --config JSON [--secret-stdin]", "connect one"},
+			{"test", "ID", "check that it connects"},
+			{"run", "ID", "run its checks now"},
+			{"delete", "ID", "disconnect it"},
+		}},
+		{name: "exceptions", summary: "server-side exceptions to checks: list, request, approve (another admin), revoke", run: runExceptions, def: "list", api: true, subs: []subcommand{
+			{"list", "[--state S] [--check C] [--host ID]", "the exceptions"},
+			{"request", "--check C --kind K (--host ID | --label k=v | --all) --justification T --expires DATE", "request one"},
+			{"approve", "ID", "approve one (another admin or owner than who asked)"},
+			{"revoke", "ID [--reason TEXT]", "end one"},
+		}},
+		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the monitored hosts"},
+			{"show", "ID", "one host's failures and tailoring"},
+			{"enrol", "NAME [--label k=v]", "make a one-time enrolment token"},
+			{"label", "ID [key=value ...]", "replace a host's labels"},
+			{"approve-tailoring", "ID --digest D", "approve the checks a host turns off"},
+			{"revoke", "ID", "refuse the host's reports from now on"},
+		}},
+		{name: "agent", summary: "enrol this host with a server, then scan on a schedule and report changes", run: runAgent, subs: []subcommand{
+			{"enrol", "--server URL --ca-fingerprint SHA256", "enrol with a one-time token (VIGIL_ENROL_TOKEN)"},
+			{"run", "[--interval 15m] [--once]", "scan on a schedule and report changes"},
+			{"status", "", "the agent's state and undelivered reports"},
+			{"rebaseline", "", "accept the host as it is now for drift"},
+		}},
+		{name: "version", summary: "print the version", run: runVersion},
+		{name: "help", summary: "help on a command: vigil help COMMAND [SUBCOMMAND]"},
 	}
+}
+
+func runVersion(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "version", "version")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "vigil %s\n", version)
+	return nil
 }
 
 func main() {
@@ -73,39 +162,120 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes a command line and returns the exit code: 0 success, 1 a
-// failure, 2 a usage error.
+// run executes a command line and returns the exit code: 0 success (and
+// help that was asked for, printed on standard output), 1 a failure, 2 a
+// usage error (its message on standard error).
 func run(ctx context.Context, env *cliEnv, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(env.stderr)
-		if len(args) == 0 {
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(env.stdout)
+		return 0
+	case "--version", "-version":
+		args = []string{"version"}
+	case "help":
+		if len(args) == 1 {
+			usage(env.stdout)
+			return 0
+		}
+		if findCommand(args[1]) == nil || args[1] == "help" {
+			fmt.Fprintf(env.stderr, "vigil help: unknown command %q\n\n", args[1])
+			usage(env.stderr)
 			return 2
 		}
+		// "vigil help requests add" is "vigil requests add -h".
+		args = append(append([]string{}, args[1:]...), "-h")
+	}
+	c := findCommand(args[0])
+	if c == nil || c.run == nil {
+		fmt.Fprintf(env.stderr, "vigil: unknown command %q\n\n", args[0])
+		usage(env.stderr)
+		return 2
+	}
+	rest := args[1:]
+	if len(c.subs) > 0 && len(rest) > 0 && isHelp(rest[0]) {
+		commandUsage(env, env.stdout, c)
 		return 0
 	}
+	if len(c.subs) > 0 && len(rest) == 2 && isHelp(rest[1]) && c.sub(rest[0]) == nil {
+		fmt.Fprintf(env.stderr, "vigil %s: unknown subcommand %q\n\n", c.name, rest[0])
+		commandUsage(env, env.stderr, c)
+		return 2
+	}
+	// Help asked for right after the command or its subcommand: whatever
+	// the command prints is the help, so it goes to standard output and
+	// the exit is 0, even where a command prints its usage itself before
+	// parsing flags ("controls set -h").
+	asked := len(rest) > 0 && isHelp(rest[0]) ||
+		len(rest) > 1 && isHelp(rest[1]) && c.sub(rest[0]) != nil
+	if asked {
+		env = &cliEnv{stdin: env.stdin, stdout: env.stdout, stderr: env.stdout, getenv: env.getenv}
+	}
+	err := c.run(ctx, env, rest)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		if asked {
+			return 0
+		}
+		return 2
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		fmt.Fprintln(env.stderr, "vigil "+c.name+": "+ec.msg)
+		return ec.code
+	}
+	fmt.Fprintln(env.stderr, "vigil "+c.name+": "+describe(err))
+	return 1
+}
+
+func findCommand(name string) *command {
 	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
-			switch {
-			case err == nil:
-				return 0
-			case errors.Is(err, flag.ErrHelp):
-				return 0
-			case errors.Is(err, errUsage):
-				return 2
-			}
-			var ec *exitCode
-			if errors.As(err, &ec) {
-				fmt.Fprintln(env.stderr, "vigil "+c.name+": "+ec.msg)
-				return ec.code
-			}
-			fmt.Fprintln(env.stderr, "vigil "+c.name+": "+describe(err))
-			return 1
+		if c.name == name {
+			return &c
 		}
 	}
-	fmt.Fprintf(env.stderr, "vigil: unknown command %q\n\n", args[0])
-	usage(env.stderr)
-	return 2
+	return nil
+}
+
+func (c *command) sub(name string) *subcommand {
+	for i := range c.subs {
+		if c.subs[i].name == name {
+			return &c.subs[i]
+		}
+	}
+	return nil
+}
+
+// commandUsage lists a command's subcommands and, for API commands, the
+// flags they all take, with the environment variables they read (the
+// token only as set or not set).
+func commandUsage(env *cliEnv, w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: vigil %s <subcommand> [flags]\n\n%s.\n\nSubcommands:\n", c.name, c.summary)
+	for _, s := range c.subs {
+		syn := s.name
+		if s.synopsis != "" {
+			syn += " " + s.synopsis
+		}
+		def := ""
+		if s.name == c.def {
+			def = " (the default)"
+		}
+		fmt.Fprintf(w, "  %s\n      %s%s\n", syn, s.summary, def)
+	}
+	if c.api {
+		fs := newFlags(env, c.name, "")
+		server, _ := fs.apiFlags()
+		fmt.Fprintf(w, "\nEvery subcommand takes:\n  --server URL   (env VIGIL_SERVER; now %q)\n  --token TOKEN  (env VIGIL_TOKEN %s)\n  --json         print JSON: lists as {\"items\": [...], \"next\": CURSOR}, next only when more pages\n",
+			maskValue(*server), fs.envState("VIGIL_TOKEN", true))
+	}
+	fmt.Fprintf(w, "\nRun 'vigil %s <subcommand> -h' (or 'vigil help %s <subcommand>') for its flags.\n", c.name, c.name)
 }
 
 // errUsage marks an error already explained by a usage message.
@@ -129,9 +299,9 @@ func describe(err error) string {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: vigil <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, "Usage: vigil <command> [subcommand] [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'vigil <command> -h' for a command's flags. Every flag can also be set as VIGIL_<FLAG>, e.g. VIGIL_DATA_DIR.")
+	fmt.Fprintln(w, "\nRun 'vigil help <command>' or 'vigil <command> -h' for its subcommands and flags; 'vigil --version' for the version.\nMany flags can also be set in the environment (each command's help names the variable, e.g. VIGIL_DATA_DIR); secrets such as VIGIL_TOKEN are never shown.")
 }

@@ -1,0 +1,7 @@
+package vigil
+
+// DefaultGraceDays is the grace an evidence request gets when its maker
+// gives none: the days after a period ends before its evidence is overdue.
+// The web form and `vigil requests add` both start from it, so that a
+// request made either way is due on the same day.
+const DefaultGraceDays = 14
