@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -396,23 +399,51 @@ func (s *Server) userResetLink(w http.ResponseWriter, r *http.Request) error {
 	// A link sets a password and so lets its maker sign in as that person.
 	// Admins may make one only to invite someone who has no password yet;
 	// owners may also use it for account recovery.
+	cred, err := s.store.CredentialsByID(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	if !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermGrantOwner) {
-		cred, err := s.store.CredentialsByID(r.Context(), u.ID)
-		if err != nil {
-			return err
-		}
 		if cred.PasswordHash != "" || u.Role == vigil.RoleOwner {
 			return vigil.Errorf(vigil.EFORBIDDEN, "%s already has a password: only an owner may make a reset link for them", u.Email)
 		}
 	}
-	link, err := NewResetLink(r.Context(), s.store, s.baseURLFor(r), u.ID)
+	// Someone who never had a password is being invited: the link's page
+	// says so, with who invited them, instead of "choose a new password".
+	invite := cred.PasswordHash == ""
+	var link string
+	if invite {
+		inviter := vigil.ActorFrom(r.Context()).Name
+		if ws := sessionFrom(r.Context()); ws != nil && ws.user.Name != "" {
+			inviter = ws.user.Name + " (" + ws.user.Email + ")"
+		}
+		link, err = newInviteLink(r.Context(), s.store, s.baseURLFor(r), u.ID, inviter)
+	} else {
+		link, err = NewResetLink(r.Context(), s.store, s.baseURLFor(r), u.ID)
+	}
 	if err != nil {
 		return err
 	}
 	p := s.newPage(w, r, u.Name, "users")
 	p.Data = &usersData{User: u, Roles: vigil.Roles, Link: link}
 	p.Flash = "Give this link to " + u.Email + " by a channel you trust. It works once, for one hour."
+	if invite {
+		p.Flash = "Give this invitation link to " + u.Email + " by a channel you trust: it lets them choose their password. It works once, for one hour."
+	}
 	return s.render(w, http.StatusOK, "user", p)
+}
+
+// newInviteLink makes a one-time link, as a reset link is made, for a user
+// without a password, recording who invited them.
+func newInviteLink(ctx context.Context, st *store.Store, baseURL string, userID int64, invitedBy string) (string, error) {
+	secret, hash, err := auth.NewSecret(auth.ResetPrefix)
+	if err != nil {
+		return "", err
+	}
+	if err := st.CreateInvitation(ctx, userID, hash, time.Now().Add(ResetTTL), invitedBy); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(baseURL, "/") + "/reset?token=" + url.QueryEscape(secret), nil
 }
 
 type tokensData struct {

@@ -312,6 +312,33 @@ func (s *Store) CreatePasswordReset(ctx context.Context, userID int64, tokenHash
 	})
 }
 
+// CreateInvitation stores a one-time link for someone who has no password
+// yet, naming who invited them; like a reset, it replaces their earlier
+// unused links. It is logged as an invitation.
+func (s *Store) CreateInvitation(ctx context.Context, userID int64, tokenHash string, expires time.Time, invitedBy string) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL", userID); err != nil {
+			return internal("replace invitation", err)
+		}
+		if _, err := t.exec(ctx, "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at, invited_by) VALUES (?, ?, ?, ?, ?)",
+			tokenHash, userID, t.d.ts(t.now), t.d.ts(expires), invitedBy); err != nil {
+			return internal("create invitation", err)
+		}
+		return t.log(ctx, "auth.invitation_created", "user", strconv.FormatInt(userID, 10), nil, map[string]any{"invited_by": invitedBy})
+	})
+}
+
+// ResetInvitedBy says whether a reset token is an invitation, and who made
+// it. It judges nothing: PasswordResetUser checks the link first.
+func (s *Store) ResetInvitedBy(ctx context.Context, tokenHash string) (invitedBy string, invitation bool, err error) {
+	var by sql.NullString
+	err = s.queryRow(ctx, "SELECT invited_by FROM password_resets WHERE token_hash = ?", tokenHash).Scan(&by)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", false, internal("read invitation", err)
+	}
+	return by.String, by.Valid, nil
+}
+
 // PasswordResetUser returns the user a live reset token belongs to.
 func (s *Store) PasswordResetUser(ctx context.Context, tokenHash string) (int64, error) {
 	var uid int64
@@ -336,7 +363,8 @@ func (s *Store) CompletePasswordReset(ctx context.Context, tokenHash, passwordHa
 	var uid int64
 	err := s.write(ctx, func(t *wtx) error {
 		var exp, used dbTime
-		err := t.queryRow(ctx, "SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = ?"+t.d.forUpdate, tokenHash).Scan(&uid, &exp, &used)
+		var invitedBy sql.NullString
+		err := t.queryRow(ctx, "SELECT user_id, expires_at, used_at, invited_by FROM password_resets WHERE token_hash = ?"+t.d.forUpdate, tokenHash).Scan(&uid, &exp, &used, &invitedBy)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return vigil.Errorf(vigil.EUNAUTHORIZED, "this reset link is not valid")
@@ -357,6 +385,11 @@ func (s *Store) CompletePasswordReset(ctx context.Context, tokenHash, passwordHa
 			return internal("end sessions", err)
 		}
 		t.actor = vigil.Actor{UserID: uid, Name: t.actor.Name}
+		if invitedBy.Valid {
+			// The first password of someone invited: the invitation was
+			// accepted, which the log says as such.
+			return t.log(ctx, "auth.invitation_accepted", "user", strconv.FormatInt(uid, 10), nil, map[string]any{"invited_by": invitedBy.String})
+		}
 		return t.log(ctx, "auth.password_reset", "user", strconv.FormatInt(uid, 10), nil, nil)
 	})
 	return uid, err
