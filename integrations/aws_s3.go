@@ -78,14 +78,16 @@ func awsS3(ctx context.Context, cfg aws.Config, c *awsConfig) map[string]any {
 	home := client(cfg.Region)
 	var list []s3types.Bucket
 	// Paged: one ListBuckets answer holds at most 10,000 buckets.
-	p := s3.NewListBucketsPaginator(home, &s3.ListBucketsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	if err := awsPages("s3:ListAllMyBuckets", func(tok *string) (*string, error) {
+		page, err := home.ListBuckets(ctx, &s3.ListBucketsInput{ContinuationToken: tok})
 		if err != nil {
-			out["error"] = describeAWS("s3:ListAllMyBuckets", err)
-			return out
+			return nil, err
 		}
 		list = append(list, page.Buckets...)
+		return page.ContinuationToken, nil
+	}); err != nil {
+		out["error"] = describeAWS("s3:ListAllMyBuckets", err)
+		return out
 	}
 	var account *blockSettings
 	var accountErr string
