@@ -316,8 +316,21 @@ func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
 // rights: managers change anything; members change only controls they own,
 // and neither their owner nor their criteria.
 func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPatch) (*vigil.Control, error) {
-	a := vigil.ActorFrom(ctx)
-	check := func(before, after *vigil.Control) error {
+	return s.store.UpdateControl(ctx, id, p, s.validateControl, editRules(vigil.ActorFrom(ctx)))
+}
+
+// updateControls applies one patch to several controls, all or nothing,
+// with the same rules as updateControl for each.
+func (s *Server) updateControls(ctx context.Context, ids []string, p store.ControlPatch) ([]vigil.Control, []string, error) {
+	return s.store.UpdateControls(ctx, ids, p, s.validateControl, editRules(vigil.ActorFrom(ctx)))
+}
+
+func (s *Server) validateControl(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }
+
+// editRules is what an actor may change on a control, beyond the catalog's
+// rules: the one place single and bulk edits take them from.
+func editRules(a vigil.Actor) func(before, after *vigil.Control) error {
+	return func(before, after *vigil.Control) error {
 		if a.Role.Can(vigil.PermManage) {
 			return nil
 		}
@@ -334,7 +347,85 @@ func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPa
 		}
 		return nil
 	}
-	return s.store.UpdateControl(ctx, id, p, func(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }, check)
+}
+
+// bulkSet is what a bulk change may set: the fields that make sense for
+// many controls at once (an owner, a status, a frequency), and the
+// justification a not-applicable status needs.
+type bulkSet struct {
+	OwnerID       *int64               `json:"owner_id"` // 0 clears the owner
+	Status        *vigil.ControlStatus `json:"status"`
+	Frequency     *vigil.Frequency     `json:"frequency"`
+	Justification *string              `json:"justification"`
+}
+
+type bulkRequest struct {
+	IDs []string `json:"ids"`
+	Set bulkSet  `json:"set"`
+}
+
+type bulkResponse struct {
+	Items []controlView `json:"items"` // every control named, as it now is
+	// Updated and Unchanged split the ids: controls that already had the
+	// values were not written, nor logged.
+	Updated   []string `json:"updated"`
+	Unchanged []string `json:"unchanged"`
+}
+
+func (b bulkSet) patch() (store.ControlPatch, error) {
+	if b.OwnerID == nil && b.Status == nil && b.Frequency == nil && b.Justification == nil {
+		return store.ControlPatch{}, vigil.FieldError("set", "nothing to change: set at least one of owner_id, status or frequency")
+	}
+	return store.ControlPatch{OwnerID: b.OwnerID, Status: b.Status, Frequency: b.Frequency, Justification: b.Justification}, nil
+}
+
+// normalizeIDs upper-cases and trims control ids as the single edit's path
+// would take them, refusing an empty list or id.
+func normalizeIDs(ids []string) ([]string, error) {
+	out := make([]string, 0, len(ids))
+	for i, id := range ids {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if id == "" {
+			return nil, vigil.FieldError("ids", "ids[%d] is empty", i)
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return nil, vigil.FieldError("ids", "choose at least one control")
+	}
+	return out, nil
+}
+
+// patchControls sets owner, status or frequency on several controls at
+// once: every control is checked as a single edit would be, and if any
+// refuses, none changes.
+func (s *Server) patchControls(w http.ResponseWriter, r *http.Request) error {
+	var req bulkRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	ids, err := normalizeIDs(req.IDs)
+	if err != nil {
+		return err
+	}
+	p, err := req.Set.patch()
+	if err != nil {
+		return err
+	}
+	cs, unchanged, err := s.updateControls(r.Context(), ids, p)
+	if err != nil {
+		return err
+	}
+	sigs := s.signals(r.Context())
+	res := bulkResponse{Items: make([]controlView, 0, len(cs)), Updated: []string{}, Unchanged: unchanged}
+	for i := range cs {
+		res.Items = append(res.Items, s.view(&cs[i], sigs))
+		if !slices.Contains(unchanged, cs[i].ID) {
+			res.Updated = append(res.Updated, cs[i].ID)
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
 }
 
 // mayEdit reports whether the actor may edit control c at all.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/vigil-soc/vigil/check"
 )
 
 // metrics keeps request counts and latency histograms per route, written in
@@ -93,5 +96,124 @@ func (m *metrics) write(w io.Writer, version string) {
 		fmt.Fprintf(w, "vigil_http_request_duration_seconds_bucket{route=%q,le=\"+Inf\"} %d\n", r, h.n)
 		fmt.Fprintf(w, "vigil_http_request_duration_seconds_sum{route=%q} %g\n", r, h.sum)
 		fmt.Fprintf(w, "vigil_http_request_duration_seconds_count{route=%q} %d\n", r, h.n)
+	}
+}
+
+// writeGauges writes the program's state as gauges for dashboards and
+// alerts: readiness and control health from the cached readiness report (a
+// scrape recomputes only what a change made stale, as any reader would),
+// failing checks by severity, stale agents and integrations whose last run
+// failed, from small aggregate queries. Labels carry no person's or host's
+// name and no secret: /metrics may be public.
+func (s *Server) writeGauges(ctx context.Context, w io.Writer) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	gauge := func(name, help string) { fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name) }
+	// A part that cannot be read is left out and says so here, so that an
+	// alert on its gauges can tell "none" from "unknown".
+	up := map[string]bool{}
+
+	rep, err := s.Readiness(ctx)
+	up["readiness"] = err == nil
+	if err != nil {
+		s.log.Warn("metrics: readiness", "err", err)
+	} else {
+		gauge("vigil_readiness_percent", "SOC 2 readiness: share of in-scope criteria that are ready (the strict figure).")
+		fmt.Fprintf(w, "vigil_readiness_percent %g\n", rep.Overall.Percent)
+		gauge("vigil_readiness_progress_percent", "Progress: share of applicable controls covering in-scope criteria that are healthy.")
+		fmt.Fprintf(w, "vigil_readiness_progress_percent %g\n", rep.Progress.Percent)
+		gauge("vigil_controls", "Controls by computed health.")
+		c := rep.Controls
+		for _, h := range []struct {
+			state string
+			n     int
+		}{{"healthy", c.Healthy}, {"at_risk", c.AtRisk}, {"failing", c.Failing}, {"unknown", c.Unknown}, {"not_applicable", c.NotApplicable}} {
+			fmt.Fprintf(w, "vigil_controls{health=%q} %d\n", h.state, h.n)
+		}
+		gauge("vigil_controls_not_shown", "Controls with nothing showing them operating yet (part of the unknown).")
+		fmt.Fprintf(w, "vigil_controls_not_shown %d\n", c.NotShown)
+		gauge("vigil_controls_without_owner", "Applicable controls without an owner.")
+		fmt.Fprintf(w, "vigil_controls_without_owner %d\n", c.WithoutOwner)
+	}
+
+	if s.monitor != nil {
+		fleet, err := s.monitor.Fleet(ctx)
+		up["checks"] = err == nil
+		if err != nil {
+			s.log.Warn("metrics: fleet", "err", err)
+		} else {
+			sev := map[string]string{}
+			if s.monitor.Checks != nil {
+				for _, c := range s.monitor.Checks.Checks() {
+					sev[c.ID] = c.Severity
+				}
+			}
+			checks, hosts := map[string]int{}, map[string]int{}
+			for _, f := range fleet {
+				// Through the monitor, so failures an approved exception
+				// covers are not counted: they would page someone forever.
+				if f.Fail > 0 {
+					checks[sev[f.CheckID]]++
+					hosts[sev[f.CheckID]] += f.Fail
+				}
+			}
+			gauge("vigil_failing_checks", "Checks failing on at least one reporting host or integration, by severity (excepted failures not counted).")
+			for _, v := range check.Severities {
+				fmt.Fprintf(w, "vigil_failing_checks{severity=%q} %d\n", v, checks[v])
+			}
+			gauge("vigil_failing_check_results", "Hosts or integrations failing a check, summed over checks, by severity.")
+			for _, v := range check.Severities {
+				fmt.Fprintf(w, "vigil_failing_check_results{severity=%q} %d\n", v, hosts[v])
+			}
+		}
+	}
+
+	ops, err := s.store.OpsCounts(ctx, s.now())
+	up["store"] = err == nil
+	if err != nil {
+		s.log.Warn("metrics: counts", "err", err)
+	} else {
+		gauge("vigil_agents_stale", "Agents whose results are unknown because they stopped reporting (or never did), by kind; revoked agents and disabled integrations left out.")
+		for _, kind := range []string{"host", "integration"} {
+			fmt.Fprintf(w, "vigil_agents_stale{kind=%q} %d\n", kind, ops.StaleAgents[kind])
+		}
+		failed := map[string]int{}
+		for _, x := range ops.Integrations {
+			failed[x.Kind] += 0 // every configured kind has a series, 0 or not
+			if x.Failed {
+				failed[x.Kind]++
+			}
+		}
+		kinds := make([]string, 0, len(failed))
+		for k := range failed {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		gauge("vigil_integration_runs_failed", "Enabled integrations whose last run ended in an error, by kind.")
+		for _, k := range kinds {
+			fmt.Fprintf(w, "vigil_integration_runs_failed{kind=%q} %d\n", k, failed[k])
+		}
+		gauge("vigil_integration_last_run_failed", "1 when an enabled integration's last run ended in an error, by integration id and kind.")
+		for _, x := range ops.Integrations {
+			v := 0
+			if x.Failed {
+				v = 1
+			}
+			fmt.Fprintf(w, "vigil_integration_last_run_failed{id=\"%d\",kind=%q} %d\n", x.ID, x.Kind, v)
+		}
+	}
+
+	gauge("vigil_metrics_source_up", "1 when the part of the state behind a group of gauges could be read for this scrape.")
+	parts := make([]string, 0, len(up))
+	for k := range up {
+		parts = append(parts, k)
+	}
+	sort.Strings(parts)
+	for _, k := range parts {
+		v := 0
+		if up[k] {
+			v = 1
+		}
+		fmt.Fprintf(w, "vigil_metrics_source_up{source=%q} %d\n", k, v)
 	}
 }

@@ -82,7 +82,7 @@ var pageExpected = map[string]string{
 	"POST /logout": "all",
 
 	"GET /{$}": "all", "GET /criteria": "all", "GET /criteria/{id}": "all", "GET /controls": "all",
-	"POST /controls/adopt": "owner admin", "GET /controls/new": "owner admin", "POST /controls/new": "owner admin",
+	"POST /controls/adopt": "owner admin", "POST /controls/bulk": "owner admin member", "GET /controls/new": "owner admin", "POST /controls/new": "owner admin",
 	"GET /controls/{id}": "all", "POST /controls/{id}": "owner admin member",
 	"GET /scope": "all", "POST /scope": "owner admin", "POST /systems": "owner admin", "GET /systems/{id}": "all",
 	"POST /systems/{id}": "owner admin", "POST /systems/{id}/delete": "owner admin",

@@ -86,6 +86,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/api/v1/controls/adopt", perm: manage, tag: "controls", summary: "Adopt library controls: all, by domain or by id", in: adoptRequest{}, out: store.AdoptResult{}, h: s.adoptControls},
 		{method: "GET", path: "/api/v1/controls/{id}", perm: read, tag: "controls", summary: "A control with its health and derived mappings", out: controlDetail{}, h: s.getControl},
 		{method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: store.ControlPatch{}, out: controlView{}, h: s.patchControl},
+		{method: "PATCH", path: "/api/v1/controls", perm: ownCtl, tag: "controls", summary: "Set owner, status or frequency on several controls at once: all change, or none (members: only controls they own)", in: bulkRequest{}, out: bulkResponse{}, h: s.patchControls},
 		{method: "DELETE", path: "/api/v1/controls/{id}", perm: manage, tag: "controls", summary: "Remove a control", status: 204, h: s.deleteControl},
 		{method: "GET", path: "/api/v1/soa", perm: read, tag: "controls", summary: "Statement of applicability (format=json or csv)", query: []param{{"format", "json (default) or csv"}, {"min_support", "hide derived mappings with less support"}}, out: soaDocument{}, h: s.soa},
 
@@ -185,6 +186,7 @@ func (s *Server) pageRoutes() []route {
 		pg("GET", "/criteria/{id}", read, s.criterionPage),
 		pg("GET", "/controls", read, s.controlsPage),
 		pg("POST", "/controls/adopt", manage, s.adoptPost),
+		pg("POST", "/controls/bulk", ownCtl, s.controlsBulkPost),
 		pg("GET", "/controls/new", manage, s.newControlPage),
 		pg("POST", "/controls/new", manage, s.newControlPost),
 		pg("GET", "/controls/{id}", read, s.controlPage),

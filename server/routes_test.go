@@ -39,6 +39,7 @@ var expected = map[string]string{
 	"POST /api/v1/controls/adopt":                  "owner admin",
 	"GET /api/v1/controls/{id}":                    "owner admin member auditor viewer",
 	"PATCH /api/v1/controls/{id}":                  "owner admin member",
+	"PATCH /api/v1/controls":                       "owner admin member",
 	"DELETE /api/v1/controls/{id}":                 "owner admin",
 	"GET /api/v1/soa":                              "owner admin member auditor viewer",
 	"GET /api/v1/readiness":                        "owner admin member auditor viewer",

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -235,10 +236,32 @@ type controlsPageData struct {
 	Healths  []vigil.HealthState
 	Adopted  int
 	Filtered bool
+	Bulk     *bulkForm
+}
+
+// bulkForm is the controls list's bulk change: a checkbox per control the
+// user may edit and a bar to set owner, status or frequency on the ticked.
+type bulkForm struct {
+	Freqs    []vigil.Frequency
+	Owners   []vigil.User // users who may own controls; nil: the user may not change owners
+	CanNA    bool         // may mark not applicable (managers only)
+	Editable map[string]bool
+	Selected map[string]bool
+	Back     string // the list's query, to come back to it
+	// Failures are the reasons a refused change gave, each with the
+	// controls it named; none changed.
+	Failures []store.FailureGroup
+	Refused  map[string]bool // the rows to mark
 }
 
 func (s *Server) controlsPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Controls", "controls")
+	return s.renderControls(w, r, p, nil, http.StatusOK)
+}
+
+// renderControls draws the controls list for r's query. bulk, when not
+// nil, is a refused bulk change to show again with its selection.
+func (s *Server) renderControls(w http.ResponseWriter, r *http.Request, p *webPage, bulk *bulkForm, status int) error {
 	res, err := s.queryControls(r)
 	if err != nil {
 		if ferr := formError(p, err); ferr != nil {
@@ -269,8 +292,141 @@ func (s *Server) controlsPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Adopted = len(all)
+	if a := vigil.ActorFrom(r.Context()); a.Role.Can(vigil.PermEditOwnControl) {
+		if bulk == nil {
+			bulk = &bulkForm{Selected: map[string]bool{}}
+		}
+		bulk.Freqs, bulk.CanNA, bulk.Back, bulk.Editable = vigil.Frequencies, a.Role.Can(vigil.PermManage), q.Encode(), map[string]bool{}
+		if a.Role.Can(vigil.PermManage) {
+			bulk.Owners = []vigil.User{}
+			for _, u := range users {
+				if !u.Disabled && u.Role.Can(vigil.PermEditOwnControl) {
+					bulk.Owners = append(bulk.Owners, u)
+				}
+			}
+		}
+		for i := range res.Items {
+			bulk.Editable[res.Items[i].ID] = mayEdit(a, &res.Items[i].Control)
+		}
+		d.Bulk = bulk
+	}
 	p.Data = d
-	return s.render(w, http.StatusOK, "controls", p)
+	return s.render(w, status, "controls", p)
+}
+
+// controlsBulkPost sets owner, status or frequency on the ticked controls,
+// all or none, through the same path as the API. A refusal shows the list
+// again with the selection kept and every control at fault named.
+func (s *Server) controlsBulkPost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	back, err := url.ParseQuery(f.Get("back"))
+	if err != nil {
+		back = url.Values{}
+	}
+	back.Del("cursor") // the page may have changed under the change
+	ids := f["id"]
+	err = func() error {
+		var set bulkSet
+		switch v := f.Get("owner_id"); v {
+		case "":
+		case "none":
+			set.OwnerID = new(int64)
+		default:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return vigil.FieldError("owner_id", "choose an owner from the list")
+			}
+			set.OwnerID = &n
+		}
+		if v := f.Get("status"); v != "" {
+			st := vigil.ControlStatus(v)
+			set.Status = &st
+			if st == vigil.StatusNotApplicable {
+				j := f.Get("justification")
+				set.Justification = &j
+			}
+		}
+		if v := f.Get("frequency"); v != "" {
+			fr := vigil.Frequency(v)
+			set.Frequency = &fr
+		}
+		if len(ids) == 0 {
+			return vigil.FieldError("ids", "tick at least one control in the list first")
+		}
+		norm, err := normalizeIDs(ids)
+		if err != nil {
+			return err
+		}
+		p, err := set.patch()
+		if err != nil {
+			return vigil.FieldError("set", "choose an owner, a status or a frequency to set on the ticked controls")
+		}
+		cs, unchanged, err := s.updateControls(r.Context(), norm, p)
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("Updated %d control(s)", len(cs)-len(unchanged))
+		var changed []string
+		for _, c := range cs {
+			if !slices.Contains(unchanged, c.ID) {
+				changed = append(changed, c.ID)
+			}
+		}
+		if len(changed) > 0 {
+			msg += ": " + listIDs(changed)
+		}
+		msg += "."
+		if len(unchanged) > 0 {
+			msg += fmt.Sprintf(" %d already had these values: %s.", len(unchanged), listIDs(unchanged))
+		}
+		s.flash(w, r, msg)
+		return nil
+	}()
+	if err == nil {
+		http.Redirect(w, r, "/controls?"+back.Encode(), http.StatusSeeOther)
+		return nil
+	}
+	p := s.newPage(w, r, "Controls", "controls")
+	p.Form = f
+	bulk := &bulkForm{Selected: map[string]bool{}}
+	for _, id := range ids {
+		bulk.Selected[strings.ToUpper(strings.TrimSpace(id))] = true
+	}
+	var be *store.BulkError
+	if errors.As(err, &be) {
+		bulk.Failures, bulk.Refused = be.Groups(), map[string]bool{}
+		for _, fl := range be.Failures {
+			bulk.Refused[fl.ControlID] = true
+		}
+		p.Error = fmt.Sprintf("Nothing was changed: %d of the %d ticked control(s) cannot take this change. Fix them, or untick them, and apply again.", len(be.Failures), len(bulk.Selected))
+		// The fields at fault are marked on the bar.
+		for _, fl := range be.Failures {
+			if fl.Field != "" {
+				p.Errors["bulk_"+fl.Field] = fl.Message
+			}
+		}
+	} else {
+		var ve *vigil.Error
+		if !errors.As(err, &ve) || ve.Code == vigil.EINTERNAL || ve.Code == vigil.EUNAVAILABLE {
+			return err
+		}
+		p.Error = ve.Message
+		if ve.Field != "" {
+			p.Errors["bulk_"+ve.Field] = ve.Message
+		}
+	}
+	// Drawn for the list the change was made from.
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = back.Encode()
+	return s.renderControls(w, r2, p, bulk, http.StatusBadRequest)
+}
+
+// listIDs names controls for a message, the first ten of them.
+func listIDs(ids []string) string {
+	if len(ids) <= 10 {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:10], ", ") + fmt.Sprintf(" and %d more", len(ids)-10)
 }
 
 type historyEntry struct {

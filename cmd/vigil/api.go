@@ -285,47 +285,71 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "added %s (%s)\n", out.ID, out.Health.State)
 		return nil
 	case "set":
-		c := newAPICommand(env, "controls set", "controls set ID [--status S] [--owner ID] [--justification J] [--title T] [--description D] [--frequency F] [--evidence E] [--criteria C,...]")
+		c := newAPICommand(env, "controls set", "controls set ID [ID ...] [--status S] [--owner ID|EMAIL|none] [--justification J] [--frequency F] [--title T] [--description D] [--evidence E] [--criteria C,...]\n\n"+
+			"With several IDs the change (--status, --owner, --justification, --frequency) applies to all of them,\nor, if any of them refuses it, to none.")
 		fields := map[string]*string{}
-		for _, f := range []string{"status", "justification", "title", "description", "frequency", "evidence", "criteria", "owner"} {
+		for _, f := range []string{"status", "justification", "title", "description", "frequency", "evidence", "criteria"} {
 			fields[f] = c.String(f, "", "new "+f)
 		}
-		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		owner := c.String("owner", "", "new owner: a user id, an email, or none")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		ids := c.Args()
+		if len(ids) == 0 {
 			c.Usage()
 			return errUsage
 		}
-		id, rest := args[0], args[1:]
-		if err := c.parse(rest); err != nil {
-			return err
-		}
 		body := map[string]any{}
+		ownerSet := false
 		c.Visit(func(f *flag.Flag) {
-			v := *fields[f.Name]
-			switch f.Name {
-			case "criteria":
-				body["criteria"] = splitList(v)
-			case "owner":
-				if v == "none" || v == "0" {
-					body["owner_id"] = 0
-				} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-					body["owner_id"] = n
-				} else {
-					body["owner_id"] = v // the server names the bad field
-				}
+			switch v, ok := fields[f.Name]; {
+			case f.Name == "owner":
+				ownerSet = true
+			case !ok: // --server, --token, --json
+			case f.Name == "criteria":
+				body["criteria"] = splitList(*v)
 			default:
-				if _, ok := fields[f.Name]; ok {
-					body[f.Name] = v
-				}
+				body[f.Name] = *v
 			}
 		})
+		if ownerSet {
+			id, err := c.ownerID(ctx, *owner)
+			if err != nil {
+				return err
+			}
+			body["owner_id"] = id
+		}
 		if len(body) == 0 {
 			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification or another field flag")
 		}
-		var out controlOut
-		if printed, err := c.send(ctx, "PATCH", "/api/v1/controls/"+url.PathEscape(id), body, &out); err != nil || printed {
+		if len(ids) == 1 {
+			var out controlOut
+			if printed, err := c.send(ctx, "PATCH", "/api/v1/controls/"+url.PathEscape(ids[0]), body, &out); err != nil || printed {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+			return nil
+		}
+		// Several controls: one request, so that they all change or none
+		// does (a loop of single edits would stop half-way).
+		for _, f := range []string{"title", "description", "evidence", "criteria"} {
+			if _, ok := body[f]; ok {
+				return fmt.Errorf("--%s changes one control at a time; give one ID, or leave --%s out to change %d controls at once", f, f, len(ids))
+			}
+		}
+		var res struct {
+			Items     []controlOut `json:"items"`
+			Updated   []string     `json:"updated"`
+			Unchanged []string     `json:"unchanged"`
+		}
+		if printed, err := c.send(ctx, "PATCH", "/api/v1/controls", map[string]any{"ids": ids, "set": body}, &res); err != nil || printed {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+		for _, out := range res.Items {
+			fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+		}
+		fmt.Fprintf(env.stdout, "updated %d control(s); %d already had these values\n", len(res.Updated), len(res.Unchanged))
 		return nil
 	case "delete":
 		c := newAPICommand(env, "controls delete", "controls delete ID")
@@ -768,4 +792,34 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil catalog criteria | criterion ID | library")
 	return errUsage
+}
+
+// ownerID turns --owner into a user id: "none" (or 0) clears the owner, a
+// number is a user id, and an email is looked up through the users API.
+func (c *apiCommand) ownerID(ctx context.Context, v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "none" || v == "0":
+		return 0, nil
+	case strings.Contains(v, "@"):
+		cl, err := c.client()
+		if err != nil {
+			return 0, err
+		}
+		users, err := client.All[vigil.User](ctx, cl, "/api/v1/users", nil)
+		if err != nil {
+			return 0, fmt.Errorf("--owner %s: the email could not be looked up (give the user id instead): %w", v, err)
+		}
+		for _, u := range users {
+			if strings.EqualFold(u.Email, v) {
+				return u.ID, nil
+			}
+		}
+		return 0, fmt.Errorf("--owner: no user has the email %s (vigil users lists them)", v)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("--owner takes a user id, an email or none; got %q", v)
+	}
+	return n, nil
 }

@@ -8,6 +8,25 @@ document.addEventListener("change", function (e) {
   var f = e.target.form;
   if (f && f.hasAttribute("data-autosubmit") && e.target.tagName === "SELECT") f.submit();
 });
+// A tick-all box for lists of checkboxes (hidden without this file, where
+// each row is ticked by hand), and a count of the ticked.
+document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+  var form = all.form, name = all.getAttribute("data-select-all");
+  if (!form) return;
+  var boxes = function () { return form.querySelectorAll('input[type=checkbox][name="' + name + '"]'); };
+  var sync = function () {
+    var b = boxes(), n = 0;
+    b.forEach(function (x) { if (x.checked) n++; });
+    all.checked = n > 0 && n === b.length;
+    all.indeterminate = n > 0 && n < b.length;
+    var c = form.querySelector("[data-selected-count]");
+    if (c) c.textContent = n + " ticked";
+  };
+  all.hidden = false;
+  all.addEventListener("change", function () { boxes().forEach(function (x) { x.checked = all.checked; }); sync(); });
+  form.addEventListener("change", function (e) { if (e.target !== all) sync(); });
+  sync();
+});
 document.addEventListener("click", function (e) {
   var b = e.target.closest("[data-copy]");
   if (!b || !navigator.clipboard) return;
