@@ -39,9 +39,9 @@ const MaxDropped = 100
 // RefLog is what a repository's own reflog says of a branch in a window.
 type RefLog struct {
 	Ref string `json:"ref"`
-	// From is when the reflog's record starts: the zero time when it holds
-	// the branch's creation (nothing before it to miss), else the time of
-	// its oldest entry (older ones expired, or logging began later).
+	// From is when the reflog's record starts: the time of its oldest
+	// entry (older ones expired, logging began later, or the branch was
+	// deleted and created again, which starts a new log).
 	From     time.Time `json:"from"`
 	Updates  int       `json:"updates"` // updates in the window
 	Rewrites []Rewrite `json:"rewrites"`
@@ -112,9 +112,11 @@ func ReadRefLog(ctx context.Context, o Options, ref, head string, since, until t
 	if len(es) == 0 {
 		return nil, fmt.Errorf("%w: the reflog of %s is empty", ErrNoRefLog, ref)
 	}
-	if es[0].old != zeroID && !isZero(es[0].old) {
-		rl.From = es[0].at.UTC()
-	}
+	// The record starts at its oldest entry, even when that entry created
+	// the branch: deleting a branch deletes its reflog, so a creation may
+	// be a re-creation at rewritten history, and nothing before it can be
+	// told from this log.
+	rl.From = es[0].at.UTC()
 	inWin := func(t time.Time) bool { return !t.Before(since) && t.Before(until) }
 	judge := func(old, new string) (bool, error) {
 		if isZero(old) || isZero(new) || old == new {

@@ -56,7 +56,7 @@ func TestRefLogFindsRewriteBeforeFirstRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rl.Rewrites) != 1 || rl.Updates != 5 || !rl.From.IsZero() {
+	if len(rl.Rewrites) != 1 || rl.Updates != 5 || rl.From.After(start) {
 		t.Fatalf("reflog: %+v", rl)
 	}
 	rw := rl.Rewrites[0]
@@ -119,6 +119,36 @@ func TestRefLogGapAndMissing(t *testing.T) {
 	rl, err = ReadRefLog(ctx, Options{Repo: s.bare}, "refs/heads/main", s.git("", "rev-parse", "HEAD"), start, s.now.Add(time.Hour))
 	if err != nil || rl.From.IsZero() {
 		t.Fatalf("an expired reflog claims to cover everything: %v %+v", err, rl)
+	}
+}
+
+// TestRefLogRecreatedBranch: deleting a branch deletes its reflog, so a
+// branch deleted and pushed again at rewritten history starts a new log
+// with a creation entry. That log covers only from its start, never from
+// "always": the rewrite before it cannot be seen, so it is not ruled out.
+func TestRefLogRecreatedBranch(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t, true)
+	start := s.now
+	a := s.commit("Ann", "ann@acme.test", "a")
+	s.git("Ann|ann@acme.test", "push", "-q", "origin", "main")
+	s.commit("Bob", "bob@acme.test", "b: reviewed change")
+	s.git("Bob|bob@acme.test", "push", "-q", "origin", "main")
+	// Delete the branch on the server (a server that allows deleting its
+	// current branch, or a branch that is not the server's HEAD), then
+	// push a history without b.
+	s.git("", "-C", s.bare, "config", "receive.denyDeleteCurrent", "ignore")
+	s.git("Mal|mal@acme.test", "push", "-q", "origin", ":main")
+	s.git("", "reset", "-q", "--hard", a)
+	s.commit("Mal", "mal@acme.test", "c replaces b")
+	recreated := s.now
+	s.git("Mal|mal@acme.test", "push", "-q", "origin", "main")
+	rl, err := ReadRefLog(ctx, Options{Repo: s.bare}, "refs/heads/main", s.git("", "rev-parse", "HEAD"), start, s.now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rl.From.After(start) || rl.From.Before(recreated) {
+		t.Fatalf("a re-created branch's reflog claims to cover from %s (window from %s, re-created at %s)", rl.From, start, recreated)
 	}
 }
 

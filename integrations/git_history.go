@@ -182,7 +182,7 @@ func coverage(sources []historySource, knownFrom, checked *time.Time, now time.T
 		return []any{map[string]any{"id": "pushes since " + from.Format(time.RFC3339),
 			"error": "whether history was rewritten since " + from.Format(time.RFC3339) + " is unknown: " + strings.Join(why, "; ")}}, knownFrom, checked
 	case runFrom.After(win.Since):
-		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
+		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown (if the branch was first created then, start this integration's window there with window_start; a branch deleted and created again also starts a new record)", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
 		if len(why) > 0 {
 			msg += " (" + strings.Join(why, "; ") + ")"
 		}

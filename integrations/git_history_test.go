@@ -88,7 +88,9 @@ func TestGitForcePushBeforeFirstRun(t *testing.T) {
 	gitAs(t, clone, "Ann|ann@acme.test", day.Add(5*time.Hour), "commit", "-q", "--allow-empty", "-m", "d")
 	gitAs(t, clone, "Ann|ann@acme.test", day.Add(5*time.Hour), "push", "-q", "origin", "main")
 
-	x := &vigil.Integration{Kind: "git", Name: "rewritten", Config: json.RawMessage(`{"repo": "` + bare + `", "window_days": 30}`), Interval: 3600, Enabled: true}
+	// The window starts when the server's branch was created: its reflog
+	// covers no earlier time (a branch created again starts a new one).
+	x := &vigil.Integration{Kind: "git", Name: "rewritten", Config: json.RawMessage(`{"repo": "` + bare + `", "window_start": "` + day.Format(time.RFC3339) + `", "window_end": "` + time.Now().UTC().Add(24*time.Hour).Format(time.RFC3339) + `"}`), Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, x, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestGitForcePushBeforeFirstRun(t *testing.T) {
 	gitAs(t, clone2, "Cat|cat@acme.test", day.Add(2*time.Hour), "checkout", "-q", "main")
 	gitAs(t, clone2, "Cat|cat@acme.test", day.Add(2*time.Hour), "merge", "-q", "--no-ff", "feature", "-m", "Merge pull request #4 from acme/feature\n\nReviewed-by: Dana <dana@acme.test>")
 	gitAs(t, clone2, "Cat|cat@acme.test", day.Add(2*time.Hour), "push", "-q", "origin", "main")
-	y := &vigil.Integration{Kind: "git", Name: "clean", Config: json.RawMessage(`{"repo": "` + bare2 + `", "window_days": 30}`), Interval: 3600, Enabled: true}
+	y := &vigil.Integration{Kind: "git", Name: "clean", Config: json.RawMessage(`{"repo": "` + bare2 + `", "window_start": "` + day.Format(time.RFC3339) + `", "window_end": "` + time.Now().UTC().Add(24*time.Hour).Format(time.RFC3339) + `"}`), Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, y, ""); err != nil {
 		t.Fatal(err)
 	}

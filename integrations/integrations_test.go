@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/checks"
@@ -104,7 +105,10 @@ func TestGitIntegration(t *testing.T) {
 	first := git(t, dir, "rev-parse", "HEAD")
 	git(t, dir, "commit", "-q", "--allow-empty", "-m", "hotfix pushed straight to main")
 
-	x := &vigil.Integration{Kind: "git", Name: "api", Config: json.RawMessage(`{"repo": "` + dir + `", "window_days": 30}`), Interval: 3600, Enabled: true}
+	// The window starts with the repository: its reflog covers no earlier
+	// time.
+	created := git(t, dir, "log", "-1", "--format=%cI", first)
+	x := &vigil.Integration{Kind: "git", Name: "api", Config: json.RawMessage(`{"repo": "` + dir + `", "window_start": "` + created + `", "window_end": "` + time.Now().UTC().Add(24*time.Hour).Format(time.RFC3339) + `"}`), Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, x, ""); err != nil {
 		t.Fatal(err)
 	}
