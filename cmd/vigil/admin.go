@@ -315,6 +315,11 @@ func adminRotateKey(ctx context.Context, env *cliEnv, args []string) error {
 		return fmt.Errorf("the keys come from VIGIL_SECRET_KEY: put a new key first in that list, restart, then run this command with the file-less keyring")
 	}
 	if *dbURL == "" {
+		// Before the lock file, which would be made in any directory (and
+		// the message would blame a running server for a missing one).
+		if err := checkSQLiteFile(ctx, *dataDir); err != nil {
+			return err
+		}
 		// A running server holds the old keyring in memory: it must not run.
 		lock, err := lockDir(*dataDir)
 		if err != nil {

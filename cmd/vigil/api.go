@@ -591,7 +591,8 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 		c := newAPICommand(env, "tokens create", "tokens create --name N [--role R] [--expires-in-days D]")
 		name := c.String("name", "", "a name to tell the token apart")
 		role := c.String("role", "", "role (default: yours)")
-		days := c.Int("expires-in-days", 0, "expiry in days (0: never)")
+		// The Tokens page's default too: a token left lying about expires.
+		days := c.Int("expires-in-days", vigil.DefaultTokenDays, "expiry in days (0: never)")
 		if err := c.parse(args); err != nil {
 			return err
 		}

@@ -357,6 +357,9 @@ func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs 
 	secretEnv, ledgerEnv := env.getenv("VIGIL_SECRET_KEY"), env.getenv("VIGIL_LEDGER_KEY")
 	if dbURL == "" || secretEnv == "" || ledgerEnv == "" {
 		if st, err := os.Stat(dataDir); dataDir == "" || err != nil || !st.IsDir() {
+			if dbURL != "" {
+				return fmt.Errorf("data directory %q does not exist: the keys are in the server's --data-dir (or VIGIL_DATA_DIR), or give VIGIL_SECRET_KEY and VIGIL_LEDGER_KEY as the server has them", dataDir)
+			}
 			return fmt.Errorf("data directory %q does not exist: give the server's --data-dir (or VIGIL_DATA_DIR)", dataDir)
 		}
 	}

@@ -53,6 +53,7 @@ var envOnlyVars = map[string][]envVar{
 		{"VIGIL_SECRET_KEY", "master keys sealing secrets at rest (base64, comma-separated); default: secret.key in the data directory"},
 		{"VIGIL_LEDGER_KEY", "the evidence ledger's signing key; default: ledger.key in the data directory"},
 		{"VIGIL_SMTP_PASSWORD", "the SMTP password"},
+		{"VIGIL_METRICS_TOKEN", "a bearer token /metrics requires (or --metrics-token-file)"},
 	},
 	"verify": {
 		{"VIGIL_SECRET_KEY", "with --store: the master keys, when the server takes them from the environment"},

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // secretEnv sets every secret the CLI reads to a value a test can look
@@ -19,11 +21,12 @@ var secretEnv = map[string]string{
 	"VIGIL_LEDGER_KEY":    "PRIVATE+KEY+ledgerSecretValue",
 	"VIGIL_SMTP_PASSWORD": "smtpSecretValue",
 	"VIGIL_ENROL_TOKEN":   "vge_enrolSecretValue",
+	"VIGIL_METRICS_TOKEN": "metricsSecretValue",
 }
 
 func assertNoSecret(t *testing.T, what, out string) {
 	t.Helper()
-	for _, s := range []string{"secretTokenValue", "pgSecretPassword", "sslSecretValue", "c2VjcmV0S2V5", "ledgerSecretValue", "smtpSecretValue", "enrolSecretValue"} {
+	for _, s := range []string{"secretTokenValue", "pgSecretPassword", "sslSecretValue", "c2VjcmV0S2V5", "ledgerSecretValue", "smtpSecretValue", "enrolSecretValue", "metricsSecretValue"} {
 		if strings.Contains(out, s) {
 			t.Errorf("%s shows a secret (%s):\n%s", what, s, out)
 		}
@@ -99,7 +102,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "Usage: vigil <command>"},
 		{[]string{"nosuch"}, `unknown command "nosuch"`},
 		{[]string{"help", "nosuch"}, `unknown command "nosuch"`},
-		{[]string{"requests", "nosuch", "-h"}, `unknown subcommand "nosuch"`},
+		{[]string{"requests", "nosuch", "-h"}, "Usage: vigil requests list | add"},
 		{[]string{"requests", "add", "--nope"}, "flag provided but not defined: -nope"},
 		{[]string{"requests", "nosuch"}, "Usage: vigil requests"},
 		{[]string{"catalog", "criterion"}, "Usage: vigil catalog criterion ID"},
@@ -241,7 +244,7 @@ func TestListJSONEnvelope(t *testing.T) {
 
 // TestRequestsAddDefaultGrace: a request made with the CLI gets the web
 // form's grace by default (it got 0, so a period was overdue the day after
-// it ended).
+// it ended); a token, the Tokens page's expiry.
 func TestRequestsAddDefaultGrace(t *testing.T) {
 	m, setupTok := startMain(t, &Main{DataDir: t.TempDir()})
 	vars := map[string]string{"VIGIL_SERVER": m.URL}
@@ -258,6 +261,15 @@ func TestRequestsAddDefaultGrace(t *testing.T) {
 	code, out, _ = cli(t, vars, "", "requests", "add", "--control", "AC-07", "--title", "none", "--frequency", "quarterly", "--start", "2026-01-01", "--grace-days", "0", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &r) != nil || r.GraceDays != 0 {
 		t.Fatalf("requests add --grace-days 0: %s", out)
+	}
+	// A token made with the CLI expires as one made on the Tokens page
+	// does (it never expired).
+	code, out, errs = cli(t, vars, "", "tokens", "create", "--name", "ci", "--json")
+	var tk struct {
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &tk) != nil || tk.ExpiresAt == nil || time.Until(*tk.ExpiresAt) < 89*24*time.Hour || time.Until(*tk.ExpiresAt) > 91*24*time.Hour {
+		t.Fatalf("tokens create without --expires-in-days: exit %d, %s %s; want it to expire in 90 days", code, out, errs)
 	}
 }
 
@@ -294,6 +306,8 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		{"admin", "verify-activity", "--data-dir", missing},
 		{"admin", "create-token", "--email", "a@b.test", "--data-dir", missing},
 		{"admin", "setup-token", "--data-dir", empty},
+		{"admin", "rotate-key", "--data-dir", empty},
+		{"admin", "rotate-key", "--data-dir", missing},
 	} {
 		code, out, errs := cli(t, nil, "", args...)
 		if code != 1 || out != "" || !(strings.Contains(errs, "vigil.db does not exist") || strings.Contains(errs, missing+" does not exist") || strings.Contains(errs, `"`+missing+`" does not exist`)) {
@@ -345,5 +359,38 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ledger.key")); err == nil {
 		t.Error("verify --store made a ledger key")
+	}
+}
+
+// TestEveryVariableInHelp: each variable a command reads directly (a
+// secret, never a flag) is in some command's help, as set or not set, so
+// that a new one cannot be added unseen.
+func TestEveryVariableInHelp(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	re := regexp.MustCompile(`getenv\("(VIGIL_[A-Z0-9_]+)"\)`)
+	listed := map[string]bool{}
+	for _, vs := range envOnlyVars {
+		for _, v := range vs {
+			listed[v.name] = true
+		}
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !listed[m[1]] {
+				t.Errorf("%s reads %s, which no command's help lists (envOnlyVars in flags.go)", f, m[1])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("found no variables: the pattern is wrong")
 	}
 }

@@ -177,11 +177,11 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 	case "--version", "-version":
 		args = []string{"version"}
 	case "help":
-		if len(args) == 1 {
+		if len(args) == 1 || args[1] == "help" {
 			usage(env.stdout)
 			return 0
 		}
-		if findCommand(args[1]) == nil || args[1] == "help" {
+		if findCommand(args[1]) == nil {
 			fmt.Fprintf(env.stderr, "vigil help: unknown command %q\n\n", args[1])
 			usage(env.stderr)
 			return 2
@@ -199,11 +199,6 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 	if len(c.subs) > 0 && len(rest) > 0 && isHelp(rest[0]) {
 		commandUsage(env, env.stdout, c)
 		return 0
-	}
-	if len(c.subs) > 0 && len(rest) == 2 && isHelp(rest[1]) && c.sub(rest[0]) == nil {
-		fmt.Fprintf(env.stderr, "vigil %s: unknown subcommand %q\n\n", c.name, rest[0])
-		commandUsage(env, env.stderr, c)
-		return 2
 	}
 	// Help asked for right after the command or its subcommand: whatever
 	// the command prints is the help, so it goes to standard output and
@@ -226,12 +221,17 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		return 2
 	}
+	// Name the subcommand too: "vigil admin verify-activity: ...".
+	name := c.name
+	if len(rest) > 0 && c.sub(rest[0]) != nil {
+		name += " " + rest[0]
+	}
 	var ec *exitCode
 	if errors.As(err, &ec) {
-		fmt.Fprintln(env.stderr, "vigil "+c.name+": "+ec.msg)
+		fmt.Fprintln(env.stderr, "vigil "+name+": "+ec.msg)
 		return ec.code
 	}
-	fmt.Fprintln(env.stderr, "vigil "+c.name+": "+describe(err))
+	fmt.Fprintln(env.stderr, "vigil "+name+": "+describe(err))
 	return 1
 }
 
@@ -257,7 +257,7 @@ func (c *command) sub(name string) *subcommand {
 // flags they all take, with the environment variables they read (the
 // token only as set or not set).
 func commandUsage(env *cliEnv, w io.Writer, c *command) {
-	fmt.Fprintf(w, "Usage: vigil %s <subcommand> [flags]\n\n%s.\n\nSubcommands:\n", c.name, c.summary)
+	fmt.Fprintf(w, "Usage: vigil %s <subcommand> [flags]\n\n%s.\n\nSubcommands:\n", c.name, strings.ToUpper(c.summary[:1])+c.summary[1:])
 	for _, s := range c.subs {
 		syn := s.name
 		if s.synopsis != "" {
