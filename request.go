@@ -114,6 +114,7 @@ type ItemSpan struct {
 	ID             int64
 	EffectiveStart Date
 	EffectiveEnd   Date
+	Collected      Date   // the day it was submitted
 	Review         string // pending or accepted
 }
 
@@ -176,6 +177,12 @@ func (r *EvidenceRequest) Periods(items []ItemSpan, now time.Time) []Period {
 }
 
 func (p *Period) add(it ItemSpan) {
+	// Evidence cannot speak for a period that had not begun when it was
+	// submitted, whatever effective end it claims: a year's worth of
+	// future quarters must not be answered in advance.
+	if it.Collected != "" && it.Collected < p.Start {
+		return
+	}
 	p.Items = append(p.Items, it.ID)
 	if it.Review == ReviewAccepted {
 		p.Accepted = append(p.Accepted, it.ID)

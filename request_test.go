@@ -133,3 +133,24 @@ func TestEvidenceInput(t *testing.T) {
 		t.Error("backwards period accepted")
 	}
 }
+
+// Evidence answers only periods that had begun when it was submitted: an
+// accepted item claiming to be effective until 2099 does not make future
+// quarters fresh (it made every later quarter "fresh", a false pass).
+func TestEvidenceAnswersNoFuturePeriods(t *testing.T) {
+	r := &EvidenceRequest{ControlID: "AC-07", Title: "access review", Frequency: RequestQuarterly, Start: "2026-01-01", GraceDays: 14}
+	long := []ItemSpan{{ID: 1, EffectiveStart: "2026-01-01", EffectiveEnd: "2099-12-31", Collected: "2026-01-15", Review: ReviewAccepted}}
+	now := time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC)
+	ps := r.Periods(long, now)
+	if ps[0].Status != PeriodFresh {
+		t.Fatalf("the quarter it was submitted in: %+v", ps[0])
+	}
+	for _, p := range ps[1 : len(ps)-1] {
+		if p.Status == PeriodFresh {
+			t.Fatalf("period %s answered by evidence submitted before it began", p.Label())
+		}
+	}
+	if s := r.RequestSignal(ps, now); s.Status != SignalFail {
+		t.Fatalf("signal %+v, want missing periods", s)
+	}
+}

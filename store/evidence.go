@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"time"
 	"strings"
 
 	"github.com/vigil-soc/vigil"
@@ -414,8 +415,8 @@ func getRequest(ctx context.Context, qr func(context.Context, string, ...any) *s
 // RequestItems returns, per request, the spans of the items that answer
 // it and are not rejected or purged, each with its latest review state.
 func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, error) {
-	rows, err := s.query(ctx, `SELECT request_id, id, effective_start, effective_end, review FROM (
-		SELECT ri.request_id, e.id, e.effective_start, e.effective_end,
+	rows, err := s.query(ctx, `SELECT request_id, id, effective_start, effective_end, collected_at, review FROM (
+		SELECT ri.request_id, e.id, e.effective_start, e.effective_end, e.collected_at,
 			COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending') AS review
 		FROM evidence_request_items ri JOIN evidence e ON e.id = ri.evidence_id WHERE e.purged_at IS NULL) x
 		WHERE review <> 'rejected'`)
@@ -427,9 +428,11 @@ func (s *Store) RequestItems(ctx context.Context) (map[int64][]vigil.ItemSpan, e
 	for rows.Next() {
 		var rid int64
 		var it vigil.ItemSpan
-		if err := rows.Scan(&rid, &it.ID, &it.EffectiveStart, &it.EffectiveEnd, &it.Review); err != nil {
+		var at dbTime
+		if err := rows.Scan(&rid, &it.ID, &it.EffectiveStart, &it.EffectiveEnd, &at, &it.Review); err != nil {
 			return nil, internal("scan request item", err)
 		}
+		it.Collected = vigil.Date(at.T.UTC().Format(time.DateOnly))
 		out[rid] = append(out[rid], it)
 	}
 	return out, internal2("read request items", rows.Err())
