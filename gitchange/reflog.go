@@ -276,8 +276,13 @@ func ReachedBranch(ctx context.Context, o Options, ref string, since, until time
 		path = filepath.Join(o.Repo, path)
 	}
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
+	}
+	if err != nil {
+		// A reflog that exists but cannot be read could hold the pushes
+		// that bring changes into the window: never read it as empty.
+		return nil, fmt.Errorf("reading the reflog of %s: %v", ref, err)
 	}
 	out := map[string]time.Time{}
 	for l := range strings.Lines(string(data)) {
