@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestBrowserBulkEdit walks the controls list's bulk change in Chromium:
@@ -70,6 +72,9 @@ func TestBrowserBulkEdit(t *testing.T) {
 		t.Fatalf("%d refused rows marked, want %d (not AC-01)", n, rows-2)
 	}
 	w.shot("41-bulk-refused")
+	w.do("phone", chromedp.EmulateViewport(390, 844))
+	w.shot("41b-bulk-refused-phone")
+	w.do("laptop", chromedp.EmulateViewport(1280, 900))
 
 	// Owner and status in one change: all of them.
 	w.fill(`#bulk select[name=owner_id]`, "1")
