@@ -153,6 +153,23 @@ func (e *CheckException) StateAt(t time.Time) ExceptionState {
 
 // Covers reports whether the exception's scope takes in a host with the
 // given ID and labels (its state is not considered).
+// CoversAgent reports whether the exception applies to a host. A label
+// exception does not cover a host whose labels its own requester set after
+// the approval: otherwise one person could widen what a second approved
+// by relabelling hosts (separation of duties). Labels set before the
+// approval, or by someone else, count.
+func (e *CheckException) CoversAgent(a *Agent) bool {
+	if !e.Covers(a.ID, a.Labels) {
+		return false
+	}
+	if e.Scope == ScopeLabel && a.LabelsSetAt != nil && (e.ApprovedAt == nil || a.LabelsSetAt.After(*e.ApprovedAt)) && (a.LabelsSetBy == 0 || a.LabelsSetBy == e.RequestedBy) {
+		return false
+	}
+	return true
+}
+
+// Covers reports whether the exception's scope matches a host's ID and
+// labels (CoversAgent adds who set the labels).
 func (e *CheckException) Covers(agentID int64, labels map[string]string) bool {
 	switch e.Scope {
 	case ScopeAll:

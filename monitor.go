@@ -22,6 +22,11 @@ type Agent struct {
 	// Labels group hosts (env=prod) for server-side exceptions; set from
 	// the host page, the API or the enrolment token.
 	Labels map[string]string `json:"labels"`
+	// LabelsSetBy and LabelsSetAt say who last set the labels (the user,
+	// or for labels from an enrolment token, whoever made the token) and
+	// when; nil when they were never set.
+	LabelsSetBy int64      `json:"labels_set_by,omitempty"`
+	LabelsSetAt *time.Time `json:"labels_set_at,omitempty"`
 	// Current results on the host, by verdict.
 	Pass          int `json:"pass"`
 	Fail          int `json:"fail"`

@@ -79,7 +79,7 @@ func (s *Service) Exceptions(ctx context.Context, f ExceptionFilter) ([]vigil.Ch
 	}
 	out := all[:0]
 	for _, e := range all {
-		if f.State != "" && e.State != f.State || f.CheckID != "" && e.CheckID != f.CheckID || host != nil && !e.Covers(host.ID, host.Labels) {
+		if f.State != "" && e.State != f.State || f.CheckID != "" && e.CheckID != f.CheckID || host != nil && !e.CoversAgent(host) {
 			continue
 		}
 		out = append(out, e)
@@ -115,7 +115,7 @@ func (x *ExceptionIndex) Cover(checkID string, a *vigil.Agent) *vigil.CheckExcep
 	var best *vigil.CheckException
 	for i := range x.byCheck[checkID] {
 		e := &x.byCheck[checkID][i]
-		if !e.Covers(a.ID, a.Labels) {
+		if !e.CoversAgent(a) {
 			continue
 		}
 		if best == nil || better(e, best) {

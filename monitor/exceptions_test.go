@@ -249,3 +249,52 @@ func fleetOf(t *testing.T, svc *monitor.Service) map[string]monitor.FleetCount {
 	}
 	return out
 }
+
+// TestLabelExceptionNotWidenedByRequester: a label exception approved by a
+// second person does not reach a host its requester labels afterwards;
+// labels set by someone else, or before the approval, count. (The label
+// was matched live, so the requester alone could widen an approval.)
+func TestLabelExceptionNotWidenedByRequester(t *testing.T) {
+	engines(t, func(t *testing.T, svc *monitor.Service, clk *clock) {
+		ctx := context.Background()
+		owner, admin, _ := people(t, svc.Store)
+		dev := enrolLabelled(t, svc, owner, "dev-1", map[string]string{"env": "dev"})
+		prod := enrolLabelled(t, svc, owner, "prod-1", map[string]string{"env": "prod"})
+		for _, a := range []*vigil.Agent{dev, prod} {
+			r := &monitor.Report{Seq: 1, ScannedAt: clk.Now().Add(-time.Minute), Host: monitor.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: true,
+				Results: []vigil.CheckResult{{CheckID: sshRoot, Resource: "/etc/ssh/sshd_config", Verdict: "fail", Reason: "PermitRootLogin yes"}}}
+			if err := svc.Ingest(ctx, a, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		x := &vigil.CheckException{CheckID: sshRoot, Kind: vigil.ExceptionRiskAccepted, Scope: vigil.ScopeLabel, Label: "env=dev",
+			Justification: "Development hosts are reachable only through the VPN.", Expires: clk.Now().Add(24 * time.Hour)}
+		if err := svc.RequestException(admin, x); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ApproveException(owner, x.ID); err != nil {
+			t.Fatal(err)
+		}
+		if f := fleetOf(t, svc)[sshRoot]; f.Fail != 1 || f.Excepted != 1 {
+			t.Fatalf("env=dev excepted, labelled at enrolment before the approval: %+v", f)
+		}
+		// The requester relabels production as dev: not covered.
+		if _, err := svc.SetLabels(admin, prod.ID, map[string]string{"env": "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		if f := fleetOf(t, svc)[sshRoot]; f.Fail != 1 || f.Excepted != 1 {
+			t.Fatalf("prod-1 relabelled dev by the exception's requester: %+v, want still failing", f)
+		}
+		if s := signalsOf(t, svc)["AC-11"]; s.Status != vigil.SignalFail || !strings.Contains(s.Reason, "prod-1") {
+			t.Fatalf("AC-11 after the requester's relabelling: %+v", s)
+		}
+		// The approver (someone other than the requester) labels it: it is
+		// covered, as any host labelled by a second person is.
+		if _, err := svc.SetLabels(owner, prod.ID, map[string]string{"env": "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		if f := fleetOf(t, svc)[sshRoot]; f.Fail != 0 || f.Excepted != 2 {
+			t.Fatalf("prod-1 labelled dev by another person: %+v", f)
+		}
+	})
+}

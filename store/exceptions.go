@@ -260,16 +260,24 @@ func (s *Store) SetAgentLabels(ctx context.Context, id int64, labels map[string]
 			return err
 		}
 		labels = nonNilMap(labels)
-		if maps.Equal(a.Labels, labels) {
+		// The same labels again change nothing, unless someone else sets
+		// them: that confirms them as theirs (a second person's word, which
+		// label exceptions count).
+		if maps.Equal(a.Labels, labels) && (t.actor.UserID == 0 || a.LabelsSetBy == t.actor.UserID) {
 			out = a
 			return nil
 		}
 		lj, _ := json.Marshal(labels)
-		if _, err := t.exec(ctx, "UPDATE agents SET labels = ? WHERE id = ?", string(lj), id); err != nil {
+		var by any
+		if t.actor.UserID != 0 {
+			by = t.actor.UserID
+		}
+		if _, err := t.exec(ctx, "UPDATE agents SET labels = ?, labels_set_by = ?, labels_set_at = ? WHERE id = ?", string(lj), by, t.d.ts(t.now), id); err != nil {
 			return internal("set labels", err)
 		}
 		before := a.Labels
 		a.Labels = labels
+		a.LabelsSetBy, a.LabelsSetAt = t.actor.UserID, &t.now
 		out = a
 		return t.log(ctx, "agent.labels", "agent", strconv.FormatInt(id, 10), map[string]any{"labels": before}, map[string]any{"labels": labels})
 	})

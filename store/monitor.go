@@ -49,10 +49,10 @@ func (s *Store) CreateLabelledEnrolment(ctx context.Context, name string, labels
 // nothing is written.
 func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, secretHash string) error {
 	return s.write(ctx, func(t *wtx) error {
-		var id int64
+		var id, creator int64
 		var name, labels string
 		var exp, used dbTime
-		err := t.queryRow(ctx, "SELECT id, name, labels, expires_at, used_at FROM agent_enrolments WHERE token_hash = ?", tokenHash).Scan(&id, &name, &labels, &exp, &used)
+		err := t.queryRow(ctx, "SELECT id, name, labels, expires_at, used_at, COALESCE(created_by, 0) FROM agent_enrolments WHERE token_hash = ?", tokenHash).Scan(&id, &name, &labels, &exp, &used, &creator)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return vigil.Errorf(vigil.EUNAUTHORIZED, "the enrolment token is not valid")
@@ -75,8 +75,18 @@ func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, sec
 		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
 			return internal("read enrolment labels", err)
 		}
-		if err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at, labels)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Name, a.Hostname, a.OS, a.Kernel, a.Version, a.Interval, secretHash, t.d.ts(t.now), labels).Scan(&a.ID); err != nil {
+		// Labels from the token were set by whoever made the token, when
+		// the host enrols.
+		var setBy, setAt any
+		if len(a.Labels) > 0 {
+			setAt = t.d.ts(t.now)
+			a.LabelsSetAt = &a.Enrolled
+			if creator != 0 {
+				setBy, a.LabelsSetBy = creator, creator
+			}
+		}
+		if err := t.queryRow(ctx, `INSERT INTO agents (name, hostname, os, kernel, version, interval_seconds, secret_hash, enrolled_at, labels, labels_set_by, labels_set_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Name, a.Hostname, a.OS, a.Kernel, a.Version, a.Interval, secretHash, t.d.ts(t.now), labels, setBy, setAt).Scan(&a.ID); err != nil {
 			return internal("create agent", err)
 		}
 		if _, err := t.exec(ctx, "UPDATE agent_enrolments SET used_at = ?, agent_id = ? WHERE id = ?", t.d.ts(t.now), a.ID, id); err != nil {
@@ -86,17 +96,17 @@ func (s *Store) Enrol(ctx context.Context, tokenHash string, a *vigil.Agent, sec
 	})
 }
 
-const agentCols = "id, kind, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na, labels"
+const agentCols = "id, kind, name, hostname, os, kernel, version, interval_seconds, enrolled_at, last_seen, last_seq, revoked_at, n_pass, n_fail, n_error, n_na, labels, COALESCE(labels_set_by, 0), labels_set_at"
 
 func scanAgent(r scanner) (*vigil.Agent, error) {
 	var a vigil.Agent
-	var en, seen, rev dbTime
+	var en, seen, rev, lset dbTime
 	var labels string
 	if err := r.Scan(&a.ID, &a.Kind, &a.Name, &a.Hostname, &a.OS, &a.Kernel, &a.Version, &a.Interval, &en, &seen, &a.LastSeq, &rev,
-		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable, &labels); err != nil {
+		&a.Pass, &a.Fail, &a.Error, &a.NotApplicable, &labels, &a.LabelsSetBy, &lset); err != nil {
 		return nil, err
 	}
-	a.Enrolled, a.LastSeen, a.RevokedAt = en.T, seen.ptr(), rev.ptr()
+	a.Enrolled, a.LastSeen, a.RevokedAt, a.LabelsSetAt = en.T, seen.ptr(), rev.ptr(), lset.ptr()
 	a.Labels = map[string]string{}
 	if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
 		return nil, err
