@@ -181,7 +181,7 @@ func (f *flagSet) printUsage(w io.Writer) {
 			}
 		}
 		if ev := f.envOf[name]; ev != "" {
-			notes = append(notes, "env "+ev+" "+f.envState(ev, f.secrets[name]))
+			notes = append(notes, "env "+ev+f.envState(ev, f.secrets[name]))
 		}
 		text := usage
 		if len(notes) > 0 {
@@ -192,23 +192,25 @@ func (f *flagSet) printUsage(w io.Writer) {
 	if len(f.envOnly) > 0 {
 		fmt.Fprintln(w, "\nEnvironment (secrets are read only from it, never from flags):")
 		for _, v := range f.envOnly {
-			fmt.Fprintf(w, "  %s %s\n      %s\n", v.name, f.envState(v.name, true), v.usage)
+			fmt.Fprintf(w, "  %s%s\n      %s\n", v.name, f.envState(v.name, true), v.usage)
 		}
 	}
 }
 
-// envState describes an environment variable for a usage message: a
-// secret only as set or not set, any other value with passwords in URLs
-// masked.
+// envState describes an environment variable for a usage message, after
+// its name: a secret only as set or not set, any other value when set,
+// with passwords in URLs masked.
 func (f *flagSet) envState(name string, secret bool) string {
 	v := f.env.getenv(name)
 	switch {
-	case v == "":
-		return "(not set)"
+	case secret && v == "":
+		return " (not set)"
 	case secret:
-		return "(set)"
+		return " (set)"
+	case v == "":
+		return ""
 	}
-	return fmt.Sprintf("(set: %q)", maskValue(v))
+	return fmt.Sprintf(" = %q", maskValue(v))
 }
 
 // isZeroDefault reports whether def is the zero value of the flag's type

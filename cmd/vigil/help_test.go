@@ -73,15 +73,15 @@ func TestHelpEverywhere(t *testing.T) {
 	// Flags reading a secret say where it comes from and that it is set,
 	// never its value; a database URL's password is masked.
 	_, out, _ := cli(t, secretEnv, "", "requests", "list", "-h")
-	if !strings.Contains(out, "env VIGIL_TOKEN (set)") || !strings.Contains(out, "env VIGIL_SERVER (not set)") {
+	if !strings.Contains(out, "env VIGIL_TOKEN (set)") || !strings.Contains(out, "(default \"http://127.0.0.1:8080\"; env VIGIL_SERVER)") {
 		t.Errorf("requests list -h does not name the variables:\n%s", out)
 	}
 	_, out, _ = cli(t, secretEnv, "", "admin", "verify-activity", "-h")
-	if !strings.Contains(out, "VIGIL_DATABASE_URL (set: \"postgres://vigil:xxxxx@db.example/vigil?sslpassword=xxxxx\")") {
+	if !strings.Contains(out, "VIGIL_DATABASE_URL = \"postgres://vigil:xxxxx@db.example/vigil?sslpassword=xxxxx\"") {
 		t.Errorf("admin verify-activity -h does not show the URL masked:\n%s", out)
 	}
 	_, out, _ = cli(t, secretEnv, "", "serve", "-h")
-	for _, v := range []string{"VIGIL_SECRET_KEY (set)", "VIGIL_LEDGER_KEY (set)", "VIGIL_SMTP_PASSWORD (set)", "env VIGIL_ADDR (not set)"} {
+	for _, v := range []string{"VIGIL_SECRET_KEY (set)", "VIGIL_LEDGER_KEY (set)", "VIGIL_SMTP_PASSWORD (set)", "env VIGIL_ADDR)", "VIGIL_METRICS_TOKEN (set)"} {
 		if !strings.Contains(out, v) {
 			t.Errorf("serve -h lacks %q:\n%s", v, out)
 		}

@@ -62,7 +62,7 @@ func commands() []command {
 			{"show", "ID", "one control: health, signals, crosswalk"},
 			{"adopt", "--all | --domain AC,HR | ID ...", "adopt controls from the library"},
 			{"add", "--id ID --title T --criteria C,...", "add a control of your own"},
-			{"set", "ID [--status S] [--owner ID] ...", "change a control"},
+			{"set", "ID [ID ...] [--status S] [--owner ID|EMAIL|none] ...", "change a control, or several at once (all or none)"},
 			{"delete", "ID", "delete a control"},
 		}},
 		{name: "readiness", summary: "show readiness per category and criterion, with gaps", run: runReadiness, api: true},
@@ -272,7 +272,7 @@ func commandUsage(env *cliEnv, w io.Writer, c *command) {
 	if c.api {
 		fs := newFlags(env, c.name, "")
 		server, _ := fs.apiFlags()
-		fmt.Fprintf(w, "\nEvery subcommand takes:\n  --server URL   (env VIGIL_SERVER; now %q)\n  --token TOKEN  (env VIGIL_TOKEN %s)\n  --json         print JSON: lists as {\"items\": [...], \"next\": CURSOR}, next only when more pages\n",
+		fmt.Fprintf(w, "\nEvery subcommand takes:\n  --server URL   (env VIGIL_SERVER; now %q)\n  --token TOKEN  (env VIGIL_TOKEN%s)\n  --json         print JSON: lists as {\"items\": [...], \"next\": CURSOR}, next only when more pages\n",
 			maskValue(*server), fs.envState("VIGIL_TOKEN", true))
 	}
 	fmt.Fprintf(w, "\nRun 'vigil %s <subcommand> -h' (or 'vigil help %s <subcommand>') for its flags.\n", c.name, c.name)
