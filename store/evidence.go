@@ -6,8 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 )

@@ -52,7 +52,7 @@ type Main struct {
 	TLSKey          string
 	SMTP            server.SMTPConfig
 	TrustProxy      bool
-	MetricsToken    string // bearer token /metrics requires; empty: public
+	MetricsToken    string          // bearer token /metrics requires; empty: public
 	LedgerKey       string          // VIGIL_LEDGER_KEY; empty: the key file in DataDir
 	MaxUpload       int64           // bytes per evidence file; 0: the default
 	CheckpointEvery time.Duration   // 0: every 10 minutes
