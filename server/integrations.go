@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/scan"
 )
 
@@ -35,19 +36,29 @@ type integrationRequest struct {
 	Name     string          `json:"name"`
 	Config   json.RawMessage `json:"config"`
 	Interval int             `json:"interval_seconds"`
-	Enabled  *bool           `json:"enabled"`
-	Secret   *string         `json:"secret"`
+	// Every is the interval as a duration ("24h", "30m", "7d"), which
+	// people read better than seconds; it wins over interval_seconds.
+	Every   string  `json:"every,omitempty"`
+	Enabled *bool   `json:"enabled"`
+	Secret  *string `json:"secret"`
 }
 
-func (req *integrationRequest) integration() *vigil.Integration {
+func (req *integrationRequest) integration() (*vigil.Integration, error) {
 	x := &vigil.Integration{Kind: req.Kind, Name: strings.TrimSpace(req.Name), Config: req.Config, Interval: req.Interval, Enabled: true}
+	if req.Every != "" {
+		iv, err := integrations.ParseInterval("every", req.Every)
+		if err != nil {
+			return nil, err
+		}
+		x.Interval = iv
+	}
 	if x.Interval == 0 {
 		x.Interval = 3600
 	}
 	if req.Enabled != nil {
 		x.Enabled = *req.Enabled
 	}
-	return x
+	return x, nil
 }
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +75,10 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x := req.integration()
+	x, err := req.integration()
+	if err != nil {
+		return err
+	}
 	sec := ""
 	if req.Secret != nil {
 		sec = *req.Secret
@@ -98,7 +112,10 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x := req.integration()
+	x, err := req.integration()
+	if err != nil {
+		return err
+	}
 	x.ID = id
 	if err := s.integrations.Update(r.Context(), x, req.Secret); err != nil {
 		return err

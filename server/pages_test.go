@@ -94,7 +94,7 @@ var pageExpected = map[string]string{
 	"GET /hosts":    "all", "POST /hosts/enrol": "owner admin", "GET /hosts/{id}": "all", "POST /hosts/{id}/revoke": "owner admin", "POST /hosts/{id}/tailoring/approve": "owner admin",
 	"POST /hosts/{id}/labels": "owner admin", "GET /exceptions": "all", "POST /exceptions": "owner admin member",
 	"POST /exceptions/{id}/approve": "owner admin", "POST /exceptions/{id}/revoke": "owner admin",
-	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "POST /integrations/{id}/{action}": "owner admin",
+	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "GET /integrations/{id}": "all", "POST /integrations/{id}/{action}": "owner admin",
 	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
 	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",
 	"POST /controls/{id}/attest": "owner admin member", "POST /controls/{id}/requests": "owner admin",

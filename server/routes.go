@@ -236,6 +236,7 @@ func (s *Server) pageRoutes() []route {
 		rs = append(rs,
 			pg("GET", "/integrations", read, s.integrationsPage),
 			pg("POST", "/integrations", manage, s.integrationCreatePage),
+			pg("GET", "/integrations/{id}", read, s.integrationPage),
 			pg("POST", "/integrations/{id}/{action}", manage, s.integrationActionPage))
 	}
 	if s.evidence != nil {

@@ -2,15 +2,16 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -131,6 +132,12 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
+	}
+	// An integration's agent record is not a host (no kernel, nothing to
+	// revoke): its results are on the integration's own page.
+	if xid, ok := s.integrationOfAgent(r, id); ok {
+		http.Redirect(w, r, "/integrations/"+strconv.FormatInt(xid, 10), http.StatusSeeOther)
+		return nil
 	}
 	return s.renderHost(w, r, id, http.StatusOK, nil)
 }
@@ -314,29 +321,121 @@ func (s *Server) automatedFor(ctx context.Context, controlID string) (*automated
 
 type integrationsData struct {
 	Items []integrationView
-	Kinds []string
+	Kinds []kindForm
+	JSON  jsonForm
 	Test  *testResult
 }
 
-type integrationView struct {
-	vigil.Integration
-	Fail, Error, Pass int
+// jsonForm is the fallback: any kind, its settings typed as JSON, for
+// settings no form names (GitHub's alert days) or a kind without a form.
+type jsonForm struct {
+	Kinds                               []string
+	Open                                bool
+	Kind, NameValue, Config, EveryValue string
+	KindError, NameError, ConfigError   string
+	SecretError, EveryError             string
 }
 
-func (s *Server) integrationsData(r *http.Request) (*integrationsData, error) {
+// integrationView is an integration in the list: its results counted from
+// the same current results its own page lists, so the two always agree.
+type integrationView struct {
+	vigil.Integration
+	Title                 string
+	Every                 string
+	Fail, Error, Pass, NA int
+}
+
+// kindForm is the form connecting a system of one kind: a named input per
+// setting, with help and an example (the JSON form is only a fallback for
+// what no form names).
+type kindForm struct {
+	integrations.KindInfo
+	Open                  bool // the form the last post came from: open, with its input and errors
+	NameValue, EveryValue string
+	NameError, EveryError string
+	Fields                []fieldView
+	Secret                fieldView
+}
+
+type fieldView struct {
+	integrations.Field
+	ID, Input, Value, Error string
+}
+
+// resultCounts counts an integration's current results by verdict.
+func resultCounts(res []store.StoredResult) (fail, errs, pass, na int) {
+	for _, x := range res {
+		switch x.Verdict {
+		case "fail":
+			fail++
+		case "error":
+			errs++
+		case "pass":
+			pass++
+		default:
+			na++
+		}
+	}
+	return
+}
+
+func (s *Server) integrationView(r *http.Request, x vigil.Integration) (integrationView, []store.StoredResult, error) {
+	v := integrationView{Integration: x, Title: x.Kind, Every: integrations.FormatInterval(x.Interval)}
+	if info, ok := integrations.Info(x.Kind); ok {
+		v.Title = info.Title
+	}
+	res, err := s.store.CurrentResults(r.Context(), x.AgentID, "")
+	if err != nil {
+		return v, nil, err
+	}
+	v.Fail, v.Error, v.Pass, v.NA = resultCounts(res)
+	return v, res, nil
+}
+
+// integrationsData builds the list and a form per kind; posted, when set,
+// is the input of a refused form, shown again with its errors.
+func (s *Server) integrationsData(r *http.Request, posted url.Values, errs map[string]string) (*integrationsData, error) {
 	xs, err := s.store.Integrations(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	d := &integrationsData{}
-	for k := range s.integrations.Kinds {
-		d.Kinds = append(d.Kinds, k)
+	d := &integrationsData{JSON: jsonForm{EveryValue: "1h"}}
+	viaJSON := posted != nil && posted.Has("config")
+	if viaJSON {
+		d.JSON = jsonForm{Open: true, Kind: posted.Get("kind"), NameValue: posted.Get("name"), Config: posted.Get("config"), EveryValue: posted.Get("every"),
+			KindError: errs["kind"], NameError: errs["name"], SecretError: errs["secret"], EveryError: errs["every"]}
+		// A kind names the setting it refuses; here they are all one box.
+		for k, m := range errs {
+			if k == "config" || strings.HasPrefix(k, "config.") {
+				d.JSON.ConfigError = m
+			}
+		}
 	}
-	sort.Strings(d.Kinds)
+	for _, info := range integrations.Infos(s.integrations.Kinds) {
+		d.JSON.Kinds = append(d.JSON.Kinds, info.Name)
+		kf := kindForm{KindInfo: info, EveryValue: "1h"}
+		if posted != nil && !viaJSON && posted.Get("kind") == info.Name {
+			kf.Open, kf.NameValue, kf.EveryValue = true, posted.Get("name"), posted.Get("every")
+			kf.NameError, kf.EveryError = errs["name"], errs["every"]
+		}
+		for _, f := range info.Fields {
+			fv := fieldView{Field: f, ID: "f-" + info.Name + "-" + f.Name, Input: "config." + f.Name}
+			if kf.Open {
+				fv.Value, fv.Error = posted.Get(fv.Input), errs[fv.Input]
+			}
+			kf.Fields = append(kf.Fields, fv)
+		}
+		// The credential is never echoed back, even into its own form.
+		kf.Secret = fieldView{Field: info.Secret, ID: "f-" + info.Name + "-secret", Input: "secret"}
+		if kf.Open {
+			kf.Secret.Error = errs["secret"]
+		}
+		d.Kinds = append(d.Kinds, kf)
+	}
 	for _, x := range xs {
-		v := integrationView{Integration: x}
-		if a, err := s.store.Agent(r.Context(), x.AgentID); err == nil {
-			v.Fail, v.Error, v.Pass = a.Fail, a.Error, a.Pass
+		v, _, err := s.integrationView(r, x)
+		if err != nil {
+			return nil, err
 		}
 		d.Items = append(d.Items, v)
 	}
@@ -345,7 +444,7 @@ func (s *Server) integrationsData(r *http.Request) (*integrationsData, error) {
 
 func (s *Server) integrationsPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Integrations", "integrations")
-	d, err := s.integrationsData(r)
+	d, err := s.integrationsData(r, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -353,37 +452,120 @@ func (s *Server) integrationsPage(w http.ResponseWriter, r *http.Request) error 
 	return s.render(w, http.StatusOK, "integrations", p)
 }
 
+// integrationCreatePage connects a system from its kind's form: the named
+// fields become the settings JSON, which the kind validates as the API's
+// would be; a refusal is shown beside the field it names.
 func (s *Server) integrationCreatePage(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	iv, _ := strconv.Atoi(f.Get("interval_seconds"))
-	cfg := strings.TrimSpace(f.Get("config"))
-	if cfg == "" {
-		cfg = "{}"
-	}
-	x := &vigil.Integration{Kind: f.Get("kind"), Name: strings.TrimSpace(f.Get("name")), Config: []byte(cfg), Interval: iv, Enabled: true}
-	var err error
-	if !json.Valid(x.Config) {
-		err = vigil.FieldError("config", "the settings are not JSON")
-	} else {
+	kind := f.Get("kind")
+	x := &vigil.Integration{Kind: kind, Name: strings.TrimSpace(f.Get("name")), Enabled: true}
+	err := func() error {
+		if _, ok := s.integrations.Kinds[kind]; !ok {
+			return vigil.FieldError("kind", "there is no integration kind %q", kind)
+		}
+		iv, err := integrations.ParseInterval("every", f.Get("every"))
+		if err != nil {
+			return err
+		}
+		if x.Interval = iv; iv == 0 {
+			x.Interval = 3600
+		}
+		// The JSON form posts "config", the settings whole; a kind's form
+		// posts each setting by name.
+		if x.Config, err = integrations.BuildConfig(kind, func(n string) string { return f.Get("config." + n) }, f.Get("config")); err != nil {
+			return err
+		}
 		err = s.integrations.Create(r.Context(), x, f.Get("secret"))
-	}
+		if vigil.ErrorField(err) == "interval_seconds" {
+			// The form says "every", and takes durations.
+			return vigil.FieldError("every", "run it between every 1m and every 7d (168h)")
+		}
+		return err
+	}()
 	if err != nil {
 		p := s.newPage(w, r, "Integrations", "integrations")
-		d, derr := s.integrationsData(r)
+		if ferr := formError(p, err); ferr != nil {
+			return ferr
+		}
+		if fld := vigil.ErrorField(err); fld != "" && fld != "kind" && !f.Has("config") {
+			p.Error = "Please correct the highlighted field in the " + kind + " form."
+		}
+		d, derr := s.integrationsData(r, f, p.Errors)
 		if derr != nil {
 			return derr
 		}
 		p.Data = d
 		f.Del("secret") // never echoed back into the page
 		p.Form = f
-		if ferr := formError(p, err); ferr != nil {
-			return ferr
-		}
 		return s.render(w, http.StatusUnprocessableEntity, "integrations", p)
 	}
 	s.flash(w, r, "Connected "+x.Name+". Test it, or wait for its first run.")
-	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
+	http.Redirect(w, r, "/integrations/"+strconv.FormatInt(x.ID, 10), http.StatusSeeOther)
 	return nil
+}
+
+// integrationPageData is an integration's own page: what it is and how it
+// is set, its runs and its results, each verdict listed with its count.
+type integrationPageData struct {
+	X        integrationView
+	Settings []integrations.Setting
+	Runs     []store.CheckRun
+	Failing  []store.StoredResult
+	Errors   []store.StoredResult
+	NA       []store.StoredResult
+	Passing  []store.StoredResult
+}
+
+func (s *Server) integrationPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	x, _, err := s.store.Integration(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	v, res, err := s.integrationView(r, *x)
+	if err != nil {
+		return err
+	}
+	d := &integrationPageData{X: v, Settings: integrations.Settings(x.Kind, x.Config)}
+	for _, rr := range res {
+		switch rr.Verdict {
+		case "fail":
+			d.Failing = append(d.Failing, rr)
+		case "error":
+			d.Errors = append(d.Errors, rr)
+		case "pass":
+			d.Passing = append(d.Passing, rr)
+		default:
+			d.NA = append(d.NA, rr)
+		}
+	}
+	if d.Runs, err = s.store.Runs(r.Context(), x.AgentID, 10); err != nil {
+		return err
+	}
+	p := s.newPage(w, r, "Integration "+x.Name, "integrations")
+	p.Data = d
+	return s.render(w, http.StatusOK, "integration", p)
+}
+
+// integrationOfAgent finds the integration an agent record belongs to:
+// an integration is shown as an integration, not as a host.
+func (s *Server) integrationOfAgent(r *http.Request, agentID int64) (int64, bool) {
+	if s.integrations == nil {
+		return 0, false
+	}
+	xs, err := s.store.Integrations(r.Context())
+	if err != nil {
+		return 0, false
+	}
+	for _, x := range xs {
+		if x.AgentID == agentID {
+			return x.ID, true
+		}
+	}
+	return 0, false
 }
 
 func (s *Server) integrationActionPage(w http.ResponseWriter, r *http.Request) error {
@@ -391,6 +573,7 @@ func (s *Server) integrationActionPage(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	back := "/integrations/" + strconv.FormatInt(id, 10)
 	switch r.PathValue("action") {
 	case "test":
 		if err := s.integrations.Test(r.Context(), id); err != nil {
@@ -406,15 +589,18 @@ func (s *Server) integrationActionPage(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
+		// Checks only: the results, counted from what was stored, are on
+		// the page this redirects to, so no two counts can disagree.
 		s.flash(w, r, fmt.Sprintf("Ran %d checks: %d failing, %d could not be judged.", rep.Summary.Checks, rep.Summary.ChecksFailing, rep.Summary.ChecksUnjudged))
 	case "delete":
 		if err := s.integrations.Delete(r.Context(), id); err != nil {
 			return err
 		}
 		s.flash(w, r, "Disconnected; its results stay as history.")
+		back = "/integrations"
 	default:
 		return vigil.NotFound("action", r.PathValue("action"))
 	}
-	http.Redirect(w, r, "/integrations", http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

@@ -180,7 +180,8 @@ type criterionPageData struct {
 	InScope    bool
 	Readiness  readiness.CriterionReadiness
 	Controls   []readiness.ControlHealth
-	Mappings   []mappingView
+	Crosswalk  []crosswalkGroup
+	Related    int // related requirements shown, each once
 	Frameworks []*catalog.Framework
 	Framework  string
 	MinSupport int
@@ -211,11 +212,7 @@ func (s *Server) criterionPage(w http.ResponseWriter, r *http.Request) error {
 			d.Controls = append(d.Controls, h)
 		}
 	}
-	for _, m := range s.cat.MappingsFor(c.ID, d.Framework, d.MinSupport) {
-		f, _ := s.cat.Framework(m.Framework)
-		req, _ := f.Requirement(m.RequirementID)
-		d.Mappings = append(d.Mappings, mappingView{Mapping: m, Label: m.Label(), RequirementTitle: req.Title})
-	}
+	d.Crosswalk, d.Related = s.crosswalkGroups(s.cat.MappingsFor(c.ID, d.Framework, d.MinSupport), d.Framework != "")
 	for _, lc := range s.cat.Library {
 		if slices.Contains(lc.Criteria, c.ID) {
 			d.Library = append(d.Library, lc.ID)
@@ -223,6 +220,71 @@ func (s *Server) criterionPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Data = d
 	return s.render(w, http.StatusOK, "criterion", p)
+}
+
+// crosswalkGroup is one framework's related requirements on a criterion's
+// page, folded away by default: a criterion can relate to hundreds.
+type crosswalkGroup struct {
+	Framework *catalog.Framework
+	Open      bool
+	Rows      []crosswalkRow
+}
+
+// crosswalkRow is one related requirement, once, however many published
+// mappings relate it: their sources, published IDs, best confidence and
+// support are merged.
+type crosswalkRow struct {
+	RequirementID, RequirementTitle string
+	Label                           string
+	Targets                         []string // published IDs other than the requirement's own (PS-6a for PS-6)
+	Sources                         []string
+	Confidence                      string
+	Support                         int
+	Mappings                        int
+}
+
+// crosswalkGroups merges mapping rows by (framework, requirement), in the
+// catalog's order of frameworks and of first appearance.
+func (s *Server) crosswalkGroups(ms []catalog.Mapping, open bool) ([]crosswalkGroup, int) {
+	byFW := map[string]*crosswalkGroup{}
+	at := map[[2]string]int{}
+	n := 0
+	for _, m := range ms {
+		g := byFW[m.Framework]
+		if g == nil {
+			f, _ := s.cat.Framework(m.Framework)
+			g = &crosswalkGroup{Framework: f, Open: open}
+			byFW[m.Framework] = g
+		}
+		k := [2]string{m.Framework, m.RequirementID}
+		i, ok := at[k]
+		if !ok {
+			req, _ := g.Framework.Requirement(m.RequirementID)
+			g.Rows = append(g.Rows, crosswalkRow{RequirementID: m.RequirementID, RequirementTitle: req.Title, Label: m.Label()})
+			i = len(g.Rows) - 1
+			at[k] = i
+			n++
+		}
+		row := &g.Rows[i]
+		row.Mappings++
+		if m.TargetID != m.RequirementID && !slices.Contains(row.Targets, m.TargetID) {
+			row.Targets = append(row.Targets, m.TargetID)
+		}
+		if !slices.Contains(row.Sources, m.Source) {
+			row.Sources = append(row.Sources, m.Source)
+		}
+		if row.Confidence != "high" {
+			row.Confidence = m.Confidence
+		}
+		row.Support = max(row.Support, m.Support)
+	}
+	var out []crosswalkGroup
+	for _, f := range s.cat.Frameworks {
+		if g := byFW[f.ID]; g != nil {
+			out = append(out, *g)
+		}
+	}
+	return out, n
 }
 
 type controlsPageData struct {
