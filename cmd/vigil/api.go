@@ -632,6 +632,9 @@ func runSOA(ctx context.Context, env *cliEnv, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	if *c.json {
+		*format = "json" // --json means JSON here as everywhere (it printed CSV)
+	}
 	cl, err := c.client()
 	if err != nil {
 		return err

@@ -240,6 +240,10 @@ func TestListJSONEnvelope(t *testing.T) {
 	if !strings.Contains(out, `"id": "AC-07"`) || strings.Contains(out, `"items"`) {
 		t.Errorf("controls show --json: %s", out)
 	}
+	_, out, _ = cli(t, vars, "", "soa", "--json")
+	if !strings.HasPrefix(out, "{") || !strings.Contains(out, `"controls"`) {
+		t.Errorf("soa --json: %.200s", out)
+	}
 }
 
 // TestRequestsAddDefaultGrace: a request made with the CLI gets the web
