@@ -50,8 +50,6 @@ type RefLog struct {
 // ErrNoRefLog says the repository keeps no reflog for the branch.
 var ErrNoRefLog = errors.New("no reflog")
 
-const zeroID = "0000000000000000000000000000000000000000"
-
 // ReadRefLog reads the reflog of ref (refs/heads/NAME) in the repository
 // and finds the updates in [since, until) that rewrote history. A server's
 // bare repository keeps a reflog only with core.logAllRefUpdates=always;

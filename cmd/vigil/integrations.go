@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/scan"
 )
 
@@ -30,21 +31,25 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 			if x.LastRun != nil {
 				last = x.LastRun.UTC().Format("2006-01-02 15:04") + " " + x.LastStatus
 			}
-			rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Kind, x.Name, strconv.Itoa(x.Interval) + "s", last, oneLine(x.LastError)})
+			rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Kind, x.Name, integrations.FormatInterval(x.Interval), last, oneLine(x.LastError)})
 		}
 		table(env.stdout, []string{"ID", "KIND", "NAME", "EVERY", "LAST RUN", "ERROR"}, rows)
 		return nil
 	case "add":
-		c := newAPICommand(env, "integrations add", "integrations add --kind git --name N --config '{\"repo\": \"/srv/git/api.git\"}' [--interval 3600] [--secret-stdin]")
+		c := newAPICommand(env, "integrations add", "integrations add --kind git --name N --config '{\"repo\": \"/srv/git/api.git\"}' [--interval 1h] [--secret-stdin]")
 		kind := c.String("kind", "", "the kind of system (git)")
 		name := c.String("name", "", "a name for it")
 		cfg := c.String("config", "{}", "its settings as a JSON object (no secrets)")
-		interval := c.Int("interval", 3600, "how often its checks run, in seconds")
+		every := c.String("interval", "1h", "how often its checks run: a duration (30m, 24h, 7d) or seconds")
 		secretStdin := c.Bool("secret-stdin", false, "read a credential (token, deploy key) from standard input; it is sealed at rest and never shown again")
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		body := map[string]any{"kind": *kind, "name": *name, "config": json.RawMessage(*cfg), "interval_seconds": *interval}
+		interval, err := integrations.ParseInterval("interval", *every)
+		if err != nil {
+			return err
+		}
+		body := map[string]any{"kind": *kind, "name": *name, "config": json.RawMessage(*cfg), "interval_seconds": interval}
 		if !json.Valid([]byte(*cfg)) {
 			return fmt.Errorf("--config is not JSON: %s", *cfg)
 		}
@@ -61,6 +66,16 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		fmt.Fprintf(env.stdout, "added integration %d %s (%s); test it with: vigil integrations test %d\n", x.ID, x.Name, x.Kind, x.ID)
 		return nil
+	case "show":
+		c := newAPICommand(env, "integrations show", "integrations show ID")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "Usage: vigil integrations show ID")
+			return errUsage
+		}
+		return showIntegration(ctx, c, c.Arg(0))
 	case "test", "run", "delete":
 		c := newAPICommand(env, "integrations "+verb, "integrations "+verb+" ID")
 		if err := c.parse(args); err != nil {
@@ -107,7 +122,7 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		return runOutcome(ctx, c, path, sum)
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil integrations list | add | test ID | run ID | delete ID")
+	fmt.Fprintln(env.stderr, "Usage: vigil integrations list | add | show ID | test ID | run ID | delete ID")
 	return errUsage
 }
 

@@ -34,7 +34,7 @@ func TestIntegrationsCLI(t *testing.T) {
 			t.Fatalf("git: %v %s", err, out)
 		}
 	}
-	code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "api", "--config", `{"repo": "`+repo+`"}`)
+	code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "api", "--config", sinceCreation(t, repo))
 	if code != 0 || !strings.Contains(out, "added integration 1") {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
@@ -138,12 +138,36 @@ func TestIntegrationsCLIExitStatus(t *testing.T) {
 		t.Fatalf("run with the GitHub source unreachable: %d %q %q", code, out, errs)
 	}
 	// A repository whose reflog holds the branch's creation: all judged.
-	if code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "local", "--config", `{"repo": "`+work+`"}`); code != 0 {
+	if code, out, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "local", "--config", sinceCreation(t, work), "--interval", "24h"); code != 0 {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
 	if code, out, errs := cli(t, api, "", "integrations", "run", "3"); code != 0 || !strings.Contains(out, "0 could not be judged") {
 		t.Fatalf("run with everything judged: %d %q %q", code, out, errs)
 	}
+	// show: the integration as a duration and its results, counted as
+	// listed; a bad interval is named.
+	if code, out, errs := cli(t, api, "", "integrations", "show", "3"); code != 0 || !strings.Contains(out, "every 24h") || !strings.Contains(out, "results:") {
+		t.Fatalf("show: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := cli(t, api, "", "integrations", "add", "--kind", "git", "--name", "x", "--config", `{"repo": "`+work+`"}`, "--interval", "daily"); code != 1 || !strings.Contains(errs, "not a duration") {
+		t.Fatalf("a bad interval: %d %q", code, errs)
+	}
+}
+
+// sinceCreation is a git integration's settings whose window starts when
+// the repository's branch was created: a reflog covers no earlier time
+// (a branch deleted and created again starts a new one), so a window
+// reaching before it is unknown, never a pass.
+func sinceCreation(t *testing.T, repo string) string {
+	t.Helper()
+	cmd := exec.Command("git", "-C", repo, "log", "--reverse", "--format=%cI", "main")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	b, _ := json.Marshal(map[string]any{"repo": repo, "window_start": strings.TrimSpace(first), "window_end": time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)})
+	return string(b)
 }
 
 // TestHostsCLI: enrol a host with a token from the CLI, let it report a

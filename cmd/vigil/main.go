@@ -114,9 +114,10 @@ func commands() []command {
 			{"show", "ID [--checks DIR]", "one check: why, fix, controls"},
 			{"test", "[--checks DIR]", "run the checks' inline test cases"},
 		}},
-		{name: "integrations", summary: "connect systems (a git repository...) whose controls Vigil tests: list, add, test, run, delete", run: runIntegrations, def: "list", api: true, subs: []subcommand{
+		{name: "integrations", summary: "connect systems (a git repository...) whose controls Vigil tests: list, add, show, test, run, delete", run: runIntegrations, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the connected systems"},
-			{"add", "--kind K --name N --config JSON [--secret-stdin]", "connect one"},
+			{"add", "--kind K --name N --config JSON [--interval 24h] [--secret-stdin]", "connect one"},
+			{"show", "ID", "one, with its results (not applicable with reasons)"},
 			{"test", "ID", "check that it connects"},
 			{"run", "ID", "run its checks now"},
 			{"delete", "ID", "disconnect it"},
