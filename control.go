@@ -142,7 +142,7 @@ func (c *Control) Validate(knownCriterion func(string) bool) error {
 // any control is who operates it.
 func CheckTransition(before, after *Control) error {
 	if after.Status == StatusImplemented && before.Status != StatusImplemented && after.OwnerID == 0 {
-		return FieldError("status", "control %s cannot be marked implemented without an owner; assign owner_id first", after.ID)
+		return FieldError("status", "control %s cannot be marked implemented without an owner; assign an owner first", after.ID)
 	}
 	return nil
 }
