@@ -64,15 +64,7 @@ func ReadRefLog(ctx context.Context, o Options, ref, head string, since, until t
 	if st, err := o.git(ctx, nil, "config", "--get", "extensions.refStorage"); err == nil && strings.TrimSpace(string(st)) == "reftable" {
 		return nil, fmt.Errorf("the repository stores refs as reftable, whose reflog Vigil does not read yet")
 	}
-	p, err := o.git(ctx, nil, "rev-parse", "--git-path", "logs/"+ref)
-	if err != nil {
-		return nil, err
-	}
-	path := strings.TrimSpace(string(p))
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(o.Repo, path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := readRefLog(ctx, o, ref)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w: the repository keeps no reflog of %s (a bare repository keeps one only with `git config core.logAllRefUpdates always`)", ErrNoRefLog, ref)
 	}
@@ -265,15 +257,7 @@ func CheckSigners(ctx context.Context, s *Signers) error {
 // which did not change then. Without a reflog it returns nil: the caller
 // learns of the missing reflog from ReadRefLog.
 func ReachedBranch(ctx context.Context, o Options, ref string, since, until time.Time) (map[string]time.Time, error) {
-	p, err := o.git(ctx, nil, "rev-parse", "--git-path", "logs/"+ref)
-	if err != nil {
-		return nil, err
-	}
-	path := strings.TrimSpace(string(p))
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(o.Repo, path)
-	}
-	data, err := os.ReadFile(path)
+	data, err := readRefLog(ctx, o, ref)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -307,4 +291,18 @@ func ReachedBranch(ctx context.Context, o Options, ref string, since, until time
 		}
 	}
 	return out, nil
+}
+
+// readRefLog reads the reflog file of ref where git keeps it (worktrees
+// and bare repositories differ; git says where).
+func readRefLog(ctx context.Context, o Options, ref string) ([]byte, error) {
+	p, err := o.git(ctx, nil, "rev-parse", "--git-path", "logs/"+ref)
+	if err != nil {
+		return nil, err
+	}
+	path := strings.TrimSpace(string(p))
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(o.Repo, path)
+	}
+	return os.ReadFile(path)
 }

@@ -90,16 +90,7 @@ func statInto(res map[string]any, fi fs.FileInfo, id ids) {
 	default:
 		res["type"] = "other"
 	}
-	mode := int(fi.Mode().Perm())
-	if fi.Mode()&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if fi.Mode()&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if fi.Mode()&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
+	mode := unixMode(fi)
 	res["mode"] = mode
 	res["perm"] = fmt.Sprintf("%04o", mode)
 	res["size"] = int(fi.Size())
@@ -202,4 +193,20 @@ func nonNil(xs []any) []any {
 		return []any{}
 	}
 	return xs
+}
+
+// unixMode is a file's permission bits with setuid, setgid and sticky in
+// their Unix places (Go keeps them apart from Perm).
+func unixMode(fi fs.FileInfo) int {
+	mode := int(fi.Mode().Perm())
+	if fi.Mode()&fs.ModeSetuid != 0 {
+		mode |= 0o4000
+	}
+	if fi.Mode()&fs.ModeSetgid != 0 {
+		mode |= 0o2000
+	}
+	if fi.Mode()&fs.ModeSticky != 0 {
+		mode |= 0o1000
+	}
+	return mode
 }

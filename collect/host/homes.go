@@ -78,16 +78,7 @@ func statInfo(fi fs.FileInfo, r map[string]any, id ids) {
 	default:
 		r["type"] = "other"
 	}
-	mode := int(fi.Mode().Perm())
-	if fi.Mode()&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if fi.Mode()&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if fi.Mode()&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
+	mode := unixMode(fi)
 	r["mode"], r["perm"] = mode, fmt.Sprintf("%04o", mode)
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		r["uid"], r["gid"] = int(st.Uid), int(st.Gid)
