@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/vigil-soc/vigil/evidence"
 	"os"
 	"sort"
 	"strconv"
@@ -25,8 +24,10 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/collect"
+	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/scan"
+	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -425,18 +426,18 @@ func (s *Service) ingest(ctx context.Context, x *vigil.Integration, rep *scan.Re
 }
 
 // Jobs are the scheduler's jobs: one per enabled integration.
-func (s *Service) Jobs(ctx context.Context) ([]monitor.Job, error) {
+func (s *Service) Jobs(ctx context.Context) ([]scheduler.Job, error) {
 	xs, err := s.Store.Integrations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []monitor.Job
+	var out []scheduler.Job
 	for _, x := range xs {
 		if !x.Enabled {
 			continue
 		}
 		id := x.ID
-		out = append(out, monitor.Job{Name: "integration:" + strconv.FormatInt(id, 10), Every: time.Duration(x.Interval) * time.Second,
+		out = append(out, scheduler.Job{Name: "integration:" + strconv.FormatInt(id, 10), Every: time.Duration(x.Interval) * time.Second,
 			Run: func(ctx context.Context) error { _, err := s.RunNow(ctx, id); return err }})
 	}
 	return out, nil

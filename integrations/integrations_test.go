@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -378,7 +379,7 @@ func TestScheduledRemoteGit(t *testing.T) {
 	if err := s.Create(ctx, x, ""); err != nil {
 		t.Fatal(err)
 	}
-	sched := &monitor.Scheduler{Store: s.Store, Holder: "test", Dynamic: s.Jobs, Log: slog.New(slog.DiscardHandler)}
+	sched := &scheduler.Scheduler{Store: s.Store, Holder: "test", Dynamic: s.Jobs, Log: slog.New(slog.DiscardHandler)}
 	if n := sched.RunDue(ctx); n != 1 {
 		t.Fatalf("scheduler ran %d jobs", n)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -41,8 +42,8 @@ type Manifest struct {
 // backfill bounds how many missed days one run looks back: give one day
 // less than the run retention, since runs that changed nothing are
 // deleted after it and an older day could not be told in full.
-func (s *Service) InputManifestJob(ev *evidence.Service, backfill int) Job {
-	return Job{Name: "seal-monitoring-inputs", Every: time.Hour, Run: func(ctx context.Context) error {
+func (s *Service) InputManifestJob(ev *evidence.Service, backfill int) scheduler.Job {
+	return scheduler.Job{Name: "seal-monitoring-inputs", Every: time.Hour, Run: func(ctx context.Context) error {
 		_, err := s.SealManifests(ctx, ev, backfill)
 		return err
 	}}

@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
@@ -179,8 +180,8 @@ func (m *Main) Open(ctx context.Context) error {
 	// server's own host when asked; once across replicas.
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
-	sched := &monitor.Scheduler{Store: st, Holder: monitor.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []monitor.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention))}}
+	sched := &scheduler.Scheduler{Store: st, Holder: scheduler.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
+		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention))}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {

@@ -1,4 +1,7 @@
-package monitor
+// Package scheduler runs server-side jobs on their intervals, once across
+// replicas sharing a database: each replica claims a lease row before
+// running a due job and renews it while the job runs.
+package scheduler
 
 import (
 	"context"
@@ -9,14 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/collect"
-	"github.com/vigil-soc/vigil/collect/host"
-	"github.com/vigil-soc/vigil/scan"
 	"github.com/vigil-soc/vigil/store"
 )
 
-// Job is a scheduled piece of work: a server-side check run.
+// Job is a scheduled piece of work: a server-side check run, a sealing.
 type Job struct {
 	Name  string
 	Every time.Duration
@@ -202,42 +201,4 @@ func (s *Scheduler) Run(ctx context.Context) {
 func Holder() string {
 	h, _ := os.Hostname()
 	return fmt.Sprintf("%s:%d", h, os.Getpid())
-}
-
-// LocalScanJob scans the host the server runs on, as if an agent ran there:
-// the server's own hardening is monitored like any other host's.
-func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tailoring) (Job, error) {
-	h, err := host.New(root)
-	if err != nil {
-		return Job{}, err
-	}
-	name := fmt.Sprint(h.Info()["hostname"])
-	if name == "" {
-		name = "localhost"
-	}
-	return Job{Name: "local-scan:" + name, Every: every, Run: func(ctx context.Context) error {
-		ctx = vigil.WithActor(ctx, vigil.Actor{Name: "scheduler"})
-		a, err := s.Store.LocalAgent(ctx, name+" (Vigil server)", name, int(every.Seconds()))
-		if err != nil {
-			return err
-		}
-		rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail, Host: h.Info(), Select: scan.HostCheck})
-		info := h.Info()
-		r := &Report{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
-			Host: HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}
-		for _, f := range rep.Findings {
-			r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: ClipReason(f.Reason)})
-		}
-		r.Results = MergeResults(r.Results)
-		for _, c := range rep.Collectors {
-			if c.Err != "" {
-				r.Failed = append(r.Failed, c.Collector)
-			}
-		}
-		r.Disabled = rep.Disabled
-		if err := r.AttachInput(rep.Inputs); err != nil {
-			return err
-		}
-		return s.Ingest(ctx, a, r)
-	}}, nil
 }

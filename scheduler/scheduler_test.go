@@ -1,4 +1,4 @@
-package monitor_test
+package scheduler_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil/internal/pgtest"
-	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -20,15 +20,15 @@ func TestSchedulerRunsOnceAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.Database(t)
 	var runs atomic.Int64
-	job := monitor.Job{Name: "test-job", Every: time.Hour, Run: func(context.Context) error {
+	job := scheduler.Job{Name: "test-job", Every: time.Hour, Run: func(context.Context) error {
 		runs.Add(1)
 		time.Sleep(20 * time.Millisecond) // long enough for the others to try
 		return nil
 	}}
-	var scheds []*monitor.Scheduler
+	var scheds []*scheduler.Scheduler
 	for i := range 3 {
 		st := openReplica(t, url)
-		scheds = append(scheds, &monitor.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []monitor.Job{job}, Log: discard()})
+		scheds = append(scheds, &scheduler.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []scheduler.Job{job}, Log: discard()})
 	}
 	for range 5 {
 		var wg sync.WaitGroup
@@ -50,7 +50,7 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.Database(t)
 	var running, overlaps, runs atomic.Int64
-	job := monitor.Job{Name: "long", Every: 200 * time.Millisecond, Run: func(context.Context) error {
+	job := scheduler.Job{Name: "long", Every: 200 * time.Millisecond, Run: func(context.Context) error {
 		if running.Add(1) > 1 {
 			overlaps.Add(1)
 		}
@@ -59,10 +59,10 @@ func TestSchedulerLongJobKeepsItsLease(t *testing.T) {
 		running.Add(-1)
 		return nil
 	}}
-	var scheds []*monitor.Scheduler
+	var scheds []*scheduler.Scheduler
 	for i := range 2 {
 		st := openReplica(t, url)
-		scheds = append(scheds, &monitor.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []monitor.Job{job}, Log: discard(),
+		scheds = append(scheds, &scheduler.Scheduler{Store: st, Holder: "replica-" + string(rune('a'+i)), Jobs: []scheduler.Job{job}, Log: discard(),
 			LeaseTTL: 150 * time.Millisecond})
 	}
 	done := make(chan int)
@@ -88,7 +88,7 @@ func TestSchedulerStopsJobWithoutLease(t *testing.T) {
 			st := openReplica(t, url)
 			started := make(chan struct{})
 			stopped := make(chan time.Duration, 1)
-			job := monitor.Job{Name: "job-" + how, Every: time.Hour, Run: func(ctx context.Context) error {
+			job := scheduler.Job{Name: "job-" + how, Every: time.Hour, Run: func(ctx context.Context) error {
 				close(started)
 				t0 := time.Now()
 				select {
@@ -98,7 +98,7 @@ func TestSchedulerStopsJobWithoutLease(t *testing.T) {
 				stopped <- time.Since(t0)
 				return ctx.Err()
 			}}
-			s := &monitor.Scheduler{Store: st, Holder: "replica-a", Jobs: []monitor.Job{job}, Log: discard(), LeaseTTL: 300 * time.Millisecond}
+			s := &scheduler.Scheduler{Store: st, Holder: "replica-a", Jobs: []scheduler.Job{job}, Log: discard(), LeaseTTL: 300 * time.Millisecond}
 			go s.RunDue(ctx)
 			<-started
 			if how == "taken" {
@@ -133,8 +133,8 @@ func TestSchedulerRunsAgainWhenDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runs atomic.Int64
-	s := &monitor.Scheduler{Store: st, Holder: "only", Log: discard(),
-		Jobs: []monitor.Job{{Name: "fast", Every: 300 * time.Millisecond, Run: func(context.Context) error { runs.Add(1); return nil }}}}
+	s := &scheduler.Scheduler{Store: st, Holder: "only", Log: discard(),
+		Jobs: []scheduler.Job{{Name: "fast", Every: 300 * time.Millisecond, Run: func(context.Context) error { runs.Add(1); return nil }}}}
 	s.RunDue(ctx)
 	s.RunDue(ctx)
 	if runs.Load() != 1 {
@@ -177,7 +177,7 @@ func TestSchedulerParallel(t *testing.T) {
 	}
 	release := make(chan struct{})
 	var fastDone atomic.Bool
-	s := &monitor.Scheduler{Store: st, Holder: "only", Log: discard(), Jobs: []monitor.Job{
+	s := &scheduler.Scheduler{Store: st, Holder: "only", Log: discard(), Jobs: []scheduler.Job{
 		{Name: "slow", Every: time.Hour, Run: func(context.Context) error { <-release; return nil }},
 		{Name: "fast", Every: time.Hour, Run: func(context.Context) error { fastDone.Store(true); return nil }},
 	}}
