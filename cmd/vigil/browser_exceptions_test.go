@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/vigil-soc/vigil/agent"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/checks"
-	"github.com/vigil-soc/vigil/monitor"
 )
 
 // enrolTOTP completes the authenticator enrolment page the walker is on
@@ -60,29 +55,7 @@ func TestBrowserExceptions(t *testing.T) {
 
 	// A host enrolled with a label, reporting a scan of a scratch root in
 	// which root may log in over SSH.
-	w.open("/hosts")
-	w.fill("input[name=name]", "web-1")
-	w.fill("input[name=labels]", "env=dev")
-	w.submit("enrol", "form[action='/hosts/enrol'] button[type=submit]")
-	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(w.text("pre.command code"))
-	agentDir := t.TempDir()
-	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", monitor.HostInfo{Hostname: "web-1", OS: "Debian", Interval: 900}); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := checks.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag := &agent.Agent{Dir: agentDir, Root: scanRoot(t), Interval: 15 * time.Minute, Checks: reg, Version: "test"}
-	if err := ag.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.ScanOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := ag.Deliver(context.Background()); err != nil || n != 1 {
-		t.Fatalf("agent delivered %d: %v", n, err)
-	}
+	w.enrolScanned("web-1", "env=dev")
 	const check = "linux.sshd.permit-root-login"
 	w.open("/hosts/1")
 	if got := w.text(`[data-testid=labels]`); got != "env=dev" {
@@ -127,19 +100,7 @@ func TestBrowserExceptions(t *testing.T) {
 	}
 
 	// A second admin, invited by link, with an authenticator of her own.
-	w.open("/users")
-	w.fill("#email", "ada@acme.test")
-	w.fill("#name", "Ada Admin")
-	w.fill("#role", "admin")
-	w.submit("add admin", `form[action="/users"] button[type=submit]`)
-	w.submit("reset link", `form[action$="/reset-link"] button[type=submit]`)
-	link := w.text("#reset-link")
-	w.signOut()
-	w.open(link)
-	w.fill("#password", "ada's long password")
-	w.fill("#password2", "ada's long password")
-	w.submit("set password", `form[action="/reset"] button[type=submit]`)
-	w.signIn("ada@acme.test", "ada's long password")
+	w.accept(w.invite("ada@acme.test", "Ada Admin", "admin"), "ada@acme.test", "ada's long password")
 	if loc := w.location(); !strings.HasPrefix(loc, "/account/mfa") {
 		t.Fatalf("an admin's first sign-in at %s, want the authenticator enrolment", loc)
 	}

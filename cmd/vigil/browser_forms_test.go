@@ -78,13 +78,7 @@ func TestBrowserForms(t *testing.T) {
 	w.shot("65-criterion-crosswalk")
 
 	// An invitation: a new member, a one-time link, and the link's page.
-	w.open("/users")
-	w.fill("#email", "nina@acme.test")
-	w.fill("#name", "Nina New")
-	w.fill("#role", "member")
-	w.submit("add member", `form[action="/users"] button[type=submit]`)
-	w.submit("invitation link", `form[action$="/reset-link"] button[type=submit]`)
-	link := w.text("#reset-link")
+	link := w.invite("nina@acme.test", "Nina New", "member")
 	w.signOut()
 	w.open(link)
 	w.shot("64-invitation")

@@ -167,6 +167,67 @@ func (w *walker) signOut() {
 	}
 }
 
+// invite adds a user from the Users page and returns the one-time link
+// an administrator hands over when there is no mail.
+func (w *walker) invite(email, name, role string) string {
+	w.t.Helper()
+	w.open("/users")
+	w.fill("#email", email)
+	w.fill("#name", name)
+	w.fill("#role", role)
+	w.submit("add "+role, `form[action="/users"] button[type=submit]`)
+	w.submit(role+" link", `form[action$="/reset-link"] button[type=submit]`)
+	return w.text("#reset-link")
+}
+
+// accept signs out, opens an invitation link, chooses the password and
+// signs in with it.
+func (w *walker) accept(link, email, password string) {
+	w.t.Helper()
+	w.signOut()
+	w.open(link)
+	w.fill("#password", password)
+	w.fill("#password2", password)
+	w.submit("set password", `form[action="/reset"] button[type=submit]`)
+	w.signIn(email, password)
+}
+
+// enrolScanned enrols an agent through the Hosts page (with labels, when
+// given) and lets it deliver one scan of a scratch root.
+func (w *walker) enrolScanned(name, labels string) {
+	w.t.Helper()
+	t := w.t
+	w.open("/hosts")
+	w.fill("input[name=name]", name)
+	if labels != "" {
+		w.fill("input[name=labels]", labels)
+	}
+	w.submit("enrol", "form[action='/hosts/enrol'] button[type=submit]")
+	cmd := w.text("pre.command code")
+	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(cmd)
+	if tok == "" || !strings.Contains(cmd, "vigil agent enrol --server "+w.base) {
+		t.Fatalf("enrolment command %q", cmd)
+	}
+	agentDir := t.TempDir()
+	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", monitor.HostInfo{Hostname: name, OS: "Debian", Interval: 900}); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := &agent.Agent{Dir: agentDir, Root: scanRoot(t), Interval: 15 * time.Minute, Checks: reg, Version: "test"}
+	if err := ag.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ag.ScanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ag.Deliver(context.Background()); err != nil || n != 1 {
+		t.Fatalf("agent delivered %d: %v", n, err)
+	}
+}
+
 // startBrowser starts a fresh server and a browser on it, and returns the
 // printed setup link.
 func startBrowser(t *testing.T) (*walker, string) {
@@ -301,27 +362,11 @@ func TestBrowserWalk(t *testing.T) {
 
 	// 6a. A second person, an admin invited by link, reviews and accepts
 	// it: only then is GV-05 shown operating and readiness moves.
-	w.open("/users")
-	w.fill("#email", "adam@acme.test")
-	w.fill("#name", "Adam Admin")
-	w.fill("#role", "admin")
-	w.submit("add admin", `form[action="/users"] button[type=submit]`)
-	w.submit("admin reset link", `form[action$="/reset-link"] button[type=submit]`)
-	adminLink := w.text("#reset-link")
-	w.signOut()
-	w.open(adminLink)
-	w.fill("#password", "adam's long password")
-	w.fill("#password2", "adam's long password")
-	w.submit("set admin password", `form[action="/reset"] button[type=submit]`)
-	w.signIn("adam@acme.test", "adam's long password")
+	w.accept(w.invite("adam@acme.test", "Adam Admin", "admin"), "adam@acme.test", "adam's long password")
 	if loc := w.location(); !strings.HasPrefix(loc, "/account/mfa") {
 		t.Fatalf("admin sign-in at %s, want MFA enrolment", loc)
 	}
-	adminSecret := w.text(`[data-testid=totp-secret]`)
-	ac, _ := auth.TOTPCode(adminSecret, time.Now())
-	w.fill("#code", ac)
-	w.submit("confirm admin TOTP", `form[action="/account/mfa"] button[type=submit]`)
-	w.submit("continue", `a.button`)
+	w.enrolTOTP()
 	w.open("/controls/GV-05")
 	for i := 0; i < 3; i++ {
 		w.submit("accept", `form[action$="/review"] input[value=accepted] + button`)
@@ -354,33 +399,7 @@ func TestBrowserWalk(t *testing.T) {
 	// 6b. Hosts: make an enrolment token on the page, enrol an agent with
 	// it, let it report a scan of a scratch root, and find the host, its
 	// failures and the fleet view.
-	w.open("/hosts")
-	w.fill("input[name=name]", "web-1")
-	w.submit("enrol", "form[action='/hosts/enrol'] button[type=submit]")
-	cmd := w.text("pre.command code")
-	tok := regexp.MustCompile(`vge_[A-Za-z0-9_-]+`).FindString(cmd)
-	if tok == "" || !strings.Contains(cmd, "vigil agent enrol --server "+w.base) {
-		t.Fatalf("enrolment command %q", cmd)
-	}
-	w.shot("21-hosts-enrol")
-	agentDir := t.TempDir()
-	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", monitor.HostInfo{Hostname: "web-1", OS: "Debian", Interval: 900}); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := checks.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ag := &agent.Agent{Dir: agentDir, Root: scanRoot(t), Interval: 15 * time.Minute, Checks: reg, Version: "test"}
-	if err := ag.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ag.ScanOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := ag.Deliver(context.Background()); err != nil || n != 1 {
-		t.Fatalf("agent delivered %d: %v", n, err)
-	}
+	w.enrolScanned("web-1", "")
 	w.open("/hosts")
 	if !strings.Contains(w.text("table"), "web-1") {
 		t.Fatalf("the enrolled host is not listed: %s", w.text("table"))
@@ -409,19 +428,7 @@ func TestBrowserWalk(t *testing.T) {
 	w.do("laptop", chromedp.EmulateViewport(1280, 900))
 
 	// 7. An auditor, invited with a one-time link, can look but not edit.
-	w.open("/users")
-	w.fill("#email", "audrey@cpa.test")
-	w.fill("#name", "Audrey Auditor")
-	w.fill("#role", "auditor")
-	w.submit("add auditor", `form[action="/users"] button[type=submit]`)
-	w.submit("reset link", `form[action$="/reset-link"] button[type=submit]`)
-	link := w.text("#reset-link")
-	w.signOut()
-	w.open(link)
-	w.fill("#password", "audrey's long password")
-	w.fill("#password2", "audrey's long password")
-	w.submit("set password", `form[action="/reset"] button[type=submit]`)
-	w.signIn("audrey@cpa.test", "audrey's long password")
+	w.accept(w.invite("audrey@cpa.test", "Audrey Auditor", "auditor"), "audrey@cpa.test", "audrey's long password")
 	if loc := w.location(); loc != "/" {
 		t.Fatalf("auditor sign-in at %s", loc)
 	}
