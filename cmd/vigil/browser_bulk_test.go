@@ -14,13 +14,7 @@ import (
 // stay, every control is named), then set the owner and the status at once.
 func TestBrowserBulkEdit(t *testing.T) {
 	w, setupLink := startBrowser(t)
-	w.open(setupLink)
-	w.fill("#org", "Acme Cloud")
-	w.fill("#name", "Olive Owner")
-	w.fill("#email", "olive@acme.test")
-	w.fill("#password", "olive's long password")
-	w.submit("create owner", `form[action="/setup"] button[type=submit]`)
-	w.enrolTOTP()
+	w.setupOwner(setupLink)
 	w.open("/controls")
 	w.submit("adopt all", `button[name=all]`)
 

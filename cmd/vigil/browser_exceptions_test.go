@@ -43,13 +43,7 @@ func (w *walker) shotOf(name, sel string) {
 // failure as excepted, naming the exception.
 func TestBrowserExceptions(t *testing.T) {
 	w, setupLink := startBrowser(t)
-	w.open(setupLink)
-	w.fill("#org", "Acme Cloud")
-	w.fill("#name", "Olive Owner")
-	w.fill("#email", "olive@acme.test")
-	w.fill("#password", "olive's long password")
-	w.submit("create owner", `form[action="/setup"] button[type=submit]`)
-	w.enrolTOTP()
+	w.setupOwner(setupLink)
 	w.open("/controls")
 	w.submit("adopt all", `button[name=all]`)
 

@@ -14,13 +14,7 @@ import (
 // lets them choose their password).
 func TestBrowserForms(t *testing.T) {
 	w, setupLink := startBrowser(t)
-	w.open(setupLink)
-	w.fill("#org", "Acme Cloud")
-	w.fill("#name", "Olive Owner")
-	w.fill("#email", "olive@acme.test")
-	w.fill("#password", "olive's long password")
-	w.submit("create owner", `form[action="/setup"] button[type=submit]`)
-	w.enrolTOTP()
+	w.setupOwner(setupLink)
 
 	repo := t.TempDir()
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"commit", "-q", "--allow-empty", "-m", "first"}} {

@@ -167,6 +167,19 @@ func (w *walker) signOut() {
 	}
 }
 
+// setupOwner completes first-run setup as Olive Owner of Acme Cloud and
+// enrols her authenticator, as every walk starts.
+func (w *walker) setupOwner(setupLink string) {
+	w.t.Helper()
+	w.open(setupLink)
+	w.fill("#org", "Acme Cloud")
+	w.fill("#name", "Olive Owner")
+	w.fill("#email", "olive@acme.test")
+	w.fill("#password", "olive's long password")
+	w.submit("create owner", `form[action="/setup"] button[type=submit]`)
+	w.enrolTOTP()
+}
+
 // invite adds a user from the Users page and returns the one-time link
 // an administrator hands over when there is no mail.
 func (w *walker) invite(email, name, role string) string {
