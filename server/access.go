@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -41,18 +40,6 @@ type userRequest struct {
 	Password string     `json:"password"` // optional: without one the user needs a reset link or SSO
 }
 
-// mayGrant checks that the actor may give someone role r: owners are made
-// only by owners, and nobody hands out more than they hold.
-func mayGrant(a vigil.Actor, r vigil.Role) error {
-	if r == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may grant the owner role")
-	}
-	if !a.Role.Covers(r) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "the %s role may not grant the %s role", a.Role, r)
-	}
-	return nil
-}
-
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	var req userRequest
 	if err := decode(r, &req); err != nil {
@@ -62,7 +49,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if err := mayGrant(vigil.ActorFrom(r.Context()), u.Role); err != nil {
+	if err := vigil.ActorFrom(r.Context()).MayGrant(u.Role); err != nil {
 		return err
 	}
 	var hash string
@@ -107,17 +94,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if p.Role != nil && !p.Role.Valid() {
 		return vigil.FieldError("role", "unknown role %q (want one of owner, admin, member, auditor, viewer)", *p.Role)
 	}
-	a := vigil.ActorFrom(r.Context())
-	u, err := s.store.UpdateUser(r.Context(), id, p, func(before, after *vigil.User) error {
-		// Changing an owner in any way, or making one, takes an owner.
-		if before.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
-			return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may change an owner's account")
-		}
-		if after.Role != before.Role {
-			return mayGrant(a, after.Role)
-		}
-		return nil
-	})
+	u, err := s.store.UpdateUser(r.Context(), id, p, vigil.ActorFrom(r.Context()).MayChangeUser)
 	if err != nil {
 		return err
 	}
@@ -155,9 +132,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := vigil.ActorFrom(r.Context())
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len(req.Name) > 100 {
-		return vigil.FieldError("name", "name is required (at most 100 characters), to tell tokens apart")
+	var err error
+	if req.Name, err = vigil.CheckTokenName(req.Name); err != nil {
+		return err
 	}
 	if req.Role == "" {
 		req.Role = a.Role
@@ -165,12 +142,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if !req.Role.Valid() {
 		return vigil.FieldError("role", "unknown role %q (want one of owner, admin, member, auditor, viewer)", req.Role)
 	}
-	// The caller's effective role bounds the new token, so a viewer token
-	// cannot mint an admin token even for an admin user.
-	if !a.Role.Covers(req.Role) {
+	if !a.MayIssueToken(req.Role) {
 		return &vigil.Error{Code: vigil.EFORBIDDEN, Field: "role", Message: "a token cannot have a stronger role (" + string(req.Role) + ") than the caller's (" + string(a.Role) + ")"}
 	}
-	if req.ExpiresInDays < 0 || req.ExpiresInDays > 3650 {
+	if !vigil.ValidTokenExpiry(req.ExpiresInDays) {
 		return vigil.FieldError("expires_in_days", "expires_in_days must be from 0 (never) to 3650")
 	}
 	tr, err := s.issueToken(r.Context(), a.UserID, req.Name, req.Role, expiry(s.now(), req.ExpiresInDays))
@@ -194,7 +169,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	a := vigil.ActorFrom(r.Context())
 	uid := a.UserID
 	if r.URL.Query().Get("all") == "true" {
-		if !a.Role.Can(vigil.PermManageUsers) {
+		if !a.MayListAllTokens() {
 			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may list everyone's tokens")
 		}
 		uid = 0
@@ -227,17 +202,8 @@ func (s *Server) revoke(r *http.Request) (*vigil.APIToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tk.UserID != a.UserID {
-		if !a.Role.Can(vigil.PermManageUsers) {
-			// Not found rather than forbidden: do not confirm others' token IDs.
-			return nil, vigil.NotFound("token", id)
-		}
-		// As with the rest of an owner's account, only owners touch it.
-		if u, err := s.store.User(r.Context(), tk.UserID); err != nil {
-			return nil, err
-		} else if u.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
-			return nil, vigil.Errorf(vigil.EFORBIDDEN, "only an owner may revoke an owner's token")
-		}
+	if err := a.MayRevokeToken(tk, func() (*vigil.User, error) { return s.store.User(r.Context(), tk.UserID) }); err != nil {
+		return nil, err
 	}
 	return tk, s.store.RevokeToken(r.Context(), id)
 }

@@ -316,38 +316,16 @@ func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
 // rights: managers change anything; members change only controls they own,
 // and neither their owner nor their criteria.
 func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPatch) (*vigil.Control, error) {
-	return s.store.UpdateControl(ctx, id, p, s.validateControl, editRules(vigil.ActorFrom(ctx)))
+	return s.store.UpdateControl(ctx, id, p, s.validateControl, vigil.ActorFrom(ctx).MayChangeControl)
 }
 
 // updateControls applies one patch to several controls, all or nothing,
 // with the same rules as updateControl for each.
 func (s *Server) updateControls(ctx context.Context, ids []string, p store.ControlPatch) ([]vigil.Control, []string, error) {
-	return s.store.UpdateControls(ctx, ids, p, s.validateControl, editRules(vigil.ActorFrom(ctx)))
+	return s.store.UpdateControls(ctx, ids, p, s.validateControl, vigil.ActorFrom(ctx).MayChangeControl)
 }
 
 func (s *Server) validateControl(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }
-
-// editRules is what an actor may change on a control, beyond the catalog's
-// rules: the one place single and bulk edits take them from.
-func editRules(a vigil.Actor) func(before, after *vigil.Control) error {
-	return func(before, after *vigil.Control) error {
-		if a.Role.Can(vigil.PermManage) {
-			return nil
-		}
-		if before.OwnerID != a.UserID {
-			return vigil.Errorf(vigil.EFORBIDDEN, "you may only change controls you own; %s is owned by someone else", before.ID)
-		}
-		if after.OwnerID != before.OwnerID || !slices.Equal(after.Criteria, before.Criteria) {
-			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may change a control's owner or criteria")
-		}
-		// Not applicable takes a control out of coverage, which can turn a
-		// gap into "ready": that is a scoping decision, not an owner's.
-		if after.Status == vigil.StatusNotApplicable && before.Status != vigil.StatusNotApplicable || after.Justification != before.Justification {
-			return vigil.Errorf(vigil.EFORBIDDEN, "only admins may mark a control not applicable or change why")
-		}
-		return nil
-	}
-}
 
 // bulkSet is what a bulk change may set: the fields that make sense for
 // many controls at once (an owner, a status, a frequency), and the
@@ -426,11 +404,6 @@ func (s *Server) patchControls(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
-}
-
-// mayEdit reports whether the actor may edit control c at all.
-func mayEdit(a vigil.Actor, c *vigil.Control) bool {
-	return a.Role.Can(vigil.PermManage) || (a.Role.Can(vigil.PermEditOwnControl) && c.OwnerID == a.UserID)
 }
 
 func (s *Server) deleteControl(w http.ResponseWriter, r *http.Request) error {

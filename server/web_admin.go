@@ -318,7 +318,7 @@ func (s *Server) userCreate(w http.ResponseWriter, r *http.Request) error {
 		if err := u.Validate(); err != nil {
 			return err
 		}
-		if err := mayGrant(vigil.ActorFrom(r.Context()), u.Role); err != nil {
+		if err := vigil.ActorFrom(r.Context()).MayGrant(u.Role); err != nil {
 			return err
 		}
 		return s.store.CreateUser(r.Context(), u, "")
@@ -357,16 +357,7 @@ func (s *Server) userPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	name, role, disabled := f.Get("name"), vigil.Role(f.Get("role")), f.Get("disabled") == "1"
-	a := vigil.ActorFrom(r.Context())
-	u, err := s.store.UpdateUser(r.Context(), id, store.UserPatch{Name: &name, Role: &role, Disabled: &disabled}, func(before, after *vigil.User) error {
-		if before.Role == vigil.RoleOwner && !a.Role.Can(vigil.PermGrantOwner) {
-			return vigil.Errorf(vigil.EFORBIDDEN, "only an owner may change an owner's account")
-		}
-		if after.Role != before.Role {
-			return mayGrant(a, after.Role)
-		}
-		return nil
-	})
+	u, err := s.store.UpdateUser(r.Context(), id, store.UserPatch{Name: &name, Role: &role, Disabled: &disabled}, vigil.ActorFrom(r.Context()).MayChangeUser)
 	if err != nil {
 		cur, gerr := s.store.User(r.Context(), id)
 		if gerr != nil {
@@ -461,7 +452,7 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, p *webPage, secret string, status int) error {
 	a := vigil.ActorFrom(r.Context())
 	uid := a.UserID
-	all := r.URL.Query().Get("all") == "1" && a.Role.Can(vigil.PermManageUsers)
+	all := r.URL.Query().Get("all") == "1" && a.MayListAllTokens()
 	if all {
 		uid = 0
 	}
@@ -469,13 +460,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, p *webPage
 	if err != nil {
 		return err
 	}
-	var roles []vigil.Role
-	for _, role := range vigil.Roles {
-		if a.Role.Covers(role) {
-			roles = append(roles, role)
-		}
-	}
-	p.Data = &tokensData{Tokens: toks, Roles: roles, Secret: secret, All: all}
+	p.Data = &tokensData{Tokens: toks, Roles: a.TokenRoles(), Secret: secret, All: all}
 	return s.render(w, status, "tokens", p)
 }
 
@@ -485,15 +470,15 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "API tokens", "account")
 	days, _ := strconv.Atoi(f.Get("expires_in_days"))
 	role := vigil.Role(f.Get("role"))
-	name := strings.TrimSpace(f.Get("name"))
-	err := func() error {
-		if name == "" || len(name) > 100 {
-			return vigil.FieldError("name", "name is required (at most 100 characters), to tell tokens apart")
+	name, err := vigil.CheckTokenName(f.Get("name"))
+	err = func() error {
+		if err != nil {
+			return err
 		}
-		if !role.Valid() || !a.Role.Covers(role) {
+		if !a.MayIssueToken(role) {
 			return vigil.FieldError("role", "choose a role no stronger than yours")
 		}
-		if days < 0 || days > 3650 {
+		if !vigil.ValidTokenExpiry(days) {
 			return vigil.FieldError("expires_in_days", "expiry must be from 0 (never) to 3650 days")
 		}
 		return nil

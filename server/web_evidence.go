@@ -46,7 +46,7 @@ func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSectio
 		return nil, err
 	}
 	a := vigil.ActorFrom(r.Context())
-	sec := &evidenceSection{Items: items, Requests: reqs, CanAdd: mayEdit(a, c), Freqs: vigil.RequestFrequencies,
+	sec := &evidenceSection{Items: items, Requests: reqs, CanAdd: a.MayEditControl(c), Freqs: vigil.RequestFrequencies,
 		Today: s.now().UTC().Format("2006-01-02"), GraceDays: vigil.DefaultGraceDays, NoReview: map[int64]string{}}
 	for i := range items {
 		if err := vigil.CheckReviewer(&items[i], a, settings.IndependentReview); err != nil {
@@ -66,7 +66,7 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !mayEdit(vigil.ActorFrom(ctx), c) {
+	if !vigil.ActorFrom(ctx).MayEditControl(c) {
 		return vigil.Errorf(vigil.EFORBIDDEN, "you may add evidence only for controls you own")
 	}
 	mr, err := r.MultipartReader()
@@ -149,7 +149,7 @@ func (s *Server) attestPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !mayEdit(vigil.ActorFrom(ctx), c) {
+	if !vigil.ActorFrom(ctx).MayEditControl(c) {
 		return vigil.Errorf(vigil.EFORBIDDEN, "you may add evidence only for controls you own")
 	}
 	f := r.PostForm

@@ -368,7 +368,7 @@ func (s *Server) renderControls(w http.ResponseWriter, r *http.Request, p *webPa
 			}
 		}
 		for i := range res.Items {
-			bulk.Editable[res.Items[i].ID] = mayEdit(a, &res.Items[i].Control)
+			bulk.Editable[res.Items[i].ID] = a.MayEditControl(&res.Items[i].Control)
 		}
 		d.Bulk = bulk
 	}
@@ -538,7 +538,7 @@ func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPag
 	ctx := r.Context()
 	a := vigil.ActorFrom(ctx)
 	d := &controlPageData{Control: s.view(c, s.signals(ctx)), Related: map[string][]related{}, FWNames: map[string]string{},
-		CanEdit: mayEdit(a, c), CanManage: a.Role.Can(vigil.PermManage), Statuses: vigil.ControlStatuses, Freqs: vigil.Frequencies}
+		CanEdit: a.MayEditControl(c), CanManage: a.Role.Can(vigil.PermManage), Statuses: vigil.ControlStatuses, Freqs: vigil.Frequencies}
 	for _, rel := range s.relatedTo(c.Criteria, 0) {
 		d.Related[rel.Framework] = append(d.Related[rel.Framework], rel)
 	}
