@@ -22,8 +22,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // AWS tests an AWS account with read-only credentials: the root account,
@@ -159,7 +159,7 @@ func sortByID(xs []any) []any {
 	sort.SliceStable(xs, func(i, j int) bool {
 		return xs[i].(map[string]any)["id"].(string) < xs[j].(map[string]any)["id"].(string)
 	})
-	return nonNil(xs)
+	return kind.NonNil(xs)
 }
 
 // Test reads the account summary.
@@ -270,7 +270,7 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		r.Artifacts = append(r.Artifacts, Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
 	}
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
-	out["aws.cloudtrail"]["regions_read"] = toAny(c.Regions)
+	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // awsCloudTrail reads the trails of every region (DescribeTrails with
@@ -187,5 +188,5 @@ func trailCoverage(region string, listed []cttypes.Trail, judged map[string]map[
 		sort.Strings(unknown)
 		return awsError(region, "whether a trail logs "+region+" cannot be told: "+strings.Join(unknown, "; "))
 	}
-	return map[string]any{"id": region, "covered": false, "trails": toAny(what)}
+	return map[string]any{"id": region, "covered": false, "trails": kind.ToAny(what)}
 }

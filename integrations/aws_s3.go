@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // blockSettings is a Block Public Access configuration, at the bucket or
@@ -259,7 +260,7 @@ func publicGrants(grants []s3types.Grant) []any {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].(string) < out[j].(string) })
-	return nonNil(out)
+	return kind.NonNil(out)
 }
 
 // policyRestrictingKeys are condition keys that, compared with fixed
@@ -338,7 +339,7 @@ func publicStatements(doc string) ([]any, error) {
 		json.Unmarshal(st["Action"], &action)
 		out = append(out, fmt.Sprintf("policy statement %s allows anyone %v", name, action))
 	}
-	return nonNil(out), nil
+	return kind.NonNil(out), nil
 }
 
 // principalWildcard: "*", or a principal map with a value holding "*".

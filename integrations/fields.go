@@ -9,138 +9,106 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
-// FieldType says how a form value becomes a JSON setting.
-type FieldType string
-
-// The field types a kind's settings use.
-const (
-	TypeText   FieldType = "text"   // a string
-	TypeLong   FieldType = "long"   // a multi-line string (keys, signer files)
-	TypeInt    FieldType = "int"    // a whole number
-	TypeBool   FieldType = "bool"   // a checkbox
-	TypeList   FieldType = "list"   // strings, one per line or comma-separated
-	TypeInts   FieldType = "ints"   // whole numbers, comma-separated
-	TypeChoice FieldType = "choice" // one of Choices
+// The description of a kind's settings, for the pages and the CLI.
+type (
+	Field     = kind.Field
+	FieldType = kind.FieldType
+	KindInfo  = kind.Info
+	Setting   = kind.Setting
 )
-
-// Field describes one setting of a kind, for the form that edits it and
-// the page that shows it. The description lives once, here; the kind's
-// Validate stays the judge of what is acceptable, and names the same field
-// ("config.<Name>") so that its message lands beside the input.
-type Field struct {
-	Name     string    // the JSON key in the settings
-	Label    string    // what the form calls it
-	Help     string    // what it is for, in a sentence
-	Example  string    // a value that would do, shown as a placeholder
-	Type     FieldType // how the value is read
-	Required bool
-	Choices  []string // for TypeChoice; "" first means "the default"
-}
-
-// KindInfo describes a kind for people: what it tests, its settings and
-// what its credential is. The credential is never part of the settings:
-// it is sealed apart and never shown again.
-type KindInfo struct {
-	Name   string
-	Title  string
-	Help   string
-	Fields []Field
-	// Secret is the credential's field ("secret"); Required when the kind
-	// cannot work without one.
-	Secret Field
-}
 
 // kindInfos is every built-in kind's description, in the order the form
 // lists them.
-var kindInfos = []KindInfo{
+var kindInfos = []kind.Info{
 	{Name: "git", Title: "Git repository", Help: "Change management (CC8.1): every change on a branch was reviewed, signed and not force-pushed.",
-		Fields: []Field{
-			{Name: "repo", Label: "Repository", Help: "An absolute path on this server, or a URL (https:// or ssh://). Never put a credential in the URL.", Example: "https://github.com/acme/api.git", Type: TypeText, Required: true},
-			{Name: "branch", Label: "Branch", Help: "The branch whose changes are tested; empty for the default branch.", Example: "main", Type: TypeText},
-			{Name: "window_days", Label: "Window (days)", Help: "The last N days of changes; empty for the audit window, else 90 days.", Example: "90", Type: TypeInt},
-			{Name: "window_start", Label: "Window start", Help: "A fixed window's first day (instead of window days).", Example: "2026-01-01", Type: TypeText},
-			{Name: "window_end", Label: "Window end", Help: "A fixed window's end (excluded).", Example: "2027-01-01", Type: TypeText},
-			{Name: "github_repo", Label: "GitHub repository", Help: "owner/name: reviews are read from GitHub's pull requests, with the credential as the token.", Example: "acme/api", Type: TypeText},
-			{Name: "github_api_url", Label: "GitHub API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: TypeText},
-			{Name: "allowed_signers", Label: "Allowed SSH signers", Help: "An SSH allowed-signers file: the keys trusted to sign changes (public keys, not secrets).", Example: "dev@acme.com ssh-ed25519 AAAA...", Type: TypeLong},
-			{Name: "gpg_keys", Label: "OpenPGP public keys", Help: "ASCII-armored public keys trusted to sign changes.", Example: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Type: TypeLong},
+		Fields: []kind.Field{
+			{Name: "repo", Label: "Repository", Help: "An absolute path on this server, or a URL (https:// or ssh://). Never put a credential in the URL.", Example: "https://github.com/acme/api.git", Type: kind.TypeText, Required: true},
+			{Name: "branch", Label: "Branch", Help: "The branch whose changes are tested; empty for the default branch.", Example: "main", Type: kind.TypeText},
+			{Name: "window_days", Label: "Window (days)", Help: "The last N days of changes; empty for the audit window, else 90 days.", Example: "90", Type: kind.TypeInt},
+			{Name: "window_start", Label: "Window start", Help: "A fixed window's first day (instead of window days).", Example: "2026-01-01", Type: kind.TypeText},
+			{Name: "window_end", Label: "Window end", Help: "A fixed window's end (excluded).", Example: "2027-01-01", Type: kind.TypeText},
+			{Name: "github_repo", Label: "GitHub repository", Help: "owner/name: reviews are read from GitHub's pull requests, with the credential as the token.", Example: "acme/api", Type: kind.TypeText},
+			{Name: "github_api_url", Label: "GitHub API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: kind.TypeText},
+			{Name: "allowed_signers", Label: "Allowed SSH signers", Help: "An SSH allowed-signers file: the keys trusted to sign changes (public keys, not secrets).", Example: "dev@acme.com ssh-ed25519 AAAA...", Type: kind.TypeLong},
+			{Name: "gpg_keys", Label: "OpenPGP public keys", Help: "ASCII-armored public keys trusted to sign changes.", Example: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Type: kind.TypeLong},
 		},
-		Secret: Field{Name: "secret", Label: "Token or deploy key", Help: "An HTTPS token, or an SSH deploy key (private key) for ssh:// URLs; optional for a local repository.", Example: "ghp_...", Type: TypeLong}},
+		Secret: kind.Field{Name: "secret", Label: "Token or deploy key", Help: "An HTTPS token, or an SSH deploy key (private key) for ssh:// URLs; optional for a local repository.", Example: "ghp_...", Type: kind.TypeLong}},
 	{Name: "github", Title: "GitHub organization", Help: "Branch protection, two-factor enforcement, outside collaborators and open security alerts.",
-		Fields: []Field{
-			{Name: "org", Label: "Organization", Help: "The organization's login.", Example: "acme", Type: TypeText, Required: true},
-			{Name: "repos", Label: "Repositories", Help: "Only these repositories (one per line or comma-separated); empty for all of the organization's.", Example: "api, web", Type: TypeList},
-			{Name: "api_url", Label: "API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: TypeText},
+		Fields: []kind.Field{
+			{Name: "org", Label: "Organization", Help: "The organization's login.", Example: "acme", Type: kind.TypeText, Required: true},
+			{Name: "repos", Label: "Repositories", Help: "Only these repositories (one per line or comma-separated); empty for all of the organization's.", Example: "api, web", Type: kind.TypeList},
+			{Name: "api_url", Label: "API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: kind.TypeText},
 		},
-		Secret: Field{Name: "secret", Label: "Token", Help: "A token with read:org, repo and security_events scopes, or a fine-grained read-only token.", Example: "ghp_...", Type: TypeText, Required: true}},
+		Secret: kind.Field{Name: "secret", Label: "Token", Help: "A token with read:org, repo and security_events scopes, or a fine-grained read-only token.", Example: "ghp_...", Type: kind.TypeText, Required: true}},
 	{Name: "aws", Title: "AWS account", Help: "IAM (root keys, MFA, key age), CloudTrail, S3 public access and encryption, security groups open to the world.",
-		Fields: []Field{
-			{Name: "regions", Label: "Regions", Help: "The regions to read (one per line or comma-separated).", Example: "eu-west-1, us-east-1", Type: TypeList},
-			{Name: "role_arn", Label: "Role to assume", Help: "An audit role in the account to test, assumed with the credential.", Example: "arn:aws:iam::123456789012:role/vigil-audit", Type: TypeText},
-			{Name: "external_id", Label: "External ID", Help: "The external ID the role's trust policy requires, if any.", Example: "vigil-7f3a", Type: TypeText},
-			{Name: "admin_ports", Label: "Administrative ports", Help: "Ports that must not be open to the world (comma-separated).", Example: "22, 3389", Type: TypeInts},
-			{Name: "key_max_age_days", Label: "Access key maximum age (days)", Help: "Older access keys fail.", Example: "90", Type: TypeInt},
-			{Name: "endpoint", Label: "Endpoint", Help: "An AWS-compatible endpoint (LocalStack, tests); empty for AWS.", Example: "http://localhost:4566", Type: TypeText},
+		Fields: []kind.Field{
+			{Name: "regions", Label: "Regions", Help: "The regions to read (one per line or comma-separated).", Example: "eu-west-1, us-east-1", Type: kind.TypeList},
+			{Name: "role_arn", Label: "Role to assume", Help: "An audit role in the account to test, assumed with the credential.", Example: "arn:aws:iam::123456789012:role/vigil-audit", Type: kind.TypeText},
+			{Name: "external_id", Label: "External ID", Help: "The external ID the role's trust policy requires, if any.", Example: "vigil-7f3a", Type: kind.TypeText},
+			{Name: "admin_ports", Label: "Administrative ports", Help: "Ports that must not be open to the world (comma-separated).", Example: "22, 3389", Type: kind.TypeInts},
+			{Name: "key_max_age_days", Label: "Access key maximum age (days)", Help: "Older access keys fail.", Example: "90", Type: kind.TypeInt},
+			{Name: "endpoint", Label: "Endpoint", Help: "An AWS-compatible endpoint (LocalStack, tests); empty for AWS.", Example: "http://localhost:4566", Type: kind.TypeText},
 		},
-		Secret: Field{Name: "secret", Label: "Access key", Help: "ACCESS_KEY_ID:SECRET_ACCESS_KEY, or empty to use the server's own AWS role.", Example: "AKIA...:wJalr...", Type: TypeText}},
+		Secret: kind.Field{Name: "secret", Label: "Access key", Help: "ACCESS_KEY_ID:SECRET_ACCESS_KEY, or empty to use the server's own AWS role.", Example: "AKIA...:wJalr...", Type: kind.TypeText}},
 	{Name: "ldap", Title: "LDAP or Active Directory", Help: "Disabled and locked accounts, passwords that never expire, last sign-in, and members of privileged groups.",
-		Fields: []Field{
-			{Name: "url", Label: "Server URL", Help: "ldaps://host:636, or ldap://host:389 with StartTLS.", Example: "ldaps://ldap.acme.com:636", Type: TypeText, Required: true},
-			{Name: "base_dn", Label: "Base DN", Help: "Where accounts and groups are searched.", Example: "dc=acme,dc=com", Type: TypeText, Required: true},
-			{Name: "bind_dn", Label: "Bind DN", Help: "The account Vigil binds as; its password is the credential. Empty binds anonymously.", Example: "cn=vigil,ou=services,dc=acme,dc=com", Type: TypeText},
-			{Name: "flavor", Label: "Directory", Help: "OpenLDAP or Active Directory (ad).", Example: "openldap", Type: TypeChoice, Choices: []string{"", "openldap", "ad"}},
-			{Name: "start_tls", Label: "Use StartTLS", Help: "Upgrade an ldap:// connection to TLS before binding.", Type: TypeBool},
-			{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: TypeText},
-			{Name: "privileged_groups", Label: "Privileged groups", Help: "Group names (cn) or DNs whose members are reviewed (one per line or comma-separated).", Example: "admins, Domain Admins", Type: TypeList},
-			{Name: "user_filter", Label: "User filter", Help: "An LDAP filter for accounts; empty for the directory's usual one.", Example: "(objectClass=inetOrgPerson)", Type: TypeText},
-			{Name: "group_filter", Label: "Group filter", Help: "An LDAP filter for groups; empty for the usual ones.", Example: "(objectClass=groupOfNames)", Type: TypeText},
-			{Name: "last_logon_attribute", Label: "Last sign-in attribute", Help: "authTimestamp or pwdLastSuccess (OpenLDAP), lastLogonTimestamp (AD); empty for the directory's default.", Example: "authTimestamp", Type: TypeText},
-			{Name: "last_logon_precision", Label: "Last sign-in precision (seconds)", Help: "How stale the recorded time may be; empty for the default (14 days on AD).", Example: "1209600", Type: TypeInt},
-			{Name: "ppolicy_default", Label: "Default password policy", Help: "The ppolicy overlay's default policy DN; empty reads it from cn=config, none says there is none.", Example: "cn=default,ou=policies,dc=acme,dc=com", Type: TypeText},
+		Fields: []kind.Field{
+			{Name: "url", Label: "Server URL", Help: "ldaps://host:636, or ldap://host:389 with StartTLS.", Example: "ldaps://ldap.acme.com:636", Type: kind.TypeText, Required: true},
+			{Name: "base_dn", Label: "Base DN", Help: "Where accounts and groups are searched.", Example: "dc=acme,dc=com", Type: kind.TypeText, Required: true},
+			{Name: "bind_dn", Label: "Bind DN", Help: "The account Vigil binds as; its password is the credential. Empty binds anonymously.", Example: "cn=vigil,ou=services,dc=acme,dc=com", Type: kind.TypeText},
+			{Name: "flavor", Label: "Directory", Help: "OpenLDAP or Active Directory (ad).", Example: "openldap", Type: kind.TypeChoice, Choices: []string{"", "openldap", "ad"}},
+			{Name: "start_tls", Label: "Use StartTLS", Help: "Upgrade an ldap:// connection to TLS before binding.", Type: kind.TypeBool},
+			{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: kind.TypeText},
+			{Name: "privileged_groups", Label: "Privileged groups", Help: "Group names (cn) or DNs whose members are reviewed (one per line or comma-separated).", Example: "admins, Domain Admins", Type: kind.TypeList},
+			{Name: "user_filter", Label: "User filter", Help: "An LDAP filter for accounts; empty for the directory's usual one.", Example: "(objectClass=inetOrgPerson)", Type: kind.TypeText},
+			{Name: "group_filter", Label: "Group filter", Help: "An LDAP filter for groups; empty for the usual ones.", Example: "(objectClass=groupOfNames)", Type: kind.TypeText},
+			{Name: "last_logon_attribute", Label: "Last sign-in attribute", Help: "authTimestamp or pwdLastSuccess (OpenLDAP), lastLogonTimestamp (AD); empty for the directory's default.", Example: "authTimestamp", Type: kind.TypeText},
+			{Name: "last_logon_precision", Label: "Last sign-in precision (seconds)", Help: "How stale the recorded time may be; empty for the default (14 days on AD).", Example: "1209600", Type: kind.TypeInt},
+			{Name: "ppolicy_default", Label: "Default password policy", Help: "The ppolicy overlay's default policy DN; empty reads it from cn=config, none says there is none.", Example: "cn=default,ou=policies,dc=acme,dc=com", Type: kind.TypeText},
 		},
-		Secret: Field{Name: "secret", Label: "Bind password", Help: "The bind DN's password.", Type: TypeText}},
+		Secret: kind.Field{Name: "secret", Label: "Bind password", Help: "The bind DN's password.", Type: kind.TypeText}},
 	{Name: "okta", Title: "Okta", Help: "Multi-factor enrolment, inactive and suspended accounts.",
-		Fields: []Field{
-			{Name: "url", Label: "Org URL", Help: "Your Okta org's https address.", Example: "https://acme.okta.com", Type: TypeText, Required: true},
+		Fields: []kind.Field{
+			{Name: "url", Label: "Org URL", Help: "Your Okta org's https address.", Example: "https://acme.okta.com", Type: kind.TypeText, Required: true},
 		},
-		Secret: Field{Name: "secret", Label: "API token", Help: "A token made by a read-only administrator.", Example: "00Ab...", Type: TypeText, Required: true}},
+		Secret: kind.Field{Name: "secret", Label: "API token", Help: "A token made by a read-only administrator.", Example: "00Ab...", Type: kind.TypeText, Required: true}},
 	{Name: "google", Title: "Google Workspace", Help: "2-step verification, administrators, suspended and inactive accounts.",
-		Fields: []Field{
-			{Name: "subject", Label: "Administrator", Help: "An administrator's address the service account acts for (domain-wide delegation).", Example: "admin@acme.com", Type: TypeText, Required: true},
-			{Name: "domain", Label: "Domain", Help: "Only this domain's users; empty for the whole customer.", Example: "acme.com", Type: TypeText},
+		Fields: []kind.Field{
+			{Name: "subject", Label: "Administrator", Help: "An administrator's address the service account acts for (domain-wide delegation).", Example: "admin@acme.com", Type: kind.TypeText, Required: true},
+			{Name: "domain", Label: "Domain", Help: "Only this domain's users; empty for the whole customer.", Example: "acme.com", Type: kind.TypeText},
 		},
-		Secret: Field{Name: "secret", Label: "Service account key", Help: "The service account's JSON key file, pasted whole.", Example: `{"type": "service_account", "client_email": "...", "private_key": "..."}`, Type: TypeLong, Required: true}},
+		Secret: kind.Field{Name: "secret", Label: "Service account key", Help: "The service account's JSON key file, pasted whole.", Example: `{"type": "service_account", "client_email": "...", "private_key": "..."}`, Type: kind.TypeLong, Required: true}},
 	{Name: "tls", Title: "TLS endpoints", Help: "Certificate chain and expiry, protocol versions, weak cipher suites and HSTS.",
-		Fields: []Field{
-			{Name: "endpoints", Label: "Endpoints", Help: "host:port, or https:// URLs (HSTS is checked for URLs); one per line or comma-separated.", Example: "https://www.acme.com, mail.acme.com:993", Type: TypeList, Required: true},
-			{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust too (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: TypeText},
-			{Name: "timeout_seconds", Label: "Timeout (seconds)", Help: "How long to wait for each endpoint; empty for 10.", Example: "10", Type: TypeInt},
+		Fields: []kind.Field{
+			{Name: "endpoints", Label: "Endpoints", Help: "host:port, or https:// URLs (HSTS is checked for URLs); one per line or comma-separated.", Example: "https://www.acme.com, mail.acme.com:993", Type: kind.TypeList, Required: true},
+			{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust too (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: kind.TypeText},
+			{Name: "timeout_seconds", Label: "Timeout (seconds)", Help: "How long to wait for each endpoint; empty for 10.", Example: "10", Type: kind.TypeInt},
 		}},
 	{Name: "postgres", Title: "PostgreSQL server", Help: "TLS, password hashing, connection logging, superusers, the public schema and trust rules.",
-		Fields: []Field{
-			{Name: "host", Label: "Host", Help: "A host name, or a socket directory.", Example: "db.acme.internal", Type: TypeText, Required: true},
-			{Name: "port", Label: "Port", Help: "Empty for 5432.", Example: "5432", Type: TypeInt},
-			{Name: "database", Label: "Database", Help: "Empty for postgres.", Example: "postgres", Type: TypeText},
-			{Name: "user", Label: "User", Help: "A role that can read the settings (pg_read_all_settings, pg_hba_file_rules).", Example: "vigil", Type: TypeText, Required: true},
-			{Name: "sslmode", Label: "TLS mode", Help: "Empty for verify-full.", Example: "verify-full", Type: TypeChoice, Choices: []string{"", "verify-full", "verify-ca", "require", "disable"}},
+		Fields: []kind.Field{
+			{Name: "host", Label: "Host", Help: "A host name, or a socket directory.", Example: "db.acme.internal", Type: kind.TypeText, Required: true},
+			{Name: "port", Label: "Port", Help: "Empty for 5432.", Example: "5432", Type: kind.TypeInt},
+			{Name: "database", Label: "Database", Help: "Empty for postgres.", Example: "postgres", Type: kind.TypeText},
+			{Name: "user", Label: "User", Help: "A role that can read the settings (pg_read_all_settings, pg_hba_file_rules).", Example: "vigil", Type: kind.TypeText, Required: true},
+			{Name: "sslmode", Label: "TLS mode", Help: "Empty for verify-full.", Example: "verify-full", Type: kind.TypeChoice, Choices: []string{"", "verify-full", "verify-ca", "require", "disable"}},
 		},
-		Secret: Field{Name: "secret", Label: "Password", Help: "The user's password; empty for peer or certificate authentication.", Type: TypeText}},
+		Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password; empty for peer or certificate authentication.", Type: kind.TypeText}},
 	{Name: "mysql", Title: "MySQL or MariaDB server", Help: "Transport encryption, anonymous and password-less accounts, superusers and logging of failed connections.",
-		Fields: []Field{
-			{Name: "host", Label: "Host", Help: "A host name, or a socket path.", Example: "db.acme.internal", Type: TypeText, Required: true},
-			{Name: "port", Label: "Port", Help: "Empty for 3306.", Example: "3306", Type: TypeInt},
-			{Name: "user", Label: "User", Help: "An account with SELECT on mysql.user.", Example: "vigil", Type: TypeText, Required: true},
-			{Name: "tls", Label: "TLS", Help: "Empty for true over TCP.", Example: "true", Type: TypeChoice, Choices: []string{"", "true", "skip-verify", "preferred", "false"}},
+		Fields: []kind.Field{
+			{Name: "host", Label: "Host", Help: "A host name, or a socket path.", Example: "db.acme.internal", Type: kind.TypeText, Required: true},
+			{Name: "port", Label: "Port", Help: "Empty for 3306.", Example: "3306", Type: kind.TypeInt},
+			{Name: "user", Label: "User", Help: "An account with SELECT on mysql.user.", Example: "vigil", Type: kind.TypeText, Required: true},
+			{Name: "tls", Label: "TLS", Help: "Empty for true over TCP.", Example: "true", Type: kind.TypeChoice, Choices: []string{"", "true", "skip-verify", "preferred", "false"}},
 		},
-		Secret: Field{Name: "secret", Label: "Password", Help: "The user's password.", Type: TypeText}},
+		Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password.", Type: kind.TypeText}},
 }
 
 // Info returns a kind's description.
-func Info(kind string) (KindInfo, bool) {
+func Info(name string) (KindInfo, bool) {
 	for _, k := range kindInfos {
-		if k.Name == kind {
+		if k.Name == name {
 			return k, true
 		}
 	}
@@ -165,153 +133,31 @@ func Infos(kinds map[string]Kind) []KindInfo {
 	}
 	sort.Strings(rest)
 	for _, n := range rest {
-		out = append(out, KindInfo{Name: n, Title: n, Secret: Field{Name: "secret", Label: "Credential", Type: TypeLong}})
+		out = append(out, KindInfo{Name: n, Title: n, Secret: Field{Name: "secret", Label: "Credential", Type: kind.TypeLong}})
 	}
 	return out
 }
 
-// BuildConfig makes a kind's settings from named form values: get returns
-// the value typed for a field name. advanced, when not empty, is a JSON
-// object the named fields are laid over (for settings the form does not
-// name). A value that is not of its field's type is refused naming the
-// field ("config.<name>"); the kind's Validate judges the rest.
-func BuildConfig(kind string, get func(name string) string, advanced string) (json.RawMessage, error) {
-	cfg := map[string]any{}
-	if a := strings.TrimSpace(advanced); a != "" {
-		if err := json.Unmarshal([]byte(a), &cfg); err != nil || cfg == nil {
-			return nil, vigil.FieldError("config", "the advanced settings are not a JSON object, e.g. {\"alert_days\": {\"critical\": 7}}")
-		}
-	}
-	info, _ := Info(kind)
-	for _, f := range info.Fields {
-		raw := strings.TrimSpace(get(f.Name))
-		key := "config." + f.Name
-		if raw == "" {
-			// An unchecked box or an empty field leaves the setting to the
-			// advanced JSON or the kind's default.
-			if f.Required && f.Type != TypeBool {
-				if _, set := cfg[f.Name]; !set {
-					return nil, vigil.FieldError(key, "%s is required, e.g. %s", f.Label, f.Example)
-				}
-			}
-			continue
-		}
-		switch f.Type {
-		case TypeInt:
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil {
-				return nil, vigil.FieldError(key, "%s is a whole number, e.g. %s", f.Label, f.Example)
-			}
-			cfg[f.Name] = n
-		case TypeBool:
-			cfg[f.Name] = raw == "on" || raw == "true" || raw == "1"
-		case TypeList:
-			cfg[f.Name] = splitList(raw)
-		case TypeInts:
-			var ns []int64
-			for _, s := range splitList(raw) {
-				n, err := strconv.ParseInt(s, 10, 32)
-				if err != nil {
-					return nil, vigil.FieldError(key, "%s are whole numbers separated by commas, e.g. %s (%q is not one)", f.Label, f.Example, s)
-				}
-				ns = append(ns, n)
-			}
-			cfg[f.Name] = ns
-		case TypeChoice:
-			ok := false
-			for _, c := range f.Choices {
-				ok = ok || (c == raw && c != "")
-			}
-			if !ok {
-				return nil, vigil.FieldError(key, "%s is one of %s", f.Label, strings.Join(f.Choices[1:], ", "))
-			}
-			cfg[f.Name] = raw
-		default:
-			cfg[f.Name] = raw
-		}
-	}
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
+// BuildConfig makes a kind's settings from named form values
+// (kind.Info.BuildConfig); a kind without a description takes only the
+// advanced JSON.
+func BuildConfig(name string, get func(name string) string, advanced string) (json.RawMessage, error) {
+	info, _ := Info(name)
+	return info.BuildConfig(get, advanced)
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+// FormValues turns a kind's stored settings back into the form's values
+// and the advanced JSON (kind.Info.FormValues).
+func FormValues(name string, cfg json.RawMessage) (map[string]string, string) {
+	info, _ := Info(name)
+	return info.FormValues(cfg)
 }
 
-// Setting is one stored setting as shown to people.
-type Setting struct {
-	Label, Value string
-}
-
-// FormValues turns stored settings back into the form's values (to edit
-// them) and the settings no field names (kept as advanced JSON).
-func FormValues(kind string, cfg json.RawMessage) (map[string]string, string) {
-	m := map[string]any{}
-	_ = json.Unmarshal(cfg, &m)
-	info, _ := Info(kind)
-	vals := map[string]string{}
-	for _, f := range info.Fields {
-		v, ok := m[f.Name]
-		if !ok {
-			continue
-		}
-		delete(m, f.Name)
-		vals[f.Name] = showValue(v)
-	}
-	rest := ""
-	if len(m) > 0 {
-		b, _ := json.Marshal(m)
-		rest = string(b)
-	}
-	return vals, rest
-}
-
-// Settings lists stored settings with their labels, in the kind's order,
-// then any the description does not name. Settings never hold secrets.
-func Settings(kind string, cfg json.RawMessage) []Setting {
-	vals, rest := FormValues(kind, cfg)
-	info, _ := Info(kind)
-	var out []Setting
-	for _, f := range info.Fields {
-		if v, ok := vals[f.Name]; ok {
-			out = append(out, Setting{f.Label, v})
-		}
-	}
-	if rest != "" {
-		out = append(out, Setting{"Other settings", rest})
-	}
-	return out
-}
-
-func showValue(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		if x {
-			return "yes"
-		}
-		return "no"
-	case []any:
-		var parts []string
-		for _, e := range x {
-			parts = append(parts, showValue(e))
-		}
-		return strings.Join(parts, ", ")
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
+// Settings lists a kind's stored settings with their labels
+// (kind.Info.Settings).
+func Settings(name string, cfg json.RawMessage) []Setting {
+	info, _ := Info(name)
+	return info.Settings(cfg)
 }
 
 // ParseInterval reads how often an integration runs: a Go duration

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // TestFieldsMatchKinds: every described field is a setting its kind reads
@@ -28,9 +29,9 @@ func TestFieldsMatchKinds(t *testing.T) {
 			}
 			val := f.Example
 			switch f.Type {
-			case TypeBool:
+			case kind.TypeBool:
 				val = "on"
-			case TypeChoice:
+			case kind.TypeChoice:
 				val = f.Choices[1]
 			}
 			cfg, err := BuildConfig(name, func(n string) string {

@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/google/go-github/v74/github"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,8 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-github/v74/github"
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/gitchange"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // Git tests change management (CC8.1) on a repository Vigil can read: a
@@ -91,7 +91,7 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		if u.User != nil && !(u.Scheme == "ssh" && u.User.Username() == "git") {
 			return vigil.FieldError("config.repo", "put the credential in the secret, not in the URL (it would be stored and shown in clear)")
 		}
-		if secretText != "" && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		if secretText != "" && u.Scheme == "http" && !kind.LoopbackHost(u.Hostname()) {
 			return vigil.FieldError("config.repo", "a credential is never sent over plain http: use https or ssh")
 		}
 	}
@@ -99,7 +99,7 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("secret", "with github_repo the secret is a GitHub token (used to fetch over https and to read reviews), not a deploy key")
 	}
 	if c.GitHubAPIURL != "" {
-		if err := secureURL(c.GitHubAPIURL); err != nil {
+		if err := kind.SecureURL(c.GitHubAPIURL); err != nil {
 			return vigil.FieldError("config.github_api_url", "%v", err)
 		}
 	}
@@ -116,30 +116,6 @@ func (Git) Validate(raw json.RawMessage, secretText string) error {
 }
 
 var branchName = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
-
-// loopbackHost: plain http is tolerated only to this machine.
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// secureURL accepts https, or http to this machine only: a credential is
-// never sent in clear over a network.
-func secureURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "":
-		return fmt.Errorf("%q is not a URL", raw)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && loopbackHost(u.Hostname()):
-		return nil
-	}
-	return fmt.Errorf("%q must be https:// (credentials are never sent in clear)", raw)
-}
 
 // gitEnv carries the credential: an HTTPS token as a header, an SSH
 // deploy key through a key file; never on the command line.
@@ -210,7 +186,7 @@ func (g Git) Test(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	if _, err := resolveWindow(c, scopeFrom(ctx), r.Now); err != nil {
+	if _, err := resolveWindow(c, kind.ScopeFrom(ctx), r.Now); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.AllowedSigners) != "" || strings.TrimSpace(c.GPGKeys) != "" {
@@ -307,7 +283,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	var prev gitState
 	_ = json.Unmarshal(r.State, &prev)
-	win, err := resolveWindow(c, scopeFrom(ctx), r.Now)
+	win, err := resolveWindow(c, kind.ScopeFrom(ctx), r.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -348,8 +324,8 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	nReview, nUnsigned, nSigned, nUnverified := 0, 0, 0, 0
 	for _, ch := range p.Changes {
 		item := map[string]any{"id": ch.Commit[:12] + " " + clipText(ch.Subject, 60), "commit": ch.Commit, "kind": ch.Kind, "pr": ch.PR,
-			"author": ch.ChangeAuthor, "approvers": toAny(ch.Approvers), "date": ch.Date.Format(time.RFC3339), "signature": ch.Signature,
-			"exceptions": toAny(ch.Exceptions)}
+			"author": ch.ChangeAuthor, "approvers": kind.ToAny(ch.Approvers), "date": ch.Date.Format(time.RFC3339), "signature": ch.Signature,
+			"exceptions": kind.ToAny(ch.Exceptions)}
 		if ch.Kind == "direct" || !ch.Approved {
 			nReview++
 			if len(review) < maxListed {
@@ -389,8 +365,8 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 			p.Branch, p.Since.Format(time.RFC3339), p.Until.Format(time.RFC3339)), Data: pop})
 	}
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
-		"window_source": win.Source, "count": len(p.Changes), "unreviewed": nonNil(review), "unreviewed_count": nReview, "unsigned": nonNil(unsigned), "unsigned_count": nUnsigned,
-		"signed_count": nSigned, "verified": o.Signers != nil, "unverified": nonNil(unverified), "unverified_count": nUnverified,
+		"window_source": win.Source, "count": len(p.Changes), "unreviewed": kind.NonNil(review), "unreviewed_count": nReview, "unsigned": kind.NonNil(unsigned), "unsigned_count": nUnsigned,
+		"signed_count": nSigned, "verified": o.Signers != nil, "unverified": kind.NonNil(unverified), "unverified_count": nUnverified,
 		"review_source": map[bool]string{true: "github", false: "trailers"}[c.GitHubRepo != ""], "reviews_pending": pending}
 	return map[string]map[string]any{"git.changes": changes, "git.history": history}, nil
 }
@@ -409,21 +385,6 @@ func clipText(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-func toAny[T any](xs []T) []any {
-	out := make([]any, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}
-
-func nonNil(xs []any) []any {
-	if xs == nil {
-		return []any{}
-	}
-	return xs
 }
 
 // githubReviews replaces each pull request's approvers with GitHub's

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v74/github"
-
 	"github.com/vigil-soc/vigil/gitchange"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // historySource is one record of the branch's updates read in a run: from
@@ -133,8 +133,8 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 		srcs = append(srcs, m)
 	}
 	return map[string]any{"branch": short, "head": p.Head, "previous_head": prev.Head, "since": win.Since.Format(time.RFC3339), "until": win.Until.Format(time.RFC3339),
-		"rewrites": nonNil(items), "rewrite_count": len(all), "unknown": nonNil(unknown), "sources": nonNil(srcs),
-		"force_pushed": len(all) > 0, "force_pushes": nonNil(events)}
+		"rewrites": kind.NonNil(items), "rewrite_count": len(all), "unknown": kind.NonNil(unknown), "sources": kind.NonNil(srcs),
+		"force_pushed": len(all) > 0, "force_pushes": kind.NonNil(events)}
 }
 
 // pruneJudged copies the judged pushes still in the window.
@@ -222,7 +222,7 @@ func rewriteItem(rw gitchange.Rewrite) map[string]any {
 		why += " (" + rw.Note + ")"
 	}
 	return map[string]any{"id": short12(rw.From) + " -> " + short12(rw.To), "ok": false, "why": why, "at": rw.At.UTC().Format(time.RFC3339),
-		"who": who, "source": rw.Source, "from": rw.From, "to": rw.To, "dropped": toAny(rw.Dropped), "dropped_count": rw.DroppedCount}
+		"who": who, "source": rw.Source, "from": rw.From, "to": rw.To, "dropped": kind.ToAny(rw.Dropped), "dropped_count": rw.DroppedCount}
 }
 
 func short12(id string) string {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -192,7 +193,7 @@ func TestGitWindowFromAuditScope(t *testing.T) {
 
 	// The sealed population, read straight from the kind: exact bounds.
 	r := &Run{Config: x.Config, Dir: t.TempDir(), Now: time.Now()}
-	in, err := Git{}.Collect(withScope(ctx, sc), r)
+	in, err := Git{}.Collect(kind.WithScope(ctx, sc), r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package integrations
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -17,19 +16,6 @@ const defaultWindowDays = 90
 type gitWindow struct {
 	Since, Until time.Time
 	Source       string
-}
-
-// scopeKey carries the audit scope to the kinds: the service reads it once
-// per run, and a kind that takes its window from the audit needs it.
-type scopeKey struct{}
-
-func withScope(ctx context.Context, sc *vigil.Scope) context.Context {
-	return context.WithValue(ctx, scopeKey{}, sc)
-}
-
-func scopeFrom(ctx context.Context) *vigil.Scope {
-	sc, _ := ctx.Value(scopeKey{}).(*vigil.Scope)
-	return sc
 }
 
 // parseBound reads a window bound: a date (a whole UTC day: the start of
@@ -108,19 +94,4 @@ func resolveWindow(c *gitConfig, sc *vigil.Scope, now time.Time) (gitWindow, err
 	}
 	return gitWindow{today.AddDate(0, 0, -defaultWindowDays), today.AddDate(0, 0, 1),
 		fmt.Sprintf("the default: %s, so the last %d whole days and today (set window_days, or window_start and window_end)", why, defaultWindowDays)}, nil
-}
-
-// withAuditScope reads the audit scope for a run's kinds (a git
-// integration takes its window from it). An organization not set up yet
-// has no scope; any other failure to read it fails the run rather than
-// silently judging another window.
-func (s *Service) withAuditScope(ctx context.Context) (context.Context, error) {
-	sc, err := s.Store.Scope(ctx)
-	if err != nil {
-		if vigil.ErrorCode(err) == vigil.ENOTFOUND {
-			return ctx, nil
-		}
-		return ctx, err
-	}
-	return withScope(ctx, sc), nil
 }

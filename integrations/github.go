@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v74/github"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // GitHub tests an organization on GitHub (or GitHub Enterprise): members
@@ -62,7 +62,7 @@ func (GitHub) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("secret", "a token is required (read:org, repo and security_events scopes, or a fine-grained token with read access to administration, members and security alerts)")
 	}
 	if c.APIURL != "" {
-		if err := secureURL(c.APIURL); err != nil {
+		if err := kind.SecureURL(c.APIURL); err != nil {
 			return vigil.FieldError("config.api_url", "api_url must be the API's https URL, e.g. https://ghe.example.com/api/v3/: %v", err)
 		}
 	}
@@ -374,7 +374,7 @@ func (g GitHub) repo(ctx context.Context, cl *github.Client, c *githubConfig, rp
 		}
 		late("code scanning", a.GetNumber(), sev, a.GetCreatedAt().Time)
 	}
-	out["alerts_open"], out["alerts_overdue"] = open, nonNil(overdue)
+	out["alerts_open"], out["alerts_overdue"] = open, kind.NonNil(overdue)
 	return out
 }
 

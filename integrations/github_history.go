@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-github/v74/github"
-
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/gitchange"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // githubState is what the GitHub kind remembers between runs: for each
@@ -52,7 +52,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 	if prev.Repos == nil {
 		prev.Repos = map[string]*repoHistory{}
 	}
-	win := githubWindow(scopeFrom(ctx), r.Now)
+	win := githubWindow(kind.ScopeFrom(ctx), r.Now)
 	next := githubState{Repos: map[string]*repoHistory{}}
 	repos := []any{}
 	var names []string
@@ -100,7 +100,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 			m := u.(map[string]any)
 			m["id"] = name + ": " + m["id"].(string)
 		}
-		repos = append(repos, map[string]any{"id": name, "branch": branch, "rewrites": items, "unknown": nonNil(unknown)})
+		repos = append(repos, map[string]any{"id": name, "branch": branch, "rewrites": items, "unknown": kind.NonNil(unknown)})
 	}
 	// A repository the settings name that could not be read is judged
 	// unknown, not left out.

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2/jwt"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
+	"golang.org/x/oauth2/jwt"
 )
 
 // Okta and Google Workspace give the account lists that access reviews
@@ -154,7 +154,7 @@ func (Okta) Validate(raw json.RawMessage, secretText string) error {
 	if err != nil {
 		return err
 	}
-	if err := secureURL(c.URL); err != nil {
+	if err := kind.SecureURL(c.URL); err != nil {
 		return vigil.FieldError("config.url", "url is the org's https address, e.g. https://acme.okta.com: %v", err)
 	}
 	if secretText == "" {
@@ -327,7 +327,7 @@ func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 		out["mfa_error"] = mfaErr.Error()
 	}
 	out["users"] = users
-	r.Artifacts = append(r.Artifacts, userList("Okta users", out))
+	r.Artifacts = append(r.Artifacts, kind.UserList("Okta users", out))
 	return map[string]map[string]any{"okta.directory": out}, nil
 }
 
@@ -484,16 +484,9 @@ func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any,
 		}
 		token = page.NextPageToken
 	}
-	in := map[string]any{"users": nonNil(users)}
-	r.Artifacts = append(r.Artifacts, userList("Google Workspace users", in))
+	in := map[string]any{"users": kind.NonNil(users)}
+	r.Artifacts = append(r.Artifacts, kind.UserList("Google Workspace users", in))
 	return map[string]map[string]any{"google.directory": in}, nil
-}
-
-// userList is an account list as evidence: the population access reviews
-// and offboarding checks sample.
-func userList(title string, in map[string]any) Artifact {
-	b, _ := json.MarshalIndent(in, "", " ")
-	return Artifact{Name: "users.json", Title: title, Data: b}
 }
 
 func sameOrigin(a, b string) bool {

@@ -1,7 +1,6 @@
 package integrations
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -15,58 +14,25 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/checks"
-	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/scheduler"
-	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 )
 
-var ctx = vigil.WithActor(context.Background(), vigil.Actor{UserID: 0, Name: "test", Role: vigil.RoleOwner})
+var ctx = integrationtest.Ctx
 
+// newService is the service with the git kind.
 func newService(t *testing.T) *Service {
 	t.Helper()
-	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := checks.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, _ := secret.New(make([]byte, 32))
-	return &Service{Store: st, Box: box, Monitor: &monitor.Service{Store: st, Checks: reg}, Checks: reg,
-		Kinds: map[string]Kind{"git": Git{}}, DataDir: t.TempDir()}
+	s := integrationtest.NewService(t)
+	s.Kinds["git"] = Git{}
+	return s
 }
 
-// connect creates an integration, tests its connection and runs it once,
-// giving each result's verdict and reason by "check resource".
-func connect(t *testing.T, s *Service, x *vigil.Integration, secret string) (got, why map[string]string) {
-	t.Helper()
-	if err := s.Create(ctx, x, secret); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Test(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.RunNow(ctx, x.ID); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := s.Store.CurrentResults(ctx, x.AgentID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, why = map[string]string{}, map[string]string{}
-	for _, r := range rs {
-		k := r.CheckID + " " + r.Resource
-		got[k], why[k] = r.Verdict, r.Reason
-	}
-	return got, why
-}
+var (
+	connect  = integrationtest.Connect
+	verdicts = integrationtest.Verdicts
+)
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
@@ -78,21 +44,6 @@ func git(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("git %v: %v %s", args, err, out)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func verdicts(t *testing.T, s *Service, agentID int64) map[string]string {
-	t.Helper()
-	rs, err := s.Store.CurrentResults(ctx, agentID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, r := range rs {
-		if old := out[r.CheckID]; old != "fail" {
-			out[r.CheckID] = r.Verdict
-		}
-	}
-	return out
 }
 
 // TestGitIntegration: a repository with a direct push and, later, a
@@ -410,19 +361,5 @@ func TestScheduledRemoteGit(t *testing.T) {
 	rs, _ = s.Store.CurrentResults(ctx, x.AgentID, "git.changes.reviewed")
 	if len(rs) != 2 {
 		t.Fatalf("after a push: %+v", rs)
-	}
-}
-
-func TestRedactValue(t *testing.T) {
-	in := map[string]any{"error": "401 for token tok_123", "n": 3, "list": []any{"a tok_123", map[string]any{"x": "tok_123"}},
-		"names": []string{"tok_123"}, "rows": []map[string]any{{"y": "b tok_123"}}, "nested": map[string]any{"z": []any{"ok"}}}
-	out := redactValue(in, "tok_123")
-	b, _ := json.Marshal(out)
-	if strings.Contains(string(b), "tok_123") || !strings.Contains(string(b), `"n":3`) || !strings.Contains(string(b), "[redacted]") {
-		t.Fatalf("redacted input: %s", b)
-	}
-	// No secret (a local repository): nothing is touched.
-	if b, _ := json.Marshal(redactValue(map[string]any{"a": "tok", "b": []any{"x"}}, "")); string(b) != `{"a":"tok","b":["x"]}` {
-		t.Fatalf("without a secret: %s", b)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // LDAP reads a directory (OpenLDAP or Active Directory): its users, which
@@ -99,7 +99,7 @@ func (LDAP) Validate(raw json.RawMessage, secretText string) error {
 		return vigil.FieldError("config.flavor", "flavor is openldap or ad")
 	case c.BindDN != "" && secretText == "":
 		return vigil.FieldError("secret", "bind_dn needs its password as the secret")
-	case c.BindDN != "" && u.Scheme == "ldap" && !c.StartTLS && !loopbackHost(u.Hostname()):
+	case c.BindDN != "" && u.Scheme == "ldap" && !c.StartTLS && !kind.LoopbackHost(u.Hostname()):
 		return vigil.FieldError("config.url", "binding with a password over plain ldap:// would send it in clear: use ldaps:// or start_tls")
 	case c.Flavor == "ad" && c.LastLogonAttribute != "lastLogonTimestamp":
 		return vigil.FieldError("config.last_logon_attribute", "Active Directory records the last sign-in in lastLogonTimestamp")
@@ -194,7 +194,7 @@ func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, e
 	if err != nil {
 		return nil, err
 	}
-	r.Artifacts = append(r.Artifacts, userList("directory users and privileged groups", in))
+	r.Artifacts = append(r.Artifacts, kind.UserList("directory users and privileged groups", in))
 	return map[string]map[string]any{"ldap.directory": in}, nil
 }
 
@@ -231,7 +231,7 @@ func collectLDAP(d ldapDirectory, c *ldapConfig, now time.Time) (map[string]any,
 		users = append(users, u.m)
 	}
 	return map[string]any{
-		"flavor": c.Flavor, "now": now.Unix(), "users": users, "user_count": len(users), "privileged": nonNil(privileged),
+		"flavor": c.Flavor, "now": now.Unix(), "users": users, "user_count": len(users), "privileged": kind.NonNil(privileged),
 		"password_error": a.passwordError, "logon_attribute": c.LastLogonAttribute, "logon_precision": *c.LastLogonPrecision,
 		"logon_error": a.logonError,
 	}, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // Group membership as the directories define it. A privileged group's
@@ -283,7 +284,7 @@ func (gs *ldapGroups) expand(root *ldapGroup) map[string]any {
 	sort.Slice(members, func(i, j int) bool {
 		return members[i].(map[string]any)["dn"].(string) < members[j].(map[string]any)["dn"].(string)
 	})
-	out := map[string]any{"dn": root.dn, "members": nonNil(members), "nested_groups": nonNil(nested), "cycles": nonNil(cycles), "status_error": ""}
+	out := map[string]any{"dn": root.dn, "members": kind.NonNil(members), "nested_groups": kind.NonNil(nested), "cycles": kind.NonNil(cycles), "status_error": ""}
 	if len(status) > 0 {
 		out["status_error"] = fmt.Sprintf("%d members cannot be judged: %s", len(status), strings.Join(ldapFirst(status, 3), "; "))
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // Postgres tests a PostgreSQL server's settings that matter for SOC 2:
@@ -172,6 +172,6 @@ func (p Postgres) Collect(ctx context.Context, r *Run) (map[string]map[string]an
 			srv["hba_error"] = "pg_hba_file_rules cannot be read by " + c.User + ": " + err.Error()
 		}
 	}
-	srv["hba_trust"] = nonNil(trust)
+	srv["hba_trust"] = kind.NonNil(trust)
 	return map[string]map[string]any{"postgres.server": {"server": srv}}, nil
 }

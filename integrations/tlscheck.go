@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // TLS tests the endpoints a company serves: certificate chain, days to
@@ -169,7 +170,7 @@ func (t TLS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 		e, _ := parseEndpoint(s)
 		eps = append(eps, t.inspect(ctx, c, e, roots, r.Now))
 	}
-	return map[string]map[string]any{"tls.endpoints": {"endpoints": nonNil(eps)}}, nil
+	return map[string]map[string]any{"tls.endpoints": {"endpoints": kind.NonNil(eps)}}, nil
 }
 
 func (t TLS) inspect(ctx context.Context, c *tlsConfig, e endpoint, roots *x509.CertPool, now time.Time) map[string]any {

@@ -1,0 +1,116 @@
+// Package kind is what the integrations service and the kinds of
+// integration share: the Kind interface, a run's inputs and outputs, the
+// declarative description of a kind's settings, and small helpers the
+// kinds have in common. It imports no kind and not the service.
+package kind
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+)
+
+// Kind is one kind of integration.
+type Kind interface {
+	Name() string
+	// Validate checks the settings (and whether a secret is needed).
+	Validate(cfg json.RawMessage, secret string) error
+	// Test connects once and returns what is wrong, in words an operator
+	// can act on (the missing permission, the unreachable host).
+	Test(ctx context.Context, r *Run) error
+	// Collect returns the input of each of the kind's collectors.
+	Collect(ctx context.Context, r *Run) (map[string]map[string]any, error)
+}
+
+// Run is what a kind gets for one test or collection.
+type Run struct {
+	ID     int64
+	Config json.RawMessage
+	Secret string
+	// State is what the kind remembered from its last run; it sets
+	// NewState to what to remember next.
+	State    json.RawMessage
+	NewState json.RawMessage
+	// Dir is a directory the kind may keep files in (clones, caches).
+	Dir string
+	Now time.Time
+	// Artifacts are documents a kind produces that are evidence in
+	// themselves (a change population, a credential report, a user list):
+	// the service seals them into the evidence ledger when they change.
+	Artifacts []Artifact
+}
+
+// Artifact is a document for the evidence ledger.
+type Artifact struct {
+	Name  string // file name, e.g. "credential-report.csv"
+	Title string
+	Data  []byte
+}
+
+// scopeKey carries the audit scope to the kinds: the service reads it once
+// per run, and a kind that takes its window from the audit needs it.
+type scopeKey struct{}
+
+// WithScope gives the kinds the audit scope.
+func WithScope(ctx context.Context, sc *vigil.Scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, sc)
+}
+
+// ScopeFrom is the audit scope the service read for this run, or nil.
+func ScopeFrom(ctx context.Context) *vigil.Scope {
+	sc, _ := ctx.Value(scopeKey{}).(*vigil.Scope)
+	return sc
+}
+
+// LoopbackHost: plain http is tolerated only to this machine.
+func LoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SecureURL accepts https, or http to this machine only: a credential is
+// never sent in clear over a network.
+func SecureURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "":
+		return fmt.Errorf("%q is not a URL", raw)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && LoopbackHost(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("%q must be https:// (credentials are never sent in clear)", raw)
+}
+
+// ToAny turns a typed slice into the []any a check reads.
+func ToAny[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// NonNil is xs, or an empty list for nil (a check sees [] rather than null).
+func NonNil(xs []any) []any {
+	if xs == nil {
+		return []any{}
+	}
+	return xs
+}
+
+// UserList is an account list as evidence: the population access reviews
+// and offboarding checks sample.
+func UserList(title string, in map[string]any) Artifact {
+	b, _ := json.MarshalIndent(in, "", " ")
+	return Artifact{Name: "users.json", Title: title, Data: b}
+}
