@@ -10,6 +10,9 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/kind"
+	"github.com/vigil-soc/vigil/integrations/mysql"
+	"github.com/vigil-soc/vigil/integrations/postgres"
+	"github.com/vigil-soc/vigil/integrations/tlsprobe"
 )
 
 // The description of a kind's settings, for the pages and the CLI.
@@ -80,29 +83,9 @@ var kindInfos = []kind.Info{
 			{Name: "domain", Label: "Domain", Help: "Only this domain's users; empty for the whole customer.", Example: "acme.com", Type: kind.TypeText},
 		},
 		Secret: kind.Field{Name: "secret", Label: "Service account key", Help: "The service account's JSON key file, pasted whole.", Example: `{"type": "service_account", "client_email": "...", "private_key": "..."}`, Type: kind.TypeLong, Required: true}},
-	{Name: "tls", Title: "TLS endpoints", Help: "Certificate chain and expiry, protocol versions, weak cipher suites and HSTS.",
-		Fields: []kind.Field{
-			{Name: "endpoints", Label: "Endpoints", Help: "host:port, or https:// URLs (HSTS is checked for URLs); one per line or comma-separated.", Example: "https://www.acme.com, mail.acme.com:993", Type: kind.TypeList, Required: true},
-			{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust too (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: kind.TypeText},
-			{Name: "timeout_seconds", Label: "Timeout (seconds)", Help: "How long to wait for each endpoint; empty for 10.", Example: "10", Type: kind.TypeInt},
-		}},
-	{Name: "postgres", Title: "PostgreSQL server", Help: "TLS, password hashing, connection logging, superusers, the public schema and trust rules.",
-		Fields: []kind.Field{
-			{Name: "host", Label: "Host", Help: "A host name, or a socket directory.", Example: "db.acme.internal", Type: kind.TypeText, Required: true},
-			{Name: "port", Label: "Port", Help: "Empty for 5432.", Example: "5432", Type: kind.TypeInt},
-			{Name: "database", Label: "Database", Help: "Empty for postgres.", Example: "postgres", Type: kind.TypeText},
-			{Name: "user", Label: "User", Help: "A role that can read the settings (pg_read_all_settings, pg_hba_file_rules).", Example: "vigil", Type: kind.TypeText, Required: true},
-			{Name: "sslmode", Label: "TLS mode", Help: "Empty for verify-full.", Example: "verify-full", Type: kind.TypeChoice, Choices: []string{"", "verify-full", "verify-ca", "require", "disable"}},
-		},
-		Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password; empty for peer or certificate authentication.", Type: kind.TypeText}},
-	{Name: "mysql", Title: "MySQL or MariaDB server", Help: "Transport encryption, anonymous and password-less accounts, superusers and logging of failed connections.",
-		Fields: []kind.Field{
-			{Name: "host", Label: "Host", Help: "A host name, or a socket path.", Example: "db.acme.internal", Type: kind.TypeText, Required: true},
-			{Name: "port", Label: "Port", Help: "Empty for 3306.", Example: "3306", Type: kind.TypeInt},
-			{Name: "user", Label: "User", Help: "An account with SELECT on mysql.user.", Example: "vigil", Type: kind.TypeText, Required: true},
-			{Name: "tls", Label: "TLS", Help: "Empty for true over TCP.", Example: "true", Type: kind.TypeChoice, Choices: []string{"", "true", "skip-verify", "preferred", "false"}},
-		},
-		Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password.", Type: kind.TypeText}},
+	tlsprobe.Info,
+	postgres.Info,
+	mysql.Info,
 }
 
 // Info returns a kind's description.

@@ -17,19 +17,6 @@ import (
 	"github.com/vigil-soc/vigil"
 )
 
-func resultsOf(t *testing.T, s *Service, agentID int64) (map[string]string, map[string]string) {
-	t.Helper()
-	rs, err := s.Store.CurrentResults(ctx, agentID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, why := map[string]string{}, map[string]string{}
-	for _, r := range rs {
-		got[r.CheckID], why[r.CheckID] = r.Verdict, r.Reason
-	}
-	return got, why
-}
-
 // TestOktaIntegration replays Okta's API (users paged by Link headers, one
 // 429 with X-Rate-Limit-Reset, factors, admin assignees).
 func TestOktaIntegration(t *testing.T) {

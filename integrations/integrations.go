@@ -10,7 +10,10 @@ package integrations
 
 import (
 	"github.com/vigil-soc/vigil/integrations/kind"
+	"github.com/vigil-soc/vigil/integrations/mysql"
+	"github.com/vigil-soc/vigil/integrations/postgres"
 	"github.com/vigil-soc/vigil/integrations/service"
+	"github.com/vigil-soc/vigil/integrations/tlsprobe"
 )
 
 // Kind is one kind of integration (kind.Kind).
@@ -27,5 +30,5 @@ type (
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": TLS{}, "postgres": Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}, "mysql": MySQL{}}
+	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}, "mysql": mysql.MySQL{}}
 }

@@ -363,3 +363,5 @@ func TestScheduledRemoteGit(t *testing.T) {
 		t.Fatalf("after a push: %+v", rs)
 	}
 }
+
+var resultsOf = integrationtest.ResultsOf

@@ -80,3 +80,17 @@ func Verdicts(t testing.TB, s *service.Service, agentID int64) map[string]string
 	}
 	return out
 }
+
+// ResultsOf gives each check's verdict and reason on agentID.
+func ResultsOf(t testing.TB, s *service.Service, agentID int64) (map[string]string, map[string]string) {
+	t.Helper()
+	rs, err := s.Store.CurrentResults(Ctx, agentID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, why := map[string]string{}, map[string]string{}
+	for _, r := range rs {
+		got[r.CheckID], why[r.CheckID] = r.Verdict, r.Reason
+	}
+	return got, why
+}

@@ -1,4 +1,4 @@
-package integrations
+package postgres
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 )

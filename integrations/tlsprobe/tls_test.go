@@ -1,4 +1,4 @@
-package integrations
+package tlsprobe
 
 import (
 	"crypto/ecdsa"

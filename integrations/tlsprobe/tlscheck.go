@@ -1,4 +1,4 @@
-package integrations
+package tlsprobe
 
 import (
 	"context"
@@ -120,7 +120,7 @@ func (c *tlsConfig) roots() (*x509.CertPool, error) {
 }
 
 // Test connects to each endpoint once.
-func (t TLS) Test(ctx context.Context, r *Run) error {
+func (t TLS) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseTLS(r.Config)
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ var hstsMaxAge = regexp.MustCompile(`(?i)max-age\s*=\s*"?(\d+)`)
 
 // Collect inspects every endpoint; one that cannot be reached is an error
 // resource, never a pass.
-func (t TLS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (t TLS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseTLS(r.Config)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package integrations
+package mysql
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // MySQL tests a MySQL or MariaDB server: transport encryption, anonymous
@@ -68,7 +68,7 @@ func (MySQL) Validate(raw json.RawMessage, _ string) error {
 	return nil
 }
 
-func (MySQL) open(ctx context.Context, r *Run) (*sql.DB, *mysqlConfig, error) {
+func (MySQL) open(ctx context.Context, r *kind.Run) (*sql.DB, *mysqlConfig, error) {
 	c, err := parseMySQL(r.Config)
 	if err != nil {
 		return nil, nil, err
@@ -94,7 +94,7 @@ func (MySQL) open(ctx context.Context, r *Run) (*sql.DB, *mysqlConfig, error) {
 }
 
 // Test connects.
-func (m MySQL) Test(ctx context.Context, r *Run) error {
+func (m MySQL) Test(ctx context.Context, r *kind.Run) error {
 	db, _, err := m.open(ctx, r)
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (m MySQL) Test(ctx context.Context, r *Run) error {
 }
 
 // Collect reads the variables and the accounts.
-func (m MySQL) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (m MySQL) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	db, c, err := m.open(ctx, r)
 	if err != nil {
 		return nil, err

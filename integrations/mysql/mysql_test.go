@@ -1,4 +1,4 @@
-package integrations
+package mysql
 
 import (
 	"database/sql"
@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
-
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/internal/mysqltest"
 )

@@ -1,4 +1,4 @@
-package integrations
+package postgres
 
 import (
 	"context"
@@ -72,7 +72,7 @@ func (Postgres) Validate(raw json.RawMessage, _ string) error {
 	return nil
 }
 
-func (Postgres) connect(ctx context.Context, r *Run) (*pgx.Conn, *pgConfig, error) {
+func (Postgres) connect(ctx context.Context, r *kind.Run) (*pgx.Conn, *pgConfig, error) {
 	c, err := parsePG(r.Config)
 	if err != nil {
 		return nil, nil, err
@@ -100,7 +100,7 @@ func (Postgres) connect(ctx context.Context, r *Run) (*pgx.Conn, *pgConfig, erro
 }
 
 // Test connects and reads one setting.
-func (p Postgres) Test(ctx context.Context, r *Run) error {
+func (p Postgres) Test(ctx context.Context, r *kind.Run) error {
 	conn, _, err := p.connect(ctx, r)
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (p Postgres) Test(ctx context.Context, r *Run) error {
 
 // Collect reads the settings; what the role may not read is an error on
 // that part, naming the missing permission.
-func (p Postgres) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (p Postgres) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	conn, c, err := p.connect(ctx, r)
 	if err != nil {
 		return nil, err
