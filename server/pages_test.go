@@ -13,7 +13,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // session gives each role's user a signed-in browser session.
@@ -35,7 +34,7 @@ func (e *env) sessions() map[string]session {
 		secret, hash, _ := auth.NewSecret(auth.SessionPrefix)
 		csrf, _, _ := auth.NewSecret("")
 		ctx := vigil.WithActor(context.Background(), vigil.Actor{UserID: uid, Name: role, Role: vigil.Role(role)})
-		if err := e.store.CreateSession(ctx, &store.Session{IDHash: hash, UserID: uid, State: store.SessionFull, Method: "password", CSRF: csrf,
+		if err := e.store.CreateSession(ctx, &vigil.Session{IDHash: hash, UserID: uid, State: vigil.SessionFull, Method: "password", CSRF: csrf,
 			ExpiresAt: time.Now().Add(time.Hour)}, "auth.login"); err != nil {
 			e.t.Fatal(err)
 		}

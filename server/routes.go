@@ -161,16 +161,16 @@ func (s *Server) pageRoutes() []route {
 		users    = vigil.PermManageUsers
 		ownCtl   = vigil.PermEditOwnControl
 	)
-	anyState := []string{store.SessionFull, store.SessionMFA, store.SessionEnrol}
-	enrol := []string{store.SessionFull, store.SessionEnrol}
+	anyState := []string{vigil.SessionFull, vigil.SessionMFA, vigil.SessionEnrol}
+	enrol := []string{vigil.SessionFull, vigil.SessionEnrol}
 	pg := func(method, path string, perm vigil.Permission, h handlerFunc, states ...string) route {
 		return route{method: method, path: path, perm: perm, page: true, states: states, h: h}
 	}
 	rs := []route{
 		pg("GET", "/login", "", s.loginPage),
 		pg("POST", "/login", "", s.loginPost),
-		pg("GET", "/login/mfa", read, s.mfaPage, store.SessionMFA),
-		pg("POST", "/login/mfa", read, s.mfaPost, store.SessionMFA),
+		pg("GET", "/login/mfa", read, s.mfaPage, vigil.SessionMFA),
+		pg("POST", "/login/mfa", read, s.mfaPost, vigil.SessionMFA),
 		pg("GET", "/login/sso", "", s.ssoStart),
 		pg("GET", "/auth/oidc/callback", "", s.ssoCallback),
 		pg("POST", "/logout", read, s.logout, anyState...),

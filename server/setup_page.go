@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // The first-run setup page is the link printed on the console. It posts to
@@ -47,7 +46,7 @@ func (s *Server) setupPagePost(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, statusOf(vigil.ErrorCode(err)), "setup", p)
 	}
 	// The owner needs MFA: start a session that must enrol first.
-	if err := s.startSession(w, r, u, store.SessionEnrol, "password", "auth.login_mfa_enrolment_required"); err != nil {
+	if err := s.startSession(w, r, u, vigil.SessionEnrol, "password", "auth.login_mfa_enrolment_required"); err != nil {
 		return err
 	}
 	s.flash(w, r, "Welcome. "+u.Email+" owns "+f.Get("org")+". As an owner you need two-step verification: set it up now.")

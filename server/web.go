@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // Session lifetimes: a session ends after IdleTimeout without a request, and
@@ -34,7 +33,7 @@ const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 // webSession is the signed-in user of a page request.
 type webSession struct {
 	user    *vigil.User
-	session *store.Session
+	session *vigil.Session
 	hash    string
 }
 
@@ -117,7 +116,7 @@ func (s *Server) loadSession(r *http.Request) (*webSession, error) {
 	now := s.now()
 	// A session half-way through sign-in (code or enrolment due) gets 15
 	// minutes, not the full day.
-	halfway := se.State != store.SessionFull && now.Sub(se.CreatedAt) > 15*time.Minute
+	halfway := se.State != vigil.SessionFull && now.Sub(se.CreatedAt) > 15*time.Minute
 	if halfway || !now.Before(se.ExpiresAt) || now.Sub(se.LastSeenAt) > IdleTimeout {
 		_ = s.store.DeleteSession(r.Context(), hash, se.UserID, "auth.session_expired")
 		return nil, nil
@@ -135,20 +134,20 @@ func (s *Server) loadSession(r *http.Request) (*webSession, error) {
 			s.log.Warn("cannot touch session", "err", err)
 		}
 	}
-	if se.State == store.SessionFull {
+	if se.State == vigil.SessionFull {
 		// MFA can become required while signed in (a promotion to admin, the
 		// organization's setting): the session then must enrol before going on.
 		settings, err := s.store.AuthSettings(r.Context())
 		if err != nil {
 			return nil, err
 		}
-		if mfaRequired(u, settings) {
+		if settings.MFARequired(u) {
 			cred, err := s.store.CredentialsByID(r.Context(), u.ID)
 			if err != nil {
 				return nil, err
 			}
 			if !cred.TOTPEnabled && !(se.Method == "oidc" && settings.OIDCTrustMFA && u.Role != vigil.RoleOwner && u.Role != vigil.RoleAdmin) {
-				se.State = store.SessionEnrol
+				se.State = vigil.SessionEnrol
 			}
 		}
 	}
@@ -167,7 +166,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.U
 		return err
 	}
 	ctx := vigil.WithActor(r.Context(), vigil.Actor{UserID: u.ID, Name: u.Email, Role: u.Role})
-	se := &store.Session{IDHash: hash, UserID: u.ID, State: state, Method: method, CSRF: csrf,
+	se := &vigil.Session{IDHash: hash, UserID: u.ID, State: state, Method: method, CSRF: csrf,
 		IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 200), ExpiresAt: s.now().Add(AbsoluteTimeout)}
 	if err := s.store.CreateSession(ctx, se, action); err != nil {
 		return err
@@ -344,13 +343,13 @@ func (s *Server) wrapPage(rt route) http.Handler {
 		}
 		states := rt.states
 		if states == nil {
-			states = []string{store.SessionFull}
+			states = []string{vigil.SessionFull}
 		}
 		if !slices.Contains(states, ws.session.State) {
 			switch ws.session.State {
-			case store.SessionMFA:
+			case vigil.SessionMFA:
 				http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
-			case store.SessionEnrol:
+			case vigil.SessionEnrol:
 				http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 			default:
 				http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 type accountData struct {
@@ -31,7 +30,7 @@ func (s *Server) accountData(r *http.Request) (*accountData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &accountData{MFAEnabled: cred.TOTPEnabled, MFARequired: mfaRequired(ws.user, settings)}
+	d := &accountData{MFAEnabled: cred.TOTPEnabled, MFARequired: settings.MFARequired(ws.user)}
 	if d.RecoveryLeft, err = s.store.RecoveryCodesLeft(ctx, ws.user.ID); err != nil {
 		return nil, err
 	}
@@ -144,7 +143,7 @@ func (s *Server) mfaEnrolPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Enrolment = e
 	p.Data = d
-	if ws.session.State == store.SessionEnrol {
+	if ws.session.State == vigil.SessionEnrol {
 		p.Flash = "Your role or your organization requires two-step verification. Set it up to continue."
 		p.Minimal = true
 	}
@@ -190,8 +189,8 @@ func (s *Server) mfaEnrolPost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.EnableTOTP(ctx, ws.user.ID, step, hashes); err != nil {
 		return err
 	}
-	if ws.session.State == store.SessionEnrol {
-		csrf, err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_enrolled")
+	if ws.session.State == vigil.SessionEnrol {
+		csrf, err := s.promote(w, r, ws, vigil.SessionFull, "auth.login_mfa_enrolled")
 		if err != nil {
 			return err
 		}
@@ -235,8 +234,8 @@ func (s *Server) mfaDisable(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.DeleteOtherSessions(ctx, ws.user.ID, ws.hash, "auth.other_sessions_ended"); err != nil {
 		return err
 	}
-	if mfaRequired(ws.user, settings) {
-		if _, err := s.promote(w, r, ws, store.SessionEnrol, "auth.mfa_reset"); err != nil {
+	if settings.MFARequired(ws.user) {
+		if _, err := s.promote(w, r, ws, vigil.SessionEnrol, "auth.mfa_reset"); err != nil {
 			return err
 		}
 		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)

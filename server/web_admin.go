@@ -171,7 +171,7 @@ func (s *Server) systemDelete(w http.ResponseWriter, r *http.Request) error {
 
 type settingsData struct {
 	Org       *vigil.Organization
-	Auth      *store.AuthSettings
+	Auth      *vigil.AuthSettings
 	Evidence  *vigil.EvidenceSettings
 	Roles     []vigil.Role
 	Callback  string
@@ -243,26 +243,15 @@ func (s *Server) settingsEvidencePost(w http.ResponseWriter, r *http.Request) er
 
 func (s *Server) settingsAuthPost(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	a := &store.AuthSettings{RequireMFA: f.Get("require_mfa") == "1", OIDCEnabled: f.Get("oidc_enabled") == "1",
+	a := &vigil.AuthSettings{RequireMFA: f.Get("require_mfa") == "1", OIDCEnabled: f.Get("oidc_enabled") == "1",
 		OIDCIssuer: strings.TrimRight(strings.TrimSpace(f.Get("oidc_issuer")), "/"), OIDCClientID: strings.TrimSpace(f.Get("oidc_client_id")),
 		OIDCDefaultRole: vigil.Role(f.Get("oidc_default_role")), OIDCTrustMFA: f.Get("oidc_trust_mfa") == "1", OIDCDomains: []string{}}
 	for _, d := range splitCSV(f.Get("oidc_domains")) {
 		a.OIDCDomains = append(a.OIDCDomains, strings.ToLower(d))
 	}
 	err := func() error {
-		switch a.OIDCDefaultRole {
-		case vigil.RoleMember, vigil.RoleAuditor, vigil.RoleViewer:
-		default:
-			return vigil.FieldError("oidc_default_role", "new single sign-on users get member, auditor or viewer; grant more by hand")
-		}
-		if a.OIDCIssuer != "" {
-			u, err := url.Parse(a.OIDCIssuer)
-			if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname()))) {
-				return vigil.FieldError("oidc_issuer", "the issuer must be an https:// URL")
-			}
-		}
-		if a.OIDCEnabled && (a.OIDCIssuer == "" || a.OIDCClientID == "") {
-			return vigil.FieldError("oidc_issuer", "single sign-on needs an issuer URL and a client id")
+		if err := a.Validate(); err != nil {
+			return err
 		}
 		if sec := f.Get("oidc_client_secret"); sec != "" {
 			sealed, err := s.box.Seal(sec, "oidc_client_secret")
@@ -287,8 +276,6 @@ func (s *Server) settingsAuthPost(w http.ResponseWriter, r *http.Request) error 
 	http.Redirect(w, r, "/settings", http.StatusSeeOther)
 	return nil
 }
-
-func isLoopbackHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }
 
 type usersData struct {
 	Users []vigil.User

@@ -21,12 +21,6 @@ const (
 	addrWindow      = 10 * time.Minute
 )
 
-// mfaRequired: owners and admins always need MFA; others when the
-// organization says so.
-func mfaRequired(u *vigil.User, a *store.AuthSettings) bool {
-	return u.Role == vigil.RoleOwner || u.Role == vigil.RoleAdmin || a.RequireMFA
-}
-
 type loginData struct {
 	Next        string
 	SSO         bool
@@ -36,7 +30,7 @@ type loginData struct {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	if ws, _ := s.loadSession(r); ws != nil && ws.session.State == store.SessionFull {
+	if ws, _ := s.loadSession(r); ws != nil && ws.session.State == vigil.SessionFull {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
@@ -92,7 +86,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	acctKey := signinAcctKey(email, ip)
 	res, refused, err := s.store.ReserveAttempt(ctx, grp, now, []store.AttemptLimit{
 		{Key: signinAddrKey(ip), Max: addrMaxFailures, Window: addrWindow},
-		{Key: acctKey, Max: store.MaxFailedLogins, Window: store.LockoutDuration},
+		{Key: acctKey, Max: vigil.MaxFailedLogins, Window: vigil.LockoutDuration},
 	})
 	if err != nil {
 		return err
@@ -142,8 +136,8 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 			_ = s.store.LogEvent(anon, "auth.login_failed", "user", loggedEmail(email), map[string]any{"reason": reason, "ip": ip})
 		}
 		if res.Left == 0 && res.LeftKey == acctKey {
-			_ = s.store.LogEvent(anon, "auth.lockout", "address", ip, map[string]any{"email": loggedEmail(email), "minutes": int(store.LockoutDuration.Minutes())})
-			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes from your address. Reset the password if you forgot it.", int(store.LockoutDuration.Minutes()))
+			_ = s.store.LogEvent(anon, "auth.lockout", "address", ip, map[string]any{"email": loggedEmail(email), "minutes": int(vigil.LockoutDuration.Minutes())})
+			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes from your address. Reset the password if you forgot it.", int(vigil.LockoutDuration.Minutes()))
 			return s.renderLogin(w, r, p, http.StatusTooManyRequests)
 		}
 		p.Error = loginFailed
@@ -173,16 +167,16 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	state, action, to := store.SessionFull, "auth.login", safeNext(r.PostFormValue("next"))
+	state, action, to := vigil.SessionFull, "auth.login", safeNext(r.PostFormValue("next"))
 	switch {
 	case cred.TOTPEnabled:
-		state, action, to = store.SessionMFA, "auth.password_ok", "/login/mfa?next="+url.QueryEscape(to)
-	case mfaRequired(&cred.User, settings):
-		state, action, to = store.SessionEnrol, "auth.login_mfa_enrolment_required", "/account/mfa?next="+url.QueryEscape(to)
+		state, action, to = vigil.SessionMFA, "auth.password_ok", "/login/mfa?next="+url.QueryEscape(to)
+	case settings.MFARequired(&cred.User):
+		state, action, to = vigil.SessionEnrol, "auth.login_mfa_enrolment_required", "/account/mfa?next="+url.QueryEscape(to)
 	}
 	// Wrong codes are forgiven only by a complete sign-in: a right password
 	// must not reset the count of wrong codes that follow it.
-	if state != store.SessionMFA {
+	if state != vigil.SessionMFA {
 		if err := s.store.ResetLoginFailures(ctx, cred.User.ID); err != nil {
 			return err
 		}
@@ -258,7 +252,7 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			s.setCookie(w, r, sessionCookie, "", -1)
-			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(store.LockoutDuration.Minutes()))
+			p.Error = fmt.Sprintf("Too many failed attempts: this account is locked for %d minutes.", int(vigil.LockoutDuration.Minutes()))
 			return s.render(w, http.StatusTooManyRequests, "mfa", p)
 		}
 		p.Errors["code"] = "That code is not right, or was already used. Enter the current code from your app, or a recovery code."
@@ -270,7 +264,7 @@ func (s *Server) mfaPost(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.ForgiveAttempt(ctx, grp); err != nil {
 		return err
 	}
-	if _, err := s.promote(w, r, ws, store.SessionFull, "auth.login_mfa_"+how); err != nil {
+	if _, err := s.promote(w, r, ws, vigil.SessionFull, "auth.login_mfa_"+how); err != nil {
 		return err
 	}
 	if how == "recovery_code" {

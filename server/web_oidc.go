@@ -15,7 +15,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // oidcCache keeps the discovered provider for the configured issuer.
@@ -43,7 +42,7 @@ func (s *Server) oidcProvider(ctx context.Context, issuer string) (*oidc.Provide
 	return p, nil
 }
 
-func (s *Server) oauthConfig(r *http.Request, a *store.AuthSettings, p *oidc.Provider) (*oauth2.Config, error) {
+func (s *Server) oauthConfig(r *http.Request, a *vigil.AuthSettings, p *oidc.Provider) (*oauth2.Config, error) {
 	secret := ""
 	if a.OIDCClientSecret != "" {
 		var err error
@@ -82,7 +81,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	state, _, _ := auth.NewSecret("")
 	nonce, _, _ := auth.NewSecret("")
 	verifier := oauth2.GenerateVerifier()
-	if err := s.store.CreateOIDCLogin(ctx, &store.OIDCLogin{State: state, Nonce: nonce, Verifier: verifier, Next: safeNext(r.URL.Query().Get("next"))}); err != nil {
+	if err := s.store.CreateOIDCLogin(ctx, &vigil.OIDCLogin{State: state, Nonce: nonce, Verifier: verifier, Next: safeNext(r.URL.Query().Get("next"))}); err != nil {
 		return err
 	}
 	// The state is also bound to this browser, so a callback link made by
@@ -186,7 +185,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		u = nu
-		cred = &store.Credentials{User: *nu}
+		cred = &vigil.Credentials{User: *nu}
 	case err != nil:
 		return err
 	default:
@@ -211,25 +210,25 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return refuse(email + " is bound to another identity at the provider")
 	}
-	state := store.SessionFull
+	state := vigil.SessionFull
 	// Owners and admins always answer Vigil's own second factor: the
 	// provider's word is not enough for the keys to the audit evidence.
 	if !a.OIDCTrustMFA || u.Role == vigil.RoleOwner || u.Role == vigil.RoleAdmin {
 		switch {
 		case cred.TOTPEnabled:
-			state = store.SessionMFA
-		case mfaRequired(u, a):
-			state = store.SessionEnrol
+			state = vigil.SessionMFA
+		case a.MFARequired(u):
+			state = vigil.SessionEnrol
 		}
 	}
-	if err := s.startSession(w, r, u, state, "oidc", map[string]string{store.SessionFull: "auth.login", store.SessionMFA: "auth.sso_ok", store.SessionEnrol: "auth.login_mfa_enrolment_required"}[state]); err != nil {
+	if err := s.startSession(w, r, u, state, "oidc", map[string]string{vigil.SessionFull: "auth.login", vigil.SessionMFA: "auth.sso_ok", vigil.SessionEnrol: "auth.login_mfa_enrolment_required"}[state]); err != nil {
 		return err
 	}
 	to := safeNext(login.Next)
 	switch state {
-	case store.SessionMFA:
+	case vigil.SessionMFA:
 		to = "/login/mfa?next=" + url.QueryEscape(to)
-	case store.SessionEnrol:
+	case vigil.SessionEnrol:
 		to = "/account/mfa?next=" + url.QueryEscape(to)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)

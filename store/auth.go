@@ -18,30 +18,18 @@ func (s *Store) LogEvent(ctx context.Context, action, entityType, entityID strin
 	return s.write(ctx, func(t *wtx) error { return t.log(ctx, action, entityType, entityID, nil, detail) })
 }
 
-// Credentials is what sign-in needs to know about a user.
-type Credentials struct {
-	User         vigil.User
-	PasswordHash string
-	TOTPSecret   string // sealed
-	TOTPEnabled  bool
-	TOTPLastStep int64
-	FailedLogins int
-	LockedUntil  *time.Time
-	OIDCSubject  string // issuer and subject of the bound SSO identity
-}
-
 // CredentialsByEmail returns a user's credentials.
-func (s *Store) CredentialsByEmail(ctx context.Context, email string) (*Credentials, error) {
+func (s *Store) CredentialsByEmail(ctx context.Context, email string) (*vigil.Credentials, error) {
 	return s.credentials(ctx, "u.email = ?", strings.ToLower(strings.TrimSpace(email)))
 }
 
 // CredentialsByID returns a user's credentials.
-func (s *Store) CredentialsByID(ctx context.Context, id int64) (*Credentials, error) {
+func (s *Store) CredentialsByID(ctx context.Context, id int64) (*vigil.Credentials, error) {
 	return s.credentials(ctx, "u.id = ?", id)
 }
 
-func (s *Store) credentials(ctx context.Context, where string, arg any) (*Credentials, error) {
-	var c Credentials
+func (s *Store) credentials(ctx context.Context, where string, arg any) (*vigil.Credentials, error) {
+	var c vigil.Credentials
 	var cr, up, lu dbTime
 	u := &c.User
 	err := s.queryRow(ctx, `SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.updated_at,
@@ -58,13 +46,6 @@ func (s *Store) credentials(ctx context.Context, where string, arg any) (*Creden
 	return &c, nil
 }
 
-// Lockout policy: this many failures in a row lock the account for
-// LockoutDuration.
-const (
-	MaxFailedLogins = 5
-	LockoutDuration = 15 * time.Minute
-)
-
 // RecordLoginFailure counts a failed sign-in and locks the account once the
 // limit is reached, in one transaction with its activity entries. It
 // reports whether this failure locked the account.
@@ -76,9 +57,9 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID int64, reason str
 		}
 		n++
 		var until any
-		if n >= MaxFailedLogins {
+		if n >= vigil.MaxFailedLogins {
 			locked = true
-			until = t.d.ts(t.now.Add(LockoutDuration))
+			until = t.d.ts(t.now.Add(vigil.LockoutDuration))
 			n = 0
 		}
 		if _, err := t.exec(ctx, "UPDATE users SET failed_logins = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?", n, until, userID); err != nil {
@@ -89,7 +70,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID int64, reason str
 			return err
 		}
 		if locked {
-			return t.log(ctx, "auth.lockout", "user", id, nil, map[string]any{"minutes": int(LockoutDuration.Minutes())})
+			return t.log(ctx, "auth.lockout", "user", id, nil, map[string]any{"minutes": int(vigil.LockoutDuration.Minutes())})
 		}
 		return nil
 	})
@@ -102,29 +83,8 @@ func (s *Store) ResetLoginFailures(ctx context.Context, userID int64) error {
 	return internal2("reset failed logins", err)
 }
 
-// Session is a signed-in browser.
-type Session struct {
-	IDHash     string
-	UserID     int64
-	State      string // mfa (password checked, code due), enrol (must enrol MFA), full
-	Method     string // password or oidc
-	CSRF       string
-	IP         string
-	UserAgent  string
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time // absolute end
-}
-
-// Session states.
-const (
-	SessionMFA   = "mfa"
-	SessionEnrol = "enrol"
-	SessionFull  = "full"
-)
-
 // CreateSession stores a session and logs the sign-in step.
-func (s *Store) CreateSession(ctx context.Context, se *Session, action string) error {
+func (s *Store) CreateSession(ctx context.Context, se *vigil.Session, action string) error {
 	return s.write(ctx, func(t *wtx) error {
 		if _, err := t.exec(ctx, `INSERT INTO sessions (id_hash, user_id, state, method, csrf, ip, user_agent, created_at, last_seen_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, se.IDHash, se.UserID, se.State, se.Method, se.CSRF, se.IP, se.UserAgent,
@@ -132,7 +92,7 @@ func (s *Store) CreateSession(ctx context.Context, se *Session, action string) e
 			return internal("create session", err)
 		}
 		se.CreatedAt, se.LastSeenAt = t.now, t.now
-		if se.State == SessionFull {
+		if se.State == vigil.SessionFull {
 			if _, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", t.d.ts(t.now), se.UserID); err != nil {
 				return internal("record login", err)
 			}
@@ -142,8 +102,8 @@ func (s *Store) CreateSession(ctx context.Context, se *Session, action string) e
 }
 
 // SessionByHash returns a session.
-func (s *Store) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
-	var se Session
+func (s *Store) SessionByHash(ctx context.Context, idHash string) (*vigil.Session, error) {
+	var se vigil.Session
 	var c, l, e dbTime
 	err := s.queryRow(ctx, "SELECT id_hash, user_id, state, method, csrf, ip, user_agent, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?", idHash).
 		Scan(&se.IDHash, &se.UserID, &se.State, &se.Method, &se.CSRF, &se.IP, &se.UserAgent, &c, &l, &e)
@@ -289,7 +249,7 @@ func (s *Store) PromoteSession(ctx context.Context, oldHash, newHash, newCSRF, s
 		if _, err := t.exec(ctx, "UPDATE sessions SET id_hash = ?, csrf = ?, state = ?, last_seen_at = ? WHERE id_hash = ?", newHash, newCSRF, state, t.d.ts(t.now), oldHash); err != nil {
 			return internal("promote session", err)
 		}
-		if state == SessionFull {
+		if state == vigil.SessionFull {
 			if _, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", t.d.ts(t.now), uid); err != nil {
 				return internal("record login", err)
 			}
@@ -395,26 +355,14 @@ func (s *Store) CompletePasswordReset(ctx context.Context, tokenHash, passwordHa
 	return uid, err
 }
 
-// AuthSettings are the organization's sign-in settings.
-type AuthSettings struct {
-	RequireMFA       bool       `json:"require_mfa"`
-	OIDCEnabled      bool       `json:"oidc_enabled"`
-	OIDCIssuer       string     `json:"oidc_issuer"`
-	OIDCClientID     string     `json:"oidc_client_id"`
-	OIDCClientSecret string     `json:"-"` // sealed; never shown or logged
-	OIDCDefaultRole  vigil.Role `json:"oidc_default_role"`
-	OIDCDomains      []string   `json:"oidc_domains"`
-	OIDCTrustMFA     bool       `json:"oidc_trust_mfa"`
-}
-
-// AuthSettings returns the sign-in settings.
-func (s *Store) AuthSettings(ctx context.Context) (*AuthSettings, error) {
-	var a AuthSettings
+// vigil.AuthSettings returns the sign-in settings.
+func (s *Store) AuthSettings(ctx context.Context) (*vigil.AuthSettings, error) {
+	var a vigil.AuthSettings
 	var domains string
 	err := s.queryRow(ctx, "SELECT require_mfa, oidc_enabled, oidc_issuer, oidc_client_id, oidc_client_secret, oidc_default_role, oidc_domains, oidc_trust_mfa FROM organization WHERE id = 1").
 		Scan(&a.RequireMFA, &a.OIDCEnabled, &a.OIDCIssuer, &a.OIDCClientID, &a.OIDCClientSecret, &a.OIDCDefaultRole, &domains, &a.OIDCTrustMFA)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &AuthSettings{OIDCDefaultRole: vigil.RoleViewer}, nil // before setup
+		return &vigil.AuthSettings{OIDCDefaultRole: vigil.RoleViewer}, nil // before setup
 	}
 	if err != nil {
 		return nil, internal("read auth settings", err)
@@ -430,7 +378,7 @@ func (s *Store) AuthSettings(ctx context.Context) (*AuthSettings, error) {
 
 // UpdateAuthSettings replaces the sign-in settings. An empty sealed secret
 // keeps the stored one.
-func (s *Store) UpdateAuthSettings(ctx context.Context, a *AuthSettings) error {
+func (s *Store) UpdateAuthSettings(ctx context.Context, a *vigil.AuthSettings) error {
 	return s.write(ctx, func(t *wtx) error {
 		before, err := s.AuthSettings(ctx)
 		if err != nil {
@@ -541,14 +489,8 @@ func (s *Store) BindOIDCSubject(ctx context.Context, userID int64, subject strin
 	})
 }
 
-// OIDCLogin is an in-flight single sign-on attempt.
-type OIDCLogin struct {
-	State, Nonce, Verifier, Next string
-	CreatedAt                    time.Time
-}
-
 // CreateOIDCLogin stores an attempt and drops attempts older than an hour.
-func (s *Store) CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error {
+func (s *Store) CreateOIDCLogin(ctx context.Context, l *vigil.OIDCLogin) error {
 	_, err := s.w.ExecContext(ctx, s.d.rebind("DELETE FROM oidc_logins WHERE created_at < ?"), s.d.ts(now().Add(-time.Hour)))
 	if err != nil {
 		return internal("expire sso logins", err)
@@ -559,8 +501,8 @@ func (s *Store) CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error {
 }
 
 // TakeOIDCLogin returns and deletes an attempt: each state is good once.
-func (s *Store) TakeOIDCLogin(ctx context.Context, state string) (*OIDCLogin, error) {
-	var l OIDCLogin
+func (s *Store) TakeOIDCLogin(ctx context.Context, state string) (*vigil.OIDCLogin, error) {
+	var l vigil.OIDCLogin
 	err := s.write(ctx, func(t *wtx) error {
 		var c dbTime
 		err := t.queryRow(ctx, "SELECT state, nonce, verifier, next_path, created_at FROM oidc_logins WHERE state = ?", state).Scan(&l.State, &l.Nonce, &l.Verifier, &l.Next, &c)
