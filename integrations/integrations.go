@@ -9,7 +9,9 @@
 package integrations
 
 import (
+	"github.com/vigil-soc/vigil/integrations/idp"
 	"github.com/vigil-soc/vigil/integrations/kind"
+	"github.com/vigil-soc/vigil/integrations/ldap"
 	"github.com/vigil-soc/vigil/integrations/mysql"
 	"github.com/vigil-soc/vigil/integrations/postgres"
 	"github.com/vigil-soc/vigil/integrations/service"
@@ -30,5 +32,5 @@ type (
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": Okta{}, "google": Google{}, "mysql": mysql.MySQL{}}
+	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": ldap.LDAP{}, "github": GitHub{}, "aws": AWS{}, "okta": idp.Okta{}, "google": idp.Google{}, "mysql": mysql.MySQL{}}
 }

@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"encoding/binary"

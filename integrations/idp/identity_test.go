@@ -1,4 +1,4 @@
-package integrations
+package idp
 
 import (
 	"crypto/rand"

@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkLDAP10k(b *testing.B) {
 	b.ResetTimer()
 	var d map[string]any
 	for range b.N {
-		in, err := LDAP{}.Collect(ctx, &Run{Config: cfg, Secret: ldaptest.Password, Now: now})
+		in, err := LDAP{}.Collect(ctx, &kind.Run{Config: cfg, Secret: ldaptest.Password, Now: now})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package integrations
+package idp
 
 import (
 	"context"
@@ -163,7 +163,7 @@ func (Okta) Validate(raw json.RawMessage, secretText string) error {
 	return nil
 }
 
-func (o Okta) client(r *Run) *apiClient {
+func (o Okta) client(r *kind.Run) *apiClient {
 	wait := o.MaxWait
 	if wait == 0 {
 		wait = 2 * time.Minute
@@ -173,7 +173,7 @@ func (o Okta) client(r *Run) *apiClient {
 }
 
 // Test reads one user.
-func (o Okta) Test(ctx context.Context, r *Run) error {
+func (o Okta) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseOkta(r.Config)
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ func (o Okta) Test(ctx context.Context, r *Run) error {
 }
 
 // Collect lists users (paged by Link headers), their factors, and admins.
-func (o Okta) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseOkta(r.Config)
 	if err != nil {
 		return nil, err
@@ -380,7 +380,7 @@ func (Google) Validate(raw json.RawMessage, secretText string) error {
 	return nil
 }
 
-func (g Google) client(r *Run, c *googleConfig) (*apiClient, error) {
+func (g Google) client(r *kind.Run, c *googleConfig) (*apiClient, error) {
 	var sa serviceAccount
 	if err := json.Unmarshal([]byte(r.Secret), &sa); err != nil {
 		return nil, errors.New("the service account key is not JSON")
@@ -440,7 +440,7 @@ func (g Google) usersURL(c *googleConfig, token string) string {
 }
 
 // Test reads one page of users.
-func (g Google) Test(ctx context.Context, r *Run) error {
+func (g Google) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseGoogle(r.Config)
 	if err != nil {
 		return err
@@ -455,7 +455,7 @@ func (g Google) Test(ctx context.Context, r *Run) error {
 }
 
 // Collect lists every user with 2-Step Verification, admin and suspension.
-func (g Google) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseGoogle(r.Config)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
-
+	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )
 
@@ -147,7 +147,7 @@ func TestLDAPOpenLDAPPolicies(t *testing.T) {
 		if err := (LDAP{}).Validate(cfg, pw); err != nil {
 			t.Fatal(err)
 		}
-		in, err := LDAP{}.Collect(ctx, &Run{Config: cfg, Secret: pw, Now: time.Now()})
+		in, err := LDAP{}.Collect(ctx, &kind.Run{Config: cfg, Secret: pw, Now: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestLDAPLastSuccess(t *testing.T) {
 		}
 		c.Close()
 		cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "last_logon_attribute": "pwdLastSuccess"})
-		in, err := LDAP{}.Collect(ctx, &Run{Config: cfg, Secret: ldaptest.Password, Now: time.Now()})
+		in, err := LDAP{}.Collect(ctx, &kind.Run{Config: cfg, Secret: ldaptest.Password, Now: time.Now()})
 		srv.Stop()
 		if err != nil {
 			t.Fatal(err)

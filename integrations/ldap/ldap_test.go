@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"encoding/json"
@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
-
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )

@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // check; these can run while other checks are being edited).
 func ldapChecks(t testing.TB) *check.Registry {
 	t.Helper()
-	files, _ := filepath.Glob("../checks/integrations/ldap-*.yaml")
+	files, _ := filepath.Glob("../../checks/integrations/ldap-*.yaml")
 	fsys := fstest.MapFS{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)

@@ -1,4 +1,4 @@
-package integrations
+package ldap
 
 import (
 	"context"
@@ -122,7 +122,7 @@ func (LDAP) Validate(raw json.RawMessage, secretText string) error {
 	return nil
 }
 
-func (LDAP) connect(ctx context.Context, r *Run) (*ldap.Conn, *ldapConfig, error) {
+func (LDAP) connect(ctx context.Context, r *kind.Run) (*ldap.Conn, *ldapConfig, error) {
 	c, err := parseLDAP(r.Config)
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +161,7 @@ func (LDAP) connect(ctx context.Context, r *Run) (*ldap.Conn, *ldapConfig, error
 }
 
 // Test binds and reads the base entry.
-func (l LDAP) Test(ctx context.Context, r *Run) error {
+func (l LDAP) Test(ctx context.Context, r *kind.Run) error {
 	conn, c, err := l.connect(ctx, r)
 	if err != nil {
 		return err
@@ -184,7 +184,7 @@ type ldapDirectory interface {
 }
 
 // Collect reads users and groups with paged searches.
-func (l LDAP) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (l LDAP) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	conn, c, err := l.connect(ctx, r)
 	if err != nil {
 		return nil, err
