@@ -1,4 +1,4 @@
-package integrations
+package aws
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func (AWS) Validate(raw json.RawMessage, secretText string) error {
 	return nil
 }
 
-func (AWS) config(ctx context.Context, r *Run, c *awsConfig, region string) (aws.Config, error) {
+func (AWS) config(ctx context.Context, r *kind.Run, c *awsConfig, region string) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region), awsconfig.WithRetryMaxAttempts(5)}
 	if r.Secret != "" {
 		id, key, _ := strings.Cut(r.Secret, ":")
@@ -163,7 +163,7 @@ func sortByID(xs []any) []any {
 }
 
 // Test reads the account summary.
-func (a AWS) Test(ctx context.Context, r *Run) error {
+func (a AWS) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseAWS(r.Config)
 	if err != nil {
 		return err
@@ -213,7 +213,7 @@ const awsParallel = 16
 
 // Collect reads the account; each part that fails is an error on its
 // checks, the rest is judged.
-func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseAWS(r.Config)
 	if err != nil {
 		return nil, err
@@ -267,7 +267,7 @@ func (a AWS) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	}
 	if rep, ok := iamIn["_credential_report"].([]byte); ok {
 		delete(iamIn, "_credential_report")
-		r.Artifacts = append(r.Artifacts, Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
+		r.Artifacts = append(r.Artifacts, kind.Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
 	}
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
 	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)

@@ -1,4 +1,4 @@
-package integrations
+package aws
 
 import (
 	"context"
@@ -25,8 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
@@ -420,7 +420,7 @@ func TestAWSPlanted(t *testing.T) {
 	now := time.Now()
 	collect := func(regions ...string) string {
 		cfg, _ := json.Marshal(map[string]any{"regions": regions, "endpoint": endpoint})
-		in, err := AWS{}.Collect(ctx, &Run{Config: cfg, Secret: "test:test", Now: now})
+		in, err := AWS{}.Collect(ctx, &kind.Run{Config: cfg, Secret: "test:test", Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}

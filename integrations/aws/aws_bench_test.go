@@ -1,10 +1,11 @@
-package integrations
+package aws
 
 import (
 	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
@@ -16,7 +17,7 @@ func BenchmarkAWSCollect(b *testing.B) {
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
 	b.ResetTimer()
 	for range b.N {
-		in, err := AWS{}.Collect(ctx, &Run{Config: cfg, Secret: "test:test", Now: time.Now()})
+		in, err := AWS{}.Collect(ctx, &kind.Run{Config: cfg, Secret: "test:test", Now: time.Now()})
 		if err != nil {
 			b.Fatal(err)
 		}
