@@ -194,7 +194,7 @@ func TestBulkConcurrent(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		cs, err := e.store.ListControls(context.Background(), store.ControlFilter{})
+		cs, err := e.store.ListControls(context.Background(), vigil.ControlFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/readiness"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // controlView is a control with its computed health.
@@ -88,7 +87,7 @@ func (s *Server) queryControls(r *http.Request) (page[controlView], error) {
 	if err != nil {
 		return page[controlView]{}, err
 	}
-	f := store.ControlFilter{Domain: q.Get("domain"), Search: q.Get("q"), After: after}
+	f := vigil.ControlFilter{Domain: q.Get("domain"), Search: q.Get("q"), After: after}
 	if v := q.Get("status"); v != "" {
 		if !slices.Contains(vigil.ControlStatuses, vigil.ControlStatus(v)) {
 			return page[controlView]{}, vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
@@ -300,7 +299,7 @@ func (s *Server) adoptControls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
-	var p store.ControlPatch
+	var p vigil.ControlPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}
@@ -315,13 +314,13 @@ func (s *Server) patchControl(w http.ResponseWriter, r *http.Request) error {
 // updateControl applies a patch with the catalog's rules and the caller's
 // rights: managers change anything; members change only controls they own,
 // and neither their owner nor their criteria.
-func (s *Server) updateControl(ctx context.Context, id string, p store.ControlPatch) (*vigil.Control, error) {
+func (s *Server) updateControl(ctx context.Context, id string, p vigil.ControlPatch) (*vigil.Control, error) {
 	return s.store.UpdateControl(ctx, id, p, s.validateControl, vigil.ActorFrom(ctx).MayChangeControl)
 }
 
 // updateControls applies one patch to several controls, all or nothing,
 // with the same rules as updateControl for each.
-func (s *Server) updateControls(ctx context.Context, ids []string, p store.ControlPatch) ([]vigil.Control, []string, error) {
+func (s *Server) updateControls(ctx context.Context, ids []string, p vigil.ControlPatch) ([]vigil.Control, []string, error) {
 	return s.store.UpdateControls(ctx, ids, p, s.validateControl, vigil.ActorFrom(ctx).MayChangeControl)
 }
 
@@ -350,11 +349,11 @@ type bulkResponse struct {
 	Unchanged []string `json:"unchanged"`
 }
 
-func (b bulkSet) patch() (store.ControlPatch, error) {
+func (b bulkSet) patch() (vigil.ControlPatch, error) {
 	if b.OwnerID == nil && b.Status == nil && b.Frequency == nil && b.Justification == nil {
-		return store.ControlPatch{}, vigil.FieldError("set", "nothing to change: set at least one of owner_id, status or frequency")
+		return vigil.ControlPatch{}, vigil.FieldError("set", "nothing to change: set at least one of owner_id, status or frequency")
 	}
-	return store.ControlPatch{OwnerID: b.OwnerID, Status: b.Status, Frequency: b.Frequency, Justification: b.Justification}, nil
+	return vigil.ControlPatch{OwnerID: b.OwnerID, Status: b.Status, Frequency: b.Frequency, Justification: b.Justification}, nil
 }
 
 // normalizeIDs upper-cases and trims control ids as the single edit's path

@@ -449,7 +449,7 @@ func (s *Server) patchRequest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var p store.RequestPatch
+	var p vigil.RequestPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}

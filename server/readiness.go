@@ -113,7 +113,7 @@ func (s *Server) computeReadiness(ctx context.Context) (*readiness.Report, []byt
 	if err != nil {
 		return nil, nil, false, err
 	}
-	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
+	cs, err := s.store.ListControls(ctx, vigil.ControlFilter{})
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -236,7 +236,7 @@ func (s *Server) soa(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.store.ListControls(ctx, store.ControlFilter{})
+	cs, err := s.store.ListControls(ctx, vigil.ControlFilter{})
 	if err != nil {
 		return err
 	}

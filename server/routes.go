@@ -85,7 +85,7 @@ func (s *Server) routeTable() []route {
 		{method: "POST", path: "/api/v1/controls", perm: manage, tag: "controls", summary: "Add a custom control", in: controlRequest{}, out: controlView{}, status: 201, h: s.createControl},
 		{method: "POST", path: "/api/v1/controls/adopt", perm: manage, tag: "controls", summary: "Adopt library controls: all, by domain or by id", in: adoptRequest{}, out: store.AdoptResult{}, h: s.adoptControls},
 		{method: "GET", path: "/api/v1/controls/{id}", perm: read, tag: "controls", summary: "A control with its health and derived mappings", out: controlDetail{}, h: s.getControl},
-		{method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: store.ControlPatch{}, out: controlView{}, h: s.patchControl},
+		{method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: vigil.ControlPatch{}, out: controlView{}, h: s.patchControl},
 		{method: "PATCH", path: "/api/v1/controls", perm: ownCtl, tag: "controls", summary: "Set owner, status or frequency on several controls at once: all change, or none (members: only controls they own)", in: bulkRequest{}, out: bulkResponse{}, h: s.patchControls},
 		{method: "DELETE", path: "/api/v1/controls/{id}", perm: manage, tag: "controls", summary: "Remove a control", status: 204, h: s.deleteControl},
 		{method: "GET", path: "/api/v1/soa", perm: read, tag: "controls", summary: "Statement of applicability (format=json or csv)", query: []param{{"format", "json (default) or csv"}, {"min_support", "hide derived mappings with less support"}}, out: soaDocument{}, h: s.soa},
@@ -138,7 +138,7 @@ func (s *Server) evidenceRoutes() []route {
 		{method: "GET", path: "/api/v1/requests", perm: read, tag: "evidence", summary: "Evidence requests with their periods and freshness", query: []param{{"control", "control id"}}, out: page[requestView]{}, h: s.listRequests},
 		{method: "POST", path: "/api/v1/requests", perm: manage, tag: "evidence", summary: "Ask for evidence for a control on a schedule", in: requestRequest{}, out: vigil.EvidenceRequest{}, status: 201, h: s.createRequest},
 		{method: "GET", path: "/api/v1/requests/{id}", perm: read, tag: "evidence", summary: "An evidence request with its periods", out: requestView{}, h: s.getRequest},
-		{method: "PATCH", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Change a request's title, description, grace days or assignee (0: the control's owner)", in: store.RequestPatch{}, out: requestView{}, h: s.patchRequest},
+		{method: "PATCH", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Change a request's title, description, grace days or assignee (0: the control's owner)", in: vigil.RequestPatch{}, out: requestView{}, h: s.patchRequest},
 		{method: "DELETE", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Remove an evidence request (its evidence stays)", status: 204, h: s.deleteRequest},
 		{method: "GET", path: "/api/v1/settings/evidence", perm: read, tag: "evidence", summary: "Evidence rules: whether a reviewer must be someone other than the submitter", out: vigil.EvidenceSettings{}, h: s.getEvidenceSettings},
 		// Turning separation of duties off weakens a control: owners only.

@@ -349,7 +349,7 @@ func (s *Server) renderControls(w http.ResponseWriter, r *http.Request, p *webPa
 		nq.Set("cursor", res.NextCursor)
 		d.NextURL = "/controls?" + nq.Encode()
 	}
-	all, err := s.store.ListControls(r.Context(), store.ControlFilter{Limit: 1})
+	all, err := s.store.ListControls(r.Context(), vigil.ControlFilter{Limit: 1})
 	if err != nil {
 		return err
 	}
@@ -637,7 +637,7 @@ func (s *Server) controlPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
-	patch := store.ControlPatch{}
+	patch := vigil.ControlPatch{}
 	str := func(k string) *string { v := f.Get(k); return &v }
 	patch.Title, patch.Description, patch.Evidence = str("title"), str("description"), str("evidence")
 	st := vigil.ControlStatus(f.Get("status"))

@@ -36,24 +36,18 @@ func scanControl(r scanner) (*vigil.Control, error) {
 	return &c, nil
 }
 
-// ControlFilter selects controls. Zero fields match everything.
-type ControlFilter struct {
-	Status    vigil.ControlStatus
-	OwnerID   int64 // -1 selects controls without an owner
-	Domain    string
-	Criterion string
-	Search    string // in ID, title and description, case-insensitive
-	After     string // cursor: controls with an ID after this
-	Limit     int    // 0 for all
-	id        string // exactly this control
+// controlQuery is a filter, or one control by its ID.
+type controlQuery struct {
+	vigil.ControlFilter
+	id string // exactly this control
 }
 
 // ListControls returns controls in ID order with their criteria.
-func (s *Store) ListControls(ctx context.Context, f ControlFilter) ([]vigil.Control, error) {
-	return listControls(ctx, s, s.d, f)
+func (s *Store) ListControls(ctx context.Context, f vigil.ControlFilter) ([]vigil.Control, error) {
+	return listControls(ctx, s, s.d, controlQuery{ControlFilter: f})
 }
 
-func listControls(ctx context.Context, q querier, d *dialect, f ControlFilter) ([]vigil.Control, error) {
+func listControls(ctx context.Context, q querier, d *dialect, f controlQuery) ([]vigil.Control, error) {
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where, args = append(where, cond), append(args, a...) }
@@ -181,7 +175,7 @@ func (s *Store) Control(ctx context.Context, id string) (*vigil.Control, error) 
 func getControl(ctx context.Context, q querier, d *dialect, id string) (*vigil.Control, error) {
 	// One rule for every route: control IDs are matched whatever their case.
 	id = vigil.CanonicalControlID(id)
-	cs, err := listControls(ctx, q, d, ControlFilter{id: id})
+	cs, err := listControls(ctx, q, d, controlQuery{id: id})
 	if err != nil {
 		return nil, err
 	}
@@ -333,21 +327,9 @@ func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*AdoptRe
 	return res, nil
 }
 
-// ControlPatch changes some of a control's fields; nil fields stay.
-type ControlPatch struct {
-	Title         *string              `json:"title"`
-	Description   *string              `json:"description"`
-	OwnerID       *int64               `json:"owner_id"` // 0 clears the owner
-	Frequency     *vigil.Frequency     `json:"frequency"`
-	Evidence      *string              `json:"evidence"`
-	Status        *vigil.ControlStatus `json:"status"`
-	Justification *string              `json:"justification"`
-	Criteria      *[]string            `json:"criteria"`
-}
-
 // UpdateControl applies a patch in one transaction. validate checks the
 // result (catalog rules); check may refuse the change (permission rules).
-func (s *Store) UpdateControl(ctx context.Context, id string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (*vigil.Control, error) {
+func (s *Store) UpdateControl(ctx context.Context, id string, p vigil.ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (*vigil.Control, error) {
 	var out *vigil.Control
 	err := s.write(ctx, func(t *wtx) error {
 		var err error
@@ -384,7 +366,7 @@ func (e *BulkError) Unwrap() error { return e.summary }
 // patch, none is changed and the error names each one that refused.
 // Controls the patch would not change are left alone and returned in
 // unchanged.
-func (s *Store) UpdateControls(ctx context.Context, ids []string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out []vigil.Control, unchanged []string, err error) {
+func (s *Store) UpdateControls(ctx context.Context, ids []string, p vigil.ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out []vigil.Control, unchanged []string, err error) {
 	var uniq []string
 	for _, id := range ids {
 		if !slices.Contains(uniq, id) {
@@ -497,39 +479,12 @@ func bulkError(fails []ControlFailure, first *vigil.Error, total int) *BulkError
 // updateControl applies a patch to one control inside a write: the one
 // path single and bulk changes share. changed is false when the patch
 // leaves the control as it was (then nothing is written or logged).
-func (t *wtx) updateControl(ctx context.Context, id string, p ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out *vigil.Control, changed bool, err error) {
+func (t *wtx) updateControl(ctx context.Context, id string, p vigil.ControlPatch, validate func(*vigil.Control) error, check func(before, after *vigil.Control) error) (out *vigil.Control, changed bool, err error) {
 	before, err := getControl(ctx, t, t.d, id)
 	if err != nil {
 		return nil, false, err
 	}
-	after := *before
-	after.Criteria = append([]string(nil), before.Criteria...)
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	set(&after.Title, p.Title)
-	set(&after.Description, p.Description)
-	set(&after.Evidence, p.Evidence)
-	set(&after.Justification, p.Justification)
-	if p.OwnerID != nil {
-		after.OwnerID = *p.OwnerID
-	}
-	if p.Frequency != nil {
-		after.Frequency = *p.Frequency
-	}
-	if p.Status != nil {
-		after.Status = *p.Status
-		// Leaving not-applicable drops its justification unless a new
-		// one was sent (which Validate then rejects).
-		if after.Status != vigil.StatusNotApplicable && p.Justification == nil {
-			after.Justification = ""
-		}
-	}
-	if p.Criteria != nil {
-		after.Criteria = append([]string(nil), *p.Criteria...)
-	}
+	after := p.Apply(before)
 	if err := validate(&after); err != nil {
 		return nil, false, err
 	}

@@ -284,19 +284,8 @@ func (t *wtx) insertRequest(ctx context.Context, r *vigil.EvidenceRequest) error
 	return t.log(ctx, "request.create", "request", strconv.FormatInt(r.ID, 10), nil, r)
 }
 
-// RequestPatch changes some of a request's fields; nil fields stay. The
-// schedule (frequency and start) is not patchable: periods already judged
-// would move under the evidence that answered them. Retire the request
-// and make another instead.
-type RequestPatch struct {
-	Title       *string `json:"title"`
-	Description *string `json:"description"`
-	GraceDays   *int    `json:"grace_days"`
-	AssigneeID  *int64  `json:"assignee_id"` // 0: whoever owns the control
-}
-
 // UpdateRequest applies a patch to a request, logged with before and after.
-func (s *Store) UpdateRequest(ctx context.Context, id int64, p *RequestPatch) (*vigil.EvidenceRequest, error) {
+func (s *Store) UpdateRequest(ctx context.Context, id int64, p *vigil.RequestPatch) (*vigil.EvidenceRequest, error) {
 	var out *vigil.EvidenceRequest
 	err := s.write(ctx, func(t *wtx) error {
 		before, err := getRequest(ctx, t.queryRow, id)
@@ -304,24 +293,12 @@ func (s *Store) UpdateRequest(ctx context.Context, id int64, p *RequestPatch) (*
 			return err
 		}
 		r := *before
-		if p.Title != nil {
-			r.Title = *p.Title
+		if err := p.Apply(&r); err != nil {
+			return err
 		}
-		if p.Description != nil {
-			r.Description = *p.Description
-		}
-		if p.GraceDays != nil {
-			r.GraceDays = *p.GraceDays
-		}
-		if p.AssigneeID != nil {
-			if *p.AssigneeID < 0 {
-				return vigil.FieldError("assignee_id", "assignee_id must be a user id, or 0 for the control's owner")
-			}
-			r.AssigneeID = *p.AssigneeID
-			if r.AssigneeID != 0 {
-				if _, err := t.checkOwner(ctx, "assignee_id", r.AssigneeID); err != nil {
-					return err
-				}
+		if p.AssigneeID != nil && r.AssigneeID != 0 {
+			if _, err := t.checkOwner(ctx, "assignee_id", r.AssigneeID); err != nil {
+				return err
 			}
 		}
 		if err := r.Validate(); err != nil {

@@ -186,42 +186,42 @@ func TestControls(t *testing.T) {
 
 		validate := func(c *vigil.Control) error { return c.Validate(known) }
 		impl := vigil.StatusImplemented
-		_, err = s.UpdateControl(adminCtx, "AC-01", ControlPatch{Status: &impl}, validate, nil)
+		_, err = s.UpdateControl(adminCtx, "AC-01", vigil.ControlPatch{Status: &impl}, validate, nil)
 		wantCode(t, err, vigil.EINVALID)
-		_, err = s.UpdateControl(adminCtx, "AC-01", ControlPatch{OwnerID: &viewer.ID}, validate, nil)
+		_, err = s.UpdateControl(adminCtx, "AC-01", vigil.ControlPatch{OwnerID: &viewer.ID}, validate, nil)
 		wantCode(t, err, vigil.EINVALID)
 		na := vigil.StatusNotApplicable
-		_, err = s.UpdateControl(adminCtx, "AC-01", ControlPatch{Status: &na}, validate, nil)
+		_, err = s.UpdateControl(adminCtx, "AC-01", vigil.ControlPatch{Status: &na}, validate, nil)
 		if vigil.ErrorField(err) != "justification" {
 			t.Fatalf("not applicable without justification: %v, want a justification error", err)
 		}
-		up, err := s.UpdateControl(adminCtx, "AC-01", ControlPatch{Status: &impl, OwnerID: &owner.ID, Criteria: &[]string{"CC6.3"}}, validate, nil)
+		up, err := s.UpdateControl(adminCtx, "AC-01", vigil.ControlPatch{Status: &impl, OwnerID: &owner.ID, Criteria: &[]string{"CC6.3"}}, validate, nil)
 		if err != nil || up.Status != impl || up.OwnerName != "Olive Owner" || fmt.Sprint(up.Criteria) != "[CC6.3]" {
 			t.Fatalf("update: %+v, %v", up, err)
 		}
 
-		list, err := s.ListControls(adminCtx, ControlFilter{OwnerID: -1})
+		list, err := s.ListControls(adminCtx, vigil.ControlFilter{OwnerID: -1})
 		if err != nil || len(list) != 3 {
 			t.Fatalf("unowned: %d, %v; want 3", len(list), err)
 		}
-		list, err = s.ListControls(adminCtx, ControlFilter{Criterion: "CC6.1"})
+		list, err = s.ListControls(adminCtx, vigil.ControlFilter{Criterion: "CC6.1"})
 		if err != nil || len(list) != 1 || list[0].ID != "AC-02" {
 			t.Fatalf("by criterion: %+v, %v", list, err)
 		}
-		list, err = s.ListControls(adminCtx, ControlFilter{Search: "control gv"})
+		list, err = s.ListControls(adminCtx, vigil.ControlFilter{Search: "control gv"})
 		if err != nil || len(list) != 1 || list[0].ID != "GV-01" {
 			t.Fatalf("search: %+v", list)
 		}
-		list, err = s.ListControls(adminCtx, ControlFilter{Search: "ac-0"})
+		list, err = s.ListControls(adminCtx, vigil.ControlFilter{Search: "ac-0"})
 		if err != nil || len(list) != 2 {
 			t.Fatalf("case-insensitive search: %d, want 2", len(list))
 		}
-		list, err = s.ListControls(adminCtx, ControlFilter{Search: "%"})
+		list, err = s.ListControls(adminCtx, vigil.ControlFilter{Search: "%"})
 		if err != nil || len(list) != 0 {
 			t.Fatalf("search for %%: %d, want 0 (wildcards are literal)", len(list))
 		}
-		page1, _ := s.ListControls(adminCtx, ControlFilter{Limit: 2})
-		page2, _ := s.ListControls(adminCtx, ControlFilter{Limit: 2, After: page1[1].ID})
+		page1, _ := s.ListControls(adminCtx, vigil.ControlFilter{Limit: 2})
+		page2, _ := s.ListControls(adminCtx, vigil.ControlFilter{Limit: 2, After: page1[1].ID})
 		if len(page1) != 2 || len(page2) != 2 || page2[0].ID != "GV-01" {
 			t.Fatalf("pages %v %v", page1, page2)
 		}
@@ -241,7 +241,7 @@ func TestAdoptIsAtomic(t *testing.T) {
 		if err == nil {
 			t.Fatal("adopt with a bad owner succeeded")
 		}
-		list, _ := s.ListControls(adminCtx, ControlFilter{})
+		list, _ := s.ListControls(adminCtx, vigil.ControlFilter{})
 		if len(list) != 0 {
 			t.Fatalf("failed adopt left %d controls", len(list))
 		}
@@ -419,9 +419,9 @@ func TestConcurrentWrites(t *testing.T) {
 				defer wg.Done()
 				for i := 0; i < 20; i++ {
 					v := fmt.Sprintf("%s %d", field, i)
-					p := ControlPatch{Title: &v}
+					p := vigil.ControlPatch{Title: &v}
 					if field == "evidence" {
-						p = ControlPatch{Evidence: &v}
+						p = vigil.ControlPatch{Evidence: &v}
 					}
 					if _, err := s.UpdateControl(adminCtx, "AC-01", p, validate, nil); err != nil {
 						t.Error(err)
