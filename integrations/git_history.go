@@ -10,17 +10,9 @@ import (
 
 	"github.com/google/go-github/v74/github"
 	"github.com/vigil-soc/vigil/gitchange"
+	"github.com/vigil-soc/vigil/integrations/changes"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
-
-// historySource is one record of the branch's updates read in a run: from
-// when it is complete (the zero time: from the branch's creation), or why
-// it could not be read.
-type historySource struct {
-	Name string
-	From time.Time
-	Err  string
-}
 
 // branchHistory judges whether the branch's history was rewritten in the
 // window. It reads the records of pushes that exist outside Vigil — the
@@ -30,44 +22,44 @@ type historySource struct {
 // with who made it and when as the record says. What Vigil saw itself
 // (the head moving from one run to the next) only adds rewrites. A period
 // of the window no record covers is unknown, and said so.
-func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, p *gitchange.Population, prev *gitState, win gitWindow, remote bool) map[string]any {
+func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, p *gitchange.Population, prev *gitState, win changes.Window, remote bool) map[string]any {
 	short := strings.TrimPrefix(p.Branch, "refs/heads/")
 	ref := "refs/heads/" + short
-	var sources []historySource
+	var sources []changes.HistorySource
 	var found []gitchange.Rewrite
 	var unknown []any
 	if !remote {
 		rl, err := gitchange.ReadRefLog(ctx, o, ref, p.Head, win.Since, win.Until)
 		switch {
 		case err != nil && errors.Is(err, gitchange.ErrNoRefLog):
-			sources = append(sources, historySource{Name: "reflog", Err: err.Error() + "; then every update of the branch is recorded, with who pushed and when"})
+			sources = append(sources, changes.HistorySource{Name: "reflog", Err: err.Error() + "; then every update of the branch is recorded, with who pushed and when"})
 		case err != nil:
-			sources = append(sources, historySource{Name: "reflog", Err: "the reflog could not be read: " + err.Error()})
+			sources = append(sources, changes.HistorySource{Name: "reflog", Err: "the reflog could not be read: " + err.Error()})
 		default:
-			sources = append(sources, historySource{Name: "reflog", From: rl.From})
+			sources = append(sources, changes.HistorySource{Name: "reflog", From: rl.From})
 			found = append(found, rl.Rewrites...)
 		}
 	}
 	if c.GitHubRepo != "" {
-		judged := pruneJudged(prev.Judged, win)
+		judged := changes.PruneJudged(prev.Judged, win)
 		rws, unk, from, err := g.githubPushes(ctx, r, c, o, short, win, judged)
 		prev.Judged = judged
 		if err != nil {
-			sources = append(sources, historySource{Name: "GitHub push events", Err: err.Error()})
+			sources = append(sources, changes.HistorySource{Name: "GitHub push events", Err: err.Error()})
 		} else {
-			sources = append(sources, historySource{Name: "GitHub push events", From: from})
+			sources = append(sources, changes.HistorySource{Name: "GitHub push events", From: from})
 			found = append(found, rws...)
 			unknown = append(unknown, unk...)
 		}
 	} else if remote {
-		sources = append(sources, historySource{Name: "remote", Err: "no record of the remote's pushes is readable: Vigil sees only the heads it fetched, so a rewrite before its first run or undone between two runs is invisible (read the repository on disk, or name it in github_repo)"})
+		sources = append(sources, changes.HistorySource{Name: "remote", Err: "no record of the remote's pushes is readable: Vigil sees only the heads it fetched, so a rewrite before its first run or undone between two runs is invisible (read the repository on disk, or name it in github_repo)"})
 	}
 
 	hint := ""
 	if !remote {
 		hint = "keep the reflog for the whole audit window (git config gc.reflogExpire never)"
 	}
-	gaps, knownFrom, checked := coverage(sources, prev.KnownFrom, prev.CheckedAt, r.Now, win, hint)
+	gaps, knownFrom, checked := changes.Coverage(sources, prev.KnownFrom, prev.CheckedAt, r.Now, win, hint)
 	unknown = append(unknown, gaps...)
 
 	// Rewrites found earlier stay while they are in the window: records
@@ -114,7 +106,7 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 	var items, events, srcs []any
 	for _, rw := range all {
 		if len(items) < maxListed {
-			items = append(items, rewriteItem(rw))
+			items = append(items, changes.RewriteItem(rw))
 		}
 		events = append(events, rw.From+" -> "+rw.To+" ("+rw.Source+", "+rw.At.Format(time.RFC3339)+")")
 	}
@@ -137,101 +129,6 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 		"force_pushed": len(all) > 0, "force_pushes": kind.NonNil(events)}
 }
 
-// pruneJudged copies the judged pushes still in the window.
-func pruneJudged(m map[string]time.Time, win gitWindow) map[string]time.Time {
-	out := map[string]time.Time{}
-	for k, at := range m {
-		if !at.Before(win.Since) {
-			out[k] = at
-		}
-	}
-	return out
-}
-
-// coverage joins the records read in a run: the earliest time from which
-// one of them is complete, joined with what earlier runs established when
-// this run's records reach back to the previous run. It returns the parts
-// of the window no record covers, as unknown resources, and the coverage
-// to remember.
-func coverage(sources []historySource, knownFrom, checked *time.Time, now time.Time, win gitWindow, hint string) ([]any, *time.Time, *time.Time) {
-	var runFrom *time.Time
-	var why []string
-	for _, s := range sources {
-		if s.Err != "" {
-			why = append(why, s.Name+": "+s.Err)
-			continue
-		}
-		if runFrom == nil || s.From.Before(*runFrom) {
-			f := s.From
-			runFrom = &f
-		}
-	}
-	if runFrom != nil {
-		if knownFrom != nil && checked != nil && !runFrom.After(*checked) && knownFrom.Before(*runFrom) {
-			runFrom = knownFrom
-		}
-		n := now.UTC()
-		knownFrom, checked = runFrom, &n
-	}
-	switch {
-	case runFrom == nil:
-		from := win.Since
-		if checked != nil && checked.After(from) {
-			from = *checked
-		}
-		return []any{map[string]any{"id": "pushes since " + from.Format(time.RFC3339),
-			"error": "whether history was rewritten since " + from.Format(time.RFC3339) + " is unknown: " + strings.Join(why, "; ")}}, knownFrom, checked
-	case runFrom.After(win.Since):
-		msg := fmt.Sprintf("the records of pushes start at %s, after the window's start (%s): whether history was rewritten before is unknown (if the branch was first created then, start this integration's window there with window_start; a branch deleted and created again also starts a new record)", runFrom.Format(time.RFC3339), win.Since.Format(time.RFC3339))
-		if len(why) > 0 {
-			msg += " (" + strings.Join(why, "; ") + ")"
-		}
-		if hint != "" {
-			msg += "; " + hint
-		}
-		return []any{map[string]any{"id": "pushes before " + runFrom.Format(time.RFC3339), "error": msg}}, knownFrom, checked
-	}
-	return nil, knownFrom, checked
-}
-
-// rewriteItem is a rewrite as a failing resource, saying who, when, from
-// which record, and what was dropped.
-func rewriteItem(rw gitchange.Rewrite) map[string]any {
-	who := rw.Who
-	if rw.Email != "" {
-		who += " <" + rw.Email + ">"
-	}
-	why := fmt.Sprintf("history rewritten at %s by %s (%s): %s replaced by %s", rw.At.UTC().Format(time.RFC3339), who, rw.Source, short12(rw.From), short12(rw.To))
-	switch {
-	case rw.DroppedKnown && rw.DroppedCount == 0:
-		why += "; no commit dropped"
-	case rw.DroppedKnown:
-		var ids []string
-		for _, d := range rw.Dropped {
-			ids = append(ids, short12(d))
-		}
-		more := ""
-		if rw.DroppedCount > len(ids) {
-			more = fmt.Sprintf(" and %d more", rw.DroppedCount-len(ids))
-		}
-		why += fmt.Sprintf("; dropped %d commit(s): %s%s", rw.DroppedCount, strings.Join(ids, ", "), more)
-	default:
-		why += "; the dropped commits are unknown"
-	}
-	if rw.Note != "" {
-		why += " (" + rw.Note + ")"
-	}
-	return map[string]any{"id": short12(rw.From) + " -> " + short12(rw.To), "ok": false, "why": why, "at": rw.At.UTC().Format(time.RFC3339),
-		"who": who, "source": rw.Source, "from": rw.From, "to": rw.To, "dropped": kind.ToAny(rw.Dropped), "dropped_count": rw.DroppedCount}
-}
-
-func short12(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
 // githubPushes reads the repository's push events on GitHub (the last 90
 // days, at most 300 events, as GitHub keeps them) and finds the pushes to
 // the branch in the window that rewrote history: the payload's "forced"
@@ -239,7 +136,7 @@ func short12(id string) string {
 // new one (in the local copy when it holds both, else GitHub's compare).
 // It returns the rewrites, the pushes it could not judge (as unknown
 // resources), and from when its record is complete.
-func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win gitWindow, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
+func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win changes.Window, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
 	gh := GitHub{}
 	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
@@ -256,7 +153,7 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 // changes, and the rewrites among them are already remembered, so they
 // are not compared again (GitHub's rate limit is per hour); the pushes
 // judged now are added.
-func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win gitWindow, now time.Time, local *gitchange.Options, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
+func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win changes.Window, now time.Time, local *gitchange.Options, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	full := owner + "/" + name
 	has := func(id string) bool { return local != nil && gitchange.HasCommit(ctx, *local, id) }
 	var rewrites []gitchange.Rewrite
@@ -318,7 +215,7 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 			var cmpErr error
 			if !known {
 				var cmp *github.CommitsComparison
-				cmpErr = gh.call(ctx, "comparing "+short12(before)+"..."+short12(head), func() (*github.Response, error) {
+				cmpErr = gh.call(ctx, "comparing "+changes.Short12(before)+"..."+changes.Short12(head), func() (*github.Response, error) {
 					var resp *github.Response
 					var err error
 					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, before, head, &github.ListOptions{PerPage: 1})
@@ -334,11 +231,11 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 				}
 			}
 			if !known {
-				msg := fmt.Sprintf("the push by %s at %s (%s -> %s): whether it rewrote history could not be told", rw.Who, at.Format(time.RFC3339), short12(before), short12(head))
+				msg := fmt.Sprintf("the push by %s at %s (%s -> %s): whether it rewrote history could not be told", rw.Who, at.Format(time.RFC3339), changes.Short12(before), changes.Short12(head))
 				if cmpErr != nil {
 					msg += ": " + cmpErr.Error()
 				}
-				unknown = append(unknown, map[string]any{"id": "push " + short12(before) + " -> " + short12(head), "error": msg})
+				unknown = append(unknown, map[string]any{"id": "push " + changes.Short12(before) + " -> " + changes.Short12(head), "error": msg})
 				continue
 			}
 			if judged != nil {
@@ -353,7 +250,7 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 				// The dropped commits, as GitHub still holds them: those of
 				// the old head the new one lacks.
 				var cmp *github.CommitsComparison
-				if err := gh.call(ctx, "dropped commits of "+short12(before), func() (*github.Response, error) {
+				if err := gh.call(ctx, "dropped commits of "+changes.Short12(before), func() (*github.Response, error) {
 					var resp *github.Response
 					var err error
 					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, head, before, &github.ListOptions{PerPage: 100})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/changes"
 )
 
 // TestGitForcePushFromGitHubEvents: a repository on GitHub, rewritten
@@ -165,7 +166,7 @@ func TestPushEventsPagingLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	win := gitWindow{Since: now.AddDate(0, 0, -30), Until: now.Add(time.Hour)}
+	win := changes.Window{Since: now.AddDate(0, 0, -30), Until: now.Add(time.Hour)}
 	rws, unknown, from, err := pushRewrites(ctx, gh, cl, "acme", "api", "main", win, now, nil, nil)
 	if err != nil {
 		t.Fatalf("the 300-event limit failed the record: %v", err)

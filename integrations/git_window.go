@@ -5,18 +5,12 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/changes"
 )
 
 // defaultWindowDays is the window when neither the settings nor the audit
 // scope give one.
 const defaultWindowDays = 90
-
-// gitWindow is the window a population is taken over: Since <= committer
-// date < Until, exact UTC timestamps, and where the bounds came from.
-type gitWindow struct {
-	Since, Until time.Time
-	Source       string
-}
 
 // parseBound reads a window bound: a date (a whole UTC day: the start of
 // it, or for an end the start of the next day, so that the day is in) or
@@ -68,30 +62,30 @@ func checkWindowSettings(c *gitConfig) error {
 // defaultWindowDays days. Rolling windows are whole UTC days ending with
 // today, so that the bounds stay the same all day and say exactly what was
 // applied.
-func resolveWindow(c *gitConfig, sc *vigil.Scope, now time.Time) (gitWindow, error) {
+func resolveWindow(c *gitConfig, sc *vigil.Scope, now time.Time) (changes.Window, error) {
 	if err := checkWindowSettings(c); err != nil {
-		return gitWindow{}, err
+		return changes.Window{}, err
 	}
 	if c.WindowStart != "" {
 		start, _ := parseBound("window_start", c.WindowStart, false)
 		end, _ := parseBound("window_end", c.WindowEnd, true)
-		return gitWindow{start, end, fmt.Sprintf("the integration's settings (window_start %s, window_end %s)", c.WindowStart, c.WindowEnd)}, nil
+		return changes.Window{Since: start, Until: end, Source: fmt.Sprintf("the integration's settings (window_start %s, window_end %s)", c.WindowStart, c.WindowEnd)}, nil
 	}
 	today := now.UTC().Truncate(24 * time.Hour)
 	if c.WindowDays > 0 {
-		return gitWindow{today.AddDate(0, 0, -c.WindowDays), today.AddDate(0, 0, 1),
-			fmt.Sprintf("the integration's settings: the last %d whole days (window_days) and today", c.WindowDays)}, nil
+		return changes.Window{Since: today.AddDate(0, 0, -c.WindowDays), Until: today.AddDate(0, 0, 1),
+			Source: fmt.Sprintf("the integration's settings: the last %d whole days (window_days) and today", c.WindowDays)}, nil
 	}
 	if sc != nil && sc.AuditType == vigil.AuditType2 && sc.WindowStart != "" && sc.WindowEnd != "" {
 		start, end := sc.WindowStart.Time(), sc.WindowEnd.Time().AddDate(0, 0, 1)
 		if end.After(start) {
-			return gitWindow{start.UTC(), end.UTC(), fmt.Sprintf("the audit window (Type II, %s to %s, both days included)", sc.WindowStart, sc.WindowEnd)}, nil
+			return changes.Window{Since: start.UTC(), Until: end.UTC(), Source: fmt.Sprintf("the audit window (Type II, %s to %s, both days included)", sc.WindowStart, sc.WindowEnd)}, nil
 		}
 	}
 	why := "no audit window is set"
 	if sc != nil && sc.AuditType == vigil.AuditType1 {
 		why = "the audit is Type I (as of " + string(sc.AsOf) + "), which has no window"
 	}
-	return gitWindow{today.AddDate(0, 0, -defaultWindowDays), today.AddDate(0, 0, 1),
-		fmt.Sprintf("the default: %s, so the last %d whole days and today (set window_days, or window_start and window_end)", why, defaultWindowDays)}, nil
+	return changes.Window{Since: today.AddDate(0, 0, -defaultWindowDays), Until: today.AddDate(0, 0, 1),
+		Source: fmt.Sprintf("the default: %s, so the last %d whole days and today (set window_days, or window_start and window_end)", why, defaultWindowDays)}, nil
 }

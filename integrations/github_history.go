@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v74/github"
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/gitchange"
+	"github.com/vigil-soc/vigil/integrations/changes"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
@@ -31,14 +32,14 @@ type repoHistory struct {
 // githubWindow is the window the GitHub kind judges history over: the
 // audit scope's Type II window, else the last 90 days (GitHub's events
 // reach no further).
-func githubWindow(sc *vigil.Scope, now time.Time) gitWindow {
+func githubWindow(sc *vigil.Scope, now time.Time) changes.Window {
 	if sc != nil && sc.AuditType == vigil.AuditType2 && sc.WindowStart != "" && sc.WindowEnd != "" {
 		start, end := sc.WindowStart.Time(), sc.WindowEnd.Time().AddDate(0, 0, 1)
 		if end.After(start) {
-			return gitWindow{start.UTC(), end.UTC(), fmt.Sprintf("the audit window (Type II, %s to %s, both days included)", sc.WindowStart, sc.WindowEnd)}
+			return changes.Window{Since: start.UTC(), Until: end.UTC(), Source: fmt.Sprintf("the audit window (Type II, %s to %s, both days included)", sc.WindowStart, sc.WindowEnd)}
 		}
 	}
-	return gitWindow{now.UTC().AddDate(0, 0, -90), now.UTC(), "no audit window is set: the last 90 days"}
+	return changes.Window{Since: now.UTC().AddDate(0, 0, -90), Until: now.UTC(), Source: "no audit window is set: the last 90 days"}
 }
 
 // history reads, for each repository's default branch, the pushes GitHub
@@ -66,17 +67,17 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 		if ph == nil {
 			ph = &repoHistory{}
 		}
-		var sources []historySource
+		var sources []changes.HistorySource
 		var unknown []any
-		judged := pruneJudged(ph.Judged, win)
+		judged := changes.PruneJudged(ph.Judged, win)
 		rws, unk, from, err := pushRewrites(ctx, g, cl, c.Org, name, branch, win, r.Now, nil, judged)
 		if err != nil {
-			sources = append(sources, historySource{Name: "GitHub push events", Err: err.Error()})
+			sources = append(sources, changes.HistorySource{Name: "GitHub push events", Err: err.Error()})
 		} else {
-			sources = append(sources, historySource{Name: "GitHub push events", From: from})
+			sources = append(sources, changes.HistorySource{Name: "GitHub push events", From: from})
 			unknown = append(unknown, unk...)
 		}
-		gaps, kf, ck := coverage(sources, ph.KnownFrom, ph.CheckedAt, r.Now, win, "")
+		gaps, kf, ck := changes.Coverage(sources, ph.KnownFrom, ph.CheckedAt, r.Now, win, "")
 		unknown = append(unknown, gaps...)
 		seen := map[string]bool{}
 		var all []gitchange.Rewrite
@@ -92,7 +93,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 		next.Repos[name] = &repoHistory{Rewrites: all, KnownFrom: kf, CheckedAt: ck, Judged: judged}
 		items := []any{}
 		for _, rw := range all {
-			it := rewriteItem(rw)
+			it := changes.RewriteItem(rw)
 			it["id"] = name + ": " + it["id"].(string)
 			items = append(items, it)
 		}
@@ -123,7 +124,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 // entries (an administrator overrode a branch protection requirement: a
 // push or merge the protection would have refused) for the repositories
 // judged, in the window.
-func (g GitHub) overrides(ctx context.Context, cl *github.Client, org string, repos []string, win gitWindow) ([]any, error) {
+func (g GitHub) overrides(ctx context.Context, cl *github.Client, org string, repos []string, win changes.Window) ([]any, error) {
 	judged := map[string]bool{}
 	for _, r := range repos {
 		judged[strings.ToLower(r)] = true
