@@ -1,25 +1,50 @@
 package store
 
 import (
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // dialect is the little that differs between SQLite and PostgreSQL: bind
-// parameters, a few column types, row locking and case-insensitive matching.
+// parameters, a few column types, time values, row locking,
+// case-insensitive matching, how writers and snapshots are isolated and a
+// few engine-specific statements. The engine is decided once, when the
+// store opens; the rest of the package asks the dialect, never its name.
 type dialect struct {
 	name      string // sqlite or postgres
 	types     *strings.Replacer
 	forUpdate string
 	like      string
+	// numbered: placeholders are $1, $2 ... rather than ?.
+	numbered bool
+	// textTime: times are stored as fixed-width text (timeLayout).
+	textTime bool
+	// hasTable counts the tables named schema_migrations.
+	hasTable string
+	// migrateLock and migrateUnlock hold other replicas off while one
+	// migrates (none needed where one process owns the file).
+	migrateLock, migrateUnlock string
+	// writeLock, run first in every write, serialises writers as SQLite's
+	// single writer connection does.
+	writeLock string
+	// snapshot is what a read transaction needs to see one consistent state.
+	snapshot *sql.TxOptions
+	// heartbeatRuns names check_runs so that a scan of heartbeats uses
+	// their own index.
+	heartbeatRuns string
 }
 
 var sqliteDialect = &dialect{
 	name: "sqlite",
 	types: strings.NewReplacer("{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{time}}", "TEXT",
 		"{{bool}}", "INTEGER", "{{false}}", "0", "{{true}}", "1"),
-	like: "LIKE", // case-insensitive for ASCII in SQLite
+	like:          "LIKE", // case-insensitive for ASCII in SQLite
+	textTime:      true,
+	hasTable:      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+	heartbeatRuns: "check_runs INDEXED BY check_runs_heartbeat",
+	// WAL readers always see one consistent state.
 }
 
 var postgresDialect = &dialect{
@@ -28,12 +53,23 @@ var postgresDialect = &dialect{
 		"{{bool}}", "BOOLEAN", "{{false}}", "FALSE", "{{true}}", "TRUE"),
 	forUpdate: " FOR UPDATE",
 	like:      "ILIKE",
+	numbered:  true,
+	hasTable:  "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'",
+	// 0x76696769 is "vigi": an arbitrary, fixed lock key.
+	migrateLock:   "SELECT pg_advisory_lock(1986618217)",
+	migrateUnlock: "SELECT pg_advisory_unlock(1986618217)",
+	// Every write first locks the activity head, so a transaction's reads
+	// (the "before" of its change, the rules it checks) cannot go stale
+	// under a concurrent writer, and seq order is time order.
+	writeLock:     "SELECT seq FROM activity_head WHERE id = 1 FOR UPDATE",
+	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	heartbeatRuns: "check_runs",
 }
 
 // rebind turns ? placeholders into $1, $2 ... for PostgreSQL. Queries in this
 // package never contain a literal question mark.
 func (d *dialect) rebind(q string) string {
-	if d.name != "postgres" || !strings.Contains(q, "?") {
+	if !d.numbered || !strings.Contains(q, "?") {
 		return q
 	}
 	var b strings.Builder
@@ -59,7 +95,7 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // ts converts a time to a query argument.
 func (d *dialect) ts(t time.Time) any {
 	t = t.UTC().Truncate(time.Microsecond)
-	if d.name == "sqlite" {
+	if d.textTime {
 		return t.Format(timeLayout)
 	}
 	return t

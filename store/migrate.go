@@ -55,11 +55,7 @@ func LatestVersion() int {
 // SchemaVersion returns the database's schema version (0 when empty).
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var exists int
-	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-	if s.d.name == "postgres" {
-		q = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
-	}
-	if err := s.r.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.d.hasTable).Scan(&exists); err != nil {
 		return 0, fmt.Errorf("cannot read schema version from %s: %w", s.where, err)
 	}
 	if exists == 0 {
@@ -87,12 +83,11 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 		return 0, fmt.Errorf("cannot connect to %s: %w", s.where, err)
 	}
 	defer conn.Close()
-	if s.d.name == "postgres" {
-		// 0x76696769 is "vigi": an arbitrary, fixed lock key.
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(1986618217)"); err != nil {
+	if s.d.migrateLock != "" {
+		if _, err := conn.ExecContext(ctx, s.d.migrateLock); err != nil {
 			return 0, fmt.Errorf("cannot lock %s for migration: %w", s.where, err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(1986618217)")
+		defer conn.ExecContext(context.WithoutCancel(ctx), s.d.migrateUnlock)
 	}
 	if _, err := conn.ExecContext(ctx, s.d.types.Replace("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {{time}} NOT NULL)")); err != nil {
 		return 0, fmt.Errorf("cannot create schema_migrations in %s: %w", s.where, err)

@@ -554,10 +554,7 @@ func (s *Store) CompactRuns(ctx context.Context, before time.Time) (int64, error
 	var total int64
 	// Through the heartbeats' own index: the runs kept before the cutoff
 	// accumulate and must not be scanned at every batch.
-	from := "check_runs"
-	if s.d.name != "postgres" {
-		from = "check_runs INDEXED BY check_runs_heartbeat"
-	}
+	from := s.d.heartbeatRuns
 	for {
 		res, err := s.w.ExecContext(ctx, s.d.rebind(`DELETE FROM check_runs WHERE id IN
 			(SELECT id FROM `+from+` WHERE heartbeat AND received_at < ? LIMIT 5000)`), s.d.ts(before))

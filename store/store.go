@@ -311,12 +311,10 @@ func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
 	if err != nil {
 		return internal("begin transaction", err)
 	}
-	if s.d.name == "postgres" {
-		// Serialise writers as SQLite's single writer connection does:
-		// every write first locks the activity head, so a transaction's
-		// reads (the "before" of its change, the rules it checks) cannot go
-		// stale under a concurrent writer, and seq order is time order.
-		if _, err := tx.ExecContext(ctx, "SELECT seq FROM activity_head WHERE id = 1 FOR UPDATE"); err != nil {
+	if s.d.writeLock != "" {
+		// Serialise writers as SQLite's single writer connection does (see
+		// dialect.writeLock).
+		if _, err := tx.ExecContext(ctx, s.d.writeLock); err != nil {
 			tx.Rollback()
 			return internal("lock for write", err)
 		}
@@ -377,9 +375,5 @@ func isForeignKey(err error) bool {
 // snapshot begins a read transaction that sees one consistent state: SQLite's
 // WAL readers always do; PostgreSQL needs REPEATABLE READ for it.
 func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
-	var opts *sql.TxOptions
-	if s.d.name == "postgres" {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	return s.r.BeginTx(ctx, opts)
+	return s.r.BeginTx(ctx, s.d.snapshot)
 }
