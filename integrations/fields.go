@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/aws"
+	"github.com/vigil-soc/vigil/integrations/github"
 	"github.com/vigil-soc/vigil/integrations/idp"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/integrations/ldap"
@@ -42,13 +43,7 @@ var kindInfos = []kind.Info{
 			{Name: "gpg_keys", Label: "OpenPGP public keys", Help: "ASCII-armored public keys trusted to sign changes.", Example: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Type: kind.TypeLong},
 		},
 		Secret: kind.Field{Name: "secret", Label: "Token or deploy key", Help: "An HTTPS token, or an SSH deploy key (private key) for ssh:// URLs; optional for a local repository.", Example: "ghp_...", Type: kind.TypeLong}},
-	{Name: "github", Title: "GitHub organization", Help: "Branch protection, two-factor enforcement, outside collaborators and open security alerts.",
-		Fields: []kind.Field{
-			{Name: "org", Label: "Organization", Help: "The organization's login.", Example: "acme", Type: kind.TypeText, Required: true},
-			{Name: "repos", Label: "Repositories", Help: "Only these repositories (one per line or comma-separated); empty for all of the organization's.", Example: "api, web", Type: kind.TypeList},
-			{Name: "api_url", Label: "API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: kind.TypeText},
-		},
-		Secret: kind.Field{Name: "secret", Label: "Token", Help: "A token with read:org, repo and security_events scopes, or a fine-grained read-only token.", Example: "ghp_...", Type: kind.TypeText, Required: true}},
+	github.Info,
 	aws.Info,
 	ldap.Info,
 	idp.OktaInfo,

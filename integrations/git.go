@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-github/v74/github"
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/gitchange"
+	ghkind "github.com/vigil-soc/vigil/integrations/github"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
@@ -396,8 +397,8 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 	if !ok {
 		return 0, fmt.Errorf("github_repo must be owner/name")
 	}
-	gh := GitHub{}
-	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	gh := ghkind.GitHub{}
+	cl, err := gh.Client(r, c.GitHubAPIURL)
 	if err != nil {
 		return 0, err
 	}
@@ -426,7 +427,7 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 			fetched++
 			var pr *github.PullRequest
 			notFound := false
-			if err := gh.call(ctx, fmt.Sprintf("pull request #%d", ch.PR), func() (*github.Response, error) {
+			if err := gh.Call(ctx, fmt.Sprintf("pull request #%d", ch.PR), func() (*github.Response, error) {
 				var resp *github.Response
 				var err error
 				pr, resp, err = cl.PullRequests.Get(ctx, owner, name, ch.PR)
@@ -439,7 +440,7 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 				// GitHub answers 404 for a repository the token cannot see
 				// too: then nothing is known, and the run fails.
 				if !repoSeen {
-					if rerr := gh.call(ctx, "repository "+c.GitHubRepo, func() (*github.Response, error) {
+					if rerr := gh.Call(ctx, "repository "+c.GitHubRepo, func() (*github.Response, error) {
 						_, resp, err := cl.Repositories.Get(ctx, owner, name)
 						return resp, err
 					}); rerr != nil {
@@ -460,7 +461,7 @@ func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchan
 			for {
 				var page []*github.PullRequestReview
 				var resp *github.Response
-				if err := gh.call(ctx, fmt.Sprintf("reviews of #%d", ch.PR), func() (*github.Response, error) {
+				if err := gh.Call(ctx, fmt.Sprintf("reviews of #%d", ch.PR), func() (*github.Response, error) {
 					var err error
 					page, resp, err = cl.PullRequests.ListReviews(ctx, owner, name, ch.PR, opt)
 					return resp, err

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v74/github"
 	"github.com/vigil-soc/vigil/gitchange"
 	"github.com/vigil-soc/vigil/integrations/changes"
+	ghkind "github.com/vigil-soc/vigil/integrations/github"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
@@ -138,152 +139,12 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 // resources), and from when its record is complete.
 func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win changes.Window, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
-	gh := GitHub{}
-	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	gh := ghkind.GitHub{}
+	cl, err := gh.Client(r, c.GitHubAPIURL)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	return pushRewrites(ctx, gh, cl, owner, name, branch, win, r.Now, &o, judged)
-}
-
-// pushRewrites reads a repository's push events and judges each push to
-// the branch in the window; local, when set, is a copy of the repository
-// to judge from before asking GitHub. judged, when set, holds the pushes
-// judged by earlier runs (old..new => when): a push's verdict never
-// changes, and the rewrites among them are already remembered, so they
-// are not compared again (GitHub's rate limit is per hour); the pushes
-// judged now are added.
-func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win changes.Window, now time.Time, local *gitchange.Options, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
-	full := owner + "/" + name
-	has := func(id string) bool { return local != nil && gitchange.HasCommit(ctx, *local, id) }
-	var rewrites []gitchange.Rewrite
-	var unknown []any
-	opt := &github.ListOptions{PerPage: 100}
-	total := 0
-	var oldest time.Time
-	reachedStart := false
-	for !reachedStart {
-		var page []*github.Event
-		var resp *github.Response
-		if err := gh.call(ctx, "push events of "+full, func() (*github.Response, error) {
-			var err error
-			page, resp, err = cl.Activity.ListRepositoryEvents(ctx, owner, name, opt)
-			return resp, err
-		}); err != nil {
-			return nil, nil, time.Time{}, err
-		}
-		for _, ev := range page {
-			total++
-			at := ev.GetCreatedAt().Time.UTC()
-			if oldest.IsZero() || at.Before(oldest) {
-				oldest = at
-			}
-			if at.Before(win.Since) {
-				reachedStart = true
-			}
-			if ev.GetType() != "PushEvent" || at.Before(win.Since) || !at.Before(win.Until) {
-				continue
-			}
-			pl, err := ev.ParsePayload()
-			pe, ok := pl.(*github.PushEvent)
-			if err != nil || !ok {
-				unknown = append(unknown, map[string]any{"id": "event " + ev.GetID(), "error": fmt.Sprintf("a push event of %s could not be read: %v", at.Format(time.RFC3339), err)})
-				continue
-			}
-			if pe.GetRef() != "refs/heads/"+branch {
-				continue
-			}
-			before, head := pe.GetBefore(), pe.GetHead()
-			if head == "" {
-				head = pe.GetAfter()
-			}
-			if strings.Trim(before, "0") == "" || strings.Trim(head, "0") == "" || before == head {
-				continue // the branch created or deleted: nothing rewritten
-			}
-			key := before + ".." + head
-			if _, done := judged[key]; done {
-				continue
-			}
-			rw := gitchange.Rewrite{At: at, Who: ev.GetActor().GetLogin(), From: before, To: head, Source: "GitHub push event " + fmt.Sprint(pe.GetPushID())}
-			forced, known := false, false
-			if pe.Forced != nil {
-				forced, known = *pe.Forced, true
-			} else if has(before) && has(head) {
-				f, err := gitchange.ForcePushed(ctx, *local, before, head)
-				forced, known = f, err == nil
-			}
-			var cmpErr error
-			if !known {
-				var cmp *github.CommitsComparison
-				cmpErr = gh.call(ctx, "comparing "+changes.Short12(before)+"..."+changes.Short12(head), func() (*github.Response, error) {
-					var resp *github.Response
-					var err error
-					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, before, head, &github.ListOptions{PerPage: 1})
-					return resp, err
-				})
-				if cmpErr == nil {
-					switch cmp.GetStatus() {
-					case "ahead", "identical":
-						forced, known = false, true
-					case "behind", "diverged":
-						forced, known = true, true
-					}
-				}
-			}
-			if !known {
-				msg := fmt.Sprintf("the push by %s at %s (%s -> %s): whether it rewrote history could not be told", rw.Who, at.Format(time.RFC3339), changes.Short12(before), changes.Short12(head))
-				if cmpErr != nil {
-					msg += ": " + cmpErr.Error()
-				}
-				unknown = append(unknown, map[string]any{"id": "push " + changes.Short12(before) + " -> " + changes.Short12(head), "error": msg})
-				continue
-			}
-			if judged != nil {
-				judged[key] = at
-			}
-			if !forced {
-				continue
-			}
-			if has(before) {
-				_ = gitchange.DroppedBetween(ctx, *local, &rw)
-			} else {
-				// The dropped commits, as GitHub still holds them: those of
-				// the old head the new one lacks.
-				var cmp *github.CommitsComparison
-				if err := gh.call(ctx, "dropped commits of "+changes.Short12(before), func() (*github.Response, error) {
-					var resp *github.Response
-					var err error
-					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, head, before, &github.ListOptions{PerPage: 100})
-					return resp, err
-				}); err == nil {
-					rw.DroppedKnown, rw.DroppedCount, rw.Dropped = true, cmp.GetAheadBy(), []string{}
-					for _, cm := range cmp.Commits {
-						if len(rw.Dropped) < gitchange.MaxDropped {
-							rw.Dropped = append(rw.Dropped, cm.GetSHA())
-						}
-					}
-				} else {
-					rw.Dropped, rw.Note = []string{}, "the dropped commits could not be read: "+err.Error()
-				}
-			}
-			rewrites = append(rewrites, rw)
-		}
-		// GitHub serves at most 300 events and refuses to page further:
-		// what lies beyond is outside the record, said by its start below.
-		if resp.NextPage == 0 || total >= 300 {
-			break
-		}
-		opt.Page = resp.NextPage
-	}
-	// GitHub keeps 90 days of events, and at most 300: the record is
-	// complete from the older of the two limits it hit.
-	from := now.UTC().AddDate(0, 0, -90)
-	if reachedStart {
-		from = oldest
-	} else if total >= 300 && oldest.After(from) {
-		from = oldest
-	}
-	return rewrites, unknown, from, nil
+	return ghkind.PushRewrites(ctx, gh, cl, owner, name, branch, win, r.Now, &o, judged)
 }
 
 // testGitHub reads once each thing a run reads from GitHub: the
@@ -291,24 +152,24 @@ func pushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name
 // pushes), so that a token that cannot read one fails the test.
 func (g Git) testGitHub(ctx context.Context, r *Run, c *gitConfig) error {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
-	gh := GitHub{MaxWait: 30 * time.Second}
-	cl, err := gh.client(r, &githubConfig{APIURL: c.GitHubAPIURL})
+	gh := ghkind.GitHub{MaxWait: 30 * time.Second}
+	cl, err := gh.Client(r, c.GitHubAPIURL)
 	if err != nil {
 		return err
 	}
-	if err := gh.call(ctx, "reading the repository", func() (*github.Response, error) {
+	if err := gh.Call(ctx, "reading the repository", func() (*github.Response, error) {
 		_, resp, err := cl.Repositories.Get(ctx, owner, name)
 		return resp, err
 	}); err != nil {
 		return err
 	}
-	if err := gh.call(ctx, "reading its pull requests (reviews)", func() (*github.Response, error) {
+	if err := gh.Call(ctx, "reading its pull requests (reviews)", func() (*github.Response, error) {
 		_, resp, err := cl.PullRequests.List(ctx, owner, name, &github.PullRequestListOptions{State: "closed", ListOptions: github.ListOptions{PerPage: 1}})
 		return resp, err
 	}); err != nil {
 		return err
 	}
-	return gh.call(ctx, "reading its events (pushes)", func() (*github.Response, error) {
+	return gh.Call(ctx, "reading its events (pushes)", func() (*github.Response, error) {
 		_, resp, err := cl.Activity.ListRepositoryEvents(ctx, owner, name, &github.ListOptions{PerPage: 1})
 		return resp, err
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/changes"
+	ghkind "github.com/vigil-soc/vigil/integrations/github"
 )
 
 // TestGitForcePushFromGitHubEvents: a repository on GitHub, rewritten
@@ -161,13 +162,13 @@ func TestPushEventsPagingLimit(t *testing.T) {
 	})
 	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
 	defer srv.Close()
-	gh := GitHub{MaxWait: time.Second}
-	cl, err := gh.client(&Run{Secret: "ghp_test"}, &githubConfig{APIURL: srv.URL + "/"})
+	gh := ghkind.GitHub{MaxWait: time.Second}
+	cl, err := gh.Client(&Run{Secret: "ghp_test"}, srv.URL+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	win := changes.Window{Since: now.AddDate(0, 0, -30), Until: now.Add(time.Hour)}
-	rws, unknown, from, err := pushRewrites(ctx, gh, cl, "acme", "api", "main", win, now, nil, nil)
+	rws, unknown, from, err := ghkind.PushRewrites(ctx, gh, cl, "acme", "api", "main", win, now, nil, nil)
 	if err != nil {
 		t.Fatalf("the 300-event limit failed the record: %v", err)
 	}

@@ -10,6 +10,7 @@ package integrations
 
 import (
 	"github.com/vigil-soc/vigil/integrations/aws"
+	"github.com/vigil-soc/vigil/integrations/github"
 	"github.com/vigil-soc/vigil/integrations/idp"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/integrations/ldap"
@@ -33,5 +34,5 @@ type (
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": ldap.LDAP{}, "github": GitHub{}, "aws": aws.AWS{}, "okta": idp.Okta{}, "google": idp.Google{}, "mysql": mysql.MySQL{}}
+	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": ldap.LDAP{}, "github": github.GitHub{}, "aws": aws.AWS{}, "okta": idp.Okta{}, "google": idp.Google{}, "mysql": mysql.MySQL{}}
 }

@@ -1,4 +1,4 @@
-package integrations
+package github
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func (GitHub) Validate(raw json.RawMessage, secretText string) error {
 	return nil
 }
 
-func (g GitHub) client(r *Run, c *githubConfig) (*github.Client, error) {
+func (g GitHub) client(r *kind.Run, c *githubConfig) (*github.Client, error) {
 	cl := github.NewClient(&http.Client{Timeout: 30 * time.Second}).WithAuthToken(r.Secret)
 	if c.APIURL != "" {
 		u := strings.TrimRight(c.APIURL, "/") + "/"
@@ -151,7 +151,7 @@ func describeGitHub(what string, resp *github.Response, err error) error {
 // each repository the settings name, or the organization's list. A
 // repository that cannot be read fails the test, named: a run would judge
 // nothing of it.
-func (g GitHub) Test(ctx context.Context, r *Run) error {
+func (g GitHub) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseGitHub(r.Config)
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ func (g GitHub) listUsers(ctx context.Context, what string, page func(opt github
 }
 
 // Collect reads the organization and its repositories.
-func (g GitHub) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (g GitHub) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseGitHub(r.Config)
 	if err != nil {
 		return nil, err
@@ -553,4 +553,17 @@ func bypassActors(actors []*github.BypassActor) string {
 		who = append(who, s)
 	}
 	return strings.Join(who, ", ")
+}
+
+// Client is a GitHub API client for another kind's run (the git kind
+// reads reviews and pushes from GitHub): the run's secret is the token;
+// apiURL is empty for github.com.
+func (g GitHub) Client(r *kind.Run, apiURL string) (*github.Client, error) {
+	return g.client(r, &githubConfig{APIURL: apiURL})
+}
+
+// Call makes one API call, waiting out rate limits and describing a
+// failure with what was being read.
+func (g GitHub) Call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
+	return g.call(ctx, what, fn)
 }

@@ -1,4 +1,4 @@
-package integrations
+package github
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func githubWindow(sc *vigil.Scope, now time.Time) changes.Window {
 // pushed, when and what was dropped; and the organization's audit log for
 // branch protection overridden by an administrator. What could not be
 // read is said, per repository and for the audit log: never "none found".
-func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githubConfig, list []*github.Repository, failed []any, listErr string) map[string]any {
+func (g GitHub) history(ctx context.Context, r *kind.Run, cl *github.Client, c *githubConfig, list []*github.Repository, failed []any, listErr string) map[string]any {
 	var prev githubState
 	_ = json.Unmarshal(r.State, &prev)
 	if prev.Repos == nil {
@@ -70,7 +70,7 @@ func (g GitHub) history(ctx context.Context, r *Run, cl *github.Client, c *githu
 		var sources []changes.HistorySource
 		var unknown []any
 		judged := changes.PruneJudged(ph.Judged, win)
-		rws, unk, from, err := pushRewrites(ctx, g, cl, c.Org, name, branch, win, r.Now, nil, judged)
+		rws, unk, from, err := PushRewrites(ctx, g, cl, c.Org, name, branch, win, r.Now, nil, judged)
 		if err != nil {
 			sources = append(sources, changes.HistorySource{Name: "GitHub push events", Err: err.Error()})
 		} else {
@@ -176,4 +176,144 @@ func (g GitHub) overrides(ctx context.Context, cl *github.Client, org string, re
 			return out, nil
 		}
 	}
+}
+
+// PushRewrites reads a repository's push events and judges each push to
+// the branch in the window; local, when set, is a copy of the repository
+// to judge from before asking GitHub. judged, when set, holds the pushes
+// judged by earlier runs (old..new => when): a push's verdict never
+// changes, and the rewrites among them are already remembered, so they
+// are not compared again (GitHub's rate limit is per hour); the pushes
+// judged now are added.
+func PushRewrites(ctx context.Context, gh GitHub, cl *github.Client, owner, name, branch string, win changes.Window, now time.Time, local *gitchange.Options, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
+	full := owner + "/" + name
+	has := func(id string) bool { return local != nil && gitchange.HasCommit(ctx, *local, id) }
+	var rewrites []gitchange.Rewrite
+	var unknown []any
+	opt := &github.ListOptions{PerPage: 100}
+	total := 0
+	var oldest time.Time
+	reachedStart := false
+	for !reachedStart {
+		var page []*github.Event
+		var resp *github.Response
+		if err := gh.call(ctx, "push events of "+full, func() (*github.Response, error) {
+			var err error
+			page, resp, err = cl.Activity.ListRepositoryEvents(ctx, owner, name, opt)
+			return resp, err
+		}); err != nil {
+			return nil, nil, time.Time{}, err
+		}
+		for _, ev := range page {
+			total++
+			at := ev.GetCreatedAt().Time.UTC()
+			if oldest.IsZero() || at.Before(oldest) {
+				oldest = at
+			}
+			if at.Before(win.Since) {
+				reachedStart = true
+			}
+			if ev.GetType() != "PushEvent" || at.Before(win.Since) || !at.Before(win.Until) {
+				continue
+			}
+			pl, err := ev.ParsePayload()
+			pe, ok := pl.(*github.PushEvent)
+			if err != nil || !ok {
+				unknown = append(unknown, map[string]any{"id": "event " + ev.GetID(), "error": fmt.Sprintf("a push event of %s could not be read: %v", at.Format(time.RFC3339), err)})
+				continue
+			}
+			if pe.GetRef() != "refs/heads/"+branch {
+				continue
+			}
+			before, head := pe.GetBefore(), pe.GetHead()
+			if head == "" {
+				head = pe.GetAfter()
+			}
+			if strings.Trim(before, "0") == "" || strings.Trim(head, "0") == "" || before == head {
+				continue // the branch created or deleted: nothing rewritten
+			}
+			key := before + ".." + head
+			if _, done := judged[key]; done {
+				continue
+			}
+			rw := gitchange.Rewrite{At: at, Who: ev.GetActor().GetLogin(), From: before, To: head, Source: "GitHub push event " + fmt.Sprint(pe.GetPushID())}
+			forced, known := false, false
+			if pe.Forced != nil {
+				forced, known = *pe.Forced, true
+			} else if has(before) && has(head) {
+				f, err := gitchange.ForcePushed(ctx, *local, before, head)
+				forced, known = f, err == nil
+			}
+			var cmpErr error
+			if !known {
+				var cmp *github.CommitsComparison
+				cmpErr = gh.call(ctx, "comparing "+changes.Short12(before)+"..."+changes.Short12(head), func() (*github.Response, error) {
+					var resp *github.Response
+					var err error
+					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, before, head, &github.ListOptions{PerPage: 1})
+					return resp, err
+				})
+				if cmpErr == nil {
+					switch cmp.GetStatus() {
+					case "ahead", "identical":
+						forced, known = false, true
+					case "behind", "diverged":
+						forced, known = true, true
+					}
+				}
+			}
+			if !known {
+				msg := fmt.Sprintf("the push by %s at %s (%s -> %s): whether it rewrote history could not be told", rw.Who, at.Format(time.RFC3339), changes.Short12(before), changes.Short12(head))
+				if cmpErr != nil {
+					msg += ": " + cmpErr.Error()
+				}
+				unknown = append(unknown, map[string]any{"id": "push " + changes.Short12(before) + " -> " + changes.Short12(head), "error": msg})
+				continue
+			}
+			if judged != nil {
+				judged[key] = at
+			}
+			if !forced {
+				continue
+			}
+			if has(before) {
+				_ = gitchange.DroppedBetween(ctx, *local, &rw)
+			} else {
+				// The dropped commits, as GitHub still holds them: those of
+				// the old head the new one lacks.
+				var cmp *github.CommitsComparison
+				if err := gh.call(ctx, "dropped commits of "+changes.Short12(before), func() (*github.Response, error) {
+					var resp *github.Response
+					var err error
+					cmp, resp, err = cl.Repositories.CompareCommits(ctx, owner, name, head, before, &github.ListOptions{PerPage: 100})
+					return resp, err
+				}); err == nil {
+					rw.DroppedKnown, rw.DroppedCount, rw.Dropped = true, cmp.GetAheadBy(), []string{}
+					for _, cm := range cmp.Commits {
+						if len(rw.Dropped) < gitchange.MaxDropped {
+							rw.Dropped = append(rw.Dropped, cm.GetSHA())
+						}
+					}
+				} else {
+					rw.Dropped, rw.Note = []string{}, "the dropped commits could not be read: "+err.Error()
+				}
+			}
+			rewrites = append(rewrites, rw)
+		}
+		// GitHub serves at most 300 events and refuses to page further:
+		// what lies beyond is outside the record, said by its start below.
+		if resp.NextPage == 0 || total >= 300 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	// GitHub keeps 90 days of events, and at most 300: the record is
+	// complete from the older of the two limits it hit.
+	from := now.UTC().AddDate(0, 0, -90)
+	if reachedStart {
+		from = oldest
+	} else if total >= 300 && oldest.After(from) {
+		from = oldest
+	}
+	return rewrites, unknown, from, nil
 }

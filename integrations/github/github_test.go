@@ -1,4 +1,4 @@
-package integrations
+package github
 
 import (
 	"encoding/json"

@@ -1,0 +1,21 @@
+package github
+
+import (
+	"testing"
+
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
+	"github.com/vigil-soc/vigil/integrations/service"
+)
+
+var (
+	ctx       = integrationtest.Ctx
+	connect   = integrationtest.Connect
+	verdicts  = integrationtest.Verdicts
+	resultsOf = integrationtest.ResultsOf
+)
+
+// newService is the integrations service without kinds: a test adds its own.
+func newService(t *testing.T) *service.Service {
+	t.Helper()
+	return integrationtest.NewService(t)
+}
