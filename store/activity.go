@@ -114,16 +114,7 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]vigil.Act
 	if err != nil {
 		return nil, internal("list activity", err)
 	}
-	defer rows.Close()
-	out := []vigil.Activity{}
-	for rows.Next() {
-		a, err := scanActivity(rows)
-		if err != nil {
-			return nil, internal("scan activity", err)
-		}
-		out = append(out, a)
-	}
-	return out, internal2("list activity", rows.Err())
+	return scanRows(rows, "list activity", "scan activity", scanActivity)
 }
 
 type scanner interface{ Scan(...any) error }

@@ -343,7 +343,7 @@ const requestColumns = `r.id, r.control_id, r.title, r.description, r.frequency,
 	COALESCE(a.name, o.name, ''), r.created_at FROM evidence_requests r JOIN controls c ON c.id = r.control_id
 	LEFT JOIN users a ON a.id = r.assignee_id LEFT JOIN users o ON o.id = c.owner_id`
 
-func scanRequest(sc interface{ Scan(...any) error }) (vigil.EvidenceRequest, error) {
+func scanRequest(sc scanner) (vigil.EvidenceRequest, error) {
 	var r vigil.EvidenceRequest
 	var at dbTime
 	err := sc.Scan(&r.ID, &r.ControlID, &r.Title, &r.Description, &r.Frequency, &r.Start, &r.GraceDays, &r.AssigneeID, &r.Assignee, &at)
@@ -361,16 +361,7 @@ func (s *Store) Requests(ctx context.Context, control string) ([]vigil.EvidenceR
 	if err != nil {
 		return nil, internal("list requests", err)
 	}
-	defer rows.Close()
-	out := []vigil.EvidenceRequest{}
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, internal("scan request", err)
-		}
-		out = append(out, r)
-	}
-	return out, internal2("list requests", rows.Err())
+	return scanRows(rows, "list requests", "scan request", scanRequest)
 }
 
 // Request returns one request.

@@ -208,17 +208,14 @@ func (s *Store) Exceptions(ctx context.Context, now time.Time) ([]vigil.CheckExc
 	if err != nil {
 		return nil, internal("list exceptions", err)
 	}
-	defer rows.Close()
-	out := []vigil.CheckException{}
-	for rows.Next() {
-		e, err := scanException(rows)
+	return scanRows(rows, "list exceptions", "scan exception", func(r scanner) (vigil.CheckException, error) {
+		e, err := scanException(r)
 		if err != nil {
-			return nil, internal("scan exception", err)
+			return vigil.CheckException{}, err
 		}
 		e.State = e.StateAt(now)
-		out = append(out, *e)
-	}
-	return out, internal2("list exceptions", rows.Err())
+		return *e, nil
+	})
 }
 
 // ActiveExceptions lists the exceptions in force at now: approved, not

@@ -148,16 +148,7 @@ func (s *Store) Agents(ctx context.Context, after int64, limit int) ([]vigil.Age
 	if err != nil {
 		return nil, internal("list agents", err)
 	}
-	defer rows.Close()
-	out := []vigil.Agent{}
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, internal("scan agent", err)
-		}
-		out = append(out, *a)
-	}
-	return out, internal2("list agents", rows.Err())
+	return scanRows(rows, "list agents", "scan agent", deref(scanAgent))
 }
 
 // RevokeAgent stops an agent's credential from being accepted.
@@ -432,18 +423,13 @@ func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID strin
 	if err != nil {
 		return nil, internal("list results", err)
 	}
-	defer rows.Close()
-	out := []StoredResult{}
-	for rows.Next() {
+	return scanRows(rows, "list results", "scan result", func(r scanner) (StoredResult, error) {
 		var x StoredResult
 		var since dbTime
-		if err := rows.Scan(&x.AgentID, &x.AgentName, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &since); err != nil {
-			return nil, internal("scan result", err)
-		}
+		err := r.Scan(&x.AgentID, &x.AgentName, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &since)
 		x.Since = since.T
-		out = append(out, x)
-	}
-	return out, internal2("list results", rows.Err())
+		return x, err
+	})
 }
 
 // FleetCount is how many hosts give a check each verdict. A host that
@@ -472,16 +458,11 @@ func (s *Store) FleetByCheck(ctx context.Context, now time.Time) ([]FleetCount, 
 	if err != nil {
 		return nil, internal("fleet", err)
 	}
-	defer rows.Close()
-	out := []FleetCount{}
-	for rows.Next() {
+	return scanRows(rows, "fleet", "fleet", func(r scanner) (FleetCount, error) {
 		var f FleetCount
-		if err := rows.Scan(&f.CheckID, &f.Stale, &f.Fail, &f.Error, &f.Pass, &f.Other); err != nil {
-			return nil, internal("fleet", err)
-		}
-		out = append(out, f)
-	}
-	return out, internal2("fleet", rows.Err())
+		err := r.Scan(&f.CheckID, &f.Stale, &f.Fail, &f.Error, &f.Pass, &f.Other)
+		return f, err
+	})
 }
 
 // Transitions lists the transitions of an agent's results (all checks when
@@ -592,18 +573,13 @@ func (s *Store) InputsReceived(ctx context.Context, from, to time.Time) ([]Input
 	if err != nil {
 		return nil, internal("list inputs", err)
 	}
-	defer rows.Close()
-	out := []InputUse{}
-	for rows.Next() {
+	return scanRows(rows, "list inputs", "list inputs", func(r scanner) (InputUse, error) {
 		var u InputUse
 		var first, last dbTime
-		if err := rows.Scan(&u.AgentID, &u.Hostname, &u.SHA256, &first, &last, &u.Runs, &u.Stored); err != nil {
-			return nil, internal("list inputs", err)
-		}
+		err := r.Scan(&u.AgentID, &u.Hostname, &u.SHA256, &first, &last, &u.Runs, &u.Stored)
 		u.First, u.Last = first.T, last.T
-		out = append(out, u)
-	}
-	return out, internal2("list inputs", rows.Err())
+		return u, err
+	})
 }
 
 // LastSealedDay is the effective day of the newest collector evidence

@@ -48,16 +48,7 @@ func (s *Store) ListSystems(ctx context.Context, after int64, limit int) ([]vigi
 	if err != nil {
 		return nil, internal("list systems", err)
 	}
-	defer rows.Close()
-	out := []vigil.System{}
-	for rows.Next() {
-		x, err := scanSystem(rows)
-		if err != nil {
-			return nil, internal("scan system", err)
-		}
-		out = append(out, *x)
-	}
-	return out, internal2("list systems", rows.Err())
+	return scanRows(rows, "list systems", "scan system", deref(scanSystem))
 }
 
 // ownerArg converts an owner ID to a nullable argument.

@@ -209,16 +209,7 @@ func (s *Store) ListUsers(ctx context.Context, after int64, limit int) ([]vigil.
 	if err != nil {
 		return nil, internal("list users", err)
 	}
-	defer rows.Close()
-	out := []vigil.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, internal("scan user", err)
-		}
-		out = append(out, *u)
-	}
-	return out, internal2("list users", rows.Err())
+	return scanRows(rows, "list users", "scan user", deref(scanUser))
 }
 
 // UserPatch changes some of a user's fields; nil fields stay as they are.
