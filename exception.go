@@ -283,3 +283,29 @@ func clipText(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// MayApproveExceptions checks that the actor may approve exceptions at all:
+// an admin or owner, and a person (the system approves nothing).
+func (a Actor) MayApproveExceptions() error {
+	if !a.Role.Can(PermManage) || a.UserID == 0 {
+		return Errorf(EFORBIDDEN, "only an admin or owner approves an exception")
+	}
+	return nil
+}
+
+// MayApprove checks that a may approve e at now: e is pending (not revoked,
+// approved or expired), and a did not request it (separation of duties).
+func (e *CheckException) MayApprove(a Actor, now time.Time) error {
+	switch e.StateAt(now) {
+	case ExceptionRevoked:
+		return Errorf(ECONFLICT, "exception #%d was revoked by %s; request a new one", e.ID, e.RevokedByName)
+	case ExceptionActive:
+		return Errorf(ECONFLICT, "exception #%d is already approved (by %s)", e.ID, e.ApprovedByName)
+	case ExceptionExpired:
+		return Errorf(ECONFLICT, "exception #%d expired at %s before it was approved; request a new one", e.ID, e.Expires.UTC().Format(time.RFC3339))
+	}
+	if e.RequestedBy == a.UserID {
+		return &Error{Code: EFORBIDDEN, Field: "approver", Message: "you requested this exception: another admin or owner must approve it (separation of duties)"}
+	}
+	return nil
+}

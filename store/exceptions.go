@@ -83,24 +83,16 @@ func exceptionLog(e *vigil.CheckException) map[string]any {
 func (s *Store) ApproveException(ctx context.Context, id int64) (*vigil.CheckException, error) {
 	var out *vigil.CheckException
 	err := s.write(ctx, func(t *wtx) error {
-		if !t.actor.Role.Can(vigil.PermManage) || t.actor.UserID == 0 {
-			return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or owner approves an exception")
+		if err := t.actor.MayApproveExceptions(); err != nil {
+			return err
 		}
 		e, err := getExceptionTx(ctx, t, id)
 		if err != nil {
 			return err
 		}
 		before := exceptionLog(e)
-		switch e.StateAt(t.now) {
-		case vigil.ExceptionRevoked:
-			return vigil.Errorf(vigil.ECONFLICT, "exception #%d was revoked by %s; request a new one", id, e.RevokedByName)
-		case vigil.ExceptionActive:
-			return vigil.Errorf(vigil.ECONFLICT, "exception #%d is already approved (by %s)", id, e.ApprovedByName)
-		case vigil.ExceptionExpired:
-			return vigil.Errorf(vigil.ECONFLICT, "exception #%d expired at %s before it was approved; request a new one", id, e.Expires.UTC().Format(time.RFC3339))
-		}
-		if e.RequestedBy == t.actor.UserID {
-			return &vigil.Error{Code: vigil.EFORBIDDEN, Field: "approver", Message: "you requested this exception: another admin or owner must approve it (separation of duties)"}
+		if err := e.MayApprove(t.actor, t.now); err != nil {
+			return err
 		}
 		res, err := t.exec(ctx, "UPDATE check_exceptions SET approved_by = ?, approved_at = ? WHERE id = ? AND approved_at IS NULL AND revoked_at IS NULL",
 			t.actor.UserID, t.d.ts(t.now), id)
