@@ -9,14 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/aws"
-	"github.com/vigil-soc/vigil/integrations/github"
-	"github.com/vigil-soc/vigil/integrations/idp"
 	"github.com/vigil-soc/vigil/integrations/kind"
-	"github.com/vigil-soc/vigil/integrations/ldap"
-	"github.com/vigil-soc/vigil/integrations/mysql"
-	"github.com/vigil-soc/vigil/integrations/postgres"
-	"github.com/vigil-soc/vigil/integrations/tlsprobe"
 )
 
 // The description of a kind's settings, for the pages and the CLI.
@@ -27,37 +20,11 @@ type (
 	Setting   = kind.Setting
 )
 
-// kindInfos is every built-in kind's description, in the order the form
-// lists them.
-var kindInfos = []kind.Info{
-	{Name: "git", Title: "Git repository", Help: "Change management (CC8.1): every change on a branch was reviewed, signed and not force-pushed.",
-		Fields: []kind.Field{
-			{Name: "repo", Label: "Repository", Help: "An absolute path on this server, or a URL (https:// or ssh://). Never put a credential in the URL.", Example: "https://github.com/acme/api.git", Type: kind.TypeText, Required: true},
-			{Name: "branch", Label: "Branch", Help: "The branch whose changes are tested; empty for the default branch.", Example: "main", Type: kind.TypeText},
-			{Name: "window_days", Label: "Window (days)", Help: "The last N days of changes; empty for the audit window, else 90 days.", Example: "90", Type: kind.TypeInt},
-			{Name: "window_start", Label: "Window start", Help: "A fixed window's first day (instead of window days).", Example: "2026-01-01", Type: kind.TypeText},
-			{Name: "window_end", Label: "Window end", Help: "A fixed window's end (excluded).", Example: "2027-01-01", Type: kind.TypeText},
-			{Name: "github_repo", Label: "GitHub repository", Help: "owner/name: reviews are read from GitHub's pull requests, with the credential as the token.", Example: "acme/api", Type: kind.TypeText},
-			{Name: "github_api_url", Label: "GitHub API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: kind.TypeText},
-			{Name: "allowed_signers", Label: "Allowed SSH signers", Help: "An SSH allowed-signers file: the keys trusted to sign changes (public keys, not secrets).", Example: "dev@acme.com ssh-ed25519 AAAA...", Type: kind.TypeLong},
-			{Name: "gpg_keys", Label: "OpenPGP public keys", Help: "ASCII-armored public keys trusted to sign changes.", Example: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Type: kind.TypeLong},
-		},
-		Secret: kind.Field{Name: "secret", Label: "Token or deploy key", Help: "An HTTPS token, or an SSH deploy key (private key) for ssh:// URLs; optional for a local repository.", Example: "ghp_...", Type: kind.TypeLong}},
-	github.Info,
-	aws.Info,
-	ldap.Info,
-	idp.OktaInfo,
-	idp.GoogleInfo,
-	tlsprobe.Info,
-	postgres.Info,
-	mysql.Info,
-}
-
 // Info returns a kind's description.
 func Info(name string) (KindInfo, bool) {
-	for _, k := range kindInfos {
-		if k.Name == name {
-			return k, true
+	for _, b := range builtin {
+		if b.info.Name == name {
+			return b.info, true
 		}
 	}
 	return KindInfo{}, false
@@ -68,9 +35,9 @@ func Info(name string) (KindInfo, bool) {
 // typed as JSON).
 func Infos(kinds map[string]Kind) []KindInfo {
 	var out []KindInfo
-	for _, k := range kindInfos {
-		if _, ok := kinds[k.Name]; ok {
-			out = append(out, k)
+	for _, b := range builtin {
+		if _, ok := kinds[b.info.Name]; ok {
+			out = append(out, b.info)
 		}
 	}
 	var rest []string

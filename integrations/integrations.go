@@ -1,8 +1,8 @@
 // Package integrations connects Vigil to the systems a company runs and
-// tests their controls on a schedule with the check engine. It is the
-// catalogue of the built-in kinds, listed explicitly in Kinds (no
-// registration by init), with their descriptions for the pages and the
-// CLI. The pieces live beside it: integrations/kind (the Kind interface
+// tests their controls on a schedule with the check engine. This package
+// is the catalogue of the built-in kinds, each listed once with its
+// description (builtin; no registration by init), for serve, the pages and
+// the CLI. The pieces live beside it: integrations/kind (the Kind interface
 // and what the kinds share), integrations/service (the service that
 // stores and runs integrations; it knows no kind and gets them from its
 // caller) and one package per connected system.
@@ -11,6 +11,7 @@ package integrations
 import (
 	"github.com/vigil-soc/vigil/integrations/aws"
 	"github.com/vigil-soc/vigil/integrations/github"
+	"github.com/vigil-soc/vigil/integrations/gitrepo"
 	"github.com/vigil-soc/vigil/integrations/idp"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/integrations/ldap"
@@ -26,13 +27,28 @@ type Kind = kind.Kind
 // Service manages integrations (service.Service).
 type Service = service.Service
 
-// Run and Artifact are a kind's run and its evidence documents.
-type (
-	Run      = kind.Run
-	Artifact = kind.Artifact
-)
+// builtin is every kind this build knows with its description, in the
+// order the form lists them: the one place kinds are registered.
+var builtin = []struct {
+	kind Kind
+	info KindInfo
+}{
+	{gitrepo.Git{}, gitrepo.Info},
+	{github.GitHub{}, github.Info},
+	{aws.AWS{}, aws.Info},
+	{ldap.LDAP{}, ldap.Info},
+	{idp.Okta{}, idp.OktaInfo},
+	{idp.Google{}, idp.GoogleInfo},
+	{tlsprobe.TLS{}, tlsprobe.Info},
+	{postgres.Postgres{}, postgres.Info},
+	{mysql.MySQL{}, mysql.Info},
+}
 
 // Kinds returns every kind this build knows, by name.
 func Kinds() map[string]Kind {
-	return map[string]Kind{"git": Git{}, "tls": tlsprobe.TLS{}, "postgres": postgres.Postgres{}, "ldap": ldap.LDAP{}, "github": github.GitHub{}, "aws": aws.AWS{}, "okta": idp.Okta{}, "google": idp.Google{}, "mysql": mysql.MySQL{}}
+	out := make(map[string]Kind, len(builtin))
+	for _, b := range builtin {
+		out[b.kind.Name()] = b.kind
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"fmt"

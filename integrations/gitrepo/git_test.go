@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"encoding/json"
@@ -14,24 +14,8 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/store"
-)
-
-var ctx = integrationtest.Ctx
-
-// newService is the service with the git kind.
-func newService(t *testing.T) *Service {
-	t.Helper()
-	s := integrationtest.NewService(t)
-	s.Kinds["git"] = Git{}
-	return s
-}
-
-var (
-	connect  = integrationtest.Connect
-	verdicts = integrationtest.Verdicts
 )
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -363,5 +347,3 @@ func TestScheduledRemoteGit(t *testing.T) {
 		t.Fatalf("after a push: %+v", rs)
 	}
 }
-
-var resultsOf = integrationtest.ResultsOf

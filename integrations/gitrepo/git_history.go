@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // with who made it and when as the record says. What Vigil saw itself
 // (the head moving from one run to the next) only adds rewrites. A period
 // of the window no record covers is unknown, and said so.
-func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, p *gitchange.Population, prev *gitState, win changes.Window, remote bool) map[string]any {
+func (g Git) branchHistory(ctx context.Context, r *kind.Run, c *gitConfig, o gitchange.Options, p *gitchange.Population, prev *gitState, win changes.Window, remote bool) map[string]any {
 	short := strings.TrimPrefix(p.Branch, "refs/heads/")
 	ref := "refs/heads/" + short
 	var sources []changes.HistorySource
@@ -137,7 +137,7 @@ func (g Git) branchHistory(ctx context.Context, r *Run, c *gitConfig, o gitchang
 // new one (in the local copy when it holds both, else GitHub's compare).
 // It returns the rewrites, the pushes it could not judge (as unknown
 // resources), and from when its record is complete.
-func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange.Options, branch string, win changes.Window, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
+func (g Git) githubPushes(ctx context.Context, r *kind.Run, c *gitConfig, o gitchange.Options, branch string, win changes.Window, judged map[string]time.Time) ([]gitchange.Rewrite, []any, time.Time, error) {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
 	gh := ghkind.GitHub{}
 	cl, err := gh.Client(r, c.GitHubAPIURL)
@@ -150,7 +150,7 @@ func (g Git) githubPushes(ctx context.Context, r *Run, c *gitConfig, o gitchange
 // testGitHub reads once each thing a run reads from GitHub: the
 // repository, its pull requests (the reviews) and its events (the
 // pushes), so that a token that cannot read one fails the test.
-func (g Git) testGitHub(ctx context.Context, r *Run, c *gitConfig) error {
+func (g Git) testGitHub(ctx context.Context, r *kind.Run, c *gitConfig) error {
 	owner, name, _ := strings.Cut(c.GitHubRepo, "/")
 	gh := ghkind.GitHub{MaxWait: 30 * time.Second}
 	cl, err := gh.Client(r, c.GitHubAPIURL)

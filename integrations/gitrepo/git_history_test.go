@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/kind"
+	"github.com/vigil-soc/vigil/integrations/service"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -35,7 +36,7 @@ func gitAs(t *testing.T, dir, who string, at time.Time, args ...string) string {
 
 // results runs the integration once and gives each result of a check by
 // resource, with its verdict and reason.
-func results(t *testing.T, s *Service, x *vigil.Integration, check string) map[string]string {
+func results(t *testing.T, s *service.Service, x *vigil.Integration, check string) map[string]string {
 	t.Helper()
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestGitWindowFromAuditScope(t *testing.T) {
 	}
 
 	// The sealed population, read straight from the kind: exact bounds.
-	r := &Run{Config: x.Config, Dir: t.TempDir(), Now: time.Now()}
+	r := &kind.Run{Config: x.Config, Dir: t.TempDir(), Now: time.Now()}
 	in, err := Git{}.Collect(kind.WithScope(ctx, sc), r)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +215,7 @@ func TestGitWindowFromAuditScope(t *testing.T) {
 
 	// Explicit timestamps are applied exactly: the end is excluded.
 	cfg := `{"repo": "` + dir + `", "window_start": "2026-03-01T00:00:00Z", "window_end": "2026-08-31T23:59:59Z"}`
-	r = &Run{Config: json.RawMessage(cfg), Dir: t.TempDir(), Now: time.Now()}
+	r = &kind.Run{Config: json.RawMessage(cfg), Dir: t.TempDir(), Now: time.Now()}
 	if in, err = (Git{}).Collect(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestGitWindowFromAuditScope(t *testing.T) {
 		t.Fatalf("explicit bounds: %v changes until %v", in["git.changes"]["count"], in["git.changes"]["until"])
 	}
 	// A rolling window is whole days: the same bounds all day.
-	r = &Run{Config: json.RawMessage(`{"repo": "` + dir + `", "window_days": 7}`), Dir: t.TempDir(), Now: time.Date(2026, 9, 10, 15, 4, 5, 0, time.UTC)}
+	r = &kind.Run{Config: json.RawMessage(`{"repo": "` + dir + `", "window_days": 7}`), Dir: t.TempDir(), Now: time.Date(2026, 9, 10, 15, 4, 5, 0, time.UTC)}
 	if in, err = (Git{}).Collect(ctx, r); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/changes"
 	ghkind "github.com/vigil-soc/vigil/integrations/github"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // TestGitForcePushFromGitHubEvents: a repository on GitHub, rewritten
@@ -163,7 +164,7 @@ func TestPushEventsPagingLimit(t *testing.T) {
 	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
 	defer srv.Close()
 	gh := ghkind.GitHub{MaxWait: time.Second}
-	cl, err := gh.Client(&Run{Secret: "ghp_test"}, srv.URL+"/")
+	cl, err := gh.Client(&kind.Run{Secret: "ghp_test"}, srv.URL+"/")
 	if err != nil {
 		t.Fatal(err)
 	}

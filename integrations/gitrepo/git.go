@@ -1,4 +1,4 @@
-package integrations
+package gitrepo
 
 import (
 	"context"
@@ -120,7 +120,7 @@ var branchName = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
 
 // gitEnv carries the credential: an HTTPS token as a header, an SSH
 // deploy key through a key file; never on the command line.
-func gitEnv(r *Run, repo string) ([]string, func(), error) {
+func gitEnv(r *kind.Run, repo string) ([]string, func(), error) {
 	// No prompts, and only plain transports: never ext:: or fd:: helpers
 	// a crafted URL could use to run commands.
 	env := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh"}
@@ -153,7 +153,7 @@ func gitEnv(r *Run, repo string) ([]string, func(), error) {
 
 // local returns a repository path to read: the local one, or a mirror of
 // the remote fetched now.
-func (Git) local(ctx context.Context, r *Run, c *gitConfig, env []string) (string, error) {
+func (Git) local(ctx context.Context, r *kind.Run, c *gitConfig, env []string) (string, error) {
 	if !isRemote(c.Repo) {
 		if _, err := os.Stat(c.Repo); err != nil {
 			return "", fmt.Errorf("repository %s: %v", c.Repo, err)
@@ -182,7 +182,7 @@ func (Git) local(ctx context.Context, r *Run, c *gitConfig, env []string) (strin
 // the window, and GitHub when it is the source of reviews and pushes. A
 // source that cannot be read fails the test, naming the source: a run
 // would judge nothing from it.
-func (g Git) Test(ctx context.Context, r *Run) error {
+func (g Git) Test(ctx context.Context, r *kind.Run) error {
 	c, err := parseGit(r.Config)
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ const maxReviewFetches = 500
 const maxListed = 1000
 
 // Collect reads the population of the window and the branch's history.
-func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, error) {
+func (g Git) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]any, error) {
 	c, err := parseGit(r.Config)
 	if err != nil {
 		return nil, err
@@ -362,7 +362,7 @@ func (g Git) Collect(ctx context.Context, r *Run) (map[string]map[string]any, er
 	// again at every run.
 	sealed := sealedPopulation{Population: p, WindowSource: win.Source, Ended: !win.Until.After(r.Now)}
 	if pop, err := json.MarshalIndent(sealed, "", " "); err == nil {
-		r.Artifacts = append(r.Artifacts, Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s (end excluded)",
+		r.Artifacts = append(r.Artifacts, kind.Artifact{Name: "change-population.json", Title: fmt.Sprintf("change population of %s, %s to %s (end excluded)",
 			p.Branch, p.Since.Format(time.RFC3339), p.Until.Format(time.RFC3339)), Data: pop})
 	}
 	changes := map[string]any{"repo": c.Repo, "branch": p.Branch, "since": p.Since.Format(time.RFC3339), "until": p.Until.Format(time.RFC3339),
@@ -392,7 +392,7 @@ func clipText(s string, n int) string {
 // reviews: the latest review of each reviewer counts, and an approval by
 // the pull request's author does not. It reads at most maxReviewFetches
 // pull requests not already cached.
-func (g Git) githubReviews(ctx context.Context, r *Run, c *gitConfig, p *gitchange.Population, cache map[string]prReview) (int, error) {
+func (g Git) githubReviews(ctx context.Context, r *kind.Run, c *gitConfig, p *gitchange.Population, cache map[string]prReview) (int, error) {
 	owner, name, ok := strings.Cut(c.GitHubRepo, "/")
 	if !ok {
 		return 0, fmt.Errorf("github_repo must be owner/name")

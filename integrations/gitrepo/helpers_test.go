@@ -1,0 +1,23 @@
+package gitrepo
+
+import (
+	"testing"
+
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
+	"github.com/vigil-soc/vigil/integrations/service"
+)
+
+var (
+	ctx       = integrationtest.Ctx
+	connect   = integrationtest.Connect
+	verdicts  = integrationtest.Verdicts
+	resultsOf = integrationtest.ResultsOf
+)
+
+// newService is the integrations service with the git kind.
+func newService(t *testing.T) *service.Service {
+	t.Helper()
+	s := integrationtest.NewService(t)
+	s.Kinds["git"] = Git{}
+	return s
+}
