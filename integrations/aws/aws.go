@@ -1,3 +1,6 @@
+// Package aws is the aws integration kind: IAM (root keys, MFA, key
+// age), CloudTrail, S3 public access and encryption, and security groups
+// open to the world, read with the AWS SDK one API family at a time.
 package aws
 
 import (

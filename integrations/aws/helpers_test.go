@@ -8,10 +8,8 @@ import (
 )
 
 var (
-	ctx       = integrationtest.Ctx
-	connect   = integrationtest.Connect
-	verdicts  = integrationtest.Verdicts
-	resultsOf = integrationtest.ResultsOf
+	ctx     = integrationtest.Ctx
+	connect = integrationtest.Connect
 )
 
 // newService is the integrations service without kinds: a test adds its own.

@@ -1,3 +1,8 @@
+// Package github is the github integration kind: an organization's
+// branch protection, two-factor enforcement, outside collaborators, open
+// security alerts and branch history. It also gives the git kind its
+// GitHub client (Client, Call) and the reading of push events
+// (PushRewrites).
 package github
 
 import (

@@ -1,3 +1,7 @@
+// Package gitrepo is the git integration kind: the change population of
+// a branch in a window (reviewed, signed, not force-pushed), read from a
+// local or fetched repository, with reviews and pushes from GitHub when
+// the settings name the repository there.
 package gitrepo
 
 import (

@@ -8,10 +8,8 @@ import (
 )
 
 var (
-	ctx       = integrationtest.Ctx
-	connect   = integrationtest.Connect
-	verdicts  = integrationtest.Verdicts
-	resultsOf = integrationtest.ResultsOf
+	ctx      = integrationtest.Ctx
+	verdicts = integrationtest.Verdicts
 )
 
 // newService is the integrations service with the git kind.

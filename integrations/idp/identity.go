@@ -1,3 +1,7 @@
+// Package idp holds the identity-provider kinds, okta and google (Google
+// Workspace). They are one package because they share their HTTP API
+// client (pagination by Link headers, rate-limit waits and retries, error
+// descriptions) and a few helpers.
 package idp
 
 import (

@@ -1,3 +1,6 @@
+// Package ldap is the ldap integration kind: accounts and privileged
+// groups of an OpenLDAP directory or Active Directory, with their
+// password policies and last sign-in.
 package ldap
 
 import (

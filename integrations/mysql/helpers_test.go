@@ -9,8 +9,6 @@ import (
 
 var (
 	ctx       = integrationtest.Ctx
-	connect   = integrationtest.Connect
-	verdicts  = integrationtest.Verdicts
 	resultsOf = integrationtest.ResultsOf
 )
 

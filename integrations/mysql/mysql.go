@@ -1,3 +1,6 @@
+// Package mysql is the mysql integration kind (MySQL and MariaDB):
+// transport encryption, anonymous and password-less accounts, superusers
+// and the logging of failed connections.
 package mysql
 
 import (

@@ -1,3 +1,6 @@
+// Package postgres is the postgres integration kind: TLS, password
+// hashing, connection logging, superusers, the public schema and trust
+// rules of a PostgreSQL server.
 package postgres
 
 import (

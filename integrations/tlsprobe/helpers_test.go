@@ -7,12 +7,7 @@ import (
 	"github.com/vigil-soc/vigil/integrations/service"
 )
 
-var (
-	ctx       = integrationtest.Ctx
-	connect   = integrationtest.Connect
-	verdicts  = integrationtest.Verdicts
-	resultsOf = integrationtest.ResultsOf
-)
+var ctx = integrationtest.Ctx
 
 // newService is the integrations service without kinds: a test adds its own.
 func newService(t *testing.T) *service.Service {

@@ -1,3 +1,6 @@
+// Package tlsprobe is the tls integration kind: certificate chain and
+// expiry, protocol versions, weak cipher suites and HSTS of TLS
+// endpoints.
 package tlsprobe
 
 import (
