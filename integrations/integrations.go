@@ -31,7 +31,7 @@ type Service = service.Service
 // order the form lists them: the one place kinds are registered.
 var builtin = []struct {
 	kind Kind
-	info KindInfo
+	info kind.Info
 }{
 	{gitrepo.Git{}, gitrepo.Info},
 	{github.GitHub{}, github.Info},

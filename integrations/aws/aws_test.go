@@ -26,9 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/mototest"
 )
+
+var ctx = integrationtest.Ctx
 
 // seedAWS plants compliant and non-compliant resources in moto.
 func seedAWS(t testing.TB, endpoint string, users, buckets int) {
@@ -103,11 +106,11 @@ func seedAWS(t testing.TB, endpoint string, users, buckets int) {
 func TestAWSIntegration(t *testing.T) {
 	endpoint := mototest.Start(t, "vigil-unused")
 	seedAWS(t, endpoint, 20, 6)
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["aws"] = AWS{}
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
 	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := connect(t, s, x, "test:test")
+	got, why := integrationtest.Connect(t, s, x, "test:test")
 	count := func(check, verdict string) int {
 		n := 0
 		for k, v := range got {
@@ -341,11 +344,11 @@ func TestAWSPlanted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["aws"] = AWS{}
 	run := func(name string, regions ...string) (map[string]string, map[string]string) {
 		cfg, _ := json.Marshal(map[string]any{"regions": regions, "endpoint": endpoint})
-		return connect(t, s, &vigil.Integration{Kind: "aws", Name: name, Config: cfg, Interval: 3600, Enabled: true}, "test:test")
+		return integrationtest.Connect(t, s, &vigil.Integration{Kind: "aws", Name: name, Config: cfg, Interval: 3600, Enabled: true}, "test:test")
 	}
 	got, why := run("forward", "us-east-1", "eu-west-1", "us-west-2")
 	want := map[string]string{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 )
 
 // TestGitHubHistory: the GitHub kind reads each default branch's push
@@ -104,11 +105,11 @@ func TestGitHubHistory(t *testing.T) {
 	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
 	defer srv.Close()
 
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["github"] = GitHub{MaxWait: 5 * time.Second}
 	cfg, _ := json.Marshal(map[string]any{"org": "acme", "api_url": srv.URL + "/"})
 	x := &vigil.Integration{Kind: "github", Name: "acme", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := connect(t, s, x, "ghp_test")
+	got, why := integrationtest.Connect(t, s, x, "ghp_test")
 	forced := "github.history.no-force-push api: " + sha("b")[:12] + " -> " + sha("c")[:12]
 	if got[forced] != "fail" || !strings.Contains(why[forced], "by mal") || !strings.Contains(why[forced], at(20).Format(time.RFC3339)) ||
 		!strings.Contains(why[forced], "dropped 1 commit(s): "+sha("b")[:12]) {
@@ -135,13 +136,13 @@ func TestGitHubHistory(t *testing.T) {
 	if compares.Load() != n {
 		t.Errorf("pushes compared again: %d then %d calls", n, compares.Load())
 	}
-	if v := verdicts(t, s, x.AgentID); v["github.history.no-force-push"] != "fail" {
+	if v := integrationtest.Verdicts(t, s, x.AgentID); v["github.history.no-force-push"] != "fail" {
 		t.Errorf("the rewrite was forgotten at the next run: %v", v)
 	}
 
 	cfg2, _ := json.Marshal(map[string]any{"org": "solo", "api_url": srv.URL + "/"})
 	y := &vigil.Integration{Kind: "github", Name: "solo", Config: cfg2, Interval: 3600, Enabled: true}
-	got, why = connect(t, s, y, "ghp_test")
+	got, why = integrationtest.Connect(t, s, y, "ghp_test")
 	if k := "github.history.protection-overrides solo audit log"; got[k] != "error" || !strings.Contains(why[k], "audit log could not be read") {
 		t.Errorf("audit log unreadable: %q %q (%v)", got[k], why[k], got)
 	}

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 )
+
+var ctx = integrationtest.Ctx
 
 // githubReplay answers like GitHub's REST API (shapes from its published
 // documentation): paginated members with Link headers, one rate-limited
@@ -202,11 +205,11 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 
 func TestGitHubIntegration(t *testing.T) {
 	srv, _ := githubReplay(t)
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["github"] = GitHub{MaxWait: 10 * time.Second}
 	cfg, _ := json.Marshal(map[string]any{"org": "acme", "api_url": srv.URL + "/"})
 	x := &vigil.Integration{Kind: "github", Name: "acme on GitHub", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := connect(t, s, x, "ghp_test")
+	got, why := integrationtest.Connect(t, s, x, "ghp_test")
 	want := map[string]string{
 		"github.org-2fa acme":               "fail", // bob on page 1, eve on page 2
 		"github.owners acme":                "pass",

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 )
+
+var ctx = integrationtest.Ctx
 
 // TestOktaIntegration replays Okta's API (users paged by Link headers, one
 // 429 with X-Rate-Limit-Reset, factors, admin assignees).
@@ -76,7 +79,7 @@ func TestOktaIntegration(t *testing.T) {
 		mux.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["okta"] = Okta{MaxWait: 10 * time.Second}
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL})
 	x := &vigil.Integration{Kind: "okta", Name: "acme okta", Config: cfg, Interval: 3600, Enabled: true}
@@ -86,7 +89,7 @@ func TestOktaIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	got, why := resultsOf(t, s, x.AgentID)
+	got, why := integrationtest.ResultsOf(t, s, x.AgentID)
 	if got["okta.mfa"] != "fail" || !strings.Contains(why["okta.mfa"], "dan@acme.test") || strings.Contains(why["okta.mfa"], "cat@") {
 		t.Errorf("okta.mfa: %s %s", got["okta.mfa"], why["okta.mfa"])
 	}
@@ -102,7 +105,7 @@ func TestOktaIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, why := resultsOf(t, s, x.AgentID); got["okta.mfa"] != "error" || !strings.Contains(why["okta.mfa"], "permission") || got["okta.inactive"] != "fail" {
+	if got, why := integrationtest.ResultsOf(t, s, x.AgentID); got["okta.mfa"] != "error" || !strings.Contains(why["okta.mfa"], "permission") || got["okta.inactive"] != "fail" {
 		t.Errorf("a refused factors call: mfa %s %s, inactive %s", got["okta.mfa"], why["okta.mfa"], got["okta.inactive"])
 	}
 	denyFactors.Store(false)
@@ -154,7 +157,7 @@ func TestGoogleIntegration(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["google"] = Google{TokenURL: srv.URL + "/token", APIURL: srv.URL, MaxWait: 5 * time.Second}
 	sa, _ := json.Marshal(map[string]any{"type": "service_account", "client_email": "vigil@acme.iam.gserviceaccount.com", "private_key": string(keyPEM), "private_key_id": "k1"})
 	cfg, _ := json.Marshal(map[string]any{"subject": "admin@acme.test"})
@@ -168,7 +171,7 @@ func TestGoogleIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	got, why := resultsOf(t, s, x.AgentID)
+	got, why := integrationtest.ResultsOf(t, s, x.AgentID)
 	if got["google.mfa"] != "fail" || !strings.Contains(why["google.mfa"], "bob@acme.test") || strings.Contains(why["google.mfa"], "old@") {
 		t.Errorf("google.mfa: %s %s", got["google.mfa"], why["google.mfa"])
 	}

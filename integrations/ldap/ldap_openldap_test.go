@@ -8,9 +8,12 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )
+
+var ctx = integrationtest.Ctx
 
 // ppolicyDirectory is an OpenLDAP directory with the ppolicy and lastbind
 // overlays, loaded with slapadd so that creation and last-bind times can

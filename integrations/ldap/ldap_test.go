@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 )
 
@@ -68,11 +69,11 @@ func TestLDAPIntegration(t *testing.T) {
 	add("cn=ops,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"groupOfNames"}, "cn": {"ops"}, "member": member("ann", "cat", "dan", "eve", "fay", "gus")})
 	add("cn=dba,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"posixGroup"}, "cn": {"dba"}, "gidNumber": {"2000"}, "memberUid": {"cat"}})
 
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["ldap"] = LDAP{}
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "privileged_groups": []string{"admins", "ops", "dba", "wheel"}})
 	x := &vigil.Integration{Kind: "ldap", Name: "directory", Config: cfg, Interval: 3600, Enabled: true}
-	got, reasons := connect(t, s, x, ldaptest.Password)
+	got, reasons := integrationtest.Connect(t, s, x, ldaptest.Password)
 	want := map[string]string{
 		"ldap.privileged-disabled admins": "fail", "ldap.privileged-disabled ops": "pass", "ldap.privileged-disabled dba": "pass",
 		"ldap.privileged-disabled wheel": "error", "ldap.privileged-size admins": "pass", "ldap.privileged-size ops": "fail",
@@ -121,7 +122,7 @@ func TestLDAPOverTLS(t *testing.T) {
 	notPEM := filepath.Join(t.TempDir(), "ca.txt")
 	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
 
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["ldap"] = LDAP{}
 	try := func(name string, settings map[string]any) error {
 		t.Helper()

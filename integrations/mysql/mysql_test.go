@@ -8,8 +8,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/internal/mysqltest"
 )
+
+var ctx = integrationtest.Ctx
 
 // TestMySQLIntegration runs the MySQL checks against Debian's MariaDB with
 // planted violations: an anonymous account, a password-less account, an
@@ -31,7 +34,7 @@ func TestMySQLIntegration(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["mysql"] = MySQL{}
 	c, _ := json.Marshal(map[string]any{"host": srv.Socket, "user": "root"})
 	x := &vigil.Integration{Kind: "mysql", Name: "orders db", Config: c, Interval: 3600, Enabled: true}
@@ -41,7 +44,7 @@ func TestMySQLIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	got, why := resultsOf(t, s, x.AgentID)
+	got, why := integrationtest.ResultsOf(t, s, x.AgentID)
 	if got["mysql.accounts"] != "fail" || !strings.Contains(why["mysql.accounts"], "@localhost") || !strings.Contains(why["mysql.accounts"], "nopass@%") {
 		t.Errorf("accounts: %s %s", got["mysql.accounts"], why["mysql.accounts"])
 	}
@@ -61,7 +64,7 @@ func TestMySQLIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.connection-logging"] != "pass" || got["mysql.statement-logging"] != "fail" {
+	if got, _ := integrationtest.ResultsOf(t, s, x.AgentID); got["mysql.connection-logging"] != "pass" || got["mysql.statement-logging"] != "fail" {
 		t.Errorf("after log_warnings = 2 and audit of connections: %s, statements %s", got["mysql.connection-logging"], got["mysql.statement-logging"])
 	}
 	if _, err := db.Exec("SET GLOBAL server_audit_events = 'CONNECT,QUERY_DDL'"); err != nil {
@@ -70,7 +73,7 @@ func TestMySQLIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := resultsOf(t, s, x.AgentID); got["mysql.statement-logging"] != "pass" {
+	if got, _ := integrationtest.ResultsOf(t, s, x.AgentID); got["mysql.statement-logging"] != "pass" {
 		t.Errorf("with server_audit logging DDL: %s", got["mysql.statement-logging"])
 	}
 	// An account that cannot read mysql.user: that check is an error.
@@ -85,7 +88,7 @@ func TestMySQLIntegration(t *testing.T) {
 	if _, err := s.RunNow(ctx, y.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got, why := resultsOf(t, s, y.AgentID); got["mysql.accounts"] != "error" || !strings.Contains(why["mysql.accounts"], "GRANT SELECT") {
+	if got, why := integrationtest.ResultsOf(t, s, y.AgentID); got["mysql.accounts"] != "error" || !strings.Contains(why["mysql.accounts"], "GRANT SELECT") {
 		t.Errorf("accounts without the grant: %s %s", got["mysql.accounts"], why["mysql.accounts"])
 	}
 }

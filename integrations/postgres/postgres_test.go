@@ -11,8 +11,11 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 )
+
+var ctx = integrationtest.Ctx
 
 // TestPostgresIntegration runs the PostgreSQL checks against a real server
 // (started from the system binaries: trust authentication, no TLS,
@@ -26,7 +29,7 @@ func TestPostgresIntegration(t *testing.T) {
 	t.Cleanup(pg.Stop)
 	u, _ := url.Parse(pg.URL("postgres"))
 	sock := u.Query().Get("host")
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["postgres"] = Postgres{}
 	cfg, _ := json.Marshal(map[string]any{"host": sock, "database": "postgres", "user": "vigil", "sslmode": "disable"})
 	x := &vigil.Integration{Kind: "postgres", Name: "main db", Config: cfg, Interval: 3600, Enabled: true}
@@ -41,7 +44,7 @@ func TestPostgresIntegration(t *testing.T) {
 		if _, err := s.RunNow(ctx, x.ID); err != nil {
 			t.Fatal(err)
 		}
-		return verdicts(t, s, x.AgentID)
+		return integrationtest.Verdicts(t, s, x.AgentID)
 	}
 	v := run()
 	want := map[string]string{"postgres.ssl": "fail", "postgres.password-encryption": "pass", "postgres.log-connections": "fail",
@@ -82,7 +85,7 @@ func TestPostgresIntegration(t *testing.T) {
 	if len(rs) != 1 || rs[0].Verdict != "error" || !strings.Contains(rs[0].Reason, "pg_hba_file_rules") {
 		t.Fatalf("hba as an unprivileged role: %+v", rs)
 	}
-	if v := verdicts(t, s, y.AgentID); v["postgres.ssl"] != "fail" {
+	if v := integrationtest.Verdicts(t, s, y.AgentID); v["postgres.ssl"] != "fail" {
 		t.Fatalf("the other checks as auditor: %v", v)
 	}
 	// Wrong host: the test says so.

@@ -23,7 +23,10 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
 )
+
+var ctx = integrationtest.Ctx
 
 type testCA struct {
 	cert *x509.Certificate
@@ -77,7 +80,7 @@ func tlsServer(t *testing.T, cfg *tls.Config, h http.HandlerFunc) *httptest.Serv
 // takes TLS 1.0 and 3DES, and one that does not answer; each check finds
 // exactly its problem.
 func TestTLSIntegration(t *testing.T) {
-	s := newService(t)
+	s := integrationtest.NewService(t)
 	s.Kinds["tls"] = TLS{}
 	ca := newCA(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
