@@ -55,6 +55,17 @@ func (a Actor) MayRevokeToken(tk *APIToken, holder func() (*User, error)) error 
 	return nil
 }
 
+// MayMakeResetLink checks that the actor may make a one-time password link
+// for u. A link sets a password and so lets its maker sign in as that
+// person: admins may make one only to invite someone who has no password
+// yet (and is no owner); owners may also use it for account recovery.
+func (a Actor) MayMakeResetLink(u *User, hasPassword bool) error {
+	if !a.Role.Can(PermGrantOwner) && (hasPassword || u.Role == RoleOwner) {
+		return Errorf(EFORBIDDEN, "%s already has a password: only an owner may make a reset link for them", u.Email)
+	}
+	return nil
+}
+
 // MayListAllTokens reports whether the actor may see everyone's tokens.
 func (a Actor) MayListAllTokens() bool { return a.Role.Can(PermManageUsers) }
 

@@ -133,3 +133,57 @@ func TestMayEditAndChangeControl(t *testing.T) {
 		}
 	}
 }
+
+func TestUserPatchAndLosesOwner(t *testing.T) {
+	name, admin, off := "Ada", RoleAdmin, true
+	owner := &User{ID: 2, Name: "A", Role: RoleOwner}
+	got := UserPatch{Name: &name}.Apply(owner)
+	if got.Name != "Ada" || got.Role != RoleOwner || owner.Name != "A" {
+		t.Fatalf("Apply = %+v (input %+v)", got, owner)
+	}
+	if LosesOwner(owner, &got) {
+		t.Error("renaming an owner loses an owner")
+	}
+	if demoted := (UserPatch{Role: &admin}).Apply(owner); !LosesOwner(owner, &demoted) {
+		t.Error("demoting an owner does not lose one")
+	}
+	if disabled := (UserPatch{Disabled: &off}).Apply(owner); !LosesOwner(owner, &disabled) {
+		t.Error("disabling an owner does not lose one")
+	}
+	was := &User{Role: RoleOwner, Disabled: true}
+	if LosesOwner(was, &User{Role: RoleAdmin, Disabled: true}) {
+		t.Error("a disabled owner was not an active one")
+	}
+}
+
+func TestSystemPatchApply(t *testing.T) {
+	kind, owner := "database", int64(0)
+	x := &System{Name: "db", Kind: "server", OwnerID: 3, Environment: "prod"}
+	got := SystemPatch{Kind: &kind, OwnerID: &owner}.Apply(x)
+	if got.Kind != "database" || got.OwnerID != 0 || got.Name != "db" || got.Environment != "prod" || x.Kind != "server" {
+		t.Fatalf("Apply = %+v (input %+v)", got, x)
+	}
+}
+
+func TestMayMakeResetLink(t *testing.T) {
+	member, owner := &User{Email: "m@example.com", Role: RoleMember}, &User{Email: "o@example.com", Role: RoleOwner}
+	cases := []struct {
+		name     string
+		by       Role
+		u        *User
+		password bool
+		ok       bool
+	}{
+		{"admin_invites", RoleAdmin, member, false, true},
+		{"admin_resets", RoleAdmin, member, true, false},
+		{"admin_invites_owner", RoleAdmin, owner, false, false},
+		{"owner_resets", RoleOwner, member, true, true},
+		{"owner_resets_owner", RoleOwner, owner, true, true},
+	}
+	for _, tc := range cases {
+		err := actor(1, tc.by).MayMakeResetLink(tc.u, tc.password)
+		if (err == nil) != tc.ok || (err != nil && ErrorCode(err) != EFORBIDDEN) {
+			t.Errorf("%s: %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}

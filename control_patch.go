@@ -29,21 +29,12 @@ type ControlPatch struct {
 func (p ControlPatch) Apply(c *Control) Control {
 	after := *c
 	after.Criteria = append([]string(nil), c.Criteria...)
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
 	set(&after.Title, p.Title)
 	set(&after.Description, p.Description)
 	set(&after.Evidence, p.Evidence)
 	set(&after.Justification, p.Justification)
-	if p.OwnerID != nil {
-		after.OwnerID = *p.OwnerID
-	}
-	if p.Frequency != nil {
-		after.Frequency = *p.Frequency
-	}
+	set(&after.OwnerID, p.OwnerID)
+	set(&after.Frequency, p.Frequency)
 	if p.Status != nil {
 		after.Status = *p.Status
 		if after.Status != StatusNotApplicable && p.Justification == nil {
@@ -70,15 +61,9 @@ type RequestPatch struct {
 // Apply changes r by the patch. It refuses a negative assignee; whether a
 // named assignee exists and may be one is for the store to check.
 func (p *RequestPatch) Apply(r *EvidenceRequest) error {
-	if p.Title != nil {
-		r.Title = *p.Title
-	}
-	if p.Description != nil {
-		r.Description = *p.Description
-	}
-	if p.GraceDays != nil {
-		r.GraceDays = *p.GraceDays
-	}
+	set(&r.Title, p.Title)
+	set(&r.Description, p.Description)
+	set(&r.GraceDays, p.GraceDays)
 	if p.AssigneeID != nil {
 		if *p.AssigneeID < 0 {
 			return FieldError("assignee_id", "assignee_id must be a user id, or 0 for the control's owner")
@@ -86,4 +71,11 @@ func (p *RequestPatch) Apply(r *EvidenceRequest) error {
 		r.AssigneeID = *p.AssigneeID
 	}
 	return nil
+}
+
+// set copies *src to *dst when a patch gives src.
+func set[T any](dst, src *T) {
+	if src != nil {
+		*dst = *src
+	}
 }

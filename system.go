@@ -54,3 +54,25 @@ func (s *System) Validate() error {
 	}
 	return nil
 }
+
+// SystemPatch changes some of a system's fields; nil fields stay.
+type SystemPatch struct {
+	Name           *string `json:"name"`
+	Kind           *string `json:"kind"`
+	OwnerID        *int64  `json:"owner_id"`
+	Classification *string `json:"classification"`
+	Environment    *string `json:"environment"`
+	Description    *string `json:"description"`
+}
+
+// Apply returns x changed by the patch.
+func (p SystemPatch) Apply(x *System) System {
+	after := *x
+	set(&after.Name, p.Name)
+	set(&after.Kind, p.Kind)
+	set(&after.OwnerID, p.OwnerID)
+	set(&after.Classification, p.Classification)
+	set(&after.Environment, p.Environment)
+	set(&after.Description, p.Description)
+	return after
+}

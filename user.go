@@ -69,3 +69,26 @@ type APIToken struct {
 func (t *APIToken) Active(now time.Time) bool {
 	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt))
 }
+
+// UserPatch changes some of a user's fields; nil fields stay as they are.
+type UserPatch struct {
+	Name     *string `json:"name"`
+	Role     *Role   `json:"role"`
+	Disabled *bool   `json:"disabled"`
+}
+
+// Apply returns u changed by the patch.
+func (p UserPatch) Apply(u *User) User {
+	after := *u
+	set(&after.Name, p.Name)
+	set(&after.Role, p.Role)
+	set(&after.Disabled, p.Disabled)
+	return after
+}
+
+// LosesOwner reports whether a change of a user takes an active owner
+// away (a demotion or a disabling). The last active owner must not be
+// lost: an installation without one could never grant the role again.
+func LosesOwner(before, after *User) bool {
+	return before.Role == RoleOwner && !before.Disabled && (after.Role != RoleOwner || after.Disabled)
+}

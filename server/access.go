@@ -87,7 +87,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var p store.UserPatch
+	var p vigil.UserPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}

@@ -206,17 +206,24 @@ func (s *Server) createControl(w http.ResponseWriter, r *http.Request) error {
 	}
 	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(req.ID)), Title: req.Title, Description: req.Description, OwnerID: req.OwnerID,
 		Frequency: req.Frequency, Evidence: req.Evidence, Status: req.Status, Justification: req.Justification, Criteria: req.Criteria, Custom: true}
+	if err := s.createCustomControl(r.Context(), c); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.view(c, s.signals(r.Context())))
+	return nil
+}
+
+// createCustomControl stores a control an organization wrote itself: its
+// ID must not be a library control's (those are adopted), and it must
+// pass the catalog's rules. The API and the New control page call it.
+func (s *Server) createCustomControl(ctx context.Context, c *vigil.Control) error {
 	if _, ok := s.cat.LibraryControl(c.ID); ok {
 		return &vigil.Error{Code: vigil.ECONFLICT, Field: "id", Message: c.ID + " is a library control id; adopt it instead, or choose another id"}
 	}
 	if err := c.Validate(s.cat.HasCriterion); err != nil {
 		return err
 	}
-	if err := s.store.CreateControl(r.Context(), c); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, s.view(c, s.signals(r.Context())))
-	return nil
+	return s.store.CreateControl(ctx, c)
 }
 
 type adoptRequest struct {

@@ -78,7 +78,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/v1/systems", perm: read, tag: "scope", summary: "In-scope systems", query: pageParams, out: page[vigil.System]{}, h: s.listSystems},
 		{method: "POST", path: "/api/v1/systems", perm: manage, tag: "scope", summary: "Add a system", in: systemRequest{}, out: vigil.System{}, status: 201, h: s.createSystem},
 		{method: "GET", path: "/api/v1/systems/{id}", perm: read, tag: "scope", summary: "A system", out: vigil.System{}, h: s.getSystem},
-		{method: "PATCH", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Change a system", in: store.SystemPatch{}, out: vigil.System{}, h: s.patchSystem},
+		{method: "PATCH", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Change a system", in: vigil.SystemPatch{}, out: vigil.System{}, h: s.patchSystem},
 		{method: "DELETE", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Remove a system", status: 204, h: s.deleteSystem},
 
 		{method: "GET", path: "/api/v1/controls", perm: read, tag: "controls", summary: "Controls, filtered", query: append([]param{{"status", "implementation status"}, {"owner", "owner user id, or none"}, {"domain", "domain code, e.g. AC"}, {"criterion", "criterion id, e.g. CC6.1"}, {"health", "healthy, at_risk, failing, unknown or not_applicable"}, {"q", "search in id, title and description"}}, pageParams...), out: page[controlView]{}, h: s.listControls},
@@ -96,7 +96,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", path: "/api/v1/users", perm: users, tag: "access", summary: "Users", query: pageParams, out: page[vigil.User]{}, h: s.listUsers},
 		{method: "POST", path: "/api/v1/users", perm: users, tag: "access", summary: "Add a user", in: userRequest{}, out: vigil.User{}, status: 201, h: s.createUser},
 		{method: "GET", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "A user", out: vigil.User{}, h: s.getUser},
-		{method: "PATCH", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "Change a user's name, role or disabled flag", in: store.UserPatch{}, out: vigil.User{}, h: s.patchUser},
+		{method: "PATCH", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "Change a user's name, role or disabled flag", in: vigil.UserPatch{}, out: vigil.User{}, h: s.patchUser},
 		{method: "GET", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Your API tokens (all=true: everyone's, for admins)", query: []param{{"all", "true to list every user's tokens"}}, out: page[vigil.APIToken]{}, h: s.listTokens},
 		{method: "POST", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Create an API token for yourself; the secret is shown once", in: tokenRequest{}, out: tokenResponse{}, status: 201, h: s.createToken},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", perm: read, tag: "access", summary: "Revoke a token (your own, or any for admins)", status: 204, h: s.revokeToken},

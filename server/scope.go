@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/store"
 )
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
@@ -111,7 +110,7 @@ func (s *Server) patchSystem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var p store.SystemPatch
+	var p vigil.SystemPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}

@@ -141,7 +141,7 @@ func (s *Server) systemPost(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		f := r.PostForm
 		desc := f.Get("description")
-		_, err = s.store.UpdateSystem(r.Context(), id, store.SystemPatch{Name: &x.Name, Kind: &x.Kind, OwnerID: &x.OwnerID,
+		_, err = s.store.UpdateSystem(r.Context(), id, vigil.SystemPatch{Name: &x.Name, Kind: &x.Kind, OwnerID: &x.OwnerID,
 			Classification: &x.Classification, Environment: &x.Environment, Description: &desc})
 	}
 	if err != nil {
@@ -344,7 +344,7 @@ func (s *Server) userPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	name, role, disabled := f.Get("name"), vigil.Role(f.Get("role")), f.Get("disabled") == "1"
-	u, err := s.store.UpdateUser(r.Context(), id, store.UserPatch{Name: &name, Role: &role, Disabled: &disabled}, vigil.ActorFrom(r.Context()).MayChangeUser)
+	u, err := s.store.UpdateUser(r.Context(), id, vigil.UserPatch{Name: &name, Role: &role, Disabled: &disabled}, vigil.ActorFrom(r.Context()).MayChangeUser)
 	if err != nil {
 		cur, gerr := s.store.User(r.Context(), id)
 		if gerr != nil {
@@ -374,17 +374,12 @@ func (s *Server) userResetLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A link sets a password and so lets its maker sign in as that person.
-	// Admins may make one only to invite someone who has no password yet;
-	// owners may also use it for account recovery.
 	cred, err := s.store.CredentialsByID(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
-	if !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermGrantOwner) {
-		if cred.PasswordHash != "" || u.Role == vigil.RoleOwner {
-			return vigil.Errorf(vigil.EFORBIDDEN, "%s already has a password: only an owner may make a reset link for them", u.Email)
-		}
+	if err := vigil.ActorFrom(r.Context()).MayMakeResetLink(u, cred.PasswordHash != ""); err != nil {
+		return err
 	}
 	// Someone who never had a password is being invited: the link's page
 	// says so, with who invited them, instead of "choose a new password".

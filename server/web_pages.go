@@ -722,15 +722,7 @@ func (s *Server) newControlPost(w http.ResponseWriter, r *http.Request) error {
 	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
 	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(f.Get("id"))), Title: f.Get("title"), Description: f.Get("description"),
 		OwnerID: owner, Frequency: vigil.Frequency(f.Get("frequency")), Evidence: f.Get("evidence"), Criteria: splitCSV(f.Get("criteria")), Custom: true}
-	err := func() error {
-		if _, ok := s.cat.LibraryControl(c.ID); ok {
-			return &vigil.Error{Code: vigil.ECONFLICT, Field: "id", Message: c.ID + " is a library control id; adopt it instead, or choose another id"}
-		}
-		if err := c.Validate(s.cat.HasCriterion); err != nil {
-			return err
-		}
-		return s.store.CreateControl(r.Context(), c)
-	}()
+	err := s.createCustomControl(r.Context(), c)
 	if err != nil {
 		p := s.newPage(w, r, "New control", "controls")
 		p.Form = f

@@ -257,7 +257,7 @@ func TestUsersAndTokens(t *testing.T) {
 		dup := &vigil.User{Email: "OWNER@example.com", Name: "Dup", Role: vigil.RoleAdmin}
 		wantCode(t, s.CreateUser(adminCtx, dup, ""), vigil.ECONFLICT)
 		admin := vigil.RoleAdmin
-		_, err := s.UpdateUser(adminCtx, owner.ID, UserPatch{Role: &admin}, nil)
+		_, err := s.UpdateUser(adminCtx, owner.ID, vigil.UserPatch{Role: &admin}, nil)
 		if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "last active owner") {
 			t.Fatalf("demoting the last owner: %v", err)
 		}
@@ -295,7 +295,7 @@ func TestSystems(t *testing.T) {
 		y := &vigil.System{Name: "api", Classification: "internal", Environment: "production"}
 		wantCode(t, s.CreateSystem(adminCtx, y), vigil.ECONFLICT)
 		bad := "top-secret"
-		_, err := s.UpdateSystem(adminCtx, x.ID, SystemPatch{Classification: &bad})
+		_, err := s.UpdateSystem(adminCtx, x.ID, vigil.SystemPatch{Classification: &bad})
 		if vigil.ErrorField(err) != "classification" {
 			t.Fatalf("bad classification: %v", err)
 		}
@@ -443,7 +443,7 @@ func TestConcurrentWrites(t *testing.T) {
 		errs := make(chan error, 2)
 		for _, id := range []int64{owner.ID, second.ID} {
 			go func() {
-				_, err := s.UpdateUser(adminCtx, id, UserPatch{Disabled: &yes}, nil)
+				_, err := s.UpdateUser(adminCtx, id, vigil.UserPatch{Disabled: &yes}, nil)
 				errs <- err
 			}()
 		}

@@ -83,36 +83,15 @@ func (s *Store) CreateSystem(ctx context.Context, x *vigil.System) error {
 	})
 }
 
-// SystemPatch changes some of a system's fields; nil fields stay.
-type SystemPatch struct {
-	Name           *string `json:"name"`
-	Kind           *string `json:"kind"`
-	OwnerID        *int64  `json:"owner_id"`
-	Classification *string `json:"classification"`
-	Environment    *string `json:"environment"`
-	Description    *string `json:"description"`
-}
-
 // UpdateSystem applies a patch.
-func (s *Store) UpdateSystem(ctx context.Context, id int64, p SystemPatch) (*vigil.System, error) {
+func (s *Store) UpdateSystem(ctx context.Context, id int64, p vigil.SystemPatch) (*vigil.System, error) {
 	var out *vigil.System
 	err := s.write(ctx, func(t *wtx) error {
 		before, err := getSystem(ctx, t, id)
 		if err != nil {
 			return err
 		}
-		after := *before
-		for _, f := range []struct {
-			dst *string
-			src *string
-		}{{&after.Name, p.Name}, {&after.Kind, p.Kind}, {&after.Classification, p.Classification}, {&after.Environment, p.Environment}, {&after.Description, p.Description}} {
-			if f.src != nil {
-				*f.dst = *f.src
-			}
-		}
-		if p.OwnerID != nil {
-			after.OwnerID = *p.OwnerID
-		}
+		after := p.Apply(before)
 		if err := after.Validate(); err != nil {
 			return err
 		}

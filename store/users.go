@@ -212,18 +212,11 @@ func (s *Store) ListUsers(ctx context.Context, after int64, limit int) ([]vigil.
 	return scanRows(rows, "list users", "scan user", deref(scanUser))
 }
 
-// UserPatch changes some of a user's fields; nil fields stay as they are.
-type UserPatch struct {
-	Name     *string     `json:"name"`
-	Role     *vigil.Role `json:"role"`
-	Disabled *bool       `json:"disabled"`
-}
-
 // UpdateUser applies a patch. check sees the user before and after and may
 // refuse the change (the caller's permission rules live there). The last
 // active owner cannot be demoted or disabled: an installation without an
 // owner could never grant the role again.
-func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch, check func(before, after *vigil.User) error) (*vigil.User, error) {
+func (s *Store) UpdateUser(ctx context.Context, id int64, p vigil.UserPatch, check func(before, after *vigil.User) error) (*vigil.User, error) {
 	var out *vigil.User
 	err := s.write(ctx, func(t *wtx) error {
 		before, err := scanUser(t.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
@@ -233,16 +226,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch, check fun
 		if err != nil {
 			return internal("read user", err)
 		}
-		after := *before
-		if p.Name != nil {
-			after.Name = *p.Name
-		}
-		if p.Role != nil {
-			after.Role = *p.Role
-		}
-		if p.Disabled != nil {
-			after.Disabled = *p.Disabled
-		}
+		after := p.Apply(before)
 		if err := after.Validate(); err != nil {
 			return err
 		}
@@ -255,7 +239,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p UserPatch, check fun
 			out = before
 			return nil
 		}
-		if before.Role == vigil.RoleOwner && !before.Disabled && (after.Role != vigil.RoleOwner || after.Disabled) {
+		if vigil.LosesOwner(before, &after) {
 			var owners int
 			if err := t.queryRow(ctx, "SELECT count(*) FROM users WHERE role = 'owner' AND disabled = ?", false).Scan(&owners); err != nil {
 				return internal("count owners", err)
