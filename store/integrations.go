@@ -82,16 +82,7 @@ func (s *Store) Integrations(ctx context.Context) ([]vigil.Integration, error) {
 	if err != nil {
 		return nil, internal("list integrations", err)
 	}
-	defer rows.Close()
-	out := []vigil.Integration{}
-	for rows.Next() {
-		x, err := scanIntegration(rows)
-		if err != nil {
-			return nil, internal("scan integration", err)
-		}
-		out = append(out, *x)
-	}
-	return out, internal2("list integrations", rows.Err())
+	return scanRows(rows, "list integrations", "scan integration", deref(scanIntegration))
 }
 
 // UpdateIntegration replaces the settings; a nil secret keeps the stored

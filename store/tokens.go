@@ -75,16 +75,7 @@ func (s *Store) ListTokens(ctx context.Context, userID int64) ([]vigil.APIToken,
 	if err != nil {
 		return nil, internal("list tokens", err)
 	}
-	defer rows.Close()
-	out := []vigil.APIToken{}
-	for rows.Next() {
-		tk, err := scanToken(rows)
-		if err != nil {
-			return nil, internal("scan token", err)
-		}
-		out = append(out, *tk)
-	}
-	return out, internal2("list tokens", rows.Err())
+	return scanRows(rows, "list tokens", "scan token", deref(func(r scanner) (*vigil.APIToken, error) { return scanToken(r) }))
 }
 
 // Token returns one token.
