@@ -175,7 +175,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
-	go m.housekeeping(bg)
+	go m.housekeeping(bg, m.Store)
 	// Scheduled server-side jobs: each integration on its interval, the
 	// server's own host when asked; once across replicas.
 	// Each finished day's manifest of collector inputs is sealed into the
@@ -277,13 +277,13 @@ func (m *Main) openEvidence(ctx context.Context, st *store.Store, box *secret.Bo
 // housekeeping signs checkpoints on a schedule, collects orphan blobs left
 // by crashes, purges evidence past retention and deletes heartbeat runs
 // past theirs.
-func (m *Main) housekeeping(ctx context.Context) {
+// The store is passed in, not read from m: Close clears m.Store, possibly
+// before this goroutine has even started.
+func (m *Main) housekeeping(ctx context.Context, st *store.Store) {
 	every := m.CheckpointEvery
 	if every <= 0 {
 		every = 10 * time.Minute
 	}
-	// Close clears m.Store while this goroutine may still be running.
-	st := m.Store
 	run := func() {
 		actx := vigil.WithActor(ctx, vigil.Actor{Name: "scheduler", Role: vigil.RoleOwner})
 		if _, err := m.Evidence.Checkpoint(actx); err != nil && ctx.Err() == nil {
