@@ -3,12 +3,11 @@ package evidence
 import (
 	"bytes"
 	"io"
-	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/vigil-soc/vigil/internal/memtest"
 )
 
 func TestRedact(t *testing.T) {
@@ -129,35 +128,14 @@ func TestRedactorBoundedMemory(t *testing.T) {
 		}
 		return rs
 	}()...)
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
+	var n int64
+	var err error
 	r := NewRedactor(src)
-	n, err := io.Copy(io.Discard, r)
-	close(stop)
-	<-done
+	peak, base := memtest.PeakHeap(func() { n, err = io.Copy(io.Discard, r) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	grew := int64(peak.Load()) - int64(base.HeapInuse)
+	grew := int64(peak) - int64(base)
 	t.Logf("redacted %d MiB (%d secrets): heap grew by at most %d MiB", n>>20, r.Count(), grew>>20)
 	if grew > 16<<20 {
 		t.Fatalf("heap grew by %d MiB while streaming", grew>>20)

@@ -6,15 +6,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/vigil-soc/vigil/auth"
+	"github.com/vigil-soc/vigil/internal/memtest"
 	"github.com/vigil-soc/vigil/server"
 )
 
@@ -206,38 +204,20 @@ func TestSignInMemoryBounded(t *testing.T) {
 		c.PasswordParams = auth.DefaultParams
 		c.HashMemory = slots * int64(auth.DefaultParams.Memory) * 1024
 	})
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	st, _ := burst(40, func(i int) (int, string) {
-		return postFrom(t, e, "198.18.0."+strconv.Itoa(i+1), "/login", "/login", url.Values{"email": {"user" + strconv.Itoa(i) + "@acme.test"}, "password": {"wrong guess"}})
+	var st []int
+	peak, _ := memtest.PeakHeap(func() {
+		st, _ = burst(40, func(i int) (int, string) {
+			return postFrom(t, e, "198.18.0."+strconv.Itoa(i+1), "/login", "/login", url.Values{"email": {"user" + strconv.Itoa(i) + "@acme.test"}, "password": {"wrong guess"}})
+		})
 	})
-	close(stop)
-	<-done
 	if got := metric(t, e, "vigil_password_hashes_peak"); got > slots || got == 0 {
 		t.Fatalf("%d hashes ran at once, want at most %d", got, slots)
 	}
 	if n := count(st, 401) + count(st, 429); n != 40 {
 		t.Fatalf("statuses %v", st)
 	}
-	t.Logf("40 concurrent sign-ins with 46 MiB hashes, %d slots: peak heap in use %d MiB; %d checked, %d refused as busy", slots, peak.Load()>>20, count(st, 401), count(st, 429))
-	if peak.Load() > 600<<20 {
-		t.Fatalf("peak heap %d MiB, want under 600", peak.Load()>>20)
+	t.Logf("40 concurrent sign-ins with 46 MiB hashes, %d slots: peak heap in use %d MiB; %d checked, %d refused as busy", slots, peak>>20, count(st, 401), count(st, 429))
+	if peak > 600<<20 {
+		t.Fatalf("peak heap %d MiB, want under 600", peak>>20)
 	}
 }
