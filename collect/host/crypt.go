@@ -37,9 +37,9 @@ func collectCrypt(_ context.Context, h *Host) (map[string]any, error) {
 	dmVols, crypt := dmCrypt("/sys/block", swaps, ephemeralName, filepath.EvalSymlinks)
 	vols = append(vols, dmVols...)
 	out["volumes"] = vols
-	data, err := os.ReadFile(procMounts)
+	data, err := os.ReadFile(h.procPath("self/mounts"))
 	if err != nil {
-		out["mounts_error"] = readErr(procMounts, err)
+		out["mounts_error"] = readErr(h.procPath("self/mounts"), err)
 		return out, nil
 	}
 	mounts := cryptMounts(data, func(dev string) any {

@@ -23,7 +23,7 @@ var sensitiveFiles = []string{
 
 // maxLogFiles bounds the /var/log listing; past it, logs_complete is
 // false. A variable so that tests can lower it.
-var maxLogFiles = 5000
+const maxLogFiles = 5000
 
 // ids maps user and group ids of the host (not of the scanning machine)
 // to names.
@@ -132,7 +132,11 @@ func collectFiles(_ context.Context, h *Host) (map[string]any, error) {
 			keys = append(keys, r)
 		}
 	}
-	logs, complete := listLogs(h, "/var/log", maxLogFiles, id)
+	limit := maxLogFiles
+	if h.maxLogs > 0 {
+		limit = h.maxLogs
+	}
+	logs, complete := listLogs(h, "/var/log", limit, id)
 	return map[string]any{"files": files, "ssh_keys": nonNil(keys), "logs": nonNil(logs), "logs_complete": complete}, nil
 }
 

@@ -94,9 +94,7 @@ func TestLogsLimit(t *testing.T) {
 			t.Errorf("max %d: %d logs complete %v; want %d, %v", tc.max, len(logs), complete, tc.n, tc.complete)
 		}
 	}
-	old := maxLogFiles
-	maxLogFiles = 3
-	defer func() { maxLogFiles = old }()
+	h.maxLogs = 3
 	out, _ := collectFiles(context.Background(), h)
 	if len(out["logs"].([]any)) != 3 || out["logs_complete"] != false {
 		t.Errorf("collectFiles at the limit: %d logs, complete %v", len(out["logs"].([]any)), out["logs_complete"])

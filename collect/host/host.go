@@ -31,6 +31,12 @@ type Host struct {
 	live bool
 	r    *os.Root // nil for the live system
 
+	// proc is where the live system's /proc is read ("" is /proc), and
+	// maxLogs bounds the /var/log listing (0 is the default): fields, not
+	// package variables, so tests can set them and still run in parallel.
+	proc    string
+	maxLogs int
+
 	infoOnce sync.Once
 	info     map[string]any
 
@@ -425,4 +431,13 @@ func (h *Host) Open(p string) (*os.File, error) {
 // false when it stopped at limit, with the paths it could not read.
 func (h *Host) Walk(roots []string, skip map[string]bool, limit int64, visit func(dir, name string, st *unix.Stat_t)) (bool, []string) {
 	return parallelWalk(h, roots, skip, limit, func(e walkEntry) { visit(e.dir, e.name, e.st) })
+}
+
+// procPath is a path under the live system's /proc.
+func (h *Host) procPath(elem ...string) string {
+	dir := h.proc
+	if dir == "" {
+		dir = "/proc"
+	}
+	return path.Join(append([]string{dir}, elem...)...)
 }

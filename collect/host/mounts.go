@@ -26,19 +26,16 @@ func parseMounts(data []byte) map[string]any {
 	return out
 }
 
-// procMounts is the live mount table (a variable for tests).
-var procMounts = "/proc/self/mounts"
-
 func collectMounts(_ context.Context, h *Host) (map[string]any, error) {
 	out := map[string]any{"mounts": map[string]any{}, "fstab": map[string]any{}, "runtime": h.live, "fstab_exists": false}
 	if h.live {
 		// On the running system the mount table is the truth: when it
 		// cannot be read, mounts stays empty (checks then give an error)
 		// rather than falling back to /etc/fstab.
-		if data, err := os.ReadFile(procMounts); err == nil {
+		if data, err := os.ReadFile(h.procPath("self/mounts")); err == nil {
 			out["mounts"] = parseMounts(data)
 		} else {
-			out["mounts_error"] = readErr(procMounts, err)
+			out["mounts_error"] = readErr(h.procPath("self/mounts"), err)
 		}
 	}
 	if data, err := h.ReadFile("/etc/fstab"); err == nil {

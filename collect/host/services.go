@@ -230,9 +230,6 @@ func initScripts(h *Host, units map[string]any, systemd bool, errs *[]string) ma
 	return scripts
 }
 
-// procDir is where processes are listed (a variable for tests).
-var procDir = "/proc"
-
 // supervisors start daemons as their children: runit, s6, supervisord and
 // the small inits of containers.
 var supervisors = map[string]bool{"runsv": true, "s6-supervise": true, "supervisord": true, "tini": true,
@@ -253,6 +250,7 @@ func processes(h *Host) (names []any, known bool, errMsg string) {
 	if !h.live {
 		return names, false, ""
 	}
+	procDir := h.procPath()
 	es, err := os.ReadDir(procDir)
 	if err != nil {
 		return names, false, readErr(procDir, err)

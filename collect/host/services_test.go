@@ -164,16 +164,12 @@ func TestProcesses(t *testing.T) {
 		os.MkdirAll(filepath.Join(dir, pid), 0o755)
 		os.WriteFile(filepath.Join(dir, pid, "stat"), []byte(stat+"\n"), 0o644)
 	}
-	old := procDir
-	procDir = dir
-	defer func() { procDir = old }()
-	names, known, errMsg := processes(&Host{root: "/", live: true})
+	names, known, errMsg := processes(&Host{root: "/", live: true, proc: dir})
 	want := []any{"apache2", "init", "kthreadd", "my (odd) d", "runsv", "slapd"}
 	if !known || errMsg != "" || !reflect.DeepEqual(names, want) {
 		t.Errorf("processes %v known %v error %q, want %v", names, known, errMsg, want)
 	}
-	procDir = filepath.Join(dir, "missing")
-	if _, known, errMsg := processes(&Host{root: "/", live: true}); known || errMsg == "" {
+	if _, known, errMsg := processes(&Host{root: "/", live: true, proc: filepath.Join(dir, "missing")}); known || errMsg == "" {
 		t.Errorf("unreadable /proc: known %v error %q, want unknown with an error", known, errMsg)
 	}
 }

@@ -44,10 +44,7 @@ func TestMounts(t *testing.T) {
 }
 
 func TestMountsLiveUnreadable(t *testing.T) {
-	old := procMounts
-	procMounts = filepath.Join(t.TempDir(), "missing")
-	defer func() { procMounts = old }()
-	live := &Host{root: "/", live: true}
+	live := &Host{root: "/", live: true, proc: filepath.Join(t.TempDir(), "missing")}
 	out, _ := collectMounts(context.Background(), live)
 	if out["runtime"] != true || out["mounts_error"] == nil || len(out["mounts"].(map[string]any)) != 0 {
 		t.Errorf("got runtime %v mounts_error %v mounts %v; want runtime true, an error and no mounts",
