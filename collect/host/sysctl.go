@@ -203,14 +203,11 @@ func collectSysctl(_ context.Context, h *Host) (map[string]any, error) {
 	return map[string]any{"runtime": runtime, "persisted": persisted, "globs": globList}, nil
 }
 
-// procSys is where runtime values are read (a variable for tests).
-var procSys = "/proc/sys/"
-
 func runtimeSysctl(h *Host, k string) map[string]any {
 	if !h.live {
 		return map[string]any{"id": k, "na_kind": "offline", "na": "runtime values are read only when scanning the running system"}
 	}
-	p := procSys + strings.TrimPrefix(sysctlPath(k), "/proc/sys/")
+	p := h.procPath("sys", strings.TrimPrefix(sysctlPath(k), "/proc/sys/"))
 	b, err := os.ReadFile(p)
 	switch {
 	case isNotExist(err):

@@ -132,15 +132,13 @@ func TestSysctlRuntimeOffline(t *testing.T) {
 }
 
 func TestSysctlRuntimeLive(t *testing.T) {
-	dir := t.TempDir()
-	old := procSys
-	procSys = dir + "/"
-	t.Cleanup(func() { procSys = old })
+	proc := t.TempDir()
+	dir := filepath.Join(proc, "sys")
 	os.MkdirAll(filepath.Join(dir, "net/ipv4/conf/eth0.100"), 0o755)
 	os.WriteFile(filepath.Join(dir, "net/ipv4/conf/eth0.100/rp_filter"), []byte("1\n"), 0o644)
 	os.MkdirAll(filepath.Join(dir, "kernel"), 0o755)
 	os.WriteFile(filepath.Join(dir, "kernel/core_pattern"), []byte("core\t%p\n"), 0o644)
-	live := &Host{root: "/", live: true}
+	live := &Host{root: "/", live: true, proc: proc}
 	for _, tc := range []struct {
 		key, value, naKind string
 	}{
