@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/server"
 )
@@ -141,3 +142,14 @@ func TestMetricsToken(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The Tokens page's expiry starts where the CLI's does.
+func TestTokenPageDefaultDays(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ss := e.sessions()
+	viewer := ss["viewer"]
+	status, body, _ := e.page(&viewer, "GET", "/tokens", nil)
+	if status != 200 || !strings.Contains(body, `name="expires_in_days" type="number" min="0" max="3650" value="`+strconv.Itoa(vigil.DefaultTokenDays)+`"`) {
+		t.Fatalf("tokens page: %d, expiry default not %d", status, vigil.DefaultTokenDays)
+	}
+}

@@ -420,10 +420,11 @@ func newInviteLink(ctx context.Context, st *store.Store, baseURL string, userID 
 }
 
 type tokensData struct {
-	Tokens []vigil.APIToken
-	Roles  []vigil.Role
-	Secret string
-	All    bool
+	Tokens      []vigil.APIToken
+	Roles       []vigil.Role
+	Secret      string
+	All         bool
+	DefaultDays int // the CLI's default too: one number for both
 }
 
 func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) error {
@@ -442,7 +443,7 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, p *webPage
 	if err != nil {
 		return err
 	}
-	p.Data = &tokensData{Tokens: toks, Roles: a.TokenRoles(), Secret: secret, All: all}
+	p.Data = &tokensData{Tokens: toks, Roles: a.TokenRoles(), Secret: secret, All: all, DefaultDays: vigil.DefaultTokenDays}
 	return s.render(w, status, "tokens", p)
 }
 
