@@ -76,7 +76,14 @@ type Main struct {
 
 // Open opens and migrates the database, loads the catalog, prints the setup
 // link when no user exists yet, and starts listening.
-func (m *Main) Open(ctx context.Context) error {
+func (m *Main) Open(ctx context.Context) (err error) {
+	// Whatever was opened before a failure is closed with it, on every
+	// error path alike.
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,47 +101,39 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	st, err := store.Open(ctx, store.Config{DataDir: m.DataDir, DatabaseURL: m.DatabaseURL})
 	if err != nil {
-		m.Close()
 		return err
 	}
 	m.Store = st
 	if n, err := st.Migrate(ctx); err != nil {
-		m.Close()
 		return err
 	} else if n > 0 {
 		m.Logger.Info("database migrated", "applied", n, "version", store.LatestVersion(), "database", st.Where())
 	}
 	cat, err := catalog.Load()
 	if err != nil {
-		m.Close()
 		return err
 	}
 	box, err := secret.Load(m.DataDir, m.SecretKey)
 	if err != nil {
-		m.Close()
 		return err
 	}
 	pages, err := ui.New()
 	if err != nil {
-		m.Close()
 		return err
 	}
 	ev, err := m.openEvidence(ctx, st, box)
 	if err != nil {
-		m.Close()
 		return err
 	}
 	m.Evidence = ev
 	reg, err := checks.Load(m.ChecksDirs...)
 	if err != nil {
-		m.Close()
 		return err
 	}
 	mon := &monitor.Service{Store: st, Checks: reg}
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: integrations.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
-		m.Close()
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
@@ -142,7 +141,6 @@ func (m *Main) Open(ctx context.Context) error {
 		Evidence: ev, Monitor: mon, Integrations: integ, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
-		m.Close()
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
 	}
 	m.ln = ln
@@ -154,7 +152,6 @@ func (m *Main) Open(ctx context.Context) error {
 		m.URL = strings.TrimRight(m.BaseURL, "/")
 	}
 	if err := m.printSetupLink(ctx); err != nil {
-		m.Close()
 		return err
 	}
 	// Only header and idle timeouts here: the server sets each request's
@@ -185,7 +182,6 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
-			m.Close()
 			return err
 		}
 		sched.Jobs = append(sched.Jobs, job)
