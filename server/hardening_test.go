@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/evidence"
@@ -152,4 +153,16 @@ func TestTokenPageDefaultDays(t *testing.T) {
 	if status != 200 || !strings.Contains(body, `name="expires_in_days" type="number" min="0" max="3650" value="`+strconv.Itoa(vigil.DefaultTokenDays)+`"`) {
 		t.Fatalf("tokens page: %d, expiry default not %d", status, vigil.DefaultTokenDays)
 	}
+}
+
+// An agent reports what its host holds as it is: a world-writable file
+// named with an override character is a finding, not a refused report
+// (refusing it let anyone who can create a file stop a host reporting).
+func TestAgentReportsOverridesAsFound(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.enrolAgent("web-1")
+	name := "/tmp/invoice\u202efdp.sh"
+	e.report("web-1", agentReport{Seq: 1, ScannedAt: time.Now().UTC().Add(-time.Minute), Full: true, Results: []vigil.CheckResult{
+		{CheckID: "linux.walk.world-writable", Resource: name, Verdict: "fail", Reason: "world-writable"},
+	}}, 202)
 }

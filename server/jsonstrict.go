@@ -17,10 +17,20 @@ import (
 // only without regard to case ("Role" for "role"), and text carrying
 // bidirectional-override characters, which make a stored title display as
 // something else to the next reader.
-func strictJSON(raw []byte, v any) error {
+func strictJSON(raw []byte, v any, observed bool) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	return walkJSON(dec, reflect.TypeOf(v), "")
+	w := jsonWalker{dec: dec, observed: observed}
+	return w.walk(reflect.TypeOf(v), "")
+}
+
+// jsonWalker walks one body. observed is set for agent reports: they
+// carry what a host holds (file names, configuration values) and must
+// report it as it is, so a file named with an override character is a
+// finding to show, not a request to refuse (pages escape it).
+type jsonWalker struct {
+	dec      *json.Decoder
+	observed bool
 }
 
 // fieldsOf maps the exact JSON names of a struct's fields (embedded ones
@@ -61,7 +71,8 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 
 var rawMessage = reflect.TypeOf(json.RawMessage(nil))
 
-func walkJSON(dec *json.Decoder, t reflect.Type, path string) error {
+func (w *jsonWalker) walk(t reflect.Type, path string) error {
+	dec := w.dec
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -77,6 +88,9 @@ func walkJSON(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	switch x := tok.(type) {
 	case string:
+		if w.observed {
+			return nil
+		}
 		return checkText(x, path)
 	case json.Delim:
 		switch x {
@@ -106,8 +120,10 @@ func walkJSON(dec *json.Decoder, t reflect.Type, path string) error {
 					return vigil.FieldError(where, "%q is given twice in the same object", key)
 				}
 				seen[key] = true
-				if err := checkText(key, where); err != nil {
-					return err
+				if !w.observed {
+					if err := checkText(key, where); err != nil {
+						return err
+					}
 				}
 				next := elem
 				if fields != nil {
@@ -121,7 +137,7 @@ func walkJSON(dec *json.Decoder, t reflect.Type, path string) error {
 					}
 					next = ft
 				}
-				if err := walkJSON(dec, next, where); err != nil {
+				if err := w.walk(next, where); err != nil {
 					return err
 				}
 			}
@@ -132,7 +148,7 @@ func walkJSON(dec *json.Decoder, t reflect.Type, path string) error {
 				elem = t.Elem()
 			}
 			for i := 0; dec.More(); i++ {
-				if err := walkJSON(dec, elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				if err := w.walk(elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 					return err
 				}
 			}

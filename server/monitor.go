@@ -344,7 +344,7 @@ type reportAccepted struct {
 func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 	a := agentFrom(r.Context())
 	var rep monitor.Report
-	if err := decode(r, &rep); err != nil {
+	if err := decodeReport(r, &rep); err != nil {
 		return err
 	}
 	if err := s.monitor.Ingest(r.Context(), a, &rep); err != nil {

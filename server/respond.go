@@ -70,7 +70,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body into v. Unknown fields are refused, so that a
 // misspelt field is an error rather than a silent no-op.
-func decode(r *http.Request, v any) error {
+func decode(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+// decodeReport decodes an agent's report: as decode, but the text it
+// carries is what the host holds and is taken as it is.
+func decodeReport(r *http.Request, v any) error { return decodeBody(r, v, true) }
+
+func decodeBody(r *http.Request, v any, observed bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return vigil.Errorf(vigil.EINVALID, "Content-Type must be application/json, got %q", ct)
 	}
@@ -91,7 +97,7 @@ func decode(r *http.Request, v any) error {
 	case bytes.IndexByte(raw, 0) >= 0 || hasEscapedNUL(raw):
 		return vigil.Errorf(vigil.EINVALID, "request body contains a NUL character, which Vigil does not store")
 	}
-	if err := strictJSON(trimmed, v); err != nil {
+	if err := strictJSON(trimmed, v, observed); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
