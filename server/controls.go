@@ -204,7 +204,7 @@ func (s *Server) createControl(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(req.ID)), Title: req.Title, Description: req.Description, OwnerID: req.OwnerID,
+	c := &vigil.Control{ID: vigil.CanonicalControlID(req.ID), Title: req.Title, Description: req.Description, OwnerID: req.OwnerID,
 		Frequency: req.Frequency, Evidence: req.Evidence, Status: req.Status, Justification: req.Justification, Criteria: req.Criteria, Custom: true}
 	if err := s.createCustomControl(r.Context(), c); err != nil {
 		return err

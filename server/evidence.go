@@ -68,7 +68,7 @@ func stringList(vals []string) []string {
 	var out []string
 	for _, v := range vals {
 		for _, p := range strings.Split(v, ",") {
-			if p = strings.ToUpper(strings.TrimSpace(p)); p != "" {
+			if p = vigil.CanonicalControlID(p); p != "" {
 				out = append(out, p)
 			}
 		}
@@ -163,7 +163,7 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListEvidence(r.Context(), store.EvidenceFilter{Control: strings.ToUpper(q.Get("control")), Request: int64(req), Before: before, Limit: limit + 1})
+	items, err := s.store.ListEvidence(r.Context(), store.EvidenceFilter{Control: q.Get("control"), Request: int64(req), Before: before, Limit: limit + 1})
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,8 @@ func (s *Server) reviewEvidence(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) error {
-	control := strings.ToUpper(r.URL.Query().Get("control"))
+	// The store matches control IDs in any case.
+	control := r.URL.Query().Get("control")
 	if control != "" {
 		if _, err := s.store.Control(r.Context(), control); err != nil {
 			return err
@@ -378,7 +379,7 @@ func (s *Server) requestViews(r *http.Request, control string) ([]requestView, e
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
-	vs, err := s.requestViews(r, strings.ToUpper(r.URL.Query().Get("control")))
+	vs, err := s.requestViews(r, r.URL.Query().Get("control"))
 	if err != nil {
 		return err
 	}
@@ -401,7 +402,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	rq := &vigil.EvidenceRequest{ControlID: strings.ToUpper(req.ControlID), Title: req.Title, Description: req.Description,
+	rq := &vigil.EvidenceRequest{ControlID: req.ControlID, Title: req.Title, Description: req.Description,
 		Frequency: req.Frequency, Start: req.Start, GraceDays: req.GraceDays, AssigneeID: req.AssigneeID}
 	if err := s.store.CreateRequest(r.Context(), rq); err != nil {
 		return err

@@ -129,15 +129,13 @@ func decodeBody(r *http.Request, v any, observed bool) error {
 	return vigil.Errorf(vigil.EINVALID, "request body is not valid: %v", err)
 }
 
-// hasNUL reports whether the request's path, query or form holds a NUL
-// character, which no field of Vigil accepts.
-// badText refuses bidirectional-override characters in a request's
-// query and form, as decode does in JSON bodies.
-func badText(r *http.Request) error {
+// eachValue calls fn for every query and form value of a request, and
+// stops at the first error.
+func eachValue(r *http.Request, fn func(key, value string) error) error {
 	for _, set := range []url.Values{r.URL.Query(), r.PostForm} {
 		for k, vs := range set {
 			for _, v := range vs {
-				if err := checkText(v, k); err != nil {
+				if err := fn(k, v); err != nil {
 					return err
 				}
 			}
@@ -146,26 +144,24 @@ func badText(r *http.Request) error {
 	return nil
 }
 
-func hasNUL(r *http.Request) bool {
-	if strings.IndexByte(r.URL.Path, 0) >= 0 {
-		return true
-	}
-	for _, vs := range r.URL.Query() {
-		for _, v := range vs {
-			if strings.IndexByte(v, 0) >= 0 {
-				return true
-			}
-		}
-	}
-	for _, vs := range r.PostForm {
-		for _, v := range vs {
-			if strings.IndexByte(v, 0) >= 0 {
-				return true
-			}
-		}
-	}
-	return false
+// badText refuses bidirectional-override characters in a request's
+// query and form, as decode does in JSON bodies.
+func badText(r *http.Request) error {
+	return eachValue(r, func(k, v string) error { return checkText(v, k) })
 }
+
+// hasNUL reports whether the request's path, query or form holds a NUL
+// character, which no field of Vigil accepts.
+func hasNUL(r *http.Request) bool {
+	return strings.IndexByte(r.URL.Path, 0) >= 0 || eachValue(r, func(_, v string) error {
+		if strings.IndexByte(v, 0) >= 0 {
+			return errNUL
+		}
+		return nil
+	}) != nil
+}
+
+var errNUL = errors.New("NUL character")
 
 func isEOF(dec *json.Decoder) bool {
 	_, err := dec.Token()

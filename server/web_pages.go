@@ -452,7 +452,7 @@ func (s *Server) controlsBulkPost(w http.ResponseWriter, r *http.Request) error 
 	p.Form = f
 	bulk := &bulkForm{Selected: map[string]bool{}}
 	for _, id := range ids {
-		bulk.Selected[strings.ToUpper(strings.TrimSpace(id))] = true
+		bulk.Selected[vigil.CanonicalControlID(id)] = true
 	}
 	var be *store.BulkError
 	if errors.As(err, &be) {
@@ -720,7 +720,7 @@ func (s *Server) renderNewControl(w http.ResponseWriter, r *http.Request, p *web
 func (s *Server) newControlPost(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
-	c := &vigil.Control{ID: strings.ToUpper(strings.TrimSpace(f.Get("id"))), Title: f.Get("title"), Description: f.Get("description"),
+	c := &vigil.Control{ID: vigil.CanonicalControlID(f.Get("id")), Title: f.Get("title"), Description: f.Get("description"),
 		OwnerID: owner, Frequency: vigil.Frequency(f.Get("frequency")), Evidence: f.Get("evidence"), Criteria: splitCSV(f.Get("criteria")), Custom: true}
 	err := s.createCustomControl(r.Context(), c)
 	if err != nil {

@@ -17,14 +17,7 @@ import (
 // running server, test it, run its checks, list it; a credential read from
 // standard input is never printed back.
 func TestIntegrationsCLI(t *testing.T) {
-	dir := t.TempDir()
-	m, _ := startMain(t, &Main{DataDir: dir})
-	db := map[string]string{"VIGIL_DATA_DIR": dir}
-	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
-		t.Fatalf("create-user: %s", errs)
-	}
-	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
-	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+	_, _, api := adminAPI(t)
 
 	repo := t.TempDir()
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"commit", "-q", "--allow-empty", "-m", "direct push"}} {
@@ -71,14 +64,7 @@ func TestIntegrationsCLI(t *testing.T) {
 // non-zero, saying which checks could not be judged and why, when a run
 // leaves errors, and zero when everything was judged.
 func TestIntegrationsCLIExitStatus(t *testing.T) {
-	dir := t.TempDir()
-	m, _ := startMain(t, &Main{DataDir: dir})
-	db := map[string]string{"VIGIL_DATA_DIR": dir}
-	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
-		t.Fatalf("create-user: %s", errs)
-	}
-	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
-	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+	_, _, api := adminAPI(t)
 	gitIn := func(dir string, args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
@@ -174,14 +160,7 @@ func sinceCreation(t *testing.T, repo string) string {
 // failure and a tailoring, then list, show and approve exactly the
 // tailoring shown, and revoke it.
 func TestHostsCLI(t *testing.T) {
-	dir := t.TempDir()
-	m, _ := startMain(t, &Main{DataDir: dir})
-	db := map[string]string{"VIGIL_DATA_DIR": dir}
-	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
-		t.Fatalf("create-user: %s", errs)
-	}
-	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
-	api := map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+	m, _, api := adminAPI(t)
 
 	code, out, errs := cli(t, api, "", "hosts", "enrol", "web-1")
 	i := strings.Index(out, "vge_")
@@ -247,4 +226,18 @@ func TestHostsCLI(t *testing.T) {
 	if _, out, _ := cli(t, api, "", "hosts", "show", "1"); !strings.Contains(out, "REVOKED") {
 		t.Fatalf("hosts show after revoke:\n%s", out)
 	}
+}
+
+// adminAPI starts a server on a fresh data directory and gives its admin
+// CLI environment (the data directory) and an admin's API environment.
+func adminAPI(t *testing.T) (m *Main, db, api map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	m, _ = startMain(t, &Main{DataDir: dir})
+	db = map[string]string{"VIGIL_DATA_DIR": dir}
+	if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", "admin@acme.test", "--name", "Ada", "--role", "admin"); code != 0 {
+		t.Fatalf("create-user: %s", errs)
+	}
+	_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", "admin@acme.test", "--role", "admin")
+	return m, db, map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
 }

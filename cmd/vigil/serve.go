@@ -298,9 +298,10 @@ func (m *Main) housekeeping(ctx context.Context, st *store.Store) {
 				m.Logger.Info("purged evidence past retention", "items", n)
 			}
 		}
-		// Sign-in attempts older than the longest limit's window count for
-		// nothing; keys used again forget their own as they go.
-		if _, err := st.ExpireAttempts(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+		// Sign-in attempts older than the longest limit's window (15
+		// minutes) count for nothing; keys used again forget their own as
+		// they go, and this clears the keys a flood used once.
+		if _, err := st.ExpireAttempts(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
 			m.Logger.Error("cannot expire sign-in attempts", "err", err)
 		}
 		if m.RunRetention > 0 {
