@@ -115,3 +115,11 @@ func (v *ChainVerifier) Finish(headSeq int64, headHash string) *ChainBreak {
 	}
 	return v.Break
 }
+
+// ChainVerification is the outcome of checking the activity chain.
+type ChainVerification struct {
+	Checked int64       `json:"checked"`
+	HeadSeq int64       `json:"head_seq"`
+	OK      bool        `json:"ok"`
+	Break   *ChainBreak `json:"break,omitempty"`
+}

@@ -146,3 +146,13 @@ func CheckTransition(before, after *Control) error {
 	}
 	return nil
 }
+
+// AdoptResult says which controls an adoption added and which it skipped
+// because they were already adopted.
+type AdoptResult struct {
+	Adopted []string `json:"adopted"`
+	Skipped []string `json:"skipped"`
+	// Requests counts the evidence requests made for the adopted controls
+	// from the library's expected evidence and frequency.
+	Requests int `json:"requests"`
+}

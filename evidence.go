@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"fmt"
 	"mime"
 	"path"
 	"slices"
@@ -158,4 +159,46 @@ func CheckReviewer(e *Evidence, reviewer Actor, independent bool) error {
 type EvidenceSettings struct {
 	// IndependentReview requires a reviewer other than the submitter.
 	IndependentReview bool `json:"independent_review"`
+}
+
+// Checkpoint is a signed checkpoint as kept.
+type Checkpoint struct {
+	Size      uint64    `json:"size"`
+	Root      string    `json:"root"` // hex
+	Note      string    `json:"note"` // the signed note
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// InclusionProof is an inclusion proof of one entry in a checkpoint.
+type InclusionProof struct {
+	Entry      uint64   `json:"entry"`
+	LeafHash   string   `json:"leaf_hash"`
+	TreeSize   uint64   `json:"tree_size"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"` // the signed note
+}
+
+// LedgerProblem is one failed check, named precisely.
+type LedgerProblem struct {
+	Check   string `json:"check"`   // entries, leaves, checkpoint, evidence, blob
+	Subject string `json:"subject"` // e.g. "entry 12", "evidence 7", "checkpoint 40"
+	Detail  string `json:"detail"`
+}
+
+// LedgerReport is the outcome of a verification.
+type LedgerReport struct {
+	Entries     uint64          `json:"entries"`
+	Checkpoints int             `json:"checkpoints"`
+	Items       int             `json:"items"`
+	Blobs       int             `json:"blobs"`
+	BlobBytes   int64           `json:"blob_bytes"`
+	Orphans     []string        `json:"orphans,omitempty"` // stored objects no row refers to
+	Problems    []LedgerProblem `json:"problems"`
+	OK          bool            `json:"ok"`
+	Took        time.Duration   `json:"took_ns"`
+}
+
+// Fail records a problem the verification found.
+func (r *LedgerReport) Fail(check, subject, format string, args ...any) {
+	r.Problems = append(r.Problems, LedgerProblem{Check: check, Subject: subject, Detail: fmt.Sprintf(format, args...)})
 }

@@ -270,3 +270,132 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// CurrentResult is a current result with its host.
+type CurrentResult struct {
+	AgentID   int64  `json:"agent_id"`
+	AgentName string `json:"agent"`
+	CheckResult
+	Since time.Time `json:"since"`
+}
+
+// CheckRun is one recorded run (an agent's report).
+type CheckRun struct {
+	ID         int64     `json:"id"`
+	AgentID    int64     `json:"agent_id"`
+	Seq        int64     `json:"seq"`
+	ScannedAt  time.Time `json:"scanned_at"`
+	ReceivedAt time.Time `json:"received_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Status     string    `json:"status"`
+	Changes    int       `json:"changes"`
+	Pass       int       `json:"pass"`
+	Fail       int       `json:"fail"`
+	Error      int       `json:"error"`
+	NA         int       `json:"not_applicable"`
+	Input      string    `json:"input_sha256,omitempty"`
+}
+
+// Enrolment is a new one-time enrolment token; the token is shown once.
+type Enrolment struct {
+	ID      int64             `json:"id"`
+	Token   string            `json:"token"`
+	Name    string            `json:"name,omitempty"`
+	Expires time.Time         `json:"expires_at"`
+	Labels  map[string]string `json:"labels,omitempty"` // the host starts with these
+}
+
+// HostInfo is what an agent says about its host.
+type HostInfo struct {
+	Hostname string `json:"hostname"`
+	OS       string `json:"os"`
+	Kernel   string `json:"kernel"`
+	Version  string `json:"agent_version"`
+	Interval int    `json:"interval_seconds"`
+}
+
+// AgentReport is an agent's report on the wire.
+type AgentReport struct {
+	Seq       int64         `json:"seq"`
+	ScannedAt time.Time     `json:"scanned_at"`
+	Duration  int64         `json:"duration_ms"`
+	Host      HostInfo      `json:"host"`
+	Full      bool          `json:"full"`
+	Results   []CheckResult `json:"results"`
+	Removed   []CheckResult `json:"removed,omitempty"`
+	// InputSHA256 names the normalized collector input of this scan; Input
+	// (base64 of its gzip) comes only when it changed since the last one.
+	InputSHA256 string   `json:"input_sha256,omitempty"`
+	Input       string   `json:"input,omitempty"`
+	Failed      []string `json:"failed_collectors,omitempty"`
+	// Disabled is the host's tailoring: check => justification. Changes
+	// are written to the activity log.
+	Disabled map[string]string `json:"disabled,omitempty"`
+}
+
+// ResultHistory is one resource's timeline in a window.
+type ResultHistory struct {
+	CheckID   string     `json:"check"`
+	Resource  string     `json:"resource"`
+	Intervals []Interval `json:"intervals"`
+	FixTimes  []float64  `json:"fix_times_hours,omitempty"`
+}
+
+// CheckHistory is a check's timeline on one host in a window.
+type CheckHistory struct {
+	CheckID   string                    `json:"check"`
+	Intervals []Interval                `json:"intervals"`
+	Share     map[IntervalState]float64 `json:"share"`
+	Resources []ResultHistory           `json:"resources"`
+}
+
+// ControlHistory is a control's timeline in a window, across every host
+// and every check mapped to it.
+type ControlHistory struct {
+	ControlID string                    `json:"control"`
+	Checks    []string                  `json:"checks"`
+	Intervals []Interval                `json:"intervals"`
+	Share     map[IntervalState]float64 `json:"share"`
+	Hosts     []HostShare               `json:"hosts"`
+}
+
+// HostShare is one host's part in a control's history.
+type HostShare struct {
+	AgentID int64                     `json:"agent_id"`
+	Name    string                    `json:"name"`
+	Share   map[IntervalState]float64 `json:"share"`
+	// The share of time passing, failing and unknown, in percent.
+	Passing float64 `json:"passing_percent"`
+	Failing float64 `json:"failing_percent"`
+	Unknown float64 `json:"unknown_percent"`
+}
+
+// ScanSummary counts results.
+type ScanSummary struct {
+	Checks        int `json:"checks"`
+	Resources     int `json:"resources"`
+	Pass          int `json:"pass"`
+	Fail          int `json:"fail"`
+	Error         int `json:"error"`
+	Skip          int `json:"skip"`
+	NotApplicable int `json:"not_applicable"`
+	// ChecksFailing and ChecksUnjudged count checks, not resources: a
+	// check with any error result could not be judged on this host.
+	ChecksFailing  int `json:"checks_failing"`
+	ChecksUnjudged int `json:"checks_unjudged"`
+	Disabled       int `json:"disabled"`
+}
+
+// FleetCount is how many hosts give a check each verdict. A host that
+// stopped reporting counts as stale (unknown), never by its last verdict.
+type FleetCount struct {
+	CheckID string `json:"check"`
+	Pass    int    `json:"pass"`
+	Fail    int    `json:"fail"`
+	Error   int    `json:"error"`
+	Stale   int    `json:"stale"`
+	Other   int    `json:"not_applicable"`
+	// Excepted counts the hosts whose failure an exception covers, apart
+	// from (and not as) failing.
+	Excepted int `json:"excepted"`
+}

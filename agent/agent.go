@@ -6,7 +6,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -15,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,7 +28,9 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/check"
+	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/collect"
 	"github.com/vigil-soc/vigil/collect/host"
 	"github.com/vigil-soc/vigil/drift"
@@ -82,7 +82,7 @@ type Agent struct {
 	FullEvery time.Duration
 
 	state     *State
-	client    *http.Client
+	client    *client.Client
 	resyncing bool
 }
 
@@ -218,7 +218,7 @@ func HTTPClient(server, fingerprint, caFile string) (*http.Client, error) {
 }
 
 // Enrol spends a one-time token and writes the agent's state to dir.
-func Enrol(ctx context.Context, dir, server, token, fingerprint, caFile string, info monitor.HostInfo) (*State, error) {
+func Enrol(ctx context.Context, dir, server, token, fingerprint, caFile string, info vigil.HostInfo) (*State, error) {
 	if _, err := os.Stat(filepath.Join(dir, "state.json")); err == nil {
 		return nil, fmt.Errorf("%s already holds an enrolled agent; use another --state-dir or remove it first", dir)
 	}
@@ -229,11 +229,8 @@ func Enrol(ctx context.Context, dir, server, token, fingerprint, caFile string, 
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		AgentID    int64  `json:"agent_id"`
-		Credential string `json:"credential"`
-	}
-	if err := call(ctx, c, "POST", strings.TrimRight(server, "/")+"/api/v1/agent/enrol", "", map[string]any{"token": token, "host": info}, &out); err != nil {
+	out, err := apiClient(server, "", c).Enrol(ctx, &api.EnrolRequest{Token: token, Host: info})
+	if err != nil {
 		return nil, err
 	}
 	st := &State{Server: strings.TrimRight(server, "/"), Fingerprint: fingerprint, CAFile: caFile, AgentID: out.AgentID,
@@ -244,54 +241,11 @@ func Enrol(ctx context.Context, dir, server, token, fingerprint, caFile string, 
 	return st, nil
 }
 
-// apiError is a refusal from the server.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("server answered %d: %s", e.Status, e.Message)
-}
-
-func call(ctx context.Context, c *http.Client, method, u, cred string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if cred != "" {
-		req.Header.Set("Authorization", "Bearer "+cred)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		json.Unmarshal(raw, &e)
-		if e.Error.Message == "" {
-			e.Error.Message = strings.TrimSpace(string(raw))
-		}
-		return &apiError{resp.StatusCode, e.Error.Code, e.Error.Message}
-	}
-	if out != nil {
-		return json.Unmarshal(raw, out)
-	}
-	return nil
+// apiClient is the typed API client over the agent's pinned HTTP client.
+// An agent reads little from the server (acknowledgements, its state), so
+// an answer over 1 MiB is refused rather than read.
+func apiClient(server, credential string, hc *http.Client) *client.Client {
+	return &client.Client{BaseURL: strings.TrimRight(server, "/"), Token: credential, HTTP: hc, MaxBody: 1 << 20}
 }
 
 // Open loads the agent's state and client.
@@ -307,7 +261,7 @@ func (a *Agent) Open() error {
 	if err := os.MkdirAll(a.spoolDir(), 0o700); err != nil {
 		return err
 	}
-	a.state, a.client = st, c
+	a.state, a.client = st, apiClient(st.Server, st.Credential, c)
 	if a.Log == nil {
 		a.Log = slog.New(slog.DiscardHandler)
 	}
@@ -399,8 +353,8 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	for _, r := range monitor.MergeResults(found) {
 		cur[resultKey(r.CheckID, r.Resource)] = r
 	}
-	out := monitor.Report{Seq: st.Seq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: st.Full,
-		Host: monitor.HostInfo{Hostname: str(info["hostname"]), OS: str(info["pretty_name"]), Kernel: str(info["kernel"]),
+	out := vigil.AgentReport{Seq: st.Seq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: st.Full,
+		Host: vigil.HostInfo{Hostname: str(info["hostname"]), OS: str(info["pretty_name"]), Kernel: str(info["kernel"]),
 			Version: a.Version, Interval: int(a.Interval.Seconds())}}
 	if out.Host.Hostname == "" {
 		out.Host.Hostname, _ = os.Hostname()
@@ -429,14 +383,14 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 	}
 	out.Disabled = rep.Disabled
 	// The normalized input, sent only when it changed.
-	sha, gz, err := monitor.EncodeInput(rep.Inputs)
+	sha, gz, err := vigil.EncodeInput(rep.Inputs)
 	if err != nil {
 		return 0, err
 	}
 	out.InputSHA256 = sha
 	if sha != st.InputSHA {
 		out.Input = gz
-		if len(out.Input) > monitor.MaxInputBytes {
+		if len(out.Input) > vigil.MaxReportInput {
 			a.Log.Warn("the normalized input is too large to send; only its hash goes", "bytes", len(out.Input))
 			out.Input = ""
 		}
@@ -503,17 +457,16 @@ func (a *Agent) Deliver(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		var rep json.RawMessage = data
-		err = call(ctx, a.client, "POST", a.state.Server+"/api/v1/agent/reports", a.state.Credential, rep, nil)
-		var ae *apiError
+		_, err = a.client.SendReportBytes(ctx, data)
+		status := client.StatusOf(err)
 		switch {
 		case err == nil:
 			os.Remove(p)
 			sent++
 			continue
-		case errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403):
-			return sent, fmt.Errorf("%w: %s", ErrRevoked, ae.Message)
-		case errors.As(err, &ae) && ae.Status == 409 && !a.resyncing:
+		case status == 401 || status == 403:
+			return sent, fmt.Errorf("%w: %s", ErrRevoked, vigil.ErrorMessage(err))
+		case status == 409 && !a.resyncing:
 			// Already taken (a reply that got lost) or out of order:
 			// ask where the server is, line the spool up with it, and go on.
 			if err := a.resync(ctx); err != nil {
@@ -523,7 +476,7 @@ func (a *Agent) Deliver(ctx context.Context) (int, error) {
 			n, err := a.Deliver(ctx)
 			a.resyncing = false
 			return sent + n, err
-		case errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != 429:
+		case status >= 400 && status < 500 && status != 429:
 			// The server will never take this report: keep it aside for a
 			// person. Later reports are changes on top of it, so they go
 			// too, and the next scan reports everything under its number.
@@ -547,10 +500,8 @@ func (a *Agent) Deliver(ctx context.Context) (int, error) {
 // (the spool was lost), the rest is dropped and the next scan reports in
 // full under the next number the server expects.
 func (a *Agent) resync(ctx context.Context) error {
-	var st struct {
-		Seq int64 `json:"seq"`
-	}
-	if err := call(ctx, a.client, "GET", a.state.Server+"/api/v1/agent/state", a.state.Credential, nil, &st); err != nil {
+	st, err := a.client.AgentState(ctx)
+	if err != nil {
 		return err
 	}
 	seqs := a.spooled()

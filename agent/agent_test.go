@@ -126,7 +126,7 @@ func TestEnrolReportSpoolResync(t *testing.T) {
 	w := newWorld(t)
 	dir := t.TempDir()
 	hostRoot := root(t, "yes")
-	info := monitor.HostInfo{Hostname: "web-1", OS: "Debian", Interval: 900}
+	info := vigil.HostInfo{Hostname: "web-1", OS: "Debian", Interval: 900}
 
 	// A wrong pin is refused before anything is sent.
 	if _, err := agent.Enrol(ctx, t.TempDir(), w.ts.URL, w.token(t), hex.EncodeToString(make([]byte, 32)), "", info); err == nil {
@@ -253,7 +253,7 @@ func TestAgentDrift(t *testing.T) {
 	w := newWorld(t)
 	dir := t.TempDir()
 	hostRoot := root(t, "no")
-	st, err := agent.Enrol(ctx, dir, w.ts.URL, w.token(t), w.fp, "", monitor.HostInfo{Hostname: "web-1", Interval: 900})
+	st, err := agent.Enrol(ctx, dir, w.ts.URL, w.token(t), w.fp, "", vigil.HostInfo{Hostname: "web-1", Interval: 900})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/ledger"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // KeyFile holds the checkpoint signing key in the data directory.
@@ -94,7 +94,7 @@ func verifierOf(skey string, s note.Signer) string {
 
 // Checkpoint signs and stores a checkpoint of the log as it is now, unless
 // the latest one already covers it; it returns the checkpoint.
-func (s *Service) Checkpoint(ctx context.Context) (*store.StoredCheckpoint, error) {
+func (s *Service) Checkpoint(ctx context.Context) (*vigil.Checkpoint, error) {
 	size, err := s.Store.LedgerSize(ctx)
 	if err != nil {
 		return nil, err
@@ -132,25 +132,16 @@ func (s *Service) Checkpoint(ctx context.Context) (*store.StoredCheckpoint, erro
 	if err != nil {
 		return nil, err
 	}
-	c := store.StoredCheckpoint{Size: size, Root: hex.EncodeToString(root), Note: signed}
+	c := vigil.Checkpoint{Size: size, Root: hex.EncodeToString(root), Note: signed}
 	if err := s.Store.SaveCheckpoint(ctx, c); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// Proof is an inclusion proof of one entry in a checkpoint.
-type Proof struct {
-	Entry      uint64   `json:"entry"`
-	LeafHash   string   `json:"leaf_hash"`
-	TreeSize   uint64   `json:"tree_size"`
-	Hashes     []string `json:"hashes"`
-	Checkpoint string   `json:"checkpoint"` // the signed note
-}
-
 // InclusionProof proves an entry is in the latest checkpoint (made now if
 // the entry is newer than every checkpoint).
-func (s *Service) InclusionProof(ctx context.Context, entry uint64) (*Proof, error) {
+func (s *Service) InclusionProof(ctx context.Context, entry uint64) (*vigil.InclusionProof, error) {
 	e, err := s.Store.LedgerEntry(ctx, entry)
 	if err != nil {
 		return nil, err
@@ -163,7 +154,7 @@ func (s *Service) InclusionProof(ctx context.Context, entry uint64) (*Proof, err
 	if err != nil {
 		return nil, err
 	}
-	return &Proof{Entry: entry, LeafHash: hex.EncodeToString(ledger.LeafHash(e.Record)), TreeSize: cp.Size, Hashes: hexAll(p), Checkpoint: cp.Note}, nil
+	return &vigil.InclusionProof{Entry: entry, LeafHash: hex.EncodeToString(ledger.LeafHash(e.Record)), TreeSize: cp.Size, Hashes: hexAll(p), Checkpoint: cp.Note}, nil
 }
 
 // ConsistencyProof proves the checkpoint of size1 is a prefix of size2.

@@ -98,7 +98,7 @@ func (f *fixture) exec(q string, args ...any) {
 	}
 }
 
-func (f *fixture) verify() *Report {
+func (f *fixture) verify() *vigil.LedgerReport {
 	f.t.Helper()
 	r, err := f.svc.Verify(context.Background(), true)
 	if err != nil {

@@ -13,38 +13,14 @@ import (
 	"github.com/vigil-soc/vigil/store"
 )
 
-// Problem is one failed check, named precisely.
-type Problem struct {
-	Check   string `json:"check"`   // entries, leaves, checkpoint, evidence, blob
-	Subject string `json:"subject"` // e.g. "entry 12", "evidence 7", "checkpoint 40"
-	Detail  string `json:"detail"`
-}
-
-// Report is the outcome of a verification.
-type Report struct {
-	Entries     uint64        `json:"entries"`
-	Checkpoints int           `json:"checkpoints"`
-	Items       int           `json:"items"`
-	Blobs       int           `json:"blobs"`
-	BlobBytes   int64         `json:"blob_bytes"`
-	Orphans     []string      `json:"orphans,omitempty"` // stored objects no row refers to
-	Problems    []Problem     `json:"problems"`
-	OK          bool          `json:"ok"`
-	Took        time.Duration `json:"took_ns"`
-}
-
-func (r *Report) fail(check, subject, format string, args ...any) {
-	r.Problems = append(r.Problems, Problem{Check: check, Subject: subject, Detail: fmt.Sprintf(format, args...)})
-}
-
 // Verify checks the live store: every log entry against the stored tree
 // and the signed checkpoints, every evidence row against its logged
 // record, and (with blobs) every blob's bytes against its address. It
 // names each problem: a changed row, a changed or missing blob, a removed
 // entry or item, a rewritten history.
-func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
+func (s *Service) Verify(ctx context.Context, blobs bool) (*vigil.LedgerReport, error) {
 	start := time.Now()
-	rep := &Report{Problems: []Problem{}}
+	rep := &vigil.LedgerReport{Problems: []vigil.LedgerProblem{}}
 	// Trust the key this process was given (the key file or the published
 	// key), not the keys listed in the database being verified.
 	keys := []string{s.VerifierKey}
@@ -56,7 +32,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		return nil, err
 	}
 	rep.Checkpoints = len(cps)
-	bySize := map[uint64]store.StoredCheckpoint{}
+	bySize := map[uint64]vigil.Checkpoint{}
 	for _, c := range cps {
 		bySize[c.Size] = c
 		var opened *ledger.Checkpoint
@@ -68,9 +44,9 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 		switch {
 		case opened == nil:
-			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signature does not verify with the ledger's key")
+			rep.Fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signature does not verify with the ledger's key")
 		case opened.Size != c.Size || hex.EncodeToString(opened.Root) != c.Root:
-			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "stored size or root differs from what the signed note says")
+			rep.Fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "stored size or root differs from what the signed note says")
 		}
 	}
 	// Rebuild the tree from the entries, in order, and compare its root at
@@ -88,7 +64,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	next := uint64(0)
 	err = s.Store.LedgerEntries(ctx, 0, func(e store.LedgerEntry) error {
 		for next < e.Index {
-			rep.fail("entries", fmt.Sprintf("entry %d", next), "is missing from the log (deleted)")
+			rep.Fail("entries", fmt.Sprintf("entry %d", next), "is missing from the log (deleted)")
 			// Keep the tree aligned with the stored leaf, so later checks
 			// still mean something.
 			if err := r.Append(leavesOr(leaves, next), nil); err != nil {
@@ -98,7 +74,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 		leaf := ledger.LeafHash(e.Record)
 		if stored, ok := leaves[e.Index]; ok && !bytes.Equal(stored, leaf) {
-			rep.fail("entries", fmt.Sprintf("entry %d", e.Index), "record was changed: it no longer hashes to the leaf in the tree")
+			rep.Fail("entries", fmt.Sprintf("entry %d", e.Index), "record was changed: it no longer hashes to the leaf in the tree")
 		}
 		if err := r.Append(leaf, nil); err != nil {
 			return err
@@ -111,7 +87,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 				return err
 			}
 			if hex.EncodeToString(root) != c.Root {
-				rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "the log's first %d entries no longer have the signed root: history was rewritten", c.Size)
+				rep.Fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "the log's first %d entries no longer have the signed root: history was rewritten", c.Size)
 			}
 		}
 		return nil
@@ -122,7 +98,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	rep.Entries = next
 	for _, c := range cps {
 		if c.Size > next {
-			rep.fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signs %d entries but the log holds %d: entries were removed from the end", c.Size, next)
+			rep.Fail("checkpoint", fmt.Sprintf("checkpoint %d", c.Size), "signs %d entries but the log holds %d: entries were removed from the end", c.Size, next)
 		}
 	}
 	// Evidence rows against their records.
@@ -143,11 +119,11 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 		switch got, ok := records[e.LogIndex]; {
 		case !ok:
-			rep.fail("evidence", subject, "its log entry is missing")
+			rep.Fail("evidence", subject, "its log entry is missing")
 		case kinds[e.LogIndex] != ledger.KindEvidence:
-			rep.fail("evidence", subject, "its log entry is a %s, not evidence", kinds[e.LogIndex])
+			rep.Fail("evidence", subject, "its log entry is a %s, not evidence", kinds[e.LogIndex])
 		case !bytes.Equal(got, want):
-			rep.fail("evidence", subject, "the row was changed: it differs from its logged record")
+			rep.Fail("evidence", subject, "the row was changed: it differs from its logged record")
 		}
 		if e.SHA256 != "" && e.PurgedAt == nil {
 			needBlob[e.SHA256] = true
@@ -155,7 +131,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	}
 	for idx, k := range kinds {
 		if k == ledger.KindEvidence && !seen[idx] {
-			rep.fail("evidence", fmt.Sprintf("entry %d", idx), "records evidence whose row is gone (deleted)")
+			rep.Fail("evidence", fmt.Sprintf("entry %d", idx), "records evidence whose row is gone (deleted)")
 		}
 	}
 	// Reviews and purges are entries too: each row must match its entry,
@@ -172,19 +148,19 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		}
 		rec, err := ledger.ParseRecord(records[idx])
 		if err != nil || rec.Entry == nil {
-			rep.fail("entries", fmt.Sprintf("entry %d", idx), "is a %s that names no evidence entry", k)
+			rep.Fail("entries", fmt.Sprintf("entry %d", idx), "is a %s that names no evidence entry", k)
 			continue
 		}
 		if k == ledger.KindTombstone {
 			tombstoned[*rec.Entry] = true
 			if e := byEntry[*rec.Entry]; e != nil && e.PurgedAt == nil {
-				rep.fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "a tombstone (entry %d) says it was purged but its row says otherwise", idx)
+				rep.Fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "a tombstone (entry %d) says it was purged but its row says otherwise", idx)
 			}
 		}
 	}
 	for _, e := range items {
 		if e.PurgedAt != nil && !tombstoned[e.LogIndex] {
-			rep.fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "is marked purged without a tombstone in the log: evidence was hidden")
+			rep.Fail("evidence", fmt.Sprintf("evidence %d (entry %d)", e.ID, e.LogIndex), "is marked purged without a tombstone in the log: evidence was hidden")
 		}
 	}
 	err = s.Store.Reviews(ctx, func(rv store.ReviewRow) error {
@@ -193,12 +169,12 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 		rec, err := ledger.ParseRecord(records[rv.LogIndex])
 		switch {
 		case kinds[rv.LogIndex] != ledger.KindReview || err != nil || rec.Entry == nil:
-			rep.fail("review", subject, "has no review entry in the log (inserted behind the ledger's back)")
+			rep.Fail("review", subject, "has no review entry in the log (inserted behind the ledger's back)")
 		case rec.State != rv.State || rec.Reason != rv.Reason || rec.By != rv.Reviewer:
-			rep.fail("review", subject, "the row was changed: the log says %s", rec.State)
+			rep.Fail("review", subject, "the row was changed: the log says %s", rec.State)
 		default:
 			if e := byEntry[*rec.Entry]; e == nil || e.ID != rv.EvidenceID {
-				rep.fail("review", subject, "the log records it for another item")
+				rep.Fail("review", subject, "the log records it for another item")
 			}
 		}
 		return nil
@@ -208,7 +184,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	}
 	for idx, k := range kinds {
 		if k == ledger.KindReview && !reviewed[idx] {
-			rep.fail("review", fmt.Sprintf("entry %d", idx), "records a review whose row is gone (deleted)")
+			rep.Fail("review", fmt.Sprintf("entry %d", idx), "records a review whose row is gone (deleted)")
 		}
 	}
 	// Blobs.
@@ -229,22 +205,22 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 				return nil
 			}
 			if ok, err := s.Blobs.Exists(ctx, b.Object); err != nil || !ok {
-				rep.fail("blob", "blob "+b.SHA256, "is missing from %s", s.Blobs.Where())
+				rep.Fail("blob", "blob "+b.SHA256, "is missing from %s", s.Blobs.Where())
 			}
 			return nil
 		}
 		rc, err := s.Open(ctx, &vigil.Evidence{SHA256: b.SHA256})
 		if err != nil {
-			rep.fail("blob", "blob "+b.SHA256, "cannot be read: %v", err)
+			rep.Fail("blob", "blob "+b.SHA256, "cannot be read: %v", err)
 			return nil
 		}
 		n, err := io.Copy(io.Discard, rc)
 		rc.Close()
 		switch {
 		case err != nil:
-			rep.fail("blob", "blob "+b.SHA256, "is changed or damaged: %v", err)
+			rep.Fail("blob", "blob "+b.SHA256, "is changed or damaged: %v", err)
 		case n != b.Size:
-			rep.fail("blob", "blob "+b.SHA256, "holds %d bytes, not %d", n, b.Size)
+			rep.Fail("blob", "blob "+b.SHA256, "holds %d bytes, not %d", n, b.Size)
 		}
 		return nil
 	})
@@ -253,7 +229,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*Report, error) {
 	}
 	for sha := range needBlob {
 		if !known[sha] {
-			rep.fail("blob", "blob "+sha, "has no row (deleted)")
+			rep.Fail("blob", "blob "+sha, "has no row (deleted)")
 		}
 	}
 	err = s.Blobs.List(ctx, func(name string, _ time.Time) error {

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // Server-side exceptions: the rule. A failing result on a live host that
@@ -142,33 +141,23 @@ func (s *Service) SetLabels(ctx context.Context, id int64, labels map[string]str
 
 // CreateLabelledEnrolment makes a one-time token whose host starts with
 // the given labels.
-func (s *Service) CreateLabelledEnrolment(ctx context.Context, name string, labels map[string]string, ttl time.Duration) (*Enrolment, error) {
+func (s *Service) CreateLabelledEnrolment(ctx context.Context, name string, labels map[string]string, ttl time.Duration) (*vigil.Enrolment, error) {
 	if err := vigil.ValidateLabels("labels", labels); err != nil {
 		return nil, err
 	}
 	return s.createEnrolment(ctx, name, labels, ttl)
 }
 
-// FleetCount is a check's fleet counts with the hosts whose failure an
-// exception covers counted apart (and not as failing).
-type FleetCount struct {
-	store.FleetCount
-	Excepted int `json:"excepted"`
-}
-
 // Fleet counts, per check, the hosts in each state, with excepted
 // failures apart. A host whose excepted check also has a result that
 // could not be judged counts as unjudged: an exception covers failures,
 // never errors.
-func (s *Service) Fleet(ctx context.Context) ([]FleetCount, error) {
+func (s *Service) Fleet(ctx context.Context) ([]vigil.FleetCount, error) {
 	counts, err := s.Store.FleetByCheck(ctx, s.now())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]FleetCount, len(counts))
-	for i, c := range counts {
-		out[i] = FleetCount{FleetCount: c}
-	}
+	out := counts
 	idx, err := s.ActiveExceptions(ctx)
 	if err != nil || len(idx.byCheck) == 0 {
 		return out, err

@@ -42,7 +42,7 @@ func enrolLabelled(t *testing.T, svc *monitor.Service, ctx context.Context, host
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := svc.Enrol(context.Background(), e.Token, monitor.HostInfo{Hostname: host + ".example", OS: "debian 12", Interval: 900})
+	a, _, err := svc.Enrol(context.Background(), e.Token, vigil.HostInfo{Hostname: host + ".example", OS: "debian 12", Interval: 900})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestExceptionSignals(t *testing.T) {
 		send := func(a *vigil.Agent, rs ...vigil.CheckResult) {
 			t.Helper()
 			seq[a.ID]++
-			r := &monitor.Report{Seq: seq[a.ID], ScannedAt: clk.Now().Add(-time.Minute), Host: monitor.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: true, Results: rs}
+			r := &vigil.AgentReport{Seq: seq[a.ID], ScannedAt: clk.Now().Add(-time.Minute), Host: vigil.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: true, Results: rs}
 			if err := svc.Ingest(ctx, a, r); err != nil {
 				t.Fatal(err)
 			}
@@ -237,13 +237,13 @@ func TestExceptionSignals(t *testing.T) {
 	})
 }
 
-func fleetOf(t *testing.T, svc *monitor.Service) map[string]monitor.FleetCount {
+func fleetOf(t *testing.T, svc *monitor.Service) map[string]vigil.FleetCount {
 	t.Helper()
 	fc, err := svc.Fleet(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]monitor.FleetCount{}
+	out := map[string]vigil.FleetCount{}
 	for _, f := range fc {
 		out[f.CheckID] = f
 	}
@@ -261,7 +261,7 @@ func TestLabelExceptionNotWidenedByRequester(t *testing.T) {
 		dev := enrolLabelled(t, svc, owner, "dev-1", map[string]string{"env": "dev"})
 		prod := enrolLabelled(t, svc, owner, "prod-1", map[string]string{"env": "prod"})
 		for _, a := range []*vigil.Agent{dev, prod} {
-			r := &monitor.Report{Seq: 1, ScannedAt: clk.Now().Add(-time.Minute), Host: monitor.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: true,
+			r := &vigil.AgentReport{Seq: 1, ScannedAt: clk.Now().Add(-time.Minute), Host: vigil.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: true,
 				Results: []vigil.CheckResult{{CheckID: sshRoot, Resource: "/etc/ssh/sshd_config", Verdict: "fail", Reason: "PermitRootLogin yes"}}}
 			if err := svc.Ingest(ctx, a, r); err != nil {
 				t.Fatal(err)

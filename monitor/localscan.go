@@ -31,8 +31,8 @@ func (s *Service) LocalScanJob(root string, every time.Duration, tail *scan.Tail
 		}
 		rep := scan.Run(ctx, scan.Options{Checks: s.Checks, Collectors: collect.NewRegistry(host.Collectors(h)...), Tailoring: tail, Host: h.Info(), Select: scan.HostCheck})
 		info := h.Info()
-		r := &Report{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
-			Host: HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}
+		r := &vigil.AgentReport{Seq: a.LastSeq + 1, ScannedAt: rep.Started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
+			Host: vigil.HostInfo{Hostname: name, OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: "server", Interval: int(every.Seconds())}}
 		for _, f := range rep.Findings {
 			r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: ClipReason(f.Reason)})
 		}

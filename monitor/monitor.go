@@ -6,17 +6,12 @@
 package monitor
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,21 +50,12 @@ func newSecret(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Enrolment is a new one-time enrolment token; the token is shown once.
-type Enrolment struct {
-	ID      int64             `json:"id"`
-	Token   string            `json:"token"`
-	Name    string            `json:"name,omitempty"`
-	Expires time.Time         `json:"expires_at"`
-	Labels  map[string]string `json:"labels,omitempty"` // the host starts with these
-}
-
 // CreateEnrolment makes a one-time token valid for ttl.
-func (s *Service) CreateEnrolment(ctx context.Context, name string, ttl time.Duration) (*Enrolment, error) {
+func (s *Service) CreateEnrolment(ctx context.Context, name string, ttl time.Duration) (*vigil.Enrolment, error) {
 	return s.createEnrolment(ctx, name, nil, ttl)
 }
 
-func (s *Service) createEnrolment(ctx context.Context, name string, labels map[string]string, ttl time.Duration) (*Enrolment, error) {
+func (s *Service) createEnrolment(ctx context.Context, name string, labels map[string]string, ttl time.Duration) (*vigil.Enrolment, error) {
 	if ttl <= 0 || ttl > 30*24*time.Hour {
 		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "ttl_hours", Message: "an enrolment token lives between 1 hour and 30 days"}
 	}
@@ -82,37 +68,13 @@ func (s *Service) createEnrolment(ctx context.Context, name string, labels map[s
 	if err != nil {
 		return nil, err
 	}
-	return &Enrolment{ID: id, Token: tok, Name: name, Expires: exp, Labels: labels}, nil
-}
-
-// HostInfo is what an agent says about its host.
-type HostInfo struct {
-	Hostname string `json:"hostname"`
-	OS       string `json:"os"`
-	Kernel   string `json:"kernel"`
-	Version  string `json:"agent_version"`
-	Interval int    `json:"interval_seconds"`
-}
-
-func (h *HostInfo) validate() error {
-	for _, f := range []struct{ name, v string }{{"hostname", h.Hostname}, {"os", h.OS}, {"kernel", h.Kernel}, {"agent_version", h.Version}} {
-		if len(f.v) > 255 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\n\r") {
-			return &vigil.Error{Code: vigil.EINVALID, Field: f.name, Message: f.name + " must be one line of at most 255 characters"}
-		}
-	}
-	if h.Hostname == "" {
-		return &vigil.Error{Code: vigil.EINVALID, Field: "hostname", Message: "hostname is required"}
-	}
-	if h.Interval < 60 || h.Interval > 86400 {
-		return &vigil.Error{Code: vigil.EINVALID, Field: "interval_seconds", Message: "the report interval must be between 60 and 86400 seconds"}
-	}
-	return nil
+	return &vigil.Enrolment{ID: id, Token: tok, Name: name, Expires: exp, Labels: labels}, nil
 }
 
 // Enrol spends a token and returns the new agent with its credential,
 // shown this once.
-func (s *Service) Enrol(ctx context.Context, token string, info HostInfo) (*vigil.Agent, string, error) {
-	if err := info.validate(); err != nil {
+func (s *Service) Enrol(ctx context.Context, token string, info vigil.HostInfo) (*vigil.Agent, string, error) {
+	if err := info.Validate(); err != nil {
 		return nil, "", err
 	}
 	if !strings.HasPrefix(token, "vge_") {
@@ -142,122 +104,8 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (*vigil.A
 	return a, nil
 }
 
-// Report is an agent's report on the wire.
-type Report struct {
-	Seq       int64               `json:"seq"`
-	ScannedAt time.Time           `json:"scanned_at"`
-	Duration  int64               `json:"duration_ms"`
-	Host      HostInfo            `json:"host"`
-	Full      bool                `json:"full"`
-	Results   []vigil.CheckResult `json:"results"`
-	Removed   []vigil.CheckResult `json:"removed,omitempty"`
-	// InputSHA256 names the normalized collector input of this scan; Input
-	// (base64 of its gzip) comes only when it changed since the last one.
-	InputSHA256 string   `json:"input_sha256,omitempty"`
-	Input       string   `json:"input,omitempty"`
-	Failed      []string `json:"failed_collectors,omitempty"`
-	// Disabled is the host's tailoring: check => justification. Changes
-	// are written to the activity log.
-	Disabled map[string]string `json:"disabled,omitempty"`
-}
-
-// Limits on a report: an agent cannot fill the database.
-const (
-	MaxResults    = 20000
-	MaxReasonLen  = 2000
-	MaxInputBytes = 8 << 20
-)
-
-var (
-	checkIDPattern = regexp.MustCompile(`^[a-z0-9]+(?:[.-][a-z0-9]+)+$`)
-	sha256Pattern  = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	verdicts       = map[string]bool{"pass": true, "fail": true, "error": true, "skip": true, "not_applicable": true}
-)
-
-// Validate checks a report's shape, naming the first problem.
-func (r *Report) Validate() error {
-	bad := func(field, format string, args ...any) error {
-		return &vigil.Error{Code: vigil.EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
-	}
-	if r.Seq < 1 {
-		return bad("seq", "seq must be 1 or more")
-	}
-	if r.ScannedAt.IsZero() {
-		return bad("scanned_at", "scanned_at is required")
-	}
-	if err := r.Host.validate(); err != nil {
-		return err
-	}
-	if len(r.Results)+len(r.Removed) > MaxResults {
-		return &vigil.Error{Code: vigil.ETOOLARGE, Field: "results", Message: fmt.Sprintf("a report carries at most %d results", MaxResults)}
-	}
-	seen := make(map[[2]string]bool, len(r.Results))
-	for i, x := range append(append([]vigil.CheckResult{}, r.Results...), r.Removed...) {
-		field := fmt.Sprintf("results[%d]", i)
-		switch {
-		case !checkIDPattern.MatchString(x.CheckID) || len(x.CheckID) > 200:
-			return bad(field+".check", "%q is not a check ID", clip(x.CheckID))
-		case x.Resource == "" || len(x.Resource) > 1024 || !utf8.ValidString(x.Resource) || strings.ContainsRune(x.Resource, 0):
-			return bad(field+".resource", "the resource must be 1 to 1024 characters of text")
-		case len(x.Reason) > MaxReasonLen || !utf8.ValidString(x.Reason) || strings.ContainsRune(x.Reason, 0):
-			return bad(field+".reason", "the reason must be text of at most %d bytes", MaxReasonLen)
-		case i < len(r.Results) && !verdicts[x.Verdict]:
-			return bad(field+".verdict", "%q is not a verdict (pass, fail, error, skip, not_applicable)", clip(x.Verdict))
-		}
-		k := [2]string{x.CheckID, x.Resource}
-		if seen[k] {
-			return bad(field, "%s / %s appears twice", x.CheckID, clip(x.Resource))
-		}
-		seen[k] = true
-	}
-	if len(r.Disabled) > 1000 {
-		return bad("disabled", "at most 1000 checks can be disabled")
-	}
-	for id, why := range r.Disabled {
-		if !checkIDPattern.MatchString(id) {
-			return bad("disabled", "%q is not a check ID", clip(id))
-		}
-		if n := len(strings.TrimSpace(why)); n < 10 || len(why) > MaxReasonLen || !utf8.ValidString(why) || strings.ContainsRune(why, 0) {
-			return bad("disabled", "disabling %s needs a justification of 10 to %d characters", id, MaxReasonLen)
-		}
-	}
-	// The hash comes with every report, with or without the input, and is
-	// stored with every run: it must be a SHA-256, not a payload.
-	if r.InputSHA256 != "" && !sha256Pattern.MatchString(r.InputSHA256) {
-		return bad("input_sha256", "input_sha256 must be a SHA-256 in lowercase hex (64 characters)")
-	}
-	if r.Input != "" {
-		if len(r.Input) > MaxInputBytes {
-			return &vigil.Error{Code: vigil.ETOOLARGE, Field: "input", Message: fmt.Sprintf("the input is over %d bytes", MaxInputBytes)}
-		}
-		raw, err := base64.StdEncoding.DecodeString(r.Input)
-		if err != nil {
-			return bad("input", "input is not base64")
-		}
-		sum := sha256.Sum256(raw)
-		if hex.EncodeToString(sum[:]) != r.InputSHA256 {
-			return bad("input_sha256", "input_sha256 does not match the input")
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return bad("input", "input is not gzip")
-		}
-		if _, err := io.Copy(io.Discard, io.LimitReader(zr, 64<<20)); err != nil {
-			return bad("input", "input is not valid gzip: %v", err)
-		}
-	}
-	return nil
-}
-
-func clip(s string) string {
-	if len(s) > 60 {
-		return s[:60] + "…"
-	}
-	return s
-}
-
 // Ingest validates and stores an agent's report.
-func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *Report) error {
+func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *vigil.AgentReport) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -438,26 +286,10 @@ func summarize(n int, what string, items []string) string {
 	return fmt.Sprintf("%d %s: %s", n, what, strings.Join(items, "; "))
 }
 
-// ResultHistory is one resource's timeline in a window.
-type ResultHistory struct {
-	CheckID   string           `json:"check"`
-	Resource  string           `json:"resource"`
-	Intervals []vigil.Interval `json:"intervals"`
-	FixTimes  []float64        `json:"fix_times_hours,omitempty"`
-}
-
-// CheckHistory is a check's timeline on one host in a window.
-type CheckHistory struct {
-	CheckID   string                          `json:"check"`
-	Intervals []vigil.Interval                `json:"intervals"`
-	Share     map[vigil.IntervalState]float64 `json:"share"`
-	Resources []ResultHistory                 `json:"resources"`
-}
-
 // History is an agent's history in [from, to): per check and resource the
 // intervals passing, failing, unknown (including any time the host did not
 // report on schedule), and the time each failure took to fix.
-func (s *Service) History(ctx context.Context, agentID int64, checkID string, from, to time.Time) ([]CheckHistory, error) {
+func (s *Service) History(ctx context.Context, agentID int64, checkID string, from, to time.Time) ([]vigil.CheckHistory, error) {
 	if !from.Before(to) {
 		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "from must be before to"}
 	}
@@ -482,8 +314,8 @@ func (s *Service) History(ctx context.Context, agentID int64, checkID string, fr
 		}
 		byKey[k] = append(byKey[k], t)
 	}
-	var out []CheckHistory
-	var cur *CheckHistory
+	var out []vigil.CheckHistory
+	var cur *vigil.CheckHistory
 	var parts [][]vigil.Interval
 	flush := func() {
 		if cur != nil {
@@ -495,10 +327,10 @@ func (s *Service) History(ctx context.Context, agentID int64, checkID string, fr
 	for _, k := range keys {
 		if cur == nil || cur.CheckID != k[0] {
 			flush()
-			cur, parts = &CheckHistory{CheckID: k[0]}, nil
+			cur, parts = &vigil.CheckHistory{CheckID: k[0]}, nil
 		}
 		ivs := vigil.ResultIntervals(byKey[k], cov, a.Grace(), from, to)
-		rh := ResultHistory{CheckID: k[0], Resource: k[1], Intervals: ivs}
+		rh := vigil.ResultHistory{CheckID: k[0], Resource: k[1], Intervals: ivs}
 		// The fixes in the window: those of all transitions up to `to`
 		// less those already made before `from`.
 		kts := byKey[k]
@@ -513,36 +345,15 @@ func (s *Service) History(ctx context.Context, agentID int64, checkID string, fr
 	return out, nil
 }
 
-// ControlHistory is a control's timeline in a window, across every host
-// and every check mapped to it.
-type ControlHistory struct {
-	ControlID string                          `json:"control"`
-	Checks    []string                        `json:"checks"`
-	Intervals []vigil.Interval                `json:"intervals"`
-	Share     map[vigil.IntervalState]float64 `json:"share"`
-	Hosts     []HostShare                     `json:"hosts"`
-}
-
-// HostShare is one host's part in a control's history.
-type HostShare struct {
-	AgentID int64                           `json:"agent_id"`
-	Name    string                          `json:"name"`
-	Share   map[vigil.IntervalState]float64 `json:"share"`
-	// The share of time passing, failing and unknown, in percent.
-	Passing float64 `json:"passing_percent"`
-	Failing float64 `json:"failing_percent"`
-	Unknown float64 `json:"unknown_percent"`
-}
-
 // ControlHistory answers, for a window, when the control's automated tests
 // were passing, failing or unknown on the hosts that run them. A control
 // no check maps to has no automated history (an empty timeline is
 // unknown, never passing).
-func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to time.Time) (*ControlHistory, error) {
+func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to time.Time) (*vigil.ControlHistory, error) {
 	if !from.Before(to) {
 		return nil, &vigil.Error{Code: vigil.EINVALID, Field: "from", Message: "from must be before to"}
 	}
-	out := &ControlHistory{ControlID: controlID, Checks: []string{}, Hosts: []HostShare{}}
+	out := &vigil.ControlHistory{ControlID: controlID, Checks: []string{}, Hosts: []vigil.HostShare{}}
 	mapped := map[string]bool{}
 	for _, c := range s.Checks.Checks() {
 		for _, id := range c.Controls {
@@ -588,7 +399,7 @@ func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to
 		}
 		ivs := vigil.Combine(from, to, res...)
 		sh := vigil.Share(ivs)
-		out.Hosts = append(out.Hosts, HostShare{AgentID: a.ID, Name: a.Name, Share: sh,
+		out.Hosts = append(out.Hosts, vigil.HostShare{AgentID: a.ID, Name: a.Name, Share: sh,
 			Passing: 100 * sh[vigil.StatePassing], Failing: 100 * sh[vigil.StateFailing], Unknown: 100 * sh[vigil.StateUnknown]})
 		parts = append(parts, ivs)
 	}
@@ -597,13 +408,13 @@ func (s *Service) ControlHistory(ctx context.Context, controlID string, from, to
 	return out, nil
 }
 
-// ClipReason shortens a reason to MaxReasonLen bytes on a character
+// ClipReason shortens a reason to vigil.MaxReasonLen bytes on a character
 // boundary.
 func ClipReason(s string) string {
-	if len(s) <= MaxReasonLen {
+	if len(s) <= vigil.MaxReasonLen {
 		return s
 	}
-	i := MaxReasonLen - 3
+	i := vigil.MaxReasonLen - 3
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
@@ -629,36 +440,4 @@ func MergeResults(rs []vigil.CheckResult) []vigil.CheckResult {
 		out = append(out, r)
 	}
 	return out
-}
-
-// EncodeInput is the normalized collector input as gzip JSON (map keys
-// sorted by encoding/json, so equal state gives equal bytes) and its hash.
-func EncodeInput(in map[string]map[string]any) (string, string, error) {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	zw.ModTime = time.Time{} // no timestamp: equal input, equal bytes
-	if err := json.NewEncoder(zw).Encode(in); err != nil {
-		return "", "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", "", err
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(buf.Bytes()), nil
-}
-
-// AttachInput names the normalized input in a report the server makes
-// itself (the server's own host, an integration) and carries its bytes
-// unless they are over MaxInputBytes, so its runs are sealed in the daily
-// manifest and count as heartbeats like an agent's.
-func (r *Report) AttachInput(in map[string]map[string]any) error {
-	sha, gz, err := EncodeInput(in)
-	if err != nil {
-		return err
-	}
-	r.InputSHA256 = sha
-	if len(gz) <= MaxInputBytes {
-		r.Input = gz
-	}
-	return nil
 }

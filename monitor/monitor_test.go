@@ -85,7 +85,7 @@ func enrol(t *testing.T, svc *monitor.Service, host string) (*vigil.Agent, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, cred, err := svc.Enrol(context.Background(), e.Token, monitor.HostInfo{Hostname: host + ".example", OS: "debian 12", Kernel: "6.1", Version: "1.0", Interval: 900})
+	a, cred, err := svc.Enrol(context.Background(), e.Token, vigil.HostInfo{Hostname: host + ".example", OS: "debian 12", Kernel: "6.1", Version: "1.0", Interval: 900})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +107,11 @@ func sum(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-func validReport(t *testing.T) *monitor.Report {
+func validReport(t *testing.T) *vigil.AgentReport {
 	raw := gz(t, `{"sshd":{"permitrootlogin":"no"}}`)
-	return &monitor.Report{
+	return &vigil.AgentReport{
 		Seq: 1, ScannedAt: time.Now().UTC(), Duration: 1200,
-		Host: monitor.HostInfo{Hostname: "web-1", OS: "debian 12", Kernel: "6.1", Version: "1.0", Interval: 900},
+		Host: vigil.HostInfo{Hostname: "web-1", OS: "debian 12", Kernel: "6.1", Version: "1.0", Interval: 900},
 		Full: true,
 		Results: []vigil.CheckResult{
 			{CheckID: sshRoot, Resource: "/etc/ssh/sshd_config", Verdict: "pass"},
@@ -126,66 +126,66 @@ func TestValidate(t *testing.T) {
 	if err := validReport(t).Validate(); err != nil {
 		t.Fatalf("valid report refused: %v", err)
 	}
-	many := make([]vigil.CheckResult, monitor.MaxResults+1)
+	many := make([]vigil.CheckResult, vigil.MaxReportResults+1)
 	for i := range many {
 		many[i] = vigil.CheckResult{CheckID: "linux.x", Resource: fmt.Sprint(i), Verdict: "pass"}
 	}
 	notGzip := []byte("plain text, not gzip")
 	truncated := gz(t, strings.Repeat("collector output ", 1000))
 	truncated = truncated[:len(truncated)/2]
-	bigInput := strings.Repeat("A", monitor.MaxInputBytes+4)
+	bigInput := strings.Repeat("A", vigil.MaxReportInput+4)
 	cases := []struct {
 		name  string
-		edit  func(r *monitor.Report)
+		edit  func(r *vigil.AgentReport)
 		code  string
 		field string
 	}{
-		{"seq_zero", func(r *monitor.Report) { r.Seq = 0 }, vigil.EINVALID, "seq"},
-		{"seq_negative", func(r *monitor.Report) { r.Seq = -4 }, vigil.EINVALID, "seq"},
-		{"no_scan_time", func(r *monitor.Report) { r.ScannedAt = time.Time{} }, vigil.EINVALID, "scanned_at"},
-		{"no_hostname", func(r *monitor.Report) { r.Host.Hostname = "" }, vigil.EINVALID, "hostname"},
-		{"hostname_two_lines", func(r *monitor.Report) { r.Host.Hostname = "web\nevil" }, vigil.EINVALID, "hostname"},
-		{"os_too_long", func(r *monitor.Report) { r.Host.OS = strings.Repeat("x", 256) }, vigil.EINVALID, "os"},
-		{"kernel_nul", func(r *monitor.Report) { r.Host.Kernel = "6.1\x00" }, vigil.EINVALID, "kernel"},
-		{"version_bad_utf8", func(r *monitor.Report) { r.Host.Version = "1.0\xff" }, vigil.EINVALID, "agent_version"},
-		{"interval_too_short", func(r *monitor.Report) { r.Host.Interval = 59 }, vigil.EINVALID, "interval_seconds"},
-		{"interval_too_long", func(r *monitor.Report) { r.Host.Interval = 86401 }, vigil.EINVALID, "interval_seconds"},
-		{"check_id_uppercase", func(r *monitor.Report) { r.Results[1].CheckID = "Linux.SSH" }, vigil.EINVALID, "results[1].check"},
-		{"check_id_one_part", func(r *monitor.Report) { r.Results[0].CheckID = "sshd" }, vigil.EINVALID, "results[0].check"},
-		{"check_id_empty", func(r *monitor.Report) { r.Results[0].CheckID = "" }, vigil.EINVALID, "results[0].check"},
-		{"check_id_injection", func(r *monitor.Report) { r.Results[0].CheckID = "linux.x'; DROP TABLE agents;--" }, vigil.EINVALID, "results[0].check"},
-		{"check_id_too_long", func(r *monitor.Report) { r.Results[0].CheckID = "linux." + strings.Repeat("a", 200) }, vigil.EINVALID, "results[0].check"},
-		{"bad_verdict", func(r *monitor.Report) { r.Results[1].Verdict = "ok" }, vigil.EINVALID, "results[1].verdict"},
-		{"empty_verdict", func(r *monitor.Report) { r.Results[0].Verdict = "" }, vigil.EINVALID, "results[0].verdict"},
-		{"empty_resource", func(r *monitor.Report) { r.Results[0].Resource = "" }, vigil.EINVALID, "results[0].resource"},
-		{"resource_too_long", func(r *monitor.Report) { r.Results[0].Resource = strings.Repeat("r", 1025) }, vigil.EINVALID, "results[0].resource"},
-		{"resource_nul", func(r *monitor.Report) { r.Results[1].Resource = "root\x00" }, vigil.EINVALID, "results[1].resource"},
-		{"resource_bad_utf8", func(r *monitor.Report) { r.Results[1].Resource = "r\xc3" }, vigil.EINVALID, "results[1].resource"},
-		{"reason_nul", func(r *monitor.Report) { r.Results[1].Reason = "empty\x00password" }, vigil.EINVALID, "results[1].reason"},
-		{"reason_oversize", func(r *monitor.Report) { r.Results[1].Reason = strings.Repeat("x", monitor.MaxReasonLen+1) }, vigil.EINVALID, "results[1].reason"},
-		{"duplicate_result", func(r *monitor.Report) { r.Results = append(r.Results, r.Results[0]) }, vigil.EINVALID, "results[2]"},
-		{"duplicate_across_removed", func(r *monitor.Report) {
+		{"seq_zero", func(r *vigil.AgentReport) { r.Seq = 0 }, vigil.EINVALID, "seq"},
+		{"seq_negative", func(r *vigil.AgentReport) { r.Seq = -4 }, vigil.EINVALID, "seq"},
+		{"no_scan_time", func(r *vigil.AgentReport) { r.ScannedAt = time.Time{} }, vigil.EINVALID, "scanned_at"},
+		{"no_hostname", func(r *vigil.AgentReport) { r.Host.Hostname = "" }, vigil.EINVALID, "hostname"},
+		{"hostname_two_lines", func(r *vigil.AgentReport) { r.Host.Hostname = "web\nevil" }, vigil.EINVALID, "hostname"},
+		{"os_too_long", func(r *vigil.AgentReport) { r.Host.OS = strings.Repeat("x", 256) }, vigil.EINVALID, "os"},
+		{"kernel_nul", func(r *vigil.AgentReport) { r.Host.Kernel = "6.1\x00" }, vigil.EINVALID, "kernel"},
+		{"version_bad_utf8", func(r *vigil.AgentReport) { r.Host.Version = "1.0\xff" }, vigil.EINVALID, "agent_version"},
+		{"interval_too_short", func(r *vigil.AgentReport) { r.Host.Interval = 59 }, vigil.EINVALID, "interval_seconds"},
+		{"interval_too_long", func(r *vigil.AgentReport) { r.Host.Interval = 86401 }, vigil.EINVALID, "interval_seconds"},
+		{"check_id_uppercase", func(r *vigil.AgentReport) { r.Results[1].CheckID = "Linux.SSH" }, vigil.EINVALID, "results[1].check"},
+		{"check_id_one_part", func(r *vigil.AgentReport) { r.Results[0].CheckID = "sshd" }, vigil.EINVALID, "results[0].check"},
+		{"check_id_empty", func(r *vigil.AgentReport) { r.Results[0].CheckID = "" }, vigil.EINVALID, "results[0].check"},
+		{"check_id_injection", func(r *vigil.AgentReport) { r.Results[0].CheckID = "linux.x'; DROP TABLE agents;--" }, vigil.EINVALID, "results[0].check"},
+		{"check_id_too_long", func(r *vigil.AgentReport) { r.Results[0].CheckID = "linux." + strings.Repeat("a", 200) }, vigil.EINVALID, "results[0].check"},
+		{"bad_verdict", func(r *vigil.AgentReport) { r.Results[1].Verdict = "ok" }, vigil.EINVALID, "results[1].verdict"},
+		{"empty_verdict", func(r *vigil.AgentReport) { r.Results[0].Verdict = "" }, vigil.EINVALID, "results[0].verdict"},
+		{"empty_resource", func(r *vigil.AgentReport) { r.Results[0].Resource = "" }, vigil.EINVALID, "results[0].resource"},
+		{"resource_too_long", func(r *vigil.AgentReport) { r.Results[0].Resource = strings.Repeat("r", 1025) }, vigil.EINVALID, "results[0].resource"},
+		{"resource_nul", func(r *vigil.AgentReport) { r.Results[1].Resource = "root\x00" }, vigil.EINVALID, "results[1].resource"},
+		{"resource_bad_utf8", func(r *vigil.AgentReport) { r.Results[1].Resource = "r\xc3" }, vigil.EINVALID, "results[1].resource"},
+		{"reason_nul", func(r *vigil.AgentReport) { r.Results[1].Reason = "empty\x00password" }, vigil.EINVALID, "results[1].reason"},
+		{"reason_oversize", func(r *vigil.AgentReport) { r.Results[1].Reason = strings.Repeat("x", vigil.MaxReasonLen+1) }, vigil.EINVALID, "results[1].reason"},
+		{"duplicate_result", func(r *vigil.AgentReport) { r.Results = append(r.Results, r.Results[0]) }, vigil.EINVALID, "results[2]"},
+		{"duplicate_across_removed", func(r *vigil.AgentReport) {
 			r.Removed = append(r.Removed, vigil.CheckResult{CheckID: sshRoot, Resource: "/etc/ssh/sshd_config"})
 		}, vigil.EINVALID, "results[3]"},
-		{"removed_bad_check", func(r *monitor.Report) { r.Removed[0].CheckID = "BAD" }, vigil.EINVALID, "results[2].check"},
-		{"removed_empty_resource", func(r *monitor.Report) { r.Removed[0].Resource = "" }, vigil.EINVALID, "results[2].resource"},
-		{"too_many_results", func(r *monitor.Report) { r.Results, r.Removed = many, nil }, vigil.ETOOLARGE, "results"},
-		{"too_many_with_removed", func(r *monitor.Report) { r.Results = many[:monitor.MaxResults] }, vigil.ETOOLARGE, "results"},
-		{"input_hash_mismatch", func(r *monitor.Report) { r.InputSHA256 = sum([]byte("something else")) }, vigil.EINVALID, "input_sha256"},
-		{"input_without_hash", func(r *monitor.Report) { r.InputSHA256 = "" }, vigil.EINVALID, "input_sha256"},
+		{"removed_bad_check", func(r *vigil.AgentReport) { r.Removed[0].CheckID = "BAD" }, vigil.EINVALID, "results[2].check"},
+		{"removed_empty_resource", func(r *vigil.AgentReport) { r.Removed[0].Resource = "" }, vigil.EINVALID, "results[2].resource"},
+		{"too_many_results", func(r *vigil.AgentReport) { r.Results, r.Removed = many, nil }, vigil.ETOOLARGE, "results"},
+		{"too_many_with_removed", func(r *vigil.AgentReport) { r.Results = many[:vigil.MaxReportResults] }, vigil.ETOOLARGE, "results"},
+		{"input_hash_mismatch", func(r *vigil.AgentReport) { r.InputSHA256 = sum([]byte("something else")) }, vigil.EINVALID, "input_sha256"},
+		{"input_without_hash", func(r *vigil.AgentReport) { r.InputSHA256 = "" }, vigil.EINVALID, "input_sha256"},
 		// The hash alone (the input too large to send, or unchanged) is
 		// stored with every run: it must be a hash, not a payload.
-		{"hash_alone_not_hex", func(r *monitor.Report) { r.Input, r.InputSHA256 = "", strings.Repeat("z", 64) }, vigil.EINVALID, "input_sha256"},
-		{"hash_alone_huge", func(r *monitor.Report) { r.Input, r.InputSHA256 = "", strings.Repeat("ab", 1<<20) }, vigil.EINVALID, "input_sha256"},
-		{"hash_alone_short", func(r *monitor.Report) { r.Input, r.InputSHA256 = "", "abc123" }, vigil.EINVALID, "input_sha256"},
-		{"input_not_base64", func(r *monitor.Report) { r.Input = "!!not base64!!" }, vigil.EINVALID, "input"},
-		{"input_not_gzip", func(r *monitor.Report) {
+		{"hash_alone_not_hex", func(r *vigil.AgentReport) { r.Input, r.InputSHA256 = "", strings.Repeat("z", 64) }, vigil.EINVALID, "input_sha256"},
+		{"hash_alone_huge", func(r *vigil.AgentReport) { r.Input, r.InputSHA256 = "", strings.Repeat("ab", 1<<20) }, vigil.EINVALID, "input_sha256"},
+		{"hash_alone_short", func(r *vigil.AgentReport) { r.Input, r.InputSHA256 = "", "abc123" }, vigil.EINVALID, "input_sha256"},
+		{"input_not_base64", func(r *vigil.AgentReport) { r.Input = "!!not base64!!" }, vigil.EINVALID, "input"},
+		{"input_not_gzip", func(r *vigil.AgentReport) {
 			r.Input, r.InputSHA256 = base64.StdEncoding.EncodeToString(notGzip), sum(notGzip)
 		}, vigil.EINVALID, "input"},
-		{"input_truncated_gzip", func(r *monitor.Report) {
+		{"input_truncated_gzip", func(r *vigil.AgentReport) {
 			r.Input, r.InputSHA256 = base64.StdEncoding.EncodeToString(truncated), sum(truncated)
 		}, vigil.EINVALID, "input"},
-		{"input_oversize", func(r *monitor.Report) { r.Input = bigInput }, vigil.ETOOLARGE, "input"},
+		{"input_oversize", func(r *vigil.AgentReport) { r.Input = bigInput }, vigil.ETOOLARGE, "input"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,20 +201,20 @@ func TestValidate(t *testing.T) {
 		})
 	}
 	// At the limits is fine.
-	for name, edit := range map[string]func(r *monitor.Report){
-		"reason_at_limit":   func(r *monitor.Report) { r.Results[1].Reason = strings.Repeat("x", monitor.MaxReasonLen) },
-		"resource_at_limit": func(r *monitor.Report) { r.Results[1].Resource = strings.Repeat("é", 512) },
-		"max_results":       func(r *monitor.Report) { r.Results, r.Removed = many[:monitor.MaxResults], nil },
-		"no_input":          func(r *monitor.Report) { r.Input = "" },
-		"no_input_no_hash":  func(r *monitor.Report) { r.Input, r.InputSHA256 = "", "" },
-		"no_results":        func(r *monitor.Report) { r.Results, r.Removed = nil, nil },
-		"every_verdict": func(r *monitor.Report) {
+	for name, edit := range map[string]func(r *vigil.AgentReport){
+		"reason_at_limit":   func(r *vigil.AgentReport) { r.Results[1].Reason = strings.Repeat("x", vigil.MaxReasonLen) },
+		"resource_at_limit": func(r *vigil.AgentReport) { r.Results[1].Resource = strings.Repeat("é", 512) },
+		"max_results":       func(r *vigil.AgentReport) { r.Results, r.Removed = many[:vigil.MaxReportResults], nil },
+		"no_input":          func(r *vigil.AgentReport) { r.Input = "" },
+		"no_input_no_hash":  func(r *vigil.AgentReport) { r.Input, r.InputSHA256 = "", "" },
+		"no_results":        func(r *vigil.AgentReport) { r.Results, r.Removed = nil, nil },
+		"every_verdict": func(r *vigil.AgentReport) {
 			r.Results = nil
 			for i, v := range []string{"pass", "fail", "error", "skip", "not_applicable"} {
 				r.Results = append(r.Results, vigil.CheckResult{CheckID: "linux.x-" + fmt.Sprint(i), Resource: "host", Verdict: v})
 			}
 		},
-		"same_resource_other_check": func(r *monitor.Report) {
+		"same_resource_other_check": func(r *vigil.AgentReport) {
 			r.Results = append(r.Results, vigil.CheckResult{CheckID: "linux.other", Resource: "/etc/ssh/sshd_config", Verdict: "pass"})
 		},
 	} {
@@ -245,7 +245,7 @@ func TestEnrolAndAuthenticate(t *testing.T) {
 		if !strings.HasPrefix(e.Token, "vge_") || len(e.Token) < 40 || !e.Expires.Equal(clk.Now().Add(time.Hour)) {
 			t.Fatalf("enrolment %+v", e)
 		}
-		info := monitor.HostInfo{Hostname: "web-1.example", OS: "debian 12", Interval: 300}
+		info := vigil.HostInfo{Hostname: "web-1.example", OS: "debian 12", Interval: 300}
 		// Host info is checked before the token is spent.
 		bad := info
 		bad.Interval = 10
@@ -358,7 +358,7 @@ func TestSignals(t *testing.T) {
 		now := clk.Now()
 		send := func(a *vigil.Agent, seq int64, at time.Time, full bool, rs ...vigil.CheckResult) {
 			t.Helper()
-			r := &monitor.Report{Seq: seq, ScannedAt: at, Host: monitor.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: full, Results: rs}
+			r := &vigil.AgentReport{Seq: seq, ScannedAt: at, Host: vigil.HostInfo{Hostname: a.Hostname, Interval: 900}, Full: full, Results: rs}
 			if err := svc.Ingest(ctx, a, r); err != nil {
 				t.Fatal(err)
 			}
@@ -521,7 +521,7 @@ func TestHistory(t *testing.T) {
 		send := func(at time.Time, full bool, removed []vigil.CheckResult, rs ...vigil.CheckResult) {
 			t.Helper()
 			seq++
-			r := &monitor.Report{Seq: seq, ScannedAt: at, Host: monitor.HostInfo{Hostname: "web-1", Interval: 900}, Full: full, Results: rs, Removed: removed}
+			r := &vigil.AgentReport{Seq: seq, ScannedAt: at, Host: vigil.HostInfo{Hostname: "web-1", Interval: 900}, Full: full, Results: rs, Removed: removed}
 			if err := svc.Ingest(ctx, a, r); err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/collect"
 	"github.com/vigil-soc/vigil/collect/host"
@@ -92,22 +93,6 @@ type Finding struct {
 	File        string   `json:"-"`
 }
 
-// Summary counts results.
-type Summary struct {
-	Checks        int `json:"checks"`
-	Resources     int `json:"resources"`
-	Pass          int `json:"pass"`
-	Fail          int `json:"fail"`
-	Error         int `json:"error"`
-	Skip          int `json:"skip"`
-	NotApplicable int `json:"not_applicable"`
-	// ChecksFailing and ChecksUnjudged count checks, not resources: a
-	// check with any error result could not be judged on this host.
-	ChecksFailing  int `json:"checks_failing"`
-	ChecksUnjudged int `json:"checks_unjudged"`
-	Disabled       int `json:"disabled"`
-}
-
 // Report is one scan.
 type Report struct {
 	Host       map[string]any            `json:"host"`
@@ -116,7 +101,7 @@ type Report struct {
 	Collectors []*collect.Run            `json:"collectors"`
 	Findings   []Finding                 `json:"findings"`
 	Disabled   map[string]string         `json:"disabled,omitempty"`
-	Summary    Summary                   `json:"summary"`
+	Summary    vigil.ScanSummary         `json:"summary"`
 	Inputs     map[string]map[string]any `json:"-"` // normalized collector input, for baselines and evidence
 	// Drift since the baseline, when the scan compared with one.
 	Baseline *time.Time    `json:"baseline,omitempty"`
@@ -276,8 +261,8 @@ func RunCollectors(ctx context.Context, reg *collect.Registry, names []string, p
 	return out
 }
 
-func summarize(fs []Finding) Summary {
-	var s Summary
+func summarize(fs []Finding) vigil.ScanSummary {
+	var s vigil.ScanSummary
 	checks := map[string]bool{}
 	failing := map[string]bool{}
 	unjudged := map[string]bool{}

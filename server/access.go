@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -33,15 +34,8 @@ func writeIDPage[T any](w http.ResponseWriter, r *http.Request, list func(ctx co
 	return nil
 }
 
-type userRequest struct {
-	Email    string     `json:"email"`
-	Name     string     `json:"name"`
-	Role     vigil.Role `json:"role"`
-	Password string     `json:"password"` // optional: without one the user needs a reset link or SSO
-}
-
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	var req userRequest
+	var req api.UserRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -102,19 +96,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type tokenRequest struct {
-	Name          string     `json:"name"`
-	Role          vigil.Role `json:"role"`            // default: the caller's role
-	ExpiresInDays int        `json:"expires_in_days"` // 0: never
-}
-
-type tokenResponse struct {
-	vigil.APIToken
-	// Secret is the token itself. It is shown once and never stored.
-	Secret string `json:"secret"`
-}
-
-func (s *Server) issueToken(ctx context.Context, userID int64, name string, role vigil.Role, expires *time.Time) (*tokenResponse, error) {
+func (s *Server) issueToken(ctx context.Context, userID int64, name string, role vigil.Role, expires *time.Time) (*api.TokenResponse, error) {
 	secret, hash, err := auth.NewSecret(auth.TokenPrefix)
 	if err != nil {
 		return nil, err
@@ -123,11 +105,11 @@ func (s *Server) issueToken(ctx context.Context, userID int64, name string, role
 	if err := s.store.CreateToken(ctx, tk, hash); err != nil {
 		return nil, err
 	}
-	return &tokenResponse{APIToken: *tk, Secret: secret}, nil
+	return &api.TokenResponse{APIToken: *tk, Secret: secret}, nil
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	var req tokenRequest
+	var req api.TokenRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -178,7 +160,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page[vigil.APIToken]{Items: items})
+	writeJSON(w, http.StatusOK, api.Page[vigil.APIToken]{Items: items})
 	return nil
 }
 
@@ -210,24 +192,24 @@ func (s *Server) revoke(r *http.Request) (*vigil.APIToken, error) {
 
 // queryActivity runs an activity query from URL parameters; the API and
 // the web page share it.
-func (s *Server) queryActivity(r *http.Request) (page[vigil.Activity], error) {
+func (s *Server) queryActivity(r *http.Request) (api.Page[vigil.Activity], error) {
 	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err != nil {
-		return page[vigil.Activity]{}, err
+		return api.Page[vigil.Activity]{}, err
 	}
 	before, err := intCursor(r)
 	if err != nil {
-		return page[vigil.Activity]{}, err
+		return api.Page[vigil.Activity]{}, err
 	}
 	actor, err := queryInt(r, "actor_id", 0)
 	if err != nil {
-		return page[vigil.Activity]{}, err
+		return api.Page[vigil.Activity]{}, err
 	}
 	items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
 		EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
 	if err != nil {
-		return page[vigil.Activity]{}, err
+		return api.Page[vigil.Activity]{}, err
 	}
 	return pageOf(items, limit, func(a vigil.Activity) string { return strconv.FormatInt(a.Seq, 10) }), nil
 }

@@ -152,7 +152,7 @@ func TestBulkControlEdit(t *testing.T) {
 		if len(acts) != 2 {
 			t.Fatalf("AC-01 has %d updates, want 2 (owner, then status)", len(acts))
 		}
-		var v store.VerifyResult
+		var v vigil.ChainVerification
 		e.do("auditor", "GET", "/api/v1/activity/verify", nil, 200, &v)
 		if !v.OK {
 			t.Fatalf("activity chain: %+v", v)

@@ -4,48 +4,24 @@ import (
 	"net/http"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/catalog"
 )
-
-type frameworkInfo struct {
-	ID           string `json:"id"`
-	Name         string `json:"name"`
-	Version      string `json:"version"`
-	Publisher    string `json:"publisher"`
-	Provenance   string `json:"provenance"`
-	Requirements int    `json:"requirements"`
-	Mappings     int    `json:"mappings"` // crosswalk rows from TSC
-}
-
-type catalogSummary struct {
-	Version    string           `json:"version"`
-	Criteria   int              `json:"criteria"`
-	Provenance string           `json:"provenance"`
-	Frameworks []frameworkInfo  `json:"frameworks"`
-	Domains    []catalog.Domain `json:"domains"`
-	Library    int              `json:"library_controls"`
-	Crosswalk  string           `json:"crosswalk_note"`
-}
 
 func (s *Server) catalogSummary(w http.ResponseWriter, r *http.Request) error {
 	counts := map[string]int{}
 	for _, m := range s.cat.Crosswalk {
 		counts[m.Framework]++
 	}
-	out := catalogSummary{Version: s.cat.Version, Criteria: len(s.cat.Criteria), Provenance: catalog.SOC2Provenance,
+	out := api.CatalogSummary{Version: s.cat.Version, Criteria: len(s.cat.Criteria), Provenance: catalog.SOC2Provenance,
 		Domains: s.cat.Domains, Library: len(s.cat.Library),
 		Crosswalk: "Every mapping is related (derived) from public sources, with its source and confidence; none is an equivalence."}
 	for _, f := range s.cat.Frameworks {
-		out.Frameworks = append(out.Frameworks, frameworkInfo{ID: f.ID, Name: f.Name, Version: f.Version, Publisher: f.Publisher,
+		out.Frameworks = append(out.Frameworks, api.FrameworkInfo{ID: f.ID, Name: f.Name, Version: f.Version, Publisher: f.Publisher,
 			Provenance: f.Provenance, Requirements: len(f.Requirements), Mappings: counts[f.ID]})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type criterionView struct {
-	catalog.Criterion
-	CategoryTitle string `json:"category_title"`
 }
 
 func (s *Server) listCriteria(w http.ResponseWriter, r *http.Request) error {
@@ -57,26 +33,14 @@ func (s *Server) listCriteria(w http.ResponseWriter, r *http.Request) error {
 		}
 		only = c
 	}
-	items := []criterionView{}
+	items := []api.CriterionView{}
 	for _, c := range s.cat.Criteria {
 		if only == "" || c.Category == only {
-			items = append(items, criterionView{Criterion: c, CategoryTitle: vigil.CategoryTitle(c.Category)})
+			items = append(items, api.CriterionView{Criterion: c, CategoryTitle: vigil.CategoryTitle(c.Category)})
 		}
 	}
-	writeJSON(w, http.StatusOK, page[criterionView]{Items: items})
+	writeJSON(w, http.StatusOK, api.Page[api.CriterionView]{Items: items})
 	return nil
-}
-
-type mappingView struct {
-	catalog.Mapping
-	Label            string `json:"label"`
-	RequirementTitle string `json:"requirement_title"`
-}
-
-type criterionDetail struct {
-	criterionView
-	Controls  []string      `json:"library_controls"`
-	Crosswalk []mappingView `json:"crosswalk"`
 }
 
 func (s *Server) getCriterion(w http.ResponseWriter, r *http.Request) error {
@@ -93,7 +57,7 @@ func (s *Server) getCriterion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := criterionDetail{criterionView: criterionView{Criterion: c, CategoryTitle: vigil.CategoryTitle(c.Category)}, Controls: []string{}, Crosswalk: []mappingView{}}
+	out := api.CriterionDetail{CriterionView: api.CriterionView{Criterion: c, CategoryTitle: vigil.CategoryTitle(c.Category)}, Controls: []string{}, Crosswalk: []api.MappingView{}}
 	for _, lc := range s.cat.Library {
 		for _, id := range lc.Criteria {
 			if id == c.ID {
@@ -104,19 +68,10 @@ func (s *Server) getCriterion(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range s.cat.MappingsFor(c.ID, fw, minSupport) {
 		f, _ := s.cat.Framework(m.Framework)
 		req, _ := f.Requirement(m.RequirementID)
-		out.Crosswalk = append(out.Crosswalk, mappingView{Mapping: m, Label: m.Label(), RequirementTitle: req.Title})
+		out.Crosswalk = append(out.Crosswalk, api.MappingView{Mapping: m, Label: m.Label(), RequirementTitle: req.Title})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type frameworkView struct {
-	ID           string                `json:"id"`
-	Name         string                `json:"name"`
-	Version      string                `json:"version"`
-	Publisher    string                `json:"publisher"`
-	Provenance   string                `json:"provenance"`
-	Requirements []catalog.Requirement `json:"requirements"`
 }
 
 func (s *Server) getFramework(w http.ResponseWriter, r *http.Request) error {
@@ -125,13 +80,8 @@ func (s *Server) getFramework(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return vigil.NotFound("framework", id)
 	}
-	writeJSON(w, http.StatusOK, frameworkView{ID: f.ID, Name: f.Name, Version: f.Version, Publisher: f.Publisher, Provenance: f.Provenance, Requirements: f.Requirements})
+	writeJSON(w, http.StatusOK, api.FrameworkView{ID: f.ID, Name: f.Name, Version: f.Version, Publisher: f.Publisher, Provenance: f.Provenance, Requirements: f.Requirements})
 	return nil
-}
-
-type libraryView struct {
-	catalog.LibraryControl
-	DomainTitle string `json:"domain_title"`
 }
 
 func (s *Server) listLibrary(w http.ResponseWriter, r *http.Request) error {
@@ -139,13 +89,13 @@ func (s *Server) listLibrary(w http.ResponseWriter, r *http.Request) error {
 	if domain != "" && !s.knownDomain(domain) {
 		return vigil.FieldError("domain", "unknown library domain %q", domain)
 	}
-	items := []libraryView{}
+	items := []api.LibraryView{}
 	for _, lc := range s.cat.Library {
 		if domain == "" || lc.Domain == domain {
-			items = append(items, libraryView{LibraryControl: lc, DomainTitle: catalog.DomainTitle(lc.Domain)})
+			items = append(items, api.LibraryView{LibraryControl: lc, DomainTitle: catalog.DomainTitle(lc.Domain)})
 		}
 	}
-	writeJSON(w, http.StatusOK, page[libraryView]{Items: items})
+	writeJSON(w, http.StatusOK, api.Page[api.LibraryView]{Items: items})
 	return nil
 }
 

@@ -8,32 +8,10 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/readiness"
 )
-
-// controlView is a control with its computed health.
-type controlView struct {
-	vigil.Control
-	Health vigil.Health `json:"health"`
-}
-
-// related is another framework's requirement related (derived) to a control
-// through the criteria it meets.
-type related struct {
-	Framework     string   `json:"framework"`
-	RequirementID string   `json:"requirement_id"`
-	Title         string   `json:"title"`
-	Via           []string `json:"via"` // the control's criteria that relate to it
-	Sources       []string `json:"sources"`
-	Confidence    string   `json:"confidence"`
-	Label         string   `json:"label"`
-}
-
-type controlDetail struct {
-	controlView
-	Related []related `json:"related"`
-}
 
 // signals gathers signals from every source. A source that fails makes every
 // control unknown rather than silently healthy; complete is false then.
@@ -70,27 +48,27 @@ func signalsFor(all map[string][]vigil.Signal, id string) []vigil.Signal {
 	return append(slices.Clip(all[id]), all["*"]...)
 }
 
-func (s *Server) view(c *vigil.Control, sigs map[string][]vigil.Signal) controlView {
-	return controlView{Control: *c, Health: readiness.HealthOf(c, signalsFor(sigs, c.ID))}
+func (s *Server) view(c *vigil.Control, sigs map[string][]vigil.Signal) api.ControlView {
+	return api.ControlView{Control: *c, Health: readiness.HealthOf(c, signalsFor(sigs, c.ID))}
 }
 
 // queryControls runs a controls query from URL parameters (status, owner,
 // domain, criterion, health, q, cursor, limit); the API and the web page
 // share it.
-func (s *Server) queryControls(r *http.Request) (page[controlView], error) {
+func (s *Server) queryControls(r *http.Request) (api.Page[api.ControlView], error) {
 	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err != nil {
-		return page[controlView]{}, err
+		return api.Page[api.ControlView]{}, err
 	}
 	after, err := decodeCursor(r)
 	if err != nil {
-		return page[controlView]{}, err
+		return api.Page[api.ControlView]{}, err
 	}
 	f := vigil.ControlFilter{Domain: q.Get("domain"), Search: q.Get("q"), After: after}
 	if v := q.Get("status"); v != "" {
 		if !slices.Contains(vigil.ControlStatuses, vigil.ControlStatus(v)) {
-			return page[controlView]{}, vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
+			return api.Page[api.ControlView]{}, vigil.FieldError("status", "unknown status %q (want not_started, in_progress, implemented or not_applicable)", v)
 		}
 		f.Status = vigil.ControlStatus(v)
 	}
@@ -101,29 +79,29 @@ func (s *Server) queryControls(r *http.Request) (page[controlView], error) {
 	default:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return page[controlView]{}, vigil.FieldError("owner", "owner must be a user id or none, got %q", v)
+			return api.Page[api.ControlView]{}, vigil.FieldError("owner", "owner must be a user id or none, got %q", v)
 		}
 		f.OwnerID = n
 	}
 	if v := q.Get("criterion"); v != "" {
 		if !s.cat.HasCriterion(v) {
-			return page[controlView]{}, vigil.FieldError("criterion", "unknown criterion %q", v)
+			return api.Page[api.ControlView]{}, vigil.FieldError("criterion", "unknown criterion %q", v)
 		}
 		f.Criterion = v
 	}
 	health := vigil.HealthState(q.Get("health"))
 	if health != "" && !slices.Contains(healthStates, health) {
-		return page[controlView]{}, vigil.FieldError("health", "unknown health %q (want healthy, at_risk, failing, unknown or not_applicable)", health)
+		return api.Page[api.ControlView]{}, vigil.FieldError("health", "unknown health %q (want healthy, at_risk, failing, unknown or not_applicable)", health)
 	}
 	if health == "" {
 		f.Limit = limit + 1 // health is computed, so only then must every row be read
 	}
 	cs, err := s.store.ListControls(r.Context(), f)
 	if err != nil {
-		return page[controlView]{}, err
+		return api.Page[api.ControlView]{}, err
 	}
 	sigs := s.signals(r.Context())
-	items := make([]controlView, 0, min(len(cs), limit+1))
+	items := make([]api.ControlView, 0, min(len(cs), limit+1))
 	for i := range cs {
 		v := s.view(&cs[i], sigs)
 		if health == "" || v.Health.State == health {
@@ -133,7 +111,7 @@ func (s *Server) queryControls(r *http.Request) (page[controlView], error) {
 			break
 		}
 	}
-	return pageOf(items, limit, func(v controlView) string { return v.ID }), nil
+	return pageOf(items, limit, func(v api.ControlView) string { return v.ID }), nil
 }
 
 var healthStates = []vigil.HealthState{vigil.HealthHealthy, vigil.HealthAtRisk, vigil.HealthFailing, vigil.HealthUnknown, vigil.HealthNA}
@@ -152,14 +130,14 @@ func (s *Server) getControl(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, controlDetail{controlView: s.view(c, s.signals(r.Context())), Related: s.relatedTo(c.Criteria, 0)})
+	writeJSON(w, http.StatusOK, api.ControlDetail{ControlView: s.view(c, s.signals(r.Context())), Related: s.relatedTo(c.Criteria, 0)})
 	return nil
 }
 
 // relatedTo lists other frameworks' requirements related to a set of
 // criteria, grouped per requirement.
-func (s *Server) relatedTo(criteria []string, minSupport int) []related {
-	out := []related{}
+func (s *Server) relatedTo(criteria []string, minSupport int) []api.Related {
+	out := []api.Related{}
 	idx := map[string]int{}
 	for _, crit := range criteria {
 		for _, m := range s.cat.MappingsFor(crit, "", minSupport) {
@@ -170,7 +148,7 @@ func (s *Server) relatedTo(criteria []string, minSupport int) []related {
 				req, _ := f.Requirement(m.RequirementID)
 				i = len(out)
 				idx[key] = i
-				out = append(out, related{Framework: m.Framework, RequirementID: m.RequirementID, Title: req.Title, Label: m.Label(), Confidence: m.Confidence})
+				out = append(out, api.Related{Framework: m.Framework, RequirementID: m.RequirementID, Title: req.Title, Label: m.Label(), Confidence: m.Confidence})
 			}
 			rel := &out[i]
 			if !slices.Contains(rel.Via, crit) {
@@ -187,20 +165,8 @@ func (s *Server) relatedTo(criteria []string, minSupport int) []related {
 	return out
 }
 
-type controlRequest struct {
-	ID            string              `json:"id"`
-	Title         string              `json:"title"`
-	Description   string              `json:"description"`
-	OwnerID       int64               `json:"owner_id"`
-	Frequency     vigil.Frequency     `json:"frequency"`
-	Evidence      string              `json:"evidence"`
-	Status        vigil.ControlStatus `json:"status"`
-	Justification string              `json:"justification"`
-	Criteria      []string            `json:"criteria"`
-}
-
 func (s *Server) createControl(w http.ResponseWriter, r *http.Request) error {
-	var req controlRequest
+	var req api.ControlRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -226,15 +192,8 @@ func (s *Server) createCustomControl(ctx context.Context, c *vigil.Control) erro
 	return s.store.CreateControl(ctx, c)
 }
 
-type adoptRequest struct {
-	All     bool     `json:"all"`
-	Domains []string `json:"domains"`
-	IDs     []string `json:"ids"`
-	OwnerID int64    `json:"owner_id"` // optional owner for every adopted control
-}
-
 // adoptSelection turns an adoption request into validated controls.
-func (s *Server) adoptSelection(req adoptRequest) ([]vigil.Control, error) {
+func (s *Server) adoptSelection(req api.AdoptRequest) ([]vigil.Control, error) {
 	var picked []catalog.LibraryControl
 	switch {
 	case req.All:
@@ -280,7 +239,7 @@ func (s *Server) adoptSelection(req adoptRequest) ([]vigil.Control, error) {
 // adoptControls adds library controls: the whole library, some domains or
 // some controls. Controls already adopted are skipped and reported.
 func (s *Server) adoptControls(w http.ResponseWriter, r *http.Request) error {
-	var req adoptRequest
+	var req api.AdoptRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -333,30 +292,7 @@ func (s *Server) updateControls(ctx context.Context, ids []string, p vigil.Contr
 
 func (s *Server) validateControl(c *vigil.Control) error { return c.Validate(s.cat.HasCriterion) }
 
-// bulkSet is what a bulk change may set: the fields that make sense for
-// many controls at once (an owner, a status, a frequency), and the
-// justification a not-applicable status needs.
-type bulkSet struct {
-	OwnerID       *int64               `json:"owner_id"` // 0 clears the owner
-	Status        *vigil.ControlStatus `json:"status"`
-	Frequency     *vigil.Frequency     `json:"frequency"`
-	Justification *string              `json:"justification"`
-}
-
-type bulkRequest struct {
-	IDs []string `json:"ids"`
-	Set bulkSet  `json:"set"`
-}
-
-type bulkResponse struct {
-	Items []controlView `json:"items"` // every control named, as it now is
-	// Updated and Unchanged split the ids: controls that already had the
-	// values were not written, nor logged.
-	Updated   []string `json:"updated"`
-	Unchanged []string `json:"unchanged"`
-}
-
-func (b bulkSet) patch() (vigil.ControlPatch, error) {
+func bulkPatch(b api.BulkSet) (vigil.ControlPatch, error) {
 	if b.OwnerID == nil && b.Status == nil && b.Frequency == nil && b.Justification == nil {
 		return vigil.ControlPatch{}, vigil.FieldError("set", "nothing to change: set at least one of owner_id, status or frequency")
 	}
@@ -384,7 +320,7 @@ func normalizeIDs(ids []string) ([]string, error) {
 // once: every control is checked as a single edit would be, and if any
 // refuses, none changes.
 func (s *Server) patchControls(w http.ResponseWriter, r *http.Request) error {
-	var req bulkRequest
+	var req api.BulkRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -392,7 +328,7 @@ func (s *Server) patchControls(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := req.Set.patch()
+	p, err := bulkPatch(req.Set)
 	if err != nil {
 		return err
 	}
@@ -401,7 +337,7 @@ func (s *Server) patchControls(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sigs := s.signals(r.Context())
-	res := bulkResponse{Items: make([]controlView, 0, len(cs)), Updated: []string{}, Unchanged: unchanged}
+	res := api.BulkResponse{Items: make([]api.ControlView, 0, len(cs)), Updated: []string{}, Unchanged: unchanged}
 	for i := range cs {
 		res.Items = append(res.Items, s.view(&cs[i], sigs))
 		if !slices.Contains(unchanged, cs[i].ID) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -105,18 +106,8 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type attestRequest struct {
-	Title          string     `json:"title"`
-	Statement      string     `json:"statement"`
-	URL            string     `json:"url"`
-	Controls       []string   `json:"controls"`
-	Requests       []int64    `json:"requests"`
-	EffectiveStart vigil.Date `json:"effective_start"`
-	EffectiveEnd   vigil.Date `json:"effective_end"`
-}
-
 func (s *Server) attestOrLink(w http.ResponseWriter, r *http.Request, link bool) error {
-	var req attestRequest
+	var req api.AttestRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -239,17 +230,12 @@ func (s *Server) evidenceProof(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type reviewRequest struct {
-	State  string `json:"state"`
-	Reason string `json:"reason"`
-}
-
 func (s *Server) reviewEvidence(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
 	}
-	var req reviewRequest
+	var req api.ReviewRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -288,7 +274,7 @@ func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page[store.StoredCheckpoint]{Items: cps})
+	writeJSON(w, http.StatusOK, api.Page[vigil.Checkpoint]{Items: cps})
 	return nil
 }
 
@@ -301,25 +287,13 @@ func (s *Server) makeCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type ledgerKey struct {
-	VerifierKey string `json:"verifier_key"`
-	Origin      string `json:"origin"`
-	Size        uint64 `json:"size"`
-}
-
 func (s *Server) ledgerKey(w http.ResponseWriter, r *http.Request) error {
 	n, err := s.store.LedgerSize(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ledgerKey{VerifierKey: s.evidence.VerifierKey, Origin: s.evidence.Origin, Size: n})
+	writeJSON(w, http.StatusOK, api.LedgerKey{VerifierKey: s.evidence.VerifierKey, Origin: s.evidence.Origin, Size: n})
 	return nil
-}
-
-type consistencyResponse struct {
-	From   uint64   `json:"from"`
-	To     uint64   `json:"to"`
-	Hashes []string `json:"hashes"`
 }
 
 func (s *Server) ledgerConsistency(w http.ResponseWriter, r *http.Request) error {
@@ -342,7 +316,7 @@ func (s *Server) ledgerConsistency(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, consistencyResponse{From: uint64(from), To: uint64(to), Hashes: p})
+	writeJSON(w, http.StatusOK, api.ConsistencyResponse{From: uint64(from), To: uint64(to), Hashes: p})
 	return nil
 }
 
@@ -355,13 +329,7 @@ func (s *Server) verifyLedger(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type requestView struct {
-	vigil.EvidenceRequest
-	Periods []vigil.Period `json:"periods"`
-	Signal  vigil.Signal   `json:"signal"`
-}
-
-func (s *Server) requestViews(r *http.Request, control string) ([]requestView, error) {
+func (s *Server) requestViews(r *http.Request, control string) ([]api.RequestView, error) {
 	reqs, err := s.store.Requests(r.Context(), control)
 	if err != nil {
 		return nil, err
@@ -370,10 +338,10 @@ func (s *Server) requestViews(r *http.Request, control string) ([]requestView, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]requestView, 0, len(reqs))
+	out := make([]api.RequestView, 0, len(reqs))
 	for i := range reqs {
 		ps := reqs[i].Periods(items[reqs[i].ID], s.now())
-		out = append(out, requestView{EvidenceRequest: reqs[i], Periods: ps, Signal: reqs[i].RequestSignal(ps, s.now())})
+		out = append(out, api.RequestView{EvidenceRequest: reqs[i], Periods: ps, Signal: reqs[i].RequestSignal(ps, s.now())})
 	}
 	return out, nil
 }
@@ -383,22 +351,12 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page[requestView]{Items: vs})
+	writeJSON(w, http.StatusOK, api.Page[api.RequestView]{Items: vs})
 	return nil
 }
 
-type requestRequest struct {
-	ControlID   string                 `json:"control_id"`
-	Title       string                 `json:"title"`
-	Description string                 `json:"description"`
-	Frequency   vigil.RequestFrequency `json:"frequency"`
-	Start       vigil.Date             `json:"start"`
-	GraceDays   int                    `json:"grace_days"`
-	AssigneeID  int64                  `json:"assignee_id"` // 0: the control's owner
-}
-
 func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) error {
-	var req requestRequest
+	var req api.NewRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}

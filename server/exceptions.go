@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/monitor"
 )
 
@@ -20,30 +21,18 @@ func (s *Server) exceptionRoutes() []route {
 		ownCtl = vigil.PermEditOwnControl
 	)
 	rs := []route{
-		{method: "GET", path: "/api/v1/exceptions", perm: read, tag: "exceptions", summary: "Exceptions to checks, newest first, with their state now (pending, active, expired, revoked)",
-			query: []param{{"state", "pending, active, expired or revoked"}, {"check", "check id"}, {"agent_id", "only those covering this host"}}, out: page[vigil.CheckException]{}, h: s.listExceptions},
-		{method: "POST", path: "/api/v1/exceptions", perm: ownCtl, tag: "exceptions", summary: "Ask for an exception to a check (risk accepted or not applicable) for one host, a label or all hosts; it changes nothing until another admin or owner approves it", in: exceptionRequest{}, out: vigil.CheckException{}, status: 201, h: s.requestException},
-		{method: "GET", path: "/api/v1/exceptions/{id}", perm: read, tag: "exceptions", summary: "An exception with its state now", out: vigil.CheckException{}, h: s.getException},
-		{method: "POST", path: "/api/v1/exceptions/{id}/approve", perm: manage, tag: "exceptions", summary: "Approve a pending exception (not your own request): from now until it expires, the failures it covers are excepted", out: vigil.CheckException{}, h: s.approveException},
-		{method: "POST", path: "/api/v1/exceptions/{id}/revoke", perm: manage, tag: "exceptions", summary: "Revoke an exception, or turn a request down: the failures it covered count again", in: revokeExceptionRequest{}, out: vigil.CheckException{}, h: s.revokeException},
-		{method: "PUT", path: "/api/v1/agents/{id}/labels", perm: manage, tag: "monitoring", summary: "Set a host's labels (key=value, lowercase), which exceptions can name", in: labelsRequest{}, out: agentView{}, h: s.setAgentLabels},
+		{name: "ListExceptions", method: "GET", path: "/api/v1/exceptions", perm: read, tag: "exceptions", summary: "Exceptions to checks, newest first, with their state now (pending, active, expired, revoked)",
+			query: []param{{"state", "pending, active, expired or revoked"}, {"check", "check id"}, {"agent_id", "only those covering this host"}}, out: api.Page[vigil.CheckException]{}, h: s.listExceptions},
+		{name: "RequestException", method: "POST", path: "/api/v1/exceptions", perm: ownCtl, tag: "exceptions", summary: "Ask for an exception to a check (risk accepted or not applicable) for one host, a label or all hosts; it changes nothing until another admin or owner approves it", in: api.ExceptionRequest{}, out: vigil.CheckException{}, status: 201, h: s.requestException},
+		{name: "GetException", method: "GET", path: "/api/v1/exceptions/{id}", perm: read, tag: "exceptions", summary: "An exception with its state now", out: vigil.CheckException{}, h: s.getException},
+		{name: "ApproveException", method: "POST", path: "/api/v1/exceptions/{id}/approve", perm: manage, tag: "exceptions", summary: "Approve a pending exception (not your own request): from now until it expires, the failures it covers are excepted", out: vigil.CheckException{}, h: s.approveException},
+		{name: "RevokeException", method: "POST", path: "/api/v1/exceptions/{id}/revoke", perm: manage, tag: "exceptions", summary: "Revoke an exception, or turn a request down: the failures it covered count again", in: api.RevokeExceptionRequest{}, out: vigil.CheckException{}, h: s.revokeException},
+		{name: "SetLabels", method: "PUT", path: "/api/v1/agents/{id}/labels", perm: manage, tag: "monitoring", summary: "Set a host's labels (key=value, lowercase), which exceptions can name", in: api.LabelsRequest{}, out: api.AgentView{}, h: s.setAgentLabels},
 	}
 	for i := range rs {
 		rs[i].needsMonitor = true
 	}
 	return rs
-}
-
-// exceptionRequest is an exception as asked for.
-type exceptionRequest struct {
-	Check         string `json:"check"`
-	Kind          string `json:"kind"`  // risk_accepted or not_applicable
-	Scope         string `json:"scope"` // host, label or all
-	AgentID       int64  `json:"agent_id,omitempty"`
-	Label         string `json:"label,omitempty"` // key=value
-	Justification string `json:"justification"`
-	// RFC 3339, or a date: the exception then lasts through that day (UTC).
-	ExpiresAt string `json:"expires_at"`
 }
 
 // parseExpiry reads an expiry: an RFC 3339 time, or a date meaning the end
@@ -62,7 +51,7 @@ func parseExpiry(field, v string) (time.Time, error) {
 	return time.Time{}, vigil.FieldError(field, "%s must be a date (2027-03-31) or RFC 3339 time, got %q", field, truncate(v, 40))
 }
 
-func (req *exceptionRequest) exception() (*vigil.CheckException, error) {
+func exceptionFrom(req *api.ExceptionRequest) (*vigil.CheckException, error) {
 	exp, err := parseExpiry("expires_at", req.ExpiresAt)
 	if err != nil && strings.TrimSpace(req.ExpiresAt) != "" {
 		return nil, err
@@ -81,7 +70,7 @@ func (s *Server) listExceptions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page[vigil.CheckException]{Items: xs})
+	writeJSON(w, http.StatusOK, api.Page[vigil.CheckException]{Items: xs})
 	return nil
 }
 
@@ -99,11 +88,11 @@ func exceptionFilter(r *http.Request) (monitor.ExceptionFilter, error) {
 }
 
 func (s *Server) requestException(w http.ResponseWriter, r *http.Request) error {
-	var req exceptionRequest
+	var req api.ExceptionRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	e, err := req.exception()
+	e, err := exceptionFrom(&req)
 	if err != nil {
 		return err
 	}
@@ -140,16 +129,12 @@ func (s *Server) approveException(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-type revokeExceptionRequest struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) revokeException(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
 	}
-	var req revokeExceptionRequest
+	var req api.RevokeExceptionRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -161,16 +146,12 @@ func (s *Server) revokeException(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type labelsRequest struct {
-	Labels map[string]string `json:"labels"` // key => value; {} removes them all
-}
-
 func (s *Server) setAgentLabels(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
 	}
-	var req labelsRequest
+	var req api.LabelsRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}

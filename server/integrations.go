@@ -1,13 +1,12 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/integrations"
-	"github.com/vigil-soc/vigil/scan"
 )
 
 // integrationRoutes configure connected systems and run their checks.
@@ -17,13 +16,13 @@ func (s *Server) integrationRoutes() []route {
 		manage = vigil.PermManage
 	)
 	rs := []route{
-		{method: "GET", path: "/api/v1/integrations", perm: read, tag: "integrations", summary: "Connected systems (never their credentials)", out: []vigil.Integration{}, h: s.listIntegrations},
-		{method: "POST", path: "/api/v1/integrations", perm: manage, tag: "integrations", summary: "Connect a system: kind, name, config, interval and an optional secret (sealed at rest, never returned)", in: integrationRequest{}, out: vigil.Integration{}, status: 201, h: s.createIntegration},
-		{method: "GET", path: "/api/v1/integrations/{id}", perm: read, tag: "integrations", summary: "A connected system", out: vigil.Integration{}, h: s.getIntegration},
-		{method: "PUT", path: "/api/v1/integrations/{id}", perm: manage, tag: "integrations", summary: "Change a connected system (omit secret to keep it, \"\" to remove it)", in: integrationRequest{}, out: vigil.Integration{}, h: s.updateIntegration},
-		{method: "DELETE", path: "/api/v1/integrations/{id}", perm: manage, tag: "integrations", summary: "Disconnect a system (its results stay as history)", status: 204, h: s.deleteIntegration},
-		{method: "POST", path: "/api/v1/integrations/{id}/test", perm: manage, tag: "integrations", summary: "Test the connection now; the answer says what is wrong", out: testResult{}, h: s.testIntegration},
-		{method: "POST", path: "/api/v1/integrations/{id}/run", perm: manage, tag: "integrations", summary: "Run the system's checks now", out: scan.Summary{}, h: s.runIntegration},
+		{name: "ListIntegrations", method: "GET", path: "/api/v1/integrations", perm: read, tag: "integrations", summary: "Connected systems (never their credentials)", out: []vigil.Integration{}, h: s.listIntegrations},
+		{name: "CreateIntegration", method: "POST", path: "/api/v1/integrations", perm: manage, tag: "integrations", summary: "Connect a system: kind, name, config, interval and an optional secret (sealed at rest, never returned)", in: api.IntegrationRequest{}, out: vigil.Integration{}, status: 201, h: s.createIntegration},
+		{name: "GetIntegration", method: "GET", path: "/api/v1/integrations/{id}", perm: read, tag: "integrations", summary: "A connected system", out: vigil.Integration{}, h: s.getIntegration},
+		{name: "PutIntegration", method: "PUT", path: "/api/v1/integrations/{id}", perm: manage, tag: "integrations", summary: "Change a connected system (omit secret to keep it, \"\" to remove it)", in: api.IntegrationRequest{}, out: vigil.Integration{}, h: s.updateIntegration},
+		{name: "DeleteIntegration", method: "DELETE", path: "/api/v1/integrations/{id}", perm: manage, tag: "integrations", summary: "Disconnect a system (its results stay as history)", status: 204, h: s.deleteIntegration},
+		{name: "TestIntegration", method: "POST", path: "/api/v1/integrations/{id}/test", perm: manage, tag: "integrations", summary: "Test the connection now; the answer says what is wrong", out: api.TestResult{}, h: s.testIntegration},
+		{name: "RunIntegration", method: "POST", path: "/api/v1/integrations/{id}/run", perm: manage, tag: "integrations", summary: "Run the system's checks now", out: vigil.ScanSummary{}, h: s.runIntegration},
 	}
 	for i := range rs {
 		rs[i].needsIntegrations = true
@@ -31,19 +30,7 @@ func (s *Server) integrationRoutes() []route {
 	return rs
 }
 
-type integrationRequest struct {
-	Kind     string          `json:"kind"`
-	Name     string          `json:"name"`
-	Config   json.RawMessage `json:"config"`
-	Interval int             `json:"interval_seconds"`
-	// Every is the interval as a duration ("24h", "30m", "7d"), which
-	// people read better than seconds; it wins over interval_seconds.
-	Every   string  `json:"every,omitempty"`
-	Enabled *bool   `json:"enabled"`
-	Secret  *string `json:"secret"`
-}
-
-func (req *integrationRequest) integration() (*vigil.Integration, error) {
+func integrationFrom(req *api.IntegrationRequest) (*vigil.Integration, error) {
 	x := &vigil.Integration{Kind: req.Kind, Name: strings.TrimSpace(req.Name), Config: req.Config, Interval: req.Interval, Enabled: true}
 	if req.Every != "" {
 		iv, err := integrations.ParseInterval("every", req.Every)
@@ -71,11 +58,11 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error {
-	var req integrationRequest
+	var req api.IntegrationRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := req.integration()
+	x, err := integrationFrom(&req)
 	if err != nil {
 		return err
 	}
@@ -108,11 +95,11 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	var req integrationRequest
+	var req api.IntegrationRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	x, err := req.integration()
+	x, err := integrationFrom(&req)
 	if err != nil {
 		return err
 	}
@@ -136,11 +123,6 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-type testResult struct {
-	OK      bool   `json:"ok"`
-	Message string `json:"message"`
-}
-
 func (s *Server) testIntegration(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
@@ -151,10 +133,10 @@ func (s *Server) testIntegration(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		// A failed connection is the answer, not an error of the request.
-		writeJSON(w, http.StatusOK, testResult{OK: false, Message: vigil.ErrorMessage(err)})
+		writeJSON(w, http.StatusOK, api.TestResult{OK: false, Message: vigil.ErrorMessage(err)})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, testResult{OK: true, Message: "connected"})
+	writeJSON(w, http.StatusOK, api.TestResult{OK: true, Message: "connected"})
 	return nil
 }
 

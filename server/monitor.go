@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/monitor"
-	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/api"
 )
 
 // MaxReportBytes bounds an agent report's body.
@@ -31,19 +30,19 @@ func (s *Server) monitorRoutes() []route {
 		manage = vigil.PermManage
 	)
 	rs := []route{
-		{method: "POST", path: "/api/v1/agents/enrolments", perm: manage, tag: "monitoring", summary: "Make a one-time enrolment token for an agent (shown once)", in: enrolmentRequest{}, out: monitor.Enrolment{}, status: 201, h: s.createEnrolment},
-		{method: "GET", path: "/api/v1/agents", perm: read, tag: "monitoring", summary: "Enrolled hosts: OS, kernel, last seen, compliance", query: pageParams, out: page[agentView]{}, h: s.listAgents},
-		{method: "GET", path: "/api/v1/agents/{id}", perm: read, tag: "monitoring", summary: "A host with its current results", out: agentDetail{}, h: s.getAgent},
-		{method: "POST", path: "/api/v1/agents/{id}/tailoring/approve", perm: manage, tag: "monitoring", summary: "Approve a host's tailoring as shown (its digest): until then, each check it turns off leaves the controls it tests unknown", in: approveTailoring{}, out: approvedTailoring{}, h: s.approveTailoring},
-		{method: "DELETE", path: "/api/v1/agents/{id}", perm: manage, tag: "monitoring", summary: "Revoke a host's agent: its reports are refused from now on", status: 204, h: s.revokeAgent},
-		{method: "GET", path: "/api/v1/agents/{id}/history", perm: read, tag: "monitoring", summary: "When each check and resource was passing, failing or unknown in a window, with the time to fix each failure", query: []param{{"check", "only this check"}, {"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: []monitor.CheckHistory{}, h: s.agentHistory},
-		{method: "GET", path: "/api/v1/agents/{id}/runs", perm: read, tag: "monitoring", summary: "A host's recent runs (reports)", out: []store.CheckRun{}, h: s.agentRuns},
-		{method: "GET", path: "/api/v1/controls/{id}/history", perm: read, tag: "monitoring", summary: "When a control's automated tests were passing, failing or unknown in a window, across hosts", query: []param{{"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: monitor.ControlHistory{}, h: s.controlHistory},
-		{method: "GET", path: "/api/v1/fleet", perm: read, tag: "monitoring", summary: "Per check: how many hosts pass, fail or could not be judged", out: []fleetRow{}, h: s.fleet},
+		{name: "CreateEnrolment", method: "POST", path: "/api/v1/agents/enrolments", perm: manage, tag: "monitoring", summary: "Make a one-time enrolment token for an agent (shown once)", in: api.EnrolmentRequest{}, out: vigil.Enrolment{}, status: 201, h: s.createEnrolment},
+		{name: "ListAgents", method: "GET", path: "/api/v1/agents", perm: read, tag: "monitoring", summary: "Enrolled hosts: OS, kernel, last seen, compliance", query: pageParams, out: api.Page[api.AgentView]{}, h: s.listAgents},
+		{name: "GetAgent", method: "GET", path: "/api/v1/agents/{id}", perm: read, tag: "monitoring", summary: "A host with its current results", out: api.AgentDetail{}, h: s.getAgent},
+		{name: "ApproveTailoring", method: "POST", path: "/api/v1/agents/{id}/tailoring/approve", perm: manage, tag: "monitoring", summary: "Approve a host's tailoring as shown (its digest): until then, each check it turns off leaves the controls it tests unknown", in: api.ApproveTailoring{}, out: api.ApprovedTailoring{}, h: s.approveTailoring},
+		{name: "RevokeAgent", method: "DELETE", path: "/api/v1/agents/{id}", perm: manage, tag: "monitoring", summary: "Revoke a host's agent: its reports are refused from now on", status: 204, h: s.revokeAgent},
+		{name: "AgentHistory", method: "GET", path: "/api/v1/agents/{id}/history", perm: read, tag: "monitoring", summary: "When each check and resource was passing, failing or unknown in a window, with the time to fix each failure", query: []param{{"check", "only this check"}, {"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: []vigil.CheckHistory{}, h: s.agentHistory},
+		{name: "AgentRuns", method: "GET", path: "/api/v1/agents/{id}/runs", perm: read, tag: "monitoring", summary: "A host's recent runs (reports)", out: []vigil.CheckRun{}, h: s.agentRuns},
+		{name: "ControlHistory", method: "GET", path: "/api/v1/controls/{id}/history", perm: read, tag: "monitoring", summary: "When a control's automated tests were passing, failing or unknown in a window, across hosts", query: []param{{"from", "start, RFC 3339 or YYYY-MM-DD (default: 30 days ago)"}, {"to", "end (default: now)"}}, out: vigil.ControlHistory{}, h: s.controlHistory},
+		{name: "Fleet", method: "GET", path: "/api/v1/fleet", perm: read, tag: "monitoring", summary: "Per check: how many hosts pass, fail or could not be judged", out: []api.FleetRow{}, h: s.fleet},
 
-		{method: "POST", path: "/api/v1/agent/enrol", tag: "agent", summary: "An agent enrols with a one-time token and receives its credential (shown once)", in: enrolRequest{}, out: enrolResponse{}, status: 201, h: s.agentEnrol},
-		{method: "POST", path: "/api/v1/agent/reports", agent: true, tag: "agent", summary: "An agent reports check results (changes since its last accepted report, or all)", in: monitor.Report{}, out: reportAccepted{}, status: 202, maxBody: MaxReportBytes, h: s.agentReport},
-		{method: "GET", path: "/api/v1/agent/state", agent: true, tag: "agent", summary: "The agent's last accepted report, to resume after losing its state", out: reportAccepted{}, h: s.agentState},
+		{name: "Enrol", method: "POST", path: "/api/v1/agent/enrol", tag: "agent", summary: "An agent enrols with a one-time token and receives its credential (shown once)", in: api.EnrolRequest{}, out: api.EnrolResponse{}, status: 201, h: s.agentEnrol},
+		{name: "SendReport", method: "POST", path: "/api/v1/agent/reports", agent: true, tag: "agent", summary: "An agent reports check results (changes since its last accepted report, or all)", in: vigil.AgentReport{}, out: api.ReportAccepted{}, status: 202, maxBody: MaxReportBytes, h: s.agentReport},
+		{name: "AgentState", method: "GET", path: "/api/v1/agent/state", agent: true, tag: "agent", summary: "The agent's last accepted report, to resume after losing its state", out: api.ReportAccepted{}, h: s.agentState},
 	}
 	for i := range rs {
 		rs[i].needsMonitor = true
@@ -60,14 +59,8 @@ func (s *Server) authenticateAgent(r *http.Request) (*vigil.Agent, error) {
 	return s.monitor.Authenticate(r.Context(), cred)
 }
 
-type enrolmentRequest struct {
-	Name     string            `json:"name"`
-	TTLHours int               `json:"ttl_hours"`
-	Labels   map[string]string `json:"labels,omitempty"` // the host starts with these
-}
-
 func (s *Server) createEnrolment(w http.ResponseWriter, r *http.Request) error {
-	var req enrolmentRequest
+	var req api.EnrolmentRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -82,14 +75,8 @@ func (s *Server) createEnrolment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type agentView struct {
-	vigil.Agent
-	Stale      bool `json:"stale"`
-	Compliance int  `json:"compliance_percent"` // -1: nothing judged
-}
-
-func (s *Server) agentView(a vigil.Agent) agentView {
-	return agentView{Agent: a, Stale: a.RevokedAt == nil && a.Stale(s.now()), Compliance: a.Compliance()}
+func (s *Server) agentView(a vigil.Agent) api.AgentView {
+	return api.AgentView{Agent: a, Stale: a.RevokedAt == nil && a.Stale(s.now()), Compliance: a.Compliance()}
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
@@ -105,41 +92,19 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	views := make([]agentView, len(items))
+	views := make([]api.AgentView, len(items))
 	for i, a := range items {
 		views[i] = s.agentView(a)
 	}
-	writeJSON(w, http.StatusOK, pageOf(views, limit, func(x agentView) string { return strconv.FormatInt(x.ID, 10) }))
+	writeJSON(w, http.StatusOK, pageOf(views, limit, func(x api.AgentView) string { return strconv.FormatInt(x.ID, 10) }))
 	return nil
 }
 
-type agentDetail struct {
-	agentView
-	Results   []store.StoredResult `json:"results"`
-	Tailoring tailoringView        `json:"tailoring"`
-}
-
-// tailoringView is what a host turns off: every check with its
-// justification, those not approved yet, and the digest to approve.
-type tailoringView struct {
-	Disabled   map[string]string `json:"disabled"`
-	Unapproved map[string]string `json:"unapproved"`
-	Digest     string            `json:"digest"`
-}
-
-func (s *Server) tailoringOf(r *http.Request, id int64) (tailoringView, error) {
-	var v tailoringView
+func (s *Server) tailoringOf(r *http.Request, id int64) (api.TailoringView, error) {
+	var v api.TailoringView
 	var err error
 	v.Disabled, v.Unapproved, v.Digest, err = s.store.AgentTailoring(r.Context(), id)
 	return v, err
-}
-
-type approveTailoring struct {
-	Digest string `json:"digest"` // the tailoring's digest as shown (GET /api/v1/agents/{id})
-}
-
-type approvedTailoring struct {
-	Approved map[string]string `json:"approved"`
 }
 
 func (s *Server) approveTailoring(w http.ResponseWriter, r *http.Request) error {
@@ -147,7 +112,7 @@ func (s *Server) approveTailoring(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var req approveTailoring
+	var req api.ApproveTailoring
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -158,7 +123,7 @@ func (s *Server) approveTailoring(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, approvedTailoring{Approved: approved})
+	writeJSON(w, http.StatusOK, api.ApprovedTailoring{Approved: approved})
 	return nil
 }
 
@@ -179,7 +144,7 @@ func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, agentDetail{s.agentView(*a), res, tv})
+	writeJSON(w, http.StatusOK, api.AgentDetail{AgentView: s.agentView(*a), Results: res, Tailoring: tv})
 	return nil
 }
 
@@ -242,7 +207,7 @@ func (s *Server) agentHistory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if h == nil {
-		h = []monitor.CheckHistory{}
+		h = []vigil.CheckHistory{}
 	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
@@ -264,14 +229,7 @@ func (s *Server) agentRuns(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type fleetRow struct {
-	monitor.FleetCount
-	Title    string   `json:"title"`
-	Severity string   `json:"severity"`
-	Controls []string `json:"controls"`
-}
-
-func (s *Server) fleetRows(ctx context.Context) ([]fleetRow, error) {
+func (s *Server) fleetRows(ctx context.Context) ([]api.FleetRow, error) {
 	// Through the monitor: failures an exception covers are counted apart.
 	counts, err := s.monitor.Fleet(ctx)
 	if err != nil {
@@ -281,9 +239,9 @@ func (s *Server) fleetRows(ctx context.Context) ([]fleetRow, error) {
 	for _, c := range s.monitor.Checks.Checks() {
 		meta[c.ID] = [3]any{c.Title, c.Severity, c.Controls}
 	}
-	out := make([]fleetRow, len(counts))
+	out := make([]api.FleetRow, len(counts))
 	for i, c := range counts {
-		out[i] = fleetRow{FleetCount: c}
+		out[i] = api.FleetRow{FleetCount: c}
 		if m, ok := meta[c.CheckID]; ok {
 			out[i].Title, out[i].Severity, out[i].Controls = m[0].(string), m[1].(string), m[2].([]string)
 		}
@@ -300,19 +258,8 @@ func (s *Server) fleet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type enrolRequest struct {
-	Token string           `json:"token"`
-	Host  monitor.HostInfo `json:"host"`
-}
-
-type enrolResponse struct {
-	AgentID    int64  `json:"agent_id"`
-	Name       string `json:"name"`
-	Credential string `json:"credential"`
-}
-
 func (s *Server) agentEnrol(w http.ResponseWriter, r *http.Request) error {
-	var req enrolRequest
+	var req api.EnrolRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -332,31 +279,26 @@ func (s *Server) agentEnrol(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.ForgiveAttempt(r.Context(), grp); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, enrolResponse{AgentID: a.ID, Name: a.Name, Credential: cred})
+	writeJSON(w, http.StatusCreated, api.EnrolResponse{AgentID: a.ID, Name: a.Name, Credential: cred})
 	return nil
-}
-
-type reportAccepted struct {
-	AgentID int64 `json:"agent_id"`
-	Seq     int64 `json:"seq"`
 }
 
 func (s *Server) agentReport(w http.ResponseWriter, r *http.Request) error {
 	a := agentFrom(r.Context())
-	var rep monitor.Report
+	var rep vigil.AgentReport
 	if err := decodeReport(r, &rep); err != nil {
 		return err
 	}
 	if err := s.monitor.Ingest(r.Context(), a, &rep); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, reportAccepted{AgentID: a.ID, Seq: rep.Seq})
+	writeJSON(w, http.StatusAccepted, api.ReportAccepted{AgentID: a.ID, Seq: rep.Seq})
 	return nil
 }
 
 func (s *Server) agentState(w http.ResponseWriter, r *http.Request) error {
 	a := agentFrom(r.Context())
-	writeJSON(w, http.StatusOK, reportAccepted{AgentID: a.ID, Seq: a.LastSeq})
+	writeJSON(w, http.StatusOK, api.ReportAccepted{AgentID: a.ID, Seq: a.LastSeq})
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/server"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // Built-in checks and the controls they map to (checks/linux/*.yaml).
@@ -181,7 +180,7 @@ func TestMonitoringFlow(t *testing.T) {
 		}
 		var detail struct {
 			agentRow
-			Results []store.StoredResult `json:"results"`
+			Results []vigil.CurrentResult `json:"results"`
 		}
 		e.do("auditor", "GET", fmt.Sprintf("/api/v1/agents/%d", id), nil, 200, &detail)
 		if len(detail.Results) != 4 || detail.ID != id {
@@ -248,7 +247,7 @@ func TestMonitoringFlow(t *testing.T) {
 				t.Errorf("history with %s: %d %s", bad, status, b)
 			}
 		}
-		var runs []store.CheckRun
+		var runs []vigil.CheckRun
 		e.do("viewer", "GET", fmt.Sprintf("/api/v1/agents/%d/runs", id), nil, 200, &runs)
 		if len(runs) != 2 || runs[0].Seq != 2 || runs[1].DurationMS != 850 || runs[1].Changes != 4 {
 			t.Fatalf("runs %+v", runs)

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"path"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -101,7 +102,10 @@ func operationID(rt route) string {
 	return strings.ToLower(rt.method) + "_" + p
 }
 
-type schemaGen struct{ defs map[string]any }
+type schemaGen struct {
+	defs  map[string]any
+	types map[string]reflect.Type // which type each schema name describes
+}
 
 var timeType = reflect.TypeOf(time.Time{})
 var rawType = reflect.TypeOf(json.RawMessage{})
@@ -136,6 +140,15 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
 	case reflect.Struct:
 		name := schemaName(t)
+		if other, ok := g.types[name]; ok && other != t {
+			// Two types of one name (a Report in two packages): the second
+			// is named with its package, never described as the first.
+			name = strings.ToUpper(path.Base(t.PkgPath())[:1]) + path.Base(t.PkgPath())[1:] + schemaName(t)
+		}
+		if g.types == nil {
+			g.types = map[string]reflect.Type{}
+		}
+		g.types[name] = t
 		if _, ok := g.defs[name]; !ok {
 			g.defs[name] = nil // placeholder against recursion
 			props := map[string]any{}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/store"
 )
 
@@ -16,19 +17,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-type readyBody struct {
-	Status        string `json:"status"` // ready or not_ready
-	Reason        string `json:"reason,omitempty"`
-	Database      string `json:"database"`
-	SchemaVersion int    `json:"schema_version"`
-}
-
 // readyz tells a load balancer whether to send traffic here: the database
 // answers and its schema is the one this binary expects.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	body := readyBody{Status: "ready", Database: s.store.Engine()}
+	body := api.Ready{Status: "ready", Database: s.store.Engine()}
 	v, err := s.store.SchemaVersion(ctx)
 	switch {
 	case err != nil:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/readiness"
 	"github.com/vigil-soc/vigil/store"
@@ -188,34 +189,6 @@ func (s *Server) frameworkReadiness(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// soaRow is one control in the statement of applicability.
-type soaRow struct {
-	ControlID     string              `json:"control_id"`
-	Title         string              `json:"title"`
-	Domain        string              `json:"domain"`
-	Applicable    bool                `json:"applicable"`
-	Justification string              `json:"justification,omitempty"`
-	Status        vigil.ControlStatus `json:"status"`
-	Health        vigil.HealthState   `json:"health"`
-	Owner         string              `json:"owner"`
-	Frequency     vigil.Frequency     `json:"frequency"`
-	Evidence      string              `json:"expected_evidence"`
-	Criteria      []string            `json:"tsc_criteria"`
-	// Related requirements in other frameworks, derived through the
-	// crosswalk: related, never equivalent.
-	RelatedDerived map[string][]string `json:"related_derived"`
-}
-
-type soaDocument struct {
-	Organization   string      `json:"organization"`
-	GeneratedAt    time.Time   `json:"generated_at"`
-	CatalogVersion string      `json:"catalog_version"`
-	Scope          vigil.Scope `json:"scope"`
-	MinSupport     int         `json:"min_support"`
-	Note           string      `json:"note"`
-	Controls       []soaRow    `json:"controls"`
-}
-
 var soaFrameworks = []string{catalog.ISO27001, catalog.NISTCSF, catalog.SP80053, catalog.HIPAA}
 
 func (s *Server) soa(w http.ResponseWriter, r *http.Request) error {
@@ -241,12 +214,12 @@ func (s *Server) soa(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sigs := s.signals(ctx)
-	doc := soaDocument{Organization: org.Name, GeneratedAt: s.now().UTC(), CatalogVersion: s.cat.Version, Scope: *sc, MinSupport: minSupport,
+	doc := api.SOADocument{Organization: org.Name, GeneratedAt: s.now().UTC(), CatalogVersion: s.cat.Version, Scope: *sc, MinSupport: minSupport,
 		Note:     "related_derived lists requirements of other frameworks related to the control's criteria through a crosswalk derived from public sources; they are related, not equivalent.",
-		Controls: make([]soaRow, 0, len(cs))}
+		Controls: make([]api.SOARow, 0, len(cs))}
 	for i := range cs {
 		c := &cs[i]
-		row := soaRow{ControlID: c.ID, Title: c.Title, Domain: c.Domain, Applicable: c.Status != vigil.StatusNotApplicable,
+		row := api.SOARow{ControlID: c.ID, Title: c.Title, Domain: c.Domain, Applicable: c.Status != vigil.StatusNotApplicable,
 			Justification: c.Justification, Status: c.Status, Health: s.view(c, sigs).Health.State, Owner: c.OwnerName,
 			Frequency: c.Frequency, Evidence: c.Evidence, Criteria: c.Criteria, RelatedDerived: map[string][]string{}}
 		for _, rel := range s.relatedTo(c.Criteria, minSupport) {

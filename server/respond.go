@@ -11,18 +11,8 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 )
-
-// errorBody is the one error shape of the API.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
 
 // statusOf maps error codes to HTTP statuses: the only place that does.
 func statusOf(code string) int {
@@ -57,7 +47,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == vigil.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
 	}
-	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: vigil.ErrorMessage(err), Field: vigil.ErrorField(err)}})
+	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: vigil.ErrorMessage(err), Field: vigil.ErrorField(err)}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -8,14 +8,14 @@ import (
 	"strconv"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/readiness"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // route is one API operation. The table drives the mux, the role checks and
 // the OpenAPI document, so they cannot drift apart.
 type route struct {
+	name              string // the typed client's method (API routes)
 	method            string
 	path              string
 	perm              vigil.Permission // "" for public routes
@@ -31,6 +31,7 @@ type route struct {
 	needsEvidence     bool
 	stream            bool // a streamed multipart upload: the handler checks CSRF from the first part
 	download          bool // a large response (evidence bytes, bundles): deadlines move with progress
+	upload            bool // the request body is a file, streamed (not JSON)
 	agent             bool // authenticated by an agent credential, not a user's token
 	needsMonitor      bool
 	needsIntegrations bool
@@ -41,12 +42,6 @@ type param struct{ name, desc string }
 
 var pageParams = []param{{"limit", "items per page, 1 to 1000 (default 100)"}, {"cursor", "next_cursor from the previous page"}}
 
-// page is one page of a list; next_cursor is set when more items follow.
-type page[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
 func (s *Server) routeTable() []route {
 	const (
 		read     = vigil.PermRead
@@ -56,53 +51,53 @@ func (s *Server) routeTable() []route {
 		ownCtl   = vigil.PermEditOwnControl
 	)
 	return slices.Concat(s.pageRoutes(), []route{
-		{method: "GET", path: "/healthz", tag: "operations", summary: "Liveness: the process answers", h: s.healthz},
-		{method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: database reachable and migrated", out: readyBody{}, h: s.readyz},
-		{method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
-		{method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This OpenAPI document", h: s.openapi},
+		{name: "Healthz", method: "GET", path: "/healthz", tag: "operations", summary: "Liveness: the process answers", h: s.healthz},
+		{name: "Readyz", method: "GET", path: "/readyz", tag: "operations", summary: "Readiness: database reachable and migrated", out: api.Ready{}, h: s.readyz},
+		{name: "Metrics", method: "GET", path: "/metrics", tag: "operations", summary: "Prometheus metrics", h: s.metricsHandler},
+		{name: "OpenAPI", method: "GET", path: "/api/v1/openapi.json", tag: "operations", summary: "This OpenAPI document", h: s.openapi},
 
-		{method: "GET", path: "/api/v1/setup", tag: "setup", summary: "Whether first-run setup is pending", out: setupStatus{}, h: s.setupStatus},
-		{method: "POST", path: "/api/v1/setup", tag: "setup", summary: "Complete first-run setup with the setup token printed on the console", in: setupRequest{}, out: setupResponse{}, status: 201, h: s.setup},
-		{method: "GET", path: "/api/v1/me", perm: read, tag: "access", summary: "The caller: user, effective role and token", out: meResponse{}, h: s.me},
+		{name: "SetupStatus", method: "GET", path: "/api/v1/setup", tag: "setup", summary: "Whether first-run setup is pending", out: api.SetupStatus{}, h: s.setupStatus},
+		{name: "Setup", method: "POST", path: "/api/v1/setup", tag: "setup", summary: "Complete first-run setup with the setup token printed on the console", in: api.SetupRequest{}, out: api.SetupResponse{}, status: 201, h: s.setup},
+		{name: "Me", method: "GET", path: "/api/v1/me", perm: read, tag: "access", summary: "The caller: user, effective role and token", out: api.Me{}, h: s.me},
 
-		{method: "GET", path: "/api/v1/catalog", perm: read, tag: "catalog", summary: "Catalog version, frameworks and library domains", out: catalogSummary{}, h: s.catalogSummary},
-		{method: "GET", path: "/api/v1/catalog/criteria", perm: read, tag: "catalog", summary: "The 61 Trust Services Criteria", query: []param{{"category", "only this category"}}, out: page[criterionView]{}, h: s.listCriteria},
-		{method: "GET", path: "/api/v1/catalog/criteria/{id}", perm: read, tag: "catalog", summary: "A criterion with its crosswalk (related, derived)", query: []param{{"framework", "iso27001, nist_csf, sp800_53 or hipaa"}, {"min_support", "hide mappings with less support"}}, out: criterionDetail{}, h: s.getCriterion},
-		{method: "GET", path: "/api/v1/catalog/frameworks/{framework}", perm: read, tag: "catalog", summary: "A framework's requirements", out: frameworkView{}, h: s.getFramework},
-		{method: "GET", path: "/api/v1/catalog/library", perm: read, tag: "catalog", summary: "The control library, ready to adopt", query: []param{{"domain", "only this domain"}}, out: page[libraryView]{}, h: s.listLibrary},
+		{name: "Catalog", method: "GET", path: "/api/v1/catalog", perm: read, tag: "catalog", summary: "Catalog version, frameworks and library domains", out: api.CatalogSummary{}, h: s.catalogSummary},
+		{name: "ListCriteria", method: "GET", path: "/api/v1/catalog/criteria", perm: read, tag: "catalog", summary: "The 61 Trust Services Criteria", query: []param{{"category", "only this category"}}, out: api.Page[api.CriterionView]{}, h: s.listCriteria},
+		{name: "GetCriterion", method: "GET", path: "/api/v1/catalog/criteria/{id}", perm: read, tag: "catalog", summary: "A criterion with its crosswalk (related, derived)", query: []param{{"framework", "iso27001, nist_csf, sp800_53 or hipaa"}, {"min_support", "hide mappings with less support"}}, out: api.CriterionDetail{}, h: s.getCriterion},
+		{name: "GetFramework", method: "GET", path: "/api/v1/catalog/frameworks/{framework}", perm: read, tag: "catalog", summary: "A framework's requirements", out: api.FrameworkView{}, h: s.getFramework},
+		{name: "ListLibrary", method: "GET", path: "/api/v1/catalog/library", perm: read, tag: "catalog", summary: "The control library, ready to adopt", query: []param{{"domain", "only this domain"}}, out: api.Page[api.LibraryView]{}, h: s.listLibrary},
 
-		{method: "GET", path: "/api/v1/organization", perm: read, tag: "scope", summary: "The organization profile", out: vigil.Organization{}, h: s.getOrganization},
-		{method: "PUT", path: "/api/v1/organization", perm: manage, tag: "scope", summary: "Replace the organization profile", in: vigil.Organization{}, out: vigil.Organization{}, h: s.putOrganization},
-		{method: "GET", path: "/api/v1/scope", perm: read, tag: "scope", summary: "Categories in scope and the audit target", out: vigil.Scope{}, h: s.getScope},
-		{method: "PUT", path: "/api/v1/scope", perm: manage, tag: "scope", summary: "Replace the scope", in: scopeRequest{}, out: vigil.Scope{}, h: s.putScope},
-		{method: "GET", path: "/api/v1/systems", perm: read, tag: "scope", summary: "In-scope systems", query: pageParams, out: page[vigil.System]{}, h: s.listSystems},
-		{method: "POST", path: "/api/v1/systems", perm: manage, tag: "scope", summary: "Add a system", in: systemRequest{}, out: vigil.System{}, status: 201, h: s.createSystem},
-		{method: "GET", path: "/api/v1/systems/{id}", perm: read, tag: "scope", summary: "A system", out: vigil.System{}, h: s.getSystem},
-		{method: "PATCH", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Change a system", in: vigil.SystemPatch{}, out: vigil.System{}, h: s.patchSystem},
-		{method: "DELETE", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Remove a system", status: 204, h: s.deleteSystem},
+		{name: "GetOrganization", method: "GET", path: "/api/v1/organization", perm: read, tag: "scope", summary: "The organization profile", out: vigil.Organization{}, h: s.getOrganization},
+		{name: "PutOrganization", method: "PUT", path: "/api/v1/organization", perm: manage, tag: "scope", summary: "Replace the organization profile", in: vigil.Organization{}, out: vigil.Organization{}, h: s.putOrganization},
+		{name: "GetScope", method: "GET", path: "/api/v1/scope", perm: read, tag: "scope", summary: "Categories in scope and the audit target", out: vigil.Scope{}, h: s.getScope},
+		{name: "PutScope", method: "PUT", path: "/api/v1/scope", perm: manage, tag: "scope", summary: "Replace the scope", in: api.ScopeRequest{}, out: vigil.Scope{}, h: s.putScope},
+		{name: "ListSystems", method: "GET", path: "/api/v1/systems", perm: read, tag: "scope", summary: "In-scope systems", query: pageParams, out: api.Page[vigil.System]{}, h: s.listSystems},
+		{name: "CreateSystem", method: "POST", path: "/api/v1/systems", perm: manage, tag: "scope", summary: "Add a system", in: api.SystemRequest{}, out: vigil.System{}, status: 201, h: s.createSystem},
+		{name: "GetSystem", method: "GET", path: "/api/v1/systems/{id}", perm: read, tag: "scope", summary: "A system", out: vigil.System{}, h: s.getSystem},
+		{name: "UpdateSystem", method: "PATCH", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Change a system", in: vigil.SystemPatch{}, out: vigil.System{}, h: s.patchSystem},
+		{name: "DeleteSystem", method: "DELETE", path: "/api/v1/systems/{id}", perm: manage, tag: "scope", summary: "Remove a system", status: 204, h: s.deleteSystem},
 
-		{method: "GET", path: "/api/v1/controls", perm: read, tag: "controls", summary: "Controls, filtered", query: append([]param{{"status", "implementation status"}, {"owner", "owner user id, or none"}, {"domain", "domain code, e.g. AC"}, {"criterion", "criterion id, e.g. CC6.1"}, {"health", "healthy, at_risk, failing, unknown or not_applicable"}, {"q", "search in id, title and description"}}, pageParams...), out: page[controlView]{}, h: s.listControls},
-		{method: "POST", path: "/api/v1/controls", perm: manage, tag: "controls", summary: "Add a custom control", in: controlRequest{}, out: controlView{}, status: 201, h: s.createControl},
-		{method: "POST", path: "/api/v1/controls/adopt", perm: manage, tag: "controls", summary: "Adopt library controls: all, by domain or by id", in: adoptRequest{}, out: store.AdoptResult{}, h: s.adoptControls},
-		{method: "GET", path: "/api/v1/controls/{id}", perm: read, tag: "controls", summary: "A control with its health and derived mappings", out: controlDetail{}, h: s.getControl},
-		{method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: vigil.ControlPatch{}, out: controlView{}, h: s.patchControl},
-		{method: "PATCH", path: "/api/v1/controls", perm: ownCtl, tag: "controls", summary: "Set owner, status or frequency on several controls at once: all change, or none (members: only controls they own)", in: bulkRequest{}, out: bulkResponse{}, h: s.patchControls},
-		{method: "DELETE", path: "/api/v1/controls/{id}", perm: manage, tag: "controls", summary: "Remove a control", status: 204, h: s.deleteControl},
-		{method: "GET", path: "/api/v1/soa", perm: read, tag: "controls", summary: "Statement of applicability (format=json or csv)", query: []param{{"format", "json (default) or csv"}, {"min_support", "hide derived mappings with less support"}}, out: soaDocument{}, h: s.soa},
+		{name: "ListControls", method: "GET", path: "/api/v1/controls", perm: read, tag: "controls", summary: "Controls, filtered", query: append([]param{{"status", "implementation status"}, {"owner", "owner user id, or none"}, {"domain", "domain code, e.g. AC"}, {"criterion", "criterion id, e.g. CC6.1"}, {"health", "healthy, at_risk, failing, unknown or not_applicable"}, {"q", "search in id, title and description"}}, pageParams...), out: api.Page[api.ControlView]{}, h: s.listControls},
+		{name: "CreateControl", method: "POST", path: "/api/v1/controls", perm: manage, tag: "controls", summary: "Add a custom control", in: api.ControlRequest{}, out: api.ControlView{}, status: 201, h: s.createControl},
+		{name: "AdoptControls", method: "POST", path: "/api/v1/controls/adopt", perm: manage, tag: "controls", summary: "Adopt library controls: all, by domain or by id", in: api.AdoptRequest{}, out: vigil.AdoptResult{}, h: s.adoptControls},
+		{name: "GetControl", method: "GET", path: "/api/v1/controls/{id}", perm: read, tag: "controls", summary: "A control with its health and derived mappings", out: api.ControlDetail{}, h: s.getControl},
+		{name: "UpdateControl", method: "PATCH", path: "/api/v1/controls/{id}", perm: ownCtl, tag: "controls", summary: "Change a control (members: only controls they own, not owner or mappings)", in: vigil.ControlPatch{}, out: api.ControlView{}, h: s.patchControl},
+		{name: "UpdateControls", method: "PATCH", path: "/api/v1/controls", perm: ownCtl, tag: "controls", summary: "Set owner, status or frequency on several controls at once: all change, or none (members: only controls they own)", in: api.BulkRequest{}, out: api.BulkResponse{}, h: s.patchControls},
+		{name: "DeleteControl", method: "DELETE", path: "/api/v1/controls/{id}", perm: manage, tag: "controls", summary: "Remove a control", status: 204, h: s.deleteControl},
+		{name: "SOA", method: "GET", path: "/api/v1/soa", perm: read, tag: "controls", summary: "Statement of applicability (format=json or csv)", query: []param{{"format", "json (default) or csv"}, {"min_support", "hide derived mappings with less support"}}, out: api.SOADocument{}, h: s.soa},
 
-		{method: "GET", path: "/api/v1/readiness", perm: read, tag: "readiness", summary: "Readiness per criterion, category and overall, with every gap's reason", out: readiness.Report{}, h: s.readiness},
-		{method: "GET", path: "/api/v1/readiness/frameworks/{framework}", perm: read, tag: "readiness", summary: "Readiness for another framework, derived through the crosswalk", query: []param{{"min_support", "ignore mappings with less support (default 1)"}}, out: readiness.FrameworkReport{}, h: s.frameworkReadiness},
+		{name: "Readiness", method: "GET", path: "/api/v1/readiness", perm: read, tag: "readiness", summary: "Readiness per criterion, category and overall, with every gap's reason", out: readiness.Report{}, h: s.readiness},
+		{name: "FrameworkReadiness", method: "GET", path: "/api/v1/readiness/frameworks/{framework}", perm: read, tag: "readiness", summary: "Readiness for another framework, derived through the crosswalk", query: []param{{"min_support", "ignore mappings with less support (default 1)"}}, out: readiness.FrameworkReport{}, h: s.frameworkReadiness},
 
-		{method: "GET", path: "/api/v1/users", perm: users, tag: "access", summary: "Users", query: pageParams, out: page[vigil.User]{}, h: s.listUsers},
-		{method: "POST", path: "/api/v1/users", perm: users, tag: "access", summary: "Add a user", in: userRequest{}, out: vigil.User{}, status: 201, h: s.createUser},
-		{method: "GET", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "A user", out: vigil.User{}, h: s.getUser},
-		{method: "PATCH", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "Change a user's name, role or disabled flag", in: vigil.UserPatch{}, out: vigil.User{}, h: s.patchUser},
-		{method: "GET", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Your API tokens (all=true: everyone's, for admins)", query: []param{{"all", "true to list every user's tokens"}}, out: page[vigil.APIToken]{}, h: s.listTokens},
-		{method: "POST", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Create an API token for yourself; the secret is shown once", in: tokenRequest{}, out: tokenResponse{}, status: 201, h: s.createToken},
-		{method: "DELETE", path: "/api/v1/tokens/{id}", perm: read, tag: "access", summary: "Revoke a token (your own, or any for admins)", status: 204, h: s.revokeToken},
+		{name: "ListUsers", method: "GET", path: "/api/v1/users", perm: users, tag: "access", summary: "Users", query: pageParams, out: api.Page[vigil.User]{}, h: s.listUsers},
+		{name: "CreateUser", method: "POST", path: "/api/v1/users", perm: users, tag: "access", summary: "Add a user", in: api.UserRequest{}, out: vigil.User{}, status: 201, h: s.createUser},
+		{name: "GetUser", method: "GET", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "A user", out: vigil.User{}, h: s.getUser},
+		{name: "UpdateUser", method: "PATCH", path: "/api/v1/users/{id}", perm: users, tag: "access", summary: "Change a user's name, role or disabled flag", in: vigil.UserPatch{}, out: vigil.User{}, h: s.patchUser},
+		{name: "ListTokens", method: "GET", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Your API tokens (all=true: everyone's, for admins)", query: []param{{"all", "true to list every user's tokens"}}, out: api.Page[vigil.APIToken]{}, h: s.listTokens},
+		{name: "CreateToken", method: "POST", path: "/api/v1/tokens", perm: read, tag: "access", summary: "Create an API token for yourself; the secret is shown once", in: api.TokenRequest{}, out: api.TokenResponse{}, status: 201, h: s.createToken},
+		{name: "RevokeToken", method: "DELETE", path: "/api/v1/tokens/{id}", perm: read, tag: "access", summary: "Revoke a token (your own, or any for admins)", status: 204, h: s.revokeToken},
 
-		{method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: page[vigil.Activity]{}, h: s.listActivity},
-		{method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: store.VerifyResult{}, h: s.verifyActivity},
+		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
+		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
 	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes())
 }
 
@@ -119,30 +114,30 @@ func (s *Server) evidenceRoutes() []route {
 		upload = s.evidence.MaxUpload + 1
 	}
 	rs := []route{
-		{method: "POST", path: "/api/v1/evidence", perm: ownCtl, tag: "evidence", summary: "Upload a file as evidence: the raw body is the file; metadata in the query (filename, title, control, request, effective_start, effective_end) and headers (Content-Type, X-Content-SHA256)",
+		{name: "UploadEvidence", method: "POST", path: "/api/v1/evidence", perm: ownCtl, tag: "evidence", summary: "Upload a file as evidence: the raw body is the file; metadata in the query (filename, title, control, request, effective_start, effective_end) and headers (Content-Type, X-Content-SHA256)",
 			query: []param{{"filename", "file name"}, {"title", "title (default: the file name)"}, {"control", "control id; repeat or comma-separate"}, {"request", "evidence request id; repeat"}, {"effective_start", "day the evidence speaks for, YYYY-MM-DD"}, {"effective_end", "last day it speaks for (default: effective_start)"}, {"redact", "true: redact secrets from text before sealing"}},
-			out:   vigil.Evidence{}, status: 201, maxBody: upload, h: s.uploadEvidence},
-		{method: "POST", path: "/api/v1/evidence/attestations", perm: ownCtl, tag: "evidence", summary: "Record an attestation: a statement signed by your account", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.attest},
-		{method: "POST", path: "/api/v1/evidence/links", perm: ownCtl, tag: "evidence", summary: "Record a link as evidence", in: attestRequest{}, out: vigil.Evidence{}, status: 201, h: s.link},
-		{method: "GET", path: "/api/v1/evidence", perm: read, tag: "evidence", summary: "Evidence items, newest first", query: append([]param{{"control", "control id"}, {"request", "evidence request id"}}, pageParams...), out: page[vigil.Evidence]{}, h: s.listEvidence},
-		{method: "GET", path: "/api/v1/evidence/export", perm: read, tag: "evidence", summary: "Export a bundle (zip) that anyone can verify offline with vigil verify", query: []param{{"control", "only this control's evidence"}}, download: true, h: s.exportEvidence},
-		{method: "GET", path: "/api/v1/evidence/{id}", perm: read, tag: "evidence", summary: "An evidence item", out: vigil.Evidence{}, h: s.getEvidence},
-		{method: "GET", path: "/api/v1/evidence/{id}/content", perm: read, tag: "evidence", summary: "An item's bytes, verified as they are sent", download: true, h: s.evidenceContent},
-		{method: "GET", path: "/api/v1/evidence/{id}/proof", perm: read, tag: "evidence", summary: "Inclusion proof of an item in the latest signed checkpoint", out: evidence.Proof{}, h: s.evidenceProof},
-		{method: "POST", path: "/api/v1/evidence/{id}/review", perm: manage, tag: "evidence", summary: "Accept or reject an item (appended to the log)", in: reviewRequest{}, out: vigil.Evidence{}, h: s.reviewEvidence},
-		{method: "GET", path: "/api/v1/ledger", perm: read, tag: "evidence", summary: "The ledger's verifier key, origin and size", out: ledgerKey{}, h: s.ledgerKey},
-		{method: "GET", path: "/api/v1/ledger/checkpoints", perm: read, tag: "evidence", summary: "Signed checkpoints", out: page[store.StoredCheckpoint]{}, h: s.listCheckpoints},
-		{method: "POST", path: "/api/v1/ledger/checkpoints", perm: manage, tag: "evidence", summary: "Sign a checkpoint now", out: store.StoredCheckpoint{}, status: 201, h: s.makeCheckpoint},
-		{method: "GET", path: "/api/v1/ledger/consistency", perm: read, tag: "evidence", summary: "Consistency proof between two tree sizes", query: []param{{"from", "earlier size"}, {"to", "later size"}}, out: consistencyResponse{}, h: s.ledgerConsistency},
-		{method: "GET", path: "/api/v1/ledger/verify", perm: activity, tag: "evidence", summary: "Verify the live ledger (blobs=true also reads every blob)", query: []param{{"blobs", "true to hash every blob"}}, out: evidence.Report{}, h: s.verifyLedger},
-		{method: "GET", path: "/api/v1/requests", perm: read, tag: "evidence", summary: "Evidence requests with their periods and freshness", query: []param{{"control", "control id"}}, out: page[requestView]{}, h: s.listRequests},
-		{method: "POST", path: "/api/v1/requests", perm: manage, tag: "evidence", summary: "Ask for evidence for a control on a schedule", in: requestRequest{}, out: vigil.EvidenceRequest{}, status: 201, h: s.createRequest},
-		{method: "GET", path: "/api/v1/requests/{id}", perm: read, tag: "evidence", summary: "An evidence request with its periods", out: requestView{}, h: s.getRequest},
-		{method: "PATCH", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Change a request's title, description, grace days or assignee (0: the control's owner)", in: vigil.RequestPatch{}, out: requestView{}, h: s.patchRequest},
-		{method: "DELETE", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Remove an evidence request (its evidence stays)", status: 204, h: s.deleteRequest},
-		{method: "GET", path: "/api/v1/settings/evidence", perm: read, tag: "evidence", summary: "Evidence rules: whether a reviewer must be someone other than the submitter", out: vigil.EvidenceSettings{}, h: s.getEvidenceSettings},
+			out:   vigil.Evidence{}, status: 201, maxBody: upload, upload: true, h: s.uploadEvidence},
+		{name: "Attest", method: "POST", path: "/api/v1/evidence/attestations", perm: ownCtl, tag: "evidence", summary: "Record an attestation: a statement signed by your account", in: api.AttestRequest{}, out: vigil.Evidence{}, status: 201, h: s.attest},
+		{name: "Link", method: "POST", path: "/api/v1/evidence/links", perm: ownCtl, tag: "evidence", summary: "Record a link as evidence", in: api.AttestRequest{}, out: vigil.Evidence{}, status: 201, h: s.link},
+		{name: "ListEvidence", method: "GET", path: "/api/v1/evidence", perm: read, tag: "evidence", summary: "Evidence items, newest first", query: append([]param{{"control", "control id"}, {"request", "evidence request id"}}, pageParams...), out: api.Page[vigil.Evidence]{}, h: s.listEvidence},
+		{name: "ExportEvidence", method: "GET", path: "/api/v1/evidence/export", perm: read, tag: "evidence", summary: "Export a bundle (zip) that anyone can verify offline with vigil verify", query: []param{{"control", "only this control's evidence"}}, download: true, h: s.exportEvidence},
+		{name: "GetEvidence", method: "GET", path: "/api/v1/evidence/{id}", perm: read, tag: "evidence", summary: "An evidence item", out: vigil.Evidence{}, h: s.getEvidence},
+		{name: "EvidenceContent", method: "GET", path: "/api/v1/evidence/{id}/content", perm: read, tag: "evidence", summary: "An item's bytes, verified as they are sent", download: true, h: s.evidenceContent},
+		{name: "EvidenceProof", method: "GET", path: "/api/v1/evidence/{id}/proof", perm: read, tag: "evidence", summary: "Inclusion proof of an item in the latest signed checkpoint", out: vigil.InclusionProof{}, h: s.evidenceProof},
+		{name: "ReviewEvidence", method: "POST", path: "/api/v1/evidence/{id}/review", perm: manage, tag: "evidence", summary: "Accept or reject an item (appended to the log)", in: api.ReviewRequest{}, out: vigil.Evidence{}, h: s.reviewEvidence},
+		{name: "Ledger", method: "GET", path: "/api/v1/ledger", perm: read, tag: "evidence", summary: "The ledger's verifier key, origin and size", out: api.LedgerKey{}, h: s.ledgerKey},
+		{name: "ListCheckpoints", method: "GET", path: "/api/v1/ledger/checkpoints", perm: read, tag: "evidence", summary: "Signed checkpoints", out: api.Page[vigil.Checkpoint]{}, h: s.listCheckpoints},
+		{name: "MakeCheckpoint", method: "POST", path: "/api/v1/ledger/checkpoints", perm: manage, tag: "evidence", summary: "Sign a checkpoint now", out: vigil.Checkpoint{}, status: 201, h: s.makeCheckpoint},
+		{name: "LedgerConsistency", method: "GET", path: "/api/v1/ledger/consistency", perm: read, tag: "evidence", summary: "Consistency proof between two tree sizes", query: []param{{"from", "earlier size"}, {"to", "later size"}}, out: api.ConsistencyResponse{}, h: s.ledgerConsistency},
+		{name: "VerifyLedger", method: "GET", path: "/api/v1/ledger/verify", perm: activity, tag: "evidence", summary: "Verify the live ledger (blobs=true also reads every blob)", query: []param{{"blobs", "true to hash every blob"}}, out: vigil.LedgerReport{}, h: s.verifyLedger},
+		{name: "ListRequests", method: "GET", path: "/api/v1/requests", perm: read, tag: "evidence", summary: "Evidence requests with their periods and freshness", query: []param{{"control", "control id"}}, out: api.Page[api.RequestView]{}, h: s.listRequests},
+		{name: "CreateRequest", method: "POST", path: "/api/v1/requests", perm: manage, tag: "evidence", summary: "Ask for evidence for a control on a schedule", in: api.NewRequest{}, out: vigil.EvidenceRequest{}, status: 201, h: s.createRequest},
+		{name: "GetRequest", method: "GET", path: "/api/v1/requests/{id}", perm: read, tag: "evidence", summary: "An evidence request with its periods", out: api.RequestView{}, h: s.getRequest},
+		{name: "UpdateRequest", method: "PATCH", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Change a request's title, description, grace days or assignee (0: the control's owner)", in: vigil.RequestPatch{}, out: api.RequestView{}, h: s.patchRequest},
+		{name: "DeleteRequest", method: "DELETE", path: "/api/v1/requests/{id}", perm: manage, tag: "evidence", summary: "Remove an evidence request (its evidence stays)", status: 204, h: s.deleteRequest},
+		{name: "GetEvidenceSettings", method: "GET", path: "/api/v1/settings/evidence", perm: read, tag: "evidence", summary: "Evidence rules: whether a reviewer must be someone other than the submitter", out: vigil.EvidenceSettings{}, h: s.getEvidenceSettings},
 		// Turning separation of duties off weakens a control: owners only.
-		{method: "PUT", path: "/api/v1/settings/evidence", perm: vigil.PermGrantOwner, tag: "evidence", summary: "Replace the evidence rules (owners only)", in: vigil.EvidenceSettings{}, out: vigil.EvidenceSettings{}, h: s.putEvidenceSettings},
+		{name: "PutEvidenceSettings", method: "PUT", path: "/api/v1/settings/evidence", perm: vigil.PermGrantOwner, tag: "evidence", summary: "Replace the evidence rules (owners only)", in: vigil.EvidenceSettings{}, out: vigil.EvidenceSettings{}, h: s.putEvidenceSettings},
 	}
 	for i := range rs {
 		rs[i].needsEvidence = true
@@ -319,8 +314,8 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 }
 
 // pageOf builds a page from up to limit+1 fetched items.
-func pageOf[T any](items []T, limit int, key func(T) string) page[T] {
-	p := page[T]{Items: items}
+func pageOf[T any](items []T, limit int, key func(T) string) api.Page[T] {
+	p := api.Page[T]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
 		p.NextCursor = encodeCursor(key(items[limit-1]))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 )
 
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) error {
@@ -36,18 +37,8 @@ func (s *Server) getScope(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// scopeRequest is the scope as clients send it: categories as strings, so
-// that display names (Processing Integrity) are accepted too.
-type scopeRequest struct {
-	Categories  []string        `json:"categories"`
-	AuditType   vigil.AuditType `json:"audit_type"`
-	AsOf        vigil.Date      `json:"as_of"`
-	WindowStart vigil.Date      `json:"window_start"`
-	WindowEnd   vigil.Date      `json:"window_end"`
-}
-
 func (s *Server) putScope(w http.ResponseWriter, r *http.Request) error {
-	var req scopeRequest
+	var req api.ScopeRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -70,17 +61,8 @@ func (s *Server) listSystems(w http.ResponseWriter, r *http.Request) error {
 	return writeIDPage(w, r, s.store.ListSystems, func(x vigil.System) int64 { return x.ID })
 }
 
-type systemRequest struct {
-	Name           string `json:"name"`
-	Kind           string `json:"kind"`
-	OwnerID        int64  `json:"owner_id"`
-	Classification string `json:"classification"`
-	Environment    string `json:"environment"`
-	Description    string `json:"description"`
-}
-
 func (s *Server) createSystem(w http.ResponseWriter, r *http.Request) error {
-	var req systemRequest
+	var req api.SystemRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}

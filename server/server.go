@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/evidence"
@@ -227,7 +228,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed here; use " + strings.Join(allow, ", ")}})
+		writeJSON(w, http.StatusMethodNotAllowed, api.ErrorBody{Error: api.ErrorDetail{Code: "method_not_allowed", Message: r.Method + " is not allowed here; use " + strings.Join(allow, ", ")}})
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/") {
@@ -236,7 +237,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, vigil.Errorf(vigil.ENOTFOUND, "There is no page at %s.", r.URL.Path))
 		return
 	}
-	writeJSON(w, http.StatusNotFound, errorBody{errorDetail{Code: vigil.ENOTFOUND, Message: "no such route: " + r.Method + " " + r.URL.Path}})
+	writeJSON(w, http.StatusNotFound, api.ErrorBody{Error: api.ErrorDetail{Code: vigil.ENOTFOUND, Message: "no such route: " + r.Method + " " + r.URL.Path}})
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -393,22 +394,4 @@ func (s *Server) touch(ctx context.Context, id int64, last *time.Time, now time.
 			s.log.Warn("cannot record token use", "token", id, "err", err)
 		}
 	}
-}
-
-// RouteInfo describes one registered route.
-type RouteInfo struct {
-	Method     string
-	Path       string
-	Permission vigil.Permission // "" for public routes
-	Page       bool             // an HTML page rather than an API operation
-	Agent      bool             // authenticated by an agent credential
-}
-
-// Routes lists the registered routes, for tests and documentation.
-func (s *Server) Routes() []RouteInfo {
-	out := make([]RouteInfo, len(s.routes))
-	for i, rt := range s.routes {
-		out[i] = RouteInfo{Method: rt.method, Path: rt.path, Permission: rt.perm, Page: rt.page, Agent: rt.agent}
-	}
-	return out
 }

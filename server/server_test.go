@@ -407,7 +407,7 @@ func TestBadInput(t *testing.T) {
 		if len(page.Items) != 2 {
 			t.Fatalf("controls after bad input: %+v, want AC-01 and CUST-1", page.Items)
 		}
-		var v store.VerifyResult
+		var v vigil.ChainVerification
 		e.do("auditor", "GET", "/api/v1/activity/verify", nil, 200, &v)
 		if !v.OK {
 			t.Fatalf("activity chain broken: %+v", v.Break)

@@ -6,40 +6,24 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/store"
 )
-
-type setupStatus struct {
-	SetupRequired bool `json:"setup_required"`
-}
 
 func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) error {
 	n, err := s.store.CountUsers(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, setupStatus{SetupRequired: n == 0})
+	writeJSON(w, http.StatusOK, api.SetupStatus{SetupRequired: n == 0})
 	return nil
-}
-
-type setupRequest struct {
-	SetupToken   string             `json:"setup_token"`
-	Organization vigil.Organization `json:"organization"`
-	Email        string             `json:"email"`
-	Name         string             `json:"name"`
-	Password     string             `json:"password"`
-}
-
-type setupResponse struct {
-	User  vigil.User    `json:"user"`
-	Token tokenResponse `json:"token"`
 }
 
 // setup creates the organization and its first owner, and returns an owner
 // API token so that the CLI can carry on at once.
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
-	var req setupRequest
+	var req api.SetupRequest
 	if err := decode(r, &req); err != nil {
 		return err
 	}
@@ -52,13 +36,13 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, setupResponse{User: *u, Token: tokenResponse{APIToken: *tk, Secret: secret}})
+	writeJSON(w, http.StatusCreated, api.SetupResponse{User: *u, Token: api.TokenResponse{APIToken: *tk, Secret: secret}})
 	return nil
 }
 
 // doSetup creates the organization and its owner, and the owner's API
 // token when one is given, in one transaction.
-func (s *Server) doSetup(ctx context.Context, req setupRequest, tk *vigil.APIToken, tokenHash string) (*vigil.User, error) {
+func (s *Server) doSetup(ctx context.Context, req api.SetupRequest, tk *vigil.APIToken, tokenHash string) (*vigil.User, error) {
 	// Answer "already done" before judging the token, so a finished
 	// installation never invites guessing.
 	if n, err := s.store.CountUsers(ctx); err != nil {
@@ -98,13 +82,6 @@ func (s *Server) doSetup(ctx context.Context, req setupRequest, tk *vigil.APITok
 	return u, nil
 }
 
-type meResponse struct {
-	User        vigil.User         `json:"user"`
-	Role        vigil.Role         `json:"role"` // effective role of this request
-	TokenID     int64              `json:"token_id,omitempty"`
-	Permissions []vigil.Permission `json:"permissions"`
-}
-
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	a := vigil.ActorFrom(r.Context())
 	u, err := s.store.User(r.Context(), a.UserID)
@@ -117,6 +94,6 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 			perms = append(perms, p)
 		}
 	}
-	writeJSON(w, http.StatusOK, meResponse{User: *u, Role: a.Role, TokenID: a.TokenID, Permissions: perms})
+	writeJSON(w, http.StatusOK, api.Me{User: *u, Role: a.Role, TokenID: a.TokenID, Permissions: perms})
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 )
 
 // The first-run setup page is the link printed on the console. It posts to
@@ -31,7 +32,7 @@ func (s *Server) setupPagePost(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(w, r, "Set up Vigil", "")
 	p.Form = f
 	p.Data = setupPageData{}
-	u, err := s.doSetup(r.Context(), setupRequest{SetupToken: f.Get("token"), Organization: vigil.Organization{Name: f.Get("org")},
+	u, err := s.doSetup(r.Context(), api.SetupRequest{SetupToken: f.Get("token"), Organization: vigil.Organization{Name: f.Get("org")},
 		Email: f.Get("email"), Name: f.Get("name"), Password: f.Get("password")}, nil, "")
 	if err != nil {
 		if vigil.ErrorCode(err) == vigil.ECONFLICT {

@@ -495,7 +495,7 @@ type activityData struct {
 	Items   []vigil.Activity
 	Query   url.Values
 	NextURL string
-	Verify  *store.VerifyResult
+	Verify  *vigil.ChainVerification
 }
 
 func (s *Server) activityPage(w http.ResponseWriter, r *http.Request) error {

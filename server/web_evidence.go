@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -18,7 +19,7 @@ import (
 // evidenceSection is what the control page shows of its evidence.
 type evidenceSection struct {
 	Items    []vigil.Evidence
-	Requests []requestView
+	Requests []api.RequestView
 	CanAdd   bool
 	Freqs    []vigil.RequestFrequency
 	Today    string
@@ -256,11 +257,11 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) error {
 
 type ledgerPageData struct {
 	Items       []vigil.Evidence
-	Checkpoints []store.StoredCheckpoint
+	Checkpoints []vigil.Checkpoint
 	Size        uint64
 	Key         string
 	Origin      string
-	Report      *evidence.Report
+	Report      *vigil.LedgerReport
 	NextURL     string
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/monitor"
 )
 
@@ -101,7 +102,7 @@ func (s *Server) exceptionsPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) exceptionRequestPage(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
-	req := exceptionRequest{Check: f.Get("check"), Kind: f.Get("kind"), Scope: f.Get("scope"), Label: f.Get("label"),
+	req := api.ExceptionRequest{Check: f.Get("check"), Kind: f.Get("kind"), Scope: f.Get("scope"), Label: f.Get("label"),
 		Justification: f.Get("justification"), ExpiresAt: f.Get("expires_at")}
 	// The form has a host list and a label field side by side: only the
 	// one the scope names counts.
@@ -116,7 +117,7 @@ func (s *Server) exceptionRequestPage(w http.ResponseWriter, r *http.Request) er
 	default:
 		req.Label = ""
 	}
-	e, err := req.exception()
+	e, err := exceptionFrom(&req)
 	if err == nil {
 		err = s.monitor.RequestException(r.Context(), e)
 	}

@@ -98,7 +98,7 @@ func TestIntegrationForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, _ := e.store.CurrentResults(context.Background(), x.AgentID, "")
-	rep := &monitor.Report{Seq: a.LastSeq + 1, ScannedAt: time.Now().UTC(), Full: true, Host: monitor.HostInfo{Hostname: "api", OS: "git", Version: "server", Interval: 43200}}
+	rep := &vigil.AgentReport{Seq: a.LastSeq + 1, ScannedAt: time.Now().UTC(), Full: true, Host: vigil.HostInfo{Hostname: "api", OS: "git", Version: "server", Interval: 43200}}
 	for _, r := range cur {
 		rep.Results = append(rep.Results, r.CheckResult)
 	}

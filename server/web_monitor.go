@@ -11,14 +11,13 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/integrations"
-	"github.com/vigil-soc/vigil/monitor"
-	"github.com/vigil-soc/vigil/store"
 )
 
 type hostsData struct {
-	Hosts       []agentView
-	Enrolment   *monitor.Enrolment
+	Hosts       []api.AgentView
+	Enrolment   *vigil.Enrolment
 	Command     string
 	Fingerprint string
 	Stale       int
@@ -68,7 +67,7 @@ func (s *Server) hostsEnrol(w http.ResponseWriter, r *http.Request) error {
 		ttl = 24
 	}
 	labels, err := vigil.ParseLabels("labels", r.PostForm.Get("labels"))
-	var e *monitor.Enrolment
+	var e *vigil.Enrolment
 	if err == nil {
 		e, err = s.monitor.CreateLabelledEnrolment(r.Context(), strings.TrimSpace(r.PostForm.Get("name")), labels, time.Duration(ttl)*time.Hour)
 	}
@@ -109,16 +108,16 @@ type hostData struct {
 	Exceptions []vigil.CheckException
 	Labels     []string
 
-	Tailoring tailoringView // what the host turns off, and what of it is not approved
-	More      int           // checks not shown in History
-	Host      agentView
-	Failing   []store.StoredResult
-	Errors    []store.StoredResult
+	Tailoring api.TailoringView // what the host turns off, and what of it is not approved
+	More      int               // checks not shown in History
+	Host      api.AgentView
+	Failing   []vigil.CurrentResult
+	Errors    []vigil.CurrentResult
 	Passing   int
 	NA        int
 	History   []checkShare
 	From, To  time.Time
-	Runs      []store.CheckRun
+	Runs      []vigil.CheckRun
 }
 
 // checkShare is a check's time in each state over the window.
@@ -265,7 +264,7 @@ type automatedSection struct {
 	Passing  float64
 	Failing  float64
 	Unknown  float64
-	Hosts    []monitor.HostShare
+	Hosts    []vigil.HostShare
 	Bars     []timelineBar
 }
 
@@ -323,7 +322,7 @@ type integrationsData struct {
 	Items []integrationView
 	Kinds []kindForm
 	JSON  jsonForm
-	Test  *testResult
+	Test  *api.TestResult
 }
 
 // jsonForm is the fallback: any kind, its settings typed as JSON, for
@@ -363,7 +362,7 @@ type fieldView struct {
 }
 
 // resultCounts counts an integration's current results by verdict.
-func resultCounts(res []store.StoredResult) (fail, errs, pass, na int) {
+func resultCounts(res []vigil.CurrentResult) (fail, errs, pass, na int) {
 	for _, x := range res {
 		switch x.Verdict {
 		case "fail":
@@ -379,7 +378,7 @@ func resultCounts(res []store.StoredResult) (fail, errs, pass, na int) {
 	return
 }
 
-func (s *Server) integrationView(r *http.Request, x vigil.Integration) (integrationView, []store.StoredResult, error) {
+func (s *Server) integrationView(r *http.Request, x vigil.Integration) (integrationView, []vigil.CurrentResult, error) {
 	v := integrationView{Integration: x, Title: x.Kind, Every: integrations.FormatInterval(x.Interval)}
 	if info, ok := integrations.Info(x.Kind); ok {
 		v.Title = info.Title
@@ -509,11 +508,11 @@ func (s *Server) integrationCreatePage(w http.ResponseWriter, r *http.Request) e
 type integrationPageData struct {
 	X        integrationView
 	Settings []integrations.Setting
-	Runs     []store.CheckRun
-	Failing  []store.StoredResult
-	Errors   []store.StoredResult
-	NA       []store.StoredResult
-	Passing  []store.StoredResult
+	Runs     []vigil.CheckRun
+	Failing  []vigil.CurrentResult
+	Errors   []vigil.CurrentResult
+	NA       []vigil.CurrentResult
+	Passing  []vigil.CurrentResult
 }
 
 func (s *Server) integrationPage(w http.ResponseWriter, r *http.Request) error {

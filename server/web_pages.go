@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/readiness"
 	"github.com/vigil-soc/vigil/store"
@@ -288,7 +289,7 @@ func (s *Server) crosswalkGroups(ms []catalog.Mapping, open bool) ([]crosswalkGr
 }
 
 type controlsPageData struct {
-	Page     page[controlView]
+	Page     api.Page[api.ControlView]
 	Query    url.Values
 	NextURL  string
 	Users    []vigil.User
@@ -329,7 +330,7 @@ func (s *Server) renderControls(w http.ResponseWriter, r *http.Request, p *webPa
 		if ferr := formError(p, err); ferr != nil {
 			return ferr
 		}
-		res = page[controlView]{Items: []controlView{}}
+		res = api.Page[api.ControlView]{Items: []api.ControlView{}}
 	}
 	users, err := s.store.ListUsers(r.Context(), 0, 0)
 	if err != nil {
@@ -388,7 +389,7 @@ func (s *Server) controlsBulkPost(w http.ResponseWriter, r *http.Request) error 
 	back.Del("cursor") // the page may have changed under the change
 	ids := f["id"]
 	err = func() error {
-		var set bulkSet
+		var set api.BulkSet
 		switch v := f.Get("owner_id"); v {
 		case "":
 		case "none":
@@ -419,7 +420,7 @@ func (s *Server) controlsBulkPost(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		p, err := set.patch()
+		p, err := bulkPatch(set)
 		if err != nil {
 			return vigil.FieldError("set", "choose an owner, a status or a frequency to set on the ticked controls")
 		}
@@ -501,8 +502,8 @@ type historyEntry struct {
 type controlPageData struct {
 	Evidence  *evidenceSection
 	Automated *automatedSection
-	Control   controlView
-	Related   map[string][]related
+	Control   api.ControlView
+	Related   map[string][]api.Related
 	FWNames   map[string]string
 	History   []historyEntry
 	Users     []vigil.User
@@ -537,7 +538,7 @@ func (s *Server) controlPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPage, c *vigil.Control, status int) error {
 	ctx := r.Context()
 	a := vigil.ActorFrom(ctx)
-	d := &controlPageData{Control: s.view(c, s.signals(ctx)), Related: map[string][]related{}, FWNames: map[string]string{},
+	d := &controlPageData{Control: s.view(c, s.signals(ctx)), Related: map[string][]api.Related{}, FWNames: map[string]string{},
 		CanEdit: a.MayEditControl(c), CanManage: a.Role.Can(vigil.PermManage), Statuses: vigil.ControlStatuses, Freqs: vigil.Frequencies}
 	for _, rel := range s.relatedTo(c.Criteria, 0) {
 		d.Related[rel.Framework] = append(d.Related[rel.Framework], rel)
@@ -682,7 +683,7 @@ func splitCSV(s string) []string {
 }
 
 func (s *Server) adoptPost(w http.ResponseWriter, r *http.Request) error {
-	req := adoptRequest{All: r.PostFormValue("all") == "1", Domains: r.PostForm["domain"]}
+	req := api.AdoptRequest{All: r.PostFormValue("all") == "1", Domains: r.PostForm["domain"]}
 	cs, err := s.adoptSelection(req)
 	if err != nil {
 		s.flash(w, r, vigil.ErrorMessage(err))

@@ -134,17 +134,9 @@ func scanActivity(r scanner) (vigil.Activity, error) {
 	return a, err
 }
 
-// VerifyResult is the outcome of checking the activity chain.
-type VerifyResult struct {
-	Checked int64             `json:"checked"`
-	HeadSeq int64             `json:"head_seq"`
-	OK      bool              `json:"ok"`
-	Break   *vigil.ChainBreak `json:"break,omitempty"`
-}
-
 // VerifyActivity walks the whole activity log in order and reports the first
 // entry that was edited, removed or inserted.
-func (s *Store) VerifyActivity(ctx context.Context) (*VerifyResult, error) {
+func (s *Store) VerifyActivity(ctx context.Context) (*vigil.ChainVerification, error) {
 	// Read the head and the log in one read transaction so that a concurrent
 	// append cannot look like tampering.
 	tx, err := s.snapshot(ctx)
@@ -176,7 +168,7 @@ func (s *Store) VerifyActivity(ctx context.Context) (*VerifyResult, error) {
 		return nil, internal("read activity", err)
 	}
 	b := v.Finish(headSeq, headHash)
-	return &VerifyResult{Checked: v.Checked, HeadSeq: headSeq, OK: b == nil, Break: b}, nil
+	return &vigil.ChainVerification{Checked: v.Checked, HeadSeq: headSeq, OK: b == nil, Break: b}, nil
 }
 
 // internal2 is internal for an error that may be nil.

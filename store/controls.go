@@ -256,20 +256,10 @@ func (s *Store) CreateControl(ctx context.Context, c *vigil.Control) error {
 	})
 }
 
-// AdoptResult says which controls an adoption added and which it skipped
-// because they were already adopted.
-type AdoptResult struct {
-	Adopted []string `json:"adopted"`
-	Skipped []string `json:"skipped"`
-	// Requests counts the evidence requests made for the adopted controls
-	// from the library's expected evidence and frequency.
-	Requests int `json:"requests"`
-}
-
 // AdoptControls adds library controls, skipping those already present, in
 // one transaction. The controls must already be validated.
-func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*AdoptResult, error) {
-	res := &AdoptResult{Adopted: []string{}, Skipped: []string{}}
+func (s *Store) AdoptControls(ctx context.Context, cs []vigil.Control) (*vigil.AdoptResult, error) {
+	res := &vigil.AdoptResult{Adopted: []string{}, Skipped: []string{}}
 	err := s.write(ctx, func(t *wtx) error {
 		existing := map[string]bool{}
 		rows, err := t.query(ctx, "SELECT id FROM controls")

@@ -183,31 +183,23 @@ func (s *Store) LedgerEntry(ctx context.Context, idx uint64) (*LedgerEntry, erro
 	return &e, nil
 }
 
-// StoredCheckpoint is a signed checkpoint as kept.
-type StoredCheckpoint struct {
-	Size      uint64    `json:"size"`
-	Root      string    `json:"root"` // hex
-	Note      string    `json:"note"` // the signed note
-	CreatedAt time.Time `json:"created_at"`
-}
-
 // SaveCheckpoint keeps a signed checkpoint; one per size.
-func (s *Store) SaveCheckpoint(ctx context.Context, c StoredCheckpoint) error {
+func (s *Store) SaveCheckpoint(ctx context.Context, c vigil.Checkpoint) error {
 	_, err := s.w.ExecContext(ctx, s.d.rebind("INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (size) DO NOTHING"),
 		int64(c.Size), c.Root, c.Note, s.d.ts(now()))
 	return internal2("save checkpoint", err)
 }
 
 // Checkpoints returns every checkpoint, oldest first.
-func (s *Store) Checkpoints(ctx context.Context) ([]StoredCheckpoint, error) {
+func (s *Store) Checkpoints(ctx context.Context) ([]vigil.Checkpoint, error) {
 	rows, err := s.query(ctx, "SELECT size, root, note, created_at FROM ledger_checkpoints ORDER BY size")
 	if err != nil {
 		return nil, internal("read checkpoints", err)
 	}
 	defer rows.Close()
-	out := []StoredCheckpoint{}
+	out := []vigil.Checkpoint{}
 	for rows.Next() {
-		var c StoredCheckpoint
+		var c vigil.Checkpoint
 		var size int64
 		var at dbTime
 		if err := rows.Scan(&size, &c.Root, &c.Note, &at); err != nil {

@@ -398,17 +398,9 @@ func (s *Store) AgentSeq(ctx context.Context, id int64) (int64, error) {
 	return seq, internal2("read agent", err)
 }
 
-// StoredResult is a current result with its host.
-type StoredResult struct {
-	AgentID   int64  `json:"agent_id"`
-	AgentName string `json:"agent"`
-	vigil.CheckResult
-	Since time.Time `json:"since"`
-}
-
 // CurrentResults lists current results, of one agent (agentID > 0), of one
 // check (checkID != ""), or all.
-func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID string) ([]StoredResult, error) {
+func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID string) ([]vigil.CurrentResult, error) {
 	q := "SELECT c.agent_id, a.name, c.check_id, c.resource, c.verdict, c.reason, c.since FROM check_current c JOIN agents a ON a.id = c.agent_id WHERE a.revoked_at IS NULL"
 	var args []any
 	if agentID > 0 {
@@ -423,8 +415,8 @@ func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID strin
 	if err != nil {
 		return nil, internal("list results", err)
 	}
-	return scanRows(rows, "list results", "scan result", func(r scanner) (StoredResult, error) {
-		var x StoredResult
+	return scanRows(rows, "list results", "scan result", func(r scanner) (vigil.CurrentResult, error) {
+		var x vigil.CurrentResult
 		var since dbTime
 		err := r.Scan(&x.AgentID, &x.AgentName, &x.CheckID, &x.Resource, &x.Verdict, &x.Reason, &since)
 		x.Since = since.T
@@ -432,20 +424,9 @@ func (s *Store) CurrentResults(ctx context.Context, agentID int64, checkID strin
 	})
 }
 
-// FleetCount is how many hosts give a check each verdict. A host that
-// stopped reporting counts as stale (unknown), never by its last verdict.
-type FleetCount struct {
-	CheckID string `json:"check"`
-	Pass    int    `json:"pass"`
-	Fail    int    `json:"fail"`
-	Error   int    `json:"error"`
-	Stale   int    `json:"stale"`
-	Other   int    `json:"not_applicable"`
-}
-
 // FleetByCheck counts, per check, the hosts in each state (a host counts
 // once per check, by its worst resource; stale hosts as stale).
-func (s *Store) FleetByCheck(ctx context.Context, now time.Time) ([]FleetCount, error) {
+func (s *Store) FleetByCheck(ctx context.Context, now time.Time) ([]vigil.FleetCount, error) {
 	rows, err := s.query(ctx, `SELECT check_id,
 		SUM(CASE WHEN w = 4 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 3 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 2 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN w = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN w = 0 THEN 1 ELSE 0 END)
@@ -458,8 +439,8 @@ func (s *Store) FleetByCheck(ctx context.Context, now time.Time) ([]FleetCount, 
 	if err != nil {
 		return nil, internal("fleet", err)
 	}
-	return scanRows(rows, "fleet", "fleet", func(r scanner) (FleetCount, error) {
-		var f FleetCount
+	return scanRows(rows, "fleet", "fleet", func(r scanner) (vigil.FleetCount, error) {
+		var f vigil.FleetCount
 		err := r.Scan(&f.CheckID, &f.Stale, &f.Fail, &f.Error, &f.Pass, &f.Other)
 		return f, err
 	})
@@ -498,23 +479,6 @@ func (s *Store) Coverage(ctx context.Context, agentID int64) ([]vigil.Coverage, 
 		out = append(out, vigil.Coverage{Start: a.T, End: b.T})
 	}
 	return out, internal2("list coverage", rows.Err())
-}
-
-// CheckRun is one recorded run (an agent's report).
-type CheckRun struct {
-	ID         int64     `json:"id"`
-	AgentID    int64     `json:"agent_id"`
-	Seq        int64     `json:"seq"`
-	ScannedAt  time.Time `json:"scanned_at"`
-	ReceivedAt time.Time `json:"received_at"`
-	DurationMS int64     `json:"duration_ms"`
-	Status     string    `json:"status"`
-	Changes    int       `json:"changes"`
-	Pass       int       `json:"pass"`
-	Fail       int       `json:"fail"`
-	Error      int       `json:"error"`
-	NA         int       `json:"not_applicable"`
-	Input      string    `json:"input_sha256,omitempty"`
 }
 
 // nonNilMap makes a nil tailoring the empty one, so both encode as {}.
@@ -596,16 +560,16 @@ func (s *Store) LastSealedDay(ctx context.Context, prefix string) (vigil.Date, e
 }
 
 // Runs lists an agent's recent runs, newest first.
-func (s *Store) Runs(ctx context.Context, agentID int64, limit int) ([]CheckRun, error) {
+func (s *Store) Runs(ctx context.Context, agentID int64, limit int) ([]vigil.CheckRun, error) {
 	rows, err := s.query(ctx, `SELECT id, agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256
 		FROM check_runs WHERE agent_id = ? ORDER BY id DESC LIMIT `+strconv.Itoa(max(1, limit)), agentID)
 	if err != nil {
 		return nil, internal("list runs", err)
 	}
 	defer rows.Close()
-	out := []CheckRun{}
+	out := []vigil.CheckRun{}
 	for rows.Next() {
-		var x CheckRun
+		var x vigil.CheckRun
 		var a, b dbTime
 		if err := rows.Scan(&x.ID, &x.AgentID, &x.Seq, &a, &b, &x.DurationMS, &x.Status, &x.Changes, &x.Pass, &x.Fail, &x.Error, &x.NA, &x.Input); err != nil {
 			return nil, internal("scan run", err)

@@ -135,8 +135,8 @@ func main() {
 			// One report at a time per agent, as a real agent sends.
 			locks[id].Lock()
 			defer locks[id].Unlock()
-			rep := monitor.Report{Seq: seqs[id].Load() + 1, ScannedAt: time.Now().UTC(), Duration: 900, Full: *full,
-				Host: monitor.HostInfo{Hostname: fmt.Sprintf("host-%d", id), OS: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-18-amd64", Version: "bench", Interval: int(every.Seconds())},
+			rep := vigil.AgentReport{Seq: seqs[id].Load() + 1, ScannedAt: time.Now().UTC(), Duration: 900, Full: *full,
+				Host: vigil.HostInfo{Hostname: fmt.Sprintf("host-%d", id), OS: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-18-amd64", Version: "bench", Interval: int(every.Seconds())},
 				// Agents name their normalized input every time (the bytes go
 				// only when it changes): unchanged reports are heartbeats.
 				InputSHA256: inputSHA}

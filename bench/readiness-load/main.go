@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 )
@@ -112,32 +114,29 @@ func run(bin, engine string, rate int, dur time.Duration, nControls, writes int)
 	}
 	setupTok := <-tokenCh
 
-	var setup struct {
-		Token struct{ Secret string } `json:"token"`
-	}
-	anon := client.New(base, "")
-	if err := anon.Do(ctx, "POST", "/api/v1/setup", nil, map[string]any{"setup_token": setupTok, "organization": map[string]string{"name": "Bench"},
-		"email": "bench@example.com", "name": "Bench", "password": "benchmark password"}, &setup); err != nil {
+	setup, err := client.New(base, "").Setup(ctx, &api.SetupRequest{SetupToken: setupTok, Organization: vigil.Organization{Name: "Bench"},
+		Email: "bench@example.com", Name: "Bench", Password: "benchmark password"})
+	if err != nil {
 		return err
 	}
 	c := client.New(base, setup.Token.Secret)
-	if err := c.Do(ctx, "PUT", "/api/v1/scope", nil, map[string]any{"categories": []string{"availability", "confidentiality", "processing_integrity", "privacy"}}, nil); err != nil {
+	if _, err := c.PutScope(ctx, &api.ScopeRequest{Categories: []string{"availability", "confidentiality", "processing_integrity", "privacy"}}); err != nil {
 		return err
 	}
-	if err := c.Do(ctx, "POST", "/api/v1/controls/adopt", nil, map[string]any{"all": true, "owner_id": 1}, nil); err != nil {
+	if _, err := c.AdoptControls(ctx, &api.AdoptRequest{All: true, OwnerID: 1}); err != nil {
 		return err
 	}
-	var crit client.Page[struct{ ID string }]
-	if err := c.Get(ctx, "/api/v1/catalog/criteria", nil, &crit); err != nil {
+	crit, err := c.ListCriteria(ctx, nil)
+	if err != nil {
 		return err
 	}
 	for i := 108; i < nControls; i++ {
-		body := map[string]any{"id": fmt.Sprintf("BN-%04d", i), "title": fmt.Sprintf("Bench control %d", i), "owner_id": 1,
-			"criteria": []string{crit.Items[i%len(crit.Items)].ID, crit.Items[(i*7)%len(crit.Items)].ID}}
+		body := &api.ControlRequest{ID: fmt.Sprintf("BN-%04d", i), Title: fmt.Sprintf("Bench control %d", i), OwnerID: 1,
+			Criteria: []string{crit.Items[i%len(crit.Items)].ID, crit.Items[(i*7)%len(crit.Items)].ID}}
 		if i%3 == 0 {
-			body["status"] = "implemented"
+			body.Status = vigil.StatusImplemented
 		}
-		if err := c.Do(ctx, "POST", "/api/v1/controls", nil, body, nil); err != nil {
+		if _, err := c.CreateControl(ctx, body); err != nil {
 			return err
 		}
 	}
@@ -161,7 +160,7 @@ func run(bin, engine string, rate int, dur time.Duration, nControls, writes int)
 		}
 		tick := time.NewTicker(time.Second / time.Duration(writes))
 		defer tick.Stop()
-		statuses := []string{"in_progress", "implemented"}
+		statuses := []vigil.ControlStatus{vigil.StatusInProgress, vigil.StatusImplemented}
 		for i := 0; ; i++ {
 			select {
 			case <-stopWrites:
@@ -169,7 +168,8 @@ func run(bin, engine string, rate int, dur time.Duration, nControls, writes int)
 				return
 			case <-tick.C:
 				id := fmt.Sprintf("BN-%04d", 108+i%(nControls-108))
-				if err := c.Do(ctx, "PATCH", "/api/v1/controls/"+id, nil, map[string]any{"status": statuses[i%2]}, nil); err != nil {
+				status := statuses[i%2]
+				if _, err := c.UpdateControl(ctx, id, &vigil.ControlPatch{Status: &status}); err != nil {
 					writeErr <- err
 					return
 				}

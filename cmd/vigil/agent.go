@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/agent"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/collect/host"
 	"github.com/vigil-soc/vigil/fim"
-	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/scan"
 )
 
@@ -55,7 +55,7 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		info := h.Info()
-		hi := monitor.HostInfo{Hostname: fmt.Sprint(info["hostname"]), OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: version, Interval: int(iv.Seconds())}
+		hi := vigil.HostInfo{Hostname: fmt.Sprint(info["hostname"]), OS: fmt.Sprint(info["pretty_name"]), Kernel: fmt.Sprint(info["kernel"]), Version: version, Interval: int(iv.Seconds())}
 		st, err := agent.Enrol(ctx, *dir, *server, token, *fingerprint, *caFile, hi)
 		if err != nil {
 			return err

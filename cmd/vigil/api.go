@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/readiness"
 )
@@ -78,25 +79,28 @@ func printAnswer(c *apiCommand, raw []byte) error {
 	return printJSON(c.env.stdout, raw)
 }
 
-// listAll fetches every page of a list and prints it as JSON (listJSON,
-// each item as the server sent it) or, through row, as a table. It returns
-// the items only when it printed a table.
-func listAll[T any](ctx context.Context, c *apiCommand, path string, q url.Values, header []string, row func(T) []string) ([]T, error) {
+// listAll fetches every page of a list and prints it as JSON (listJSON) or,
+// through row, as a table. It returns the items only when it printed a
+// table.
+func listAll[T any](ctx context.Context, c *apiCommand, list func(*client.Client, context.Context, url.Values) (*api.Page[T], error), q url.Values, header []string, row func(T) []string) ([]T, error) {
 	cl, err := c.client()
 	if err != nil {
 		return nil, err
 	}
-	if *c.json {
-		// Raw items: decoding into T and back would drop what T lacks.
-		raw, err := client.All[json.RawMessage](ctx, cl, path, q)
-		if err != nil {
-			return nil, err
-		}
-		return nil, printList(c, raw, "")
-	}
-	items, err := client.All[T](ctx, cl, path, q)
+	items, err := client.All(ctx, q, func(ctx context.Context, q url.Values) (*api.Page[T], error) { return list(cl, ctx, q) })
 	if err != nil {
 		return nil, err
+	}
+	if *c.json {
+		// The items are the server's own types: encoded again, they are
+		// what it sent.
+		raw := make([]json.RawMessage, len(items))
+		for i, it := range items {
+			if raw[i], err = json.Marshal(it); err != nil {
+				return nil, err
+			}
+		}
+		return nil, printList(c, raw, "")
 	}
 	rows := make([][]string, 0, len(items))
 	for _, it := range items {
@@ -106,39 +110,39 @@ func listAll[T any](ctx context.Context, c *apiCommand, path string, q url.Value
 	return items, nil
 }
 
-// get fetches path and either prints its JSON or decodes it into out.
-func (c *apiCommand) get(ctx context.Context, path string, q url.Values, out any) (printed bool, err error) {
+// call makes one API call through the typed client and, under --json,
+// prints its answer; printed says it did.
+func call[T any](c *apiCommand, do func(*client.Client) (T, error)) (out T, printed bool, err error) {
 	cl, err := c.client()
 	if err != nil {
-		return false, err
+		return out, false, err
 	}
-	var raw []byte
-	if err := cl.Get(ctx, path, q, &raw); err != nil {
-		return false, err
+	if out, err = do(cl); err != nil || !*c.json {
+		return out, false, err
 	}
-	if *c.json {
-		return true, printAnswer(c, raw)
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return out, false, err
 	}
-	return false, json.Unmarshal(raw, out)
+	return out, true, printAnswer(c, raw)
 }
 
-// send makes a write request and prints the answer as JSON if asked.
-func (c *apiCommand) send(ctx context.Context, method, path string, in, out any) (printed bool, err error) {
+// do makes one API call whose answer has no body (a removal).
+func (c *apiCommand) do(do func(*client.Client) error) error {
 	cl, err := c.client()
 	if err != nil {
-		return false, err
+		return err
 	}
-	var raw []byte
-	if err := cl.Do(ctx, method, path, nil, in, &raw); err != nil {
-		return false, err
+	return do(cl)
+}
+
+// argID reads a numeric id from the command line.
+func argID(name, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, &vigil.Error{Code: vigil.EINVALID, Field: name, Message: fmt.Sprintf("%s must be a positive whole number, got %q", name, v)}
 	}
-	if *c.json && len(raw) > 0 {
-		return true, printAnswer(c, raw)
-	}
-	if out == nil || len(raw) == 0 {
-		return false, nil
-	}
-	return false, json.Unmarshal(raw, out)
+	return n, nil
 }
 
 func runSetup(ctx context.Context, env *cliEnv, args []string) error {
@@ -157,32 +161,13 @@ func runSetup(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		User  vigil.User `json:"user"`
-		Token struct {
-			Secret string `json:"secret"`
-		} `json:"token"`
-	}
-	body := map[string]any{"setup_token": *token, "organization": map[string]string{"name": *org}, "email": *email, "name": *name, "password": pw}
-	if err := client.New(*server, "").Do(ctx, "POST", "/api/v1/setup", nil, body, &out); err != nil {
+	out, err := client.New(*server, "").Setup(ctx, &api.SetupRequest{SetupToken: *token, Organization: vigil.Organization{Name: *org}, Email: *email, Name: *name, Password: pw})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stderr, "set up: %s is the owner. Your API token (shown once; keep it as VIGIL_TOKEN):\n", out.User.Email)
 	fmt.Fprintln(env.stdout, out.Token.Secret)
 	return nil
-}
-
-// controlOut is a control as the API returns it.
-type controlOut struct {
-	vigil.Control
-	Health  vigil.Health `json:"health"`
-	Related []struct {
-		Framework     string   `json:"framework"`
-		RequirementID string   `json:"requirement_id"`
-		Title         string   `json:"title"`
-		Via           []string `json:"via"`
-		Confidence    string   `json:"confidence"`
-	} `json:"related"`
 }
 
 func runControls(ctx context.Context, env *cliEnv, args []string) error {
@@ -203,7 +188,7 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 				q.Set(k, *v)
 			}
 		}
-		items, err := listAll(ctx, c, "/api/v1/controls", q, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, func(it controlOut) []string {
+		items, err := listAll(ctx, c, (*client.Client).ListControls, q, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, func(it api.ControlView) []string {
 			return []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title}
 		})
 		if err != nil || *c.json {
@@ -220,8 +205,8 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
-		var out controlOut
-		if printed, err := c.get(ctx, "/api/v1/controls/"+url.PathEscape(c.Arg(0)), nil, &out); err != nil || printed {
+		out, printed, err := call(c, func(cl *client.Client) (*api.ControlDetail, error) { return cl.GetControl(ctx, c.Arg(0)) })
+		if err != nil || printed {
 			return err
 		}
 		w := env.stdout
@@ -249,18 +234,15 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		body := map[string]any{"all": *all, "owner_id": *owner}
+		body := &api.AdoptRequest{All: *all, OwnerID: *owner}
 		if *domains != "" {
-			body["domains"] = strings.Split(*domains, ",")
+			body.Domains = strings.Split(*domains, ",")
 		}
 		if c.NArg() > 0 {
-			body["ids"] = c.Args()
+			body.IDs = c.Args()
 		}
-		var res struct {
-			Adopted, Skipped []string
-			Requests         int
-		}
-		if printed, err := c.send(ctx, "POST", "/api/v1/controls/adopt", body, &res); err != nil || printed {
+		res, printed, err := call(c, func(cl *client.Client) (*vigil.AdoptResult, error) { return cl.AdoptControls(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted; made %d evidence request(s) from the library\n", len(res.Adopted), len(res.Skipped), res.Requests)
@@ -277,9 +259,9 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		body := map[string]any{"id": *id, "title": *title, "description": *desc, "owner_id": *owner, "frequency": *freq, "evidence": *evidence, "criteria": splitList(*crit)}
-		var out controlOut
-		if printed, err := c.send(ctx, "POST", "/api/v1/controls", body, &out); err != nil || printed {
+		body := &api.ControlRequest{ID: *id, Title: *title, Description: *desc, OwnerID: *owner, Frequency: vigil.Frequency(*freq), Evidence: *evidence, Criteria: splitList(*crit)}
+		out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.CreateControl(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added %s (%s)\n", out.ID, out.Health.State)
@@ -300,17 +282,34 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
-		body := map[string]any{}
-		ownerSet := false
+		var patch vigil.ControlPatch
+		changed, ownerSet := false, false
 		c.Visit(func(f *flag.Flag) {
-			switch v, ok := fields[f.Name]; {
+			v, ok := fields[f.Name]
+			switch {
 			case f.Name == "owner":
 				ownerSet = true
+				return
 			case !ok: // --server, --token, --json
-			case f.Name == "criteria":
-				body["criteria"] = splitList(*v)
-			default:
-				body[f.Name] = *v
+				return
+			}
+			changed = true
+			switch f.Name {
+			case "criteria":
+				l := splitList(*v)
+				patch.Criteria = &l
+			case "status":
+				patch.Status = (*vigil.ControlStatus)(v)
+			case "frequency":
+				patch.Frequency = (*vigil.Frequency)(v)
+			case "justification":
+				patch.Justification = v
+			case "title":
+				patch.Title = v
+			case "description":
+				patch.Description = v
+			case "evidence":
+				patch.Evidence = v
 			}
 		})
 		if ownerSet {
@@ -318,14 +317,14 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 			if err != nil {
 				return err
 			}
-			body["owner_id"] = id
+			patch.OwnerID, changed = &id, true
 		}
-		if len(body) == 0 {
+		if !changed {
 			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification or another field flag")
 		}
 		if len(ids) == 1 {
-			var out controlOut
-			if printed, err := c.send(ctx, "PATCH", "/api/v1/controls/"+url.PathEscape(ids[0]), body, &out); err != nil || printed {
+			out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.UpdateControl(ctx, ids[0], &patch) })
+			if err != nil || printed {
 				return err
 			}
 			fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
@@ -333,17 +332,19 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		// Several controls: one request, so that they all change or none
 		// does (a loop of single edits would stop half-way).
-		for _, f := range []string{"title", "description", "evidence", "criteria"} {
-			if _, ok := body[f]; ok {
-				return fmt.Errorf("--%s changes one control at a time; give one ID, or leave --%s out to change %d controls at once", f, f, len(ids))
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"title", patch.Title != nil}, {"description", patch.Description != nil}, {"evidence", patch.Evidence != nil}, {"criteria", patch.Criteria != nil}} {
+			if f.set {
+				return fmt.Errorf("--%s changes one control at a time; give one ID, or leave --%s out to change %d controls at once", f.name, f.name, len(ids))
 			}
 		}
-		var res struct {
-			Items     []controlOut `json:"items"`
-			Updated   []string     `json:"updated"`
-			Unchanged []string     `json:"unchanged"`
-		}
-		if printed, err := c.send(ctx, "PATCH", "/api/v1/controls", map[string]any{"ids": ids, "set": body}, &res); err != nil || printed {
+		set := api.BulkSet{OwnerID: patch.OwnerID, Status: patch.Status, Frequency: patch.Frequency, Justification: patch.Justification}
+		res, printed, err := call(c, func(cl *client.Client) (*api.BulkResponse, error) {
+			return cl.UpdateControls(ctx, &api.BulkRequest{IDs: ids, Set: set})
+		})
+		if err != nil || printed {
 			return err
 		}
 		for _, out := range res.Items {
@@ -360,7 +361,7 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
-		if _, err := c.send(ctx, "DELETE", "/api/v1/controls/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+		if err := c.do(func(cl *client.Client) error { return cl.DeleteControl(ctx, c.Arg(0)) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "deleted %s\n", c.Arg(0))
@@ -390,9 +391,9 @@ func runReadiness(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	w := env.stdout
 	if *fw != "" {
-		var fr readiness.FrameworkReport
 		q := url.Values{"min_support": {strconv.Itoa(*minSupport)}}
-		if printed, err := c.get(ctx, "/api/v1/readiness/frameworks/"+url.PathEscape(*fw), q, &fr); err != nil || printed {
+		fr, printed, err := call(c, func(cl *client.Client) (*readiness.FrameworkReport, error) { return cl.FrameworkReadiness(ctx, *fw, q) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(w, "%s %s readiness, %s through the SOC 2 crosswalk: %s; %d requirement(s) not assessed\n\n", fr.Name, fr.Version, fr.Label, fr.Overall, fr.NotAssessed)
@@ -406,8 +407,8 @@ func runReadiness(ctx context.Context, env *cliEnv, args []string) error {
 		table(w, []string{"REQUIREMENT", "STATUS", "GAP CRITERIA", "CONFIDENCE", "TITLE"}, rows)
 		return nil
 	}
-	var rep readiness.Report
-	if printed, err := c.get(ctx, "/api/v1/readiness", nil, &rep); err != nil || printed {
+	rep, printed, err := call(c, func(cl *client.Client) (*readiness.Report, error) { return cl.Readiness(ctx) })
+	if err != nil || printed {
 		return err
 	}
 	fmt.Fprintf(w, "SOC 2 readiness (strict): %s of in-scope criteria ready\n", rep.Overall)
@@ -452,8 +453,8 @@ func runScope(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var sc vigil.Scope
-		if printed, err := c.get(ctx, "/api/v1/scope", nil, &sc); err != nil || printed {
+		sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.GetScope(ctx) })
+		if err != nil || printed {
 			return err
 		}
 		names := make([]string, len(sc.Categories))
@@ -473,17 +474,17 @@ func runScope(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		body := map[string]any{"categories": splitList(*cats), "as_of": *asOf, "window_start": *ws, "window_end": *we}
+		body := &api.ScopeRequest{Categories: splitList(*cats), AsOf: vigil.Date(*asOf), WindowStart: vigil.Date(*ws), WindowEnd: vigil.Date(*we)}
 		switch {
 		case *t1 && *t2:
 			return fmt.Errorf("choose --type1 or --type2, not both")
 		case *t1:
-			body["audit_type"] = "type1"
+			body.AuditType = vigil.AuditType1
 		case *t2:
-			body["audit_type"] = "type2"
+			body.AuditType = vigil.AuditType2
 		}
-		var sc vigil.Scope
-		if printed, err := c.send(ctx, "PUT", "/api/v1/scope", body, &sc); err != nil || printed {
+		sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.PutScope(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "scope set: %d categories, audit %s\n", len(sc.Categories), sc.TargetString())
@@ -501,7 +502,7 @@ func runSystems(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		_, err := listAll(ctx, c, "/api/v1/systems", nil, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, func(x vigil.System) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListSystems, nil, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, func(x vigil.System) []string {
 			return []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)}
 		})
 		return err
@@ -516,9 +517,9 @@ func runSystems(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var x vigil.System
-		body := map[string]any{"name": *name, "kind": *kind, "classification": *class, "environment": *envn, "owner_id": *owner, "description": *desc}
-		if printed, err := c.send(ctx, "POST", "/api/v1/systems", body, &x); err != nil || printed {
+		body := &api.SystemRequest{Name: *name, Kind: *kind, Classification: *class, Environment: *envn, OwnerID: *owner, Description: *desc}
+		x, printed, err := call(c, func(cl *client.Client) (*vigil.System, error) { return cl.CreateSystem(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added system %d %s\n", x.ID, x.Name)
@@ -536,7 +537,7 @@ func runUsers(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		_, err := listAll(ctx, c, "/api/v1/users", nil, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, func(u vigil.User) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListUsers, nil, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, func(u vigil.User) []string {
 			state := "active"
 			if u.Disabled {
 				state = "disabled"
@@ -552,8 +553,10 @@ func runUsers(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var u vigil.User
-		if printed, err := c.send(ctx, "POST", "/api/v1/users", map[string]any{"email": *email, "name": *name, "role": *role}, &u); err != nil || printed {
+		u, printed, err := call(c, func(cl *client.Client) (*vigil.User, error) {
+			return cl.CreateUser(ctx, &api.UserRequest{Email: *email, Name: *name, Role: vigil.Role(*role)})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added user %d %s (%s)\n", u.ID, u.Email, u.Role)
@@ -576,7 +579,7 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 		if *all {
 			q.Set("all", "true")
 		}
-		_, err := listAll(ctx, c, "/api/v1/tokens", q, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, func(t vigil.APIToken) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListTokens, q, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, func(t vigil.APIToken) []string {
 			state, last := "active", "never"
 			if t.RevokedAt != nil {
 				state = "revoked"
@@ -596,12 +599,10 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var out struct {
-			ID     int64  `json:"id"`
-			Role   string `json:"role"`
-			Secret string `json:"secret"`
-		}
-		if printed, err := c.send(ctx, "POST", "/api/v1/tokens", map[string]any{"name": *name, "role": *role, "expires_in_days": *days}, &out); err != nil || printed {
+		out, printed, err := call(c, func(cl *client.Client) (*api.TokenResponse, error) {
+			return cl.CreateToken(ctx, &api.TokenRequest{Name: *name, Role: vigil.Role(*role), ExpiresInDays: *days})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stderr, "token %d (%s), shown once:\n", out.ID, out.Role)
@@ -616,7 +617,11 @@ func runTokens(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
-		if _, err := c.send(ctx, "DELETE", "/api/v1/tokens/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := c.do(func(cl *client.Client) error { return cl.RevokeToken(ctx, id) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "revoked token %s\n", c.Arg(0))
@@ -639,6 +644,7 @@ func runSOA(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The SOA is printed as the server wrote it: CSV, or JSON indented.
 	var raw []byte
 	if err := cl.Get(ctx, "/api/v1/soa", url.Values{"format": {*format}}, &raw); err != nil {
 		return err
@@ -675,16 +681,18 @@ func runActivity(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		// One page: the log is long, and the newest entries are what is
 		// usually wanted. The next cursor says how to go on.
-		if *c.json {
-			var p client.Page[json.RawMessage]
-			if err := cl.Get(ctx, "/api/v1/activity", q, &p); err != nil {
-				return err
-			}
-			return printList(c, p.Items, p.NextCursor)
-		}
-		var p client.Page[vigil.Activity]
-		if err := cl.Get(ctx, "/api/v1/activity", q, &p); err != nil {
+		p, err := cl.ListActivity(ctx, q)
+		if err != nil {
 			return err
+		}
+		if *c.json {
+			raw := make([]json.RawMessage, len(p.Items))
+			for i, a := range p.Items {
+				if raw[i], err = json.Marshal(a); err != nil {
+					return err
+				}
+			}
+			return printList(c, raw, p.NextCursor)
 		}
 		var rows [][]string
 		for _, a := range p.Items {
@@ -700,12 +708,8 @@ func runActivity(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var res struct {
-			Checked int64 `json:"checked"`
-			OK      bool  `json:"ok"`
-			Break   *vigil.ChainBreak
-		}
-		if printed, err := c.get(ctx, "/api/v1/activity/verify", nil, &res); err != nil || printed {
+		res, printed, err := call(c, func(cl *client.Client) (*vigil.ChainVerification, error) { return cl.VerifyActivity(ctx) })
+		if err != nil || printed {
 			return err
 		}
 		if !res.OK {
@@ -727,13 +731,7 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		type criterion struct {
-			ID            string `json:"id"`
-			CategoryTitle string `json:"category_title"`
-			Series        string `json:"series"`
-			Title         string `json:"title"`
-		}
-		_, err := listAll(ctx, c, "/api/v1/catalog/criteria", nonEmpty("category", *cat), []string{"ID", "CATEGORY", "TITLE"}, func(cr criterion) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListCriteria, nonEmpty("category", *cat), []string{"ID", "CATEGORY", "TITLE"}, func(cr api.CriterionView) []string {
 			return []string{cr.ID, cr.CategoryTitle, cr.Title}
 		})
 		return err
@@ -753,21 +751,8 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if *fw != "" {
 			q.Set("framework", *fw)
 		}
-		var d struct {
-			ID        string   `json:"id"`
-			Title     string   `json:"title"`
-			Controls  []string `json:"library_controls"`
-			Crosswalk []struct {
-				Framework        string `json:"framework"`
-				TargetID         string `json:"target_id"`
-				RequirementTitle string `json:"requirement_title"`
-				Source           string `json:"source"`
-				Confidence       string `json:"confidence"`
-				Support          int    `json:"support"`
-				Label            string `json:"label"`
-			} `json:"crosswalk"`
-		}
-		if printed, err := c.get(ctx, "/api/v1/catalog/criteria/"+url.PathEscape(id), q, &d); err != nil || printed {
+		d, printed, err := call(c, func(cl *client.Client) (*api.CriterionDetail, error) { return cl.GetCriterion(ctx, id, q) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "%s  %s\nlibrary controls: %s\n\n", d.ID, d.Title, strings.Join(d.Controls, " "))
@@ -783,14 +768,8 @@ func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		type libraryControl struct {
-			ID        string   `json:"id"`
-			Title     string   `json:"title"`
-			Frequency string   `json:"frequency"`
-			Criteria  []string `json:"criteria"`
-		}
-		_, err := listAll(ctx, c, "/api/v1/catalog/library", nonEmpty("domain", *domain), []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, func(lc libraryControl) []string {
-			return []string{lc.ID, lc.Frequency, strings.Join(lc.Criteria, " "), lc.Title}
+		_, err := listAll(ctx, c, (*client.Client).ListLibrary, nonEmpty("domain", *domain), []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, func(lc api.LibraryView) []string {
+			return []string{lc.ID, string(lc.Frequency), strings.Join(lc.Criteria, " "), lc.Title}
 		})
 		return err
 	}
@@ -810,7 +789,7 @@ func (c *apiCommand) ownerID(ctx context.Context, v string) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		users, err := client.All[vigil.User](ctx, cl, "/api/v1/users", nil)
+		users, err := client.All(ctx, nil, cl.ListUsers)
 		if err != nil {
 			return 0, fmt.Errorf("--owner %s: the email could not be looked up (give the user id instead): %w", v, err)
 		}

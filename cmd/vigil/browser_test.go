@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/vigil-soc/vigil/agent"
-	"github.com/vigil-soc/vigil/checks"
-	"github.com/vigil-soc/vigil/monitor"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/agent"
+	"github.com/vigil-soc/vigil/checks"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -222,7 +223,7 @@ func (w *walker) enrolScanned(name, labels string) {
 		t.Fatalf("enrolment command %q", cmd)
 	}
 	agentDir := t.TempDir()
-	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", monitor.HostInfo{Hostname: name, OS: "Debian", Interval: 900}); err != nil {
+	if _, err := agent.Enrol(context.Background(), agentDir, w.base, tok, "", "", vigil.HostInfo{Hostname: name, OS: "Debian", Interval: 900}); err != nil {
 		t.Fatal(err)
 	}
 	reg, err := checks.Load()

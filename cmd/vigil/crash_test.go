@@ -23,7 +23,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/client"
-	"github.com/vigil-soc/vigil/evidence"
 )
 
 // TestCrashLoop kills the real server with SIGKILL at random moments
@@ -137,7 +136,7 @@ func TestCrashLoop(t *testing.T) {
 			t.Fatalf("acknowledged item %d lost after a crash: %v %+v", a.id, err, e)
 		}
 	}
-	var rep evidence.Report
+	var rep vigil.LedgerReport
 	if err := cl.Get(context.Background(), "/api/v1/ledger/verify", url.Values{"blobs": {"true"}}, &rep); err != nil {
 		t.Fatal(err)
 	}

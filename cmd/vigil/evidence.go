@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/secret"
@@ -73,8 +75,8 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		var e vigil.Evidence
-		if err := cl.Upload(ctx, "/api/v1/evidence", q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f, &e); err != nil {
+		e, err := cl.UploadEvidence(ctx, q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f)
+		if err != nil {
 			return err
 		}
 		if *c.json {
@@ -92,9 +94,9 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var e vigil.Evidence
-		body := map[string]any{"controls": splitList(*ctl), "effective_start": *eff, "statement": *stmt, "title": *title}
-		if printed, err := c.send(ctx, "POST", "/api/v1/evidence/attestations", body, &e); err != nil || printed {
+		body := &api.AttestRequest{Controls: splitList(*ctl), EffectiveStart: vigil.Date(*eff), Statement: *stmt, Title: *title}
+		e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) { return cl.Attest(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "attestation %d recorded, log entry %d\n", e.ID, e.LogIndex)
@@ -105,7 +107,7 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		_, err := listAll(ctx, c, "/api/v1/evidence", nonEmpty("control", *ctl), []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, func(e vigil.Evidence) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListEvidence, nonEmpty("control", *ctl), []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, func(e vigil.Evidence) []string {
 			return []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title}
 		})
 		return err
@@ -120,13 +122,15 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
+		n, err := argID("id", id)
+		if err != nil {
+			return err
+		}
 		cl, err := c.client()
 		if err != nil {
 			return err
 		}
-		return writeFileAtomic(*out, func(w io.Writer) error {
-			return cl.Download(ctx, "/api/v1/evidence/"+url.PathEscape(id)+"/content", nil, w)
-		})
+		return writeFileAtomic(*out, func(w io.Writer) error { return cl.EvidenceContent(ctx, n, w) })
 	case "review":
 		c := newAPICommand(env, "evidence review", "evidence review ID --accept | --reject REASON")
 		accept := c.Bool("accept", false, "accept the item")
@@ -142,8 +146,14 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 			c.Usage()
 			return errUsage
 		}
-		var e vigil.Evidence
-		if printed, err := c.send(ctx, "POST", "/api/v1/evidence/"+url.PathEscape(id)+"/review", map[string]any{"state": state, "reason": reason}, &e); err != nil || printed {
+		n, err := argID("id", id)
+		if err != nil {
+			return err
+		}
+		e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) {
+			return cl.ReviewEvidence(ctx, n, &api.ReviewRequest{State: state, Reason: reason})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "evidence %d %s\n", e.ID, e.Review)
@@ -164,7 +174,7 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		q := nonEmpty("control", *ctl)
-		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.Download(ctx, "/api/v1/evidence/export", q, w) }); err != nil {
+		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.ExportEvidence(ctx, q, w) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "wrote %s; check it anywhere with: vigil verify %s --key KEY\n", *out, *out)
@@ -209,11 +219,7 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		type requestRow struct {
-			vigil.EvidenceRequest
-			Signal vigil.Signal `json:"signal"`
-		}
-		_, err := listAll(ctx, c, "/api/v1/requests", nonEmpty("control", *ctl), []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, func(r requestRow) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListRequests, nonEmpty("control", *ctl), []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, func(r api.RequestView) []string {
 			return []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason}
 		})
 		return err
@@ -227,33 +233,37 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(rest); err != nil {
 			return err
 		}
-		body := map[string]any{}
+		var patch vigil.RequestPatch
 		c.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "title":
-				body["title"] = *title
+				patch.Title = title
 			case "description":
-				body["description"] = *desc
+				patch.Description = desc
 			case "grace-days":
-				body["grace_days"] = *grace
+				patch.GraceDays = grace
 			}
 		})
 		switch *assignee {
 		case "":
 		case "owner":
-			body["assignee_id"] = 0
+			patch.AssigneeID = new(int64)
 		default:
 			n, err := strconv.ParseInt(*assignee, 10, 64)
 			if err != nil || n <= 0 {
 				return vigil.FieldError("assignee", "--assignee must be a user id or 'owner', not %q", *assignee)
 			}
-			body["assignee_id"] = n
+			patch.AssigneeID = &n
 		}
-		if len(body) == 0 {
+		if patch == (vigil.RequestPatch{}) {
 			return vigil.FieldError("request", "nothing to change: give --title, --description, --grace-days or --assignee")
 		}
-		var r vigil.EvidenceRequest
-		if printed, err := c.send(ctx, "PATCH", "/api/v1/requests/"+url.PathEscape(id), body, &r); err != nil || printed {
+		n, err := argID("id", id)
+		if err != nil {
+			return err
+		}
+		r, printed, err := call(c, func(cl *client.Client) (*api.RequestView, error) { return cl.UpdateRequest(ctx, n, &patch) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "request %d: %s for %s, assigned to %s\n", r.ID, r.Title, r.ControlID, r.Assignee)
@@ -269,9 +279,9 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var r vigil.EvidenceRequest
-		body := map[string]any{"control_id": *ctl, "title": *title, "frequency": *freq, "start": *start, "grace_days": *grace}
-		if printed, err := c.send(ctx, "POST", "/api/v1/requests", body, &r); err != nil || printed {
+		body := &api.NewRequest{ControlID: *ctl, Title: *title, Frequency: vigil.RequestFrequency(*freq), Start: vigil.Date(*start), GraceDays: *grace}
+		r, printed, err := call(c, func(cl *client.Client) (*vigil.EvidenceRequest, error) { return cl.CreateRequest(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "request %d: %s for %s, %s\n", r.ID, r.Title, r.ControlID, r.Frequency)
@@ -282,7 +292,11 @@ func runRequests(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(rest); err != nil {
 			return err
 		}
-		if _, err := c.send(ctx, "DELETE", "/api/v1/requests/"+url.PathEscape(id), nil, nil); err != nil {
+		n, err := argID("id", id)
+		if err != nil {
+			return err
+		}
+		if err := c.do(func(cl *client.Client) error { return cl.DeleteRequest(ctx, n) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "deleted request %s\n", id)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/client"
 )
 
 // labelFlags collects repeated --label key=value flags.
@@ -49,7 +51,7 @@ func runExceptions(ctx context.Context, env *cliEnv, args []string) error {
 				q.Set(k, v)
 			}
 		}
-		_, err := listAll(ctx, c, "/api/v1/exceptions", q, []string{"ID", "STATE", "CHECK", "HOSTS", "KIND", "EXPIRES", "REQUESTED BY", "APPROVED BY", "JUSTIFICATION"},
+		_, err := listAll(ctx, c, (*client.Client).ListExceptions, q, []string{"ID", "STATE", "CHECK", "HOSTS", "KIND", "EXPIRES", "REQUESTED BY", "APPROVED BY", "JUSTIFICATION"},
 			func(e vigil.CheckException) []string {
 				return []string{strconv.FormatInt(e.ID, 10), string(e.State), e.CheckID, e.ScopeText(), string(e.Kind), e.Expires.UTC().Format("2006-01-02 15:04"),
 					e.RequestedByName, orDash(e.ApprovedByName), oneLine(e.Justification)}
@@ -68,25 +70,25 @@ func runExceptions(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		scopes := 0
-		req := map[string]any{"check": *check, "kind": *kind, "justification": *why, "expires_at": *expires}
+		req := &api.ExceptionRequest{Check: *check, Kind: *kind, Justification: *why, ExpiresAt: *expires}
 		if *host != 0 {
 			scopes++
-			req["scope"], req["agent_id"] = "host", *host
+			req.Scope, req.AgentID = "host", *host
 		}
 		if *label != "" {
 			scopes++
-			req["scope"], req["label"] = "label", *label
+			req.Scope, req.Label = "label", *label
 		}
 		if *all {
 			scopes++
-			req["scope"] = "all"
+			req.Scope = "all"
 		}
 		if c.NArg() != 0 || scopes != 1 {
 			fmt.Fprintln(env.stderr, "Usage: vigil exceptions request --check C --kind K (exactly one of --host ID, --label key=value, --all) --justification TEXT --expires YYYY-MM-DD")
 			return errUsage
 		}
-		var e vigil.CheckException
-		if printed, err := c.send(ctx, "POST", "/api/v1/exceptions", req, &e); err != nil || printed {
+		e, printed, err := call(c, func(cl *client.Client) (*vigil.CheckException, error) { return cl.RequestException(ctx, req) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "requested exception #%d (%s, %s on %s, until %s): it changes nothing until another admin or owner approves it (vigil exceptions approve %d)\n",
@@ -105,12 +107,17 @@ func runExceptions(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(env.stderr, "Usage: vigil exceptions %s ID\n", verb)
 			return errUsage
 		}
-		var body any
-		if reason != nil {
-			body = map[string]string{"reason": *reason}
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
 		}
-		var e vigil.CheckException
-		if printed, err := c.send(ctx, "POST", "/api/v1/exceptions/"+url.PathEscape(c.Arg(0))+"/"+verb, body, &e); err != nil || printed {
+		e, printed, err := call(c, func(cl *client.Client) (*vigil.CheckException, error) {
+			if reason != nil {
+				return cl.RevokeException(ctx, id, &api.RevokeExceptionRequest{Reason: *reason})
+			}
+			return cl.ApproveException(ctx, id)
+		})
+		if err != nil || printed {
 			return err
 		}
 		if verb == "approve" {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/agent"
-	"github.com/vigil-soc/vigil/monitor"
 )
 
 // TestExceptionsCLI: enrol with labels; ask for an exception for a label,
@@ -31,7 +31,7 @@ func TestExceptionsCLI(t *testing.T) {
 	if code != 0 || tok == "" {
 		t.Fatalf("enrol with labels: %d %s %s", code, out, errs)
 	}
-	if _, err := agent.Enrol(context.Background(), t.TempDir(), m.URL, tok, "", "", monitor.HostInfo{Hostname: "web-1", Interval: 900}); err != nil {
+	if _, err := agent.Enrol(context.Background(), t.TempDir(), m.URL, tok, "", "", vigil.HostInfo{Hostname: "web-1", Interval: 900}); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, _ := cli(t, api["ada"], "", "hosts", "show", "1"); code != 0 || !strings.Contains(out, "labels: env=dev, team=payments") {

@@ -10,25 +10,9 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/client"
 )
-
-// hostView is a host as the API gives it.
-type hostView struct {
-	vigil.Agent
-	Stale      bool `json:"stale"`
-	Compliance int  `json:"compliance_percent"`
-}
-
-type hostDetail struct {
-	hostView
-	Results   []vigil.CheckResult `json:"results"`
-	Tailoring struct {
-		Disabled   map[string]string `json:"disabled"`
-		Unapproved map[string]string `json:"unapproved"`
-		Digest     string            `json:"digest"`
-	} `json:"tailoring"`
-}
 
 func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 	verb, args := sub(args, "list")
@@ -38,8 +22,8 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		_, err := listAll(ctx, c, "/api/v1/agents", url.Values{}, []string{"ID", "NAME", "OS", "LAST SEEN", "PASS", "FAIL", "ERROR", "COMPLIANCE", "STATE"},
-			func(h hostView) []string {
+		_, err := listAll(ctx, c, (*client.Client).ListAgents, url.Values{}, []string{"ID", "NAME", "OS", "LAST SEEN", "PASS", "FAIL", "ERROR", "COMPLIANCE", "STATE"},
+			func(h api.AgentView) []string {
 				seen, state, pct := "never", "ok", "-"
 				if h.LastSeen != nil {
 					seen = h.LastSeen.UTC().Format("2006-01-02 15:04")
@@ -65,8 +49,12 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintln(env.stderr, "Usage: vigil hosts show ID")
 			return errUsage
 		}
-		var h hostDetail
-		if printed, err := c.get(ctx, "/api/v1/agents/"+url.PathEscape(c.Arg(0)), nil, &h); err != nil || printed {
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
+		}
+		h, printed, err := call(c, func(cl *client.Client) (*api.AgentDetail, error) { return cl.GetAgent(ctx, id) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "%s (%s), %s, kernel %s, agent %s\n", h.Name, h.Hostname, h.OS, h.Kernel, h.Version)
@@ -124,10 +112,14 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintln(env.stderr, "Usage: vigil hosts approve-tailoring ID --digest D (review it first with vigil hosts show ID)")
 			return errUsage
 		}
-		var out struct {
-			Approved map[string]string `json:"approved"`
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
 		}
-		if printed, err := c.send(ctx, "POST", "/api/v1/agents/"+url.PathEscape(c.Arg(0))+"/tailoring/approve", map[string]string{"digest": *digest}, &out); err != nil || printed {
+		out, printed, err := call(c, func(cl *client.Client) (*api.ApprovedTailoring, error) {
+			return cl.ApproveTailoring(ctx, id, &api.ApproveTailoring{Digest: *digest})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "approved: %d checks turned off on host %s\n", len(out.Approved), c.Arg(0))
@@ -144,8 +136,10 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintln(env.stderr, "Usage: vigil hosts enrol NAME [--ttl-hours 24] [--label key=value ...]")
 			return errUsage
 		}
-		var e monitor.Enrolment
-		if printed, err := c.send(ctx, "POST", "/api/v1/agents/enrolments", map[string]any{"name": c.Arg(0), "ttl_hours": *ttl, "labels": map[string]string(labels)}, &e); err != nil || printed {
+		e, printed, err := call(c, func(cl *client.Client) (*vigil.Enrolment, error) {
+			return cl.CreateEnrolment(ctx, &api.EnrolmentRequest{Name: c.Arg(0), TTLHours: *ttl, Labels: labels})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "one-time enrolment token for %s, valid until %s (shown once):\n%s\n", e.Name, e.Expires.UTC().Format(time.RFC3339), e.Token)
@@ -168,8 +162,14 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 				return errUsage
 			}
 		}
-		var h hostView
-		if printed, err := c.send(ctx, "PUT", "/api/v1/agents/"+url.PathEscape(c.Arg(0))+"/labels", map[string]any{"labels": map[string]string(labels)}, &h); err != nil || printed {
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
+		}
+		h, printed, err := call(c, func(cl *client.Client) (*api.AgentView, error) {
+			return cl.SetLabels(ctx, id, &api.LabelsRequest{Labels: labels})
+		})
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "labels of %s: %s\n", h.Name, orDash(strings.Join(vigil.LabelList(h.Labels), ", ")))
@@ -183,7 +183,11 @@ func runHosts(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintln(env.stderr, "Usage: vigil hosts revoke ID")
 			return errUsage
 		}
-		if _, err := c.send(ctx, "DELETE", "/api/v1/agents/"+url.PathEscape(c.Arg(0)), nil, nil); err != nil {
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := c.do(func(cl *client.Client) error { return cl.RevokeAgent(ctx, id) }); err != nil {
 			return err
 		}
 		fmt.Fprintln(env.stdout, "revoked: the agent's reports are refused from now on")

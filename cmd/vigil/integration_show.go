@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations"
@@ -14,22 +13,30 @@ import (
 // showIntegration is `vigil integrations show ID`: the integration and its
 // current results, read as its page reads them. It lives apart from
 // integrations.go so that the command's wiring there is one line.
-func showIntegration(ctx context.Context, c *apiCommand, id string) error {
+func showIntegration(ctx context.Context, c *apiCommand, arg string) error {
+	id, err := argID("id", arg)
+	if err != nil {
+		return err
+	}
 	cl, err := c.client()
 	if err != nil {
 		return err
 	}
-	var x vigil.Integration
-	if err := cl.Get(ctx, "/api/v1/integrations/"+id, nil, &x); err != nil {
+	x, err := cl.GetIntegration(ctx, id)
+	if err != nil {
 		return err
 	}
-	var h hostDetail
+	var results []vigil.CheckResult
 	if x.AgentID != 0 {
-		if err := cl.Get(ctx, "/api/v1/agents/"+strconv.FormatInt(x.AgentID, 10), nil, &h); err != nil {
+		h, err := cl.GetAgent(ctx, x.AgentID)
+		if err != nil {
 			return err
 		}
+		for _, r := range h.Results {
+			results = append(results, r.CheckResult)
+		}
 	}
-	writeIntegration(c.env.stdout, x, h.Results)
+	writeIntegration(c.env.stdout, *x, results)
 	return nil
 }
 

@@ -9,8 +9,9 @@ import (
 	"strings"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/client"
 	"github.com/vigil-soc/vigil/integrations"
-	"github.com/vigil-soc/vigil/scan"
 )
 
 func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
@@ -21,8 +22,8 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		var xs []vigil.Integration
-		if printed, err := c.send(ctx, "GET", "/api/v1/integrations", nil, &xs); err != nil || printed {
+		xs, printed, err := call(c, func(cl *client.Client) ([]vigil.Integration, error) { return cl.ListIntegrations(ctx) })
+		if err != nil || printed {
 			return err
 		}
 		var rows [][]string
@@ -49,7 +50,7 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		body := map[string]any{"kind": *kind, "name": *name, "config": json.RawMessage(*cfg), "interval_seconds": interval}
+		body := &api.IntegrationRequest{Kind: *kind, Name: *name, Config: json.RawMessage(*cfg), Interval: interval}
 		if !json.Valid([]byte(*cfg)) {
 			return fmt.Errorf("--config is not JSON: %s", *cfg)
 		}
@@ -58,10 +59,11 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 			if err != nil {
 				return err
 			}
-			body["secret"] = strings.TrimRight(string(b), "\r\n")
+			secret := strings.TrimRight(string(b), "\r\n")
+			body.Secret = &secret
 		}
-		var x vigil.Integration
-		if printed, err := c.send(ctx, "POST", "/api/v1/integrations", body, &x); err != nil || printed {
+		x, printed, err := call(c, func(cl *client.Client) (*vigil.Integration, error) { return cl.CreateIntegration(ctx, body) })
+		if err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "added integration %d %s (%s); test it with: vigil integrations test %d\n", x.ID, x.Name, x.Kind, x.ID)
@@ -85,22 +87,22 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(env.stderr, "Usage: vigil integrations %s ID\n", verb)
 			return errUsage
 		}
-		path := "/api/v1/integrations/" + c.Arg(0)
+		id, err := argID("id", c.Arg(0))
+		if err != nil {
+			return err
+		}
 		switch verb {
 		case "delete":
-			_, err := c.send(ctx, "DELETE", path, nil, nil)
+			err := c.do(func(cl *client.Client) error { return cl.DeleteIntegration(ctx, id) })
 			if err == nil {
 				fmt.Fprintln(env.stdout, "disconnected; its results stay as history")
 			}
 			return err
 		case "test":
-			var r struct {
-				OK      bool   `json:"ok"`
-				Message string `json:"message"`
-			}
-			// Decoded even when the JSON is printed: the exit status says
-			// whether it connected either way.
-			if _, err := sendDecoded(ctx, c, "POST", path+"/test", &r); err != nil {
+			// The answer counts even when it is printed as JSON: the exit
+			// status says whether it connected either way.
+			r, _, err := call(c, func(cl *client.Client) (*api.TestResult, error) { return cl.TestIntegration(ctx, id) })
+			if err != nil {
 				return err
 			}
 			if !r.OK {
@@ -111,8 +113,7 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 			}
 			return nil
 		}
-		var sum scan.Summary
-		printed, err := sendDecoded(ctx, c, "POST", path+"/run", &sum)
+		sum, printed, err := call(c, func(cl *client.Client) (*vigil.ScanSummary, error) { return cl.RunIntegration(ctx, id) })
 		if err != nil {
 			return err
 		}
@@ -120,33 +121,10 @@ func runIntegrations(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(env.stdout, "%d checks: %d failing, %d could not be judged; %d results: %d pass, %d fail, %d error\n",
 				sum.Checks, sum.ChecksFailing, sum.ChecksUnjudged, sum.Resources, sum.Pass, sum.Fail, sum.Error)
 		}
-		return runOutcome(ctx, c, path, sum)
+		return runOutcome(ctx, c, id, *sum)
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil integrations list | add | show ID | test ID | run ID | delete ID")
 	return errUsage
-}
-
-// sendDecoded makes a write request, decodes the answer into out and, with
-// --json, prints it too: a command whose exit status depends on the answer
-// must read it whether or not it prints it.
-func sendDecoded(ctx context.Context, c *apiCommand, method, path string, out any) (printed bool, err error) {
-	cl, err := c.client()
-	if err != nil {
-		return false, err
-	}
-	var raw []byte
-	if err := cl.Do(ctx, method, path, nil, nil, &raw); err != nil {
-		return false, err
-	}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return false, err
-		}
-	}
-	if *c.json {
-		return true, printJSON(c.env.stdout, raw)
-	}
-	return false, nil
 }
 
 // exitRunErrors is the exit status of an integration run that left checks
@@ -158,13 +136,13 @@ const exitRunErrors = errUnjudged
 // exit, saying why: the run's own failure (the integration's last error,
 // such as an unreachable source or evidence that could not be sealed) and
 // the checks that ended in errors, with their reasons.
-func runOutcome(ctx context.Context, c *apiCommand, path string, sum scan.Summary) error {
+func runOutcome(ctx context.Context, c *apiCommand, id int64, sum vigil.ScanSummary) error {
 	cl, err := c.client()
 	if err != nil {
 		return err
 	}
-	var x vigil.Integration
-	if err := cl.Get(ctx, path, nil, &x); err != nil {
+	x, err := cl.GetIntegration(ctx, id)
+	if err != nil {
 		return fmt.Errorf("the run finished, but its status could not be read: %w", err)
 	}
 	var why []string
@@ -173,8 +151,11 @@ func runOutcome(ctx context.Context, c *apiCommand, path string, sum scan.Summar
 	}
 	if sum.Error > 0 || sum.ChecksUnjudged > 0 {
 		why = append(why, fmt.Sprintf("%d checks could not be judged (%d results in error)", sum.ChecksUnjudged, sum.Error))
-		var h hostDetail
-		if x.AgentID != 0 && cl.Get(ctx, "/api/v1/agents/"+strconv.FormatInt(x.AgentID, 10), nil, &h) == nil {
+		var h *api.AgentDetail
+		if x.AgentID != 0 {
+			h, _ = cl.GetAgent(ctx, x.AgentID) // the reasons are a courtesy
+		}
+		if h != nil {
 			n := 0
 			for _, r := range h.Results {
 				if r.Verdict != "error" {

@@ -365,8 +365,8 @@ func (s *Service) ingest(ctx context.Context, x *vigil.Integration, rep *scan.Re
 	if err != nil {
 		return err
 	}
-	r := &monitor.Report{Seq: a.LastSeq + 1, ScannedAt: started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
-		Host: monitor.HostInfo{Hostname: x.Name, OS: x.Kind, Version: "server", Interval: x.Interval}}
+	r := &vigil.AgentReport{Seq: a.LastSeq + 1, ScannedAt: started.UTC(), Duration: rep.Duration.Milliseconds(), Full: true,
+		Host: vigil.HostInfo{Hostname: x.Name, OS: x.Kind, Version: "server", Interval: x.Interval}}
 	for _, f := range rep.Findings {
 		r.Results = append(r.Results, vigil.CheckResult{CheckID: f.CheckID, Resource: f.Resource, Verdict: string(f.Verdict), Reason: monitor.ClipReason(f.Reason)})
 	}
