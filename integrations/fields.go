@@ -1,9 +1,7 @@
 package integrations
 
 import (
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,61 +17,6 @@ type (
 	KindInfo  = kind.Info
 	Setting   = kind.Setting
 )
-
-// Info returns a kind's description.
-func Info(name string) (KindInfo, bool) {
-	for _, b := range builtin {
-		if b.info.Name == name {
-			return b.info, true
-		}
-	}
-	return KindInfo{}, false
-}
-
-// Infos returns the descriptions of the given kinds, in the form's order;
-// a kind without a description gets a bare one (its settings are then
-// typed as JSON).
-func Infos(kinds map[string]Kind) []KindInfo {
-	var out []KindInfo
-	for _, b := range builtin {
-		if _, ok := kinds[b.info.Name]; ok {
-			out = append(out, b.info)
-		}
-	}
-	var rest []string
-	for n := range kinds {
-		if _, ok := Info(n); !ok {
-			rest = append(rest, n)
-		}
-	}
-	sort.Strings(rest)
-	for _, n := range rest {
-		out = append(out, KindInfo{Name: n, Title: n, Secret: Field{Name: "secret", Label: "Credential", Type: kind.TypeLong}})
-	}
-	return out
-}
-
-// BuildConfig makes a kind's settings from named form values
-// (kind.Info.BuildConfig); a kind without a description takes only the
-// advanced JSON.
-func BuildConfig(name string, get func(name string) string, advanced string) (json.RawMessage, error) {
-	info, _ := Info(name)
-	return info.BuildConfig(get, advanced)
-}
-
-// FormValues turns a kind's stored settings back into the form's values
-// and the advanced JSON (kind.Info.FormValues).
-func FormValues(name string, cfg json.RawMessage) (map[string]string, string) {
-	info, _ := Info(name)
-	return info.FormValues(cfg)
-}
-
-// Settings lists a kind's stored settings with their labels
-// (kind.Info.Settings).
-func Settings(name string, cfg json.RawMessage) []Setting {
-	info, _ := Info(name)
-	return info.Settings(cfg)
-}
 
 // ParseInterval reads how often an integration runs: a Go duration
 // ("24h", "30m", "1h30m"), whole days ("7d"), or a number of seconds (as

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/integrations"
+	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 	"github.com/vigil-soc/vigil/monitor"
@@ -589,7 +590,7 @@ func newMonitor(t *testing.T, st *store.Store) *monitor.Service {
 	return &monitor.Service{Store: st, Checks: reg}
 }
 
-// newIntegrations is the integrations service with the git kind.
+// newIntegrations is the integrations service with every built-in kind.
 func newIntegrations(t *testing.T, st *store.Store, mon *monitor.Service) *integrations.Service {
 	t.Helper()
 	box, err := secret.New(make([]byte, 32))
@@ -597,5 +598,5 @@ func newIntegrations(t *testing.T, st *store.Store, mon *monitor.Service) *integ
 		t.Fatal(err)
 	}
 	return &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: mon.Checks,
-		Kinds: integrations.Kinds(), DataDir: t.TempDir()}
+		Kinds: builtin.Kinds(), DataDir: t.TempDir()}
 }

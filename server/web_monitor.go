@@ -380,7 +380,7 @@ func resultCounts(res []vigil.CurrentResult) (fail, errs, pass, na int) {
 
 func (s *Server) integrationView(r *http.Request, x vigil.Integration) (integrationView, []vigil.CurrentResult, error) {
 	v := integrationView{Integration: x, Title: x.Kind, Every: integrations.FormatInterval(x.Interval)}
-	if info, ok := integrations.Info(x.Kind); ok {
+	if info, ok := s.integrations.Kinds.Info(x.Kind); ok {
 		v.Title = info.Title
 	}
 	res, err := s.store.CurrentResults(r.Context(), x.AgentID, "")
@@ -410,7 +410,7 @@ func (s *Server) integrationsData(r *http.Request, posted url.Values, errs map[s
 			}
 		}
 	}
-	for _, info := range integrations.Infos(s.integrations.Kinds) {
+	for _, info := range s.integrations.Kinds.Infos() {
 		d.JSON.Kinds = append(d.JSON.Kinds, info.Name)
 		kf := kindForm{KindInfo: info, EveryValue: "1h"}
 		if posted != nil && !viaJSON && posted.Get("kind") == info.Name {
@@ -459,7 +459,7 @@ func (s *Server) integrationCreatePage(w http.ResponseWriter, r *http.Request) e
 	kind := f.Get("kind")
 	x := &vigil.Integration{Kind: kind, Name: strings.TrimSpace(f.Get("name")), Enabled: true}
 	err := func() error {
-		if _, ok := s.integrations.Kinds[kind]; !ok {
+		if _, ok := s.integrations.Kinds.Lookup(kind); !ok {
 			return vigil.FieldError("kind", "there is no integration kind %q", kind)
 		}
 		iv, err := integrations.ParseInterval("every", f.Get("every"))
@@ -471,7 +471,7 @@ func (s *Server) integrationCreatePage(w http.ResponseWriter, r *http.Request) e
 		}
 		// The JSON form posts "config", the settings whole; a kind's form
 		// posts each setting by name.
-		if x.Config, err = integrations.BuildConfig(kind, func(n string) string { return f.Get("config." + n) }, f.Get("config")); err != nil {
+		if x.Config, err = s.integrations.Kinds.BuildConfig(kind, func(n string) string { return f.Get("config." + n) }, f.Get("config")); err != nil {
 			return err
 		}
 		err = s.integrations.Create(r.Context(), x, f.Get("secret"))
@@ -528,7 +528,7 @@ func (s *Server) integrationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := &integrationPageData{X: v, Settings: integrations.Settings(x.Kind, x.Config)}
+	d := &integrationPageData{X: v, Settings: s.integrations.Kinds.Settings(x.Kind, x.Config)}
 	for _, rr := range res {
 		switch rr.Verdict {
 		case "fail":

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations"
+	"github.com/vigil-soc/vigil/integrations/builtin"
 )
 
 // showIntegration is `vigil integrations show ID`: the integration and its
@@ -53,7 +54,7 @@ func writeIntegration(w io.Writer, x vigil.Integration, results []vigil.CheckRes
 	if x.LastError != "" {
 		fmt.Fprintf(w, "  %s\n", oneLine(x.LastError))
 	}
-	for _, s := range integrations.Settings(x.Kind, x.Config) {
+	for _, s := range builtin.Kinds().Settings(x.Kind, x.Config) {
 		fmt.Fprintf(w, "  %s: %s\n", s.Label, oneLine(s.Value))
 	}
 	groups := map[string][]vigil.CheckResult{}

@@ -16,7 +16,7 @@ import (
 	"github.com/vigil-soc/vigil/collect/host"
 	"github.com/vigil-soc/vigil/drift"
 	"github.com/vigil-soc/vigil/fim"
-	"github.com/vigil-soc/vigil/integrations"
+	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/scan"
 )
 
@@ -135,11 +135,11 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	// Only checks reading this host; a custom check naming a collector
 	// that exists nowhere is a mistake to report, not to skip.
-	kinds := integrations.Kinds()
+	kinds := builtin.Kinds()
 	for _, c := range reg.Checks() {
 		_, isHost := collectors.Get(c.Collector)
 		kind, _, _ := strings.Cut(c.Collector, ".")
-		if _, isIntegration := kinds[kind]; !isHost && (!isIntegration || kind == "host") {
+		if _, isIntegration := kinds.Lookup(kind); !isHost && (!isIntegration || kind == "host") {
 			if prefetch != nil {
 				<-prefetch
 			}

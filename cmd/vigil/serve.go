@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/integrations"
+	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/scheduler"
@@ -131,7 +132,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	mon := &monitor.Service{Store: st, Checks: reg}
-	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: integrations.Kinds(), DataDir: m.DataDir, Evidence: ev}
+	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err

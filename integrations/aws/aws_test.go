@@ -107,7 +107,7 @@ func TestAWSIntegration(t *testing.T) {
 	endpoint := mototest.Start(t, "vigil-unused")
 	seedAWS(t, endpoint, 20, 6)
 	s := integrationtest.NewService(t)
-	s.Kinds["aws"] = AWS{}
+	s.Kinds = append(s.Kinds, AWS{})
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
 	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
 	got, why := integrationtest.Connect(t, s, x, "test:test")
@@ -345,7 +345,7 @@ func TestAWSPlanted(t *testing.T) {
 	}
 
 	s := integrationtest.NewService(t)
-	s.Kinds["aws"] = AWS{}
+	s.Kinds = append(s.Kinds, AWS{})
 	run := func(name string, regions ...string) (map[string]string, map[string]string) {
 		cfg, _ := json.Marshal(map[string]any{"regions": regions, "endpoint": endpoint})
 		return integrationtest.Connect(t, s, &vigil.Integration{Kind: "aws", Name: name, Config: cfg, Interval: 3600, Enabled: true}, "test:test")

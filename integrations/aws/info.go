@@ -13,3 +13,6 @@ var Info = kind.Info{Name: "aws", Title: "AWS account", Help: "IAM (root keys, M
 		{Name: "endpoint", Label: "Endpoint", Help: "An AWS-compatible endpoint (LocalStack, tests); empty for AWS.", Example: "http://localhost:4566", Type: kind.TypeText},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Access key", Help: "ACCESS_KEY_ID:SECRET_ACCESS_KEY, or empty to use the server's own AWS role.", Example: "AKIA...:wJalr...", Type: kind.TypeText}}
+
+// Info describes the kind for the pages and the CLI.
+func (AWS) Info() kind.Info { return Info }

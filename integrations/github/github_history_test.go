@@ -106,7 +106,7 @@ func TestGitHubHistory(t *testing.T) {
 	defer srv.Close()
 
 	s := integrationtest.NewService(t)
-	s.Kinds["github"] = GitHub{MaxWait: 5 * time.Second}
+	s.Kinds = append(s.Kinds, GitHub{MaxWait: 5 * time.Second})
 	cfg, _ := json.Marshal(map[string]any{"org": "acme", "api_url": srv.URL + "/"})
 	x := &vigil.Integration{Kind: "github", Name: "acme", Config: cfg, Interval: 3600, Enabled: true}
 	got, why := integrationtest.Connect(t, s, x, "ghp_test")

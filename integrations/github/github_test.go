@@ -206,7 +206,7 @@ func githubReplay(t *testing.T) (*httptest.Server, *atomic.Int64) {
 func TestGitHubIntegration(t *testing.T) {
 	srv, _ := githubReplay(t)
 	s := integrationtest.NewService(t)
-	s.Kinds["github"] = GitHub{MaxWait: 10 * time.Second}
+	s.Kinds = append(s.Kinds, GitHub{MaxWait: 10 * time.Second})
 	cfg, _ := json.Marshal(map[string]any{"org": "acme", "api_url": srv.URL + "/"})
 	x := &vigil.Integration{Kind: "github", Name: "acme on GitHub", Config: cfg, Interval: 3600, Enabled: true}
 	got, why := integrationtest.Connect(t, s, x, "ghp_test")

@@ -10,3 +10,6 @@ var Info = kind.Info{Name: "github", Title: "GitHub organization", Help: "Branch
 		{Name: "api_url", Label: "API URL", Help: "Only for GitHub Enterprise.", Example: "https://ghe.example.com/api/v3/", Type: kind.TypeText},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Token", Help: "A token with read:org, repo and security_events scopes, or a fine-grained read-only token.", Example: "ghp_...", Type: kind.TypeText, Required: true}}
+
+// Info describes the kind for the pages and the CLI.
+func (GitHub) Info() kind.Info { return Info }

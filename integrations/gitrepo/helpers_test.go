@@ -16,6 +16,6 @@ var (
 func newService(t *testing.T) *service.Service {
 	t.Helper()
 	s := integrationtest.NewService(t)
-	s.Kinds["git"] = Git{}
+	s.Kinds = append(s.Kinds, Git{})
 	return s
 }

@@ -16,3 +16,6 @@ var Info = kind.Info{Name: "git", Title: "Git repository", Help: "Change managem
 		{Name: "gpg_keys", Label: "OpenPGP public keys", Help: "ASCII-armored public keys trusted to sign changes.", Example: "-----BEGIN PGP PUBLIC KEY BLOCK-----", Type: kind.TypeLong},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Token or deploy key", Help: "An HTTPS token, or an SSH deploy key (private key) for ssh:// URLs; optional for a local repository.", Example: "ghp_...", Type: kind.TypeLong}}
+
+// Info describes the kind for the pages and the CLI.
+func (Git) Info() kind.Info { return Info }

@@ -80,7 +80,7 @@ func TestOktaIntegration(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := integrationtest.NewService(t)
-	s.Kinds["okta"] = Okta{MaxWait: 10 * time.Second}
+	s.Kinds = append(s.Kinds, Okta{MaxWait: 10 * time.Second})
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL})
 	x := &vigil.Integration{Kind: "okta", Name: "acme okta", Config: cfg, Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, x, "okta-token"); err != nil {
@@ -158,7 +158,7 @@ func TestGoogleIntegration(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	s := integrationtest.NewService(t)
-	s.Kinds["google"] = Google{TokenURL: srv.URL + "/token", APIURL: srv.URL, MaxWait: 5 * time.Second}
+	s.Kinds = append(s.Kinds, Google{TokenURL: srv.URL + "/token", APIURL: srv.URL, MaxWait: 5 * time.Second})
 	sa, _ := json.Marshal(map[string]any{"type": "service_account", "client_email": "vigil@acme.iam.gserviceaccount.com", "private_key": string(keyPEM), "private_key_id": "k1"})
 	cfg, _ := json.Marshal(map[string]any{"subject": "admin@acme.test"})
 	x := &vigil.Integration{Kind: "google", Name: "acme workspace", Config: cfg, Interval: 3600, Enabled: true}

@@ -16,3 +16,9 @@ var GoogleInfo = kind.Info{Name: "google", Title: "Google Workspace", Help: "2-s
 		{Name: "domain", Label: "Domain", Help: "Only this domain's users; empty for the whole customer.", Example: "acme.com", Type: kind.TypeText},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Service account key", Help: "The service account's JSON key file, pasted whole.", Example: `{"type": "service_account", "client_email": "...", "private_key": "..."}`, Type: kind.TypeLong, Required: true}}
+
+// Info describes the kind for the pages and the CLI.
+func (Okta) Info() kind.Info { return OktaInfo }
+
+// Info describes the kind for the pages and the CLI.
+func (Google) Info() kind.Info { return GoogleInfo }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/checks"
-	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/integrations/service"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/secret"
@@ -37,7 +36,7 @@ func NewService(t testing.TB) *service.Service {
 	}
 	box, _ := secret.New(make([]byte, 32))
 	return &service.Service{Store: st, Box: box, Monitor: &monitor.Service{Store: st, Checks: reg}, Checks: reg,
-		Kinds: map[string]kind.Kind{}, DataDir: t.TempDir()}
+		DataDir: t.TempDir()}
 }
 
 // Connect creates an integration, tests its connection and runs it once,

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sort"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -18,6 +19,8 @@ import (
 // Kind is one kind of integration.
 type Kind interface {
 	Name() string
+	// Info describes the kind and its settings for the pages and the CLI.
+	Info() Info
 	// Validate checks the settings (and whether a secret is needed).
 	Validate(cfg json.RawMessage, secret string) error
 	// Test connects once and returns what is wrong, in words an operator
@@ -113,4 +116,74 @@ func NonNil(xs []any) []any {
 func UserList(title string, in map[string]any) Artifact {
 	b, _ := json.MarshalIndent(in, "", " ")
 	return Artifact{Name: "users.json", Title: title, Data: b}
+}
+
+// Registry is the kinds a build offers, in the order the form lists them.
+// cmd/vigil makes the list of built-in kinds, explicitly (no registration
+// by init); tests make their own with the kinds they use.
+type Registry []Kind
+
+// Lookup finds a kind by name.
+func (r Registry) Lookup(name string) (Kind, bool) {
+	for _, k := range r {
+		if k.Name() == name {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the kinds' names, sorted.
+func (r Registry) Names() []string {
+	out := make([]string, len(r))
+	for i, k := range r {
+		out[i] = k.Name()
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Info returns a kind's description; a kind that describes no settings
+// gets a bare one, whose settings are then typed as JSON.
+func (r Registry) Info(name string) (Info, bool) {
+	k, ok := r.Lookup(name)
+	if !ok {
+		return Info{}, false
+	}
+	info := k.Info()
+	if info.Name == "" {
+		info = Info{Name: name, Title: name, Secret: Field{Name: "secret", Label: "Credential", Type: TypeLong}}
+	}
+	return info, true
+}
+
+// Infos describes every kind, in the registry's order.
+func (r Registry) Infos() []Info {
+	out := make([]Info, 0, len(r))
+	for _, k := range r {
+		info, _ := r.Info(k.Name())
+		out = append(out, info)
+	}
+	return out
+}
+
+// BuildConfig makes a kind's settings from named form values
+// (Info.BuildConfig); an unknown kind takes only the advanced JSON.
+func (r Registry) BuildConfig(name string, get func(name string) string, advanced string) (json.RawMessage, error) {
+	info, _ := r.Info(name)
+	return info.BuildConfig(get, advanced)
+}
+
+// FormValues turns a kind's stored settings back into the form's values
+// and the advanced JSON (Info.FormValues).
+func (r Registry) FormValues(name string, cfg json.RawMessage) (map[string]string, string) {
+	info, _ := r.Info(name)
+	return info.FormValues(cfg)
+}
+
+// Settings lists a kind's stored settings with their labels
+// (Info.Settings).
+func (r Registry) Settings(name string, cfg json.RawMessage) []Setting {
+	info, _ := r.Info(name)
+	return info.Settings(cfg)
 }

@@ -19,3 +19,6 @@ var Info = kind.Info{Name: "ldap", Title: "LDAP or Active Directory", Help: "Dis
 		{Name: "ppolicy_default", Label: "Default password policy", Help: "The ppolicy overlay's default policy DN; empty reads it from cn=config, none says there is none.", Example: "cn=default,ou=policies,dc=acme,dc=com", Type: kind.TypeText},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Bind password", Help: "The bind DN's password.", Type: kind.TypeText}}
+
+// Info describes the kind for the pages and the CLI.
+func (LDAP) Info() kind.Info { return Info }

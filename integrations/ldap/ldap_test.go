@@ -70,7 +70,7 @@ func TestLDAPIntegration(t *testing.T) {
 	add("cn=dba,ou=groups,"+ldaptest.Base, map[string][]string{"objectClass": {"posixGroup"}, "cn": {"dba"}, "gidNumber": {"2000"}, "memberUid": {"cat"}})
 
 	s := integrationtest.NewService(t)
-	s.Kinds["ldap"] = LDAP{}
+	s.Kinds = append(s.Kinds, LDAP{})
 	cfg, _ := json.Marshal(map[string]any{"url": srv.URL, "bind_dn": ldaptest.Admin, "base_dn": ldaptest.Base, "privileged_groups": []string{"admins", "ops", "dba", "wheel"}})
 	x := &vigil.Integration{Kind: "ldap", Name: "directory", Config: cfg, Interval: 3600, Enabled: true}
 	got, reasons := integrationtest.Connect(t, s, x, ldaptest.Password)
@@ -123,7 +123,7 @@ func TestLDAPOverTLS(t *testing.T) {
 	os.WriteFile(notPEM, []byte("not a certificate"), 0o600)
 
 	s := integrationtest.NewService(t)
-	s.Kinds["ldap"] = LDAP{}
+	s.Kinds = append(s.Kinds, LDAP{})
 	try := func(name string, settings map[string]any) error {
 		t.Helper()
 		settings["bind_dn"], settings["base_dn"], settings["privileged_groups"] = ldaptest.Admin, ldaptest.Base, []string{"admins"}

@@ -11,3 +11,6 @@ var Info = kind.Info{Name: "mysql", Title: "MySQL or MariaDB server", Help: "Tra
 		{Name: "tls", Label: "TLS", Help: "Empty for true over TCP.", Example: "true", Type: kind.TypeChoice, Choices: []string{"", "true", "skip-verify", "preferred", "false"}},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password.", Type: kind.TypeText}}
+
+// Info describes the kind for the pages and the CLI.
+func (MySQL) Info() kind.Info { return Info }

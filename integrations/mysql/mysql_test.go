@@ -35,7 +35,7 @@ func TestMySQLIntegration(t *testing.T) {
 		}
 	}
 	s := integrationtest.NewService(t)
-	s.Kinds["mysql"] = MySQL{}
+	s.Kinds = append(s.Kinds, MySQL{})
 	c, _ := json.Marshal(map[string]any{"host": srv.Socket, "user": "root"})
 	x := &vigil.Integration{Kind: "mysql", Name: "orders db", Config: c, Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, x, ""); err != nil {

@@ -12,3 +12,6 @@ var Info = kind.Info{Name: "postgres", Title: "PostgreSQL server", Help: "TLS, p
 		{Name: "sslmode", Label: "TLS mode", Help: "Empty for verify-full.", Example: "verify-full", Type: kind.TypeChoice, Choices: []string{"", "verify-full", "verify-ca", "require", "disable"}},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Password", Help: "The user's password; empty for peer or certificate authentication.", Type: kind.TypeText}}
+
+// Info describes the kind for the pages and the CLI.
+func (Postgres) Info() kind.Info { return Info }

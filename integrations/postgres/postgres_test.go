@@ -30,7 +30,7 @@ func TestPostgresIntegration(t *testing.T) {
 	u, _ := url.Parse(pg.URL("postgres"))
 	sock := u.Query().Get("host")
 	s := integrationtest.NewService(t)
-	s.Kinds["postgres"] = Postgres{}
+	s.Kinds = append(s.Kinds, Postgres{})
 	cfg, _ := json.Marshal(map[string]any{"host": sock, "database": "postgres", "user": "vigil", "sslmode": "disable"})
 	x := &vigil.Integration{Kind: "postgres", Name: "main db", Config: cfg, Interval: 3600, Enabled: true}
 	if err := s.Create(ctx, x, "unused-password"); err != nil {

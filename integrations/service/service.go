@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,9 +45,10 @@ type Service struct {
 	Checks  *check.Registry
 	// Evidence, when set, receives the runs' artifacts.
 	Evidence *evidence.Service
-	Kinds    map[string]kind.Kind
-	DataDir  string
-	Now      func() time.Time
+	// Kinds are the kinds this build offers (cmd/vigil lists them).
+	Kinds   kind.Registry
+	DataDir string
+	Now     func() time.Time
 
 	locks sync.Map // integration ID => *sync.Mutex: one run at a time each
 }
@@ -72,14 +72,9 @@ func (s *Service) now() time.Time {
 func sealContext(id int64) string { return "integration:" + strconv.FormatInt(id, 10) }
 
 func (s *Service) kind(name string) (kind.Kind, error) {
-	k, ok := s.Kinds[name]
+	k, ok := s.Kinds.Lookup(name)
 	if !ok {
-		names := make([]string, 0, len(s.Kinds))
-		for n := range s.Kinds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, vigil.FieldError("kind", "there is no integration kind %q (kinds: %s)", name, strings.Join(names, ", "))
+		return nil, vigil.FieldError("kind", "there is no integration kind %q (kinds: %s)", name, strings.Join(s.Kinds.Names(), ", "))
 	}
 	return k, nil
 }

@@ -9,3 +9,6 @@ var Info = kind.Info{Name: "tls", Title: "TLS endpoints", Help: "Certificate cha
 		{Name: "ca_file", Label: "CA file", Help: "A CA certificate file on this server to trust too (a private PKI).", Example: "/etc/ssl/certs/acme-ca.pem", Type: kind.TypeText},
 		{Name: "timeout_seconds", Label: "Timeout (seconds)", Help: "How long to wait for each endpoint; empty for 10.", Example: "10", Type: kind.TypeInt},
 	}}
+
+// Info describes the kind for the pages and the CLI.
+func (TLS) Info() kind.Info { return Info }

@@ -81,7 +81,7 @@ func tlsServer(t *testing.T, cfg *tls.Config, h http.HandlerFunc) *httptest.Serv
 // exactly its problem.
 func TestTLSIntegration(t *testing.T) {
 	s := integrationtest.NewService(t)
-	s.Kinds["tls"] = TLS{}
+	s.Kinds = append(s.Kinds, TLS{})
 	ca := newCA(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, ca.pem, 0o644)
