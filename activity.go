@@ -123,3 +123,13 @@ type ChainVerification struct {
 	OK      bool        `json:"ok"`
 	Break   *ChainBreak `json:"break,omitempty"`
 }
+
+// ActivityFilter selects activity entries. Zero fields match everything.
+type ActivityFilter struct {
+	ActorID    int64
+	Action     string // exact, or a prefix ending in "." (control.)
+	EntityType string
+	EntityID   string
+	Before     int64 // cursor: entries with seq below this
+	Limit      int
+}

@@ -202,3 +202,11 @@ type LedgerReport struct {
 func (r *LedgerReport) Fail(check, subject, format string, args ...any) {
 	r.Problems = append(r.Problems, LedgerProblem{Check: check, Subject: subject, Detail: fmt.Sprintf(format, args...)})
 }
+
+// EvidenceFilter selects evidence. Zero fields match everything.
+type EvidenceFilter struct {
+	Control string
+	Request int64
+	Before  int64 // cursor: IDs below this
+	Limit   int
+}

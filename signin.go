@@ -93,3 +93,23 @@ type OIDCLogin struct {
 	State, Nonce, Verifier, Next string
 	CreatedAt                    time.Time
 }
+
+// AttemptLimit allows at most Max attempts under Key within Window.
+type AttemptLimit struct {
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// AttemptRefused says which limit refused an attempt, and until when.
+type AttemptRefused struct {
+	Key   string
+	Until time.Time
+}
+
+// AttemptReserved is an attempt recorded: Left is how many more attempts the
+// tightest of its limits allows after this one, and LeftKey which that is.
+type AttemptReserved struct {
+	Left    int
+	LeftKey string
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -13,7 +14,7 @@ import (
 // everything needed to verify them offline: their records, inclusion proofs
 // against a fresh signed checkpoint, every earlier checkpoint with
 // consistency proofs, their bytes, and the verifier key.
-func (s *Service) Export(ctx context.Context, w io.Writer, f store.EvidenceFilter) error {
+func (s *Service) Export(ctx context.Context, w io.Writer, f vigil.EvidenceFilter) error {
 	cp, err := s.Checkpoint(ctx)
 	if err != nil {
 		return err

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/ledger"
-	"github.com/vigil-soc/vigil/store"
 )
 
 func exportBundle(t *testing.T, f *fixture) []byte {
 	var buf bytes.Buffer
-	if err := f.svc.Export(context.Background(), &buf, store.EvidenceFilter{}); err != nil {
+	if err := f.svc.Export(context.Background(), &buf, vigil.EvidenceFilter{}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -102,7 +102,7 @@ func (s *Service) Verify(ctx context.Context, blobs bool) (*vigil.LedgerReport, 
 		}
 	}
 	// Evidence rows against their records.
-	items, err := s.Store.ListEvidence(ctx, store.EvidenceFilter{})
+	items, err := s.Store.ListEvidence(ctx, vigil.EvidenceFilter{})
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/monitor"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // TestInputManifest: each finished day's inputs are sealed once, as one
@@ -54,7 +53,7 @@ func TestInputManifest(t *testing.T) {
 		if n, err := svc.SealManifests(ctx, ev, 29); err != nil || n != 0 {
 			t.Fatalf("sealed %d again, %v", n, err)
 		}
-		items, err := svc.Store.ListEvidence(ctx, store.EvidenceFilter{Control: "AC-11"})
+		items, err := svc.Store.ListEvidence(ctx, vigil.EvidenceFilter{Control: "AC-11"})
 		if err != nil || len(items) != 1 {
 			t.Fatalf("evidence %v, %v", items, err)
 		}

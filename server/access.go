@@ -9,7 +9,6 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -206,7 +205,7 @@ func (s *Server) queryActivity(r *http.Request) (api.Page[vigil.Activity], error
 	if err != nil {
 		return api.Page[vigil.Activity]{}, err
 	}
-	items, err := s.store.ListActivity(r.Context(), store.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
+	items, err := s.store.ListActivity(r.Context(), vigil.ActivityFilter{ActorID: int64(actor), Action: q.Get("action"),
 		EntityType: q.Get("entity_type"), EntityID: q.Get("entity_id"), Before: before, Limit: limit + 1})
 	if err != nil {
 		return api.Page[vigil.Activity]{}, err

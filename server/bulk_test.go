@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/store"
 )
 
 type bulkAnswer struct {
@@ -36,7 +35,7 @@ func (e *env) controlState(ids ...string) string {
 		}
 		fmt.Fprintf(&b, "%s:%s/%d/%s/%q ", c.ID, c.Status, c.OwnerID, c.Frequency, c.Justification)
 	}
-	acts, err := e.store.ListActivity(ctx, store.ActivityFilter{})
+	acts, err := e.store.ListActivity(ctx, vigil.ActivityFilter{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -63,7 +62,7 @@ func TestBulkControlEdit(t *testing.T) {
 			}
 		}
 		for _, id := range []string{"AC-01", "AC-02", "AC-03"} {
-			acts, err := e.store.ListActivity(context.Background(), store.ActivityFilter{Action: "control.update", EntityID: id})
+			acts, err := e.store.ListActivity(context.Background(), vigil.ActivityFilter{Action: "control.update", EntityID: id})
 			if err != nil || len(acts) != 1 || acts[0].ActorID != e.users["admin"] {
 				t.Fatalf("activity of %s: %+v %v", id, acts, err)
 			}
@@ -148,7 +147,7 @@ func TestBulkControlEdit(t *testing.T) {
 		if !slices.Equal(res.Updated, []string{"AC-03"}) || !slices.Equal(res.Unchanged, []string{"AC-01", "AC-02"}) {
 			t.Fatalf("partly unchanged: %+v", res)
 		}
-		acts, _ := e.store.ListActivity(context.Background(), store.ActivityFilter{Action: "control.update", EntityID: "AC-01"})
+		acts, _ := e.store.ListActivity(context.Background(), vigil.ActivityFilter{Action: "control.update", EntityID: "AC-01"})
 		if len(acts) != 2 {
 			t.Fatalf("AC-01 has %d updates, want 2 (owner, then status)", len(acts))
 		}
@@ -203,7 +202,7 @@ func TestBulkConcurrent(t *testing.T) {
 				t.Fatalf("controls ended mixed: %s %s, %s %s", cs[0].ID, cs[0].Frequency, c.ID, c.Frequency)
 			}
 		}
-		acts, err := e.store.ListActivity(context.Background(), store.ActivityFilter{Action: "control.update"})
+		acts, err := e.store.ListActivity(context.Background(), vigil.ActivityFilter{Action: "control.update"})
 		if err != nil {
 			t.Fatal(err)
 		}

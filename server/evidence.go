@@ -12,7 +12,6 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/evidence"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // mayEvidence checks that the actor may add evidence for these controls:
@@ -154,7 +153,7 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListEvidence(r.Context(), store.EvidenceFilter{Control: q.Get("control"), Request: int64(req), Before: before, Limit: limit + 1})
+	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: q.Get("control"), Request: int64(req), Before: before, Limit: limit + 1})
 	if err != nil {
 		return err
 	}
@@ -260,7 +259,7 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="vigil-evidence.zip"`)
-	if err := s.evidence.Export(r.Context(), w, store.EvidenceFilter{Control: control}); err != nil {
+	if err := s.evidence.Export(r.Context(), w, vigil.EvidenceFilter{Control: control}); err != nil {
 		// The status is sent: abort the response, so the client sees a
 		// broken download rather than a short zip that looks whole.
 		s.log.Error("export failed mid-stream", "err", err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // DefaultHashMemory is the memory password hashing may hold at once by
@@ -111,11 +110,11 @@ func (s *Server) verifyPassword(ctx context.Context, pw, hash string) (bool, err
 // it limits, so that the limit holds against concurrent requests and
 // across replicas. It returns the attempt's group (for ForgiveAttempt when
 // it succeeds) or, when the limit is used up, the refusal.
-func (s *Server) reserve(ctx context.Context, key string) (string, *store.AttemptRefused, error) {
+func (s *Server) reserve(ctx context.Context, key string) (string, *vigil.AttemptRefused, error) {
 	grp, _, err := auth.NewSecret("")
 	if err != nil {
 		return "", nil, err
 	}
-	_, refused, err := s.store.ReserveAttempt(ctx, grp, s.now(), []store.AttemptLimit{{Key: key, Max: addrMaxFailures, Window: addrWindow}})
+	_, refused, err := s.store.ReserveAttempt(ctx, grp, s.now(), []vigil.AttemptLimit{{Key: key, Max: addrMaxFailures, Window: addrWindow}})
 	return grp, refused, err
 }

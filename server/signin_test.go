@@ -20,7 +20,6 @@ import (
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/internal/oidctest"
 	"github.com/vigil-soc/vigil/server"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // browser is a cookie-keeping client that fills forms the way a person's
@@ -112,7 +111,7 @@ func adminCtx(e *env) context.Context {
 
 func activityHas(t *testing.T, e *env, action string) bool {
 	t.Helper()
-	items, err := e.store.ListActivity(context.Background(), store.ActivityFilter{Action: action})
+	items, err := e.store.ListActivity(context.Background(), vigil.ActivityFilter{Action: action})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func (s *Server) loginPost(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acctKey := signinAcctKey(email, ip)
-	res, refused, err := s.store.ReserveAttempt(ctx, grp, now, []store.AttemptLimit{
+	res, refused, err := s.store.ReserveAttempt(ctx, grp, now, []vigil.AttemptLimit{
 		{Key: signinAddrKey(ip), Max: addrMaxFailures, Window: addrWindow},
 		{Key: acctKey, Max: vigil.MaxFailedLogins, Window: vigil.LockoutDuration},
 	})
@@ -414,7 +414,7 @@ func (s *Server) resetPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, refused, err := s.store.ReserveAttempt(ctx, grp, now, []store.AttemptLimit{{Key: resetAddrKey(ip), Max: addrMaxFailures, Window: addrWindow}}); err != nil {
+	if _, refused, err := s.store.ReserveAttempt(ctx, grp, now, []vigil.AttemptLimit{{Key: resetAddrKey(ip), Max: addrMaxFailures, Window: addrWindow}}); err != nil {
 		return err
 	} else if refused != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(refused.Until.Sub(now).Seconds()))))

@@ -13,7 +13,6 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
 	"github.com/vigil-soc/vigil/evidence"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // evidenceSection is what the control page shows of its evidence.
@@ -34,7 +33,7 @@ func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSectio
 	if s.evidence == nil {
 		return nil, nil
 	}
-	items, err := s.store.ListEvidence(r.Context(), store.EvidenceFilter{Control: c.ID, Limit: 50})
+	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: c.ID, Limit: 50})
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +271,7 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListEvidence(ctx, store.EvidenceFilter{Before: before, Limit: 51})
+	items, err := s.store.ListEvidence(ctx, vigil.EvidenceFilter{Before: before, Limit: 51})
 	if err != nil {
 		return err
 	}

@@ -546,7 +546,7 @@ func (s *Server) renderControl(w http.ResponseWriter, r *http.Request, p *webPag
 	for _, f := range s.cat.Frameworks {
 		d.FWNames[f.ID] = f.Name + " " + f.Version
 	}
-	acts, err := s.store.ListActivity(ctx, store.ActivityFilter{EntityType: "control", EntityID: c.ID, Limit: 50})
+	acts, err := s.store.ListActivity(ctx, vigil.ActivityFilter{EntityType: "control", EntityID: c.ID, Limit: 50})
 	if err != nil {
 		return err
 	}

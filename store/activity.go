@@ -69,18 +69,8 @@ func (t *wtx) flushActivity(ctx context.Context) error {
 	return nil
 }
 
-// ActivityFilter selects activity entries. Zero fields match everything.
-type ActivityFilter struct {
-	ActorID    int64
-	Action     string // exact, or a prefix ending in "." (control.)
-	EntityType string
-	EntityID   string
-	Before     int64 // cursor: entries with seq below this
-	Limit      int
-}
-
 // ListActivity returns entries newest first.
-func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) ([]vigil.Activity, error) {
+func (s *Store) ListActivity(ctx context.Context, f vigil.ActivityFilter) ([]vigil.Activity, error) {
 	var where []string
 	var args []any
 	if f.ActorID != 0 {

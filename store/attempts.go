@@ -3,27 +3,9 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/vigil-soc/vigil"
 )
-
-// AttemptLimit allows at most Max attempts under Key within Window.
-type AttemptLimit struct {
-	Key    string
-	Max    int
-	Window time.Duration
-}
-
-// AttemptRefused says which limit refused an attempt, and until when.
-type AttemptRefused struct {
-	Key   string
-	Until time.Time
-}
-
-// Reserved is an attempt recorded: Left is how many more attempts the
-// tightest of its limits allows after this one, and LeftKey which that is.
-type Reserved struct {
-	Left    int
-	LeftKey string
-}
 
 // ReserveAttempt records one attempt under every key of limits, in one
 // transaction, unless one of them is used up; then it records nothing and
@@ -31,9 +13,9 @@ type Reserved struct {
 // hash) is what makes the limits hold against concurrent requests: the
 // writers are serialised, so no two requests can both take the last slot.
 // grp names the attempt; ForgiveAttempt removes it after a success.
-func (s *Store) ReserveAttempt(ctx context.Context, grp string, at time.Time, limits []AttemptLimit) (*Reserved, *AttemptRefused, error) {
-	var refused *AttemptRefused
-	res := &Reserved{Left: -1}
+func (s *Store) ReserveAttempt(ctx context.Context, grp string, at time.Time, limits []vigil.AttemptLimit) (*vigil.AttemptReserved, *vigil.AttemptRefused, error) {
+	var refused *vigil.AttemptRefused
+	res := &vigil.AttemptReserved{Left: -1}
 	err := s.write(ctx, func(t *wtx) error {
 		for _, l := range limits {
 			// Old attempts of this key are forgotten as it is used, so the
@@ -47,7 +29,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, grp string, at time.Time, li
 				return internal("count attempts", err)
 			}
 			if n >= l.Max {
-				refused = &AttemptRefused{Key: l.Key, Until: oldest.T.Add(l.Window)}
+				refused = &vigil.AttemptRefused{Key: l.Key, Until: oldest.T.Add(l.Window)}
 				return nil
 			}
 			if left := l.Max - n - 1; res.Left < 0 || left < res.Left {

@@ -130,16 +130,8 @@ func scanEvidence(r scanner) (*vigil.Evidence, error) {
 	return &e, nil
 }
 
-// EvidenceFilter selects evidence. Zero fields match everything.
-type EvidenceFilter struct {
-	Control string
-	Request int64
-	Before  int64 // cursor: IDs below this
-	Limit   int
-}
-
 // ListEvidence returns items newest first, with their links.
-func (s *Store) ListEvidence(ctx context.Context, f EvidenceFilter) ([]vigil.Evidence, error) {
+func (s *Store) ListEvidence(ctx context.Context, f vigil.EvidenceFilter) ([]vigil.Evidence, error) {
 	var where []string
 	var args []any
 	if f.Control != "" {
@@ -223,7 +215,7 @@ func (s *Store) Evidence(ctx context.Context, id int64) (*vigil.Evidence, error)
 	if !found {
 		return nil, vigil.NotFound("evidence", id)
 	}
-	items, err := s.ListEvidence(ctx, EvidenceFilter{Before: id + 1, Limit: 1})
+	items, err := s.ListEvidence(ctx, vigil.EvidenceFilter{Before: id + 1, Limit: 1})
 	if err != nil {
 		return nil, err
 	}

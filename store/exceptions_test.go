@@ -130,7 +130,7 @@ func TestExceptionsLifecycle(t *testing.T) {
 		}
 
 		// Every request, approval and revocation is in the activity log.
-		acts, err := s.ListActivity(context.Background(), ActivityFilter{EntityType: "check_exception", Limit: 100})
+		acts, err := s.ListActivity(context.Background(), vigil.ActivityFilter{EntityType: "check_exception", Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +203,7 @@ func TestExceptionApprovalRace(t *testing.T) {
 				t.Fatalf("round %d: %d approvals, %d conflicts", round, ok, conflict)
 			}
 		}
-		acts, _ := s.ListActivity(context.Background(), ActivityFilter{Action: "exception.approve", Limit: 100})
+		acts, _ := s.ListActivity(context.Background(), vigil.ActivityFilter{Action: "exception.approve", Limit: 100})
 		if len(acts) != 5 {
 			t.Fatalf("%d approvals logged, want 5", len(acts))
 		}

@@ -339,7 +339,7 @@ func TestActivityChain(t *testing.T) {
 				if strings.HasPrefix(tc.sql, "RECOMPUTE") {
 					// An attacker with database access edits entry 2 and
 					// recomputes its hash so that it checks on its own.
-					all, _ := s.ListActivity(adminCtx, ActivityFilter{})
+					all, _ := s.ListActivity(adminCtx, vigil.ActivityFilter{})
 					a := all[len(all)-2]
 					a.ActorName = "mallory"
 					if _, err := s.w.Exec(s.d.rebind("UPDATE activity SET actor_name = ?, hash = ? WHERE seq = 2"), a.ActorName, a.ComputeHash()); err != nil {
@@ -367,15 +367,15 @@ func TestActivityList(t *testing.T) {
 		if err := s.CreateControl(adminCtx, &c); err != nil {
 			t.Fatal(err)
 		}
-		all, err := s.ListActivity(adminCtx, ActivityFilter{})
+		all, err := s.ListActivity(adminCtx, vigil.ActivityFilter{})
 		if err != nil || len(all) != 3 || all[0].Action != "control.create" || all[0].ActorName != "owner@example.com" {
 			t.Fatalf("activity %+v %v", all, err)
 		}
-		got, _ := s.ListActivity(adminCtx, ActivityFilter{Action: "control."})
+		got, _ := s.ListActivity(adminCtx, vigil.ActivityFilter{Action: "control."})
 		if len(got) != 1 || string(got[0].After) == "" {
 			t.Fatalf("prefix filter: %+v", got)
 		}
-		got, _ = s.ListActivity(adminCtx, ActivityFilter{Before: all[0].Seq, Limit: 1})
+		got, _ = s.ListActivity(adminCtx, vigil.ActivityFilter{Before: all[0].Seq, Limit: 1})
 		if len(got) != 1 || got[0].Seq != all[1].Seq {
 			t.Fatalf("cursor: %+v", got)
 		}

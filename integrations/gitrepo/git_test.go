@@ -15,7 +15,6 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/scheduler"
-	"github.com/vigil-soc/vigil/store"
 )
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -186,7 +185,7 @@ func TestGitSettingsAndSecrets(t *testing.T) {
 	if err != nil || !got.HasSecret || sealed == "" || strings.Contains(sealed, "supersecret") {
 		t.Fatalf("stored secret: %v %q", err, sealed)
 	}
-	acts, _ := s.Store.ListActivity(ctx, store.ActivityFilter{EntityType: "integration"})
+	acts, _ := s.Store.ListActivity(ctx, vigil.ActivityFilter{EntityType: "integration"})
 	for _, a := range acts {
 		if strings.Contains(string(a.After), "supersecret") || strings.Contains(string(a.Before), "supersecret") {
 			t.Fatal("the token is in the activity log")
