@@ -109,13 +109,7 @@ func (s *Service) Ingest(ctx context.Context, a *vigil.Agent, r *vigil.AgentRepo
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	status := "ok"
-	if len(r.Failed) > 0 {
-		status = "partial"
-	}
-	return s.Store.IngestReport(ctx, &store.Report{AgentID: a.ID, Seq: r.Seq, ScannedAt: r.ScannedAt, Duration: time.Duration(r.Duration) * time.Millisecond,
-		Hostname: r.Host.Hostname, OS: r.Host.OS, Kernel: r.Host.Kernel, Version: r.Host.Version, Interval: r.Host.Interval,
-		Full: r.Full, Results: r.Results, Removed: r.Removed, InputSHA256: r.InputSHA256, Input: r.Input, Status: status, Disabled: r.Disabled})
+	return s.Store.IngestReport(ctx, a.ID, r)
 }
 
 // Name is the signal source's name.

@@ -179,149 +179,34 @@ func getAgentTx(ctx context.Context, t *wtx, id int64) (*vigil.Agent, error) {
 	return a, nil
 }
 
-// Report is an agent's report as the store applies it.
-type Report struct {
-	AgentID   int64
-	Seq       int64
-	ScannedAt time.Time
-	Duration  time.Duration
-	Hostname  string
-	OS        string
-	Kernel    string
-	Version   string
-	Interval  int
-	// Full reports carry every result; the store drops results the report
-	// does not name. Incremental ones carry changes and removals only.
-	Full        bool
-	Results     []vigil.CheckResult
-	Removed     []vigil.CheckResult // check and resource only
-	InputSHA256 string
-	Input       string // base64 gzip of the normalized input, only when it changed
-	Status      string // ok, or partial when collectors failed
-	// Disabled is the host's tailoring: check => justification.
-	Disabled map[string]string
-}
-
 // IngestReport applies one agent report in one transaction: results that
 // changed become transitions and update the current state, the run is
-// recorded, and the agent's coverage is extended. A report whose sequence
-// number is not the next one (a replay or one out of order), or from a
-// revoked agent, is refused and nothing is stored.
-func (s *Store) IngestReport(ctx context.Context, r *Report) error {
+// recorded, and the agent's coverage is extended. A report that is not the
+// next one of its host (vigil.CheckReportOrder), or from a revoked agent,
+// is refused and nothing is stored.
+func (s *Store) IngestReport(ctx context.Context, agentID int64, r *vigil.AgentReport) error {
 	return s.write(ctx, func(t *wtx) error {
-		var lastSeq int64
-		var revoked, lastSeen dbTime
-		var interval int
-		var tailoring, lastInput string
-		err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds, tailoring, last_input FROM agents WHERE id = ?", r.AgentID).Scan(&lastSeq, &revoked, &lastSeen, &interval, &tailoring, &lastInput)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent")
-		case err != nil:
-			return internal("read agent", err)
-		case revoked.Valid:
-			return vigil.Errorf(vigil.EFORBIDDEN, "this agent was revoked at %s", revoked.T.Format(time.RFC3339))
-		case r.Seq <= lastSeq:
-			return &vigil.Error{Code: vigil.ECONFLICT, Field: "seq", Message: "report " + strconv.FormatInt(r.Seq, 10) + " was already accepted (last accepted: " + strconv.FormatInt(lastSeq, 10) + "); a replay is not stored"}
-		case r.Seq != lastSeq+1:
-			return &vigil.Error{Code: vigil.ECONFLICT, Field: "seq", Message: "report " + strconv.FormatInt(r.Seq, 10) + " is out of order: the next accepted is " + strconv.FormatInt(lastSeq+1, 10)}
+		prev, err := ingestState(ctx, t, agentID)
+		if err != nil {
+			return err
 		}
 		at := r.ScannedAt.UTC().Truncate(time.Microsecond)
-		if at.After(t.now.Add(5 * time.Minute)) {
-			return &vigil.Error{Code: vigil.EINVALID, Field: "scanned_at", Message: "the report is dated in the future (" + at.Format(time.RFC3339) + "); check the host's clock"}
+		if err := vigil.CheckReportOrder(r.Seq, prev.lastSeq, at, prev.lastSeen, t.now); err != nil {
+			return err
 		}
-		if lastSeen.Valid && at.Before(lastSeen.T) {
-			return &vigil.Error{Code: vigil.EINVALID, Field: "scanned_at", Message: "the report is older than the last accepted one; check the host's clock"}
-		}
-		// The current state, to tell changes from repeats.
-		cur := map[[2]string][2]string{}
-		rows, err := t.query(ctx, "SELECT check_id, resource, verdict, reason FROM check_current WHERE agent_id = ?", r.AgentID)
+		cur, err := currentResults(ctx, t, agentID)
 		if err != nil {
-			return internal("read results", err)
+			return err
 		}
-		for rows.Next() {
-			var c, res, v, why string
-			if err := rows.Scan(&c, &res, &v, &why); err != nil {
-				rows.Close()
-				return internal("read results", err)
-			}
-			cur[[2]string{c, res}] = [2]string{v, why}
-		}
-		rows.Close()
-		var changed []vigil.CheckResult
-		seen := map[[2]string]bool{}
-		for _, x := range r.Results {
-			k := [2]string{x.CheckID, x.Resource}
-			seen[k] = true
-			if old, ok := cur[k]; ok && old[0] == x.Verdict && old[1] == x.Reason {
-				continue
-			}
-			changed = append(changed, x)
-		}
-		removed := r.Removed
-		if r.Full {
-			removed = nil
-			for k := range cur {
-				if !seen[k] {
-					removed = append(removed, vigil.CheckResult{CheckID: k[0], Resource: k[1]})
-				}
-			}
-		}
+		changed, gone := vigil.ResultChanges(cur, r)
 		ts := t.d.ts(at)
-		if len(changed) > 0 {
-			if err := t.insertRows(ctx, "INSERT INTO check_current (agent_id, check_id, resource, verdict, reason, since) VALUES ", 6, len(changed), func(i int) []any {
-				x := changed[i]
-				return []any{r.AgentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
-			}, " ON CONFLICT (agent_id, check_id, resource) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, since = excluded.since"); err != nil {
-				return internal("store results", err)
-			}
+		if err := applyResults(ctx, t, agentID, ts, changed, gone); err != nil {
+			return err
 		}
-		var gone []vigil.CheckResult
-		for _, x := range removed {
-			if _, ok := cur[[2]string{x.CheckID, x.Resource}]; !ok {
-				continue
-			}
-			if _, err := t.exec(ctx, "DELETE FROM check_current WHERE agent_id = ? AND check_id = ? AND resource = ?", r.AgentID, x.CheckID, x.Resource); err != nil {
-				return internal("remove result", err)
-			}
-			gone = append(gone, vigil.CheckResult{CheckID: x.CheckID, Resource: x.Resource})
-		}
-		trans := append(changed, gone...)
-		if len(trans) > 0 {
-			if err := t.insertRows(ctx, "INSERT INTO check_transitions (agent_id, check_id, resource, verdict, reason, at) VALUES ", 6, len(trans), func(i int) []any {
-				x := trans[i]
-				return []any{r.AgentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
-			}); err != nil {
-				return internal("store transitions", err)
-			}
-		}
-		var n [4]int
-		if len(trans) > 0 {
-			rows, err := t.query(ctx, "SELECT verdict, COUNT(*) FROM check_current WHERE agent_id = ? GROUP BY verdict", r.AgentID)
-			if err != nil {
-				return internal("count results", err)
-			}
-			for rows.Next() {
-				var v string
-				var c int
-				if err := rows.Scan(&v, &c); err != nil {
-					rows.Close()
-					return internal("count results", err)
-				}
-				switch v {
-				case "pass":
-					n[0] += c
-				case "fail":
-					n[1] += c
-				case "error":
-					n[2] += c
-				default:
-					n[3] += c
-				}
-			}
-			rows.Close()
-		} else if err := t.queryRow(ctx, "SELECT n_pass, n_fail, n_error, n_na FROM agents WHERE id = ?", r.AgentID).Scan(&n[0], &n[1], &n[2], &n[3]); err != nil {
-			return internal("read counts", err)
+		trans := len(changed) + len(gone)
+		counts, err := verdictCounts(ctx, t, agentID, trans > 0)
+		if err != nil {
+			return err
 		}
 		if r.Input != "" && r.InputSHA256 != "" {
 			if _, err := t.exec(ctx, "INSERT INTO monitor_inputs (sha256, size, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
@@ -329,65 +214,174 @@ func (s *Store) IngestReport(ctx context.Context, r *Report) error {
 				return internal("store input", err)
 			}
 		}
-		// A heartbeat changed nothing: no result, the same input as the
-		// run before, status ok, on time (coverage records it). Past the
-		// run retention only heartbeats are deleted (CompactRuns).
-		iv := r.Interval
-		if iv <= 0 {
-			iv = interval
+		interval := r.Host.Interval
+		if interval <= 0 {
+			interval = prev.interval
 		}
-		newTailoring, _ := json.Marshal(nonNilMap(r.Disabled))
-		heartbeat := len(trans) == 0 && r.Status == "ok" && r.InputSHA256 != "" && r.InputSHA256 == lastInput &&
-			string(newTailoring) == tailoring && lastSeen.Valid && at.Sub(lastSeen.T) <= (&vigil.Agent{Interval: iv}).Grace()
+		disabled := nonNilMap(r.Disabled)
+		newTailoring, _ := json.Marshal(disabled)
+		run := vigil.IngestedRun{Changes: trans, Status: r.Status(), Input: r.InputSHA256, LastInput: prev.lastInput,
+			TailoringChanged: string(newTailoring) != prev.tailoring, At: at, LastSeen: prev.lastSeen, Interval: interval}
 		if _, err := t.exec(ctx, `INSERT INTO check_runs (agent_id, seq, scanned_at, received_at, duration_ms, status, n_changes, n_pass, n_fail, n_error, n_na, input_sha256, heartbeat)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.AgentID, r.Seq, ts, t.d.ts(t.now), r.Duration.Milliseconds(), r.Status, len(trans), n[0], n[1], n[2], n[3], r.InputSHA256, heartbeat); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, agentID, r.Seq, ts, t.d.ts(t.now), r.Duration, run.Status, trans, counts[0], counts[1], counts[2], counts[3], r.InputSHA256, run.IsHeartbeat()); err != nil {
 			return internal("record run", err)
 		}
-		if r.Interval <= 0 {
-			r.Interval = interval
-		}
-		staleAfter := t.d.ts(at.Add((&vigil.Agent{Interval: r.Interval}).Grace()))
+		grace := (&vigil.Agent{Interval: interval}).Grace()
 		if _, err := t.exec(ctx, `UPDATE agents SET last_seq = ?, last_seen = ?, stale_after = ?, hostname = ?, os = ?, kernel = ?, version = ?, interval_seconds = ?,
 			n_pass = ?, n_fail = ?, n_error = ?, n_na = ?, last_input = CASE WHEN ? = '' THEN last_input ELSE ? END WHERE id = ?`,
-			r.Seq, ts, staleAfter, r.Hostname, r.OS, r.Kernel, r.Version, r.Interval, n[0], n[1], n[2], n[3], r.InputSHA256, r.InputSHA256, r.AgentID); err != nil {
+			r.Seq, ts, t.d.ts(at.Add(grace)), r.Host.Hostname, r.Host.OS, r.Host.Kernel, r.Host.Version, interval, counts[0], counts[1], counts[2], counts[3], r.InputSHA256, r.InputSHA256, agentID); err != nil {
 			return internal("update agent", err)
 		}
-		// Tailoring: turning a check off needs a justification, and the
-		// change is in the activity log like any other.
-		r.Disabled = nonNilMap(r.Disabled)
-		if string(newTailoring) != tailoring {
-			var before map[string]string
-			_ = json.Unmarshal([]byte(tailoring), &before)
-			if _, err := t.exec(ctx, "UPDATE agents SET tailoring = ? WHERE id = ?", string(newTailoring), r.AgentID); err != nil {
-				return internal("record tailoring", err)
-			}
-			t.actor = vigil.Actor{Name: "agent:" + r.Hostname}
-			if err := t.log(ctx, "agent.tailoring", "agent", strconv.FormatInt(r.AgentID, 10), map[string]any{"disabled": before}, map[string]any{"disabled": r.Disabled}); err != nil {
+		if run.TailoringChanged {
+			if err := recordTailoring(ctx, t, agentID, r.Host.Hostname, prev.tailoring, string(newTailoring), disabled); err != nil {
 				return err
 			}
 		}
-		// Coverage: extend the current stretch when this report came within
-		// the grace of the last one, else open a new stretch.
-		grace := (&vigil.Agent{Interval: r.Interval}).Grace()
-		extended := false
-		if lastSeen.Valid && at.Sub(lastSeen.T) <= grace {
-			res, err := t.exec(ctx, "UPDATE agent_coverage SET end_at = ? WHERE agent_id = ? AND end_at = ?", ts, r.AgentID, t.d.ts(lastSeen.T))
-			if err != nil {
-				return internal("record coverage", err)
-			}
-			n, _ := res.RowsAffected()
-			extended = n == 1
-		}
-		// A new stretch when the report came late, or when the stretch it
-		// should extend is not found: coverage is never silently lost.
-		if !extended {
-			if _, err := t.exec(ctx, "INSERT INTO agent_coverage (agent_id, start_at, end_at) VALUES (?, ?, ?) ON CONFLICT (agent_id, start_at) DO UPDATE SET end_at = excluded.end_at",
-				r.AgentID, ts, ts); err != nil {
-				return internal("record coverage", err)
-			}
-		}
-		return nil
+		return extendCoverage(ctx, t, agentID, at, prev.lastSeen, grace)
 	})
+}
+
+// ingested is what IngestReport reads of the agent before applying.
+type ingested struct {
+	lastSeq              int64
+	lastSeen             time.Time // zero before the first report
+	interval             int
+	tailoring, lastInput string
+}
+
+func ingestState(ctx context.Context, t *wtx, agentID int64) (ingested, error) {
+	var p ingested
+	var revoked, lastSeen dbTime
+	err := t.queryRow(ctx, "SELECT last_seq, revoked_at, last_seen, interval_seconds, tailoring, last_input FROM agents WHERE id = ?", agentID).
+		Scan(&p.lastSeq, &revoked, &lastSeen, &p.interval, &p.tailoring, &p.lastInput)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return p, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown agent")
+	case err != nil:
+		return p, internal("read agent", err)
+	case revoked.Valid:
+		return p, vigil.Errorf(vigil.EFORBIDDEN, "this agent was revoked at %s", revoked.T.Format(time.RFC3339))
+	}
+	if lastSeen.Valid {
+		p.lastSeen = lastSeen.T
+	}
+	return p, nil
+}
+
+// currentResults is the agent's current state, to tell changes from
+// repeats.
+func currentResults(ctx context.Context, t *wtx, agentID int64) (map[vigil.ResultKey]vigil.CheckResult, error) {
+	cur := map[vigil.ResultKey]vigil.CheckResult{}
+	rows, err := t.query(ctx, "SELECT check_id, resource, verdict, reason FROM check_current WHERE agent_id = ?", agentID)
+	if err != nil {
+		return nil, internal("read results", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x vigil.CheckResult
+		if err := rows.Scan(&x.CheckID, &x.Resource, &x.Verdict, &x.Reason); err != nil {
+			return nil, internal("read results", err)
+		}
+		cur[x.Key()] = x
+	}
+	return cur, internal2("read results", rows.Err())
+}
+
+// applyResults writes the changed results, deletes the gone ones and
+// records both as transitions at ts.
+func applyResults(ctx context.Context, t *wtx, agentID int64, ts any, changed, gone []vigil.CheckResult) error {
+	if len(changed) > 0 {
+		if err := t.insertRows(ctx, "INSERT INTO check_current (agent_id, check_id, resource, verdict, reason, since) VALUES ", 6, len(changed), func(i int) []any {
+			x := changed[i]
+			return []any{agentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
+		}, " ON CONFLICT (agent_id, check_id, resource) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, since = excluded.since"); err != nil {
+			return internal("store results", err)
+		}
+	}
+	for _, x := range gone {
+		if _, err := t.exec(ctx, "DELETE FROM check_current WHERE agent_id = ? AND check_id = ? AND resource = ?", agentID, x.CheckID, x.Resource); err != nil {
+			return internal("remove result", err)
+		}
+	}
+	trans := append(changed[:len(changed):len(changed)], gone...)
+	if len(trans) == 0 {
+		return nil
+	}
+	if err := t.insertRows(ctx, "INSERT INTO check_transitions (agent_id, check_id, resource, verdict, reason, at) VALUES ", 6, len(trans), func(i int) []any {
+		x := trans[i]
+		return []any{agentID, x.CheckID, x.Resource, x.Verdict, x.Reason, ts}
+	}); err != nil {
+		return internal("store transitions", err)
+	}
+	return nil
+}
+
+// verdictCounts is the agent's results by verdict (pass, fail, error,
+// other): counted again when they changed, else as last stored.
+func verdictCounts(ctx context.Context, t *wtx, agentID int64, changed bool) ([4]int, error) {
+	var n [4]int
+	if !changed {
+		err := t.queryRow(ctx, "SELECT n_pass, n_fail, n_error, n_na FROM agents WHERE id = ?", agentID).Scan(&n[0], &n[1], &n[2], &n[3])
+		return n, internal2("read counts", err)
+	}
+	rows, err := t.query(ctx, "SELECT verdict, COUNT(*) FROM check_current WHERE agent_id = ? GROUP BY verdict", agentID)
+	if err != nil {
+		return n, internal("count results", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		var c int
+		if err := rows.Scan(&v, &c); err != nil {
+			return n, internal("count results", err)
+		}
+		switch v {
+		case "pass":
+			n[0] += c
+		case "fail":
+			n[1] += c
+		case "error":
+			n[2] += c
+		default:
+			n[3] += c
+		}
+	}
+	return n, internal2("count results", rows.Err())
+}
+
+// recordTailoring keeps the host's new tailoring: turning a check off
+// needs a justification, and the change is in the activity log like any
+// other.
+func recordTailoring(ctx context.Context, t *wtx, agentID int64, hostname, before, after string, disabled map[string]string) error {
+	var old map[string]string
+	_ = json.Unmarshal([]byte(before), &old)
+	if _, err := t.exec(ctx, "UPDATE agents SET tailoring = ? WHERE id = ?", after, agentID); err != nil {
+		return internal("record tailoring", err)
+	}
+	t.actor = vigil.Actor{Name: "agent:" + hostname}
+	return t.log(ctx, "agent.tailoring", "agent", strconv.FormatInt(agentID, 10), map[string]any{"disabled": old}, map[string]any{"disabled": disabled})
+}
+
+// extendCoverage extends the current stretch when this report came within
+// the grace of the last one, else opens a new stretch.
+func extendCoverage(ctx context.Context, t *wtx, agentID int64, at, lastSeen time.Time, grace time.Duration) error {
+	ts := t.d.ts(at)
+	if !lastSeen.IsZero() && at.Sub(lastSeen) <= grace {
+		res, err := t.exec(ctx, "UPDATE agent_coverage SET end_at = ? WHERE agent_id = ? AND end_at = ?", ts, agentID, t.d.ts(lastSeen))
+		if err != nil {
+			return internal("record coverage", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+	}
+	// A new stretch when the report came late, or when the stretch it
+	// should extend is not found: coverage is never silently lost.
+	if _, err := t.exec(ctx, "INSERT INTO agent_coverage (agent_id, start_at, end_at) VALUES (?, ?, ?) ON CONFLICT (agent_id, start_at) DO UPDATE SET end_at = excluded.end_at",
+		agentID, ts, ts); err != nil {
+		return internal("record coverage", err)
+	}
+	return nil
 }
 
 // AgentSeq is an agent's last accepted report, so that an agent whose
