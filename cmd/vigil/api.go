@@ -174,201 +174,231 @@ func runControls(ctx context.Context, env *cliEnv, args []string) error {
 	verb, args := sub(args, "list")
 	switch verb {
 	case "list":
-		c := newAPICommand(env, "controls list", "controls list [--status S] [--owner ID|none] [--domain D] [--criterion C] [--health H] [--q TEXT]")
-		filters := map[string]*string{}
-		for _, f := range []string{"status", "owner", "domain", "criterion", "health", "q"} {
-			filters[f] = c.String(f, "", "filter by "+f)
-		}
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		q := url.Values{}
-		for k, v := range filters {
-			if *v != "" {
-				q.Set(k, *v)
-			}
-		}
-		items, err := listAll(ctx, c, (*client.Client).ListControls, q, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, func(it api.ControlView) []string {
-			return []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title}
-		})
-		if err != nil || *c.json {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%d control(s)\n", len(items))
-		return nil
+		return controlsList(ctx, env, args)
 	case "show":
-		c := newAPICommand(env, "controls show", "controls show ID")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		if c.NArg() != 1 {
-			c.Usage()
-			return errUsage
-		}
-		out, printed, err := call(c, func(cl *client.Client) (*api.ControlDetail, error) { return cl.GetControl(ctx, c.Arg(0)) })
-		if err != nil || printed {
-			return err
-		}
-		w := env.stdout
-		fmt.Fprintf(w, "%s  %s\nstatus:    %s\nhealth:    %s\nowner:     %s\nfrequency: %s\ncriteria:  %s\nevidence:  %s\n",
-			out.ID, oneLine(out.Title), out.Status, out.Health.State, orDash(out.OwnerName), out.Frequency, strings.Join(out.Criteria, " "), oneLine(out.Evidence))
-		if out.Justification != "" {
-			fmt.Fprintf(w, "not applicable because: %s\n", oneLine(out.Justification))
-		}
-		fmt.Fprintln(w, "\nhealth signals:")
-		for _, s := range out.Health.Signals {
-			fmt.Fprintf(w, "  %-8s %-8s %s\n", s.Source, s.Status, oneLine(s.Reason))
-		}
-		counts := map[string]int{}
-		for _, r := range out.Related {
-			counts[r.Framework]++
-		}
-		fmt.Fprintf(w, "\nrelated (derived): iso27001 %d, nist_csf %d, sp800_53 %d, hipaa %d requirement(s); --json for the list\n",
-			counts["iso27001"], counts["nist_csf"], counts["sp800_53"], counts["hipaa"])
-		return nil
+		return controlsShow(ctx, env, args)
 	case "adopt":
-		c := newAPICommand(env, "controls adopt", "controls adopt --all | --domain AC,HR | ID ...")
-		all := c.Bool("all", false, "adopt the whole library")
-		domains := c.String("domain", "", "comma-separated domains to adopt")
-		owner := c.Int64("owner", 0, "owner user id for every adopted control")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.AdoptRequest{All: *all, OwnerID: *owner}
-		if *domains != "" {
-			body.Domains = strings.Split(*domains, ",")
-		}
-		if c.NArg() > 0 {
-			body.IDs = c.Args()
-		}
-		res, printed, err := call(c, func(cl *client.Client) (*vigil.AdoptResult, error) { return cl.AdoptControls(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted; made %d evidence request(s) from the library\n", len(res.Adopted), len(res.Skipped), res.Requests)
-		return nil
+		return controlsAdopt(ctx, env, args)
 	case "add":
-		c := newAPICommand(env, "controls add", "controls add --id ID --title T --criteria CC6.1,CC6.2 [--owner ID] [--frequency F] [--description D] [--evidence E]")
-		id := c.String("id", "", "control id, e.g. CUST-01")
-		title := c.String("title", "", "title")
-		desc := c.String("description", "", "description")
-		crit := c.String("criteria", "", "comma-separated criteria")
-		owner := c.Int64("owner", 0, "owner user id")
-		freq := c.String("frequency", "", "continuous, daily, weekly, monthly, quarterly, annual or event")
-		evidence := c.String("evidence", "", "the evidence expected")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.ControlRequest{ID: *id, Title: *title, Description: *desc, OwnerID: *owner, Frequency: vigil.Frequency(*freq), Evidence: *evidence, Criteria: splitList(*crit)}
-		out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.CreateControl(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "added %s (%s)\n", out.ID, out.Health.State)
-		return nil
+		return controlsAdd(ctx, env, args)
 	case "set":
-		c := newAPICommand(env, "controls set", "controls set ID [ID ...] [--status S] [--owner ID|EMAIL|none] [--justification J] [--frequency F] [--title T] [--description D] [--evidence E] [--criteria C,...]\n\n"+
-			"With several IDs the change (--status, --owner, --justification, --frequency) applies to all of them,\nor, if any of them refuses it, to none.")
-		fields := map[string]*string{}
-		for _, f := range []string{"status", "justification", "title", "description", "frequency", "evidence", "criteria"} {
-			fields[f] = c.String(f, "", "new "+f)
-		}
-		owner := c.String("owner", "", "new owner: a user id, an email, or none")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		ids := c.Args()
-		if len(ids) == 0 {
-			c.Usage()
-			return errUsage
-		}
-		var patch vigil.ControlPatch
-		changed, ownerSet := false, false
-		c.Visit(func(f *flag.Flag) {
-			v, ok := fields[f.Name]
-			switch {
-			case f.Name == "owner":
-				ownerSet = true
-				return
-			case !ok: // --server, --token, --json
-				return
-			}
-			changed = true
-			switch f.Name {
-			case "criteria":
-				l := splitList(*v)
-				patch.Criteria = &l
-			case "status":
-				patch.Status = (*vigil.ControlStatus)(v)
-			case "frequency":
-				patch.Frequency = (*vigil.Frequency)(v)
-			case "justification":
-				patch.Justification = v
-			case "title":
-				patch.Title = v
-			case "description":
-				patch.Description = v
-			case "evidence":
-				patch.Evidence = v
-			}
-		})
-		if ownerSet {
-			id, err := c.ownerID(ctx, *owner)
-			if err != nil {
-				return err
-			}
-			patch.OwnerID, changed = &id, true
-		}
-		if !changed {
-			return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification or another field flag")
-		}
-		if len(ids) == 1 {
-			out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.UpdateControl(ctx, ids[0], &patch) })
-			if err != nil || printed {
-				return err
-			}
-			fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
-			return nil
-		}
-		// Several controls: one request, so that they all change or none
-		// does (a loop of single edits would stop half-way).
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{{"title", patch.Title != nil}, {"description", patch.Description != nil}, {"evidence", patch.Evidence != nil}, {"criteria", patch.Criteria != nil}} {
-			if f.set {
-				return fmt.Errorf("--%s changes one control at a time; give one ID, or leave --%s out to change %d controls at once", f.name, f.name, len(ids))
-			}
-		}
-		set := api.BulkSet{OwnerID: patch.OwnerID, Status: patch.Status, Frequency: patch.Frequency, Justification: patch.Justification}
-		res, printed, err := call(c, func(cl *client.Client) (*api.BulkResponse, error) {
-			return cl.UpdateControls(ctx, &api.BulkRequest{IDs: ids, Set: set})
-		})
-		if err != nil || printed {
-			return err
-		}
-		for _, out := range res.Items {
-			fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
-		}
-		fmt.Fprintf(env.stdout, "updated %d control(s); %d already had these values\n", len(res.Updated), len(res.Unchanged))
-		return nil
+		return controlsSet(ctx, env, args)
 	case "delete":
-		c := newAPICommand(env, "controls delete", "controls delete ID")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		if c.NArg() != 1 {
-			c.Usage()
-			return errUsage
-		}
-		if err := c.do(func(cl *client.Client) error { return cl.DeleteControl(ctx, c.Arg(0)) }); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "deleted %s\n", c.Arg(0))
-		return nil
+		return controlsDelete(ctx, env, args)
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil controls list | show | adopt | add | set | delete")
 	return errUsage
+}
+
+// controlsList is `vigil controls list`.
+func controlsList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls list", "controls list [--status S] [--owner ID|none] [--domain D] [--criterion C] [--health H] [--q TEXT]")
+	filters := map[string]*string{}
+	for _, f := range []string{"status", "owner", "domain", "criterion", "health", "q"} {
+		filters[f] = c.String(f, "", "filter by "+f)
+	}
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	q := url.Values{}
+	for k, v := range filters {
+		if *v != "" {
+			q.Set(k, *v)
+		}
+	}
+	items, err := listAll(ctx, c, (*client.Client).ListControls, q, []string{"ID", "STATUS", "HEALTH", "OWNER", "CRITERIA", "TITLE"}, func(it api.ControlView) []string {
+		return []string{it.ID, string(it.Status), string(it.Health.State), orDash(it.OwnerName), strings.Join(it.Criteria, " "), it.Title}
+	})
+	if err != nil || *c.json {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%d control(s)\n", len(items))
+	return nil
+}
+
+// controlsShow is `vigil controls show`.
+func controlsShow(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls show", "controls show ID")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		c.Usage()
+		return errUsage
+	}
+	out, printed, err := call(c, func(cl *client.Client) (*api.ControlDetail, error) { return cl.GetControl(ctx, c.Arg(0)) })
+	if err != nil || printed {
+		return err
+	}
+	w := env.stdout
+	fmt.Fprintf(w, "%s  %s\nstatus:    %s\nhealth:    %s\nowner:     %s\nfrequency: %s\ncriteria:  %s\nevidence:  %s\n",
+		out.ID, oneLine(out.Title), out.Status, out.Health.State, orDash(out.OwnerName), out.Frequency, strings.Join(out.Criteria, " "), oneLine(out.Evidence))
+	if out.Justification != "" {
+		fmt.Fprintf(w, "not applicable because: %s\n", oneLine(out.Justification))
+	}
+	fmt.Fprintln(w, "\nhealth signals:")
+	for _, s := range out.Health.Signals {
+		fmt.Fprintf(w, "  %-8s %-8s %s\n", s.Source, s.Status, oneLine(s.Reason))
+	}
+	counts := map[string]int{}
+	for _, r := range out.Related {
+		counts[r.Framework]++
+	}
+	fmt.Fprintf(w, "\nrelated (derived): iso27001 %d, nist_csf %d, sp800_53 %d, hipaa %d requirement(s); --json for the list\n",
+		counts["iso27001"], counts["nist_csf"], counts["sp800_53"], counts["hipaa"])
+	return nil
+}
+
+// controlsAdopt is `vigil controls adopt`.
+func controlsAdopt(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls adopt", "controls adopt --all | --domain AC,HR | ID ...")
+	all := c.Bool("all", false, "adopt the whole library")
+	domains := c.String("domain", "", "comma-separated domains to adopt")
+	owner := c.Int64("owner", 0, "owner user id for every adopted control")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.AdoptRequest{All: *all, OwnerID: *owner}
+	if *domains != "" {
+		body.Domains = strings.Split(*domains, ",")
+	}
+	if c.NArg() > 0 {
+		body.IDs = c.Args()
+	}
+	res, printed, err := call(c, func(cl *client.Client) (*vigil.AdoptResult, error) { return cl.AdoptControls(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "adopted %d control(s), skipped %d already adopted; made %d evidence request(s) from the library\n", len(res.Adopted), len(res.Skipped), res.Requests)
+	return nil
+}
+
+// controlsAdd is `vigil controls add`.
+func controlsAdd(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls add", "controls add --id ID --title T --criteria CC6.1,CC6.2 [--owner ID] [--frequency F] [--description D] [--evidence E]")
+	id := c.String("id", "", "control id, e.g. CUST-01")
+	title := c.String("title", "", "title")
+	desc := c.String("description", "", "description")
+	crit := c.String("criteria", "", "comma-separated criteria")
+	owner := c.Int64("owner", 0, "owner user id")
+	freq := c.String("frequency", "", "continuous, daily, weekly, monthly, quarterly, annual or event")
+	evidence := c.String("evidence", "", "the evidence expected")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.ControlRequest{ID: *id, Title: *title, Description: *desc, OwnerID: *owner, Frequency: vigil.Frequency(*freq), Evidence: *evidence, Criteria: splitList(*crit)}
+	out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.CreateControl(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "added %s (%s)\n", out.ID, out.Health.State)
+	return nil
+}
+
+// controlsSet is `vigil controls set`.
+func controlsSet(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls set", "controls set ID [ID ...] [--status S] [--owner ID|EMAIL|none] [--justification J] [--frequency F] [--title T] [--description D] [--evidence E] [--criteria C,...]\n\n"+
+		"With several IDs the change (--status, --owner, --justification, --frequency) applies to all of them,\nor, if any of them refuses it, to none.")
+	fields := map[string]*string{}
+	for _, f := range []string{"status", "justification", "title", "description", "frequency", "evidence", "criteria"} {
+		fields[f] = c.String(f, "", "new "+f)
+	}
+	owner := c.String("owner", "", "new owner: a user id, an email, or none")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	ids := c.Args()
+	if len(ids) == 0 {
+		c.Usage()
+		return errUsage
+	}
+	var patch vigil.ControlPatch
+	changed, ownerSet := false, false
+	c.Visit(func(f *flag.Flag) {
+		v, ok := fields[f.Name]
+		switch {
+		case f.Name == "owner":
+			ownerSet = true
+			return
+		case !ok: // --server, --token, --json
+			return
+		}
+		changed = true
+		switch f.Name {
+		case "criteria":
+			l := splitList(*v)
+			patch.Criteria = &l
+		case "status":
+			patch.Status = (*vigil.ControlStatus)(v)
+		case "frequency":
+			patch.Frequency = (*vigil.Frequency)(v)
+		case "justification":
+			patch.Justification = v
+		case "title":
+			patch.Title = v
+		case "description":
+			patch.Description = v
+		case "evidence":
+			patch.Evidence = v
+		}
+	})
+	if ownerSet {
+		id, err := c.ownerID(ctx, *owner)
+		if err != nil {
+			return err
+		}
+		patch.OwnerID, changed = &id, true
+	}
+	if !changed {
+		return fmt.Errorf("nothing to change: give at least one of --status, --owner, --justification or another field flag")
+	}
+	if len(ids) == 1 {
+		out, printed, err := call(c, func(cl *client.Client) (*api.ControlView, error) { return cl.UpdateControl(ctx, ids[0], &patch) })
+		if err != nil || printed {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+		return nil
+	}
+	// Several controls: one request, so that they all change or none
+	// does (a loop of single edits would stop half-way).
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"title", patch.Title != nil}, {"description", patch.Description != nil}, {"evidence", patch.Evidence != nil}, {"criteria", patch.Criteria != nil}} {
+		if f.set {
+			return fmt.Errorf("--%s changes one control at a time; give one ID, or leave --%s out to change %d controls at once", f.name, f.name, len(ids))
+		}
+	}
+	set := api.BulkSet{OwnerID: patch.OwnerID, Status: patch.Status, Frequency: patch.Frequency, Justification: patch.Justification}
+	res, printed, err := call(c, func(cl *client.Client) (*api.BulkResponse, error) {
+		return cl.UpdateControls(ctx, &api.BulkRequest{IDs: ids, Set: set})
+	})
+	if err != nil || printed {
+		return err
+	}
+	for _, out := range res.Items {
+		fmt.Fprintf(env.stdout, "%s: status %s, owner %s, health %s\n", out.ID, out.Status, orDash(out.OwnerName), out.Health.State)
+	}
+	fmt.Fprintf(env.stdout, "updated %d control(s); %d already had these values\n", len(res.Updated), len(res.Unchanged))
+	return nil
+}
+
+// controlsDelete is `vigil controls delete`.
+func controlsDelete(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "controls delete", "controls delete ID")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		c.Usage()
+		return errUsage
+	}
+	if err := c.do(func(cl *client.Client) error { return cl.DeleteControl(ctx, c.Arg(0)) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "deleted %s\n", c.Arg(0))
+	return nil
 }
 
 func splitList(s string) []string {

@@ -26,162 +26,192 @@ func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
 	verb, args := sub(args, "list")
 	switch verb {
 	case "add":
-		c := newAPICommand(env, "evidence add", "evidence add FILE --control AC-01 --effective 2026-10-01 [--effective-end DATE] [--title T] [--request ID] [--type MEDIA/TYPE]")
-		ctl := c.String("control", "", "control id(s), comma-separated")
-		eff := c.String("effective", "", "day the evidence speaks for (YYYY-MM-DD)")
-		effEnd := c.String("effective-end", "", "last day it speaks for")
-		title := c.String("title", "", "title (default: the file name)")
-		req := c.String("request", "", "evidence request id(s), comma-separated")
-		mt := c.String("type", "", "media type (default: from the file name)")
-		redact := c.Bool("redact", false, "redact secrets from text before sealing")
-		file, rest := firstArg(args)
-		if err := c.parse(rest); err != nil {
-			return err
-		}
-		if file == "" {
-			c.Usage()
-			return errUsage
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {*eff}}
-		for k, v := range map[string]string{"effective_end": *effEnd, "title": *title, "control": *ctl, "request": *req} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		if *redact {
-			q.Set("redact", "true")
-		}
-		mediaType := *mt
-		if mediaType == "" {
-			mediaType = vigil.MediaTypeFor(file)
-		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		e, err := cl.UploadEvidence(ctx, q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			b, _ := json.Marshal(e)
-			return printJSON(env.stdout, b)
-		}
-		fmt.Fprintf(env.stdout, "evidence %d: %s, %d bytes, sha256 %s, log entry %d\n", e.ID, e.Filename, e.Size, e.SHA256, e.LogIndex)
-		return nil
+		return evidenceAdd(ctx, env, args)
 	case "attest":
-		c := newAPICommand(env, "evidence attest", "evidence attest --control AC-01 --effective DATE --statement TEXT [--title T]")
-		ctl := c.String("control", "", "control id(s), comma-separated")
-		eff := c.String("effective", "", "day the statement speaks for")
-		stmt := c.String("statement", "", "what you attest")
-		title := c.String("title", "", "title")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.AttestRequest{Controls: splitList(*ctl), EffectiveStart: vigil.Date(*eff), Statement: *stmt, Title: *title}
-		e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) { return cl.Attest(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "attestation %d recorded, log entry %d\n", e.ID, e.LogIndex)
-		return nil
+		return evidenceAttest(ctx, env, args)
 	case "list":
-		c := newAPICommand(env, "evidence list", "evidence list [--control ID]")
-		ctl := c.String("control", "", "only this control")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListEvidence, nonEmpty("control", *ctl), []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, func(e vigil.Evidence) []string {
-			return []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title}
-		})
-		return err
+		return evidenceList(ctx, env, args)
 	case "get":
-		c := newAPICommand(env, "evidence get", "evidence get ID -o FILE")
-		out := c.String("o", "", "write the bytes to this file")
-		id, rest := firstArg(args)
-		if err := c.parse(rest); err != nil {
-			return err
-		}
-		if id == "" || *out == "" {
-			c.Usage()
-			return errUsage
-		}
-		n, err := argID("id", id)
-		if err != nil {
-			return err
-		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		return writeFileAtomic(*out, func(w io.Writer) error { return cl.EvidenceContent(ctx, n, w) })
+		return evidenceGet(ctx, env, args)
 	case "review":
-		c := newAPICommand(env, "evidence review", "evidence review ID --accept | --reject REASON")
-		accept := c.Bool("accept", false, "accept the item")
-		reject := c.String("reject", "", "reject the item, with this reason")
-		id, rest := firstArg(args)
-		if err := c.parse(rest); err != nil {
-			return err
-		}
-		state, reason := "accepted", ""
-		if *reject != "" {
-			state, reason = "rejected", *reject
-		} else if !*accept {
-			c.Usage()
-			return errUsage
-		}
-		n, err := argID("id", id)
-		if err != nil {
-			return err
-		}
-		e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) {
-			return cl.ReviewEvidence(ctx, n, &api.ReviewRequest{State: state, Reason: reason})
-		})
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "evidence %d %s\n", e.ID, e.Review)
-		return nil
+		return evidenceReview(ctx, env, args)
 	case "export":
-		c := newAPICommand(env, "evidence export", "evidence export -o bundle.zip [--control ID]")
-		out := c.String("o", "", "bundle file to write")
-		ctl := c.String("control", "", "only this control's evidence")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		if *out == "" {
-			c.Usage()
-			return errUsage
-		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		q := nonEmpty("control", *ctl)
-		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.ExportEvidence(ctx, q, w) }); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "wrote %s; check it anywhere with: vigil verify %s --key KEY\n", *out, *out)
-		return nil
+		return evidenceExport(ctx, env, args)
 	}
 	fmt.Fprintln(env.stderr, "Usage: vigil evidence add | attest | list | get | review | export")
 	return errUsage
+}
+
+// evidenceAdd is `vigil evidence add`.
+func evidenceAdd(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence add", "evidence add FILE --control AC-01 --effective 2026-10-01 [--effective-end DATE] [--title T] [--request ID] [--type MEDIA/TYPE]")
+	ctl := c.String("control", "", "control id(s), comma-separated")
+	eff := c.String("effective", "", "day the evidence speaks for (YYYY-MM-DD)")
+	effEnd := c.String("effective-end", "", "last day it speaks for")
+	title := c.String("title", "", "title (default: the file name)")
+	req := c.String("request", "", "evidence request id(s), comma-separated")
+	mt := c.String("type", "", "media type (default: from the file name)")
+	redact := c.Bool("redact", false, "redact secrets from text before sealing")
+	file, rest := firstArg(args)
+	if err := c.parse(rest); err != nil {
+		return err
+	}
+	if file == "" {
+		c.Usage()
+		return errUsage
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {*eff}}
+	for k, v := range map[string]string{"effective_end": *effEnd, "title": *title, "control": *ctl, "request": *req} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if *redact {
+		q.Set("redact", "true")
+	}
+	mediaType := *mt
+	if mediaType == "" {
+		mediaType = vigil.MediaTypeFor(file)
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	e, err := cl.UploadEvidence(ctx, q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f)
+	if err != nil {
+		return err
+	}
+	if *c.json {
+		b, _ := json.Marshal(e)
+		return printJSON(env.stdout, b)
+	}
+	fmt.Fprintf(env.stdout, "evidence %d: %s, %d bytes, sha256 %s, log entry %d\n", e.ID, e.Filename, e.Size, e.SHA256, e.LogIndex)
+	return nil
+}
+
+// evidenceAttest is `vigil evidence attest`.
+func evidenceAttest(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence attest", "evidence attest --control AC-01 --effective DATE --statement TEXT [--title T]")
+	ctl := c.String("control", "", "control id(s), comma-separated")
+	eff := c.String("effective", "", "day the statement speaks for")
+	stmt := c.String("statement", "", "what you attest")
+	title := c.String("title", "", "title")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.AttestRequest{Controls: splitList(*ctl), EffectiveStart: vigil.Date(*eff), Statement: *stmt, Title: *title}
+	e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) { return cl.Attest(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "attestation %d recorded, log entry %d\n", e.ID, e.LogIndex)
+	return nil
+}
+
+// evidenceList is `vigil evidence list`.
+func evidenceList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence list", "evidence list [--control ID]")
+	ctl := c.String("control", "", "only this control")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	_, err := listAll(ctx, c, (*client.Client).ListEvidence, nonEmpty("control", *ctl), []string{"ID", "SOURCE", "EFFECTIVE", "REVIEW", "CONTROLS", "TITLE"}, func(e vigil.Evidence) []string {
+		return []string{strconv.FormatInt(e.ID, 10), string(e.Source), string(e.EffectiveStart), e.Review, strings.Join(e.Controls, " "), e.Title}
+	})
+	return err
+}
+
+// evidenceGet is `vigil evidence get`.
+func evidenceGet(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence get", "evidence get ID -o FILE")
+	out := c.String("o", "", "write the bytes to this file")
+	id, rest := firstArg(args)
+	if err := c.parse(rest); err != nil {
+		return err
+	}
+	if id == "" || *out == "" {
+		c.Usage()
+		return errUsage
+	}
+	n, err := argID("id", id)
+	if err != nil {
+		return err
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(*out, func(w io.Writer) error { return cl.EvidenceContent(ctx, n, w) })
+}
+
+// evidenceReview is `vigil evidence review`.
+func evidenceReview(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence review", "evidence review ID --accept | --reject REASON")
+	accept := c.Bool("accept", false, "accept the item")
+	reject := c.String("reject", "", "reject the item, with this reason")
+	id, rest := firstArg(args)
+	if err := c.parse(rest); err != nil {
+		return err
+	}
+	state, reason := "accepted", ""
+	if *reject != "" {
+		state, reason = "rejected", *reject
+	} else if !*accept {
+		c.Usage()
+		return errUsage
+	}
+	n, err := argID("id", id)
+	if err != nil {
+		return err
+	}
+	e, printed, err := call(c, func(cl *client.Client) (*vigil.Evidence, error) {
+		return cl.ReviewEvidence(ctx, n, &api.ReviewRequest{State: state, Reason: reason})
+	})
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "evidence %d %s\n", e.ID, e.Review)
+	return nil
+}
+
+// evidenceExport is `vigil evidence export`.
+func evidenceExport(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "evidence export", "evidence export -o bundle.zip [--control ID]")
+	out := c.String("o", "", "bundle file to write")
+	ctl := c.String("control", "", "only this control's evidence")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		c.Usage()
+		return errUsage
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	q := nonEmpty("control", *ctl)
+	if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.ExportEvidence(ctx, q, w) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "wrote %s; check it anywhere with: vigil verify %s --key KEY\n", *out, *out)
+	return nil
 }
 
 // firstArg splits off a leading positional argument (flags may follow it).

@@ -87,10 +87,6 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	// A scan must stay light on the servers it runs on (the target is
 	// under 50 MB): compiling the checks makes much short-lived garbage,
-	// so collect it eagerly while loading, then keep the heap under a soft
-	// limit for the walk.
-	// A scan must stay light on the servers it runs on (the target is
-	// under 50 MB): compiling the checks makes much short-lived garbage,
 	// so the heap is kept under a soft limit and collected as it nears it.
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(scanMemoryLimit))
 	h, err := host.New(*root)
@@ -100,14 +96,7 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 	collectors := collect.NewRegistry(host.Collectors(h)...)
 	var progressFn func(done, total int)
 	if *progress {
-		progressFn = func(done, total int) {
-			const width = 30
-			n := done * width / total
-			fmt.Fprintf(env.stderr, "\r[%s%s] %d/%d collectors", strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
-			if done == total {
-				fmt.Fprint(env.stderr, "\r\033[K")
-			}
-		}
+		progressFn = progressBar(env.stderr)
 	}
 	// A full scan needs every collector: start them now, so that reading
 	// the host (mostly waiting on the file system) overlaps with compiling
@@ -117,34 +106,12 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 		prefetch = make(chan map[string]*collect.Run, 1)
 		go func() { prefetch <- scan.RunCollectors(ctx, collectors, collectors.Names(), progressFn) }()
 	}
-	reg, err := checks.Load(splitList(*custom)...)
+	reg, tail, err := loadScanChecks(splitList(*custom), *tailoring, collectors)
 	if err != nil {
 		if prefetch != nil {
-			<-prefetch
+			<-prefetch // the collectors stop with the scan, not after it
 		}
 		return err
-	}
-	var tail *scan.Tailoring
-	if *tailoring != "" {
-		if tail, err = scan.LoadTailoring(*tailoring, reg); err != nil {
-			if prefetch != nil {
-				<-prefetch
-			}
-			return err
-		}
-	}
-	// Only checks reading this host; a custom check naming a collector
-	// that exists nowhere is a mistake to report, not to skip.
-	kinds := builtin.Kinds()
-	for _, c := range reg.Checks() {
-		_, isHost := collectors.Get(c.Collector)
-		kind, _, _ := strings.Cut(c.Collector, ".")
-		if _, isIntegration := kinds.Lookup(kind); !isHost && (!isIntegration || kind == "host") {
-			if prefetch != nil {
-				<-prefetch
-			}
-			return fmt.Errorf("%s: check %s reads collector %q, which does not exist", c.File, c.ID, c.Collector)
-		}
 	}
 	opts := scan.Options{Checks: reg, Collectors: collectors, Tailoring: tail,
 		Only: splitList(*only), Host: h.Info(), Progress: progressFn, Select: scan.HostCheck}
@@ -174,32 +141,10 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("writing the baseline: %w", err)
 		}
 	}
-	w := env.stdout
-	if *output != "" {
-		f, err := os.Create(*output)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := scan.WriteReport(w, rep, *format, *verbose, reg); err != nil {
+	if err := writeScanReport(env.stdout, *output, rep, *format, *verbose, reg); err != nil {
 		return err
 	}
-	if *output != "" {
-		if err := w.(*os.File).Close(); err != nil {
-			return err
-		}
-	}
-	if *failOn != "none" && rep.FailsAt(*failOn) {
-		return &exitCode{errFindings, fmt.Sprintf("%d checks failing (exit code %d because one of %s severity or higher failed)",
-			rep.Summary.ChecksFailing, errFindings, *failOn)}
-	}
-	// A gate that could not look is not a green gate.
-	if n := rep.UnjudgedAt(*failOn); *failOn != "none" && n > 0 {
-		return &exitCode{errUnjudged, fmt.Sprintf("%d checks of %s severity or higher could not be judged (exit code %d); run as root, or see why in the report", n, *failOn, errUnjudged)}
-	}
-	return nil
+	return scanOutcome(rep, *failOn)
 }
 
 func runChecks(_ context.Context, env *cliEnv, args []string) error {
@@ -264,4 +209,74 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar draws the collectors' progress on w, a terminal.
+func progressBar(w io.Writer) func(done, total int) {
+	return func(done, total int) {
+		const width = 30
+		n := done * width / total
+		fmt.Fprintf(w, "\r[%s%s] %d/%d collectors", strings.Repeat("#", n), strings.Repeat(" ", width-n), done, total)
+		if done == total {
+			fmt.Fprint(w, "\r\033[K")
+		}
+	}
+}
+
+// loadScanChecks loads the built-in and custom checks and the tailoring.
+// Only checks reading this host run; a custom check naming a collector
+// that exists nowhere is a mistake to report, not to skip.
+func loadScanChecks(custom []string, tailoring string, collectors *collect.Registry) (*check.Registry, *scan.Tailoring, error) {
+	reg, err := checks.Load(custom...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tail *scan.Tailoring
+	if tailoring != "" {
+		if tail, err = scan.LoadTailoring(tailoring, reg); err != nil {
+			return nil, nil, err
+		}
+	}
+	kinds := builtin.Kinds()
+	for _, c := range reg.Checks() {
+		_, isHost := collectors.Get(c.Collector)
+		kind, _, _ := strings.Cut(c.Collector, ".")
+		if _, isIntegration := kinds.Lookup(kind); !isHost && (!isIntegration || kind == "host") {
+			return nil, nil, fmt.Errorf("%s: check %s reads collector %q, which does not exist", c.File, c.ID, c.Collector)
+		}
+	}
+	return reg, tail, nil
+}
+
+// writeScanReport writes the report to output (a file), or to w.
+func writeScanReport(w io.Writer, output string, rep *scan.Report, format string, verbose bool, reg *check.Registry) error {
+	if output == "" {
+		return scan.WriteReport(w, rep, format, verbose, reg)
+	}
+	f, err := os.Create(output)
+	if err != nil {
+		return err
+	}
+	if err := scan.WriteReport(f, rep, format, verbose, reg); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// scanOutcome is the scan's exit: failing checks at or above failOn, then
+// checks there that could not be judged (a gate that could not look is
+// not a green gate).
+func scanOutcome(rep *scan.Report, failOn string) error {
+	if failOn == "none" {
+		return nil
+	}
+	if rep.FailsAt(failOn) {
+		return &exitCode{errFindings, fmt.Sprintf("%d checks failing (exit code %d because one of %s severity or higher failed)",
+			rep.Summary.ChecksFailing, errFindings, failOn)}
+	}
+	if n := rep.UnjudgedAt(failOn); n > 0 {
+		return &exitCode{errUnjudged, fmt.Sprintf("%d checks of %s severity or higher could not be judged (exit code %d); run as root, or see why in the report", n, failOn, errUnjudged)}
+	}
+	return nil
 }
