@@ -171,23 +171,13 @@ func runSetup(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runControls(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		return controlsList(ctx, env, args)
-	case "show":
-		return controlsShow(ctx, env, args)
-	case "adopt":
-		return controlsAdopt(ctx, env, args)
-	case "add":
-		return controlsAdd(ctx, env, args)
-	case "set":
-		return controlsSet(ctx, env, args)
-	case "delete":
-		return controlsDelete(ctx, env, args)
-	}
-	fmt.Fprintln(env.stderr, "Usage: vigil controls list | show | adopt | add | set | delete")
-	return errUsage
+	return dispatch(ctx, env, args, "list", "Usage: vigil controls list | show | adopt | add | set | delete",
+		verb{"list", controlsList},
+		verb{"show", controlsShow},
+		verb{"adopt", controlsAdopt},
+		verb{"add", controlsAdd},
+		verb{"set", controlsSet},
+		verb{"delete", controlsDelete})
 }
 
 // controlsList is `vigil controls list`.
@@ -476,189 +466,209 @@ func runReadiness(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runScope(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "show")
-	switch verb {
-	case "show":
-		c := newAPICommand(env, "scope show", "scope show")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.GetScope(ctx) })
-		if err != nil || printed {
-			return err
-		}
-		names := make([]string, len(sc.Categories))
-		for i, cat := range sc.Categories {
-			names[i] = vigil.CategoryTitle(cat)
-		}
-		fmt.Fprintf(env.stdout, "categories:   %s\naudit target: %s\n", strings.Join(names, ", "), sc.TargetString())
-		return nil
-	case "set":
-		c := newAPICommand(env, "scope set", "scope set --categories availability,privacy [--type1 --as-of DATE | --type2 --window-start DATE --window-end DATE]")
-		cats := c.String("categories", "", "comma-separated optional categories (security is always in scope)")
-		t1 := c.Bool("type1", false, "a Type I audit")
-		t2 := c.Bool("type2", false, "a Type II audit")
-		asOf := c.String("as-of", "", "Type I date, YYYY-MM-DD")
-		ws := c.String("window-start", "", "Type II window start, YYYY-MM-DD")
-		we := c.String("window-end", "", "Type II window end, YYYY-MM-DD")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.ScopeRequest{Categories: splitList(*cats), AsOf: vigil.Date(*asOf), WindowStart: vigil.Date(*ws), WindowEnd: vigil.Date(*we)}
-		switch {
-		case *t1 && *t2:
-			return fmt.Errorf("choose --type1 or --type2, not both")
-		case *t1:
-			body.AuditType = vigil.AuditType1
-		case *t2:
-			body.AuditType = vigil.AuditType2
-		}
-		sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.PutScope(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "scope set: %d categories, audit %s\n", len(sc.Categories), sc.TargetString())
-		return nil
+	return dispatch(ctx, env, args, "show", "Usage: vigil scope show | set",
+		verb{"show", scopeShow},
+		verb{"set", scopeSet})
+}
+
+// scopeShow is `vigil scope show`.
+func scopeShow(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "scope show", "scope show")
+	if err := c.parse(args); err != nil {
+		return err
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil scope show | set")
-	return errUsage
+	sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.GetScope(ctx) })
+	if err != nil || printed {
+		return err
+	}
+	names := make([]string, len(sc.Categories))
+	for i, cat := range sc.Categories {
+		names[i] = vigil.CategoryTitle(cat)
+	}
+	fmt.Fprintf(env.stdout, "categories:   %s\naudit target: %s\n", strings.Join(names, ", "), sc.TargetString())
+	return nil
+}
+
+// scopeSet is `vigil scope set`.
+func scopeSet(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "scope set", "scope set --categories availability,privacy [--type1 --as-of DATE | --type2 --window-start DATE --window-end DATE]")
+	cats := c.String("categories", "", "comma-separated optional categories (security is always in scope)")
+	t1 := c.Bool("type1", false, "a Type I audit")
+	t2 := c.Bool("type2", false, "a Type II audit")
+	asOf := c.String("as-of", "", "Type I date, YYYY-MM-DD")
+	ws := c.String("window-start", "", "Type II window start, YYYY-MM-DD")
+	we := c.String("window-end", "", "Type II window end, YYYY-MM-DD")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.ScopeRequest{Categories: splitList(*cats), AsOf: vigil.Date(*asOf), WindowStart: vigil.Date(*ws), WindowEnd: vigil.Date(*we)}
+	switch {
+	case *t1 && *t2:
+		return fmt.Errorf("choose --type1 or --type2, not both")
+	case *t1:
+		body.AuditType = vigil.AuditType1
+	case *t2:
+		body.AuditType = vigil.AuditType2
+	}
+	sc, printed, err := call(c, func(cl *client.Client) (*vigil.Scope, error) { return cl.PutScope(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "scope set: %d categories, audit %s\n", len(sc.Categories), sc.TargetString())
+	return nil
 }
 
 func runSystems(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		c := newAPICommand(env, "systems list", "systems list")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListSystems, nil, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, func(x vigil.System) []string {
-			return []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)}
-		})
+	return dispatch(ctx, env, args, "list", "Usage: vigil systems list | add",
+		verb{"list", systemsList},
+		verb{"add", systemsAdd})
+}
+
+// systemsList is `vigil systems list`.
+func systemsList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "systems list", "systems list")
+	if err := c.parse(args); err != nil {
 		return err
-	case "add":
-		c := newAPICommand(env, "systems add", "systems add --name N --kind K --classification C --environment E [--owner ID] [--description D]")
-		name := c.String("name", "", "system name")
-		kind := c.String("kind", "", strings.Join(vigil.SystemKinds, ", "))
-		class := c.String("classification", "", strings.Join(vigil.DataClassifications, ", "))
-		envn := c.String("environment", "", strings.Join(vigil.Environments, ", "))
-		owner := c.Int64("owner", 0, "owner user id")
-		desc := c.String("description", "", "description")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.SystemRequest{Name: *name, Kind: *kind, Classification: *class, Environment: *envn, OwnerID: *owner, Description: *desc}
-		x, printed, err := call(c, func(cl *client.Client) (*vigil.System, error) { return cl.CreateSystem(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "added system %d %s\n", x.ID, x.Name)
-		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil systems list | add")
-	return errUsage
+	_, err := listAll(ctx, c, (*client.Client).ListSystems, nil, []string{"ID", "NAME", "KIND", "ENVIRONMENT", "CLASSIFICATION", "OWNER"}, func(x vigil.System) []string {
+		return []string{strconv.FormatInt(x.ID, 10), x.Name, x.Kind, x.Environment, x.Classification, orDash(x.OwnerName)}
+	})
+	return err
+}
+
+// systemsAdd is `vigil systems add`.
+func systemsAdd(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "systems add", "systems add --name N --kind K --classification C --environment E [--owner ID] [--description D]")
+	name := c.String("name", "", "system name")
+	kind := c.String("kind", "", strings.Join(vigil.SystemKinds, ", "))
+	class := c.String("classification", "", strings.Join(vigil.DataClassifications, ", "))
+	envn := c.String("environment", "", strings.Join(vigil.Environments, ", "))
+	owner := c.Int64("owner", 0, "owner user id")
+	desc := c.String("description", "", "description")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.SystemRequest{Name: *name, Kind: *kind, Classification: *class, Environment: *envn, OwnerID: *owner, Description: *desc}
+	x, printed, err := call(c, func(cl *client.Client) (*vigil.System, error) { return cl.CreateSystem(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "added system %d %s\n", x.ID, x.Name)
+	return nil
 }
 
 func runUsers(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		c := newAPICommand(env, "users list", "users list")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListUsers, nil, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, func(u vigil.User) []string {
-			state := "active"
-			if u.Disabled {
-				state = "disabled"
-			}
-			return []string{strconv.FormatInt(u.ID, 10), u.Email, u.Name, string(u.Role), state}
-		})
+	return dispatch(ctx, env, args, "list", "Usage: vigil users list | add",
+		verb{"list", usersList},
+		verb{"add", usersAdd})
+}
+
+// usersList is `vigil users list`.
+func usersList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "users list", "users list")
+	if err := c.parse(args); err != nil {
 		return err
-	case "add":
-		c := newAPICommand(env, "users add", "users add --email E --name N --role R")
-		email := c.String("email", "", "email")
-		name := c.String("name", "", "name")
-		role := c.String("role", "member", "owner, admin, member, auditor or viewer")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		u, printed, err := call(c, func(cl *client.Client) (*vigil.User, error) {
-			return cl.CreateUser(ctx, &api.UserRequest{Email: *email, Name: *name, Role: vigil.Role(*role)})
-		})
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "added user %d %s (%s)\n", u.ID, u.Email, u.Role)
-		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil users list | add")
-	return errUsage
+	_, err := listAll(ctx, c, (*client.Client).ListUsers, nil, []string{"ID", "EMAIL", "NAME", "ROLE", "STATE"}, func(u vigil.User) []string {
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		}
+		return []string{strconv.FormatInt(u.ID, 10), u.Email, u.Name, string(u.Role), state}
+	})
+	return err
+}
+
+// usersAdd is `vigil users add`.
+func usersAdd(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "users add", "users add --email E --name N --role R")
+	email := c.String("email", "", "email")
+	name := c.String("name", "", "name")
+	role := c.String("role", "member", "owner, admin, member, auditor or viewer")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	u, printed, err := call(c, func(cl *client.Client) (*vigil.User, error) {
+		return cl.CreateUser(ctx, &api.UserRequest{Email: *email, Name: *name, Role: vigil.Role(*role)})
+	})
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "added user %d %s (%s)\n", u.ID, u.Email, u.Role)
+	return nil
 }
 
 func runTokens(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		c := newAPICommand(env, "tokens list", "tokens list [--all]")
-		all := c.Bool("all", false, "everyone's tokens (admins)")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		q := url.Values{}
-		if *all {
-			q.Set("all", "true")
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListTokens, q, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, func(t vigil.APIToken) []string {
-			state, last := "active", "never"
-			if t.RevokedAt != nil {
-				state = "revoked"
-			}
-			if t.LastUsedAt != nil {
-				last = t.LastUsedAt.Format("2006-01-02 15:04")
-			}
-			return []string{strconv.FormatInt(t.ID, 10), t.Name, string(t.Role), t.Prefix + "...", state, last}
-		})
+	return dispatch(ctx, env, args, "list", "Usage: vigil tokens list | create | revoke",
+		verb{"list", tokensList},
+		verb{"create", tokensCreate},
+		verb{"revoke", tokensRevoke})
+}
+
+// tokensList is `vigil tokens list`.
+func tokensList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "tokens list", "tokens list [--all]")
+	all := c.Bool("all", false, "everyone's tokens (admins)")
+	if err := c.parse(args); err != nil {
 		return err
-	case "create":
-		c := newAPICommand(env, "tokens create", "tokens create --name N [--role R] [--expires-in-days D]")
-		name := c.String("name", "", "a name to tell the token apart")
-		role := c.String("role", "", "role (default: yours)")
-		// The Tokens page's default too: a token left lying about expires.
-		days := c.Int("expires-in-days", vigil.DefaultTokenDays, "expiry in days (0: never)")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		out, printed, err := call(c, func(cl *client.Client) (*api.TokenResponse, error) {
-			return cl.CreateToken(ctx, &api.TokenRequest{Name: *name, Role: vigil.Role(*role), ExpiresInDays: *days})
-		})
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stderr, "token %d (%s), shown once:\n", out.ID, out.Role)
-		fmt.Fprintln(env.stdout, out.Secret)
-		return nil
-	case "revoke":
-		c := newAPICommand(env, "tokens revoke", "tokens revoke ID")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		if c.NArg() != 1 {
-			c.Usage()
-			return errUsage
-		}
-		id, err := argID("id", c.Arg(0))
-		if err != nil {
-			return err
-		}
-		if err := c.do(func(cl *client.Client) error { return cl.RevokeToken(ctx, id) }); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "revoked token %s\n", c.Arg(0))
-		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil tokens list | create | revoke")
-	return errUsage
+	q := url.Values{}
+	if *all {
+		q.Set("all", "true")
+	}
+	_, err := listAll(ctx, c, (*client.Client).ListTokens, q, []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "LAST USED"}, func(t vigil.APIToken) []string {
+		state, last := "active", "never"
+		if t.RevokedAt != nil {
+			state = "revoked"
+		}
+		if t.LastUsedAt != nil {
+			last = t.LastUsedAt.Format("2006-01-02 15:04")
+		}
+		return []string{strconv.FormatInt(t.ID, 10), t.Name, string(t.Role), t.Prefix + "...", state, last}
+	})
+	return err
+}
+
+// tokensCreate is `vigil tokens create`.
+func tokensCreate(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "tokens create", "tokens create --name N [--role R] [--expires-in-days D]")
+	name := c.String("name", "", "a name to tell the token apart")
+	role := c.String("role", "", "role (default: yours)")
+	// The Tokens page's default too: a token left lying about expires.
+	days := c.Int("expires-in-days", vigil.DefaultTokenDays, "expiry in days (0: never)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	out, printed, err := call(c, func(cl *client.Client) (*api.TokenResponse, error) {
+		return cl.CreateToken(ctx, &api.TokenRequest{Name: *name, Role: vigil.Role(*role), ExpiresInDays: *days})
+	})
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stderr, "token %d (%s), shown once:\n", out.ID, out.Role)
+	fmt.Fprintln(env.stdout, out.Secret)
+	return nil
+}
+
+// tokensRevoke is `vigil tokens revoke`.
+func tokensRevoke(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "tokens revoke", "tokens revoke ID")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		c.Usage()
+		return errUsage
+	}
+	id, err := argID("id", c.Arg(0))
+	if err != nil {
+		return err
+	}
+	if err := c.do(func(cl *client.Client) error { return cl.RevokeToken(ctx, id) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "revoked token %s\n", c.Arg(0))
+	return nil
 }
 
 func runSOA(ctx context.Context, env *cliEnv, args []string) error {
@@ -687,124 +697,136 @@ func runSOA(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func runActivity(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		c := newAPICommand(env, "activity list", "activity list [--action A] [--entity-type T] [--entity-id ID] [--limit N] [--cursor C]")
-		action := c.String("action", "", "exact action or a prefix ending in a dot")
-		etype := c.String("entity-type", "", "entity type")
-		eid := c.String("entity-id", "", "entity id")
-		limit := c.Int("limit", 50, "entries to show, newest first (1 to 1000)")
-		cursor := c.String("cursor", "", "continue after a page: the next cursor it ended with (--json's \"next\")")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		q := url.Values{"limit": {strconv.Itoa(*limit)}}
-		for k, v := range map[string]string{"action": *action, "entity_type": *etype, "entity_id": *eid, "cursor": *cursor} {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		cl, err := c.client()
-		if err != nil {
-			return err
-		}
-		// One page: the log is long, and the newest entries are what is
-		// usually wanted. The next cursor says how to go on.
-		p, err := cl.ListActivity(ctx, q)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			raw := make([]json.RawMessage, len(p.Items))
-			for i, a := range p.Items {
-				if raw[i], err = json.Marshal(a); err != nil {
-					return err
-				}
-			}
-			return printList(c, raw, p.NextCursor)
-		}
-		var rows [][]string
-		for _, a := range p.Items {
-			rows = append(rows, []string{strconv.FormatInt(a.Seq, 10), a.At.Format("2006-01-02 15:04:05"), a.ActorName, a.Action, a.EntityType + " " + a.EntityID})
-		}
-		table(env.stdout, []string{"SEQ", "AT (UTC)", "ACTOR", "ACTION", "ENTITY"}, rows)
-		if p.NextCursor != "" {
-			fmt.Fprintf(env.stderr, "more: vigil activity list --cursor %s\n", p.NextCursor)
-		}
-		return nil
-	case "verify":
-		c := newAPICommand(env, "activity verify", "activity verify")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		res, printed, err := call(c, func(cl *client.Client) (*vigil.ChainVerification, error) { return cl.VerifyActivity(ctx) })
-		if err != nil || printed {
-			return err
-		}
-		if !res.OK {
-			return fmt.Errorf("activity log broken at entry %d: %s", res.Break.Seq, res.Break.Reason)
-		}
-		fmt.Fprintf(env.stdout, "activity log intact: %d entries\n", res.Checked)
-		return nil
+	return dispatch(ctx, env, args, "list", "Usage: vigil activity list | verify",
+		verb{"list", activityList},
+		verb{"verify", activityVerify})
+}
+
+// activityList is `vigil activity list`.
+func activityList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "activity list", "activity list [--action A] [--entity-type T] [--entity-id ID] [--limit N] [--cursor C]")
+	action := c.String("action", "", "exact action or a prefix ending in a dot")
+	etype := c.String("entity-type", "", "entity type")
+	eid := c.String("entity-id", "", "entity id")
+	limit := c.Int("limit", 50, "entries to show, newest first (1 to 1000)")
+	cursor := c.String("cursor", "", "continue after a page: the next cursor it ended with (--json's \"next\")")
+	if err := c.parse(args); err != nil {
+		return err
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil activity list | verify")
-	return errUsage
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	for k, v := range map[string]string{"action": *action, "entity_type": *etype, "entity_id": *eid, "cursor": *cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	// One page: the log is long, and the newest entries are what is
+	// usually wanted. The next cursor says how to go on.
+	p, err := cl.ListActivity(ctx, q)
+	if err != nil {
+		return err
+	}
+	if *c.json {
+		raw := make([]json.RawMessage, len(p.Items))
+		for i, a := range p.Items {
+			if raw[i], err = json.Marshal(a); err != nil {
+				return err
+			}
+		}
+		return printList(c, raw, p.NextCursor)
+	}
+	var rows [][]string
+	for _, a := range p.Items {
+		rows = append(rows, []string{strconv.FormatInt(a.Seq, 10), a.At.Format("2006-01-02 15:04:05"), a.ActorName, a.Action, a.EntityType + " " + a.EntityID})
+	}
+	table(env.stdout, []string{"SEQ", "AT (UTC)", "ACTOR", "ACTION", "ENTITY"}, rows)
+	if p.NextCursor != "" {
+		fmt.Fprintf(env.stderr, "more: vigil activity list --cursor %s\n", p.NextCursor)
+	}
+	return nil
+}
+
+// activityVerify is `vigil activity verify`.
+func activityVerify(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "activity verify", "activity verify")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	res, printed, err := call(c, func(cl *client.Client) (*vigil.ChainVerification, error) { return cl.VerifyActivity(ctx) })
+	if err != nil || printed {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("activity log broken at entry %d: %s", res.Break.Seq, res.Break.Reason)
+	}
+	fmt.Fprintf(env.stdout, "activity log intact: %d entries\n", res.Checked)
+	return nil
 }
 
 func runCatalog(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "criteria")
-	switch verb {
-	case "criteria":
-		c := newAPICommand(env, "catalog criteria", "catalog criteria [--category C]")
-		cat := c.String("category", "", "only this category")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListCriteria, nonEmpty("category", *cat), []string{"ID", "CATEGORY", "TITLE"}, func(cr api.CriterionView) []string {
-			return []string{cr.ID, cr.CategoryTitle, cr.Title}
-		})
-		return err
-	case "criterion":
-		c := newAPICommand(env, "catalog criterion", "catalog criterion ID [--framework F] [--min-support N]")
-		fw := c.String("framework", "", "iso27001, nist_csf, sp800_53 or hipaa")
-		ms := c.Int("min-support", 0, "hide mappings with less support")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		if c.NArg() != 1 {
-			c.Usage()
-			return errUsage
-		}
-		id := c.Arg(0)
-		q := url.Values{"min_support": {strconv.Itoa(*ms)}}
-		if *fw != "" {
-			q.Set("framework", *fw)
-		}
-		d, printed, err := call(c, func(cl *client.Client) (*api.CriterionDetail, error) { return cl.GetCriterion(ctx, id, q) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "%s  %s\nlibrary controls: %s\n\n", d.ID, d.Title, strings.Join(d.Controls, " "))
-		var rows [][]string
-		for _, m := range d.Crosswalk {
-			rows = append(rows, []string{m.Framework, m.TargetID, m.Label, m.Confidence, strconv.Itoa(m.Support), m.Source, m.RequirementTitle})
-		}
-		table(env.stdout, []string{"FRAMEWORK", "ID", "RELATION", "CONFIDENCE", "SUPPORT", "SOURCE", "TITLE"}, rows)
-		return nil
-	case "library":
-		c := newAPICommand(env, "catalog library", "catalog library [--domain D]")
-		domain := c.String("domain", "", "only this domain")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListLibrary, nonEmpty("domain", *domain), []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, func(lc api.LibraryView) []string {
-			return []string{lc.ID, string(lc.Frequency), strings.Join(lc.Criteria, " "), lc.Title}
-		})
+	return dispatch(ctx, env, args, "criteria", "Usage: vigil catalog criteria | criterion ID | library",
+		verb{"criteria", catalogCriteria},
+		verb{"criterion", catalogCriterion},
+		verb{"library", catalogLibrary})
+}
+
+// catalogCriteria is `vigil catalog criteria`.
+func catalogCriteria(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "catalog criteria", "catalog criteria [--category C]")
+	cat := c.String("category", "", "only this category")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil catalog criteria | criterion ID | library")
-	return errUsage
+	_, err := listAll(ctx, c, (*client.Client).ListCriteria, nonEmpty("category", *cat), []string{"ID", "CATEGORY", "TITLE"}, func(cr api.CriterionView) []string {
+		return []string{cr.ID, cr.CategoryTitle, cr.Title}
+	})
+	return err
+}
+
+// catalogCriterion is `vigil catalog criterion`.
+func catalogCriterion(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "catalog criterion", "catalog criterion ID [--framework F] [--min-support N]")
+	fw := c.String("framework", "", "iso27001, nist_csf, sp800_53 or hipaa")
+	ms := c.Int("min-support", 0, "hide mappings with less support")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		c.Usage()
+		return errUsage
+	}
+	id := c.Arg(0)
+	q := url.Values{"min_support": {strconv.Itoa(*ms)}}
+	if *fw != "" {
+		q.Set("framework", *fw)
+	}
+	d, printed, err := call(c, func(cl *client.Client) (*api.CriterionDetail, error) { return cl.GetCriterion(ctx, id, q) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%s  %s\nlibrary controls: %s\n\n", d.ID, d.Title, strings.Join(d.Controls, " "))
+	var rows [][]string
+	for _, m := range d.Crosswalk {
+		rows = append(rows, []string{m.Framework, m.TargetID, m.Label, m.Confidence, strconv.Itoa(m.Support), m.Source, m.RequirementTitle})
+	}
+	table(env.stdout, []string{"FRAMEWORK", "ID", "RELATION", "CONFIDENCE", "SUPPORT", "SOURCE", "TITLE"}, rows)
+	return nil
+}
+
+// catalogLibrary is `vigil catalog library`.
+func catalogLibrary(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "catalog library", "catalog library [--domain D]")
+	domain := c.String("domain", "", "only this domain")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	_, err := listAll(ctx, c, (*client.Client).ListLibrary, nonEmpty("domain", *domain), []string{"ID", "FREQUENCY", "CRITERIA", "TITLE"}, func(lc api.LibraryView) []string {
+		return []string{lc.ID, string(lc.Frequency), strings.Join(lc.Criteria, " "), lc.Title}
+	})
+	return err
 }
 
 // ownerID turns --owner into a user id: "none" (or 0) clears the owner, a
@@ -835,4 +857,29 @@ func (c *apiCommand) ownerID(ctx context.Context, v string) (int64, error) {
 		return 0, fmt.Errorf("--owner takes a user id, an email or none; got %q", v)
 	}
 	return n, nil
+}
+
+// verb is one "noun verb" command.
+type verb struct {
+	name string
+	run  func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// namedVerb is a verb served by a function that serves several and is
+// told which.
+func namedVerb(name string, run func(ctx context.Context, env *cliEnv, verb string, args []string) error) verb {
+	return verb{name, func(ctx context.Context, env *cliEnv, args []string) error { return run(ctx, env, name, args) }}
+}
+
+// dispatch runs the verb args start with (def when they start with a
+// flag or nothing), or prints usage.
+func dispatch(ctx context.Context, env *cliEnv, args []string, def, usage string, verbs ...verb) error {
+	name, args := sub(args, def)
+	for _, v := range verbs {
+		if v.name == name {
+			return v.run(ctx, env, args)
+		}
+	}
+	fmt.Fprintln(env.stderr, usage)
+	return errUsage
 }

@@ -23,23 +23,13 @@ import (
 )
 
 func runEvidence(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "add":
-		return evidenceAdd(ctx, env, args)
-	case "attest":
-		return evidenceAttest(ctx, env, args)
-	case "list":
-		return evidenceList(ctx, env, args)
-	case "get":
-		return evidenceGet(ctx, env, args)
-	case "review":
-		return evidenceReview(ctx, env, args)
-	case "export":
-		return evidenceExport(ctx, env, args)
-	}
-	fmt.Fprintln(env.stderr, "Usage: vigil evidence add | attest | list | get | review | export")
-	return errUsage
+	return dispatch(ctx, env, args, "list", "Usage: vigil evidence add | attest | list | get | review | export",
+		verb{"add", evidenceAdd},
+		verb{"attest", evidenceAttest},
+		verb{"list", evidenceList},
+		verb{"get", evidenceGet},
+		verb{"review", evidenceReview},
+		verb{"export", evidenceExport})
 }
 
 // evidenceAdd is `vigil evidence add`.
@@ -241,99 +231,111 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 }
 
 func runRequests(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		c := newAPICommand(env, "requests list", "requests list [--control ID]")
-		ctl := c.String("control", "", "only this control")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		_, err := listAll(ctx, c, (*client.Client).ListRequests, nonEmpty("control", *ctl), []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, func(r api.RequestView) []string {
-			return []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason}
-		})
+	return dispatch(ctx, env, args, "list", "Usage: vigil requests list | add | update | delete",
+		verb{"list", requestsList},
+		verb{"update", requestsUpdate},
+		verb{"add", requestsAdd},
+		verb{"delete", requestsDelete})
+}
+
+// requestsList is `vigil requests list`.
+func requestsList(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "requests list", "requests list [--control ID]")
+	ctl := c.String("control", "", "only this control")
+	if err := c.parse(args); err != nil {
 		return err
-	case "update":
-		c := newAPICommand(env, "requests update", "requests update ID [--title T] [--description D] [--grace-days N] [--assignee USER_ID|owner]")
-		id, rest := firstArg(args)
-		title := c.String("title", "", "what evidence is needed")
-		desc := c.String("description", "", "more about it")
-		grace := c.Int("grace-days", -1, "days after a period ends before it is overdue")
-		assignee := c.String("assignee", "", "the user who must supply it, or 'owner' for whoever owns the control")
-		if err := c.parse(rest); err != nil {
-			return err
-		}
-		var patch vigil.RequestPatch
-		c.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "title":
-				patch.Title = title
-			case "description":
-				patch.Description = desc
-			case "grace-days":
-				patch.GraceDays = grace
-			}
-		})
-		switch *assignee {
-		case "":
-		case "owner":
-			patch.AssigneeID = new(int64)
-		default:
-			n, err := strconv.ParseInt(*assignee, 10, 64)
-			if err != nil || n <= 0 {
-				return vigil.FieldError("assignee", "--assignee must be a user id or 'owner', not %q", *assignee)
-			}
-			patch.AssigneeID = &n
-		}
-		if patch == (vigil.RequestPatch{}) {
-			return vigil.FieldError("request", "nothing to change: give --title, --description, --grace-days or --assignee")
-		}
-		n, err := argID("id", id)
-		if err != nil {
-			return err
-		}
-		r, printed, err := call(c, func(cl *client.Client) (*api.RequestView, error) { return cl.UpdateRequest(ctx, n, &patch) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "request %d: %s for %s, assigned to %s\n", r.ID, r.Title, r.ControlID, r.Assignee)
-		return nil
-	case "add":
-		c := newAPICommand(env, "requests add", "requests add --control ID --title T --frequency quarterly --start DATE [--grace-days N]")
-		ctl := c.String("control", "", "control id")
-		title := c.String("title", "", "what evidence is needed")
-		freq := c.String("frequency", "", "once, weekly, monthly, quarterly, annual or event")
-		start := c.String("start", "", "first period starts on this day")
-		// The web form's default too (vigil.DefaultGraceDays).
-		grace := c.Int("grace-days", vigil.DefaultGraceDays, "days after a period ends before it is overdue")
-		if err := c.parse(args); err != nil {
-			return err
-		}
-		body := &api.NewRequest{ControlID: *ctl, Title: *title, Frequency: vigil.RequestFrequency(*freq), Start: vigil.Date(*start), GraceDays: *grace}
-		r, printed, err := call(c, func(cl *client.Client) (*vigil.EvidenceRequest, error) { return cl.CreateRequest(ctx, body) })
-		if err != nil || printed {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "request %d: %s for %s, %s\n", r.ID, r.Title, r.ControlID, r.Frequency)
-		return nil
-	case "delete":
-		c := newAPICommand(env, "requests delete", "requests delete ID")
-		id, rest := firstArg(args)
-		if err := c.parse(rest); err != nil {
-			return err
-		}
-		n, err := argID("id", id)
-		if err != nil {
-			return err
-		}
-		if err := c.do(func(cl *client.Client) error { return cl.DeleteRequest(ctx, n) }); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "deleted request %s\n", id)
-		return nil
 	}
-	fmt.Fprintln(env.stderr, "Usage: vigil requests list | add | update | delete")
-	return errUsage
+	_, err := listAll(ctx, c, (*client.Client).ListRequests, nonEmpty("control", *ctl), []string{"ID", "CONTROL", "FREQUENCY", "ASSIGNEE", "STATE", "WHY"}, func(r api.RequestView) []string {
+		return []string{strconv.FormatInt(r.ID, 10), r.ControlID, string(r.Frequency), r.Assignee, string(r.Signal.Status), r.Signal.Reason}
+	})
+	return err
+}
+
+// requestsUpdate is `vigil requests update`.
+func requestsUpdate(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "requests update", "requests update ID [--title T] [--description D] [--grace-days N] [--assignee USER_ID|owner]")
+	id, rest := firstArg(args)
+	title := c.String("title", "", "what evidence is needed")
+	desc := c.String("description", "", "more about it")
+	grace := c.Int("grace-days", -1, "days after a period ends before it is overdue")
+	assignee := c.String("assignee", "", "the user who must supply it, or 'owner' for whoever owns the control")
+	if err := c.parse(rest); err != nil {
+		return err
+	}
+	var patch vigil.RequestPatch
+	c.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "title":
+			patch.Title = title
+		case "description":
+			patch.Description = desc
+		case "grace-days":
+			patch.GraceDays = grace
+		}
+	})
+	switch *assignee {
+	case "":
+	case "owner":
+		patch.AssigneeID = new(int64)
+	default:
+		n, err := strconv.ParseInt(*assignee, 10, 64)
+		if err != nil || n <= 0 {
+			return vigil.FieldError("assignee", "--assignee must be a user id or 'owner', not %q", *assignee)
+		}
+		patch.AssigneeID = &n
+	}
+	if patch == (vigil.RequestPatch{}) {
+		return vigil.FieldError("request", "nothing to change: give --title, --description, --grace-days or --assignee")
+	}
+	n, err := argID("id", id)
+	if err != nil {
+		return err
+	}
+	r, printed, err := call(c, func(cl *client.Client) (*api.RequestView, error) { return cl.UpdateRequest(ctx, n, &patch) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "request %d: %s for %s, assigned to %s\n", r.ID, r.Title, r.ControlID, r.Assignee)
+	return nil
+}
+
+// requestsAdd is `vigil requests add`.
+func requestsAdd(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "requests add", "requests add --control ID --title T --frequency quarterly --start DATE [--grace-days N]")
+	ctl := c.String("control", "", "control id")
+	title := c.String("title", "", "what evidence is needed")
+	freq := c.String("frequency", "", "once, weekly, monthly, quarterly, annual or event")
+	start := c.String("start", "", "first period starts on this day")
+	// The web form's default too (vigil.DefaultGraceDays).
+	grace := c.Int("grace-days", vigil.DefaultGraceDays, "days after a period ends before it is overdue")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	body := &api.NewRequest{ControlID: *ctl, Title: *title, Frequency: vigil.RequestFrequency(*freq), Start: vigil.Date(*start), GraceDays: *grace}
+	r, printed, err := call(c, func(cl *client.Client) (*vigil.EvidenceRequest, error) { return cl.CreateRequest(ctx, body) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "request %d: %s for %s, %s\n", r.ID, r.Title, r.ControlID, r.Frequency)
+	return nil
+}
+
+// requestsDelete is `vigil requests delete`.
+func requestsDelete(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "requests delete", "requests delete ID")
+	id, rest := firstArg(args)
+	if err := c.parse(rest); err != nil {
+		return err
+	}
+	n, err := argID("id", id)
+	if err != nil {
+		return err
+	}
+	if err := c.do(func(cl *client.Client) error { return cl.DeleteRequest(ctx, n) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "deleted request %s\n", id)
+	return nil
 }
 
 // runVerify checks an exported bundle offline, or the live store.

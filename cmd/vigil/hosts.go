@@ -15,23 +15,13 @@ import (
 )
 
 func runHosts(ctx context.Context, env *cliEnv, args []string) error {
-	verb, args := sub(args, "list")
-	switch verb {
-	case "list":
-		return hostsList(ctx, env, args)
-	case "show":
-		return hostsShow(ctx, env, args)
-	case "approve-tailoring":
-		return hostsApproveTailoring(ctx, env, args)
-	case "enrol":
-		return hostsEnrol(ctx, env, args)
-	case "label":
-		return hostsLabel(ctx, env, args)
-	case "revoke":
-		return hostsRevoke(ctx, env, args)
-	}
-	fmt.Fprintln(env.stderr, "Usage: vigil hosts list | show ID | enrol NAME [--label key=value] | label ID [key=value ...] | approve-tailoring ID --digest D | revoke ID")
-	return errUsage
+	return dispatch(ctx, env, args, "list", "Usage: vigil hosts list | show ID | enrol NAME [--label key=value] | label ID [key=value ...] | approve-tailoring ID --digest D | revoke ID",
+		verb{"list", hostsList},
+		verb{"show", hostsShow},
+		verb{"approve-tailoring", hostsApproveTailoring},
+		verb{"enrol", hostsEnrol},
+		verb{"label", hostsLabel},
+		verb{"revoke", hostsRevoke})
 }
 
 // hostsList is `vigil hosts list`.
