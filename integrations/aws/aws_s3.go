@@ -2,13 +2,11 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/vigil-soc/vigil/integrations/aws/policy"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
@@ -263,164 +262,20 @@ func publicGrants(grants []s3types.Grant) []any {
 	return kind.NonNil(out)
 }
 
-// policyRestrictingKeys are condition keys that, compared with fixed
-// values, limit a statement to known accounts, organizations, sources or
-// networks: S3 does not count such a statement as public ("The meaning of
-// public" in the S3 user guide), nor does this. aws:userid and the KMS key
-// condition, which S3 also accepts, are left out: judged conservatively.
-var policyRestrictingKeys = map[string]bool{
-	"aws:sourceaccount": true, "aws:sourceowner": true, "aws:sourcearn": true, "aws:sourcevpc": true,
-	"aws:sourcevpce": true, "aws:principalorgid": true, "aws:principalaccount": true, "aws:principalarn": true,
-	"aws:sourceip": true,
-}
-
-// policyRestrictingOps compare a key with fixed values. The IfExists forms
-// (true when the key is absent) and ForAnyValue/ForAllValues are not
-// counted: they may let a request without the key through.
-var policyRestrictingOps = map[string]bool{
-	"stringequals": true, "stringequalsignorecase": true, "stringlike": true,
-	"arnequals": true, "arnlike": true, "ipaddress": true,
-}
-
-// publicStatements lists the statements of a bucket policy that allow
-// anyone: Effect Allow, a Principal of "*" (or {"AWS": "*"}, or any
-// principal with a wildcard) or a NotPrincipal, and no condition that
-// restricts it to fixed accounts, organizations, sources or networks (see
-// policyRestrictingKeys). Deny statements are not credited: the analysis
-// errs on the side of "public".
+// publicStatements lists the statements of a bucket policy that make the
+// bucket public, by S3's rules (policy.Public): an Allow to anyone whose
+// conditions do not restrict the caller. Deny statements are not
+// credited: the analysis errs on the side of "public".
 func publicStatements(doc string) ([]any, error) {
-	var p struct {
-		Statement json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+	d, err := policy.Parse(doc)
+	if err != nil {
 		return nil, err
 	}
-	var stmts []map[string]json.RawMessage
-	if len(p.Statement) > 0 && p.Statement[0] == '{' {
-		var one map[string]json.RawMessage
-		if err := json.Unmarshal(p.Statement, &one); err != nil {
-			return nil, err
-		}
-		stmts = append(stmts, one)
-	} else if len(p.Statement) > 0 {
-		if err := json.Unmarshal(p.Statement, &stmts); err != nil {
-			return nil, err
-		}
-	}
 	var out []any
-	for i, st := range stmts {
-		var effect, sid string
-		json.Unmarshal(st["Effect"], &effect)
-		json.Unmarshal(st["Sid"], &sid)
-		if effect != "Allow" {
-			continue
-		}
-		anyone := st["NotPrincipal"] != nil
-		if pr := st["Principal"]; pr != nil {
-			w, err := principalWildcard(pr)
-			if err != nil {
-				return nil, fmt.Errorf("statement %d: %v", i+1, err)
-			}
-			anyone = anyone || w
-		}
-		if !anyone {
-			continue
-		}
-		if r, err := conditionRestricts(st["Condition"]); err != nil {
-			return nil, fmt.Errorf("statement %d: %v", i+1, err)
-		} else if r {
-			continue
-		}
-		name := sid
-		if name == "" {
-			name = fmt.Sprint(i + 1)
-		}
-		var action any
-		json.Unmarshal(st["Action"], &action)
-		out = append(out, fmt.Sprintf("policy statement %s allows anyone %v", name, action))
+	for _, why := range policy.Public(d, "s3") {
+		out = append(out, "policy "+why)
 	}
 	return kind.NonNil(out), nil
-}
-
-// principalWildcard: "*", or a principal map with a value holding "*".
-func principalWildcard(raw json.RawMessage) (bool, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return strings.Contains(s, "*"), nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return false, fmt.Errorf("a Principal that is neither \"*\" nor a map: %s", raw)
-	}
-	for _, v := range m {
-		vals, err := stringOrList(v)
-		if err != nil {
-			return false, err
-		}
-		for _, x := range vals {
-			if strings.Contains(x, "*") {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
-// conditionRestricts: one condition (they are all required) compares a
-// restricting key with fixed values, without wildcards; aws:SourceIp with
-// networks no wider than a /8 (IPv4) or /32 (IPv6).
-func conditionRestricts(raw json.RawMessage) (bool, error) {
-	if raw == nil {
-		return false, nil
-	}
-	var cond map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &cond); err != nil {
-		return false, fmt.Errorf("a Condition that is not a map of maps: %v", err)
-	}
-	for op, keys := range cond {
-		if !policyRestrictingOps[strings.ToLower(op)] {
-			continue
-		}
-		for key, v := range keys {
-			key = strings.ToLower(key)
-			vals, err := stringOrList(v)
-			if err != nil || len(vals) == 0 || !policyRestrictingKeys[key] {
-				continue
-			}
-			fixed := true
-			for _, x := range vals {
-				if key == "aws:sourceip" {
-					if strings.ToLower(op) != "ipaddress" {
-						fixed = false
-					} else if pfx, err := netip.ParsePrefix(x); err != nil {
-						if _, err := netip.ParseAddr(x); err != nil {
-							fixed = false
-						}
-					} else if (pfx.Addr().Is4() && pfx.Bits() < 8) || (!pfx.Addr().Is4() && pfx.Bits() < 32) {
-						fixed = false
-					}
-				} else if x == "" || strings.ContainsAny(x, "*?") || strings.Contains(x, "${") {
-					fixed = false
-				}
-			}
-			if fixed {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
-func stringOrList(raw json.RawMessage) ([]string, error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return []string{s}, nil
-	}
-	var l []string
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fmt.Errorf("not a string or a list of strings: %s", raw)
-	}
-	return l, nil
 }
 
 // s3AccountBlock reads the account's Block Public Access

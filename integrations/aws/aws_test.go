@@ -400,7 +400,7 @@ func TestAWSPlanted(t *testing.T) {
 			t.Errorf("eu-west-1 coverage: %q lacks %q", why["aws.cloudtrail eu-west-1"], w)
 		}
 	}
-	if !strings.Contains(why["aws.s3-public acl-public"], "READ to AllUsers") || !strings.Contains(why["aws.s3-public policy-public"], "statement read") {
+	if !strings.Contains(why["aws.s3-public acl-public"], "READ to AllUsers") || !strings.Contains(why["aws.s3-public policy-public"], `statement "read" allows anyone`) {
 		t.Errorf("s3 public reasons: %q %q", why["aws.s3-public acl-public"], why["aws.s3-public policy-public"])
 	}
 	for k, v := range got {
