@@ -243,6 +243,16 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
 	wg.Go(func() { iamIn = a.iam(ctx, cfg, c, r.Now) })
+	var authIn map[string]any
+	wg.Go(func() {
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			msg := describeAWS("sts:GetCallerIdentity (the account's id, to tell other accounts apart)", err)
+			authIn = map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+			return
+		}
+		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), aws.ToString(id.Account))
+	})
 	wg.Go(func() { s3In = awsS3(ctx, cfg, c) })
 	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.Regions) })
 	var mu sync.Mutex
@@ -271,6 +281,9 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	if rep, ok := iamIn["_credential_report"].([]byte); ok {
 		delete(iamIn, "_credential_report")
 		r.Artifacts = append(r.Artifacts, kind.Artifact{Name: "iam-credential-report.csv", Title: "IAM credential report", Data: rep})
+	}
+	for k, v := range authIn {
+		iamIn[k] = v
 	}
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
 	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)

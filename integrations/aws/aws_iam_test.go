@@ -1,0 +1,160 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/integrations/integrationtest"
+	"github.com/vigil-soc/vigil/internal/mototest"
+)
+
+// seedIAM plants, in moto, one violation of each IAM authorization check
+// and the look-alikes a reading by names or by single statements would
+// get wrong.
+func seedIAM(t *testing.T, endpoint string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := iam.NewFromConfig(cfg)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := func(stmts string) *string { return aws.String(`{"Version":"2012-10-17","Statement":[` + stmts + `]}`) }
+	arn := map[string]string{}
+	policy := func(name, stmts string) {
+		out, err := ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: doc(stmts)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn[name] = aws.ToString(out.Policy.Arn)
+	}
+	// Named to mislead: the first grants everything, the second little.
+	policy("ReadOnlyLookalike", `{"Effect":"Allow","Action":"*","Resource":"*"}`)
+	policy("AdministratorAccessCustom", `{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}`)
+	policy("UnattachedAdmin", `{"Effect":"Allow","Action":"*:*","Resource":"*"}`)
+	policy("AllButIAM", `{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`)
+	policy("IAMOnly", `{"Effect":"Allow","Action":"iam:*","Resource":"*"}`)
+
+	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))
+	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String(arn["ReadOnlyLookalike"])}))
+	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("half")}))
+	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("half"), PolicyArn: aws.String(arn["AllButIAM"])}))
+	user := func(name string, groups ...string) {
+		must(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))
+		for _, g := range groups {
+			must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(name), GroupName: aws.String(g)}))
+		}
+	}
+	user("ann", "ops") // administrator through a group, nothing direct
+	user("bob")        // a direct policy that, despite its name, is no admin
+	must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: aws.String(arn["AdministratorAccessCustom"])}))
+	user("carl") // inline *:* taken back by a Deny: not an administrator
+	must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("almost"),
+		PolicyDocument: doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}`)}))
+	user("dana", "half") // all but IAM through a group, IAM directly: together everything
+	must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("dana"), PolicyArn: aws.String(arn["IAMOnly"])}))
+	user("erin", "half") // all but IAM: not an administrator
+
+	role := func(name, trust string) {
+		must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: doc(trust)}))
+	}
+	role("open", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}`)
+	role("partner-no-org", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"secret-ish"}}}`)
+	role("org-only", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}`)
+	role("ec2-app", `{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`)
+	role("support", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}`)
+	must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportPolicyARN)}))
+}
+
+// TestAWSIAMAuthorization: the checks built on the authorization details
+// find exactly the planted violations, by evaluation.
+func TestAWSIAMAuthorization(t *testing.T) {
+	endpoint := mototest.Start(t, "vigil-unused")
+	seedIAM(t, endpoint)
+	s := integrationtest.NewService(t)
+	s.Kinds = append(s.Kinds, AWS{})
+	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
+	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
+	got, why := integrationtest.Connect(t, s, x, "test:test")
+	want := map[string]string{
+		"aws.iam-policy-no-admin ReadOnlyLookalike":         "fail",
+		"aws.iam-policy-no-admin AdministratorAccessCustom": "pass",
+		"aws.iam-policy-no-admin UnattachedAdmin":           "not_applicable",
+		"aws.iam-policy-no-admin AllButIAM":                 "pass",
+		"aws.iam-policy-no-admin IAMOnly":                   "pass",
+		"aws.iam-users-not-admin user/ann":                  "fail",
+		"aws.iam-users-not-admin user/bob":                  "pass",
+		"aws.iam-users-not-admin user/carl":                 "pass",
+		"aws.iam-users-not-admin user/dana":                 "fail",
+		"aws.iam-users-not-admin user/erin":                 "pass",
+		"aws.iam-users-no-direct-policies user/ann":         "pass",
+		"aws.iam-users-no-direct-policies user/bob":         "fail",
+		"aws.iam-users-no-direct-policies user/carl":        "fail",
+		"aws.iam-users-no-direct-policies user/erin":        "pass",
+		"aws.iam-role-trust-not-public role/open":           "fail",
+		"aws.iam-role-trust-not-public role/partner-no-org": "fail",
+		"aws.iam-role-trust-not-public role/org-only":       "pass",
+		"aws.iam-role-trust-not-public role/ec2-app":        "pass",
+		"aws.iam-role-trust-not-public role/support":        "pass",
+		"aws.iam-support-role support role":                 "pass",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
+		}
+	}
+	if !strings.Contains(why["aws.iam-users-not-admin user/ann"], "ReadOnlyLookalike (group ops)") {
+		t.Errorf("the reason does not say where the permission comes from: %q", why["aws.iam-users-not-admin user/ann"])
+	}
+	for k, v := range got {
+		if strings.HasPrefix(k, "aws.iam-") && v == "error" {
+			t.Errorf("%s could not be judged: %s", k, why[k])
+		}
+	}
+}
+
+// TestAWSIAMDenied: when the authorization details are refused, every
+// check built on them is an error, never a pass.
+func TestAWSIAMDenied(t *testing.T) {
+	in := map[string]any{"principals_error": "iam:GetAccountAuthorizationDetails: access denied", "principals": []any{}, "policies": []any{}, "roles": []any{}}
+	for _, id := range []string{"aws.iam-policy-no-admin", "aws.iam-users-not-admin", "aws.iam-users-no-direct-policies", "aws.iam-role-trust-not-public", "aws.iam-support-role"} {
+		for res, v := range runCheck(t, id, in) {
+			if v != "error" {
+				t.Errorf("%s %s: %s, want error", id, res, v)
+			}
+		}
+	}
+}
+
+// runCheck runs one built-in check on an input: verdict by resource.
+func runCheck(t *testing.T, id string, in map[string]any) map[string]string {
+	t.Helper()
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range reg.Checks() {
+		if c.ID == id {
+			for _, r := range c.Run(in, nil) {
+				out[r.Resource] = string(r.Verdict)
+			}
+			return out
+		}
+	}
+	t.Fatalf("no check %s", id)
+	return nil
+}
