@@ -22,6 +22,7 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
+	"github.com/vigil-soc/vigil/check/logfilter"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -109,7 +110,53 @@ func newEnv() (*cel.Env, error) {
 		ext.Bindings(),
 		// m[?key].orValue(default) reads settings that may be absent.
 		cel.OptionalTypes(),
+		// cloudwatch.matches(pattern, event): would a CloudWatch Logs
+		// filter pattern count this event (logfilter)? A pattern that
+		// cannot be read is an error, not a no.
+		cel.Function("cloudwatch.matches",
+			cel.Overload("cloudwatch_matches_string_dyn", []*cel.Type{cel.StringType, cel.DynType}, cel.BoolType,
+				cel.BinaryBinding(func(pattern, event ref.Val) ref.Val {
+					p, ok := pattern.Value().(string)
+					if !ok {
+						return types.NewErr("cloudwatch.matches: the pattern is not a string")
+					}
+					f, err := logfilter.Parse(p)
+					if err != nil {
+						return types.NewErr("the filter pattern %q cannot be read: %v", p, err)
+					}
+					return types.Bool(f.Matches(native(event)))
+				}))),
 	)
+}
+
+// native turns a CEL value into plain Go values (maps, lists, strings,
+// float64 numbers, bools) as decoded JSON would be.
+func native(v ref.Val) any {
+	switch x := v.(type) {
+	case traits.Mapper:
+		out := map[string]any{}
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			ks, _ := k.Value().(string)
+			out[ks] = native(x.Get(k))
+		}
+		return out
+	case traits.Lister:
+		n, _ := x.Size().Value().(int64)
+		out := make([]any, n)
+		for i := range n {
+			out[i] = native(x.Get(types.Int(i)))
+		}
+		return out
+	}
+	switch y := v.Value().(type) {
+	case int64:
+		return float64(y)
+	case uint64:
+		return float64(y)
+	default:
+		return y
+	}
 }
 
 // costLimit bounds what one expression may do on one input, so a check

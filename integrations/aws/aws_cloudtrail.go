@@ -95,7 +95,18 @@ func awsCloudTrail(ctx context.Context, cfg aws.Config, regions []string) map[st
 		}
 		covers = append(covers, trailCoverage(region, l.trails, judged))
 	}
-	return map[string]any{"trails": sortByID(trails), "regions": sortByID(covers)}
+	out := map[string]any{"trails": sortByID(trails), "regions": sortByID(covers)}
+	groups, unknown := awsLogGroups(ctx, cfg, arns, judged)
+	out["log_groups"] = groups
+	if unknown != "" {
+		out["log_groups_unknown"] = unknown
+	}
+	for _, l := range listed {
+		if l.err != "" && len(groups) == 0 {
+			out["log_groups_unknown"] = l.err
+		}
+	}
+	return out
 }
 
 // awsTrail reads one trail's status and event selectors in its home
@@ -109,7 +120,8 @@ func awsTrail(ctx context.Context, cfg aws.Config, t cttypes.Trail, seenIn strin
 	}
 	m := map[string]any{"id": arn, "name": aws.ToString(t.Name), "home_region": home,
 		"multi_region": aws.ToBool(t.IsMultiRegionTrail), "organization": aws.ToBool(t.IsOrganizationTrail),
-		"validation": aws.ToBool(t.LogFileValidationEnabled), "logging": false, "management_events": false}
+		"validation": aws.ToBool(t.LogFileValidationEnabled), "logging": false, "management_events": false,
+		"log_group": aws.ToString(t.CloudWatchLogsLogGroupArn), "kms_key": aws.ToString(t.KmsKeyId), "bucket": aws.ToString(t.S3BucketName)}
 	cl := cloudtrail.NewFromConfig(inRegion(cfg, home))
 	if st, err := cl.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: &arn}); err != nil {
 		m["status_error"] = describeAWS("cloudtrail:GetTrailStatus on "+arn, err)
