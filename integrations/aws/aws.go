@@ -51,6 +51,10 @@ type awsConfig struct {
 	// the account to test, reached from a central one).
 	RoleARN    string `json:"role_arn"`
 	ExternalID string `json:"external_id"`
+
+	// account is the account's id, read at the start of a collection
+	// (accountErr says why it could not be).
+	account, accountErr string
 }
 
 // Name is the kind's name.
@@ -207,6 +211,12 @@ var awsRegionalReads = []awsRegional{
 	{"aws.kms", "keys", awsKMSKeys},
 	{"aws.rds", "instances", awsRDSInstances},
 	{"aws.guardduty", "regions", awsGuardDuty},
+	{"aws.ec2", "instances", awsInstances},
+	{"aws.ec2", "nacls", awsNACLs},
+	{"aws.ec2", "vpcs", awsVPCFlowLogs},
+	{"aws.ec2", "snapshots", awsSnapshots},
+	{"aws.config", "regions", awsConfigRecorder},
+	{"aws.securityhub", "regions", awsSecurityHub},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -237,21 +247,26 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		}
 		c.Regions = slices.Compact(slices.Sorted(slices.Values(c.Regions)))
 	}
+	// The account's id tells its own resources and principals from other
+	// accounts'; without it, what needs it is an error.
+	if id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+		c.accountErr = describeAWS("sts:GetCallerIdentity (the account's id, to tell other accounts apart)", err)
+	} else {
+		c.account = aws.ToString(id.Account)
+	}
 	out := map[string]map[string]any{
-		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {},
+		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
 	wg.Go(func() { iamIn = a.iam(ctx, cfg, c, r.Now) })
 	var authIn map[string]any
 	wg.Go(func() {
-		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
-			msg := describeAWS("sts:GetCallerIdentity (the account's id, to tell other accounts apart)", err)
-			authIn = map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+		if c.account == "" {
+			authIn = map[string]any{"principals_error": c.accountErr, "principals": []any{}, "policies": []any{}, "roles": []any{}}
 			return
 		}
-		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), aws.ToString(id.Account))
+		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account)
 	})
 	wg.Go(func() { s3In = awsS3(ctx, cfg, c) })
 	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.Regions) })

@@ -39,7 +39,8 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 					}
 				}
 			}
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open})
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open,
+				"default": aws.ToString(g.GroupName) == "default", "inbound_rules": len(g.IpPermissions), "outbound_rules": len(g.IpPermissionsEgress)})
 		}
 		return page.NextToken, nil
 	})
@@ -170,7 +171,9 @@ func awsRDSInstances(ctx context.Context, cfg aws.Config, _ *awsConfig, region s
 		}
 		for _, d := range page.DBInstances {
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
-				"public": aws.ToBool(d.PubliclyAccessible)})
+				"public": aws.ToBool(d.PubliclyAccessible), "minor_upgrades": aws.ToBool(d.AutoMinorVersionUpgrade),
+				"backup_days": int(aws.ToInt32(d.BackupRetentionPeriod)), "deletion_protection": aws.ToBool(d.DeletionProtection),
+				"multi_az": aws.ToBool(d.MultiAZ), "engine": aws.ToString(d.Engine)})
 		}
 		return page.Marker, nil
 	})

@@ -1,0 +1,57 @@
+package aws
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+)
+
+// awsConfigRecorder: is AWS Config recording in the region, every
+// resource type (including global ones) or a selection? {id: REGION,
+// recording, all_resources, global, recorders}.
+func awsConfigRecorder(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := configservice.NewFromConfig(cfg)
+	recs, err := cl.DescribeConfigurationRecorders(ctx, &configservice.DescribeConfigurationRecordersInput{})
+	if err != nil {
+		return []any{awsError(region, describeAWS("config:DescribeConfigurationRecorders in "+region, err))}
+	}
+	m := map[string]any{"id": region, "recorders": len(recs.ConfigurationRecorders), "recording": false, "all_resources": false, "global": false}
+	if len(recs.ConfigurationRecorders) == 0 {
+		return []any{m}
+	}
+	st, err := cl.DescribeConfigurationRecorderStatus(ctx, &configservice.DescribeConfigurationRecorderStatusInput{})
+	if err != nil {
+		return []any{awsError(region, describeAWS("config:DescribeConfigurationRecorderStatus in "+region, err))}
+	}
+	recording := map[string]bool{}
+	for _, s := range st.ConfigurationRecordersStatus {
+		recording[aws.ToString(s.Name)] = s.Recording
+	}
+	for _, r := range recs.ConfigurationRecorders {
+		if !recording[aws.ToString(r.Name)] {
+			continue
+		}
+		m["recording"] = true
+		if g := r.RecordingGroup; g == nil || g.AllSupported {
+			// No recording group records every supported type.
+			m["all_resources"] = true
+			m["global"] = g == nil || g.IncludeGlobalResourceTypes
+		}
+	}
+	return []any{m}
+}
+
+// awsSecurityHub: is Security Hub enabled in the region? {id: REGION,
+// enabled}. DescribeHub answers InvalidAccessException when it is not.
+func awsSecurityHub(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	_, err := securityhub.NewFromConfig(cfg).DescribeHub(ctx, &securityhub.DescribeHubInput{})
+	switch {
+	case err == nil:
+		return []any{map[string]any{"id": region, "enabled": true}}
+	case apiCode(err, "InvalidAccessException") || apiCode(err, "ResourceNotFoundException"):
+		return []any{map[string]any{"id": region, "enabled": false}}
+	}
+	return []any{awsError(region, describeAWS("securityhub:DescribeHub in "+region, err))}
+}
