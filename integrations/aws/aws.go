@@ -6,10 +6,13 @@ package aws
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -307,7 +310,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 
 // credentialReportColumns are the credential report's columns the checks
 // need: a report without one of them cannot say a user is compliant.
-var credentialReportColumns = []string{"user", "password_enabled", "mfa_active",
+var credentialReportColumns = []string{"user", "user_creation_time", "password_enabled", "password_last_used", "mfa_active",
 	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
 	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date"}
 
@@ -337,6 +340,15 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 			"lowercase": pp.RequireLowercaseCharacters, "reuse_prevention": int(aws.ToInt32(pp.PasswordReusePrevention)),
 			"max_age": int(aws.ToInt32(pp.MaxPasswordAge))}
 	}
+	out["server_certificates"], out["server_certificates_error"] = serverCertificates(ctx, cl, now)
+	if out["server_certificates_error"] == "" {
+		delete(out, "server_certificates_error")
+	}
+	if v, err := rootVirtualMFA(ctx, cl); err != nil {
+		out["mfa_devices_error"] = describeAWS("iam:ListVirtualMFADevices", err)
+	} else {
+		out["root_virtual_mfa"] = v
+	}
 	for i := 0; i < 20; i++ {
 		g, err := cl.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
 		if err != nil {
@@ -353,11 +365,12 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 		out["users_error"] = describeAWS("iam:GetCredentialReport", err)
 		return out
 	}
-	users, err := parseCredentialReport(rep.Content, now)
+	users, root, err := parseCredentialReport(rep.Content, now)
 	if err != nil {
 		out["users_error"] = err.Error()
 		return out
 	}
+	out["root_use"] = root
 	out["users"], out["credential_report_bytes"] = users, len(rep.Content)
 	out["_credential_report"] = rep.Content
 	return out
@@ -368,13 +381,13 @@ func (AWS) iam(ctx context.Context, cfg aws.Config, c *awsConfig, now time.Time)
 // "USER key N", active, age_days, unused_days}]}, sorted by user. Both key
 // slots are listed, inactive ones with active: false, so a check shows
 // them rather than skipping them.
-func parseCredentialReport(report []byte, now time.Time) ([]any, error) {
+func parseCredentialReport(report []byte, now time.Time) (users []any, root map[string]any, err error) {
 	rows, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("the credential report is not CSV: %v", err)
+		return nil, nil, fmt.Errorf("the credential report is not CSV: %v", err)
 	}
 	if len(rows) == 0 {
-		return nil, errors.New("the credential report is empty (not even a header)")
+		return nil, nil, errors.New("the credential report is empty (not even a header)")
 	}
 	col := map[string]int{}
 	for i, h := range rows[0] {
@@ -382,20 +395,43 @@ func parseCredentialReport(report []byte, now time.Time) ([]any, error) {
 	}
 	for _, name := range credentialReportColumns {
 		if _, ok := col[name]; !ok {
-			return nil, fmt.Errorf("the credential report has no %s column: its users cannot be judged", name)
+			return nil, nil, fmt.Errorf("the credential report has no %s column: its users cannot be judged", name)
 		}
 	}
-	var users []any
+	// root is the root account's last use; absent from the report, it is
+	// unknown (an error for the check), not "never used".
+	root = map[string]any{"id": "root", "error": "the credential report has no <root_account> line"}
 	for n, row := range rows[1:] {
 		if len(row) != len(rows[0]) {
-			return nil, fmt.Errorf("the credential report's line %d has %d fields, not %d", n+2, len(row), len(rows[0]))
+			return nil, nil, fmt.Errorf("the credential report's line %d has %d fields, not %d", n+2, len(row), len(rows[0]))
 		}
 		get := func(name string) string { return row[col[name]] }
 		name := get("user")
 		if name == "<root_account>" {
-			continue // judged from the account summary
+			// Other checks judge the root account from the account
+			// summary; its use is read here: the most recent of its
+			// password and keys, nil when never used.
+			root = map[string]any{"id": "root", "last_used_days": nil}
+			for _, c := range []string{"password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"} {
+				if d := reportDays(get(c), now); d != nil && (root["last_used_days"] == nil || d.(int) < root["last_used_days"].(int)) {
+					root["last_used_days"] = d
+				}
+			}
+			continue
 		}
 		u := map[string]any{"id": name, "console": get("password_enabled") == "true", "mfa": get("mfa_active") == "true"}
+		// How long the password has gone unused: since its last use, or,
+		// never used, since the user was created.
+		if u["console"] == true {
+			idle := reportDays(get("password_last_used"), now)
+			if idle == nil {
+				idle = reportDays(get("user_creation_time"), now)
+			}
+			if idle == nil {
+				u["error"] = fmt.Sprintf("the credential report gives neither a last use nor a creation date for %s", name)
+			}
+			u["password_idle_days"] = idle
+		}
 		keys := []any{}
 		for _, k := range []string{"1", "2"} {
 			key := map[string]any{"id": name + " key " + k, "active": get("access_key_"+k+"_active") == "true"}
@@ -404,6 +440,12 @@ func parseCredentialReport(report []byte, now time.Time) ([]any, error) {
 				continue // the slot holds no key at all
 			}
 			key["age_days"], key["unused_days"] = reportDays(rotated, now), reportDays(get("access_key_"+k+"_last_used_date"), now)
+			// Idle: since the key's last use, or, never used, since it
+			// was made.
+			key["idle_days"] = key["unused_days"]
+			if key["idle_days"] == nil {
+				key["idle_days"] = key["age_days"]
+			}
 			// An active key always has a creation date; without one its
 			// age is unknown, which must not read as young.
 			if key["active"] == true && key["age_days"] == nil {
@@ -414,7 +456,7 @@ func parseCredentialReport(report []byte, now time.Time) ([]any, error) {
 		u["keys"] = keys
 		users = append(users, u)
 	}
-	return sortByID(users), nil
+	return sortByID(users), root, nil
 }
 
 // reportDays is the number of days since a credential report date, or nil
@@ -426,4 +468,75 @@ func reportDays(s string, now time.Time) any {
 		return nil
 	}
 	return int(now.Sub(t).Hours() / 24)
+}
+
+// serverCertificates lists the certificates IAM stores for load balancers
+// and CloudFront (ACM's are judged apart): {id: NAME, expires_days}
+// (negative once expired).
+func serverCertificates(ctx context.Context, cl *iam.Client, now time.Time) ([]any, string) {
+	out := []any{}
+	err := awsPages("iam:ListServerCertificates", func(tok *string) (*string, error) {
+		page, err := cl.ListServerCertificates(ctx, &iam.ListServerCertificatesInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.ServerCertificateMetadataList {
+			out = append(out, serverCertificate(ctx, cl, aws.ToString(c.ServerCertificateName), now))
+		}
+		if !page.IsTruncated {
+			return nil, nil
+		}
+		return page.Marker, nil
+	})
+	if err != nil {
+		return out, describeAWS("iam:ListServerCertificates", err)
+	}
+	return sortByID(out), ""
+}
+
+// serverCertificate judges one certificate by its own NotAfter (the
+// certificate is the truth; the listing's Expiration is derived from it,
+// and moto makes one up).
+func serverCertificate(ctx context.Context, cl *iam.Client, name string, now time.Time) map[string]any {
+	m := map[string]any{"id": name}
+	c, err := cl.GetServerCertificate(ctx, &iam.GetServerCertificateInput{ServerCertificateName: &name})
+	if err != nil {
+		m["error"] = describeAWS("iam:GetServerCertificate "+name, err)
+		return m
+	}
+	block, _ := pem.Decode([]byte(aws.ToString(c.ServerCertificate.CertificateBody)))
+	if block == nil {
+		m["error"] = "the certificate " + name + " is not PEM"
+		return m
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		m["error"] = "the certificate " + name + " cannot be read: " + err.Error()
+		return m
+	}
+	m["expires_days"] = int(math.Floor(cert.NotAfter.Sub(now).Hours() / 24))
+	return m
+}
+
+// rootVirtualMFA says whether the root account's MFA is a virtual device:
+// AWS names the root's virtual device by the account's root ARN as its
+// user.
+func rootVirtualMFA(ctx context.Context, cl *iam.Client) (bool, error) {
+	virtual := false
+	err := awsPages("iam:ListVirtualMFADevices", func(tok *string) (*string, error) {
+		page, err := cl.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned, Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page.VirtualMFADevices {
+			if (d.User != nil && strings.HasSuffix(aws.ToString(d.User.Arn), ":root")) || strings.HasSuffix(aws.ToString(d.SerialNumber), "/root-account-mfa-device") {
+				virtual = true
+			}
+		}
+		if !page.IsTruncated {
+			return nil, nil
+		}
+		return page.Marker, nil
+	})
+	return virtual, err
 }

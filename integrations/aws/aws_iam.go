@@ -83,6 +83,7 @@ func (a *iamAuthorization) managed(ctx context.Context, cl *iam.Client, arn stri
 // Every way a principal receives a permission counts.
 type grants struct {
 	named    []policy.Named
+	attached []any // the managed policies' ARNs, by every route
 	boundary *policy.Named
 	errs     []string
 }
@@ -99,6 +100,7 @@ func (a *iamAuthorization) add(ctx context.Context, cl *iam.Client, g *grants, v
 	}
 	for _, p := range attached {
 		arn := aws.ToString(p.PolicyArn)
+		g.attached = append(g.attached, arn)
 		d, err := a.managed(ctx, cl, arn)
 		if err != nil {
 			g.errs = append(g.errs, arn+via+": "+err.Error())
@@ -227,7 +229,7 @@ func iamPrincipals(ctx context.Context, cl *iam.Client, account string) map[stri
 }
 
 func principal(id, typ string, g *grants, extra map[string]any) map[string]any {
-	m := map[string]any{"id": id, "type": typ}
+	m := map[string]any{"id": id, "type": typ, "attached": kind.NonNil(g.attached)}
 	for k, v := range extra {
 		m[k] = v
 	}

@@ -2,9 +2,17 @@ package aws
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -77,6 +85,31 @@ func seedIAM(t *testing.T, endpoint string) {
 	role("ec2-app", `{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`)
 	role("support", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}`)
 	must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportPolicyARN)}))
+	must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSCloudShellFullAccess")}))
+	for name, notAfter := range map[string]time.Time{"expired": time.Now().Add(-48 * time.Hour), "valid": time.Now().Add(60 * 24 * time.Hour)} {
+		cert, key := selfSigned(t, notAfter)
+		must(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String(name), CertificateBody: &cert, PrivateKey: &key}))
+	}
+}
+
+// selfSigned makes a PEM certificate and key that expire at notAfter.
+func selfSigned(t *testing.T, notAfter time.Time) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "www.example.com"},
+		NotBefore: notAfter.Add(-365 * 24 * time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}))
 }
 
 // TestAWSIAMAuthorization: the checks built on the authorization details
@@ -110,6 +143,13 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		"aws.iam-role-trust-not-public role/ec2-app":        "pass",
 		"aws.iam-role-trust-not-public role/support":        "pass",
 		"aws.iam-support-role support role":                 "pass",
+		"aws.iam-cloudshell-full-access role/ec2-app":       "fail",
+		"aws.iam-cloudshell-full-access role/support":       "pass",
+		"aws.iam-server-certificates expired":               "fail",
+		"aws.iam-server-certificates valid":                 "pass",
+		// AWS's credential report always has a <root_account> line;
+		// moto's has none, and root use unknown is an error.
+		"aws.iam-root-not-used root": "error",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -120,7 +160,7 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		t.Errorf("the reason does not say where the permission comes from: %q", why["aws.iam-users-not-admin user/ann"])
 	}
 	for k, v := range got {
-		if strings.HasPrefix(k, "aws.iam-") && v == "error" {
+		if strings.HasPrefix(k, "aws.iam-") && v == "error" && k != "aws.iam-root-not-used root" {
 			t.Errorf("%s could not be judged: %s", k, why[k])
 		}
 	}
@@ -130,7 +170,8 @@ func TestAWSIAMAuthorization(t *testing.T) {
 // check built on them is an error, never a pass.
 func TestAWSIAMDenied(t *testing.T) {
 	in := map[string]any{"principals_error": "iam:GetAccountAuthorizationDetails: access denied", "principals": []any{}, "policies": []any{}, "roles": []any{}}
-	for _, id := range []string{"aws.iam-policy-no-admin", "aws.iam-users-not-admin", "aws.iam-users-no-direct-policies", "aws.iam-role-trust-not-public", "aws.iam-support-role"} {
+	for _, id := range []string{"aws.iam-policy-no-admin", "aws.iam-users-not-admin", "aws.iam-users-no-direct-policies", "aws.iam-role-trust-not-public",
+		"aws.iam-support-role", "aws.iam-cloudshell-full-access"} {
 		for res, v := range runCheck(t, id, in) {
 			if v != "error" {
 				t.Errorf("%s %s: %s, want error", id, res, v)

@@ -608,7 +608,7 @@ func TestAWSCredentialReport(t *testing.T) {
 		"cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
 	row := "ci,arn:aws:iam::123456789012:user/ci,2025-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false," +
 		"true,2026-05-01T00:00:00+00:00,N/A,N/A,N/A,false,2025-01-01T00:00:00+00:00,2025-02-01T00:00:00+00:00,us-east-1,s3,false,N/A,false,N/A\n"
-	users, err := parseCredentialReport([]byte(head+row), now)
+	users, _, err := parseCredentialReport([]byte(head+row), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -616,15 +616,27 @@ func TestAWSCredentialReport(t *testing.T) {
 	if len(keys) != 2 || keys[0].(map[string]any)["age_days"] != 31 || keys[1].(map[string]any)["active"] != false {
 		t.Errorf("keys: %v", keys)
 	}
-	if _, err := parseCredentialReport([]byte(strings.Replace(head, "access_key_2_active", "access_key_2_status", 1)+row), now); err == nil {
+	if _, _, err := parseCredentialReport([]byte(strings.Replace(head, "access_key_2_active", "access_key_2_status", 1)+row), now); err == nil {
 		t.Error("a report without access_key_2_active read as users with one key")
 	}
 	noDate := strings.Replace(row, "true,2026-05-01T00:00:00+00:00", "true,N/A", 1)
-	users, err = parseCredentialReport([]byte(head+noDate), now)
+	users, _, err = parseCredentialReport([]byte(head+noDate), now)
 	if err != nil || users[0].(map[string]any)["keys"].([]any)[0].(map[string]any)["error"] == nil {
 		t.Errorf("an active key without a creation date: %v %v", users, err)
 	}
-	if _, err := parseCredentialReport([]byte(head+"ci,arn\n"), now); err == nil {
+	if _, _, err := parseCredentialReport([]byte(head+"ci,arn\n"), now); err == nil {
 		t.Error("a short line read as a user")
+	}
+	// The root line gives the root account's last use; a console user
+	// who never signed in has been idle since the user was created.
+	rootRow := "<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2026-05-22T00:00:00+00:00,not_supported,not_supported,true," +
+		"false,N/A,N/A,N/A,N/A,true,2024-01-01T00:00:00+00:00,2026-05-30T00:00:00+00:00,us-east-1,iam,false,N/A,false,N/A\n"
+	newcomer := "ann,arn:aws:iam::123456789012:user/ann,2026-04-01T00:00:00+00:00,true,no_information,N/A,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	users, root, err := parseCredentialReport([]byte(head+rootRow+newcomer), now)
+	if err != nil || root["last_used_days"] != 2 || users[0].(map[string]any)["password_idle_days"] != 61 {
+		t.Errorf("root %v, users %v, %v", root, users, err)
+	}
+	if _, root, _ := parseCredentialReport([]byte(head+newcomer), now); root["error"] == nil {
+		t.Errorf("no root line read as a root never used: %v", root)
 	}
 }
