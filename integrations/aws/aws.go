@@ -220,6 +220,11 @@ var awsRegionalReads = []awsRegional{
 	{"aws.ec2", "snapshots", awsSnapshots},
 	{"aws.config", "regions", awsConfigRecorder},
 	{"aws.securityhub", "regions", awsSecurityHub},
+	{"aws.sns", "topics", awsSNSTopics},
+	{"aws.sqs", "queues", awsSQSQueues},
+	{"aws.kms", "policies", awsKMSPolicies},
+	{"aws.lambda", "functions", awsLambdaFunctions},
+	{"aws.secretsmanager", "secrets", awsSecrets},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -259,6 +264,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	}
 	out := map[string]map[string]any{
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
+		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
