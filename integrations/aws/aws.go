@@ -225,6 +225,7 @@ var awsRegionalReads = []awsRegional{
 	{"aws.kms", "policies", awsKMSPolicies},
 	{"aws.lambda", "functions", awsLambdaFunctions},
 	{"aws.secretsmanager", "secrets", awsSecrets},
+	{"aws.efs", "filesystems", awsEFS},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -264,7 +265,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	}
 	out := map[string]map[string]any{
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
-		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {},
+		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
@@ -128,6 +129,12 @@ func awsTrail(ctx context.Context, cfg aws.Config, t cttypes.Trail, seenIn strin
 	} else {
 		m["logging"] = aws.ToBool(st.IsLogging)
 	}
+	if b := aws.ToString(t.S3BucketName); b != "" {
+		m["bucket_logging"], m["bucket_logging_error"] = trailBucketLogging(ctx, cfg, b)
+		if m["bucket_logging_error"] == "" {
+			delete(m, "bucket_logging_error")
+		}
+	}
 	if es, err := cl.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &arn}); err != nil {
 		m["selectors_error"] = describeAWS("cloudtrail:GetEventSelectors on "+arn, err)
 	} else {
@@ -201,4 +208,29 @@ func trailCoverage(region string, listed []cttypes.Trail, judged map[string]map[
 		return awsError(region, "whether a trail logs "+region+" cannot be told: "+strings.Join(unknown, "; "))
 	}
 	return map[string]any{"id": region, "covered": false, "trails": kind.ToAny(what)}
+}
+
+// trailBucketLogging says whether the bucket a trail delivers to keeps
+// server access logs (CIS 3.4), read in the bucket's own region. A bucket
+// in another account (an organization trail's) is read like any other:
+// refused, it is an error, not a pass.
+func trailBucketLogging(ctx context.Context, cfg aws.Config, bucket string) (bool, string) {
+	home := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	loc, err := home.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &bucket})
+	if err != nil {
+		return false, describeAWS("s3:GetBucketLocation on the trail bucket "+bucket, err)
+	}
+	region := string(loc.LocationConstraint)
+	switch region {
+	case "":
+		region = "us-east-1"
+	case "EU":
+		region = "eu-west-1"
+	}
+	cl := s3.NewFromConfig(inRegion(cfg, region), func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	l, err := cl.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &bucket})
+	if err != nil {
+		return false, describeAWS("s3:GetBucketLogging on the trail bucket "+bucket, err)
+	}
+	return l.LoggingEnabled != nil, ""
 }

@@ -173,6 +173,7 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 	// never turned on.
 	if v, err := cl.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: &name}); err == nil {
 		m["versioning"] = string(v.Status)
+		m["mfa_delete"] = v.MFADelete == s3types.MFADeleteStatusEnabled
 	} else {
 		m["versioning_error"] = describeAWS("s3:GetBucketVersioning on "+name, err)
 	}
@@ -181,14 +182,28 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 	} else {
 		m["acl_error"] = describeAWS("s3:GetBucketAcl on "+name, err)
 	}
+	m["tls_only"] = false
 	if pol, err := cl.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name}); err == nil {
 		if found, err := publicStatements(aws.ToString(pol.Policy)); err != nil {
 			m["policy_error"] = "the policy of " + name + " cannot be read: " + err.Error()
 		} else {
 			m["public_policy"] = found
+			m["tls_only"] = tlsOnly(aws.ToString(pol.Policy), name)
 		}
 	} else if !apiCode(err, "NoSuchBucketPolicy") {
 		m["policy_error"] = describeAWS("s3:GetBucketPolicy on "+name, err)
+	}
+	if l, err := cl.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &name}); err == nil {
+		m["logging"] = l.LoggingEnabled != nil
+	} else {
+		m["logging_error"] = describeAWS("s3:GetBucketLogging on "+name, err)
+	}
+	if o, err := cl.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &name}); err == nil {
+		m["object_lock"] = o.ObjectLockConfiguration != nil && o.ObjectLockConfiguration.ObjectLockEnabled == s3types.ObjectLockEnabledEnabled
+	} else if apiCode(err, "ObjectLockConfigurationNotFoundError") {
+		m["object_lock"] = false
+	} else {
+		m["object_lock_error"] = describeAWS("s3:GetBucketObjectLockConfiguration on "+name, err)
 	}
 	return m, bucket
 }
@@ -362,4 +377,28 @@ func parseAccountBlock(status int, body []byte) (*blockSettings, error) {
 		return nil, fmt.Errorf("%s: access denied (the credentials lack the permission; use the SecurityAudit managed policy): %s", what, e.Message)
 	}
 	return nil, fmt.Errorf("%s: HTTP %d %s %s", what, status, e.Code, e.Message)
+}
+
+// tlsOnly says whether a bucket policy refuses every request made without
+// TLS (aws:SecureTransport false): reads, writes, deletes and listing, by
+// any principal. Only a Deny that applies to everyone and certainly holds
+// for such a request counts (policy.DeniesEveryone).
+func tlsOnly(doc, bucket string) bool {
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return false
+	}
+	insecure := policy.Context{"aws:SecureTransport": {"false"}}
+	for _, r := range []policy.Request{
+		{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + bucket + "/any"},
+		{Action: "s3:PutObject", Resource: "arn:aws:s3:::" + bucket + "/any"},
+		{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::" + bucket + "/any"},
+		{Action: "s3:ListBucket", Resource: "arn:aws:s3:::" + bucket},
+	} {
+		r.Context = insecure
+		if !policy.DeniesEveryone(d, r) {
+			return false
+		}
+	}
+	return true
 }

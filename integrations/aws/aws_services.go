@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 )
 
@@ -54,4 +55,24 @@ func awsSecurityHub(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 		return []any{map[string]any{"id": region, "enabled": false}}
 	}
 	return []any{awsError(region, describeAWS("securityhub:DescribeHub in "+region, err))}
+}
+
+// awsEFS: every EFS file system: {id: "REGION/fs-…", encrypted}.
+func awsEFS(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := efs.NewFromConfig(cfg)
+	var out []any
+	err := awsPages("elasticfilesystem:DescribeFileSystems in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeFileSystems(ctx, &efs.DescribeFileSystemsInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range page.FileSystems {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(f.FileSystemId), "encrypted": aws.ToBool(f.Encrypted)})
+		}
+		return page.NextMarker, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("elasticfilesystem:DescribeFileSystems in "+region, err)))
+	}
+	return out
 }

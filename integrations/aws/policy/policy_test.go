@@ -289,3 +289,26 @@ func TestPublicPrincipals(t *testing.T) {
 		t.Errorf("external accounts: %s", got)
 	}
 }
+
+func TestDeniesEveryone(t *testing.T) {
+	insecure := Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/o", Context: Context{"aws:SecureTransport": {"false"}}}
+	for doc, want := range map[string]bool{
+		// AWS's own example of a TLS-only bucket policy.
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: true,
+		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}`:                          true,
+		// One principal only: others may still use plain HTTP.
+		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::1:role/app"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: false,
+		// Writes only.
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: false,
+		// A second condition this request does not settle.
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"},"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`: false,
+		// A TLS version floor does not refuse plain HTTP (no TLS, no version).
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:TlsVersion":"1.2"}}}]}`: false,
+		// An Allow with the condition the other way round refuses nothing.
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`: false,
+	} {
+		if got := DeniesEveryone(mustParse(t, doc), insecure); got != want {
+			t.Errorf("%s: %v, want %v", doc, got, want)
+		}
+	}
+}

@@ -200,3 +200,32 @@ func External(doc *Document, account string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// DeniesEveryone says whether a resource policy certainly refuses a
+// request whoever makes it: a Deny statement whose principal is everyone
+// ("*" or {"AWS": "*"}) covers the action and resource and its conditions
+// certainly hold for the request's context.
+func DeniesEveryone(doc *Document, req Request) bool {
+	for i := range doc.Statement {
+		s := &doc.Statement[i]
+		if s.Effect != "Deny" || s.NotPrincipal != nil || !everyone(s.Principal) {
+			continue
+		}
+		if s.coversAction(req.Action) && s.coversResource(req.Resource) && s.holds(req.Context) == Yes {
+			return true
+		}
+	}
+	return false
+}
+
+// everyone: a principal element that names every caller.
+func everyone(p map[string][]string) bool {
+	for t, vs := range p {
+		for _, v := range vs {
+			if v == "*" && (t == "*" || t == "AWS") {
+				return true
+			}
+		}
+	}
+	return false
+}
