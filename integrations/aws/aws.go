@@ -226,6 +226,9 @@ var awsRegionalReads = []awsRegional{
 	{"aws.lambda", "functions", awsLambdaFunctions},
 	{"aws.secretsmanager", "secrets", awsSecrets},
 	{"aws.efs", "filesystems", awsEFS},
+	{"aws.elb", "load_balancers", awsLoadBalancers},
+	{"aws.acm", "certificates", awsCertificates},
+	{"aws.rds", "snapshots", awsDBSnapshots},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -265,7 +268,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	}
 	out := map[string]map[string]any{
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
-		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {},
+		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

@@ -1,0 +1,184 @@
+package aws
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+)
+
+// modernTLSPolicies are the ELB security policies that allow only TLS 1.2
+// and later with forward secrecy, as AWS lists them ("Security policies
+// for your Application Load Balancer"); anything else allows older
+// protocols or ciphers.
+var modernTLSPolicies = map[string]bool{
+	"ELBSecurityPolicy-TLS13-1-2-2021-06": true, "ELBSecurityPolicy-TLS13-1-2-Res-2021-06": true,
+	"ELBSecurityPolicy-TLS13-1-3-2021-06": true, "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06": true,
+	"ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06": true, "ELBSecurityPolicy-FS-1-2-Res-2020-10": true,
+	"ELBSecurityPolicy-FS-1-2-Res-2019-08": true, "ELBSecurityPolicy-TLS-1-2-2017-01": true,
+	"ELBSecurityPolicy-TLS-1-2-Ext-2018-06": true, "ELBSecurityPolicy-FS-1-2-2019-08": true,
+	"ELBSecurityPolicy-TLS13-1-2-PQ-2025-09": true, "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09": true,
+}
+
+// awsLoadBalancers: every application and network load balancer: {id:
+// "REGION/NAME", type, scheme, plain_listeners: ["HTTP:80 forward"],
+// weak_tls: ["HTTPS:443 POLICY"], drop_invalid_headers, access_logs,
+// deletion_protection}. An HTTP listener whose default action redirects
+// to HTTPS is not plain.
+func awsLoadBalancers(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := elasticloadbalancingv2.NewFromConfig(cfg)
+	var lbs []elbtypes.LoadBalancer
+	err := awsPages("elasticloadbalancing:DescribeLoadBalancers in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		lbs = append(lbs, page.LoadBalancers...)
+		return page.NextMarker, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("elasticloadbalancing:DescribeLoadBalancers in "+region, err))}
+	}
+	return forEach(lbs, func(lb elbtypes.LoadBalancer) map[string]any {
+		id := region + "/" + aws.ToString(lb.LoadBalancerName)
+		m := map[string]any{"id": id, "type": string(lb.Type), "scheme": string(lb.Scheme)}
+		plain, weak := []any{}, []any{}
+		err := awsPages("elasticloadbalancing:DescribeListeners on "+id, func(tok *string) (*string, error) {
+			page, err := cl.DescribeListeners(ctx, &elasticloadbalancingv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn, Marker: tok})
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range page.Listeners {
+				name := string(l.Protocol) + ":" + itoa(aws.ToInt32(l.Port))
+				switch l.Protocol {
+				case elbtypes.ProtocolEnumHttp:
+					if !redirectsToHTTPS(l.DefaultActions) {
+						plain = append(plain, name)
+					}
+				case elbtypes.ProtocolEnumHttps, elbtypes.ProtocolEnumTls:
+					if p := aws.ToString(l.SslPolicy); !modernTLSPolicies[p] {
+						weak = append(weak, name+" "+p)
+					}
+				}
+			}
+			return page.NextMarker, nil
+		})
+		if err != nil {
+			return awsError(id, describeAWS("elasticloadbalancing:DescribeListeners on "+id, err))
+		}
+		m["plain_listeners"], m["weak_tls"] = plain, weak
+		attrs, err := cl.DescribeLoadBalancerAttributes(ctx, &elasticloadbalancingv2.DescribeLoadBalancerAttributesInput{LoadBalancerArn: lb.LoadBalancerArn})
+		if err != nil {
+			return awsError(id, describeAWS("elasticloadbalancing:DescribeLoadBalancerAttributes on "+id, err))
+		}
+		// Attributes absent from the answer keep AWS's defaults (false).
+		m["drop_invalid_headers"], m["access_logs"], m["deletion_protection"] = false, false, false
+		for _, a := range attrs.Attributes {
+			on := aws.ToString(a.Value) == "true"
+			switch aws.ToString(a.Key) {
+			case "routing.http.drop_invalid_header_fields.enabled":
+				m["drop_invalid_headers"] = on
+			case "access_logs.s3.enabled":
+				m["access_logs"] = on
+			case "deletion_protection.enabled":
+				m["deletion_protection"] = on
+			}
+		}
+		return m
+	})
+}
+
+func redirectsToHTTPS(actions []elbtypes.Action) bool {
+	for _, a := range actions {
+		if a.Type == elbtypes.ActionTypeEnumRedirect && a.RedirectConfig != nil && strings.EqualFold(aws.ToString(a.RedirectConfig.Protocol), "HTTPS") {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// awsCertificates: every ACM certificate: {id: "REGION/DOMAIN (ID)",
+// status, expires_days, in_use}.
+func awsCertificates(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := acm.NewFromConfig(cfg)
+	var arns []string
+	err := awsPages("acm:ListCertificates in "+region, func(tok *string) (*string, error) {
+		page, err := cl.ListCertificates(ctx, &acm.ListCertificatesInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.CertificateSummaryList {
+			arns = append(arns, aws.ToString(c.CertificateArn))
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("acm:ListCertificates in "+region, err))}
+	}
+	now := time.Now()
+	return forEach(arns, func(arn string) map[string]any {
+		short := arn[strings.LastIndex(arn, "/")+1:]
+		d, err := cl.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: &arn})
+		if err != nil {
+			return awsError(region+"/"+short, describeAWS("acm:DescribeCertificate on "+arn, err))
+		}
+		c := d.Certificate
+		m := map[string]any{"id": region + "/" + aws.ToString(c.DomainName) + " (" + short + ")", "status": string(c.Status), "in_use": len(c.InUseBy) > 0}
+		if c.NotAfter != nil {
+			m["expires_days"] = int(math.Floor(c.NotAfter.Sub(now).Hours() / 24))
+		} else if c.Status == "ISSUED" {
+			m["error"] = "ACM gives no expiry for the issued certificate " + arn
+		}
+		return m
+	})
+}
+
+// awsDBSnapshots: the account's manual RDS snapshots: {id:
+// "REGION/SNAPSHOT", public, encrypted}.
+func awsDBSnapshots(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := rds.NewFromConfig(cfg)
+	var ids []string
+	enc := map[string]bool{}
+	err := awsPages("rds:DescribeDBSnapshots in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual"), Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.DBSnapshots {
+			id := aws.ToString(s.DBSnapshotIdentifier)
+			ids = append(ids, id)
+			enc[id] = aws.ToBool(s.Encrypted)
+		}
+		return page.Marker, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("rds:DescribeDBSnapshots in "+region, err))}
+	}
+	return forEach(ids, func(sid string) map[string]any {
+		id := region + "/" + sid
+		a, err := cl.DescribeDBSnapshotAttributes(ctx, &rds.DescribeDBSnapshotAttributesInput{DBSnapshotIdentifier: &sid})
+		if err != nil {
+			return awsError(id, describeAWS("rds:DescribeDBSnapshotAttributes on "+id, err))
+		}
+		public := false
+		if r := a.DBSnapshotAttributesResult; r != nil {
+			for _, at := range r.DBSnapshotAttributes {
+				if aws.ToString(at.AttributeName) == "restore" {
+					for _, v := range at.AttributeValues {
+						public = public || v == "all"
+					}
+				}
+			}
+		}
+		return map[string]any{"id": id, "public": public, "encrypted": enc[sid]}
+	})
+}
