@@ -135,6 +135,12 @@ func seedNetwork(t *testing.T, endpoint string) (ids map[string]string) {
 func TestAWSNetworkAndServices(t *testing.T) {
 	endpoint := mototest.Start(t, "vigil-unused")
 	ids := seedNetwork(t, endpoint)
+	// moto has no Access Analyzer: the test's replay lists analyzers as
+	// AWS's API does. An analyzer of unused access, or one that is not
+	// active, does not watch external access.
+	mototest.AddAnalyzer(endpoint, "us-east-1", mototest.Analyzer{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"})
+	mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", Status: "ACTIVE"})
+	mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "broken", Type: "ACCOUNT", Status: "FAILED"})
 	s := integrationtest.NewService(t)
 	s.Kinds = append(s.Kinds, AWS{})
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1", "eu-west-1"}, "endpoint": endpoint})
@@ -175,8 +181,12 @@ func TestAWSNetworkAndServices(t *testing.T) {
 			t.Errorf("%s: %s, want fail", k, v)
 		case strings.HasPrefix(k, "aws.sg-default-restricts-all ") && v != "fail":
 			t.Errorf("%s: %s (%s), want fail: AWS's default group allows its members and all outbound", k, v, why[k])
-		case strings.HasPrefix(k, "aws.") && v == "error":
+		case strings.HasPrefix(k, "aws.") && v == "error" && k != motoRootUse:
 			t.Errorf("%s could not be judged: %s", k, why[k])
 		}
 	}
 }
+
+// motoRootUse is the one result moto cannot give: its credential report
+// has no <root_account> line (AWS's always does), so root use is unknown.
+const motoRootUse = "aws.iam-root-not-used root"

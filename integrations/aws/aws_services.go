@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -75,4 +77,28 @@ func awsEFS(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []
 		return append(out, awsError(region, describeAWS("elasticfilesystem:DescribeFileSystems in "+region, err)))
 	}
 	return out
+}
+
+// awsAccessAnalyzer: the region's IAM Access Analyzer analyzers of
+// external access (account or organization zone of trust): {id: REGION,
+// active: n}. Analyzers of unused access do not count.
+func awsAccessAnalyzer(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := accessanalyzer.NewFromConfig(cfg)
+	active := 0
+	err := awsPages("access-analyzer:ListAnalyzers in "+region, func(tok *string) (*string, error) {
+		page, err := cl.ListAnalyzers(ctx, &accessanalyzer.ListAnalyzersInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Analyzers {
+			if a.Status == aatypes.AnalyzerStatusActive && (a.Type == aatypes.TypeAccount || a.Type == aatypes.TypeOrganization) {
+				active++
+			}
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("access-analyzer:ListAnalyzers in "+region, err))}
+	}
+	return []any{map[string]any{"id": region, "active": active}}
 }

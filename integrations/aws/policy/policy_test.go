@@ -295,7 +295,7 @@ func TestDeniesEveryone(t *testing.T) {
 	for doc, want := range map[string]bool{
 		// AWS's own example of a TLS-only bucket policy.
 		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: true,
-		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}`:                          true,
+		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}`:                                true,
 		// One principal only: others may still use plain HTTP.
 		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::1:role/app"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: false,
 		// Writes only.
