@@ -126,7 +126,7 @@ func seedNetwork(t *testing.T, endpoint string) (ids map[string]string) {
 		}
 	}
 	db("careful", &rds.CreateDBInstanceInput{StorageEncrypted: aws.Bool(true), PubliclyAccessible: aws.Bool(false), AutoMinorVersionUpgrade: aws.Bool(true),
-		BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true)})
+		BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true)})
 	db("careless", &rds.CreateDBInstanceInput{PubliclyAccessible: aws.Bool(true), AutoMinorVersionUpgrade: aws.Bool(false),
 		BackupRetentionPeriod: aws.Int32(0), DeletionProtection: aws.Bool(false)})
 	return ids

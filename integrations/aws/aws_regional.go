@@ -173,7 +173,7 @@ func awsRDSInstances(ctx context.Context, cfg aws.Config, _ *awsConfig, region s
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
 				"public": aws.ToBool(d.PubliclyAccessible), "minor_upgrades": aws.ToBool(d.AutoMinorVersionUpgrade),
 				"backup_days": int(aws.ToInt32(d.BackupRetentionPeriod)), "deletion_protection": aws.ToBool(d.DeletionProtection),
-				"multi_az": aws.ToBool(d.MultiAZ), "engine": aws.ToString(d.Engine)})
+				"multi_az": aws.ToBool(d.MultiAZ), "engine": aws.ToString(d.Engine), "iam_auth": aws.ToBool(d.IAMDatabaseAuthenticationEnabled)})
 		}
 		return page.Marker, nil
 	})
