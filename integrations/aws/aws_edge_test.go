@@ -2,21 +2,16 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
-	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 // seedEdge plants two load balancers (one serving plain HTTP with an old
@@ -24,88 +19,72 @@ import (
 // modern policy and every protection on), an imported certificate about
 // to expire beside one with a year left, and a public RDS snapshot beside
 // a private one.
-func seedEdge(t *testing.T, endpoint string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(_ any, err error) {
-		t.Helper()
+func seedEdge(t *testing.T) seeder {
+	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
+		certs := acm.NewFromConfig(cfg)
+		arn := map[string]string{}
+		for name, left := range map[string]time.Duration{"soon": 10 * 24 * time.Hour, "later": 365 * 24 * time.Hour} {
+			c, k := selfSigned(t, time.Now().Add(left))
+			out, err := certs.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: []byte(c), PrivateKey: []byte(k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			arn[name] = aws.ToString(out.CertificateArn)
+		}
+		ec := ec2.NewFromConfig(cfg)
+		vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	certs := acm.NewFromConfig(cfg)
-	arn := map[string]string{}
-	for name, left := range map[string]time.Duration{"soon": 10 * 24 * time.Hour, "later": 365 * 24 * time.Hour} {
-		c, k := selfSigned(t, time.Now().Add(left))
-		out, err := certs.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: []byte(c), PrivateKey: []byte(k)})
+		var subnets []string
+		for i, az := range []string{"us-east-1a", "us-east-1b"} {
+			sn, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String([]string{"10.20.1.0/24", "10.20.2.0/24"}[i]), AvailabilityZone: aws.String(az)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			subnets = append(subnets, aws.ToString(sn.Subnet.SubnetId))
+		}
+		lbs := elb.NewFromConfig(cfg)
+		tg, err := lbs.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("app"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: vpc.Vpc.VpcId})
 		if err != nil {
 			t.Fatal(err)
 		}
-		arn[name] = aws.ToString(out.CertificateArn)
-	}
-	ec := ec2.NewFromConfig(cfg)
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var subnets []string
-	for i, az := range []string{"us-east-1a", "us-east-1b"} {
-		sn, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String([]string{"10.20.1.0/24", "10.20.2.0/24"}[i]), AvailabilityZone: aws.String(az)})
-		if err != nil {
-			t.Fatal(err)
+		forward := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}
+		newLB := func(name string) *string {
+			out, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name), Subnets: subnets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out.LoadBalancers[0].LoadBalancerArn
 		}
-		subnets = append(subnets, aws.ToString(sn.Subnet.SubnetId))
-	}
-	lbs := elb.NewFromConfig(cfg)
-	tg, err := lbs.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("app"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: vpc.Vpc.VpcId})
-	if err != nil {
-		t.Fatal(err)
-	}
-	forward := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}
-	newLB := func(name string) *string {
-		out, err := lbs.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(name), Subnets: subnets})
-		if err != nil {
-			t.Fatal(err)
+		loose := newLB("loose")
+		must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: loose, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: forward}))
+		must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: loose, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), DefaultActions: forward,
+			SslPolicy: aws.String("ELBSecurityPolicy-2016-08"), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(arn["later"])}}}))
+		tight := newLB("tight")
+		must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: tight, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+			DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect, RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"), Port: aws.String("443"), StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}}))
+		must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: tight, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), DefaultActions: forward,
+			SslPolicy: aws.String("ELBSecurityPolicy-TLS13-1-2-2021-06"), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(arn["later"])}}}))
+		must(lbs.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: tight, Attributes: []elbtypes.LoadBalancerAttribute{
+			{Key: aws.String("routing.http.drop_invalid_header_fields.enabled"), Value: aws.String("true")},
+			{Key: aws.String("access_logs.s3.enabled"), Value: aws.String("true")}, {Key: aws.String("access_logs.s3.bucket"), Value: aws.String("lb-logs")},
+			{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}}))
+		rc := rds.NewFromConfig(cfg)
+		must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
+			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20), StorageEncrypted: aws.Bool(true)}))
+		for _, s := range []string{"shared-all", "kept"} {
+			must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("orders"), DBSnapshotIdentifier: aws.String(s)}))
 		}
-		return out.LoadBalancers[0].LoadBalancerArn
+		must(rc.ModifyDBSnapshotAttribute(ctx, &rds.ModifyDBSnapshotAttributeInput{DBSnapshotIdentifier: aws.String("shared-all"), AttributeName: aws.String("restore"), ValuesToAdd: []string{"all"}}))
+		certARNs = arn
 	}
-	loose := newLB("loose")
-	must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: loose, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: forward}))
-	must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: loose, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), DefaultActions: forward,
-		SslPolicy: aws.String("ELBSecurityPolicy-2016-08"), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(arn["later"])}}}))
-	tight := newLB("tight")
-	must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: tight, Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
-		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect, RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"), Port: aws.String("443"), StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}}))
-	must(lbs.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: tight, Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), DefaultActions: forward,
-		SslPolicy: aws.String("ELBSecurityPolicy-TLS13-1-2-2021-06"), Certificates: []elbtypes.Certificate{{CertificateArn: aws.String(arn["later"])}}}))
-	must(lbs.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: tight, Attributes: []elbtypes.LoadBalancerAttribute{
-		{Key: aws.String("routing.http.drop_invalid_header_fields.enabled"), Value: aws.String("true")},
-		{Key: aws.String("access_logs.s3.enabled"), Value: aws.String("true")}, {Key: aws.String("access_logs.s3.bucket"), Value: aws.String("lb-logs")},
-		{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}}))
-	rc := rds.NewFromConfig(cfg)
-	must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
-		Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20), StorageEncrypted: aws.Bool(true)}))
-	for _, s := range []string{"shared-all", "kept"} {
-		must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("orders"), DBSnapshotIdentifier: aws.String(s)}))
-	}
-	must(rc.ModifyDBSnapshotAttribute(ctx, &rds.ModifyDBSnapshotAttributeInput{DBSnapshotIdentifier: aws.String("shared-all"), AttributeName: aws.String("restore"), ValuesToAdd: []string{"all"}}))
-	certARNs = arn
 }
 
 var certARNs map[string]string
 
 func TestAWSEdge(t *testing.T) {
-	endpoint := mototest.Start(t, "vigil-unused")
-	seedEdge(t, endpoint)
-	s := integrationtest.NewService(t)
-	s.Kinds = append(s.Kinds, AWS{})
-	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
-	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := integrationtest.Connect(t, s, x, "test:test")
+	got, why := motoAccount(t, []string{"us-east-1"}, seedEdge(t))
 	r := "us-east-1/"
 	want := map[string]string{
 		"aws.elb-https " + r + "loose":                     "fail",
@@ -120,11 +99,7 @@ func TestAWSEdge(t *testing.T) {
 		"aws.rds-snapshots-not-public " + r + "shared-all": "fail",
 		"aws.rds-snapshots-not-public " + r + "kept":       "pass",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 	soon, later := 0, 0
 	for k, v := range got {
 		if !strings.HasPrefix(k, "aws.acm-certificate-expiry ") {

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -15,80 +14,66 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/checks"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
-	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 // seedIAM plants, in moto, one violation of each IAM authorization check
 // and the look-alikes a reading by names or by single statements would
 // get wrong.
-func seedIAM(t *testing.T, endpoint string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic := iam.NewFromConfig(cfg)
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
+func seedIAM(t *testing.T) seeder {
+	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
+		ic := iam.NewFromConfig(cfg)
+		doc := func(stmts string) *string { return aws.String(`{"Version":"2012-10-17","Statement":[` + stmts + `]}`) }
+		arn := map[string]string{}
+		policy := func(name, stmts string) {
+			out, err := ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: doc(stmts)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			arn[name] = aws.ToString(out.Policy.Arn)
 		}
-	}
-	doc := func(stmts string) *string { return aws.String(`{"Version":"2012-10-17","Statement":[` + stmts + `]}`) }
-	arn := map[string]string{}
-	policy := func(name, stmts string) {
-		out, err := ic.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: doc(stmts)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		arn[name] = aws.ToString(out.Policy.Arn)
-	}
-	// Named to mislead: the first grants everything, the second little.
-	policy("ReadOnlyLookalike", `{"Effect":"Allow","Action":"*","Resource":"*"}`)
-	policy("AdministratorAccessCustom", `{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}`)
-	policy("UnattachedAdmin", `{"Effect":"Allow","Action":"*:*","Resource":"*"}`)
-	policy("AllButIAM", `{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`)
-	policy("IAMOnly", `{"Effect":"Allow","Action":"iam:*","Resource":"*"}`)
+		// Named to mislead: the first grants everything, the second little.
+		policy("ReadOnlyLookalike", `{"Effect":"Allow","Action":"*","Resource":"*"}`)
+		policy("AdministratorAccessCustom", `{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}`)
+		policy("UnattachedAdmin", `{"Effect":"Allow","Action":"*:*","Resource":"*"}`)
+		policy("AllButIAM", `{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`)
+		policy("IAMOnly", `{"Effect":"Allow","Action":"iam:*","Resource":"*"}`)
 
-	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))
-	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String(arn["ReadOnlyLookalike"])}))
-	must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("half")}))
-	must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("half"), PolicyArn: aws.String(arn["AllButIAM"])}))
-	user := func(name string, groups ...string) {
-		must(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))
-		for _, g := range groups {
-			must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(name), GroupName: aws.String(g)}))
+		must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))
+		must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String(arn["ReadOnlyLookalike"])}))
+		must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("half")}))
+		must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("half"), PolicyArn: aws.String(arn["AllButIAM"])}))
+		user := func(name string, groups ...string) {
+			must(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))
+			for _, g := range groups {
+				must(ic.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(name), GroupName: aws.String(g)}))
+			}
 		}
-	}
-	user("ann", "ops") // administrator through a group, nothing direct
-	user("bob")        // a direct policy that, despite its name, is no admin
-	must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: aws.String(arn["AdministratorAccessCustom"])}))
-	user("carl") // inline *:* taken back by a Deny: not an administrator
-	must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("almost"),
-		PolicyDocument: doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}`)}))
-	user("dana", "half") // all but IAM through a group, IAM directly: together everything
-	must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("dana"), PolicyArn: aws.String(arn["IAMOnly"])}))
-	user("erin", "half") // all but IAM: not an administrator
+		user("ann", "ops") // administrator through a group, nothing direct
+		user("bob")        // a direct policy that, despite its name, is no admin
+		must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: aws.String(arn["AdministratorAccessCustom"])}))
+		user("carl") // inline *:* taken back by a Deny: not an administrator
+		must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("almost"),
+			PolicyDocument: doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}`)}))
+		user("dana", "half") // all but IAM through a group, IAM directly: together everything
+		must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("dana"), PolicyArn: aws.String(arn["IAMOnly"])}))
+		user("erin", "half") // all but IAM: not an administrator
 
-	role := func(name, trust string) {
-		must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: doc(trust)}))
-	}
-	role("open", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}`)
-	role("partner-no-org", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"secret-ish"}}}`)
-	role("org-only", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}`)
-	role("ec2-app", `{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`)
-	role("support", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}`)
-	must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportPolicyARN)}))
-	must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSCloudShellFullAccess")}))
-	for name, notAfter := range map[string]time.Time{"expired": time.Now().Add(-48 * time.Hour), "valid": time.Now().Add(60 * 24 * time.Hour)} {
-		cert, key := selfSigned(t, notAfter)
-		must(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String(name), CertificateBody: &cert, PrivateKey: &key}))
+		role := func(name, trust string) {
+			must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: doc(trust)}))
+		}
+		role("open", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}`)
+		role("partner-no-org", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"secret-ish"}}}`)
+		role("org-only", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}`)
+		role("ec2-app", `{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}`)
+		role("support", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}`)
+		must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportPolicyARN)}))
+		must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSCloudShellFullAccess")}))
+		for name, notAfter := range map[string]time.Time{"expired": time.Now().Add(-48 * time.Hour), "valid": time.Now().Add(60 * 24 * time.Hour)} {
+			cert, key := selfSigned(t, notAfter)
+			must(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String(name), CertificateBody: &cert, PrivateKey: &key}))
+		}
 	}
 }
 
@@ -115,13 +100,7 @@ func selfSigned(t *testing.T, notAfter time.Time) (cert, key string) {
 // TestAWSIAMAuthorization: the checks built on the authorization details
 // find exactly the planted violations, by evaluation.
 func TestAWSIAMAuthorization(t *testing.T) {
-	endpoint := mototest.Start(t, "vigil-unused")
-	seedIAM(t, endpoint)
-	s := integrationtest.NewService(t)
-	s.Kinds = append(s.Kinds, AWS{})
-	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
-	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := integrationtest.Connect(t, s, x, "test:test")
+	got, why := motoAccount(t, []string{"us-east-1"}, seedIAM(t))
 	want := map[string]string{
 		"aws.iam-policy-no-admin ReadOnlyLookalike":         "fail",
 		"aws.iam-policy-no-admin AdministratorAccessCustom": "pass",
@@ -151,11 +130,7 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		// moto's has none, and root use unknown is an error.
 		"aws.iam-root-not-used root": "error",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 	if !strings.Contains(why["aws.iam-users-not-admin user/ann"], "ReadOnlyLookalike (group ops)") {
 		t.Errorf("the reason does not say where the permission comes from: %q", why["aws.iam-users-not-admin user/ann"])
 	}

@@ -2,12 +2,10 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,137 +13,125 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 // seedNetwork plants, in us-east-1 (eu-west-1 is left empty but read),
 // one violation and one look-alike for the EC2, VPC, Config, Security Hub
 // and RDS checks.
-func seedNetwork(t *testing.T, endpoint string) (ids map[string]string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids = map[string]string{}
-	ec := ec2.NewFromConfig(cfg)
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.10.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vpcID := aws.ToString(vpc.Vpc.VpcId)
-	ids["logged vpc"] = vpcID
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("flow-logs")}); err != nil {
-		t.Fatal(err)
-	}
-	fl, err := ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{ResourceIds: []string{vpcID}, ResourceType: ec2types.FlowLogsResourceTypeVpc,
-		TrafficType: ec2types.TrafficTypeAll, LogDestinationType: ec2types.LogDestinationTypeS3, LogDestination: aws.String("arn:aws:s3:::flow-logs")})
-	if err != nil || len(fl.Unsuccessful) > 0 {
-		t.Fatalf("flow log: %v %+v", err, fl)
-	}
-	// Two ACLs: one allows SSH from anywhere; the look-alike allows all
-	// from anywhere but denies SSH first (rule 90 before rule 100).
-	acl := func(name string, rules ...ec2types.NetworkAclEntry) {
-		a, err := ec.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: &vpcID})
+func seedNetwork(t *testing.T, ids map[string]string) seeder {
+	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
+		ec := ec2.NewFromConfig(cfg)
+		vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.10.0.0/16")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[name] = aws.ToString(a.NetworkAcl.NetworkAclId)
-		for _, r := range rules {
-			if _, err := ec.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: a.NetworkAcl.NetworkAclId, RuleNumber: r.RuleNumber,
-				Protocol: r.Protocol, RuleAction: r.RuleAction, Egress: aws.Bool(false), CidrBlock: r.CidrBlock, PortRange: r.PortRange}); err != nil {
+		vpcID := aws.ToString(vpc.Vpc.VpcId)
+		ids["logged vpc"] = vpcID
+		if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("flow-logs")}); err != nil {
+			t.Fatal(err)
+		}
+		fl, err := ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{ResourceIds: []string{vpcID}, ResourceType: ec2types.FlowLogsResourceTypeVpc,
+			TrafficType: ec2types.TrafficTypeAll, LogDestinationType: ec2types.LogDestinationTypeS3, LogDestination: aws.String("arn:aws:s3:::flow-logs")})
+		if err != nil || len(fl.Unsuccessful) > 0 {
+			t.Fatalf("flow log: %v %+v", err, fl)
+		}
+		// Two ACLs: one allows SSH from anywhere; the look-alike allows all
+		// from anywhere but denies SSH first (rule 90 before rule 100).
+		acl := func(name string, rules ...ec2types.NetworkAclEntry) {
+			a, err := ec.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: &vpcID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = aws.ToString(a.NetworkAcl.NetworkAclId)
+			for _, r := range rules {
+				if _, err := ec.CreateNetworkAclEntry(ctx, &ec2.CreateNetworkAclEntryInput{NetworkAclId: a.NetworkAcl.NetworkAclId, RuleNumber: r.RuleNumber,
+					Protocol: r.Protocol, RuleAction: r.RuleAction, Egress: aws.Bool(false), CidrBlock: r.CidrBlock, PortRange: r.PortRange}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		world := aws.String("0.0.0.0/0")
+		acl("ssh acl", ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world,
+			PortRange: &ec2types.PortRange{From: aws.Int32(22), To: aws.Int32(22)}})
+		acl("guarded acl",
+			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(90), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
+				PortRange: &ec2types.PortRange{From: aws.Int32(22), To: aws.Int32(22)}},
+			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(91), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
+				PortRange: &ec2types.PortRange{From: aws.Int32(3389), To: aws.Int32(3389)}},
+			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("-1"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world})
+		run := func(name string, opts *ec2types.InstanceMetadataOptionsRequest) {
+			out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				InstanceType: ec2types.InstanceTypeT3Micro, MetadataOptions: opts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = aws.ToString(out.Instances[0].InstanceId)
+		}
+		run("imdsv1", nil)
+		run("imdsv2", &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired})
+		vol, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := func(name string) string {
+			s, err := ec.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = aws.ToString(s.SnapshotId)
+			return ids[name]
+		}
+		pub := snap("public snapshot")
+		if _, err := ec.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &pub, Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission,
+			OperationType: ec2types.OperationTypeAdd, GroupNames: []string{"all"}}); err != nil {
+			t.Fatal(err)
+		}
+		shared := snap("shared snapshot") // with one account: not public
+		if _, err := ec.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &shared, Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission,
+			OperationType: ec2types.OperationTypeAdd, UserIds: []string{"222222222222"}}); err != nil {
+			t.Fatal(err)
+		}
+		cs := configservice.NewFromConfig(cfg)
+		if _, err := cs.PutConfigurationRecorder(ctx, &configservice.PutConfigurationRecorderInput{ConfigurationRecorder: &cstypes.ConfigurationRecorder{
+			Name: aws.String("default"), RoleARN: aws.String("arn:aws:iam::123456789012:role/config"),
+			RecordingGroup: &cstypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.PutDeliveryChannel(ctx, &configservice.PutDeliveryChannelInput{DeliveryChannel: &cstypes.DeliveryChannel{Name: aws.String("default"), S3BucketName: aws.String("config-logs")}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.StartConfigurationRecorder(ctx, &configservice.StartConfigurationRecorderInput{ConfigurationRecorderName: aws.String("default")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := securityhub.NewFromConfig(cfg).EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
+			t.Fatal(err)
+		}
+		rc := rds.NewFromConfig(cfg)
+		db := func(name string, in *rds.CreateDBInstanceInput) {
+			in.DBInstanceIdentifier, in.DBInstanceClass, in.Engine = aws.String(name), aws.String("db.t3.micro"), aws.String("postgres")
+			in.MasterUsername, in.MasterUserPassword, in.AllocatedStorage = aws.String("app"), aws.String("Passw0rd!Passw0rd"), aws.Int32(20)
+			if _, err := rc.CreateDBInstance(ctx, in); err != nil {
 				t.Fatal(err)
 			}
 		}
+		db("careful", &rds.CreateDBInstanceInput{StorageEncrypted: aws.Bool(true), PubliclyAccessible: aws.Bool(false), AutoMinorVersionUpgrade: aws.Bool(true),
+			BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true)})
+		db("careless", &rds.CreateDBInstanceInput{PubliclyAccessible: aws.Bool(true), AutoMinorVersionUpgrade: aws.Bool(false),
+			BackupRetentionPeriod: aws.Int32(0), DeletionProtection: aws.Bool(false)})
 	}
-	world := aws.String("0.0.0.0/0")
-	acl("ssh acl", ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world,
-		PortRange: &ec2types.PortRange{From: aws.Int32(22), To: aws.Int32(22)}})
-	acl("guarded acl",
-		ec2types.NetworkAclEntry{RuleNumber: aws.Int32(90), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
-			PortRange: &ec2types.PortRange{From: aws.Int32(22), To: aws.Int32(22)}},
-		ec2types.NetworkAclEntry{RuleNumber: aws.Int32(91), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
-			PortRange: &ec2types.PortRange{From: aws.Int32(3389), To: aws.Int32(3389)}},
-		ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("-1"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world})
-	run := func(name string, opts *ec2types.InstanceMetadataOptionsRequest) {
-		out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-			InstanceType: ec2types.InstanceTypeT3Micro, MetadataOptions: opts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[name] = aws.ToString(out.Instances[0].InstanceId)
-	}
-	run("imdsv1", nil)
-	run("imdsv2", &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired})
-	vol, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := func(name string) string {
-		s, err := ec.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[name] = aws.ToString(s.SnapshotId)
-		return ids[name]
-	}
-	pub := snap("public snapshot")
-	if _, err := ec.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &pub, Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission,
-		OperationType: ec2types.OperationTypeAdd, GroupNames: []string{"all"}}); err != nil {
-		t.Fatal(err)
-	}
-	shared := snap("shared snapshot") // with one account: not public
-	if _, err := ec.ModifySnapshotAttribute(ctx, &ec2.ModifySnapshotAttributeInput{SnapshotId: &shared, Attribute: ec2types.SnapshotAttributeNameCreateVolumePermission,
-		OperationType: ec2types.OperationTypeAdd, UserIds: []string{"222222222222"}}); err != nil {
-		t.Fatal(err)
-	}
-	cs := configservice.NewFromConfig(cfg)
-	if _, err := cs.PutConfigurationRecorder(ctx, &configservice.PutConfigurationRecorderInput{ConfigurationRecorder: &cstypes.ConfigurationRecorder{
-		Name: aws.String("default"), RoleARN: aws.String("arn:aws:iam::123456789012:role/config"),
-		RecordingGroup: &cstypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: true}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.PutDeliveryChannel(ctx, &configservice.PutDeliveryChannelInput{DeliveryChannel: &cstypes.DeliveryChannel{Name: aws.String("default"), S3BucketName: aws.String("config-logs")}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.StartConfigurationRecorder(ctx, &configservice.StartConfigurationRecorderInput{ConfigurationRecorderName: aws.String("default")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := securityhub.NewFromConfig(cfg).EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}); err != nil {
-		t.Fatal(err)
-	}
-	rc := rds.NewFromConfig(cfg)
-	db := func(name string, in *rds.CreateDBInstanceInput) {
-		in.DBInstanceIdentifier, in.DBInstanceClass, in.Engine = aws.String(name), aws.String("db.t3.micro"), aws.String("postgres")
-		in.MasterUsername, in.MasterUserPassword, in.AllocatedStorage = aws.String("app"), aws.String("Passw0rd!Passw0rd"), aws.Int32(20)
-		if _, err := rc.CreateDBInstance(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db("careful", &rds.CreateDBInstanceInput{StorageEncrypted: aws.Bool(true), PubliclyAccessible: aws.Bool(false), AutoMinorVersionUpgrade: aws.Bool(true),
-		BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true)})
-	db("careless", &rds.CreateDBInstanceInput{PubliclyAccessible: aws.Bool(true), AutoMinorVersionUpgrade: aws.Bool(false),
-		BackupRetentionPeriod: aws.Int32(0), DeletionProtection: aws.Bool(false)})
-	return ids
 }
 
 func TestAWSNetworkAndServices(t *testing.T) {
-	endpoint := mototest.Start(t, "vigil-unused")
-	ids := seedNetwork(t, endpoint)
+	ids := map[string]string{}
 	// moto has no Access Analyzer: the test's replay lists analyzers as
 	// AWS's API does. An analyzer of unused access, or one that is not
 	// active, does not watch external access.
-	mototest.AddAnalyzer(endpoint, "us-east-1", mototest.Analyzer{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"})
-	mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", Status: "ACTIVE"})
-	mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "broken", Type: "ACCOUNT", Status: "FAILED"})
-	s := integrationtest.NewService(t)
-	s.Kinds = append(s.Kinds, AWS{})
-	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1", "eu-west-1"}, "endpoint": endpoint})
-	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := integrationtest.Connect(t, s, x, "test:test")
+	got, why := motoAccount(t, []string{"us-east-1", "eu-west-1"}, seedNetwork(t, ids), func(endpoint string) {
+		mototest.AddAnalyzer(endpoint, "us-east-1", mototest.Analyzer{Name: "account", Type: "ACCOUNT", Status: "ACTIVE"})
+		mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", Status: "ACTIVE"})
+		mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "broken", Type: "ACCOUNT", Status: "FAILED"})
+	})
 	r := "us-east-1/"
 	want := map[string]string{
 		"aws.ec2-imdsv2 " + r + ids["imdsv1"]:                        "fail",
@@ -168,11 +154,7 @@ func TestAWSNetworkAndServices(t *testing.T) {
 		"aws.rds-deletion-protection us-east-1/careful":              "pass",
 		"aws.rds-deletion-protection us-east-1/careless":             "fail",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 	// Every VPC other than the logged one has no flow log, and every
 	// default security group keeps the rules AWS gives it.
 	for k, v := range got {

@@ -4,12 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -18,84 +16,71 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
-	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 // seedResources plants a public and a restricted look-alike of each kind
 // of resource policy, and the other settings the resource checks judge.
-func seedResources(t *testing.T, endpoint string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(_ any, err error) {
-		t.Helper()
+func seedResources(t *testing.T) seeder {
+	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
+		anyone := func(action, resource, cond string) string {
+			return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"` + action + `","Resource":"` + resource + `"` + cond + `}]}`
+		}
+		fromAccount := `,"Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}`
+
+		topics := sns.NewFromConfig(cfg)
+		for name, cond := range map[string]string{"open-topic": "", "account-topic": fromAccount} {
+			tp, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(topics.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: tp.TopicArn, AttributeName: aws.String("Policy"),
+				AttributeValue: aws.String(anyone("sns:Publish", aws.ToString(tp.TopicArn), cond))}))
+		}
+		queues := sqs.NewFromConfig(cfg)
+		for name, cond := range map[string]string{"open-queue": "", "arn-queue": `,"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:123456789012:account-topic"}}`} {
+			q, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(queues.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{
+				string(sqstypes.QueueAttributeNamePolicy): anyone("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:"+name, cond)}}))
+		}
+		keys := kms.NewFromConfig(cfg)
+		open, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("open"), Policy: aws.String(anyone("kms:Decrypt", "*", ""))})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	anyone := func(action, resource, cond string) string {
-		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"` + action + `","Resource":"` + resource + `"` + cond + `}]}`
-	}
-	fromAccount := `,"Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}`
-
-	topics := sns.NewFromConfig(cfg)
-	for name, cond := range map[string]string{"open-topic": "", "account-topic": fromAccount} {
-		tp, err := topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+		doomed, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("doomed")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(topics.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: tp.TopicArn, AttributeName: aws.String("Policy"),
-			AttributeValue: aws.String(anyone("sns:Publish", aws.ToString(tp.TopicArn), cond))}))
-	}
-	queues := sqs.NewFromConfig(cfg)
-	for name, cond := range map[string]string{"open-queue": "", "arn-queue": `,"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-1:123456789012:account-topic"}}`} {
-		q, err := queues.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
+		must(keys.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: doomed.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)}))
+		keyIDs["open"], keyIDs["doomed"] = aws.ToString(open.KeyMetadata.KeyId), aws.ToString(doomed.KeyMetadata.KeyId)
+
+		role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		must(queues.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{
-			string(sqstypes.QueueAttributeNamePolicy): anyone("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:"+name, cond)}}))
-	}
-	keys := kms.NewFromConfig(cfg)
-	open, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("open"), Policy: aws.String(anyone("kms:Decrypt", "*", ""))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doomed, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("doomed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(keys.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: doomed.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)}))
-	keyIDs["open"], keyIDs["doomed"] = aws.ToString(open.KeyMetadata.KeyId), aws.ToString(doomed.KeyMetadata.KeyId)
+		fns := lambda.NewFromConfig(cfg)
+		for _, name := range []string{"open-fn", "account-fn"} {
+			must(fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython312,
+				Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped(t, "index.py", "def handler(e, c): return 1\n")}}))
+		}
+		must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("open-fn"), StatementId: aws.String("anyone"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}))
+		must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("account-fn"), StatementId: aws.String("events"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com"), SourceAccount: aws.String("123456789012")}))
+		must(fns.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("open-fn"), AuthType: lambdatypes.FunctionUrlAuthTypeNone}))
+		must(fns.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("account-fn"), AuthType: lambdatypes.FunctionUrlAuthTypeAwsIam}))
 
-	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	if err != nil {
-		t.Fatal(err)
+		secrets := secretsmanager.NewFromConfig(cfg)
+		for _, name := range []string{"open-secret", "quiet-secret"} {
+			must(secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("s3cr3t")}))
+		}
+		must(secrets.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("open-secret"),
+			ResourcePolicy: aws.String(anyone("secretsmanager:GetSecretValue", "*", ""))}))
 	}
-	fns := lambda.NewFromConfig(cfg)
-	for _, name := range []string{"open-fn", "account-fn"} {
-		must(fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython312,
-			Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped(t, "index.py", "def handler(e, c): return 1\n")}}))
-	}
-	must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("open-fn"), StatementId: aws.String("anyone"),
-		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}))
-	must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("account-fn"), StatementId: aws.String("events"),
-		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("events.amazonaws.com"), SourceAccount: aws.String("123456789012")}))
-	must(fns.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("open-fn"), AuthType: lambdatypes.FunctionUrlAuthTypeNone}))
-	must(fns.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: aws.String("account-fn"), AuthType: lambdatypes.FunctionUrlAuthTypeAwsIam}))
-
-	secrets := secretsmanager.NewFromConfig(cfg)
-	for _, name := range []string{"open-secret", "quiet-secret"} {
-		must(secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("s3cr3t")}))
-	}
-	must(secrets.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("open-secret"),
-		ResourcePolicy: aws.String(anyone("secretsmanager:GetSecretValue", "*", ""))}))
 }
 
 var keyIDs = map[string]string{}
@@ -115,13 +100,7 @@ func zipped(t *testing.T, name, body string) []byte {
 }
 
 func TestAWSResourcePolicies(t *testing.T) {
-	endpoint := mototest.Start(t, "vigil-unused")
-	seedResources(t, endpoint)
-	s := integrationtest.NewService(t)
-	s.Kinds = append(s.Kinds, AWS{})
-	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
-	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := integrationtest.Connect(t, s, x, "test:test")
+	got, why := motoAccount(t, []string{"us-east-1"}, seedResources(t))
 	r := "us-east-1/"
 	want := map[string]string{
 		"aws.sns-not-public " + r + "open-topic":               "fail",
@@ -141,11 +120,7 @@ func TestAWSResourcePolicies(t *testing.T) {
 		"aws.secrets-rotation " + r + "quiet-secret":           "fail",
 		"aws.secrets-rotated " + r + "quiet-secret":            "pass", // made today
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 	for k, v := range got {
 		if v == "error" && (strings.Contains(k, "-not-public ") || strings.HasPrefix(k, "aws.secrets") || strings.HasPrefix(k, "aws.lambda")) {
 			t.Errorf("%s could not be judged: %s", k, why[k])

@@ -2,78 +2,56 @@ package aws
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/integrations/integrationtest"
-	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 // seedStorage plants buckets with and without the S3 settings the checks
 // judge (a TLS-only policy beside a look-alike that denies one principal
 // only), EFS file systems, and a trail whose bucket keeps no access log.
-func seedStorage(t *testing.T, endpoint string) (fs map[string]string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
+func seedStorage(t *testing.T, fs map[string]string) seeder {
+	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
+		sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+		for _, b := range []string{"tls-only", "one-principal", "access-logs", "logged", "trail-bucket", "acme-audit-1"} {
+			in := &s3.CreateBucketInput{Bucket: aws.String(b)}
+			if b == "acme-audit-1" {
+				in.ObjectLockEnabledForBucket = aws.Bool(true)
+			}
+			must(sc.CreateBucket(ctx, in))
 		}
-	}
-	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	for _, b := range []string{"tls-only", "one-principal", "access-logs", "logged", "trail-bucket", "acme-audit-1"} {
-		in := &s3.CreateBucketInput{Bucket: aws.String(b)}
-		if b == "acme-audit-1" {
-			in.ObjectLockEnabledForBucket = aws.Bool(true)
-		}
-		must(sc.CreateBucket(ctx, in))
-	}
-	deny := func(bucket, principal string) *string {
-		return aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":` + principal + `,"Action":"s3:*",
+		deny := func(bucket, principal string) *string {
+			return aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":` + principal + `,"Action":"s3:*",
 			"Resource":["arn:aws:s3:::` + bucket + `","arn:aws:s3:::` + bucket + `/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`)
-	}
-	must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("tls-only"), Policy: deny("tls-only", `"*"`)}))
-	must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("one-principal"), Policy: deny("one-principal", `{"AWS":"arn:aws:iam::123456789012:role/app"}`)}))
-	// As in AWS, the log bucket must let the logging service write.
-	must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("access-logs"), Policy: aws.String(`{"Version":"2012-10-17","Statement":[
+		}
+		must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("tls-only"), Policy: deny("tls-only", `"*"`)}))
+		must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("one-principal"), Policy: deny("one-principal", `{"AWS":"arn:aws:iam::123456789012:role/app"}`)}))
+		// As in AWS, the log bucket must let the logging service write.
+		must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("access-logs"), Policy: aws.String(`{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::access-logs/*",
 		 "Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`)}))
-	must(sc.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String("logged"), BucketLoggingStatus: &s3types.BucketLoggingStatus{
-		LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("logged/")}}}))
-	ct := cloudtrail.NewFromConfig(cfg)
-	must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}))
-	fs = map[string]string{}
-	ec := efs.NewFromConfig(cfg)
-	for name, enc := range map[string]bool{"plain": false, "sealed": true} {
-		f, err := ec.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String(name), Encrypted: aws.Bool(enc)})
-		if err != nil {
-			t.Fatal(err)
+		must(sc.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String("logged"), BucketLoggingStatus: &s3types.BucketLoggingStatus{
+			LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("logged/")}}}))
+		ct := cloudtrail.NewFromConfig(cfg)
+		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}))
+		ec := efs.NewFromConfig(cfg)
+		for name, enc := range map[string]bool{"plain": false, "sealed": true} {
+			f, err := ec.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String(name), Encrypted: aws.Bool(enc)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs[name] = aws.ToString(f.FileSystemId)
 		}
-		fs[name] = aws.ToString(f.FileSystemId)
 	}
-	return fs
 }
 
 func TestAWSStorage(t *testing.T) {
-	endpoint := mototest.Start(t, "vigil-unused")
-	fs := seedStorage(t, endpoint)
-	s := integrationtest.NewService(t)
-	s.Kinds = append(s.Kinds, AWS{})
-	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
-	x := &vigil.Integration{Kind: "aws", Name: "prod account", Config: cfg, Interval: 3600, Enabled: true}
-	got, why := integrationtest.Connect(t, s, x, "test:test")
+	fs := map[string]string{}
+	got, why := motoAccount(t, []string{"us-east-1"}, seedStorage(t, fs))
 	want := map[string]string{
 		"aws.s3-tls-only tls-only":                    "pass",
 		"aws.s3-tls-only one-principal":               "fail",
@@ -87,9 +65,5 @@ func TestAWSStorage(t *testing.T) {
 		"aws.efs-encrypted us-east-1/" + fs["sealed"]: "pass",
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main": "fail",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 }
