@@ -109,9 +109,7 @@ func awsLogGroup(ctx context.Context, cfg aws.Config, arn string, alarms *region
 		m := f.(map[string]any)
 		var on []any
 		for _, mk := range m["metrics"].([]metricKey) {
-			for _, a := range list.alarms[mk] {
-				on = append(on, a)
-			}
+			on = append(on, list.alarms[mk]...)
 		}
 		delete(m, "metrics")
 		m["alarms"] = kind.NonNil(on)

@@ -105,11 +105,11 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 	var err error
 	if v, ok := m["Sid"]; ok {
 		if err := json.Unmarshal(v, &s.Sid); err != nil {
-			return s, fmt.Errorf("Sid is not a string")
+			return s, fmt.Errorf("the Sid is not a string")
 		}
 	}
 	if err := json.Unmarshal(m["Effect"], &s.Effect); err != nil || (s.Effect != "Allow" && s.Effect != "Deny") {
-		return s, fmt.Errorf("Effect must be Allow or Deny, not %s", clip(string(m["Effect"])))
+		return s, fmt.Errorf("the Effect must be Allow or Deny, not %s", clip(string(m["Effect"])))
 	}
 	for _, f := range []struct {
 		name string
@@ -134,18 +134,18 @@ func parseStatement(raw json.RawMessage) (Statement, error) {
 	}
 	if v, ok := m["Principal"]; ok {
 		if s.Principal, err = principals(v); err != nil {
-			return s, fmt.Errorf("Principal: %v", err)
+			return s, fmt.Errorf("the Principal: %v", err)
 		}
 	}
 	if v, ok := m["NotPrincipal"]; ok {
 		if s.NotPrincipal, err = principals(v); err != nil {
-			return s, fmt.Errorf("NotPrincipal: %v", err)
+			return s, fmt.Errorf("the NotPrincipal: %v", err)
 		}
 	}
 	if v, ok := m["Condition"]; ok {
 		var cm map[string]map[string]json.RawMessage
 		if err := json.Unmarshal(v, &cm); err != nil {
-			return s, fmt.Errorf("Condition is not a map of operators to maps of keys: %v", err)
+			return s, fmt.Errorf("the Condition is not a map of operators to maps of keys: %v", err)
 		}
 		ops := make([]string, 0, len(cm))
 		for op := range cm {
