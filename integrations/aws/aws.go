@@ -230,6 +230,7 @@ var awsRegionalReads = []awsRegional{
 	{"aws.acm", "certificates", awsCertificates},
 	{"aws.rds", "snapshots", awsDBSnapshots},
 	{"aws.accessanalyzer", "regions", awsAccessAnalyzer},
+	{"aws.dynamodb", "tables", awsDynamoDB},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -269,7 +270,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	}
 	out := map[string]map[string]any{
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
-		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {},
+		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

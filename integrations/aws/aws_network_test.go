@@ -60,6 +60,17 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(91), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
 				PortRange: &ec2types.PortRange{From: aws.Int32(3389), To: aws.Int32(3389)}},
 			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("-1"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world})
+		sg := func(name string, port int32) {
+			g, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name), VpcId: &vpcID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = aws.ToString(g.GroupId) + " " + name
+			must(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: []ec2types.IpPermission{
+				{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port), IpRanges: []ec2types.IpRange{{CidrIp: world}}}}}))
+		}
+		sg("web", 443)
+		sg("db-open", 5432)
 		run := func(name string, opts *ec2types.InstanceMetadataOptionsRequest) {
 			out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 				InstanceType: ec2types.InstanceTypeT3Micro, MetadataOptions: opts})
@@ -116,7 +127,8 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 			}
 		}
 		db("careful", &rds.CreateDBInstanceInput{StorageEncrypted: aws.Bool(true), PubliclyAccessible: aws.Bool(false), AutoMinorVersionUpgrade: aws.Bool(true),
-			BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true)})
+			BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true),
+			MonitoringInterval: aws.Int32(60), MonitoringRoleArn: aws.String("arn:aws:iam::123456789012:role/rds-monitoring")})
 		db("careless", &rds.CreateDBInstanceInput{PubliclyAccessible: aws.Bool(true), AutoMinorVersionUpgrade: aws.Bool(false),
 			BackupRetentionPeriod: aws.Int32(0), DeletionProtection: aws.Bool(false)})
 	}

@@ -39,7 +39,21 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 					}
 				}
 			}
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open,
+			// Every rule open to the world, as port ranges: checks ask
+			// about the ports they care for.
+			world := []any{}
+			for _, perm := range g.IpPermissions {
+				if !worldOpen(perm) {
+					continue
+				}
+				switch proto := aws.ToString(perm.IpProtocol); proto {
+				case "-1":
+					world = append(world, map[string]any{"protocol": "all", "from": 0, "to": 65535})
+				case "tcp", "udp", "6", "17":
+					world = append(world, map[string]any{"protocol": proto, "from": int(aws.ToInt32(perm.FromPort)), "to": int(aws.ToInt32(perm.ToPort))})
+				}
+			}
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open, "world_open": world,
 				"default": aws.ToString(g.GroupName) == "default", "inbound_rules": len(g.IpPermissions), "outbound_rules": len(g.IpPermissionsEgress)})
 		}
 		return page.NextToken, nil
@@ -173,7 +187,7 @@ func awsRDSInstances(ctx context.Context, cfg aws.Config, _ *awsConfig, region s
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
 				"public": aws.ToBool(d.PubliclyAccessible), "minor_upgrades": aws.ToBool(d.AutoMinorVersionUpgrade),
 				"backup_days": int(aws.ToInt32(d.BackupRetentionPeriod)), "deletion_protection": aws.ToBool(d.DeletionProtection),
-				"multi_az": aws.ToBool(d.MultiAZ), "engine": aws.ToString(d.Engine), "iam_auth": aws.ToBool(d.IAMDatabaseAuthenticationEnabled)})
+				"multi_az": aws.ToBool(d.MultiAZ), "monitoring_interval": int(aws.ToInt32(d.MonitoringInterval)), "engine": aws.ToString(d.Engine), "iam_auth": aws.ToBool(d.IAMDatabaseAuthenticationEnabled)})
 		}
 		return page.Marker, nil
 	})

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 )
@@ -101,4 +103,38 @@ func awsAccessAnalyzer(ctx context.Context, cfg aws.Config, _ *awsConfig, region
 		return []any{awsError(region, describeAWS("access-analyzer:ListAnalyzers in "+region, err))}
 	}
 	return []any{map[string]any{"id": region, "active": active}}
+}
+
+// awsDynamoDB: every table with its point-in-time recovery and deletion
+// protection: {id: "REGION/TABLE", pitr, deletion_protection}.
+func awsDynamoDB(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := dynamodb.NewFromConfig(cfg)
+	var names []string
+	err := awsPages("dynamodb:ListTables in "+region, func(tok *string) (*string, error) {
+		page, err := cl.ListTables(ctx, &dynamodb.ListTablesInput{ExclusiveStartTableName: tok})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, page.TableNames...)
+		return page.LastEvaluatedTableName, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("dynamodb:ListTables in "+region, err))}
+	}
+	return forEach(names, func(name string) map[string]any {
+		id := region + "/" + name
+		d, err := cl.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err != nil {
+			return awsError(id, describeAWS("dynamodb:DescribeTable on "+name, err))
+		}
+		b, err := cl.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: &name})
+		if err != nil {
+			return awsError(id, describeAWS("dynamodb:DescribeContinuousBackups on "+name, err))
+		}
+		pitr := false
+		if c := b.ContinuousBackupsDescription; c != nil && c.PointInTimeRecoveryDescription != nil {
+			pitr = c.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus == ddbtypes.PointInTimeRecoveryStatusEnabled
+		}
+		return map[string]any{"id": id, "pitr": pitr, "deletion_protection": aws.ToBool(d.Table.DeletionProtectionEnabled)}
+	})
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -38,6 +40,16 @@ func seedStorage(t *testing.T, fs map[string]string) seeder {
 			LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("logged/")}}}))
 		ct := cloudtrail.NewFromConfig(cfg)
 		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}))
+		ddb := dynamodb.NewFromConfig(cfg)
+		for name, careful := range map[string]bool{"ledger": true, "scratch": false} {
+			must(ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingModePayPerRequest,
+				AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+				KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}}, DeletionProtectionEnabled: aws.Bool(careful)}))
+			if careful {
+				must(ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String(name),
+					PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}))
+			}
+		}
 		ec := efs.NewFromConfig(cfg)
 		for name, enc := range map[string]bool{"plain": false, "sealed": true} {
 			f, err := ec.CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: aws.String(name), Encrypted: aws.Bool(enc)})
@@ -53,16 +65,21 @@ func TestAWSStorage(t *testing.T) {
 	fs := map[string]string{}
 	got, why := motoAccount(t, []string{"us-east-1"}, seedStorage(t, fs))
 	want := map[string]string{
-		"aws.s3-tls-only tls-only":                    "pass",
-		"aws.s3-tls-only one-principal":               "fail",
-		"aws.s3-tls-only logged":                      "fail",
-		"aws.s3-access-logging logged":                "pass",
-		"aws.s3-access-logging tls-only":              "fail",
-		"aws.s3-mfa-delete tls-only":                  "fail",
-		"aws.s3-object-lock acme-audit-1":             "pass",
-		"aws.s3-object-lock tls-only":                 "not_applicable",
-		"aws.efs-encrypted us-east-1/" + fs["plain"]:  "fail",
-		"aws.efs-encrypted us-east-1/" + fs["sealed"]: "pass",
+		"aws.s3-tls-only tls-only":                                                           "pass",
+		"aws.s3-tls-only one-principal":                                                      "fail",
+		"aws.s3-tls-only logged":                                                             "fail",
+		"aws.s3-access-logging logged":                                                       "pass",
+		"aws.s3-access-logging tls-only":                                                     "fail",
+		"aws.s3-mfa-delete tls-only":                                                         "fail",
+		"aws.s3-object-lock acme-audit-1":                                                    "pass",
+		"aws.s3-object-lock tls-only":                                                        "not_applicable",
+		"aws.s3-account-public-block account":                                                "fail",
+		"aws.dynamodb-pitr us-east-1/ledger":                                                 "pass",
+		"aws.dynamodb-pitr us-east-1/scratch":                                                "fail",
+		"aws.dynamodb-deletion-protection us-east-1/ledger":                                  "pass",
+		"aws.dynamodb-deletion-protection us-east-1/scratch":                                 "fail",
+		"aws.efs-encrypted us-east-1/" + fs["plain"]:                                         "fail",
+		"aws.efs-encrypted us-east-1/" + fs["sealed"]:                                        "pass",
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main": "fail",
 	}
 	expect(t, got, why, want)
