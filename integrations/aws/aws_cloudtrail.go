@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -139,6 +140,7 @@ func awsTrail(ctx context.Context, cfg aws.Config, t cttypes.Trail, seenIn strin
 		m["selectors_error"] = describeAWS("cloudtrail:GetEventSelectors on "+arn, err)
 	} else {
 		m["management_events"] = allManagementEvents(es.EventSelectors, es.AdvancedEventSelectors, aws.ToBool(t.HasCustomEventSelectors))
+		m["s3_writes"], m["s3_reads"] = allS3DataEvents(es.EventSelectors, es.AdvancedEventSelectors)
 	}
 	return m
 }
@@ -233,4 +235,56 @@ func trailBucketLogging(ctx context.Context, cfg aws.Config, bucket string) (boo
 		return false, describeAWS("s3:GetBucketLogging on the trail bucket "+bucket, err)
 	}
 	return l.LoggingEnabled != nil, ""
+}
+
+// allS3DataEvents: the trail records object-level events (data events) of
+// every bucket, writes and reads (CIS 3.8, 3.9). Basic selectors: a data
+// resource of type AWS::S3::Object whose values include "arn:aws:s3"
+// (every bucket), with ReadWriteType All, WriteOnly or ReadOnly. Advanced
+// selectors: eventCategory Data and resources.type AWS::S3::Object, with
+// no field narrowing it to some buckets (resources.ARN) or some events
+// (eventName), and readOnly absent (both), false (writes) or true
+// (reads).
+func allS3DataEvents(basic []cttypes.EventSelector, advanced []cttypes.AdvancedEventSelector) (writes, reads bool) {
+	for _, s := range basic {
+		for _, d := range s.DataResources {
+			if aws.ToString(d.Type) != "AWS::S3::Object" || !slices.ContainsFunc(d.Values, func(v string) bool { return v == "arn:aws:s3" || v == "arn:aws:s3:::" }) {
+				continue
+			}
+			writes = writes || s.ReadWriteType == cttypes.ReadWriteTypeAll || s.ReadWriteType == cttypes.ReadWriteTypeWriteOnly
+			reads = reads || s.ReadWriteType == cttypes.ReadWriteTypeAll || s.ReadWriteType == cttypes.ReadWriteTypeReadOnly
+		}
+	}
+	for _, s := range advanced {
+		data, object, narrowed := false, false, false
+		readOnly := ""
+		for _, f := range s.FieldSelectors {
+			only := func(v string) bool {
+				return len(f.Equals) == 1 && f.Equals[0] == v && len(f.NotEquals)+len(f.StartsWith)+len(f.NotStartsWith)+len(f.EndsWith)+len(f.NotEndsWith) == 0
+			}
+			switch aws.ToString(f.Field) {
+			case "eventCategory":
+				data = only("Data")
+			case "resources.type":
+				object = only("AWS::S3::Object")
+			case "readOnly":
+				switch {
+				case only("true"):
+					readOnly = "true"
+				case only("false"):
+					readOnly = "false"
+				default:
+					narrowed = true
+				}
+			default:
+				narrowed = true // resources.ARN, eventName, ...: some events only
+			}
+		}
+		if !data || !object || narrowed {
+			continue
+		}
+		writes = writes || readOnly != "true"
+		reads = reads || readOnly != "false"
+	}
+	return writes, reads
 }

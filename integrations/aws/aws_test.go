@@ -640,3 +640,36 @@ func TestAWSCredentialReport(t *testing.T) {
 		t.Errorf("no root line read as a root never used: %v", root)
 	}
 }
+
+// TestAWSS3DataEvents: the selector shapes that record every bucket's
+// object events, and look-alikes that record some buckets or some events.
+func TestAWSS3DataEvents(t *testing.T) {
+	basic := func(rw cttypes.ReadWriteType, values ...string) []cttypes.EventSelector {
+		return []cttypes.EventSelector{{ReadWriteType: rw, DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: values}}}}
+	}
+	field := func(f string, eq ...string) cttypes.AdvancedFieldSelector {
+		return cttypes.AdvancedFieldSelector{Field: aws.String(f), Equals: eq}
+	}
+	adv := func(fs ...cttypes.AdvancedFieldSelector) []cttypes.AdvancedEventSelector {
+		return []cttypes.AdvancedEventSelector{{FieldSelectors: fs}}
+	}
+	for _, c := range []struct {
+		name          string
+		basic         []cttypes.EventSelector
+		advanced      []cttypes.AdvancedEventSelector
+		writes, reads bool
+	}{
+		{"all buckets, all events", basic(cttypes.ReadWriteTypeAll, "arn:aws:s3"), nil, true, true},
+		{"all buckets, writes", basic(cttypes.ReadWriteTypeWriteOnly, "arn:aws:s3"), nil, true, false},
+		{"one bucket", basic(cttypes.ReadWriteTypeAll, "arn:aws:s3:::logs/"), nil, false, false},
+		{"advanced, all", nil, adv(field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")), true, true},
+		{"advanced, reads", nil, adv(field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object"), field("readOnly", "true")), false, true},
+		{"advanced, some buckets", nil, adv(field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object"), field("resources.ARN", "arn:aws:s3:::logs/")), false, false},
+		{"advanced, Lambda data", nil, adv(field("eventCategory", "Data"), field("resources.type", "AWS::Lambda::Function")), false, false},
+	} {
+		w, r := allS3DataEvents(c.basic, c.advanced)
+		if w != c.writes || r != c.reads {
+			t.Errorf("%s: writes %v reads %v, want %v %v", c.name, w, r, c.writes, c.reads)
+		}
+	}
+}
