@@ -60,15 +60,22 @@ func Parse(pattern string) (*Filter, error) {
 		if !strings.HasSuffix(p, "}") {
 			return nil, fmt.Errorf("a JSON pattern ends with }")
 		}
-		ps := &parser{s: p[1 : len(p)-1]}
-		n, err := ps.or()
-		if err != nil {
-			return nil, err
+		// CloudWatch's documentation does not say whether && binds
+		// tighter than || or both go left to right: the pattern is read
+		// both ways and credited only with what both readings match.
+		var nodes [2]node
+		for i, leftToRight := range []bool{false, true} {
+			ps := &parser{s: p[1 : len(p)-1], flat: leftToRight}
+			n, err := ps.or()
+			if err != nil {
+				return nil, err
+			}
+			if ps.skip(); ps.i != len(ps.s) {
+				return nil, fmt.Errorf("unexpected %q", clip(ps.s[ps.i:]))
+			}
+			nodes[i] = n
 		}
-		if ps.skip(); ps.i != len(ps.s) {
-			return nil, fmt.Errorf("unexpected %q", clip(ps.s[ps.i:]))
-		}
-		return &Filter{json: n}, nil
+		return &Filter{json: and{nodes[0], nodes[1]}}, nil
 	}
 	if strings.HasPrefix(p, "[") {
 		return nil, fmt.Errorf("space-delimited patterns ([...]) are not read")
@@ -148,6 +155,8 @@ func (f *Filter) Matches(event any) bool {
 type parser struct {
 	s string
 	i int
+	// flat reads && and || with equal precedence, left to right.
+	flat bool
 }
 
 func (p *parser) skip() {
@@ -166,6 +175,9 @@ func (p *parser) eat(tok string) bool {
 }
 
 func (p *parser) or() (node, error) {
+	if p.flat {
+		return p.flatList()
+	}
 	l, err := p.and()
 	if err != nil {
 		return nil, err
@@ -178,6 +190,32 @@ func (p *parser) or() (node, error) {
 		l = or{l, r}
 	}
 	return l, nil
+}
+
+// flatList reads operands joined by && and || from left to right.
+func (p *parser) flatList() (node, error) {
+	l, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		switch {
+		case p.eat("&&"):
+			r, err := p.unary()
+			if err != nil {
+				return nil, err
+			}
+			l = and{l, r}
+		case p.eat("||"):
+			r, err := p.unary()
+			if err != nil {
+				return nil, err
+			}
+			l = or{l, r}
+		default:
+			return l, nil
+		}
+	}
 }
 
 func (p *parser) and() (node, error) {

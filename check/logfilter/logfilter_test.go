@@ -41,6 +41,12 @@ func TestJSONPatterns(t *testing.T) {
 		{`{ $.eventName = %^Create(Trail|Bucket)$% }`, true},
 		{`{ ($.eventSource = cloudtrail.amazonaws.com) && (($.eventName = StopLogging) || ($.eventName = CreateTrail)) }`, true},
 		{`{($.eventSource=cloudtrail.amazonaws.com)&&(($.eventName=StopLogging)||($.eventName=DeleteTrail))}`, false},
+		// Without parentheses the readings differ for this event: with &&
+		// first it matches (A), left to right it does not ((A || B) && C):
+		// not credited.
+		{`{ $.eventName = CreateTrail || $.eventName = X && $.readOnly IS TRUE }`, false},
+		// Both readings match.
+		{`{ $.eventName = CreateTrail || $.eventName = X && $.readOnly IS FALSE }`, true},
 	} {
 		f, err := Parse(c.pattern)
 		if err != nil {

@@ -231,6 +231,8 @@ var awsRegionalReads = []awsRegional{
 	{"aws.rds", "snapshots", awsDBSnapshots},
 	{"aws.accessanalyzer", "regions", awsAccessAnalyzer},
 	{"aws.dynamodb", "tables", awsDynamoDB},
+	{"aws.elb", "load_balancers", awsClassicLoadBalancers},
+	{"aws.rds", "snapshots", awsDBClusterSnapshots},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -284,7 +286,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account)
 	})
 	wg.Go(func() { s3In = awsS3(ctx, cfg, c) })
-	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.Regions) })
+	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.account, c.Regions) })
 	var mu sync.Mutex
 	sem := make(chan struct{}, awsParallel)
 	for _, part := range awsRegionalReads {

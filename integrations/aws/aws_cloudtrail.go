@@ -34,7 +34,7 @@ import (
 //
 // Nothing depends on the order of the regions: each region is judged
 // from its own listing, and a trail's facts come from its home region.
-func awsCloudTrail(ctx context.Context, cfg aws.Config, regions []string) map[string]any {
+func awsCloudTrail(ctx context.Context, cfg aws.Config, account string, regions []string) map[string]any {
 	type listing struct {
 		trails []cttypes.Trail
 		err    string
@@ -98,7 +98,7 @@ func awsCloudTrail(ctx context.Context, cfg aws.Config, regions []string) map[st
 		covers = append(covers, trailCoverage(region, l.trails, judged))
 	}
 	out := map[string]any{"trails": sortByID(trails), "regions": sortByID(covers)}
-	groups, unknown := awsLogGroups(ctx, cfg, arns, judged)
+	groups, unknown := awsLogGroups(ctx, cfg, account, arns, judged)
 	out["log_groups"] = groups
 	if unknown != "" {
 		out["log_groups_unknown"] = unknown

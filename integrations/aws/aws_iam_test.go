@@ -53,7 +53,7 @@ func seedIAM(t *testing.T) seeder {
 		user("ann", "ops") // administrator through a group, nothing direct
 		user("bob")        // a direct policy that, despite its name, is no admin
 		must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: aws.String(arn["AdministratorAccessCustom"])}))
-		user("carl") // inline *:* taken back by a Deny: not an administrator
+		user("carl") // inline *:* beside a guardrail Deny: still an administrator (CIS 1.16)
 		must(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("carl"), PolicyName: aws.String("almost"),
 			PolicyDocument: doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}`)}))
 		user("dana", "half") // all but IAM through a group, IAM directly: together everything
@@ -109,7 +109,7 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		"aws.iam-policy-no-admin IAMOnly":                   "pass",
 		"aws.iam-users-not-admin user/ann":                  "fail",
 		"aws.iam-users-not-admin user/bob":                  "pass",
-		"aws.iam-users-not-admin user/carl":                 "pass",
+		"aws.iam-users-not-admin user/carl":                 "fail",
 		"aws.iam-users-not-admin user/dana":                 "fail",
 		"aws.iam-users-not-admin user/erin":                 "pass",
 		"aws.iam-users-no-direct-policies user/ann":         "pass",

@@ -30,7 +30,7 @@ import (
 // which no check credits. unknown is set when a trail that might qualify
 // could not be read: without a qualifying group, the checks then cannot
 // say "none".
-func awsLogGroups(ctx context.Context, cfg aws.Config, arns []string, trails map[string]map[string]any) ([]any, string) {
+func awsLogGroups(ctx context.Context, cfg aws.Config, account string, arns []string, trails map[string]map[string]any) ([]any, string) {
 	byGroup := map[string][]string{}
 	var unknown []string
 	for _, arn := range arns {
@@ -51,7 +51,7 @@ func awsLogGroups(ctx context.Context, cfg aws.Config, arns []string, trails map
 	alarms := &regionAlarms{cfg: cfg, byRegion: map[string]*alarmList{}}
 	for lg, names := range byGroup {
 		wg.Go(func() {
-			g := awsLogGroup(ctx, cfg, lg, alarms)
+			g := awsLogGroup(ctx, cfg, account, lg, alarms)
 			sort.Strings(names)
 			g["trails"] = kind.ToAny(names)
 			mu.Lock()
@@ -72,10 +72,15 @@ func logGroupOf(arn string) (region, name string, ok bool) {
 	return parts[3], strings.TrimSuffix(parts[6], ":*"), true
 }
 
-func awsLogGroup(ctx context.Context, cfg aws.Config, arn string, alarms *regionAlarms) map[string]any {
+func awsLogGroup(ctx context.Context, cfg aws.Config, account, arn string, alarms *regionAlarms) map[string]any {
 	region, name, ok := logGroupOf(arn)
 	if !ok {
 		return awsError(arn, "the trail's log group is not a CloudWatch Logs group ARN: "+arn)
+	}
+	// An organization trail may deliver to another account's group: a
+	// group of the same name here is not the one it writes to.
+	if owner := strings.SplitN(arn, ":", 6)[4]; account == "" || owner != account {
+		return awsError(arn, "the trail delivers to a log group of account "+owner+", not this one ("+account+"): judge its metric filters in that account")
 	}
 	cl := cloudwatchlogs.NewFromConfig(inRegion(cfg, region))
 	var filters []any
@@ -162,6 +167,12 @@ func readAlarms(ctx context.Context, cfg aws.Config, region string) (map[metricK
 	subscribed := map[string]int{}
 	out := map[metricKey][]any{}
 	for _, a := range all {
+		// An alarm with its actions off notifies nobody; one with
+		// dimensions never gets the filter's metric (a metric filter
+		// publishes it without dimensions).
+		if !aws.ToBool(a.ActionsEnabled) || len(a.Dimensions) > 0 {
+			continue
+		}
 		var topics []any
 		n := 0
 		for _, action := range a.AlarmActions {

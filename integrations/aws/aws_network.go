@@ -96,22 +96,25 @@ func naclOpenPorts(entries []ec2types.NetworkAclEntry, ports []int32) []string {
 	}
 	var open []string
 	for _, port := range ports {
+		opened := false
 		for _, anywhere := range world {
-			if firstDecides(in, port, anywhere) == ec2types.RuleActionAllow {
-				open = append(open, strconv.Itoa(int(port)))
-				break
+			for _, proto := range []string{"6", "17"} { // TCP and UDP, each decided apart
+				opened = opened || firstDecides(in, proto, port, anywhere) == ec2types.RuleActionAllow
 			}
+		}
+		if opened {
+			open = append(open, strconv.Itoa(int(port)))
 		}
 	}
 	return open
 }
 
 // firstDecides is the action of the first rule (by number) that applies
-// to every source of one address family and to port; "" when none does
-// (the implicit final rule denies).
-func firstDecides(rules []ec2types.NetworkAclEntry, port int32, anywhere func(ec2types.NetworkAclEntry) bool) ec2types.RuleAction {
+// to every source of one address family, to the protocol and to port; ""
+// when none does (the implicit final rule denies).
+func firstDecides(rules []ec2types.NetworkAclEntry, proto string, port int32, anywhere func(ec2types.NetworkAclEntry) bool) ec2types.RuleAction {
 	for _, e := range rules {
-		if anywhere(e) && naclCovers(e, port) {
+		if p := aws.ToString(e.Protocol); (p == "-1" || p == proto) && anywhere(e) && naclCovers(e, port) {
 			return e.RuleAction
 		}
 	}

@@ -184,3 +184,29 @@ func TestAWSNetworkAndServices(t *testing.T) {
 // motoRootUse is the one result moto cannot give: its credential report
 // has no <root_account> line (AWS's always does), so root use is unknown.
 const motoRootUse = "aws.iam-root-not-used root"
+
+// TestNACLOrder: rules decide in number order, for each protocol apart.
+func TestNACLOrder(t *testing.T) {
+	rule := func(n int32, proto string, action ec2types.RuleAction, from, to int32) ec2types.NetworkAclEntry {
+		return ec2types.NetworkAclEntry{RuleNumber: aws.Int32(n), Protocol: aws.String(proto), RuleAction: action, Egress: aws.Bool(false),
+			CidrBlock: aws.String("0.0.0.0/0"), PortRange: &ec2types.PortRange{From: aws.Int32(from), To: aws.Int32(to)}}
+	}
+	for name, c := range map[string]struct {
+		rules []ec2types.NetworkAclEntry
+		open  bool
+	}{
+		"UDP denied first, TCP allowed": {[]ec2types.NetworkAclEntry{rule(90, "17", ec2types.RuleActionDeny, 22, 22), rule(100, "6", ec2types.RuleActionAllow, 22, 22)}, true},
+		"all denied first, TCP allowed": {[]ec2types.NetworkAclEntry{rule(90, "-1", ec2types.RuleActionDeny, 0, 0), rule(100, "6", ec2types.RuleActionAllow, 22, 22)}, false},
+		"allowed first, denied after":   {[]ec2types.NetworkAclEntry{rule(100, "6", ec2types.RuleActionDeny, 22, 22), rule(50, "6", ec2types.RuleActionAllow, 0, 1024)}, true},
+		"only the implicit deny":        {nil, false},
+		"an outbound allow is not entry": {[]ec2types.NetworkAclEntry{func() ec2types.NetworkAclEntry {
+			r := rule(1, "6", ec2types.RuleActionAllow, 22, 22)
+			r.Egress = aws.Bool(true)
+			return r
+		}()}, false},
+	} {
+		if got := len(naclOpenPorts(c.rules, []int32{22})) == 1; got != c.open {
+			t.Errorf("%s: open %v, want %v", name, got, c.open)
+		}
+	}
+}

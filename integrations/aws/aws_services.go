@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
@@ -32,7 +33,8 @@ func awsConfigRecorder(ctx context.Context, cfg aws.Config, _ *awsConfig, region
 	}
 	recording := map[string]bool{}
 	for _, s := range st.ConfigurationRecordersStatus {
-		recording[aws.ToString(s.Name)] = s.Recording
+		// Recording whose last delivery failed records nothing.
+		recording[aws.ToString(s.Name)] = s.Recording && s.LastStatus != cstypes.RecorderStatusFailure
 	}
 	for _, r := range recs.ConfigurationRecorders {
 		if !recording[aws.ToString(r.Name)] {
@@ -40,9 +42,10 @@ func awsConfigRecorder(ctx context.Context, cfg aws.Config, _ *awsConfig, region
 		}
 		m["recording"] = true
 		if g := r.RecordingGroup; g == nil || g.AllSupported {
-			// No recording group records every supported type.
+			// No recording group records every supported regional type,
+			// without the global ones (AWS's default).
 			m["all_resources"] = true
-			m["global"] = g == nil || g.IncludeGlobalResourceTypes
+			m["global"] = g != nil && g.IncludeGlobalResourceTypes
 		}
 	}
 	return []any{m}

@@ -108,6 +108,13 @@ const (
 // applies takes a probe away. The reason names the statements that grant
 // it.
 func Administrator(policies []Named) (bool, string) {
+	// What CIS 1.16 and FSBP IAM.1 name literally: a statement allowing
+	// "*" on "*". A Deny of a few actions beside it (a guardrail) does not
+	// make its holder less of an administrator; only a Deny of everything
+	// does.
+	if by := fullAllows(policies); len(by) > 0 && !deniesEverything(policies) {
+		return true, "every action on every resource is allowed (" + strings.Join(by, "; ") + ")"
+	}
 	actions, resources := probes(policies)
 	var by []string
 	for _, a := range actions {
@@ -162,4 +169,43 @@ func Allows(policies []Named, action, resource string) (bool, string) {
 		return false, ""
 	}
 	return true, fmt.Sprintf("%s is allowed by %s", action, strings.Join(res.By, "; "))
+}
+
+// fullAllows names the Allow statements whose action element covers every
+// action and whose resource element every resource, whatever their
+// conditions.
+func fullAllows(policies []Named) []string {
+	var by []string
+	for _, p := range policies {
+		for i := range p.Doc.Statement {
+			s := &p.Doc.Statement[i]
+			if s.Effect == "Allow" && s.NotAction == nil && allOf(s.Action) && s.NotResource == nil && (s.Resource == nil || allOf(s.Resource)) {
+				by = append(by, "policy "+p.Name+" statement "+s.Name())
+			}
+		}
+	}
+	return by
+}
+
+// deniesEverything: an unconditional Deny of every action on every
+// resource.
+func deniesEverything(policies []Named) bool {
+	for _, p := range policies {
+		for i := range p.Doc.Statement {
+			s := &p.Doc.Statement[i]
+			if s.Effect == "Deny" && len(s.Condition) == 0 && s.NotAction == nil && allOf(s.Action) && s.NotResource == nil && (s.Resource == nil || allOf(s.Resource)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func allOf(patterns []string) bool {
+	for _, p := range patterns {
+		if p == "*" || p == "*:*" {
+			return true
+		}
+	}
+	return false
 }

@@ -178,7 +178,11 @@ func TestAdministrator(t *testing.T) {
 		{"a conditional deny does not take it away", []string{`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
 			{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}`}, true},
 		{"all but IAM", []string{`{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`}, false},
-		{"all services, one denied", []string{`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:*","Resource":"*"}]}`}, false},
+		// A guardrail Deny beside Allow *:* leaves an administrator (CIS
+		// 1.16 names the statement); a Deny of everything does not.
+		{"all services, one guardrail", []string{`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`}, true},
+		{"allowed and denied everything", []string{`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*"}]}`}, false},
+		{"every service by NotAction, one denied", []string{`{"Statement":[{"Effect":"Allow","NotAction":"iam:PassRole","Resource":"*"}]}`}, false},
 		{"every S3 action", []string{`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}, false},
 		{"every action on some resources", []string{`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::*"}]}`}, false},
 		{"all but some resources", []string{`{"Statement":[{"Effect":"Allow","Action":"*","NotResource":"arn:aws:iam::*:role/break-glass"}]}`}, false},
@@ -300,6 +304,11 @@ func TestDeniesEveryone(t *testing.T) {
 		`{"Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::1:role/app"},"Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: false,
 		// Writes only.
 		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: false,
+		// A second condition on a key the question does not settle: the
+		// account's own principals, or traffic through an endpoint, may
+		// still use plain HTTP.
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"},"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}}]}`: false,
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"},"Null":{"aws:SourceVpce":"true"}}}]}`:                          false,
 		// A second condition this request does not settle.
 		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"},"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}`: false,
 		// A TLS version floor does not refuse plain HTTP (no TLS, no version).
@@ -310,5 +319,40 @@ func TestDeniesEveryone(t *testing.T) {
 		if got := DeniesEveryone(mustParse(t, doc), insecure); got != want {
 			t.Errorf("%s: %v, want %v", doc, got, want)
 		}
+	}
+}
+
+func TestWebIdentityAndServiceTrust(t *testing.T) {
+	gh := `{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}`
+	web := func(cond string) string {
+		return `{"Statement":[{"Effect":"Allow","Principal":` + gh + `,"Action":"sts:AssumeRoleWithWebIdentity"` + cond + `}]}`
+	}
+	for cond, public := range map[string]bool{
+		``: true, // any repository on GitHub
+		`,"Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}`:                 true,
+		`,"Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}`:                              true,
+		`,"Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`:                         false,
+		`,"Condition":{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:acme/api:ref:refs/heads/main"}}`: false,
+		`,"Condition":{"StringLikeIfExists":{"token.actions.githubusercontent.com:sub":"repo:acme/*"}}`:                 true,
+	} {
+		if got := len(Public(mustParse(t, web(cond)), "sts")) == 1; got != public {
+			t.Errorf("GitHub trust %s: public %v, want %v", cond, got, public)
+		}
+	}
+	cognito := `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:1a2b3c"}}}]}`
+	if len(Public(mustParse(t, cognito), "sts")) != 0 {
+		t.Error("a Cognito trust fixed to one identity pool read as public")
+	}
+	svc := func(cond string) string {
+		return `{"Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction"` + cond + `}]}`
+	}
+	if len(Public(mustParse(t, svc("")), "lambda")) != 1 {
+		t.Error("a service principal acting for any account is not public on a function")
+	}
+	if len(Public(mustParse(t, svc(`,"Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}`)), "lambda")) != 0 {
+		t.Error("a service principal fixed to this account read as public")
+	}
+	if len(Public(mustParse(t, svc("")), "s3")) != 0 {
+		t.Error("S3 counts a fixed service principal as non-public")
 	}
 }

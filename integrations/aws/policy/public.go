@@ -98,7 +98,7 @@ func narrowNetwork(v string) bool {
 // with a wildcard, a wildcard federated or canonical principal, or a
 // NotPrincipal (with Allow: everyone but the ones named). A fixed account,
 // user, role or service principal is not anyone.
-func (s *Statement) anyone() (bool, string) {
+func (s *Statement) anyone(service string) (bool, string) {
 	if s.NotPrincipal != nil {
 		return true, "NotPrincipal allows everyone it does not name"
 	}
@@ -111,7 +111,26 @@ func (s *Statement) anyone() (bool, string) {
 	}
 	sort.Strings(types)
 	for _, t := range types {
+		if t == "Federated" && service == "sts" {
+			// A web identity provider (GitHub Actions, Cognito, Google,
+			// any OIDC issuer) vouches for every one of its users: the
+			// role is anyone's unless a condition names the subject or
+			// the audience (restrictsIdentity).
+			for _, v := range s.Principal[t] {
+				if !strings.HasPrefix(v, "arn:") || strings.Contains(v, ":oidc-provider/") {
+					return true, fmt.Sprintf("Principal Federated %q (every identity the provider vouches for)", v)
+				}
+			}
+			continue
+		}
 		if t == "Service" {
+			// A service acting for any account (a confused deputy) is
+			// anyone unless a condition names the source; S3 counts a
+			// fixed service principal as non-public, role trust is
+			// used by services of this account only.
+			if service != "s3" && service != "sts" {
+				return true, fmt.Sprintf("Principal Service %s (on behalf of any account)", strings.Join(s.Principal[t], ", "))
+			}
 			continue
 		}
 		for _, v := range s.Principal[t] {
@@ -138,14 +157,18 @@ func Public(doc *Document, service string) []string {
 		if s.Effect != "Allow" {
 			continue
 		}
-		open, who := s.anyone()
+		open, who := s.anyone(service)
 		if !open {
 			continue
 		}
+		_, federated := s.Principal["Federated"]
 		restricted := false
 		var notes []string
 		for _, c := range s.Condition {
 			ok, why := c.Restricts(service)
+			if federated && service == "sts" {
+				ok, why = c.restrictsIdentity()
+			}
 			if ok {
 				restricted = true
 				break
@@ -203,15 +226,24 @@ func External(doc *Document, account string) []string {
 
 // DeniesEveryone says whether a resource policy certainly refuses a
 // request whoever makes it: a Deny statement whose principal is everyone
-// ("*" or {"AWS": "*"}) covers the action and resource and its conditions
-// certainly hold for the request's context.
+// ("*" or {"AWS": "*"}) covers the action and resource, its conditions
+// name only keys of the request's context, and they certainly hold.
 func DeniesEveryone(doc *Document, req Request) bool {
 	for i := range doc.Statement {
 		s := &doc.Statement[i]
 		if s.Effect != "Deny" || s.NotPrincipal != nil || !everyone(s.Principal) {
 			continue
 		}
-		if s.coversAction(req.Action) && s.coversResource(req.Resource) && s.holds(req.Context) == Yes {
+		// The context names only what the question is about (the
+		// transport, say): a condition on any other key could exempt
+		// some callers, so the statement must rest on known keys alone.
+		known := true
+		for _, c := range s.Condition {
+			if _, ok := req.Context.get(c.Key); !ok {
+				known = false
+			}
+		}
+		if known && s.coversAction(req.Action) && s.coversResource(req.Resource) && s.holds(req.Context) == Yes {
 			return true
 		}
 	}
@@ -228,4 +260,40 @@ func everyone(p map[string][]string) bool {
 		}
 	}
 	return false
+}
+
+// restrictsIdentity says whether a condition on a web identity trust
+// fixes who may assume the role: the token's subject (PROVIDER:sub) or,
+// for providers whose audience is the application (Cognito's identity
+// pool, an OIDC client id), its audience (PROVIDER:aud). GitHub's
+// audience is always sts.amazonaws.com and restricts nothing. A subject
+// pattern must name something before its first wildcard beyond the
+// provider's kind prefix ("repo:acme/*" names an organization; "repo:*"
+// and "*" name nobody).
+func (c Condition) restrictsIdentity() (bool, string) {
+	key := strings.ToLower(c.Key)
+	if !restrictingOperators[strings.ToLower(c.Operator)] || len(c.Values) == 0 {
+		return false, c.Operator + " " + c.Key + " does not fix the caller"
+	}
+	switch {
+	case strings.HasSuffix(key, ":sub"):
+		for _, v := range c.Values {
+			fixed := v
+			if i := strings.IndexAny(v, "*?"); i >= 0 {
+				fixed = v[:i]
+			}
+			if strings.TrimSuffix(strings.TrimPrefix(fixed, "repo:"), ":") == "" || strings.Contains(v, "${") {
+				return false, fmt.Sprintf("%s %q lets any subject in", c.Key, v)
+			}
+		}
+		return true, ""
+	case strings.HasSuffix(key, ":aud") && !strings.HasPrefix(key, "token.actions.githubusercontent.com"):
+		for _, v := range c.Values {
+			if v == "" || strings.ContainsAny(v, "*?") || strings.Contains(v, "${") {
+				return false, fmt.Sprintf("%s %q is not a fixed audience", c.Key, v)
+			}
+		}
+		return true, ""
+	}
+	return c.Restricts("sts")
 }
