@@ -97,10 +97,11 @@ func naclOpenPorts(entries []ec2types.NetworkAclEntry, ports []int32) []string {
 	var open []string
 	for _, port := range ports {
 		opened := false
+		// SSH and RDP accept connections over TCP: the port is open when
+		// TCP traffic from anywhere reaches it (a rule for UDP alone
+		// decides nothing for it, either way).
 		for _, anywhere := range world {
-			for _, proto := range []string{"6", "17"} { // TCP and UDP, each decided apart
-				opened = opened || firstDecides(in, proto, port, anywhere) == ec2types.RuleActionAllow
-			}
+			opened = opened || firstDecides(in, "6", port, anywhere) == ec2types.RuleActionAllow
 		}
 		if opened {
 			open = append(open, strconv.Itoa(int(port)))

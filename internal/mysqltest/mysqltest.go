@@ -4,6 +4,7 @@ package mysqltest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -55,8 +56,11 @@ func Start() (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(s.Socket); err == nil {
+	// Ready when the socket accepts a connection: the file can exist a
+	// moment before the server listens on it (a busy machine shows it).
+	for i := 0; i < 600; i++ {
+		if c, err := net.Dial("unix", s.Socket); err == nil {
+			c.Close()
 			return s, nil
 		}
 		time.Sleep(50 * time.Millisecond)
