@@ -14,7 +14,7 @@ var knownCollectors = map[string]bool{
 	"host.pam": true, "host.files": true, "host.walk": true, "host.packages": true,
 	"host.services": true, "host.mounts": true, "host.modules": true, "host.boot": true,
 	"host.network": true, "host.mac": true, "host.crypt": true, "host.updates": true, "host.drift": true, "host.homes": true, "host.shell": true,
-	"git.changes": true, "git.history": true, "tls.endpoints": true, "postgres.server": true, "ldap.directory": true, "github.org": true, "github.repos": true, "github.history": true, "aws.iam": true, "aws.s3": true, "aws.cloudtrail": true, "aws.ec2": true, "aws.kms": true, "aws.rds": true, "aws.guardduty": true, "aws.config": true, "aws.securityhub": true, "aws.sns": true, "aws.sqs": true, "aws.lambda": true, "aws.secretsmanager": true, "aws.efs": true, "aws.elb": true, "aws.acm": true, "aws.accessanalyzer": true, "aws.dynamodb": true, "okta.directory": true, "google.directory": true, "mysql.server": true,
+	"git.changes": true, "git.history": true, "tls.endpoints": true, "postgres.server": true, "ldap.directory": true, "github.org": true, "github.repos": true, "github.history": true, "aws.iam": true, "aws.s3": true, "aws.cloudtrail": true, "aws.ec2": true, "aws.kms": true, "aws.rds": true, "aws.guardduty": true, "aws.config": true, "aws.securityhub": true, "aws.sns": true, "aws.sqs": true, "aws.lambda": true, "aws.secretsmanager": true, "aws.efs": true, "aws.elb": true, "aws.acm": true, "aws.accessanalyzer": true, "aws.dynamodb": true, "aws.ecr": true, "aws.redshift": true, "aws.elasticache": true, "aws.opensearch": true, "okta.directory": true, "google.directory": true, "mysql.server": true,
 }
 
 // TestBuiltinChecks loads every built-in check and runs its inline cases.

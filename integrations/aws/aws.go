@@ -233,6 +233,10 @@ var awsRegionalReads = []awsRegional{
 	{"aws.dynamodb", "tables", awsDynamoDB},
 	{"aws.elb", "load_balancers", awsClassicLoadBalancers},
 	{"aws.rds", "snapshots", awsDBClusterSnapshots},
+	{"aws.ecr", "repositories", awsECR},
+	{"aws.redshift", "clusters", awsRedshift},
+	{"aws.elasticache", "groups", awsElastiCache},
+	{"aws.opensearch", "domains", awsOpenSearch},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -273,6 +277,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	out := map[string]map[string]any{
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
 		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
+		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

@@ -1,0 +1,136 @@
+package aws
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/opensearch"
+	"github.com/aws/aws-sdk-go-v2/service/redshift"
+)
+
+// awsECR: every private repository: {id: "REGION/REPO", scan_on_push,
+// immutable_tags, lifecycle, public, external}.
+func awsECR(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any {
+	cl := ecr.NewFromConfig(cfg)
+	var repos []ecrtypes.Repository
+	err := awsPages("ecr:DescribeRepositories in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		repos = append(repos, page.Repositories...)
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("ecr:DescribeRepositories in "+region, err))}
+	}
+	return forEach(repos, func(r ecrtypes.Repository) map[string]any {
+		name := aws.ToString(r.RepositoryName)
+		m := map[string]any{"id": region + "/" + name, "immutable_tags": r.ImageTagMutability == ecrtypes.ImageTagMutabilityImmutable,
+			"scan_on_push": r.ImageScanningConfiguration != nil && r.ImageScanningConfiguration.ScanOnPush}
+		switch _, err := cl.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: &name}); {
+		case err == nil:
+			m["lifecycle"] = true
+		case apiCode(err, "LifecyclePolicyNotFoundException"):
+			m["lifecycle"] = false
+		default:
+			m["lifecycle_error"] = describeAWS("ecr:GetLifecyclePolicy on "+name, err)
+		}
+		switch p, err := cl.GetRepositoryPolicy(ctx, &ecr.GetRepositoryPolicyInput{RepositoryName: &name}); {
+		case err == nil:
+			exposure(m, aws.ToString(p.PolicyText), "ecr", c.account)
+		case apiCode(err, "RepositoryPolicyNotFoundException"):
+			exposure(m, "", "ecr", c.account)
+		default:
+			m["error"] = describeAWS("ecr:GetRepositoryPolicy on "+name, err)
+		}
+		return m
+	})
+}
+
+// awsRedshift: every cluster: {id: "REGION/CLUSTER", public, encrypted,
+// audit_logging}.
+func awsRedshift(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := redshift.NewFromConfig(cfg)
+	var out []any
+	err := awsPages("redshift:DescribeClusters in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeClusters(ctx, &redshift.DescribeClustersInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range page.Clusters {
+			id := aws.ToString(k.ClusterIdentifier)
+			m := map[string]any{"id": region + "/" + id, "public": aws.ToBool(k.PubliclyAccessible), "encrypted": aws.ToBool(k.Encrypted)}
+			if l, err := cl.DescribeLoggingStatus(ctx, &redshift.DescribeLoggingStatusInput{ClusterIdentifier: &id}); err != nil {
+				m["logging_error"] = describeAWS("redshift:DescribeLoggingStatus on "+id, err)
+			} else {
+				m["audit_logging"] = aws.ToBool(l.LoggingEnabled)
+			}
+			out = append(out, m)
+		}
+		return page.Marker, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("redshift:DescribeClusters in "+region, err)))
+	}
+	return out
+}
+
+// awsElastiCache: every replication group (Redis and Valkey): {id:
+// "REGION/GROUP", at_rest, in_transit, auto_failover, snapshot_days}.
+func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := elasticache.NewFromConfig(cfg)
+	var out []any
+	err := awsPages("elasticache:DescribeReplicationGroups in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.ReplicationGroups {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.ReplicationGroupId),
+				"at_rest": aws.ToBool(g.AtRestEncryptionEnabled), "in_transit": aws.ToBool(g.TransitEncryptionEnabled),
+				"auto_failover": g.AutomaticFailover == "enabled", "snapshot_days": int(aws.ToInt32(g.SnapshotRetentionLimit))})
+		}
+		return page.Marker, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("elasticache:DescribeReplicationGroups in "+region, err)))
+	}
+	return out
+}
+
+// awsOpenSearch: every domain: {id: "REGION/DOMAIN", at_rest,
+// node_to_node, https_only, in_vpc}.
+func awsOpenSearch(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := opensearch.NewFromConfig(cfg)
+	names, err := cl.ListDomainNames(ctx, &opensearch.ListDomainNamesInput{})
+	if err != nil {
+		return []any{awsError(region, describeAWS("es:ListDomainNames in "+region, err))}
+	}
+	var list []string
+	for _, d := range names.DomainNames {
+		list = append(list, aws.ToString(d.DomainName))
+	}
+	return forEach(list, func(name string) map[string]any {
+		id := region + "/" + name
+		d, err := cl.DescribeDomain(ctx, &opensearch.DescribeDomainInput{DomainName: &name})
+		if err != nil {
+			return awsError(id, describeAWS("es:DescribeDomain on "+name, err))
+		}
+		s := d.DomainStatus
+		m := map[string]any{"id": id, "at_rest": false, "node_to_node": false, "https_only": false, "in_vpc": s.VPCOptions != nil && len(s.VPCOptions.SubnetIds) > 0}
+		if e := s.EncryptionAtRestOptions; e != nil {
+			m["at_rest"] = aws.ToBool(e.Enabled)
+		}
+		if e := s.NodeToNodeEncryptionOptions; e != nil {
+			m["node_to_node"] = aws.ToBool(e.Enabled)
+		}
+		if e := s.DomainEndpointOptions; e != nil {
+			m["https_only"] = aws.ToBool(e.EnforceHTTPS)
+		}
+		return m
+	})
+}

@@ -1,0 +1,69 @@
+package aws
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/opensearch"
+	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
+	"github.com/aws/aws-sdk-go-v2/service/redshift"
+)
+
+// seedDatastores plants a careful and a careless one of each: ECR
+// repositories, Redshift clusters, ElastiCache groups, OpenSearch domains.
+func seedDatastores(ctx context.Context, cfg aws.Config, must func(any, error)) {
+	repos := ecr.NewFromConfig(cfg)
+	must(repos.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("careful"), ImageTagMutability: ecrtypes.ImageTagMutabilityImmutable,
+		ImageScanningConfiguration: &ecrtypes.ImageScanningConfiguration{ScanOnPush: true}}))
+	must(repos.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{RepositoryName: aws.String("careful"),
+		LifecyclePolicyText: aws.String(`{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}`)}))
+	must(repos.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("careless")}))
+	must(repos.SetRepositoryPolicy(ctx, &ecr.SetRepositoryPolicyInput{RepositoryName: aws.String("careless"),
+		PolicyText: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}`)}))
+
+	rs := redshift.NewFromConfig(cfg)
+	for name, careful := range map[string]bool{"careful": true, "careless": false} {
+		must(rs.CreateCluster(ctx, &redshift.CreateClusterInput{ClusterIdentifier: aws.String(name), NodeType: aws.String("ra3.xlplus"), MasterUsername: aws.String("admin"),
+			MasterUserPassword: aws.String("Passw0rd!Passw0rd"), PubliclyAccessible: aws.Bool(!careful), Encrypted: aws.Bool(careful), ClusterType: aws.String("single-node")}))
+		if careful {
+			must(rs.EnableLogging(ctx, &redshift.EnableLoggingInput{ClusterIdentifier: aws.String(name), BucketName: aws.String("redshift-audit")}))
+		}
+	}
+
+	ec := elasticache.NewFromConfig(cfg)
+	for name, careful := range map[string]bool{"careful": true, "careless": false} {
+		in := &elasticache.CreateReplicationGroupInput{ReplicationGroupId: aws.String(name), ReplicationGroupDescription: aws.String(name),
+			Engine: aws.String("redis"), CacheNodeType: aws.String("cache.t3.micro"), AtRestEncryptionEnabled: aws.Bool(careful), TransitEncryptionEnabled: aws.Bool(careful)}
+		if careful {
+			in.SnapshotRetentionLimit = aws.Int32(7)
+		}
+		must(ec.CreateReplicationGroup(ctx, in))
+	}
+
+	os := opensearch.NewFromConfig(cfg)
+	must(os.CreateDomain(ctx, &opensearch.CreateDomainInput{DomainName: aws.String("careful"),
+		EncryptionAtRestOptions:     &ostypes.EncryptionAtRestOptions{Enabled: aws.Bool(true)},
+		NodeToNodeEncryptionOptions: &ostypes.NodeToNodeEncryptionOptions{Enabled: aws.Bool(true)},
+		DomainEndpointOptions:       &ostypes.DomainEndpointOptions{EnforceHTTPS: aws.Bool(true)},
+		VPCOptions:                  &ostypes.VPCOptions{SubnetIds: []string{"subnet-12345678"}}}))
+	must(os.CreateDomain(ctx, &opensearch.CreateDomainInput{DomainName: aws.String("careless")}))
+}
+
+func TestAWSDatastores(t *testing.T) {
+	got, why := motoAccount(t, []string{"us-east-1"}, seedDatastores)
+	want := map[string]string{}
+	for check, careless := range map[string]string{
+		"aws.ecr-scan-on-push": "fail", "aws.ecr-immutable-tags": "fail", "aws.ecr-lifecycle": "fail", "aws.ecr-not-public": "fail",
+		"aws.redshift-not-public": "fail", "aws.redshift-encrypted": "fail", "aws.redshift-audit-logging": "fail",
+		"aws.elasticache-encrypted": "fail", "aws.elasticache-backups": "fail",
+		"aws.opensearch-encrypted": "fail", "aws.opensearch-https": "fail", "aws.opensearch-in-vpc": "fail",
+	} {
+		want[check+" us-east-1/careful"] = "pass"
+		want[check+" us-east-1/careless"] = careless
+	}
+	expect(t, got, why, want)
+}
