@@ -237,6 +237,9 @@ var awsRegionalReads = []awsRegional{
 	{"aws.redshift", "clusters", awsRedshift},
 	{"aws.elasticache", "groups", awsElastiCache},
 	{"aws.opensearch", "domains", awsOpenSearch},
+	{"aws.eks", "clusters", awsEKS},
+	{"aws.ec2", "addresses", awsElasticIPs},
+	{"aws.apigateway", "stages", awsAPIStages},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -278,20 +281,42 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
 		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
 		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
+		"aws.eks": {}, "aws.apigateway": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
-	wg.Go(func() { iamIn = a.iam(ctx, cfg, c, r.Now) })
+	wg.Go(func() {
+		defer guard(func(msg string) {
+			iamIn = map[string]any{"users_error": msg, "summary_error": msg, "password_policy_error": msg, "users": []any{}}
+		})
+		iamIn = a.iam(ctx, cfg, c, r.Now)
+	})
 	var authIn map[string]any
 	wg.Go(func() {
+		defer guard(func(msg string) {
+			authIn = map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+		})
 		if c.account == "" {
 			authIn = map[string]any{"principals_error": c.accountErr, "principals": []any{}, "policies": []any{}, "roles": []any{}}
 			return
 		}
 		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account)
 	})
-	wg.Go(func() { s3In = awsS3(ctx, cfg, c) })
-	wg.Go(func() { trailIn = awsCloudTrail(ctx, cfg, c.account, c.Regions) })
+	wg.Go(func() {
+		defer guard(func(msg string) { s3In = map[string]any{"error": msg, "buckets": []any{}} })
+		s3In = awsS3(ctx, cfg, c)
+	})
+	var distributions []any
+	wg.Go(func() { // global: called once
+		defer guard(func(msg string) { distributions = []any{awsError("cloudfront", msg)} })
+		distributions = awsCloudFront(ctx, cfg)
+	})
+	wg.Go(func() {
+		defer guard(func(msg string) {
+			trailIn = map[string]any{"trails": []any{awsError("cloudtrail", msg)}, "regions": []any{awsError("cloudtrail", msg)}, "log_groups": []any{}, "log_groups_unknown": msg}
+		})
+		trailIn = awsCloudTrail(ctx, cfg, c.account, c.Regions)
+	})
 	var mu sync.Mutex
 	sem := make(chan struct{}, awsParallel)
 	for _, part := range awsRegionalReads {
@@ -302,7 +327,11 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				found := part.read(ctx, inRegion(cfg, region), c, region)
+				var found []any
+				func() {
+					defer guard(func(msg string) { found = []any{awsError(region, msg)} })
+					found = part.read(ctx, inRegion(cfg, region), c, region)
+				}()
 				mu.Lock()
 				out[part.collector][part.list] = append(out[part.collector][part.list].([]any), found...)
 				mu.Unlock()
@@ -323,6 +352,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		iamIn[k] = v
 	}
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
+	out["aws.cloudfront"] = map[string]any{"distributions": sortByID(distributions)}
 	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)
 	return out, nil
 }
@@ -558,4 +588,14 @@ func rootVirtualMFA(ctx context.Context, cl *iam.Client) (bool, error) {
 		return page.Marker, nil
 	})
 	return virtual, err
+}
+
+// guard turns a panic in one part of a collection into an error for that
+// part's checks (onPanic sets it): a bug in reading one service must not
+// take the server down, nor leave the checks of that part passing on
+// nothing.
+func guard(onPanic func(msg string)) {
+	if p := recover(); p != nil {
+		onPanic(fmt.Sprintf("internal error while reading this part of the account (please report it): %v", p))
+	}
 }
