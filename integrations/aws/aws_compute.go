@@ -116,11 +116,12 @@ func awsEKS(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []
 				public = public || cidr == "0.0.0.0/0"
 			}
 		}
+		// EKS now encrypts all API data with AWS's keys; envelope
+		// encryption under a key of the account is what a provider key in
+		// the encryption configuration adds (FSBP EKS.3).
 		secrets := false
 		for _, e := range c.EncryptionConfig {
-			for _, r := range e.Resources {
-				secrets = secrets || r == "secrets"
-			}
+			secrets = secrets || (e.Provider != nil && aws.ToString(e.Provider.KeyArn) != "")
 		}
 		audit := false
 		if c.Logging != nil {
