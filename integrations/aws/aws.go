@@ -1,6 +1,10 @@
-// Package aws is the aws integration kind: IAM (root keys, MFA, key
-// age), CloudTrail, S3 public access and encryption, and security groups
-// open to the world, read with the AWS SDK one API family at a time.
+// Package aws is the aws integration kind: an AWS account read with
+// read-only credentials in every region, service by service (IAM with
+// every policy a principal holds, S3, CloudTrail and CloudWatch, EC2 and
+// VPC, KMS, RDS, Lambda, Secrets Manager, SNS, SQS, load balancers, ACM,
+// CloudFront, EKS, ECR, data stores, and the account's detectors), for
+// the checks in checks/integrations/aws-*.yaml. Policies are judged by
+// package policy; docs/checks.md ("AWS") says how.
 package aws
 
 import (
