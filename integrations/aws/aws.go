@@ -244,6 +244,8 @@ var awsRegionalReads = []awsRegional{
 	{"aws.eks", "clusters", awsEKS},
 	{"aws.ec2", "addresses", awsElasticIPs},
 	{"aws.apigateway", "stages", awsAPIStages},
+	{"aws.ecs", "task_definitions", awsECSTaskDefinitions},
+	{"aws.kinesis", "streams", awsKinesis},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -285,7 +287,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
 		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
 		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
-		"aws.eks": {}, "aws.apigateway": {},
+		"aws.eks": {}, "aws.apigateway": {}, "aws.ecs": {}, "aws.kinesis": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

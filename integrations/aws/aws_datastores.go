@@ -2,11 +2,17 @@ package aws
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
 	"github.com/aws/aws-sdk-go-v2/service/redshift"
 )
@@ -132,5 +138,77 @@ func awsOpenSearch(ctx context.Context, cfg aws.Config, _ *awsConfig, region str
 			m["https_only"] = aws.ToBool(e.EnforceHTTPS)
 		}
 		return m
+	})
+}
+
+// awsECSTaskDefinitions: the latest active revision of every task
+// definition family: {id: "REGION/FAMILY:REV", privileged: [containers],
+// root: [containers running as root or with no user], host_network,
+// writable_root: [containers without a read-only root file system]}.
+func awsECSTaskDefinitions(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := ecs.NewFromConfig(cfg)
+	var families []string
+	err := awsPages("ecs:ListTaskDefinitionFamilies in "+region, func(tok *string) (*string, error) {
+		page, err := cl.ListTaskDefinitionFamilies(ctx, &ecs.ListTaskDefinitionFamiliesInput{NextToken: tok, Status: ecstypes.TaskDefinitionFamilyStatusActive})
+		if err != nil {
+			return nil, err
+		}
+		families = append(families, page.Families...)
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("ecs:ListTaskDefinitionFamilies in "+region, err))}
+	}
+	return forEach(families, func(family string) map[string]any {
+		d, err := cl.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: &family})
+		if err != nil {
+			return awsError(region+"/"+family, describeAWS("ecs:DescribeTaskDefinition on "+family, err))
+		}
+		td := d.TaskDefinition
+		id := region + "/" + aws.ToString(td.Family) + ":" + strconv.Itoa(int(td.Revision))
+		privileged, root, writable := []any{}, []any{}, []any{}
+		for _, ct := range td.ContainerDefinitions {
+			name := aws.ToString(ct.Name)
+			if aws.ToBool(ct.Privileged) {
+				privileged = append(privileged, name)
+			}
+			// No user runs the image's default, root unless the image
+			// says otherwise: not shown to be non-root.
+			if u := aws.ToString(ct.User); u == "" || u == "root" || u == "0" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:") {
+				root = append(root, name)
+			}
+			if !aws.ToBool(ct.ReadonlyRootFilesystem) {
+				writable = append(writable, name)
+			}
+		}
+		return map[string]any{"id": id, "privileged": privileged, "root": root, "writable_root": writable, "host_network": td.NetworkMode == ecstypes.NetworkModeHost}
+	})
+}
+
+// awsKinesis: every data stream: {id: "REGION/STREAM", encrypted}.
+func awsKinesis(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := kinesis.NewFromConfig(cfg)
+	var names []string
+	err := awsPages("kinesis:ListStreams in "+region, func(tok *string) (*string, error) {
+		page, err := cl.ListStreams(ctx, &kinesis.ListStreamsInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, page.StreamNames...)
+		if !aws.ToBool(page.HasMoreStreams) {
+			return nil, nil
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return []any{awsError(region, describeAWS("kinesis:ListStreams in "+region, err))}
+	}
+	return forEach(names, func(name string) map[string]any {
+		id := region + "/" + name
+		d, err := cl.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &name})
+		if err != nil {
+			return awsError(id, describeAWS("kinesis:DescribeStreamSummary on "+name, err))
+		}
+		return map[string]any{"id": id, "encrypted": d.StreamDescriptionSummary.EncryptionType == kinesistypes.EncryptionTypeKms}
 	})
 }

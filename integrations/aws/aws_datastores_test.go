@@ -7,7 +7,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
 	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
 	"github.com/aws/aws-sdk-go-v2/service/redshift"
@@ -64,6 +68,32 @@ func TestAWSDatastores(t *testing.T) {
 	} {
 		want[check+" us-east-1/careful"] = "pass"
 		want[check+" us-east-1/careless"] = careless
+	}
+	expect(t, got, why, want)
+}
+
+// seedContainers plants a careful and a careless task definition and
+// Kinesis stream.
+func seedContainers(ctx context.Context, cfg aws.Config, must func(any, error)) {
+	e := ecs.NewFromConfig(cfg)
+	must(e.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("careful"), NetworkMode: ecstypes.NetworkModeAwsvpc,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("api:1"), User: aws.String("1000:1000"), Memory: aws.Int32(256),
+			ReadonlyRootFilesystem: aws.Bool(true), Privileged: aws.Bool(false)}}}))
+	must(e.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("careless"), NetworkMode: ecstypes.NetworkModeHost,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("agent"), Image: aws.String("agent:1"), Memory: aws.Int32(256), Privileged: aws.Bool(true)}}}))
+	k := kinesis.NewFromConfig(cfg)
+	for _, name := range []string{"careful", "careless"} {
+		must(k.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}))
+	}
+	must(k.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("careful"), EncryptionType: kinesistypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}))
+}
+
+func TestAWSContainers(t *testing.T) {
+	got, why := motoAccount(t, []string{"us-east-1"}, seedContainers)
+	want := map[string]string{"aws.kinesis-encrypted us-east-1/careful": "pass", "aws.kinesis-encrypted us-east-1/careless": "fail"}
+	for _, check := range []string{"aws.ecs-not-privileged", "aws.ecs-non-root", "aws.ecs-readonly-root"} {
+		want[check+" us-east-1/careful:1"] = "pass"
+		want[check+" us-east-1/careless:1"] = "fail"
 	}
 	expect(t, got, why, want)
 }
