@@ -38,6 +38,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	awskind "github.com/vigil-soc/vigil/integrations/aws"
 	"github.com/vigil-soc/vigil/integrations/kind"
+	"github.com/vigil-soc/vigil/internal/mototest"
 )
 
 func main() {
@@ -153,14 +154,7 @@ type answer struct {
 // signed for, the method, path, query and body (not the signature or
 // the date, which change).
 func key(r *http.Request, body []byte) (string, string) {
-	service, region := "", ""
-	auth := r.Header.Get("Authorization")
-	if i := strings.Index(auth, "Credential="); i >= 0 {
-		parts := strings.Split(strings.SplitN(auth[i+len("Credential="):], ",", 2)[0], "/")
-		if len(parts) >= 5 {
-			service, region = parts[3], parts[2]
-		}
-	}
+	service, region := mototest.CredentialScope(r)
 	h := sha256.Sum256(body)
 	return service, strings.Join([]string{service, region, r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get("X-Amz-Target"), hex.EncodeToString(h[:])}, " ")
 }

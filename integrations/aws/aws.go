@@ -357,6 +357,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	for k, v := range authIn {
 		iamIn[k] = v
 	}
+	trailBucketsLogging(ctx, cfg, trailIn, s3In)
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
 	out["aws.cloudfront"] = map[string]any{"distributions": sortByID(distributions)}
 	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)

@@ -130,12 +130,6 @@ func awsTrail(ctx context.Context, cfg aws.Config, t cttypes.Trail, seenIn strin
 	} else {
 		m["logging"] = aws.ToBool(st.IsLogging)
 	}
-	if b := aws.ToString(t.S3BucketName); b != "" {
-		m["bucket_logging"], m["bucket_logging_error"] = trailBucketLogging(ctx, cfg, b)
-		if m["bucket_logging_error"] == "" {
-			delete(m, "bucket_logging_error")
-		}
-	}
 	if es, err := cl.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: &arn}); err != nil {
 		m["selectors_error"] = describeAWS("cloudtrail:GetEventSelectors on "+arn, err)
 	} else {
@@ -213,23 +207,17 @@ func trailCoverage(region string, listed []cttypes.Trail, judged map[string]map[
 }
 
 // trailBucketLogging says whether the bucket a trail delivers to keeps
-// server access logs (CIS 3.4), read in the bucket's own region. A bucket
-// in another account (an organization trail's) is read like any other:
-// refused, it is an error, not a pass.
+// server access logs (CIS 3.4), read in the bucket's own region. It is
+// called only for buckets the account's own bucket list did not judge
+// (trailBucketsLogging): a bucket of another account (an organization
+// trail's) is read like any other, and refused, it is an error.
 func trailBucketLogging(ctx context.Context, cfg aws.Config, bucket string) (bool, string) {
 	home := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 	loc, err := home.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &bucket})
 	if err != nil {
 		return false, describeAWS("s3:GetBucketLocation on the trail bucket "+bucket, err)
 	}
-	region := string(loc.LocationConstraint)
-	switch region {
-	case "":
-		region = "us-east-1"
-	case "EU":
-		region = "eu-west-1"
-	}
-	cl := s3.NewFromConfig(inRegion(cfg, region), func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	cl := s3.NewFromConfig(inRegion(cfg, bucketRegion(loc.LocationConstraint)), func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 	l, err := cl.GetBucketLogging(ctx, &s3.GetBucketLoggingInput{Bucket: &bucket})
 	if err != nil {
 		return false, describeAWS("s3:GetBucketLogging on the trail bucket "+bucket, err)
@@ -287,4 +275,41 @@ func allS3DataEvents(basic []cttypes.EventSelector, advanced []cttypes.AdvancedE
 		reads = reads || readOnly != "false"
 	}
 	return writes, reads
+}
+
+// trailBucketsLogging sets bucket_logging (or bucket_logging_error) on
+// each trail, from the S3 collection when the bucket is the account's
+// own (already read there), else by reading it.
+func trailBucketsLogging(ctx context.Context, cfg aws.Config, trailIn, s3In map[string]any) {
+	own := map[string]map[string]any{}
+	if bs, ok := s3In["buckets"].([]any); ok {
+		for _, b := range bs {
+			if m, ok := b.(map[string]any); ok {
+				own[m["id"].(string)] = m
+			}
+		}
+	}
+	trails, _ := trailIn["trails"].([]any)
+	for _, t := range trails {
+		m, _ := t.(map[string]any)
+		name, _ := m["bucket"].(string)
+		if name == "" {
+			continue
+		}
+		if b, ok := own[name]; ok {
+			if e, ok := b["logging_error"].(string); ok && e != "" {
+				m["bucket_logging_error"] = e
+			} else if l, ok := b["logging"].(bool); ok {
+				m["bucket_logging"] = l
+			} else {
+				m["bucket_logging_error"] = "the logging of the trail bucket " + name + " was not read"
+			}
+			continue
+		}
+		if on, msg := trailBucketLogging(ctx, cfg, name); msg != "" {
+			m["bucket_logging_error"] = msg
+		} else {
+			m["bucket_logging"] = on
+		}
+	}
 }

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -201,11 +202,7 @@ func awsDBSnapshots(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 		public := false
 		if r := a.DBSnapshotAttributesResult; r != nil {
 			for _, at := range r.DBSnapshotAttributes {
-				if aws.ToString(at.AttributeName) == "restore" {
-					for _, v := range at.AttributeValues {
-						public = public || v == "all"
-					}
-				}
+				public = public || restoredByAll(at.AttributeName, at.AttributeValues)
 			}
 		}
 		return map[string]any{"id": id, "public": public, "encrypted": enc[sid]}
@@ -266,13 +263,15 @@ func awsDBClusterSnapshots(ctx context.Context, cfg aws.Config, _ *awsConfig, re
 		public := false
 		if r := a.DBClusterSnapshotAttributesResult; r != nil {
 			for _, at := range r.DBClusterSnapshotAttributes {
-				if aws.ToString(at.AttributeName) == "restore" {
-					for _, v := range at.AttributeValues {
-						public = public || v == "all"
-					}
-				}
+				public = public || restoredByAll(at.AttributeName, at.AttributeValues)
 			}
 		}
 		return map[string]any{"id": id, "public": public, "encrypted": enc[sid]}
 	})
+}
+
+// restoredByAll: a snapshot attribute that lets every AWS account restore
+// the snapshot (restore: all).
+func restoredByAll(name *string, values []string) bool {
+	return aws.ToString(name) == "restore" && slices.Contains(values, "all")
 }

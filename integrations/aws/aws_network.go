@@ -4,7 +4,6 @@ import (
 	"context"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -198,18 +197,7 @@ func awsSnapshots(ctx context.Context, cfg aws.Config, c *awsConfig, region stri
 	if err != nil {
 		return []any{awsError(region, describeAWS("ec2:DescribeSnapshots in "+region, err))}
 	}
-	out := make([]any, len(snaps))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8) // one call per snapshot: a few at a time
-	for i, s := range snaps {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i] = snapshotExposure(ctx, client, region, s)
-		})
-	}
-	wg.Wait()
-	return out
+	return forEach(snaps, func(s ec2types.Snapshot) map[string]any { return snapshotExposure(ctx, client, region, s) })
 }
 
 func snapshotExposure(ctx context.Context, client *ec2.Client, region string, s ec2types.Snapshot) map[string]any {

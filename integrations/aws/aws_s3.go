@@ -143,12 +143,7 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 			}
 			return m, nil
 		}
-		switch region = string(loc.LocationConstraint); region {
-		case "":
-			region = "us-east-1"
-		case "EU":
-			region = "eu-west-1"
-		}
+		region = bucketRegion(loc.LocationConstraint)
 	}
 	m["region"] = region
 	cl := client(region)
@@ -401,4 +396,16 @@ func tlsOnly(doc, bucket string) bool {
 		}
 	}
 	return true
+}
+
+// bucketRegion turns GetBucketLocation's answer into a region: none means
+// us-east-1, and the legacy EU means eu-west-1.
+func bucketRegion(loc s3types.BucketLocationConstraint) string {
+	switch loc {
+	case "":
+		return "us-east-1"
+	case "EU":
+		return "eu-west-1"
+	}
+	return string(loc)
 }

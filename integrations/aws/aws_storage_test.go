@@ -40,6 +40,8 @@ func seedStorage(t *testing.T, fs map[string]string) seeder {
 			LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("logged/")}}}))
 		ct := cloudtrail.NewFromConfig(cfg)
 		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}))
+		// A look-alike: a trail whose bucket keeps access logs.
+		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("audited"), S3BucketName: aws.String("logged"), IsMultiRegionTrail: aws.Bool(true)}))
 		ddb := dynamodb.NewFromConfig(cfg)
 		for name, careful := range map[string]bool{"ledger": true, "scratch": false} {
 			must(ddb.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingModePayPerRequest,
@@ -65,22 +67,23 @@ func TestAWSStorage(t *testing.T) {
 	fs := map[string]string{}
 	got, why := motoAccount(t, []string{"us-east-1"}, seedStorage(t, fs))
 	want := map[string]string{
-		"aws.s3-tls-only tls-only":                                                           "pass",
-		"aws.s3-tls-only one-principal":                                                      "fail",
-		"aws.s3-tls-only logged":                                                             "fail",
-		"aws.s3-access-logging logged":                                                       "pass",
-		"aws.s3-access-logging tls-only":                                                     "fail",
-		"aws.s3-mfa-delete tls-only":                                                         "fail",
-		"aws.s3-object-lock acme-audit-1":                                                    "pass",
-		"aws.s3-object-lock tls-only":                                                        "not_applicable",
-		"aws.s3-account-public-block account":                                                "fail",
-		"aws.dynamodb-pitr us-east-1/ledger":                                                 "pass",
-		"aws.dynamodb-pitr us-east-1/scratch":                                                "fail",
-		"aws.dynamodb-deletion-protection us-east-1/ledger":                                  "pass",
-		"aws.dynamodb-deletion-protection us-east-1/scratch":                                 "fail",
-		"aws.efs-encrypted us-east-1/" + fs["plain"]:                                         "fail",
-		"aws.efs-encrypted us-east-1/" + fs["sealed"]:                                        "pass",
-		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main": "fail",
+		"aws.s3-tls-only tls-only":                                                              "pass",
+		"aws.s3-tls-only one-principal":                                                         "fail",
+		"aws.s3-tls-only logged":                                                                "fail",
+		"aws.s3-access-logging logged":                                                          "pass",
+		"aws.s3-access-logging tls-only":                                                        "fail",
+		"aws.s3-mfa-delete tls-only":                                                            "fail",
+		"aws.s3-object-lock acme-audit-1":                                                       "pass",
+		"aws.s3-object-lock tls-only":                                                           "not_applicable",
+		"aws.s3-account-public-block account":                                                   "fail",
+		"aws.dynamodb-pitr us-east-1/ledger":                                                    "pass",
+		"aws.dynamodb-pitr us-east-1/scratch":                                                   "fail",
+		"aws.dynamodb-deletion-protection us-east-1/ledger":                                     "pass",
+		"aws.dynamodb-deletion-protection us-east-1/scratch":                                    "fail",
+		"aws.efs-encrypted us-east-1/" + fs["plain"]:                                            "fail",
+		"aws.efs-encrypted us-east-1/" + fs["sealed"]:                                           "pass",
+		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main":    "fail",
+		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/audited": "pass",
 	}
 	expect(t, got, why, want)
 }

@@ -96,9 +96,9 @@ func AddAnalyzer(endpoint, region string, a Analyzer) {
 	analyzers[endpoint][region] = append(analyzers[endpoint][region], a)
 }
 
-// credentialScope reads service and region from a SigV4 Authorization
+// CredentialScope reads service and region from a SigV4 Authorization
 // header: Credential=KEY/DATE/REGION/SERVICE/aws4_request.
-func credentialScope(r *http.Request) (service, region string) {
+func CredentialScope(r *http.Request) (service, region string) {
 	auth := r.Header.Get("Authorization")
 	i := strings.Index(auth, "Credential=")
 	if i < 0 {
@@ -123,7 +123,7 @@ func startProxy(t testing.TB, moto string) string {
 	}
 	endpoint := "http://" + ln.Addr().String()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		service, region := credentialScope(r)
+		service, region := CredentialScope(r)
 		if service != "access-analyzer" {
 			proxy.ServeHTTP(w, r)
 			return
