@@ -71,9 +71,17 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		}
 		sg("web", 443)
 		sg("db-open", 5432)
+		private, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.10.1.0/24")})
+		if err != nil {
+			t.Fatal(err)
+		}
 		run := func(name string, opts *ec2types.InstanceMetadataOptionsRequest) {
-			out, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
-				InstanceType: ec2types.InstanceTypeT3Micro, MetadataOptions: opts})
+			in := &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				InstanceType: ec2types.InstanceTypeT3Micro, MetadataOptions: opts}
+			if opts != nil {
+				in.SubnetId = private.Subnet.SubnetId // maps no public address
+			}
+			out, err := ec.RunInstances(ctx, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,6 +174,21 @@ func TestAWSNetworkAndServices(t *testing.T) {
 		"aws.rds-deletion-protection us-east-1/careful":              "pass",
 		"aws.rds-deletion-protection us-east-1/careless":             "fail",
 	}
+	want["aws.rds-multi-az us-east-1/careful"] = "pass"
+	want["aws.rds-multi-az us-east-1/careless"] = "fail"
+	want["aws.rds-iam-auth us-east-1/careful"] = "pass"
+	want["aws.rds-iam-auth us-east-1/careless"] = "fail"
+	// moto keeps no MonitoringInterval: the careful instance cannot be shown
+	// monitored there; the inline cases judge it.
+	want["aws.rds-enhanced-monitoring us-east-1/careless"] = "fail"
+	want["aws.sg-high-risk-ports "+r+ids["web"]] = "pass"
+	want["aws.sg-high-risk-ports "+r+ids["db-open"]] = "fail"
+	want["aws.sg-authorized-ports "+r+ids["web"]] = "pass"
+	want["aws.sg-authorized-ports "+r+ids["db-open"]] = "fail"
+	// As in AWS, an instance in a default subnet gets a public address; one
+	// in a subnet that maps none does not.
+	want["aws.ec2-no-public-ip "+r+ids["imdsv1"]] = "fail"
+	want["aws.ec2-no-public-ip "+r+ids["imdsv2"]] = "pass"
 	expect(t, got, why, want)
 	// Every VPC other than the logged one has no flow log, and every
 	// default security group keeps the rules AWS gives it.

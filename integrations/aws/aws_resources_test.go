@@ -44,6 +44,9 @@ func seedResources(t *testing.T) seeder {
 			}
 			must(queues.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{
 				string(sqstypes.QueueAttributeNamePolicy): anyone("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:"+name, cond)}}))
+			if name == "arn-queue" {
+				must(queues.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q.QueueUrl, Attributes: map[string]string{"SqsManagedSseEnabled": "false"}}))
+			}
 		}
 		keys := kms.NewFromConfig(cfg)
 		open, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("open"), Policy: aws.String(anyone("kms:Decrypt", "*", ""))})
@@ -120,6 +123,12 @@ func TestAWSResourcePolicies(t *testing.T) {
 		"aws.secrets-rotation " + r + "quiet-secret":           "fail",
 		"aws.secrets-rotated " + r + "quiet-secret":            "pass", // made today
 	}
+	want["aws.lambda-runtime-supported "+r+"open-fn"] = "pass"
+	want["aws.sns-encrypted "+r+"open-topic"] = "fail"
+	// New queues are encrypted with SSE-SQS by default (AWS since 2022, and
+	// moto); the one planted with it turned off is not.
+	want["aws.sqs-encrypted "+r+"open-queue"] = "pass"
+	want["aws.sqs-encrypted "+r+"arn-queue"] = "fail"
 	expect(t, got, why, want)
 	for k, v := range got {
 		if v == "error" && (strings.Contains(k, "-not-public ") || strings.HasPrefix(k, "aws.secrets") || strings.HasPrefix(k, "aws.lambda")) {

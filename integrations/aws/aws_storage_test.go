@@ -85,5 +85,7 @@ func TestAWSStorage(t *testing.T) {
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main":    "fail",
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/audited": "pass",
 	}
+	want["aws.cloudtrail-s3-writes account"] = "fail"
+	want["aws.cloudtrail-s3-reads account"] = "fail"
 	expect(t, got, why, want)
 }
