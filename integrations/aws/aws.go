@@ -246,6 +246,10 @@ var awsRegionalReads = []awsRegional{
 	{"aws.apigateway", "stages", awsAPIStages},
 	{"aws.ecs", "task_definitions", awsECSTaskDefinitions},
 	{"aws.kinesis", "streams", awsKinesis},
+	{"aws.ec2", "images", awsAMIs},
+	{"aws.ec2", "subnets", awsSubnets},
+	{"aws.ec2", "launch_templates", awsLaunchTemplates},
+	{"aws.autoscaling", "launch_configurations", awsLaunchConfigurations},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -287,7 +291,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
 		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
 		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
-		"aws.eks": {}, "aws.apigateway": {}, "aws.ecs": {}, "aws.kinesis": {},
+		"aws.eks": {}, "aws.apigateway": {}, "aws.ecs": {}, "aws.kinesis": {}, "aws.autoscaling": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup

@@ -2,10 +2,13 @@ package aws
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -60,17 +63,30 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(91), Protocol: aws.String("6"), RuleAction: ec2types.RuleActionDeny, CidrBlock: world,
 				PortRange: &ec2types.PortRange{From: aws.Int32(3389), To: aws.Int32(3389)}},
 			ec2types.NetworkAclEntry{RuleNumber: aws.Int32(100), Protocol: aws.String("-1"), RuleAction: ec2types.RuleActionAllow, CidrBlock: world})
-		sg := func(name string, port int32) {
+		sg := func(name string, port int32, v4 []string, v6 ...string) {
 			g, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name), VpcId: &vpcID})
 			if err != nil {
 				t.Fatal(err)
 			}
 			ids[name] = aws.ToString(g.GroupId) + " " + name
-			must(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: []ec2types.IpPermission{
-				{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port), IpRanges: []ec2types.IpRange{{CidrIp: world}}}}}))
+			perm := ec2types.IpPermission{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(port), ToPort: aws.Int32(port)}
+			for _, c := range v4 {
+				perm.IpRanges = append(perm.IpRanges, ec2types.IpRange{CidrIp: aws.String(c)})
+			}
+			for _, c := range v6 {
+				perm.Ipv6Ranges = append(perm.Ipv6Ranges, ec2types.Ipv6Range{CidrIpv6: aws.String(c)})
+			}
+			must(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: []ec2types.IpPermission{perm}}))
 		}
-		sg("web", 443)
-		sg("db-open", 5432)
+		sg("web", 443, []string{"0.0.0.0/0"})
+		sg("db-open", 5432, []string{"0.0.0.0/0"})
+		// SSH: to every IPv6 address only (a careful IPv4 rule beside it);
+		// to two halves that make the whole IPv4 space; to two blocks that
+		// leave a quarter out (not the world); to an office range.
+		sg("ssh-v6", 22, []string{"203.0.113.0/24"}, "::/0")
+		sg("ssh-halves", 22, []string{"0.0.0.0/1", "128.0.0.0/1"})
+		sg("ssh-three-quarters", 22, []string{"0.0.0.0/1", "128.0.0.0/2"}, "2001:db8::/32")
+		sg("ssh-office", 22, []string{"203.0.113.0/24"})
 		private, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.10.1.0/24")})
 		if err != nil {
 			t.Fatal(err)
@@ -89,6 +105,58 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		}
 		run("imdsv1", nil)
 		run("imdsv2", &ec2types.InstanceMetadataOptionsRequest{HttpTokens: ec2types.HttpTokensStateRequired})
+		// AMIs made from it: one shared with everyone, one with one account.
+		image := func(name string, perm ec2types.LaunchPermission) {
+			im, err := ec.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(ids["imdsv2"]), Name: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[name] = aws.ToString(im.ImageId) + " " + name
+			must(ec.ModifyImageAttribute(ctx, &ec2.ModifyImageAttributeInput{ImageId: im.ImageId,
+				LaunchPermission: &ec2types.LaunchPermissionModifications{Add: []ec2types.LaunchPermission{perm}}}))
+		}
+		image("public-image", ec2types.LaunchPermission{Group: ec2types.PermissionGroupAll})
+		image("shared-image", ec2types.LaunchPermission{UserId: aws.String("222222222222")})
+		// A subnet that maps public addresses; the private one does not.
+		ids["private subnet"] = aws.ToString(private.Subnet.SubnetId)
+		public, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.10.2.0/24")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids["public subnet"] = aws.ToString(public.Subnet.SubnetId)
+		must(ec.ModifySubnetAttribute(ctx, &ec2.ModifySubnetAttributeInput{SubnetId: public.Subnet.SubnetId, MapPublicIpOnLaunch: &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}}))
+		// Launch templates: a careful one whose first version was careless
+		// (only the default and latest versions launch anything), and a
+		// careless one. The careless template's interface asks for a
+		// public address; the careful one names a private interface.
+		lt, err := ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("careful"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
+			ImageId: aws.String("ami-12c6146b"), NetworkInterfaces: []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{DeviceIndex: aws.Int32(0), AssociatePublicIpAddress: aws.Bool(true)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, err := ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId, LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
+			ImageId: aws.String("ami-12c6146b"), MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: ec2types.LaunchTemplateHttpTokensStateRequired},
+			NetworkInterfaces: []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{DeviceIndex: aws.Int32(0), AssociatePublicIpAddress: aws.Bool(false)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(ec.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{LaunchTemplateId: lt.LaunchTemplate.LaunchTemplateId,
+			DefaultVersion: aws.String(strconv.FormatInt(aws.ToInt64(v2.LaunchTemplateVersion.VersionNumber), 10))}))
+		ids["careful template"] = aws.ToString(lt.LaunchTemplate.LaunchTemplateId) + " careful v2"
+		ids["careful template v1"] = aws.ToString(lt.LaunchTemplate.LaunchTemplateId) + " careful v1"
+		bad, err := ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("careless"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
+			ImageId: aws.String("ami-12c6146b"), MetadataOptions: &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: ec2types.LaunchTemplateHttpTokensStateOptional},
+			NetworkInterfaces: []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{DeviceIndex: aws.Int32(0), AssociatePublicIpAddress: aws.Bool(true)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids["careless template"] = aws.ToString(bad.LaunchTemplate.LaunchTemplateId) + " careless v1"
+		as := autoscaling.NewFromConfig(cfg)
+		must(as.CreateLaunchConfiguration(ctx, &autoscaling.CreateLaunchConfigurationInput{LaunchConfigurationName: aws.String("careful"), ImageId: aws.String("ami-12c6146b"),
+			InstanceType: aws.String("t3.micro"), AssociatePublicIpAddress: aws.Bool(false),
+			MetadataOptions: &astypes.InstanceMetadataOptions{HttpTokens: astypes.InstanceMetadataHttpTokensStateRequired, HttpEndpoint: astypes.InstanceMetadataEndpointStateEnabled}}))
+		must(as.CreateLaunchConfiguration(ctx, &autoscaling.CreateLaunchConfigurationInput{LaunchConfigurationName: aws.String("careless"), ImageId: aws.String("ami-12c6146b"),
+			InstanceType: aws.String("t3.micro"), AssociatePublicIpAddress: aws.Bool(true)}))
 		vol, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
 		if err != nil {
 			t.Fatal(err)
@@ -189,11 +257,32 @@ func TestAWSNetworkAndServices(t *testing.T) {
 	// in a subnet that maps none does not.
 	want["aws.ec2-no-public-ip "+r+ids["imdsv1"]] = "fail"
 	want["aws.ec2-no-public-ip "+r+ids["imdsv2"]] = "pass"
+	for name, v := range map[string][2]string{"ssh-v6": {"pass", "fail"}, "ssh-halves": {"fail", "pass"}, "ssh-three-quarters": {"pass", "pass"}, "ssh-office": {"pass", "pass"}} {
+		want["aws.sg-admin-ports "+r+ids[name]] = v[0]
+		want["aws.sg-admin-ports-ipv6 "+r+ids[name]] = v[1]
+	}
+	want["aws.ec2-ami-not-public "+r+ids["public-image"]] = "fail"
+	want["aws.ec2-ami-not-public "+r+ids["shared-image"]] = "pass"
+	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["public subnet"]] = "fail"
+	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["private subnet"]] = "pass"
+	for _, c := range []string{"aws.ec2-launch-template-no-public-ip", "aws.ec2-launch-template-imdsv2"} {
+		want[c+" "+r+ids["careful template"]] = "pass"
+		want[c+" "+r+ids["careless template"]] = "fail"
+	}
+	for _, c := range []string{"aws.autoscaling-no-public-ip", "aws.autoscaling-imdsv2"} {
+		want[c+" "+r+"careful"] = "pass"
+		want[c+" "+r+"careless"] = "fail"
+	}
 	expect(t, got, why, want)
 	// Every VPC other than the logged one has no flow log, and every
 	// default security group keeps the rules AWS gives it.
+	if _, ok := got["aws.ec2-launch-template-imdsv2 "+r+ids["careful template v1"]]; ok {
+		t.Errorf("the careful template's first version, neither default nor latest, was judged")
+	}
 	for k, v := range got {
 		switch {
+		case strings.HasPrefix(k, "aws.ec2-subnet-no-auto-public-ip ") && !strings.HasSuffix(k, ids["private subnet"]) && (v != "fail" || !strings.Contains(why[k], "default subnet") && !strings.HasSuffix(k, ids["public subnet"])):
+			t.Errorf("%s: %s (%s), want fail: AWS's default subnets map public addresses", k, v, why[k])
 		case strings.HasPrefix(k, "aws.vpc-flow-logs ") && !strings.HasSuffix(k, ids["logged vpc"]) && v != "fail":
 			t.Errorf("%s: %s, want fail", k, v)
 		case strings.HasPrefix(k, "aws.sg-default-restricts-all ") && v != "fail":
@@ -230,6 +319,34 @@ func TestNACLOrder(t *testing.T) {
 	} {
 		if got := len(naclOpenPorts(c.rules, []int32{22})) == 1; got != c.open {
 			t.Errorf("%s: open %v, want %v", name, got, c.open)
+		}
+	}
+}
+
+// TestCoversAll: ranges admit the world when together they cover the
+// whole address space, whatever their order or overlap.
+func TestCoversAll(t *testing.T) {
+	for _, c := range []struct {
+		cidrs []string
+		v6    bool
+		want  bool
+	}{
+		{[]string{"0.0.0.0/0"}, false, true},
+		{[]string{"128.0.0.0/1", "0.0.0.0/1"}, false, true},
+		{[]string{"0.0.0.0/2", "0.0.0.0/1", "64.0.0.0/2", "128.0.0.0/1"}, false, true},
+		{[]string{"10.1.2.3/0"}, false, true}, // host bits set: AWS stores it as 0.0.0.0/0
+		{[]string{"0.0.0.0/1", "128.0.0.0/2"}, false, false},
+		{[]string{"0.0.0.0/1", "192.0.0.0/2"}, false, false},
+		{[]string{"0.0.0.0/1"}, false, false},
+		{[]string{"::/0"}, false, false}, // IPv6 says nothing of IPv4
+		{[]string{"::/1", "8000::/1"}, true, true},
+		{[]string{"::/0"}, true, true},
+		{[]string{"2001:db8::/32"}, true, false},
+		{[]string{"nonsense", "0.0.0.0/1"}, false, false},
+		{nil, false, false},
+	} {
+		if got := coversAll(c.cidrs, c.v6); got != c.want {
+			t.Errorf("%v (IPv6 %t): %t, want %t", c.cidrs, c.v6, got, c.want)
 		}
 	}
 }

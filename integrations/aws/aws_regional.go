@@ -3,6 +3,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,7 +22,9 @@ import (
 // what was read, so the region's checks error rather than pass on less.
 
 // awsSecurityGroups: every security group (all pages) and the admin ports
-// it opens to the world: {id: "REGION/sg-… NAME", open_admin: ["22"]}.
+// it opens to the world, per address family (CIS 5.2 and 5.3 are separate
+// recommendations): {id: "REGION/sg-… NAME", open_admin: ["22"],
+// open_admin_v6: ["22"], world_open: [{protocol, from, to}]}.
 func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any {
 	var out []any
 	client := ec2.NewFromConfig(cfg)
@@ -30,20 +34,27 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 			return nil, err
 		}
 		for _, g := range page.SecurityGroups {
-			open := []any{}
+			open, open6 := []any{}, []any{}
 			for _, port := range c.AdminPorts {
+				v4, v6 := false, false
 				for _, perm := range g.IpPermissions {
-					if worldOpen(perm) && opensPort(perm, port) {
-						open = append(open, strconv.Itoa(int(port)))
-						break
+					if opensPort(perm, port) {
+						w4, w6 := worldOpen(perm)
+						v4, v6 = v4 || w4, v6 || w6
 					}
+				}
+				if v4 {
+					open = append(open, strconv.Itoa(int(port)))
+				}
+				if v6 {
+					open6 = append(open6, strconv.Itoa(int(port)))
 				}
 			}
 			// Every rule open to the world, as port ranges: checks ask
 			// about the ports they care for.
 			world := []any{}
 			for _, perm := range g.IpPermissions {
-				if !worldOpen(perm) {
+				if w4, w6 := worldOpen(perm); !w4 && !w6 {
 					continue
 				}
 				switch proto := aws.ToString(perm.IpProtocol); proto {
@@ -53,8 +64,8 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 					world = append(world, map[string]any{"protocol": proto, "from": int(aws.ToInt32(perm.FromPort)), "to": int(aws.ToInt32(perm.ToPort))})
 				}
 			}
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open, "world_open": world,
-				"default": aws.ToString(g.GroupName) == "default", "inbound_rules": len(g.IpPermissions), "outbound_rules": len(g.IpPermissionsEgress)})
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.GroupId) + " " + aws.ToString(g.GroupName), "open_admin": open, "open_admin_v6": open6,
+				"world_open": world, "default": aws.ToString(g.GroupName) == "default", "inbound_rules": len(g.IpPermissions), "outbound_rules": len(g.IpPermissionsEgress)})
 		}
 		return page.NextToken, nil
 	})
@@ -76,18 +87,62 @@ func opensPort(p ec2types.IpPermission, port int32) bool {
 	return false
 }
 
-func worldOpen(p ec2types.IpPermission) bool {
+// worldOpen: the rule admits every IPv4 address, every IPv6 address. Not
+// only 0.0.0.0/0 and ::/0: ranges that together cover the whole space
+// (0.0.0.0/1 with 128.0.0.0/1) admit the world as surely.
+func worldOpen(p ec2types.IpPermission) (v4, v6 bool) {
+	var r4, r6 []string
 	for _, r := range p.IpRanges {
-		if aws.ToString(r.CidrIp) == "0.0.0.0/0" {
-			return true
-		}
+		r4 = append(r4, aws.ToString(r.CidrIp))
 	}
 	for _, r := range p.Ipv6Ranges {
-		if aws.ToString(r.CidrIpv6) == "::/0" {
-			return true
+		r6 = append(r6, aws.ToString(r.CidrIpv6))
+	}
+	return coversAll(r4, false), coversAll(r6, true)
+}
+
+// coversAll: the union of the CIDR blocks is the whole IPv4 (or IPv6)
+// space. Blocks that do not parse cover nothing.
+func coversAll(cidrs []string, v6 bool) bool {
+	var ps []netip.Prefix
+	for _, s := range cidrs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil || p.Addr().Is6() != v6 {
+			continue
+		}
+		ps = append(ps, p.Masked())
+	}
+	slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+	// next is the first address not yet covered; the walk ends covered
+	// when a block reaches the space's last address.
+	next := netip.IPv4Unspecified()
+	if v6 {
+		next = netip.IPv6Unspecified()
+	}
+	for _, p := range ps {
+		if p.Addr().Compare(next) > 0 {
+			return false // a gap before this block
+		}
+		last := lastAddr(p)
+		n := last.Next()
+		if !n.IsValid() {
+			return true // reached the end of the space
+		}
+		if n.Compare(next) > 0 {
+			next = n
 		}
 	}
 	return false
+}
+
+// lastAddr is a prefix's highest address.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // awsVolumes: every EBS volume (all pages): {id: "REGION/vol-…", encrypted}.

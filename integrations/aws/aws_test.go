@@ -160,8 +160,8 @@ func TestAWSIntegration(t *testing.T) {
 	if count("aws.ebs-encrypted", "fail") != 1 || count("aws.ebs-encrypted", "pass") != 1 {
 		t.Errorf("ebs: %v", got)
 	}
-	if got["aws.password-policy password policy"] != "fail" {
-		t.Errorf("password policy: %s %s", got["aws.password-policy password policy"], why["aws.password-policy password policy"])
+	if got["aws.password-length password policy"] != "fail" {
+		t.Errorf("password policy: %s %s", got["aws.password-length password policy"], why["aws.password-length password policy"])
 	}
 	// moto adds a key of its own for RDS: at least the planted one fails.
 	if count("aws.kms-rotation", "fail") < 1 || count("aws.kms-rotation", "pass") != 1 {

@@ -1,0 +1,123 @@
+package aws
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// What new instances will be: the account's own AMIs, subnets, launch
+// templates and Auto Scaling launch configurations. A careful fleet today
+// is undone by the template the next scale-out launches from.
+
+// awsAMIs: every AMI the account owns: {id: "REGION/ami-… NAME", public}.
+// DescribeImages's Public says whether the image has public launch
+// permissions, so no per-image attribute read is needed.
+func awsAMIs(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	client := ec2.NewFromConfig(cfg)
+	err := awsPages("ec2:DescribeImages in "+region, func(tok *string) (*string, error) {
+		page, err := client.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, im := range page.Images {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(im.ImageId) + " " + aws.ToString(im.Name), "public": aws.ToBool(im.Public)})
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("ec2:DescribeImages in "+region, err)))
+	}
+	return out
+}
+
+// awsSubnets: every subnet: {id: "REGION/subnet-…", vpc, default,
+// maps_public_ip}.
+func awsSubnets(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	client := ec2.NewFromConfig(cfg)
+	err := awsPages("ec2:DescribeSubnets in "+region, func(tok *string) (*string, error) {
+		page, err := client.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range page.Subnets {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(s.SubnetId), "vpc": aws.ToString(s.VpcId),
+				"default": aws.ToBool(s.DefaultForAz), "maps_public_ip": aws.ToBool(s.MapPublicIpOnLaunch)})
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("ec2:DescribeSubnets in "+region, err)))
+	}
+	return out
+}
+
+// awsLaunchTemplates: the default and the latest version of every launch
+// template (what Auto Scaling and a console launch use; older versions
+// launch nothing unless named): {id: "REGION/lt-… NAME vN", public_ip,
+// imdsv2}. public_ip: a network interface asks for a public address;
+// imdsv2: the template requires session tokens (a template that leaves
+// them optional launches instances that accept IMDSv1).
+func awsLaunchTemplates(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	seen := map[string]bool{}
+	client := ec2.NewFromConfig(cfg)
+	err := awsPages("ec2:DescribeLaunchTemplateVersions in "+region, func(tok *string) (*string, error) {
+		page, err := client.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"$Default", "$Latest"}, NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range page.LaunchTemplateVersions {
+			id := region + "/" + aws.ToString(v.LaunchTemplateId) + " " + aws.ToString(v.LaunchTemplateName) + " v" + strconv.FormatInt(aws.ToInt64(v.VersionNumber), 10)
+			if seen[id] { // the default version is often the latest
+				continue
+			}
+			seen[id] = true
+			m := map[string]any{"id": id, "public_ip": false, "imdsv2": false}
+			if d := v.LaunchTemplateData; d != nil {
+				for _, ni := range d.NetworkInterfaces {
+					if aws.ToBool(ni.AssociatePublicIpAddress) {
+						m["public_ip"] = true
+					}
+				}
+				m["imdsv2"] = d.MetadataOptions != nil && d.MetadataOptions.HttpTokens == ec2types.LaunchTemplateHttpTokensStateRequired
+			}
+			out = append(out, m)
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("ec2:DescribeLaunchTemplateVersions in "+region, err)))
+	}
+	return out
+}
+
+// awsLaunchConfigurations: every Auto Scaling launch configuration: {id:
+// "REGION/NAME", public_ip, imdsv2}. Without metadata options a launch
+// configuration's instances accept IMDSv1.
+func awsLaunchConfigurations(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	var out []any
+	client := autoscaling.NewFromConfig(cfg)
+	err := awsPages("autoscaling:DescribeLaunchConfigurations in "+region, func(tok *string) (*string, error) {
+		page, err := client.DescribeLaunchConfigurations(ctx, &autoscaling.DescribeLaunchConfigurationsInput{NextToken: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, lc := range page.LaunchConfigurations {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(lc.LaunchConfigurationName), "public_ip": aws.ToBool(lc.AssociatePublicIpAddress),
+				"imdsv2": lc.MetadataOptions != nil && lc.MetadataOptions.HttpTokens == astypes.InstanceMetadataHttpTokensStateRequired})
+		}
+		return page.NextToken, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("autoscaling:DescribeLaunchConfigurations in "+region, err)))
+	}
+	return out
+}
