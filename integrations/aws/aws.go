@@ -304,10 +304,10 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	var authIn map[string]any
 	wg.Go(func() {
 		defer guard(func(msg string) {
-			authIn = map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+			authIn = map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}, "inline_policies": []any{}}
 		})
 		if c.account == "" {
-			authIn = map[string]any{"principals_error": c.accountErr, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+			authIn = map[string]any{"principals_error": c.accountErr, "principals": []any{}, "policies": []any{}, "roles": []any{}, "inline_policies": []any{}}
 			return
 		}
 		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account)

@@ -143,7 +143,7 @@ func iamPrincipals(ctx context.Context, cl *iam.Client, account string) map[stri
 	a, err := readAuthorization(ctx, cl)
 	if err != nil {
 		msg := describeAWS("iam:GetAccountAuthorizationDetails", err)
-		return map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}}
+		return map[string]any{"principals_error": msg, "principals": []any{}, "policies": []any{}, "roles": []any{}, "inline_policies": []any{}}
 	}
 	var principals, roles []any
 	supportRoles := []any{}
@@ -220,12 +220,45 @@ func iamPrincipals(ctx context.Context, cl *iam.Client, account string) map[stri
 		case d == nil:
 			m["error"] = "the details carry no default version of " + arn
 		default:
-			m["admin"], m["admin_reason"] = policy.Administrator([]policy.Named{{Name: name, Doc: d}})
+			named := policy.Named{Name: name, Doc: d}
+			m["admin"], m["admin_reason"] = policy.Administrator([]policy.Named{named})
+			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(named, account)
+			m["service_wildcards"] = kind.ToAny(policy.ServiceWildcards(named))
 		}
 		policies = append(policies, m)
 	}
 	return map[string]any{"principals": sortByID(principals), "policies": sortByID(policies), "roles": sortByID(roles),
-		"support_roles": supportRoles}
+		"support_roles": supportRoles, "inline_policies": inlinePolicies(a, account)}
+}
+
+// inlinePolicies judges every inline policy of every user, group and role
+// on its own (AWS FSBP KMS.2): {id: "user/NAME inline POLICY",
+// decrypts_any_key, decrypt_reason}.
+func inlinePolicies(a *iamAuthorization, account string) []any {
+	out := []any{}
+	judge := func(owner string, list []iamtypes.PolicyDetail) {
+		for _, p := range list {
+			id := owner + " inline " + aws.ToString(p.PolicyName)
+			d, err := policy.Parse(aws.ToString(p.PolicyDocument))
+			if err != nil {
+				out = append(out, awsError(id, "the inline policy "+id+" cannot be read: "+err.Error()))
+				continue
+			}
+			m := map[string]any{"id": id}
+			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(policy.Named{Name: id, Doc: d}, account)
+			out = append(out, m)
+		}
+	}
+	for _, u := range a.users {
+		judge("user/"+aws.ToString(u.UserName), u.UserPolicyList)
+	}
+	for _, r := range a.roles {
+		judge("role/"+aws.ToString(r.RoleName), r.RolePolicyList)
+	}
+	for name, g := range a.groups {
+		judge("group/"+name, g.GroupPolicyList)
+	}
+	return sortByID(out)
 }
 
 func principal(id, typ string, g *grants, extra map[string]any) map[string]any {

@@ -39,6 +39,13 @@ func seedIAM(t *testing.T) seeder {
 		policy("UnattachedAdmin", `{"Effect":"Allow","Action":"*:*","Resource":"*"}`)
 		policy("AllButIAM", `{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`)
 		policy("IAMOnly", `{"Effect":"Allow","Action":"iam:*","Resource":"*"}`)
+		// Decryption: with one named key; with every key of the account by
+		// a wildcard ARN; by NotResource (every key but one); kms:* on
+		// every key with Deny statements that take decryption away.
+		policy("KeyNamed", `{"Effect":"Allow","Action":["kms:Decrypt","kms:ReEncryptFrom"],"Resource":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}`)
+		policy("KeyAccountWide", `{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:123456789012:key/*"}`)
+		policy("KeyNotResource", `{"Effect":"Allow","Action":"kms:ReEncrypt*","NotResource":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}`)
+		policy("KeyAdminNoDecrypt", `{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":["kms:Decrypt","kms:ReEncryptFrom"],"Resource":"*"}`)
 
 		must(ic.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))
 		must(ic.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("ops"), PolicyArn: aws.String(arn["ReadOnlyLookalike"])}))
@@ -70,6 +77,15 @@ func seedIAM(t *testing.T) seeder {
 		role("support", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}`)
 		must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("support"), PolicyArn: aws.String(supportPolicyARN)}))
 		must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSCloudShellFullAccess")}))
+		for _, name := range []string{"KeyNamed", "KeyAccountWide", "KeyNotResource", "KeyAdminNoDecrypt"} {
+			must(ic.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyArn: aws.String(arn[name])}))
+		}
+		// Inline: every key through one service (a condition does not make
+		// it less than every key); one named key.
+		must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ec2-app"), PolicyName: aws.String("via-s3"),
+			PolicyDocument: doc(`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}`)}))
+		must(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("support"), PolicyName: aws.String("one-key"),
+			PolicyDocument: doc(`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}`)}))
 		for name, notAfter := range map[string]time.Time{"expired": time.Now().Add(-48 * time.Hour), "valid": time.Now().Add(60 * 24 * time.Hour)} {
 			cert, key := selfSigned(t, notAfter)
 			must(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String(name), CertificateBody: &cert, PrivateKey: &key}))
@@ -125,7 +141,27 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		"aws.iam-cloudshell-full-access role/ec2-app":       "fail",
 		"aws.iam-cloudshell-full-access role/support":       "pass",
 		"aws.iam-server-certificates expired":               "fail",
-		"aws.iam-server-certificates valid":                 "pass",
+		// "*" on "*", and NotAction: decrypt with every key.
+		"aws.iam-policy-no-kms-decrypt-all ReadOnlyLookalike":           "fail",
+		"aws.iam-policy-no-kms-decrypt-all AllButIAM":                   "fail",
+		"aws.iam-policy-no-kms-decrypt-all AdministratorAccessCustom":   "pass",
+		"aws.iam-policy-no-kms-decrypt-all IAMOnly":                     "pass",
+		"aws.iam-policy-no-kms-decrypt-all KeyNamed":                    "pass",
+		"aws.iam-policy-no-kms-decrypt-all KeyAccountWide":              "fail",
+		"aws.iam-policy-no-kms-decrypt-all KeyNotResource":              "fail",
+		"aws.iam-policy-no-kms-decrypt-all KeyAdminNoDecrypt":           "pass",
+		"aws.iam-policy-no-kms-decrypt-all UnattachedAdmin":             "not_applicable",
+		"aws.iam-inline-no-kms-decrypt-all role/ec2-app inline via-s3":  "fail",
+		"aws.iam-inline-no-kms-decrypt-all role/support inline one-key": "pass",
+		"aws.iam-inline-no-kms-decrypt-all user/carl inline almost":     "fail",
+		"aws.iam-policy-no-service-wildcards ReadOnlyLookalike":         "fail",
+		"aws.iam-policy-no-service-wildcards AllButIAM":                 "fail",
+		"aws.iam-policy-no-service-wildcards IAMOnly":                   "fail",
+		"aws.iam-policy-no-service-wildcards KeyAdminNoDecrypt":         "fail",
+		"aws.iam-policy-no-service-wildcards AdministratorAccessCustom": "pass",
+		"aws.iam-policy-no-service-wildcards KeyNotResource":            "pass",
+		"aws.iam-policy-no-service-wildcards UnattachedAdmin":           "not_applicable",
+		"aws.iam-server-certificates valid":                             "pass",
 		// AWS's credential report always has a <root_account> line;
 		// moto's has none, and root use unknown is an error.
 		"aws.iam-root-not-used root": "error",

@@ -209,3 +209,47 @@ func allOf(patterns []string) bool {
 	}
 	return false
 }
+
+// DecryptsAnyKey says whether a policy lets its holder decrypt with any
+// KMS key of the account (what AWS FSBP KMS.1 and KMS.2 flag): kms:Decrypt
+// or kms:ReEncryptFrom allowed, possibly under a condition, on a key that
+// no statement names, in a region no statement names, so only patterns
+// that cover every key of the account (or of every account) reach it.
+func DecryptsAnyKey(p Named, account string) (bool, string) {
+	key := "arn:aws:kms:vigilprobe-1:" + account + ":key/vigilprobe-key"
+	var why []string
+	for _, action := range []string{"kms:Decrypt", "kms:ReEncryptFrom"} {
+		if ok, by := Allows([]Named{p}, action, key); ok {
+			why = append(why, by)
+		}
+	}
+	if len(why) == 0 {
+		return false, ""
+	}
+	return true, strings.Join(why, "; ") + " on every KMS key"
+}
+
+// ServiceWildcards names the Allow statements that grant every action of
+// a service (AWS FSBP IAM.21): an Action of "SERVICE:*", "*" or "*:*", or
+// a NotAction (which allows every action of every service it does not
+// name), whatever the statement's resources and conditions.
+func ServiceWildcards(p Named) []string {
+	var out []string
+	for i := range p.Doc.Statement {
+		s := &p.Doc.Statement[i]
+		if s.Effect != "Allow" {
+			continue
+		}
+		name := "statement " + s.Name()
+		if s.NotAction != nil {
+			out = append(out, name+" allows every action but "+strings.Join(s.NotAction, ", "))
+			continue
+		}
+		for _, a := range s.Action {
+			if _, act, ok := strings.Cut(a, ":"); a == "*" || ok && act == "*" {
+				out = append(out, name+" allows "+a)
+			}
+		}
+	}
+	return out
+}

@@ -356,3 +356,46 @@ func TestWebIdentityAndServiceTrust(t *testing.T) {
 		t.Error("S3 counts a fixed service principal as non-public")
 	}
 }
+
+// TestDecryptsAnyKey: decryption with every key of the account, decided by
+// evaluation on a key no statement names.
+func TestDecryptsAnyKey(t *testing.T) {
+	const key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	for stmts, want := range map[string]bool{
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`:                                                                         true,
+		`{"Effect":"Allow","Action":"kms:*","Resource":"*"}`:                                                                               true,
+		`{"Effect":"Allow","Action":"kms:ReEncrypt*","Resource":"arn:aws:kms:*:111122223333:key/*"}`:                                       true,
+		`{"Effect":"Allow","NotAction":"s3:*","Resource":"*"}`:                                                                             true,
+		`{"Effect":"Allow","Action":"kms:Decrypt","NotResource":"` + key + `"}`:                                                            true,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}`:                     true,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"` + key + `"}`:                                                               false,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}`:                                  false, // one region's keys, not every key
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:444455556666:key/*"}`:                                          false, // another account's keys
+		`{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}`:                                                                         false,
+		`{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":["kms:Decrypt","kms:ReEncryptFrom"],"Resource":"*"}`: false,
+	} {
+		got, why := DecryptsAnyKey(Named{Name: "p", Doc: mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmts+`]}`)}, "111122223333")
+		if got != want {
+			t.Errorf("%s: %t (%s), want %t", stmts, got, why, want)
+		}
+	}
+}
+
+// TestServiceWildcards: an Allow of every action of a service, literally
+// or by NotAction; a Deny, a prefix of actions or a named action is not.
+func TestServiceWildcards(t *testing.T) {
+	for stmts, want := range map[string]int{
+		`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::logs/*"}`: 1,
+		`{"Effect":"Allow","Action":["s3:GetObject","iam:*"],"Resource":"*"}`: 1,
+		`{"Effect":"Allow","Action":"*","Resource":"*"}`:                      1,
+		`{"Effect":"Allow","Action":"s*:*","Resource":"*"}`:                   1,
+		`{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}`:               1,
+		`{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}`:                0,
+		`{"Effect":"Deny","Action":"s3:*","Resource":"*"}`:                    0,
+		`{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}`:  0,
+	} {
+		if got := ServiceWildcards(Named{Name: "p", Doc: mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmts+`]}`)}); len(got) != want {
+			t.Errorf("%s: %v, want %d", stmts, got, want)
+		}
+	}
+}
