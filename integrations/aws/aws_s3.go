@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -108,7 +109,7 @@ func awsS3(ctx context.Context, cfg aws.Config, c *awsConfig) map[string]any {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reads[i].m, reads[i].bucket = s3Bucket(ctx, home, client, b)
+			reads[i].m, reads[i].bucket = s3Bucket(ctx, home, client, b, c)
 		})
 	}
 	wg.Wait()
@@ -128,7 +129,7 @@ func awsS3(ctx context.Context, cfg aws.Config, c *awsConfig) map[string]any {
 
 // s3Bucket reads one bucket. Each aspect carries its own error, so a
 // refused call leaves the other aspects judged.
-func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Client, b s3types.Bucket) (map[string]any, *blockSettings) {
+func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Client, b s3types.Bucket, c *awsConfig) (map[string]any, *blockSettings) {
 	name := aws.ToString(b.Name)
 	m := map[string]any{"id": name, "encryption": false, "public_block": false, "versioning": "", "public_acl": []any{}, "public_policy": []any{}}
 	region := aws.ToString(b.BucketRegion)
@@ -138,7 +139,7 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 		loc, err := home.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: &name})
 		if err != nil {
 			msg := describeAWS("s3:GetBucketLocation on "+name, err)
-			for _, k := range []string{"encryption_error", "public_block_error", "versioning_error", "acl_error", "policy_error"} {
+			for _, k := range []string{"encryption_error", "public_block_error", "versioning_error", "acl_error", "policy_error", "ownership_error"} {
 				m[k] = msg
 			}
 			return m, nil
@@ -177,13 +178,31 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 	} else {
 		m["acl_error"] = describeAWS("s3:GetBucketAcl on "+name, err)
 	}
+	// ACLs are out of use only when the bucket owner owns every object
+	// (BucketOwnerEnforced); without ownership controls, ACLs apply.
+	if oc, err := cl.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: &name}); err == nil {
+		m["acls_disabled"] = oc.OwnershipControls != nil && slices.ContainsFunc(oc.OwnershipControls.Rules, func(r s3types.OwnershipControlsRule) bool {
+			return r.ObjectOwnership == s3types.ObjectOwnershipBucketOwnerEnforced
+		})
+	} else if apiCode(err, "OwnershipControlsNotFoundError") {
+		m["acls_disabled"] = false
+	} else {
+		m["ownership_error"] = describeAWS("s3:GetBucketOwnershipControls on "+name, err)
+	}
 	m["tls_only"] = false
+	m["other_accounts"] = []any{}
 	if pol, err := cl.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name}); err == nil {
 		if found, err := publicStatements(aws.ToString(pol.Policy)); err != nil {
 			m["policy_error"] = "the policy of " + name + " cannot be read: " + err.Error()
 		} else {
 			m["public_policy"] = found
 			m["tls_only"] = tlsOnly(aws.ToString(pol.Policy), name)
+			d, _ := policy.Parse(aws.ToString(pol.Policy))
+			if c.account == "" {
+				m["other_accounts_error"] = c.accountErr
+			} else {
+				m["other_accounts"] = kind.ToAny(policy.OtherAccounts(d, c.account, bucketAdminRequests(name)))
+			}
 		}
 	} else if !apiCode(err, "NoSuchBucketPolicy") {
 		m["policy_error"] = describeAWS("s3:GetBucketPolicy on "+name, err)
@@ -372,6 +391,17 @@ func parseAccountBlock(status int, body []byte) (*blockSettings, error) {
 		return nil, fmt.Errorf("%s: access denied (the credentials lack the permission; use the SecurityAudit managed policy): %s", what, e.Message)
 	}
 	return nil, fmt.Errorf("%s: HTTP %d %s %s", what, status, e.Code, e.Message)
+}
+
+// bucketAdminRequests are the requests AWS FSBP S3.6 keeps from other
+// accounts: those that change who may do what with the bucket or its
+// encryption.
+func bucketAdminRequests(bucket string) []policy.Request {
+	var out []policy.Request
+	for _, a := range []string{"s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration"} {
+		out = append(out, policy.Request{Action: a, Resource: "arn:aws:s3:::" + bucket})
+	}
+	return append(out, policy.Request{Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::" + bucket + "/any"})
 }
 
 // tlsOnly says whether a bucket policy refuses every request made without

@@ -38,6 +38,23 @@ func seedStorage(t *testing.T, fs map[string]string) seeder {
 		 "Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`)}))
 		must(sc.PutBucketLogging(ctx, &s3.PutBucketLoggingInput{Bucket: aws.String("logged"), BucketLoggingStatus: &s3types.BucketLoggingStatus{
 			LoggingEnabled: &s3types.LoggingEnabled{TargetBucket: aws.String("access-logs"), TargetPrefix: aws.String("logged/")}}}))
+		// Object Ownership: enforced (ACLs off) and preferred (ACLs on).
+		for b, own := range map[string]s3types.ObjectOwnership{"enforced": s3types.ObjectOwnershipBucketOwnerEnforced, "preferred": s3types.ObjectOwnershipBucketOwnerPreferred} {
+			must(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}))
+			must(sc.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(b),
+				OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: own}}}}))
+		}
+		// Other accounts: one may do anything (s3:* covers the policy);
+		// one may only read; everyone may put the policy, but a condition
+		// keeps that to this account.
+		for b, stmt := range map[string]string{
+			"partner-admin": `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":["arn:aws:s3:::partner-admin","arn:aws:s3:::partner-admin/*"]}`,
+			"partner-read":  `{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::partner-read","arn:aws:s3:::partner-read/*"]}`,
+			"own-only":      `{"Effect":"Allow","Principal":"*","Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::own-only","Condition":{"StringEquals":{"aws:PrincipalAccount":"123456789012"}}}`,
+		} {
+			must(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}))
+			must(sc.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + stmt + `]}`)}))
+		}
 		ct := cloudtrail.NewFromConfig(cfg)
 		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("trail-bucket"), IsMultiRegionTrail: aws.Bool(true)}))
 		// A look-alike: a trail whose bucket keeps access logs.
@@ -86,6 +103,13 @@ func TestAWSStorage(t *testing.T) {
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/audited": "pass",
 	}
 	want["aws.cloudtrail-s3-writes account"] = "fail"
+	want["aws.s3-acls-disabled enforced"] = "pass"
+	want["aws.s3-acls-disabled preferred"] = "fail"
+	want["aws.s3-acls-disabled tls-only"] = "fail" // no ownership controls at all
+	want["aws.s3-no-other-account-admin partner-admin"] = "fail"
+	want["aws.s3-no-other-account-admin partner-read"] = "pass"
+	want["aws.s3-no-other-account-admin own-only"] = "pass"
+	want["aws.s3-no-other-account-admin tls-only"] = "pass"
 	want["aws.cloudtrail-s3-reads account"] = "fail"
 	expect(t, got, why, want)
 }

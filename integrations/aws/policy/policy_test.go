@@ -399,3 +399,24 @@ func TestServiceWildcards(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherAccounts: statements that let another account (or everyone not
+// kept to this account) make a request.
+func TestOtherAccounts(t *testing.T) {
+	reqs := []Request{{Action: "s3:PutBucketPolicy", Resource: "arn:aws:s3:::b"}, {Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::b/any"}}
+	for stmt, want := range map[string]int{
+		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:Put*","Resource":"arn:aws:s3:::b*"}`:                                                   2,
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/x"},"Action":"s3:PutBucketPolicy","Resource":"*"}`:                                  1,
+		`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}`:                                                                                       2,
+		`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}`:                  0,
+		`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333","444455556666"]}}}`: 2,
+		`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalAccount":"1111*"}}}`:                           2,
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}`:                                                  0,
+		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`:                                             0,
+		`{"Effect":"Deny","Principal":{"AWS":"444455556666"},"Action":"s3:*","Resource":"*"}`:                                                                     0,
+	} {
+		if got := OtherAccounts(mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmt+`]}`), "111122223333", reqs); len(got) != want {
+			t.Errorf("%s: %v, want %d", stmt, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -296,4 +297,54 @@ func (c Condition) restrictsIdentity() (bool, string) {
 		return true, ""
 	}
 	return c.Restricts("sts")
+}
+
+// OtherAccounts names the Allow statements of a resource policy that let
+// principals of another account (a fixed account, or everyone) make one
+// of the requests: "statement N lets ACCOUNT s3:PutBucketPolicy". Everyone
+// counts unless a condition keeps the statement to account itself
+// (aws:PrincipalAccount or aws:SourceAccount equal to it).
+func OtherAccounts(doc *Document, account string, reqs []Request) []string {
+	var out []string
+	for i := range doc.Statement {
+		s := &doc.Statement[i]
+		if s.Effect != "Allow" || s.Principal == nil {
+			continue
+		}
+		var who []string
+		if everyone(s.Principal) && !ownAccountOnly(s, account) {
+			who = append(who, "every account")
+		}
+		for _, v := range s.Principal["AWS"] {
+			acct := v
+			if strings.HasPrefix(v, "arn:") {
+				if parts := strings.SplitN(v, ":", 6); len(parts) >= 5 {
+					acct = parts[4]
+				}
+			}
+			if acct != account && acct != "" && acct != "*" {
+				who = append(who, acct)
+			}
+		}
+		if len(who) == 0 {
+			continue
+		}
+		for _, r := range reqs {
+			if s.coversAction(r.Action) && s.coversResource(r.Resource) {
+				out = append(out, "statement "+s.Name()+" lets "+strings.Join(who, ", ")+" "+r.Action)
+			}
+		}
+	}
+	return out
+}
+
+// ownAccountOnly: the statement holds only for callers of account.
+func ownAccountOnly(s *Statement, account string) bool {
+	for _, c := range s.Condition {
+		if (c.Operator == "StringEquals" || c.Operator == "StringEqualsIgnoreCase") && (strings.EqualFold(c.Key, "aws:PrincipalAccount") || strings.EqualFold(c.Key, "aws:SourceAccount")) &&
+			len(c.Values) > 0 && !slices.ContainsFunc(c.Values, func(v string) bool { return v != account }) {
+			return true
+		}
+	}
+	return false
 }
