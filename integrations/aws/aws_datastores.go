@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
+	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
 	"github.com/aws/aws-sdk-go-v2/service/redshift"
 )
 
@@ -58,7 +59,8 @@ func awsECR(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []
 }
 
 // awsRedshift: every cluster: {id: "REGION/CLUSTER", public, encrypted,
-// audit_logging}.
+// audit_logging, snapshot_days (automated snapshots kept), version_upgrade
+// (major versions applied in the maintenance window)}.
 func awsRedshift(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := redshift.NewFromConfig(cfg)
 	var out []any
@@ -69,7 +71,8 @@ func awsRedshift(ctx context.Context, cfg aws.Config, _ *awsConfig, region strin
 		}
 		for _, k := range page.Clusters {
 			id := aws.ToString(k.ClusterIdentifier)
-			m := map[string]any{"id": region + "/" + id, "public": aws.ToBool(k.PubliclyAccessible), "encrypted": aws.ToBool(k.Encrypted)}
+			m := map[string]any{"id": region + "/" + id, "public": aws.ToBool(k.PubliclyAccessible), "encrypted": aws.ToBool(k.Encrypted),
+				"snapshot_days": int(aws.ToInt32(k.AutomatedSnapshotRetentionPeriod)), "version_upgrade": aws.ToBool(k.AllowVersionUpgrade)}
 			if l, err := cl.DescribeLoggingStatus(ctx, &redshift.DescribeLoggingStatusInput{ClusterIdentifier: &id}); err != nil {
 				m["logging_error"] = describeAWS("redshift:DescribeLoggingStatus on "+id, err)
 			} else {
@@ -86,7 +89,10 @@ func awsRedshift(ctx context.Context, cfg aws.Config, _ *awsConfig, region strin
 }
 
 // awsElastiCache: every replication group (Redis and Valkey): {id:
-// "REGION/GROUP", at_rest, in_transit, auto_failover, snapshot_days}.
+// "REGION/GROUP", at_rest, in_transit, auto_failover, snapshot_days,
+// minor_upgrades, auth (an AUTH token or RBAC user groups)}. AWS always
+// answers AutoMinorVersionUpgrade; an answer without it leaves
+// minor_upgrades unknown (minor_upgrades_error), not off or on.
 func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := elasticache.NewFromConfig(cfg)
 	var out []any
@@ -96,9 +102,16 @@ func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 			return nil, err
 		}
 		for _, g := range page.ReplicationGroups {
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(g.ReplicationGroupId),
+			m := map[string]any{"id": region + "/" + aws.ToString(g.ReplicationGroupId),
 				"at_rest": aws.ToBool(g.AtRestEncryptionEnabled), "in_transit": aws.ToBool(g.TransitEncryptionEnabled),
-				"auto_failover": g.AutomaticFailover == "enabled", "snapshot_days": int(aws.ToInt32(g.SnapshotRetentionLimit))})
+				"auto_failover": g.AutomaticFailover == "enabled", "snapshot_days": int(aws.ToInt32(g.SnapshotRetentionLimit)),
+				"auth": aws.ToBool(g.AuthTokenEnabled) || len(g.UserGroupIds) > 0}
+			if g.AutoMinorVersionUpgrade == nil {
+				m["minor_upgrades_error"] = "elasticache:DescribeReplicationGroups does not say whether " + aws.ToString(g.ReplicationGroupId) + " takes minor version upgrades"
+			} else {
+				m["minor_upgrades"] = *g.AutoMinorVersionUpgrade
+			}
+			out = append(out, m)
 		}
 		return page.Marker, nil
 	})
@@ -109,7 +122,8 @@ func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 }
 
 // awsOpenSearch: every domain: {id: "REGION/DOMAIN", at_rest,
-// node_to_node, https_only, in_vpc}.
+// node_to_node, https_only, in_vpc, fine_grained (fine-grained access
+// control), audit_logs (audit logs published to CloudWatch Logs)}.
 func awsOpenSearch(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := opensearch.NewFromConfig(cfg)
 	names, err := cl.ListDomainNames(ctx, &opensearch.ListDomainNamesInput{})
@@ -137,6 +151,9 @@ func awsOpenSearch(ctx context.Context, cfg aws.Config, _ *awsConfig, region str
 		if e := s.DomainEndpointOptions; e != nil {
 			m["https_only"] = aws.ToBool(e.EnforceHTTPS)
 		}
+		m["fine_grained"] = s.AdvancedSecurityOptions != nil && aws.ToBool(s.AdvancedSecurityOptions.Enabled)
+		audit, ok := s.LogPublishingOptions[string(ostypes.LogTypeAuditLogs)]
+		m["audit_logs"] = ok && aws.ToBool(audit.Enabled) && aws.ToString(audit.CloudWatchLogsLogGroupArn) != ""
 		return m
 	})
 }

@@ -32,7 +32,8 @@ func seedDatastores(ctx context.Context, cfg aws.Config, must func(any, error)) 
 	rs := redshift.NewFromConfig(cfg)
 	for name, careful := range map[string]bool{"careful": true, "careless": false} {
 		must(rs.CreateCluster(ctx, &redshift.CreateClusterInput{ClusterIdentifier: aws.String(name), NodeType: aws.String("ra3.xlplus"), MasterUsername: aws.String("admin"),
-			MasterUserPassword: aws.String("Passw0rd!Passw0rd"), PubliclyAccessible: aws.Bool(!careful), Encrypted: aws.Bool(careful), ClusterType: aws.String("single-node")}))
+			MasterUserPassword: aws.String("Passw0rd!Passw0rd"), PubliclyAccessible: aws.Bool(!careful), Encrypted: aws.Bool(careful), ClusterType: aws.String("single-node"),
+			AllowVersionUpgrade: aws.Bool(careful), AutomatedSnapshotRetentionPeriod: aws.Int32(map[bool]int32{true: 7, false: 1}[careful])}))
 		if careful {
 			must(rs.EnableLogging(ctx, &redshift.EnableLoggingInput{ClusterIdentifier: aws.String(name), BucketName: aws.String("redshift-audit")}))
 		}
@@ -41,9 +42,11 @@ func seedDatastores(ctx context.Context, cfg aws.Config, must func(any, error)) 
 	ec := elasticache.NewFromConfig(cfg)
 	for name, careful := range map[string]bool{"careful": true, "careless": false} {
 		in := &elasticache.CreateReplicationGroupInput{ReplicationGroupId: aws.String(name), ReplicationGroupDescription: aws.String(name),
-			Engine: aws.String("redis"), CacheNodeType: aws.String("cache.t3.micro"), AtRestEncryptionEnabled: aws.Bool(careful), TransitEncryptionEnabled: aws.Bool(careful)}
+			Engine: aws.String("redis"), CacheNodeType: aws.String("cache.t3.micro"), AtRestEncryptionEnabled: aws.Bool(careful), TransitEncryptionEnabled: aws.Bool(careful),
+			AutoMinorVersionUpgrade: aws.Bool(careful)}
 		if careful {
 			in.SnapshotRetentionLimit = aws.Int32(7)
+			in.AuthToken = aws.String("a-long-auth-token-0123456789")
 		}
 		must(ec.CreateReplicationGroup(ctx, in))
 	}
@@ -53,7 +56,10 @@ func seedDatastores(ctx context.Context, cfg aws.Config, must func(any, error)) 
 		EncryptionAtRestOptions:     &ostypes.EncryptionAtRestOptions{Enabled: aws.Bool(true)},
 		NodeToNodeEncryptionOptions: &ostypes.NodeToNodeEncryptionOptions{Enabled: aws.Bool(true)},
 		DomainEndpointOptions:       &ostypes.DomainEndpointOptions{EnforceHTTPS: aws.Bool(true)},
-		VPCOptions:                  &ostypes.VPCOptions{SubnetIds: []string{"subnet-12345678"}}}))
+		VPCOptions:                  &ostypes.VPCOptions{SubnetIds: []string{"subnet-12345678"}},
+		AdvancedSecurityOptions:     &ostypes.AdvancedSecurityOptionsInput{Enabled: aws.Bool(true), InternalUserDatabaseEnabled: aws.Bool(true)},
+		LogPublishingOptions: map[string]ostypes.LogPublishingOption{string(ostypes.LogTypeAuditLogs): {Enabled: aws.Bool(true),
+			CloudWatchLogsLogGroupArn: aws.String("arn:aws:logs:us-east-1:123456789012:log-group:/aws/opensearch/careful/audit")}}}))
 	must(os.CreateDomain(ctx, &opensearch.CreateDomainInput{DomainName: aws.String("careless")}))
 }
 
@@ -65,6 +71,8 @@ func TestAWSDatastores(t *testing.T) {
 		"aws.redshift-not-public": "fail", "aws.redshift-encrypted": "fail", "aws.redshift-audit-logging": "fail",
 		"aws.elasticache-encrypted": "fail", "aws.elasticache-backups": "fail",
 		"aws.opensearch-encrypted": "fail", "aws.opensearch-https": "fail", "aws.opensearch-in-vpc": "fail",
+		"aws.elasticache-minor-upgrades": "fail", "aws.elasticache-auth": "fail", "aws.opensearch-fine-grained-access": "fail", "aws.opensearch-audit-logging": "fail",
+		"aws.redshift-automated-snapshots": "fail", "aws.redshift-version-upgrades": "fail",
 	} {
 		want[check+" us-east-1/careful"] = "pass"
 		want[check+" us-east-1/careless"] = careless

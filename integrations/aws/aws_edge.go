@@ -33,8 +33,8 @@ var modernTLSPolicies = map[string]bool{
 // awsLoadBalancers: every application and network load balancer: {id:
 // "REGION/NAME", type, scheme, plain_listeners: ["HTTP:80 forward"],
 // weak_tls: ["HTTPS:443 POLICY"], drop_invalid_headers, access_logs,
-// deletion_protection}. An HTTP listener whose default action redirects
-// to HTTPS is not plain.
+// deletion_protection, desync_mode (application load balancers)}. An
+// HTTP listener whose default action redirects to HTTPS is not plain.
 func awsLoadBalancers(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := elasticloadbalancingv2.NewFromConfig(cfg)
 	var lbs []elbtypes.LoadBalancer
@@ -96,7 +96,15 @@ func awsLoadBalancers(ctx context.Context, cfg aws.Config, _ *awsConfig, region 
 				m["access_logs"] = on
 			case "deletion_protection.enabled":
 				m["deletion_protection"] = on
+			case "routing.http.desync_mitigation_mode":
+				m["desync_mode"] = aws.ToString(a.Value)
 			}
+		}
+		// AWS answers every attribute of an application load balancer,
+		// the desync mode (default defensive) included; an answer without
+		// it says nothing either way.
+		if _, ok := m["desync_mode"]; !ok && lb.Type == elbtypes.LoadBalancerTypeEnumApplication {
+			m["desync_error"] = "elasticloadbalancing:DescribeLoadBalancerAttributes on " + id + " does not give routing.http.desync_mitigation_mode"
 		}
 		return m
 	})
@@ -162,7 +170,8 @@ func awsCertificates(ctx context.Context, cfg aws.Config, _ *awsConfig, region s
 			return awsError(region+"/"+short, describeAWS("acm:DescribeCertificate on "+arn, err))
 		}
 		c := d.Certificate
-		m := map[string]any{"id": region + "/" + aws.ToString(c.DomainName) + " (" + short + ")", "status": string(c.Status), "in_use": len(c.InUseBy) > 0}
+		m := map[string]any{"id": region + "/" + aws.ToString(c.DomainName) + " (" + short + ")", "status": string(c.Status), "in_use": len(c.InUseBy) > 0,
+			"key_algorithm": string(c.KeyAlgorithm)}
 		if c.NotAfter != nil {
 			m["expires_days"] = int(math.Floor(c.NotAfter.Sub(now).Hours() / 24))
 		} else if c.Status == "ISSUED" {

@@ -2,6 +2,12 @@ package aws
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +37,13 @@ func seedEdge(t *testing.T) seeder {
 			}
 			arn[name] = aws.ToString(out.CertificateArn)
 		}
+		// A certificate on a 1,024-bit RSA key.
+		weak, weakKey := rsaCert(t, 1024)
+		out, err := certs.ImportCertificate(ctx, &acm.ImportCertificateInput{Certificate: []byte(weak), PrivateKey: []byte(weakKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn["weak"] = aws.ToString(out.CertificateArn)
 		ec := ec2.NewFromConfig(cfg)
 		vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
 		if err != nil {
@@ -69,10 +82,13 @@ func seedEdge(t *testing.T) seeder {
 		must(lbs.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: tight, Attributes: []elbtypes.LoadBalancerAttribute{
 			{Key: aws.String("routing.http.drop_invalid_header_fields.enabled"), Value: aws.String("true")},
 			{Key: aws.String("access_logs.s3.enabled"), Value: aws.String("true")}, {Key: aws.String("access_logs.s3.bucket"), Value: aws.String("lb-logs")},
-			{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}}}))
+			{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}, {Key: aws.String("routing.http.desync_mitigation_mode"), Value: aws.String("strictest")}}}))
+		must(lbs.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: loose, Attributes: []elbtypes.LoadBalancerAttribute{
+			{Key: aws.String("routing.http.desync_mitigation_mode"), Value: aws.String("monitor")}}}))
 		rc := rds.NewFromConfig(cfg)
 		must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
-			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20), StorageEncrypted: aws.Bool(true)}))
+			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20), StorageEncrypted: aws.Bool(true),
+			EnableCloudwatchLogsExports: []string{"postgresql", "upgrade"}}))
 		for _, s := range []string{"shared-all", "kept"} {
 			must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("orders"), DBSnapshotIdentifier: aws.String(s)}))
 		}
@@ -98,11 +114,24 @@ func TestAWSEdge(t *testing.T) {
 		"aws.elb-deletion-protection " + r + "tight":       "pass",
 		"aws.rds-snapshots-not-public " + r + "shared-all": "fail",
 		"aws.rds-snapshots-not-public " + r + "kept":       "pass",
+		"aws.elb-desync-mitigation " + r + "loose":         "fail",
+		"aws.elb-desync-mitigation " + r + "tight":         "pass",
+		"aws.rds-log-exports " + r + "orders":              "pass",
 	}
 	expect(t, got, why, want)
-	soon, later := 0, 0
+	soon, later, weakKeys := 0, 0, 0
 	for k, v := range got {
-		if !strings.HasPrefix(k, "aws.acm-certificate-expiry ") {
+		if strings.HasPrefix(k, "aws.acm-key-length ") {
+			weak := strings.Contains(k, certARNs["weak"][strings.LastIndex(certARNs["weak"], "/")+1:])
+			if weak != (v == "fail") || v != "pass" && v != "fail" {
+				t.Errorf("%s: %s (%s): only the 1,024-bit RSA key fails", k, v, why[k])
+			}
+			if weak && strings.Contains(why[k], "RSA_1024") {
+				weakKeys++
+			}
+			continue
+		}
+		if !strings.HasPrefix(k, "aws.acm-certificate-expiry ") || strings.Contains(k, certARNs["weak"][strings.LastIndex(certARNs["weak"], "/")+1:]) {
 			continue
 		}
 		switch {
@@ -114,7 +143,25 @@ func TestAWSEdge(t *testing.T) {
 			t.Errorf("%s: %s (%s)", k, v, why[k])
 		}
 	}
-	if soon != 1 || later != 1 {
-		t.Errorf("certificates: %d expiring found, %d valid passed", soon, later)
+	if soon != 1 || later != 1 || weakKeys != 1 {
+		t.Errorf("certificates: %d expiring found, %d valid passed, %d weak keys found", soon, later, weakKeys)
 	}
+}
+
+// rsaCert makes a self-signed PEM certificate and key on an RSA key of
+// bits, valid for a year.
+func rsaCert(t *testing.T, bits int) (cert, key string) {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "legacy.example.com"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }

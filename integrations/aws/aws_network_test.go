@@ -204,7 +204,7 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		}
 		db("careful", &rds.CreateDBInstanceInput{StorageEncrypted: aws.Bool(true), PubliclyAccessible: aws.Bool(false), AutoMinorVersionUpgrade: aws.Bool(true),
 			BackupRetentionPeriod: aws.Int32(14), DeletionProtection: aws.Bool(true), MultiAZ: aws.Bool(true), EnableIAMDatabaseAuthentication: aws.Bool(true),
-			MonitoringInterval: aws.Int32(60), MonitoringRoleArn: aws.String("arn:aws:iam::123456789012:role/rds-monitoring")})
+			MonitoringInterval: aws.Int32(60), MonitoringRoleArn: aws.String("arn:aws:iam::123456789012:role/rds-monitoring"), EnableCloudwatchLogsExports: []string{"postgresql"}})
 		db("careless", &rds.CreateDBInstanceInput{PubliclyAccessible: aws.Bool(true), AutoMinorVersionUpgrade: aws.Bool(false),
 			BackupRetentionPeriod: aws.Int32(0), DeletionProtection: aws.Bool(false)})
 	}
@@ -246,6 +246,8 @@ func TestAWSNetworkAndServices(t *testing.T) {
 	want["aws.rds-multi-az us-east-1/careless"] = "fail"
 	want["aws.rds-iam-auth us-east-1/careful"] = "pass"
 	want["aws.rds-iam-auth us-east-1/careless"] = "fail"
+	want["aws.rds-log-exports us-east-1/careful"] = "pass"
+	want["aws.rds-log-exports us-east-1/careless"] = "fail"
 	// moto keeps no MonitoringInterval: the careful instance cannot be shown
 	// monitored there; the inline cases judge it.
 	want["aws.rds-enhanced-monitoring us-east-1/careless"] = "fail"

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // The per-region reads of awsRegionalReads. Each returns resources whose
@@ -242,7 +243,8 @@ func awsRDSInstances(ctx context.Context, cfg aws.Config, _ *awsConfig, region s
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(d.DBInstanceIdentifier), "encrypted": aws.ToBool(d.StorageEncrypted),
 				"public": aws.ToBool(d.PubliclyAccessible), "minor_upgrades": aws.ToBool(d.AutoMinorVersionUpgrade),
 				"backup_days": int(aws.ToInt32(d.BackupRetentionPeriod)), "deletion_protection": aws.ToBool(d.DeletionProtection),
-				"multi_az": aws.ToBool(d.MultiAZ), "monitoring_interval": int(aws.ToInt32(d.MonitoringInterval)), "engine": aws.ToString(d.Engine), "iam_auth": aws.ToBool(d.IAMDatabaseAuthenticationEnabled)})
+				"multi_az": aws.ToBool(d.MultiAZ), "monitoring_interval": int(aws.ToInt32(d.MonitoringInterval)), "engine": aws.ToString(d.Engine), "iam_auth": aws.ToBool(d.IAMDatabaseAuthenticationEnabled),
+				"log_exports": kind.ToAny(d.EnabledCloudwatchLogsExports), "cluster": aws.ToString(d.DBClusterIdentifier)})
 		}
 		return page.Marker, nil
 	})
