@@ -2,9 +2,10 @@
 // read-only credentials in every region, service by service (IAM with
 // every policy a principal holds, S3, CloudTrail and CloudWatch, EC2 and
 // VPC, KMS, RDS, Lambda, Secrets Manager, SNS, SQS, load balancers, ACM,
-// CloudFront, EKS, ECR, data stores, and the account's detectors), for
-// the checks in checks/integrations/aws-*.yaml. Policies are judged by
-// package policy; docs/checks.md ("AWS") says how.
+// CloudFront, EKS, ECR, data stores, CodeBuild, Step Functions, SageMaker
+// notebooks, WAF web ACLs, Route 53 hosted zones, and the account's
+// detectors), for the checks in checks/integrations/aws-*.yaml. Policies
+// are judged by package policy; docs/checks.md ("AWS") says how.
 package aws
 
 import (
@@ -250,6 +251,10 @@ var awsRegionalReads = []awsRegional{
 	{"aws.ec2", "subnets", awsSubnets},
 	{"aws.ec2", "launch_templates", awsLaunchTemplates},
 	{"aws.autoscaling", "launch_configurations", awsLaunchConfigurations},
+	{"aws.codebuild", "projects", awsCodeBuild},
+	{"aws.stepfunctions", "state_machines", awsStepFunctions},
+	{"aws.sagemaker", "notebooks", awsSageMakerNotebooks},
+	{"aws.waf", "web_acls", awsWebACLs},
 }
 
 // awsParallel bounds the concurrent API calls of one collection (regions ×
@@ -292,6 +297,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
 		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
 		"aws.eks": {}, "aws.apigateway": {}, "aws.ecs": {}, "aws.kinesis": {}, "aws.autoscaling": {},
+		"aws.codebuild": {}, "aws.stepfunctions": {}, "aws.sagemaker": {}, "aws.waf": {},
 	}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
@@ -320,6 +326,11 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	wg.Go(func() { // global: called once
 		defer guard(func(msg string) { distributions = []any{awsError("cloudfront", msg)} })
 		distributions = awsCloudFront(ctx, cfg)
+	})
+	var zones []any
+	wg.Go(func() { // global: called once
+		defer guard(func(msg string) { zones = []any{awsError("route53", msg)} })
+		zones = awsRoute53(ctx, cfg)
 	})
 	wg.Go(func() {
 		defer guard(func(msg string) {
@@ -364,6 +375,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	trailBucketsLogging(ctx, cfg, trailIn, s3In)
 	out["aws.iam"], out["aws.s3"], out["aws.cloudtrail"] = iamIn, s3In, trailIn
 	out["aws.cloudfront"] = map[string]any{"distributions": sortByID(distributions)}
+	out["aws.route53"] = map[string]any{"hosted_zones": sortByID(zones)}
 	out["aws.cloudtrail"]["regions_read"] = kind.ToAny(c.Regions)
 	return out, nil
 }
