@@ -3,11 +3,18 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/internal/mototest"
 )
@@ -43,12 +50,79 @@ func motoAccount(t *testing.T, regions []string, seed seeder, before ...func(end
 	return integrationtest.Connect(t, s, x, "test:test")
 }
 
-// expect compares results with what a test wants.
+// expect compares results with what a test wants, and notes each verdict
+// it saw as wanted (see TestMain).
 func expect(t *testing.T, got, why, want map[string]string) {
 	t.Helper()
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
+			continue
+		}
+		shown(k, v)
+	}
+}
+
+// planted records, by check, the verdicts a test against moto (or a
+// replay) planted and saw: "pass", "fail", "not_applicable", "error".
+var (
+	plantedMu sync.Mutex
+	planted   = map[string]map[string]bool{}
+)
+
+// shown notes that the result "CHECK RESOURCE" was seen as verdict.
+func shown(result, verdict string) {
+	id, _, _ := strings.Cut(result, " ")
+	plantedMu.Lock()
+	defer plantedMu.Unlock()
+	if planted[id] == nil {
+		planted[id] = map[string]bool{}
+	}
+	planted[id][verdict] = true
+}
+
+// unplantable are the checks whose pass or fail no emulated account can
+// show, and why; their inline cases judge them. Each entry names the
+// verdict that cannot be planted.
+var unplantable = map[string]string{
+	"aws.iam-root-hardware-mfa pass":   "moto cannot enrol a hardware MFA device for the root user",
+	"aws.iam-root-hardware-mfa fail":   "moto's account summary has no root MFA, so the check is not reached",
+	"aws.root-mfa pass":                "moto's account summary never reports root MFA",
+	"aws.root-no-keys fail":            "moto cannot give the root user access keys",
+	"aws.iam-root-not-used pass":       "moto's credential report has no <root_account> line (AWS's always has)",
+	"aws.iam-root-not-used fail":       "moto's credential report has no <root_account> line (AWS's always has)",
+	"aws.rds-enhanced-monitoring pass": "moto keeps no MonitoringInterval",
+}
+
+// TestMain runs the tests and then, when all of them ran (no -run), asks
+// that every AWS check was seen both passing and failing in a seeded
+// account, unless unplantable says why it cannot be.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code != 0 || flag.Lookup("test.run").Value.String() != "" || testing.Short() {
+		os.Exit(code)
+	}
+	reg, err := checks.Load()
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	var missing []string
+	for _, c := range reg.Checks() {
+		if !strings.HasPrefix(c.Collector, "aws.") {
+			continue
+		}
+		for _, v := range []string{"pass", "fail"} {
+			if !planted[c.ID][v] && unplantable[c.ID+" "+v] == "" {
+				missing = append(missing, c.ID+" "+v)
+			}
 		}
 	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		fmt.Printf("FAIL: %d AWS check verdicts are planted in no seeded account (plant them, or say in unplantable why they cannot be):\n  %s\n", len(missing), strings.Join(missing, "\n  "))
+		os.Exit(1)
+	}
+	os.Exit(code)
 }
