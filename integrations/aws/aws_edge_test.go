@@ -93,6 +93,11 @@ func seedEdge(t *testing.T) seeder {
 			must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("orders"), DBSnapshotIdentifier: aws.String(s)}))
 		}
 		must(rc.ModifyDBSnapshotAttribute(ctx, &rds.ModifyDBSnapshotAttributeInput{DBSnapshotIdentifier: aws.String("shared-all"), AttributeName: aws.String("restore"), ValuesToAdd: []string{"all"}}))
+		// A snapshot of an unencrypted instance is unencrypted too.
+		must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("legacy"), DBInstanceClass: aws.String("db.t3.micro"),
+			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20),
+			EnableCloudwatchLogsExports: []string{"postgresql"}}))
+		must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("legacy"), DBSnapshotIdentifier: aws.String("legacy-plain")}))
 		certARNs = arn
 	}
 }
@@ -103,20 +108,23 @@ func TestAWSEdge(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedEdge(t))
 	r := "us-east-1/"
 	want := map[string]string{
-		"aws.elb-https " + r + "loose":                     "fail",
-		"aws.elb-https " + r + "tight":                     "pass",
-		"aws.elb-tls-policy " + r + "loose":                "fail",
-		"aws.elb-tls-policy " + r + "tight":                "pass",
-		"aws.elb-drop-invalid-headers " + r + "loose":      "fail",
-		"aws.elb-drop-invalid-headers " + r + "tight":      "pass",
-		"aws.elb-access-logs " + r + "tight":               "pass",
-		"aws.elb-deletion-protection " + r + "loose":       "fail",
-		"aws.elb-deletion-protection " + r + "tight":       "pass",
-		"aws.rds-snapshots-not-public " + r + "shared-all": "fail",
-		"aws.rds-snapshots-not-public " + r + "kept":       "pass",
-		"aws.elb-desync-mitigation " + r + "loose":         "fail",
-		"aws.elb-desync-mitigation " + r + "tight":         "pass",
-		"aws.rds-log-exports " + r + "orders":              "pass",
+		"aws.elb-https " + r + "loose":                      "fail",
+		"aws.elb-https " + r + "tight":                      "pass",
+		"aws.elb-tls-policy " + r + "loose":                 "fail",
+		"aws.elb-tls-policy " + r + "tight":                 "pass",
+		"aws.elb-drop-invalid-headers " + r + "loose":       "fail",
+		"aws.elb-drop-invalid-headers " + r + "tight":       "pass",
+		"aws.elb-access-logs " + r + "tight":                "pass",
+		"aws.elb-deletion-protection " + r + "loose":        "fail",
+		"aws.elb-deletion-protection " + r + "tight":        "pass",
+		"aws.rds-snapshots-not-public " + r + "shared-all":  "fail",
+		"aws.rds-snapshots-not-public " + r + "kept":        "pass",
+		"aws.elb-desync-mitigation " + r + "loose":          "fail",
+		"aws.elb-desync-mitigation " + r + "tight":          "pass",
+		"aws.rds-log-exports " + r + "orders":               "pass",
+		"aws.elb-access-logs " + r + "loose":                "fail",
+		"aws.rds-snapshots-encrypted " + r + "kept":         "pass",
+		"aws.rds-snapshots-encrypted " + r + "legacy-plain": "fail",
 	}
 	expect(t, got, why, want)
 	soon, later, weakKeys := 0, 0, 0
@@ -129,6 +137,7 @@ func TestAWSEdge(t *testing.T) {
 			if weak && strings.Contains(why[k], "RSA_1024") {
 				weakKeys++
 			}
+			shown(k, v)
 			continue
 		}
 		if !strings.HasPrefix(k, "aws.acm-certificate-expiry ") || strings.Contains(k, certARNs["weak"][strings.LastIndex(certARNs["weak"], "/")+1:]) {
@@ -137,8 +146,10 @@ func TestAWSEdge(t *testing.T) {
 		switch {
 		case strings.Contains(k, certARNs["soon"][strings.LastIndex(certARNs["soon"], "/")+1:]) && v == "fail":
 			soon++
+			shown(k, v)
 		case strings.Contains(k, certARNs["later"][strings.LastIndex(certARNs["later"], "/")+1:]) && v == "pass":
 			later++
+			shown(k, v)
 		default:
 			t.Errorf("%s: %s (%s)", k, v, why[k])
 		}

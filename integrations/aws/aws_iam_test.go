@@ -66,6 +66,11 @@ func seedIAM(t *testing.T) seeder {
 		user("dana", "half") // all but IAM through a group, IAM directly: together everything
 		must(ic.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("dana"), PolicyArn: aws.String(arn["IAMOnly"])}))
 		user("erin", "half") // all but IAM: not an administrator
+		user("fresh")        // a console password made today: not idle
+		must(ic.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("fresh"), Password: aws.String("Passw0rd!Passw0rd!")}))
+		// A password policy that meets CIS 1.8, 1.9 and FSBP IAM.7.
+		must(ic.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14), PasswordReusePrevention: aws.Int32(24),
+			RequireUppercaseCharacters: true, RequireLowercaseCharacters: true, RequireNumbers: true, RequireSymbols: true, MaxPasswordAge: aws.Int32(90)}))
 
 		role := func(name, trust string) {
 			must(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: doc(trust)}))
@@ -141,6 +146,10 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		"aws.iam-cloudshell-full-access role/ec2-app":       "fail",
 		"aws.iam-cloudshell-full-access role/support":       "pass",
 		"aws.iam-server-certificates expired":               "fail",
+		"aws.iam-credentials-unused fresh":                  "pass",
+		"aws.password-length password policy":               "pass",
+		"aws.password-reuse password policy":                "pass",
+		"aws.password-complexity password policy":           "pass",
 		// "*" on "*", and NotAction: decrypt with every key.
 		"aws.iam-policy-no-kms-decrypt-all ReadOnlyLookalike":           "fail",
 		"aws.iam-policy-no-kms-decrypt-all AllButIAM":                   "fail",

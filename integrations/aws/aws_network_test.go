@@ -13,6 +13,7 @@ import (
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -161,6 +162,25 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ids["plain volume"] = aws.ToString(vol.VolumeId)
+		sealed, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), Encrypted: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids["sealed volume"] = aws.ToString(sealed.VolumeId)
+		// The new VPC's default security group with AWS's rules taken away
+		// (no inbound, no outbound); every other default group keeps them.
+		dg, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{vpcID}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
+		if err != nil || len(dg.SecurityGroups) != 1 {
+			t.Fatalf("the new VPC's default group: %v %+v", err, dg)
+		}
+		g := dg.SecurityGroups[0]
+		ids["closed default group"] = aws.ToString(g.GroupId) + " default"
+		must(ec.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissions}))
+		must(ec.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissionsEgress}))
+		// GuardDuty in us-east-1 only.
+		must(guardduty.NewFromConfig(cfg).CreateDetector(ctx, &guardduty.CreateDetectorInput{Enable: aws.Bool(true)}))
 		snap := func(name string) string {
 			s, err := ec.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId})
 			if err != nil {
@@ -247,6 +267,17 @@ func TestAWSNetworkAndServices(t *testing.T) {
 	want["aws.rds-iam-auth us-east-1/careful"] = "pass"
 	want["aws.rds-iam-auth us-east-1/careless"] = "fail"
 	want["aws.rds-log-exports us-east-1/careful"] = "pass"
+	want["aws.rds-encrypted us-east-1/careful"] = "pass"
+	want["aws.rds-encrypted us-east-1/careless"] = "fail"
+	want["aws.ebs-encrypted "+r+ids["plain volume"]] = "fail"
+	want["aws.ebs-encrypted "+r+ids["sealed volume"]] = "pass"
+	want["aws.sg-default-restricts-all "+r+ids["closed default group"]] = "pass"
+	want["aws.guardduty us-east-1"] = "pass"
+	want["aws.guardduty eu-west-1"] = "fail"
+	// An active analyzer of external access in us-east-1; in eu-west-1
+	// only one of unused access and one that failed.
+	want["aws.access-analyzer us-east-1"] = "pass"
+	want["aws.access-analyzer eu-west-1"] = "fail"
 	want["aws.rds-log-exports us-east-1/careless"] = "fail"
 	// moto keeps no MonitoringInterval: the careful instance cannot be shown
 	// monitored there; the inline cases judge it.
@@ -285,10 +316,16 @@ func TestAWSNetworkAndServices(t *testing.T) {
 		switch {
 		case strings.HasPrefix(k, "aws.ec2-subnet-no-auto-public-ip ") && !strings.HasSuffix(k, ids["private subnet"]) && (v != "fail" || !strings.Contains(why[k], "default subnet") && !strings.HasSuffix(k, ids["public subnet"])):
 			t.Errorf("%s: %s (%s), want fail: AWS's default subnets map public addresses", k, v, why[k])
-		case strings.HasPrefix(k, "aws.vpc-flow-logs ") && !strings.HasSuffix(k, ids["logged vpc"]) && v != "fail":
-			t.Errorf("%s: %s, want fail", k, v)
-		case strings.HasPrefix(k, "aws.sg-default-restricts-all ") && v != "fail":
-			t.Errorf("%s: %s (%s), want fail: AWS's default group allows its members and all outbound", k, v, why[k])
+		case strings.HasPrefix(k, "aws.vpc-flow-logs ") && !strings.HasSuffix(k, ids["logged vpc"]):
+			if v != "fail" {
+				t.Errorf("%s: %s, want fail", k, v)
+			}
+			shown(k, v)
+		case strings.HasPrefix(k, "aws.sg-default-restricts-all ") && strings.HasSuffix(k, " default") && !strings.HasSuffix(k, ids["closed default group"]):
+			if v != "fail" {
+				t.Errorf("%s: %s (%s), want fail: AWS's default group allows its members and all outbound", k, v, why[k])
+			}
+			shown(k, v)
 		case strings.HasPrefix(k, "aws.") && v == "error" && k != motoRootUse:
 			t.Errorf("%s could not be judged: %s", k, why[k])
 		}

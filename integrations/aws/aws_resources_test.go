@@ -59,6 +59,15 @@ func seedResources(t *testing.T) seeder {
 		}
 		must(keys.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: doomed.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)}))
 		keyIDs["open"], keyIDs["doomed"] = aws.ToString(open.KeyMetadata.KeyId), aws.ToString(doomed.KeyMetadata.KeyId)
+		// Rotation: on for the open key, off for a key kept as it was made.
+		must(keys.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: open.KeyMetadata.KeyId}))
+		static, err := keys.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("static")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyIDs["static"] = aws.ToString(static.KeyMetadata.KeyId)
+		// A topic encrypted with a KMS key.
+		must(topics.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("sealed-topic"), Attributes: map[string]string{"KmsMasterKeyId": "alias/aws/sns"}}))
 
 		role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"),
 			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
@@ -70,6 +79,9 @@ func seedResources(t *testing.T) seeder {
 			must(fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython312,
 				Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped(t, "index.py", "def handler(e, c): return 1\n")}}))
 		}
+		// A function on a runtime AWS no longer supports.
+		must(fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("old-fn"), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython37,
+			Handler: aws.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipped(t, "index.py", "def handler(e, c): return 1\n")}}))
 		must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("open-fn"), StatementId: aws.String("anyone"),
 			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")}))
 		must(fns.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("account-fn"), StatementId: aws.String("events"),
@@ -83,6 +95,7 @@ func seedResources(t *testing.T) seeder {
 		}
 		must(secrets.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("open-secret"),
 			ResourcePolicy: aws.String(anyone("secretsmanager:GetSecretValue", "*", ""))}))
+
 	}
 }
 
@@ -124,6 +137,11 @@ func TestAWSResourcePolicies(t *testing.T) {
 		"aws.secrets-rotated " + r + "quiet-secret":            "pass", // made today
 	}
 	want["aws.lambda-runtime-supported "+r+"open-fn"] = "pass"
+	want["aws.lambda-runtime-supported "+r+"old-fn"] = "fail"
+	want["aws.sns-encrypted "+r+"sealed-topic"] = "pass"
+	want["aws.secrets-used "+r+"quiet-secret"] = "fail" // never read
+	want["aws.kms-rotation "+r+keyIDs["open"]] = "pass"
+	want["aws.kms-rotation "+r+keyIDs["static"]] = "fail"
 	want["aws.sns-encrypted "+r+"open-topic"] = "fail"
 	// New queues are encrypted with SSE-SQS by default (AWS since 2022, and
 	// moto); the one planted with it turned off is not.

@@ -19,7 +19,7 @@ import (
 func seedStorage(t *testing.T, fs map[string]string) seeder {
 	return func(ctx context.Context, cfg aws.Config, must func(any, error)) {
 		sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-		for _, b := range []string{"tls-only", "one-principal", "access-logs", "logged", "trail-bucket", "acme-audit-1"} {
+		for _, b := range []string{"tls-only", "one-principal", "access-logs", "logged", "trail-bucket", "acme-audit-1", "acme-audit-2"} {
 			in := &s3.CreateBucketInput{Bucket: aws.String(b)}
 			if b == "acme-audit-1" {
 				in.ObjectLockEnabledForBucket = aws.Bool(true)
@@ -103,6 +103,9 @@ func TestAWSStorage(t *testing.T) {
 		"aws.cloudtrail-bucket-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/audited": "pass",
 	}
 	want["aws.cloudtrail-s3-writes account"] = "fail"
+	want["aws.s3-object-lock acme-audit-2"] = "fail" // an audit bucket without Object Lock
+	want["aws.cloudtrail-cloudwatch arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail"
+	want["aws.cloudtrail-kms arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail"
 	want["aws.s3-acls-disabled enforced"] = "pass"
 	want["aws.s3-acls-disabled preferred"] = "fail"
 	want["aws.s3-acls-disabled tls-only"] = "fail" // no ownership controls at all

@@ -92,6 +92,12 @@ var unplantable = map[string]string{
 	"aws.iam-root-not-used pass":       "moto's credential report has no <root_account> line (AWS's always has)",
 	"aws.iam-root-not-used fail":       "moto's credential report has no <root_account> line (AWS's always has)",
 	"aws.rds-enhanced-monitoring pass": "moto keeps no MonitoringInterval",
+	"aws.s3-mfa-delete pass":           "moto keeps no MFADelete setting (PutBucketVersioning ignores it)",
+	"aws.secrets-rotation pass":        "moto's RotateSecret invokes the rotation function, which needs Docker",
+	"aws.secrets-used pass":            "moto never records a secret's LastAccessedDate",
+	"aws.secrets-rotated fail":         "moto dates a secret's creation and rotation now; none can be 90 days old",
+	"aws.keys-rotated fail":            "moto dates every access key now; none can be 90 days old",
+	"aws.iam-credentials-unused fail":  "moto dates users and keys now and records no use; nothing can be 45 days idle",
 }
 
 // TestMain runs the tests and then, when all of them ran (no -run), asks
