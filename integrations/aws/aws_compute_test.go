@@ -21,12 +21,14 @@ import (
 // and an API stage without logging or tracing.
 func seedCompute(ctx context.Context, cfg aws.Config, must func(any, error)) {
 	cf := cloudfront.NewFromConfig(cfg)
-	must(cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
+	careless, err := cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
 		CallerReference: aws.String("careless"), Comment: aws.String("careless"), Enabled: aws.Bool(true),
 		Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{Id: aws.String("assets"), DomainName: aws.String("assets.s3.amazonaws.com"),
 			S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")}}}},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("assets"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyAllowAll,
-			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}}}))
+			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}}})
+	must(careless, err)
+	distributions["careless"] = aws.ToString(careless.Distribution.Id) + " (" + aws.ToString(careless.Distribution.DomainName) + ")"
 
 	// The careful one: HTTPS only, its own certificate with TLS 1.2,
 	// logging, a web ACL, and a load balancer for origin: moto answers no
@@ -34,7 +36,7 @@ func seedCompute(ctx context.Context, cfg aws.Config, must func(any, error)) {
 	// bucket origin cannot be shown here (TestAWSCloudFrontOrigins judges
 	// those shapes). moto also leaves CloudFrontDefaultCertificate true
 	// unless told otherwise; AWS sets it false with one's own certificate.
-	must(cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
+	careful, err := cf.CreateDistribution(ctx, &cloudfront.CreateDistributionInput{DistributionConfig: &cftypes.DistributionConfig{
 		CallerReference: aws.String("careful"), Comment: aws.String("careful"), Enabled: aws.Bool(true), DefaultRootObject: aws.String("index.html"),
 		WebACLId: aws.String("arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1234"),
 		Logging:  &cftypes.LoggingConfig{Enabled: aws.Bool(true), Bucket: aws.String("cf-logs.s3.amazonaws.com"), Prefix: aws.String("careful/"), IncludeCookies: aws.Bool(false)},
@@ -43,7 +45,9 @@ func seedCompute(ctx context.Context, cfg aws.Config, must func(any, error)) {
 		Origins: &cftypes.Origins{Quantity: aws.Int32(1), Items: []cftypes.Origin{{Id: aws.String("site"), DomainName: aws.String("web-123.us-east-1.elb.amazonaws.com"),
 			CustomOriginConfig: &cftypes.CustomOriginConfig{HTTPPort: aws.Int32(80), HTTPSPort: aws.Int32(443), OriginProtocolPolicy: cftypes.OriginProtocolPolicyHttpsOnly}}}},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("site"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
-			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}}}))
+			CachePolicyId: aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}}})
+	must(careful, err)
+	distributions["careful"] = aws.ToString(careful.Distribution.Id) + " (" + aws.ToString(careful.Distribution.DomainName) + ")"
 
 	k := eks.NewFromConfig(cfg)
 	for name, public := range map[string]bool{"open": true, "private": false} {
@@ -57,7 +61,9 @@ func seedCompute(ctx context.Context, cfg aws.Config, must func(any, error)) {
 	}
 
 	ec := ec2.NewFromConfig(cfg)
-	must(ec.AllocateAddress(ctx, &ec2.AllocateAddressInput{}))
+	idle, err := ec.AllocateAddress(ctx, &ec2.AllocateAddressInput{})
+	must(idle, err)
+	idleEIP = aws.ToString(idle.PublicIp)
 	// An address in use: associated with an instance.
 	inst, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
 	must(inst, err)
@@ -83,29 +89,22 @@ func seedCompute(ctx context.Context, cfg aws.Config, must func(any, error)) {
 		{Op: apigwtypes.OpReplace, Path: aws.String("/*/*/logging/loglevel"), Value: aws.String("INFO")}}}))
 }
 
-// usedEIP is the public address seedCompute associates.
-var usedEIP string
+// The public addresses seedCompute allocates (one associated, one idle),
+// and its distributions, "ID (DOMAIN)" by careful and careless.
+var (
+	usedEIP, idleEIP string
+	distributions    = map[string]string{}
+)
 
 func TestAWSCompute(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedCompute)
-	want := map[string]string{
-		"aws.eks-endpoint-private us-east-1/open":         "fail",
-		"aws.eks-endpoint-private us-east-1/private":      "pass",
-		"aws.eks-secrets-encrypted us-east-1/open":        "fail",
-		"aws.eks-secrets-encrypted us-east-1/private":     "pass",
-		"aws.eks-audit-logging us-east-1/open":            "fail",
-		"aws.eks-audit-logging us-east-1/private":         "pass",
-		"aws.apigateway-logging us-east-1/orders/prod":    "fail",
-		"aws.apigateway-tracing us-east-1/orders/prod":    "fail",
-		"aws.apigateway-logging us-east-1/orders/audited": "pass",
-		"aws.apigateway-tracing us-east-1/orders/audited": "pass",
-	}
+	want := wantCompute()
 	expect(t, got, why, want)
-	distributions, eips := 0, 0
+	nd, eips := 0, 0
 	for k, v := range got {
 		switch {
 		case strings.HasPrefix(k, "aws.cloudfront-"):
-			distributions++
+			nd++
 			// The careless distribution fails every CloudFront check, the
 			// careful one passes each (its id does not name it; the
 			// reasons of the careless one do).
@@ -125,8 +124,8 @@ func TestAWSCompute(t *testing.T) {
 			}
 		}
 	}
-	if distributions != 10 || eips != 2 || planted["aws.cloudfront-waf"]["pass"] != true {
-		t.Errorf("%d CloudFront results (want 10), %d Elastic IPs (want 2)", distributions, eips)
+	if nd != 10 || eips != 2 {
+		t.Errorf("%d CloudFront results (want 10), %d Elastic IPs (want 2)", nd, eips)
 	}
 	for _, c := range []string{"aws.cloudfront-https", "aws.cloudfront-tls", "aws.cloudfront-logging", "aws.cloudfront-origin-access", "aws.cloudfront-waf"} {
 		pass, fail := 0, 0
@@ -186,4 +185,27 @@ func TestAWSCloudFrontOrigins(t *testing.T) {
 			t.Errorf("%s: open %t, want %t", name, open, c.open)
 		}
 	}
+}
+
+// wantCompute is what TestAWSCompute wants of its seeded account.
+func wantCompute() map[string]string {
+	want := map[string]string{
+		"aws.eks-endpoint-private us-east-1/open":         "fail",
+		"aws.eks-endpoint-private us-east-1/private":      "pass",
+		"aws.eks-secrets-encrypted us-east-1/open":        "fail",
+		"aws.eks-secrets-encrypted us-east-1/private":     "pass",
+		"aws.eks-audit-logging us-east-1/open":            "fail",
+		"aws.eks-audit-logging us-east-1/private":         "pass",
+		"aws.apigateway-logging us-east-1/orders/prod":    "fail",
+		"aws.apigateway-tracing us-east-1/orders/prod":    "fail",
+		"aws.apigateway-logging us-east-1/orders/audited": "pass",
+		"aws.apigateway-tracing us-east-1/orders/audited": "pass",
+		"aws.ec2-eip-attached us-east-1/" + usedEIP:       "pass",
+		"aws.ec2-eip-attached us-east-1/" + idleEIP:       "fail",
+	}
+	for _, c := range []string{"aws.cloudfront-https", "aws.cloudfront-tls", "aws.cloudfront-logging", "aws.cloudfront-origin-access", "aws.cloudfront-waf"} {
+		want[c+" "+distributions["careful"]] = "pass"
+		want[c+" "+distributions["careless"]] = "fail"
+	}
+	return want
 }

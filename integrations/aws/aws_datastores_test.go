@@ -65,18 +65,7 @@ func seedDatastores(ctx context.Context, cfg aws.Config, must func(any, error)) 
 
 func TestAWSDatastores(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedDatastores)
-	want := map[string]string{}
-	for check, careless := range map[string]string{
-		"aws.ecr-scan-on-push": "fail", "aws.ecr-immutable-tags": "fail", "aws.ecr-lifecycle": "fail", "aws.ecr-not-public": "fail",
-		"aws.redshift-not-public": "fail", "aws.redshift-encrypted": "fail", "aws.redshift-audit-logging": "fail",
-		"aws.elasticache-encrypted": "fail", "aws.elasticache-backups": "fail",
-		"aws.opensearch-encrypted": "fail", "aws.opensearch-https": "fail", "aws.opensearch-in-vpc": "fail",
-		"aws.elasticache-minor-upgrades": "fail", "aws.elasticache-auth": "fail", "aws.opensearch-fine-grained-access": "fail", "aws.opensearch-audit-logging": "fail",
-		"aws.redshift-automated-snapshots": "fail", "aws.redshift-version-upgrades": "fail",
-	} {
-		want[check+" us-east-1/careful"] = "pass"
-		want[check+" us-east-1/careless"] = careless
-	}
+	want := wantDatastores()
 	expect(t, got, why, want)
 }
 
@@ -98,10 +87,33 @@ func seedContainers(ctx context.Context, cfg aws.Config, must func(any, error)) 
 
 func TestAWSContainers(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedContainers)
+	want := wantContainers()
+	expect(t, got, why, want)
+}
+
+// wantDatastores is what TestAWSDatastores wants of its seeded account.
+func wantDatastores() map[string]string {
+	want := map[string]string{}
+	for check, careless := range map[string]string{
+		"aws.ecr-scan-on-push": "fail", "aws.ecr-immutable-tags": "fail", "aws.ecr-lifecycle": "fail", "aws.ecr-not-public": "fail",
+		"aws.redshift-not-public": "fail", "aws.redshift-encrypted": "fail", "aws.redshift-audit-logging": "fail",
+		"aws.elasticache-encrypted": "fail", "aws.elasticache-backups": "fail",
+		"aws.opensearch-encrypted": "fail", "aws.opensearch-https": "fail", "aws.opensearch-in-vpc": "fail",
+		"aws.elasticache-minor-upgrades": "fail", "aws.elasticache-auth": "fail", "aws.opensearch-fine-grained-access": "fail", "aws.opensearch-audit-logging": "fail",
+		"aws.redshift-automated-snapshots": "fail", "aws.redshift-version-upgrades": "fail",
+	} {
+		want[check+" us-east-1/careful"] = "pass"
+		want[check+" us-east-1/careless"] = careless
+	}
+	return want
+}
+
+// wantContainers is what TestAWSContainers wants of its seeded account.
+func wantContainers() map[string]string {
 	want := map[string]string{"aws.kinesis-encrypted us-east-1/careful": "pass", "aws.kinesis-encrypted us-east-1/careless": "fail"}
 	for _, check := range []string{"aws.ecs-not-privileged", "aws.ecs-non-root", "aws.ecs-readonly-root"} {
 		want[check+" us-east-1/careful:1"] = "pass"
 		want[check+" us-east-1/careless:1"] = "fail"
 	}
-	expect(t, got, why, want)
+	return want
 }

@@ -106,26 +106,7 @@ var certARNs map[string]string
 
 func TestAWSEdge(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedEdge(t))
-	r := "us-east-1/"
-	want := map[string]string{
-		"aws.elb-https " + r + "loose":                      "fail",
-		"aws.elb-https " + r + "tight":                      "pass",
-		"aws.elb-tls-policy " + r + "loose":                 "fail",
-		"aws.elb-tls-policy " + r + "tight":                 "pass",
-		"aws.elb-drop-invalid-headers " + r + "loose":       "fail",
-		"aws.elb-drop-invalid-headers " + r + "tight":       "pass",
-		"aws.elb-access-logs " + r + "tight":                "pass",
-		"aws.elb-deletion-protection " + r + "loose":        "fail",
-		"aws.elb-deletion-protection " + r + "tight":        "pass",
-		"aws.rds-snapshots-not-public " + r + "shared-all":  "fail",
-		"aws.rds-snapshots-not-public " + r + "kept":        "pass",
-		"aws.elb-desync-mitigation " + r + "loose":          "fail",
-		"aws.elb-desync-mitigation " + r + "tight":          "pass",
-		"aws.rds-log-exports " + r + "orders":               "pass",
-		"aws.elb-access-logs " + r + "loose":                "fail",
-		"aws.rds-snapshots-encrypted " + r + "kept":         "pass",
-		"aws.rds-snapshots-encrypted " + r + "legacy-plain": "fail",
-	}
+	want := wantEdge()
 	expect(t, got, why, want)
 	soon, later, weakKeys := 0, 0, 0
 	for k, v := range got {
@@ -175,4 +156,36 @@ func rsaCert(t *testing.T, bits int) (cert, key string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+}
+
+// wantEdge is what TestAWSEdge wants of its seeded account.
+func wantEdge() map[string]string {
+	r := "us-east-1/"
+	cert := func(domain, name string) string {
+		return r + domain + " (" + certARNs[name][strings.LastIndex(certARNs[name], "/")+1:] + ")"
+	}
+	want := map[string]string{
+		"aws.acm-certificate-expiry " + cert("www.example.com", "soon"):  "fail",
+		"aws.acm-certificate-expiry " + cert("www.example.com", "later"): "pass",
+		"aws.acm-key-length " + cert("legacy.example.com", "weak"):       "fail",
+		"aws.acm-key-length " + cert("www.example.com", "later"):         "pass",
+		"aws.elb-https " + r + "loose":                                   "fail",
+		"aws.elb-https " + r + "tight":                                   "pass",
+		"aws.elb-tls-policy " + r + "loose":                              "fail",
+		"aws.elb-tls-policy " + r + "tight":                              "pass",
+		"aws.elb-drop-invalid-headers " + r + "loose":                    "fail",
+		"aws.elb-drop-invalid-headers " + r + "tight":                    "pass",
+		"aws.elb-access-logs " + r + "tight":                             "pass",
+		"aws.elb-deletion-protection " + r + "loose":                     "fail",
+		"aws.elb-deletion-protection " + r + "tight":                     "pass",
+		"aws.rds-snapshots-not-public " + r + "shared-all":               "fail",
+		"aws.rds-snapshots-not-public " + r + "kept":                     "pass",
+		"aws.elb-desync-mitigation " + r + "loose":                       "fail",
+		"aws.elb-desync-mitigation " + r + "tight":                       "pass",
+		"aws.rds-log-exports " + r + "orders":                            "pass",
+		"aws.elb-access-logs " + r + "loose":                             "fail",
+		"aws.rds-snapshots-encrypted " + r + "kept":                      "pass",
+		"aws.rds-snapshots-encrypted " + r + "legacy-plain":              "fail",
+	}
+	return want
 }

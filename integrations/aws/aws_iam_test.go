@@ -122,6 +122,54 @@ func selfSigned(t *testing.T, notAfter time.Time) (cert, key string) {
 // find exactly the planted violations, by evaluation.
 func TestAWSIAMAuthorization(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedIAM(t))
+	want := wantIAM()
+	expect(t, got, why, want)
+	if !strings.Contains(why["aws.iam-users-not-admin user/ann"], "ReadOnlyLookalike (group ops)") {
+		t.Errorf("the reason does not say where the permission comes from: %q", why["aws.iam-users-not-admin user/ann"])
+	}
+	for k, v := range got {
+		if strings.HasPrefix(k, "aws.iam-") && v == "error" && k != motoRootUse {
+			t.Errorf("%s could not be judged: %s", k, why[k])
+		}
+	}
+}
+
+// TestAWSIAMDenied: when the authorization details are refused, every
+// check built on them is an error, never a pass.
+func TestAWSIAMDenied(t *testing.T) {
+	in := map[string]any{"principals_error": "iam:GetAccountAuthorizationDetails: access denied", "principals": []any{}, "policies": []any{}, "roles": []any{}}
+	for _, id := range []string{"aws.iam-policy-no-admin", "aws.iam-users-not-admin", "aws.iam-users-no-direct-policies", "aws.iam-role-trust-not-public",
+		"aws.iam-support-role", "aws.iam-cloudshell-full-access"} {
+		for res, v := range runCheck(t, id, in) {
+			if v != "error" {
+				t.Errorf("%s %s: %s, want error", id, res, v)
+			}
+		}
+	}
+}
+
+// runCheck runs one built-in check on an input: verdict by resource.
+func runCheck(t *testing.T, id string, in map[string]any) map[string]string {
+	t.Helper()
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range reg.Checks() {
+		if c.ID == id {
+			for _, r := range c.Run(in, nil) {
+				out[r.Resource] = string(r.Verdict)
+			}
+			return out
+		}
+	}
+	t.Fatalf("no check %s", id)
+	return nil
+}
+
+// wantIAM is what TestAWSIAMAuthorization wants of its seeded account.
+func wantIAM() map[string]string {
 	want := map[string]string{
 		"aws.iam-policy-no-admin ReadOnlyLookalike":         "fail",
 		"aws.iam-policy-no-admin AdministratorAccessCustom": "pass",
@@ -175,47 +223,5 @@ func TestAWSIAMAuthorization(t *testing.T) {
 		// moto's has none, and root use unknown is an error.
 		"aws.iam-root-not-used root": "error",
 	}
-	expect(t, got, why, want)
-	if !strings.Contains(why["aws.iam-users-not-admin user/ann"], "ReadOnlyLookalike (group ops)") {
-		t.Errorf("the reason does not say where the permission comes from: %q", why["aws.iam-users-not-admin user/ann"])
-	}
-	for k, v := range got {
-		if strings.HasPrefix(k, "aws.iam-") && v == "error" && k != motoRootUse {
-			t.Errorf("%s could not be judged: %s", k, why[k])
-		}
-	}
-}
-
-// TestAWSIAMDenied: when the authorization details are refused, every
-// check built on them is an error, never a pass.
-func TestAWSIAMDenied(t *testing.T) {
-	in := map[string]any{"principals_error": "iam:GetAccountAuthorizationDetails: access denied", "principals": []any{}, "policies": []any{}, "roles": []any{}}
-	for _, id := range []string{"aws.iam-policy-no-admin", "aws.iam-users-not-admin", "aws.iam-users-no-direct-policies", "aws.iam-role-trust-not-public",
-		"aws.iam-support-role", "aws.iam-cloudshell-full-access"} {
-		for res, v := range runCheck(t, id, in) {
-			if v != "error" {
-				t.Errorf("%s %s: %s, want error", id, res, v)
-			}
-		}
-	}
-}
-
-// runCheck runs one built-in check on an input: verdict by resource.
-func runCheck(t *testing.T, id string, in map[string]any) map[string]string {
-	t.Helper()
-	reg, err := checks.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, c := range reg.Checks() {
-		if c.ID == id {
-			for _, r := range c.Run(in, nil) {
-				out[r.Resource] = string(r.Verdict)
-			}
-			return out
-		}
-	}
-	t.Fatalf("no check %s", id)
-	return nil
+	return want
 }

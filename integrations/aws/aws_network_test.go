@@ -241,71 +241,7 @@ func TestAWSNetworkAndServices(t *testing.T) {
 		mototest.AddAnalyzer(endpoint, "eu-west-1", mototest.Analyzer{Name: "broken", Type: "ACCOUNT", Status: "FAILED"})
 	})
 	r := "us-east-1/"
-	want := map[string]string{
-		"aws.ec2-imdsv2 " + r + ids["imdsv1"]:                        "fail",
-		"aws.ec2-imdsv2 " + r + ids["imdsv2"]:                        "pass",
-		"aws.nacl-admin-ports " + r + ids["ssh acl"]:                 "fail",
-		"aws.nacl-admin-ports " + r + ids["guarded acl"]:             "pass",
-		"aws.vpc-flow-logs " + r + ids["logged vpc"]:                 "pass",
-		"aws.ebs-snapshots-not-public " + r + ids["public snapshot"]: "fail",
-		"aws.ebs-snapshots-not-public " + r + ids["shared snapshot"]: "pass",
-		"aws.config-recorder us-east-1":                              "pass",
-		"aws.config-recorder eu-west-1":                              "fail",
-		"aws.securityhub us-east-1":                                  "pass",
-		"aws.securityhub eu-west-1":                                  "fail",
-		"aws.rds-not-public us-east-1/careful":                       "pass",
-		"aws.rds-not-public us-east-1/careless":                      "fail",
-		"aws.rds-minor-upgrades us-east-1/careful":                   "pass",
-		"aws.rds-minor-upgrades us-east-1/careless":                  "fail",
-		"aws.rds-backups us-east-1/careful":                          "pass",
-		"aws.rds-backups us-east-1/careless":                         "fail",
-		"aws.rds-deletion-protection us-east-1/careful":              "pass",
-		"aws.rds-deletion-protection us-east-1/careless":             "fail",
-	}
-	want["aws.rds-multi-az us-east-1/careful"] = "pass"
-	want["aws.rds-multi-az us-east-1/careless"] = "fail"
-	want["aws.rds-iam-auth us-east-1/careful"] = "pass"
-	want["aws.rds-iam-auth us-east-1/careless"] = "fail"
-	want["aws.rds-log-exports us-east-1/careful"] = "pass"
-	want["aws.rds-encrypted us-east-1/careful"] = "pass"
-	want["aws.rds-encrypted us-east-1/careless"] = "fail"
-	want["aws.ebs-encrypted "+r+ids["plain volume"]] = "fail"
-	want["aws.ebs-encrypted "+r+ids["sealed volume"]] = "pass"
-	want["aws.sg-default-restricts-all "+r+ids["closed default group"]] = "pass"
-	want["aws.guardduty us-east-1"] = "pass"
-	want["aws.guardduty eu-west-1"] = "fail"
-	// An active analyzer of external access in us-east-1; in eu-west-1
-	// only one of unused access and one that failed.
-	want["aws.access-analyzer us-east-1"] = "pass"
-	want["aws.access-analyzer eu-west-1"] = "fail"
-	want["aws.rds-log-exports us-east-1/careless"] = "fail"
-	// moto keeps no MonitoringInterval: the careful instance cannot be shown
-	// monitored there; the inline cases judge it.
-	want["aws.rds-enhanced-monitoring us-east-1/careless"] = "fail"
-	want["aws.sg-high-risk-ports "+r+ids["web"]] = "pass"
-	want["aws.sg-high-risk-ports "+r+ids["db-open"]] = "fail"
-	want["aws.sg-authorized-ports "+r+ids["web"]] = "pass"
-	want["aws.sg-authorized-ports "+r+ids["db-open"]] = "fail"
-	// As in AWS, an instance in a default subnet gets a public address; one
-	// in a subnet that maps none does not.
-	want["aws.ec2-no-public-ip "+r+ids["imdsv1"]] = "fail"
-	want["aws.ec2-no-public-ip "+r+ids["imdsv2"]] = "pass"
-	for name, v := range map[string][2]string{"ssh-v6": {"pass", "fail"}, "ssh-halves": {"fail", "pass"}, "ssh-three-quarters": {"pass", "pass"}, "ssh-office": {"pass", "pass"}} {
-		want["aws.sg-admin-ports "+r+ids[name]] = v[0]
-		want["aws.sg-admin-ports-ipv6 "+r+ids[name]] = v[1]
-	}
-	want["aws.ec2-ami-not-public "+r+ids["public-image"]] = "fail"
-	want["aws.ec2-ami-not-public "+r+ids["shared-image"]] = "pass"
-	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["public subnet"]] = "fail"
-	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["private subnet"]] = "pass"
-	for _, c := range []string{"aws.ec2-launch-template-no-public-ip", "aws.ec2-launch-template-imdsv2"} {
-		want[c+" "+r+ids["careful template"]] = "pass"
-		want[c+" "+r+ids["careless template"]] = "fail"
-	}
-	for _, c := range []string{"aws.autoscaling-no-public-ip", "aws.autoscaling-imdsv2"} {
-		want[c+" "+r+"careful"] = "pass"
-		want[c+" "+r+"careless"] = "fail"
-	}
+	want := wantNetwork(ids)
 	expect(t, got, why, want)
 	// Every VPC other than the logged one has no flow log, and every
 	// default security group keeps the rules AWS gives it.
@@ -388,4 +324,75 @@ func TestCoversAll(t *testing.T) {
 			t.Errorf("%v (IPv6 %t): %t, want %t", c.cidrs, c.v6, got, c.want)
 		}
 	}
+}
+
+// wantNetwork is what TestAWSNetworkAndServices wants of its seeded account.
+func wantNetwork(ids map[string]string) map[string]string {
+	r := "us-east-1/"
+	want := map[string]string{
+		"aws.ec2-imdsv2 " + r + ids["imdsv1"]:                        "fail",
+		"aws.ec2-imdsv2 " + r + ids["imdsv2"]:                        "pass",
+		"aws.nacl-admin-ports " + r + ids["ssh acl"]:                 "fail",
+		"aws.nacl-admin-ports " + r + ids["guarded acl"]:             "pass",
+		"aws.vpc-flow-logs " + r + ids["logged vpc"]:                 "pass",
+		"aws.ebs-snapshots-not-public " + r + ids["public snapshot"]: "fail",
+		"aws.ebs-snapshots-not-public " + r + ids["shared snapshot"]: "pass",
+		"aws.config-recorder us-east-1":                              "pass",
+		"aws.config-recorder eu-west-1":                              "fail",
+		"aws.securityhub us-east-1":                                  "pass",
+		"aws.securityhub eu-west-1":                                  "fail",
+		"aws.rds-not-public us-east-1/careful":                       "pass",
+		"aws.rds-not-public us-east-1/careless":                      "fail",
+		"aws.rds-minor-upgrades us-east-1/careful":                   "pass",
+		"aws.rds-minor-upgrades us-east-1/careless":                  "fail",
+		"aws.rds-backups us-east-1/careful":                          "pass",
+		"aws.rds-backups us-east-1/careless":                         "fail",
+		"aws.rds-deletion-protection us-east-1/careful":              "pass",
+		"aws.rds-deletion-protection us-east-1/careless":             "fail",
+	}
+	want["aws.rds-multi-az us-east-1/careful"] = "pass"
+	want["aws.rds-multi-az us-east-1/careless"] = "fail"
+	want["aws.rds-iam-auth us-east-1/careful"] = "pass"
+	want["aws.rds-iam-auth us-east-1/careless"] = "fail"
+	want["aws.rds-log-exports us-east-1/careful"] = "pass"
+	want["aws.rds-encrypted us-east-1/careful"] = "pass"
+	want["aws.rds-encrypted us-east-1/careless"] = "fail"
+	want["aws.ebs-encrypted "+r+ids["plain volume"]] = "fail"
+	want["aws.ebs-encrypted "+r+ids["sealed volume"]] = "pass"
+	want["aws.sg-default-restricts-all "+r+ids["closed default group"]] = "pass"
+	want["aws.guardduty us-east-1"] = "pass"
+	want["aws.guardduty eu-west-1"] = "fail"
+	// An active analyzer of external access in us-east-1; in eu-west-1
+	// only one of unused access and one that failed.
+	want["aws.access-analyzer us-east-1"] = "pass"
+	want["aws.access-analyzer eu-west-1"] = "fail"
+	want["aws.rds-log-exports us-east-1/careless"] = "fail"
+	// moto keeps no MonitoringInterval: the careful instance cannot be shown
+	// monitored there; the inline cases judge it.
+	want["aws.rds-enhanced-monitoring us-east-1/careless"] = "fail"
+	want["aws.sg-high-risk-ports "+r+ids["web"]] = "pass"
+	want["aws.sg-high-risk-ports "+r+ids["db-open"]] = "fail"
+	want["aws.sg-authorized-ports "+r+ids["web"]] = "pass"
+	want["aws.sg-authorized-ports "+r+ids["db-open"]] = "fail"
+	// As in AWS, an instance in a default subnet gets a public address; one
+	// in a subnet that maps none does not.
+	want["aws.ec2-no-public-ip "+r+ids["imdsv1"]] = "fail"
+	want["aws.ec2-no-public-ip "+r+ids["imdsv2"]] = "pass"
+	for name, v := range map[string][2]string{"ssh-v6": {"pass", "fail"}, "ssh-halves": {"fail", "pass"}, "ssh-three-quarters": {"pass", "pass"}, "ssh-office": {"pass", "pass"}} {
+		want["aws.sg-admin-ports "+r+ids[name]] = v[0]
+		want["aws.sg-admin-ports-ipv6 "+r+ids[name]] = v[1]
+	}
+	want["aws.ec2-ami-not-public "+r+ids["public-image"]] = "fail"
+	want["aws.ec2-ami-not-public "+r+ids["shared-image"]] = "pass"
+	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["public subnet"]] = "fail"
+	want["aws.ec2-subnet-no-auto-public-ip "+r+ids["private subnet"]] = "pass"
+	for _, c := range []string{"aws.ec2-launch-template-no-public-ip", "aws.ec2-launch-template-imdsv2"} {
+		want[c+" "+r+ids["careful template"]] = "pass"
+		want[c+" "+r+ids["careless template"]] = "fail"
+	}
+	for _, c := range []string{"aws.autoscaling-no-public-ip", "aws.autoscaling-imdsv2"} {
+		want[c+" "+r+"careful"] = "pass"
+		want[c+" "+r+"careless"] = "fail"
+	}
+	return want
 }

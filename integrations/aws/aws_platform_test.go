@@ -137,33 +137,7 @@ func TestAWSPlatform(t *testing.T) {
 	var zones platformZones
 	var endpoint string
 	got, why := motoAccount(t, []string{"eu-west-1", "us-east-1"}, seedPlatform(&zones), func(e string) { endpoint = e })
-	want := map[string]string{
-		"aws.codebuild-source-no-credentials us-east-1/careless": "fail", "aws.codebuild-source-no-credentials us-east-1/careful": "pass",
-		"aws.codebuild-source-no-credentials us-east-1/from-s3":          "not_applicable",
-		"aws.codebuild-env-no-plaintext-credentials us-east-1/careless":  "fail",
-		"aws.codebuild-env-no-plaintext-credentials us-east-1/careful":   "pass",
-		"aws.codebuild-env-no-plaintext-credentials us-east-1/from-s3":   "pass",
-		"aws.codebuild-logging us-east-1/careless":                       "fail",
-		"aws.codebuild-logging us-east-1/careful":                        "pass",
-		"aws.codebuild-logging us-east-1/from-s3":                        "pass",
-		"aws.stepfunctions-logging us-east-1/careless":                   "fail",
-		"aws.stepfunctions-logging us-east-1/careful":                    "pass",
-		"aws.sagemaker-notebook-no-direct-internet us-east-1/careless":   "fail",
-		"aws.sagemaker-notebook-no-direct-internet us-east-1/vpc-open":   "fail",
-		"aws.sagemaker-notebook-no-direct-internet us-east-1/careful":    "pass",
-		"aws.sagemaker-notebook-no-root us-east-1/careless":              "fail",
-		"aws.sagemaker-notebook-no-root us-east-1/vpc-open":              "pass",
-		"aws.sagemaker-notebook-no-root us-east-1/careful":               "pass",
-		"aws.sagemaker-notebook-in-vpc us-east-1/careless":               "fail",
-		"aws.sagemaker-notebook-in-vpc us-east-1/vpc-open":               "pass",
-		"aws.sagemaker-notebook-in-vpc us-east-1/careful":                "pass",
-		"aws.waf-logging us-east-1/api":                                  "pass",
-		"aws.waf-logging eu-west-1/api":                                  "fail",
-		"aws.waf-logging cloudfront/edge":                                "pass",
-		"aws.route53-query-logging example.com (" + zones.logged + ")":   "pass",
-		"aws.route53-query-logging example.org (" + zones.unlogged + ")": "fail",
-		"aws.route53-query-logging example.com (" + zones.private + ")":  "not_applicable",
-	}
+	want := wantPlatform(zones)
 	expect(t, got, why, want)
 	if r := why["aws.route53-query-logging example.com ("+zones.private+")"]; r != "private zone" {
 		t.Errorf("the private zone's reason is %q, want \"private zone\"", r)
@@ -208,4 +182,36 @@ func TestAWSPlatformCredentialURLs(t *testing.T) {
 			t.Errorf("%q: %q %v, want %q %v", loc, masked, isURL, want[0], want[1])
 		}
 	}
+}
+
+// wantPlatform is what TestAWSPlatform wants of its seeded account.
+func wantPlatform(zones platformZones) map[string]string {
+	want := map[string]string{
+		"aws.codebuild-source-no-credentials us-east-1/careless": "fail", "aws.codebuild-source-no-credentials us-east-1/careful": "pass",
+		"aws.codebuild-source-no-credentials us-east-1/from-s3":          "not_applicable",
+		"aws.codebuild-env-no-plaintext-credentials us-east-1/careless":  "fail",
+		"aws.codebuild-env-no-plaintext-credentials us-east-1/careful":   "pass",
+		"aws.codebuild-env-no-plaintext-credentials us-east-1/from-s3":   "pass",
+		"aws.codebuild-logging us-east-1/careless":                       "fail",
+		"aws.codebuild-logging us-east-1/careful":                        "pass",
+		"aws.codebuild-logging us-east-1/from-s3":                        "pass",
+		"aws.stepfunctions-logging us-east-1/careless":                   "fail",
+		"aws.stepfunctions-logging us-east-1/careful":                    "pass",
+		"aws.sagemaker-notebook-no-direct-internet us-east-1/careless":   "fail",
+		"aws.sagemaker-notebook-no-direct-internet us-east-1/vpc-open":   "fail",
+		"aws.sagemaker-notebook-no-direct-internet us-east-1/careful":    "pass",
+		"aws.sagemaker-notebook-no-root us-east-1/careless":              "fail",
+		"aws.sagemaker-notebook-no-root us-east-1/vpc-open":              "pass",
+		"aws.sagemaker-notebook-no-root us-east-1/careful":               "pass",
+		"aws.sagemaker-notebook-in-vpc us-east-1/careless":               "fail",
+		"aws.sagemaker-notebook-in-vpc us-east-1/vpc-open":               "pass",
+		"aws.sagemaker-notebook-in-vpc us-east-1/careful":                "pass",
+		"aws.waf-logging us-east-1/api":                                  "pass",
+		"aws.waf-logging eu-west-1/api":                                  "fail",
+		"aws.waf-logging cloudfront/edge":                                "pass",
+		"aws.route53-query-logging example.com (" + zones.logged + ")":   "pass",
+		"aws.route53-query-logging example.org (" + zones.unlogged + ")": "fail",
+		"aws.route53-query-logging example.com (" + zones.private + ")":  "not_applicable",
+	}
+	return want
 }

@@ -117,6 +117,17 @@ func zipped(t *testing.T, name, body string) []byte {
 
 func TestAWSResourcePolicies(t *testing.T) {
 	got, why := motoAccount(t, []string{"us-east-1"}, seedResources(t))
+	want := wantResources()
+	expect(t, got, why, want)
+	for k, v := range got {
+		if v == "error" && (strings.Contains(k, "-not-public ") || strings.HasPrefix(k, "aws.secrets") || strings.HasPrefix(k, "aws.lambda")) {
+			t.Errorf("%s could not be judged: %s", k, why[k])
+		}
+	}
+}
+
+// wantResources is what TestAWSResourcePolicies wants of its seeded account.
+func wantResources() map[string]string {
 	r := "us-east-1/"
 	want := map[string]string{
 		"aws.sns-not-public " + r + "open-topic":               "fail",
@@ -147,10 +158,5 @@ func TestAWSResourcePolicies(t *testing.T) {
 	// moto); the one planted with it turned off is not.
 	want["aws.sqs-encrypted "+r+"open-queue"] = "pass"
 	want["aws.sqs-encrypted "+r+"arn-queue"] = "fail"
-	expect(t, got, why, want)
-	for k, v := range got {
-		if v == "error" && (strings.Contains(k, "-not-public ") || strings.HasPrefix(k, "aws.secrets") || strings.HasPrefix(k, "aws.lambda")) {
-			t.Errorf("%s could not be judged: %s", k, why[k])
-		}
-	}
+	return want
 }

@@ -83,6 +83,12 @@ func seedStorage(t *testing.T, fs map[string]string) seeder {
 func TestAWSStorage(t *testing.T) {
 	fs := map[string]string{}
 	got, why := motoAccount(t, []string{"us-east-1"}, seedStorage(t, fs))
+	want := wantStorage(fs)
+	expect(t, got, why, want)
+}
+
+// wantStorage is what TestAWSStorage wants of its seeded account.
+func wantStorage(fs map[string]string) map[string]string {
 	want := map[string]string{
 		"aws.s3-tls-only tls-only":                                                              "pass",
 		"aws.s3-tls-only one-principal":                                                         "fail",
@@ -114,5 +120,5 @@ func TestAWSStorage(t *testing.T) {
 	want["aws.s3-no-other-account-admin own-only"] = "pass"
 	want["aws.s3-no-other-account-admin tls-only"] = "pass"
 	want["aws.cloudtrail-s3-reads account"] = "fail"
-	expect(t, got, why, want)
+	return want
 }
