@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/mototest"
@@ -33,8 +34,15 @@ import (
 
 var ctx = integrationtest.Ctx
 
+// seededAWS names what seedAWS planted that moto names: the bastion's
+// security group, the plain and encrypted volumes, the key that does not
+// rotate and the one that does.
+type seededAWS struct {
+	bastion, plainVolume, encryptedVolume, plainKey, rotatingKey string
+}
+
 // seedAWS plants compliant and non-compliant resources in moto.
-func seedAWS(t testing.TB, endpoint string, users, buckets int) {
+func seedAWS(t testing.TB, endpoint string, users, buckets int) seededAWS {
 	ctx := context.Background()
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(endpoint))
 	if err != nil {
@@ -79,14 +87,26 @@ func seedAWS(t testing.TB, endpoint string, users, buckets int) {
 		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
-	ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), Encrypted: aws.Bool(true)})
-	kc := kms.NewFromConfig(cfg)
-	if _, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("app data")}); err != nil {
+	plainVol, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	rk, _ := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("rotating")})
-	kc.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: rk.KeyMetadata.KeyId})
+	encVol, err := ec.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8), Encrypted: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := kms.NewFromConfig(cfg)
+	pk, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("app data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("rotating")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kc.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: rk.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
 	rc := rds.NewFromConfig(cfg)
 	if _, err := rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
 		Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20),
@@ -99,13 +119,23 @@ func seedAWS(t testing.TB, endpoint string, users, buckets int) {
 	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: &trailBucket, IsMultiRegionTrail: aws.Bool(false)}); err != nil {
 		t.Fatal(err)
 	}
+	return seededAWS{bastion: aws.ToString(sg.GroupId), plainVolume: aws.ToString(plainVol.VolumeId), encryptedVolume: aws.ToString(encVol.VolumeId),
+		plainKey: aws.ToString(pk.KeyMetadata.KeyId), rotatingKey: aws.ToString(rk.KeyMetadata.KeyId)}
 }
 
 // TestAWSIntegration: moto seeded with known violations; the checks find
 // exactly them.
 func TestAWSIntegration(t *testing.T) {
 	endpoint := mototest.Start(t, "vigil-unused")
-	seedAWS(t, endpoint, 20, 6)
+	seeded := seedAWS(t, endpoint, 20, 6)
+	// A console user with a virtual MFA device: moto's credential report
+	// shows mfa_active true once the device is enabled.
+	ic := awsIn(t, endpoint, "us-east-1").iam
+	must(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mfa-user")}))
+	must(ic.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("mfa-user"), Password: aws.String("Passw0rd!Passw0rd!")}))
+	dev := must(ic.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("mfa-user")}))
+	must(ic.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("mfa-user"), SerialNumber: dev.VirtualMFADevice.SerialNumber,
+		AuthenticationCode1: aws.String("123456"), AuthenticationCode2: aws.String("654321")}))
 	s := integrationtest.NewService(t)
 	s.Kinds = append(s.Kinds, AWS{})
 	cfg, _ := json.Marshal(map[string]any{"regions": []string{"us-east-1"}, "endpoint": endpoint})
@@ -120,15 +150,72 @@ func TestAWSIntegration(t *testing.T) {
 		}
 		return n
 	}
+	want := map[string]string{
+		// moto's account summary has no root MFA; moto gives root no keys.
+		"aws.root-mfa root": "fail", "aws.root-no-keys root": "pass",
+		"aws.users-mfa mfa-user":   "pass",
+		"aws.cloudtrail us-east-1": "fail",
+		"aws.cloudtrail-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main":    "fail",
+		"aws.cloudtrail-validation arn:aws:cloudtrail:us-east-1:123456789012:trail/main": "fail",
+		"aws.ebs-default-encryption us-east-1":                                           "fail",
+		"aws.ebs-encrypted us-east-1/" + seeded.plainVolume:                              "fail",
+		"aws.ebs-encrypted us-east-1/" + seeded.encryptedVolume:                          "pass",
+		"aws.kms-rotation us-east-1/" + seeded.plainKey:                                  "fail",
+		"aws.kms-rotation us-east-1/" + seeded.rotatingKey:                               "pass",
+		"aws.sg-admin-ports us-east-1/" + seeded.bastion + " bastion":                    "fail",
+		"aws.rds-encrypted us-east-1/orders":                                             "fail",
+		"aws.guardduty us-east-1":                                                        "fail",
+		// No role holds AWSSupportAccess; no password policy is set.
+		"aws.iam-support-role support role":       "fail",
+		"aws.password-length password policy":     "fail",
+		"aws.password-reuse password policy":      "fail",
+		"aws.password-complexity password policy": "fail",
+	}
 	// One result per user: console users without MFA fail, users without
 	// a console password are shown as not applicable.
-	if got["aws.users-mfa user0010"] != "fail" || got["aws.users-mfa user0000"] != "fail" || got["aws.users-mfa user0011"] != "not_applicable" ||
-		count("aws.users-mfa", "not_applicable") != 18 {
-		t.Errorf("console users without MFA: %s %s; %s %s", got["aws.users-mfa user0010"], why["aws.users-mfa user0010"],
-			got["aws.users-mfa user0011"], why["aws.users-mfa user0011"])
+	for i := range 20 {
+		v := "not_applicable"
+		if i%10 == 0 {
+			v = "fail"
+		}
+		want[fmt.Sprintf("aws.users-mfa user%04d", i)] = v
 	}
-	if got["aws.root-mfa root"] == "" || got["aws.root-no-keys root"] == "" {
-		t.Errorf("root checks missing: %v", got)
+	// Buckets: even ones encrypted and blocked; versioning enabled, then
+	// suspended, then never, by i%3. The trail's and the helper's bucket
+	// have nothing set.
+	for i := range 6 {
+		b := fmt.Sprintf("bucket-%04d", i)
+		want["aws.s3-public "+b] = "pass"
+		want["aws.s3-encryption "+b] = [...]string{"pass", "fail"}[i%2]
+		want["aws.s3-public-block "+b] = [...]string{"pass", "fail"}[i%2]
+		want["aws.s3-versioning "+b] = [...]string{"pass", "fail", "fail"}[i%3]
+	}
+	for _, b := range []string{"trail-logs", "vigil-unused"} {
+		for _, c := range []string{"aws.s3-encryption", "aws.s3-public-block", "aws.s3-versioning"} {
+			want[c+" "+b] = "fail"
+		}
+		want["aws.s3-public "+b] = "pass"
+	}
+	// No trail delivers to CloudWatch Logs: every CIS 4.x metric filter
+	// and alarm fails.
+	reg, err := checks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cis := 0
+	for _, c := range reg.Checks() {
+		if strings.HasPrefix(c.ID, "aws.cis-4-") {
+			want[c.ID+" account"] = "fail"
+			cis++
+		}
+	}
+	if cis != 15 {
+		t.Errorf("%d CIS 4.x checks, want 15", cis)
+	}
+	expect(t, got, why, want)
+	if count("aws.users-mfa", "not_applicable") != 18 || count("aws.users-mfa", "fail") != 2 || count("aws.users-mfa", "pass") != 1 {
+		t.Errorf("users-mfa: %d not applicable, %d fail, %d pass; want 18, 2, 1", count("aws.users-mfa", "not_applicable"),
+			count("aws.users-mfa", "fail"), count("aws.users-mfa", "pass"))
 	}
 	if n, m := count("aws.s3-encryption", "fail"), count("aws.s3-encryption", "pass"); n != 5 || m != 3 { // 3 of 6 seeded, the trail bucket and the helper's bucket unencrypted; 3 encrypted
 		t.Errorf("s3 encryption: %d fail, %d pass", n, m)
@@ -368,11 +455,7 @@ func TestAWSPlanted(t *testing.T) {
 		"aws.ebs-default-encryption us-east-1": "pass", "aws.ebs-default-encryption eu-west-1": "fail", "aws.ebs-default-encryption us-west-2": "fail",
 		"aws.kms-rotation eu-west-1/" + aws.ToString(rsa.KeyMetadata.KeyId): "not_applicable",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: %q (%s), want %s", k, got[k], why[k], v)
-		}
-	}
+	expect(t, got, why, want)
 	// Exactly the planted problems: one result per trail ARN (the shadow
 	// trail listed in three regions is one trail).
 	for _, check := range []string{"aws.cloudtrail-logging", "aws.cloudtrail-validation", "aws.s3-public", "aws.keys-one-active", "aws.ebs-default-encryption"} {
@@ -441,22 +524,24 @@ func TestAWSPlanted(t *testing.T) {
 	// the public policy.
 	putAccountBlock(t, use1, endpoint, blockSettings{IgnorePublicAcls: true, RestrictPublicBuckets: true})
 	got, why = run("after", "us-east-1", "eu-west-1", "us-west-2")
-	for _, k := range []string{"aws.cloudtrail eu-west-1", "aws.cloudtrail us-west-2", "aws.s3-public acl-public", "aws.s3-public policy-public"} {
-		if got[k] != "pass" {
-			t.Errorf("%s: %q (%s), want pass", k, got[k], why[k])
-		}
-	}
-	// Two of the four settings are not all four.
-	if got["aws.s3-public-block acl-public"] != "fail" {
-		t.Errorf("s3 public block: %q %s", got["aws.s3-public-block acl-public"], why["aws.s3-public-block acl-public"])
-	}
+	expect(t, got, why, map[string]string{
+		"aws.cloudtrail eu-west-1": "pass", "aws.cloudtrail us-west-2": "pass", "aws.s3-public acl-public": "pass", "aws.s3-public policy-public": "pass",
+		// Two of the four settings are not all four.
+		"aws.s3-public-block acl-public": "fail", "aws.s3-account-public-block account": "fail",
+	})
 	// All four at the account level cover every bucket.
 	putAccountBlock(t, use1, endpoint, blockSettings{true, true, true, true})
 	got, why = run("account blocks all", "us-east-1")
+	expect(t, got, why, map[string]string{"aws.s3-account-public-block account": "pass", "aws.s3-public-block acl-public": "pass"})
 	for k, v := range got {
-		if strings.HasPrefix(k, "aws.s3-public-block ") && v != "pass" {
-			t.Errorf("%s: %q (%s), want pass: the account blocks public access", k, v, why[k])
+		if !strings.HasPrefix(k, "aws.s3-public-block ") {
+			continue
 		}
+		if v != "pass" {
+			t.Errorf("%s: %q (%s), want pass: the account blocks public access", k, v, why[k])
+			continue
+		}
+		shown(k, v)
 	}
 }
 
