@@ -31,7 +31,8 @@ func seedMonitoring(t *testing.T) seeder {
 		ct := cloudtrail.NewFromConfig(cfg)
 		must(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("org-trail"), S3BucketName: aws.String("org-trail-logs"),
 			IsMultiRegionTrail: aws.Bool(true), CloudWatchLogsLogGroupArn: aws.String(lg),
-			CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/trail-to-logs"), KmsKeyId: aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")}))
+			CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/trail-to-logs"), KmsKeyId: aws.String("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+			EnableLogFileValidation: aws.Bool(true)}))
 		must(ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("org-trail")}))
 		// Every management event, and every S3 object read and write.
 		must(ct.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String("org-trail"), EventSelectors: []cttypes.EventSelector{{

@@ -179,6 +179,19 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		ids["closed default group"] = aws.ToString(g.GroupId) + " default"
 		must(ec.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissions}))
 		must(ec.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: g.GroupId, IpPermissions: g.IpPermissionsEgress}))
+		// The default VPC AWS makes, and its default group: no flow log,
+		// AWS's rules.
+		dv, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: aws.String("is-default"), Values: []string{"true"}}}})
+		if err != nil || len(dv.Vpcs) != 1 {
+			t.Fatalf("the default VPC: %v %+v", err, dv)
+		}
+		ids["default vpc"] = aws.ToString(dv.Vpcs[0].VpcId)
+		ddg, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+			{Name: aws.String("vpc-id"), Values: []string{ids["default vpc"]}}, {Name: aws.String("group-name"), Values: []string{"default"}}}})
+		if err != nil || len(ddg.SecurityGroups) != 1 {
+			t.Fatalf("the default VPC's group: %v %+v", err, ddg)
+		}
+		ids["default group"] = aws.ToString(ddg.SecurityGroups[0].GroupId) + " default"
 		// GuardDuty in us-east-1 only.
 		must(guardduty.NewFromConfig(cfg).CreateDetector(ctx, &guardduty.CreateDetectorInput{Enable: aws.Bool(true)}))
 		snap := func(name string) string {
@@ -360,6 +373,8 @@ func wantNetwork(ids map[string]string) map[string]string {
 	want["aws.ebs-encrypted "+r+ids["plain volume"]] = "fail"
 	want["aws.ebs-encrypted "+r+ids["sealed volume"]] = "pass"
 	want["aws.sg-default-restricts-all "+r+ids["closed default group"]] = "pass"
+	want["aws.vpc-flow-logs "+r+ids["default vpc"]] = "fail"
+	want["aws.sg-default-restricts-all "+r+ids["default group"]] = "fail"
 	want["aws.guardduty us-east-1"] = "pass"
 	want["aws.guardduty eu-west-1"] = "fail"
 	// An active analyzer of external access in us-east-1; in eu-west-1

@@ -112,6 +112,8 @@ func wantStorage(fs map[string]string) map[string]string {
 	want["aws.s3-object-lock acme-audit-2"] = "fail" // an audit bucket without Object Lock
 	want["aws.cloudtrail-cloudwatch arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail"
 	want["aws.cloudtrail-kms arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail"
+	want["aws.cloudtrail-logging arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail" // never started
+	want["aws.cloudtrail-validation arn:aws:cloudtrail:us-east-1:123456789012:trail/main"] = "fail"
 	want["aws.s3-acls-disabled enforced"] = "pass"
 	want["aws.s3-acls-disabled preferred"] = "fail"
 	want["aws.s3-acls-disabled tls-only"] = "fail" // no ownership controls at all
