@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	acmtypes "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbv1types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -218,27 +219,120 @@ func awsDBSnapshots(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 	})
 }
 
-// awsClassicLoadBalancers lists classic load balancers, which the load
-// balancer checks do not judge yet: each is an error row in their list,
-// so a region with only classic ones is never "nothing to check".
+// awsClassicLoadBalancers: every classic load balancer, judged like the
+// others: {id: "REGION/NAME (classic)", type: "classic", scheme,
+// plain_listeners: ["HTTP:80"], weak_tls: ["HTTPS:443 POLICY"],
+// access_logs, desync_mode}. Classic listeners cannot redirect, so an HTTP
+// listener is plain. An HTTPS or SSL listener is weak when its SSL
+// negotiation policy allows SSLv3, TLS 1.0 or TLS 1.1, or names none.
 func awsClassicLoadBalancers(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := elasticloadbalancing.NewFromConfig(cfg)
-	var out []any
+	var lbs []elbv1types.LoadBalancerDescription
 	err := awsPages("elasticloadbalancing:DescribeLoadBalancers (classic) in "+region, func(tok *string) (*string, error) {
 		page, err := cl.DescribeLoadBalancers(ctx, &elasticloadbalancing.DescribeLoadBalancersInput{Marker: tok})
 		if err != nil {
 			return nil, err
 		}
-		for _, lb := range page.LoadBalancerDescriptions {
-			id := region + "/" + aws.ToString(lb.LoadBalancerName) + " (classic)"
-			out = append(out, awsError(id, "a classic load balancer: its listeners and attributes are not judged by Vigil yet; migrate it or judge it by hand"))
-		}
+		lbs = append(lbs, page.LoadBalancerDescriptions...)
 		return page.NextMarker, nil
 	})
 	if err != nil {
 		return []any{awsError(region, describeAWS("elasticloadbalancing:DescribeLoadBalancers (classic) in "+region, err))}
 	}
-	return out
+	return forEach(lbs, func(lb elbv1types.LoadBalancerDescription) map[string]any {
+		name := aws.ToString(lb.LoadBalancerName)
+		id := region + "/" + name + " (classic)"
+		m := map[string]any{"id": id, "type": "classic", "scheme": aws.ToString(lb.Scheme)}
+		plain, weak := []any{}, []any{}
+		for _, ld := range lb.ListenerDescriptions {
+			l := ld.Listener
+			if l == nil {
+				continue
+			}
+			proto := strings.ToUpper(aws.ToString(l.Protocol))
+			label := proto + ":" + itoa(l.LoadBalancerPort)
+			switch proto {
+			case "HTTP":
+				plain = append(plain, label)
+			case "HTTPS", "SSL":
+				w, err := classicWeakTLS(ctx, cl, name, ld.PolicyNames)
+				if err != nil {
+					return awsError(id, describeAWS("elasticloadbalancing:DescribeLoadBalancerPolicies on "+name, err))
+				}
+				if w != "" {
+					weak = append(weak, label+" "+w)
+				}
+			}
+		}
+		m["plain_listeners"], m["weak_tls"] = plain, weak
+		a, err := cl.DescribeLoadBalancerAttributes(ctx, &elasticloadbalancing.DescribeLoadBalancerAttributesInput{LoadBalancerName: &name})
+		if err != nil {
+			return awsError(id, describeAWS("elasticloadbalancing:DescribeLoadBalancerAttributes on "+name, err))
+		}
+		attrs := a.LoadBalancerAttributes
+		m["access_logs"] = attrs != nil && attrs.AccessLog != nil && attrs.AccessLog.Enabled
+		if attrs != nil {
+			for _, x := range attrs.AdditionalAttributes {
+				if aws.ToString(x.Key) == "elb.http.desyncmitigationmode" {
+					m["desync_mode"] = aws.ToString(x.Value)
+				}
+			}
+		}
+		// AWS answers the desync mode of every classic load balancer
+		// (default defensive); an answer without it says nothing.
+		if _, ok := m["desync_mode"]; !ok {
+			m["desync_error"] = "elasticloadbalancing:DescribeLoadBalancerAttributes on " + name + " does not give elb.http.desyncmitigationmode"
+		}
+		return m
+	})
+}
+
+// classicWeakTLS says what is weak about a classic listener's SSL
+// negotiation policy ("" when nothing is): the protocols it allows below
+// TLS 1.2, or that it names no policy.
+func classicWeakTLS(ctx context.Context, cl *elasticloadbalancing.Client, lb string, names []string) (string, error) {
+	if len(names) == 0 {
+		return "(no SSL negotiation policy)", nil
+	}
+	out, err := cl.DescribeLoadBalancerPolicies(ctx, &elasticloadbalancing.DescribeLoadBalancerPoliciesInput{LoadBalancerName: &lb, PolicyNames: names})
+	if err != nil {
+		return "", err
+	}
+	for _, p := range out.PolicyDescriptions {
+		if aws.ToString(p.PolicyTypeName) == "SSLNegotiationPolicyType" {
+			return weakNegotiation(p), nil
+		}
+	}
+	return "(no SSL negotiation policy)", nil
+}
+
+// weakNegotiation judges an SSL negotiation policy as AWS describes it
+// (every Protocol- and cipher attribute, with Reference-Security-Policy
+// when it copies a predefined one): what it allows below TLS 1.2, or "".
+func weakNegotiation(p elbv1types.PolicyDescription) string {
+	ref, old := "", []string{}
+	for _, a := range p.PolicyAttributeDescriptions {
+		switch n, v := aws.ToString(a.AttributeName), aws.ToString(a.AttributeValue); {
+		case n == "Reference-Security-Policy":
+			ref = v
+		case (n == "Protocol-SSLv3" || n == "Protocol-TLSv1" || n == "Protocol-TLSv1.1") && v == "true":
+			old = append(old, strings.TrimPrefix(n, "Protocol-"))
+		}
+	}
+	label := ref
+	if label == "" {
+		label = aws.ToString(p.PolicyName)
+	}
+	if len(old) > 0 {
+		return label + " (allows " + strings.Join(old, ", ") + ")"
+	}
+	// A predefined policy named without its attributes (as some answers
+	// and emulators give it) is judged by name: only the TLS 1.2 ones are
+	// modern.
+	if len(p.PolicyAttributeDescriptions) == 1 && ref != "" && !strings.HasPrefix(ref, "ELBSecurityPolicy-TLS-1-2") {
+		return label
+	}
+	return ""
 }
 
 // awsDBClusterSnapshots: the account's manual Aurora cluster snapshots,

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv1 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbv1types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -85,6 +87,26 @@ func seedEdge(t *testing.T) seeder {
 			{Key: aws.String("deletion_protection.enabled"), Value: aws.String("true")}, {Key: aws.String("routing.http.desync_mitigation_mode"), Value: aws.String("strictest")}}}))
 		must(lbs.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{LoadBalancerArn: loose, Attributes: []elbtypes.LoadBalancerAttribute{
 			{Key: aws.String("routing.http.desync_mitigation_mode"), Value: aws.String("monitor")}}}))
+		// Classic load balancers: one with a plain HTTP listener, a TLS
+		// 1.0 policy, no access logs and desync in monitor mode; one with
+		// HTTPS alone on a TLS 1.2 policy, access logs and defensive
+		// desync mitigation.
+		classic := elbv1.NewFromConfig(cfg)
+		for name, careful := range map[string]bool{"old-careful": true, "old-careless": false} {
+			listeners := []elbv1types.Listener{{Protocol: aws.String("HTTPS"), LoadBalancerPort: 443, InstanceProtocol: aws.String("HTTP"), InstancePort: aws.Int32(8080),
+				SSLCertificateId: aws.String(arn["later"])}}
+			if !careful {
+				listeners = append(listeners, elbv1types.Listener{Protocol: aws.String("HTTP"), LoadBalancerPort: 80, InstanceProtocol: aws.String("HTTP"), InstancePort: aws.Int32(8080)})
+			}
+			must(classic.CreateLoadBalancer(ctx, &elbv1.CreateLoadBalancerInput{LoadBalancerName: aws.String(name), Listeners: listeners, AvailabilityZones: []string{"us-east-1a"}}))
+			ref := map[bool]string{true: "ELBSecurityPolicy-TLS-1-2-2017-01", false: "ELBSecurityPolicy-2016-08"}[careful]
+			must(classic.CreateLoadBalancerPolicy(ctx, &elbv1.CreateLoadBalancerPolicyInput{LoadBalancerName: aws.String(name), PolicyName: aws.String("tls"),
+				PolicyTypeName: aws.String("SSLNegotiationPolicyType"), PolicyAttributes: []elbv1types.PolicyAttribute{{AttributeName: aws.String("Reference-Security-Policy"), AttributeValue: aws.String(ref)}}}))
+			must(classic.SetLoadBalancerPoliciesOfListener(ctx, &elbv1.SetLoadBalancerPoliciesOfListenerInput{LoadBalancerName: aws.String(name), LoadBalancerPort: 443, PolicyNames: []string{"tls"}}))
+			must(classic.ModifyLoadBalancerAttributes(ctx, &elbv1.ModifyLoadBalancerAttributesInput{LoadBalancerName: aws.String(name), LoadBalancerAttributes: &elbv1types.LoadBalancerAttributes{
+				AccessLog:            &elbv1types.AccessLog{Enabled: careful, S3BucketName: aws.String("lb-logs"), EmitInterval: aws.Int32(60)},
+				AdditionalAttributes: []elbv1types.AdditionalAttribute{{Key: aws.String("elb.http.desyncmitigationmode"), Value: aws.String(map[bool]string{true: "defensive", false: "monitor"}[careful])}}}}))
+		}
 		rc := rds.NewFromConfig(cfg)
 		must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("orders"), DBInstanceClass: aws.String("db.t3.micro"),
 			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20), StorageEncrypted: aws.Bool(true),
@@ -187,5 +209,38 @@ func wantEdge() map[string]string {
 		"aws.rds-snapshots-encrypted " + r + "kept":                      "pass",
 		"aws.rds-snapshots-encrypted " + r + "legacy-plain":              "fail",
 	}
+	for _, c := range []string{"aws.elb-https", "aws.elb-tls-policy", "aws.elb-access-logs", "aws.elb-desync-mitigation"} {
+		want[c+" "+r+"old-careful (classic)"] = "pass"
+		want[c+" "+r+"old-careless (classic)"] = "fail"
+	}
+	want["aws.elb-deletion-protection "+r+"old-careful (classic)"] = "not_applicable"
+	want["aws.elb-drop-invalid-headers "+r+"old-careless (classic)"] = "not_applicable"
 	return want
+}
+
+// TestWeakNegotiation: classic SSL negotiation policies as AWS describes
+// them (every attribute expanded) and as a bare reference.
+func TestWeakNegotiation(t *testing.T) {
+	pol := func(attrs ...string) elbv1types.PolicyDescription {
+		p := elbv1types.PolicyDescription{PolicyName: aws.String("p"), PolicyTypeName: aws.String("SSLNegotiationPolicyType")}
+		for i := 0; i < len(attrs); i += 2 {
+			p.PolicyAttributeDescriptions = append(p.PolicyAttributeDescriptions, elbv1types.PolicyAttributeDescription{AttributeName: &attrs[i], AttributeValue: &attrs[i+1]})
+		}
+		return p
+	}
+	for name, c := range map[string]struct {
+		p    elbv1types.PolicyDescription
+		weak bool
+	}{
+		"2016-08 expanded":  {pol("Reference-Security-Policy", "ELBSecurityPolicy-2016-08", "Protocol-TLSv1", "true", "Protocol-TLSv1.1", "true", "Protocol-TLSv1.2", "true"), true},
+		"TLS 1.2 expanded":  {pol("Reference-Security-Policy", "ELBSecurityPolicy-TLS-1-2-2017-01", "Protocol-TLSv1", "false", "Protocol-TLSv1.1", "false", "Protocol-TLSv1.2", "true"), false},
+		"custom with SSLv3": {pol("Protocol-SSLv3", "true", "Protocol-TLSv1.2", "true"), true},
+		"custom TLS 1.2":    {pol("Protocol-TLSv1.2", "true", "ECDHE-RSA-AES128-GCM-SHA256", "true"), false},
+		"bare 2016-08":      {pol("Reference-Security-Policy", "ELBSecurityPolicy-2016-08"), true},
+		"bare TLS 1.2":      {pol("Reference-Security-Policy", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06"), false},
+	} {
+		if got := weakNegotiation(c.p) != ""; got != c.weak {
+			t.Errorf("%s: weak %t, want %t", name, got, c.weak)
+		}
+	}
 }
