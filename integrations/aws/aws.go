@@ -251,6 +251,7 @@ var awsRegionalReads = []awsRegional{
 	{"aws.ec2", "subnets", awsSubnets},
 	{"aws.ec2", "launch_templates", awsLaunchTemplates},
 	{"aws.autoscaling", "launch_configurations", awsLaunchConfigurations},
+	{"aws.rds", "clusters", awsDBClusters},
 	{"aws.codebuild", "projects", awsCodeBuild},
 	{"aws.stepfunctions", "state_machines", awsStepFunctions},
 	{"aws.sagemaker", "notebooks", awsSageMakerNotebooks},

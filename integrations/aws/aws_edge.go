@@ -335,6 +335,31 @@ func weakNegotiation(p elbv1types.PolicyDescription) string {
 	return ""
 }
 
+// awsDBClusters: every DB cluster (Aurora, Multi-AZ DB clusters, and the
+// DocumentDB and Neptune clusters the same API lists), whose settings
+// their member instances do not carry: {id: "REGION/CLUSTER (cluster)",
+// engine, encrypted, deletion_protection, multi_az, iam_auth}.
+func awsDBClusters(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+	cl := rds.NewFromConfig(cfg)
+	var out []any
+	err := awsPages("rds:DescribeDBClusters in "+region, func(tok *string) (*string, error) {
+		page, err := cl.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{Marker: tok})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.DBClusters {
+			out = append(out, map[string]any{"id": region + "/" + aws.ToString(c.DBClusterIdentifier) + " (cluster)", "engine": aws.ToString(c.Engine),
+				"encrypted": aws.ToBool(c.StorageEncrypted), "deletion_protection": aws.ToBool(c.DeletionProtection), "multi_az": aws.ToBool(c.MultiAZ),
+				"iam_auth": aws.ToBool(c.IAMDatabaseAuthenticationEnabled)})
+		}
+		return page.Marker, nil
+	})
+	if err != nil {
+		return append(out, awsError(region, describeAWS("rds:DescribeDBClusters in "+region, err)))
+	}
+	return out
+}
+
 // awsDBClusterSnapshots: the account's manual Aurora cluster snapshots,
 // judged like instance snapshots: {id: "REGION/SNAPSHOT (cluster)",
 // public, encrypted}.

@@ -120,6 +120,23 @@ func seedEdge(t *testing.T) seeder {
 			Engine: aws.String("postgres"), MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), AllocatedStorage: aws.Int32(20),
 			EnableCloudwatchLogsExports: []string{"postgresql"}}))
 		must(rc.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("legacy"), DBSnapshotIdentifier: aws.String("legacy-plain")}))
+		// Aurora: a careful cluster (encrypted, protected, IAM
+		// authentication, readers in two zones) and a careless one (one
+		// instance). Their instances carry neither deletion protection
+		// nor Multi-AZ themselves: those are the cluster's.
+		for name, careful := range map[string]bool{"ledger": true, "scratch": false} {
+			must(rc.CreateDBCluster(ctx, &rds.CreateDBClusterInput{DBClusterIdentifier: aws.String(name), Engine: aws.String("aurora-postgresql"),
+				MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), StorageEncrypted: aws.Bool(careful),
+				DeletionProtection: aws.Bool(careful), EnableIAMDatabaseAuthentication: aws.Bool(careful)}))
+			zones := []string{"us-east-1a"}
+			if careful {
+				zones = append(zones, "us-east-1b")
+			}
+			for i, az := range zones {
+				must(rc.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(name + "-" + itoa(int32(i+1))), DBClusterIdentifier: aws.String(name),
+					DBInstanceClass: aws.String("db.r6g.large"), Engine: aws.String("aurora-postgresql"), AvailabilityZone: aws.String(az)}))
+			}
+		}
 		certARNs = arn
 	}
 }
@@ -215,6 +232,14 @@ func wantEdge() map[string]string {
 	}
 	want["aws.elb-deletion-protection "+r+"old-careful (classic)"] = "not_applicable"
 	want["aws.elb-drop-invalid-headers "+r+"old-careless (classic)"] = "not_applicable"
+	for _, c := range []string{"aws.rds-cluster-deletion-protection", "aws.rds-cluster-multi-az", "aws.rds-cluster-encrypted", "aws.rds-cluster-iam-auth"} {
+		want[c+" "+r+"ledger (cluster)"] = "pass"
+		want[c+" "+r+"scratch (cluster)"] = "fail"
+	}
+	for _, c := range []string{"aws.rds-deletion-protection", "aws.rds-multi-az", "aws.rds-log-exports"} {
+		want[c+" "+r+"ledger-1"] = "not_applicable"
+		want[c+" "+r+"scratch-1"] = "not_applicable"
+	}
 	return want
 }
 
