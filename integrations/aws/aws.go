@@ -317,7 +317,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 			authIn = map[string]any{"principals_error": c.accountErr, "principals": []any{}, "policies": []any{}, "roles": []any{}, "inline_policies": []any{}}
 			return
 		}
-		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account)
+		authIn = iamPrincipals(ctx, iam.NewFromConfig(cfg), c.account, c.Regions)
 	})
 	wg.Go(func() {
 		defer guard(func(msg string) { s3In = map[string]any{"error": msg, "buckets": []any{}} })

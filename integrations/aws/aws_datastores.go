@@ -2,6 +2,8 @@ package aws
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
@@ -90,9 +93,11 @@ func awsRedshift(ctx context.Context, cfg aws.Config, _ *awsConfig, region strin
 
 // awsElastiCache: every replication group (Redis and Valkey): {id:
 // "REGION/GROUP", at_rest, in_transit, auto_failover, snapshot_days,
-// minor_upgrades, auth (an AUTH token or RBAC user groups)}. AWS always
-// answers AutoMinorVersionUpgrade; an answer without it leaves
-// minor_upgrades unknown (minor_upgrades_error), not off or on.
+// minor_upgrades, auth}. AWS always answers AutoMinorVersionUpgrade; an
+// answer without it leaves minor_upgrades unknown (minor_upgrades_error),
+// not off or on. auth: an AUTH token, or RBAC user groups whose "default"
+// user (the one every client that does not sign in acts as) needs a
+// password or is switched off; auth_error when those cannot be read.
 func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := elasticache.NewFromConfig(cfg)
 	var out []any
@@ -104,8 +109,15 @@ func awsElastiCache(ctx context.Context, cfg aws.Config, _ *awsConfig, region st
 		for _, g := range page.ReplicationGroups {
 			m := map[string]any{"id": region + "/" + aws.ToString(g.ReplicationGroupId),
 				"at_rest": aws.ToBool(g.AtRestEncryptionEnabled), "in_transit": aws.ToBool(g.TransitEncryptionEnabled),
-				"auto_failover": g.AutomaticFailover == "enabled", "snapshot_days": int(aws.ToInt32(g.SnapshotRetentionLimit)),
-				"auth": aws.ToBool(g.AuthTokenEnabled) || len(g.UserGroupIds) > 0}
+				"auto_failover": g.AutomaticFailover == "enabled", "snapshot_days": int(aws.ToInt32(g.SnapshotRetentionLimit)), "auth": aws.ToBool(g.AuthTokenEnabled)}
+			if !aws.ToBool(g.AuthTokenEnabled) && len(g.UserGroupIds) > 0 {
+				if open, err := defaultUserOpen(ctx, cl, g.UserGroupIds); err != nil {
+					m["auth_error"] = err.Error()
+				} else {
+					m["auth"] = open == ""
+					m["auth_reason"] = open
+				}
+			}
 			if g.AutoMinorVersionUpgrade == nil {
 				m["minor_upgrades_error"] = "elasticache:DescribeReplicationGroups does not say whether " + aws.ToString(g.ReplicationGroupId) + " takes minor version upgrades"
 			} else {
@@ -228,4 +240,40 @@ func awsKinesis(ctx context.Context, cfg aws.Config, _ *awsConfig, region string
 		}
 		return map[string]any{"id": id, "encrypted": d.StreamDescriptionSummary.EncryptionType == kinesistypes.EncryptionTypeKms}
 	})
+}
+
+// defaultUserOpen names the user group whose "default" user lets clients in
+// without a password (its access string not "off"), or "" when none does.
+// Every RBAC user group holds a user named default, and a client that never
+// authenticates acts as it.
+func defaultUserOpen(ctx context.Context, cl *elasticache.Client, groups []string) (string, error) {
+	for _, gid := range groups {
+		ug, err := cl.DescribeUserGroups(ctx, &elasticache.DescribeUserGroupsInput{UserGroupId: aws.String(gid)})
+		if err != nil {
+			return "", errors.New(describeAWS("elasticache:DescribeUserGroups on "+gid, err))
+		}
+		found := false
+		for _, g := range ug.UserGroups {
+			for _, uid := range g.UserIds {
+				us, err := cl.DescribeUsers(ctx, &elasticache.DescribeUsersInput{UserId: aws.String(uid)})
+				if err != nil {
+					return "", errors.New(describeAWS("elasticache:DescribeUsers on "+uid, err))
+				}
+				for _, u := range us.Users {
+					if aws.ToString(u.UserName) != "default" {
+						continue
+					}
+					found = true
+					noPassword := u.Authentication == nil || u.Authentication.Type == ectypes.AuthenticationTypeNoPassword
+					if noPassword && !strings.HasPrefix(strings.TrimSpace(aws.ToString(u.AccessString)), "off") {
+						return "user group " + gid + " lets clients in as its default user, which has no password", nil
+					}
+				}
+			}
+		}
+		if !found {
+			return "", fmt.Errorf("user group %s: its default user could not be found", gid)
+		}
+	}
+	return "", nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/vigil-soc/vigil/integrations/kind"
 )
 
 // modernTLSPolicies are the ELB security policies that allow only TLS 1.2
@@ -252,7 +253,9 @@ func awsClassicLoadBalancers(ctx context.Context, cfg aws.Config, _ *awsConfig, 
 			proto := strings.ToUpper(aws.ToString(l.Protocol))
 			label := proto + ":" + itoa(l.LoadBalancerPort)
 			switch proto {
-			case "HTTP":
+			case "HTTP", "TCP":
+				// FSBP ELB.3: a classic listener is HTTPS or SSL, or
+				// carries traffic in the clear.
 				plain = append(plain, label)
 			case "HTTPS", "SSL":
 				w, err := classicWeakTLS(ctx, cl, name, ld.PolicyNames)
@@ -310,35 +313,45 @@ func classicWeakTLS(ctx context.Context, cl *elasticloadbalancing.Client, lb str
 // (every Protocol- and cipher attribute, with Reference-Security-Policy
 // when it copies a predefined one): what it allows below TLS 1.2, or "".
 func weakNegotiation(p elbv1types.PolicyDescription) string {
-	ref, old := "", []string{}
+	ref, old, protocols := "", []string{}, 0
 	for _, a := range p.PolicyAttributeDescriptions {
-		switch n, v := aws.ToString(a.AttributeName), aws.ToString(a.AttributeValue); {
+		n, v := aws.ToString(a.AttributeName), aws.ToString(a.AttributeValue)
+		switch {
 		case n == "Reference-Security-Policy":
 			ref = v
-		case (n == "Protocol-SSLv3" || n == "Protocol-TLSv1" || n == "Protocol-TLSv1.1") && v == "true":
-			old = append(old, strings.TrimPrefix(n, "Protocol-"))
+		case strings.HasPrefix(n, "Protocol-") && v == "true":
+			protocols++
+			if n == "Protocol-SSLv2" || n == "Protocol-SSLv3" || n == "Protocol-TLSv1" || n == "Protocol-TLSv1.1" {
+				old = append(old, strings.TrimPrefix(n, "Protocol-"))
+			}
 		}
 	}
 	label := ref
 	if label == "" {
 		label = aws.ToString(p.PolicyName)
 	}
-	if len(old) > 0 {
+	switch {
+	case len(old) > 0:
 		return label + " (allows " + strings.Join(old, ", ") + ")"
-	}
-	// A predefined policy named without its attributes (as some answers
-	// and emulators give it) is judged by name: only the TLS 1.2 ones are
-	// modern.
-	if len(p.PolicyAttributeDescriptions) == 1 && ref != "" && !strings.HasPrefix(ref, "ELBSecurityPolicy-TLS-1-2") {
+	case protocols > 0:
+		return ""
+	case ref != "" && len(p.PolicyAttributeDescriptions) == 1:
+		// A predefined policy named without its attributes (as some
+		// answers and emulators give it) is judged by name: only the TLS
+		// 1.2 ones are modern.
+		if strings.HasPrefix(ref, "ELBSecurityPolicy-TLS-1-2") {
+			return ""
+		}
 		return label
 	}
-	return ""
+	return label + " (names no protocol)"
 }
 
 // awsDBClusters: every DB cluster (Aurora, Multi-AZ DB clusters, and the
 // DocumentDB and Neptune clusters the same API lists), whose settings
 // their member instances do not carry: {id: "REGION/CLUSTER (cluster)",
-// engine, encrypted, deletion_protection, multi_az, iam_auth}.
+// engine, mode (provisioned, serverless, ...), encrypted,
+// deletion_protection, multi_az, iam_auth, log_exports}.
 func awsDBClusters(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
 	cl := rds.NewFromConfig(cfg)
 	var out []any
@@ -350,7 +363,7 @@ func awsDBClusters(ctx context.Context, cfg aws.Config, _ *awsConfig, region str
 		for _, c := range page.DBClusters {
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(c.DBClusterIdentifier) + " (cluster)", "engine": aws.ToString(c.Engine),
 				"encrypted": aws.ToBool(c.StorageEncrypted), "deletion_protection": aws.ToBool(c.DeletionProtection), "multi_az": aws.ToBool(c.MultiAZ),
-				"iam_auth": aws.ToBool(c.IAMDatabaseAuthenticationEnabled)})
+				"iam_auth": aws.ToBool(c.IAMDatabaseAuthenticationEnabled), "mode": aws.ToString(c.EngineMode), "log_exports": kind.ToAny(c.EnabledCloudwatchLogsExports)})
 		}
 		return page.Marker, nil
 	})

@@ -127,7 +127,7 @@ func seedEdge(t *testing.T) seeder {
 		for name, careful := range map[string]bool{"ledger": true, "scratch": false} {
 			must(rc.CreateDBCluster(ctx, &rds.CreateDBClusterInput{DBClusterIdentifier: aws.String(name), Engine: aws.String("aurora-postgresql"),
 				MasterUsername: aws.String("app"), MasterUserPassword: aws.String("Passw0rd!Passw0rd"), StorageEncrypted: aws.Bool(careful),
-				DeletionProtection: aws.Bool(careful), EnableIAMDatabaseAuthentication: aws.Bool(careful)}))
+				DeletionProtection: aws.Bool(careful), EnableIAMDatabaseAuthentication: aws.Bool(careful), EnableCloudwatchLogsExports: map[bool][]string{true: {"postgresql"}}[careful]}))
 			zones := []string{"us-east-1a"}
 			if careful {
 				zones = append(zones, "us-east-1b")
@@ -232,7 +232,7 @@ func wantEdge() map[string]string {
 	}
 	want["aws.elb-deletion-protection "+r+"old-careful (classic)"] = "not_applicable"
 	want["aws.elb-drop-invalid-headers "+r+"old-careless (classic)"] = "not_applicable"
-	for _, c := range []string{"aws.rds-cluster-deletion-protection", "aws.rds-cluster-multi-az", "aws.rds-cluster-encrypted", "aws.rds-cluster-iam-auth"} {
+	for _, c := range []string{"aws.rds-cluster-deletion-protection", "aws.rds-cluster-multi-az", "aws.rds-cluster-encrypted", "aws.rds-cluster-iam-auth", "aws.rds-cluster-log-exports"} {
 		want[c+" "+r+"ledger (cluster)"] = "pass"
 		want[c+" "+r+"scratch (cluster)"] = "fail"
 	}
@@ -263,6 +263,8 @@ func TestWeakNegotiation(t *testing.T) {
 		"custom TLS 1.2":    {pol("Protocol-TLSv1.2", "true", "ECDHE-RSA-AES128-GCM-SHA256", "true"), false},
 		"bare 2016-08":      {pol("Reference-Security-Policy", "ELBSecurityPolicy-2016-08"), true},
 		"bare TLS 1.2":      {pol("Reference-Security-Policy", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06"), false},
+		"no attributes":     {pol(), true},
+		"TLS 1.3 too":       {pol("Protocol-TLSv1.2", "true", "Protocol-TLSv1.3", "true"), false},
 	} {
 		if got := weakNegotiation(c.p) != ""; got != c.weak {
 			t.Errorf("%s: weak %t, want %t", name, got, c.weak)

@@ -39,7 +39,7 @@ func awsAMIs(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) [
 
 // awsSubnets: every subnet: {id: "REGION/subnet-…", vpc, default,
 // maps_public_ip}.
-func awsSubnets(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+func awsSubnets(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any {
 	var out []any
 	client := ec2.NewFromConfig(cfg)
 	err := awsPages("ec2:DescribeSubnets in "+region, func(tok *string) (*string, error) {
@@ -48,8 +48,14 @@ func awsSubnets(ctx context.Context, cfg aws.Config, _ *awsConfig, region string
 			return nil, err
 		}
 		for _, s := range page.Subnets {
-			out = append(out, map[string]any{"id": region + "/" + aws.ToString(s.SubnetId), "vpc": aws.ToString(s.VpcId),
-				"default": aws.ToBool(s.DefaultForAz), "maps_public_ip": aws.ToBool(s.MapPublicIpOnLaunch)})
+			m := map[string]any{"id": region + "/" + aws.ToString(s.SubnetId), "vpc": aws.ToString(s.VpcId),
+				"default": aws.ToBool(s.DefaultForAz), "maps_public_ip": aws.ToBool(s.MapPublicIpOnLaunch)}
+			// A subnet another account shares in (AWS RAM) is that
+			// account's to configure.
+			if owner := aws.ToString(s.OwnerId); owner != "" && c.account != "" && owner != c.account {
+				m["na"] = "shared in by account " + owner + ", which sets it"
+			}
+			out = append(out, m)
 		}
 		return page.NextToken, nil
 	})
@@ -87,7 +93,9 @@ func awsLaunchTemplates(ctx context.Context, cfg aws.Config, _ *awsConfig, regio
 						m["public_ip"] = true
 					}
 				}
-				m["imdsv2"] = d.MetadataOptions != nil && d.MetadataOptions.HttpTokens == ec2types.LaunchTemplateHttpTokensStateRequired
+				// Required session tokens, or no metadata service at all.
+				m["imdsv2"] = d.MetadataOptions != nil && (d.MetadataOptions.HttpTokens == ec2types.LaunchTemplateHttpTokensStateRequired ||
+					d.MetadataOptions.HttpEndpoint == ec2types.LaunchTemplateInstanceMetadataEndpointStateDisabled)
 			}
 			out = append(out, m)
 		}
@@ -112,7 +120,8 @@ func awsLaunchConfigurations(ctx context.Context, cfg aws.Config, _ *awsConfig, 
 		}
 		for _, lc := range page.LaunchConfigurations {
 			out = append(out, map[string]any{"id": region + "/" + aws.ToString(lc.LaunchConfigurationName), "public_ip": aws.ToBool(lc.AssociatePublicIpAddress),
-				"imdsv2": lc.MetadataOptions != nil && lc.MetadataOptions.HttpTokens == astypes.InstanceMetadataHttpTokensStateRequired})
+				"imdsv2": lc.MetadataOptions != nil && (lc.MetadataOptions.HttpTokens == astypes.InstanceMetadataHttpTokensStateRequired ||
+					lc.MetadataOptions.HttpEndpoint == astypes.InstanceMetadataEndpointStateDisabled)})
 		}
 		return page.NextToken, nil
 	})

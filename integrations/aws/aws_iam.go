@@ -139,7 +139,7 @@ func (g *grants) admin() (bool, string) {
 // iamPrincipals judges every user, role and group: the resources of the
 // IAM checks that need the authorization details. account is the
 // account's id, for telling external principals in trust policies.
-func iamPrincipals(ctx context.Context, cl *iam.Client, account string) map[string]any {
+func iamPrincipals(ctx context.Context, cl *iam.Client, account string, regions []string) map[string]any {
 	a, err := readAuthorization(ctx, cl)
 	if err != nil {
 		msg := describeAWS("iam:GetAccountAuthorizationDetails", err)
@@ -222,19 +222,19 @@ func iamPrincipals(ctx context.Context, cl *iam.Client, account string) map[stri
 		default:
 			named := policy.Named{Name: name, Doc: d}
 			m["admin"], m["admin_reason"] = policy.Administrator([]policy.Named{named})
-			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(named, account)
+			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(named, account, regions)
 			m["service_wildcards"] = kind.ToAny(policy.ServiceWildcards(named))
 		}
 		policies = append(policies, m)
 	}
 	return map[string]any{"principals": sortByID(principals), "policies": sortByID(policies), "roles": sortByID(roles),
-		"support_roles": supportRoles, "inline_policies": inlinePolicies(a, account)}
+		"support_roles": supportRoles, "inline_policies": inlinePolicies(a, account, regions)}
 }
 
 // inlinePolicies judges every inline policy of every user, group and role
 // on its own (AWS FSBP KMS.2): {id: "user/NAME inline POLICY",
 // decrypts_any_key, decrypt_reason}.
-func inlinePolicies(a *iamAuthorization, account string) []any {
+func inlinePolicies(a *iamAuthorization, account string, regions []string) []any {
 	out := []any{}
 	judge := func(owner string, list []iamtypes.PolicyDetail) {
 		for _, p := range list {
@@ -245,7 +245,7 @@ func inlinePolicies(a *iamAuthorization, account string) []any {
 				continue
 			}
 			m := map[string]any{"id": id}
-			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(policy.Named{Name: id, Doc: d}, account)
+			m["decrypts_any_key"], m["decrypt_reason"] = policy.DecryptsAnyKey(policy.Named{Name: id, Doc: d}, account, regions)
 			out = append(out, m)
 		}
 	}

@@ -88,6 +88,12 @@ func seedNetwork(t *testing.T, ids map[string]string) seeder {
 		sg("ssh-halves", 22, []string{"0.0.0.0/1", "128.0.0.0/1"})
 		sg("ssh-three-quarters", 22, []string{"0.0.0.0/1", "128.0.0.0/2"}, "2001:db8::/32")
 		sg("ssh-office", 22, []string{"203.0.113.0/24"})
+		// Half the world on SSH, the other half on every port: two rules
+		// that together open SSH to everyone.
+		sg("ssh-split-rules", 22, []string{"0.0.0.0/1"})
+		split := strings.Fields(ids["ssh-split-rules"])[0]
+		must(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(split), IpPermissions: []ec2types.IpPermission{
+			{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(0), ToPort: aws.Int32(65535), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("128.0.0.0/1")}}}}}))
 		private, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.10.1.0/24")})
 		if err != nil {
 			t.Fatal(err)
@@ -393,7 +399,7 @@ func wantNetwork(ids map[string]string) map[string]string {
 	// in a subnet that maps none does not.
 	want["aws.ec2-no-public-ip "+r+ids["imdsv1"]] = "fail"
 	want["aws.ec2-no-public-ip "+r+ids["imdsv2"]] = "pass"
-	for name, v := range map[string][2]string{"ssh-v6": {"pass", "fail"}, "ssh-halves": {"fail", "pass"}, "ssh-three-quarters": {"pass", "pass"}, "ssh-office": {"pass", "pass"}} {
+	for name, v := range map[string][2]string{"ssh-v6": {"pass", "fail"}, "ssh-halves": {"fail", "pass"}, "ssh-three-quarters": {"pass", "pass"}, "ssh-office": {"pass", "pass"}, "ssh-split-rules": {"fail", "pass"}} {
 		want["aws.sg-admin-ports "+r+ids[name]] = v[0]
 		want["aws.sg-admin-ports-ipv6 "+r+ids[name]] = v[1]
 	}

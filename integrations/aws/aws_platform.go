@@ -202,14 +202,20 @@ func awsSageMakerNotebooks(ctx context.Context, cfg aws.Config, _ *awsConfig, re
 // awsWebACLs: every WAFv2 web ACL: {id: "REGION/NAME" (regional) or
 // "cloudfront/NAME" (CloudFront scope, read from us-east-1 only, where
 // AWS keeps them), logging}.
-func awsWebACLs(ctx context.Context, cfg aws.Config, _ *awsConfig, region string) []any {
+func awsWebACLs(ctx context.Context, cfg aws.Config, c *awsConfig, region string) []any {
 	cl := wafv2.NewFromConfig(cfg)
 	scopes := []waftypes.Scope{waftypes.ScopeRegional}
-	if region == "us-east-1" {
+	// CloudFront's web ACLs live in us-east-1 whatever regions are
+	// configured: read once, with the home region's turn.
+	if region == homeRegion(c) {
 		scopes = append(scopes, waftypes.ScopeCloudfront)
 	}
 	var out []any
 	for _, scope := range scopes {
+		cl := cl
+		if scope == waftypes.ScopeCloudfront {
+			cl = wafv2.NewFromConfig(inRegion(cfg, "us-east-1"))
+		}
 		prefix, what := region+"/", "wafv2:ListWebACLs in "+region
 		if scope == waftypes.ScopeCloudfront {
 			prefix, what = "cloudfront/", "wafv2:ListWebACLs (CloudFront)"

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 
@@ -155,15 +156,25 @@ func TestAWSPlatform(t *testing.T) {
 			t.Errorf("unexpected WAF result %s: %s (%s)", k, v, why[k])
 		}
 	}
-	// CloudFront-scope ACLs are read from us-east-1 only, so once.
+	// CloudFront-scope ACLs are read once, in the home region's turn, from
+	// us-east-1 whatever regions are configured: an account set to
+	// eu-west-1 alone still has its CloudFront ACLs judged.
 	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion("eu-west-1"), awsconfig.WithBaseEndpoint(endpoint))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range awsWebACLs(context.Background(), cfg, nil, "eu-west-1") {
-		if id := a.(map[string]any)["id"]; id != "eu-west-1/api" {
-			t.Errorf("eu-west-1's read gave %v", a)
+	ids := func(c *awsConfig, region string) (out []string) {
+		for _, a := range awsWebACLs(context.Background(), inRegion(cfg, region), c, region) {
+			out = append(out, a.(map[string]any)["id"].(string))
 		}
+		sort.Strings(out)
+		return out
+	}
+	if got := ids(&awsConfig{Regions: []string{"eu-west-1"}}, "eu-west-1"); strings.Join(got, " ") != "cloudfront/edge eu-west-1/api" {
+		t.Errorf("eu-west-1 alone: %v, want its ACL and CloudFront's", got)
+	}
+	if got := ids(&awsConfig{Regions: []string{"eu-west-1", "us-east-1"}}, "us-east-1"); strings.Join(got, " ") != "us-east-1/api" {
+		t.Errorf("us-east-1, not the home region: %v, want its own ACL only", got)
 	}
 }
 

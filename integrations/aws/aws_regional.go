@@ -37,13 +37,16 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 		for _, g := range page.SecurityGroups {
 			open, open6 := []any{}, []any{}
 			for _, port := range c.AdminPorts {
-				v4, v6 := false, false
+				// Every rule that opens the port counts together: EC2 keeps
+				// one rule per protocol and port range, so 0.0.0.0/1 on
+				// port 22 and 128.0.0.0/1 on all ports open 22 to the world.
+				var opening []ec2types.IpPermission
 				for _, perm := range g.IpPermissions {
 					if opensPort(perm, port) {
-						w4, w6 := worldOpen(perm)
-						v4, v6 = v4 || w4, v6 || w6
+						opening = append(opening, perm)
 					}
 				}
+				v4, v6 := worldOpen(opening...)
 				if v4 {
 					open = append(open, strconv.Itoa(int(port)))
 				}
@@ -52,10 +55,17 @@ func awsSecurityGroups(ctx context.Context, cfg aws.Config, c *awsConfig, region
 				}
 			}
 			// Every rule open to the world, as port ranges: checks ask
-			// about the ports they care for.
+			// about the ports they care for. A rule's ranges count with
+			// those of every rule that covers all its ports.
 			world := []any{}
 			for _, perm := range g.IpPermissions {
-				if w4, w6 := worldOpen(perm); !w4 && !w6 {
+				with := []ec2types.IpPermission{perm}
+				for _, other := range g.IpPermissions {
+					if coversPorts(other, perm) {
+						with = append(with, other)
+					}
+				}
+				if w4, w6 := worldOpen(with...); !w4 && !w6 {
 					continue
 				}
 				switch proto := aws.ToString(perm.IpProtocol); proto {
@@ -88,18 +98,32 @@ func opensPort(p ec2types.IpPermission, port int32) bool {
 	return false
 }
 
-// worldOpen: the rule admits every IPv4 address, every IPv6 address. Not
-// only 0.0.0.0/0 and ::/0: ranges that together cover the whole space
-// (0.0.0.0/1 with 128.0.0.0/1) admit the world as surely.
-func worldOpen(p ec2types.IpPermission) (v4, v6 bool) {
+// worldOpen: the rules together admit every IPv4 address, every IPv6
+// address. Not only 0.0.0.0/0 and ::/0: ranges that together cover the
+// whole space (0.0.0.0/1 with 128.0.0.0/1) admit the world as surely.
+func worldOpen(ps ...ec2types.IpPermission) (v4, v6 bool) {
 	var r4, r6 []string
-	for _, r := range p.IpRanges {
-		r4 = append(r4, aws.ToString(r.CidrIp))
-	}
-	for _, r := range p.Ipv6Ranges {
-		r6 = append(r6, aws.ToString(r.CidrIpv6))
+	for _, p := range ps {
+		for _, r := range p.IpRanges {
+			r4 = append(r4, aws.ToString(r.CidrIp))
+		}
+		for _, r := range p.Ipv6Ranges {
+			r6 = append(r6, aws.ToString(r.CidrIpv6))
+		}
 	}
 	return coversAll(r4, false), coversAll(r6, true)
+}
+
+// coversPorts: rule a lets in every protocol and port rule b does.
+func coversPorts(a, b ec2types.IpPermission) bool {
+	pa, pb := aws.ToString(a.IpProtocol), aws.ToString(b.IpProtocol)
+	switch {
+	case pa == "-1":
+		return true
+	case pa != pb || (pa != "tcp" && pa != "udp" && pa != "6" && pa != "17"):
+		return false
+	}
+	return aws.ToInt32(a.FromPort) <= aws.ToInt32(b.FromPort) && aws.ToInt32(b.ToPort) <= aws.ToInt32(a.ToPort)
 }
 
 // coversAll: the union of the CIDR blocks is the whole IPv4 (or IPv6)

@@ -401,7 +401,7 @@ func bucketAdminRequests(bucket string) []policy.Request {
 	for _, a := range []string{"s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutEncryptionConfiguration"} {
 		out = append(out, policy.Request{Action: a, Resource: "arn:aws:s3:::" + bucket})
 	}
-	return append(out, policy.Request{Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::" + bucket + "/any"})
+	return append(out, policy.Request{Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::" + bucket + "/*"})
 }
 
 // tlsOnly says whether a bucket policy refuses every request made without

@@ -214,19 +214,66 @@ func allOf(patterns []string) bool {
 // KMS key of the account (what AWS FSBP KMS.1 and KMS.2 flag): kms:Decrypt
 // or kms:ReEncryptFrom allowed, possibly under a condition, on a key that
 // no statement names, in a region no statement names, so only patterns
-// that cover every key of the account (or of every account) reach it.
-func DecryptsAnyKey(p Named, account string) (bool, string) {
-	key := "arn:aws:kms:vigilprobe-1:" + account + ":key/vigilprobe-key"
-	var why []string
-	for _, action := range []string{"kms:Decrypt", "kms:ReEncryptFrom"} {
-		if ok, by := Allows([]Named{p}, action, key); ok {
-			why = append(why, by)
+// that cover every key of the account (or of every account) reach it; and,
+// in each of regions, on a key no statement names, so a pattern that
+// covers every key of one region the account uses counts too. Policy
+// variables for the account stand for it; any other variable could be
+// anything and matches all.
+func DecryptsAnyKey(p Named, account string, regions []string) (bool, string) {
+	p = Named{Name: p.Name, Doc: withVariables(p.Doc, account)}
+	for _, region := range append([]string{"vigilprobe-1"}, regions...) {
+		key := "arn:aws:kms:" + region + ":" + account + ":key/vigilprobe-key"
+		var why []string
+		for _, action := range []string{"kms:Decrypt", "kms:ReEncryptFrom"} {
+			if ok, by := Allows([]Named{p}, action, key); ok {
+				why = append(why, by)
+			}
 		}
+		if len(why) == 0 {
+			continue
+		}
+		if region == "vigilprobe-1" {
+			return true, strings.Join(why, "; ") + " on every KMS key"
+		}
+		return true, strings.Join(why, "; ") + " on every KMS key in " + region
 	}
-	if len(why) == 0 {
-		return false, ""
+	return false, ""
+}
+
+// withVariables is the document with policy variables in Resource and
+// NotResource replaced: the account's own id for the variables that name
+// it, a wildcard for any other (it could be anything).
+func withVariables(d *Document, account string) *Document {
+	out := *d
+	out.Statement = make([]Statement, len(d.Statement))
+	fill := func(list []string) []string {
+		if list == nil {
+			return nil
+		}
+		res := make([]string, len(list))
+		for i, v := range list {
+			for _, k := range []string{"${aws:PrincipalAccount}", "${aws:ResourceAccount}", "${aws:SourceAccount}"} {
+				v = strings.ReplaceAll(v, k, account)
+			}
+			for {
+				a, b := strings.Index(v, "${"), -1
+				if a >= 0 {
+					b = strings.Index(v[a:], "}")
+				}
+				if a < 0 || b < 0 {
+					break
+				}
+				v = v[:a] + "*" + v[a+b+1:]
+			}
+			res[i] = v
+		}
+		return res
 	}
-	return true, strings.Join(why, "; ") + " on every KMS key"
+	for i, s := range d.Statement {
+		s.Resource, s.NotResource = fill(s.Resource), fill(s.NotResource)
+		out.Statement[i] = s
+	}
+	return &out
 }
 
 // ServiceWildcards names the Allow statements that grant every action of

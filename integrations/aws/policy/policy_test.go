@@ -369,12 +369,15 @@ func TestDecryptsAnyKey(t *testing.T) {
 		`{"Effect":"Allow","Action":"kms:Decrypt","NotResource":"` + key + `"}`:                                                            true,
 		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}`:                     true,
 		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"` + key + `"}`:                                                               false,
-		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}`:                                  false, // one region's keys, not every key
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:111122223333:key/*"}`:                                  true,  // every key of a region the account uses
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:ap-south-1:111122223333:key/*"}`:                                 false, // a region the account does not use
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:${aws:PrincipalAccount}:key/*"}`:                               true,
+		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:111122223333:key/${aws:PrincipalTag/key}"}`:                    true,
 		`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:*:444455556666:key/*"}`:                                          false, // another account's keys
 		`{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}`:                                                                         false,
 		`{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":["kms:Decrypt","kms:ReEncryptFrom"],"Resource":"*"}`: false,
 	} {
-		got, why := DecryptsAnyKey(Named{Name: "p", Doc: mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmts+`]}`)}, "111122223333")
+		got, why := DecryptsAnyKey(Named{Name: "p", Doc: mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmts+`]}`)}, "111122223333", []string{"eu-west-1", "us-east-1"})
 		if got != want {
 			t.Errorf("%s: %t (%s), want %t", stmts, got, why, want)
 		}
@@ -403,7 +406,7 @@ func TestServiceWildcards(t *testing.T) {
 // TestOtherAccounts: statements that let another account (or everyone not
 // kept to this account) make a request.
 func TestOtherAccounts(t *testing.T) {
-	reqs := []Request{{Action: "s3:PutBucketPolicy", Resource: "arn:aws:s3:::b"}, {Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::b/any"}}
+	reqs := []Request{{Action: "s3:PutBucketPolicy", Resource: "arn:aws:s3:::b"}, {Action: "s3:PutObjectAcl", Resource: "arn:aws:s3:::b/*"}}
 	for stmt, want := range map[string]int{
 		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:Put*","Resource":"arn:aws:s3:::b*"}`:                                                   2,
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/x"},"Action":"s3:PutBucketPolicy","Resource":"*"}`:                                  1,
@@ -413,6 +416,9 @@ func TestOtherAccounts(t *testing.T) {
 		`{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalAccount":"1111*"}}}`:                           2,
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}`:                                                  0,
 		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}`:                                             0,
+		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["s3:PutObject","s3:PutObjectAcl"],"Resource":"arn:aws:s3:::b/uploads/*"}`:                 1,
+		`{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"s3:PutObjectAcl","Resource":"arn:aws:s3:::other/*"}`:                                      0,
+		`{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::b"}`:                    1,
 		`{"Effect":"Deny","Principal":{"AWS":"444455556666"},"Action":"s3:*","Resource":"*"}`:                                                                     0,
 	} {
 		if got := OtherAccounts(mustParse(t, `{"Version":"2012-10-17","Statement":[`+stmt+`]}`), "111122223333", reqs); len(got) != want {

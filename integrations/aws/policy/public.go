@@ -302,17 +302,20 @@ func (c Condition) restrictsIdentity() (bool, string) {
 // OtherAccounts names the Allow statements of a resource policy that let
 // principals of another account (a fixed account, or everyone) make one
 // of the requests: "statement N lets ACCOUNT s3:PutBucketPolicy". Everyone
-// counts unless a condition keeps the statement to account itself
-// (aws:PrincipalAccount or aws:SourceAccount equal to it).
+// counts (and so does an Allow with NotPrincipal, which admits everyone it
+// does not name) unless a condition keeps the statement to account itself
+// (aws:PrincipalAccount or aws:SourceAccount equal to it). A request whose
+// resource ends in "/*" asks about any object under that prefix: a
+// statement on some of the objects counts.
 func OtherAccounts(doc *Document, account string, reqs []Request) []string {
 	var out []string
 	for i := range doc.Statement {
 		s := &doc.Statement[i]
-		if s.Effect != "Allow" || s.Principal == nil {
+		if s.Effect != "Allow" || s.Principal == nil && s.NotPrincipal == nil {
 			continue
 		}
 		var who []string
-		if everyone(s.Principal) && !ownAccountOnly(s, account) {
+		if (s.NotPrincipal != nil || everyone(s.Principal)) && !ownAccountOnly(s, account) {
 			who = append(who, "every account")
 		}
 		for _, v := range s.Principal["AWS"] {
@@ -330,12 +333,30 @@ func OtherAccounts(doc *Document, account string, reqs []Request) []string {
 			continue
 		}
 		for _, r := range reqs {
-			if s.coversAction(r.Action) && s.coversResource(r.Resource) {
+			if s.coversAction(r.Action) && s.coversSome(r.Resource) {
 				out = append(out, "statement "+s.Name()+" lets "+strings.Join(who, ", ")+" "+r.Action)
 			}
 		}
 	}
 	return out
+}
+
+// coversSome: the statement applies to the resource or, for "PREFIX/*",
+// to some resource under the prefix.
+func (s *Statement) coversSome(resource string) bool {
+	prefix, wild := strings.CutSuffix(resource, "*")
+	if !wild {
+		return s.coversResource(resource)
+	}
+	if s.Resource == nil {
+		return true // NotResource, or none: some object is left in
+	}
+	for _, p := range s.Resource {
+		if strings.HasPrefix(p, prefix) || Match(p, prefix+"vigilprobe", false) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownAccountOnly: the statement holds only for callers of account.
