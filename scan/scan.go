@@ -191,6 +191,12 @@ func Run(ctx context.Context, o Options) *Report {
 	runs := RunCollectors(ctx, o.Collectors, missing, o.Progress)
 	for n, r := range o.Runs {
 		runs[n] = r
+		// The scan began when its first collector did, even one run
+		// beforehand (a full scan starts them while compiling checks):
+		// started and duration cover the whole scan.
+		if !r.Started.IsZero() && r.Started.Before(rep.Started) {
+			rep.Started = r.Started
+		}
 	}
 	for _, n := range names {
 		if runs[n].Err == "" {
