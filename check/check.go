@@ -6,6 +6,7 @@
 package check
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -68,6 +70,28 @@ type Check struct {
 	Every time.Duration `yaml:"-"` // Interval, parsed
 
 	sel, assert, reason, applies cel.Program
+	// lazy compiles the expressions at first use, for checks loaded
+	// with their compilation deferred (nil: compiled at load).
+	lazy *lazyCompile
+}
+
+// lazyCompile is a deferred compilation: once, by whichever use comes
+// first; its error makes every run of the check an error.
+type lazyCompile struct {
+	once  sync.Once
+	env   *cel.Env
+	lines map[string]int // the expressions' lines, for errors
+	err   error
+}
+
+// compiled compiles the check's expressions if that was deferred, and
+// says why it cannot run when they do not compile.
+func (c *Check) compiled() error {
+	if c.lazy == nil {
+		return nil
+	}
+	c.lazy.once.Do(func() { c.lazy.err = c.compile(c.lazy.env, nil) })
+	return c.lazy.err
 }
 
 // TestCase is an inline test: input, optional parameter overrides, and the
@@ -166,6 +190,17 @@ const costLimit = 1_000_000
 // Parse reads one check file and compiles its expressions. Errors name the
 // file and line.
 func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
+	return parse(env, file, data, false)
+}
+
+// parse reads one check file; with deferCompile its expressions are
+// compiled at the check's first use instead (see Registry.LoadFSDeferred).
+func parse(env *cel.Env, file string, data []byte, deferCompile bool) (*Check, error) {
+	if deferCompile {
+		// Deferred checks are loaded to run, not to test: their inline
+		// cases (most of each file) are not even parsed.
+		data = withoutTests(data)
+	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
 		return nil, &LoadError{File: file, Line: yamlLine(err), Msg: "malformed YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -197,7 +232,7 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 		return nil, fail("collector", "collector is required (e.g. host.sshd)")
 	case c.Select == "" || c.Assert == "" || c.Reason == "":
 		return nil, fail("select", "select, assert and reason are all required")
-	case len(c.Tests) == 0:
+	case len(c.Tests) == 0 && !deferCompile:
 		return nil, fail("tests", "a check needs at least one inline test case")
 	}
 	if c.Interval != "" {
@@ -220,6 +255,31 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 	if c.Params == nil {
 		c.Params = map[string]any{}
 	}
+	if deferCompile {
+		c.lazy = &lazyCompile{env: env, lines: map[string]int{}}
+		for _, k := range []string{"select", "assert", "reason", "applies"} {
+			c.lazy.lines[k] = line(k)
+		}
+		return c, nil
+	}
+	if err := c.compile(env, &node); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// compile compiles the check's expressions; errors name the file and,
+// with the parsed document, the line.
+func (c *Check) compile(env *cel.Env, node *yaml.Node) error {
+	fail := func(key, format string, args ...any) error {
+		line := c.Line
+		if node != nil {
+			line = keyLine(node, key)
+		} else if c.lazy != nil && c.lazy.lines[key] > 0 {
+			line = c.lazy.lines[key]
+		}
+		return &LoadError{File: c.File, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
 	var err error
 	for _, x := range []struct {
 		key, src string
@@ -236,19 +296,46 @@ func Parse(env *cel.Env, file string, data []byte) (*Check, error) {
 		}
 		ast, iss := env.Compile(x.src)
 		if iss != nil && iss.Err() != nil {
-			return nil, fail(x.key, "%s does not compile: %s", x.key, strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+			return fail(x.key, "%s does not compile: %s", x.key, strings.ReplaceAll(iss.Err().Error(), "\n", " "))
 		}
 		out := ast.OutputType()
 		okType := out == cel.DynType || out.IsAssignableType(x.want) ||
 			(x.key == "select" && out.Kind() == cel.ListType(cel.DynType).Kind())
 		if !okType {
-			return nil, fail(x.key, "%s must give a %s, not a %s", x.key, x.want, ast.OutputType())
+			return fail(x.key, "%s must give a %s, not a %s", x.key, x.want, ast.OutputType())
 		}
 		if *x.prg, err = env.Program(ast, cel.CostLimit(costLimit)); err != nil {
-			return nil, fail(x.key, "%s: %v", x.key, err)
+			return fail(x.key, "%s: %v", x.key, err)
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// withoutTests is a check file without its top-level tests key and the
+// block under it (indented lines, sequence items at the margin, comments
+// and blank lines), so the rest parses alone. The rest keeps its line
+// numbers: the block's lines are kept empty.
+func withoutTests(data []byte) []byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	out := make([]byte, 0, len(data))
+	in := false
+	for _, l := range lines {
+		switch {
+		case bytes.HasPrefix(l, []byte("tests:")):
+			in = true
+		case in && (len(bytes.TrimSpace(l)) == 0 || l[0] == ' ' || l[0] == '\t' || l[0] == '-' || l[0] == '#'):
+		default:
+			in = false
+		}
+		if in {
+			if bytes.HasSuffix(l, []byte("\n")) {
+				out = append(out, '\n')
+			}
+			continue
+		}
+		out = append(out, l...)
+	}
+	return out
 }
 
 func yamlLine(err error) int {
@@ -293,9 +380,36 @@ func NewRegistry() (*Registry, error) {
 	return &Registry{env: env, checks: map[string]*Check{}}, nil
 }
 
-// LoadFS loads every *.yaml file under dir of fsys. Duplicate IDs are an
-// error naming both files.
+// LoadFS loads every *.yaml file under dir of fsys, compiling each
+// check. Duplicate IDs are an error naming both files.
 func (r *Registry) LoadFS(fsys fs.FS, dir string) error {
+	return r.load(fsys, dir, false)
+}
+
+// LoadFSDeferred loads like LoadFS but compiles each check's expressions
+// at its first use (Run, or CompileAll), not at load: compiling every
+// built-in check is most of a server's start, and most servers run few of
+// them. A check that does not compile is never run uncompiled: each run
+// gives an error naming why. Only for checks whose compilation is tested
+// (the built-in ones, by CompileAll in their tests); an organization's own
+// checks are compiled at load, so a mistake is named at once.
+func (r *Registry) LoadFSDeferred(fsys fs.FS, dir string) error {
+	return r.load(fsys, dir, true)
+}
+
+// CompileAll compiles every check whose compilation was deferred, and
+// returns the first error, naming the file.
+func (r *Registry) CompileAll() error {
+	var errs []error
+	for _, c := range r.Checks() {
+		if err := c.compiled(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Registry) load(fsys fs.FS, dir string, deferCompile bool) error {
 	return fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || (path.Ext(p) != ".yaml" && path.Ext(p) != ".yml") {
 			return err
@@ -304,7 +418,7 @@ func (r *Registry) LoadFS(fsys fs.FS, dir string) error {
 		if err != nil {
 			return err
 		}
-		c, err := Parse(r.env, p, data)
+		c, err := parse(r.env, p, data, deferCompile)
 		if err != nil {
 			return err
 		}
@@ -369,6 +483,9 @@ func (c *Check) Run(input map[string]any, params map[string]any) []Result {
 	}
 	for k, v := range params {
 		p[k] = v
+	}
+	if err := c.compiled(); err != nil {
+		return []Result{{CheckID: c.ID, Resource: "*", Verdict: Error, Reason: "the check cannot run: " + err.Error()}}
 	}
 	vars := map[string]any{"input": input, "params": p, "r": nil}
 	if c.applies != nil {

@@ -3,7 +3,9 @@ package check
 import (
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 )
 
 func TestLoadAndInlineTests(t *testing.T) {
@@ -83,5 +85,58 @@ func TestRunRuntimeErrors(t *testing.T) {
 	res = c.Run(map[string]any{}, nil)
 	if len(res) != 1 || res[0].Verdict != Error {
 		t.Fatalf("missing input: %+v", res)
+	}
+}
+
+// TestDeferredCompilation: a check loaded with its compilation deferred is
+// compiled at first use; one that does not compile never runs uncompiled
+// (every run is an error naming why), and CompileAll names its file and
+// the expression's line.
+func TestDeferredCompilation(t *testing.T) {
+	r, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := "id: t.good\nversion: 1\ntitle: t\nseverity: low\ncollector: c\nselect: input.items\nassert: r.ok\nreason: '\"no\"'\ntests:\n  - name: a\n    input: {items: []}\n    expect: {\"*\": not_applicable}\n"
+	bad := "id: t.bad\nversion: 1\ntitle: t\nseverity: low\ncollector: c\nselect: input.items\nassert: r.ok &&\nreason: '\"no\"'\ntests:\n  - name: a\n    input: {items: []}\n    expect: {\"*\": not_applicable}\n"
+	fsys := fstest.MapFS{"d/good.yaml": {Data: []byte(good)}, "d/bad.yaml": {Data: []byte(bad)}}
+	if err := r.LoadFSDeferred(fsys, "d"); err != nil {
+		t.Fatalf("deferred load compiled: %v", err)
+	}
+	var goodC, badC *Check
+	for _, c := range r.Checks() {
+		if c.ID == "t.good" {
+			goodC = c
+		} else {
+			badC = c
+		}
+	}
+	if goodC.sel != nil {
+		t.Fatal("compiled at load")
+	}
+	// First uses at once compile once.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			res := goodC.Run(map[string]any{"items": []any{map[string]any{"id": "x", "ok": true}}}, nil)
+			if len(res) != 1 || res[0].Verdict != Pass {
+				t.Errorf("good check: %+v", res)
+			}
+		})
+	}
+	wg.Wait()
+	var res []Result
+	for range 2 {
+		res = badC.Run(map[string]any{"items": []any{map[string]any{"id": "x", "ok": true}}}, nil)
+		if len(res) != 1 || res[0].Verdict != Error || !strings.Contains(res[0].Reason, "cannot run") || !strings.Contains(res[0].Reason, "d/bad.yaml:7") {
+			t.Errorf("bad check: %+v", res)
+		}
+	}
+	if err := r.CompileAll(); err == nil || !strings.Contains(err.Error(), "d/bad.yaml:7: assert does not compile") {
+		t.Errorf("CompileAll: %v", err)
+	}
+	// The same file through LoadFS is refused at load.
+	if err := func() error { r2, _ := NewRegistry(); return r2.LoadFS(fsys, "d") }(); err == nil || !strings.Contains(err.Error(), "bad.yaml:7") {
+		t.Errorf("eager load: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -18,6 +19,42 @@ var knownCollectors = map[string]bool{
 }
 
 // TestBuiltinChecks loads every built-in check and runs its inline cases.
+// TestLoadCompilesEveryCheck: Load defers compiling the built-in checks
+// to their first use; every one of them compiles.
+func TestLoadCompilesEveryCheck(t *testing.T) {
+	r, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CompileAll(); err != nil {
+		t.Fatal(err)
+	}
+	// Loaded to run, without their inline cases: every check is the same
+	// as when loaded with them.
+	full, err := LoadWithTests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*check.Check{}
+	for _, c := range full.Checks() {
+		byID[c.ID] = c
+	}
+	if len(byID) != len(r.Checks()) {
+		t.Fatalf("%d checks loaded to run, %d with their cases", len(r.Checks()), len(byID))
+	}
+	for _, c := range r.Checks() {
+		f := byID[c.ID]
+		a, b := *c, *f
+		a.Tests, b.Tests = nil, nil
+		if got, want := fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%d", a.ID, a.Version, a.Title, a.Severity, a.Rationale, a.Remediation, a.Collector,
+			a.Interval, a.Params, a.Select+a.Assert+a.Reason+a.Applies, a.Controls, a.Criteria, a.References, a.Line),
+			fmt.Sprintf("%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%v|%d", b.ID, b.Version, b.Title, b.Severity, b.Rationale, b.Remediation, b.Collector,
+				b.Interval, b.Params, b.Select+b.Assert+b.Reason+b.Applies, b.Controls, b.Criteria, b.References, b.Line); got != want {
+			t.Errorf("%s loads differently without its cases:\n%s\n%s", c.File, got, want)
+		}
+	}
+}
+
 func TestBuiltinChecks(t *testing.T) {
 	r, err := check.NewRegistry()
 	if err != nil {
