@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
+	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/integrations"
@@ -88,6 +89,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Loading the checks (CPU) overlaps opening and migrating the
+	// database (mostly waiting on fsync); the buffered channel lets the
+	// loader finish and be dropped when Open fails first.
+	type loadedChecks struct {
+		reg *check.Registry
+		err error
+	}
+	checksLoaded := make(chan loadedChecks, 1)
+	go func() {
+		reg, err := checks.Load(m.ChecksDirs...)
+		checksLoaded <- loadedChecks{reg, err}
+	}()
 	if m.DatabaseURL == "" {
 		// One server per SQLite data directory: two would each think they
 		// own the setup token, the schedules and the files.
@@ -127,10 +140,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Evidence = ev
-	reg, err := checks.Load(m.ChecksDirs...)
-	if err != nil {
-		return err
+	loaded := <-checksLoaded
+	if loaded.err != nil {
+		return loaded.err
 	}
+	reg := loaded.reg
 	mon := &monitor.Service{Store: st, Checks: reg}
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
