@@ -398,7 +398,7 @@ func (r *Registry) LoadFSDeferred(fsys fs.FS, dir string) error {
 }
 
 // CompileAll compiles every check whose compilation was deferred, and
-// returns the first error, naming the file.
+// returns every error, each naming its file and line.
 func (r *Registry) CompileAll() error {
 	var errs []error
 	for _, c := range r.Checks() {
