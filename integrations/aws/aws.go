@@ -293,13 +293,7 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	} else {
 		c.account = aws.ToString(id.Account)
 	}
-	out := map[string]map[string]any{
-		"aws.ec2": {}, "aws.kms": {}, "aws.rds": {}, "aws.guardduty": {}, "aws.config": {}, "aws.securityhub": {},
-		"aws.sns": {}, "aws.sqs": {}, "aws.lambda": {}, "aws.secretsmanager": {}, "aws.efs": {}, "aws.elb": {}, "aws.acm": {}, "aws.accessanalyzer": {}, "aws.dynamodb": {},
-		"aws.ecr": {}, "aws.redshift": {}, "aws.elasticache": {}, "aws.opensearch": {},
-		"aws.eks": {}, "aws.apigateway": {}, "aws.ecs": {}, "aws.kinesis": {}, "aws.autoscaling": {},
-		"aws.codebuild": {}, "aws.stepfunctions": {}, "aws.sagemaker": {}, "aws.waf": {},
-	}
+	out := map[string]map[string]any{}
 	var iamIn, s3In, trailIn map[string]any
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -341,7 +335,12 @@ func (a AWS) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]an
 	})
 	var mu sync.Mutex
 	sem := make(chan struct{}, awsParallel)
+	// Every collector of the regional table starts with each of its lists
+	// empty, so a region with nothing in it still gives a (judged) list.
 	for _, part := range awsRegionalReads {
+		if out[part.collector] == nil {
+			out[part.collector] = map[string]any{}
+		}
 		out[part.collector][part.list] = []any{}
 	}
 	for _, part := range awsRegionalReads {

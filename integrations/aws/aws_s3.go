@@ -192,12 +192,12 @@ func s3Bucket(ctx context.Context, home *s3.Client, client func(string) *s3.Clie
 	m["tls_only"] = false
 	m["other_accounts"] = []any{}
 	if pol, err := cl.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: &name}); err == nil {
-		if found, err := publicStatements(aws.ToString(pol.Policy)); err != nil {
+		// Parsed once, judged three ways.
+		if d, err := policy.Parse(aws.ToString(pol.Policy)); err != nil {
 			m["policy_error"] = "the policy of " + name + " cannot be read: " + err.Error()
 		} else {
-			m["public_policy"] = found
-			m["tls_only"] = tlsOnly(aws.ToString(pol.Policy), name)
-			d, _ := policy.Parse(aws.ToString(pol.Policy))
+			m["public_policy"] = publicStatements(d)
+			m["tls_only"] = tlsOnly(d, name)
 			if c.account == "" {
 				m["other_accounts_error"] = c.accountErr
 			} else {
@@ -295,16 +295,12 @@ func publicGrants(grants []s3types.Grant) []any {
 // bucket public, by S3's rules (policy.Public): an Allow to anyone whose
 // conditions do not restrict the caller. Deny statements are not
 // credited: the analysis errs on the side of "public".
-func publicStatements(doc string) ([]any, error) {
-	d, err := policy.Parse(doc)
-	if err != nil {
-		return nil, err
-	}
+func publicStatements(d *policy.Document) []any {
 	var out []any
 	for _, why := range policy.Public(d, "s3") {
 		out = append(out, "policy "+why)
 	}
-	return kind.NonNil(out), nil
+	return kind.NonNil(out)
 }
 
 // s3AccountBlock reads the account's Block Public Access
@@ -408,11 +404,7 @@ func bucketAdminRequests(bucket string) []policy.Request {
 // TLS (aws:SecureTransport false): reads, writes, deletes and listing, by
 // any principal. Only a Deny that applies to everyone and certainly holds
 // for such a request counts (policy.DeniesEveryone).
-func tlsOnly(doc, bucket string) bool {
-	d, err := policy.Parse(doc)
-	if err != nil {
-		return false
-	}
+func tlsOnly(d *policy.Document, bucket string) bool {
 	insecure := policy.Context{"aws:SecureTransport": {"false"}}
 	for _, r := range []policy.Request{
 		{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + bucket + "/any"},

@@ -27,6 +27,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/checks"
+	"github.com/vigil-soc/vigil/integrations/aws/policy"
 	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/integrations/kind"
 	"github.com/vigil-soc/vigil/internal/mototest"
@@ -568,16 +569,17 @@ func TestAWSPublicPolicy(t *testing.T) {
 		{stmt(`[{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject"}]`), false},
 		{stmt(`[{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]`), false},
 	} {
-		found, err := publicStatements(c.doc)
+		d, err := policy.Parse(c.doc)
 		if err != nil {
 			t.Fatalf("%s: %v", c.doc, err)
 		}
+		found := publicStatements(d)
 		if (len(found) > 0) != c.public {
 			t.Errorf("%s: public %v, want %v", c.doc, found, c.public)
 		}
 	}
 	for _, bad := range []string{`not json`, stmt(`[{"Effect": "Allow", "Principal": 7}]`), stmt(`[{"Effect": "Allow", "Principal": "*", "Condition": 7}]`)} {
-		if _, err := publicStatements(bad); err == nil {
+		if _, err := policy.Parse(bad); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
