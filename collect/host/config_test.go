@@ -144,6 +144,9 @@ func TestConfig(t *testing.T) {
 }
 
 func TestConfigUnreadable(t *testing.T) {
+	if asNobody(t) {
+		return
+	}
 	h, dir := newRoot(t, root{"etc/security/pwquality.conf": "minlen = 14\n", "etc/security/pwquality.conf.d/x.conf": "minlen = 8\n"})
 	unreadable(t, dir, "etc/security/pwquality.conf.d")
 	r := readConf(h, confFile{path: "/etc/security/pwquality.conf", dropins: []string{"/etc/security/pwquality.conf.d"}, suffix: ".conf"})
