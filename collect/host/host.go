@@ -430,7 +430,7 @@ func (h *Host) Open(p string) (*os.File, error) {
 // (the worker reuses it); it must be safe for concurrent use. Walk returns
 // false when it stopped at limit, with the paths it could not read.
 func (h *Host) Walk(roots []string, skip map[string]bool, limit int64, visit func(dir, name string, st *unix.Stat_t)) (bool, []string) {
-	return parallelWalk(h, roots, skip, limit, func(e walkEntry) { visit(e.dir, e.name, e.st) })
+	return parallelWalk(h, roots, skip, limit, func(e walkEntry) { visit(e.dir, e.Name(), e.st) })
 }
 
 // procPath is a path under the live system's /proc.
