@@ -68,6 +68,9 @@ type Policy struct {
 	Criteria  []string   `json:"criteria"`
 	CreatedAt time.Time  `json:"created_at"`
 	RetiredAt *time.Time `json:"retired_at,omitempty"`
+	// ReviewRound numbers the next "no changes" review of the published
+	// text (Reapprove's review).
+	ReviewRound int `json:"review_round"`
 
 	// LastReviewedAt is when the published text was last approved, by
 	// publication or by a review that changed nothing.
@@ -357,10 +360,15 @@ func (v *PolicyVersion) Publish(p *Policy, effective string, material bool, now 
 }
 
 // Reapprove records a review that changed nothing: an approver confirms
-// the published text still holds. The round's number is review (1, 2,
-// ...); at the quorum the policy counts as reviewed now.
-func (p *Policy) Reapprove(actor Actor, review int, comment string, now time.Time) (done bool, err error) {
+// the published text still holds. Approvals count toward the round in
+// progress (ReviewRound); at the quorum the policy counts as reviewed now
+// and the next round begins.
+func (p *Policy) Reapprove(actor Actor, comment string, now time.Time) (done bool, err error) {
 	v := p.Published
+	if p.ReviewRound < 1 {
+		p.ReviewRound = 1
+	}
+	review := p.ReviewRound
 	switch {
 	case p.RetiredAt != nil:
 		return false, Errorf(ECONFLICT, "policy %s is retired", p.Key)
@@ -368,8 +376,6 @@ func (p *Policy) Reapprove(actor Actor, review int, comment string, now time.Tim
 		return false, Errorf(ECONFLICT, "policy %s has no published version to review", p.Key)
 	case !p.IsApprover(actor.UserID):
 		return false, Errorf(EFORBIDDEN, "%s is not an approver of %s", actor.Name, p.Key)
-	case review < 1:
-		return false, FieldError("review", "review rounds are numbered from 1")
 	case len(strings.Fields(comment)) < 2 || len(comment) > MaxChangeSummaryLen:
 		// "No changes" must still say what was looked at.
 		return false, FieldError("comment", "say what the review covered (a few words, at most %d characters)", MaxChangeSummaryLen)
@@ -382,6 +388,7 @@ func (p *Policy) Reapprove(actor Actor, review int, comment string, now time.Tim
 	v.Approvals = append(v.Approvals, PolicyApproval{UserID: actor.UserID, Name: actor.Name, At: now, Comment: strings.TrimSpace(comment), Review: review})
 	if p.countApprovals(v, review) >= p.Quorum {
 		p.LastReviewedAt = &now
+		p.ReviewRound++
 		return true, nil
 	}
 	return false, nil

@@ -185,24 +185,27 @@ func TestPolicyReviewCycle(t *testing.T) {
 		}
 	}
 	review := due.AddDate(0, 0, 10)
-	if _, err := p.Reapprove(approverActor(20), 1, "ok", review); err == nil {
+	if _, err := p.Reapprove(approverActor(20), "ok", review); err == nil {
 		t.Error("a review that says nothing of what it covered was accepted")
 	}
-	if _, err := p.Reapprove(approverActor(10), 1, "read it all, nothing changes", review); err == nil {
+	if _, err := p.Reapprove(approverActor(10), "read it all, nothing changes", review); err == nil {
 		t.Error("the owner, not an approver, re-approved")
 	}
-	done, err := p.Reapprove(approverActor(20), 1, "read it all, nothing changes", review)
+	done, err := p.Reapprove(approverActor(20), "read it all, nothing changes", review)
 	if err != nil || done {
 		t.Fatalf("first re-approval: done %v, %v", done, err)
 	}
-	if _, err := p.Reapprove(approverActor(20), 1, "read it all again", review); err == nil {
+	if _, err := p.Reapprove(approverActor(20), "read it all again", review); err == nil {
 		t.Error("one approver counted twice in a review")
 	}
 	if p.ReviewStateAt(review) != ReviewOverdue {
 		t.Error("a review short of its quorum reset the cycle")
 	}
-	if done, err := p.Reapprove(approverActor(22), 1, "checked against our systems", review); err != nil || !done {
+	if done, err := p.Reapprove(approverActor(22), "checked against our systems", review); err != nil || !done {
 		t.Fatalf("second re-approval: done %v, %v", done, err)
+	}
+	if p.ReviewRound != 2 {
+		t.Errorf("the next review round is %d, want 2", p.ReviewRound)
 	}
 	if got := p.ReviewStateAt(review); got != ReviewCurrent || !p.ReviewDue().Equal(review.AddDate(1, 0, 0)) {
 		t.Errorf("after the review: %s, due %s", got, p.ReviewDue())
