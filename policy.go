@@ -3,6 +3,7 @@ package vigil
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -405,4 +406,63 @@ func (p *Policy) Retire(now time.Time) error {
 		p.Published.State, p.Published.RetiredAt = PolicyRetired, &now
 	}
 	return nil
+}
+
+// PolicySetControl is the library control the policy set shows operating:
+// a policy set approved by management and reviewed on its cycle.
+const PolicySetControl = "GV-01"
+
+// PolicySetSignals says what the policies show about the policy set
+// (PolicySetControl), one signal per policy in force. Only a published
+// version, sealed into the evidence ledger and within its review cycle,
+// shows the set operating; a policy never published or not yet sealed is
+// unknown, an overdue review fails, and no policy at all is unknown:
+// silence is not a policy set. sealed tells whether a policy's version
+// (review 0) or a review round of it has its ledger item.
+func PolicySetSignals(ps []Policy, sealed func(policyID int64, number, review int) bool, now time.Time) []Signal {
+	var out []Signal
+	for i := range ps {
+		p := &ps[i]
+		if p.RetiredAt != nil {
+			continue
+		}
+		sig := Signal{ControlID: PolicySetControl, Source: "policy"}
+		name := p.Key + " " + p.Title
+		switch st := p.ReviewStateAt(now); {
+		case st == ReviewUnpublished:
+			sig.Status, sig.Reason = SignalUnknown, name+" has no published version yet"
+		case !sealed(p.ID, p.Published.Number, 0):
+			sig.Status, sig.Reason = SignalUnknown, fmt.Sprintf("%s version %d is published but not yet sealed into the evidence ledger", name, p.Published.Number)
+		case p.ReviewRound > 1 && !sealed(p.ID, p.Published.Number, p.ReviewRound-1) && p.LastReviewedAt != nil && p.Published.ApprovedAt != nil && p.LastReviewedAt.After(*p.Published.ApprovedAt):
+			sig.Status, sig.Reason = SignalUnknown, fmt.Sprintf("%s: its last review is not yet sealed into the evidence ledger", name)
+		case st == ReviewOverdue:
+			sig.Status, sig.Reason, sig.At = SignalFail, fmt.Sprintf("%s: review overdue since %s", name, p.ReviewDue().Format(time.DateOnly)), *p.LastReviewedAt
+		default:
+			sig.Status, sig.Operating, sig.At = SignalOK, true, *p.LastReviewedAt
+			if st == ReviewDueSoon {
+				sig.Status = SignalWarn
+			}
+			sig.Reason = fmt.Sprintf("%s version %d approved by %s, last reviewed %s; next review due %s", name, p.Published.Number,
+				approverNames(p.Published), p.LastReviewedAt.Format(time.DateOnly), p.ReviewDue().Format(time.DateOnly))
+		}
+		out = append(out, sig)
+	}
+	if len(out) == 0 {
+		out = append(out, Signal{ControlID: PolicySetControl, Source: "policy", Status: SignalUnknown,
+			Reason: "no policy is kept in Vigil: adopt or upload the policy set"})
+	}
+	return out
+}
+
+func approverNames(v *PolicyVersion) string {
+	var names []string
+	for _, a := range v.Approvals {
+		if a.Review == 0 {
+			names = append(names, a.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "nobody recorded"
+	}
+	return strings.Join(names, ", ")
 }

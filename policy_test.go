@@ -251,3 +251,68 @@ func TestMayEditPolicy(t *testing.T) {
 		}
 	}
 }
+
+func publishedPolicy(t *testing.T, at time.Time) *Policy {
+	t.Helper()
+	p := testPolicy()
+	v := draft(t, 10)
+	v.Submit(p, at)
+	v.Approve(p, Actor{UserID: 20, Name: "ann"}, "", at)
+	v.Approve(p, Actor{UserID: 21, Name: "bob"}, "", at)
+	if err := v.Publish(p, "", true, at); err != nil {
+		t.Fatal(err)
+	}
+	p.Latest = v
+	return p
+}
+
+// The policy set shows GV-01 operating only through published, sealed
+// policies within their review cycle; nothing, a draft, an unsealed
+// publication or review, and an overdue review never pass.
+func TestPolicySetSignals(t *testing.T) {
+	all := func(int64, int, int) bool { return true }
+	none := func(int64, int, int) bool { return false }
+	one := func(ps []Policy, sealed func(int64, int, int) bool, now time.Time) Signal {
+		t.Helper()
+		s := PolicySetSignals(ps, sealed, now)
+		if len(s) != 1 || s[0].ControlID != PolicySetControl {
+			t.Fatalf("signals %+v", s)
+		}
+		return s[0]
+	}
+	if s := one(nil, all, policyNow); s.Status != SignalUnknown || s.Operating {
+		t.Errorf("no policies: %+v", s)
+	}
+	if s := one([]Policy{*testPolicy()}, all, policyNow); s.Status != SignalUnknown {
+		t.Errorf("a policy never published: %+v", s)
+	}
+	p := publishedPolicy(t, policyNow)
+	if s := one([]Policy{*p}, none, policyNow); s.Status != SignalUnknown || s.Operating {
+		t.Errorf("published, not sealed: %+v", s)
+	}
+	if s := one([]Policy{*p}, all, policyNow); s.Status != SignalOK || !s.Operating || !strings.Contains(s.Reason, "ann, bob") {
+		t.Errorf("published and sealed: %+v", s)
+	}
+	if s := one([]Policy{*p}, all, policyNow.AddDate(0, 11, 15)); s.Status != SignalWarn || !s.Operating {
+		t.Errorf("due soon: %+v", s)
+	}
+	if s := one([]Policy{*p}, all, policyNow.AddDate(1, 0, 1)); s.Status != SignalFail || s.Operating {
+		t.Errorf("overdue: %+v", s)
+	}
+	// A completed review that is not sealed yet is unknown, sealed it counts.
+	later := policyNow.AddDate(1, 0, 5)
+	p.Reapprove(Actor{UserID: 20, Name: "ann"}, "read it, nothing changes", later)
+	p.Reapprove(Actor{UserID: 22, Name: "cy"}, "read it, nothing changes", later)
+	reviewUnsealed := func(_ int64, _ int, review int) bool { return review == 0 }
+	if s := one([]Policy{*p}, reviewUnsealed, later); s.Status != SignalUnknown {
+		t.Errorf("review not sealed: %+v", s)
+	}
+	if s := one([]Policy{*p}, all, later); s.Status != SignalOK {
+		t.Errorf("review sealed: %+v", s)
+	}
+	// Retired policies leave the set; a set of only retired ones is empty.
+	p.Retire(later)
+	if s := one([]Policy{*p}, all, later); s.Status != SignalUnknown {
+		t.Errorf("only a retired policy: %+v", s)
+	}
+}

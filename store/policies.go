@@ -344,3 +344,43 @@ func (s *Store) PolicyVersion(ctx context.Context, id int64, number int) (*vigil
 	}
 	return v, err
 }
+
+// PolicySeal is the evidence item a publication (review 0) or a completed
+// review round was sealed as.
+type PolicySeal struct {
+	PolicyID   int64
+	Number     int
+	Review     int
+	EvidenceID int64
+}
+
+// PolicySeals lists every seal.
+func (s *Store) PolicySeals(ctx context.Context) ([]PolicySeal, error) {
+	rows, err := s.query(ctx, "SELECT policy_id, number, review, evidence_id FROM policy_seals ORDER BY policy_id, number, review")
+	if err != nil {
+		return nil, internal("list policy seals", err)
+	}
+	return scanRows(rows, "list policy seals", "scan policy seal", func(r scanner) (PolicySeal, error) {
+		var x PolicySeal
+		return x, r.Scan(&x.PolicyID, &x.Number, &x.Review, &x.EvidenceID)
+	})
+}
+
+// AddPolicySeal records the evidence item a publication or review was
+// sealed as; a second seal of the same one is refused.
+func (s *Store) AddPolicySeal(ctx context.Context, x PolicySeal) error {
+	return s.write(ctx, func(t *wtx) error {
+		var n int
+		if err := t.queryRow(ctx, "SELECT count(*) FROM policy_seals WHERE policy_id = ? AND number = ? AND review = ?", x.PolicyID, x.Number, x.Review).Scan(&n); err != nil {
+			return internal("read policy seal", err)
+		}
+		if n > 0 {
+			return vigil.Errorf(vigil.ECONFLICT, "policy %d version %d review %d is already sealed", x.PolicyID, x.Number, x.Review)
+		}
+		if _, err := t.exec(ctx, "INSERT INTO policy_seals (policy_id, number, review, evidence_id) VALUES (?, ?, ?, ?)", x.PolicyID, x.Number, x.Review, x.EvidenceID); err != nil {
+			return internal("add policy seal", err)
+		}
+		return t.log(ctx, "policy.seal", "policy", strconv.FormatInt(x.PolicyID, 10), nil,
+			map[string]any{"version": x.Number, "review": x.Review, "evidence_id": x.EvidenceID})
+	})
+}

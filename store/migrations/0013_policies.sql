@@ -51,3 +51,15 @@ CREATE TABLE policy_approvals (
     PRIMARY KEY (policy_id, number, user_id, review),
     FOREIGN KEY (policy_id, number) REFERENCES policy_versions(policy_id, number)
 );
+
+-- The evidence item each publication (review 0) and each completed "no
+-- changes" review round was sealed as. A publication without one is not
+-- yet shown operating.
+CREATE TABLE policy_seals (
+    policy_id   BIGINT NOT NULL,
+    number      INTEGER NOT NULL,
+    review      INTEGER NOT NULL,
+    evidence_id BIGINT NOT NULL REFERENCES evidence(id),
+    PRIMARY KEY (policy_id, number, review),
+    FOREIGN KEY (policy_id, number) REFERENCES policy_versions(policy_id, number)
+);
