@@ -760,3 +760,111 @@ func (c *Client) SetLabels(ctx context.Context, id int64, in *api.LabelsRequest)
 	}
 	return &out, nil
 }
+
+// ListPolicies calls GET /api/v1/policies: The policy set: every policy with its published and newest versions and its review state now.
+func (c *Client) ListPolicies(ctx context.Context) (*api.Page[api.PolicyView], error) {
+	var out api.Page[api.PolicyView]
+	if err := c.Do(ctx, "GET", "/api/v1/policies", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreatePolicy calls POST /api/v1/policies: Create a policy (owner, approvers, quorum, review cycle) with the text of its first draft.
+func (c *Client) CreatePolicy(ctx context.Context, in *api.PolicyRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPolicy calls GET /api/v1/policies/{id}: A policy with its published and newest versions and its review state now.
+func (c *Client) GetPolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "GET", "/api/v1/policies/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPolicyVersion calls GET /api/v1/policies/{id}/versions/{number}: One version of a policy: its text, hash, state and approvals.
+func (c *Client) GetPolicyVersion(ctx context.Context, id int64, number string) (*vigil.PolicyVersion, error) {
+	var out vigil.PolicyVersion
+	if err := c.Do(ctx, "GET", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/versions/"+url.PathEscape(number), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// EditPolicy calls PUT /api/v1/policies/{id}/draft: Replace the text of the policy's draft (the policy's owner or an admin).
+func (c *Client) EditPolicy(ctx context.Context, id int64, in *api.PolicyTextRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "PUT", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/draft", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// NewPolicyVersion calls POST /api/v1/policies/{id}/versions: Start the next version as a draft, once the last one is published.
+func (c *Client) NewPolicyVersion(ctx context.Context, id int64, in *api.PolicyTextRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/versions", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SubmitPolicy calls POST /api/v1/policies/{id}/submit: Send the draft to the approvers; its text is fixed from then on.
+func (c *Client) SubmitPolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/submit", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ApprovePolicy calls POST /api/v1/policies/{id}/approve: Approve the version in review (named approvers only, never a text you edited); at the quorum it is approved.
+func (c *Client) ApprovePolicy(ctx context.Context, id int64, in *api.PolicyCommentRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/approve", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RejectPolicy calls POST /api/v1/policies/{id}/reject: Send the version in review back to draft, with the reason; its approvals are dropped.
+func (c *Client) RejectPolicy(ctx context.Context, id int64, in *api.PolicyCommentRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/reject", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PublishPolicy calls POST /api/v1/policies/{id}/publish: Publish the approved version from its effective date, retiring the one it replaces; sealed into the evidence ledger with its approvals.
+func (c *Client) PublishPolicy(ctx context.Context, id int64, in *api.PolicyPublishRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/publish", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewPolicy calls POST /api/v1/policies/{id}/review: Record a 'no changes' review of the published text (approvers only, saying what was reviewed); at the quorum the review cycle restarts and the review is sealed.
+func (c *Client) ReviewPolicy(ctx context.Context, id int64, in *api.PolicyCommentRequest) (*api.PolicyReviewAnswer, error) {
+	var out api.PolicyReviewAnswer
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/review", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RetirePolicy calls POST /api/v1/policies/{id}/retire: Retire a policy: it leaves the policy set, its history stays.
+func (c *Client) RetirePolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/retire", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

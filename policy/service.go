@@ -297,3 +297,22 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 	}
 	return map[string][]vigil.Signal{vigil.PolicySetControl: vigil.PolicySetSignals(ps, sealedSet(seals), s.now())}, nil
 }
+
+// List returns every policy, retired ones included, by key.
+func (s *Service) List(ctx context.Context) ([]vigil.Policy, error) { return s.Store.Policies(ctx) }
+
+// Get returns one policy with its published and newest versions.
+func (s *Service) Get(ctx context.Context, id int64) (*vigil.Policy, error) { return s.Store.Policy(ctx, id) }
+
+// GetVersion returns one version of a policy, with its approvals.
+func (s *Service) GetVersion(ctx context.Context, id int64, number int) (*vigil.PolicyVersion, error) {
+	if _, err := s.Store.Policy(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.Store.PolicyVersion(ctx, id, number)
+}
+
+// ReviewState is p's review state now, with its due date.
+func (s *Service) ReviewState(p *vigil.Policy) (vigil.PolicyReviewState, time.Time) {
+	return p.ReviewStateAt(s.now()), p.ReviewDue()
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
@@ -73,7 +74,9 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: evidencetest.New(t, st), Monitor: newMonitor(t, st)}
+	ev := evidencetest.New(t, st)
+	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: ev, Monitor: newMonitor(t, st),
+		Policies: &policy.Service{Store: st, Evidence: ev}}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
 	// As serve wires them: evidence and monitoring speak about controls.

@@ -1,0 +1,49 @@
+package api
+
+import "github.com/vigil-soc/vigil"
+
+// PolicyRequest creates a policy: its settings and the text of its first
+// draft.
+type PolicyRequest struct {
+	Title        string   `json:"title"`
+	OwnerID      int64    `json:"owner_id"`
+	Approvers    []int64  `json:"approvers"`
+	Quorum       int      `json:"quorum,omitempty"`        // default 1
+	ReviewMonths int      `json:"review_months,omitempty"` // default 12
+	Controls     []string `json:"controls,omitempty"`
+	Body         string   `json:"body"` // Markdown
+}
+
+// PolicyTextRequest is a draft's new text.
+type PolicyTextRequest struct {
+	Body          string `json:"body"`
+	ChangeSummary string `json:"change_summary,omitempty"`
+}
+
+// PolicyCommentRequest carries an approver's comment, or the reason a
+// version is sent back.
+type PolicyCommentRequest struct {
+	Comment string `json:"comment,omitempty"`
+}
+
+// PolicyPublishRequest publishes the approved version.
+type PolicyPublishRequest struct {
+	EffectiveDate string `json:"effective_date,omitempty"` // YYYY-MM-DD, default today
+	// Material: everyone in scope must acknowledge this version (default
+	// true; the first version always is).
+	Material *bool `json:"material,omitempty"`
+}
+
+// PolicyView is a policy with its review state now.
+type PolicyView struct {
+	vigil.Policy
+	ReviewState string `json:"review_state"` // unpublished, current, due_soon, overdue, retired
+	ReviewDue   string `json:"review_due,omitempty"`
+}
+
+// PolicyReviewAnswer is a "no changes" review approval and whether it
+// completed the review.
+type PolicyReviewAnswer struct {
+	PolicyView
+	Completed bool `json:"completed"`
+}

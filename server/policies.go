@@ -1,0 +1,188 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
+)
+
+// policyRoutes are the API of the policy set: everyone reads; admins and
+// owners create and retire policies; a policy's owner (or an admin) edits
+// its drafts, submits and publishes; its named approvers approve (never a
+// text they edited) and review. Who may do what beyond the route's
+// permission is the domain's (vigil.Actor.MayEditPolicy, PolicyVersion
+// rules), checked in the service.
+func (s *Server) policyRoutes() []route {
+	const (
+		read   = vigil.PermRead
+		manage = vigil.PermManage
+		ownCtl = vigil.PermEditOwnControl
+	)
+	rs := []route{
+		{name: "ListPolicies", method: "GET", path: "/api/v1/policies", perm: read, tag: "policies", summary: "The policy set: every policy with its published and newest versions and its review state now", out: api.Page[api.PolicyView]{}, h: s.listPolicies},
+		{name: "CreatePolicy", method: "POST", path: "/api/v1/policies", perm: manage, tag: "policies", summary: "Create a policy (owner, approvers, quorum, review cycle) with the text of its first draft", in: api.PolicyRequest{}, out: api.PolicyView{}, status: 201, h: s.createPolicy},
+		{name: "GetPolicy", method: "GET", path: "/api/v1/policies/{id}", perm: read, tag: "policies", summary: "A policy with its published and newest versions and its review state now", out: api.PolicyView{}, h: s.getPolicy},
+		{name: "GetPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}", perm: read, tag: "policies", summary: "One version of a policy: its text, hash, state and approvals", out: vigil.PolicyVersion{}, h: s.getPolicyVersion},
+		{name: "EditPolicy", method: "PUT", path: "/api/v1/policies/{id}/draft", perm: ownCtl, tag: "policies", summary: "Replace the text of the policy's draft (the policy's owner or an admin)", in: api.PolicyTextRequest{}, out: api.PolicyView{}, h: s.editPolicy},
+		{name: "NewPolicyVersion", method: "POST", path: "/api/v1/policies/{id}/versions", perm: ownCtl, tag: "policies", summary: "Start the next version as a draft, once the last one is published", in: api.PolicyTextRequest{}, out: api.PolicyView{}, status: 201, h: s.newPolicyVersion},
+		{name: "SubmitPolicy", method: "POST", path: "/api/v1/policies/{id}/submit", perm: ownCtl, tag: "policies", summary: "Send the draft to the approvers; its text is fixed from then on", out: api.PolicyView{}, h: s.submitPolicy},
+		{name: "ApprovePolicy", method: "POST", path: "/api/v1/policies/{id}/approve", perm: ownCtl, tag: "policies", summary: "Approve the version in review (named approvers only, never a text you edited); at the quorum it is approved", in: api.PolicyCommentRequest{}, out: api.PolicyView{}, h: s.approvePolicy},
+		{name: "RejectPolicy", method: "POST", path: "/api/v1/policies/{id}/reject", perm: ownCtl, tag: "policies", summary: "Send the version in review back to draft, with the reason; its approvals are dropped", in: api.PolicyCommentRequest{}, out: api.PolicyView{}, h: s.rejectPolicy},
+		{name: "PublishPolicy", method: "POST", path: "/api/v1/policies/{id}/publish", perm: ownCtl, tag: "policies", summary: "Publish the approved version from its effective date, retiring the one it replaces; sealed into the evidence ledger with its approvals", in: api.PolicyPublishRequest{}, out: api.PolicyView{}, h: s.publishPolicy},
+		{name: "ReviewPolicy", method: "POST", path: "/api/v1/policies/{id}/review", perm: ownCtl, tag: "policies", summary: "Record a 'no changes' review of the published text (approvers only, saying what was reviewed); at the quorum the review cycle restarts and the review is sealed", in: api.PolicyCommentRequest{}, out: api.PolicyReviewAnswer{}, h: s.reviewPolicy},
+		{name: "RetirePolicy", method: "POST", path: "/api/v1/policies/{id}/retire", perm: manage, tag: "policies", summary: "Retire a policy: it leaves the policy set, its history stays", out: api.PolicyView{}, h: s.retirePolicy},
+	}
+	for i := range rs {
+		rs[i].needsPolicies, rs[i].needsEvidence = true, true
+	}
+	return rs
+}
+
+func (s *Server) policyView(p *vigil.Policy) api.PolicyView {
+	st, due := s.policies.ReviewState(p)
+	v := api.PolicyView{Policy: *p, ReviewState: string(st)}
+	if !due.IsZero() {
+		v.ReviewDue = due.UTC().Format(time.DateOnly)
+	}
+	return v
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.policies.List(r.Context())
+	if err != nil {
+		return err
+	}
+	out := api.Page[api.PolicyView]{Items: make([]api.PolicyView, 0, len(ps))}
+	for i := range ps {
+		out.Items = append(out.Items, s.policyView(&ps[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	p := &vigil.Policy{Title: req.Title, OwnerID: req.OwnerID, Approvers: req.Approvers, Quorum: req.Quorum, ReviewMonths: req.ReviewMonths, Controls: req.Controls}
+	if err := s.policies.Create(r.Context(), p, req.Body); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.policyView(p))
+	return nil
+}
+
+func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.policies.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.policyView(p))
+	return nil
+}
+
+func (s *Server) getPolicyVersion(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil || n < 1 {
+		return vigil.FieldError("number", "version number must be a positive whole number, got %q", truncate(r.PathValue("number"), 20))
+	}
+	v, err := s.policies.GetVersion(r.Context(), id, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// policyStep decodes the path's id (and the body into in, when given),
+// runs step and answers with the policy.
+func (s *Server) policyStep(w http.ResponseWriter, r *http.Request, in any, status int, step func(id int64) (*vigil.Policy, error)) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		if err := decode(r, in); err != nil {
+			return err
+		}
+	}
+	p, err := step(id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, s.policyView(p))
+	return nil
+}
+
+func (s *Server) editPolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyTextRequest
+	return s.policyStep(w, r, &req, http.StatusOK, func(id int64) (*vigil.Policy, error) {
+		return s.policies.Edit(r.Context(), id, req.Body, req.ChangeSummary)
+	})
+}
+
+func (s *Server) newPolicyVersion(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyTextRequest
+	return s.policyStep(w, r, &req, http.StatusCreated, func(id int64) (*vigil.Policy, error) {
+		return s.policies.NewVersion(r.Context(), id, req.Body, req.ChangeSummary)
+	})
+}
+
+func (s *Server) submitPolicy(w http.ResponseWriter, r *http.Request) error {
+	return s.policyStep(w, r, nil, http.StatusOK, func(id int64) (*vigil.Policy, error) { return s.policies.Submit(r.Context(), id) })
+}
+
+func (s *Server) approvePolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyCommentRequest
+	return s.policyStep(w, r, &req, http.StatusOK, func(id int64) (*vigil.Policy, error) {
+		return s.policies.Approve(r.Context(), id, req.Comment)
+	})
+}
+
+func (s *Server) rejectPolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyCommentRequest
+	return s.policyStep(w, r, &req, http.StatusOK, func(id int64) (*vigil.Policy, error) {
+		return s.policies.Reject(r.Context(), id, req.Comment)
+	})
+}
+
+func (s *Server) publishPolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyPublishRequest
+	return s.policyStep(w, r, &req, http.StatusOK, func(id int64) (*vigil.Policy, error) {
+		material := req.Material == nil || *req.Material
+		return s.policies.Publish(r.Context(), id, req.EffectiveDate, material)
+	})
+}
+
+func (s *Server) reviewPolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var req api.PolicyCommentRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	p, done, err := s.policies.Review(r.Context(), id, req.Comment)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.PolicyReviewAnswer{PolicyView: s.policyView(p), Completed: done})
+	return nil
+}
+
+func (s *Server) retirePolicy(w http.ResponseWriter, r *http.Request) error {
+	return s.policyStep(w, r, nil, http.StatusOK, func(id int64) (*vigil.Policy, error) { return s.policies.Retire(r.Context(), id) })
+}
