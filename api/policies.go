@@ -47,3 +47,25 @@ type PolicyReviewAnswer struct {
 	PolicyView
 	Completed bool `json:"completed"`
 }
+
+// PolicyAdoptRequest makes a policy from a library template.
+type PolicyAdoptRequest struct {
+	Template     string  `json:"template"`
+	Title        string  `json:"title,omitempty"` // default: the template's
+	OwnerID      int64   `json:"owner_id"`
+	Approvers    []int64 `json:"approvers"`
+	Quorum       int     `json:"quorum,omitempty"`
+	ReviewMonths int     `json:"review_months,omitempty"`
+}
+
+// PolicyTemplate is one template of the library, its placeholders unfilled.
+type PolicyTemplate struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Summary  string   `json:"summary"`
+	Category string   `json:"category"`
+	Version  int      `json:"version"`
+	Controls []string `json:"controls"`
+	Criteria []string `json:"criteria"`
+	Body     string   `json:"body"`
+}

@@ -779,6 +779,24 @@ func (c *Client) CreatePolicy(ctx context.Context, in *api.PolicyRequest) (*api.
 	return &out, nil
 }
 
+// ListPolicyTemplates calls GET /api/v1/policy-templates: The policy library's templates offered for the categories in scope, with the controls and criteria each supports.
+func (c *Client) ListPolicyTemplates(ctx context.Context) (*api.Page[api.PolicyTemplate], error) {
+	var out api.Page[api.PolicyTemplate]
+	if err := c.Do(ctx, "GET", "/api/v1/policy-templates", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AdoptPolicy calls POST /api/v1/policies/adopt: Make a policy from a library template: its first draft has the organization, owner, approvers, review cycle and systems filled in.
+func (c *Client) AdoptPolicy(ctx context.Context, in *api.PolicyAdoptRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "POST", "/api/v1/policies/adopt", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetPolicy calls GET /api/v1/policies/{id}: A policy with its published and newest versions and its review state now.
 func (c *Client) GetPolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
 	var out api.PolicyView

@@ -316,3 +316,118 @@ func (s *Service) GetVersion(ctx context.Context, id int64, number int) (*vigil.
 func (s *Service) ReviewState(p *vigil.Policy) (vigil.PolicyReviewState, time.Time) {
 	return p.ReviewStateAt(s.now()), p.ReviewDue()
 }
+
+// Templates lists the library's templates this organization is offered:
+// those whose Trust Services Category is in scope (the privacy policy only
+// when Privacy is).
+func (s *Service) Templates(ctx context.Context) ([]Template, error) {
+	lib, err := Library()
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.Store.Scope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := lib[:0]
+	for _, t := range lib {
+		if sc.InScope(vigil.Category(t.Category)) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Adopt makes a policy from a library template: its first draft is the
+// template with the organization's name, the owner, the approvers, the
+// review cycle and the systems in scope filled in; its controls are those
+// of the template the organization has, its criteria the template's.
+func (s *Service) Adopt(ctx context.Context, templateID string, p *vigil.Policy) error {
+	ts, err := s.Templates(ctx)
+	if err != nil {
+		return err
+	}
+	var t *Template
+	for i := range ts {
+		if ts[i].ID == templateID {
+			t = &ts[i]
+		}
+	}
+	if t == nil {
+		return vigil.FieldError("template", "no template %q in the library for this scope (see the policy templates)", truncateText(templateID, 60))
+	}
+	org, err := s.Store.Organization(ctx)
+	if err != nil {
+		return err
+	}
+	name := func(id int64) (string, error) {
+		u, err := s.Store.User(ctx, id)
+		if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+			return "", vigil.FieldError("approvers", "user %d does not exist", id)
+		}
+		if err != nil {
+			return "", err
+		}
+		if u.Name != "" {
+			return u.Name, nil
+		}
+		return u.Email, nil
+	}
+	owner, err := name(p.OwnerID)
+	if err != nil {
+		return vigil.FieldError("owner_id", "the owner: %s", vigil.ErrorMessage(err))
+	}
+	var approvers []string
+	for _, id := range p.Approvers {
+		n, err := name(id)
+		if err != nil {
+			return err
+		}
+		approvers = append(approvers, n)
+	}
+	systems, err := s.Store.ListSystems(ctx, 0, 1000)
+	if err != nil {
+		return err
+	}
+	var sys []string
+	for _, x := range systems {
+		sys = append(sys, x.Name)
+	}
+	months := p.ReviewMonths
+	if months == 0 {
+		months = vigil.DefaultReviewMonths
+	}
+	cycle := fmt.Sprintf("every %d months", months)
+	if months == 12 {
+		cycle = "annual (every 12 months)"
+	}
+	vars := Vars{Organization: org.Name, Owner: owner, Approver: strings.Join(approvers, ", "), ReviewCycle: cycle,
+		EffectiveDate: "the date of publication recorded in Vigil", Systems: "all production systems"}
+	if len(sys) > 0 {
+		vars.Systems = strings.Join(sys, ", ")
+	}
+	if vars.Approver == "" {
+		vars.Approver = owner // Validate refuses a policy without approvers, with a clearer message
+	}
+	body, err := t.Fill(vars)
+	if err != nil {
+		return err
+	}
+	if p.Title == "" {
+		p.Title = t.Title
+	}
+	p.TemplateID, p.Criteria = t.ID, t.Criteria
+	if p.Controls == nil {
+		if p.Controls, err = s.existingControls(ctx, t.Controls); err != nil {
+			return err
+		}
+	}
+	return s.Create(ctx, p, body)
+}
+
+func truncateText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -24,6 +24,8 @@ func (s *Server) policyRoutes() []route {
 	rs := []route{
 		{name: "ListPolicies", method: "GET", path: "/api/v1/policies", perm: read, tag: "policies", summary: "The policy set: every policy with its published and newest versions and its review state now", out: api.Page[api.PolicyView]{}, h: s.listPolicies},
 		{name: "CreatePolicy", method: "POST", path: "/api/v1/policies", perm: manage, tag: "policies", summary: "Create a policy (owner, approvers, quorum, review cycle) with the text of its first draft", in: api.PolicyRequest{}, out: api.PolicyView{}, status: 201, h: s.createPolicy},
+		{name: "ListPolicyTemplates", method: "GET", path: "/api/v1/policy-templates", perm: read, tag: "policies", summary: "The policy library's templates offered for the categories in scope, with the controls and criteria each supports", out: api.Page[api.PolicyTemplate]{}, h: s.listPolicyTemplates},
+		{name: "AdoptPolicy", method: "POST", path: "/api/v1/policies/adopt", perm: manage, tag: "policies", summary: "Make a policy from a library template: its first draft has the organization, owner, approvers, review cycle and systems filled in", in: api.PolicyAdoptRequest{}, out: api.PolicyView{}, status: 201, h: s.adoptPolicy},
 		{name: "GetPolicy", method: "GET", path: "/api/v1/policies/{id}", perm: read, tag: "policies", summary: "A policy with its published and newest versions and its review state now", out: api.PolicyView{}, h: s.getPolicy},
 		{name: "GetPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}", perm: read, tag: "policies", summary: "One version of a policy: its text, hash, state and approvals", out: vigil.PolicyVersion{}, h: s.getPolicyVersion},
 		{name: "EditPolicy", method: "PUT", path: "/api/v1/policies/{id}/draft", perm: ownCtl, tag: "policies", summary: "Replace the text of the policy's draft (the policy's owner or an admin)", in: api.PolicyTextRequest{}, out: api.PolicyView{}, h: s.editPolicy},
@@ -185,4 +187,31 @@ func (s *Server) reviewPolicy(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) retirePolicy(w http.ResponseWriter, r *http.Request) error {
 	return s.policyStep(w, r, nil, http.StatusOK, func(id int64) (*vigil.Policy, error) { return s.policies.Retire(r.Context(), id) })
+}
+
+func (s *Server) listPolicyTemplates(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.policies.Templates(r.Context())
+	if err != nil {
+		return err
+	}
+	out := api.Page[api.PolicyTemplate]{Items: make([]api.PolicyTemplate, 0, len(ts))}
+	for _, t := range ts {
+		out.Items = append(out.Items, api.PolicyTemplate{ID: t.ID, Title: t.Title, Summary: t.Summary, Category: t.Category, Version: t.Version,
+			Controls: t.Controls, Criteria: t.Criteria, Body: t.Body})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) adoptPolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicyAdoptRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	p := &vigil.Policy{Title: req.Title, OwnerID: req.OwnerID, Approvers: req.Approvers, Quorum: req.Quorum, ReviewMonths: req.ReviewMonths}
+	if err := s.policies.Adopt(r.Context(), req.Template, p); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.policyView(p))
+	return nil
 }

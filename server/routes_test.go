@@ -102,6 +102,8 @@ var expected = map[string]string{
 	"POST /api/v1/exceptions/{id}/revoke":         "owner admin",
 	"PUT /api/v1/agents/{id}/labels":              "owner admin",
 	"GET /api/v1/policies":                        "owner admin member auditor viewer",
+	"GET /api/v1/policy-templates":                "owner admin member auditor viewer",
+	"POST /api/v1/policies/adopt":                 "owner admin",
 	"POST /api/v1/policies":                       "owner admin",
 	"GET /api/v1/policies/{id}":                   "owner admin member auditor viewer",
 	"GET /api/v1/policies/{id}/versions/{number}": "owner admin member auditor viewer",
