@@ -69,3 +69,13 @@ type PolicyTemplate struct {
 	Criteria []string `json:"criteria"`
 	Body     string   `json:"body"`
 }
+
+// PolicySettingsRequest changes a policy's settings; absent fields stay.
+type PolicySettingsRequest struct {
+	Title        *string   `json:"title,omitempty"`
+	OwnerID      *int64    `json:"owner_id,omitempty"`
+	Approvers    *[]int64  `json:"approvers,omitempty"`
+	Quorum       *int      `json:"quorum,omitempty"`
+	ReviewMonths *int      `json:"review_months,omitempty"`
+	Controls     *[]string `json:"controls,omitempty"`
+}

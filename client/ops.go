@@ -806,6 +806,15 @@ func (c *Client) GetPolicy(ctx context.Context, id int64) (*api.PolicyView, erro
 	return &out, nil
 }
 
+// UpdatePolicy calls PATCH /api/v1/policies/{id}: Change a policy's title, owner, approvers, quorum, review cycle or controls.
+func (c *Client) UpdatePolicy(ctx context.Context, id int64, in *api.PolicySettingsRequest) (*api.PolicyView, error) {
+	var out api.PolicyView
+	if err := c.Do(ctx, "PATCH", "/api/v1/policies/"+strconv.FormatInt(id, 10), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetPolicyVersion calls GET /api/v1/policies/{id}/versions/{number}: One version of a policy: its text, hash, state and approvals.
 func (c *Client) GetPolicyVersion(ctx context.Context, id int64, number string) (*vigil.PolicyVersion, error) {
 	var out vigil.PolicyVersion

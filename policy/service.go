@@ -431,3 +431,60 @@ func truncateText(s string, n int) string {
 	}
 	return s
 }
+
+// Settings are the changes UpdateSettings makes; nil fields stay.
+type Settings struct {
+	Title        *string
+	OwnerID      *int64
+	Approvers    *[]int64
+	Quorum       *int
+	ReviewMonths *int
+	Controls     *[]string
+}
+
+// UpdateSettings changes a policy's title, owner, approvers, quorum,
+// review cycle or controls (admins only). A new approver list applies to
+// approvals still to come, and at publication the quorum is counted again
+// among the approvers of the moment.
+func (s *Service) UpdateSettings(ctx context.Context, id int64, c Settings) (*vigil.Policy, error) {
+	return s.Store.ChangePolicy(ctx, id, "policy.update", func(p *vigil.Policy, _ time.Time) error {
+		if !vigil.ActorFrom(ctx).Role.Can(vigil.PermManage) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or owner changes a policy's settings")
+		}
+		if p.RetiredAt != nil {
+			return vigil.Errorf(vigil.ECONFLICT, "policy %s is retired", p.Key)
+		}
+		if c.Title != nil {
+			p.Title = *c.Title
+		}
+		if c.OwnerID != nil {
+			p.OwnerID = *c.OwnerID
+		}
+		if c.Approvers != nil {
+			p.Approvers = *c.Approvers
+		}
+		if c.Quorum != nil {
+			p.Quorum = *c.Quorum
+			if p.Quorum == 0 {
+				return vigil.FieldError("quorum", "quorum must be at least 1")
+			}
+		}
+		if c.ReviewMonths != nil {
+			p.ReviewMonths = *c.ReviewMonths
+			if p.ReviewMonths == 0 {
+				return vigil.FieldError("review_months", "review cycle must be 1 to %d months", vigil.MaxReviewMonths)
+			}
+		}
+		if c.Controls != nil {
+			ok, err := s.existingControls(ctx, *c.Controls)
+			if err != nil {
+				return err
+			}
+			if len(ok) != len(*c.Controls) {
+				return vigil.FieldError("controls", "every control must be one of the organization's")
+			}
+			p.Controls = ok
+		}
+		return nil
+	})
+}

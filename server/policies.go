@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/policy"
 )
 
 // policyRoutes are the API of the policy set: everyone reads; admins and
@@ -27,6 +28,7 @@ func (s *Server) policyRoutes() []route {
 		{name: "ListPolicyTemplates", method: "GET", path: "/api/v1/policy-templates", perm: read, tag: "policies", summary: "The policy library's templates offered for the categories in scope, with the controls and criteria each supports", out: api.Page[api.PolicyTemplate]{}, h: s.listPolicyTemplates},
 		{name: "AdoptPolicy", method: "POST", path: "/api/v1/policies/adopt", perm: manage, tag: "policies", summary: "Make a policy from a library template: its first draft has the organization, owner, approvers, review cycle and systems filled in", in: api.PolicyAdoptRequest{}, out: api.PolicyView{}, status: 201, h: s.adoptPolicy},
 		{name: "GetPolicy", method: "GET", path: "/api/v1/policies/{id}", perm: read, tag: "policies", summary: "A policy with its published and newest versions and its review state now", out: api.PolicyView{}, h: s.getPolicy},
+		{name: "UpdatePolicy", method: "PATCH", path: "/api/v1/policies/{id}", perm: manage, tag: "policies", summary: "Change a policy's title, owner, approvers, quorum, review cycle or controls", in: api.PolicySettingsRequest{}, out: api.PolicyView{}, h: s.updatePolicy},
 		{name: "GetPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}", perm: read, tag: "policies", summary: "One version of a policy: its text, hash, state and approvals", out: vigil.PolicyVersion{}, h: s.getPolicyVersion},
 		{name: "EditPolicy", method: "PUT", path: "/api/v1/policies/{id}/draft", perm: ownCtl, tag: "policies", summary: "Replace the text of the policy's draft (the policy's owner or an admin)", in: api.PolicyTextRequest{}, out: api.PolicyView{}, h: s.editPolicy},
 		{name: "NewPolicyVersion", method: "POST", path: "/api/v1/policies/{id}/versions", perm: ownCtl, tag: "policies", summary: "Start the next version as a draft, once the last one is published", in: api.PolicyTextRequest{}, out: api.PolicyView{}, status: 201, h: s.newPolicyVersion},
@@ -214,4 +216,12 @@ func (s *Server) adoptPolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, s.policyView(p))
 	return nil
+}
+
+func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) error {
+	var req api.PolicySettingsRequest
+	return s.policyStep(w, r, &req, http.StatusOK, func(id int64) (*vigil.Policy, error) {
+		return s.policies.UpdateSettings(r.Context(), id, policy.Settings{Title: req.Title, OwnerID: req.OwnerID, Approvers: req.Approvers,
+			Quorum: req.Quorum, ReviewMonths: req.ReviewMonths, Controls: req.Controls})
+	})
 }
