@@ -93,6 +93,10 @@ var pageExpected = map[string]string{
 	"GET /hosts":    "all", "POST /hosts/enrol": "owner admin", "GET /hosts/{id}": "all", "POST /hosts/{id}/revoke": "owner admin", "POST /hosts/{id}/tailoring/approve": "owner admin",
 	"POST /hosts/{id}/labels": "owner admin", "GET /exceptions": "all", "POST /exceptions": "owner admin member",
 	"POST /exceptions/{id}/approve": "owner admin", "POST /exceptions/{id}/revoke": "owner admin",
+	"GET /policies": "all", "POST /policies/adopt": "owner admin", "GET /policies/{id}": "all", "GET /policies/{id}/versions/{number}": "all",
+	"POST /policies/{id}/draft": "owner admin member", "POST /policies/{id}/versions": "owner admin member", "POST /policies/{id}/submit": "owner admin member",
+	"POST /policies/{id}/approve": "owner admin member", "POST /policies/{id}/reject": "owner admin member", "POST /policies/{id}/publish": "owner admin member",
+	"POST /policies/{id}/review": "owner admin member", "POST /policies/{id}/settings": "owner admin", "POST /policies/{id}/retire": "owner admin",
 	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "GET /integrations/{id}": "all", "POST /integrations/{id}/{action}": "owner admin",
 	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
 	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",
@@ -122,7 +126,7 @@ func TestEveryPageForEveryRole(t *testing.T) {
 		if key == "POST /logout" || key == "POST /account/logout-everywhere" {
 			continue // would end the sessions the walk uses; covered by the browser walk
 		}
-		path := strings.NewReplacer("{$}", "", "{id}", "1").Replace(rt.Path)
+		path := strings.NewReplacer("{$}", "", "{id}", "1", "{number}", "1").Replace(rt.Path)
 		if strings.HasPrefix(rt.Path, "/controls/{id}") {
 			path = strings.Replace(rt.Path, "{id}", "AC-01", 1)
 		}
