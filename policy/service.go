@@ -302,7 +302,9 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 func (s *Service) List(ctx context.Context) ([]vigil.Policy, error) { return s.Store.Policies(ctx) }
 
 // Get returns one policy with its published and newest versions.
-func (s *Service) Get(ctx context.Context, id int64) (*vigil.Policy, error) { return s.Store.Policy(ctx, id) }
+func (s *Service) Get(ctx context.Context, id int64) (*vigil.Policy, error) {
+	return s.Store.Policy(ctx, id)
+}
 
 // GetVersion returns one version of a policy, with its approvals.
 func (s *Service) GetVersion(ctx context.Context, id int64, number int) (*vigil.PolicyVersion, error) {
