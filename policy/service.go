@@ -109,6 +109,9 @@ func (s *Service) Reject(ctx context.Context, id int64, reason string) (*vigil.P
 // approvals, into the evidence ledger. A publication whose sealing failed
 // stays unsealed (and not shown operating) until Seal succeeds.
 func (s *Service) Publish(ctx context.Context, id int64, effective string, material bool) (*vigil.Policy, error) {
+	if err := s.sealable(ctx, id); err != nil {
+		return nil, err
+	}
 	p, err := s.Store.ChangePolicy(ctx, id, "policy.publish", func(p *vigil.Policy, now time.Time) error {
 		if err := mayEdit(ctx, p); err != nil {
 			return err
@@ -127,6 +130,9 @@ func (s *Service) Publish(ctx context.Context, id int64, effective string, mater
 // Review records the actor's "no changes" approval of the published text;
 // at the quorum the review cycle restarts and the review is sealed.
 func (s *Service) Review(ctx context.Context, id int64, comment string) (*vigil.Policy, bool, error) {
+	if err := s.sealable(ctx, id); err != nil {
+		return nil, false, err
+	}
 	var done bool
 	p, err := s.Store.ChangePolicy(ctx, id, "policy.review", func(p *vigil.Policy, now time.Time) error {
 		var err error
@@ -142,6 +148,26 @@ func (s *Service) Review(ctx context.Context, id int64, comment string) (*vigil.
 		}
 	}
 	return p, done, nil
+}
+
+// sealable refuses a publication or review that could not be sealed: the
+// ledger links every item to a control, and an organization that has
+// neither GV-01 nor any of the policy's controls has none to link it to.
+// Refusing before anything changes keeps a published text from waiting,
+// unsealed, for a control nobody adopts.
+func (s *Service) sealable(ctx context.Context, id int64) error {
+	p, err := s.Store.Policy(ctx, id)
+	if err != nil {
+		return err
+	}
+	ctl, err := s.existingControls(ctx, append([]string{vigil.PolicySetControl}, p.Controls...))
+	if err != nil {
+		return err
+	}
+	if len(ctl) == 0 {
+		return vigil.Errorf(vigil.ECONFLICT, "%s is sealed into the evidence ledger against %s or the controls it supports, and the organization has none of them: adopt %s first", p.Key, vigil.PolicySetControl, vigil.PolicySetControl)
+	}
+	return nil
 }
 
 // Retire takes a policy out of the set. Only admins retire policies.

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPoliciesCLI: the policy set from the command line: adopt a template
+// naming users by email, edit from standard input, submit, an approval
+// refused to the author and given by another admin, publish, a review that
+// changes nothing, and usage errors.
+func TestPoliciesCLI(t *testing.T) {
+	dir := t.TempDir()
+	m, setupTok := startMain(t, &Main{DataDir: dir})
+	if code, _, errs := cli(t, map[string]string{"VIGIL_SERVER": m.URL}, "correct horse battery\n", "setup", "--token", setupTok, "--org", "Acme", "--email", "me@acme.test", "--name", "Me"); code != 0 {
+		t.Fatalf("setup: %s", errs)
+	}
+	db := map[string]string{"VIGIL_DATA_DIR": dir}
+	api := map[string]map[string]string{}
+	for _, who := range []string{"ada", "bob"} {
+		if code, _, errs := cli(t, db, "", "admin", "create-user", "--email", who+"@acme.test", "--name", who, "--role", "admin"); code != 0 {
+			t.Fatalf("create-user: %s", errs)
+		}
+		_, tok, _ := cli(t, db, "", "admin", "create-token", "--email", who+"@acme.test", "--role", "admin")
+		api[who] = map[string]string{"VIGIL_SERVER": m.URL, "VIGIL_TOKEN": strings.TrimSpace(tok)}
+	}
+	ada, bob := api["ada"], api["bob"]
+	if code, out, errs := cli(t, ada, "", "policies", "templates"); code != 0 || !strings.Contains(out, "incident-response") {
+		t.Fatalf("templates: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, ada, "", "policies", "adopt", "access-control"); code != 2 || !strings.Contains(errs, "Usage") {
+		t.Fatalf("adopt without an owner: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, ada, "", "policies", "adopt", "no-such", "--owner", "ada@acme.test", "--approver", "bob@acme.test"); code != 1 || !strings.Contains(errs, "no-such") {
+		t.Fatalf("adopt an unknown template: %d %s", code, errs)
+	}
+	code, out, errs := cli(t, ada, "", "policies", "adopt", "access-control", "--owner", "ada@acme.test", "--approver", "bob@acme.test")
+	if code != 0 || !strings.Contains(out, "adopted POL-001") {
+		t.Fatalf("adopt: %d %s %s", code, out, errs)
+	}
+	_, text, _ := cli(t, ada, "", "policies", "show", "1", "--text")
+	if !strings.Contains(text, "# Access Control Policy") {
+		t.Fatalf("show --text: %.200s", text)
+	}
+	if code, out, errs := cli(t, ada, text+"\nReviewed quarterly.\n", "policies", "edit", "1", "--file", "-", "--summary", "quarterly"); code != 0 || !strings.Contains(out, "version 1 saved") {
+		t.Fatalf("edit: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, ada, "", "policies", "submit", "1"); code != 0 || !strings.Contains(out, "in_review") {
+		t.Fatalf("submit: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, ada, "", "policies", "approve", "1"); code != 1 || !strings.Contains(errs, "not an approver") {
+		t.Fatalf("the author approving: %d %s", code, errs)
+	}
+	if code, out, errs := cli(t, bob, "", "policies", "approve", "1", "--comment", "fine"); code != 0 || !strings.Contains(out, "approved (1 of 1") {
+		t.Fatalf("approve: %d %s %s", code, out, errs)
+	}
+	// Without GV-01 or any of the policy's controls, nothing could carry
+	// the sealed publication: refused, nothing changed.
+	if code, _, errs := cli(t, ada, "", "policies", "publish", "1"); code != 1 || !strings.Contains(errs, "adopt GV-01") {
+		t.Fatalf("publish with no control to seal against: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, ada, "", "controls", "adopt", "GV-01"); code != 0 {
+		t.Fatalf("adopt GV-01: %s", errs)
+	}
+	if code, out, errs := cli(t, ada, "", "policies", "publish", "1", "--effective", "2027-01-01"); code != 0 || !strings.Contains(out, "effective 2027-01-01") {
+		t.Fatalf("publish: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := cli(t, bob, "", "policies", "review", "1", "--comment", "ok"); code != 1 || !strings.Contains(errs, "comment") {
+		t.Fatalf("a review saying nothing: %d %s", code, errs)
+	}
+	if code, out, errs := cli(t, bob, "", "policies", "review", "1", "--comment", "read against our systems, unchanged"); code != 0 || !strings.Contains(out, "review of POL-001 is complete") {
+		t.Fatalf("review: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := cli(t, bob, "", "policies", "list"); code != 0 || !strings.Contains(out, "current") || !strings.Contains(out, "v1 from 2027-01-01") {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	if code, out, _ := cli(t, bob, "", "policies", "show", "1", "--json"); code != 0 || !strings.Contains(out, `"review_state": "current"`) {
+		t.Fatalf("show --json: %d %s", code, out)
+	}
+	if code, _, _ := cli(t, bob, "", "policies", "show"); code != 2 {
+		t.Fatalf("show without an id: %d", code)
+	}
+}
