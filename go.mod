@@ -67,6 +67,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/aws/aws-sdk-go-v2/service/wafv2 v1.72.0
 	github.com/microcosm-cc/bluemonday v1.0.27
+	github.com/sergi/go-diff v1.4.5
 	github.com/yuin/goldmark v1.8.7
 )
 

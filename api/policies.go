@@ -79,3 +79,17 @@ type PolicySettingsRequest struct {
 	ReviewMonths *int      `json:"review_months,omitempty"`
 	Controls     *[]string `json:"controls,omitempty"`
 }
+
+// PolicyDiff is a word-level comparison of two versions of a policy.
+type PolicyDiff struct {
+	From    int            `json:"from"`
+	To      int            `json:"to"`
+	Changes []PolicyChange `json:"changes"`
+}
+
+// PolicyChange is one run of a diff: equal, insert (only in To) or delete
+// (only in From).
+type PolicyChange struct {
+	Op   string `json:"op"`
+	Text string `json:"text"`
+}

@@ -824,6 +824,16 @@ func (c *Client) GetPolicyVersion(ctx context.Context, id int64, number string) 
 	return &out, nil
 }
 
+// DiffPolicy calls GET /api/v1/policies/{id}/diff: Word-level differences between two versions of a policy.
+// Query: from, to.
+func (c *Client) DiffPolicy(ctx context.Context, id int64, q url.Values) (*api.PolicyDiff, error) {
+	var out api.PolicyDiff
+	if err := c.Do(ctx, "GET", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/diff", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // EditPolicy calls PUT /api/v1/policies/{id}/draft: Replace the text of the policy's draft (the policy's owner or an admin).
 func (c *Client) EditPolicy(ctx context.Context, id int64, in *api.PolicyTextRequest) (*api.PolicyView, error) {
 	var out api.PolicyView

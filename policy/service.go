@@ -516,3 +516,16 @@ func (s *Service) UpdateSettings(ctx context.Context, id int64, c Settings) (*vi
 		return nil
 	})
 }
+
+// Diff compares two versions of a policy word by word.
+func (s *Service) Diff(ctx context.Context, id int64, from, to int) ([]Change, error) {
+	a, err := s.GetVersion(ctx, id, from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.GetVersion(ctx, id, to)
+	if err != nil {
+		return nil, err
+	}
+	return WordDiff(a.Body, b.Body), nil
+}

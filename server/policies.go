@@ -30,6 +30,8 @@ func (s *Server) policyRoutes() []route {
 		{name: "GetPolicy", method: "GET", path: "/api/v1/policies/{id}", perm: read, tag: "policies", summary: "A policy with its published and newest versions and its review state now", out: api.PolicyView{}, h: s.getPolicy},
 		{name: "UpdatePolicy", method: "PATCH", path: "/api/v1/policies/{id}", perm: manage, tag: "policies", summary: "Change a policy's title, owner, approvers, quorum, review cycle or controls", in: api.PolicySettingsRequest{}, out: api.PolicyView{}, h: s.updatePolicy},
 		{name: "GetPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}", perm: read, tag: "policies", summary: "One version of a policy: its text, hash, state and approvals", out: vigil.PolicyVersion{}, h: s.getPolicyVersion},
+		{name: "DiffPolicy", method: "GET", path: "/api/v1/policies/{id}/diff", perm: read, tag: "policies", summary: "Word-level differences between two versions of a policy",
+			query: []param{{"from", "the older version's number"}, {"to", "the newer version's number"}}, out: api.PolicyDiff{}, h: s.diffPolicy},
 		{name: "EditPolicy", method: "PUT", path: "/api/v1/policies/{id}/draft", perm: ownCtl, tag: "policies", summary: "Replace the text of the policy's draft (the policy's owner or an admin)", in: api.PolicyTextRequest{}, out: api.PolicyView{}, h: s.editPolicy},
 		{name: "NewPolicyVersion", method: "POST", path: "/api/v1/policies/{id}/versions", perm: ownCtl, tag: "policies", summary: "Start the next version as a draft, once the last one is published", in: api.PolicyTextRequest{}, out: api.PolicyView{}, status: 201, h: s.newPolicyVersion},
 		{name: "SubmitPolicy", method: "POST", path: "/api/v1/policies/{id}/submit", perm: ownCtl, tag: "policies", summary: "Send the draft to the approvers; its text is fixed from then on", out: api.PolicyView{}, h: s.submitPolicy},
@@ -224,4 +226,39 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) error {
 		return s.policies.UpdateSettings(r.Context(), id, policy.Settings{Title: req.Title, OwnerID: req.OwnerID, Approvers: req.Approvers,
 			Quorum: req.Quorum, ReviewMonths: req.ReviewMonths, Controls: req.Controls})
 	})
+}
+
+// versionParam reads a version number from the query.
+func versionParam(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, vigil.FieldError(name, "%s must be a version number (1, 2, ...), got %q", name, truncate(v, 20))
+	}
+	return n, nil
+}
+
+func (s *Server) diffPolicy(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	from, err := versionParam(r, "from")
+	if err != nil {
+		return err
+	}
+	to, err := versionParam(r, "to")
+	if err != nil {
+		return err
+	}
+	cs, err := s.policies.Diff(r.Context(), id, from, to)
+	if err != nil {
+		return err
+	}
+	out := api.PolicyDiff{From: from, To: to, Changes: make([]api.PolicyChange, 0, len(cs))}
+	for _, c := range cs {
+		out.Changes = append(out.Changes, api.PolicyChange{Op: c.Op, Text: c.Text})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
 }

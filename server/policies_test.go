@@ -113,5 +113,23 @@ func TestPolicyFlowAPI(t *testing.T) {
 		}
 		e.do("auditor", "GET", path+"/versions/2", nil, 404, nil)
 		e.do("auditor", "GET", path+"/versions/x", nil, 400, nil)
+		// Version 2, and the words that changed.
+		e.do("member", "POST", path+"/versions", map[string]any{"body": strings.Replace(v1.Body, "quarterly", "monthly", 1), "change_summary": "monthly"}, 201, nil)
+		var diff api.PolicyDiff
+		e.do("auditor", "GET", path+"/diff?from=1&to=2", nil, 200, &diff)
+		var ins, del string
+		for _, c := range diff.Changes {
+			switch c.Op {
+			case "insert":
+				ins += c.Text
+			case "delete":
+				del += c.Text
+			}
+		}
+		if strings.TrimSpace(ins) != "monthly" || strings.TrimSpace(del) != "quarterly" {
+			t.Errorf("diff: inserted %q, deleted %q", ins, del)
+		}
+		e.do("auditor", "GET", path+"/diff?from=1", nil, 400, nil)
+		e.do("auditor", "GET", path+"/diff?from=1&to=9", nil, 404, nil)
 	})
 }

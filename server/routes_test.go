@@ -106,6 +106,7 @@ var expected = map[string]string{
 	"POST /api/v1/policies/adopt":                 "owner admin",
 	"POST /api/v1/policies":                       "owner admin",
 	"GET /api/v1/policies/{id}":                   "owner admin member auditor viewer",
+	"GET /api/v1/policies/{id}/diff":              "owner admin member auditor viewer",
 	"PATCH /api/v1/policies/{id}":                 "owner admin",
 	"GET /api/v1/policies/{id}/versions/{number}": "owner admin member auditor viewer",
 	"PUT /api/v1/policies/{id}/draft":             "owner admin member",

@@ -368,6 +368,29 @@ func (s *Server) policyVersionPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := s.newPage(w, r, pol.Key+" version "+strconv.Itoa(n), "policies")
-	p.Data = map[string]any{"P": pol, "V": v, "HTML": policy.Render(v.Body)}
+	data := map[string]any{"P": pol, "V": v, "HTML": policy.Render(v.Body)}
+	// ?compare=M shows what changed from version M to this one, word by
+	// word, in the Markdown as written.
+	if c := r.URL.Query().Get("compare"); c != "" {
+		m, err := versionParam(r, "compare")
+		if err != nil {
+			return err
+		}
+		cs, err := s.policies.Diff(r.Context(), id, m, n)
+		if err != nil {
+			return err
+		}
+		data["Compare"], data["Diff"] = m, cs
+	}
+	var others []int
+	if pol.Latest != nil {
+		for k := 1; k <= pol.Latest.Number; k++ {
+			if k != n {
+				others = append(others, k)
+			}
+		}
+	}
+	data["Others"] = others
+	p.Data = data
 	return s.render(w, http.StatusOK, "policy_version", p)
 }

@@ -125,4 +125,18 @@ func TestBrowserPolicies(t *testing.T) {
 		t.Fatalf("GV-01 does not show the policy: %s", main)
 	}
 	w.shot("48-policy-control")
+
+	// Version 2: started from the text in force, edited; its page shows
+	// the words that changed.
+	w.open("/policies/1")
+	w.submit("start version 2", `form[action="/policies/1/versions"] button[type=submit]`)
+	v2 := get(w, "v2 text", chromedp.Value(chromedp.CSS("#p-body")))
+	w.fill("#p-body", strings.Replace(v2, "every quarter", "every month", 1))
+	w.submit("save v2", `form[action="/policies/1/draft"] button[value=save]`)
+	w.open("/policies/1/versions/2?compare=1")
+	if ins, del := w.text("#diff ins"), w.text("#diff del"); !strings.Contains(ins, "month") || !strings.Contains(del, "quarter") {
+		t.Fatalf("the diff of version 2: inserted %q, deleted %q", ins, del)
+	}
+	w.noInjection("policy diff")
+	w.shot("49-policy-diff")
 }
