@@ -49,7 +49,7 @@ lint:
 
 unit:
 	$(GO) run ./cmd/vigil checks test
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 bench:
 	bench/run.sh
