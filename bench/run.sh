@@ -2,7 +2,9 @@
 # Whole-run benchmarks for the core (issue 2), on this machine:
 #  - in-process: readiness computation, serve start-up;
 #  - whole binary: start-up to /readyz and GET /api/v1/readiness at 500 req/s
-#    with 1,000 controls, on SQLite and on PostgreSQL.
+#    with 1,000 controls, on SQLite and on PostgreSQL;
+#  - evidence appends: durable 1 KB items/s from 64 writers on SQLite
+#    (target 10,000) and on a PostgreSQL with fsync on (issue 14).
 # Usage: bench/run.sh [duration]   (default 20s of load per engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,7 @@ go build -o bin/vigil ./cmd/vigil
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
 go test -run '^$' -bench 'Readiness' -benchtime 2s ./readiness
 go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
+go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done

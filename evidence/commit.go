@@ -57,24 +57,41 @@ func (s *Service) committer() {
 }
 
 func (s *Service) commitBatch(batch []*pending) {
-	// Blobs first: nothing may be committed (and acknowledged) whose bytes
-	// could still be lost.
-	if err := s.Blobs.Sync(context.Background()); err != nil {
+	items := make([]*store.NewEvidence, len(batch))
+	actors := make([]vigil.Actor, len(batch))
+	stored := false
+	for i, p := range batch {
+		items[i], actors[i] = p.item, p.actor
+		stored = stored || p.item.Blob != nil && p.item.Blob.Object != ""
+	}
+	// Nothing may be committed (and acknowledged) whose bytes could still
+	// be lost: objects put in the blob store are made durable before the
+	// commit, by one Sync for the batch, which runs while the rows are
+	// written. A batch of small items, kept in their rows, needs none: the
+	// commit makes them durable, and a Sync would only wait for whatever
+	// else the file system has to write.
+	var ready func() error
+	var syncErr error
+	synced := make(chan struct{})
+	if stored {
+		go func() { syncErr = s.Blobs.Sync(context.Background()); close(synced) }()
+		ready = func() error { <-synced; return syncErr }
+	} else {
+		close(synced)
+	}
+	err := s.Store.AddEvidence(context.Background(), items, actors, ready)
+	if <-synced; syncErr != nil {
+		// Not durable: no item of the batch may be committed, alone or not.
 		for _, p := range batch {
-			p.done <- err
+			p.done <- syncErr
 		}
 		return
 	}
-	items := make([]*store.NewEvidence, len(batch))
-	actors := make([]vigil.Actor, len(batch))
-	for i, p := range batch {
-		items[i], actors[i] = p.item, p.actor
-	}
-	err := s.Store.AddEvidence(context.Background(), items, actors)
 	if err != nil && len(batch) > 1 {
-		// One bad item must not sink the others: commit them one by one.
+		// One bad item must not sink the others: commit them one by one
+		// (their objects, if any, are durable now).
 		for _, p := range batch {
-			p.done <- s.Store.AddEvidence(context.Background(), []*store.NewEvidence{p.item}, []vigil.Actor{p.actor})
+			p.done <- s.Store.AddEvidence(context.Background(), []*store.NewEvidence{p.item}, []vigil.Actor{p.actor}, nil)
 		}
 		return
 	}

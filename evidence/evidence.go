@@ -234,14 +234,19 @@ const InlineMax = 64 << 10
 var firstPool = sync.Pool{New: func() any { b := make([]byte, InlineMax+1); return &b }}
 
 // putBlob stores a blob unless the same bytes are already stored; small
-// blobs (inline) go into the database row.
+// blobs (inline) go into the database row. Those are not looked up first:
+// the row's insert keeps a row already there for the same bytes
+// (store.AddEvidence), so a lookup would only cost every upload a query to
+// spare the rare duplicate the sealing of its key.
 func (s *Service) putBlob(ctx context.Context, sealed *ledger.Sealed, dataKey []byte, staged string, inline []byte) (*store.BlobInfo, error) {
-	if existing, err := s.Store.Blob(ctx, sealed.SHA256); err == nil && existing.WrappedKey != "" {
-		if existing.Inline != nil {
-			return existing, nil
-		}
-		if ok, err := s.Blobs.Exists(ctx, existing.Object); err == nil && ok {
-			return existing, nil // deduplicated: the staged copy is dropped
+	if inline == nil {
+		if existing, err := s.Store.Blob(ctx, sealed.SHA256); err == nil && existing.WrappedKey != "" {
+			if existing.Inline != nil {
+				return existing, nil
+			}
+			if ok, err := s.Blobs.Exists(ctx, existing.Object); err == nil && ok {
+				return existing, nil // deduplicated: the staged copy is dropped
+			}
 		}
 	}
 	wrapped, err := s.Box.Seal(hex.EncodeToString(dataKey), blobContext(sealed.SHA256))

@@ -23,7 +23,7 @@ import (
 )
 
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	st   *store.Store
 	svc  *Service
@@ -31,11 +31,18 @@ type fixture struct {
 	blob *ledger.FSStore
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	return newFixtureOn(t, "")
+}
+
+// newFixtureOn is a fixture whose database is PostgreSQL at databaseURL,
+// or SQLite in the temp dir when it is empty.
+func newFixtureOn(t testing.TB, databaseURL string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{DataDir: dir})
+	st, err := store.Open(ctx, store.Config{DataDir: dir, DatabaseURL: databaseURL})
 	if err != nil {
 		t.Fatal(err)
 	}

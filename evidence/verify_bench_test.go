@@ -20,7 +20,7 @@ func BenchmarkVerifyBlobs(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("VIGIL_BENCH_VERIFY_MB")); err == nil && v > 0 {
 		mb = v
 	}
-	f := newFixture(&testing.T{})
+	f := newFixture(b)
 	f.svc.MaxUpload = 1 << 40
 	const blobMB = 64
 	for i := 0; i < mb/blobMB; i++ {

@@ -27,8 +27,18 @@ type dialect struct {
 	// migrates (none needed where one process owns the file).
 	migrateLock, migrateUnlock string
 	// writeLock, run first in every write, serialises writers as SQLite's
-	// single writer connection does.
+	// single writer connection does. It reads the activity head (seq,
+	// hash), the row it locks.
 	writeLock string
+	// driverPrepares: the driver prepares each statement text once per
+	// connection and keeps it (pgx's statement cache), and every statement
+	// is a round trip. Write transactions then run their statements as
+	// text, and a multi-row insert is one statement of all its rows: fewer
+	// round trips are what counts. Without it (SQLite: no round trips, but
+	// the driver parses every statement it is given), the store keeps write
+	// statements prepared across transactions, and multi-row inserts go in
+	// power-of-two chunks whose few texts stay prepared.
+	driverPrepares bool
 	// snapshot is what a read transaction needs to see one consistent state.
 	snapshot *sql.TxOptions
 	// heartbeatRuns names check_runs so that a scan of heartbeats uses
@@ -61,9 +71,10 @@ var postgresDialect = &dialect{
 	// Every write first locks the activity head, so a transaction's reads
 	// (the "before" of its change, the rules it checks) cannot go stale
 	// under a concurrent writer, and seq order is time order.
-	writeLock:     "SELECT seq FROM activity_head WHERE id = 1 FOR UPDATE",
-	snapshot:      &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
-	heartbeatRuns: "check_runs",
+	writeLock:      "SELECT seq, hash FROM activity_head WHERE id = 1 FOR UPDATE",
+	driverPrepares: true,
+	snapshot:       &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+	heartbeatRuns:  "check_runs",
 }
 
 // rebind turns ? placeholders into $1, $2 ... for PostgreSQL. Queries in this

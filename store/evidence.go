@@ -24,7 +24,11 @@ type NewEvidence struct {
 // one transaction: an item is acknowledged only once it, its blob's row and
 // its log entry are committed together. Several items share one commit.
 // actors[i] is who submitted items[i]; the activity entry is theirs.
-func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []vigil.Actor) error {
+// ready, when not nil, is called after the rows are written and before the
+// commit, and an error from it rolls the transaction back: the caller waits
+// there for the blobs' bytes to be durable, having made them so while the
+// rows were being written.
+func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []vigil.Actor, ready func() error) error {
 	return s.write(ctx, func(t *wtx) error {
 		kinds := make([]string, len(items))
 		refs := make([]string, len(items))
@@ -45,11 +49,16 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 		}
 		var blobs []*BlobInfo
 		var controls, requests []link
+		seen := map[string]bool{}
 		for i, n := range items {
 			it := &n.Item
 			it.LogIndex = first + uint64(i)
 			it.ID = int64(it.LogIndex) + 1
-			if n.Blob != nil {
+			// The same bytes twice in a batch are one row, the first
+			// item's, as if the items had been inserted one after the other
+			// (PostgreSQL refuses a statement that upserts a row twice).
+			if n.Blob != nil && !seen[n.Blob.SHA256] {
+				seen[n.Blob.SHA256] = true
 				blobs = append(blobs, n.Blob)
 			}
 			for _, c := range it.Controls {
@@ -107,6 +116,9 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 			if err := t.log(ctx, "evidence.add", "evidence", strconv.FormatInt(it.ID, 10), nil, it); err != nil {
 				return err
 			}
+		}
+		if ready != nil {
+			return ready()
 		}
 		return nil
 	})

@@ -120,20 +120,41 @@ func (t *wtx) appendEntries(ctx context.Context, kinds, refs []string, records [
 	return size, nil
 }
 
-// insertRows inserts n rows of cols values each, up to 100 rows a
-// statement.
+// maxInsertRows bounds the rows of one multi-row insert on SQLite, and
+// maxExactRows on PostgreSQL (a batch of 256 items is then one statement a
+// table, but for its log nodes). With the widest table (16 columns) they
+// are 1,024 and 4,096 parameters, below SQLite's 32,766 and PostgreSQL's
+// 65,535.
+const (
+	maxInsertRows = 64
+	maxExactRows  = 256
+)
+
+// insertRows inserts n rows of cols values each. On SQLite the rows go in
+// statements of 64, 32, 16, 8, 4, 2 and 1 rows (n's binary digits, 64 at a
+// time): a handful of statements for any n, and at most seven texts per
+// table, so each is prepared once and reused by every later batch rather
+// than parsed again for each batch's own count. On PostgreSQL they go in as
+// few statements as maxExactRows allows (dialect.driverPrepares).
 func (t *wtx) insertRows(ctx context.Context, prefix string, cols, n int, row func(i int) []any, suffix ...string) error {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-	for start := 0; start < n; start += 100 {
-		end := min(n, start+100)
-		var args []any
-		for i := start; i < end; i++ {
+	args := make([]any, 0, min(n, maxExactRows)*cols)
+	for start := 0; start < n; {
+		rows := min(n-start, maxExactRows)
+		if !t.d.driverPrepares {
+			for rows = maxInsertRows; rows > n-start; {
+				rows /= 2
+			}
+		}
+		args = args[:0]
+		for i := start; i < start+rows; i++ {
 			args = append(args, row(i)...)
 		}
-		q := prefix + strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ") + strings.Join(suffix, "")
+		q := prefix + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") + strings.Join(suffix, "")
 		if _, err := t.exec(ctx, q, args...); err != nil {
 			return err
 		}
+		start += rows
 	}
 	return nil
 }

@@ -50,8 +50,20 @@ func BinDir() (string, error) {
 	return filepath.Dir(m[len(m)-1]), nil
 }
 
-// Start initialises and starts a server in a new temp dir.
+// Start initialises and starts a server in a new temp dir. It does not
+// sync: a crash loses it, and tests do not care.
 func Start() (*Server, error) {
+	return start("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+}
+
+// StartDurable starts a server with PostgreSQL's durable defaults (fsync,
+// synchronous commit, full page writes), for benchmarks whose figures
+// claim durability.
+func StartDurable() (*Server, error) {
+	return start("")
+}
+
+func start(durability string) (*Server, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -83,8 +95,7 @@ func Start() (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
-	// Durability is irrelevant for a throwaway server; speed is not.
-	opts := fmt.Sprintf("-k %s -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.sock)
+	opts := fmt.Sprintf("-k %s -c listen_addresses='' %s -c max_connections=200", s.sock, durability)
 	if err := s.run("pg_ctl", "-D", data, "-o", opts, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		s.Stop()
