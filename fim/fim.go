@@ -6,7 +6,6 @@ package fim
 
 import (
 	"compress/gzip"
-	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
@@ -98,28 +97,27 @@ func Build(h *host.Host, o Options) (*DB, Stats) {
 		wg    sync.WaitGroup
 		bytes int64
 	)
+	noatime := newNoatime()
 	for range o.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 1<<20)
-			var n, hashed int64
-			var failed int
+			w := newHasher(h, noatime)
 			for j := range jobs {
-				sum, size, err := hashFile(h, j.e.Path, buf)
+				sum, n, err := w.hash([]byte(j.e.Path), j.e.Size)
 				if err != nil {
 					j.e.Err = err.Error()
-					failed++
+					w.failed++
 					continue
 				}
-				j.e.SHA256 = sum
-				n += size
-				hashed++
+				j.e.SHA256 = hex.EncodeToString(sum[:])
+				w.bytes += n
+				w.hashed++
 			}
 			mu.Lock()
-			bytes += n
-			stats.Hashed += int(hashed)
-			stats.Unreadable += failed
+			bytes += w.bytes
+			stats.Hashed += w.hashed
+			stats.Unreadable += w.failed
 			mu.Unlock()
 		}()
 	}
@@ -201,63 +199,6 @@ func entryFromStat(p string, st *unix.Stat_t) *Entry {
 	}
 	return e
 }
-
-func hashFile(h *host.Host, p string, buf []byte) (string, int64, error) {
-	f, err := h.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	// Large files are mapped rather than read: hashing the page cache in
-	// place saves copying every byte into a buffer first. They are mapped
-	// a window at a time, so a worker never holds more than mmapWindow of
-	// a big file in its address space (mapped pages count as the
-	// process's memory).
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= mmapMin {
-		s := sha256.New()
-		size := fi.Size()
-		ok := true
-		for off := int64(0); off < size; off += mmapWindow {
-			n := min(mmapWindow, size-off)
-			m, err := syscall.Mmap(int(f.Fd()), off, int(n), syscall.PROT_READ, syscall.MAP_SHARED)
-			if err != nil {
-				ok = false
-				break
-			}
-			s.Write(m)
-			syscall.Munmap(m)
-		}
-		if ok {
-			return hex.EncodeToString(s.Sum(nil)), size, nil
-		}
-		if _, err := f.Seek(0, 0); err != nil {
-			return "", 0, err
-		}
-	}
-	// A plain read loop: io.CopyBuffer would defer to os.File's WriteTo,
-	// which ignores our large buffer and reads 32 KiB at a time.
-	s := sha256.New()
-	var n int64
-	for {
-		k, err := f.Read(buf)
-		s.Write(buf[:k])
-		n += int64(k)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return "", n, err
-		}
-	}
-	return hex.EncodeToString(s.Sum(nil)), n, nil
-}
-
-// mmapMin is the size from which files are mapped instead of read.
-const mmapMin = 256 << 10
-
-// mmapWindow is how much of a large file is mapped at once (a multiple of
-// the page size, as mmap offsets must be).
-const mmapWindow = 8 << 20
 
 // Change is one difference between two databases.
 type Change struct {

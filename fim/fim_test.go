@@ -1,10 +1,14 @@
 package fim
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-soc/vigil/collect/host"
 )
@@ -112,5 +116,38 @@ func TestSaveLoad(t *testing.T) {
 	os.WriteFile(p, []byte("not a database"), 0o600)
 	if _, err := Load(p); err == nil {
 		t.Fatal("garbage loaded as a database")
+	}
+}
+
+func mustHost(t *testing.T, root string) *host.Host {
+	h, err := host.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestHashShrunkFile: a large file cut short while it is being hashed
+// makes the mapped pages past its new end fault; that is an error for
+// the file, not the end of the process.
+func TestHashShrunkFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big")
+	write(t, p, strings.Repeat("x", 3*mmapWindow/2), 0o644)
+	fd, err := unix.Open(p, unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := os.Truncate(p, 100); err != nil {
+		t.Fatal(err)
+	}
+	w := newHasher(mustHost(t, "/"), newNoatime())
+	if _, err := w.mapped(fd, 3*mmapWindow/2); err == nil {
+		t.Fatal("a file shorter than its mapping hashed without an error")
+	}
+	// The worker goes on with the next file.
+	sum, n, err := w.hash([]byte(p), 100)
+	if want := sha256.Sum256([]byte(strings.Repeat("x", 100))); err != nil || n != 100 || sum != want {
+		t.Fatalf("after the fault: %x %d %v", sum, n, err)
 	}
 }
