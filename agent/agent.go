@@ -324,6 +324,10 @@ func (a *Agent) ScanOnce(ctx context.Context) (int64, error) {
 		}
 	}
 	rep := scan.Run(ctx, opts)
+	// The file databases are files (the new one unlinked): an agent runs
+	// for months, so they are closed now rather than when collected.
+	defer rep.Snapshot.Close()
+	defer base.Close()
 	if a.Drift && opts.Drift.Err == "" {
 		var err error
 		if base == nil {

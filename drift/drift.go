@@ -22,6 +22,10 @@ type Snapshot struct {
 	State  map[string]map[string]string `json:"state"`
 	Files  *fim.DB                      `json:"-"`
 	FIMRef string                       `json:"fim,omitempty"` // file name of the FIM database beside the snapshot
+	// FilesErr is why the file database could not be built: Save refuses
+	// such a snapshot, as a baseline without files would never report a
+	// file change.
+	FilesErr error `json:"-"`
 	// FirstSeen remembers when each drift event was first reported, so a
 	// later scan says how long a change has been in place.
 	FirstSeen map[string]time.Time `json:"first_seen,omitempty"`
@@ -152,8 +156,11 @@ func (e Event) id() string { return e.Aspect + "\x00" + e.Key + "\x00" + e.From 
 // were seen from base.FirstSeen (which Diff updates), so running it again
 // does not make an old change look new. Aspects missing from either side
 // (a collector that failed) are not compared: unknown is not "removed".
-func Diff(base, cur *Snapshot) []Event {
+// The error is a file database that could not be read: the events then
+// lack the files, which the caller must say.
+func Diff(base, cur *Snapshot) ([]Event, error) {
 	var out []Event
+	var filesErr error
 	now := cur.Taken
 	for aspect, old := range base.State {
 		nw, ok := cur.State[aspect]
@@ -181,7 +188,9 @@ func Diff(base, cur *Snapshot) []Event {
 		}
 	}
 	if base.Files != nil && cur.Files != nil {
-		for _, c := range fim.Diff(base.Files, cur.Files) {
+		changes, err := fim.Diff(base.Files, cur.Files)
+		filesErr = err
+		for _, c := range changes {
 			e := Event{Aspect: "files", Key: c.Path, Change: map[string]string{"modified": "changed"}[c.Kind]}
 			if e.Change == "" {
 				e.Change = c.Kind
@@ -221,12 +230,15 @@ func Diff(base, cur *Snapshot) []Event {
 		}
 		return out[i].Key < out[j].Key
 	})
-	return out
+	return out, filesErr
 }
 
 // Save writes the snapshot to path (gzip JSON) and its file database to
 // path + ".fim", each atomically.
 func (s *Snapshot) Save(path string) error {
+	if s.FilesErr != nil {
+		return s.FilesErr
+	}
 	if s.Files != nil {
 		if err := s.Files.Save(path + ".fim"); err != nil {
 			return err
@@ -234,6 +246,14 @@ func (s *Snapshot) Save(path string) error {
 		s.FIMRef = "fim"
 	}
 	return s.SaveMeta(path)
+}
+
+// Close releases the file database.
+func (s *Snapshot) Close() error {
+	if s == nil {
+		return nil
+	}
+	return s.Files.Close()
 }
 
 // SaveMeta rewrites only the snapshot itself (state and first-seen times),

@@ -1,9 +1,15 @@
 package drift
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-soc/vigil/collect/host"
+	"github.com/vigil-soc/vigil/fim"
 )
 
 func snap(at time.Time, state map[string]map[string]string) *Snapshot {
@@ -22,7 +28,10 @@ func TestDiffAndFirstSeen(t *testing.T) {
 		"sshd":     {"permitrootlogin": "yes"},
 		// "ports" is missing: its collector failed. Unknown is not "removed".
 	})
-	ev := Diff(base, cur)
+	ev, err := Diff(base, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]Event{}
 	for _, e := range ev {
 		got[e.Aspect+" "+e.Key] = e
@@ -45,7 +54,11 @@ func TestDiffAndFirstSeen(t *testing.T) {
 		"packages": {"openssh-server": "1:9.2p1-2+deb12u3", "nmap": "7.93", "telnetd": "0.17"},
 		"sshd":     {"permitrootlogin": "yes"},
 	})
-	for _, e := range Diff(base, later) {
+	ev, err = Diff(base, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ev {
 		if !e.FirstSeen.Equal(t0.Add(time.Hour)) {
 			t.Errorf("%s %s first seen %v, want the earlier scan", e.Aspect, e.Key, e.FirstSeen)
 		}
@@ -78,7 +91,53 @@ func TestTakeAndSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(Diff(back, s)) != 0 {
-		t.Fatalf("a saved baseline differs from itself: %v", Diff(back, s))
+	if ev, err := Diff(back, s); err != nil || len(ev) != 0 {
+		t.Fatalf("a saved baseline differs from itself: %v %v", ev, err)
+	}
+}
+
+// TestFilesDrift: the file database is saved beside the snapshot, read
+// back and compared; a damaged one fails the load (never "no drift"), and
+// a snapshot whose file database could not be built is not saved.
+func TestFilesDrift(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0"), 0o644)
+	h, err := host.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _, err := fim.Build(h, fim.Options{Paths: []string{"/etc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "base")
+	if err := Take(nil, nil, files).Save(p); err != nil {
+		t.Fatal(err)
+	}
+	base, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "etc/passwd"), []byte("root:x:0:0\ntoor:x:0:0"), 0o644)
+	files, _, err = fim.Build(h, fim.Options{Paths: base.Files.Paths, Previous: base.Files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Diff(base, Take(nil, nil, files))
+	if err != nil || len(ev) != 1 || ev[0].Aspect != "files" || ev[0].Key != "/etc/passwd" || ev[0].Change != "changed" ||
+		!strings.Contains(ev[0].From, "sha256=") || !strings.Contains(ev[0].To, "size=21") {
+		t.Fatalf("events %+v, %v", ev, err)
+	}
+
+	data, _ := os.ReadFile(p + ".fim")
+	os.WriteFile(p+".fim", data[:len(data)-9], 0o600)
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), p+".fim") {
+		t.Fatalf("a truncated file database: %v", err)
+	}
+	broken := Take(nil, nil, nil)
+	broken.FilesErr = errors.New("no space left on device")
+	if err := broken.Save(filepath.Join(t.TempDir(), "b")); err == nil {
+		t.Fatal("a baseline without its files was saved")
 	}
 }

@@ -118,10 +118,14 @@ func BenchmarkFullHash(b *testing.B) {
 		stop := make(chan struct{})
 		heap := peakHeap(stop)
 		u0 := now()
-		_, s := Build(h, Options{Paths: benchRoot(b), Workers: benchWorkers()})
+		db, s, err := Build(h, Options{Paths: benchRoot(b), Workers: benchWorkers()})
 		u1 := now()
 		close(stop)
 		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
 		st = s
 		yw1, yc1 := sha256Rate()
 		b.StartTimer()
@@ -148,11 +152,18 @@ func BenchmarkFullHash(b *testing.B) {
 // BenchmarkFastCheck re-checks an unchanged tree: only stat, no reads.
 func BenchmarkFastCheck(b *testing.B) {
 	h, _ := host.New("/")
-	prev, _ := Build(h, Options{Paths: benchRoot(b)})
+	prev, _, err := Build(h, Options{Paths: benchRoot(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	var st Stats
 	for range b.N {
-		_, st = Build(h, Options{Paths: benchRoot(b), Previous: prev})
+		var db *DB
+		if db, st, err = Build(h, Options{Paths: benchRoot(b), Previous: prev}); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
 	}
 	b.ReportMetric(float64(st.Files), "files")
 	b.ReportMetric(float64(st.Hashed), "rehashed")

@@ -345,14 +345,17 @@ func (d *DriftOptions) run(rep *Report) *collect.Run {
 			inputs[k] = v
 		}
 	}
-	files, st := fim.Build(d.Host, fo)
+	files, st, ferr := fim.Build(d.Host, fo)
 	rep.FIM = &st
 	rep.Snapshot = drift.Take(d.Host.Info(), inputs, files)
+	rep.Snapshot.FilesErr = ferr
 	in := map[string]any{"configured": d.Baseline != nil || d.Err != "", "events": []any{}}
 	if d.Err != "" {
 		in["error"] = d.Err
 	}
-	if st.Incomplete {
+	if ferr != nil {
+		in["fim_error"] = ferr.Error()
+	} else if st.Incomplete {
 		in["fim_error"] = "the file integrity walk stopped at its limit; file changes are incomplete"
 	} else if len(st.Unreachable) > 0 {
 		in["fim_error"] = fmt.Sprintf("%d watched directories could not be read (e.g. %s)", len(st.Unreachable), st.Unreachable[0])
@@ -386,7 +389,11 @@ func (d *DriftOptions) run(rep *Report) *collect.Run {
 	if d.Baseline != nil {
 		taken := d.Baseline.Taken
 		rep.Baseline = &taken
-		rep.Drift = drift.Diff(d.Baseline, rep.Snapshot)
+		var derr error
+		rep.Drift, derr = drift.Diff(d.Baseline, rep.Snapshot)
+		if derr != nil {
+			in["fim_error"] = "file changes cannot be judged: " + derr.Error()
+		}
 		in["baseline_taken"] = taken.Format(time.RFC3339)
 		events := make([]any, 0, len(rep.Drift))
 		for _, e := range rep.Drift {

@@ -136,11 +136,14 @@ func runScan(ctx context.Context, env *cliEnv, args []string) error {
 		opts.Runs = <-prefetch
 	}
 	if *baseline != "" || base != nil {
-		// File integrity holds an entry per watched file: the scan's small
-		// heap limit would only make the collector run without pause.
+		// File integrity keeps up to fim.DefaultMemory of entries before it
+		// spills them to disk: with the rest of the scan, more than the
+		// scan's small heap limit, which would only make the collector run
+		// without pause.
 		debug.SetMemoryLimit(math.MaxInt64)
-		// ...but collected more often than by default: its entries live to
-		// the end, and the default would allow as much again in garbage.
+		// ...but collected more often than by default: those entries live
+		// until spilled, and the default would allow as much again in
+		// garbage.
 		defer debug.SetGCPercent(debug.SetGCPercent(30))
 		opts.Drift = &scan.DriftOptions{Baseline: base, Host: h, Paths: splitList(*fimPaths), Full: *fimMode == "full"}
 	}
