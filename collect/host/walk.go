@@ -247,13 +247,10 @@ func (w *walker) walkDir(fd int, d string, depth int, buf []byte, st *unix.Stat_
 		if n == 0 {
 			break
 		}
-		// Count a whole read at once: one atomic add per entry, on a
-		// counter every worker shares, costs more than the limit's
-		// precision is worth.
-		if w.seen.Add(int64(countDirents(buf[:n]))) > w.limit {
-			w.stopped.Store(true)
+		if w.stopped.Load() {
 			return
 		}
+		read := 0
 		for off := 0; off < n; {
 			// struct linux_dirent64: ino u64, off s64, reclen u16,
 			// type u8, then the name, NUL-terminated and padded.
@@ -268,6 +265,7 @@ func (w *walker) walkDir(fd int, d string, depth int, buf []byte, st *unix.Stat_
 			if isDot(name[:i]) {
 				continue
 			}
+			read++
 			if err := fstatat(fd, name[:i+1], st); err != nil {
 				if err != unix.ENOENT { // gone since it was listed
 					w.fail(readErr(joinName(d, name[:i]), err))
@@ -278,6 +276,13 @@ func (w *walker) walkDir(fd int, d string, depth int, buf []byte, st *unix.Stat_
 			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 				subdirs = append(subdirs, string(name[:i]))
 			}
+		}
+		// Counted a whole read at once: one atomic add per entry, on a
+		// counter every worker shares, costs more than the limit's
+		// precision is worth (a walk may pass it by one read).
+		if w.seen.Add(int64(read)) > w.limit {
+			w.stopped.Store(true)
+			return
 		}
 	}
 	for k, name := range subdirs {
@@ -306,24 +311,6 @@ func (w *walker) walkDir(fd int, d string, depth int, buf []byte, st *unix.Stat_
 		w.walkDir(cfd, p, depth+1, buf, st)
 		unix.Close(cfd)
 	}
-}
-
-// countDirents is how many entries (other than . and ..) a getdents read
-// returned.
-func countDirents(b []byte) int {
-	n := 0
-	for off := 0; off < len(b); {
-		reclen := int(binary.NativeEndian.Uint16(b[off+16:]))
-		name := b[off+19 : off+reclen]
-		if i := bytes.IndexByte(name, 0); i >= 0 {
-			name = name[:i]
-		}
-		if !isDot(name) {
-			n++
-		}
-		off += reclen
-	}
-	return n
 }
 
 func isDot(name []byte) bool {
