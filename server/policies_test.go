@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -132,4 +133,24 @@ func TestPolicyFlowAPI(t *testing.T) {
 		e.do("auditor", "GET", path+"/diff?from=1", nil, 400, nil)
 		e.do("auditor", "GET", path+"/diff?from=1&to=9", nil, 404, nil)
 	})
+}
+
+// The draft's preview refuses what the draft would refuse, before
+// rendering it: a text over the size limit gets the field's error and no
+// preview.
+func TestPolicyPreviewBounded(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"GV-01"}, "owner_id": e.users["member"]}, 200, nil)
+	e.do("admin", "POST", "/api/v1/policies/adopt", map[string]any{"template": "backup", "owner_id": e.users["member"],
+		"approvers": []int64{e.users["owner"]}}, 201, nil)
+	sess := e.sessions()["member"]
+	status, body, _ := e.page(&sess, "POST", "/policies/1/draft", url.Values{"action": {"preview"}, "body": {strings.Repeat("a", vigil.MaxPolicyBodyLen+1)}})
+	if status != 422 || !strings.Contains(body, "KiB") || strings.Contains(body, `id="preview"`) {
+		i := strings.Index(body, "<main")
+		t.Errorf("an oversized preview: %d %.600s", status, body[max(i, 0):])
+	}
+	status, body, _ = e.page(&sess, "POST", "/policies/1/draft", url.Values{"action": {"preview"}, "body": {"# Short\n\ntext"}})
+	if status != 200 || !strings.Contains(body, `id="preview"`) {
+		t.Errorf("a preview: %d", status)
+	}
 }

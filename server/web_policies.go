@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -165,19 +164,13 @@ func (s *Server) policyData(r *http.Request, id int64) (*policyData, error) {
 			d.Versions = append(d.Versions, n)
 		}
 	}
-	if slices.Contains([]vigil.Role{vigil.RoleOwner, vigil.RoleAdmin}, d.roleOf(r)) {
+	// The settings form, for those who may change them, lists the users.
+	if ws := sessionFrom(r.Context()); ws != nil && ws.user.Role.Can(vigil.PermManage) {
 		if d.Users, err = s.policyUsers(r); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
-}
-
-func (d *policyData) roleOf(r *http.Request) vigil.Role {
-	if ws := sessionFrom(r.Context()); ws != nil {
-		return ws.user.Role
-	}
-	return ""
 }
 
 func (s *Server) renderPolicy(w http.ResponseWriter, r *http.Request, id int64, status int, adjust func(*webPage, *policyData)) error {
@@ -234,16 +227,32 @@ func (s *Server) policyAction(w http.ResponseWriter, r *http.Request, act func(i
 func (s *Server) policyDraftPage(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	if f.Get("action") == "preview" {
-		// Rendered as the approvers will see it, nothing saved.
+		// Rendered as the approvers will see it, nothing saved. Text the
+		// draft would refuse (too long, not UTF-8) is refused here too,
+		// before the renderer spends time on it.
 		id, err := pathInt(r, "id")
 		if err != nil {
 			return err
 		}
-		return s.renderPolicy(w, r, id, http.StatusOK, func(p *webPage, d *policyData) {
+		berr := vigil.ValidateBody(f.Get("body"))
+		var ferr error
+		status := http.StatusOK
+		if berr != nil {
+			status = http.StatusUnprocessableEntity
+		}
+		rerr := s.renderPolicy(w, r, id, status, func(p *webPage, d *policyData) {
 			p.Form.Set("body", f.Get("body"))
 			p.Form.Set("change_summary", f.Get("change_summary"))
+			if berr != nil {
+				ferr = formError(p, berr)
+				return
+			}
 			d.Preview = policy.Render(f.Get("body"))
 		})
+		if ferr != nil {
+			return ferr
+		}
+		return rerr
 	}
 	return s.policyAction(w, r, func(id int64) (string, error) {
 		p, err := s.policies.Edit(r.Context(), id, f.Get("body"), f.Get("change_summary"))
