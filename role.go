@@ -32,16 +32,20 @@ const (
 	PermManage         Permission = "manage"           // scope, controls, systems, organization
 	PermManageUsers    Permission = "manage_users"     // users and their roles, everyone's tokens
 	PermGrantOwner     Permission = "grant_owner"      // make someone an owner
+	// PermReadPeople is not given to members and viewers: a person record
+	// (start and end dates, manager, accounts) is personal data, and the
+	// default member role sees only its own tasks.
+	PermReadPeople Permission = "read_people"
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner}
+var Permissions = []Permission{PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner, PermReadPeople}
 
 var rolePerms = map[Role][]Permission{
-	RoleOwner:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner},
-	RoleAdmin:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers},
+	RoleOwner:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermGrantOwner, PermReadPeople},
+	RoleAdmin:   {PermRead, PermReadActivity, PermEditOwnControl, PermManage, PermManageUsers, PermReadPeople},
 	RoleMember:  {PermRead, PermEditOwnControl},
-	RoleAuditor: {PermRead, PermReadActivity},
+	RoleAuditor: {PermRead, PermReadActivity, PermReadPeople},
 	RoleViewer:  {PermRead},
 }
 

@@ -905,3 +905,116 @@ func (c *Client) RetirePolicy(ctx context.Context, id int64) (*api.PolicyView, e
 	}
 	return &out, nil
 }
+
+// ListPeople calls GET /api/v1/people: The personnel register.
+func (c *Client) ListPeople(ctx context.Context) (*api.Page[vigil.Person], error) {
+	var out api.Page[vigil.Person]
+	if err := c.Do(ctx, "GET", "/api/v1/people", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreatePerson calls POST /api/v1/people: Add a person by hand.
+func (c *Client) CreatePerson(ctx context.Context, in *vigil.Person) (*vigil.Person, error) {
+	var out vigil.Person
+	if err := c.Do(ctx, "POST", "/api/v1/people", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPerson calls GET /api/v1/people/{id}: A person with every account matched to them, their acknowledgements and their offboarding.
+func (c *Client) GetPerson(ctx context.Context, id int64) (*vigil.PersonDetail, error) {
+	var out vigil.PersonDetail
+	if err := c.Do(ctx, "GET", "/api/v1/people/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdatePerson calls PATCH /api/v1/people/{id}: Change a person's record (an end date records a leaver).
+func (c *Client) UpdatePerson(ctx context.Context, id int64, in *vigil.PersonPatch) (*vigil.Person, error) {
+	var out vigil.Person
+	if err := c.Do(ctx, "PATCH", "/api/v1/people/"+strconv.FormatInt(id, 10), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PreviewPeopleImport calls POST /api/v1/people/imports: Dry run of a CSV import (the raw body is the file): every bad row with its line and column, or what would change; a clean file is staged for confirmation and nothing is imported yet.
+func (c *Client) PreviewPeopleImport(ctx context.Context, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.ImportPreview, error) {
+	var out vigil.ImportPreview
+	if err := c.Upload(ctx, "/api/v1/people/imports", nil, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ConfirmPeopleImport calls POST /api/v1/people/imports/{id}/confirm: Apply a previewed import, named by its file's SHA-256, in one transaction.
+func (c *Client) ConfirmPeopleImport(ctx context.Context, id int64, in *api.ImportConfirm) (*vigil.ImportCounts, error) {
+	var out vigil.ImportCounts
+	if err := c.Do(ctx, "POST", "/api/v1/people/imports/"+strconv.FormatInt(id, 10)+"/confirm", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListAccounts calls GET /api/v1/accounts: Every account the connected systems listed, with the person each is matched to.
+func (c *Client) ListAccounts(ctx context.Context) (*api.Page[vigil.Account], error) {
+	var out api.Page[vigil.Account]
+	if err := c.Do(ctx, "GET", "/api/v1/accounts", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// LinkAccount calls PUT /api/v1/accounts/link: Match an account to a person by hand (person_id 0: the account is nobody's).
+func (c *Client) LinkAccount(ctx context.Context, in *vigil.AccountLink) error {
+	return c.Do(ctx, "PUT", "/api/v1/accounts/link", nil, in, nil)
+}
+
+// GetOffboarding calls GET /api/v1/offboarding: Each leaver's accounts and whether they were removed within the deadline, as the connected systems' collections show.
+func (c *Client) GetOffboarding(ctx context.Context) (*vigil.OffboardingLog, error) {
+	var out vigil.OffboardingLog
+	if err := c.Do(ctx, "GET", "/api/v1/offboarding", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AcknowledgePolicy calls POST /api/v1/policies/{id}/acknowledge: Acknowledge the version in force, naming it and the SHA-256 of the text you were shown.
+func (c *Client) AcknowledgePolicy(ctx context.Context, id int64, in *api.AckRequest) (*vigil.PolicyAck, error) {
+	var out vigil.PolicyAck
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/acknowledge", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PolicyAckRoster calls GET /api/v1/policies/{id}/acknowledgements: Who in scope has and has not acknowledged the policy's version in force.
+func (c *Client) PolicyAckRoster(ctx context.Context, id int64) (*vigil.AckRoster, error) {
+	var out vigil.AckRoster
+	if err := c.Do(ctx, "GET", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/acknowledgements", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AckOverview calls GET /api/v1/acknowledgements: Acknowledgement counts of every policy in force.
+func (c *Client) AckOverview(ctx context.Context) (*vigil.AckOverview, error) {
+	var out vigil.AckOverview
+	if err := c.Do(ctx, "GET", "/api/v1/acknowledgements", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// MyTasks calls GET /api/v1/me/tasks: Your own tasks: policies to acknowledge.
+func (c *Client) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
+	var out vigil.MyTasks
+	if err := c.Do(ctx, "GET", "/api/v1/me/tasks", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

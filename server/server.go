@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
@@ -60,6 +61,9 @@ type Config struct {
 	Evidence *evidence.Service
 	// Policies is the policy set; nil leaves its routes unavailable.
 	Policies *policy.Service
+	// People is the personnel register, offboarding and acknowledgements;
+	// nil leaves their routes unavailable.
+	People *people.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -99,6 +103,7 @@ type Server struct {
 	monitor        *monitor.Service
 	integrations   *integrations.Service
 	policies       *policy.Service
+	people         *people.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -131,7 +136,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -327,6 +332,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsIntegrations && s.integrations == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "integrations are not configured on this server"))
+			return
+		}
+		if rt.needsPeople && s.people == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the personnel register is not configured on this server"))
 			return
 		}
 		if rt.needsPolicies && s.policies == nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/secret"
@@ -149,13 +150,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mon := &monitor.Service{Store: st, Checks: reg}
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	pol := &policy.Service{Store: st, Evidence: ev}
+	ppl := &people.Service{Store: st}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)

@@ -201,6 +201,7 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 		Created   string `json:"created"`
 		Profile   struct {
 			Login string `json:"login"`
+			Email string `json:"email"`
 		} `json:"profile"`
 	}
 	var all []oktaUser
@@ -332,6 +333,20 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 	}
 	out["users"] = users
 	r.Artifacts = append(r.Artifacts, kind.UserList("Okta users", out))
+	// Who is an administrator is unknown when the role list failed: every
+	// account then gets the privileged (shorter) removal deadline.
+	_, adminsUnknown := out["admins_error"]
+	for _, u := range all {
+		a := vigil.Account{ExternalID: u.Profile.Login, Email: u.Profile.Email, Username: u.Profile.Login, State: vigil.AccountActive,
+			StateReason: u.Status, Privileged: admins[u.ID] || adminsUnknown}
+		// Okta's deprovisioned and suspended users cannot sign in; staged
+		// and provisioned ones can once activated, so they still count.
+		if u.Status == "DEPROVISIONED" || u.Status == "SUSPENDED" {
+			a.State = vigil.AccountDisabled
+		}
+		r.Accounts = append(r.Accounts, a)
+	}
+	r.AccountsListed = true
 	return map[string]map[string]any{"okta.directory": out}, nil
 }
 
@@ -482,6 +497,11 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 				m["last_login_days"], m["never_signed_in"] = daysSince(u.CreationTime, r.Now), true
 			}
 			users = append(users, m)
+			a := vigil.Account{ExternalID: u.PrimaryEmail, Email: u.PrimaryEmail, State: vigil.AccountActive, Privileged: u.IsAdmin || u.IsDelegatedAdmin}
+			if u.Suspended {
+				a.State, a.StateReason = vigil.AccountDisabled, "suspended"
+			}
+			r.Accounts = append(r.Accounts, a)
 		}
 		if page.NextPageToken == "" {
 			break
@@ -490,6 +510,7 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 	}
 	in := map[string]any{"users": kind.NonNil(users)}
 	r.Artifacts = append(r.Artifacts, kind.UserList("Google Workspace users", in))
+	r.AccountsListed = true
 	return map[string]map[string]any{"google.directory": in}, nil
 }
 

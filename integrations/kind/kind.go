@@ -46,6 +46,13 @@ type Run struct {
 	// themselves (a change population, a credential report, a user list):
 	// the service seals them into the evidence ledger when they change.
 	Artifacts []Artifact
+	// Accounts is every account the system holds, when the kind lists
+	// them in full (AccountsListed): offboarding and access reviews match
+	// them to people. A kind that read only some accounts leaves
+	// AccountsListed false, since an account missing from a partial list
+	// would read as removed.
+	Accounts       []vigil.Account
+	AccountsListed bool
 }
 
 // Artifact is a document for the evidence ledger.

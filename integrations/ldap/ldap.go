@@ -198,6 +198,7 @@ func (l LDAP) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 		return nil, err
 	}
 	r.Artifacts = append(r.Artifacts, kind.UserList("directory users and privileged groups", in))
+	r.Accounts, r.AccountsListed = ldapAccountList(in), true
 	return map[string]map[string]any{"ldap.directory": in}, nil
 }
 
@@ -238,4 +239,38 @@ func collectLDAP(d ldapDirectory, c *ldapConfig, now time.Time) (map[string]any,
 		"password_error": a.passwordError, "logon_attribute": c.LastLogonAttribute, "logon_precision": *c.LastLogonPrecision,
 		"logon_error": a.logonError,
 	}, nil
+}
+
+// ldapAccountList is the directory's accounts for offboarding: an account
+// whose status could not be read is unknown, never active or disabled;
+// members of the privileged groups are privileged, and when a privileged
+// group could not be read every account is (the shorter deadline).
+func ldapAccountList(in map[string]any) []vigil.Account {
+	priv, allPriv := map[string]bool{}, false
+	for _, g := range in["privileged"].([]any) {
+		g := g.(map[string]any)
+		if _, bad := g["error"]; bad || g["status_error"] != "" {
+			allPriv = true
+		}
+		ms, _ := g["members"].([]any)
+		for _, m := range ms {
+			priv[ldapDNKey(m.(map[string]any)["dn"].(string))] = true
+		}
+	}
+	var out []vigil.Account
+	for _, u := range in["users"].([]any) {
+		u := u.(map[string]any)
+		dn, _ := u["id"].(string)
+		a := vigil.Account{ExternalID: dn, State: vigil.AccountActive, Privileged: allPriv || priv[ldapDNKey(dn)]}
+		a.Username, _ = u["uid"].(string)
+		a.Email, _ = u["mail"].(string)
+		switch {
+		case u["status_error"] != "":
+			a.State, a.StateReason = vigil.AccountUnknown, fmt.Sprint(u["status_error"])
+		case u["disabled"] == true:
+			a.State, a.StateReason = vigil.AccountDisabled, fmt.Sprint(u["disabled_reason"])
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -322,6 +322,14 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 		}
 		return rep, err
 	}
+	if cerr == nil && r.AccountsListed {
+		// Only a full listing updates the accounts: one missing from a
+		// failed or partial run would read as removed.
+		if err := s.Store.ReplaceAccounts(ctx, id, r.Accounts, started.UTC(), s.now().UTC()); err != nil {
+			_ = s.Store.RecordIntegrationRun(ctx, id, s.now(), "error", "the accounts could not be stored: "+vigil.ErrorMessage(err))
+			return rep, err
+		}
+	}
 	if cerr == nil {
 		if err := s.seal(ctx, x, &r, sealed); err != nil {
 			status, msg = "error", "the run's evidence could not be sealed: "+err.Error()

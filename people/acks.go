@@ -1,0 +1,140 @@
+package people
+
+import (
+	"context"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Acknowledge records that the signed-in user accepted the version of a
+// policy in force, whose text they were shown with this SHA-256. The
+// record is theirs: it names their email (the register's key) and user.
+func (s *Service) Acknowledge(ctx context.Context, policyID int64, version int, sha string) (*vigil.PolicyAck, error) {
+	actor := vigil.ActorFrom(ctx)
+	if actor.UserID == 0 {
+		return nil, vigil.Errorf(vigil.EFORBIDDEN, "only a person signed in can acknowledge a policy")
+	}
+	u, err := s.Store.User(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.AddPolicyAck(ctx, policyID, u.Email, func(r *vigil.AckRequirement) (*vigil.PolicyAck, error) {
+		if err := vigil.CheckAck(r, version, sha); err != nil {
+			return nil, err
+		}
+		return &vigil.PolicyAck{Number: version, SHA256: r.SHA256}, nil
+	})
+}
+
+// AckRoster says who has and has not acknowledged a policy in force.
+func (s *Service) AckRoster(ctx context.Context, policyID int64) (*vigil.AckRoster, error) {
+	reqs, err := s.Store.AckRequirements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var req *vigil.AckRequirement
+	for i := range reqs {
+		if reqs[i].PolicyID == policyID {
+			req = &reqs[i]
+		}
+	}
+	if req == nil {
+		return nil, vigil.Errorf(vigil.ENOTFOUND, "policy %d has no version in force", policyID)
+	}
+	people, err := s.Store.People(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.Store.LatestAcks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	r := &vigil.AckRoster{Requirement: *req, People: []vigil.AckRosterLine{}}
+	for _, p := range vigil.InScopeAt(people, now) {
+		st := vigil.AckStatusOf(req, &p, latest[store.AckKey{PolicyID: policyID, Email: p.Email}], now)
+		r.People = append(r.People, vigil.AckRosterLine{AckStatus: st, PersonID: p.ID, Name: p.Name})
+		switch st.State {
+		case vigil.AckDone:
+			r.Done++
+		case vigil.AckDue:
+			r.Due++
+		case vigil.AckOverdue:
+			r.Overdue++
+		}
+	}
+	return r, nil
+}
+
+// AckOverview counts, for every policy in force, who has acknowledged it.
+func (s *Service) AckOverview(ctx context.Context) (*vigil.AckOverview, error) {
+	reqs, err := s.Store.AckRequirements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	people, err := s.Store.People(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.Store.LatestAcks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	scope := vigil.InScopeAt(people, now)
+	out := &vigil.AckOverview{InScope: len(scope), Policies: make([]vigil.AckPolicyCounts, 0, len(reqs)), At: now}
+	for i := range reqs {
+		c := vigil.AckPolicyCounts{AckRequirement: reqs[i]}
+		for j := range scope {
+			switch vigil.AckStatusOf(&reqs[i], &scope[j], latest[store.AckKey{PolicyID: reqs[i].PolicyID, Email: scope[j].Email}], now).State {
+			case vigil.AckDone:
+				c.Done++
+			case vigil.AckDue:
+				c.Due++
+			case vigil.AckOverdue:
+				c.Overdue++
+			}
+		}
+		out.Policies = append(out.Policies, c)
+	}
+	return out, nil
+}
+
+// MyTasks returns the signed-in user's own tasks, and nothing of anyone
+// else's: the person is the register's entry with the user's email, or,
+// for a user not in the register, the user alone (every policy in force
+// is offered to them, since acknowledging costs nothing and proves more).
+func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
+	actor := vigil.ActorFrom(ctx)
+	u, err := s.Store.User(ctx, actor.UserID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.PersonByEmail(ctx, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	t := &vigil.MyTasks{Email: u.Email, Policies: []vigil.PolicyDue{}}
+	if p == nil {
+		p = &vigil.Person{Email: u.Email}
+	} else {
+		t.InScope = p.InScope
+	}
+	reqs, err := s.Store.AckRequirements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest, err := s.Store.LatestAcks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for i := range reqs {
+		st := vigil.AckStatusOf(&reqs[i], p, latest[store.AckKey{PolicyID: reqs[i].PolicyID, Email: u.Email}], now)
+		if st.State != vigil.AckDone {
+			t.Policies = append(t.Policies, vigil.PolicyDue{AckRequirement: reqs[i], State: st.State, Due: st.Due, Acked: st.Acked})
+		}
+	}
+	return t, nil
+}
