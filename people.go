@@ -307,7 +307,11 @@ func Offboard(p *Person, a *Account, collected, now time.Time) OffboardingItem {
 			where, a.LastActiveSeen.UTC().Format(time.RFC3339), hours, a.InactiveSince.UTC().Format(time.RFC3339), it.DelayHours, p.Email)
 	case gone && a.InactiveSince != nil:
 		it.Status, it.DelayHours = OffboardUnclear, since(*a.InactiveSince)
-		it.Reason = fmt.Sprintf("%s was first seen disabled or removed %s, after its %d-hour deadline; the collection before did not run after the departure, so it cannot be shown removed on time", where, a.InactiveSince.UTC().Format(time.RFC3339), hours)
+		before := "no earlier collection listed it"
+		if a.LastActiveSeen != nil {
+			before = "the last collection that saw it active ran " + a.LastActiveSeen.UTC().Format(time.RFC3339)
+		}
+		it.Reason = fmt.Sprintf("%s was first seen disabled or removed %s, after its %d-hour deadline, and %s: it cannot be shown removed on time", where, a.InactiveSince.UTC().Format(time.RFC3339), hours, before)
 	case gone:
 		// Disabled or gone with no record of when: the account list before
 		// any tracking. Its removal is not shown by a dated collection.
