@@ -101,7 +101,7 @@ const AckControl = "GV-02"
 // acknowledgement. Nobody in scope, or no published policy, is unknown.
 func AckSignals(reqs []AckRequirement, people []Person, latest func(int64, string) *PolicyAck, now time.Time) []Signal {
 	sig := func(st SignalStatus, reason string) Signal {
-		return Signal{ControlID: AckControl, Source: "policy", Status: st, Reason: reason}
+		return Signal{ControlID: AckControl, Source: "acknowledgements", Status: st, Reason: reason}
 	}
 	scope := InScopeAt(people, now)
 	switch {

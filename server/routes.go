@@ -242,6 +242,21 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/exceptions/{id}/revoke", manage, s.exceptionRevokePage),
 			pg("GET", "/fleet", read, s.fleetPage))
 	}
+	if s.people != nil {
+		people := vigil.PermReadPeople
+		imp := pg("POST", "/people/import", manage, s.peopleImportPage)
+		imp.stream, imp.maxBody = true, vigil.MaxPeopleCSV+64<<10
+		rs = append(rs,
+			pg("GET", "/tasks", read, s.myTasksPage),
+			pg("GET", "/people", people, s.peoplePage),
+			imp,
+			pg("POST", "/people/imports/{id}/confirm", manage, s.peopleConfirmPage),
+			pg("GET", "/people/{id}", people, s.personPage),
+			pg("POST", "/people/{id}", manage, s.personPost),
+			pg("GET", "/offboarding", people, s.offboardingPage),
+			pg("GET", "/policies/{id}/acknowledgements", people, s.policyRosterPage),
+			pg("POST", "/policies/{id}/acknowledge", read, s.policyAckPage))
+	}
 	if s.integrations != nil {
 		rs = append(rs,
 			pg("GET", "/integrations", read, s.integrationsPage),

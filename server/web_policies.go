@@ -39,6 +39,10 @@ type policyData struct {
 	Approver  bool
 	Approvals int
 	Today     string
+	// AckKnown: the personnel module is on and a version is in force;
+	// AckDue is what the person looking has still to acknowledge, if any.
+	AckKnown bool
+	AckDue   *vigil.PolicyDue
 }
 
 // policyUsers are the users who may own or approve policies.
@@ -162,6 +166,18 @@ func (s *Server) policyData(r *http.Request, id int64) (*policyData, error) {
 		}
 		for n := v.Number; n >= 1; n-- {
 			d.Versions = append(d.Versions, n)
+		}
+	}
+	if s.people != nil && pol.Published != nil && pol.RetiredAt == nil && sessionFrom(r.Context()) != nil {
+		t, err := s.people.MyTasks(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		d.AckKnown = true
+		for i := range t.Policies {
+			if t.Policies[i].PolicyID == id {
+				d.AckDue = &t.Policies[i]
+			}
 		}
 	}
 	// The settings form, for those who may change them, lists the users.
