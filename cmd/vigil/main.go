@@ -140,7 +140,15 @@ func commands() []command {
 			{"reject", "ID --reason R", "send it back to draft"},
 			{"publish", "ID [--effective DATE] [--not-material]", "put the approved version in force"},
 			{"review", "ID --comment C", "record a review that changes nothing"},
+			{"acknowledge", "ID", "acknowledge the version in force"},
 		}},
+		{name: "people", summary: "the personnel register: list, show, import (a dry run unless --yes), offboarding", run: runPeople, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the register"},
+			{"show", "ID", "one person with their accounts and acknowledgements"},
+			{"import", "FILE|- [--yes]", "preview a CSV import; --yes applies it"},
+			{"offboarding", "", "leavers' accounts and whether they were removed in time"},
+		}},
+		{name: "tasks", summary: "your own tasks: policies to acknowledge", run: runTasks, api: true},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},

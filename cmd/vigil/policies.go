@@ -22,7 +22,8 @@ const policiesUsage = "Usage: vigil policies list\n" +
 	"       vigil policies approve ID [--comment TEXT]\n" +
 	"       vigil policies reject ID --reason TEXT\n" +
 	"       vigil policies publish ID [--effective YYYY-MM-DD] [--not-material]\n" +
-	"       vigil policies review ID --comment TEXT"
+	"       vigil policies review ID --comment TEXT\n" +
+	"       vigil policies acknowledge ID"
 
 func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", policiesUsage,
@@ -36,7 +37,8 @@ func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 		namedVerb("approve", policiesStep),
 		namedVerb("reject", policiesStep),
 		namedVerb("publish", policiesStep),
-		namedVerb("review", policiesStep))
+		namedVerb("review", policiesStep),
+		verb{"acknowledge", policiesAcknowledge})
 }
 
 func policyRow(p api.PolicyView) []string {

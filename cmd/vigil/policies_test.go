@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,39 @@ func TestPoliciesCLI(t *testing.T) {
 	}
 	if code, _, _ := cli(t, bob, "", "policies", "show"); code != 2 {
 		t.Fatalf("show without an id: %d", code)
+	}
+
+	// People: a bad file names its line and imports nothing; a good one is
+	// a dry run until --yes; then bob acknowledges POL-001 from his tasks.
+	dir2 := t.TempDir()
+	bad := dir2 + "/bad.csv"
+	os.WriteFile(bad, []byte("email,name,end_date\nbob@acme.test,Bob,2026-13-01\n"), 0o600)
+	if code, _, errs := cli(t, ada, "", "people", "import", bad); code != 1 || !strings.Contains(errs, "line 2, column end_date") {
+		t.Fatalf("bad import: %d %s", code, errs)
+	}
+	good := "email,name,department\nada@acme.test,Ada,Eng\nbob@acme.test,Bob,Eng\n"
+	if code, out, errs := cli(t, ada, good, "people", "import", "-"); code != 0 || !strings.Contains(out, "2 to add") || !strings.Contains(out, "dry run") {
+		t.Fatalf("dry run: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := cli(t, ada, "", "people", "list"); code != 0 || strings.Contains(out, "bob@acme.test") {
+		t.Fatalf("the dry run imported: %s", out)
+	}
+	if code, out, errs := cli(t, ada, good, "people", "import", "-", "--yes"); code != 0 || !strings.Contains(out, "imported: 2 added") {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, bob, "", "tasks"); code != 0 || !strings.Contains(out, "POL-001") {
+		t.Fatalf("tasks: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, bob, "", "policies", "acknowledge", "1"); code != 0 || !strings.Contains(out, "acknowledged POL-001 version 1") {
+		t.Fatalf("acknowledge: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := cli(t, bob, "", "tasks"); code != 0 || !strings.Contains(out, "nothing to acknowledge") {
+		t.Fatalf("tasks after: %s", out)
+	}
+	if code, out, _ := cli(t, ada, "", "people", "show", "2"); code != 0 || !strings.Contains(out, "POL-001") || !strings.Contains(out, "acknowledged") {
+		t.Fatalf("people show: %s", out)
+	}
+	if code, out, errs := cli(t, ada, "", "people", "offboarding"); code != 0 || !strings.Contains(out, "PERSON") {
+		t.Fatalf("offboarding: %d %s %s", code, out, errs)
 	}
 }
