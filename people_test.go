@@ -51,13 +51,13 @@ func TestMatchAccounts(t *testing.T) {
 	}
 	acc := []vigil.Account{
 		{IntegrationID: 1, ExternalID: "cn=ann,dc=x", Email: "ANN@example.com", Username: "zz"}, // email
-		{IntegrationID: 1, ExternalID: "cn=annie,dc=x", Username: "annie"},                     // alias
-		{IntegrationID: 1, ExternalID: "cn=cy,dc=x", Username: "cy"},                           // local part
-		{IntegrationID: 1, ExternalID: "cn=bob,dc=x", Username: "bob"},                         // ambiguous: nobody
-		{IntegrationID: 2, ExternalID: "bob@example.com"},                                      // login is the email
-		{IntegrationID: 2, ExternalID: "svc@example.com"},                                      // nobody
-		{IntegrationID: 2, ExternalID: "cy@example.com"},                                       // linked to nobody by hand
-		{IntegrationID: 3, ExternalID: "x1", Username: "robert"},                               // linked by hand
+		{IntegrationID: 1, ExternalID: "cn=annie,dc=x", Username: "annie"},                      // alias
+		{IntegrationID: 1, ExternalID: "cn=cy,dc=x", Username: "cy"},                            // local part
+		{IntegrationID: 1, ExternalID: "cn=bob,dc=x", Username: "bob"},                          // ambiguous: nobody
+		{IntegrationID: 2, ExternalID: "bob@example.com"},                                       // login is the email
+		{IntegrationID: 2, ExternalID: "svc@example.com"},                                       // nobody
+		{IntegrationID: 2, ExternalID: "cy@example.com"},                                        // linked to nobody by hand
+		{IntegrationID: 3, ExternalID: "x1", Username: "robert"},                                // linked by hand
 	}
 	links := []vigil.AccountLink{
 		{AccountKey: vigil.AccountKey{IntegrationID: 2, ExternalID: "cy@example.com"}, PersonID: 0},
