@@ -91,7 +91,15 @@ type pdfDoc struct {
 	runFoot     string
 	cover       bool // this page opens a document: no running header
 	pending     *pageText
-	policyStart int // the page the last version began on
+	policyStart int  // the page the last version began on
+	italic      bool // the oblique face is loaded (at its first use: parsing a face is a good part of a short export's time)
+
+	// The font set last by setStyle, so that an unchanged one is not set
+	// again (fpdf writes every SetFont into the page); header and footer
+	// set their own and forget it.
+	curSt   style
+	curSize float64
+	curOK   bool
 }
 
 type pageText struct {
@@ -107,7 +115,6 @@ func newPDFDoc(compress bool) *pdfDoc {
 	f.SetCreator("Vigil", true)
 	f.AddUTF8FontFromBytes("sans", "", fontSans)
 	f.AddUTF8FontFromBytes("sans", "B", fontSansBold)
-	f.AddUTF8FontFromBytes("sans", "I", fontSansOblique)
 	f.SetMargins(marginL, contentTop, marginR)
 	f.SetAutoPageBreak(false, marginB)
 	f.SetCellMargin(0)
@@ -120,6 +127,7 @@ func newPDFDoc(compress bool) *pdfDoc {
 
 func (d *pdfDoc) header() {
 	f := d.f
+	d.curOK = false
 	if p := d.pending; p != nil {
 		d.banner, d.runHead, d.runFoot, d.cover = p.banner, p.runHead, p.runFoot, p.cover
 		d.pending = nil
@@ -144,6 +152,7 @@ func (d *pdfDoc) header() {
 
 func (d *pdfDoc) footer() {
 	f := d.f
+	d.curOK = false
 	f.SetFont("sans", "", 8)
 	f.SetTextColor(110, 110, 110)
 	f.SetXY(marginL, pageH-12)
@@ -188,12 +197,20 @@ func (d *pdfDoc) drawBars(y, h float64) {
 }
 
 func (d *pdfDoc) setStyle(st style, size float64) {
+	if d.curOK && d.curSt == st && d.curSize == size {
+		return
+	}
+	d.curSt, d.curSize, d.curOK = st, size, true
 	s := ""
 	switch {
 	case st&stBold != 0:
 		s = "B"
 	case st&stItalic != 0:
 		s = "I"
+		if !d.italic {
+			d.f.AddUTF8FontFromBytes("sans", "I", fontSansOblique)
+			d.italic = true
+		}
 	}
 	if st&stStrike != 0 {
 		s += "S"
@@ -226,7 +243,11 @@ type token struct {
 
 // tokens splits runs into measured words and spaces.
 func (d *pdfDoc) tokens(runs []run, size float64) []token {
-	var out []token
+	n := 0
+	for _, r := range runs {
+		n += len(r.text)/5 + 1
+	}
+	out := make([]token, 0, n)
 	for _, r := range runs {
 		d.setStyle(r.st, size)
 		spaceW := d.f.GetStringWidth(" ")
