@@ -409,7 +409,11 @@ func (s *Service) ExportSetPDF(ctx context.Context, w io.Writer) error {
 	}
 	perPage := 37 // (pageH - marginB - contentTop - 30) / tocLine
 	tocPages := (lines + perPage - 1) / perPage
-	d.pending = &pageText{runFoot: strings.TrimSpace(org + " policy set"), cover: true}
+	foot := "Policy set"
+	if org != "" {
+		foot = org + " policy set"
+	}
+	d.pending = &pageText{runFoot: foot, cover: true}
 	start := f.PageNo() + 1
 	for range tocPages {
 		d.newPage()
