@@ -413,10 +413,34 @@ func TestExportLargestPolicy(t *testing.T) {
 	if err := writeVersionPDF(&b, e, true); err != nil {
 		t.Fatal(err)
 	}
+	took := time.Since(start)
 	pages := pdfText(t, b.Bytes())
-	t.Logf("512 KiB: %d pages, %d bytes, %v", len(pages), b.Len(), time.Since(start))
+	t.Logf("512 KiB: %d pages, %d bytes, %v", len(pages), b.Len(), took)
 	if len(pages) < 100 || !strings.Contains(pages[len(pages)-1], "yyyy") {
 		t.Errorf("%d pages; the last: %.300s", len(pages), pages[len(pages)-1])
+	}
+	// One paragraph of the whole size, and nesting deeper than a page is
+	// wide: both print, the nested text kept readable.
+	para := strings.Repeat("a line of one long paragraph\n", vigil.MaxPolicyBodyLen/30-1)
+	nested := strings.Repeat("> ", 200) + "deep quote\n\n"
+	for i := range 60 {
+		nested += strings.Repeat("  ", i) + "- level " + strconv.Itoa(i) + "\n"
+	}
+	for body, want := range map[string][]string{para: {"a line of one long paragraph a line"}, nested: {"deep quote", "level 59"}} {
+		e := newExportDoc("Acme", &vigil.Policy{Key: "POL-001", Title: "Big"}, &vigil.PolicyVersion{Number: 1, State: vigil.PolicyDraft, Body: body})
+		b.Reset()
+		start := time.Now()
+		if err := writeVersionPDF(&b, e, true); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		text := strings.Join(strings.Fields(strings.Join(pdfText(t, b.Bytes()), " ")), " ")
+		t.Logf("%d bytes of Markdown: %d bytes of PDF in %v", len(body), b.Len(), took)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("lacks %q", w)
+			}
+		}
 	}
 }
 

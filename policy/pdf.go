@@ -438,12 +438,17 @@ func (d *pdfDoc) block(n ast.Node) {
 		d.code(n)
 		d.space(2.5)
 	case *ast.Blockquote:
-		d.bars = append(d.bars, d.indent+1)
-		d.indent += quoteInset
+		inset := nestInset(d, quoteInset)
+		if inset > 0 {
+			d.bars = append(d.bars, d.indent+1)
+		}
+		d.indent += inset
 		d.f.SetX(d.indent)
 		d.blocks(n)
-		d.indent -= quoteInset
-		d.bars = d.bars[:len(d.bars)-1]
+		d.indent -= inset
+		if inset > 0 {
+			d.bars = d.bars[:len(d.bars)-1]
+		}
 		d.f.SetX(d.indent)
 		d.space(1)
 	case *ast.List:
@@ -504,16 +509,27 @@ func safeURL(dest string) bool {
 
 // inlines collects a block's inline content as runs.
 func (d *pdfDoc) inlines(parent ast.Node, base style) []run {
+	// Pieces of one style are gathered and joined once: a paragraph of
+	// thousands of lines is thousands of text nodes.
 	var out []run
+	var cur strings.Builder
+	var curSt style
+	var curLink string
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, run{text: cur.String(), st: curSt, link: curLink})
+			cur.Reset()
+		}
+	}
 	add := func(s string, st style, link string) {
 		if s == "" {
 			return
 		}
-		if k := len(out) - 1; k >= 0 && out[k].st == st && out[k].link == link {
-			out[k].text += s
-			return
+		if st != curSt || link != curLink {
+			flush()
+			curSt, curLink = st, link
 		}
-		out = append(out, run{text: s, st: st, link: link})
+		cur.WriteString(s)
 	}
 	var walk func(n ast.Node, st style, link string)
 	walk = func(n ast.Node, st style, link string) {
@@ -580,6 +596,7 @@ func (d *pdfDoc) inlines(parent ast.Node, base style) []run {
 		}
 	}
 	walk(parent, base, "")
+	flush()
 	return out
 }
 
@@ -638,7 +655,7 @@ func (d *pdfDoc) list(l *ast.List) {
 		y := d.f.GetY()
 		d.setStyle(0, d.size)
 		mw := d.f.GetStringWidth(marker)
-		inset := max(listIndent, mw+2)
+		inset := nestInset(d, max(listIndent, mw+2))
 		d.f.SetXY(d.indent+inset-mw-1.5, y)
 		d.f.CellFormat(mw, d.lineH, marker, "", 0, "L", false, 0, "")
 		d.indent += inset
@@ -650,6 +667,19 @@ func (d *pdfDoc) list(l *ast.List) {
 		d.indent -= inset
 		d.f.SetX(d.indent)
 	}
+}
+
+// minTextW is the narrowest text nesting leaves: lists and quotes nested
+// deeper than that print at the same indent.
+const minTextW = 60.0
+
+// nestInset is how far a nested block indents: by inset while the text
+// keeps minTextW, else not at all.
+func nestInset(d *pdfDoc, inset float64) float64 {
+	if d.indent+inset > d.right-minTextW {
+		return 0
+	}
+	return inset
 }
 
 // cellLines is one table cell's wrapped lines.
