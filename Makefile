@@ -8,7 +8,8 @@ BIN           := $(CURDIR)/bin
 # Test dependencies come from Debian's packages: PostgreSQL server binaries
 # (store conformance suite, API tests on PostgreSQL), Chromium with a font
 # (browser tests), slapd and ldap-utils (the LDAP integration), MariaDB (the
-# MySQL integration).
+# MySQL integration), poppler-utils (pdftotext reads the policy exports' PDFs
+# back in their tests).
 
 .PHONY: test deps lint unit build bench clean
 
@@ -30,6 +31,7 @@ deps:
 	command -v git >/dev/null || missing="$$missing git"; \
 	command -v gpg >/dev/null || missing="$$missing gpg"; \
 	command -v ssh-keygen >/dev/null || missing="$$missing openssh-client"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	command -v moto_server >/dev/null || echo "moto_server (S3 tests) is missing and is not a Debian package: install moto[server] with pip"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

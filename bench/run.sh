@@ -4,7 +4,8 @@
 #  - whole binary: start-up to /readyz and GET /api/v1/readiness at 500 req/s
 #    with 1,000 controls, on SQLite and on PostgreSQL;
 #  - evidence appends: durable 1 KB items/s from 64 writers on SQLite
-#    (target 10,000) and on a PostgreSQL with fsync on (issue 14).
+#    (target 10,000) and on a PostgreSQL with fsync on (issue 14);
+#  - a 20-page policy (60 KiB of Markdown) to PDF (target under 200 ms).
 # Usage: bench/run.sh [duration]   (default 20s of load per engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 go test -run '^$' -bench 'Readiness' -benchtime 2s ./readiness
 go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
 go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
+go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done

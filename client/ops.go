@@ -906,6 +906,18 @@ func (c *Client) RetirePolicy(ctx context.Context, id int64) (*api.PolicyView, e
 	return &out, nil
 }
 
+// ExportPolicyVersion calls GET /api/v1/policies/{id}/versions/{number}/export: One version as a PDF or a standalone HTML document, with its version, state, effective date, owner, approvals, change summary and the SHA-256 of its text; a version not in force says so on every page.
+// Query: format.
+func (c *Client) ExportPolicyVersion(ctx context.Context, id int64, number string, q url.Values, w io.Writer) error {
+	return c.Download(ctx, "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/versions/"+url.PathEscape(number)+"/export", q, w)
+}
+
+// ExportPolicies calls GET /api/v1/policies/export: The policies in force as one PDF (contents first, each policy from a new page) or a zip of each one's PDF and HTML with index.html and manifest.json (every file's SHA-256); retired and unpublished policies are listed as left out.
+// Query: format.
+func (c *Client) ExportPolicies(ctx context.Context, q url.Values, w io.Writer) error {
+	return c.Download(ctx, "/api/v1/policies/export", q, w)
+}
+
 // ListPeople calls GET /api/v1/people: The personnel register.
 func (c *Client) ListPeople(ctx context.Context) (*api.Page[vigil.Person], error) {
 	var out api.Page[vigil.Person]

@@ -97,6 +97,7 @@ var pageExpected = map[string]string{
 	"POST /policies/{id}/draft": "owner admin member", "POST /policies/{id}/versions": "owner admin member", "POST /policies/{id}/submit": "owner admin member",
 	"POST /policies/{id}/approve": "owner admin member", "POST /policies/{id}/reject": "owner admin member", "POST /policies/{id}/publish": "owner admin member",
 	"POST /policies/{id}/review": "owner admin member", "POST /policies/{id}/settings": "owner admin", "POST /policies/{id}/retire": "owner admin",
+	"GET /policies/{id}/versions/{number}/export": "all", "GET /policies/export": "all",
 	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "GET /integrations/{id}": "all", "POST /integrations/{id}/{action}": "owner admin",
 	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
 	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",

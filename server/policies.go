@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -40,6 +43,10 @@ func (s *Server) policyRoutes() []route {
 		{name: "PublishPolicy", method: "POST", path: "/api/v1/policies/{id}/publish", perm: ownCtl, tag: "policies", summary: "Publish the approved version from its effective date, retiring the one it replaces; sealed into the evidence ledger with its approvals", in: api.PolicyPublishRequest{}, out: api.PolicyView{}, h: s.publishPolicy},
 		{name: "ReviewPolicy", method: "POST", path: "/api/v1/policies/{id}/review", perm: ownCtl, tag: "policies", summary: "Record a 'no changes' review of the published text (approvers only, saying what was reviewed); at the quorum the review cycle restarts and the review is sealed", in: api.PolicyCommentRequest{}, out: api.PolicyReviewAnswer{}, h: s.reviewPolicy},
 		{name: "RetirePolicy", method: "POST", path: "/api/v1/policies/{id}/retire", perm: manage, tag: "policies", summary: "Retire a policy: it leaves the policy set, its history stays", out: api.PolicyView{}, h: s.retirePolicy},
+		{name: "ExportPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}/export", perm: read, tag: "policies", summary: "One version as a PDF or a standalone HTML document, with its version, state, effective date, owner, approvals, change summary and the SHA-256 of its text; a version not in force says so on every page",
+			query: []param{{"format", "pdf (default) or html"}}, download: true, h: s.exportPolicyVersion},
+		{name: "ExportPolicies", method: "GET", path: "/api/v1/policies/export", perm: read, tag: "policies", summary: "The policies in force as one PDF (contents first, each policy from a new page) or a zip of each one's PDF and HTML with index.html and manifest.json (every file's SHA-256); retired and unpublished policies are listed as left out",
+			query: []param{{"format", "pdf (default) or zip"}}, download: true, h: s.exportPolicies},
 	}
 	for i := range rs {
 		rs[i].needsPolicies, rs[i].needsEvidence = true, true
@@ -261,4 +268,110 @@ func (s *Server) diffPolicy(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// exportFormat reads ?format=, one of allowed (the first is the default).
+func exportFormat(r *http.Request, allowed ...string) (string, error) {
+	f := r.URL.Query().Get("format")
+	if f == "" {
+		return allowed[0], nil
+	}
+	for _, a := range allowed {
+		if f == a {
+			return f, nil
+		}
+	}
+	return "", vigil.FieldError("format", "format must be %s, got %q", strings.Join(allowed, " or "), truncate(f, 20))
+}
+
+var exportTypes = map[string]string{"pdf": "application/pdf", "html": "text/html; charset=utf-8", "zip": "application/zip"}
+
+// exportHeaders make an export a download, never a page in Vigil's
+// origin (the HTML export holds what the policy's author wrote).
+func exportHeaders(w http.ResponseWriter, format, name string) {
+	h := w.Header()
+	h.Set("Content-Type", exportTypes[format])
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+}
+
+// exportPolicyVersion serves one version as PDF or HTML (the API and the
+// version page's links).
+func (s *Server) exportPolicyVersion(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil || n < 1 {
+		return vigil.FieldError("number", "version number must be a positive whole number, got %q", truncate(r.PathValue("number"), 20))
+	}
+	format, err := exportFormat(r, "pdf", "html")
+	if err != nil {
+		return err
+	}
+	p, err := s.policies.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	// One version is bounded (a 512 KiB text makes a PDF of about 1 MiB):
+	// made whole before anything is sent, so a failure is an error answer.
+	var buf bytes.Buffer
+	if format == "pdf" {
+		err = s.policies.ExportVersionPDF(r.Context(), id, n, &buf)
+	} else {
+		err = s.policies.ExportVersionHTML(r.Context(), id, n, &buf)
+	}
+	if err != nil {
+		return err
+	}
+	exportHeaders(w, format, policy.ExportFileName(p, n, format))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// exportPolicies serves the set as one PDF or a zip streamed as it is made.
+func (s *Server) exportPolicies(w http.ResponseWriter, r *http.Request) error {
+	format, err := exportFormat(r, "pdf", "zip")
+	if err != nil {
+		return err
+	}
+	if format == "pdf" {
+		var buf bytes.Buffer
+		if err := s.policies.ExportSetPDF(r.Context(), &buf); err != nil {
+			return err
+		}
+		exportHeaders(w, format, "vigil-policies.pdf")
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		_, _ = w.Write(buf.Bytes())
+		return nil
+	}
+	sw := &startedWriter{w: w, start: func() { exportHeaders(w, format, "vigil-policies.zip") }}
+	if err := s.policies.ExportSetZip(r.Context(), sw); err != nil {
+		if !sw.started {
+			return err
+		}
+		// The status is sent: abort the response, so the client sees a
+		// broken download rather than a short zip that looks whole.
+		s.log.Error("policy export failed mid-stream", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// startedWriter sets the headers at the first byte, and tells whether any
+// was sent.
+type startedWriter struct {
+	w       http.ResponseWriter
+	start   func()
+	started bool
+}
+
+func (s *startedWriter) Write(b []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		s.start()
+	}
+	return s.w.Write(b)
 }

@@ -227,6 +227,8 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/policies/adopt", manage, s.policyAdoptPage),
 			pg("GET", "/policies/{id}", read, s.policyPage),
 			pg("GET", "/policies/{id}/versions/{number}", read, s.policyVersionPage),
+			dl(pg("GET", "/policies/{id}/versions/{number}/export", read, s.exportPolicyVersion)),
+			dl(pg("GET", "/policies/export", read, s.exportPolicies)),
 			pg("POST", "/policies/{id}/draft", ownCtl, s.policyDraftPage),
 			pg("POST", "/policies/{id}/versions", ownCtl, s.policyNewVersionPage),
 			pg("POST", "/policies/{id}/submit", ownCtl, s.policySubmitPage),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ const policiesUsage = "Usage: vigil policies list\n" +
 	"       vigil policies reject ID --reason TEXT\n" +
 	"       vigil policies publish ID [--effective YYYY-MM-DD] [--not-material]\n" +
 	"       vigil policies review ID --comment TEXT\n" +
-	"       vigil policies acknowledge ID"
+	"       vigil policies acknowledge ID\n" +
+	"       vigil policies export POLICY [--version N] [--format pdf|html] -o FILE\n" +
+	"       vigil policies export --all [--format pdf|zip] -o FILE"
 
 func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", policiesUsage,
@@ -38,7 +41,8 @@ func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 		namedVerb("reject", policiesStep),
 		namedVerb("publish", policiesStep),
 		namedVerb("review", policiesStep),
-		verb{"acknowledge", policiesAcknowledge})
+		verb{"acknowledge", policiesAcknowledge},
+		verb{"export", policiesExport})
 }
 
 func policyRow(p api.PolicyView) []string {
@@ -274,4 +278,72 @@ func policiesStep(ctx context.Context, env *cliEnv, verb string, args []string) 
 		fmt.Fprintf(env.stdout, "%s version %d is %s (%d of %d approvals)\n", p.Key, v.Number, v.State, len(v.Approvals), p.Quorum)
 	}
 	return nil
+}
+
+// policiesExport is `vigil policies export`: one version (the one in force
+// unless --version names another; else the newest) as PDF or HTML, or with
+// --all the policies in force as one PDF or a zip.
+func policiesExport(ctx context.Context, env *cliEnv, args []string) error {
+	const usage = "Usage: vigil policies export POLICY [--version N] [--format pdf|html] -o FILE\n" +
+		"       vigil policies export --all [--format pdf|zip] -o FILE"
+	c := newAPICommand(env, "policies export", "policies export POLICY|--all -o FILE")
+	all := c.Bool("all", false, "every policy in force (retired and unpublished ones are listed as left out)")
+	version := c.Int("version", 0, "the version to export (default: the one in force, else the newest)")
+	format := c.String("format", "pdf", "pdf or html for a version; pdf or zip with --all")
+	out := c.String("o", "", "file to write")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if *out == "" || *all != (c.NArg() == 0) || c.NArg() > 1 || *all && *version != 0 {
+		fmt.Fprintln(env.stderr, usage)
+		return errUsage
+	}
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	q := url.Values{"format": {*format}}
+	if *all {
+		if err := writeFileAtomic(*out, func(w io.Writer) error { return cl.ExportPolicies(ctx, q, w) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "wrote %s\n", *out)
+		return nil
+	}
+	p, err := findPolicy(ctx, cl, c.Arg(0))
+	if err != nil {
+		return err
+	}
+	n := *version
+	switch {
+	case n != 0:
+	case p.Published != nil:
+		n = p.Published.Number
+	case p.Latest != nil:
+		n = p.Latest.Number
+	}
+	if err := writeFileAtomic(*out, func(w io.Writer) error {
+		return cl.ExportPolicyVersion(ctx, p.ID, strconv.Itoa(n), q, w)
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "wrote %s version %d to %s\n", p.Key, n, *out)
+	return nil
+}
+
+// findPolicy finds a policy by its id or its key (POL-001).
+func findPolicy(ctx context.Context, cl *client.Client, ref string) (*api.PolicyView, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
+		return cl.GetPolicy(ctx, id)
+	}
+	page, err := cl.ListPolicies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Items {
+		if strings.EqualFold(page.Items[i].Key, ref) {
+			return &page.Items[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no policy %q: give its id or key (vigil policies list)", ref)
 }

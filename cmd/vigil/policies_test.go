@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,12 +84,63 @@ func TestPoliciesCLI(t *testing.T) {
 		t.Fatalf("show without an id: %d", code)
 	}
 
+	// Exports: a version by id or key, the set as PDF and zip; a refused
+	// format leaves no file.
+	out1 := filepath.Join(dir, "pol.pdf")
+	if code, out, errs := cli(t, bob, "", "policies", "export", "1", "--format", "pdf", "-o", out1); code != 0 || !strings.Contains(out, "wrote POL-001 version 1") {
+		t.Fatalf("export pdf: %d %s %s", code, out, errs)
+	}
+	if b, err := os.ReadFile(out1); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Fatalf("exported pdf: %v %.10q", err, b)
+	}
+	out2 := filepath.Join(dir, "pol.html")
+	if code, _, errs := cli(t, bob, "", "policies", "export", "pol-001", "--version", "1", "--format", "html", "-o", out2); code != 0 {
+		t.Fatalf("export html: %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(out2); !strings.Contains(string(b), "<!doctype html>") || !strings.Contains(string(b), "Reviewed quarterly.") {
+		t.Fatalf("exported html: %.200s", b)
+	}
+	out3 := filepath.Join(dir, "set.zip")
+	if code, _, errs := cli(t, bob, "", "policies", "export", "--all", "--format", "zip", "-o", out3); code != 0 {
+		t.Fatalf("export --all zip: %d %s", code, errs)
+	}
+	zr, err := zip.OpenReader(out3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	zr.Close()
+	if strings.Join(names, " ") != "POL-001-v1.pdf POL-001-v1.html index.html manifest.json" {
+		t.Errorf("zip entries %v", names)
+	}
+	if code, _, errs := cli(t, bob, "", "policies", "export", "--all", "-o", filepath.Join(dir, "set.pdf")); code != 0 {
+		t.Fatalf("export --all pdf: %d %s", code, errs)
+	}
+	bad := filepath.Join(dir, "bad")
+	if code, _, errs := cli(t, bob, "", "policies", "export", "1", "--format", "docx", "-o", bad); code != 1 || !strings.Contains(errs, "format must be pdf or html") {
+		t.Errorf("export docx: %d %s", code, errs)
+	}
+	if code, _, errs := cli(t, bob, "", "policies", "export", "1", "--version", "9", "-o", bad); code != 1 || !strings.Contains(errs, "not found") && !strings.Contains(errs, "no ") {
+		t.Errorf("export of a missing version: %d %s", code, errs)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused export left a file: %v", err)
+	}
+	for _, args := range [][]string{{"export", "-o", bad}, {"export", "1"}, {"export", "1", "--all", "-o", bad}} {
+		if code, _, errs := cli(t, bob, "", append([]string{"policies"}, args...)...); code != 2 || !strings.Contains(errs, "Usage") {
+			t.Errorf("%v: %d %s", args, code, errs)
+		}
+	}
+
 	// People: a bad file names its line and imports nothing; a good one is
 	// a dry run until --yes; then bob acknowledges POL-001 from his tasks.
 	dir2 := t.TempDir()
-	bad := dir2 + "/bad.csv"
-	os.WriteFile(bad, []byte("email,name,end_date\nbob@acme.test,Bob,2026-13-01\n"), 0o600)
-	if code, _, errs := cli(t, ada, "", "people", "import", bad); code != 1 || !strings.Contains(errs, "line 2, column end_date") {
+	badCSV := dir2 + "/bad.csv"
+	os.WriteFile(badCSV, []byte("email,name,end_date\nbob@acme.test,Bob,2026-13-01\n"), 0o600)
+	if code, _, errs := cli(t, ada, "", "people", "import", badCSV); code != 1 || !strings.Contains(errs, "line 2, column end_date") {
 		t.Fatalf("bad import: %d %s", code, errs)
 	}
 	good := "email,name,department\nada@acme.test,Ada,Eng\nbob@acme.test,Bob,Eng\n"
