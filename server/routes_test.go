@@ -119,6 +119,19 @@ var expected = map[string]string{
 	"POST /api/v1/policies/{id}/retire":                  "owner admin",
 	"GET /api/v1/policies/{id}/versions/{number}/export": "owner admin member auditor viewer",
 	"GET /api/v1/policies/export":                        "owner admin member auditor viewer",
+	"GET /api/v1/people":                                 "owner admin auditor",
+	"POST /api/v1/people":                                "owner admin",
+	"GET /api/v1/people/{id}":                            "owner admin auditor",
+	"PATCH /api/v1/people/{id}":                          "owner admin",
+	"POST /api/v1/people/imports":                        "owner admin",
+	"POST /api/v1/people/imports/{id}/confirm":           "owner admin",
+	"GET /api/v1/accounts":                               "owner admin auditor",
+	"PUT /api/v1/accounts/link":                          "owner admin",
+	"GET /api/v1/offboarding":                            "owner admin auditor",
+	"POST /api/v1/policies/{id}/acknowledge":             "owner admin member auditor viewer",
+	"GET /api/v1/policies/{id}/acknowledgements":         "owner admin auditor",
+	"GET /api/v1/acknowledgements":                       "owner admin auditor",
+	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
 }
 
 // fill substitutes path parameters with values that exist, or for
