@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/store"
 )
 
 // Acknowledge records that the signed-in user accepted the version of a
@@ -42,29 +41,28 @@ func (s *Service) AckRoster(ctx context.Context, policyID int64) (*vigil.AckRost
 	if req == nil {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "policy %d has no version in force", policyID)
 	}
-	people, err := s.Store.People(ctx)
-	if err != nil {
-		return nil, err
-	}
-	latest, err := s.Store.LatestAcks(ctx)
+	people, err := s.people(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	r := &vigil.AckRoster{Requirement: *req, People: []vigil.AckRosterLine{}}
-	for _, p := range vigil.InScopeAt(people, now) {
-		st := vigil.AckStatusOf(req, &p, latest[store.AckKey{PolicyID: policyID, Email: p.Email}], now)
-		r.People = append(r.People, vigil.AckRosterLine{AckStatus: st, PersonID: p.ID, Name: p.Name})
-		switch st.State {
-		case vigil.AckDone:
-			r.Done++
-		case vigil.AckDue:
-			r.Due++
-		case vigil.AckOverdue:
-			r.Overdue++
+	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
+		for _, p := range vigil.InScopeAt(people, now) {
+			st := vigil.AckStatusOf(req, &p, latest(policyID, p.Email), now)
+			r.People = append(r.People, vigil.AckRosterLine{AckStatus: st, PersonID: p.ID, Name: p.Name})
+			switch st.State {
+			case vigil.AckDone:
+				r.Done++
+			case vigil.AckDue:
+				r.Due++
+			case vigil.AckOverdue:
+				r.Overdue++
+			}
 		}
-	}
-	return r, nil
+		return nil
+	})
+	return r, err
 }
 
 // AckOverview counts, for every policy in force, who has acknowledged it.
@@ -73,32 +71,31 @@ func (s *Service) AckOverview(ctx context.Context) (*vigil.AckOverview, error) {
 	if err != nil {
 		return nil, err
 	}
-	people, err := s.Store.People(ctx)
-	if err != nil {
-		return nil, err
-	}
-	latest, err := s.Store.LatestAcks(ctx)
+	people, err := s.people(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	scope := vigil.InScopeAt(people, now)
 	out := &vigil.AckOverview{InScope: len(scope), Policies: make([]vigil.AckPolicyCounts, 0, len(reqs)), At: now}
-	for i := range reqs {
-		c := vigil.AckPolicyCounts{AckRequirement: reqs[i]}
-		for j := range scope {
-			switch vigil.AckStatusOf(&reqs[i], &scope[j], latest[store.AckKey{PolicyID: reqs[i].PolicyID, Email: scope[j].Email}], now).State {
-			case vigil.AckDone:
-				c.Done++
-			case vigil.AckDue:
-				c.Due++
-			case vigil.AckOverdue:
-				c.Overdue++
+	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
+		for i := range reqs {
+			c := vigil.AckPolicyCounts{AckRequirement: reqs[i]}
+			for j := range scope {
+				switch vigil.AckStatusOf(&reqs[i], &scope[j], latest(reqs[i].PolicyID, scope[j].Email), now).State {
+				case vigil.AckDone:
+					c.Done++
+				case vigil.AckDue:
+					c.Due++
+				case vigil.AckOverdue:
+					c.Overdue++
+				}
 			}
+			out.Policies = append(out.Policies, c)
 		}
-		out.Policies = append(out.Policies, c)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // MyTasks returns the signed-in user's own tasks, and nothing of anyone
@@ -125,16 +122,15 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 	if err != nil {
 		return nil, err
 	}
-	latest, err := s.Store.LatestAcks(ctx)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	for i := range reqs {
-		st := vigil.AckStatusOf(&reqs[i], p, latest[store.AckKey{PolicyID: reqs[i].PolicyID, Email: u.Email}], now)
-		if st.State != vigil.AckDone {
-			t.Policies = append(t.Policies, vigil.PolicyDue{AckRequirement: reqs[i], State: st.State, Due: st.Due, Acked: st.Acked})
+	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
+		for i := range reqs {
+			st := vigil.AckStatusOf(&reqs[i], p, latest(reqs[i].PolicyID, u.Email), now)
+			if st.State != vigil.AckDone {
+				t.Policies = append(t.Policies, vigil.PolicyDue{AckRequirement: reqs[i], State: st.State, Due: st.Due, Acked: st.Acked})
+			}
 		}
-	}
-	return t, nil
+		return nil
+	})
+	return t, err
 }

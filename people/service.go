@@ -25,6 +25,9 @@ type Service struct {
 	// Lookback is how far back leavers count for offboarding's signal
 	// when no audit window is set (default a year).
 	Lookback time.Duration
+
+	acks ackCache
+	reg  peopleCache
 }
 
 func (s *Service) now() time.Time {
@@ -48,7 +51,7 @@ func (s *Service) PreviewImport(ctx context.Context, data []byte) (*vigil.Import
 		return pv, nil
 	}
 	pv.Rows = len(rows)
-	existing, err := s.Store.People(ctx)
+	existing, err := s.people(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +145,7 @@ func (s *Service) Patch(ctx context.Context, id int64, fn func(*vigil.Person) er
 }
 
 // List returns the register.
-func (s *Service) List(ctx context.Context) ([]vigil.Person, error) { return s.Store.People(ctx) }
+func (s *Service) List(ctx context.Context) ([]vigil.Person, error) { return s.people(ctx) }
 
 // state is everything the module's views are computed from, read once.
 type state struct {
@@ -155,7 +158,7 @@ type state struct {
 func (s *Service) load(ctx context.Context) (*state, error) {
 	st := &state{}
 	var err error
-	if st.people, err = s.Store.People(ctx); err != nil {
+	if st.people, err = s.people(ctx); err != nil {
 		return nil, err
 	}
 	if st.accounts, err = s.Store.Accounts(ctx); err != nil {
@@ -265,16 +268,15 @@ func (s *Service) acksOf(ctx context.Context, p *vigil.Person, now time.Time) ([
 	if err != nil {
 		return nil, err
 	}
-	latest, err := s.Store.LatestAcks(ctx)
-	if err != nil {
-		return nil, err
-	}
 	out := []vigil.AckLine{}
-	for i := range reqs {
-		r := &reqs[i]
-		out = append(out, vigil.AckLine{AckStatus: vigil.AckStatusOf(r, p, latest[store.AckKey{PolicyID: r.PolicyID, Email: p.Email}], now), Key: r.Key, Title: r.Title})
-	}
-	return out, nil
+	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
+		for i := range reqs {
+			r := &reqs[i]
+			out = append(out, vigil.AckLine{AckStatus: vigil.AckStatusOf(r, p, latest(r.PolicyID, p.Email), now), Key: r.Key, Title: r.Title})
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Accounts lists every collected account with its match.
@@ -338,14 +340,11 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 	if err != nil {
 		return nil, err
 	}
-	latest, err := s.Store.LatestAcks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out[vigil.AckControl] = vigil.AckSignals(reqs, st.people, func(id int64, email string) *vigil.PolicyAck {
-		return latest[store.AckKey{PolicyID: id, Email: email}]
-	}, now)
-	return out, nil
+	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
+		out[vigil.AckControl] = vigil.AckSignals(reqs, st.people, latest, now)
+		return nil
+	})
+	return out, err
 }
 
 func (s *Service) lookback() time.Duration {

@@ -66,14 +66,16 @@ CREATE TABLE account_links (
 );
 
 -- Acknowledgements: who accepted which published version, when, and the
--- hash of the text they were shown. Never edited or deleted.
+-- hash of the text they were shown. Never edited or deleted: the id only
+-- grows, so a reader can keep what it read and ask for what is newer.
 CREATE TABLE policy_acks (
+    id        {{serial}},
     policy_id BIGINT NOT NULL,
     number    INTEGER NOT NULL,
     email     TEXT NOT NULL,
     user_id   BIGINT NOT NULL REFERENCES users(id),
     at        {{time}} NOT NULL,
     sha256    TEXT NOT NULL,
-    PRIMARY KEY (policy_id, email, number),
+    UNIQUE (policy_id, email, number),
     FOREIGN KEY (policy_id, number) REFERENCES policy_versions(policy_id, number)
 );
