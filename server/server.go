@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/training"
 	"github.com/vigil-soc/vigil/ui"
 )
 
@@ -60,6 +61,9 @@ type Config struct {
 	Evidence *evidence.Service
 	// Policies is the policy set; nil leaves its routes unavailable.
 	Policies *policy.Service
+	// Training is courses, assignments and completions; nil leaves its
+	// routes unavailable.
+	Training *training.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -99,6 +103,7 @@ type Server struct {
 	monitor        *monitor.Service
 	integrations   *integrations.Service
 	policies       *policy.Service
+	training       *training.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -131,7 +136,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, training: cfg.Training, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -331,6 +336,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsPolicies && s.policies == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "policies are not configured on this server"))
+			return
+		}
+		if rt.needsTraining && s.training == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "training is not configured on this server"))
 			return
 		}
 		if rt.needsMonitor && s.monitor == nil {

@@ -226,6 +226,18 @@ func (s *Service) RecordCompletion(ctx context.Context, x *vigil.Completion) err
 	if err := s.Seal(ctx); err != nil {
 		return fmt.Errorf("the completion is recorded, but sealing into the evidence ledger failed (it will be retried): %w", err)
 	}
+	// The certificate sealed for it, when Vigil generated one.
+	if x.EvidenceID == 0 {
+		done, err := s.Store.Completions(ctx, x.CourseID, x.UserID)
+		if err != nil {
+			return err
+		}
+		for _, d := range done {
+			if d.ID == x.ID {
+				x.EvidenceID, x.UserName = d.EvidenceID, d.UserName
+			}
+		}
+	}
 	return nil
 }
 

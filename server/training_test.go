@@ -1,0 +1,177 @@
+package server_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/training"
+)
+
+// quizAnswers answers the built-in quiz, the first wrong questions wrong.
+func quizAnswers(t *testing.T, wrong int) map[string]int {
+	t.Helper()
+	b, err := training.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int{}
+	for i, q := range b.Quiz {
+		a := q.Answer
+		if i < wrong {
+			a = (a + 1) % len(q.Choices)
+		}
+		m[q.ID] = a
+	}
+	return m
+}
+
+// TestTrainingAPI: the built-in course added and assigned to members; the
+// quiz served without its answers and graded on the server; a member sees
+// only their own records; an overdue-free roster shows HR-02 operating;
+// bad input is refused naming the field.
+func TestTrainingAPI(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"HR-02"}, "owner_id": e.users["admin"]}, 200, nil)
+		// Bad courses, each named by its field.
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"builtin": "security-awareness", "pass_mark": 0}, "pass_mark"},
+			{map[string]any{"builtin": "security-awareness", "pass_mark": 101}, "pass_mark"},
+			{map[string]any{"builtin": "nope"}, "builtin"},
+			{map[string]any{"title": "Secure coding", "control": "AC-01"}, "control"},
+			{map[string]any{"title": "Secure coding", "due_days": 0}, "due_days"},
+		} {
+			b := e.do("admin", "POST", "/api/v1/training/courses", tc.body, 400, nil)
+			if _, _, field := apiError(t, b); field != tc.field {
+				t.Errorf("%v: field %q, want %q (%s)", tc.body, field, tc.field, b)
+			}
+		}
+		e.do("member", "POST", "/api/v1/training/courses", map[string]any{"builtin": "security-awareness"}, 403, nil)
+		var c api.CourseView
+		e.do("admin", "POST", "/api/v1/training/courses", map[string]any{"builtin": "security-awareness", "pass_mark": 80}, 201, &c)
+		if c.Key != "TRN-001" || c.Control != "HR-02" || c.Lessons < 6 || c.RecurrenceMonths != 12 {
+			t.Fatalf("the built-in course: %+v", c)
+		}
+		b := e.do("admin", "POST", "/api/v1/training/courses", map[string]any{"builtin": "security-awareness"}, 409, nil)
+		if code, _, _ := apiError(t, b); code != vigil.ECONFLICT {
+			t.Fatalf("the built-in course twice: %s", b)
+		}
+		path := fmt.Sprintf("/api/v1/training/courses/%d", c.ID)
+		// Nobody assigned: HR-02 is not a pass.
+		var ctl api.ControlDetail
+		e.do("admin", "GET", "/api/v1/controls/HR-02", nil, 200, &ctl)
+		if ctl.Health.Passing() {
+			t.Fatalf("HR-02 with nobody assigned: %+v", ctl.Health)
+		}
+		var a vigil.Assignment
+		e.do("admin", "POST", path+"/assignments", map[string]any{"target": "role", "value": "member"}, 201, &a)
+		b = e.do("admin", "POST", path+"/assignments", map[string]any{"target": "role", "value": "member"}, 400, nil)
+		if _, _, field := apiError(t, b); field != "target" {
+			t.Fatalf("assigning twice: %s", b)
+		}
+		b = e.do("admin", "POST", path+"/assignments", map[string]any{"target": "role", "value": "chief"}, 400, nil)
+		if _, _, field := apiError(t, b); field != "value" {
+			t.Fatalf("an unknown role: %s", b)
+		}
+		e.do("admin", "POST", "/api/v1/training/courses/999/assignments", map[string]any{"target": "all"}, 404, nil)
+		// The owner and the admin are assigned too, so that one is seen
+		// complete and the others are not.
+		var all vigil.Assignment
+		e.do("admin", "POST", path+"/assignments", map[string]any{"target": "all"}, 201, &all)
+
+		// The quiz: questions and choices, no answer key anywhere.
+		raw := e.do("member", "GET", path+"/quiz", nil, 200, nil)
+		for _, leak := range []string{"answer", "explanation", "Explanation"} {
+			if strings.Contains(string(raw), leak) {
+				t.Fatalf("the quiz leaks %q: %.300s", leak, raw)
+			}
+		}
+		var q api.Quiz
+		e.do("member", "GET", path+"/quiz", nil, 200, &q)
+		if len(q.Questions) < 12 || q.PassMark != 80 {
+			t.Fatalf("quiz: %+v", q)
+		}
+		// Answers for a question the quiz lacks, and none at all.
+		bad := quizAnswers(t, 0)
+		bad["zz"] = 1
+		b = e.do("member", "POST", path+"/quiz", map[string]any{"answers": bad}, 400, nil)
+		if _, msg, field := apiError(t, b); field != "answers" || !strings.Contains(msg, "zz") {
+			t.Fatalf("an answer to a missing question: %s", b)
+		}
+		e.do("member", "POST", path+"/quiz", map[string]any{}, 400, nil)
+		e.do("member", "POST", "/api/v1/training/courses/999/quiz", map[string]any{"answers": quizAnswers(t, 0)}, 404, nil)
+
+		var res vigil.QuizResult
+		e.do("member", "POST", path+"/quiz", map[string]any{"answers": quizAnswers(t, 4)}, 200, &res)
+		if res.Passed || res.Score != 73 || res.Completion != nil || len(res.Feedback) != len(q.Questions) {
+			t.Fatalf("a failing attempt: %+v", res)
+		}
+		e.do("member", "POST", path+"/quiz", map[string]any{"answers": quizAnswers(t, 3)}, 200, &res)
+		if !res.Passed || res.Score != 80 || res.Completion == nil {
+			t.Fatalf("a pass at the mark: %+v", res)
+		}
+		// The admin sees the whole roster; the member and the viewer only
+		// their own line and their own completions.
+		var view api.CourseView
+		e.do("admin", "GET", path, nil, 200, &view)
+		if len(view.Roster) != 5 || len(view.Completions) != 1 || len(view.Assignments) != 2 {
+			t.Fatalf("the admin's view: %d roster, %d completions, %d assignments", len(view.Roster), len(view.Completions), len(view.Assignments))
+		}
+		e.do("auditor", "GET", path, nil, 200, &view)
+		if len(view.Roster) != 5 {
+			t.Fatalf("the auditor's roster: %+v", view.Roster)
+		}
+		e.do("member", "GET", path, nil, 200, &view)
+		if len(view.Roster) != 1 || view.Roster[0].UserID != e.users["member"] || view.Roster[0].State != vigil.TrainingComplete || len(view.Completions) != 1 {
+			t.Fatalf("the member's view: %+v %+v", view.Roster, view.Completions)
+		}
+		e.do("viewer", "GET", path, nil, 200, &view)
+		if len(view.Roster) != 1 || view.Roster[0].UserID != e.users["viewer"] || len(view.Completions) != 0 {
+			t.Fatalf("the viewer sees others' records: %+v %+v", view.Roster, view.Completions)
+		}
+		var mine api.Page[vigil.TrainingStatus]
+		e.do("viewer", "GET", "/api/v1/training/mine", nil, 200, &mine)
+		if len(mine.Items) != 1 || mine.Items[0].State != vigil.TrainingDue {
+			t.Fatalf("the viewer's training: %+v", mine)
+		}
+
+		// Recording completions: refused for members, bad dates and
+		// people named by field; recorded for the others.
+		e.do("member", "POST", path+"/completions", map[string]any{"user_id": e.users["viewer"], "completed_at": "2026-01-01"}, 403, nil)
+		b = e.do("admin", "POST", path+"/completions", map[string]any{"user_id": e.users["viewer"], "completed_at": "yesterday"}, 400, nil)
+		if _, _, field := apiError(t, b); field != "completed_at" {
+			t.Fatalf("a bad date: %s", b)
+		}
+		b = e.do("admin", "POST", path+"/completions", map[string]any{"user_id": 99999, "completed_at": "2026-01-01"}, 400, nil)
+		if _, _, field := apiError(t, b); field != "user_id" {
+			t.Fatalf("an unknown person: %s", b)
+		}
+		yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+		for _, who := range []string{"owner", "admin", "auditor", "viewer"} {
+			var x vigil.Completion
+			e.do("admin", "POST", path+"/completions", map[string]any{"user_id": e.users[who], "completed_at": yesterday, "note": "training day"}, 201, &x)
+			if x.Source != vigil.CompletionAttestation || !x.Passed || x.EvidenceID == 0 {
+				t.Fatalf("recorded: %+v", x)
+			}
+		}
+		e.do("admin", "GET", "/api/v1/controls/HR-02", nil, 200, &ctl)
+		var trained *vigil.Signal
+		for i, s := range ctl.Health.Signals {
+			if s.Source == "training" {
+				trained = &ctl.Health.Signals[i]
+			}
+		}
+		if trained == nil || trained.Status != vigil.SignalOK || !trained.Operating || !strings.Contains(trained.Reason, "5 of 5 complete") {
+			t.Fatalf("HR-02's training signal: %+v", ctl.Health.Signals)
+		}
+		// Unassigning.
+		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 204, nil)
+		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 404, nil)
+	})
+}
