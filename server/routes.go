@@ -242,6 +242,20 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/exceptions/{id}/revoke", manage, s.exceptionRevokePage),
 			pg("GET", "/fleet", read, s.fleetPage))
 	}
+	if s.training != nil {
+		rs = append(rs,
+			pg("GET", "/training", read, s.trainingPage),
+			pg("POST", "/training/courses", manage, s.trainingCreatePage),
+			pg("GET", "/training/mine", read, s.myTrainingPage),
+			pg("GET", "/training/{id}", read, s.coursePage),
+			pg("POST", "/training/{id}/assign", manage, s.courseAssignPage),
+			pg("POST", "/training/{id}/assignments/{assignment}/delete", manage, s.courseUnassignPage),
+			pg("POST", "/training/{id}/completions", manage, s.courseCompletionPage),
+			pg("GET", "/training/{id}/take", read, s.courseTakePage),
+			// Any signed-in person takes the quiz: it records only their own
+			// attempt and completion.
+			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
+	}
 	if s.integrations != nil {
 		rs = append(rs,
 			pg("GET", "/integrations", read, s.integrationsPage),

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,89 @@ func TestTrainingAPI(t *testing.T) {
 		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 204, nil)
 		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 404, nil)
 	})
+}
+
+// TestTrainingPages: the pages without JavaScript: the owner adds the
+// built-in course and assigns it to members; a member reads a lesson
+// (rendered Markdown), sees no answer in the quiz form, fails and then
+// passes it; the roster shows a member only their own line; bad input
+// comes back beside its field.
+func TestTrainingPages(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	ss := e.sessions()
+	owner, member, viewer := ss["owner"], ss["member"], ss["viewer"]
+	form := func(s session, kv ...string) url.Values {
+		f := url.Values{"csrf": {s.csrf}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Add(kv[i], kv[i+1])
+		}
+		return f
+	}
+	status, body, _ := e.page(&owner, "GET", "/training", nil)
+	if status != 200 || !strings.Contains(body, "No course yet") || !strings.Contains(body, `href="/training"`) {
+		t.Fatalf("the training page: %d %.300s", status, body)
+	}
+	status, body, _ = e.page(&owner, "POST", "/training/courses", form(owner, "builtin", "1", "pass_mark", "0", "recurrence_months", "12", "due_days", "30"))
+	if status != 422 || !strings.Contains(body, "pass mark must be 1 to 100") {
+		t.Fatalf("pass mark 0: %d %.300s", status, body)
+	}
+	status, _, hdr := e.page(&owner, "POST", "/training/courses", form(owner, "builtin", "1", "pass_mark", "80", "recurrence_months", "12", "due_days", "30"))
+	if status != 303 || hdr.Get("Location") != "/training/1" {
+		t.Fatalf("adding the built-in course: %d %s", status, hdr.Get("Location"))
+	}
+	if status, _, _ = e.page(&owner, "POST", "/training/1/assign", form(owner, "target", "role:member")); status != 303 {
+		t.Fatalf("assigning: %d", status)
+	}
+	status, body, _ = e.page(&owner, "POST", "/training/1/assign", form(owner, "target", "department", "department", ""))
+	if status != 422 || !strings.Contains(body, "name the department") {
+		t.Fatalf("a department without a name: %d", status)
+	}
+	status, body, _ = e.page(&member, "GET", "/training/mine", nil)
+	if status != 200 || !strings.Contains(body, "TRN-001") || !strings.Contains(body, `href="/training/1/take"`) {
+		t.Fatalf("my training: %d %.500s", status, body)
+	}
+	status, body, _ = e.page(&member, "GET", "/training/1/take?step=2", nil)
+	if status != 200 || !strings.Contains(body, ">Passwords and multi-factor authentication</h1>") || !strings.Contains(body, "<strong>security key or passkey</strong>") {
+		t.Fatalf("lesson 2: %d %.300s", status, body)
+	}
+	status, body, _ = e.page(&member, "GET", "/training/1/take?step=quiz", nil)
+	if status != 200 || strings.Contains(body, "Right.") || strings.Contains(body, "explanation") || strings.Count(body, `type="radio"`) < 30 {
+		t.Fatalf("the quiz form: %d", status)
+	}
+	answer := func(wrong int) url.Values {
+		f := form(member)
+		for q, a := range quizAnswers(t, wrong) {
+			f.Set("q-"+q, fmt.Sprint(a))
+		}
+		return f
+	}
+	status, body, _ = e.page(&member, "POST", "/training/1/quiz", answer(5))
+	if status != 200 || !strings.Contains(body, "Not passed: 66%") || !strings.Contains(body, "Not quite") {
+		t.Fatalf("failing: %d %.300s", status, body)
+	}
+	half := form(member, "q-q01", "2")
+	if status, body, _ = e.page(&member, "POST", "/training/1/quiz", half); status != 422 || !strings.Contains(body, "answer every question") {
+		t.Fatalf("half the answers: %d", status)
+	}
+	status, body, _ = e.page(&member, "POST", "/training/1/quiz", answer(0))
+	if status != 200 || !strings.Contains(body, "Passed: 100%") {
+		t.Fatalf("passing: %d %.300s", status, body)
+	}
+	// The member's roster shows only herself; the owner's, everyone.
+	_, body, _ = e.page(&member, "GET", "/training/1", nil)
+	if strings.Count(body, "data-user=") != 1 || !strings.Contains(body, `data-state="complete"`) || strings.Contains(body, "record-h") {
+		t.Fatalf("the member's course page: %.500s", body)
+	}
+	_, body, _ = e.page(&viewer, "GET", "/training/1", nil)
+	if strings.Count(body, "data-user=") != 0 || strings.Contains(body, "The member") {
+		t.Fatalf("the viewer sees the member's training: %.500s", body)
+	}
+	_, body, _ = e.page(&owner, "GET", "/training/1", nil)
+	if strings.Count(body, "data-user=") != 1 || !strings.Contains(body, "The member") || !strings.Contains(body, "record-h") {
+		t.Fatalf("the owner's course page: %.500s", body)
+	}
+	status, body, _ = e.page(&owner, "POST", "/training/1/completions", form(owner, "user_id", fmt.Sprint(e.users["viewer"]), "completed_at", "soon"))
+	if status != 422 || !strings.Contains(body, "completion date must be YYYY-MM-DD") {
+		t.Fatalf("a bad completion date: %d", status)
+	}
 }
