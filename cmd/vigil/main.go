@@ -141,6 +141,14 @@ func commands() []command {
 			{"publish", "ID [--effective DATE] [--not-material]", "put the approved version in force"},
 			{"review", "ID --comment C", "record a review that changes nothing"},
 		}},
+		{name: "training", summary: "training: list, show, mine, add-builtin, assign, record", run: runTraining, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the courses"},
+			{"show", "ID", "a course, its assignments and roster (yours only, unless you manage or audit)"},
+			{"mine", "", "your training and where you stand"},
+			{"add-builtin", "[--pass-mark N] [--recurrence-months N] [--due-days N]", "add the built-in security awareness course"},
+			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
+			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
+		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},
