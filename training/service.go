@@ -242,7 +242,9 @@ func (s *Service) RecordCompletion(ctx context.Context, x *vigil.Completion) err
 }
 
 // people are the users Vigil knows, by ID.
-func (s *Service) people(ctx context.Context) ([]vigil.User, error) { return s.Store.ListUsers(ctx, 0, 0) }
+func (s *Service) people(ctx context.Context) ([]vigil.User, error) {
+	return s.Store.ListUsers(ctx, 0, 0)
+}
 
 // rosters computes each course's roster: every person assigned, with
 // their status at now.
