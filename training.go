@@ -417,9 +417,10 @@ type QuizResult struct {
 	Total    int   `json:"total"`
 	PassMark int   `json:"pass_mark"`
 	Passed   bool  `json:"passed"`
-	// Feedback is given after grading: each question's right answer and
-	// why.
-	Feedback   []QuizFeedback `json:"feedback"`
+	// Feedback is given after a pass: each question's right answer and
+	// why. A failed attempt gets its score only, so that trying again
+	// means reading the lessons rather than copying the key.
+	Feedback   []QuizFeedback `json:"feedback,omitempty"`
 	Completion *Completion    `json:"completion,omitempty"`
 }
 

@@ -373,6 +373,9 @@ func (s *Server) courseQuizPage(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, http.StatusUnprocessableEntity, "course_take", p)
 	}
 	d.Result, d.Feedback = res, map[string]vigil.QuizFeedback{}
+	if !res.Passed {
+		d.Chosen = nil // a failed attempt starts again from a blank form
+	}
 	for _, fb := range res.Feedback {
 		d.Feedback[fb.ID] = fb
 	}

@@ -314,6 +314,12 @@ func (b *Builtin) Grade(answers map[string]int, passMark int) (*vigil.QuizResult
 	}
 	res.Score = vigil.Score(res.Correct, res.Total)
 	res.Passed = res.Score >= passMark
+	if !res.Passed {
+		// A failed attempt learns its score, not which answers were
+		// wrong nor the right ones: with those, retrying would pass
+		// without reading a lesson.
+		res.Feedback = nil
+	}
 	return res, nil
 }
 

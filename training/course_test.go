@@ -49,11 +49,11 @@ func TestGrade(t *testing.T) {
 	}
 	n := len(b.Quiz)
 	r, err := b.Grade(answersOf(b, 0), 80)
-	if err != nil || r.Score != 100 || !r.Passed || r.Correct != n {
+	if err != nil || r.Score != 100 || !r.Passed || r.Correct != n || len(r.Feedback) != n {
 		t.Fatalf("all right: %+v %v", r, err)
 	}
 	r, err = b.Grade(answersOf(b, n), 80)
-	if err != nil || r.Score != 0 || r.Passed {
+	if err != nil || r.Score != 0 || r.Passed || len(r.Feedback) != 0 {
 		t.Fatalf("all wrong: %+v %v", r, err)
 	}
 	// The boundary: exactly the pass mark passes, one point under fails.
