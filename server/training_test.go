@@ -171,6 +171,22 @@ func TestTrainingAPI(t *testing.T) {
 		if trained == nil || trained.Status != vigil.SignalOK || !trained.Operating || !strings.Contains(trained.Reason, "5 of 5 complete") {
 			t.Fatalf("HR-02's training signal: %+v", ctl.Health.Signals)
 		}
+		// The latest roster is sealed against HR-02 and answers its
+		// evidence request (made when the control was adopted).
+		var items api.Page[vigil.Evidence]
+		e.do("admin", "GET", "/api/v1/evidence?control=HR-02", nil, 200, &items)
+		rosters := 0
+		for _, it := range items.Items {
+			if strings.Contains(it.Title, "training roster") {
+				rosters++
+				if len(it.Requests) != 1 {
+					t.Errorf("roster %q answers requests %v, want HR-02's one", it.Title, it.Requests)
+				}
+			}
+		}
+		if rosters == 0 {
+			t.Fatalf("no roster sealed: %+v", items.Items)
+		}
 		// Unassigning.
 		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 204, nil)
 		e.do("admin", "DELETE", fmt.Sprintf("%s/assignments/%d", path, all.ID), nil, 404, nil)

@@ -432,13 +432,23 @@ func (s *Service) Seal(ctx context.Context) error {
 		if last != nil && last.SHA256 == hash {
 			continue
 		}
+		// The roster answers the control's evidence requests: once a
+		// reviewer accepts it, it fulfils the period it falls in.
+		reqs, err := s.Store.Requests(ctx, c.Control)
+		if err != nil {
+			return err
+		}
+		var reqIDs []int64
+		for _, r := range reqs {
+			reqIDs = append(reqIDs, r.ID)
+		}
 		b, err := json.MarshalIndent(rosterRecord{Course: c.Key, Title: c.Title, Control: c.Control, PassMark: c.PassMark, Day: day, Roster: roster}, "", "  ")
 		if err != nil {
 			return err
 		}
 		ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s %s: training roster on %s", c.Key, c.Title, day),
 			Filename: fmt.Sprintf("%s-roster-%s.json", strings.ToLower(c.Key), day), MediaType: "application/json",
-			EffectiveStart: vigil.Date(day), EffectiveEnd: vigil.Date(day), Controls: []string{c.Control}, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
+			EffectiveStart: vigil.Date(day), EffectiveEnd: vigil.Date(day), Controls: []string{c.Control}, Requests: reqIDs, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
 		if err != nil {
 			return err
 		}
