@@ -268,6 +268,13 @@ func TestTrainingPages(t *testing.T) {
 	if strings.Count(body, "data-user=") != 0 || strings.Contains(body, "The member") {
 		t.Fatalf("the viewer sees the member's training: %.500s", body)
 	}
+	// The course list: counts for the owner, one's own standing for others.
+	if _, body, _ = e.page(&owner, "GET", "/training", nil); !strings.Contains(body, "1 of 1 complete") {
+		t.Fatalf("the owner's course list: %.500s", body)
+	}
+	if _, body, _ = e.page(&viewer, "GET", "/training", nil); strings.Contains(body, "of 1 complete") || !strings.Contains(body, "not assigned to you") {
+		t.Fatalf("the viewer's course list: %.500s", body)
+	}
 	_, body, _ = e.page(&owner, "GET", "/training/1", nil)
 	if strings.Count(body, "data-user=") != 1 || !strings.Contains(body, "The member") || !strings.Contains(body, "record-h") {
 		t.Fatalf("the owner's course page: %.500s", body)

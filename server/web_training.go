@@ -44,15 +44,16 @@ func (s *Server) trainingData(r *http.Request) (*trainingData, error) {
 	if d.Mine, err = s.training.MyTraining(ctx, ws.user.ID); err != nil {
 		return nil, err
 	}
+	rosters, err := s.training.Rosters(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range cs {
 		if c.Builtin == training.BuiltinID && c.RetiredAt == nil {
 			d.Builtin = true
 		}
 		row := courseRow{Course: c}
-		roster, err := s.training.Roster(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
+		roster := rosters[c.ID]
 		for i, st := range roster {
 			row.Assigned++
 			switch st.State {
