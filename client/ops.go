@@ -1030,3 +1030,80 @@ func (c *Client) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 	}
 	return &out, nil
 }
+
+// ListCourses calls GET /api/v1/training/courses: Training courses.
+func (c *Client) ListCourses(ctx context.Context) (*api.Page[vigil.Course], error) {
+	var out api.Page[vigil.Course]
+	if err := c.Do(ctx, "GET", "/api/v1/training/courses", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateCourse calls POST /api/v1/training/courses: Create a course: the organization's own, or Vigil's built-in security awareness course (builtin: security-awareness).
+func (c *Client) CreateCourse(ctx context.Context, in *api.CourseRequest) (*api.CourseView, error) {
+	var out api.CourseView
+	if err := c.Do(ctx, "POST", "/api/v1/training/courses", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetCourse calls GET /api/v1/training/courses/{id}: A course with its assignments, roster and completions (everyone's for admins, owners and auditors; your own for others).
+func (c *Client) GetCourse(ctx context.Context, id int64) (*api.CourseView, error) {
+	var out api.CourseView
+	if err := c.Do(ctx, "GET", "/api/v1/training/courses/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AssignCourse calls POST /api/v1/training/courses/{id}/assignments: Assign a course to everyone, a role, or a department (departments match nobody until people have one).
+func (c *Client) AssignCourse(ctx context.Context, id int64, in *api.AssignRequest) (*vigil.Assignment, error) {
+	var out vigil.Assignment
+	if err := c.Do(ctx, "POST", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/assignments", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UnassignCourse calls DELETE /api/v1/training/courses/{id}/assignments/{assignment}: Remove an assignment; completions stay on record.
+func (c *Client) UnassignCourse(ctx context.Context, id int64, assignment string) error {
+	return c.Do(ctx, "DELETE", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/assignments/"+url.PathEscape(assignment), nil, nil, nil)
+}
+
+// GetQuiz calls GET /api/v1/training/courses/{id}/quiz: The built-in course's quiz: questions and choices, never the answers.
+func (c *Client) GetQuiz(ctx context.Context, id int64) (*api.Quiz, error) {
+	var out api.Quiz
+	if err := c.Do(ctx, "GET", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/quiz", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SubmitQuiz calls POST /api/v1/training/courses/{id}/quiz: Answer the quiz: graded on the server, every attempt recorded; a pass is a completion with a certificate sealed into the evidence ledger.
+func (c *Client) SubmitQuiz(ctx context.Context, id int64, in *api.QuizAnswers) (*vigil.QuizResult, error) {
+	var out vigil.QuizResult
+	if err := c.Do(ctx, "POST", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/quiz", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RecordCompletion calls POST /api/v1/training/courses/{id}/completions: Record a completion done elsewhere: with a certificate uploaded as evidence, or attested (a certificate is generated and sealed).
+func (c *Client) RecordCompletion(ctx context.Context, id int64, in *api.CompletionRequest) (*vigil.Completion, error) {
+	var out vigil.Completion
+	if err := c.Do(ctx, "POST", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/completions", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// MyTraining calls GET /api/v1/training/mine: Your training: every course assigned to you and where you stand.
+func (c *Client) MyTraining(ctx context.Context) (*api.Page[vigil.TrainingStatus], error) {
+	var out api.Page[vigil.TrainingStatus]
+	if err := c.Do(ctx, "GET", "/api/v1/training/mine", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -37,6 +37,7 @@ type route struct {
 	needsIntegrations bool
 	needsPolicies     bool
 	needsPeople       bool
+	needsTraining     bool
 	h                 handlerFunc
 }
 
@@ -100,7 +101,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -258,6 +259,20 @@ func (s *Server) pageRoutes() []route {
 			pg("GET", "/offboarding", people, s.offboardingPage),
 			pg("GET", "/policies/{id}/acknowledgements", people, s.policyRosterPage),
 			pg("POST", "/policies/{id}/acknowledge", read, s.policyAckPage))
+	}
+	if s.training != nil {
+		rs = append(rs,
+			pg("GET", "/training", read, s.trainingPage),
+			pg("POST", "/training/courses", manage, s.trainingCreatePage),
+			pg("GET", "/training/mine", read, s.myTrainingPage),
+			pg("GET", "/training/{id}", read, s.coursePage),
+			pg("POST", "/training/{id}/assign", manage, s.courseAssignPage),
+			pg("POST", "/training/{id}/assignments/{assignment}/delete", manage, s.courseUnassignPage),
+			pg("POST", "/training/{id}/completions", manage, s.courseCompletionPage),
+			pg("GET", "/training/{id}/take", read, s.courseTakePage),
+			// Any signed-in person takes the quiz: it records only their own
+			// attempt and completion.
+			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
 	}
 	if s.integrations != nil {
 		rs = append(rs,

@@ -132,6 +132,17 @@ var expected = map[string]string{
 	"GET /api/v1/policies/{id}/acknowledgements":         "owner admin auditor",
 	"GET /api/v1/acknowledgements":                       "owner admin auditor",
 	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
+
+	// Training: everyone takes the quiz and sees their own records.
+	"GET /api/v1/training/courses":                                  "owner admin member auditor viewer",
+	"POST /api/v1/training/courses":                                 "owner admin",
+	"GET /api/v1/training/courses/{id}":                             "owner admin member auditor viewer",
+	"POST /api/v1/training/courses/{id}/assignments":                "owner admin",
+	"DELETE /api/v1/training/courses/{id}/assignments/{assignment}": "owner admin",
+	"GET /api/v1/training/courses/{id}/quiz":                        "owner admin member auditor viewer",
+	"POST /api/v1/training/courses/{id}/quiz":                       "owner admin member auditor viewer",
+	"POST /api/v1/training/courses/{id}/completions":                "owner admin",
+	"GET /api/v1/training/mine":                                     "owner admin member auditor viewer",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -151,6 +162,8 @@ func (e *env) fill(method, path string) string {
 		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/policies/"):
 		r = strings.NewReplacer("{id}", "1", "{number}", "1")
+	case strings.HasPrefix(path, "/api/v1/training/"):
+		r = strings.NewReplacer("{id}", "1", "{assignment}", "999999")
 	}
 	return r.Replace(path)
 }

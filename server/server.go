@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/training"
 	"github.com/vigil-soc/vigil/ui"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	// People is the personnel register, offboarding and acknowledgements;
 	// nil leaves their routes unavailable.
 	People *people.Service
+	// Training is courses, assignments and completions; nil leaves its
+	// routes unavailable.
+	Training *training.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -104,6 +108,7 @@ type Server struct {
 	integrations   *integrations.Service
 	policies       *policy.Service
 	people         *people.Service
+	training       *training.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -136,7 +141,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -340,6 +345,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsPolicies && s.policies == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "policies are not configured on this server"))
+			return
+		}
+		if rt.needsTraining && s.training == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "training is not configured on this server"))
 			return
 		}
 		if rt.needsMonitor && s.monitor == nil {

@@ -149,6 +149,14 @@ func commands() []command {
 			{"offboarding", "", "leavers' accounts and whether they were removed in time"},
 		}},
 		{name: "tasks", summary: "your own tasks: policies to acknowledge", run: runTasks, api: true},
+		{name: "training", summary: "training: list, show, mine, add-builtin, assign, record", run: runTraining, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the courses"},
+			{"show", "ID", "a course, its assignments and roster (yours only, unless you manage or audit)"},
+			{"mine", "", "your training and where you stand"},
+			{"add-builtin", "[--pass-mark N] [--recurrence-months N] [--due-days N]", "add the built-in security awareness course"},
+			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
+			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
+		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},
