@@ -160,6 +160,9 @@ type Account struct {
 	State         AccountState `json:"state"`
 	StateReason   string       `json:"state_reason,omitempty"`
 	Privileged    bool         `json:"privileged"`
+	// MFA is whether the system reports a second factor enrolled (nil:
+	// it does not say, or could not read it).
+	MFA *bool `json:"mfa,omitempty"`
 	// Present is whether the latest collection listed the account; a
 	// removed account stays known, with when it was first seen gone.
 	Present bool `json:"present"`

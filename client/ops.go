@@ -1107,3 +1107,64 @@ func (c *Client) MyTraining(ctx context.Context) (*api.Page[vigil.TrainingStatus
 	}
 	return &out, nil
 }
+
+// GetOnboarding calls GET /api/v1/onboarding: Every onboarding checklist of people who started in the audit period, each item judged from its record.
+func (c *Client) GetOnboarding(ctx context.Context) (*vigil.OnboardingLog, error) {
+	var out vigil.OnboardingLog
+	if err := c.Do(ctx, "GET", "/api/v1/onboarding", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPersonHR calls GET /api/v1/people/{id}/hr: A person's HR records and onboarding checklist (those who read the register, or the person themself).
+func (c *Client) GetPersonHR(ctx context.Context, id int64) (*vigil.PersonHR, error) {
+	var out vigil.PersonHR
+	if err := c.Do(ctx, "GET", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/hr", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RecordBackgroundCheck calls POST /api/v1/people/{id}/background-checks: Record a completed background check: the raw body is the report or the vendor's attestation, sealed as HR-01 evidence; metadata in the query.
+// Query: filename, completed_on, provider, result, note.
+func (c *Client) RecordBackgroundCheck(ctx context.Context, id int64, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.BackgroundCheck, error) {
+	var out vigil.BackgroundCheck
+	if err := c.Upload(ctx, "/api/v1/people/"+strconv.FormatInt(id, 10)+"/background-checks", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RecordAgreement calls POST /api/v1/people/{id}/confidentiality-agreements: Record a confidentiality agreement signed outside Vigil: the raw body is the signed document, sealed as HR-05 evidence.
+// Query: filename, signed_on, document.
+func (c *Client) RecordAgreement(ctx context.Context, id int64, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.ConfidentialityAgreement, error) {
+	var out vigil.ConfidentialityAgreement
+	if err := c.Upload(ctx, "/api/v1/people/"+strconv.FormatInt(id, 10)+"/confidentiality-agreements", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RecordPerformanceReview calls POST /api/v1/people/{id}/performance-reviews: Attest a person's performance review: their manager or HR, never the person.
+func (c *Client) RecordPerformanceReview(ctx context.Context, id int64, in *api.PerformanceReviewRequest) (*vigil.PerformanceReview, error) {
+	var out vigil.PerformanceReview
+	if err := c.Do(ctx, "POST", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/performance-reviews", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetConfidentialityPolicy calls PUT /api/v1/hr/confidentiality-policy: Designate the published policy people sign as their confidentiality agreement (0: none).
+func (c *Client) SetConfidentialityPolicy(ctx context.Context, in *api.ConfidentialityPolicy) error {
+	return c.Do(ctx, "PUT", "/api/v1/hr/confidentiality-policy", nil, in, nil)
+}
+
+// SignConfidentiality calls POST /api/v1/me/confidentiality-agreement: Sign the confidentiality agreement: acknowledge its version in force, naming the SHA-256 of the text you were shown.
+func (c *Client) SignConfidentiality(ctx context.Context, in *api.AckRequest) (*vigil.PolicyAck, error) {
+	var out vigil.PolicyAck
+	if err := c.Do(ctx, "POST", "/api/v1/me/confidentiality-agreement", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -15,13 +15,17 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/store"
 )
 
 // Service is the personnel module on the store.
 type Service struct {
 	Store *store.Store
-	Now   func() time.Time
+	// Evidence seals HR records' files (background check reports, signed
+	// agreements) into the ledger.
+	Evidence *evidence.Service
+	Now      func() time.Time
 	// Lookback is how far back leavers count for offboarding's signal
 	// when no audit window is set (default a year).
 	Lookback time.Duration

@@ -133,6 +133,19 @@ var expected = map[string]string{
 	"GET /api/v1/acknowledgements":                       "owner admin auditor",
 	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
 
+	// HR records: admins record background checks and signed agreements;
+	// members and up may attest a review (the service refuses all but the
+	// person's manager or HR); anyone may ask for a person's HR records,
+	// and the service shows them only to readers of the register and the
+	// person themself.
+	"GET /api/v1/onboarding":                              "owner admin auditor",
+	"GET /api/v1/people/{id}/hr":                          "owner admin member auditor viewer",
+	"POST /api/v1/people/{id}/background-checks":          "owner admin",
+	"POST /api/v1/people/{id}/confidentiality-agreements": "owner admin",
+	"POST /api/v1/people/{id}/performance-reviews":        "owner admin member",
+	"PUT /api/v1/hr/confidentiality-policy":               "owner admin",
+	"POST /api/v1/me/confidentiality-agreement":           "owner admin member auditor viewer",
+
 	// Training: everyone takes the quiz and sees their own records.
 	"GET /api/v1/training/courses":                                  "owner admin member auditor viewer",
 	"POST /api/v1/training/courses":                                 "owner admin",

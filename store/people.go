@@ -310,10 +310,14 @@ func (s *Store) ReplaceAccounts(ctx context.Context, integrationID int64, accoun
 			return internal("replace accounts", err)
 		}
 		if err := t.insertRows(ctx, `INSERT INTO accounts (integration_id, external_id, username, email, state, state_reason, privileged, present,
-			last_active_seen, inactive_since, seen_at) VALUES `, 11, len(next), func(i int) []any {
+			last_active_seen, inactive_since, seen_at, mfa) VALUES `, 12, len(next), func(i int) []any {
 			a := &next[i]
+			var mfa any
+			if a.MFA != nil {
+				mfa = *a.MFA
+			}
 			return []any{integrationID, a.ExternalID, a.Username, a.Email, string(a.State), a.StateReason, a.Privileged, a.Present,
-				t.d.tsp(a.LastActiveSeen), t.d.tsp(a.InactiveSince), t.d.ts(a.SeenAt)}
+				t.d.tsp(a.LastActiveSeen), t.d.tsp(a.InactiveSince), t.d.ts(a.SeenAt), mfa}
 		}); err != nil {
 			return internal("insert accounts", err)
 		}
@@ -329,15 +333,19 @@ func (s *Store) ReplaceAccounts(ctx context.Context, integrationID int64, accoun
 }
 
 const accountSelect = `SELECT a.integration_id, COALESCE(i.name, ''), COALESCE(i.kind, ''), a.external_id, a.username, a.email, a.state,
-	a.state_reason, a.privileged, a.present, a.last_active_seen, a.inactive_since, a.seen_at
+	a.state_reason, a.privileged, a.present, a.last_active_seen, a.inactive_since, a.seen_at, a.mfa
 	FROM accounts a LEFT JOIN integrations i ON i.id = a.integration_id`
 
 func scanAccount(r scanner) (vigil.Account, error) {
 	var a vigil.Account
 	var state string
 	var last, inactive, seen dbTime
+	var mfa sql.NullBool
 	err := r.Scan(&a.IntegrationID, &a.System, &a.Kind, &a.ExternalID, &a.Username, &a.Email, &state, &a.StateReason, &a.Privileged,
-		&a.Present, &last, &inactive, &seen)
+		&a.Present, &last, &inactive, &seen, &mfa)
+	if mfa.Valid {
+		a.MFA = &mfa.Bool
+	}
 	a.State, a.LastActiveSeen, a.InactiveSince, a.SeenAt = vigil.AccountState(state), last.ptr(), inactive.ptr(), seen.T
 	return a, err
 }

@@ -336,9 +336,14 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 	// Who is an administrator is unknown when the role list failed: every
 	// account then gets the privileged (shorter) removal deadline.
 	_, adminsUnknown := out["admins_error"]
-	for _, u := range all {
+	for i, u := range all {
 		a := vigil.Account{ExternalID: u.Profile.Login, Email: u.Profile.Email, Username: u.Profile.Login, State: vigil.AccountActive,
 			StateReason: u.Status, Privileged: admins[u.ID] || adminsUnknown}
+		// MFA as read from the user's factors; when a factors call failed
+		// the run's MFA is unknown for everyone, as the check reports it.
+		if enrolled, ok := users[i].(map[string]any)["mfa"].(bool); ok && mfaErr == nil {
+			a.MFA = &enrolled
+		}
 		// Okta's deprovisioned and suspended users cannot sign in; staged
 		// and provisioned ones can once activated, so they still count.
 		if u.Status == "DEPROVISIONED" || u.Status == "SUSPENDED" {
@@ -497,7 +502,8 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 				m["last_login_days"], m["never_signed_in"] = daysSince(u.CreationTime, r.Now), true
 			}
 			users = append(users, m)
-			a := vigil.Account{ExternalID: u.PrimaryEmail, Email: u.PrimaryEmail, State: vigil.AccountActive, Privileged: u.IsAdmin || u.IsDelegatedAdmin}
+			enrolled := u.IsEnrolledIn2Sv
+			a := vigil.Account{ExternalID: u.PrimaryEmail, Email: u.PrimaryEmail, State: vigil.AccountActive, Privileged: u.IsAdmin || u.IsDelegatedAdmin, MFA: &enrolled}
 			if u.Suspended {
 				a.State, a.StateReason = vigil.AccountDisabled, "suspended"
 			}

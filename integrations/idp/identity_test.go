@@ -99,11 +99,34 @@ func TestOktaIntegration(t *testing.T) {
 	if got["okta.admins"] != "fail" || !strings.Contains(why["okta.admins"], "5 administrators") || !strings.Contains(why["okta.admins"], "eve@acme.test") {
 		t.Errorf("okta.admins (five over two pages, four allowed): %s %s", got["okta.admins"], why["okta.admins"])
 	}
+	// The accounts keep each user's MFA for onboarding: enrolled, not,
+	// or (a suspended user, whose factors are not read) unknown.
+	mfaOf := func() map[string]string {
+		t.Helper()
+		as, err := s.Store.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, a := range as {
+			out[a.ExternalID] = "nil"
+			if a.MFA != nil {
+				out[a.ExternalID] = fmt.Sprint(*a.MFA)
+			}
+		}
+		return out
+	}
+	if m := mfaOf(); m["ann@acme.test"] != "true" || m["dan@acme.test"] != "false" || m["cat@acme.test"] != "nil" {
+		t.Errorf("accounts' MFA: %v", m)
+	}
 	// One user's factors refused: MFA is unknown for the run, never a
 	// pass, and the refusal is named.
 	denyFactors.Store(true)
 	if _, err := s.RunNow(ctx, x.ID); err != nil {
 		t.Fatal(err)
+	}
+	if m := mfaOf(); m["ann@acme.test"] != "nil" || m["dan@acme.test"] != "nil" {
+		t.Errorf("accounts' MFA after a refused factors call: %v", m)
 	}
 	if got, why := integrationtest.ResultsOf(t, s, x.AgentID); got["okta.mfa"] != "error" || !strings.Contains(why["okta.mfa"], "permission") || got["okta.inactive"] != "fail" {
 		t.Errorf("a refused factors call: mfa %s %s, inactive %s", got["okta.mfa"], why["okta.mfa"], got["okta.inactive"])
