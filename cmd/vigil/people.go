@@ -16,14 +16,20 @@ import (
 const peopleUsage = "Usage: vigil people list\n" +
 	"       vigil people show ID\n" +
 	"       vigil people import FILE|- [--yes]\n" +
-	"       vigil people offboarding"
+	"       vigil people offboarding\n" +
+	"       vigil people onboarding [PERSON]\n" +
+	"       vigil people background-check PERSON --file F --completed DATE --provider P --result R\n" +
+	"       vigil people performance-review PERSON --completed DATE"
 
 func runPeople(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", peopleUsage,
 		verb{"list", peopleList},
 		verb{"show", peopleShow},
 		verb{"import", peopleImport},
-		verb{"offboarding", peopleOffboarding})
+		verb{"offboarding", peopleOffboarding},
+		verb{"onboarding", peopleOnboarding},
+		verb{"background-check", peopleBackgroundCheck},
+		verb{"performance-review", peoplePerformanceReview})
 }
 
 // peopleList is `vigil people list`.
