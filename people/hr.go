@@ -56,7 +56,12 @@ func (s *Service) seal(ctx context.Context, ctl, title string, day vigil.Date, f
 	}
 	size := f.Size
 	if size == 0 {
-		size = -1
+		return nil, vigil.FieldError("file", "the file %s is empty", f.Filename)
+	}
+	// Browsers send files they cannot name as octet-stream: the name says
+	// more.
+	if f.MediaType == "" || f.MediaType == "application/octet-stream" {
+		f.MediaType = vigil.MediaTypeFor(f.Filename)
 	}
 	return s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceUpload, Title: title, Filename: f.Filename, MediaType: f.MediaType,
 		EffectiveStart: day, EffectiveEnd: day, Controls: []string{ctl}, Requests: ids, DeclaredSize: size}, r)

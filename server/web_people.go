@@ -136,6 +136,7 @@ type personData struct {
 	D        *vigil.PersonDetail
 	People   []vigil.Person
 	Accounts []vigil.Account // unmatched accounts, for a manual link
+	HR       *vigil.PersonHR // onboarding checklist and HR records (web_hr.go)
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
@@ -148,6 +149,9 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pd := &personData{D: d}
+	if pd.HR, err = s.people.HR(r.Context(), id); err != nil {
+		return err
+	}
 	if ws := sessionFrom(r.Context()); ws != nil && ws.user.Role.Can(vigil.PermManage) {
 		all, err := s.people.Accounts(r.Context())
 		if err != nil {
