@@ -208,3 +208,36 @@ func (s *Store) SetConfidentialityPolicy(ctx context.Context, policyID int64) er
 		return t.log(ctx, "hr.confidentiality_policy", "hr_settings", "1", map[string]any{"policy_id": before.Int64}, map[string]any{"policy_id": policyID})
 	})
 }
+
+// HRSeal is a month's HR record as last sealed.
+type HRSeal struct {
+	Kind       string // onboarding, background_checks
+	Month      string // YYYY-MM
+	SHA256     string
+	EvidenceID int64
+}
+
+// LastHRSeal is the latest seal of kind for month (nil if none).
+func (s *Store) LastHRSeal(ctx context.Context, kind, month string) (*HRSeal, error) {
+	x := HRSeal{Kind: kind, Month: month}
+	err := s.queryRow(ctx, "SELECT sha256, evidence_id FROM hr_seals WHERE kind = ? AND month = ? ORDER BY id DESC LIMIT 1", kind, month).
+		Scan(&x.SHA256, &x.EvidenceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, internal("read HR seal", err)
+	}
+	return &x, nil
+}
+
+// AddHRSeal records a sealed HR record.
+func (s *Store) AddHRSeal(ctx context.Context, x HRSeal) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "INSERT INTO hr_seals (kind, month, sha256, evidence_id, sealed_at) VALUES (?, ?, ?, ?, ?)",
+			x.Kind, x.Month, x.SHA256, x.EvidenceID, t.d.ts(t.now)); err != nil {
+			return internal("add HR seal", err)
+		}
+		return t.log(ctx, "hr.seal", "hr_seal", x.Kind+"/"+x.Month, nil, map[string]any{"sha256": x.SHA256, "evidence_id": x.EvidenceID})
+	})
+}

@@ -56,3 +56,16 @@ CREATE TABLE hr_settings (
 -- Whether the identity system reports a second factor for the account
 -- (NULL: it does not say, or could not read it).
 ALTER TABLE accounts ADD COLUMN mfa {{bool}};
+
+-- Each month's onboarding log and background-check roster as sealed into
+-- the evidence ledger: a new seal only when the record differs from the
+-- last one sealed for that month.
+CREATE TABLE hr_seals (
+    id          {{serial}},
+    kind        TEXT NOT NULL CHECK (kind IN ('onboarding', 'background_checks')),
+    month       TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    evidence_id BIGINT NOT NULL REFERENCES evidence(id),
+    sealed_at   {{time}} NOT NULL
+);
+CREATE INDEX hr_seals_month ON hr_seals (kind, month);
