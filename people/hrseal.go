@@ -94,7 +94,7 @@ func (s *Service) SealHR(ctx context.Context) error {
 		}
 		for _, k := range []struct {
 			kind, ctl, what string
-			items         any
+			items           any
 		}{
 			{sealOnboarding, vigil.OnboardingControl, "onboarding log", lists},
 			{sealBackground, vigil.BackgroundCheckControl, "background-check roster", roster},
