@@ -406,21 +406,29 @@ func ConfidentialitySignals(people []Person, agreements func(int64) []Confidenti
 	case !designated:
 		return []Signal{hrSig(ctl, SignalUnknown, "no confidentiality agreement is designated and no signed agreement is recorded")}
 	}
-	var missing []string
+	var missing, due []string
 	signed := 0
 	for _, p := range scope {
-		if len(agreements(p.ID)) > 0 {
+		switch {
+		case len(agreements(p.ID)) > 0:
 			signed++
-		} else {
+		case p.Start != "" && now.Before(endOfDay(p.Start)):
+			// Their first day: due by its end.
+			due = append(due, p.Email)
+		default:
 			missing = append(missing, p.Email)
 		}
 	}
-	// Everyone in scope is working here, so their start date (the due
-	// date) has passed: a missing agreement is overdue.
-	if len(missing) > 0 {
+	switch {
+	case len(missing) > 0:
 		return []Signal{hrSig(ctl, SignalFail, fmt.Sprintf("%d of %d people in scope have not signed the confidentiality agreement: %s", len(missing), len(scope), nameList(missing)))}
+	case signed == 0:
+		return []Signal{hrSig(ctl, SignalNeutral, fmt.Sprintf("%d people start today and have yet to sign the confidentiality agreement", len(due)))}
 	}
 	s := hrSig(ctl, SignalOK, fmt.Sprintf("all %d people in scope have signed a confidentiality agreement", signed))
+	if len(due) > 0 {
+		s.Reason = fmt.Sprintf("%d of %d people in scope have signed a confidentiality agreement; %d start today: %s", signed, len(scope), len(due), nameList(due))
+	}
 	s.Operating = true
 	return []Signal{s}
 }

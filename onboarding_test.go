@@ -162,7 +162,15 @@ func TestConfidentialityAndPerformanceSignals(t *testing.T) {
 	if s := ConfidentialitySignals(people, of, true, now); s[0].Status != SignalFail || !strings.Contains(s[0].Reason, "bob@acme.test") {
 		t.Errorf("bob unsigned: %+v", s)
 	}
+	// Someone starting today is due by the end of the day, not failing.
+	today := append(people, Person{ID: 3, Email: "cy@acme.test", Start: Date(now.Format(time.DateOnly)), InScope: true})
+	if s := ConfidentialitySignals(today, of, true, now); s[0].Status != SignalFail || strings.Contains(s[0].Reason, "cy@") {
+		t.Errorf("cy starts today: %+v", s)
+	}
 	signed[2] = []ConfidentialityAgreement{{PersonID: 2}}
+	if s := ConfidentialitySignals(today, of, true, now); s[0].Status != SignalOK || !strings.Contains(s[0].Reason, "1 start today") {
+		t.Errorf("all signed but cy, who starts today: %+v", s)
+	}
 	if h := ComputeHealth(ConfidentialitySignals(people, of, true, now)); h.State != HealthHealthy {
 		t.Errorf("all signed: %+v", h)
 	}

@@ -82,6 +82,18 @@ func TestSealHR(t *testing.T) {
 			if count("HR-01") != 2 || count("HR-06") != 2 {
 				t.Fatalf("after the check: HR-01 %d, HR-06 %d", count("HR-01"), count("HR-06"))
 			}
+			// What is left for Ann's "My tasks": not the check, MFA unknown.
+			due, err := svc.OnboardingDue(admin, p.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[vigil.OnboardingKind]vigil.OnboardingState{}
+			for _, it := range due {
+				kinds[it.Kind] = it.State
+			}
+			if _, ok := kinds[vigil.OnboardBackground]; ok || kinds[vigil.OnboardMFA] != vigil.OnboardUnknown || kinds[vigil.OnboardConfidentiality] != vigil.OnboardOverdue {
+				t.Fatalf("onboarding due: %+v", due)
+			}
 			// A check without its report is refused and seals nothing.
 			if err := svc.RecordBackgroundCheck(admin, &vigil.BackgroundCheck{PersonID: p.ID, CompletedOn: p.Start, Provider: "x", Result: vigil.BackgroundClear},
 				people.FileMeta{}, nil); vigil.ErrorField(err) != "file" || count("HR-01") != 2 {
