@@ -101,6 +101,7 @@ var pageExpected = map[string]string{
 	"GET /tasks": "all", "GET /people": "owner admin auditor", "POST /people/import": "owner admin", "POST /people/imports/{id}/confirm": "owner admin",
 	"GET /people/{id}": "owner admin auditor", "POST /people/{id}": "owner admin", "GET /offboarding": "owner admin auditor",
 	"GET /onboarding": "owner admin auditor", "POST /people/{id}/background-check": "owner admin", "POST /people/{id}/performance-review": "owner admin member",
+	"POST /people/{id}/agreement": "owner admin", "POST /onboarding/confidentiality-policy": "owner admin",
 	"GET /policies/{id}/acknowledgements": "owner admin auditor", "POST /policies/{id}/acknowledge": "all",
 	"GET /training": "all", "POST /training/courses": "owner admin", "GET /training/mine": "all", "GET /training/{id}": "all",
 	"POST /training/{id}/assign": "owner admin", "POST /training/{id}/assignments/{assignment}/delete": "owner admin",

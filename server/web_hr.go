@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/people"
@@ -27,10 +28,14 @@ func (s *Server) hrPageRoutes() []route {
 	}
 	bg := pg("POST", "/people/{id}/background-check", vigil.PermManage, s.backgroundCheckPage)
 	bg.stream, bg.maxBody, bg.needsEvidence = true, -1, true
+	ag := pg("POST", "/people/{id}/agreement", vigil.PermManage, s.agreementPage)
+	ag.stream, ag.maxBody, ag.needsEvidence = true, -1, true
 	return []route{
 		pg("GET", "/onboarding", vigil.PermReadPeople, s.onboardingPage),
 		bg,
+		ag,
 		pg("POST", "/people/{id}/performance-review", vigil.PermEditOwnControl, s.performanceReviewPage),
+		pg("POST", "/onboarding/confidentiality-policy", vigil.PermManage, s.confidentialityPolicyPage),
 	}
 }
 
@@ -39,15 +44,25 @@ func (s *Server) onboardingPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The policies in force, to choose the confidentiality agreement from.
+	ov, err := s.people.AckOverview(r.Context())
+	if err != nil {
+		return err
+	}
 	p := s.newPage(w, r, "Onboarding", "people")
-	p.Data = o
+	p.Data = struct {
+		*vigil.OnboardingLog
+		Policies []vigil.AckPolicyCounts
+	}{o, ov.Policies}
 	return s.render(w, http.StatusOK, "onboarding", p)
 }
 
-// backgroundCheckPage records a background check from the person page:
-// the fields come before the file in the form, so the file streams into
-// the ledger without being held.
-func (s *Server) backgroundCheckPage(w http.ResponseWriter, r *http.Request) error {
+// streamRecord reads a streamed multipart form whose fields come before
+// its one file (so the file streams into the ledger without being held),
+// checks the CSRF token before reading the file, and hands fields and
+// file to record; no file is given as nil. It answers with a flash
+// message and a redirect to the person's page.
+func (s *Server) streamRecord(w http.ResponseWriter, r *http.Request, record func(id int64, fields map[string]string, f people.FileMeta, file io.Reader) (string, error)) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
@@ -57,10 +72,9 @@ func (s *Server) backgroundCheckPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return vigil.Errorf(vigil.EINVALID, "the form could not be read")
 	}
-	back := "/people/" + strconv.FormatInt(id, 10) + "#hr"
 	fields := map[string]string{}
-	var b *vigil.BackgroundCheck
-	for {
+	msg, done := "", false
+	for !done {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
@@ -76,28 +90,73 @@ func (s *Server) backgroundCheckPage(w http.ResponseWriter, r *http.Request) err
 		if !tokenEqual(fields["csrf"], ws.session.CSRF) {
 			return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
 		}
-		b = &vigil.BackgroundCheck{PersonID: id, CompletedOn: vigil.Date(fields["completed_on"]), Provider: fields["provider"],
-			Result: vigil.BackgroundResult(fields["result"]), Note: fields["note"]}
-		err = s.people.RecordBackgroundCheck(r.Context(), b, people.FileMeta{Filename: part.FileName(), MediaType: part.Header.Get("Content-Type"), Size: -1}, part)
+		msg, err = record(id, fields, people.FileMeta{Filename: part.FileName(), MediaType: part.Header.Get("Content-Type"), Size: -1}, part)
 		if err != nil {
 			if vigil.ErrorCode(err) == vigil.EINTERNAL {
 				return err
 			}
-			s.flash(w, r, "Not recorded: "+vigil.ErrorMessage(err))
-			http.Redirect(w, r, back, http.StatusSeeOther)
-			return nil
+			msg = "Not recorded: " + vigil.ErrorMessage(err)
 		}
-		break
+		done = true
 	}
 	if !tokenEqual(fields["csrf"], ws.session.CSRF) {
 		return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
 	}
-	if b == nil {
-		s.flash(w, r, "Not recorded: a background check is recorded with its report or the vendor's attestation; choose the file.")
-	} else {
-		s.flash(w, r, fmt.Sprintf("Recorded the background check of %s; the report is evidence %d.", b.CompletedOn, b.EvidenceID))
+	if !done {
+		msg = "Not recorded: choose the file; the record is made with it as evidence."
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	s.flash(w, r, msg)
+	http.Redirect(w, r, "/people/"+strconv.FormatInt(id, 10)+"#hr", http.StatusSeeOther)
+	return nil
+}
+
+// backgroundCheckPage records a background check with its report.
+func (s *Server) backgroundCheckPage(w http.ResponseWriter, r *http.Request) error {
+	return s.streamRecord(w, r, func(id int64, fields map[string]string, f people.FileMeta, file io.Reader) (string, error) {
+		b := &vigil.BackgroundCheck{PersonID: id, CompletedOn: vigil.Date(fields["completed_on"]), Provider: fields["provider"],
+			Result: vigil.BackgroundResult(fields["result"]), Note: fields["note"]}
+		if err := s.people.RecordBackgroundCheck(r.Context(), b, f, file); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Recorded the background check of %s; the report is evidence %d.", b.CompletedOn, b.EvidenceID), nil
+	})
+}
+
+// agreementPage records a confidentiality agreement signed outside Vigil
+// with the signed document.
+func (s *Server) agreementPage(w http.ResponseWriter, r *http.Request) error {
+	return s.streamRecord(w, r, func(id int64, fields map[string]string, f people.FileMeta, file io.Reader) (string, error) {
+		c := &vigil.ConfidentialityAgreement{PersonID: id, Document: fields["document"]}
+		if on := fields["signed_on"]; on != "" {
+			d, err := vigil.ParseDate("signed_on", on)
+			if err != nil {
+				return "", err
+			}
+			c.SignedAt = d.Time()
+		}
+		if err := s.people.RecordAgreement(r.Context(), c, f, file); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Recorded the agreement signed %s; the document is evidence %d.", c.SignedAt.Format(time.DateOnly), c.EvidenceID), nil
+	})
+}
+
+// confidentialityPolicyPage designates the policy people sign as their
+// confidentiality agreement.
+func (s *Server) confidentialityPolicyPage(w http.ResponseWriter, r *http.Request) error {
+	id := int64(formInt(r.PostForm, "policy_id"))
+	msg := "No policy is designated as the confidentiality agreement."
+	if id != 0 {
+		msg = "Designated: people sign the confidentiality agreement by acknowledging this policy."
+	}
+	if err := s.people.SetConfidentialityPolicy(r.Context(), id); err != nil {
+		if vigil.ErrorCode(err) == vigil.EINTERNAL {
+			return err
+		}
+		msg = "Not saved: " + vigil.ErrorMessage(err)
+	}
+	s.flash(w, r, msg)
+	http.Redirect(w, r, "/onboarding", http.StatusSeeOther)
 	return nil
 }
 
