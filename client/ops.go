@@ -1058,7 +1058,7 @@ func (c *Client) GetCourse(ctx context.Context, id int64) (*api.CourseView, erro
 	return &out, nil
 }
 
-// AssignCourse calls POST /api/v1/training/courses/{id}/assignments: Assign a course to everyone, a role, or a department (departments match nobody until people have one).
+// AssignCourse calls POST /api/v1/training/courses/{id}/assignments: Assign a course to everyone, a role, or a department (the personnel register's, matched by email).
 func (c *Client) AssignCourse(ctx context.Context, id int64, in *api.AssignRequest) (*vigil.Assignment, error) {
 	var out vigil.Assignment
 	if err := c.Do(ctx, "POST", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/assignments", nil, in, &out); err != nil {

@@ -112,7 +112,14 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &vigil.MyTasks{Email: u.Email, Policies: []vigil.PolicyDue{}}
+	t := &vigil.MyTasks{Email: u.Email, Policies: []vigil.PolicyDue{}, Training: []vigil.TrainingStatus{}}
+	if s.Training != nil {
+		due, err := s.Training.TrainingDue(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		t.Training = append(t.Training, due...)
+	}
 	if p == nil {
 		p = &vigil.Person{Email: u.Email}
 	} else {

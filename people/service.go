@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/training"
 )
 
 // Service is the personnel module on the store.
@@ -25,6 +26,8 @@ type Service struct {
 	// Lookback is how far back leavers count for offboarding's signal
 	// when no audit window is set (default a year).
 	Lookback time.Duration
+	// Training, when set, adds the training due to each person's tasks.
+	Training *training.Service
 
 	acks ackCache
 	reg  peopleCache

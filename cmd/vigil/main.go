@@ -148,7 +148,7 @@ func commands() []command {
 			{"import", "FILE|- [--yes]", "preview a CSV import; --yes applies it"},
 			{"offboarding", "", "leavers' accounts and whether they were removed in time"},
 		}},
-		{name: "tasks", summary: "your own tasks: policies to acknowledge", run: runTasks, api: true},
+		{name: "tasks", summary: "your own tasks: policies to acknowledge, training due", run: runTasks, api: true},
 		{name: "training", summary: "training: list, show, mine, add-builtin, assign, record", run: runTraining, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the courses"},
 			{"show", "ID", "a course, its assignments and roster (yours only, unless you manage or audit)"},

@@ -173,7 +173,8 @@ func peopleOffboarding(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// runTasks is `vigil tasks`: your own tasks.
+// runTasks is `vigil tasks`: your own tasks (policies to acknowledge,
+// training due).
 func runTasks(ctx context.Context, env *cliEnv, args []string) error {
 	c := newAPICommand(env, "tasks", "tasks")
 	if err := c.parse(args); err != nil {
@@ -185,14 +186,28 @@ func runTasks(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(t.Policies) == 0 {
 		fmt.Fprintln(env.stdout, "nothing to acknowledge")
+	} else {
+		var rows [][]string
+		for _, p := range t.Policies {
+			rows = append(rows, []string{strconv.FormatInt(p.PolicyID, 10), p.Key, p.Title, "v" + strconv.Itoa(p.Current), string(p.State), p.Due.UTC().Format("2006-01-02")})
+		}
+		table(env.stdout, []string{"ID", "KEY", "POLICY", "VERSION", "STATE", "DUE"}, rows)
+		fmt.Fprintln(env.stdout, "read each (vigil policies show ID --text), then vigil policies acknowledge ID")
+	}
+	if len(t.Training) == 0 {
+		fmt.Fprintln(env.stdout, "no training due")
 		return nil
 	}
 	var rows [][]string
-	for _, p := range t.Policies {
-		rows = append(rows, []string{strconv.FormatInt(p.PolicyID, 10), p.Key, p.Title, "v" + strconv.Itoa(p.Current), string(p.State), p.Due.UTC().Format("2006-01-02")})
+	for _, c := range t.Training {
+		due := "-"
+		if !c.Due.IsZero() {
+			due = c.Due.UTC().Format("2006-01-02")
+		}
+		rows = append(rows, []string{strconv.FormatInt(c.CourseID, 10), c.CourseKey, c.Course, string(c.State), due})
 	}
-	table(env.stdout, []string{"ID", "KEY", "POLICY", "VERSION", "STATE", "DUE"}, rows)
-	fmt.Fprintln(env.stdout, "read each (vigil policies show ID --text), then vigil policies acknowledge ID")
+	fmt.Fprintln(env.stdout)
+	table(env.stdout, []string{"ID", "KEY", "COURSE", "STATE", "DUE"}, rows)
 	return nil
 }
 

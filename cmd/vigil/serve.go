@@ -151,8 +151,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mon := &monitor.Service{Store: st, Checks: reg}
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	pol := &policy.Service{Store: st, Evidence: ev}
-	ppl := &people.Service{Store: st}
 	trn := &training.Service{Store: st, Evidence: ev}
+	ppl := &people.Service{Store: st, Training: trn}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
