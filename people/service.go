@@ -260,8 +260,12 @@ func (s *Service) Get(ctx context.Context, id int64) (*vigil.PersonDetail, error
 			d.Offboarding = append(d.Offboarding, it)
 		}
 	}
-	if d.Acks, err = s.acksOf(ctx, p, now); err != nil {
-		return nil, err
+	// Only people in scope and working here are asked to acknowledge.
+	d.Acks = []vigil.AckLine{}
+	if p.InScope && p.Active(now) {
+		if d.Acks, err = s.acksOf(ctx, p, now); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
