@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
 )
@@ -28,6 +29,8 @@ type Service struct {
 	Lookback time.Duration
 	// Training, when set, adds the training due to each person's tasks.
 	Training *training.Service
+	// Evidence, when set, receives the sealed rosters and logs.
+	Evidence *evidence.Service
 
 	acks ackCache
 	reg  peopleCache

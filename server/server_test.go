@@ -79,7 +79,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	ev := evidencetest.New(t, st)
 	cfg2 := server.Config{Store: st, Catalog: cat, Version: "test", PasswordParams: fastHash, Evidence: ev, Monitor: newMonitor(t, st),
 		Policies: &policy.Service{Store: st, Evidence: ev}, Training: &training.Service{Store: st, Evidence: ev}}
-	cfg2.People = &people.Service{Store: st, Training: cfg2.Training}
+	cfg2.People = &people.Service{Store: st, Training: cfg2.Training, Evidence: ev}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
 	// As serve wires them: evidence and monitoring speak about controls.
