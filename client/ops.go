@@ -797,6 +797,16 @@ func (c *Client) AdoptPolicy(ctx context.Context, in *api.PolicyAdoptRequest) (*
 	return &out, nil
 }
 
+// UploadPolicy calls POST /api/v1/policies/upload: Make a draft policy from an existing document (the raw body): Markdown or text as it is, HTML sanitized into Markdown, PDF or DOCX kept whole in the evidence ledger and named in the draft by its SHA-256.
+// Query: filename, title, owner_id, approvers, quorum, review_months.
+func (c *Client) UploadPolicy(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*api.PolicyUpload, error) {
+	var out api.PolicyUpload
+	if err := c.Upload(ctx, "/api/v1/policies/upload", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetPolicy calls GET /api/v1/policies/{id}: A policy with its published and newest versions and its review state now.
 func (c *Client) GetPolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
 	var out api.PolicyView

@@ -93,7 +93,7 @@ var pageExpected = map[string]string{
 	"GET /hosts":    "all", "POST /hosts/enrol": "owner admin", "GET /hosts/{id}": "all", "POST /hosts/{id}/revoke": "owner admin", "POST /hosts/{id}/tailoring/approve": "owner admin",
 	"POST /hosts/{id}/labels": "owner admin", "GET /exceptions": "all", "POST /exceptions": "owner admin member",
 	"POST /exceptions/{id}/approve": "owner admin", "POST /exceptions/{id}/revoke": "owner admin",
-	"GET /policies": "all", "POST /policies/adopt": "owner admin", "GET /policies/{id}": "all", "GET /policies/{id}/versions/{number}": "all",
+	"GET /policies": "all", "POST /policies/adopt": "owner admin", "POST /policies/upload": "owner admin", "GET /policies/{id}": "all", "GET /policies/{id}/versions/{number}": "all",
 	"POST /policies/{id}/draft": "owner admin member", "POST /policies/{id}/versions": "owner admin member", "POST /policies/{id}/submit": "owner admin member",
 	"POST /policies/{id}/approve": "owner admin member", "POST /policies/{id}/reject": "owner admin member", "POST /policies/{id}/publish": "owner admin member",
 	"POST /policies/{id}/review": "owner admin member", "POST /policies/{id}/settings": "owner admin", "POST /policies/{id}/retire": "owner admin",

@@ -119,6 +119,7 @@ var expected = map[string]string{
 	"POST /api/v1/policies/{id}/retire":                  "owner admin",
 	"GET /api/v1/policies/{id}/versions/{number}/export": "owner admin member auditor viewer",
 	"GET /api/v1/policies/export":                        "owner admin member auditor viewer",
+	"POST /api/v1/policies/upload":                       "owner admin",
 	"GET /api/v1/people":                                 "owner admin auditor",
 	"POST /api/v1/people":                                "owner admin",
 	"GET /api/v1/people/{id}":                            "owner admin auditor",

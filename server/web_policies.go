@@ -1,7 +1,9 @@
 package server
 
 import (
+	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -418,4 +420,63 @@ func (s *Server) policyVersionPage(w http.ResponseWriter, r *http.Request) error
 	data["Others"] = others
 	p.Data = data
 	return s.render(w, http.StatusOK, "policy_version", p)
+}
+
+// policyUploadPage makes a draft from an uploaded document. The form's
+// fields come before its file; the CSRF token is checked before the file
+// is read. A refusal comes back as a message, nothing stored.
+func (s *Server) policyUploadPage(w http.ResponseWriter, r *http.Request) error {
+	ws := sessionFrom(r.Context())
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return vigil.Errorf(vigil.EINVALID, "the upload form could not be read")
+	}
+	f := url.Values{}
+	var data []byte
+	filename := ""
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return vigil.Errorf(vigil.EINVALID, "the upload was interrupted")
+		}
+		if part.FileName() == "" {
+			v, _ := io.ReadAll(io.LimitReader(part, 10<<10))
+			f.Add(part.FormName(), string(v))
+			continue
+		}
+		if !tokenEqual(f.Get("csrf"), ws.session.CSRF) {
+			return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
+		}
+		filename = part.FileName()
+		if data, err = readUpload(&http.Request{Body: part}, policy.MaxAttachment); err != nil {
+			s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
+			http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
+			return nil
+		}
+		break
+	}
+	if !tokenEqual(f.Get("csrf"), ws.session.CSRF) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
+	}
+	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
+	p := &vigil.Policy{Title: f.Get("title"), OwnerID: owner, Approvers: formIDs(f, "approvers"), Quorum: formInt(f, "quorum")}
+	up, err := s.policies.UploadPolicy(r.Context(), p, filename, data)
+	if err != nil {
+		if vigil.ErrorCode(err) == vigil.EINTERNAL {
+			return err
+		}
+		s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
+		return nil
+	}
+	msg := p.Key + " " + p.Title + " is a draft made from " + filename + "."
+	if up.EvidenceID != 0 {
+		msg += " The document is kept as evidence item #" + strconv.FormatInt(up.EvidenceID, 10) + "; the draft names it by its SHA-256."
+	}
+	s.flash(w, r, msg)
+	http.Redirect(w, r, "/policies/"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+	return nil
 }

@@ -141,6 +141,7 @@ func commands() []command {
 			{"publish", "ID [--effective DATE] [--not-material]", "put the approved version in force"},
 			{"review", "ID --comment C", "record a review that changes nothing"},
 			{"acknowledge", "ID", "acknowledge the version in force"},
+			{"upload", "FILE --owner U --approver U ...", "a draft from an existing document (md, txt, html, pdf, docx)"},
 		}},
 		{name: "people", summary: "the personnel register: list, show, import (a dry run unless --yes), offboarding", run: runPeople, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the register"},
