@@ -1,9 +1,7 @@
 package server
 
 import (
-	"errors"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -426,40 +424,14 @@ func (s *Server) policyVersionPage(w http.ResponseWriter, r *http.Request) error
 // fields come before its file; the CSRF token is checked before the file
 // is read. A refusal comes back as a message, nothing stored.
 func (s *Server) policyUploadPage(w http.ResponseWriter, r *http.Request) error {
-	ws := sessionFrom(r.Context())
-	mr, err := r.MultipartReader()
+	f, filename, data, err := readFormFile(r, policy.MaxAttachment)
 	if err != nil {
-		return vigil.Errorf(vigil.EINVALID, "the upload form could not be read")
-	}
-	f := url.Values{}
-	var data []byte
-	filename := ""
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
+		if c := vigil.ErrorCode(err); c == vigil.EFORBIDDEN || c == vigil.EINTERNAL {
+			return err
 		}
-		if err != nil {
-			return vigil.Errorf(vigil.EINVALID, "the upload was interrupted")
-		}
-		if part.FileName() == "" {
-			v, _ := io.ReadAll(io.LimitReader(part, 10<<10))
-			f.Add(part.FormName(), string(v))
-			continue
-		}
-		if !tokenEqual(f.Get("csrf"), ws.session.CSRF) {
-			return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
-		}
-		filename = part.FileName()
-		if data, err = readUpload(&http.Request{Body: part}, policy.MaxAttachment); err != nil {
-			s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
-			http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
-			return nil
-		}
-		break
-	}
-	if !tokenEqual(f.Get("csrf"), ws.session.CSRF) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
+		s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
+		return nil
 	}
 	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
 	p := &vigil.Policy{Title: f.Get("title"), OwnerID: owner, Approvers: formIDs(f, "approvers"), Quorum: formInt(f, "quorum")}

@@ -111,16 +111,29 @@ func TestBrowserPeople(t *testing.T) {
 	}
 	w.shot("72-people")
 
+	// An existing policy uploaded as HTML: a draft with nothing active.
+	doc := write("Remote Work.html", "<h1>Remote work</h1><p>Use the <b>VPN</b>.</p><script>document.title='xss'</script><img src=x onerror=\"document.title='xss'\">")
+	w.open("/policies")
+	w.fill("#u-owner", "1")
+	w.click(`form[action="/policies/upload"] input[name=approvers][value="2"]`)
+	w.do("choose the policy document", chromedp.SetUploadFiles(chromedp.CSS("#u-file"), []string{doc}))
+	w.submit("upload", `form[action="/policies/upload"] button[type=submit]`)
+	if !strings.Contains(w.text(".flash"), "is a draft made from Remote Work.html") || !strings.Contains(w.text("#latest-text"), "Use the VPN.") {
+		t.Fatalf("after uploading: %s", w.text("main"))
+	}
+	w.noInjection("uploaded policy")
+	w.shot("80-policy-uploaded")
+
 	// A published policy (Olive owns it, Mia approves it).
 	w.open("/policies")
 	w.fill("#p-template", "acceptable-use")
 	w.fill("#p-owner", "1")
-	w.click(`input[name=approvers][value="2"]`)
+	w.click(`form[action="/policies/adopt"] input[name=approvers][value="2"]`)
 	w.submit("adopt", `form[action="/policies/adopt"] button[type=submit]`)
-	w.submit("send for approval", `form[action="/policies/1/submit"] button[type=submit]`)
+	w.submit("send for approval", `form[action="/policies/2/submit"] button[type=submit]`)
 	w.accept(mia, "mia@acme.test", "mia's long password")
-	w.open("/policies/1")
-	w.submit("approve", `form[action="/policies/1/approve"] button[type=submit]`)
+	w.open("/policies/2")
+	w.submit("approve", `form[action="/policies/2/approve"] button[type=submit]`)
 	if w.count(`a[href="/people"]`) != 0 {
 		t.Fatal("a member is offered the people register")
 	}
@@ -131,8 +144,8 @@ func TestBrowserPeople(t *testing.T) {
 	w.open("/")
 	w.signOut()
 	oliveSignsIn()
-	w.open("/policies/1")
-	w.submit("publish", `form[action="/policies/1/publish"] button[type=submit]`)
+	w.open("/policies/2")
+	w.submit("publish", `form[action="/policies/2/publish"] button[type=submit]`)
 	w.open("/controls/GV-02")
 	if h := w.text("main h2"); strings.Contains(h, "Healthy") || strings.Contains(h, "healthy") {
 		t.Fatalf("GV-02 healthy before anyone acknowledged: %s", w.text("main"))
@@ -142,14 +155,14 @@ func TestBrowserPeople(t *testing.T) {
 	w.signOut()
 	w.signIn("mia@acme.test", "mia's long password")
 	w.open("/tasks")
-	if !strings.Contains(w.text("#my-policies"), "POL-001") {
+	if !strings.Contains(w.text("#my-policies"), "POL-002") {
 		t.Fatalf("Mia's tasks: %s", w.text("main"))
 	}
 	w.shot("73-my-tasks")
 	w.click(`#my-policies a`)
 	w.do("wait for the policy", chromedp.WaitVisible(chromedp.CSS("#acknowledge")))
 	w.shot("74-policy-acknowledge")
-	w.submit("acknowledge", `form[action="/policies/1/acknowledge"] button[type=submit]`)
+	w.submit("acknowledge", `form[action="/policies/2/acknowledge"] button[type=submit]`)
 	if !strings.Contains(w.text(".flash"), "Acknowledged version 1") || w.count("#ack-done") != 1 {
 		t.Fatalf("after acknowledging: %s", w.text("main"))
 	}
@@ -166,7 +179,7 @@ func TestBrowserPeople(t *testing.T) {
 	// Offboarding: the directory is connected; Leo's account is active.
 	w.signOut()
 	oliveSignsIn()
-	w.open("/policies/1/acknowledgements")
+	w.open("/policies/2/acknowledgements")
 	if w.count("#roster-counts") != 1 {
 		t.Fatalf("the roster page at %s: %s", w.location(), w.text("main"))
 	}
