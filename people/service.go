@@ -218,6 +218,21 @@ func cmpStr(a, b string) int {
 	return 0
 }
 
+// unmatchedLeavers are the people who have left with no account matched.
+func (st *state) unmatchedLeavers(items []vigil.OffboardingItem, now time.Time) []vigil.Person {
+	has := map[int64]bool{}
+	for _, it := range items {
+		has[it.PersonID] = true
+	}
+	var out []vigil.Person
+	for _, p := range st.people {
+		if p.End != "" && !now.Before(p.Departure()) && !has[p.ID] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Offboarding returns the offboarding log.
 func (s *Service) Offboarding(ctx context.Context) (*vigil.OffboardingLog, error) {
 	st, err := s.load(ctx)
@@ -229,15 +244,7 @@ func (s *Service) Offboarding(ctx context.Context) (*vigil.OffboardingLog, error
 	if out.Items == nil {
 		out.Items = []vigil.OffboardingItem{}
 	}
-	has := map[int64]bool{}
-	for _, it := range out.Items {
-		has[it.PersonID] = true
-	}
-	for _, p := range st.people {
-		if p.End != "" && !now.Before(p.Departure()) && !has[p.ID] {
-			out.Unmatched = append(out.Unmatched, p)
-		}
-	}
+	out.Unmatched = append(out.Unmatched, st.unmatchedLeavers(out.Items, now)...)
 	return out, nil
 }
 
@@ -343,8 +350,9 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 	} else if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 		return nil, err
 	}
+	items := st.offboarding(now)
 	out := map[string][]vigil.Signal{
-		vigil.OffboardingControl: vigil.OffboardingSignals(st.offboarding(now), len(st.people), len(st.collections), from),
+		vigil.OffboardingControl: vigil.OffboardingSignals(items, st.unmatchedLeavers(items, now), len(st.people), len(st.collections), from),
 	}
 	reqs, err := s.Store.AckRequirements(ctx)
 	if err != nil {
