@@ -42,7 +42,9 @@ func TestPeopleAndAcknowledgementsAPI(t *testing.T) {
 		if bad.ID != 0 || len(bad.Errors) == 0 || bad.Errors[0].Line != 3 {
 			t.Fatalf("a duplicate row: %+v", bad)
 		}
-		good := "email,name,department,in_scope\nowner@acme.test,Olive Owner,Exec,yes\nmember@acme.test,The member,Eng,yes\nviewer@acme.test,The viewer,Sales,yes\nadmin@acme.test,The admin,IT,no\n"
+		// The viewer is registered under another address, with the one
+		// she signs in with as an alias.
+		good := "email,name,department,in_scope,aliases\nowner@acme.test,Olive Owner,Exec,yes,\nmember@acme.test,The member,Eng,yes,\nvee@acme.test,The viewer,Sales,yes,viewer@acme.test\nadmin@acme.test,The admin,IT,no,\n"
 		pv := csv("admin", good, 200)
 		if pv.ID == 0 || pv.Counts.Created != 4 || len(pv.Errors) != 0 {
 			t.Fatalf("preview: %+v", pv)
@@ -93,7 +95,7 @@ func TestPeopleAndAcknowledgementsAPI(t *testing.T) {
 		e.do("viewer", "POST", "/api/v1/policies/9/acknowledge", map[string]any{"version": 1, "sha256": sha}, 409, nil)
 		var ack vigil.PolicyAck
 		e.do("viewer", "POST", "/api/v1/policies/1/acknowledge", map[string]any{"version": 1, "sha256": sha}, 200, &ack)
-		if ack.Email != "viewer@acme.test" || ack.SHA256 != sha || ack.Number != 1 {
+		if ack.Email != "vee@acme.test" || ack.SHA256 != sha || ack.Number != 1 {
 			t.Fatalf("ack: %+v", ack)
 		}
 		e.do("viewer", "GET", "/api/v1/me/tasks", nil, 200, &tasks)
