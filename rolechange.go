@@ -139,13 +139,17 @@ type SkippedPerson struct {
 
 // PeopleSync is what one sync of a source's people did.
 type PeopleSync struct {
-	Source      string          `json:"source"`
-	Listed      int             `json:"listed"`
-	Created     int             `json:"created"`
-	Updated     int             `json:"updated"`
-	Unchanged   int             `json:"unchanged"`
-	RoleChanges int             `json:"role_changes"`
-	Skipped     []SkippedPerson `json:"skipped,omitempty"`
+	Source      string `json:"source"`
+	Listed      int    `json:"listed"`
+	Created     int    `json:"created"`
+	Updated     int    `json:"updated"`
+	Unchanged   int    `json:"unchanged"`
+	RoleChanges int    `json:"role_changes"`
+	// Baseline counts, on a source's first sync, the people whose title
+	// or department it gave differently from the register: taken as the
+	// starting point, not as role changes.
+	Baseline int             `json:"baseline_differences,omitempty"`
+	Skipped  []SkippedPerson `json:"skipped,omitempty"`
 	// Unlisted are people this source created, with no end date, that it
 	// no longer lists: nothing is recorded for them (dropping off a list
 	// is not a termination), but someone should look.
@@ -173,6 +177,9 @@ func (x *PeopleSync) Message() string {
 			rs = append(rs, r+": "+e.Message)
 		}
 		parts = append(parts, fmt.Sprintf("%d people skipped: %s", len(x.Skipped), list(rs)))
+	}
+	if x.Baseline > 0 {
+		parts = append(parts, fmt.Sprintf("first sync: %d people's title or department differed from the register and were taken as the starting point, not as role changes", x.Baseline))
 	}
 	if len(x.Unlisted) > 0 {
 		parts = append(parts, fmt.Sprintf("%d people no longer listed, with no end date (kept as they are): %s", len(x.Unlisted), list(x.Unlisted)))

@@ -19,15 +19,19 @@ import (
 
 // SyncPeople keeps the register from one full listing of a source's
 // people (source is "<kind>:<integration name>"). People are matched by
-// email. A person the source created takes every field it gives (an
-// empty one clears); a person another source, a CSV import or a hand
-// created takes only the fields this source fills in, so a listing that
-// lacks titles does not wipe the register's. Nobody is ever deleted: a
+// email. A person the source created takes every field it provides, an
+// empty value clearing (a field provides when the listing fills it in
+// for anyone: a directory never gives dates, so a leaver's end date
+// recorded by hand stays); a person another source, a CSV import or a
+// hand created takes only the values this source fills in, so a listing
+// that lacks titles does not wipe the register's. Nobody is ever deleted: a
 // leaver who drops off the listing keeps their row and end date, and one
 // this source made that it stops listing with no end date is reported in
 // Unlisted, with nothing recorded. Invalid people are skipped and named.
-// A changed title or department is recorded as a role change. One
-// activity entry summarizes the sync.
+// A changed title or department is recorded as a role change, except on
+// the integration's first sync: that listing is the baseline (a register
+// seeded from a CSV names roles in its own words), and the differences
+// are only counted. One activity entry summarizes the sync.
 func (s *Store) SyncPeople(ctx context.Context, integrationID int64, source string, people []vigil.Person, at time.Time) (*vigil.PeopleSync, error) {
 	res := &vigil.PeopleSync{Source: source, Listed: len(people)}
 	if len(people) > vigil.MaxPeople {
@@ -53,7 +57,19 @@ func (s *Store) SyncPeople(ctx context.Context, integrationID int64, source stri
 		valid = append(valid, p)
 		typed = append(typed, hasType)
 	}
+	provides := map[string]bool{}
+	for _, p := range valid {
+		for f, v := range map[string]string{"name": p.Name, "title": p.Title, "department": p.Department, "manager_email": p.ManagerEmail,
+			"location": p.Location, "start_date": string(p.Start), "end_date": string(p.End)} {
+			provides[f] = provides[f] || v != ""
+		}
+	}
 	err := s.write(ctx, func(t *wtx) error {
+		var synced int
+		if err := t.queryRow(ctx, "SELECT count(*) FROM people_syncs WHERE integration_id = ?", integrationID).Scan(&synced); err != nil {
+			return internal("read people sync", err)
+		}
+		baseline := synced == 0
 		rs, err := t.query(ctx, personSelect)
 		if err != nil {
 			return internal("list people", err)
@@ -77,7 +93,7 @@ func (s *Store) SyncPeople(ctx context.Context, integrationID int64, source stri
 				res.Created++
 				continue
 			}
-			next := mergeSourced(old, &p, typed[i], old.Source == source)
+			next := mergeSourced(old, &p, typed[i], old.Source == source, provides)
 			if err := next.Validate(); err != nil {
 				// The merge of a valid listing into a valid row can still
 				// clash (a start date after the row's end date).
@@ -92,6 +108,12 @@ func (s *Store) SyncPeople(ctx context.Context, integrationID int64, source stri
 				return internal("update person", err)
 			}
 			res.Updated++
+			if baseline {
+				if vigil.RoleChangeOf(old, &next, source, at) != nil {
+					res.Baseline++
+				}
+				continue
+			}
 			changed, err := t.noteRoleChange(ctx, old, &next, source, at)
 			if err != nil {
 				return err
@@ -115,7 +137,7 @@ func (s *Store) SyncPeople(ctx context.Context, integrationID int64, source stri
 		}
 		return t.log(ctx, "people.sync", "integration", strconv.FormatInt(integrationID, 10), nil,
 			map[string]any{"source": source, "listed": len(people), "created": res.Created, "updated": res.Updated, "unchanged": res.Unchanged,
-				"role_changes": res.RoleChanges, "skipped": len(res.Skipped), "unlisted": len(res.Unlisted)})
+				"role_changes": res.RoleChanges, "baseline_differences": res.Baseline, "skipped": len(res.Skipped), "unlisted": len(res.Unlisted)})
 	})
 	if err != nil {
 		return nil, err
@@ -139,22 +161,22 @@ func listed(i int, p *vigil.Person) string {
 // the row is the source's own, and takes every field as given; otherwise
 // only the fields the source fills in. Scope, aliases and the record's
 // source are the register's: no HR system or directory says them.
-func mergeSourced(old, p *vigil.Person, typed, owned bool) vigil.Person {
+func mergeSourced(old, p *vigil.Person, typed, owned bool, provides map[string]bool) vigil.Person {
 	next := *old
 	next.Aliases = append([]string(nil), old.Aliases...)
-	set := func(dst *string, v string) {
-		if v != "" || owned {
+	set := func(field string, dst *string, v string) {
+		if v != "" || owned && provides[field] {
 			*dst = v
 		}
 	}
-	set(&next.Name, p.Name)
-	set(&next.Title, p.Title)
-	set(&next.Department, p.Department)
-	set(&next.ManagerEmail, p.ManagerEmail)
-	set(&next.Location, p.Location)
+	set("name", &next.Name, p.Name)
+	set("title", &next.Title, p.Title)
+	set("department", &next.Department, p.Department)
+	set("manager_email", &next.ManagerEmail, p.ManagerEmail)
+	set("location", &next.Location, p.Location)
 	start, end := string(next.Start), string(next.End)
-	set(&start, string(p.Start))
-	set(&end, string(p.End))
+	set("start_date", &start, string(p.Start))
+	set("end_date", &end, string(p.End))
 	next.Start, next.End = vigil.Date(start), vigil.Date(end)
 	if typed {
 		next.Type = p.Type

@@ -23,6 +23,10 @@ func TestSyncPeople(t *testing.T) {
 		if err := s.CreatePerson(owner, mo); err != nil {
 			t.Fatal(err)
 		}
+		ty := &vigil.Person{Email: "ty@acme.test", Name: "Ty", Title: "Dev", Source: "manual"}
+		if err := s.CreatePerson(owner, ty); err != nil {
+			t.Fatal(err)
+		}
 		day1 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 		res, err := s.SyncPeople(owner, x.ID, "bamboohr:hr", []vigil.Person{
 			{Email: "Ann@acme.test", Name: "Ann", Title: "Engineer", Department: "R&D"},
@@ -31,15 +35,20 @@ func TestSyncPeople(t *testing.T) {
 			// The source gives no title for Mo: the register's stays.
 			{Email: "mo@acme.test", Name: "Mo Manual", Department: "Finance"},
 			{Email: "x@", Name: "Broken"},
+			// The first sync is the baseline: Ty's title in the source's
+			// words is not a role change.
+			{Email: "ty@acme.test", Name: "Ty", Title: "Developer"},
+			{Email: "dee@acme.test", Name: "Dee", Title: "QA", Location: "Lyon"},
 			{Email: "ann@acme.test", Name: "Ann again"},
 		}, day1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Created != 3 || res.Updated != 1 || res.Unchanged != 0 || res.RoleChanges != 0 || len(res.Skipped) != 2 || res.Listed != 6 {
+		if res.Created != 4 || res.Updated != 2 || res.Unchanged != 0 || res.RoleChanges != 0 || res.Baseline != 1 || len(res.Skipped) != 2 || res.Listed != 8 {
 			t.Fatalf("first sync: %+v", res)
 		}
-		if m := res.Message(); !strings.Contains(m, "2 people skipped: #5 x@ email:") || !strings.Contains(m, "#6 ann@acme.test email: listed twice") {
+		if m := res.Message(); !strings.Contains(m, "2 people skipped: #5 x@ email:") || !strings.Contains(m, "#8 ann@acme.test email: listed twice") ||
+			!strings.Contains(m, "first sync: 1 people's title") {
 			t.Fatalf("first sync's message: %q", m)
 		}
 		ps := peopleByEmail(t, s)
@@ -52,22 +61,35 @@ func TestSyncPeople(t *testing.T) {
 		if n, err := s.RoleChangeSources(owner); err != nil || n != 1 {
 			t.Fatalf("sources after a sync: %d %v", n, err)
 		}
+		if p := ps["ty@acme.test"]; p.Title != "Developer" {
+			t.Fatalf("the baseline's title: %+v", p)
+		}
+		// Dee's leaving recorded by hand: a listing that gives no dates
+		// does not clear it.
+		if _, err := s.UpdatePerson(owner, ps["dee@acme.test"].ID, func(p *vigil.Person) error { p.End = "2026-12-31"; return nil }); err != nil {
+			t.Fatal(err)
+		}
 
 		// Ann moves; Bob (who left) and Cy (who did not) drop off; the
 		// source says nothing of Mo's title again.
 		day2 := day1.AddDate(0, 0, 7)
 		res, err = s.SyncPeople(owner, x.ID, "bamboohr:hr", []vigil.Person{
-			{Email: "ann@acme.test", Name: "Ann", Title: "Engineering Manager", Department: "R&D"},
+			{Email: "ann@acme.test", Name: "Ann", Title: "Engineering Manager", Department: "R&D", Location: "Paris"},
 			{Email: "mo@acme.test", Name: "Mo Manual", Department: "Finance"},
+			{Email: "ty@acme.test", Name: "Ty", Title: "Developer"},
+			{Email: "dee@acme.test", Name: "Dee", Title: "QA"},
 		}, day2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Updated != 1 || res.Unchanged != 1 || res.RoleChanges != 1 || !slices.Equal(res.Unlisted, []string{"cy@acme.test"}) {
+		if res.Updated != 2 || res.Unchanged != 2 || res.RoleChanges != 1 || res.Baseline != 0 || !slices.Equal(res.Unlisted, []string{"cy@acme.test"}) {
 			t.Fatalf("second sync: %+v", res)
 		}
 		ps = peopleByEmail(t, s)
-		if len(ps) != 4 || ps["bob@acme.test"].End != "2026-10-30" || ps["cy@acme.test"].End != "" || ps["ann@acme.test"].Title != "Engineering Manager" {
+		if p := ps["dee@acme.test"]; p.End != "2026-12-31" || p.Location != "" {
+			t.Fatalf("Dee after a listing with locations and no dates: %+v", p)
+		}
+		if len(ps) != 6 || ps["bob@acme.test"].End != "2026-10-30" || ps["cy@acme.test"].End != "" || ps["ann@acme.test"].Title != "Engineering Manager" {
 			t.Fatalf("after the second sync: %+v", ps)
 		}
 		// Mo's department changing from a known one is a role change too,
