@@ -265,6 +265,12 @@ func people(es []employee) ([]vigil.Person, []vigil.SkippedPerson) {
 		if p.End != "" && p.Start != "" && p.End < p.Start && e.Status == "Active" {
 			p.End = ""
 		}
+		// Inactive with no termination date: taking them would show them
+		// working here; the run names them for HR to complete the record.
+		if strings.EqualFold(e.Status, "Inactive") && p.End == "" {
+			skipped = append(skipped, vigil.SkippedPerson{Ref: ref, Field: "terminationDate", Message: "inactive with no termination date"})
+			continue
+		}
 		if strings.TrimSpace(p.Email) == "" {
 			skipped = append(skipped, vigil.SkippedPerson{Ref: ref, Field: "workEmail", Message: "no work email"})
 			continue

@@ -243,8 +243,9 @@ func TestPeopleFromReport(t *testing.T) {
 	ps, skipped := people([]employee{
 		{ID: "7", WorkEmail: "re@acme.test", DisplayName: "Re Hired", HireDate: "2025-01-06", TerminationDate: "2022-08-31", Status: "Active"},
 		{ID: "8", WorkEmail: "x@acme.test", FirstName: "Xa", LastName: "Vier", HireDate: "0000-00-00", TerminationDate: "0000-00-00"},
+		{ID: "9", WorkEmail: "gone@acme.test", DisplayName: "Gone", TerminationDate: "0000-00-00", Status: "Inactive"},
 	})
-	if len(skipped) != 0 || len(ps) != 2 || ps[0].End != "" || ps[0].Start != "2025-01-06" || ps[1].Name != "Xa Vier" || ps[1].Start != "" || ps[1].End != "" {
+	if len(skipped) != 1 || skipped[0].Ref != "employee 9 (Gone)" || skipped[0].Message != "inactive with no termination date" || len(ps) != 2 || ps[0].End != "" || ps[0].Start != "2025-01-06" || ps[1].Name != "Xa Vier" || ps[1].Start != "" || ps[1].End != "" {
 		t.Fatalf("people: %+v skipped %+v", ps, skipped)
 	}
 	var e employee
