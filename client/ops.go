@@ -1117,3 +1117,30 @@ func (c *Client) MyTraining(ctx context.Context) (*api.Page[vigil.TrainingStatus
 	}
 	return &out, nil
 }
+
+// ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
+func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
+	var out api.Page[vigil.RoleChange]
+	if err := c.Do(ctx, "GET", "/api/v1/role-changes", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListPersonRoleChanges calls GET /api/v1/people/{id}/role-changes: One person's role changes, newest first.
+func (c *Client) ListPersonRoleChanges(ctx context.Context, id int64) (*api.Page[vigil.RoleChange], error) {
+	var out api.Page[vigil.RoleChange]
+	if err := c.Do(ctx, "GET", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/role-changes", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewRoleChange calls POST /api/v1/people/{id}/role-changes/{change}/review: Record that the person's access was checked after a role change, saying what was done (due within 30 days).
+func (c *Client) ReviewRoleChange(ctx context.Context, id int64, change string, in *api.RoleChangeReview) (*vigil.RoleChange, error) {
+	var out vigil.RoleChange
+	if err := c.Do(ctx, "POST", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/role-changes/"+url.PathEscape(change)+"/review", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -134,6 +134,11 @@ var expected = map[string]string{
 	"GET /api/v1/acknowledgements":                       "owner admin auditor",
 	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
 
+	// Role changes (server/people_sources.go).
+	"GET /api/v1/role-changes":                              "owner admin auditor",
+	"GET /api/v1/people/{id}/role-changes":                  "owner admin auditor",
+	"POST /api/v1/people/{id}/role-changes/{change}/review": "owner admin",
+
 	// Training: everyone takes the quiz and sees their own records.
 	"GET /api/v1/training/courses":                                  "owner admin member auditor viewer",
 	"POST /api/v1/training/courses":                                 "owner admin",

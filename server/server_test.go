@@ -83,7 +83,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
 	// As serve wires them: evidence and monitoring speak about controls.
-	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor, cfg2.Policies, cfg2.People, cfg2.Training}
+	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor, cfg2.Policies, cfg2.People, cfg2.Training, &people.RoleChanges{Store: st}}
 	for _, o := range opts {
 		o(&cfg2)
 	}

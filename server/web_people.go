@@ -107,6 +107,8 @@ type personData struct {
 	D        *vigil.PersonDetail
 	People   []vigil.Person
 	Accounts []vigil.Account // unmatched accounts, for a manual link
+	// RoleChanges are the person's changes of title or department (HR-08).
+	RoleChanges []vigil.RoleChange
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
@@ -119,6 +121,9 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pd := &personData{D: d}
+	if pd.RoleChanges, err = s.roleChanges().List(r.Context(), id); err != nil {
+		return err
+	}
 	if ws := sessionFrom(r.Context()); ws != nil && ws.user.Role.Can(vigil.PermManage) {
 		all, err := s.people.Accounts(r.Context())
 		if err != nil {

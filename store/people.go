@@ -227,6 +227,9 @@ func (s *Store) ApplyPeopleImport(ctx context.Context, id int64, sha string, row
 				if err := t.updatePerson(ctx, &p); err != nil {
 					return internal("update person", err)
 				}
+				if _, err := t.noteRoleChange(ctx, old, &p, "csv", t.now); err != nil {
+					return err
+				}
 				c.Updated++
 			}
 		}

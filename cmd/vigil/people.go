@@ -16,14 +16,18 @@ import (
 const peopleUsage = "Usage: vigil people list\n" +
 	"       vigil people show ID\n" +
 	"       vigil people import FILE|- [--yes]\n" +
-	"       vigil people offboarding"
+	"       vigil people offboarding\n" +
+	"       vigil people role-changes [PERSON]\n" +
+	"       vigil people review-role-change PERSON CHANGE --comment C"
 
 func runPeople(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", peopleUsage,
 		verb{"list", peopleList},
 		verb{"show", peopleShow},
 		verb{"import", peopleImport},
-		verb{"offboarding", peopleOffboarding})
+		verb{"offboarding", peopleOffboarding},
+		verb{"role-changes", peopleRoleChanges},
+		verb{"review-role-change", peopleReviewRoleChange})
 }
 
 // peopleList is `vigil people list`.
