@@ -186,3 +186,12 @@ func (x *PeopleSync) Message() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// MayReview refuses the person whose role changed: nobody reviews their
+// own access.
+func (c *RoleChange) MayReview(a Actor) error {
+	if strings.EqualFold(strings.TrimSpace(a.Name), c.Email) {
+		return Errorf(EFORBIDDEN, "%s cannot review the access of their own role change; another admin or owner does", c.Email)
+	}
+	return nil
+}

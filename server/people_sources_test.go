@@ -90,5 +90,29 @@ func TestRoleChangesAPI(t *testing.T) {
 		if _, page, _ := e.page(&auditor, "GET", "/people/"+itoa(c.PersonID), nil); strings.Contains(page, "Record review") || !strings.Contains(page, "sales CRM access granted") {
 			t.Fatalf("the auditor's view of the person page")
 		}
+
+		// A title changed by hand is a role change too, and the person
+		// whose role changed may not review it (the admin is in the
+		// register here).
+		imp("email,name,title,department\nadmin@acme.test,The admin,IT lead,IT\n")
+		var admin0 api.Page[vigil.Person]
+		e.do("auditor", "GET", "/api/v1/people", nil, 200, &admin0)
+		var adminID int64
+		for _, p := range admin0.Items {
+			if p.Email == "admin@acme.test" {
+				adminID = p.ID
+			}
+		}
+		e.do("owner", "PATCH", "/api/v1/people/"+itoa(adminID), map[string]any{"title": "Head of IT"}, 200, nil)
+		var theirs api.Page[vigil.RoleChange]
+		e.do("auditor", "GET", "/api/v1/people/"+itoa(adminID)+"/role-changes", nil, 200, &theirs)
+		if len(theirs.Items) != 1 || theirs.Items[0].NewTitle != "Head of IT" || theirs.Items[0].Source != "manual" {
+			t.Fatalf("a title changed by hand: %+v", theirs.Items)
+		}
+		own := "/api/v1/people/" + itoa(adminID) + "/role-changes/" + itoa(theirs.Items[0].ID) + "/review"
+		if b := e.do("admin", "POST", own, map[string]any{"comment": "kept my own access"}, 403, nil); !strings.Contains(string(b), "own role change") {
+			t.Fatalf("a self-review: %s", b)
+		}
+		e.do("owner", "POST", own, map[string]any{"comment": "admin rights kept, reviewed by the owner"}, 200, nil)
 	})
 }

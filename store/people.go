@@ -134,6 +134,10 @@ func (s *Store) UpdatePerson(ctx context.Context, id int64, fn func(*vigil.Perso
 		if err := t.updatePerson(ctx, &p); err != nil {
 			return internal("update person", err)
 		}
+		// A title or department changed by hand is a role change too.
+		if _, err := t.noteRoleChange(ctx, &before, &p, "manual", t.now); err != nil {
+			return err
+		}
 		return t.log(ctx, "person.update", "person", strconv.FormatInt(id, 10), before, p)
 	})
 	return out, err

@@ -245,6 +245,9 @@ func (s *Store) ReviewRoleChange(ctx context.Context, personID, changeID int64, 
 		} else if err != nil {
 			return internal("read role change", err)
 		}
+		if err := c.MayReview(t.actor); err != nil {
+			return err
+		}
 		if c.ReviewedAt != nil {
 			return vigil.Errorf(vigil.ECONFLICT, "role change %d was already reviewed by %s at %s", changeID, c.ReviewedBy, c.ReviewedAt.UTC().Format(time.RFC3339))
 		}
