@@ -346,8 +346,10 @@ const OffboardingControl = "HR-07"
 // OffboardingSignals turns the items of leavers since from into signals
 // for HR-07. With no source of accounts, or no register, it is unknown:
 // nothing says who left or what they held. With no leaver since from, it
-// is neutral: the control has not had to operate.
-func OffboardingSignals(items []OffboardingItem, people, sources int, from time.Time) []Signal {
+// is neutral: the control has not had to operate. A leaver with no
+// account matched (unmatched) warns: they may hold accounts under other
+// names, which a person has to look for.
+func OffboardingSignals(items []OffboardingItem, unmatched []Person, people, sources int, from time.Time) []Signal {
 	sig := func(st SignalStatus, reason string) Signal {
 		return Signal{ControlID: OffboardingControl, Source: "people", Status: st, Reason: reason}
 	}
@@ -379,6 +381,16 @@ func OffboardingSignals(items []OffboardingItem, people, sources int, from time.
 		case OffboardOverdue:
 			s.Status = SignalFail
 		}
+		out = append(out, s)
+	}
+	for i := range unmatched {
+		p := &unmatched[i]
+		if p.Departure().Before(from) {
+			continue
+		}
+		leavers[p.ID] = true
+		s := sig(SignalWarn, fmt.Sprintf("%s left on %s and no account in a connected system is matched to them: check for accounts under another name and link them", p.Email, p.End))
+		s.At = p.Departure()
 		out = append(out, s)
 	}
 	if removed > 0 {

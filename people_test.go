@@ -136,28 +136,33 @@ func TestOffboardingSignals(t *testing.T) {
 	item := func(s vigil.OffboardingStatus) vigil.OffboardingItem {
 		return vigil.OffboardingItem{PersonID: 1, Departure: dep, Status: s, Reason: string(s)}
 	}
-	if w, op := st(vigil.OffboardingSignals(nil, 0, 2, from)); w != vigil.SignalUnknown || op {
+	if w, op := st(vigil.OffboardingSignals(nil, nil, 0, 2, from)); w != vigil.SignalUnknown || op {
 		t.Errorf("no register: %s %v", w, op)
 	}
-	if w, op := st(vigil.OffboardingSignals(nil, 5, 0, from)); w != vigil.SignalUnknown || op {
+	if w, op := st(vigil.OffboardingSignals(nil, nil, 5, 0, from)); w != vigil.SignalUnknown || op {
 		t.Errorf("no source: %s %v", w, op)
 	}
-	if w, op := st(vigil.OffboardingSignals(nil, 5, 1, from)); w != vigil.SignalNeutral || op {
+	if w, op := st(vigil.OffboardingSignals(nil, nil, 5, 1, from)); w != vigil.SignalNeutral || op {
 		t.Errorf("nobody left: %s %v", w, op)
 	}
-	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved), item(vigil.OffboardOverdue)}, 5, 1, from)); w != vigil.SignalFail || !op {
+	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved), item(vigil.OffboardOverdue)}, nil, 5, 1, from)); w != vigil.SignalFail || !op {
 		t.Errorf("one overdue: %s %v", w, op)
 	}
-	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved), item(vigil.OffboardUnverified)}, 5, 1, from)); w != vigil.SignalUnknown {
+	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved), item(vigil.OffboardUnverified)}, nil, 5, 1, from)); w != vigil.SignalUnknown {
 		t.Errorf("one unverified: %s %v", w, op)
 	}
-	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved)}, 5, 1, from)); w != vigil.SignalOK || !op {
+	if w, op := st(vigil.OffboardingSignals([]vigil.OffboardingItem{item(vigil.OffboardRemoved)}, nil, 5, 1, from)); w != vigil.SignalOK || !op {
 		t.Errorf("all removed: %s %v", w, op)
 	}
 	old := item(vigil.OffboardOverdue)
 	old.Departure = *ts("2025-06-01T00:00:00Z")
-	if w, _ := st(vigil.OffboardingSignals([]vigil.OffboardingItem{old}, 5, 1, from)); w != vigil.SignalNeutral {
+	if w, _ := st(vigil.OffboardingSignals([]vigil.OffboardingItem{old}, nil, 5, 1, from)); w != vigil.SignalNeutral {
 		t.Errorf("a leaver before the window counts: %s", w)
+	}
+	// A leaver with no account matched is flagged, not taken as removed.
+	gone := []vigil.Person{{ID: 9, Email: "gone@x.io", End: "2026-03-01"}}
+	if w, op := st(vigil.OffboardingSignals(nil, gone, 5, 1, from)); w != vigil.SignalWarn || op {
+		t.Errorf("an unmatched leaver: %s %v", w, op)
 	}
 }
 

@@ -105,6 +105,8 @@ type MyTasks struct {
 	Email    string      `json:"email"`
 	InScope  bool        `json:"in_scope"` // whether the register has them in scope
 	Policies []PolicyDue `json:"policies"` // policies to acknowledge
+	// Training is the courses assigned and not complete, soonest first.
+	Training []TrainingStatus `json:"training"`
 }
 
 // PolicyDue is a policy waiting for a person's acknowledgement.

@@ -112,9 +112,9 @@ func (c *Course) Validate() error {
 // AssignTarget says whom an assignment covers.
 type AssignTarget string
 
-// The assignment targets. A department assignment is kept, but Vigil does
-// not know anyone's department yet (the people register will): until
-// then it matches nobody, and the roster says so.
+// The assignment targets. A department assignment covers the users whose
+// email the personnel register lists in that department (compared
+// without case); a user the register does not know is not covered.
 const (
 	TargetAll        AssignTarget = "all"
 	TargetRole       AssignTarget = "role"
@@ -153,9 +153,10 @@ func (a *Assignment) Validate() error {
 	return nil
 }
 
-// Covers reports whether the assignment applies to u. A department
-// assignment covers nobody until people have departments.
-func (a *Assignment) Covers(u *User) bool {
+// Covers reports whether the assignment applies to u, whose department
+// is the personnel register's for their email ("" when the register has
+// none: a department assignment then does not cover them).
+func (a *Assignment) Covers(u *User, department string) bool {
 	if u.Disabled {
 		return false
 	}
@@ -164,6 +165,8 @@ func (a *Assignment) Covers(u *User) bool {
 		return true
 	case TargetRole:
 		return string(u.Role) == a.Value
+	case TargetDepartment:
+		return department != "" && strings.EqualFold(strings.TrimSpace(department), a.Value)
 	}
 	return false
 }
@@ -279,11 +282,11 @@ type TrainingStatus struct {
 // of the course and u's completions of it. A person is due from the
 // later of the assignment and their joining, for the course's due days;
 // once a completion expires, the next is due on its expiry.
-func (c *Course) StatusAt(u *User, as []Assignment, done []Completion, t time.Time) TrainingStatus {
+func (c *Course) StatusAt(u *User, department string, as []Assignment, done []Completion, t time.Time) TrainingStatus {
 	st := TrainingStatus{CourseID: c.ID, CourseKey: c.Key, Course: c.Title, UserID: u.ID, UserName: displayName(u), State: TrainingNotAssigned}
 	var since time.Time
 	for i := range as {
-		if as[i].CourseID == c.ID && as[i].Covers(u) && (since.IsZero() || as[i].CreatedAt.Before(since)) {
+		if as[i].CourseID == c.ID && as[i].Covers(u, department) && (since.IsZero() || as[i].CreatedAt.Before(since)) {
 			since = as[i].CreatedAt
 		}
 	}

@@ -55,18 +55,22 @@ func TestAssignmentCovers(t *testing.T) {
 		{Assignment{Target: TargetAll}, true},
 		{Assignment{Target: TargetRole, Value: "member"}, true},
 		{Assignment{Target: TargetRole, Value: "admin"}, false},
-		// Nobody has a department until the people register exists.
-		{Assignment{Target: TargetDepartment, Value: "Engineering"}, false},
+		// The member's department in the register is "engineering".
+		{Assignment{Target: TargetDepartment, Value: "Engineering"}, true},
+		{Assignment{Target: TargetDepartment, Value: "Sales"}, false},
 	} {
 		if err := tc.a.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if got := tc.a.Covers(mem); got != tc.want {
+		if got := tc.a.Covers(mem, " engineering"); got != tc.want {
 			t.Errorf("%+v covers a member: %v", tc.a, got)
 		}
 	}
+	if (&Assignment{Target: TargetDepartment, Value: "Engineering"}).Covers(mem, "") {
+		t.Error("a department assignment covers someone the register has no department for")
+	}
 	off := &User{ID: 3, Role: RoleMember, Disabled: true}
-	if (&Assignment{Target: TargetAll}).Covers(off) {
+	if (&Assignment{Target: TargetAll}).Covers(off, "") {
 		t.Error("a disabled user is assigned training")
 	}
 	for _, a := range []Assignment{{Target: TargetRole, Value: "boss"}, {Target: "team"}, {Target: TargetAll, Value: "x"}, {Target: TargetDepartment}} {
@@ -83,45 +87,45 @@ func TestTrainingStatus(t *testing.T) {
 	as := []Assignment{{CourseID: 1, Target: TargetAll, CreatedAt: t0}}
 	at := func(days int) time.Time { return t0.AddDate(0, 0, days) }
 
-	if st := c.StatusAt(u, nil, nil, at(1)); st.State != TrainingNotAssigned {
+	if st := c.StatusAt(u, "", nil, nil, at(1)); st.State != TrainingNotAssigned {
 		t.Fatalf("unassigned: %+v", st)
 	}
 	for _, tc := range []struct {
 		day  int
 		want TrainingState
 	}{{1, TrainingDue}, {16, TrainingDueSoon}, {30, TrainingOverdue}} {
-		if st := c.StatusAt(u, as, nil, at(tc.day)); st.State != tc.want || !st.Due.Equal(at(30)) {
+		if st := c.StatusAt(u, "", as, nil, at(tc.day)); st.State != tc.want || !st.Due.Equal(at(30)) {
 			t.Errorf("day %d: %+v, want %s due %s", tc.day, st, tc.want, at(30))
 		}
 	}
 	// A person who joins after the assignment has their due days from
 	// joining.
 	late := &User{ID: 8, Name: "New", Role: RoleMember, CreatedAt: at(100)}
-	if st := c.StatusAt(late, as, nil, at(110)); st.State != TrainingDue || !st.Due.Equal(at(130)) {
+	if st := c.StatusAt(late, "", as, nil, at(110)); st.State != TrainingDue || !st.Due.Equal(at(130)) {
 		t.Fatalf("a new hire: %+v", st)
 	}
 	// A failed attempt does not count; a pass does, until it expires.
 	failed := Completion{CourseID: 1, UserID: 7, CompletedAt: at(5), Score: 60, Passed: false}
-	if st := c.StatusAt(u, as, []Completion{failed}, at(40)); st.State != TrainingOverdue {
+	if st := c.StatusAt(u, "", as, []Completion{failed}, at(40)); st.State != TrainingOverdue {
 		t.Fatalf("after failing: %+v", st)
 	}
 	passed := Completion{CourseID: 1, UserID: 7, CompletedAt: at(10), Score: 90, Passed: true}
 	done := []Completion{failed, passed}
-	if st := c.StatusAt(u, as, done, at(40)); st.State != TrainingComplete || st.Score != 90 || !st.ExpiresAt.Equal(at(10).AddDate(1, 0, 0)) {
+	if st := c.StatusAt(u, "", as, done, at(40)); st.State != TrainingComplete || st.Score != 90 || !st.ExpiresAt.Equal(at(10).AddDate(1, 0, 0)) {
 		t.Fatalf("after passing: %+v", st)
 	}
 	// Twelve months on, the completion has lapsed: retraining was due on
 	// its expiry.
 	exp := at(10).AddDate(1, 0, 0)
-	if st := c.StatusAt(u, as, done, exp.Add(-time.Hour)); st.State != TrainingComplete {
+	if st := c.StatusAt(u, "", as, done, exp.Add(-time.Hour)); st.State != TrainingComplete {
 		t.Fatalf("just before expiry: %+v", st)
 	}
-	if st := c.StatusAt(u, as, done, exp); st.State != TrainingOverdue || !st.Due.Equal(exp) {
+	if st := c.StatusAt(u, "", as, done, exp); st.State != TrainingOverdue || !st.Due.Equal(exp) {
 		t.Fatalf("at expiry: %+v", st)
 	}
 	once := *c
 	once.RecurrenceMonths = 0
-	if st := once.StatusAt(u, as, done, exp.AddDate(5, 0, 0)); st.State != TrainingComplete {
+	if st := once.StatusAt(u, "", as, done, exp.AddDate(5, 0, 0)); st.State != TrainingComplete {
 		t.Fatalf("a course taken once: %+v", st)
 	}
 }

@@ -93,3 +93,12 @@ type PolicyChange struct {
 	Op   string `json:"op"`
 	Text string `json:"text"`
 }
+
+// PolicyUpload is a policy made from an existing document: the draft, and
+// what the document became (its text, or a ledger item for a PDF or DOCX).
+type PolicyUpload struct {
+	Policy     PolicyView `json:"policy"`
+	Kind       string     `json:"kind"` // markdown, text, html, pdf, docx
+	EvidenceID int64      `json:"evidence_id,omitempty"`
+	SHA256     string     `json:"sha256"`
+}

@@ -28,7 +28,7 @@ type CourseView struct {
 }
 
 // AssignRequest assigns a course to everyone (target all), a role, or a
-// department (kept, but matching nobody until people have departments).
+// department (as the personnel register gives it, matched by email).
 type AssignRequest struct {
 	Target vigil.AssignTarget `json:"target"`
 	Value  string             `json:"value,omitempty"`

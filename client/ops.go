@@ -797,6 +797,16 @@ func (c *Client) AdoptPolicy(ctx context.Context, in *api.PolicyAdoptRequest) (*
 	return &out, nil
 }
 
+// UploadPolicy calls POST /api/v1/policies/upload: Make a draft policy from an existing document (the raw body): Markdown or text as it is, HTML sanitized into Markdown, PDF or DOCX kept whole in the evidence ledger and named in the draft by its SHA-256.
+// Query: filename, title, owner_id, approvers, quorum, review_months.
+func (c *Client) UploadPolicy(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*api.PolicyUpload, error) {
+	var out api.PolicyUpload
+	if err := c.Upload(ctx, "/api/v1/policies/upload", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetPolicy calls GET /api/v1/policies/{id}: A policy with its published and newest versions and its review state now.
 func (c *Client) GetPolicy(ctx context.Context, id int64) (*api.PolicyView, error) {
 	var out api.PolicyView
@@ -1058,7 +1068,7 @@ func (c *Client) GetCourse(ctx context.Context, id int64) (*api.CourseView, erro
 	return &out, nil
 }
 
-// AssignCourse calls POST /api/v1/training/courses/{id}/assignments: Assign a course to everyone, a role, or a department (departments match nobody until people have one).
+// AssignCourse calls POST /api/v1/training/courses/{id}/assignments: Assign a course to everyone, a role, or a department (the personnel register's, matched by email).
 func (c *Client) AssignCourse(ctx context.Context, id int64, in *api.AssignRequest) (*vigil.Assignment, error) {
 	var out vigil.Assignment
 	if err := c.Do(ctx, "POST", "/api/v1/training/courses/"+strconv.FormatInt(id, 10)+"/assignments", nil, in, &out); err != nil {
@@ -1103,6 +1113,33 @@ func (c *Client) RecordCompletion(ctx context.Context, id int64, in *api.Complet
 func (c *Client) MyTraining(ctx context.Context) (*api.Page[vigil.TrainingStatus], error) {
 	var out api.Page[vigil.TrainingStatus]
 	if err := c.Do(ctx, "GET", "/api/v1/training/mine", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
+func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
+	var out api.Page[vigil.RoleChange]
+	if err := c.Do(ctx, "GET", "/api/v1/role-changes", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListPersonRoleChanges calls GET /api/v1/people/{id}/role-changes: One person's role changes, newest first.
+func (c *Client) ListPersonRoleChanges(ctx context.Context, id int64) (*api.Page[vigil.RoleChange], error) {
+	var out api.Page[vigil.RoleChange]
+	if err := c.Do(ctx, "GET", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/role-changes", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewRoleChange calls POST /api/v1/people/{id}/role-changes/{change}/review: Record that the person's access was checked after a role change, saying what was done (due within 30 days).
+func (c *Client) ReviewRoleChange(ctx context.Context, id int64, change string, in *api.RoleChangeReview) (*vigil.RoleChange, error) {
+	var out vigil.RoleChange
+	if err := c.Do(ctx, "POST", "/api/v1/people/"+strconv.FormatInt(id, 10)+"/role-changes/"+url.PathEscape(change)+"/review", nil, in, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

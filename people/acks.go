@@ -2,6 +2,8 @@ package people
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/vigil-soc/vigil"
 )
@@ -18,7 +20,13 @@ func (s *Service) Acknowledge(ctx context.Context, policyID int64, version int, 
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.AddPolicyAck(ctx, policyID, u.Email, func(r *vigil.AckRequirement) (*vigil.PolicyAck, error) {
+	email := u.Email
+	if p, err := s.personFor(ctx, u.Email); err != nil {
+		return nil, err
+	} else if p != nil {
+		email = p.Email // the register's key, when the user signs in under an alias
+	}
+	return s.Store.AddPolicyAck(ctx, policyID, email, func(r *vigil.AckRequirement) (*vigil.PolicyAck, error) {
 		if err := vigil.CheckAck(r, version, sha); err != nil {
 			return nil, err
 		}
@@ -108,11 +116,18 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.PersonByEmail(ctx, u.Email)
+	p, err := s.personFor(ctx, u.Email)
 	if err != nil {
 		return nil, err
 	}
-	t := &vigil.MyTasks{Email: u.Email, Policies: []vigil.PolicyDue{}}
+	t := &vigil.MyTasks{Email: u.Email, Policies: []vigil.PolicyDue{}, Training: []vigil.TrainingStatus{}}
+	if s.Training != nil {
+		due, err := s.Training.TrainingDue(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		t.Training = append(t.Training, due...)
+	}
 	if p == nil {
 		p = &vigil.Person{Email: u.Email}
 	} else {
@@ -125,7 +140,7 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 	now := s.now()
 	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
 		for i := range reqs {
-			st := vigil.AckStatusOf(&reqs[i], p, latest(reqs[i].PolicyID, u.Email), now)
+			st := vigil.AckStatusOf(&reqs[i], p, latest(reqs[i].PolicyID, p.Email), now)
 			if st.State != vigil.AckDone {
 				t.Policies = append(t.Policies, vigil.PolicyDue{AckRequirement: reqs[i], State: st.State, Due: st.Due, Acked: st.Acked})
 			}
@@ -133,4 +148,27 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 		return nil
 	})
 	return t, err
+}
+
+// personFor is the register's person a user is: by email, or by an alias
+// (someone who signs in as first.last@ but is registered as initials@).
+func (s *Service) personFor(ctx context.Context, email string) (*vigil.Person, error) {
+	email = strings.ToLower(email)
+	ps, err := s.people(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var byAlias *vigil.Person
+	for i := range ps {
+		if ps[i].Email == email {
+			return &ps[i], nil
+		}
+		if slices.Contains(ps[i].Aliases, email) {
+			if byAlias != nil {
+				return nil, nil // two people claim it: neither
+			}
+			byAlias = &ps[i]
+		}
+	}
+	return byAlias, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/integrations/integrationtest"
 	"github.com/vigil-soc/vigil/integrations/ldap"
+	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
 	"github.com/vigil-soc/vigil/people"
 )
@@ -66,7 +67,10 @@ func TestOffboardingFromLDAP(t *testing.T) {
 		t.Fatal(err)
 	}
 	actx := vigil.WithActor(context.Background(), vigil.Actor{UserID: admin.ID, Name: admin.Email, Role: admin.Role})
-	svc := &people.Service{Store: st}
+	svc := &people.Service{Store: st, Evidence: evidencetest.New(t, st)}
+	if _, err := st.AdoptControls(actx, []vigil.Control{{ID: "HR-07", Title: "Access revoked promptly when people leave", Criteria: []string{"CC6.2"}, Status: vigil.StatusImplemented}}); err != nil {
+		t.Fatal(err)
+	}
 
 	signal := func() (vigil.SignalStatus, []string) {
 		t.Helper()
@@ -191,5 +195,25 @@ func TestOffboardingFromLDAP(t *testing.T) {
 		if strings.HasPrefix(reason, "fail") {
 			t.Errorf("still failing: %s", reason)
 		}
+	}
+
+	// The offboarding log is sealed into the ledger for HR-07, once per
+	// change: a second run with nothing new seals nothing.
+	seal := func() []vigil.Evidence {
+		t.Helper()
+		if err := svc.Seal(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := st.ListEvidence(actx, vigil.EvidenceFilter{Control: "HR-07"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	if evs := seal(); len(evs) != 1 || !strings.Contains(evs[0].Title, "Offboarding log") || !strings.Contains(evs[0].Title, "2 exceptions") {
+		t.Fatalf("sealed: %+v", evs)
+	}
+	if evs := seal(); len(evs) != 1 {
+		t.Fatalf("sealed again with nothing changed: %d items", len(evs))
 	}
 }

@@ -17,18 +17,21 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/store"
+	"github.com/vigil-soc/vigil/training"
 )
 
 // Service is the personnel module on the store.
 type Service struct {
 	Store *store.Store
-	// Evidence seals HR records' files (background check reports, signed
-	// agreements) into the ledger.
-	Evidence *evidence.Service
-	Now      func() time.Time
+	Now   func() time.Time
 	// Lookback is how far back leavers count for offboarding's signal
 	// when no audit window is set (default a year).
 	Lookback time.Duration
+	// Training, when set, adds the training due to each person's tasks.
+	Training *training.Service
+	// Evidence, when set, receives the sealed rosters and logs, and the
+	// HR records' files (background check reports, signed agreements).
+	Evidence *evidence.Service
 
 	acks ackCache
 	reg  peopleCache
@@ -216,6 +219,21 @@ func cmpStr(a, b string) int {
 	return 0
 }
 
+// unmatchedLeavers are the people who have left with no account matched.
+func (st *state) unmatchedLeavers(items []vigil.OffboardingItem, now time.Time) []vigil.Person {
+	has := map[int64]bool{}
+	for _, it := range items {
+		has[it.PersonID] = true
+	}
+	var out []vigil.Person
+	for _, p := range st.people {
+		if p.End != "" && !now.Before(p.Departure()) && !has[p.ID] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Offboarding returns the offboarding log.
 func (s *Service) Offboarding(ctx context.Context) (*vigil.OffboardingLog, error) {
 	st, err := s.load(ctx)
@@ -227,15 +245,7 @@ func (s *Service) Offboarding(ctx context.Context) (*vigil.OffboardingLog, error
 	if out.Items == nil {
 		out.Items = []vigil.OffboardingItem{}
 	}
-	has := map[int64]bool{}
-	for _, it := range out.Items {
-		has[it.PersonID] = true
-	}
-	for _, p := range st.people {
-		if p.End != "" && !now.Before(p.Departure()) && !has[p.ID] {
-			out.Unmatched = append(out.Unmatched, p)
-		}
-	}
+	out.Unmatched = append(out.Unmatched, st.unmatchedLeavers(out.Items, now)...)
 	return out, nil
 }
 
@@ -261,8 +271,12 @@ func (s *Service) Get(ctx context.Context, id int64) (*vigil.PersonDetail, error
 			d.Offboarding = append(d.Offboarding, it)
 		}
 	}
-	if d.Acks, err = s.acksOf(ctx, p, now); err != nil {
-		return nil, err
+	// Only people in scope and working here are asked to acknowledge.
+	d.Acks = []vigil.AckLine{}
+	if p.InScope && p.Active(now) {
+		if d.Acks, err = s.acksOf(ctx, p, now); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -337,8 +351,9 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 	} else if err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 		return nil, err
 	}
+	items := st.offboarding(now)
 	out := map[string][]vigil.Signal{
-		vigil.OffboardingControl: vigil.OffboardingSignals(st.offboarding(now), len(st.people), len(st.collections), from),
+		vigil.OffboardingControl: vigil.OffboardingSignals(items, st.unmatchedLeavers(items, now), len(st.people), len(st.collections), from),
 	}
 	reqs, err := s.Store.AckRequirements(ctx)
 	if err != nil {

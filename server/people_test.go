@@ -42,7 +42,9 @@ func TestPeopleAndAcknowledgementsAPI(t *testing.T) {
 		if bad.ID != 0 || len(bad.Errors) == 0 || bad.Errors[0].Line != 3 {
 			t.Fatalf("a duplicate row: %+v", bad)
 		}
-		good := "email,name,department,in_scope\nowner@acme.test,Olive Owner,Exec,yes\nmember@acme.test,The member,Eng,yes\nviewer@acme.test,The viewer,Sales,yes\nadmin@acme.test,The admin,IT,no\n"
+		// The viewer is registered under another address, with the one
+		// she signs in with as an alias.
+		good := "email,name,department,in_scope,aliases\nowner@acme.test,Olive Owner,Exec,yes,\nmember@acme.test,The member,Eng,yes,\nvee@acme.test,The viewer,Sales,yes,viewer@acme.test\nadmin@acme.test,The admin,IT,no,\n"
 		pv := csv("admin", good, 200)
 		if pv.ID == 0 || pv.Counts.Created != 4 || len(pv.Errors) != 0 {
 			t.Fatalf("preview: %+v", pv)
@@ -93,7 +95,7 @@ func TestPeopleAndAcknowledgementsAPI(t *testing.T) {
 		e.do("viewer", "POST", "/api/v1/policies/9/acknowledge", map[string]any{"version": 1, "sha256": sha}, 409, nil)
 		var ack vigil.PolicyAck
 		e.do("viewer", "POST", "/api/v1/policies/1/acknowledge", map[string]any{"version": 1, "sha256": sha}, 200, &ack)
-		if ack.Email != "viewer@acme.test" || ack.SHA256 != sha || ack.Number != 1 {
+		if ack.Email != "vee@acme.test" || ack.SHA256 != sha || ack.Number != 1 {
 			t.Fatalf("ack: %+v", ack)
 		}
 		e.do("viewer", "GET", "/api/v1/me/tasks", nil, 200, &tasks)
@@ -152,5 +154,40 @@ func decodeJSON(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+// An existing policy uploaded through the API: HTML comes back as a
+// draft with nothing active; a PDF lands in the ledger; a member may not
+// upload; a bad query value is named.
+func TestPolicyUploadAPI(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"GV-01"}, "owner_id": e.users["member"]}, 200, nil)
+	q := "?filename=acceptable-use.html&owner_id=" + itoa(e.users["member"]) + "&approvers=" + itoa(e.users["owner"])
+	status, b := e.raw("member", "POST", "/api/v1/policies/upload"+q, strings.NewReader("<h1>AUP</h1>"), map[string]string{"Content-Type": "text/html"})
+	if status != 403 {
+		t.Fatalf("a member uploading: %d %s", status, b)
+	}
+	status, b = e.raw("admin", "POST", "/api/v1/policies/upload"+q, strings.NewReader(`<h1>AUP</h1><p>Be <b>careful</b>.</p><script>alert(1)</script>`), map[string]string{"Content-Type": "text/html"})
+	var up api.PolicyUpload
+	if status != 201 {
+		t.Fatalf("upload: %d %s", status, b)
+	}
+	decodeJSON(t, b, &up)
+	if up.Kind != "html" || up.Policy.Latest == nil || strings.Contains(up.Policy.Latest.Body, "alert") || !strings.Contains(up.Policy.Latest.Body, "**careful**") {
+		t.Fatalf("html upload: %+v", up)
+	}
+	status, b = e.raw("admin", "POST", "/api/v1/policies/upload?filename=ir.pdf&owner_id="+itoa(e.users["member"])+"&approvers="+itoa(e.users["owner"]), strings.NewReader("%PDF-1.4\n%%EOF\n"), map[string]string{"Content-Type": "application/pdf"})
+	if status != 201 {
+		t.Fatalf("pdf upload: %d %s", status, b)
+	}
+	decodeJSON(t, b, &up)
+	if up.Kind != "pdf" || up.EvidenceID == 0 {
+		t.Fatalf("pdf upload: %+v", up)
+	}
+	e.do("auditor", "GET", "/api/v1/evidence/"+itoa(up.EvidenceID), nil, 200, nil)
+	status, b = e.raw("admin", "POST", "/api/v1/policies/upload?filename=x.md&quorum=two", strings.NewReader("# x"), nil)
+	if status != 400 || !strings.Contains(string(b), `"field":"quorum"`) {
+		t.Fatalf("a bad quorum: %d %s", status, b)
 	}
 }

@@ -30,6 +30,9 @@ func (s *Server) policyRoutes() []route {
 		{name: "CreatePolicy", method: "POST", path: "/api/v1/policies", perm: manage, tag: "policies", summary: "Create a policy (owner, approvers, quorum, review cycle) with the text of its first draft", in: api.PolicyRequest{}, out: api.PolicyView{}, status: 201, h: s.createPolicy},
 		{name: "ListPolicyTemplates", method: "GET", path: "/api/v1/policy-templates", perm: read, tag: "policies", summary: "The policy library's templates offered for the categories in scope, with the controls and criteria each supports", out: api.Page[api.PolicyTemplate]{}, h: s.listPolicyTemplates},
 		{name: "AdoptPolicy", method: "POST", path: "/api/v1/policies/adopt", perm: manage, tag: "policies", summary: "Make a policy from a library template: its first draft has the organization, owner, approvers, review cycle and systems filled in", in: api.PolicyAdoptRequest{}, out: api.PolicyView{}, status: 201, h: s.adoptPolicy},
+		{name: "UploadPolicy", method: "POST", path: "/api/v1/policies/upload", perm: manage, tag: "policies", summary: "Make a draft policy from an existing document (the raw body): Markdown or text as it is, HTML sanitized into Markdown, PDF or DOCX kept whole in the evidence ledger and named in the draft by its SHA-256",
+			query: []param{{"filename", "the document's file name"}, {"title", "title (default: the file name)"}, {"owner_id", "the policy's owner"}, {"approvers", "approver user ids, comma-separated"}, {"quorum", "approvals a version needs (default 1)"}, {"review_months", "review cycle (default 12)"}},
+			out:   api.PolicyUpload{}, status: 201, maxBody: policy.MaxAttachment + 1, upload: true, h: s.uploadPolicy},
 		{name: "GetPolicy", method: "GET", path: "/api/v1/policies/{id}", perm: read, tag: "policies", summary: "A policy with its published and newest versions and its review state now", out: api.PolicyView{}, h: s.getPolicy},
 		{name: "UpdatePolicy", method: "PATCH", path: "/api/v1/policies/{id}", perm: manage, tag: "policies", summary: "Change a policy's title, owner, approvers, quorum, review cycle or controls", in: api.PolicySettingsRequest{}, out: api.PolicyView{}, h: s.updatePolicy},
 		{name: "GetPolicyVersion", method: "GET", path: "/api/v1/policies/{id}/versions/{number}", perm: read, tag: "policies", summary: "One version of a policy: its text, hash, state and approvals", out: vigil.PolicyVersion{}, h: s.getPolicyVersion},
@@ -374,4 +377,36 @@ func (s *startedWriter) Write(b []byte) (int, error) {
 		s.start()
 	}
 	return s.w.Write(b)
+}
+
+func (s *Server) uploadPolicy(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := &vigil.Policy{Title: q.Get("title")}
+	owner, err := queryInt(r, "owner_id", 0)
+	if err != nil {
+		return err
+	}
+	p.OwnerID = int64(owner)
+	if p.Approvers, err = int64List("approvers", stringList(q["approvers"])); err != nil {
+		return err
+	}
+	q1, err := queryInt(r, "quorum", 1)
+	if err != nil {
+		return err
+	}
+	months, err := queryInt(r, "review_months", 0)
+	if err != nil {
+		return err
+	}
+	p.Quorum, p.ReviewMonths = q1, months
+	data, err := readUpload(r, policy.MaxAttachment)
+	if err != nil {
+		return err
+	}
+	up, err := s.policies.UploadPolicy(r.Context(), p, q.Get("filename"), data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, api.PolicyUpload{Policy: s.policyView(p), Kind: up.Kind, EvidenceID: up.EvidenceID, SHA256: up.SHA256})
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
+	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/readiness"
 )
 
@@ -101,7 +102,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -217,6 +218,8 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/account/logout-everywhere", read, s.logoutEverywhere),
 	}
 	if s.monitor != nil {
+		policyUpload := pg("POST", "/policies/upload", manage, s.policyUploadPage)
+		policyUpload.stream, policyUpload.maxBody = true, policy.MaxAttachment+64<<10
 		rs = append(rs,
 			pg("GET", "/hosts", read, s.hostsPage),
 			pg("POST", "/hosts/enrol", manage, s.hostsEnrol),
@@ -226,6 +229,7 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/hosts/{id}/labels", manage, s.hostLabels),
 			pg("GET", "/policies", read, s.policiesPage),
 			pg("POST", "/policies/adopt", manage, s.policyAdoptPage),
+			policyUpload,
 			pg("GET", "/policies/{id}", read, s.policyPage),
 			pg("GET", "/policies/{id}/versions/{number}", read, s.policyVersionPage),
 			dl(pg("GET", "/policies/{id}/versions/{number}/export", read, s.exportPolicyVersion)),

@@ -119,6 +119,7 @@ var expected = map[string]string{
 	"POST /api/v1/policies/{id}/retire":                  "owner admin",
 	"GET /api/v1/policies/{id}/versions/{number}/export": "owner admin member auditor viewer",
 	"GET /api/v1/policies/export":                        "owner admin member auditor viewer",
+	"POST /api/v1/policies/upload":                       "owner admin",
 	"GET /api/v1/people":                                 "owner admin auditor",
 	"POST /api/v1/people":                                "owner admin",
 	"GET /api/v1/people/{id}":                            "owner admin auditor",
@@ -145,6 +146,11 @@ var expected = map[string]string{
 	"POST /api/v1/people/{id}/performance-reviews":        "owner admin member",
 	"PUT /api/v1/hr/confidentiality-policy":               "owner admin",
 	"POST /api/v1/me/confidentiality-agreement":           "owner admin member auditor viewer",
+
+	// Role changes (server/people_sources.go).
+	"GET /api/v1/role-changes":                              "owner admin auditor",
+	"GET /api/v1/people/{id}/role-changes":                  "owner admin auditor",
+	"POST /api/v1/people/{id}/role-changes/{change}/review": "owner admin",
 
 	// Training: everyone takes the quiz and sees their own records.
 	"GET /api/v1/training/courses":                                  "owner admin member auditor viewer",

@@ -45,38 +45,9 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) error {
 // it), every bad row is listed, or what would change is shown with a
 // button that confirms exactly this file.
 func (s *Server) peopleImportPage(w http.ResponseWriter, r *http.Request) error {
-	ws := sessionFrom(r.Context())
-	mr, err := r.MultipartReader()
+	_, _, data, err := readFormFile(r, vigil.MaxPeopleCSV)
 	if err != nil {
-		return vigil.Errorf(vigil.EINVALID, "the import form could not be read")
-	}
-	csrf := ""
-	var data []byte
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return vigil.Errorf(vigil.EINVALID, "the upload was interrupted")
-		}
-		if part.FileName() == "" {
-			v, _ := io.ReadAll(io.LimitReader(part, 10<<10))
-			if part.FormName() == "csrf" {
-				csrf = string(v)
-			}
-			continue
-		}
-		if !tokenEqual(csrf, ws.session.CSRF) {
-			return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
-		}
-		if data, err = readUpload(&http.Request{Body: part}, vigil.MaxPeopleCSV); err != nil {
-			return err
-		}
-		break
-	}
-	if !tokenEqual(csrf, ws.session.CSRF) {
-		return vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
+		return err
 	}
 	if data == nil {
 		s.flash(w, r, "Nothing imported: choose a CSV file.")
@@ -136,7 +107,10 @@ type personData struct {
 	D        *vigil.PersonDetail
 	People   []vigil.Person
 	Accounts []vigil.Account // unmatched accounts, for a manual link
-	HR       *vigil.PersonHR // onboarding checklist and HR records (web_hr.go)
+	// RoleChanges are the person's changes of title or department (HR-08).
+	RoleChanges []vigil.RoleChange
+	// HR is the onboarding checklist and HR records (web_hr.go).
+	HR *vigil.PersonHR
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
@@ -149,6 +123,9 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pd := &personData{D: d}
+	if pd.RoleChanges, err = s.roleChanges().List(r.Context(), id); err != nil {
+		return err
+	}
 	if pd.HR, err = s.people.HR(r.Context(), id); err != nil {
 		return err
 	}
@@ -271,4 +248,47 @@ func (s *Server) policyAckPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return "Acknowledged version " + strconv.Itoa(a.Number) + " on " + a.At.UTC().Format("2006-01-02 15:04 UTC") + ".", nil
 	})
+}
+
+// readFormFile reads a streamed multipart form whose fields come before
+// one file: the CSRF token among the fields is checked before a byte of
+// the file is read, and the file is bounded by limit (an upload over it is
+// an error naming the limit). A form without a file gives nil data.
+func readFormFile(r *http.Request, limit int64) (fields url.Values, filename string, data []byte, err error) {
+	ws := sessionFrom(r.Context())
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", nil, vigil.Errorf(vigil.EINVALID, "the form could not be read")
+	}
+	expired := vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again")
+	fields = url.Values{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", nil, vigil.Errorf(vigil.EINVALID, "the upload was interrupted")
+		}
+		if part.FileName() == "" {
+			v, _ := io.ReadAll(io.LimitReader(part, 10<<10))
+			fields.Add(part.FormName(), string(v))
+			continue
+		}
+		if !tokenEqual(fields.Get("csrf"), ws.session.CSRF) {
+			return nil, "", nil, expired
+		}
+		filename = part.FileName()
+		if data, err = readUpload(&http.Request{Body: part}, limit); err != nil {
+			return nil, "", nil, err
+		}
+		if data == nil {
+			data = []byte{}
+		}
+		break
+	}
+	if !tokenEqual(fields.Get("csrf"), ws.session.CSRF) {
+		return nil, "", nil, expired
+	}
+	return fields, filename, data, nil
 }

@@ -419,3 +419,36 @@ func (s *Server) policyVersionPage(w http.ResponseWriter, r *http.Request) error
 	p.Data = data
 	return s.render(w, http.StatusOK, "policy_version", p)
 }
+
+// policyUploadPage makes a draft from an uploaded document. The form's
+// fields come before its file; the CSRF token is checked before the file
+// is read. A refusal comes back as a message, nothing stored.
+func (s *Server) policyUploadPage(w http.ResponseWriter, r *http.Request) error {
+	f, filename, data, err := readFormFile(r, policy.MaxAttachment)
+	if err != nil {
+		if c := vigil.ErrorCode(err); c == vigil.EFORBIDDEN || c == vigil.EINTERNAL {
+			return err
+		}
+		s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
+		return nil
+	}
+	owner, _ := strconv.ParseInt(f.Get("owner_id"), 10, 64)
+	p := &vigil.Policy{Title: f.Get("title"), OwnerID: owner, Approvers: formIDs(f, "approvers"), Quorum: formInt(f, "quorum")}
+	up, err := s.policies.UploadPolicy(r.Context(), p, filename, data)
+	if err != nil {
+		if vigil.ErrorCode(err) == vigil.EINTERNAL {
+			return err
+		}
+		s.flash(w, r, "Not uploaded: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/policies#upload", http.StatusSeeOther)
+		return nil
+	}
+	msg := p.Key + " " + p.Title + " is a draft made from " + filename + "."
+	if up.EvidenceID != 0 {
+		msg += " The document is kept as evidence item #" + strconv.FormatInt(up.EvidenceID, 10) + "; the draft names it by its SHA-256."
+	}
+	s.flash(w, r, msg)
+	http.Redirect(w, r, "/policies/"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+	return nil
+}

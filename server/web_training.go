@@ -223,7 +223,7 @@ func (s *Server) courseAssignPage(w http.ResponseWriter, r *http.Request) error 
 			return "", err
 		}
 		if a.Target == vigil.TargetDepartment {
-			return "Assigned to the " + a.Value + " department. Vigil does not know people's departments yet: this assignment covers nobody until it does.", nil
+			return "Assigned to the " + a.Value + " department: the users the personnel register lists in it, by email.", nil
 		}
 		return "Assigned.", nil
 	})

@@ -134,6 +134,10 @@ func (s *Store) UpdatePerson(ctx context.Context, id int64, fn func(*vigil.Perso
 		if err := t.updatePerson(ctx, &p); err != nil {
 			return internal("update person", err)
 		}
+		// A title or department changed by hand is a role change too.
+		if _, err := t.noteRoleChange(ctx, &before, &p, "manual", t.now); err != nil {
+			return err
+		}
 		return t.log(ctx, "person.update", "person", strconv.FormatInt(id, 10), before, p)
 	})
 	return out, err
@@ -226,6 +230,9 @@ func (s *Store) ApplyPeopleImport(ctx context.Context, id int64, sha string, row
 				p.ID = old.ID
 				if err := t.updatePerson(ctx, &p); err != nil {
 					return internal("update person", err)
+				}
+				if _, err := t.noteRoleChange(ctx, old, &p, "csv", t.now); err != nil {
+					return err
 				}
 				c.Updated++
 			}
@@ -553,5 +560,38 @@ func (s *Store) PolicyAcks(ctx context.Context, policyID int64) ([]vigil.PolicyA
 	return scanRows(rows, "list acknowledgements", "scan acknowledgement", func(r scanner) (vigil.PolicyAck, error) {
 		a, err := scanAck(r)
 		return *a, err
+	})
+}
+
+// PeopleSeal is a roster or log the personnel module sealed.
+type PeopleSeal struct {
+	Subject    string
+	Day        string
+	SHA256     string
+	EvidenceID int64
+}
+
+// LastPeopleSeal is the latest seal of a subject, or nil.
+func (s *Store) LastPeopleSeal(ctx context.Context, subject string) (*PeopleSeal, error) {
+	var x PeopleSeal
+	err := s.queryRow(ctx, "SELECT subject, day, sha256, evidence_id FROM people_seals WHERE subject = ? ORDER BY id DESC LIMIT 1", subject).
+		Scan(&x.Subject, &x.Day, &x.SHA256, &x.EvidenceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, internal("read people seal", err)
+	}
+	return &x, nil
+}
+
+// AddPeopleSeal records a sealed roster or log.
+func (s *Store) AddPeopleSeal(ctx context.Context, x PeopleSeal) error {
+	return s.write(ctx, func(t *wtx) error {
+		if _, err := t.exec(ctx, "INSERT INTO people_seals (subject, day, sha256, evidence_id, sealed_at) VALUES (?, ?, ?, ?, ?)",
+			x.Subject, x.Day, x.SHA256, x.EvidenceID, t.d.ts(t.now)); err != nil {
+			return internal("add people seal", err)
+		}
+		return t.log(ctx, "people.seal", "people_seal", x.Subject, nil, map[string]any{"day": x.Day, "sha256": x.SHA256, "evidence_id": x.EvidenceID})
 	})
 }

@@ -265,11 +265,20 @@ func (s *Service) rosters(ctx context.Context) ([]vigil.Course, map[int64][]vigi
 	if err != nil {
 		return nil, nil, err
 	}
+	// Departments come from the personnel register, by email.
+	ps, err := s.Store.People(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dept := make(map[string]string, len(ps))
+	for _, p := range ps {
+		dept[p.Email] = p.Department
+	}
 	now := s.now()
 	out := map[int64][]vigil.TrainingStatus{}
 	for i := range cs {
 		for j := range us {
-			if st := cs[i].StatusAt(&us[j], as, done, now); st.State != vigil.TrainingNotAssigned {
+			if st := cs[i].StatusAt(&us[j], dept[us[j].Email], as, done, now); st.State != vigil.TrainingNotAssigned {
 				out[cs[i].ID] = append(out[cs[i].ID], st)
 			}
 		}

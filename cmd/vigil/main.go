@@ -141,14 +141,17 @@ func commands() []command {
 			{"publish", "ID [--effective DATE] [--not-material]", "put the approved version in force"},
 			{"review", "ID --comment C", "record a review that changes nothing"},
 			{"acknowledge", "ID", "acknowledge the version in force"},
+			{"upload", "FILE --owner U --approver U ...", "a draft from an existing document (md, txt, html, pdf, docx)"},
 		}},
-		{name: "people", summary: "the personnel register: list, show, import (a dry run unless --yes), offboarding", run: runPeople, def: "list", api: true, subs: []subcommand{
+		{name: "people", summary: "the personnel register: list, show, import (a dry run unless --yes), offboarding, role-changes, review-role-change", run: runPeople, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the register"},
 			{"show", "ID", "one person with their accounts and acknowledgements"},
 			{"import", "FILE|- [--yes]", "preview a CSV import; --yes applies it"},
 			{"offboarding", "", "leavers' accounts and whether they were removed in time"},
+			{"role-changes", "[PERSON]", "changes of title or department and the access review of each (HR-08)"},
+			{"review-role-change", "PERSON CHANGE --comment C", "record that the person's access was checked after a role change"},
 		}},
-		{name: "tasks", summary: "your own tasks: policies to acknowledge", run: runTasks, api: true},
+		{name: "tasks", summary: "your own tasks: policies to acknowledge, training due", run: runTasks, api: true},
 		{name: "training", summary: "training: list, show, mine, add-builtin, assign, record", run: runTraining, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the courses"},
 			{"show", "ID", "a course, its assignments and roster (yours only, unless you manage or audit)"},

@@ -17,6 +17,8 @@ const peopleUsage = "Usage: vigil people list\n" +
 	"       vigil people show ID\n" +
 	"       vigil people import FILE|- [--yes]\n" +
 	"       vigil people offboarding\n" +
+	"       vigil people role-changes [PERSON]\n" +
+	"       vigil people review-role-change PERSON CHANGE --comment C\n" +
 	"       vigil people onboarding [PERSON]\n" +
 	"       vigil people background-check PERSON --file F --completed DATE --provider P --result R\n" +
 	"       vigil people performance-review PERSON --completed DATE"
@@ -27,6 +29,8 @@ func runPeople(ctx context.Context, env *cliEnv, args []string) error {
 		verb{"show", peopleShow},
 		verb{"import", peopleImport},
 		verb{"offboarding", peopleOffboarding},
+		verb{"role-changes", peopleRoleChanges},
+		verb{"review-role-change", peopleReviewRoleChange},
 		verb{"onboarding", peopleOnboarding},
 		verb{"background-check", peopleBackgroundCheck},
 		verb{"performance-review", peoplePerformanceReview})
@@ -179,7 +183,8 @@ func peopleOffboarding(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-// runTasks is `vigil tasks`: your own tasks.
+// runTasks is `vigil tasks`: your own tasks (policies to acknowledge,
+// training due).
 func runTasks(ctx context.Context, env *cliEnv, args []string) error {
 	c := newAPICommand(env, "tasks", "tasks")
 	if err := c.parse(args); err != nil {
@@ -191,14 +196,28 @@ func runTasks(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(t.Policies) == 0 {
 		fmt.Fprintln(env.stdout, "nothing to acknowledge")
+	} else {
+		var rows [][]string
+		for _, p := range t.Policies {
+			rows = append(rows, []string{strconv.FormatInt(p.PolicyID, 10), p.Key, p.Title, "v" + strconv.Itoa(p.Current), string(p.State), p.Due.UTC().Format("2006-01-02")})
+		}
+		table(env.stdout, []string{"ID", "KEY", "POLICY", "VERSION", "STATE", "DUE"}, rows)
+		fmt.Fprintln(env.stdout, "read each (vigil policies show ID --text), then vigil policies acknowledge ID")
+	}
+	if len(t.Training) == 0 {
+		fmt.Fprintln(env.stdout, "no training due")
 		return nil
 	}
 	var rows [][]string
-	for _, p := range t.Policies {
-		rows = append(rows, []string{strconv.FormatInt(p.PolicyID, 10), p.Key, p.Title, "v" + strconv.Itoa(p.Current), string(p.State), p.Due.UTC().Format("2006-01-02")})
+	for _, c := range t.Training {
+		due := "-"
+		if !c.Due.IsZero() {
+			due = c.Due.UTC().Format("2006-01-02")
+		}
+		rows = append(rows, []string{strconv.FormatInt(c.CourseID, 10), c.CourseKey, c.Course, string(c.State), due})
 	}
-	table(env.stdout, []string{"ID", "KEY", "POLICY", "VERSION", "STATE", "DUE"}, rows)
-	fmt.Fprintln(env.stdout, "read each (vigil policies show ID --text), then vigil policies acknowledge ID")
+	fmt.Fprintln(env.stdout)
+	table(env.stdout, []string{"ID", "KEY", "COURSE", "STATE", "DUE"}, rows)
 	return nil
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,7 @@ const policiesUsage = "Usage: vigil policies list\n" +
 	"       vigil policies publish ID [--effective YYYY-MM-DD] [--not-material]\n" +
 	"       vigil policies review ID --comment TEXT\n" +
 	"       vigil policies acknowledge ID\n" +
+	"       vigil policies upload FILE --owner USER --approver USER ... [--title T] [--quorum N]\n" +
 	"       vigil policies export POLICY [--version N] [--format pdf|html] -o FILE\n" +
 	"       vigil policies export --all [--format pdf|zip] -o FILE"
 
@@ -42,6 +45,7 @@ func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 		namedVerb("publish", policiesStep),
 		namedVerb("review", policiesStep),
 		verb{"acknowledge", policiesAcknowledge},
+		verb{"upload", policiesUpload},
 		verb{"export", policiesExport})
 }
 
@@ -346,4 +350,56 @@ func findPolicy(ctx context.Context, cl *client.Client, ref string) (*api.Policy
 		}
 	}
 	return nil, fmt.Errorf("no policy %q: give its id or key (vigil policies list)", ref)
+}
+
+// policiesUpload is `vigil policies upload FILE`: a draft policy from an
+// existing document (Markdown, text, HTML, PDF or DOCX).
+func policiesUpload(ctx context.Context, env *cliEnv, args []string) error {
+	c := newAPICommand(env, "policies upload", "policies upload FILE --owner USER --approver USER ... [--title T] [--quorum N] [--review-months N]")
+	owner := c.String("owner", "", "who maintains the policy: a user id or email")
+	var approvers userList
+	c.Var(&approvers, "approver", "an approver, a user id or email (repeat for each)")
+	title := c.String("title", "", "title (default: the file name)")
+	quorum := c.Int("quorum", 1, "how many approvers must approve a version")
+	months := c.Int("review-months", 12, "review cycle in months")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 || *owner == "" {
+		fmt.Fprintln(env.stderr, "Usage: vigil policies upload FILE --owner USER --approver USER [--approver USER ...] [--title T] [--quorum N]")
+		return errUsage
+	}
+	f, err := os.Open(c.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 20<<20+1))
+	if err != nil {
+		return err
+	}
+	q := url.Values{"filename": {filepath.Base(c.Arg(0))}, "title": {*title}, "quorum": {strconv.Itoa(*quorum)}, "review_months": {strconv.Itoa(*months)}}
+	id, err := c.ownerID(ctx, *owner)
+	if err != nil {
+		return err
+	}
+	q.Set("owner_id", strconv.FormatInt(id, 10))
+	for _, a := range approvers {
+		id, err := c.ownerID(ctx, a)
+		if err != nil {
+			return fmt.Errorf("--approver %s: %w", a, err)
+		}
+		q.Add("approvers", strconv.FormatInt(id, 10))
+	}
+	up, printed, err := call(c, func(cl *client.Client) (*api.PolicyUpload, error) {
+		return cl.UploadPolicy(ctx, q, "application/octet-stream", int64(len(b)), "", bytes.NewReader(b))
+	})
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "uploaded %s as %s %s (id %d), a draft from %s (sha256 %s)\n", c.Arg(0), up.Policy.Key, up.Policy.Title, up.Policy.ID, up.Kind, up.SHA256)
+	if up.EvidenceID != 0 {
+		fmt.Fprintf(env.stdout, "the document is evidence item %d; the draft names it by its SHA-256\n", up.EvidenceID)
+	}
+	return nil
 }

@@ -135,6 +135,21 @@ func TestPoliciesCLI(t *testing.T) {
 		}
 	}
 
+	// An existing policy uploaded as HTML becomes a draft.
+	up := filepath.Join(dir, "Remote Work.html")
+	os.WriteFile(up, []byte("<h1>Remote work</h1><p>Use the VPN.</p><script>alert(1)</script>"), 0o600)
+	if code, out, errs := cli(t, ada, "", "policies", "upload", up, "--owner", "ada@acme.test", "--approver", "bob@acme.test"); code != 0 || !strings.Contains(out, "POL-002 Remote Work") || !strings.Contains(out, "from html") {
+		t.Fatalf("upload: %d %s %s", code, out, errs)
+	}
+	if code, out, _ := cli(t, ada, "", "policies", "show", "2", "--text"); code != 0 || !strings.Contains(out, "Use the VPN.") || strings.Contains(out, "alert") {
+		t.Fatalf("the uploaded text: %s", out)
+	}
+	bin := filepath.Join(dir, "x.bin")
+	os.WriteFile(bin, []byte{0xff, 0x00, 0xfe}, 0o600)
+	if code, _, errs := cli(t, ada, "", "policies", "upload", bin, "--owner", "ada@acme.test", "--approver", "bob@acme.test"); code != 1 || !strings.Contains(errs, "neither UTF-8 text") {
+		t.Fatalf("a binary upload: %d %s", code, errs)
+	}
+
 	// People: a bad file names its line and imports nothing; a good one is
 	// a dry run until --yes; then bob acknowledges POL-001 from his tasks.
 	dir2 := t.TempDir()

@@ -151,15 +151,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	mon := &monitor.Service{Store: st, Checks: reg}
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	pol := &policy.Service{Store: st, Evidence: ev}
-	ppl := &people.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
+	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
@@ -199,7 +199,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
 	sched := &scheduler.Scheduler{Store: st, Holder: scheduler.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.HRJob()}}
+		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.Job(), ppl.HRJob()}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {

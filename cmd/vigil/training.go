@@ -154,7 +154,7 @@ func trainingAssign(ctx context.Context, env *cliEnv, args []string) error {
 	c := newAPICommand(env, "training assign", usage)
 	all := c.Bool("all", false, "everyone")
 	role := c.String("role", "", "everyone with this role")
-	dept := c.String("department", "", "a department (matches nobody until people have departments)")
+	dept := c.String("department", "", "a department, as the personnel register names it")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func trainingAssign(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "assigned (assignment %d) to %s %s\n", a.ID, a.Target, a.Value)
 	if a.Target == vigil.TargetDepartment {
-		fmt.Fprintln(env.stderr, "note: Vigil does not know people's departments yet; this assignment covers nobody until it does")
+		fmt.Fprintln(env.stderr, "note: a department assignment covers the users the personnel register lists in "+a.Value+" (vigil people list)")
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func TestTrainingCLI(t *testing.T) {
 	if code, out, errs := cli(t, ada, "", "training", "assign", "1", "--role", "member"); code != 0 || !strings.Contains(out, "role member") {
 		t.Fatalf("assign: %d %s %s", code, out, errs)
 	}
-	if code, _, errs := cli(t, ada, "", "training", "assign", "1", "--department", "Engineering"); code != 0 || !strings.Contains(errs, "covers nobody") {
+	if code, _, errs := cli(t, ada, "", "training", "assign", "1", "--department", "Engineering"); code != 0 || !strings.Contains(errs, "personnel register") {
 		t.Fatalf("assign a department: %d %s", code, errs)
 	}
 	if code, out, _ := cli(t, ada, "", "training", "list"); code != 0 || !strings.Contains(out, "TRN-001") || !strings.Contains(out, "HR-02") || !strings.Contains(out, "80%") {

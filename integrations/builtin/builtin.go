@@ -5,6 +5,7 @@ package builtin
 
 import (
 	"github.com/vigil-soc/vigil/integrations/aws"
+	"github.com/vigil-soc/vigil/integrations/bamboohr"
 	"github.com/vigil-soc/vigil/integrations/github"
 	"github.com/vigil-soc/vigil/integrations/gitrepo"
 	"github.com/vigil-soc/vigil/integrations/idp"
@@ -25,6 +26,7 @@ func Kinds() kind.Registry {
 		ldap.LDAP{},
 		idp.Okta{},
 		idp.Google{},
+		bamboohr.BambooHR{},
 		tlsprobe.TLS{},
 		postgres.Postgres{},
 		mysql.MySQL{},

@@ -26,6 +26,13 @@ import (
 // Okta and Google Workspace give the account lists that access reviews
 // and offboarding use: users, admins, MFA enrolment, suspension, last
 // sign-in. Both normalize to the same shape (collector "<kind>.directory").
+//
+// With people_source on (off by default: a directory holds service and
+// shared accounts), their active users with an email also keep the
+// personnel register: name, title and department. A suspended or
+// deprovisioned account gives no end date (suspension is not a
+// termination: leave, a lock, a mistake); the person drops off the
+// listing instead, which the run reports for someone to record.
 
 // apiClient does JSON GETs with rate-limit waits and retries.
 type apiClient struct {
@@ -136,6 +143,8 @@ type Okta struct{ MaxWait time.Duration }
 
 type oktaConfig struct {
 	URL string `json:"url"` // https://acme.okta.com
+	// PeopleSource makes the org's people the personnel register's.
+	PeopleSource bool `json:"people_source"`
 }
 
 // Name is the kind's name.
@@ -146,7 +155,7 @@ func parseOkta(raw json.RawMessage) (*oktaConfig, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, vigil.FieldError("config", "okta settings: %v (field: url)", err)
+		return nil, vigil.FieldError("config", "okta settings: %v (fields: url, people_source)", err)
 	}
 	c.URL = strings.TrimRight(c.URL, "/")
 	return &c, nil
@@ -200,8 +209,13 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 		LastLogin string `json:"lastLogin"`
 		Created   string `json:"created"`
 		Profile   struct {
-			Login string `json:"login"`
-			Email string `json:"email"`
+			Login       string `json:"login"`
+			Email       string `json:"email"`
+			FirstName   string `json:"firstName"`
+			LastName    string `json:"lastName"`
+			DisplayName string `json:"displayName"`
+			Title       string `json:"title"`
+			Department  string `json:"department"`
 		} `json:"profile"`
 	}
 	var all []oktaUser
@@ -350,8 +364,16 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 			a.State = vigil.AccountDisabled
 		}
 		r.Accounts = append(r.Accounts, a)
+		if c.PeopleSource && a.State == vigil.AccountActive && u.Profile.Email != "" {
+			name := u.Profile.DisplayName
+			if name == "" {
+				name = strings.TrimSpace(u.Profile.FirstName + " " + u.Profile.LastName)
+			}
+			r.People = append(r.People, vigil.Person{Email: u.Profile.Email, Name: name, Title: u.Profile.Title, Department: u.Profile.Department})
+		}
 	}
 	r.AccountsListed = true
+	r.PeopleListed = c.PeopleSource
 	return map[string]map[string]any{"okta.directory": out}, nil
 }
 
@@ -367,6 +389,8 @@ type Google struct {
 type googleConfig struct {
 	Subject string `json:"subject"` // an administrator's address the service account acts for
 	Domain  string `json:"domain"`
+	// PeopleSource makes the domain's people the personnel register's.
+	PeopleSource bool `json:"people_source"`
 }
 
 // Name is the kind's name.
@@ -377,7 +401,7 @@ func parseGoogle(raw json.RawMessage) (*googleConfig, error) {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, vigil.FieldError("config", "google settings: %v (fields: subject, domain)", err)
+		return nil, vigil.FieldError("config", "google settings: %v (fields: subject, domain, people_source)", err)
 	}
 	return &c, nil
 }
@@ -446,6 +470,14 @@ type googleUsers struct {
 		LastLoginTime    string `json:"lastLoginTime"`
 		IsDelegatedAdmin bool   `json:"isDelegatedAdmin"`
 		CreationTime     string `json:"creationTime"`
+		Name             struct {
+			FullName string `json:"fullName"`
+		} `json:"name"`
+		Organizations []struct {
+			Title      string `json:"title"`
+			Department string `json:"department"`
+			Primary    bool   `json:"primary"`
+		} `json:"organizations"`
 	} `json:"users"`
 	NextPageToken string `json:"nextPageToken"`
 }
@@ -508,6 +540,19 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 				a.State, a.StateReason = vigil.AccountDisabled, "suspended"
 			}
 			r.Accounts = append(r.Accounts, a)
+			if c.PeopleSource && !u.Suspended {
+				p := vigil.Person{Email: u.PrimaryEmail, Name: u.Name.FullName}
+				// The primary organization, else the first.
+				for i, o := range u.Organizations {
+					if i == 0 || o.Primary {
+						p.Title, p.Department = o.Title, o.Department
+					}
+					if o.Primary {
+						break
+					}
+				}
+				r.People = append(r.People, p)
+			}
 		}
 		if page.NextPageToken == "" {
 			break
@@ -517,6 +562,7 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 	in := map[string]any{"users": kind.NonNil(users)}
 	r.Artifacts = append(r.Artifacts, kind.UserList("Google Workspace users", in))
 	r.AccountsListed = true
+	r.PeopleListed = c.PeopleSource
 	return map[string]map[string]any{"google.directory": in}, nil
 }
 

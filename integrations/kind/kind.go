@@ -53,6 +53,17 @@ type Run struct {
 	// would read as removed.
 	Accounts       []vigil.Account
 	AccountsListed bool
+	// People is everyone the system lists as working here (an HR system,
+	// or a directory set to be a people source), when listed in full
+	// (PeopleListed): the service keeps the personnel register from it.
+	// A person not listed is never removed, so a partial listing harms
+	// nothing but is still not marked listed: it would report people as
+	// no longer listed.
+	People       []vigil.Person
+	PeopleListed bool
+	// PeopleSkipped are people the kind could not make a person of (no
+	// work email), named as the system names them: the run says so.
+	PeopleSkipped []vigil.SkippedPerson
 }
 
 // Artifact is a document for the evidence ledger.

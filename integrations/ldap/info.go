@@ -16,6 +16,7 @@ var Info = kind.Info{Name: "ldap", Title: "LDAP or Active Directory", Help: "Dis
 		{Name: "group_filter", Label: "Group filter", Help: "An LDAP filter for groups; empty for the usual ones.", Example: "(objectClass=groupOfNames)", Type: kind.TypeText},
 		{Name: "last_logon_attribute", Label: "Last sign-in attribute", Help: "authTimestamp or pwdLastSuccess (OpenLDAP), lastLogonTimestamp (AD); empty for the directory's default.", Example: "authTimestamp", Type: kind.TypeText},
 		{Name: "last_logon_precision", Label: "Last sign-in precision (seconds)", Help: "How stale the recorded time may be; empty for the default (14 days on AD).", Example: "1209600", Type: kind.TypeInt},
+		{Name: "people_source", Label: "People source", Help: "Keep the personnel register from this directory's people (entries with a mail and a given name, not disabled). Off by default: directories hold service accounts. A disabled account never records a leaver's end date.", Type: kind.TypeBool},
 		{Name: "ppolicy_default", Label: "Default password policy", Help: "The ppolicy overlay's default policy DN; empty reads it from cn=config, none says there is none.", Example: "cn=default,ou=policies,dc=acme,dc=com", Type: kind.TypeText},
 	},
 	Secret: kind.Field{Name: "secret", Label: "Bind password", Help: "The bind DN's password.", Type: kind.TypeText}}

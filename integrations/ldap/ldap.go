@@ -49,6 +49,9 @@ type ldapConfig struct {
 	// while the account was used: lastbind-precision, or Active
 	// Directory's ms-DS-Logon-Time-Sync-Interval (14 days by default).
 	LastLogonPrecision *int64 `json:"last_logon_precision"`
+	// PeopleSource makes the directory's people the personnel register's
+	// (off by default: directories hold service accounts too).
+	PeopleSource bool `json:"people_source"`
 }
 
 // Name is the kind's name.
@@ -199,7 +202,55 @@ func (l LDAP) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 	}
 	r.Artifacts = append(r.Artifacts, kind.UserList("directory users and privileged groups", in))
 	r.Accounts, r.AccountsListed = ldapAccountList(in), true
+	if c.PeopleSource {
+		if r.People, err = ldapPeople(conn, c, in); err != nil {
+			return nil, err
+		}
+		r.PeopleListed = true
+	}
 	return map[string]map[string]any{"ldap.directory": in}, nil
+}
+
+// ldapPeople reads, when the directory is a people source, the people
+// among its accounts: entries with a mail and a givenName (a service
+// account seldom has a given name; sn is no sign, inetOrgPerson requires
+// it), whose account is not disabled. A disabled account gives no end date: disabling is
+// not a termination (it may be leave, or a lock), and the register's
+// end date is the HR fact. A person whose account is disabled drops off
+// the listing, which the run reports so someone records the leaver.
+func ldapPeople(d ldapDirectory, c *ldapConfig, in map[string]any) ([]vigil.Person, error) {
+	disabled := map[string]bool{}
+	for _, u := range in["users"].([]any) {
+		u := u.(map[string]any)
+		if u["disabled"] == true {
+			disabled[ldapDNKey(fmt.Sprint(u["id"]))] = true
+		}
+	}
+	res, err := d.SearchWithPaging(ldap.NewSearchRequest(c.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, c.UserFilter,
+		[]string{"mail", "cn", "displayName", "givenName", "sn", "title", "department", "departmentNumber"}, nil), 500)
+	if err != nil {
+		return nil, fmt.Errorf("searching people under %s: %v", c.BaseDN, err)
+	}
+	var out []vigil.Person
+	for _, e := range res.Entries {
+		mail := e.GetAttributeValue("mail")
+		given, sn := e.GetAttributeValue("givenName"), e.GetAttributeValue("sn")
+		if mail == "" || given == "" || disabled[ldapDNKey(e.DN)] {
+			continue
+		}
+		p := vigil.Person{Email: mail, Title: e.GetAttributeValue("title")}
+		for _, n := range []string{e.GetAttributeValue("displayName"), strings.TrimSpace(given + " " + sn), e.GetAttributeValue("cn")} {
+			if p.Name == "" {
+				p.Name = n
+			}
+		}
+		// Active Directory's department; inetOrgPerson's departmentNumber.
+		if p.Department = e.GetAttributeValue("department"); p.Department == "" {
+			p.Department = e.GetAttributeValue("departmentNumber")
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // collectLDAP builds the ldap.directory input:

@@ -330,6 +330,22 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 			return rep, err
 		}
 	}
+	if cerr == nil && r.PeopleListed {
+		// The register follows the source; what was skipped or is no
+		// longer listed is said beside the run's status, never dropped.
+		res, err := s.Store.SyncPeople(ctx, id, x.Kind+":"+x.Name, r.People, s.now().UTC())
+		if err != nil {
+			_ = s.Store.RecordIntegrationRun(ctx, id, s.now(), "error", "the people could not be stored: "+redact(vigil.ErrorMessage(err), r.Secret))
+			return rep, err
+		}
+		res.Skipped = append(r.PeopleSkipped, res.Skipped...)
+		if m := res.Message(); m != "" {
+			if msg != "" {
+				msg += "; "
+			}
+			msg += redact(m, r.Secret)
+		}
+	}
 	if cerr == nil {
 		if err := s.seal(ctx, x, &r, sealed); err != nil {
 			status, msg = "error", "the run's evidence could not be sealed: "+err.Error()

@@ -79,3 +79,16 @@ CREATE TABLE policy_acks (
     UNIQUE (policy_id, email, number),
     FOREIGN KEY (policy_id, number) REFERENCES policy_versions(policy_id, number)
 );
+
+-- What the personnel module sealed into the evidence ledger: each
+-- policy's acknowledgement roster and the offboarding log, whenever they
+-- changed (subject: "acks:POL-001", "offboarding").
+CREATE TABLE people_seals (
+    id          {{serial}},
+    subject     TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    evidence_id BIGINT NOT NULL REFERENCES evidence(id),
+    sealed_at   {{time}} NOT NULL
+);
+CREATE INDEX people_seals_subject ON people_seals (subject, id);
