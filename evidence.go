@@ -46,6 +46,15 @@ type Evidence struct {
 	Review         string         `json:"review"` // pending, accepted, rejected
 	ReviewReason   string         `json:"review_reason,omitempty"`
 	PurgedAt       *time.Time     `json:"purged_at,omitempty"`
+	// Restricted items hold personal data: only roles that read people
+	// records see them (Actor.MaySeeEvidence).
+	Restricted bool `json:"restricted,omitempty"`
+}
+
+// MaySeeEvidence reports whether the actor may list, read or export an
+// item: a restricted one (personal data) only with read_people.
+func (a Actor) MaySeeEvidence(e *Evidence) bool {
+	return !e.Restricted || a.Role.Can(PermReadPeople)
 }
 
 // Review states.
@@ -205,6 +214,8 @@ func (r *LedgerReport) Fail(check, subject, format string, args ...any) {
 
 // EvidenceFilter selects evidence. Zero fields match everything.
 type EvidenceFilter struct {
+	// Open leaves out restricted items (for actors who may not see them).
+	Open    bool
 	Control string
 	Request int64
 	Before  int64 // cursor: IDs below this

@@ -366,7 +366,7 @@ func (c *Client) VerifyActivity(ctx context.Context) (*vigil.ChainVerification, 
 }
 
 // UploadEvidence calls POST /api/v1/evidence: Upload a file as evidence: the raw body is the file; metadata in the query (filename, title, control, request, effective_start, effective_end) and headers (Content-Type, X-Content-SHA256).
-// Query: filename, title, control, request, effective_start, effective_end, redact.
+// Query: filename, title, control, request, effective_start, effective_end, redact, restricted.
 func (c *Client) UploadEvidence(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.Evidence, error) {
 	var out vigil.Evidence
 	if err := c.Upload(ctx, "/api/v1/evidence", q, mediaType, size, sha256hex, body, &out); err != nil {

@@ -68,6 +68,7 @@ type Meta struct {
 	DeclaredSHA256 string // optional: the upload must hash to this
 	DeclaredSize   int64  // optional (-1 unknown): the upload must have this size
 	Redact         bool   // redact secrets before sealing (collected text)
+	Restricted     bool   // personal data: only read_people roles see it
 }
 
 func (s *Service) checkMeta(ctx context.Context, m *Meta) error {
@@ -313,7 +314,7 @@ func (s *Service) add(ctx context.Context, m Meta, blob *store.BlobInfo, redacti
 	a := vigil.ActorFrom(ctx)
 	e := &vigil.Evidence{Source: m.Source, Title: m.Title, Statement: m.Statement, URL: m.URL, MediaType: m.MediaType, Filename: m.Filename,
 		CollectedAt: s.now().UTC().Truncate(time.Microsecond), EffectiveStart: m.EffectiveStart, EffectiveEnd: m.EffectiveEnd,
-		Controls: m.Controls, Requests: m.Requests, SubmitterID: a.UserID, Submitter: a.Name, Redactions: redactions}
+		Controls: m.Controls, Requests: m.Requests, SubmitterID: a.UserID, Submitter: a.Name, Redactions: redactions, Restricted: m.Restricted}
 	if m.Requests == nil {
 		e.Requests = []int64{}
 	}

@@ -63,7 +63,7 @@ func (s *Service) seal(ctx context.Context, ctl, title string, day vigil.Date, f
 	if f.MediaType == "" || f.MediaType == "application/octet-stream" {
 		f.MediaType = vigil.MediaTypeFor(f.Filename)
 	}
-	return s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceUpload, Title: title, Filename: f.Filename, MediaType: f.MediaType,
+	return s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceUpload, Title: title, Filename: f.Filename, MediaType: f.MediaType,
 		EffectiveStart: day, EffectiveEnd: day, Controls: []string{ctl}, Requests: ids, DeclaredSize: size}, r)
 }
 

@@ -144,7 +144,7 @@ func (s *Service) sealMonth(ctx context.Context, kind, ctl, what, month, today s
 	for _, r := range reqs {
 		ids = append(ids, r.ID)
 	}
-	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s of people who started in %s, on %s", what, month, today),
+	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: fmt.Sprintf("%s of people who started in %s, on %s", what, month, today),
 		Filename: fmt.Sprintf("%s-%s-%s.json", kind, month, today), MediaType: "application/json",
 		EffectiveStart: vigil.Date(start.Format(time.DateOnly)), EffectiveEnd: vigil.Date(end), Controls: []string{ctl}, Requests: ids,
 		DeclaredSize: int64(len(b))}, bytes.NewReader(b))

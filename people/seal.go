@@ -129,7 +129,7 @@ func (s *Service) sealOne(ctx context.Context, subject, control, day, title, nam
 	for _, r := range reqs {
 		reqIDs = append(reqIDs, r.ID)
 	}
-	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: title, Filename: name, MediaType: "application/json",
+	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: title, Filename: name, MediaType: "application/json",
 		EffectiveStart: vigil.Date(day), EffectiveEnd: vigil.Date(day), Controls: []string{control}, Requests: reqIDs, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
 	if err != nil {
 		return err

@@ -89,7 +89,7 @@ func (s *Server) uploadEvidence(w http.ResponseWriter, r *http.Request) error {
 	m := evidence.Meta{Filename: q.Get("filename"), Title: q.Get("title"), Controls: stringList(q["control"]), Requests: reqs,
 		EffectiveStart: vigil.Date(q.Get("effective_start")), EffectiveEnd: vigil.Date(q.Get("effective_end")),
 		MediaType: r.Header.Get("Content-Type"), DeclaredSHA256: r.Header.Get("X-Content-SHA256"), DeclaredSize: r.ContentLength,
-		Redact: q.Get("redact") == "true"}
+		Redact: q.Get("redact") == "true", Restricted: q.Get("restricted") == "true"}
 	all, err := s.requestControls(r, m.Controls, reqs)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func (s *Server) listEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: q.Get("control"), Request: int64(req), Before: before, Limit: limit + 1})
+	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: q.Get("control"), Request: int64(req), Before: before, Limit: limit + 1, Open: openOnly(r)})
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,21 @@ func (s *Server) evidenceItem(r *http.Request) (*vigil.Evidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Evidence(r.Context(), id)
+	e, err := s.store.Evidence(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !vigil.ActorFrom(r.Context()).MaySeeEvidence(e) {
+		// Answered as missing: a restricted item's existence and title
+		// are personal data too.
+		return nil, vigil.NotFound("evidence", id)
+	}
+	return e, nil
+}
+
+// openOnly says whether the caller sees only unrestricted evidence.
+func openOnly(r *http.Request) bool {
+	return !vigil.ActorFrom(r.Context()).Role.Can(vigil.PermReadPeople)
 }
 
 func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) error {
@@ -259,7 +273,7 @@ func (s *Server) exportEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="vigil-evidence.zip"`)
-	if err := s.evidence.Export(r.Context(), w, vigil.EvidenceFilter{Control: control}); err != nil {
+	if err := s.evidence.Export(r.Context(), w, vigil.EvidenceFilter{Control: control, Open: openOnly(r)}); err != nil {
 		// The status is sent: abort the response, so the client sees a
 		// broken download rather than a short zip that looks whole.
 		s.log.Error("export failed mid-stream", "err", err)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -190,4 +191,59 @@ func TestPolicyUploadAPI(t *testing.T) {
 	if status != 400 || !strings.Contains(string(b), `"field":"quorum"`) {
 		t.Fatalf("a bad quorum: %d %s", status, b)
 	}
+}
+
+// Restricted evidence (personal data: rosters, background checks) is
+// listed, read, downloaded and exported only by roles that read people
+// records; to others it does not exist.
+func TestRestrictedEvidence(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"HR-01"}, "owner_id": e.users["member"]}, 200, nil)
+		up := func(q, body string) vigil.Evidence {
+			status, b := e.raw("admin", "POST", "/api/v1/evidence?control=HR-01&effective_start=2026-03-01&"+q, strings.NewReader(body), map[string]string{"Content-Type": "text/plain"})
+			if status != 201 {
+				t.Fatalf("upload: %d %s", status, b)
+			}
+			var ev vigil.Evidence
+			decodeJSON(t, b, &ev)
+			return ev
+		}
+		secret := up("filename=ann-check.txt&restricted=true", "background check report for ann: clear")
+		open := up("filename=procedure.txt", "how background checks are ordered")
+		if !secret.Restricted || open.Restricted {
+			t.Fatalf("flags: %+v %+v", secret, open)
+		}
+		for _, who := range []string{"member", "viewer"} {
+			e.do(who, "GET", "/api/v1/evidence/"+itoa(secret.ID), nil, 404, nil)
+			e.do(who, "GET", "/api/v1/evidence/"+itoa(secret.ID)+"/content", nil, 404, nil)
+			e.do(who, "GET", "/api/v1/evidence/"+itoa(open.ID), nil, 200, nil)
+			var page api.Page[vigil.Evidence]
+			e.do(who, "GET", "/api/v1/evidence?control=HR-01", nil, 200, &page)
+			if len(page.Items) != 1 || page.Items[0].ID != open.ID {
+				t.Fatalf("%s lists %+v", who, page.Items)
+			}
+			status, b := e.raw(who, "GET", "/api/v1/evidence/export", nil, nil)
+			// Blobs are stored uncompressed in the bundle: their bytes show.
+			if status != 200 || bytes.Contains(b, []byte("report for ann")) || !bytes.Contains(b, []byte("how background checks")) {
+				t.Fatalf("%s's export: %d, holds the restricted item: %v", who, status, bytes.Contains(b, []byte("report for ann")))
+			}
+			sess := e.sessions()[who]
+			if _, page, _ := e.page(&sess, "GET", "/controls/HR-01", nil); strings.Contains(page, "ann-check.txt") {
+				t.Fatalf("%s sees the restricted item on the control page", who)
+			}
+			if _, page, _ := e.page(&sess, "GET", "/evidence", nil); strings.Contains(page, "ann-check.txt") {
+				t.Fatalf("%s sees the restricted item in the ledger", who)
+			}
+		}
+		var page api.Page[vigil.Evidence]
+		e.do("auditor", "GET", "/api/v1/evidence?control=HR-01", nil, 200, &page)
+		if len(page.Items) != 2 {
+			t.Fatalf("the auditor lists %d items", len(page.Items))
+		}
+		e.do("auditor", "GET", "/api/v1/evidence/"+itoa(secret.ID)+"/content", nil, 200, nil)
+		status, b := e.raw("auditor", "GET", "/api/v1/evidence/export", nil, nil)
+		if status != 200 || !bytes.Contains(b, []byte("report for ann")) {
+			t.Fatalf("the auditor's export lacks the restricted item: %d", status)
+		}
+	})
 }

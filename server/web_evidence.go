@@ -33,7 +33,7 @@ func (s *Server) evidenceFor(r *http.Request, c *vigil.Control) (*evidenceSectio
 	if s.evidence == nil {
 		return nil, nil
 	}
-	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: c.ID, Limit: 50})
+	items, err := s.store.ListEvidence(r.Context(), vigil.EvidenceFilter{Control: c.ID, Limit: 50, Open: openOnly(r)})
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (s *Server) ledgerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.store.ListEvidence(ctx, vigil.EvidenceFilter{Before: before, Limit: 51})
+	items, err := s.store.ListEvidence(ctx, vigil.EvidenceFilter{Before: before, Limit: 51, Open: openOnly(r)})
 	if err != nil {
 		return err
 	}

@@ -84,14 +84,14 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 			return internal("record blobs", err)
 		}
 		err = t.insertRows(ctx, `INSERT INTO evidence (id, log_index, source, title, statement, url, sha256, size, media_type, filename, collected_at,
-			effective_start, effective_end, submitter_id, submitter, redactions) VALUES `, 16, len(items), func(i int) []any {
+			effective_start, effective_end, submitter_id, submitter, redactions, restricted) VALUES `, 17, len(items), func(i int) []any {
 			it := &items[i].Item
 			var sha any
 			if it.SHA256 != "" {
 				sha = it.SHA256
 			}
 			return []any{it.ID, int64(it.LogIndex), it.Source, it.Title, it.Statement, it.URL, sha, it.Size, it.MediaType, it.Filename, t.d.ts(it.CollectedAt),
-				it.EffectiveStart, it.EffectiveEnd, it.SubmitterID, it.Submitter, it.Redactions}
+				it.EffectiveStart, it.EffectiveEnd, it.SubmitterID, it.Submitter, it.Redactions, it.Restricted}
 		}, "")
 		if err != nil {
 			return internal("record evidence", err)
@@ -125,7 +125,7 @@ func (s *Store) AddEvidence(ctx context.Context, items []*NewEvidence, actors []
 }
 
 const evidenceCols = `e.id, e.log_index, e.source, e.title, e.statement, e.url, COALESCE(e.sha256, ''), e.size, e.media_type, e.filename, e.collected_at,
-	e.effective_start, e.effective_end, e.submitter_id, e.submitter, e.redactions, e.purged_at,
+	e.effective_start, e.effective_end, e.submitter_id, e.submitter, e.redactions, e.purged_at, e.restricted,
 	COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), 'pending'),
 	COALESCE((SELECT r.reason FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), '')`
 
@@ -134,7 +134,7 @@ func scanEvidence(r scanner) (*vigil.Evidence, error) {
 	var idx int64
 	var at, purged dbTime
 	if err := r.Scan(&e.ID, &idx, &e.Source, &e.Title, &e.Statement, &e.URL, &e.SHA256, &e.Size, &e.MediaType, &e.Filename, &at,
-		&e.EffectiveStart, &e.EffectiveEnd, &e.SubmitterID, &e.Submitter, &e.Redactions, &purged, &e.Review, &e.ReviewReason); err != nil {
+		&e.EffectiveStart, &e.EffectiveEnd, &e.SubmitterID, &e.Submitter, &e.Redactions, &purged, &e.Restricted, &e.Review, &e.ReviewReason); err != nil {
 		return nil, err
 	}
 	e.LogIndex, e.CollectedAt, e.PurgedAt = uint64(idx), at.T, purged.ptr()
@@ -154,6 +154,9 @@ func (s *Store) ListEvidence(ctx context.Context, f vigil.EvidenceFilter) ([]vig
 	}
 	if f.Before > 0 {
 		where, args = append(where, "e.id < ?"), append(args, f.Before)
+	}
+	if f.Open {
+		where = append(where, "NOT e.restricted")
 	}
 	q := "SELECT " + evidenceCols + " FROM evidence e"
 	if len(where) > 0 {

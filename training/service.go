@@ -473,7 +473,7 @@ func (s *Service) Seal(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s %s: training roster on %s", c.Key, c.Title, day),
+		ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: fmt.Sprintf("%s %s: training roster on %s", c.Key, c.Title, day),
 			Filename: fmt.Sprintf("%s-roster-%s.json", strings.ToLower(c.Key), day), MediaType: "application/json",
 			EffectiveStart: vigil.Date(day), EffectiveEnd: vigil.Date(day), Controls: []string{c.Control}, Requests: reqIDs, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
 		if err != nil {
@@ -522,7 +522,7 @@ func (s *Service) sealCertificate(ctx context.Context, c *vigil.Course, x *vigil
 		return err
 	}
 	start := x.CompletedAt.UTC().Format(time.DateOnly)
-	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s %s: certificate of %s", c.Key, c.Title, person),
+	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: fmt.Sprintf("%s %s: certificate of %s", c.Key, c.Title, person),
 		Filename: fmt.Sprintf("%s-certificate-%d.html", strings.ToLower(c.Key), x.ID), MediaType: "text/html",
 		EffectiveStart: vigil.Date(start), EffectiveEnd: vigil.Date(end.Format(time.DateOnly)), Controls: []string{c.Control},
 		DeclaredSize: int64(buf.Len())}, bytes.NewReader(buf.Bytes()))

@@ -257,6 +257,6 @@ func uploadCertificate(ctx context.Context, cl *client.Client, file string, cour
 		return nil, err
 	}
 	q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {date}, "control": {course.Control},
-		"title": {course.Key + " " + course.Title + ": certificate"}}
+		"title": {course.Key + " " + course.Title + ": certificate"}, "restricted": {"true"}}
 	return cl.UploadEvidence(ctx, q, vigil.MediaTypeFor(file), st.Size(), hex.EncodeToString(h.Sum(nil)), f)
 }
