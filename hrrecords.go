@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -241,5 +242,10 @@ type OnboardingLog struct {
 // MaySeeHR reports whether the actor (email) may see p's HR records:
 // whoever reads the register, and the person themself.
 func (a Actor) MaySeeHR(p *Person, email string) bool {
-	return a.Role.Can(PermReadPeople) || email != "" && strings.EqualFold(email, p.Email)
+	if a.Role.Can(PermReadPeople) {
+		return true
+	}
+	// The person themself, signed in under their email or an alias.
+	email = strings.ToLower(strings.TrimSpace(email))
+	return email != "" && (email == p.Email || slices.Contains(p.Aliases, email))
 }

@@ -107,6 +107,8 @@ type MyTasks struct {
 	Policies []PolicyDue `json:"policies"` // policies to acknowledge
 	// Training is the courses assigned and not complete, soonest first.
 	Training []TrainingStatus `json:"training"`
+	// Onboarding is what of a new starter's checklist is still open.
+	Onboarding []OnboardingItem `json:"onboarding"`
 }
 
 // PolicyDue is a policy waiting for a person's acknowledgement.

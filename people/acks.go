@@ -128,10 +128,14 @@ func (s *Service) MyTasks(ctx context.Context) (*vigil.MyTasks, error) {
 		}
 		t.Training = append(t.Training, due...)
 	}
+	t.Onboarding = []vigil.OnboardingItem{}
 	if p == nil {
 		p = &vigil.Person{Email: u.Email}
 	} else {
 		t.InScope = p.InScope
+		if t.Onboarding, err = s.OnboardingDue(ctx, p.ID); err != nil {
+			return nil, err
+		}
 	}
 	reqs, err := s.Store.AckRequirements(ctx)
 	if err != nil {

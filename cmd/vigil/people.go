@@ -204,6 +204,9 @@ func runTasks(ctx context.Context, env *cliEnv, args []string) error {
 		table(env.stdout, []string{"ID", "KEY", "POLICY", "VERSION", "STATE", "DUE"}, rows)
 		fmt.Fprintln(env.stdout, "read each (vigil policies show ID --text), then vigil policies acknowledge ID")
 	}
+	for _, it := range t.Onboarding {
+		fmt.Fprintf(env.stdout, "onboarding: %s due %s: %s\n", it.Kind, it.Due, oneLine(it.Reason))
+	}
 	if len(t.Training) == 0 {
 		fmt.Fprintln(env.stdout, "no training due")
 		return nil
