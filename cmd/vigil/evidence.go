@@ -50,22 +50,11 @@ func evidenceAdd(ctx context.Context, env *cliEnv, args []string) error {
 		c.Usage()
 		return errUsage
 	}
-	f, err := os.Open(file)
+	f, size, sum, err := openHashed(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {*eff}}
 	for k, v := range map[string]string{"effective_end": *effEnd, "title": *title, "control": *ctl, "request": *req} {
 		if v != "" {
@@ -83,7 +72,7 @@ func evidenceAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := cl.UploadEvidence(ctx, q, mediaType, st.Size(), hex.EncodeToString(h.Sum(nil)), f)
+	e, err := cl.UploadEvidence(ctx, q, mediaType, size, sum, f)
 	if err != nil {
 		return err
 	}
@@ -477,4 +466,24 @@ func verifyStore(ctx context.Context, env *cliEnv, dataDir, dbURL string, blobs 
 	}
 	fmt.Fprintln(w, "OK: the log, its checkpoints, every item and every blob check out")
 	return nil
+}
+
+// openHashed opens a file to upload with its size and SHA-256, read once
+// first so the server can refuse bytes that changed on the way.
+func openHashed(path string) (*os.File, int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	st, err := f.Stat()
+	if err == nil {
+		h := sha256.New()
+		if _, err = io.Copy(h, f); err == nil {
+			if _, err = f.Seek(0, io.SeekStart); err == nil {
+				return f, st.Size(), hex.EncodeToString(h.Sum(nil)), nil
+			}
+		}
+	}
+	f.Close()
+	return nil, 0, "", err
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -113,28 +110,17 @@ func peopleBackgroundCheck(ctx context.Context, env *cliEnv, args []string) erro
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(*file)
+	f, size, sum, err := openHashed(*file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	q := url.Values{"filename": {filepath.Base(*file)}, "completed_on": {*completed}, "provider": {*provider}, "result": {*result}}
 	if *note != "" {
 		q.Set("note", *note)
 	}
 	b, printed, err := call(c, func(cl *client.Client) (*vigil.BackgroundCheck, error) {
-		return cl.RecordBackgroundCheck(ctx, id, q, vigil.MediaTypeFor(*file), st.Size(), hex.EncodeToString(h.Sum(nil)), f)
+		return cl.RecordBackgroundCheck(ctx, id, q, vigil.MediaTypeFor(*file), size, sum, f)
 	})
 	if err != nil || printed {
 		return err

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -240,23 +236,12 @@ func trainingRecord(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func uploadCertificate(ctx context.Context, cl *client.Client, file string, course *api.CourseView, date string) (*vigil.Evidence, error) {
-	f, err := os.Open(file)
+	f, size, sum, err := openHashed(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
 	q := url.Values{"filename": {filepath.Base(file)}, "effective_start": {date}, "control": {course.Control},
 		"title": {course.Key + " " + course.Title + ": certificate"}, "restricted": {"true"}}
-	return cl.UploadEvidence(ctx, q, vigil.MediaTypeFor(file), st.Size(), hex.EncodeToString(h.Sum(nil)), f)
+	return cl.UploadEvidence(ctx, q, vigil.MediaTypeFor(file), size, sum, f)
 }
