@@ -243,4 +243,9 @@ func TestBrowserPeople(t *testing.T) {
 		t.Fatalf("Leo's page: %s", w.text("main"))
 	}
 	w.shot("79-person")
+	w.open("/onboarding")
+	if !strings.Contains(w.text("main h1"), "Onboarding") {
+		t.Fatalf("the onboarding page: %s", w.text("main"))
+	}
+	w.shot("81-onboarding")
 }
