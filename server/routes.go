@@ -218,8 +218,6 @@ func (s *Server) pageRoutes() []route {
 		pg("POST", "/account/logout-everywhere", read, s.logoutEverywhere),
 	}
 	if s.monitor != nil {
-		policyUpload := pg("POST", "/policies/upload", manage, s.policyUploadPage)
-		policyUpload.stream, policyUpload.maxBody = true, policy.MaxAttachment+64<<10
 		rs = append(rs,
 			pg("GET", "/hosts", read, s.hostsPage),
 			pg("POST", "/hosts/enrol", manage, s.hostsEnrol),
@@ -227,6 +225,17 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/hosts/{id}/revoke", manage, s.hostRevoke),
 			pg("POST", "/hosts/{id}/tailoring/approve", manage, s.hostApproveTailoring),
 			pg("POST", "/hosts/{id}/labels", manage, s.hostLabels),
+			pg("GET", "/exceptions", read, s.exceptionsPage),
+			pg("POST", "/exceptions", ownCtl, s.exceptionRequestPage),
+			pg("POST", "/exceptions/{id}/approve", manage, s.exceptionApprovePage),
+			pg("POST", "/exceptions/{id}/revoke", manage, s.exceptionRevokePage),
+			pg("GET", "/fleet", read, s.fleetPage))
+	}
+	// The policy pages need the ledger too: publications are sealed.
+	if s.policies != nil && s.evidence != nil {
+		policyUpload := pg("POST", "/policies/upload", manage, s.policyUploadPage)
+		policyUpload.stream, policyUpload.maxBody = true, policy.MaxAttachment+64<<10
+		rs = append(rs,
 			pg("GET", "/policies", read, s.policiesPage),
 			pg("POST", "/policies/adopt", manage, s.policyAdoptPage),
 			policyUpload,
@@ -242,12 +251,7 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/policies/{id}/publish", ownCtl, s.policyPublishPage),
 			pg("POST", "/policies/{id}/review", ownCtl, s.policyReviewPage),
 			pg("POST", "/policies/{id}/settings", manage, s.policySettingsPage),
-			pg("POST", "/policies/{id}/retire", manage, s.policyRetirePage),
-			pg("GET", "/exceptions", read, s.exceptionsPage),
-			pg("POST", "/exceptions", ownCtl, s.exceptionRequestPage),
-			pg("POST", "/exceptions/{id}/approve", manage, s.exceptionApprovePage),
-			pg("POST", "/exceptions/{id}/revoke", manage, s.exceptionRevokePage),
-			pg("GET", "/fleet", read, s.fleetPage))
+			pg("POST", "/policies/{id}/retire", manage, s.policyRetirePage))
 	}
 	if s.people != nil {
 		people := vigil.PermReadPeople
@@ -260,9 +264,12 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/people/imports/{id}/confirm", manage, s.peopleConfirmPage),
 			pg("GET", "/people/{id}", people, s.personPage),
 			pg("POST", "/people/{id}", manage, s.personPost),
-			pg("GET", "/offboarding", people, s.offboardingPage),
-			pg("GET", "/policies/{id}/acknowledgements", people, s.policyRosterPage),
-			pg("POST", "/policies/{id}/acknowledge", read, s.policyAckPage))
+			pg("GET", "/offboarding", people, s.offboardingPage))
+		if s.policies != nil {
+			rs = append(rs,
+				pg("GET", "/policies/{id}/acknowledgements", people, s.policyRosterPage),
+				pg("POST", "/policies/{id}/acknowledge", read, s.policyAckPage))
+		}
 	}
 	if s.training != nil {
 		rs = append(rs,
