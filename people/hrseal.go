@@ -1,7 +1,6 @@
 package people
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/vigil-soc/vigil"
-	"github.com/vigil-soc/vigil/evidence"
 	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/store"
 )
@@ -136,20 +134,10 @@ func (s *Service) sealMonth(ctx context.Context, kind, ctl, what, month, today s
 	if end > today {
 		end = today
 	}
-	reqs, err := s.Store.Requests(ctx, ctl)
+	id, err := s.sealJSON(ctx, ctl, fmt.Sprintf("%s of people who started in %s, on %s", what, month, today),
+		fmt.Sprintf("%s-%s-%s.json", kind, month, today), start.Format(time.DateOnly), end, b)
 	if err != nil {
 		return err
 	}
-	var ids []int64
-	for _, r := range reqs {
-		ids = append(ids, r.ID)
-	}
-	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: fmt.Sprintf("%s of people who started in %s, on %s", what, month, today),
-		Filename: fmt.Sprintf("%s-%s-%s.json", kind, month, today), MediaType: "application/json",
-		EffectiveStart: vigil.Date(start.Format(time.DateOnly)), EffectiveEnd: vigil.Date(end), Controls: []string{ctl}, Requests: ids,
-		DeclaredSize: int64(len(b))}, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	return s.Store.AddHRSeal(ctx, store.HRSeal{Kind: kind, Month: month, SHA256: hash, EvidenceID: ev.ID})
+	return s.Store.AddHRSeal(ctx, store.HRSeal{Kind: kind, Month: month, SHA256: hash, EvidenceID: id})
 }

@@ -121,18 +121,29 @@ func (s *Service) sealOne(ctx context.Context, subject, control, day, title, nam
 	if err != nil {
 		return err
 	}
+	id, err := s.sealJSON(ctx, control, title, name, day, day, b)
+	if err != nil {
+		return err
+	}
+	return s.Store.AddPeopleSeal(ctx, store.PeopleSeal{Subject: subject, Day: day, SHA256: hash, EvidenceID: id})
+}
+
+// sealJSON seals a roster or log (JSON, personal data: restricted) as
+// evidence of control over start..end, answering the control's evidence
+// requests so that a reviewer accepting it fulfils their period.
+func (s *Service) sealJSON(ctx context.Context, control, title, name, start, end string, b []byte) (int64, error) {
 	reqs, err := s.Store.Requests(ctx, control)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	var reqIDs []int64
+	var ids []int64
 	for _, r := range reqs {
-		reqIDs = append(reqIDs, r.ID)
+		ids = append(ids, r.ID)
 	}
 	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceReview, Title: title, Filename: name, MediaType: "application/json",
-		EffectiveStart: vigil.Date(day), EffectiveEnd: vigil.Date(day), Controls: []string{control}, Requests: reqIDs, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
+		EffectiveStart: vigil.Date(start), EffectiveEnd: vigil.Date(end), Controls: []string{control}, Requests: ids, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.Store.AddPeopleSeal(ctx, store.PeopleSeal{Subject: subject, Day: day, SHA256: hash, EvidenceID: ev.ID})
+	return ev.ID, nil
 }

@@ -369,15 +369,20 @@ func (s *Store) Accounts(ctx context.Context) ([]vigil.Account, error) {
 // AccountCollections gives, per integration, when its accounts were last
 // collected in full.
 func (s *Store) AccountCollections(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.query(ctx, "SELECT integration_id, collected_at FROM account_collections")
+	return s.timesByID(ctx, "SELECT integration_id, collected_at FROM account_collections", "list account collections")
+}
+
+// timesByID reads a query of (id, time) rows into a map.
+func (s *Store) timesByID(ctx context.Context, q, op string) (map[int64]time.Time, error) {
+	rows, err := s.query(ctx, q)
 	if err != nil {
-		return nil, internal("list account collections", err)
+		return nil, internal(op, err)
 	}
 	type row struct {
 		id int64
 		at dbTime
 	}
-	rs, err := scanRows(rows, "list account collections", "scan account collection", func(r scanner) (row, error) {
+	rs, err := scanRows(rows, op, "scan "+op, func(r scanner) (row, error) {
 		var x row
 		return x, r.Scan(&x.id, &x.at)
 	})

@@ -285,21 +285,5 @@ func (s *Store) RoleChangeSources(ctx context.Context) (int, error) {
 
 // PeopleSyncs gives, per integration, when it last synced people.
 func (s *Store) PeopleSyncs(ctx context.Context) (map[int64]time.Time, error) {
-	rows, err := s.query(ctx, "SELECT integration_id, synced_at FROM people_syncs")
-	if err != nil {
-		return nil, internal("list people syncs", err)
-	}
-	type row struct {
-		id int64
-		at dbTime
-	}
-	rs, err := scanRows(rows, "list people syncs", "scan people sync", func(r scanner) (row, error) {
-		var x row
-		return x, r.Scan(&x.id, &x.at)
-	})
-	out := make(map[int64]time.Time, len(rs))
-	for _, x := range rs {
-		out[x.id] = x.at.T
-	}
-	return out, err
+	return s.timesByID(ctx, "SELECT integration_id, synced_at FROM people_syncs", "list people syncs")
 }
