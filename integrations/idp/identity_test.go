@@ -119,6 +119,21 @@ func TestOktaIntegration(t *testing.T) {
 	if m := mfaOf(); m["ann@acme.test"] != "true" || m["dan@acme.test"] != "false" || m["cat@acme.test"] != "nil" {
 		t.Errorf("accounts' MFA: %v", m)
 	}
+	// Offboarding reads the accounts' states: Okta's SUSPENDED is
+	// disabled, ACTIVE active; every role holder is privileged.
+	as, err := s.Store.Accounts(ctx)
+	if err != nil || len(as) != 5 {
+		t.Fatalf("accounts: %d %v", len(as), err)
+	}
+	for _, a := range as {
+		want := vigil.AccountActive
+		if a.ExternalID == "cat@acme.test" {
+			want = vigil.AccountDisabled
+		}
+		if a.State != want || !a.Privileged || !a.Present {
+			t.Errorf("okta account %s: %s privileged %v, want %s and privileged", a.ExternalID, a.State, a.Privileged, want)
+		}
+	}
 	// One user's factors refused: MFA is unknown for the run, never a
 	// pass, and the refusal is named.
 	denyFactors.Store(true)
@@ -200,6 +215,28 @@ func TestGoogleIntegration(t *testing.T) {
 	}
 	if got["google.admins"] != "pass" || got["google.inactive"] != "pass" {
 		t.Errorf("admins %s, inactive %s (%s)", got["google.admins"], got["google.inactive"], why["google.inactive"])
+	}
+	// The accounts for offboarding: a suspended user is disabled, an
+	// administrator privileged, everyone else active and unprivileged.
+	as, err := s.Store.Accounts(ctx)
+	if err != nil || len(as) == 0 {
+		t.Fatalf("accounts: %v", err)
+	}
+	for _, a := range as {
+		switch a.ExternalID {
+		case "old@acme.test":
+			if a.State != vigil.AccountDisabled {
+				t.Errorf("the suspended user: %+v", a)
+			}
+		case "ann@acme.test":
+			if a.State != vigil.AccountActive || !a.Privileged {
+				t.Errorf("the administrator: %+v", a)
+			}
+		default:
+			if a.State != vigil.AccountActive || a.Privileged {
+				t.Errorf("%s: %+v", a.ExternalID, a)
+			}
+		}
 	}
 	if err := s.Create(ctx, &vigil.Integration{Kind: "google", Name: "bad", Config: cfg, Interval: 3600}, "not json"); err == nil || !strings.Contains(err.Error(), "JSON key") {
 		t.Fatalf("a key that is not JSON: %v", err)
