@@ -83,6 +83,10 @@ type AckRosterLine struct {
 	AckStatus
 	PersonID int64  `json:"person_id"`
 	Name     string `json:"name"`
+	// RemindedAt is when the person was last sent a reminder to
+	// acknowledge; ReminderError is why the newest one failed, if it did.
+	RemindedAt    time.Time `json:"reminded_at,omitzero"`
+	ReminderError string    `json:"reminder_error,omitempty"`
 }
 
 // AckOverview is every policy in force with its acknowledgement counts.

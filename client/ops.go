@@ -1023,6 +1023,15 @@ func (c *Client) PolicyAckRoster(ctx context.Context, id int64) (*vigil.AckRoste
 	return &out, nil
 }
 
+// RemindPolicyAcks calls POST /api/v1/policies/{id}/remind: Mail a reminder now to everyone in scope with the policy still to acknowledge (each gets one digest of all their pending policies; anyone reminded in the last day is left out).
+func (c *Client) RemindPolicyAcks(ctx context.Context, id int64) (*vigil.ReminderRun, error) {
+	var out vigil.ReminderRun
+	if err := c.Do(ctx, "POST", "/api/v1/policies/"+strconv.FormatInt(id, 10)+"/remind", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // AckOverview calls GET /api/v1/acknowledgements: Acknowledgement counts of every policy in force.
 func (c *Client) AckOverview(ctx context.Context) (*vigil.AckOverview, error) {
 	var out vigil.AckOverview

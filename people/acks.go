@@ -53,12 +53,28 @@ func (s *Service) AckRoster(ctx context.Context, policyID int64) (*vigil.AckRost
 	if err != nil {
 		return nil, err
 	}
+	last, err := s.Store.LastReminders(ctx, vigil.ReminderAcks)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	r := &vigil.AckRoster{Requirement: *req, People: []vigil.AckRosterLine{}}
 	err = s.withLatest(ctx, func(latest func(int64, string) *vigil.PolicyAck) error {
 		for _, p := range vigil.InScopeAt(people, now) {
 			st := vigil.AckStatusOf(req, &p, latest(policyID, p.Email), now)
-			r.People = append(r.People, vigil.AckRosterLine{AckStatus: st, PersonID: p.ID, Name: p.Name})
+			line := vigil.AckRosterLine{AckStatus: st, PersonID: p.ID, Name: p.Name}
+			// Shown only while pending: a digest about other policies
+			// is not news on this one's roster (nor a reason to seal it
+			// again).
+			if l := last[p.Email]; l.Newest != nil && st.State != vigil.AckDone {
+				if l.Sent != nil {
+					line.RemindedAt = l.Sent.At
+				}
+				if l.Newest.State == vigil.ReminderFailed {
+					line.ReminderError = l.Newest.Error
+				}
+			}
+			r.People = append(r.People, line)
 			switch st.State {
 			case vigil.AckDone:
 				r.Done++

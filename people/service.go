@@ -32,6 +32,13 @@ type Service struct {
 	// Evidence, when set, receives the sealed rosters and logs, and the
 	// HR records' files (background check reports, signed agreements).
 	Evidence *evidence.Service
+	// Mailer, when set, sends reminders; BaseURL is the public address
+	// their links point to.
+	Mailer  Mailer
+	BaseURL string
+	// ReminderEvery is how often a person with acknowledgements pending
+	// is reminded (default vigil.DefaultReminderEvery).
+	ReminderEvery time.Duration
 
 	acks ackCache
 	reg  peopleCache

@@ -103,7 +103,7 @@ var pageExpected = map[string]string{
 	"GET /onboarding": "owner admin auditor", "POST /people/{id}/background-check": "owner admin", "POST /people/{id}/performance-review": "owner admin member",
 	"POST /people/{id}/agreement": "owner admin", "POST /onboarding/confidentiality-policy": "owner admin",
 	"POST /people/{id}/role-changes/{change}/review": "owner admin",
-	"GET /policies/{id}/acknowledgements":            "owner admin auditor", "POST /policies/{id}/acknowledge": "all",
+	"GET /policies/{id}/acknowledgements":            "owner admin auditor", "POST /policies/{id}/acknowledge": "all", "POST /policies/{id}/remind": "owner admin",
 	"GET /training": "all", "POST /training/courses": "owner admin", "GET /training/mine": "all", "GET /training/{id}": "all",
 	"POST /training/{id}/assign": "owner admin", "POST /training/{id}/assignments/{assignment}/delete": "owner admin",
 	"POST /training/{id}/completions": "owner admin", "GET /training/{id}/take": "all", "POST /training/{id}/quiz": "all",

@@ -34,6 +34,7 @@ func (s *Server) peopleRoutes() []route {
 		{name: "GetOffboarding", method: "GET", path: "/api/v1/offboarding", perm: people, tag: "people", summary: "Each leaver's accounts and whether they were removed within the deadline, as the connected systems' collections show", out: vigil.OffboardingLog{}, h: s.getOffboarding},
 		{name: "AcknowledgePolicy", method: "POST", path: "/api/v1/policies/{id}/acknowledge", perm: read, tag: "policies", summary: "Acknowledge the version in force, naming it and the SHA-256 of the text you were shown", in: api.AckRequest{}, out: vigil.PolicyAck{}, h: s.acknowledgePolicy},
 		{name: "PolicyAckRoster", method: "GET", path: "/api/v1/policies/{id}/acknowledgements", perm: people, tag: "policies", summary: "Who in scope has and has not acknowledged the policy's version in force", out: vigil.AckRoster{}, h: s.policyAckRoster},
+		{name: "RemindPolicyAcks", method: "POST", path: "/api/v1/policies/{id}/remind", perm: manage, tag: "policies", summary: "Mail a reminder now to everyone in scope with the policy still to acknowledge (each gets one digest of all their pending policies; anyone reminded in the last day is left out)", out: vigil.ReminderRun{}, h: s.remindPolicyAcks},
 		{name: "AckOverview", method: "GET", path: "/api/v1/acknowledgements", perm: people, tag: "policies", summary: "Acknowledgement counts of every policy in force", out: vigil.AckOverview{}, h: s.ackOverview},
 		{name: "MyTasks", method: "GET", path: "/api/v1/me/tasks", perm: read, tag: "people", summary: "Your own tasks: policies to acknowledge", out: vigil.MyTasks{}, h: s.myTasks},
 	}
@@ -206,6 +207,19 @@ func (s *Server) policyAckRoster(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, ro)
+	return nil
+}
+
+func (s *Server) remindPolicyAcks(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := s.people.RemindAcks(r.Context(), id, true)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, run)
 	return nil
 }
 

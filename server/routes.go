@@ -268,6 +268,7 @@ func (s *Server) pageRoutes() []route {
 		if s.policies != nil {
 			rs = append(rs,
 				pg("GET", "/policies/{id}/acknowledgements", people, s.policyRosterPage),
+				pg("POST", "/policies/{id}/remind", manage, s.policyRemindPage),
 				pg("POST", "/policies/{id}/acknowledge", read, s.policyAckPage))
 		}
 	}

@@ -131,6 +131,7 @@ var expected = map[string]string{
 	"GET /api/v1/offboarding":                            "owner admin auditor",
 	"POST /api/v1/policies/{id}/acknowledge":             "owner admin member auditor viewer",
 	"GET /api/v1/policies/{id}/acknowledgements":         "owner admin auditor",
+	"POST /api/v1/policies/{id}/remind":                  "owner admin",
 	"GET /api/v1/acknowledgements":                       "owner admin auditor",
 	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
 

@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -19,6 +17,7 @@ import (
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/internal/oidctest"
+	"github.com/vigil-soc/vigil/internal/smtptest"
 	"github.com/vigil-soc/vigil/server"
 )
 
@@ -275,74 +274,10 @@ func TestSessionTimeouts(t *testing.T) {
 	}
 }
 
-// smtpServer is a minimal SMTP server that keeps the messages it receives.
-type smtpServer struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func startSMTP(t *testing.T) *smtpServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &smtpServer{addr: ln.Addr().String()}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpServer) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	fmt.Fprint(c, "220 test ESMTP\r\n")
-	var data strings.Builder
-	inData := false
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		if inData {
-			if line == ".\r\n" {
-				inData = false
-				s.mu.Lock()
-				s.msgs = append(s.msgs, data.String())
-				s.mu.Unlock()
-				fmt.Fprint(c, "250 OK\r\n")
-				continue
-			}
-			data.WriteString(line)
-			continue
-		}
-		switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			fmt.Fprint(c, "250 test\r\n")
-		case cmd == "DATA":
-			inData = true
-			fmt.Fprint(c, "354 go on\r\n")
-		case cmd == "QUIT":
-			fmt.Fprint(c, "221 bye\r\n")
-			return
-		default:
-			fmt.Fprint(c, "250 OK\r\n")
-		}
-	}
-}
-
 func TestPasswordResetByMail(t *testing.T) {
-	mail := startSMTP(t)
+	mail := smtptest.Start(t)
 	e := newEnv(t, "sqlite", func(c *server.Config) {
-		c.SMTP = server.SMTPConfig{Addr: mail.addr, From: "vigil@acme.test"}
+		c.SMTP = server.SMTPConfig{Addr: mail.Addr, From: "vigil@acme.test"}
 		c.BaseURL = "https://vigil.acme.test"
 	})
 	email := setPassword(t, e, "member", "member password 1")
@@ -356,16 +291,11 @@ func TestPasswordResetByMail(t *testing.T) {
 		t.Fatal("forgot-password answers differ for known and unknown addresses")
 	}
 	// Mail goes out in the background.
-	var msgs []string
-	for i := 0; i < 100 && len(msgs) == 0; i++ {
-		time.Sleep(20 * time.Millisecond)
-		mail.mu.Lock()
-		msgs = append([]string(nil), mail.msgs...)
-		mail.mu.Unlock()
+	got := mail.Wait(1, 2*time.Second)
+	if len(got) != 1 || !strings.Contains(got[0].Data, "To: "+email) {
+		t.Fatalf("mail sent: %d %+v", len(got), got)
 	}
-	if len(msgs) != 1 || !strings.Contains(msgs[0], "To: "+email) {
-		t.Fatalf("mail sent: %d %q", len(msgs), msgs)
-	}
+	msgs := []string{got[0].Data}
 	// The link is built from the configured base URL, never from the Host
 	// header a client sends.
 	link := regexp.MustCompile(`https://vigil\.acme\.test/reset\?token=\S+`).FindString(msgs[0])

@@ -346,7 +346,7 @@ func (s *Server) forgotPost(w http.ResponseWriter, r *http.Request) error {
 		// Sent in the background, so the answer takes as long for an
 		// unknown address as for a known one.
 		go func(to string) {
-			if err := s.sendMail(to, "Reset your Vigil password", body); err != nil {
+			if err := s.sendMail(context.Background(), to, "Reset your Vigil password", body); err != nil {
 				s.log.Error("cannot send reset mail", "err", err)
 			}
 		}(cred.User.Email)

@@ -214,7 +214,18 @@ func (s *Server) offboardingPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "offboarding", p)
 }
 
+// rosterData is the roster page: the roster, and whether reminders can
+// be mailed.
+type rosterData struct {
+	*vigil.AckRoster
+	RemindersOn bool
+}
+
 func (s *Server) policyRosterPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderRoster(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderRoster(w http.ResponseWriter, r *http.Request, status int, fill func(*webPage)) error {
 	id, err := pathInt(r, "id")
 	if err != nil {
 		return err
@@ -224,8 +235,32 @@ func (s *Server) policyRosterPage(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p := s.newPage(w, r, ro.Requirement.Key+" acknowledgements", "policies")
-	p.Data = ro
-	return s.render(w, http.StatusOK, "policy_roster", p)
+	p.Data = rosterData{AckRoster: ro, RemindersOn: s.people.RemindersOn()}
+	if fill != nil {
+		fill(p)
+	}
+	return s.render(w, status, "policy_roster", p)
+}
+
+// policyRemindPage mails the reminders now and shows the roster with
+// what went out.
+func (s *Server) policyRemindPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := s.people.RemindAcks(r.Context(), id, true)
+	if err != nil {
+		var ferr error
+		rerr := s.renderRoster(w, r, http.StatusUnprocessableEntity, func(p *webPage) { ferr = formError(p, err) })
+		if ferr != nil {
+			return ferr
+		}
+		return rerr
+	}
+	s.flash(w, r, run.Summary())
+	http.Redirect(w, r, "/policies/"+strconv.FormatInt(id, 10)+"/acknowledgements", http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) myTasksPage(w http.ResponseWriter, r *http.Request) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/internal/ldaptest"
+	"github.com/vigil-soc/vigil/internal/smtptest"
+	"github.com/vigil-soc/vigil/server"
 )
 
 // TestBrowserPeople walks the two flows of the personnel module in
@@ -43,7 +46,11 @@ func TestBrowserPeople(t *testing.T) {
 	}
 	t.Cleanup(srv.Stop)
 
-	w, setupLink := startBrowser(t)
+	mail := smtptest.Start(t)
+	w, setupLink := startBrowserWith(t, func(m *Main) {
+		m.SMTP = server.SMTPConfig{Addr: mail.Addr, From: "vigil@acme.test"}
+		m.BaseURL = "https://vigil.acme.test"
+	})
 	w.open(setupLink)
 	w.fill("#org", "Acme Cloud")
 	w.fill("#name", "Olive Owner")
@@ -186,7 +193,29 @@ func TestBrowserPeople(t *testing.T) {
 	if got := w.text("#roster-counts"); !strings.Contains(got, "1 acknowledged") {
 		t.Fatalf("the roster: %s", got)
 	}
+	// Reminders by hand: one digest to each person with it pending.
+	pending := w.count(`#roster tr[data-state=due]`) + w.count(`#roster tr[data-state=overdue]`)
+	w.submit("remind", `form[action="/policies/2/remind"] button[type=submit]`)
+	if got := w.text(".flash"); !strings.Contains(got, fmt.Sprintf("Sent %d reminder", pending)) || pending == 0 {
+		t.Fatalf("after reminding %d people: %s", pending, w.text("main"))
+	}
+	msgs := mail.Wait(pending, 5*time.Second)
+	if len(msgs) != pending || !strings.Contains(msgs[0].Data, "POL-002") || !strings.Contains(msgs[0].Data, "https://vigil.acme.test/tasks") {
+		t.Fatalf("reminder mail: %+v", msgs)
+	}
+	for _, m := range msgs {
+		if slices.Contains(m.To, "mia@acme.test") {
+			t.Fatal("Mia, who acknowledged, was reminded")
+		}
+	}
+	if !strings.Contains(w.text("#roster"), time.Now().UTC().Format("2006-01-02")) {
+		t.Fatalf("the roster does not show when each was reminded: %s", w.text("#roster"))
+	}
 	w.shot("76-policy-roster")
+	w.submit("remind again", `form[action="/policies/2/remind"] button[type=submit]`)
+	if got := w.text(".flash"); !strings.Contains(got, "Nobody to remind") || len(mail.Messages()) != pending {
+		t.Fatalf("a second click the same day: %s (%d mails)", got, len(mail.Messages()))
+	}
 	w.open("/integrations")
 	w.click(`#kind-ldap > summary`)
 	w.fill("#f-ldap-name", "corp-ldap")

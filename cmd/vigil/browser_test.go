@@ -199,6 +199,11 @@ func (w *walker) invite(email, name, role string) string {
 func (w *walker) accept(link, email, password string) {
 	w.t.Helper()
 	w.signOut()
+	// The link names the server's public address, which need not be the
+	// one the browser reaches it at here.
+	if i := strings.Index(link, "/reset?"); i > 0 {
+		link = link[i:]
+	}
 	w.open(link)
 	w.fill("#password", password)
 	w.fill("#password2", password)
@@ -245,13 +250,28 @@ func (w *walker) enrolScanned(name, labels string) {
 // startBrowser starts a fresh server and a browser on it, and returns the
 // printed setup link.
 func startBrowser(t *testing.T) (*walker, string) {
+	return startBrowserWith(t, nil)
+}
+
+// startBrowserWith is startBrowser with the server configured further
+// (mail, a public base URL). The browser talks to the listener itself,
+// whatever base URL the server puts in its links.
+func startBrowserWith(t *testing.T, configure func(*Main)) (*walker, string) {
 	var console bytes.Buffer
 	m := &Main{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Console: &console, PasswordParams: fastHash}
+	if configure != nil {
+		configure(m)
+	}
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return newWalker(t, m.URL), regexp.MustCompile(`http://\S+/setup\?token=\S+`).FindString(console.String())
+	u := "http://" + m.ln.Addr().String()
+	link := regexp.MustCompile(`\S+(/setup\?token=\S+)`).FindStringSubmatch(console.String())
+	if link == nil {
+		t.Fatalf("no setup link on the console: %s", console.String())
+	}
+	return newWalker(t, u), u + link[1]
 }
 
 func TestBrowserWalk(t *testing.T) {

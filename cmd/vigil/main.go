@@ -141,6 +141,8 @@ func commands() []command {
 			{"publish", "ID [--effective DATE] [--not-material]", "put the approved version in force"},
 			{"review", "ID --comment C", "record a review that changes nothing"},
 			{"acknowledge", "ID", "acknowledge the version in force"},
+			{"roster", "ID", "who has and has not acknowledged it, and when each was reminded"},
+			{"remind", "ID", "mail a reminder now to those who have not acknowledged it"},
 			{"upload", "FILE --owner U --approver U ...", "a draft from an existing document (md, txt, html, pdf, docx)"},
 		}},
 		{name: "people", summary: "the personnel register: list, show, import (a dry run unless --yes), offboarding, role-changes, review-role-change", run: runPeople, def: "list", api: true, subs: []subcommand{

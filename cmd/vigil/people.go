@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-soc/vigil"
 	"github.com/vigil-soc/vigil/api"
@@ -254,5 +255,66 @@ func policiesAcknowledge(ctx context.Context, env *cliEnv, args []string) error 
 		return err
 	}
 	fmt.Fprintf(env.stdout, "acknowledged %s version %d (sha256 %s) at %s\n", p.Key, a.Number, a.SHA256, a.At.UTC().Format("2006-01-02 15:04 UTC"))
+	return nil
+}
+
+// policyIDCommand parses `vigil policies VERB ID`.
+func policyIDCommand(env *cliEnv, verb string, args []string) (*apiCommand, int64, error) {
+	c := newAPICommand(env, "policies "+verb, "policies "+verb+" ID")
+	if err := c.parse(args); err != nil {
+		return nil, 0, err
+	}
+	if c.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "Usage: vigil policies "+verb+" ID")
+		return nil, 0, errUsage
+	}
+	id, err := argID("id", c.Arg(0))
+	return c, id, err
+}
+
+// policiesRoster is `vigil policies roster ID`: who in scope has and has
+// not acknowledged the version in force, and when each was last reminded.
+func policiesRoster(ctx context.Context, env *cliEnv, args []string) error {
+	c, id, err := policyIDCommand(env, "roster", args)
+	if err != nil {
+		return err
+	}
+	ro, printed, err := call(c, func(cl *client.Client) (*vigil.AckRoster, error) { return cl.PolicyAckRoster(ctx, id) })
+	if err != nil || printed {
+		return err
+	}
+	rows := make([][]string, 0, len(ro.People))
+	for _, l := range ro.People {
+		acked, reminded := "-", "-"
+		if l.Acked > 0 {
+			acked = fmt.Sprintf("v%d %s", l.Acked, l.AckedAt.UTC().Format(time.DateOnly))
+		}
+		if !l.RemindedAt.IsZero() {
+			reminded = l.RemindedAt.UTC().Format("2006-01-02 15:04")
+		}
+		if l.ReminderError != "" {
+			reminded += " (last failed)"
+		}
+		rows = append(rows, []string{l.Name, l.Email, string(l.State), acked, l.Due.UTC().Format(time.DateOnly), reminded})
+	}
+	table(env.stdout, []string{"NAME", "EMAIL", "STATE", "ACKNOWLEDGED", "DUE", "REMINDED"}, rows)
+	fmt.Fprintf(env.stdout, "\n%s version %d: %d acknowledged, %d due, %d overdue\n", ro.Requirement.Key, ro.Requirement.Current, ro.Done, ro.Due, ro.Overdue)
+	return nil
+}
+
+// policiesRemind is `vigil policies remind ID`: mail the reminders now.
+func policiesRemind(ctx context.Context, env *cliEnv, args []string) error {
+	c, id, err := policyIDCommand(env, "remind", args)
+	if err != nil {
+		return err
+	}
+	run, printed, err := call(c, func(cl *client.Client) (*vigil.ReminderRun, error) { return cl.RemindPolicyAcks(ctx, id) })
+	if err != nil || printed {
+		return err
+	}
+	fmt.Fprintln(env.stdout, run.Summary())
+	if run.Failed > 0 {
+		return fmt.Errorf("%d reminders could not be sent", run.Failed)
+	}
 	return nil
 }

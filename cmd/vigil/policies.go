@@ -27,6 +27,8 @@ const policiesUsage = "Usage: vigil policies list\n" +
 	"       vigil policies publish ID [--effective YYYY-MM-DD] [--not-material]\n" +
 	"       vigil policies review ID --comment TEXT\n" +
 	"       vigil policies acknowledge ID\n" +
+	"       vigil policies roster ID\n" +
+	"       vigil policies remind ID\n" +
 	"       vigil policies upload FILE --owner USER --approver USER ... [--title T] [--quorum N]\n" +
 	"       vigil policies export POLICY [--version N] [--format pdf|html] -o FILE\n" +
 	"       vigil policies export --all [--format pdf|zip] -o FILE"
@@ -45,6 +47,8 @@ func runPolicies(ctx context.Context, env *cliEnv, args []string) error {
 		namedVerb("publish", policiesStep),
 		namedVerb("review", policiesStep),
 		verb{"acknowledge", policiesAcknowledge},
+		verb{"roster", policiesRoster},
+		verb{"remind", policiesRemind},
 		verb{"upload", policiesUpload},
 		verb{"export", policiesExport})
 }

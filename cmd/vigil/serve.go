@@ -153,6 +153,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
 	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
+	// Reminders link to the public address; without one (or without a
+	// mail server) they are off, as password-reset mail is.
+	if m.SMTP.Enabled() && m.BaseURL != "" {
+		ppl.Mailer, ppl.BaseURL = m.SMTP, m.BaseURL
+	}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
@@ -199,7 +204,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
 	sched := &scheduler.Scheduler{Store: st, Holder: scheduler.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.Job(), ppl.HRJob()}}
+		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.Job(), ppl.HRJob(), ppl.RemindJob()}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
@@ -414,7 +419,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	secureCookies := fs.str("secure-cookies", "", "true: always mark cookies Secure (behind a TLS proxy)")
 	tlsCert := fs.str("tls-cert", "", "TLS certificate file (PEM); serves HTTPS")
 	tlsKey := fs.str("tls-key", "", "TLS key file (PEM)")
-	smtpAddr := fs.str("smtp-addr", "", "SMTP server host:port for password-reset mail (empty: no mail)")
+	smtpAddr := fs.str("smtp-addr", "", "SMTP server host:port for password-reset and reminder mail (empty: no mail)")
 	smtpUser := fs.str("smtp-user", "", "SMTP user name")
 	smtpFrom := fs.str("smtp-from", "vigil@localhost", "sender address of Vigil's mail")
 	trustProxy := fs.str("trust-proxy", "", "true: take client addresses from X-Forwarded-For (only behind a reverse proxy)")
