@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -170,6 +171,13 @@ func TestPoliciesCLI(t *testing.T) {
 	}
 	if code, out, errs := cli(t, bob, "", "tasks"); code != 0 || !strings.Contains(out, "POL-001") {
 		t.Fatalf("tasks: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, ada, "", "policies", "roster", "1"); code != 0 || !regexp.MustCompile(`bob@acme.test\s+due`).MatchString(out) || !strings.Contains(out, "0 acknowledged, 2 due") {
+		t.Fatalf("roster: %d %s %s", code, out, errs)
+	}
+	// This server has no mail: reminding says what is missing.
+	if code, _, errs := cli(t, ada, "", "policies", "remind", "1"); code != 1 || !strings.Contains(errs, "--smtp-addr") {
+		t.Fatalf("remind without mail: %d %s", code, errs)
 	}
 	if code, out, errs := cli(t, bob, "", "policies", "acknowledge", "1"); code != 0 || !strings.Contains(out, "acknowledged POL-001 version 1") {
 		t.Fatalf("acknowledge: %d %s %s", code, out, errs)

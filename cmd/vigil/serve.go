@@ -165,6 +165,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
 		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+	go func() {
+		if err := ppl.Warm(context.WithoutCancel(ctx)); err != nil {
+			m.Logger.Warn("cannot read acknowledgements ahead of the first request", "err", err)
+		}
+	}()
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
