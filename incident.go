@@ -61,6 +61,9 @@ var IncidentStatuses = []IncidentStatus{IncidentDeclared, IncidentInvestigating,
 
 func (s IncidentStatus) rank() int { return slices.Index(IncidentStatuses, s) }
 
+// Valid reports whether s is a known status.
+func (s IncidentStatus) Valid() bool { return s.rank() >= 0 }
+
 // Open reports whether the incident is not yet resolved.
 func (s IncidentStatus) Open() bool { return s.rank() >= 0 && s.rank() < IncidentResolved.rank() }
 

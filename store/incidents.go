@@ -431,12 +431,12 @@ func (s *Store) AddIncidentReview(ctx context.Context, id int64, r *vigil.Incide
 			if err := a.Validate(); err != nil {
 				return nil, err
 			}
-			var n int
-			if err := t.queryRow(ctx, "SELECT count(*) FROM users WHERE id = ?", a.OwnerID).Scan(&n); err != nil {
-				return nil, internal("read user", err)
-			}
-			if n == 0 {
+			err := t.queryRow(ctx, "SELECT name FROM users WHERE id = ?", a.OwnerID).Scan(&a.OwnerName)
+			if errors.Is(err, sql.ErrNoRows) {
 				return nil, vigil.FieldError("actions", "the owner of action %q, user %d, does not exist", a.Title, a.OwnerID)
+			}
+			if err != nil {
+				return nil, internal("read user", err)
 			}
 			a.IncidentID = x.ID
 			if err := t.queryRow(ctx, "INSERT INTO incident_actions (incident_id, title, owner_id, due) VALUES (?, ?, ?, ?) RETURNING id",
