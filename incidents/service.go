@@ -277,3 +277,19 @@ func (s *Service) Seal(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Resolve turns a reference, a number or a key (INC-001), into the
+// incident's ID.
+func (s *Service) Resolve(ctx context.Context, ref string) (int64, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
+		return id, nil
+	}
+	if !strings.HasPrefix(strings.ToUpper(ref), "INC-") {
+		return 0, vigil.FieldError("id", "an incident is named by its number or key (INC-001), not %q", truncate(ref, 20))
+	}
+	x, err := s.Store.IncidentByKey(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	return x.ID, nil
+}

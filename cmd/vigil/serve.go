@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/incidents"
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/ledger"
@@ -152,6 +153,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
+	inc := &incidents.Service{Store: st, Evidence: ev}
 	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
@@ -159,7 +161,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
@@ -199,7 +201,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
 	sched := &scheduler.Scheduler{Store: st, Holder: scheduler.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.Job(), ppl.HRJob()}}
+		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), inc.Job(), ppl.Job(), ppl.HRJob()}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
