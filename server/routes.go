@@ -286,6 +286,23 @@ func (s *Server) pageRoutes() []route {
 			// attempt and completion.
 			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
 	}
+	if s.incidents != nil {
+		exercise := pg("POST", "/exercises", manage, s.exerciseRecordPage)
+		exercise.stream, exercise.maxBody = true, maxExerciseFile+64<<10
+		rs = append(rs,
+			pg("GET", "/incidents", read, s.incidentsPage),
+			pg("POST", "/incidents", ownCtl, s.incidentOpenPage),
+			pg("GET", "/incidents/{id}", read, s.incidentPage),
+			pg("POST", "/incidents/{id}/events", ownCtl, s.incidentEventPage),
+			pg("POST", "/incidents/{id}/update", manage, s.incidentUpdatePage),
+			pg("POST", "/incidents/{id}/notifications", manage, s.incidentNotificationPage),
+			pg("POST", "/incidents/{id}/notifications/{notification}/sent", manage, s.incidentSentPage),
+			pg("POST", "/incidents/{id}/review", manage, s.incidentReviewPage),
+			pg("POST", "/incidents/{id}/actions/{action}/done", manage, s.incidentActionDonePage),
+			pg("POST", "/incidents/{id}/close", manage, s.incidentClosePage),
+			pg("GET", "/exercises", read, s.exercisesPage),
+			exercise)
+	}
 	if s.integrations != nil {
 		rs = append(rs,
 			pg("GET", "/integrations", read, s.integrationsPage),

@@ -72,6 +72,8 @@ func (s *Store) OpenIncident(ctx context.Context, x *vigil.Incident, first strin
 			return internal("count incidents", err)
 		}
 		x.Key, x.CreatedBy = fmt.Sprintf("INC-%03d", n+1), t.actor.UserID
+		// What is returned is what is stored: times at the store's precision.
+		x.DetectedAt, x.DeclaredAt = x.DetectedAt.UTC().Truncate(time.Microsecond), x.DeclaredAt.UTC().Truncate(time.Microsecond)
 		if err := t.queryRow(ctx, `INSERT INTO incidents (incident_key, title, summary, severity, status, detected_at, declared_at, customers, data, root_cause, dedup_key, source, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, x.Key, x.Title, x.Summary, string(x.Severity), string(x.Status),
 			t.d.ts(x.DetectedAt), t.d.ts(x.DeclaredAt), x.Customers, x.Data, x.RootCause, x.DedupKey, x.Source, ownerArg(x.CreatedBy)).Scan(&x.ID); err != nil {
