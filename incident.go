@@ -131,6 +131,10 @@ type IncidentEvent struct {
 	AuthorID   int64     `json:"author_id,omitempty"`
 	Author     string    `json:"author"`
 	Text       string    `json:"text"`
+	// Generated marks entries Vigil writes itself (declaration, status
+	// changes, notifications sent, review, closure); only the others
+	// show a timeline kept.
+	Generated bool `json:"generated,omitempty"`
 }
 
 // IncidentNotification is a notification owed (to a regulator, customers,
@@ -557,10 +561,11 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 // people to ignore it.
 func IncidentSignals(xs []Incident, rules IncidentRules, now time.Time) map[string][]Signal {
 	out := map[string][]Signal{}
+	xs = inWindow(xs, now)
 	if len(xs) == 0 {
 		for _, c := range []string{IncidentLogControl, NotificationControl, PostIncidentControl} {
 			out[c] = []Signal{{ControlID: c, Source: "incidents", Status: SignalNeutral, At: now,
-				Reason: "no incident is recorded in the register: nothing to show either way (a quiet period is not evidence that incidents are handled)"}}
+				Reason: fmt.Sprintf("no incident is recorded in the register for the last %d months: nothing to show either way (a quiet period is not evidence that incidents are handled)", IncidentWindowMonths)}}
 		}
 		return out
 	}
@@ -570,8 +575,35 @@ func IncidentSignals(xs []Incident, rules IncidentRules, now time.Time) map[stri
 	return out
 }
 
-// incidentLogSignal: every incident has a severity and a timeline, and a
-// root cause once resolved.
+func hasTimeline(x *Incident) bool {
+	for _, e := range x.Events {
+		if !e.Generated {
+			return true
+		}
+	}
+	return false
+}
+
+// IncidentWindowMonths is how far back incidents speak for IR-02, IR-04 and
+// IR-05: an incident handled well years ago does not show the process
+// operating now.
+const IncidentWindowMonths = 12
+
+// inWindow keeps the incidents declared in the window, and any not yet
+// closed whenever declared.
+func inWindow(xs []Incident, now time.Time) []Incident {
+	since := now.AddDate(0, -IncidentWindowMonths, 0)
+	var out []Incident
+	for _, x := range xs {
+		if x.Status != IncidentClosed || !x.DeclaredAt.Before(since) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// incidentLogSignal: every incident has a severity, and once resolved a
+// timeline of its own (beyond the entries Vigil writes) and a root cause.
 func incidentLogSignal(xs []Incident, now time.Time) Signal {
 	sig := Signal{ControlID: IncidentLogControl, Source: "incidents", At: now}
 	var bad []string
@@ -580,8 +612,8 @@ func incidentLogSignal(xs []Incident, now time.Time) Signal {
 		switch {
 		case !slices.Contains(Severities, x.Severity):
 			bad = append(bad, x.Key+" has no valid severity")
-		case len(x.Events) == 0:
-			bad = append(bad, x.Key+" has no timeline entry")
+		case !x.Status.Open() && !hasTimeline(x):
+			bad = append(bad, x.Key+" is "+string(x.Status)+" without a timeline (no entry beyond those Vigil writes)")
 		case !x.Status.Open() && strings.TrimSpace(x.RootCause) == "":
 			bad = append(bad, x.Key+" is "+string(x.Status)+" without a root cause")
 		}

@@ -101,7 +101,7 @@ func TestExerciseValidate(t *testing.T) {
 // good is an incident handled by the book.
 func good(key string) Incident {
 	return Incident{Key: key, Severity: SEV2, Status: IncidentClosed, DeclaredAt: incNow.AddDate(0, 0, -30), ResolvedAt: incNow.AddDate(0, 0, -29),
-		RootCause: "a bad deploy", Events: []IncidentEvent{{Text: "declared"}},
+		RootCause: "a bad deploy", Events: []IncidentEvent{{Text: "declared", Generated: true}, {Text: "rolled back"}},
 		Notifications: []IncidentNotification{{Audience: "customers", DueAt: incNow.AddDate(0, 0, -27), SentAt: incNow.AddDate(0, 0, -28)}},
 		Review:        &IncidentReview{Summary: "s", CompletedAt: incNow.AddDate(0, 0, -25)},
 		Actions:       []ReviewAction{{Title: "add a canary", Due: "2026-06-01", DoneAt: incNow.AddDate(0, 0, -20)}}}
@@ -134,7 +134,8 @@ func TestIncidentSignals(t *testing.T) {
 		plant                 func(x *Incident)
 	}{
 		{"resolved without a root cause", "IR-02", "without a root cause", func(x *Incident) { x.RootCause = "" }},
-		{"no timeline", "IR-02", "no timeline", func(x *Incident) { x.Events = nil }},
+		{"no timeline", "IR-02", "without a timeline", func(x *Incident) { x.Events = nil }},
+		{"only the entries Vigil writes", "IR-02", "without a timeline", func(x *Incident) { x.Events = x.Events[:1] }},
 		{"owed and not sent past the deadline", "IR-04", "not sent", func(x *Incident) { x.Notifications[0].SentAt = time.Time{} }},
 		{"sent after the deadline", "IR-04", "sent late", func(x *Incident) { x.Notifications[0].SentAt = x.Notifications[0].DueAt.Add(time.Hour) }},
 		{"no review 14 days after resolution", "IR-05", "no review 14 days", func(x *Incident) { x.Review = nil }},
@@ -150,6 +151,15 @@ func TestIncidentSignals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an incident closed over a year ago shows nothing now", func(t *testing.T) {
+		x := good("INC-001")
+		x.DeclaredAt = incNow.AddDate(-2, 0, 0)
+		for _, c := range []string{"IR-02", "IR-04", "IR-05"} {
+			if s := IncidentSignals([]Incident{x}, rules, incNow)[c][0]; s.Status != SignalNeutral || s.Operating {
+				t.Fatalf("%s for an old incident: %+v", c, s)
+			}
+		}
+	})
 	t.Run("owed, deadline not reached, is not a failure", func(t *testing.T) {
 		x := good("INC-001")
 		x.Notifications[0].SentAt, x.Notifications[0].DueAt = time.Time{}, incNow.Add(time.Hour)

@@ -85,7 +85,7 @@ func (s *Store) OpenIncident(ctx context.Context, x *vigil.Incident, first strin
 		if err := t.setSystems(ctx, x.ID, x.Systems); err != nil {
 			return err
 		}
-		e := vigil.IncidentEvent{IncidentID: x.ID, At: x.DeclaredAt, Text: first}
+		e := vigil.IncidentEvent{IncidentID: x.ID, At: x.DeclaredAt, Text: first, Generated: true}
 		if err := t.addEvent(ctx, &e); err != nil {
 			return err
 		}
@@ -126,8 +126,8 @@ func (t *wtx) addEvent(ctx context.Context, e *vigil.IncidentEvent) error {
 	if e.Author == "" {
 		e.Author = "system"
 	}
-	if err := t.queryRow(ctx, "INSERT INTO incident_events (incident_id, at, author_id, author, text, recorded_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-		e.IncidentID, t.d.ts(e.At), ownerArg(e.AuthorID), e.Author, e.Text, t.d.ts(t.now)).Scan(&e.ID); err != nil {
+	if err := t.queryRow(ctx, "INSERT INTO incident_events (incident_id, at, author_id, author, text, generated, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		e.IncidentID, t.d.ts(e.At), ownerArg(e.AuthorID), e.Author, e.Text, e.Generated, t.d.ts(t.now)).Scan(&e.ID); err != nil {
 		return internal("add timeline entry", err)
 	}
 	return nil
@@ -183,10 +183,10 @@ func loadChildren(ctx context.Context, q querier, xs []vigil.Incident, where str
 	}); err != nil {
 		return err
 	}
-	if err := each("read timeline", "SELECT x.id, x.incident_id, x.at, COALESCE(x.author_id, 0), x.author, x.text FROM incident_events x "+w+" ORDER BY x.incident_id, x.at, x.id", func(r scanner) (int64, error) {
+	if err := each("read timeline", "SELECT x.id, x.incident_id, x.at, COALESCE(x.author_id, 0), x.author, x.text, x.generated FROM incident_events x "+w+" ORDER BY x.incident_id, x.at, x.id", func(r scanner) (int64, error) {
 		var e vigil.IncidentEvent
 		var t dbTime
-		if err := r.Scan(&e.ID, &e.IncidentID, &t, &e.AuthorID, &e.Author, &e.Text); err != nil {
+		if err := r.Scan(&e.ID, &e.IncidentID, &t, &e.AuthorID, &e.Author, &e.Text, &e.Generated); err != nil {
 			return 0, err
 		}
 		e.At = t.T
@@ -347,7 +347,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id int64, p vigil.IncidentPa
 		}
 		if x.Status != from {
 			// A status change is part of the timeline too.
-			e := vigil.IncidentEvent{IncidentID: x.ID, At: now, Text: "Status: " + string(from) + " → " + string(x.Status)}
+			e := vigil.IncidentEvent{IncidentID: x.ID, At: now, Text: "Status: " + string(from) + " → " + string(x.Status), Generated: true}
 			if err := t.addEvent(ctx, &e); err != nil {
 				return nil, err
 			}
@@ -408,7 +408,7 @@ func (s *Store) MarkNotificationSent(ctx context.Context, id, nid int64, at, now
 			if _, err := t.exec(ctx, "UPDATE incident_notifications SET sent_at = ? WHERE id = ?", t.d.ts(at), nid); err != nil {
 				return nil, internal("mark notification sent", err)
 			}
-			e := vigil.IncidentEvent{IncidentID: x.ID, At: at, Text: "Notification to " + n.Audience + " sent"}
+			e := vigil.IncidentEvent{IncidentID: x.ID, At: at, Text: "Notification to " + n.Audience + " sent", Generated: true}
 			if err := t.addEvent(ctx, &e); err != nil {
 				return nil, err
 			}
@@ -447,7 +447,7 @@ func (s *Store) AddIncidentReview(ctx context.Context, id int64, r *vigil.Incide
 			}
 			x.Actions = append(x.Actions, *a)
 		}
-		e := vigil.IncidentEvent{IncidentID: x.ID, At: r.CompletedAt, Text: fmt.Sprintf("Post-incident review completed (%d actions)", len(actions))}
+		e := vigil.IncidentEvent{IncidentID: x.ID, At: r.CompletedAt, Text: fmt.Sprintf("Post-incident review completed (%d actions)", len(actions)), Generated: true}
 		if err := t.addEvent(ctx, &e); err != nil {
 			return nil, err
 		}
@@ -486,7 +486,7 @@ func (s *Store) CloseIncident(ctx context.Context, id int64, now time.Time) (*vi
 		if err := x.MayClose(); err != nil {
 			return nil, err
 		}
-		e := vigil.IncidentEvent{IncidentID: x.ID, At: now, Text: "Closed"}
+		e := vigil.IncidentEvent{IncidentID: x.ID, At: now, Text: "Closed", Generated: true}
 		if err := t.addEvent(ctx, &e); err != nil {
 			return nil, err
 		}

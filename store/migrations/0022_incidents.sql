@@ -38,7 +38,9 @@ CREATE TABLE incident_systems (
     PRIMARY KEY (incident_id, system_id)
 );
 
--- The timeline: rows are inserted, never updated or deleted.
+-- The timeline: rows are inserted, never updated or deleted. generated
+-- marks the entries Vigil writes itself (declaration, status changes,
+-- notifications sent, review, closure): they do not make a timeline.
 CREATE TABLE incident_events (
     id          {{serial}},
     incident_id BIGINT NOT NULL REFERENCES incidents(id),
@@ -46,6 +48,7 @@ CREATE TABLE incident_events (
     author_id   BIGINT REFERENCES users(id),
     author      TEXT NOT NULL,
     text        TEXT NOT NULL,
+    generated   {{bool}} NOT NULL DEFAULT {{false}},
     recorded_at {{time}} NOT NULL
 );
 CREATE INDEX incident_events_incident ON incident_events (incident_id, at);
