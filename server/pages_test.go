@@ -111,7 +111,7 @@ var pageExpected = map[string]string{
 	"POST /incidents/{id}/update": "owner admin", "POST /incidents/{id}/notifications": "owner admin",
 	"POST /incidents/{id}/notifications/{notification}/sent": "owner admin", "POST /incidents/{id}/review": "owner admin",
 	"POST /incidents/{id}/actions/{action}/done": "owner admin", "POST /incidents/{id}/close": "owner admin",
-	"GET /exercises": "all", "POST /exercises": "owner admin",
+	"GET /exercises": "all", "POST /exercises": "owner admin", "POST /exercises/rules": "owner admin",
 	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "GET /integrations/{id}": "all", "POST /integrations/{id}/{action}": "owner admin",
 	"GET /evidence": "all", "GET /evidence/export": "all", "GET /evidence/{id}/download": "all",
 	"POST /evidence/{id}/review": "owner admin", "POST /controls/{id}/evidence": "owner admin member",

@@ -301,6 +301,7 @@ func (s *Server) pageRoutes() []route {
 			pg("POST", "/incidents/{id}/actions/{action}/done", manage, s.incidentActionDonePage),
 			pg("POST", "/incidents/{id}/close", manage, s.incidentClosePage),
 			pg("GET", "/exercises", read, s.exercisesPage),
+			pg("POST", "/exercises/rules", manage, s.incidentRulesPage),
 			exercise)
 	}
 	if s.integrations != nil {

@@ -340,6 +340,11 @@ func (s *Server) renderExercises(w http.ResponseWriter, r *http.Request, status 
 	if form == nil {
 		form = url.Values{"date": {time.Now().UTC().Format(time.DateOnly)}, "outcome": {"passed"}}
 	}
+	for name, v := range map[string]int{"review_days": rules.ReviewDays, "tabletop_months": rules.TabletopMonths, "dr_months": rules.DRMonths, "restore_months": rules.RestoreMonths} {
+		if !form.Has(name) {
+			form.Set(name, strconv.Itoa(v))
+		}
+	}
 	p.Form = form
 	if err != nil {
 		if ferr := formError(p, err); ferr != nil {
@@ -390,4 +395,23 @@ func (s *Server) exerciseRecordPage(w http.ResponseWriter, r *http.Request) erro
 
 func notificationRequest(audience string, hours int, note string) api.NotificationRequest {
 	return api.NotificationRequest{Audience: audience, DueHours: hours, Note: note}
+}
+
+// incidentRulesPage changes the review days and exercise cadences.
+func (s *Server) incidentRulesPage(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	var rules vigil.IncidentRules
+	for name, dst := range map[string]*int{"review_days": &rules.ReviewDays, "tabletop_months": &rules.TabletopMonths, "dr_months": &rules.DRMonths, "restore_months": &rules.RestoreMonths} {
+		n, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
+		if err != nil {
+			return s.renderExercises(w, r, http.StatusUnprocessableEntity, f, vigil.FieldError(name, "%s must be a whole number, got %q", strings.ReplaceAll(name, "_", " "), truncate(f.Get(name), 20)))
+		}
+		*dst = n
+	}
+	if err := s.incidents.SetRules(r.Context(), rules); err != nil {
+		return s.renderExercises(w, r, http.StatusUnprocessableEntity, f, err)
+	}
+	s.flash(w, r, "Saved: reviews within "+strconv.Itoa(rules.ReviewDays)+" days; exercises every "+strconv.Itoa(rules.TabletopMonths)+", "+strconv.Itoa(rules.DRMonths)+" and "+strconv.Itoa(rules.RestoreMonths)+" months.")
+	http.Redirect(w, r, "/exercises#rules", http.StatusSeeOther)
+	return nil
 }

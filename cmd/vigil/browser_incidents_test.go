@@ -124,6 +124,18 @@ func TestBrowserIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.open("/exercises")
+	// The cadence is the organization's: 0 months is refused beside its
+	// field; quarterly (the catalog's) is kept.
+	w.fill("#s-rs", "0")
+	w.submit("restore every 0 months", `form[action="/exercises/rules"] button[type=submit]`)
+	if w.count("#rules .field-error") == 0 || !strings.Contains(w.text("#rules .field-error"), "restore months must be 1 to 36") {
+		t.Fatalf("restore every 0 months: %s", w.text("main"))
+	}
+	w.fill("#s-rs", "3")
+	w.submit("restore every 3 months", `form[action="/exercises/rules"] button[type=submit]`)
+	if !strings.Contains(w.text(".flash"), "Saved") {
+		t.Fatalf("saving the cadences: %s", w.text("main"))
+	}
 	w.fill("#x-kind", "restore")
 	w.fill("#x-scenario", "Restore the production database from last night's snapshot")
 	w.fill("#x-part", "Olive Owner, on-call engineer")
