@@ -1127,6 +1127,133 @@ func (c *Client) MyTraining(ctx context.Context) (*api.Page[vigil.TrainingStatus
 	return &out, nil
 }
 
+// ListIncidents calls GET /api/v1/incidents: The incident register, newest first, filtered.
+// Query: status, severity, q, limit.
+func (c *Client) ListIncidents(ctx context.Context, q url.Values) (*api.Page[vigil.Incident], error) {
+	var out api.Page[vigil.Incident]
+	if err := c.Do(ctx, "GET", "/api/v1/incidents", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// OpenIncident calls POST /api/v1/incidents: Declare an incident (SEV1: critical: customer data exposed or lost, or the service down for most customers; all hands, executives informed). With a dedup_key an open incident already has, that incident is returned (200) and nothing is opened.
+func (c *Client) OpenIncident(ctx context.Context, in *api.IncidentRequest) (*api.IncidentOpened, error) {
+	var out api.IncidentOpened
+	if err := c.Do(ctx, "POST", "/api/v1/incidents", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetIncident calls GET /api/v1/incidents/{id}: An incident (by number or key) with its timeline, notifications, review and actions.
+func (c *Client) GetIncident(ctx context.Context, id int64) (*vigil.Incident, error) {
+	var out vigil.Incident
+	if err := c.Do(ctx, "GET", "/api/v1/incidents/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateIncident calls PATCH /api/v1/incidents/{id}: Change an incident: status forward only (resolved needs the root cause), severity, root cause, affected systems, customers and data.
+func (c *Client) UpdateIncident(ctx context.Context, id int64, in *vigil.IncidentPatch) (*vigil.Incident, error) {
+	var out vigil.Incident
+	if err := c.Do(ctx, "PATCH", "/api/v1/incidents/"+strconv.FormatInt(id, 10), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AddIncidentEvent calls POST /api/v1/incidents/{id}/events: Append a timeline entry (entries are never changed).
+func (c *Client) AddIncidentEvent(ctx context.Context, id int64, in *api.IncidentEventRequest) (*vigil.IncidentEvent, error) {
+	var out vigil.IncidentEvent
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/events", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AddNotification calls POST /api/v1/incidents/{id}/notifications: Record a notification owed and its deadline (default 72 hours after declaration).
+func (c *Client) AddNotification(ctx context.Context, id int64, in *api.NotificationRequest) (*vigil.IncidentNotification, error) {
+	var out vigil.IncidentNotification
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/notifications", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// NotificationSent calls POST /api/v1/incidents/{id}/notifications/{notification}/sent: Record when a notification was sent.
+func (c *Client) NotificationSent(ctx context.Context, id int64, notification string, in *api.NotificationSentRequest) (*vigil.IncidentNotification, error) {
+	var out vigil.IncidentNotification
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/notifications/"+url.PathEscape(notification)+"/sent", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewIncident calls POST /api/v1/incidents/{id}/review: Record the post-incident review of a resolved incident, with its actions (owner, due date).
+func (c *Client) ReviewIncident(ctx context.Context, id int64, in *api.IncidentReviewRequest) (*vigil.Incident, error) {
+	var out vigil.Incident
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/review", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CompleteAction calls POST /api/v1/incidents/{id}/actions/{action}/done: Mark a review action done.
+func (c *Client) CompleteAction(ctx context.Context, id int64, action string) (*vigil.ReviewAction, error) {
+	var out vigil.ReviewAction
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/actions/"+url.PathEscape(action)+"/done", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CloseIncident calls POST /api/v1/incidents/{id}/close: Close a resolved incident (SEV1 and SEV2 only after their review); its record is sealed into the evidence ledger.
+func (c *Client) CloseIncident(ctx context.Context, id int64) (*vigil.Incident, error) {
+	var out vigil.Incident
+	if err := c.Do(ctx, "POST", "/api/v1/incidents/"+strconv.FormatInt(id, 10)+"/close", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetIncidentRules calls GET /api/v1/incident-rules: Days a resolved incident may wait for its review, and each exercise kind's cadence in months.
+func (c *Client) GetIncidentRules(ctx context.Context) (*vigil.IncidentRules, error) {
+	var out vigil.IncidentRules
+	if err := c.Do(ctx, "GET", "/api/v1/incident-rules", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PutIncidentRules calls PUT /api/v1/incident-rules: Change the review days and exercise cadences.
+func (c *Client) PutIncidentRules(ctx context.Context, in *vigil.IncidentRules) (*vigil.IncidentRules, error) {
+	var out vigil.IncidentRules
+	if err := c.Do(ctx, "PUT", "/api/v1/incident-rules", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListExercises calls GET /api/v1/exercises: Tabletop, disaster recovery and restore exercises, latest first.
+func (c *Client) ListExercises(ctx context.Context) (*api.Page[vigil.Exercise], error) {
+	var out api.Page[vigil.Exercise]
+	if err := c.Do(ctx, "GET", "/api/v1/exercises", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RecordExercise calls POST /api/v1/exercises: Record an exercise with its evidence (items uploaded first, linked to IR-03, BC-04 or BC-02).
+func (c *Client) RecordExercise(ctx context.Context, in *api.ExerciseRequest) (*vigil.Exercise, error) {
+	var out vigil.Exercise
+	if err := c.Do(ctx, "POST", "/api/v1/exercises", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
 func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
 	var out api.Page[vigil.RoleChange]

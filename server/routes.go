@@ -39,6 +39,7 @@ type route struct {
 	needsPolicies     bool
 	needsPeople       bool
 	needsTraining     bool
+	needsIncidents    bool
 	h                 handlerFunc
 }
 
@@ -102,7 +103,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -285,6 +286,24 @@ func (s *Server) pageRoutes() []route {
 			// Any signed-in person takes the quiz: it records only their own
 			// attempt and completion.
 			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
+	}
+	if s.incidents != nil {
+		exercise := pg("POST", "/exercises", manage, s.exerciseRecordPage)
+		exercise.stream, exercise.maxBody = true, maxExerciseFile+64<<10
+		rs = append(rs,
+			pg("GET", "/incidents", read, s.incidentsPage),
+			pg("POST", "/incidents", ownCtl, s.incidentOpenPage),
+			pg("GET", "/incidents/{id}", read, s.incidentPage),
+			pg("POST", "/incidents/{id}/events", ownCtl, s.incidentEventPage),
+			pg("POST", "/incidents/{id}/update", manage, s.incidentUpdatePage),
+			pg("POST", "/incidents/{id}/notifications", manage, s.incidentNotificationPage),
+			pg("POST", "/incidents/{id}/notifications/{notification}/sent", manage, s.incidentSentPage),
+			pg("POST", "/incidents/{id}/review", manage, s.incidentReviewPage),
+			pg("POST", "/incidents/{id}/actions/{action}/done", manage, s.incidentActionDonePage),
+			pg("POST", "/incidents/{id}/close", manage, s.incidentClosePage),
+			pg("GET", "/exercises", read, s.exercisesPage),
+			pg("POST", "/exercises/rules", manage, s.incidentRulesPage),
+			exercise)
 	}
 	if s.integrations != nil {
 		rs = append(rs,

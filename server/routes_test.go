@@ -163,6 +163,21 @@ var expected = map[string]string{
 	"POST /api/v1/training/courses/{id}/quiz":                       "owner admin member auditor viewer",
 	"POST /api/v1/training/courses/{id}/completions":                "owner admin",
 	"GET /api/v1/training/mine":                                     "owner admin member auditor viewer",
+
+	"GET /api/v1/incidents":                                         "owner admin member auditor viewer",
+	"POST /api/v1/incidents":                                        "owner admin member",
+	"GET /api/v1/incidents/{id}":                                    "owner admin member auditor viewer",
+	"PATCH /api/v1/incidents/{id}":                                  "owner admin",
+	"POST /api/v1/incidents/{id}/events":                            "owner admin member",
+	"POST /api/v1/incidents/{id}/notifications":                     "owner admin",
+	"POST /api/v1/incidents/{id}/notifications/{notification}/sent": "owner admin",
+	"POST /api/v1/incidents/{id}/review":                            "owner admin",
+	"POST /api/v1/incidents/{id}/actions/{action}/done":             "owner admin",
+	"POST /api/v1/incidents/{id}/close":                             "owner admin",
+	"GET /api/v1/incident-rules":                                    "owner admin member auditor viewer",
+	"PUT /api/v1/incident-rules":                                    "owner admin",
+	"GET /api/v1/exercises":                                         "owner admin member auditor viewer",
+	"POST /api/v1/exercises":                                        "owner admin",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -184,6 +199,8 @@ func (e *env) fill(method, path string) string {
 		r = strings.NewReplacer("{id}", "1", "{number}", "1")
 	case strings.HasPrefix(path, "/api/v1/training/"):
 		r = strings.NewReplacer("{id}", "1", "{assignment}", "999999")
+	case strings.HasPrefix(path, "/api/v1/incidents/"):
+		r = strings.NewReplacer("{id}", "1", "{notification}", "999999", "{action}", "999999")
 	}
 	return r.Replace(path)
 }

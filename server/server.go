@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-soc/vigil/auth"
 	"github.com/vigil-soc/vigil/catalog"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/incidents"
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
 	"github.com/vigil-soc/vigil/people"
@@ -68,6 +69,9 @@ type Config struct {
 	// Training is courses, assignments and completions; nil leaves its
 	// routes unavailable.
 	Training *training.Service
+	// Incidents is the incident register and the exercises; nil leaves
+	// their routes answering 503.
+	Incidents *incidents.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -109,6 +113,7 @@ type Server struct {
 	policies       *policy.Service
 	people         *people.Service
 	training       *training.Service
+	incidents      *incidents.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -141,7 +146,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -349,6 +354,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsTraining && s.training == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "training is not configured on this server"))
+			return
+		}
+		if rt.needsIncidents && s.incidents == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "incidents are not configured on this server"))
 			return
 		}
 		if rt.needsMonitor && s.monitor == nil {

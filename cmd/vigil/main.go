@@ -162,6 +162,20 @@ func commands() []command {
 			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
 			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
 		}},
+		{name: "incidents", summary: "the incident register: list, open, show, event, update, notify, review, close", run: runIncidents, def: "list", api: true, subs: []subcommand{
+			{"list", "[--status S] [--severity SEV] [--q TEXT]", "the register, newest first"},
+			{"open", "--title T --severity SEV [--dedup-key K] ...", "declare an incident (idempotent on --dedup-key)"},
+			{"show", "ID", "an incident with its timeline, notifications and review"},
+			{"event", "ID --text T [--at TIME]", "append a timeline entry"},
+			{"update", "ID [--status S] [--root-cause T]", "move the status forward, write the root cause"},
+			{"notify", "ID (--audience A [--due-hours N] | --sent N)", "a notification owed, or one sent"},
+			{"review", "ID --summary S [--action T --owner U --due D]", "record the post-incident review"},
+			{"close", "ID", "close a resolved incident; its record is sealed"},
+		}},
+		{name: "exercises", summary: "tabletop, disaster recovery and restore exercises: list, record", run: runExercises, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the exercises, latest first"},
+			{"record", "--kind K --scenario S --date D ... [--file F]", "record an exercise with its evidence"},
+		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-soc/vigil/check"
 	"github.com/vigil-soc/vigil/checks"
 	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/incidents"
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/ledger"
@@ -152,6 +153,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	integ := &integrations.Service{Store: st, Box: box, Monitor: mon, Checks: reg, Kinds: builtin.Kinds(), DataDir: m.DataDir, Evidence: ev}
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
+	inc := &incidents.Service{Store: st, Evidence: ev}
 	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
 	// Reminders link to the public address; without one (or without a
 	// mail server) they are off, as password-reset mail is.
@@ -164,7 +166,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	go func() {
 		if err := ppl.Warm(context.WithoutCancel(ctx)); err != nil {
 			m.Logger.Warn("cannot read acknowledgements ahead of the first request", "err", err)
@@ -209,7 +211,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Each finished day's manifest of collector inputs is sealed into the
 	// evidence ledger.
 	sched := &scheduler.Scheduler{Store: st, Holder: scheduler.Holder(), Log: m.Logger, Dynamic: integ.Jobs,
-		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), ppl.Job(), ppl.HRJob(), ppl.RemindJob()}}
+		Jobs: []scheduler.Job{mon.InputManifestJob(m.Evidence, manifestBackfill(m.RunRetention)), trn.Job(), inc.Job(), ppl.Job(), ppl.HRJob(), ppl.RemindJob()}}
 	if m.ScanLocal > 0 {
 		job, err := mon.LocalScanJob("/", m.ScanLocal, nil)
 		if err != nil {
