@@ -227,3 +227,23 @@ func (d *Delivery) Next(o AttemptOutcome, now time.Time) {
 func (d *Delivery) String() string {
 	return fmt.Sprintf("delivery %d of notification %d to channel %d", d.ID, d.NotificationID, d.ChannelID)
 }
+
+// DeliveryFilter narrows the delivery log.
+type DeliveryFilter struct {
+	ChannelID int64
+	State     DeliveryState
+	Limit     int // default 100, at most 1000
+}
+
+// Validate checks a filter's values.
+func (f *DeliveryFilter) Validate() error {
+	switch f.State {
+	case "", DeliveryPending, DeliveryDelivered, DeliveryDead:
+	default:
+		return FieldError("state", "state %q is not pending, delivered or dead", clipText(string(f.State), 20))
+	}
+	if f.Limit < 0 || f.Limit > 1000 {
+		return FieldError("limit", "limit must be from 1 to 1000")
+	}
+	return nil
+}

@@ -1254,6 +1254,48 @@ func (c *Client) RecordExercise(ctx context.Context, in *api.ExerciseRequest) (*
 	return &out, nil
 }
 
+// ListNotificationChannels calls GET /api/v1/notification-channels: The notification channels (targets shown by host only).
+func (c *Client) ListNotificationChannels(ctx context.Context) (*api.Page[vigil.Channel], error) {
+	var out api.Page[vigil.Channel]
+	if err := c.Do(ctx, "GET", "/api/v1/notification-channels", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateNotificationChannel calls POST /api/v1/notification-channels: Add a channel: email (an address), slack or teams (their incoming webhook URL) or webhook (any HTTPS URL; the answer carries its signing key, shown only this once).
+func (c *Client) CreateNotificationChannel(ctx context.Context, in *vigil.Channel) (*vigil.Channel, error) {
+	var out vigil.Channel
+	if err := c.Do(ctx, "POST", "/api/v1/notification-channels", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteNotificationChannel calls DELETE /api/v1/notification-channels/{id}: Delete a channel; what still waited for it is marked dead.
+func (c *Client) DeleteNotificationChannel(ctx context.Context, id int64) error {
+	return c.Do(ctx, "DELETE", "/api/v1/notification-channels/"+strconv.FormatInt(id, 10), nil, nil, nil)
+}
+
+// TestNotificationChannel calls POST /api/v1/notification-channels/{id}/test: Queue a test message to the channel (its delivery shows in the log).
+func (c *Client) TestNotificationChannel(ctx context.Context, id int64) (*vigil.Notification, error) {
+	var out vigil.Notification
+	if err := c.Do(ctx, "POST", "/api/v1/notification-channels/"+strconv.FormatInt(id, 10)+"/test", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListNotificationDeliveries calls GET /api/v1/notification-deliveries: The delivery log, newest first: each attempt's state, status code and error.
+// Query: channel, state, limit.
+func (c *Client) ListNotificationDeliveries(ctx context.Context, q url.Values) (*api.Page[vigil.Delivery], error) {
+	var out api.Page[vigil.Delivery]
+	if err := c.Do(ctx, "GET", "/api/v1/notification-deliveries", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
 func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
 	var out api.Page[vigil.RoleChange]

@@ -124,6 +124,24 @@ func (s *Service) CreateChannel(ctx context.Context, c *vigil.Channel) (*vigil.C
 	return &out, nil
 }
 
+// Channels lists the channels, without their targets' secrets.
+func (s *Service) Channels(ctx context.Context) ([]vigil.Channel, error) {
+	return s.Store.Channels(ctx)
+}
+
+// DeleteChannel retires a channel; what still waited for it is dead.
+func (s *Service) DeleteChannel(ctx context.Context, id int64) error {
+	return s.Store.DeleteChannel(ctx, id)
+}
+
+// Deliveries is the delivery log, newest first.
+func (s *Service) Deliveries(ctx context.Context, f vigil.DeliveryFilter) ([]vigil.Delivery, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return s.Store.Deliveries(ctx, f)
+}
+
 // Notify queues a notification for the channels named (none: every
 // enabled channel) and wakes the sender. It returns how many deliveries
 // were queued.

@@ -219,7 +219,7 @@ func TestChannels(t *testing.T) {
 		if len(msgs) != 1 || msgs[0].To[0] != "security@acme.test" || !strings.Contains(msgs[0].Data, "3 hosts fail SSH-04.") {
 			t.Fatalf("mail: %+v", msgs)
 		}
-		ds, err := st.Deliveries(admin, store.DeliveryFilter{})
+		ds, err := st.Deliveries(admin, vigil.DeliveryFilter{})
 		if err != nil || len(ds) != 4 {
 			t.Fatalf("log: %d %v", len(ds), err)
 		}
@@ -253,7 +253,7 @@ func TestDeliveryFailures(t *testing.T) {
 		}
 		last := func() vigil.Delivery {
 			t.Helper()
-			ds, err := st.Deliveries(admin, store.DeliveryFilter{ChannelID: ch.ID, Limit: 1})
+			ds, err := st.Deliveries(admin, vigil.DeliveryFilter{ChannelID: ch.ID, Limit: 1})
 			if err != nil || len(ds) != 1 {
 				t.Fatalf("log: %v", err)
 			}

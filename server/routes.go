@@ -40,6 +40,7 @@ type route struct {
 	needsPeople       bool
 	needsTraining     bool
 	needsIncidents    bool
+	needsNotify       bool
 	h                 handlerFunc
 }
 
@@ -103,7 +104,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.notifyRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -286,6 +287,13 @@ func (s *Server) pageRoutes() []route {
 			// Any signed-in person takes the quiz: it records only their own
 			// attempt and completion.
 			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
+	}
+	if s.notify != nil {
+		rs = append(rs,
+			pg("GET", "/settings/notifications", manage, s.notificationsPage),
+			pg("POST", "/settings/notifications", manage, s.notificationChannelPage),
+			pg("POST", "/settings/notifications/{id}/test", manage, s.notificationTestPage),
+			pg("POST", "/settings/notifications/{id}/delete", manage, s.notificationDeletePage))
 	}
 	if s.incidents != nil {
 		exercise := pg("POST", "/exercises", manage, s.exerciseRecordPage)

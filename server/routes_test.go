@@ -132,6 +132,11 @@ var expected = map[string]string{
 	"POST /api/v1/policies/{id}/acknowledge":             "owner admin member auditor viewer",
 	"GET /api/v1/policies/{id}/acknowledgements":         "owner admin auditor",
 	"POST /api/v1/policies/{id}/remind":                  "owner admin",
+	"GET /api/v1/notification-channels":                  "owner admin",
+	"POST /api/v1/notification-channels":                 "owner admin",
+	"DELETE /api/v1/notification-channels/{id}":          "owner admin",
+	"POST /api/v1/notification-channels/{id}/test":       "owner admin",
+	"GET /api/v1/notification-deliveries":                "owner admin",
 	"GET /api/v1/acknowledgements":                       "owner admin auditor",
 	"GET /api/v1/me/tasks":                               "owner admin member auditor viewer",
 

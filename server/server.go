@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-soc/vigil/incidents"
 	"github.com/vigil-soc/vigil/integrations"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/notify"
 	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
@@ -72,6 +73,9 @@ type Config struct {
 	// Incidents is the incident register and the exercises; nil leaves
 	// their routes answering 503.
 	Incidents *incidents.Service
+	// Notify, when set, holds the notification channels and their
+	// delivery log.
+	Notify *notify.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -114,6 +118,7 @@ type Server struct {
 	people         *people.Service
 	training       *training.Service
 	incidents      *incidents.Service
+	notify         *notify.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -146,7 +151,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, notify: cfg.Notify, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -354,6 +359,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsTraining && s.training == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "training is not configured on this server"))
+			return
+		}
+		if rt.needsNotify && s.notify == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "notifications are not configured on this server"))
 			return
 		}
 		if rt.needsIncidents && s.incidents == nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-soc/vigil/internal/evidencetest"
 	"github.com/vigil-soc/vigil/internal/pgtest"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/notify"
 	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/secret"
@@ -84,6 +85,7 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 	cfg2.People = &people.Service{Store: st, Training: cfg2.Training, Evidence: ev}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
+	cfg2.Notify = &notify.Service{Store: st, Box: cfg2.Integrations.Box}
 	// As serve wires them: evidence and monitoring speak about controls.
 	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor, cfg2.Policies, cfg2.People, cfg2.Training, cfg2.Incidents, &people.RoleChanges{Store: st}, people.HRSource{People: cfg2.People}}
 	for _, o := range opts {

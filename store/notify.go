@@ -251,15 +251,8 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, ids []int64, next time.Ti
 	})
 }
 
-// DeliveryFilter narrows the delivery log.
-type DeliveryFilter struct {
-	ChannelID int64
-	State     vigil.DeliveryState
-	Limit     int // default 100, at most 1000
-}
-
 // Deliveries lists the delivery log, newest first.
-func (s *Store) Deliveries(ctx context.Context, f DeliveryFilter) ([]vigil.Delivery, error) {
+func (s *Store) Deliveries(ctx context.Context, f vigil.DeliveryFilter) ([]vigil.Delivery, error) {
 	var where []string
 	var args []any
 	if f.ChannelID != 0 {

@@ -172,6 +172,13 @@ func commands() []command {
 			{"review", "ID --summary S [--action T --owner U --due D]", "record the post-incident review"},
 			{"close", "ID", "close a resolved incident; its record is sealed"},
 		}},
+		{name: "notifications", summary: "notification channels and their delivery log: channels, add, test, remove, log", run: runNotifications, def: "channels", api: true, subs: []subcommand{
+			{"channels", "", "the channels"},
+			{"add", "--name N --kind slack|teams|webhook|email --target T", "add a channel (a webhook's signing key is printed once)"},
+			{"test", "ID", "queue a test message"},
+			{"remove", "ID", "delete a channel"},
+			{"log", "[--channel ID] [--state S]", "the delivery log, newest first"},
+		}},
 		{name: "exercises", summary: "tabletop, disaster recovery and restore exercises: list, record", run: runExercises, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the exercises, latest first"},
 			{"record", "--kind K --scenario S --date D ... [--file F]", "record an exercise with its evidence"},

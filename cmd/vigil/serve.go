@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-soc/vigil/integrations/builtin"
 	"github.com/vigil-soc/vigil/ledger"
 	"github.com/vigil-soc/vigil/monitor"
+	"github.com/vigil-soc/vigil/notify"
 	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
 	"github.com/vigil-soc/vigil/scheduler"
@@ -69,6 +70,7 @@ type Main struct {
 	ScanLocal       time.Duration   // scan the server's own host this often (0: never)
 	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
 	Evidence        *evidence.Service
+	Notify          *notify.Service
 	stop            context.CancelFunc
 
 	Store  *store.Store
@@ -154,6 +156,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
 	inc := &incidents.Service{Store: st, Evidence: ev}
+	ntf := &notify.Service{Store: st, Box: box, Log: m.Logger}
+	if m.SMTP.Enabled() {
+		ntf.Mailer = m.SMTP
+	}
+	m.Notify = ntf
 	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
 	// Reminders link to the public address; without one (or without a
 	// mail server) they are off, as password-reset mail is.
@@ -166,7 +173,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, Notify: ntf, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	go func() {
 		if err := ppl.Warm(context.WithoutCancel(ctx)); err != nil {
 			m.Logger.Warn("cannot read acknowledgements ahead of the first request", "err", err)
@@ -220,6 +227,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		sched.Jobs = append(sched.Jobs, job)
 	}
 	go sched.Run(bg)
+	go m.Notify.Run(bg)
 	m.Logger.Info("vigil serving", "url", m.URL, "database", st.Engine(), "where", st.Where(), "version", version)
 	return nil
 }
