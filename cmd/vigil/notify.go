@@ -108,7 +108,9 @@ func notificationsLog(ctx context.Context, env *cliEnv, args []string) error {
 			q.Set(k, v)
 		}
 	}
-	p, printed, err := call(c, func(cl *client.Client) (*api.Page[vigil.Delivery], error) { return cl.ListNotificationDeliveries(ctx, q) })
+	p, printed, err := call(c, func(cl *client.Client) (*api.Page[vigil.Delivery], error) {
+		return cl.ListNotificationDeliveries(ctx, q)
+	})
 	if err != nil || printed {
 		return err
 	}
