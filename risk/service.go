@@ -1,0 +1,296 @@
+package risk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-soc/vigil"
+	"github.com/vigil-soc/vigil/evidence"
+	"github.com/vigil-soc/vigil/store"
+)
+
+// Service is the risk module on the store.
+type Service struct {
+	Store    *store.Store
+	Evidence *evidence.Service
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func mayManage(ctx context.Context, what string) error {
+	if !vigil.ActorFrom(ctx).Role.Can(vigil.PermManage) {
+		return vigil.Errorf(vigil.EFORBIDDEN, "only an admin or owner %s", what)
+	}
+	return nil
+}
+
+// Scale is the scale risks are scored on.
+func (s *Service) Scale() vigil.RiskScale { return vigil.DefaultRiskScale }
+
+// Risks lists the register's risks that pass the filter.
+func (s *Service) Risks(ctx context.Context, f vigil.RiskFilter) ([]vigil.Risk, error) {
+	rs, err := s.Store.Risks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	for i := range rs {
+		if f.Match(&rs[i]) {
+			out = append(out, rs[i])
+		}
+	}
+	return out, nil
+}
+
+// Risk reads one risk.
+func (s *Service) Risk(ctx context.Context, id int64) (*vigil.Risk, error) { return s.Store.Risk(ctx, id) }
+
+// Create adds a risk to the register.
+func (s *Service) Create(ctx context.Context, r *vigil.Risk) error {
+	if err := mayManage(ctx, "adds a risk"); err != nil {
+		return err
+	}
+	return s.Store.CreateRisks(ctx, []*vigil.Risk{r})
+}
+
+// AddFromLibrary starts register entries from library risks: each with
+// the library's description, threat, vulnerability and suggested scores,
+// owned by ownerID (0: nobody yet), linked to those of its suggested
+// controls the organization has adopted. Treatment and review date are
+// left for the owner to decide. All are added, or none.
+func (s *Service) AddFromLibrary(ctx context.Context, ids []string, ownerID int64) ([]vigil.Risk, error) {
+	if err := mayManage(ctx, "adds risks"); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, vigil.FieldError("ids", "pick at least one risk from the library")
+	}
+	lib, err := Library()
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]vigil.LibraryRisk{}
+	for _, l := range lib {
+		byID[l.ID] = l
+	}
+	existing, err := s.Store.Risks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rs []*vigil.Risk
+	seen := map[string]bool{}
+	for _, id := range ids {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		l, ok := byID[id]
+		if !ok {
+			return nil, vigil.FieldError("ids", "no library risk %q", truncate(id, 20))
+		}
+		if seen[id] || slices.ContainsFunc(existing, func(r vigil.Risk) bool { return r.LibraryID == id }) {
+			return nil, vigil.FieldError("ids", "%s %s is already in the register", id, l.Title)
+		}
+		seen[id] = true
+		r := &vigil.Risk{LibraryID: l.ID, Title: l.Title, Category: l.Category, Description: l.Description, Threat: l.Threat,
+			Vulnerability: l.Vulnerability, Likelihood: l.Likelihood, Impact: l.Impact, OwnerID: ownerID}
+		for _, c := range l.Controls {
+			if ok, err := s.Store.ControlExists(ctx, c); err != nil {
+				return nil, err
+			} else if ok {
+				r.Controls = append(r.Controls, c)
+			}
+		}
+		rs = append(rs, r)
+	}
+	if err := s.Store.CreateRisks(ctx, rs); err != nil {
+		return nil, err
+	}
+	out := make([]vigil.Risk, 0, len(rs))
+	for _, r := range rs {
+		x, err := s.Store.Risk(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *x)
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Update applies a patch: scores, controls, treatment, owner, review date.
+func (s *Service) Update(ctx context.Context, id int64, p *vigil.RiskPatch) (*vigil.Risk, error) {
+	if err := mayManage(ctx, "changes a risk"); err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateRisk(ctx, id, "risk.update", p.Apply)
+}
+
+// RequestAcceptance makes accept a risk's treatment, pending the approval
+// of approver (someone other than the owner) until expires.
+func (s *Service) RequestAcceptance(ctx context.Context, id, approver int64, expires vigil.Date, note string) (*vigil.Risk, error) {
+	if err := mayManage(ctx, "requests a risk acceptance"); err != nil {
+		return nil, err
+	}
+	return s.Store.UpdateRisk(ctx, id, "risk.accept.request", func(r *vigil.Risk, now time.Time) error {
+		return r.RequestAcceptance(approver, expires, note, now)
+	})
+}
+
+// ApproveAcceptance records the actor's approval: only the approver the
+// acceptance names may give it, never the owner (vigil.Actor.ApproveAcceptance).
+func (s *Service) ApproveAcceptance(ctx context.Context, id int64) (*vigil.Risk, error) {
+	a := vigil.ActorFrom(ctx)
+	return s.Store.UpdateRisk(ctx, id, "risk.accept.approve", func(r *vigil.Risk, now time.Time) error {
+		return a.ApproveAcceptance(r, now)
+	})
+}
+
+// HeatMap counts the register's risks on the scale, inherent or residual.
+func (s *Service) HeatMap(ctx context.Context, residual bool) (vigil.HeatMap, error) {
+	rs, err := s.Store.Risks(ctx)
+	if err != nil {
+		return vigil.HeatMap{}, err
+	}
+	return vigil.NewHeatMap(rs, s.Scale(), residual), nil
+}
+
+// Assessments lists the risk assessments, oldest first.
+func (s *Service) Assessments(ctx context.Context) ([]vigil.RiskAssessment, error) {
+	return s.Store.RiskAssessments(ctx)
+}
+
+// Assessment reads one assessment.
+func (s *Service) Assessment(ctx context.Context, id int64) (*vigil.RiskAssessment, error) {
+	return s.Store.RiskAssessment(ctx, id)
+}
+
+// RunAssessment records an assessment: the register as it stands now,
+// the participants and the method. It counts once signed.
+func (s *Service) RunAssessment(ctx context.Context, a *vigil.RiskAssessment) error {
+	if err := mayManage(ctx, "runs a risk assessment"); err != nil {
+		return err
+	}
+	now := s.now()
+	if err := a.Validate(now); err != nil {
+		return err
+	}
+	rs, err := s.Store.Risks(ctx)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return vigil.Errorf(vigil.ECONFLICT, "the risk register is empty: add risks (the library has common ones) before assessing them")
+	}
+	a.Register = make([]vigil.RiskSnapshot, len(rs))
+	for i := range rs {
+		a.Register[i] = rs[i].Snapshot(now)
+	}
+	return s.Store.AddRiskAssessment(ctx, a)
+}
+
+// assessmentRecord is what the ledger keeps of a signed assessment.
+type assessmentRecord struct {
+	Assessment   string               `json:"assessment"`
+	PerformedOn  vigil.Date           `json:"performed_on"`
+	Method       string               `json:"method"`
+	Participants []string             `json:"participants"`
+	NextDue      vigil.Date           `json:"next_due"`
+	Scale        vigil.RiskScale      `json:"scale"`
+	Register     []vigil.RiskSnapshot `json:"register"`
+	SignedBy     string               `json:"signed_by"`
+	SignedAt     time.Time            `json:"signed_at"`
+}
+
+// SignAssessment signs an assessment off and seals it, as signed, into
+// the evidence ledger: one item linked to RA-01 (and RA-02 and RA-03 when
+// adopted). RA-01 must be adopted: the ledger links every item to a control.
+func (s *Service) SignAssessment(ctx context.Context, id int64) (*vigil.RiskAssessment, error) {
+	if err := mayManage(ctx, "signs a risk assessment"); err != nil {
+		return nil, err
+	}
+	actor := vigil.ActorFrom(ctx)
+	if actor.UserID == 0 {
+		return nil, vigil.Errorf(vigil.EFORBIDDEN, "an assessment is signed by a person, signed in")
+	}
+	a, err := s.Store.RiskAssessment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.SignedAt != nil {
+		return nil, vigil.Errorf(vigil.ECONFLICT, "%s is already signed", a.Key)
+	}
+	var ctls []string
+	for _, c := range vigil.RiskControls {
+		if ok, err := s.Store.ControlExists(ctx, c); err != nil {
+			return nil, err
+		} else if ok {
+			ctls = append(ctls, c)
+		}
+	}
+	if !slices.Contains(ctls, vigil.RiskAssessmentControl) {
+		return nil, vigil.Errorf(vigil.ECONFLICT, "the assessment is sealed into the evidence ledger against %s, which the organization has not adopted: adopt it first", vigil.RiskAssessmentControl)
+	}
+	signer := actor.Name
+	if u, err := s.Store.User(ctx, actor.UserID); err == nil {
+		signer = u.Name + " (" + u.Email + ")"
+	}
+	at := s.now().UTC().Truncate(time.Second)
+	b, err := json.MarshalIndent(assessmentRecord{Assessment: a.Key, PerformedOn: a.PerformedOn, Method: a.Method, Participants: a.Participants,
+		NextDue: a.NextDue, Scale: s.Scale(), Register: a.Register, SignedBy: signer, SignedAt: at}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	end := a.NextDue.Time().AddDate(0, 0, -1).Format(time.DateOnly)
+	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s: annual risk assessment of %s, signed", a.Key, a.PerformedOn),
+		Filename: strings.ToLower(a.Key) + ".json", MediaType: "application/json", EffectiveStart: a.PerformedOn, EffectiveEnd: vigil.Date(end),
+		Controls: ctls, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SignRiskAssessment(ctx, id, at, ev.ID); err != nil {
+		return nil, err
+	}
+	return s.Store.RiskAssessment(ctx, id)
+}
+
+// Name is the signal source's name.
+func (s *Service) Name() string { return "risks" }
+
+// Version changes with every change and every day (reviews, expiries and
+// the next assessment fall due with the clock).
+func (s *Service) Version(ctx context.Context) (string, error) {
+	head, err := s.Store.StateVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.now().UTC().Format(time.DateOnly) + "/" + strconv.FormatInt(head, 10), nil
+}
+
+// Signals reports RA-01, RA-02 and RA-03 (vigil.RiskSignals).
+func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error) {
+	rs, err := s.Store.Risks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.Store.RiskAssessments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return vigil.RiskSignals(rs, as, s.now()), nil
+}
