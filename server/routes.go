@@ -39,6 +39,7 @@ type route struct {
 	needsPolicies     bool
 	needsPeople       bool
 	needsTraining     bool
+	needsRisks        bool
 	h                 handlerFunc
 }
 
@@ -102,7 +103,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.riskRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.

@@ -162,6 +162,22 @@ var expected = map[string]string{
 	"POST /api/v1/training/courses/{id}/quiz":                       "owner admin member auditor viewer",
 	"POST /api/v1/training/courses/{id}/completions":                "owner admin",
 	"GET /api/v1/training/mine":                                     "owner admin member auditor viewer",
+
+	// Risks: everyone reads; an acceptance is approved by the person it
+	// names (the route admits whoever may operate controls).
+	"GET /api/v1/risks":                          "owner admin member auditor viewer",
+	"POST /api/v1/risks":                         "owner admin",
+	"GET /api/v1/risks/library":                  "owner admin member auditor viewer",
+	"POST /api/v1/risks/library":                 "owner admin",
+	"GET /api/v1/risks/heatmap":                  "owner admin member auditor viewer",
+	"GET /api/v1/risks/{id}":                     "owner admin member auditor viewer",
+	"PATCH /api/v1/risks/{id}":                   "owner admin",
+	"POST /api/v1/risks/{id}/acceptance":         "owner admin",
+	"POST /api/v1/risks/{id}/acceptance/approve": "owner admin member",
+	"GET /api/v1/risk-assessments":               "owner admin member auditor viewer",
+	"POST /api/v1/risk-assessments":              "owner admin",
+	"GET /api/v1/risk-assessments/{id}":          "owner admin member auditor viewer",
+	"POST /api/v1/risk-assessments/{id}/sign":    "owner admin",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -181,6 +197,8 @@ func (e *env) fill(method, path string) string {
 		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/policies/"):
 		r = strings.NewReplacer("{id}", "1", "{number}", "1")
+	case strings.HasPrefix(path, "/api/v1/risks/"), strings.HasPrefix(path, "/api/v1/risk-assessments/"):
+		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/training/"):
 		r = strings.NewReplacer("{id}", "1", "{assignment}", "999999")
 	}
