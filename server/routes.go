@@ -286,6 +286,25 @@ func (s *Server) pageRoutes() []route {
 			// attempt and completion.
 			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
 	}
+	// Signing an assessment seals it: the risk pages need the ledger too.
+	if s.risks != nil && s.evidence != nil {
+		rs = append(rs,
+			pg("GET", "/risks", read, s.risksPage),
+			pg("POST", "/risks", manage, s.riskCreatePage),
+			pg("GET", "/risks/library", read, s.riskLibraryPage),
+			pg("POST", "/risks/library", manage, s.riskLibraryPost),
+			pg("GET", "/risks/plan", read, s.riskPlanPage),
+			pg("GET", "/risks/assessments", read, s.riskAssessmentsPage),
+			pg("POST", "/risks/assessments", manage, s.riskAssessmentRunPost),
+			pg("GET", "/risks/assessments/{id}", read, s.riskAssessmentPage),
+			pg("POST", "/risks/assessments/{id}/sign", manage, s.riskAssessmentSignPost),
+			pg("GET", "/risks/{id}", read, s.riskPage),
+			pg("POST", "/risks/{id}", manage, s.riskPost),
+			pg("POST", "/risks/{id}/accept", manage, s.riskAcceptPost),
+			// The approver the acceptance names, whoever may operate
+			// controls; the domain refuses anyone else and the owner.
+			pg("POST", "/risks/{id}/approve", ownCtl, s.riskApprovePost))
+	}
 	if s.integrations != nil {
 		rs = append(rs,
 			pg("GET", "/integrations", read, s.integrationsPage),
