@@ -55,7 +55,9 @@ func (s *Service) Risks(ctx context.Context, f vigil.RiskFilter) ([]vigil.Risk, 
 }
 
 // Risk reads one risk.
-func (s *Service) Risk(ctx context.Context, id int64) (*vigil.Risk, error) { return s.Store.Risk(ctx, id) }
+func (s *Service) Risk(ctx context.Context, id int64) (*vigil.Risk, error) {
+	return s.Store.Risk(ctx, id)
+}
 
 // Create adds a risk to the register.
 func (s *Service) Create(ctx context.Context, r *vigil.Risk) error {

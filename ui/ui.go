@@ -35,7 +35,7 @@ type Renderer struct {
 var funcs = template.FuncMap{
 	// list makes a slice of strings to range over (a form's fields).
 	"list": func(s ...string) []string { return s },
-	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
 	"pct1": func(f float64) string {
 		if f == math.Trunc(f) {
 			return fmt.Sprintf("%.0f%%", f)
