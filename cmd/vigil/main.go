@@ -160,6 +160,18 @@ func commands() []command {
 			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
 			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
 		}},
+		{name: "risks", summary: "the risk register and the annual risk assessment: list, library, add, show, score, accept, approve, assess, assessments, sign", run: runRisks, def: "list", api: true, subs: []subcommand{
+			{"list", "[--category C] [--treatment T] [--q TEXT]", "the register"},
+			{"library", "", "Vigil's library of common risks, with suggested controls"},
+			{"add", "--title T --likelihood N --impact N | --library ID,ID [--owner U]", "add a risk, or start from library risks"},
+			{"show", "ID", "one risk"},
+			{"score", "ID [--likelihood N] [--residual-likelihood N] ... [--controls IDS]", "score, treat and link a risk"},
+			{"accept", "ID --approver U --expires D [--note N]", "accept a risk, pending its approver"},
+			{"approve", "ID", "approve an acceptance that names you"},
+			{"assess", "--method M --participant P ... [--months N]", "record the annual risk assessment"},
+			{"assessments", "", "the assessments"},
+			{"sign", "ASSESSMENT", "sign an assessment off: sealed into the evidence ledger"},
+		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},
