@@ -17,6 +17,7 @@ go test -run '^$' -bench 'Readiness' -benchtime 2s ./readiness
 go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
 go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
 go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
+go test -run '^$' -bench 'Register5000' -benchtime 20x ./risk
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -20,6 +21,38 @@ type Service struct {
 	Store    *store.Store
 	Evidence *evidence.Service
 	Now      func() time.Time
+
+	// The register as last read, and the state version it was read at:
+	// the register page, its filters and heat maps read it whole, and
+	// 5,000 risks take longer to scan than the page may (every write,
+	// users' included, moves the version).
+	mu      sync.Mutex
+	cached  []vigil.Risk
+	version int64
+}
+
+// register is every risk, read again only when something changed.
+func (s *Service) register(ctx context.Context) ([]vigil.Risk, error) {
+	v, err := s.Store.StateVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.cached != nil && s.version == v {
+		rs := slices.Clone(s.cached)
+		s.mu.Unlock()
+		return rs, nil
+	}
+	s.mu.Unlock()
+	// Read after the version: what is cached is at least as new as it.
+	rs, err := s.Store.Risks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cached, s.version = slices.Clone(rs), v
+	s.mu.Unlock()
+	return rs, nil
 }
 
 func (s *Service) now() time.Time {
@@ -41,7 +74,7 @@ func (s *Service) Scale() vigil.RiskScale { return vigil.DefaultRiskScale }
 
 // Risks lists the register's risks that pass the filter.
 func (s *Service) Risks(ctx context.Context, f vigil.RiskFilter) ([]vigil.Risk, error) {
-	rs, err := s.Store.Risks(ctx)
+	rs, err := s.register(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +198,7 @@ func (s *Service) ApproveAcceptance(ctx context.Context, id int64) (*vigil.Risk,
 
 // HeatMap counts the register's risks on the scale, inherent or residual.
 func (s *Service) HeatMap(ctx context.Context, residual bool) (vigil.HeatMap, error) {
-	rs, err := s.Store.Risks(ctx)
+	rs, err := s.register(ctx)
 	if err != nil {
 		return vigil.HeatMap{}, err
 	}
@@ -258,10 +291,20 @@ func (s *Service) SignAssessment(ctx context.Context, id int64) (*vigil.RiskAsse
 	if err != nil {
 		return nil, err
 	}
+	// The assessment answers RA-01's evidence requests: once a reviewer
+	// accepts it, it fulfils the period it falls in.
+	reqs, err := s.Store.Requests(ctx, vigil.RiskAssessmentControl)
+	if err != nil {
+		return nil, err
+	}
+	var reqIDs []int64
+	for _, r := range reqs {
+		reqIDs = append(reqIDs, r.ID)
+	}
 	end := a.NextDue.Time().AddDate(0, 0, -1).Format(time.DateOnly)
 	ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceReview, Title: fmt.Sprintf("%s: annual risk assessment of %s, signed", a.Key, a.PerformedOn),
 		Filename: strings.ToLower(a.Key) + ".json", MediaType: "application/json", EffectiveStart: a.PerformedOn, EffectiveEnd: vigil.Date(end),
-		Controls: ctls, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
+		Controls: ctls, Requests: reqIDs, DeclaredSize: int64(len(b))}, bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,9 +83,11 @@ func riskRows(rs []vigil.Risk, s vigil.RiskScale, now time.Time) []riskRow {
 	return out
 }
 
+const maxRiskRows = 500
+
 type risksData struct {
 	Risks              []riskRow
-	Total              int
+	Total, Shown       int
 	Filter             vigil.RiskFilter
 	Filtered           bool
 	Inherent, Residual heatSVG
@@ -128,6 +131,11 @@ func (s *Server) renderRisks(w http.ResponseWriter, r *http.Request, status int,
 		if f.Match(&all[i]) {
 			shown = append(shown, all[i])
 		}
+	}
+	// A page shows at most maxRiskRows; filters and the heat map's
+	// cells narrow a large register down.
+	if d.Shown = len(shown); len(shown) > maxRiskRows {
+		shown = shown[:maxRiskRows]
 	}
 	d.Risks = riskRows(shown, scale, time.Now())
 	if d.Manage {
@@ -299,6 +307,16 @@ func (s *Server) renderRisk(w http.ResponseWriter, r *http.Request, id int64, st
 		if d.Controls, err = s.store.ListControls(ctx, vigil.ControlFilter{}); err != nil {
 			return err
 		}
+		// The linked controls first: the list is long and scrolls.
+		slices.SortStableFunc(d.Controls, func(a, b vigil.Control) int {
+			switch {
+			case d.Linked[a.ID] && !d.Linked[b.ID]:
+				return -1
+			case !d.Linked[a.ID] && d.Linked[b.ID]:
+				return 1
+			}
+			return 0
+		})
 	}
 	p := s.newPage(w, r, x.Key+" "+x.Title, "risks")
 	if form == nil {
