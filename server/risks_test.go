@@ -151,6 +151,9 @@ func TestRisksAPI(t *testing.T) {
 			t.Fatalf("signed: %+v", a)
 		}
 		b = e.do("admin", "POST", fmt.Sprintf("/api/v1/risk-assessments/%d/sign", a.ID), nil, 409, nil)
+		if _, msg, _ := apiError(t, b); !strings.Contains(msg, "already signed") {
+			t.Fatalf("signed twice: %s", b)
+		}
 		var ev vigil.Evidence
 		e.do("auditor", "GET", fmt.Sprintf("/api/v1/evidence/%d", a.EvidenceID), nil, 200, &ev)
 		if !strings.Contains(strings.Join(ev.Controls, ","), "RA-01") {
