@@ -774,3 +774,17 @@ func (a Actor) ApproveAcceptance(r *Risk, now time.Time) error {
 	r.AcceptedAt = &t
 	return nil
 }
+
+// MaxRiskCSV bounds a register import's file.
+const MaxRiskCSV = 512 << 10
+
+// RiskImport is the preview of a register import, or what it did: every
+// bad row with its line and column (nothing is imported while any is
+// bad), and the risks the file holds.
+type RiskImport struct {
+	SHA256   string         `json:"sha256"` // the file's: confirming names it
+	Rows     []RiskSnapshot `json:"rows"`
+	Errors   []RowError     `json:"errors"`
+	Imported bool           `json:"imported"`
+	Keys     []string       `json:"keys,omitempty"` // the register keys given, once imported
+}

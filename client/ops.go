@@ -1155,6 +1155,16 @@ func (c *Client) AddLibraryRisks(ctx context.Context, in *api.RiskLibraryRequest
 	return &out, nil
 }
 
+// ImportRisks calls POST /api/v1/risks/import: Import a risk register (the raw body is the CSV file): without confirm a dry run naming every bad row's line and column; with confirm (the preview's sha256) the risks are added, all or none.
+// Query: confirm.
+func (c *Client) ImportRisks(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.RiskImport, error) {
+	var out vigil.RiskImport
+	if err := c.Upload(ctx, "/api/v1/risks/import", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // RiskHeatMap calls GET /api/v1/risks/heatmap: Counts of risks per likelihood and impact, inherent or residual.
 // Query: residual.
 func (c *Client) RiskHeatMap(ctx context.Context, q url.Values) (*vigil.HeatMap, error) {

@@ -3,6 +3,8 @@ package risk
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -338,4 +340,90 @@ func (s *Service) Signals(ctx context.Context) (map[string][]vigil.Signal, error
 		return nil, err
 	}
 	return vigil.RiskSignals(rs, as, s.now()), nil
+}
+
+// Import reads a risk register export. Without confirm it is a dry run:
+// every bad row with its line and column (owners who are not users,
+// controls not adopted included), or the risks it would add. With
+// confirm, the SHA-256 the preview gave, a clean file's risks are added
+// in one transaction: all, or none.
+func (s *Service) Import(ctx context.Context, data []byte, confirm string) (*vigil.RiskImport, error) {
+	if err := mayManage(ctx, "imports risks"); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	out := &vigil.RiskImport{SHA256: hex.EncodeToString(sum[:]), Rows: []vigil.RiskSnapshot{}, Errors: []vigil.RowError{}}
+	if confirm != "" && confirm != out.SHA256 {
+		return nil, vigil.FieldError("confirm", "the file is not the one previewed (its SHA-256 is %s): preview it again", out.SHA256)
+	}
+	rows, errs := ParseCSV(data)
+	refErrs, err := s.checkRefs(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	if errs = append(errs, refErrs...); len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b vigil.RowError) int { return a.Line - b.Line })
+		out.Errors = errs
+		return out, nil
+	}
+	rs := make([]*vigil.Risk, len(rows))
+	for i := range rows {
+		rs[i] = &rows[i].Risk
+		out.Rows = append(out.Rows, rows[i].Risk.Snapshot(s.now()))
+		out.Rows[i].Owner = rows[i].OwnerEmail
+	}
+	if confirm == "" {
+		return out, nil
+	}
+	if err := s.Store.CreateRisks(ctx, rs); err != nil {
+		return nil, err
+	}
+	out.Imported = true
+	for i, r := range rs {
+		out.Keys = append(out.Keys, r.Key)
+		out.Rows[i].Key = r.Key
+	}
+	return out, nil
+}
+
+// checkRefs resolves each row's owner email to a user and checks its
+// controls are the organization's, naming the line of each that is not.
+func (s *Service) checkRefs(ctx context.Context, rows []ImportRow) ([]vigil.RowError, error) {
+	us, err := s.Store.ListUsers(ctx, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	byEmail := map[string]*vigil.User{}
+	for i := range us {
+		byEmail[strings.ToLower(us[i].Email)] = &us[i]
+	}
+	adopted := map[string]bool{}
+	var errs []vigil.RowError
+	for i := range rows {
+		x := &rows[i]
+		if x.OwnerEmail != "" {
+			u := byEmail[x.OwnerEmail]
+			switch {
+			case u == nil:
+				errs = append(errs, vigil.RowError{Line: x.Line, Column: "owner_email", Message: fmt.Sprintf("%s is not a Vigil user: add them first, or leave the owner empty", truncate(x.OwnerEmail, 60))})
+			case u.Disabled:
+				errs = append(errs, vigil.RowError{Line: x.Line, Column: "owner_email", Message: x.OwnerEmail + " is disabled"})
+			default:
+				x.Risk.OwnerID = u.ID
+			}
+		}
+		for _, c := range x.Risk.Controls {
+			ok, seen := adopted[c]
+			if !seen {
+				if ok, err = s.Store.ControlExists(ctx, c); err != nil {
+					return nil, err
+				}
+				adopted[c] = ok
+			}
+			if !ok {
+				errs = append(errs, vigil.RowError{Line: x.Line, Column: "controls", Message: fmt.Sprintf("control %s is not one of the organization's controls: adopt it first", truncate(c, 20))})
+			}
+		}
+	}
+	return errs, nil
 }

@@ -29,6 +29,8 @@ func (s *Server) riskRoutes() []route {
 		{name: "CreateRisk", method: "POST", path: "/api/v1/risks", perm: manage, tag: "risks", summary: "Add a risk to the register (RISK-001, ...)", in: api.RiskRequest{}, out: vigil.Risk{}, status: 201, h: s.createRisk},
 		{name: "RiskLibrary", method: "GET", path: "/api/v1/risks/library", perm: read, tag: "risks", summary: "Vigil's library of common SaaS risks, each with suggested controls, and the scoring scale", out: api.RiskLibrary{}, h: s.riskLibrary},
 		{name: "AddLibraryRisks", method: "POST", path: "/api/v1/risks/library", perm: manage, tag: "risks", summary: "Start register entries from library risks, linked to the organization's matching controls: all, or none", in: api.RiskLibraryRequest{}, out: api.Page[vigil.Risk]{}, status: 201, h: s.addLibraryRisks},
+		{name: "ImportRisks", method: "POST", path: "/api/v1/risks/import", perm: manage, tag: "risks", summary: "Import a risk register (the raw body is the CSV file): without confirm a dry run naming every bad row's line and column; with confirm (the preview's sha256) the risks are added, all or none",
+			query: []param{{"confirm", "the sha256 the dry run gave: import the file"}}, out: vigil.RiskImport{}, maxBody: vigil.MaxRiskCSV + 1, upload: true, h: s.importRisks},
 		{name: "RiskHeatMap", method: "GET", path: "/api/v1/risks/heatmap", perm: read, tag: "risks", summary: "Counts of risks per likelihood and impact, inherent or residual", query: []param{{"residual", "true for residual scores"}}, out: vigil.HeatMap{}, h: s.riskHeatMap},
 		{name: "GetRisk", method: "GET", path: "/api/v1/risks/{id}", perm: read, tag: "risks", summary: "A risk", out: vigil.Risk{}, h: s.getRisk},
 		{name: "UpdateRisk", method: "PATCH", path: "/api/v1/risks/{id}", perm: manage, tag: "risks", summary: "Score a risk, link controls, set owner, treatment and review date", in: vigil.RiskPatch{}, out: vigil.Risk{}, h: s.patchRisk},
@@ -241,5 +243,21 @@ func (s *Server) signAssessment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) importRisks(w http.ResponseWriter, r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "text/plain") && !strings.HasPrefix(ct, "application/octet-stream") {
+		return vigil.Errorf(vigil.EINVALID, "Content-Type must be text/csv, got %q", truncate(ct, 60))
+	}
+	b, err := readUpload(r, vigil.MaxRiskCSV)
+	if err != nil {
+		return err
+	}
+	res, err := s.risks.Import(r.Context(), b, r.URL.Query().Get("confirm"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -173,6 +174,60 @@ func TestRisksAPI(t *testing.T) {
 		e.do("viewer", "GET", "/api/v1/risk-assessments", nil, 200, &list)
 		if len(list.Items) != 1 || len(list.Trend) != 1 || list.Trend[0].Risks != 2 {
 			t.Fatalf("assessments: %+v", list)
+		}
+	})
+}
+
+// TestRiskImportAPI: a register export previewed (a bad row named by line
+// and column, nothing written), then a clean one imported only when its
+// preview's SHA-256 is named, all its risks at once.
+func TestRiskImportAPI(t *testing.T) {
+	engines(t, func(t *testing.T, e *env) {
+		e.do("admin", "POST", "/api/v1/controls/adopt", map[string]any{"ids": []string{"AC-03"}, "owner_id": e.users["admin"]}, 200, nil)
+		csvHdr := map[string]string{"Content-Type": "text/csv"}
+		send := func(who, q, body string) (int, vigil.RiskImport, []byte) {
+			st, b := e.raw(who, "POST", "/api/v1/risks/import"+q, strings.NewReader(body), csvHdr)
+			var res vigil.RiskImport
+			_ = json.Unmarshal(b, &res)
+			return st, res, b
+		}
+		var u vigil.User
+		e.do("admin", "GET", fmt.Sprintf("/api/v1/users/%d", e.users["member"]), nil, 200, &u)
+		bad := "title,owner_email,likelihood,impact,controls\nPhished credentials," + u.Email + ",4,4,AC-03\nLeaked key,nobody@acme.test,3,4,NS-01\n\"=cmd|' /C calc'!A0\",,2,2,\n"
+		st, res, b := send("admin", "", bad)
+		if st != 200 || res.Imported || len(res.Errors) != 3 {
+			t.Fatalf("a bad file: %d %s", st, b)
+		}
+		for i, want := range []struct {
+			line   int
+			column string
+		}{{3, "owner_email"}, {3, "controls"}, {4, "title"}} {
+			if e := res.Errors[i]; e.Line != want.line || e.Column != want.column {
+				t.Errorf("error %d: %+v, want line %d column %s", i, e, want.line, want.column)
+			}
+		}
+		if st, _, _ := send("member", "", bad); st != 403 {
+			t.Fatalf("a member imports: %d", st)
+		}
+		good := fmt.Sprintf("title,owner_email,likelihood,impact,controls,category\nPhished credentials,%s,4,4,AC-03,security\nInvoice fraud,,3,4,,fraud\n", u.Email)
+		st, res, b = send("admin", "", good)
+		if st != 200 || len(res.Errors) != 0 || len(res.Rows) != 2 || res.Imported || res.SHA256 == "" {
+			t.Fatalf("a clean preview: %d %s", st, b)
+		}
+		var page api.Page[vigil.Risk]
+		if e.do("admin", "GET", "/api/v1/risks", nil, 200, &page); len(page.Items) != 0 {
+			t.Fatalf("a preview wrote %d risks", len(page.Items))
+		}
+		if st, _, b := send("admin", "?confirm="+strings.Repeat("0", 64), good); st != 400 || !strings.Contains(string(b), "not the one previewed") {
+			t.Fatalf("confirming another file: %d %s", st, b)
+		}
+		st, res, b = send("admin", "?confirm="+res.SHA256, good)
+		if st != 200 || !res.Imported || strings.Join(res.Keys, ",") != "RISK-001,RISK-002" {
+			t.Fatalf("the import: %d %s", st, b)
+		}
+		e.do("admin", "GET", "/api/v1/risks", nil, 200, &page)
+		if len(page.Items) != 2 || page.Items[0].OwnerID != e.users["member"] || page.Items[1].Category != vigil.RiskFraud {
+			t.Fatalf("imported: %+v", page.Items)
 		}
 	})
 }

@@ -160,7 +160,7 @@ func commands() []command {
 			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
 			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
 		}},
-		{name: "risks", summary: "the risk register and the annual risk assessment: list, library, add, show, score, accept, approve, assess, assessments, sign", run: runRisks, def: "list", api: true, subs: []subcommand{
+		{name: "risks", summary: "the risk register and the annual risk assessment: list, library, add, show, score, accept, approve, assess, assessments, sign, import", run: runRisks, def: "list", api: true, subs: []subcommand{
 			{"list", "[--category C] [--treatment T] [--q TEXT]", "the register"},
 			{"library", "", "Vigil's library of common risks, with suggested controls"},
 			{"add", "--title T --likelihood N --impact N | --library ID,ID [--owner U]", "add a risk, or start from library risks"},
@@ -171,6 +171,7 @@ func commands() []command {
 			{"assess", "--method M --participant P ... [--months N]", "record the annual risk assessment"},
 			{"assessments", "", "the assessments"},
 			{"sign", "ASSESSMENT", "sign an assessment off: sealed into the evidence ledger"},
+			{"import", "FILE|- [--yes]", "import a risk register (CSV): a dry run naming each bad row, then --yes"},
 		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},

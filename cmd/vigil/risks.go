@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -22,7 +25,8 @@ const risksUsage = "Usage: vigil risks list [--category C] [--treatment T] [--q 
 	"       vigil risks approve ID\n" +
 	"       vigil risks assess --method TEXT --participant NAME [--participant NAME ...] [--date YYYY-MM-DD] [--months N]\n" +
 	"       vigil risks assessments\n" +
-	"       vigil risks sign ASSESSMENT"
+	"       vigil risks sign ASSESSMENT\n" +
+	"       vigil risks import FILE|- [--yes]"
 
 func runRisks(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", risksUsage,
@@ -35,7 +39,8 @@ func runRisks(ctx context.Context, env *cliEnv, args []string) error {
 		verb{"approve", risksApprove},
 		verb{"assess", risksAssess},
 		verb{"assessments", risksAssessments},
-		verb{"sign", risksSign})
+		verb{"sign", risksSign},
+		verb{"import", risksImport})
 }
 
 func residual(r *vigil.Risk) string {
@@ -345,5 +350,69 @@ func risksSign(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%s signed and sealed into the evidence ledger as evidence %d; the next is due %s\n", a.Key, a.EvidenceID, a.NextDue)
+	return nil
+}
+
+// risksImport is `vigil risks import FILE`: a dry run listing every bad
+// row, and with --yes (and a clean file) the import itself, all or none.
+func risksImport(ctx context.Context, env *cliEnv, args []string) error {
+	usage := "risks import FILE|- [--yes]"
+	c := newAPICommand(env, "risks import", usage)
+	yes := c.Bool("yes", false, "import a clean file (without: a dry run)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "Usage: vigil "+usage)
+		return errUsage
+	}
+	var r io.Reader = env.stdin
+	if name := c.Arg(0); name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, vigil.MaxRiskCSV+1))
+	if err != nil {
+		return err
+	}
+	send := func(confirm string) (*vigil.RiskImport, bool, error) {
+		q := url.Values{}
+		if confirm != "" {
+			q.Set("confirm", confirm)
+		}
+		return call(c, func(cl *client.Client) (*vigil.RiskImport, error) {
+			return cl.ImportRisks(ctx, q, "text/csv", int64(len(b)), "", bytes.NewReader(b))
+		})
+	}
+	res, printed, err := send("")
+	if err != nil || printed {
+		return err
+	}
+	if len(res.Errors) > 0 {
+		for _, e := range res.Errors {
+			where := ""
+			if e.Line > 0 {
+				where = "line " + strconv.Itoa(e.Line)
+				if e.Column != "" {
+					where += ", column " + e.Column
+				}
+				where += ": "
+			}
+			fmt.Fprintln(env.stderr, where+e.Message)
+		}
+		return fmt.Errorf("nothing imported: the file has %d problem(s)", len(res.Errors))
+	}
+	if !*yes {
+		fmt.Fprintf(env.stdout, "%d risks would be added; nothing is imported until you run this again with --yes\n", len(res.Rows))
+		return nil
+	}
+	if res, _, err = send(res.SHA256); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "imported %d risks: %s\n", len(res.Keys), strings.Join(res.Keys, ", "))
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +89,19 @@ func TestRisksCLI(t *testing.T) {
 	}
 	if code, out, _ := cli(t, max, "", "risks", "assessments"); code != 0 || !strings.Contains(out, "evidence") {
 		t.Fatalf("assessments: %d %s", code, out)
+	}
+
+	// Import: a dry run names each bad row; --yes imports a clean file.
+	file := filepath.Join(t.TempDir(), "register.csv")
+	os.WriteFile(file, []byte("title,owner_email,likelihood,impact\nLeaked key,nobody@acme.test,3,4\n=1+1,,2,2\n"), 0o600)
+	if code, _, errs := cli(t, ada, "", "risks", "import", file, "--yes"); code != 1 || !strings.Contains(errs, "line 2, column owner_email") || !strings.Contains(errs, "line 3, column title: \"=1+1\" looks like a spreadsheet formula") {
+		t.Fatalf("a bad import: %d %s", code, errs)
+	}
+	os.WriteFile(file, []byte("title,owner_email,likelihood,impact\nLeaked key,max@acme.test,3,4\n"), 0o600)
+	if code, out, errs := cli(t, ada, "", "risks", "import", file); code != 0 || !strings.Contains(out, "1 risks would be added") {
+		t.Fatalf("a dry run: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli(t, ada, "", "risks", "import", file, "--yes"); code != 0 || !strings.Contains(out, "imported 1 risks: RISK-004") {
+		t.Fatalf("the import: %d %s %s", code, out, errs)
 	}
 }
