@@ -107,7 +107,7 @@ var pageExpected = map[string]string{
 	"GET /training": "all", "POST /training/courses": "owner admin", "GET /training/mine": "all", "GET /training/{id}": "all",
 	"POST /training/{id}/assign": "owner admin", "POST /training/{id}/assignments/{assignment}/delete": "owner admin",
 	"POST /training/{id}/completions": "owner admin", "GET /training/{id}/take": "all", "POST /training/{id}/quiz": "all",
-	"GET /risks": "all", "POST /risks": "owner admin", "GET /risks/library": "all", "POST /risks/library": "owner admin", "GET /risks/plan": "all",
+	"GET /risks": "all", "POST /risks": "owner admin", "GET /risks/library": "all", "POST /risks/library": "owner admin", "GET /risks/plan": "all", "GET /risks/import": "owner admin", "POST /risks/import": "owner admin",
 	"GET /risks/assessments": "all", "POST /risks/assessments": "owner admin", "GET /risks/assessments/{id}": "all", "POST /risks/assessments/{id}/sign": "owner admin",
 	"GET /risks/{id}": "all", "POST /risks/{id}": "owner admin", "POST /risks/{id}/accept": "owner admin", "POST /risks/{id}/approve": "owner admin member",
 	"GET /fleet": "all", "GET /integrations": "all", "POST /integrations": "owner admin", "GET /integrations/{id}": "all", "POST /integrations/{id}/{action}": "owner admin",

@@ -294,6 +294,8 @@ func (s *Server) pageRoutes() []route {
 			pg("GET", "/risks/library", read, s.riskLibraryPage),
 			pg("POST", "/risks/library", manage, s.riskLibraryPost),
 			pg("GET", "/risks/plan", read, s.riskPlanPage),
+			pg("GET", "/risks/import", manage, s.riskImportPage),
+			pg("POST", "/risks/import", manage, s.riskImportPost),
 			pg("GET", "/risks/assessments", read, s.riskAssessmentsPage),
 			pg("POST", "/risks/assessments", manage, s.riskAssessmentRunPost),
 			pg("GET", "/risks/assessments/{id}", read, s.riskAssessmentPage),

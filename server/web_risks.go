@@ -512,3 +512,34 @@ func (s *Server) riskAssessmentSignPost(w http.ResponseWriter, r *http.Request) 
 	http.Redirect(w, r, "/risks/assessments/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 	return nil
 }
+
+func (s *Server) riskImportPage(w http.ResponseWriter, r *http.Request) error {
+	p := s.newPage(w, r, "Import a risk register", "risks")
+	p.Data = map[string]any{"Columns": risk.Columns}
+	return s.render(w, http.StatusOK, "risk_import", p)
+}
+
+// riskImportPost previews the pasted register, or with confirm (the
+// preview's SHA-256) imports it.
+func (s *Server) riskImportPost(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	data := []byte(strings.ReplaceAll(f.Get("csv"), "\r\n", "\n"))
+	res, err := s.risks.Import(r.Context(), data, f.Get("confirm"))
+	if err == nil && res.Imported {
+		s.flash(w, r, "Imported "+strconv.Itoa(len(res.Keys))+" risks: "+strings.Join(res.Keys, ", ")+".")
+		http.Redirect(w, r, "/risks", http.StatusSeeOther)
+		return nil
+	}
+	p := s.newPage(w, r, "Import a risk register", "risks")
+	p.Data, p.Form = map[string]any{"Columns": risk.Columns, "Result": res}, f
+	status := http.StatusOK
+	if err != nil {
+		if e := formError(p, err); e != nil {
+			return e
+		}
+		status = http.StatusUnprocessableEntity
+	} else if len(res.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return s.render(w, status, "risk_import", p)
+}

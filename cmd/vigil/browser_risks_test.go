@@ -153,4 +153,23 @@ func TestBrowserRisks(t *testing.T) {
 		t.Fatalf("RA-01 is not healthy on the assessment: %s", main)
 	}
 	w.shot("119-risks-ra01-healthy")
+
+	// Import a register: a formula and an unknown owner refused by line
+	// and column, nothing written; then the clean file, confirmed.
+	w.open("/risks/import")
+	w.fill("#i-csv", "title,owner_email,likelihood,impact,category\nVendor outage,nobody@acme.test,3,3,vendor\n=SUM(A1),,2,2,security\n")
+	w.submit("preview a bad file", `#preview-form button[type=submit]`)
+	if errs := w.text("#import-errors"); !strings.Contains(errs, "line 2, column owner_email") || !strings.Contains(errs, "line 3, column title") || w.count("#confirm") != 0 {
+		t.Fatalf("a bad import: %s", w.text("main"))
+	}
+	w.shot("120-risks-import-errors")
+	w.fill("#i-csv", "title,owner_email,likelihood,impact,category\nVendor outage,mia@acme.test,3,3,vendor\n")
+	w.submit("preview", `#preview-form button[type=submit]`)
+	if w.count("#preview tbody tr") != 1 {
+		t.Fatalf("the preview: %s", w.text("main"))
+	}
+	w.submit("confirm", `#confirm button[type=submit]`)
+	if !strings.Contains(w.text(".flash"), "Imported 1 risks: RISK-004") {
+		t.Fatalf("after the import: %s", w.text("main"))
+	}
 }
