@@ -154,8 +154,10 @@ type Risk struct {
 	AcceptanceExpires Date       `json:"acceptance_expires,omitempty"`
 	AcceptanceNote    string     `json:"acceptance_note,omitempty"`
 	AcceptedAt        *time.Time `json:"accepted_at,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
+	// Quant is the owner's optional quantitative estimate.
+	Quant     *LossEstimate `json:"quant,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 // InherentScore is likelihood × impact before controls.
@@ -235,6 +237,11 @@ func (r *Risk) Validate(s RiskScale) error {
 	}
 	if r.Treatment != TreatAccept {
 		r.ApproverID, r.AcceptanceExpires, r.AcceptanceNote, r.AcceptedAt = 0, "", "", nil
+	}
+	if r.Quant != nil {
+		if err := r.Quant.Validate(); err != nil {
+			return err
+		}
 	}
 	seen := map[string]bool{}
 	ctls := r.Controls[:0:0]
@@ -696,6 +703,8 @@ type RiskPatch struct {
 	TreatmentPlan      *string        `json:"treatment_plan,omitempty"`
 	ReviewDate         *Date          `json:"review_date,omitempty"`
 	Controls           *[]string      `json:"controls,omitempty"`
+	// Quant sets the quantitative estimate; a frequency of 0 removes it.
+	Quant *LossEstimate `json:"quant,omitempty"`
 }
 
 // Apply changes r as the patch says and validates the result at now. A
@@ -751,6 +760,13 @@ func (p *RiskPatch) Apply(r *Risk, now time.Time) error {
 	}
 	if p.Controls != nil {
 		r.Controls = append([]string{}, *p.Controls...)
+	}
+	if p.Quant != nil {
+		q := *p.Quant
+		r.Quant = &q
+		if q == (LossEstimate{}) {
+			r.Quant = nil
+		}
 	}
 	return r.Validate(DefaultRiskScale)
 }

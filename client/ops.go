@@ -1193,6 +1193,16 @@ func (c *Client) UpdateRisk(ctx context.Context, id int64, in *vigil.RiskPatch) 
 	return &out, nil
 }
 
+// SimulateRisk calls GET /api/v1/risks/{id}/simulation: Monte Carlo of the risk's quantitative estimate (Poisson frequency, PERT loss, 100,000 years): expected annual loss and the loss-exceedance curve, beside the qualitative score.
+// Query: seed.
+func (c *Client) SimulateRisk(ctx context.Context, id int64, q url.Values) (*vigil.Simulation, error) {
+	var out vigil.Simulation
+	if err := c.Do(ctx, "GET", "/api/v1/risks/"+strconv.FormatInt(id, 10)+"/simulation", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // AcceptRisk calls POST /api/v1/risks/{id}/acceptance: Accept a risk: names an approver other than its owner and an expiry; pending until approved.
 func (c *Client) AcceptRisk(ctx context.Context, id int64, in *api.AcceptanceRequest) (*vigil.Risk, error) {
 	var out vigil.Risk

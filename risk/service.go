@@ -427,3 +427,20 @@ func (s *Service) checkRefs(ctx context.Context, rows []ImportRow) ([]vigil.RowE
 	}
 	return errs, nil
 }
+
+// Simulate runs the risk's quantitative estimate (vigil.Simulate) with a
+// seed of the risk's ID unless one is given: the same answer every time.
+func (s *Service) Simulate(ctx context.Context, id int64, seed uint64) (*vigil.Simulation, error) {
+	r, err := s.Store.Risk(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Quant == nil {
+		return nil, vigil.Errorf(vigil.ECONFLICT, "%s has no quantitative estimate: give its frequency and loss range first", r.Key)
+	}
+	if seed == 0 {
+		seed = uint64(r.ID)
+	}
+	sim := vigil.Simulate(*r.Quant, vigil.SimulationDraws, seed)
+	return &sim, nil
+}

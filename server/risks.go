@@ -34,6 +34,7 @@ func (s *Server) riskRoutes() []route {
 		{name: "RiskHeatMap", method: "GET", path: "/api/v1/risks/heatmap", perm: read, tag: "risks", summary: "Counts of risks per likelihood and impact, inherent or residual", query: []param{{"residual", "true for residual scores"}}, out: vigil.HeatMap{}, h: s.riskHeatMap},
 		{name: "GetRisk", method: "GET", path: "/api/v1/risks/{id}", perm: read, tag: "risks", summary: "A risk", out: vigil.Risk{}, h: s.getRisk},
 		{name: "UpdateRisk", method: "PATCH", path: "/api/v1/risks/{id}", perm: manage, tag: "risks", summary: "Score a risk, link controls, set owner, treatment and review date", in: vigil.RiskPatch{}, out: vigil.Risk{}, h: s.patchRisk},
+		{name: "SimulateRisk", method: "GET", path: "/api/v1/risks/{id}/simulation", perm: read, tag: "risks", summary: "Monte Carlo of the risk's quantitative estimate (Poisson frequency, PERT loss, 100,000 years): expected annual loss and the loss-exceedance curve, beside the qualitative score", query: []param{{"seed", "the seed (default: the risk's id)"}}, out: vigil.Simulation{}, h: s.simulateRisk},
 		{name: "AcceptRisk", method: "POST", path: "/api/v1/risks/{id}/acceptance", perm: manage, tag: "risks", summary: "Accept a risk: names an approver other than its owner and an expiry; pending until approved", in: api.AcceptanceRequest{}, out: vigil.Risk{}, h: s.acceptRisk},
 		{name: "ApproveRiskAcceptance", method: "POST", path: "/api/v1/risks/{id}/acceptance/approve", perm: ownCtl, tag: "risks", summary: "Approve a risk's acceptance: only the approver it names, never the owner", out: vigil.Risk{}, h: s.approveRisk},
 		{name: "ListRiskAssessments", method: "GET", path: "/api/v1/risk-assessments", perm: read, tag: "risks", summary: "The risk assessments, oldest first, with the trend between them", out: api.RiskAssessments{}, h: s.listAssessments},
@@ -259,5 +260,24 @@ func (s *Server) importRisks(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) simulateRisk(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var seed uint64
+	if v := r.URL.Query().Get("seed"); v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return vigil.FieldError("seed", "seed must be a whole number, got %q", truncate(v, 20))
+		}
+	}
+	sim, err := s.risks.Simulate(r.Context(), id, seed)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sim)
 	return nil
 }

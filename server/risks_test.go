@@ -84,6 +84,19 @@ func TestRisksAPI(t *testing.T) {
 		if _, _, field := apiError(t, b); field != "review_date" {
 			t.Fatalf("a review date in the past: %s", b)
 		}
+		// The quantitative view: an estimate, simulated the same way twice.
+		b = e.do("admin", "PATCH", fmt.Sprintf("/api/v1/risks/%d", id1), map[string]any{"quant": map[string]any{"frequency": 0.5, "loss_low": 9000, "loss_likely": 5000, "loss_high": 90000}}, 400, nil)
+		if _, _, field := apiError(t, b); field != "loss_likely" {
+			t.Fatalf("most likely below low: %s", b)
+		}
+		e.do("admin", "PATCH", fmt.Sprintf("/api/v1/risks/%d", id1), map[string]any{"quant": map[string]any{"frequency": 0.5, "loss_low": 5000, "loss_likely": 20000, "loss_high": 300000}}, 200, &r)
+		var sim1, sim2 vigil.Simulation
+		e.do("viewer", "GET", fmt.Sprintf("/api/v1/risks/%d/simulation", id1), nil, 200, &sim1)
+		e.do("viewer", "GET", fmt.Sprintf("/api/v1/risks/%d/simulation", id1), nil, 200, &sim2)
+		if sim1.Draws != vigil.SimulationDraws || sim1.ExpectedAnnualLoss <= 0 || sim1.ExpectedAnnualLoss != sim2.ExpectedAnnualLoss || len(sim1.Curve) == 0 {
+			t.Fatalf("simulation: %+v / %+v", sim1, sim2)
+		}
+		e.do("viewer", "GET", fmt.Sprintf("/api/v1/risks/%d/simulation", id2), nil, 409, nil)
 		// The heat map and its cell as a filter.
 		var h vigil.HeatMap
 		e.do("viewer", "GET", "/api/v1/risks/heatmap?residual=true", nil, 200, &h)

@@ -171,6 +171,7 @@ var expected = map[string]string{
 	"POST /api/v1/risks/library":                 "owner admin",
 	"POST /api/v1/risks/import":                  "owner admin",
 	"GET /api/v1/risks/heatmap":                  "owner admin member auditor viewer",
+	"GET /api/v1/risks/{id}/simulation":          "owner admin member auditor viewer",
 	"GET /api/v1/risks/{id}":                     "owner admin member auditor viewer",
 	"PATCH /api/v1/risks/{id}":                   "owner admin",
 	"POST /api/v1/risks/{id}/acceptance":         "owner admin",

@@ -19,16 +19,21 @@ import (
 const riskSelect = `SELECT r.id, r.risk_key, r.library_id, r.title, r.description, r.category, r.asset, r.threat, r.vulnerability,
 	COALESCE(r.owner_id, 0), COALESCE(o.name, ''), COALESCE(o.disabled, {{false}}), r.likelihood, r.impact, r.residual_likelihood, r.residual_impact,
 	r.treatment, r.treatment_plan, r.review_date, COALESCE(r.approver_id, 0), COALESCE(a.name, ''), r.acceptance_expires, r.acceptance_note,
-	r.accepted_at, r.created_at, r.updated_at
+	r.accepted_at, r.created_at, r.updated_at, r.quant_frequency, r.loss_low, r.loss_likely, r.loss_high
 	FROM risks r LEFT JOIN users o ON o.id = r.owner_id LEFT JOIN users a ON a.id = r.approver_id`
 
 func scanRisk(r scanner) (vigil.Risk, error) {
 	var x vigil.Risk
 	var cat, treat, review, exp string
 	var accepted, created, updated dbTime
+	var q vigil.LossEstimate
 	err := r.Scan(&x.ID, &x.Key, &x.LibraryID, &x.Title, &x.Description, &cat, &x.Asset, &x.Threat, &x.Vulnerability,
 		&x.OwnerID, &x.OwnerName, &x.OwnerDisabled, &x.Likelihood, &x.Impact, &x.ResidualLikelihood, &x.ResidualImpact,
-		&treat, &x.TreatmentPlan, &review, &x.ApproverID, &x.ApproverName, &exp, &x.AcceptanceNote, &accepted, &created, &updated)
+		&treat, &x.TreatmentPlan, &review, &x.ApproverID, &x.ApproverName, &exp, &x.AcceptanceNote, &accepted, &created, &updated,
+		&q.Frequency, &q.LossLow, &q.LossLikely, &q.LossHigh)
+	if q.Frequency > 0 {
+		x.Quant = &q
+	}
 	x.Category, x.Treatment, x.ReviewDate, x.AcceptanceExpires = vigil.RiskCategory(cat), vigil.RiskTreatment(treat), vigil.Date(review), vigil.Date(exp)
 	x.AcceptedAt, x.CreatedAt, x.UpdatedAt, x.Controls = accepted.ptr(), created.T, updated.T, []string{}
 	return x, err
@@ -78,10 +83,18 @@ func (t *wtx) setRiskControls(ctx context.Context, id int64, ctls []string) erro
 	return nil
 }
 
+// quantOf is the estimate as stored: zeros for none.
+func quantOf(r *vigil.Risk) vigil.LossEstimate {
+	if r.Quant == nil {
+		return vigil.LossEstimate{}
+	}
+	return *r.Quant
+}
+
 func riskLog(r *vigil.Risk) map[string]any {
 	return map[string]any{"key": r.Key, "title": r.Title, "category": r.Category, "owner_id": r.OwnerID, "likelihood": r.Likelihood, "impact": r.Impact,
 		"residual_likelihood": r.ResidualLikelihood, "residual_impact": r.ResidualImpact, "treatment": r.Treatment, "review_date": r.ReviewDate,
-		"controls": r.Controls, "approver_id": r.ApproverID, "acceptance_expires": r.AcceptanceExpires, "accepted": r.AcceptedAt != nil}
+		"controls": r.Controls, "approver_id": r.ApproverID, "acceptance_expires": r.AcceptanceExpires, "accepted": r.AcceptedAt != nil, "quant": r.Quant}
 }
 
 // CreateRisks validates and stores risks in one transaction, each with the
@@ -109,11 +122,13 @@ func (s *Store) CreateRisks(ctx context.Context, rs []*vigil.Risk) error {
 			}
 			n++
 			r.Key, r.CreatedAt, r.UpdatedAt = fmt.Sprintf("RISK-%03d", n), t.now, t.now
+			q := quantOf(r)
 			if err := t.queryRow(ctx, `INSERT INTO risks (risk_key, library_id, title, description, category, asset, threat, vulnerability, owner_id,
-				likelihood, impact, residual_likelihood, residual_impact, treatment, treatment_plan, review_date, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Key, r.LibraryID, r.Title, r.Description, string(r.Category),
+				likelihood, impact, residual_likelihood, residual_impact, treatment, treatment_plan, review_date, created_at, updated_at,
+				quant_frequency, loss_low, loss_likely, loss_high)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.Key, r.LibraryID, r.Title, r.Description, string(r.Category),
 				r.Asset, r.Threat, r.Vulnerability, nullID(r.OwnerID), r.Likelihood, r.Impact, r.ResidualLikelihood, r.ResidualImpact,
-				string(r.Treatment), r.TreatmentPlan, string(r.ReviewDate), t.d.ts(t.now), t.d.ts(t.now)).Scan(&r.ID); err != nil {
+				string(r.Treatment), r.TreatmentPlan, string(r.ReviewDate), t.d.ts(t.now), t.d.ts(t.now), q.Frequency, q.LossLow, q.LossLikely, q.LossHigh).Scan(&r.ID); err != nil {
 				return internal("create risk", err)
 			}
 			if err := t.setRiskControls(ctx, r.ID, r.Controls); err != nil {
@@ -223,13 +238,15 @@ func (s *Store) UpdateRisk(ctx context.Context, id int64, action string, change 
 			return err
 		}
 		after.UpdatedAt = t.now
+		q := quantOf(&after)
 		if _, err := t.exec(ctx, `UPDATE risks SET title = ?, description = ?, category = ?, asset = ?, threat = ?, vulnerability = ?, owner_id = ?,
 			likelihood = ?, impact = ?, residual_likelihood = ?, residual_impact = ?, treatment = ?, treatment_plan = ?, review_date = ?,
-			approver_id = ?, acceptance_expires = ?, acceptance_note = ?, accepted_at = ?, updated_at = ? WHERE id = ?`,
+			approver_id = ?, acceptance_expires = ?, acceptance_note = ?, accepted_at = ?, updated_at = ?,
+			quant_frequency = ?, loss_low = ?, loss_likely = ?, loss_high = ? WHERE id = ?`,
 			after.Title, after.Description, string(after.Category), after.Asset, after.Threat, after.Vulnerability, nullID(after.OwnerID),
 			after.Likelihood, after.Impact, after.ResidualLikelihood, after.ResidualImpact, string(after.Treatment), after.TreatmentPlan,
 			string(after.ReviewDate), nullID(after.ApproverID), string(after.AcceptanceExpires), after.AcceptanceNote, t.d.tsp(after.AcceptedAt),
-			t.d.ts(t.now), id); err != nil {
+			t.d.ts(t.now), q.Frequency, q.LossLow, q.LossLikely, q.LossHigh, id); err != nil {
 			return internal("update risk", err)
 		}
 		if err := t.setRiskControls(ctx, id, after.Controls); err != nil {

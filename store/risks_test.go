@@ -55,6 +55,18 @@ func TestRiskStore(t *testing.T) {
 		if err != nil || got.ResidualScore() != 6 || len(got.Controls) != 2 || got.ReviewDate != review {
 			t.Fatalf("patched: %+v %v", got, err)
 		}
+		// The quantitative estimate, kept on both engines, and removed.
+		q := &vigil.LossEstimate{Frequency: 0.25, LossLow: 1000.5, LossLikely: 20_000, LossHigh: 250_000}
+		got, err = s.UpdateRisk(admin, a.ID, "risk.update", (&vigil.RiskPatch{Quant: q}).Apply)
+		if err != nil || got.Quant == nil || *got.Quant != *q {
+			t.Fatalf("the estimate: %+v %v", got.Quant, err)
+		}
+		if _, err := s.UpdateRisk(admin, a.ID, "risk.update", (&vigil.RiskPatch{Quant: &vigil.LossEstimate{Frequency: 1, LossLow: 5, LossLikely: 1, LossHigh: 9}}).Apply); vigil.ErrorField(err) != "loss_likely" {
+			t.Fatalf("likely below low: %v", err)
+		}
+		if got, err = s.UpdateRisk(admin, a.ID, "risk.update", (&vigil.RiskPatch{Quant: &vigil.LossEstimate{}}).Apply); err != nil || got.Quant != nil {
+			t.Fatalf("removing the estimate: %+v %v", got, err)
+		}
 		big := 5
 		if _, err := s.UpdateRisk(admin, a.ID, "risk.update", (&vigil.RiskPatch{ResidualLikelihood: &big}).Apply); vigil.ErrorField(err) != "residual_likelihood" {
 			t.Fatalf("residual above inherent: %v", err)
@@ -110,7 +122,7 @@ func TestRiskStore(t *testing.T) {
 			t.Fatalf("read back: %+v %v", as, err)
 		}
 		var n int
-		if err := s.queryRow(owner, "SELECT count(*) FROM activity WHERE action LIKE 'risk.%'").Scan(&n); err != nil || n != 7 {
+		if err := s.queryRow(owner, "SELECT count(*) FROM activity WHERE action LIKE 'risk.%'").Scan(&n); err != nil || n != 9 {
 			t.Fatalf("activity entries: %d %v", n, err)
 		}
 	})

@@ -24,6 +24,11 @@ CREATE TABLE risks (
     acceptance_expires  TEXT NOT NULL DEFAULT '',
     acceptance_note     TEXT NOT NULL DEFAULT '',
     accepted_at         {{time}},
+    -- The optional quantitative estimate (frequency 0: none).
+    quant_frequency     DOUBLE PRECISION NOT NULL DEFAULT 0,
+    loss_low            DOUBLE PRECISION NOT NULL DEFAULT 0,
+    loss_likely         DOUBLE PRECISION NOT NULL DEFAULT 0,
+    loss_high           DOUBLE PRECISION NOT NULL DEFAULT 0,
     created_at          {{time}} NOT NULL,
     updated_at          {{time}} NOT NULL
 );
