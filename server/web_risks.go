@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -284,6 +285,33 @@ type riskData struct {
 	Controls   []vigil.Control // the organization's, to link
 	Linked     map[string]bool
 	Categories []vigil.RiskCategory
+	Sim        *vigil.Simulation
+	Curve      string // the loss-exceedance curve's SVG points
+	CurveTop   float64
+}
+
+// curveW and curveH are the loss-exceedance curve's plot size.
+const curveW, curveH = 320.0, 160.0
+
+// curvePoints lays the curve out: loss along the bottom up to its last
+// point, the chance of exceeding it up the side (0 to 100%).
+func curvePoints(c []vigil.LossPoint) (string, float64) {
+	if len(c) == 0 {
+		return "", 0
+	}
+	top := c[len(c)-1].Loss
+	var b strings.Builder
+	for i, p := range c {
+		x := 40.0
+		if top > 0 {
+			x += p.Loss / top * curveW
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%.1f,%.1f", x, 10+curveH*(1-p.Probability))
+	}
+	return b.String(), top
 }
 
 func (s *Server) renderRisk(w http.ResponseWriter, r *http.Request, id int64, status int, form url.Values, ferr error) error {
@@ -299,6 +327,12 @@ func (s *Server) renderRisk(w http.ResponseWriter, r *http.Request, id int64, st
 	d.MayApprove = vigil.Actor{UserID: ws.user.ID, Role: ws.user.Role}.MayApproveAcceptance(x, now) == nil
 	for _, c := range x.Controls {
 		d.Linked[c] = true
+	}
+	if x.Quant != nil {
+		if d.Sim, err = s.risks.Simulate(ctx, id, 0); err != nil {
+			return err
+		}
+		d.Curve, d.CurveTop = curvePoints(d.Sim.Curve)
 	}
 	if d.Manage {
 		if d.Users, err = s.activeUsers(r); err != nil {
@@ -324,6 +358,11 @@ func (s *Server) renderRisk(w http.ResponseWriter, r *http.Request, id int64, st
 			"residual_likelihood": {strconv.Itoa(x.ResidualLikelihood)}, "residual_impact": {strconv.Itoa(x.ResidualImpact)},
 			"treatment": {string(x.Treatment)}, "treatment_plan": {x.TreatmentPlan}, "review_date": {string(x.ReviewDate)},
 			"owner_id": {strconv.FormatInt(x.OwnerID, 10)}}
+		if q := x.Quant; q != nil {
+			for k, v := range map[string]float64{"frequency": q.Frequency, "loss_low": q.LossLow, "loss_likely": q.LossLikely, "loss_high": q.LossHigh} {
+				form.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
+			}
+		}
 	}
 	p.Data, p.Form = d, form
 	if ferr != nil {
@@ -379,6 +418,26 @@ func riskPatchForm(f url.Values) (*vigil.RiskPatch, error) {
 	// changes nothing (acceptance has its own form).
 	if treat != vigil.TreatAccept || f.Get("accepted") != "1" {
 		p.Treatment = &treat
+	}
+	// The estimate: all four empty leave it; a frequency of 0 removes it.
+	var q vigil.LossEstimate
+	given := false
+	for name, dst := range map[string]*float64{"frequency": &q.Frequency, "loss_low": &q.LossLow, "loss_likely": &q.LossLikely, "loss_high": &q.LossHigh} {
+		v := strings.TrimSpace(strings.ReplaceAll(f.Get(name), ",", ""))
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, vigil.FieldError(name, "%s must be a number, got %q", strings.ReplaceAll(name, "_", " "), truncate(v, 20))
+		}
+		*dst, given = n, true
+	}
+	if given {
+		if q.Frequency == 0 {
+			q = vigil.LossEstimate{}
+		}
+		p.Quant = &q
 	}
 	if f.Has("controls_shown") {
 		ctls := f["controls"]

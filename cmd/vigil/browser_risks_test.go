@@ -76,7 +76,14 @@ func TestBrowserRisks(t *testing.T) {
 	w.fill("#s-plan", "SSO with phishing-resistant MFA everywhere")
 	w.fill("#s-review", time.Now().AddDate(0, 3, 0).Format("2006-01-02"))
 	w.click(`#score input[name=controls][value="IR-01"]`)
+	w.fill("#q-f", "0.5")
+	w.fill("#q-loss_low", "10000")
+	w.fill("#q-loss_likely", "50000")
+	w.fill("#q-loss_high", "400000")
 	w.submit("score", `#score button[type=submit]`)
+	if q := w.text("#quant"); !strings.Contains(q, "expected annual loss") || w.count("#lec polyline") != 1 {
+		t.Fatalf("the quantitative view: %s", w.text("#facts"))
+	}
 	if !strings.Contains(w.text("#residual"), "= 6") || !strings.Contains(w.text("#controls"), "AC-02, AC-03, HR-02, IR-01") {
 		t.Fatalf("after scoring: %s", w.text("#facts"))
 	}
