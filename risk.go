@@ -712,6 +712,7 @@ type RiskPatch struct {
 // approver and expiry); a new review date cannot be in the past; a new
 // owner cannot be the acceptance's approver.
 func (p *RiskPatch) Apply(r *Risk, now time.Time) error {
+	scores := [4]int{r.Likelihood, r.Impact, r.ResidualLikelihood, r.ResidualImpact}
 	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
@@ -760,6 +761,11 @@ func (p *RiskPatch) Apply(r *Risk, now time.Time) error {
 	}
 	if p.Controls != nil {
 		r.Controls = append([]string{}, *p.Controls...)
+	}
+	// An approval was given for the risk as it was scored: rescored, the
+	// acceptance goes back to its approver.
+	if r.AcceptedAt != nil && scores != [4]int{r.Likelihood, r.Impact, r.ResidualLikelihood, r.ResidualImpact} {
+		r.AcceptedAt = nil
 	}
 	if p.Quant != nil {
 		q := *p.Quant

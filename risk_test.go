@@ -90,6 +90,15 @@ func TestRiskAcceptance(t *testing.T) {
 	if st := r.AcceptanceAt(time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC)); st != AcceptanceExpired {
 		t.Fatalf("on its expiry day: %q", st)
 	}
+	// Rescored, an approved acceptance awaits its approver again.
+	rescored := r
+	if err := (&RiskPatch{Impact: ptr(5)}).Apply(&rescored, riskNow); err != nil || rescored.AcceptanceAt(riskNow) != AcceptancePending {
+		t.Fatalf("rescored after approval: %v %q", err, rescored.AcceptanceAt(riskNow))
+	}
+	plan := "insure"
+	if err := (&RiskPatch{TreatmentPlan: &plan}).Apply(&r, riskNow); err != nil || r.AcceptanceAt(riskNow) != AcceptanceApproved {
+		t.Fatalf("a new plan voided the approval: %v", err)
+	}
 	// A patch cannot make a risk accepted, nor its approver its owner.
 	p := RiskPatch{OwnerID: ptr(int64(8))}
 	if err := p.Apply(&r, riskNow); ErrorField(err) != "owner_id" {
