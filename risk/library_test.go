@@ -40,7 +40,9 @@ func TestLibrary(t *testing.T) {
 		t.Errorf("fraud %d, change %d: want at least 3 of each", n[vigil.RiskFraud], n[vigil.RiskChange])
 	}
 	// The change-driven risks point at RA-04, the control CC3.4 asks for.
-	if !slices.ContainsFunc(lib, func(l vigil.LibraryRisk) bool { return l.Category == vigil.RiskChange && slices.Contains(l.Controls, "RA-04") }) {
+	if !slices.ContainsFunc(lib, func(l vigil.LibraryRisk) bool {
+		return l.Category == vigil.RiskChange && slices.Contains(l.Controls, "RA-04")
+	}) {
 		t.Error("no change-driven risk suggests RA-04")
 	}
 }
