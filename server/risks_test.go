@@ -188,6 +188,14 @@ func TestRisksAPI(t *testing.T) {
 		if len(list.Items) != 1 || len(list.Trend) != 1 || list.Trend[0].Risks != 2 {
 			t.Fatalf("assessments: %+v", list)
 		}
+		// The register the service keeps between changes follows a
+		// change elsewhere: the owner renamed.
+		e.do("admin", "GET", "/api/v1/risks", nil, 200, &page)
+		e.do("owner", "PATCH", fmt.Sprintf("/api/v1/users/%d", e.users["admin"]), map[string]any{"name": "Ada Renamed"}, 200, nil)
+		e.do("admin", "GET", "/api/v1/risks", nil, 200, &page)
+		if page.Items[0].OwnerName != "Ada Renamed" {
+			t.Fatalf("a stale register after renaming its owner: %+v", page.Items[0])
+		}
 	})
 }
 
