@@ -19,6 +19,8 @@ go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
 go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
 go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
 go test -run '^$' -bench 'IncidentList5k' -benchtime 20x ./incidents
+go test -run '^$' -bench 'Register5000' -benchtime 20x ./risk
+go test -run '^$' -bench 'Simulate100k' -benchtime 20x .
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done

@@ -1296,6 +1296,145 @@ func (c *Client) ListNotificationDeliveries(ctx context.Context, q url.Values) (
 	return &out, nil
 }
 
+// ListRisks calls GET /api/v1/risks: The risk register, filtered.
+// Query: category, treatment, owner, likelihood, impact, residual, q.
+func (c *Client) ListRisks(ctx context.Context, q url.Values) (*api.Page[vigil.Risk], error) {
+	var out api.Page[vigil.Risk]
+	if err := c.Do(ctx, "GET", "/api/v1/risks", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateRisk calls POST /api/v1/risks: Add a risk to the register (RISK-001, ...).
+func (c *Client) CreateRisk(ctx context.Context, in *api.RiskRequest) (*vigil.Risk, error) {
+	var out vigil.Risk
+	if err := c.Do(ctx, "POST", "/api/v1/risks", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RiskLibrary calls GET /api/v1/risks/library: Vigil's library of common SaaS risks, each with suggested controls, and the scoring scale.
+func (c *Client) RiskLibrary(ctx context.Context) (*api.RiskLibrary, error) {
+	var out api.RiskLibrary
+	if err := c.Do(ctx, "GET", "/api/v1/risks/library", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AddLibraryRisks calls POST /api/v1/risks/library: Start register entries from library risks, linked to the organization's matching controls: all, or none.
+func (c *Client) AddLibraryRisks(ctx context.Context, in *api.RiskLibraryRequest) (*api.Page[vigil.Risk], error) {
+	var out api.Page[vigil.Risk]
+	if err := c.Do(ctx, "POST", "/api/v1/risks/library", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ImportRisks calls POST /api/v1/risks/import: Import a risk register (the raw body is the CSV file): without confirm a dry run naming every bad row's line and column; with confirm (the preview's sha256) the risks are added, all or none.
+// Query: confirm.
+func (c *Client) ImportRisks(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.RiskImport, error) {
+	var out vigil.RiskImport
+	if err := c.Upload(ctx, "/api/v1/risks/import", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RiskHeatMap calls GET /api/v1/risks/heatmap: Counts of risks per likelihood and impact, inherent or residual.
+// Query: residual.
+func (c *Client) RiskHeatMap(ctx context.Context, q url.Values) (*vigil.HeatMap, error) {
+	var out vigil.HeatMap
+	if err := c.Do(ctx, "GET", "/api/v1/risks/heatmap", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetRisk calls GET /api/v1/risks/{id}: A risk.
+func (c *Client) GetRisk(ctx context.Context, id int64) (*vigil.Risk, error) {
+	var out vigil.Risk
+	if err := c.Do(ctx, "GET", "/api/v1/risks/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateRisk calls PATCH /api/v1/risks/{id}: Score a risk, link controls, set owner, treatment and review date.
+func (c *Client) UpdateRisk(ctx context.Context, id int64, in *vigil.RiskPatch) (*vigil.Risk, error) {
+	var out vigil.Risk
+	if err := c.Do(ctx, "PATCH", "/api/v1/risks/"+strconv.FormatInt(id, 10), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SimulateRisk calls GET /api/v1/risks/{id}/simulation: Monte Carlo of the risk's quantitative estimate (Poisson frequency, PERT loss, 100,000 years): expected annual loss and the loss-exceedance curve, beside the qualitative score.
+// Query: seed.
+func (c *Client) SimulateRisk(ctx context.Context, id int64, q url.Values) (*vigil.Simulation, error) {
+	var out vigil.Simulation
+	if err := c.Do(ctx, "GET", "/api/v1/risks/"+strconv.FormatInt(id, 10)+"/simulation", q, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AcceptRisk calls POST /api/v1/risks/{id}/acceptance: Accept a risk: names an approver other than its owner and an expiry; pending until approved.
+func (c *Client) AcceptRisk(ctx context.Context, id int64, in *api.AcceptanceRequest) (*vigil.Risk, error) {
+	var out vigil.Risk
+	if err := c.Do(ctx, "POST", "/api/v1/risks/"+strconv.FormatInt(id, 10)+"/acceptance", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ApproveRiskAcceptance calls POST /api/v1/risks/{id}/acceptance/approve: Approve a risk's acceptance: only the approver it names, never the owner.
+func (c *Client) ApproveRiskAcceptance(ctx context.Context, id int64) (*vigil.Risk, error) {
+	var out vigil.Risk
+	if err := c.Do(ctx, "POST", "/api/v1/risks/"+strconv.FormatInt(id, 10)+"/acceptance/approve", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListRiskAssessments calls GET /api/v1/risk-assessments: The risk assessments, oldest first, with the trend between them.
+func (c *Client) ListRiskAssessments(ctx context.Context) (*api.RiskAssessments, error) {
+	var out api.RiskAssessments
+	if err := c.Do(ctx, "GET", "/api/v1/risk-assessments", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RunRiskAssessment calls POST /api/v1/risk-assessments: Record the annual risk assessment: the register as it stands, participants and method; it counts once signed.
+func (c *Client) RunRiskAssessment(ctx context.Context, in *api.RiskAssessmentRequest) (*vigil.RiskAssessment, error) {
+	var out vigil.RiskAssessment
+	if err := c.Do(ctx, "POST", "/api/v1/risk-assessments", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetRiskAssessment calls GET /api/v1/risk-assessments/{id}: A risk assessment with the register as it stood.
+func (c *Client) GetRiskAssessment(ctx context.Context, id int64) (*vigil.RiskAssessment, error) {
+	var out vigil.RiskAssessment
+	if err := c.Do(ctx, "GET", "/api/v1/risk-assessments/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SignRiskAssessment calls POST /api/v1/risk-assessments/{id}/sign: Sign an assessment off: sealed into the evidence ledger against RA-01.
+func (c *Client) SignRiskAssessment(ctx context.Context, id int64) (*vigil.RiskAssessment, error) {
+	var out vigil.RiskAssessment
+	if err := c.Do(ctx, "POST", "/api/v1/risk-assessments/"+strconv.FormatInt(id, 10)+"/sign", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
 func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
 	var out api.Page[vigil.RoleChange]

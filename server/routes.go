@@ -41,6 +41,7 @@ type route struct {
 	needsTraining     bool
 	needsIncidents    bool
 	needsNotify       bool
+	needsRisks        bool
 	h                 handlerFunc
 }
 
@@ -104,7 +105,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.notifyRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.notifyRoutes(), s.riskRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -312,6 +313,27 @@ func (s *Server) pageRoutes() []route {
 			pg("GET", "/exercises", read, s.exercisesPage),
 			pg("POST", "/exercises/rules", manage, s.incidentRulesPage),
 			exercise)
+	}
+	// Signing an assessment seals it: the risk pages need the ledger too.
+	if s.risks != nil && s.evidence != nil {
+		rs = append(rs,
+			pg("GET", "/risks", read, s.risksPage),
+			pg("POST", "/risks", manage, s.riskCreatePage),
+			pg("GET", "/risks/library", read, s.riskLibraryPage),
+			pg("POST", "/risks/library", manage, s.riskLibraryPost),
+			pg("GET", "/risks/plan", read, s.riskPlanPage),
+			pg("GET", "/risks/import", manage, s.riskImportPage),
+			pg("POST", "/risks/import", manage, s.riskImportPost),
+			pg("GET", "/risks/assessments", read, s.riskAssessmentsPage),
+			pg("POST", "/risks/assessments", manage, s.riskAssessmentRunPost),
+			pg("GET", "/risks/assessments/{id}", read, s.riskAssessmentPage),
+			pg("POST", "/risks/assessments/{id}/sign", manage, s.riskAssessmentSignPost),
+			pg("GET", "/risks/{id}", read, s.riskPage),
+			pg("POST", "/risks/{id}", manage, s.riskPost),
+			pg("POST", "/risks/{id}/accept", manage, s.riskAcceptPost),
+			// The approver the acceptance names, whoever may operate
+			// controls; the domain refuses anyone else and the owner.
+			pg("POST", "/risks/{id}/approve", ownCtl, s.riskApprovePost))
 	}
 	if s.integrations != nil {
 		rs = append(rs,

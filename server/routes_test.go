@@ -183,6 +183,23 @@ var expected = map[string]string{
 	"PUT /api/v1/incident-rules":                                    "owner admin",
 	"GET /api/v1/exercises":                                         "owner admin member auditor viewer",
 	"POST /api/v1/exercises":                                        "owner admin",
+	// Risks: everyone reads; an acceptance is approved by the person it
+	// names (the route admits whoever may operate controls).
+	"GET /api/v1/risks":                          "owner admin member auditor viewer",
+	"POST /api/v1/risks":                         "owner admin",
+	"GET /api/v1/risks/library":                  "owner admin member auditor viewer",
+	"POST /api/v1/risks/library":                 "owner admin",
+	"POST /api/v1/risks/import":                  "owner admin",
+	"GET /api/v1/risks/heatmap":                  "owner admin member auditor viewer",
+	"GET /api/v1/risks/{id}/simulation":          "owner admin member auditor viewer",
+	"GET /api/v1/risks/{id}":                     "owner admin member auditor viewer",
+	"PATCH /api/v1/risks/{id}":                   "owner admin",
+	"POST /api/v1/risks/{id}/acceptance":         "owner admin",
+	"POST /api/v1/risks/{id}/acceptance/approve": "owner admin member",
+	"GET /api/v1/risk-assessments":               "owner admin member auditor viewer",
+	"POST /api/v1/risk-assessments":              "owner admin",
+	"GET /api/v1/risk-assessments/{id}":          "owner admin member auditor viewer",
+	"POST /api/v1/risk-assessments/{id}/sign":    "owner admin",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -202,6 +219,8 @@ func (e *env) fill(method, path string) string {
 		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/policies/"):
 		r = strings.NewReplacer("{id}", "1", "{number}", "1")
+	case strings.HasPrefix(path, "/api/v1/risks/"), strings.HasPrefix(path, "/api/v1/risk-assessments/"):
+		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/training/"):
 		r = strings.NewReplacer("{id}", "1", "{assignment}", "999999")
 	case strings.HasPrefix(path, "/api/v1/incidents/"):

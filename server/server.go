@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-soc/vigil/notify"
 	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
+	"github.com/vigil-soc/vigil/risk"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
@@ -76,6 +77,9 @@ type Config struct {
 	// Notify, when set, holds the notification channels and their
 	// delivery log.
 	Notify *notify.Service
+	// Risks is the risk register and the annual assessment; nil leaves
+	// its routes unavailable.
+	Risks *risk.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -119,6 +123,7 @@ type Server struct {
 	training       *training.Service
 	incidents      *incidents.Service
 	notify         *notify.Service
+	risks          *risk.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -151,7 +156,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, notify: cfg.Notify, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, notify: cfg.Notify, risks: cfg.Risks, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -355,6 +360,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsPolicies && s.policies == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "policies are not configured on this server"))
+			return
+		}
+		if rt.needsRisks && s.risks == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the risk register is not configured on this server"))
 			return
 		}
 		if rt.needsTraining && s.training == nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,7 +34,17 @@ type Renderer struct {
 }
 
 var funcs = template.FuncMap{
-	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
+	// money writes an amount rounded to a whole unit with thousands separated.
+	"money": func(f float64) string {
+		s := strconv.FormatFloat(math.Round(f), 'f', 0, 64)
+		for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		return s
+	},
+	// list makes a slice of strings to range over (a form's fields).
+	"list": func(s ...string) []string { return s },
+	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
 	"pct1": func(f float64) string {
 		if f == math.Trunc(f) {
 			return fmt.Sprintf("%.0f%%", f)

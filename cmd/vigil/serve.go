@@ -33,6 +33,7 @@ import (
 	"github.com/vigil-soc/vigil/notify"
 	"github.com/vigil-soc/vigil/people"
 	"github.com/vigil-soc/vigil/policy"
+	"github.com/vigil-soc/vigil/risk"
 	"github.com/vigil-soc/vigil/scheduler"
 	"github.com/vigil-soc/vigil/secret"
 	"github.com/vigil-soc/vigil/server"
@@ -167,13 +168,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.SMTP.Enabled() && m.BaseURL != "" {
 		ppl.Mailer, ppl.BaseURL = m.SMTP, m.BaseURL
 	}
+	rsk := &risk.Service{Store: st, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, Notify: ntf, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, Notify: ntf, Risks: rsk, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, rsk, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	go func() {
 		if err := ppl.Warm(context.WithoutCancel(ctx)); err != nil {
 			m.Logger.Warn("cannot read acknowledgements ahead of the first request", "err", err)
