@@ -39,6 +39,7 @@ type route struct {
 	needsPolicies     bool
 	needsPeople       bool
 	needsTraining     bool
+	needsVendors      bool
 	h                 handlerFunc
 }
 
@@ -102,7 +103,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes(), s.vendorRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -284,6 +285,29 @@ func (s *Server) pageRoutes() []route {
 			// Any signed-in person takes the quiz: it records only their own
 			// attempt and completion.
 			pg("POST", "/training/{id}/quiz", read, s.courseQuizPage))
+	}
+	// The vendor pages need the ledger: documents and answers are sealed.
+	if s.vendors != nil && s.evidence != nil {
+		doc := pg("POST", "/vendors/{id}/documents", manage, s.vendorDocumentPage)
+		doc.stream, doc.maxBody = true, -1
+		// The questionnaire link is public: the vendor has no account. Its
+		// form is multipart (attachments), bounded and token-checked by
+		// its handler.
+		link := pg("POST", "/q/{secret}", "", s.vendorLinkPost)
+		link.stream, link.maxBody = true, -1
+		rs = append(rs,
+			pg("GET", "/vendors", read, s.vendorsPage),
+			pg("POST", "/vendors", manage, s.vendorCreatePage),
+			pg("GET", "/vendors/{id}", read, s.vendorPage),
+			pg("POST", "/vendors/{id}", manage, s.vendorPost),
+			doc,
+			pg("POST", "/vendors/{id}/questionnaires", manage, s.vendorSendPage),
+			pg("POST", "/vendor-documents/{id}/review", manage, s.vendorDocumentReviewPage),
+			pg("POST", "/vendor-cuecs/{id}", manage, s.vendorCUECPage),
+			pg("GET", "/questionnaires/{id}", read, s.questionnairePage),
+			pg("POST", "/questionnaires/{id}/review", manage, s.questionnaireReviewPage),
+			pg("GET", "/q/{secret}", "", s.vendorLinkPage),
+			link)
 	}
 	if s.integrations != nil {
 		rs = append(rs,

@@ -27,6 +27,7 @@ import (
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
 	"github.com/vigil-soc/vigil/ui"
+	"github.com/vigil-soc/vigil/vendors"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -68,6 +69,9 @@ type Config struct {
 	// Training is courses, assignments and completions; nil leaves its
 	// routes unavailable.
 	Training *training.Service
+	// Vendors is the vendor inventory, due diligence and questionnaires;
+	// nil leaves its routes unavailable.
+	Vendors *vendors.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -109,6 +113,7 @@ type Server struct {
 	policies       *policy.Service
 	people         *people.Service
 	training       *training.Service
+	vendors        *vendors.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -141,7 +146,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, vendors: cfg.Vendors, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -345,6 +350,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsPolicies && s.policies == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "policies are not configured on this server"))
+			return
+		}
+		if rt.needsVendors && s.vendors == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "vendors are not configured on this server"))
 			return
 		}
 		if rt.needsTraining && s.training == nil {

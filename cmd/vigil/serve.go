@@ -36,6 +36,7 @@ import (
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
+	"github.com/vigil-soc/vigil/vendors"
 	"github.com/vigil-soc/vigil/ui"
 )
 
@@ -153,13 +154,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
 	ppl := &people.Service{Store: st, Training: trn, Evidence: ev}
+	vnd := &vendors.Service{Store: st, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Vendors: vnd, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, vnd, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", m.Addr, err)
