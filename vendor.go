@@ -504,6 +504,8 @@ type Questionnaire struct {
 	ReviewerID   int64        `json:"reviewer_id,omitempty"`
 	ReviewerName string       `json:"reviewer_name,omitempty"`
 	ReviewedAt   *time.Time   `json:"reviewed_at,omitempty"`
+	// State is StateAt the time it was read.
+	State QuestionnaireState `json:"state,omitempty"`
 }
 
 // StateAt is the round's state at now.

@@ -170,8 +170,12 @@ func TestVendorSignals(t *testing.T) {
 		{"report unreviewed", func(r *VendorRecords) { r.Documents[1][0].ReviewedAt = nil }, "VM-02", SignalFail, "Cloudy"},
 		{"report found unacceptable", func(r *VendorRecords) { r.Documents[1][0].Conclusion = ConclusionUnacceptable }, "VM-02", SignalFail, "Cloudy"},
 		{"onboarding vendor not judged by VM-02", func(r *VendorRecords) { r.Vendors[0].Status = VendorOnboarding }, "VM-02", SignalUnknown, "no active vendor"},
-		{"report expired", func(r *VendorRecords) { r.Documents[1][0].PeriodEnd = Date(now.AddDate(-1, -1, 0).Format(time.DateOnly)) }, "VM-03", SignalFail, "expired"},
-		{"report expiring", func(r *VendorRecords) { r.Documents[1][0].PeriodEnd = Date(now.AddDate(-1, 1, 0).Format(time.DateOnly)) }, "VM-03", SignalWarn, "expires on"},
+		{"report expired", func(r *VendorRecords) {
+			r.Documents[1][0].PeriodEnd = Date(now.AddDate(-1, -1, 0).Format(time.DateOnly))
+		}, "VM-03", SignalFail, "expired"},
+		{"report expiring", func(r *VendorRecords) {
+			r.Documents[1][0].PeriodEnd = Date(now.AddDate(-1, 1, 0).Format(time.DateOnly))
+		}, "VM-03", SignalWarn, "expires on"},
 		{"unmapped CUEC", func(r *VendorRecords) { r.Documents[1][0].CUECs = append(r.Documents[1][0].CUECs, CUEC{Text: "x"}) }, "VM-03", SignalFail, "mapped to no control"},
 		{"review overdue", func(r *VendorRecords) { old := now.AddDate(-1, -1, 0); r.Documents[1][0].ReviewedAt = &old }, "VM-03", SignalFail, "overdue"},
 		{"untiered vendor", func(r *VendorRecords) { r.Vendors[0].Tier = "" }, "VM-03", SignalUnknown, "no tier"},

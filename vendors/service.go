@@ -139,6 +139,9 @@ func (s *Service) Get(ctx context.Context, id int64) (*api.VendorDetail, error) 
 		return nil, err
 	}
 	now := s.now()
+	for i := range qs {
+		qs[i].State = qs[i].StateAt(now)
+	}
 	d := &api.VendorDetail{VendorRow: row(*v, docs, qs, now), DocumentList: []api.DocumentView{}, Questionnaires: qs}
 	for _, doc := range docs {
 		dv := api.DocumentView{VendorDocument: doc, Expiry: doc.ExpiryAt(now)}

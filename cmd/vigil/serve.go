@@ -36,8 +36,8 @@ import (
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
-	"github.com/vigil-soc/vigil/vendors"
 	"github.com/vigil-soc/vigil/ui"
+	"github.com/vigil-soc/vigil/vendors"
 )
 
 // setupTokenTTL is how long the printed setup link works.
