@@ -499,3 +499,38 @@ func (s *Store) Questionnaires(ctx context.Context, vendorID int64) ([]vigil.Que
 	}
 	return scanRows(rows, "list questionnaires", "scan questionnaire", scanQuestionnaire)
 }
+
+// VendorDocumentsBrief lists every vendor's documents with only what
+// expiry and review states need (no CUECs, no text): the inventory list
+// reads thousands at a time.
+func (s *Store) VendorDocumentsBrief(ctx context.Context) ([]vigil.VendorDocument, error) {
+	rows, err := s.query(ctx, "SELECT id, vendor_id, kind, period_end, expires, conclusion, reviewed_at FROM vendor_documents")
+	if err != nil {
+		return nil, internal("list documents", err)
+	}
+	return scanRows(rows, "list documents", "scan document", func(r scanner) (vigil.VendorDocument, error) {
+		var d vigil.VendorDocument
+		var kind, pe, exp, concl string
+		var reviewed dbTime
+		err := r.Scan(&d.ID, &d.VendorID, &kind, &pe, &exp, &concl, &reviewed)
+		d.Kind, d.PeriodEnd, d.Expires, d.Conclusion, d.ReviewedAt = vigil.DocKind(kind), vigil.Date(pe), vigil.Date(exp), vigil.Conclusion(concl), reviewed.ptr()
+		return d, err
+	})
+}
+
+// QuestionnairesBrief lists every round with only its state's times and
+// conclusion (no answers).
+func (s *Store) QuestionnairesBrief(ctx context.Context) ([]vigil.Questionnaire, error) {
+	rows, err := s.query(ctx, "SELECT id, vendor_id, expires_at, submitted_at, conclusion, reviewed_at FROM vendor_questionnaires")
+	if err != nil {
+		return nil, internal("list questionnaires", err)
+	}
+	return scanRows(rows, "list questionnaires", "scan questionnaire", func(r scanner) (vigil.Questionnaire, error) {
+		var q vigil.Questionnaire
+		var concl string
+		var expires, submitted, reviewed dbTime
+		err := r.Scan(&q.ID, &q.VendorID, &expires, &submitted, &concl, &reviewed)
+		q.ExpiresAt, q.SubmittedAt, q.Conclusion, q.ReviewedAt = expires.T, submitted.ptr(), vigil.Conclusion(concl), reviewed.ptr()
+		return q, err
+	})
+}

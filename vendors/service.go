@@ -110,16 +110,32 @@ func row(v vigil.Vendor, docs []vigil.VendorDocument, qs []vigil.Questionnaire, 
 	return r
 }
 
-// List is the inventory with each vendor's review and expiry state.
+// List is the inventory with each vendor's review and expiry state,
+// from brief reads of documents and rounds (the states need no text).
 func (s *Service) List(ctx context.Context) ([]api.VendorRow, error) {
-	rec, err := s.records(ctx)
+	vs, err := s.Store.Vendors(ctx)
 	if err != nil {
 		return nil, err
 	}
+	docs, err := s.Store.VendorDocumentsBrief(ctx)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := s.Store.QuestionnairesBrief(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byDoc, byQ := map[int64][]vigil.VendorDocument{}, map[int64][]vigil.Questionnaire{}
+	for _, d := range docs {
+		byDoc[d.VendorID] = append(byDoc[d.VendorID], d)
+	}
+	for _, q := range qs {
+		byQ[q.VendorID] = append(byQ[q.VendorID], q)
+	}
 	now := s.now()
-	out := make([]api.VendorRow, 0, len(rec.Vendors))
-	for _, v := range rec.Vendors {
-		out = append(out, row(v, rec.Documents[v.ID], rec.Questionnaires[v.ID], now))
+	out := make([]api.VendorRow, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, row(v, byDoc[v.ID], byQ[v.ID], now))
 	}
 	return out, nil
 }

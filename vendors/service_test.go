@@ -20,7 +20,9 @@ type fixture struct {
 	adminID    int64
 }
 
-func newFixture(t *testing.T, adopt ...string) *fixture {
+func newFixture(t *testing.T, adopt ...string) *fixture { return newFixtureTB(t, adopt...) }
+
+func newFixtureTB(t testing.TB, adopt ...string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
