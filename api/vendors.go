@@ -71,3 +71,20 @@ type VendorReviewRequest struct {
 type CUECRequest struct {
 	Controls []string `json:"controls"`
 }
+
+// VendorImport is the preview of a vendor list (nothing imported) or,
+// confirmed by the file's SHA-256, its import.
+type VendorImport struct {
+	SHA256   string           `json:"sha256"`
+	Vendors  []ImportedVendor `json:"vendors"`
+	Errors   []vigil.RowError `json:"errors"`
+	Imported int              `json:"imported"`
+}
+
+// ImportedVendor is one good row of a vendor list.
+type ImportedVendor struct {
+	Line int              `json:"line"`
+	Name string           `json:"name"`
+	Tier vigil.VendorTier `json:"tier,omitempty"`
+	Gaps []string         `json:"gaps,omitempty"` // what VM-01 will name
+}

@@ -1224,6 +1224,16 @@ func (c *Client) CreateVendor(ctx context.Context, in *api.VendorRequest) (*vigi
 	return &out, nil
 }
 
+// ImportVendors calls POST /api/v1/vendors/import: Import a vendor list (CSV, the raw body): a preview naming each bad row by line and column, importing nothing; with confirm set to the file's SHA-256 and no bad row, every vendor in one transaction.
+// Query: confirm.
+func (c *Client) ImportVendors(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*api.VendorImport, error) {
+	var out api.VendorImport
+	if err := c.Upload(ctx, "/api/v1/vendors/import", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // GetVendor calls GET /api/v1/vendors/{id}: A vendor with its documents, their CUECs and expiry, and its questionnaire rounds.
 func (c *Client) GetVendor(ctx context.Context, id int64) (*api.VendorDetail, error) {
 	var out api.VendorDetail

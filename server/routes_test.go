@@ -166,6 +166,7 @@ var expected = map[string]string{
 	// Vendors: everyone reads the inventory; admins and owners change it.
 	"GET /api/v1/vendors":                       "owner admin member auditor viewer",
 	"POST /api/v1/vendors":                      "owner admin",
+	"POST /api/v1/vendors/import":               "owner admin",
 	"GET /api/v1/vendors/{id}":                  "owner admin member auditor viewer",
 	"PUT /api/v1/vendors/{id}":                  "owner admin",
 	"POST /api/v1/vendors/{id}/documents":       "owner admin",

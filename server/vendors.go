@@ -26,6 +26,8 @@ func (s *Server) vendorRoutes() []route {
 	rs := []route{
 		{name: "ListVendors", method: "GET", path: "/api/v1/vendors", perm: read, tag: "vendors", summary: "The vendor inventory, each vendor with its review against its tier's cadence and its documents' expiry", out: api.Page[api.VendorRow]{}, h: s.listVendors},
 		{name: "CreateVendor", method: "POST", path: "/api/v1/vendors", perm: manage, tag: "vendors", summary: "Add a vendor", in: api.VendorRequest{}, out: vigil.Vendor{}, status: 201, h: s.createVendor},
+		{name: "ImportVendors", method: "POST", path: "/api/v1/vendors/import", perm: manage, tag: "vendors", summary: "Import a vendor list (CSV, the raw body): a preview naming each bad row by line and column, importing nothing; with confirm set to the file's SHA-256 and no bad row, every vendor in one transaction",
+			query: []param{{"confirm", "the SHA-256 of the previewed file: import it"}}, out: api.VendorImport{}, maxBody: vigil.MaxVendorCSV + 1, upload: true, h: s.importVendors},
 		{name: "GetVendor", method: "GET", path: "/api/v1/vendors/{id}", perm: read, tag: "vendors", summary: "A vendor with its documents, their CUECs and expiry, and its questionnaire rounds", out: api.VendorDetail{}, h: s.getVendor},
 		{name: "UpdateVendor", method: "PUT", path: "/api/v1/vendors/{id}", perm: manage, tag: "vendors", summary: "Replace a vendor's details", in: api.VendorRequest{}, out: vigil.Vendor{}, h: s.updateVendor},
 		{name: "AddVendorDocument", method: "POST", path: "/api/v1/vendors/{id}/documents", perm: manage, tag: "vendors", summary: "Add a due-diligence document: the raw body is the file, sealed into the evidence ledger (VM-03 for reports, VM-04 for contracts); details in the query",
@@ -212,5 +214,18 @@ func (s *Server) listSubprocessors(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	writeJSON(w, http.StatusOK, api.Page[vigil.Subprocessor]{Items: ps})
+	return nil
+}
+
+func (s *Server) importVendors(w http.ResponseWriter, r *http.Request) error {
+	b, err := readUpload(r, vigil.MaxVendorCSV)
+	if err != nil {
+		return err
+	}
+	out, err := s.vendors.Import(r.Context(), b, r.URL.Query().Get("confirm"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -234,3 +234,65 @@ func TestDocumentNeedsAdoptedControl(t *testing.T) {
 		t.Fatalf("a document was recorded: %+v", docs)
 	}
 }
+
+// TestImportCSV: a vendor list previewed (each bad row named by line and
+// column, a vendor already in the inventory named), nothing written until
+// confirmed by the file's hash, then all rows in one transaction.
+func TestImportCSV(t *testing.T) {
+	f := newFixture(t)
+	if err := f.svc.Create(f.admin, &vigil.Vendor{Name: "Existing"}); err != nil {
+		t.Fatal(err)
+	}
+	bad := "name,tier,data_shared,owner_email,subprocessor\n" +
+		"Cloudy,critical,personal_data;customer_data,admin@example.com,yes\n" +
+		"Mailer,urgent,,,\n" +
+		"Payco,high,secrets,,\n" +
+		"Ghost,low,,nobody@example.com,\n" +
+		"Flag,low,,,maybe\n" +
+		"cloudy,low,,,\n" +
+		"existing,,,,\n"
+	pv, err := f.svc.Import(f.admin, []byte(bad), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{3: "tier", 4: "data_shared", 5: "owner_email", 6: "subprocessor", 7: "name", 8: "name"}
+	if len(pv.Errors) != len(want) {
+		t.Fatalf("errors: %+v", pv.Errors)
+	}
+	for _, e := range pv.Errors {
+		if want[e.Line] != e.Column {
+			t.Errorf("line %d column %q (%s), want column %q", e.Line, e.Column, e.Message, want[e.Line])
+		}
+	}
+	if len(pv.Vendors) != 1 || pv.Vendors[0].Line != 2 || pv.Vendors[0].Name != "Cloudy" {
+		t.Fatalf("good rows: %+v", pv.Vendors)
+	}
+	if _, err := f.svc.Import(f.admin, []byte(bad), pv.SHA256); vigil.ErrorField(err) != "file" {
+		t.Fatalf("confirming a file with bad rows: %v", err)
+	}
+	good := "name,tier,data_shared,owner_email,subprocessor,location\nCloudy,critical,personal_data,admin@example.com,yes,EU\nMailer,,,,,\n"
+	pv, err = f.svc.Import(f.admin, []byte(good), "")
+	if err != nil || len(pv.Errors) != 0 || len(pv.Vendors[1].Gaps) != 3 {
+		t.Fatalf("preview: %+v %v", pv, err)
+	}
+	if vs, _ := f.st.Vendors(f.admin); len(vs) != 1 {
+		t.Fatalf("a preview wrote %d vendors", len(vs))
+	}
+	if _, err := f.svc.Import(f.admin, []byte(good+"Extra,,,,,\n"), pv.SHA256); vigil.ErrorField(err) != "confirm" {
+		t.Fatalf("confirming another file: %v", err)
+	}
+	if _, err := f.svc.Import(f.mem, []byte(good), pv.SHA256); vigil.ErrorCode(err) != vigil.EFORBIDDEN {
+		t.Fatalf("a member imports: %v", err)
+	}
+	done, err := f.svc.Import(f.admin, []byte(good), pv.SHA256)
+	if err != nil || done.Imported != 2 {
+		t.Fatalf("import: %+v %v", done, err)
+	}
+	vs, _ := f.st.Vendors(f.admin)
+	if len(vs) != 3 || vs[0].Name != "Cloudy" || vs[0].OwnerID != f.adminID || !vs[0].Subprocessor {
+		t.Fatalf("imported: %+v", vs)
+	}
+	if _, err := f.svc.Import(f.admin, []byte("vendor,tier\nA,low\n"), ""); vigil.ErrorField(err) != "file" || !strings.Contains(err.Error(), "unknown column") {
+		t.Fatalf("an unknown column: %v", err)
+	}
+}

@@ -160,7 +160,7 @@ func commands() []command {
 			{"assign", "ID (--all | --role R | --department D)", "assign a course"},
 			{"record", "ID --user U --date D [--score N] [--certificate F]", "record a completion done elsewhere"},
 		}},
-		{name: "vendors", summary: "vendors: list, add, show, document, review-document, map-cuec, questionnaire send, review, subprocessors", run: runVendors, def: "list", api: true, subs: []subcommand{
+		{name: "vendors", summary: "vendors: list, add, show, document, review-document, map-cuec, questionnaire send, review, subprocessors, import", run: runVendors, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the inventory with review and document expiry states"},
 			{"add", "NAME [--tier T] [--owner U] [--data C,C] [--status S]", "add a vendor"},
 			{"show", "ID", "a vendor, its documents, CUECs and questionnaire rounds"},
@@ -170,6 +170,7 @@ func commands() []command {
 			{"questionnaire", "send ID --contact EMAIL [--template T]", "make a single-use questionnaire link (shown once)"},
 			{"review", "QUESTIONNAIRE --conclusion C", "record the review of an answered questionnaire"},
 			{"subprocessors", "", "the subprocessor list derived from the inventory"},
+			{"import", "FILE.csv [--confirm]", "preview a vendor list (bad rows by line), then import it"},
 		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},

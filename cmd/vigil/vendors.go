@@ -21,7 +21,8 @@ const vendorsUsage = "Usage: vigil vendors list\n" +
 	"       vigil vendors map-cuec CUEC CONTROL[,CONTROL]\n" +
 	"       vigil vendors questionnaire send ID --contact EMAIL [--template baseline|extended] [--days N] [--thread ID] [--message M]\n" +
 	"       vigil vendors review QUESTIONNAIRE --conclusion C [--note N]\n" +
-	"       vigil vendors subprocessors"
+	"       vigil vendors subprocessors\n" +
+	"       vigil vendors import FILE.csv [--confirm]"
 
 func runVendors(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", vendorsUsage,
@@ -33,7 +34,8 @@ func runVendors(ctx context.Context, env *cliEnv, args []string) error {
 		verb{"map-cuec", vendorsMapCUEC},
 		verb{"questionnaire", vendorsQuestionnaire},
 		verb{"review", vendorsReview},
-		verb{"subprocessors", vendorsSubprocessors})
+		verb{"subprocessors", vendorsSubprocessors},
+		verb{"import", vendorsImport})
 }
 
 // repeated collects a flag given several times.
@@ -349,5 +351,60 @@ func vendorsSubprocessors(ctx context.Context, env *cliEnv, args []string) error
 		rows = append(rows, []string{p.Name, orDash(p.Purpose), orDash(p.Location)})
 	}
 	table(env.stdout, []string{"NAME", "PURPOSE", "LOCATION"}, rows)
+	return nil
+}
+
+// vendorsImport is `vigil vendors import FILE`: a preview (every bad row
+// by line and column), and with --confirm the import of exactly the file
+// previewed, all rows or none.
+func vendorsImport(ctx context.Context, env *cliEnv, args []string) error {
+	usage := "vendors import FILE.csv [--confirm]"
+	c := newAPICommand(env, "vendors import", usage)
+	confirm := c.Bool("confirm", false, "import the file when its preview shows no bad row")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "Usage: vigil "+usage)
+		return errUsage
+	}
+	send := func(cl *client.Client, sum string) (*api.VendorImport, error) {
+		f, size, hash, err := openHashed(c.Arg(0))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		q := url.Values{}
+		if sum != "" {
+			q.Set("confirm", sum)
+		}
+		return cl.ImportVendors(ctx, q, "text/csv", size, hash, f)
+	}
+	pv, printed, err := call(c, func(cl *client.Client) (*api.VendorImport, error) { return send(cl, "") })
+	if err != nil || printed {
+		return err
+	}
+	for _, e := range pv.Errors {
+		fmt.Fprintf(env.stdout, "line %d: %s: %s\n", e.Line, orDash(e.Column), e.Message)
+	}
+	for _, v := range pv.Vendors {
+		gaps := ""
+		if len(v.Gaps) > 0 {
+			gaps = " (" + strings.Join(v.Gaps, ", ") + ")"
+		}
+		fmt.Fprintf(env.stdout, "line %d: add %s%s\n", v.Line, v.Name, gaps)
+	}
+	switch {
+	case len(pv.Errors) > 0:
+		return fmt.Errorf("%d bad rows: nothing imported; correct them and preview again", len(pv.Errors))
+	case !*confirm:
+		fmt.Fprintf(env.stderr, "preview only: %d vendors would be added; run again with --confirm to import them\n", len(pv.Vendors))
+		return nil
+	}
+	done, _, err := call(c, func(cl *client.Client) (*api.VendorImport, error) { return send(cl, pv.SHA256) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "imported %d vendors\n", done.Imported)
 	return nil
 }

@@ -118,6 +118,19 @@ func TestVendorsCLI(t *testing.T) {
 				t.Fatalf("list: %s", out)
 			}
 			run(0, "EU", "vendors", "subprocessors")
+			list := filepath.Join(t.TempDir(), "vendors.csv")
+			os.WriteFile(list, []byte("name,tier,owner_email\nMailer,medium,me@acme.test\nPayco,urgent,\ncloudy,low,\n"), 0o600)
+			out = run(1, "2 bad rows", "vendors", "import", list, "--confirm")
+			if !strings.Contains(out, "line 3: tier:") || !strings.Contains(out, "line 4: name: cloudy is already in the inventory") {
+				t.Fatalf("import preview: %s", out)
+			}
+			os.WriteFile(list, []byte("name,tier,owner_email\nMailer,medium,me@acme.test\nPayco,,\n"), 0o600)
+			run(0, "line 3: add Payco (no owner, no tier, no data shared recorded)", "vendors", "import", list)
+			if out := run(0, "VND-001", "vendors", "list"); strings.Contains(out, "Mailer") {
+				t.Fatalf("a preview imported: %s", out)
+			}
+			run(0, "imported 2 vendors", "vendors", "import", list, "--confirm")
+			run(0, "Payco", "vendors", "list")
 		})
 	}
 }
