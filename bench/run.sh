@@ -5,7 +5,9 @@
 #    with 1,000 controls, on SQLite and on PostgreSQL;
 #  - evidence appends: durable 1 KB items/s from 64 writers on SQLite
 #    (target 10,000) and on a PostgreSQL with fsync on (issue 14);
-#  - a 20-page policy (60 KiB of Markdown) to PDF (target under 200 ms).
+#  - a 20-page policy (60 KiB of Markdown) to PDF (target under 200 ms);
+#  - the vendor inventory of 2,000 vendors with expiry and review states
+#    (target under 50 ms), and VM-01..VM-04 judged from the same records.
 # Usage: bench/run.sh [duration]   (default 20s of load per engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,7 @@ go test -run '^$' -bench 'Readiness' -benchtime 2s ./readiness
 go test -run '^$' -bench 'ServeStart' -benchtime 20x ./cmd/vigil
 go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
 go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
+go test -run '^$' -bench 'List2000|Signals2000' -benchtime 20x ./vendors
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done
