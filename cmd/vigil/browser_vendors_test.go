@@ -181,4 +181,27 @@ func TestBrowserVendors(t *testing.T) {
 		t.Fatalf("the inventory: %s", w.text("main"))
 	}
 	w.shot("99-vendors-list")
+
+	// Markup typed anywhere, by the owner or by the vendor, stays text.
+	w.fillForm(`form[action="/vendors"]`)
+	w.noInjection("vendors form")
+	w.open("/vendors/2")
+	w.noInjection("vendor with markup")
+	w.fill("#q-contact", "x@evil.test")
+	w.fill("#q-message", xss)
+	w.submit("make a link", `form[action="/vendors/2/questionnaires"] button[type=submit]`)
+	link = w.text("#link-url")
+	v.open(link)
+	v.noInjection("the link's page")
+	for _, q := range vendors.Templates["baseline"].Questions {
+		v.click(`input[name="q-` + q.ID + `"][value="yes"]`)
+		v.fill(`input[name="c-`+q.ID+`"]`, xss)
+	}
+	v.submit("send", `#questionnaire button[type=submit]`)
+	v.noInjection("sent")
+	w.open("/questionnaires/3")
+	w.noInjection("answers with markup")
+	if !strings.Contains(w.text("#answers"), "<script>") {
+		t.Fatalf("the comments are not shown as text: %s", w.text("#answers"))
+	}
 }
