@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -26,6 +28,13 @@ type Service struct {
 	Store    *store.Store
 	Evidence *evidence.Service
 	Now      func() time.Time
+
+	// The inventory as last listed, with the Version it was read at:
+	// every change moves the activity head and states move with the day,
+	// so an equal Version means the same list (on any replica).
+	listMu   sync.Mutex
+	listAt   string
+	listRows []api.VendorRow
 }
 
 func (s *Service) now() time.Time {
@@ -111,8 +120,31 @@ func row(v vigil.Vendor, docs []vigil.VendorDocument, qs []vigil.Questionnaire, 
 }
 
 // List is the inventory with each vendor's review and expiry state,
-// from brief reads of documents and rounds (the states need no text).
+// from brief reads of documents and rounds (the states need no text),
+// read again only when the Version has moved.
 func (s *Service) List(ctx context.Context) ([]api.VendorRow, error) {
+	at, err := s.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.listMu.Lock()
+	if s.listAt == at {
+		out := slices.Clone(s.listRows)
+		s.listMu.Unlock()
+		return out, nil
+	}
+	s.listMu.Unlock()
+	out, err := s.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.listMu.Lock()
+	s.listAt, s.listRows = at, out
+	s.listMu.Unlock()
+	return slices.Clone(out), nil
+}
+
+func (s *Service) list(ctx context.Context) ([]api.VendorRow, error) {
 	vs, err := s.Store.Vendors(ctx)
 	if err != nil {
 		return nil, err
