@@ -107,7 +107,7 @@ var pageExpected = map[string]string{
 	"GET /training": "all", "POST /training/courses": "owner admin", "GET /training/mine": "all", "GET /training/{id}": "all",
 	"POST /training/{id}/assign": "owner admin", "POST /training/{id}/assignments/{assignment}/delete": "owner admin",
 	"POST /training/{id}/completions": "owner admin", "GET /training/{id}/take": "all", "POST /training/{id}/quiz": "all",
-	"GET /vendors": "all", "POST /vendors": "owner admin", "GET /vendors/{id}": "all", "POST /vendors/{id}": "owner admin",
+	"GET /vendors": "all", "POST /vendors": "owner admin", "POST /vendors/import": "owner admin", "POST /vendors/import/confirm": "owner admin", "GET /vendors/{id}": "all", "POST /vendors/{id}": "owner admin",
 	"POST /vendors/{id}/documents": "owner admin", "POST /vendors/{id}/questionnaires": "owner admin", "POST /vendor-documents/{id}/review": "owner admin",
 	"POST /vendor-cuecs/{id}": "owner admin", "GET /questionnaires/{id}": "all", "POST /questionnaires/{id}/review": "owner admin",
 	"GET /q/{secret}": "public", "POST /q/{secret}": "public",

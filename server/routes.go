@@ -293,11 +293,15 @@ func (s *Server) pageRoutes() []route {
 		// The questionnaire link is public: the vendor has no account. Its
 		// form is multipart (attachments), bounded and token-checked by
 		// its handler.
+		imp := pg("POST", "/vendors/import", manage, s.vendorImportPage)
+		imp.stream, imp.maxBody = true, -1
 		link := pg("POST", "/q/{secret}", "", s.vendorLinkPost)
 		link.stream, link.maxBody = true, -1
 		rs = append(rs,
 			pg("GET", "/vendors", read, s.vendorsPage),
 			pg("POST", "/vendors", manage, s.vendorCreatePage),
+			imp,
+			pg("POST", "/vendors/import/confirm", manage, s.vendorImportConfirmPage),
 			pg("GET", "/vendors/{id}", read, s.vendorPage),
 			pg("POST", "/vendors/{id}", manage, s.vendorPost),
 			doc,

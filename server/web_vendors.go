@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,6 +41,8 @@ const (
 )
 
 type vendorsData struct {
+	Import        *api.VendorImport // a preview, with the file to confirm
+	ImportCSV     string            // the previewed file, base64
 	Rows          []api.VendorRow
 	Subprocessors []vigil.Subprocessor
 	Users         []vigil.User
@@ -525,4 +528,59 @@ func (d *vendorData) Shares(c vigil.DataCategory) bool {
 		}
 	}
 	return false
+}
+
+// MaxVendorCSVPage bounds a list imported through the page: the confirm
+// form sends the previewed file back, within the form's size limit.
+// Larger lists go through the API or `vigil vendors import`.
+const MaxVendorCSVPage = 400 << 10
+
+// vendorImportPage previews an uploaded vendor list on the inventory page;
+// nothing is written.
+func (s *Server) vendorImportPage(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxVendorCSVPage+64<<10)
+	_, _, data, err := readFormFile(r, MaxVendorCSVPage)
+	var pv *api.VendorImport
+	if err == nil {
+		pv, err = s.vendors.Import(r.Context(), data, "")
+	}
+	if err != nil {
+		if c := vigil.ErrorCode(err); c == vigil.EFORBIDDEN || c == vigil.EINTERNAL {
+			return err
+		}
+		s.flash(w, r, "Not previewed: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/vendors#import", http.StatusSeeOther)
+		return nil
+	}
+	p := s.newPage(w, r, "Vendors", "vendors")
+	d, derr := s.vendorsData(r)
+	if derr != nil {
+		return derr
+	}
+	// Base64: a browser would rewrite the line ends of text sent back,
+	// and the confirmation must hash to the file previewed.
+	d.Import, d.ImportCSV = pv, base64.StdEncoding.EncodeToString(data)
+	p.Data = d
+	return s.render(w, http.StatusOK, "vendors", p)
+}
+
+// vendorImportConfirmPage imports the previewed list: the service
+// applies it only when it is the file whose hash the preview showed.
+func (s *Server) vendorImportConfirmPage(w http.ResponseWriter, r *http.Request) error {
+	data, err := base64.StdEncoding.DecodeString(r.PostFormValue("csv"))
+	if err != nil {
+		return vigil.FieldError("csv", "the form does not carry the previewed file; preview it again")
+	}
+	out, err := s.vendors.Import(r.Context(), data, r.PostFormValue("sha256"))
+	if err != nil {
+		if c := vigil.ErrorCode(err); c == vigil.EFORBIDDEN || c == vigil.EINTERNAL {
+			return err
+		}
+		s.flash(w, r, "Not imported: "+vigil.ErrorMessage(err))
+		http.Redirect(w, r, "/vendors#import", http.StatusSeeOther)
+		return nil
+	}
+	s.flash(w, r, fmt.Sprintf("Imported %d vendors.", out.Imported))
+	http.Redirect(w, r, "/vendors", http.StatusSeeOther)
+	return nil
 }

@@ -204,4 +204,26 @@ func TestBrowserVendors(t *testing.T) {
 	if !strings.Contains(w.text("#answers"), "<script>") {
 		t.Fatalf("the comments are not shown as text: %s", w.text("#answers"))
 	}
+
+	// A vendor list: a bad row named by its line, nothing imported; the
+	// corrected file previewed, then confirmed.
+	list := filepath.Join(t.TempDir(), "vendors.csv")
+	os.WriteFile(list, []byte("name,tier,data_shared\nMailer,medium,internal\nPayco,urgent,\n"), 0o600)
+	w.open("/vendors")
+	w.do("choose the list", chromedp.SetUploadFiles(chromedp.CSS("#i-file"), []string{list}))
+	w.submit("preview", `form[action="/vendors/import"] button[type=submit]`)
+	if !strings.Contains(w.text("#import-errors"), "3") || !strings.Contains(w.text("#import-errors"), "tier") || w.count(`form[action="/vendors/import/confirm"]`) != 0 {
+		t.Fatalf("the preview of a bad list: %s", w.text("main"))
+	}
+	w.shotOf("9a-vendors-import-bad", "#preview")
+	os.WriteFile(list, []byte("name,tier,data_shared\r\nMailer,medium,internal\r\nPayco,,\r\n"), 0o600)
+	w.do("choose the list", chromedp.SetUploadFiles(chromedp.CSS("#i-file"), []string{list}))
+	w.submit("preview", `form[action="/vendors/import"] button[type=submit]`)
+	if !strings.Contains(w.text("#import-rows"), "no owner, no tier, no data shared recorded") {
+		t.Fatalf("the preview: %s", w.text("main"))
+	}
+	w.submit("import", `form[action="/vendors/import/confirm"] button[type=submit]`)
+	if !strings.Contains(w.text(".flash"), "Imported 2 vendors") || !strings.Contains(w.text("#vendors"), "Payco") {
+		t.Fatalf("after the import: %s", w.text("main"))
+	}
 }
