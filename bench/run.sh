@@ -7,6 +7,8 @@
 #    (target 10,000) and on a PostgreSQL with fsync on (issue 14);
 #  - a 20-page policy (60 KiB of Markdown) to PDF (target under 200 ms);
 #  - the incident register of 5,000 listed and filtered (target under 50 ms).
+#  - the vendor inventory of 2,000 vendors with expiry and review states
+#    (target under 50 ms), and VM-01..VM-04 judged from the same records.
 # Usage: bench/run.sh [duration]   (default 20s of load per engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
 go test -run '^$' -bench 'IncidentList5k' -benchtime 20x ./incidents
 go test -run '^$' -bench 'Register5000' -benchtime 20x ./risk
 go test -run '^$' -bench 'Simulate100k' -benchtime 20x .
+go test -run '^$' -bench 'List2000|Signals2000' -benchtime 20x ./vendors
 for engine in sqlite postgres; do
   go run ./bench/readiness-load --vigil bin/vigil --engine "$engine" --rate 500 --duration "$dur"
 done

@@ -1435,6 +1435,103 @@ func (c *Client) SignRiskAssessment(ctx context.Context, id int64) (*vigil.RiskA
 	return &out, nil
 }
 
+// ListVendors calls GET /api/v1/vendors: The vendor inventory, each vendor with its review against its tier's cadence and its documents' expiry.
+func (c *Client) ListVendors(ctx context.Context) (*api.Page[api.VendorRow], error) {
+	var out api.Page[api.VendorRow]
+	if err := c.Do(ctx, "GET", "/api/v1/vendors", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CreateVendor calls POST /api/v1/vendors: Add a vendor.
+func (c *Client) CreateVendor(ctx context.Context, in *api.VendorRequest) (*vigil.Vendor, error) {
+	var out vigil.Vendor
+	if err := c.Do(ctx, "POST", "/api/v1/vendors", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ImportVendors calls POST /api/v1/vendors/import: Import a vendor list (CSV, the raw body): a preview naming each bad row by line and column, importing nothing; with confirm set to the file's SHA-256 and no bad row, every vendor in one transaction.
+// Query: confirm.
+func (c *Client) ImportVendors(ctx context.Context, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*api.VendorImport, error) {
+	var out api.VendorImport
+	if err := c.Upload(ctx, "/api/v1/vendors/import", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetVendor calls GET /api/v1/vendors/{id}: A vendor with its documents, their CUECs and expiry, and its questionnaire rounds.
+func (c *Client) GetVendor(ctx context.Context, id int64) (*api.VendorDetail, error) {
+	var out api.VendorDetail
+	if err := c.Do(ctx, "GET", "/api/v1/vendors/"+strconv.FormatInt(id, 10), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateVendor calls PUT /api/v1/vendors/{id}: Replace a vendor's details.
+func (c *Client) UpdateVendor(ctx context.Context, id int64, in *api.VendorRequest) (*vigil.Vendor, error) {
+	var out vigil.Vendor
+	if err := c.Do(ctx, "PUT", "/api/v1/vendors/"+strconv.FormatInt(id, 10), nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AddVendorDocument calls POST /api/v1/vendors/{id}/documents: Add a due-diligence document: the raw body is the file, sealed into the evidence ledger (VM-03 for reports, VM-04 for contracts); details in the query.
+// Query: filename, kind, title, period_start, period_end, expires, report_type, opinion, exceptions, subservice_org, cuec.
+func (c *Client) AddVendorDocument(ctx context.Context, id int64, q url.Values, mediaType string, size int64, sha256hex string, body io.Reader) (*vigil.VendorDocument, error) {
+	var out vigil.VendorDocument
+	if err := c.Upload(ctx, "/api/v1/vendors/"+strconv.FormatInt(id, 10)+"/documents", q, mediaType, size, sha256hex, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewVendorDocument calls POST /api/v1/vendor-documents/{id}/review: Record the reviewer's conclusion on a document, once.
+func (c *Client) ReviewVendorDocument(ctx context.Context, id int64, in *api.VendorReviewRequest) (*vigil.VendorDocument, error) {
+	var out vigil.VendorDocument
+	if err := c.Do(ctx, "POST", "/api/v1/vendor-documents/"+strconv.FormatInt(id, 10)+"/review", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// MapCUEC calls PUT /api/v1/vendor-cuecs/{id}: Map a complementary user entity control to the organization's controls that satisfy it (none: a gap).
+func (c *Client) MapCUEC(ctx context.Context, id int64, in *api.CUECRequest) error {
+	return c.Do(ctx, "PUT", "/api/v1/vendor-cuecs/"+strconv.FormatInt(id, 10), nil, in, nil)
+}
+
+// SendQuestionnaire calls POST /api/v1/vendors/{id}/questionnaires: Send a questionnaire round by link (a follow-up names its thread); the link is shown once.
+func (c *Client) SendQuestionnaire(ctx context.Context, id int64, in *api.QuestionnaireRequest) (*api.QuestionnaireSent, error) {
+	var out api.QuestionnaireSent
+	if err := c.Do(ctx, "POST", "/api/v1/vendors/"+strconv.FormatInt(id, 10)+"/questionnaires", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ReviewQuestionnaire calls POST /api/v1/questionnaires/{id}/review: Record the reviewer's conclusion on an answered round, once.
+func (c *Client) ReviewQuestionnaire(ctx context.Context, id int64, in *api.VendorReviewRequest) (*vigil.Questionnaire, error) {
+	var out vigil.Questionnaire
+	if err := c.Do(ctx, "POST", "/api/v1/questionnaires/"+strconv.FormatInt(id, 10)+"/review", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListSubprocessors calls GET /api/v1/subprocessors: The subprocessor list, derived from the inventory (name, purpose, location).
+func (c *Client) ListSubprocessors(ctx context.Context) (*api.Page[vigil.Subprocessor], error) {
+	var out api.Page[vigil.Subprocessor]
+	if err := c.Do(ctx, "GET", "/api/v1/subprocessors", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ListRoleChanges calls GET /api/v1/role-changes: Every role change (a changed title or department), newest first, with the access review that followed.
 func (c *Client) ListRoleChanges(ctx context.Context) (*api.Page[vigil.RoleChange], error) {
 	var out api.Page[vigil.RoleChange]

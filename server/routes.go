@@ -42,6 +42,7 @@ type route struct {
 	needsIncidents    bool
 	needsNotify       bool
 	needsRisks        bool
+	needsVendors      bool
 	h                 handlerFunc
 }
 
@@ -105,7 +106,7 @@ func (s *Server) routeTable() []route {
 
 		{name: "ListActivity", method: "GET", path: "/api/v1/activity", perm: activity, tag: "activity", summary: "The activity log, newest first", query: append([]param{{"actor_id", "user id"}, {"action", "exact action, or a prefix ending in a dot"}, {"entity_type", "e.g. control"}, {"entity_id", "e.g. AC-01"}}, pageParams...), out: api.Page[vigil.Activity]{}, h: s.listActivity},
 		{name: "VerifyActivity", method: "GET", path: "/api/v1/activity/verify", perm: activity, tag: "activity", summary: "Verify the activity log's hash chain", out: vigil.ChainVerification{}, h: s.verifyActivity},
-	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.notifyRoutes(), s.riskRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
+	}, s.evidenceRoutes(), s.monitorRoutes(), s.integrationRoutes(), s.exceptionRoutes(), s.policyRoutes(), s.peopleRoutes(), s.trainingRoutes(), s.incidentRoutes(), s.notifyRoutes(), s.riskRoutes(), s.vendorRoutes(), s.peopleSourceRoutes(), s.hrRoutes(), s.hrPageRoutes())
 }
 
 // evidenceRoutes are the evidence ledger's API.
@@ -334,6 +335,33 @@ func (s *Server) pageRoutes() []route {
 			// The approver the acceptance names, whoever may operate
 			// controls; the domain refuses anyone else and the owner.
 			pg("POST", "/risks/{id}/approve", ownCtl, s.riskApprovePost))
+	}
+	// The vendor pages need the ledger: documents and answers are sealed.
+	if s.vendors != nil && s.evidence != nil {
+		doc := pg("POST", "/vendors/{id}/documents", manage, s.vendorDocumentPage)
+		doc.stream, doc.maxBody = true, -1
+		// The questionnaire link is public: the vendor has no account. Its
+		// form is multipart (attachments), bounded and token-checked by
+		// its handler.
+		imp := pg("POST", "/vendors/import", manage, s.vendorImportPage)
+		imp.stream, imp.maxBody = true, -1
+		link := pg("POST", "/q/{secret}", "", s.vendorLinkPost)
+		link.stream, link.maxBody = true, -1
+		rs = append(rs,
+			pg("GET", "/vendors", read, s.vendorsPage),
+			pg("POST", "/vendors", manage, s.vendorCreatePage),
+			imp,
+			pg("POST", "/vendors/import/confirm", manage, s.vendorImportConfirmPage),
+			pg("GET", "/vendors/{id}", read, s.vendorPage),
+			pg("POST", "/vendors/{id}", manage, s.vendorPost),
+			doc,
+			pg("POST", "/vendors/{id}/questionnaires", manage, s.vendorSendPage),
+			pg("POST", "/vendor-documents/{id}/review", manage, s.vendorDocumentReviewPage),
+			pg("POST", "/vendor-cuecs/{id}", manage, s.vendorCUECPage),
+			pg("GET", "/questionnaires/{id}", read, s.questionnairePage),
+			pg("POST", "/questionnaires/{id}/review", manage, s.questionnaireReviewPage),
+			pg("GET", "/q/{secret}", "", s.vendorLinkPage),
+			link)
 	}
 	if s.integrations != nil {
 		rs = append(rs,

@@ -200,6 +200,18 @@ var expected = map[string]string{
 	"POST /api/v1/risk-assessments":              "owner admin",
 	"GET /api/v1/risk-assessments/{id}":          "owner admin member auditor viewer",
 	"POST /api/v1/risk-assessments/{id}/sign":    "owner admin",
+	// Vendors: everyone reads the inventory; admins and owners change it.
+	"GET /api/v1/vendors":                       "owner admin member auditor viewer",
+	"POST /api/v1/vendors":                      "owner admin",
+	"POST /api/v1/vendors/import":               "owner admin",
+	"GET /api/v1/vendors/{id}":                  "owner admin member auditor viewer",
+	"PUT /api/v1/vendors/{id}":                  "owner admin",
+	"POST /api/v1/vendors/{id}/documents":       "owner admin",
+	"POST /api/v1/vendor-documents/{id}/review": "owner admin",
+	"PUT /api/v1/vendor-cuecs/{id}":             "owner admin",
+	"POST /api/v1/vendors/{id}/questionnaires":  "owner admin",
+	"POST /api/v1/questionnaires/{id}/review":   "owner admin",
+	"GET /api/v1/subprocessors":                 "owner admin member auditor viewer",
 }
 
 // fill substitutes path parameters with values that exist, or for
@@ -220,6 +232,7 @@ func (e *env) fill(method, path string) string {
 	case strings.HasPrefix(path, "/api/v1/policies/"):
 		r = strings.NewReplacer("{id}", "1", "{number}", "1")
 	case strings.HasPrefix(path, "/api/v1/risks/"), strings.HasPrefix(path, "/api/v1/risk-assessments/"):
+	case strings.HasPrefix(path, "/api/v1/vendor"), strings.HasPrefix(path, "/api/v1/questionnaires/"):
 		r = strings.NewReplacer("{id}", "1")
 	case strings.HasPrefix(path, "/api/v1/training/"):
 		r = strings.NewReplacer("{id}", "1", "{assignment}", "999999")

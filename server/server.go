@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
 	"github.com/vigil-soc/vigil/ui"
+	"github.com/vigil-soc/vigil/vendors"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -80,6 +81,9 @@ type Config struct {
 	// Risks is the risk register and the annual assessment; nil leaves
 	// its routes unavailable.
 	Risks *risk.Service
+	// Vendors is the vendor inventory, due diligence and questionnaires;
+	// nil leaves its routes unavailable.
+	Vendors *vendors.Service
 	// Sources report on control health beyond the control's own status and
 	// owner (automated tests, evidence, policies).
 	Sources []vigil.SignalSource
@@ -124,6 +128,7 @@ type Server struct {
 	incidents      *incidents.Service
 	notify         *notify.Service
 	risks          *risk.Service
+	vendors        *vendors.Service
 	tlsFingerprint string
 	ui             *ui.Renderer
 	box            *secret.Box
@@ -156,7 +161,7 @@ func New(cfg Config) *Server {
 		store: cfg.Store, cat: cfg.Catalog, log: cfg.Logger, version: cfg.Version,
 		pwp: cfg.PasswordParams, now: cfg.Now, mux: http.NewServeMux(),
 		metrics: newMetrics(), touched: map[int64]time.Time{}, sources: cfg.Sources,
-		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, notify: cfg.Notify, risks: cfg.Risks, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
+		evidence: cfg.Evidence, monitor: cfg.Monitor, integrations: cfg.Integrations, policies: cfg.Policies, people: cfg.People, training: cfg.Training, incidents: cfg.Incidents, notify: cfg.Notify, risks: cfg.Risks, vendors: cfg.Vendors, tlsFingerprint: cfg.TLSFingerprint, ui: cfg.UI, box: cfg.Secrets, baseURL: cfg.BaseURL, secureCookies: cfg.SecureCookies, smtp: cfg.SMTP,
 		ssoLimit: newLimiter(60, addrWindow), trustProxy: cfg.TrustProxy,
 	}
 	if s.log == nil {
@@ -364,6 +369,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		if rt.needsRisks && s.risks == nil {
 			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "the risk register is not configured on this server"))
+			return
+		}
+		if rt.needsVendors && s.vendors == nil {
+			s.writeError(sw, r, vigil.Errorf(vigil.EUNAVAILABLE, "vendors are not configured on this server"))
 			return
 		}
 		if rt.needsTraining && s.training == nil {

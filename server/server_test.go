@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-soc/vigil/server"
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
+	"github.com/vigil-soc/vigil/vendors"
 )
 
 var cat *catalog.Catalog
@@ -84,11 +85,12 @@ func newEnv(t *testing.T, engine string, opts ...func(*server.Config)) *env {
 		Policies: &policy.Service{Store: st, Evidence: ev}, Training: &training.Service{Store: st, Evidence: ev},
 		Incidents: &incidents.Service{Store: st, Evidence: ev}, Risks: &risk.Service{Store: st, Evidence: ev}}
 	cfg2.People = &people.Service{Store: st, Training: cfg2.Training, Evidence: ev}
+	cfg2.Vendors = &vendors.Service{Store: st, Evidence: ev}
 	cfg2.Integrations = newIntegrations(t, st, cfg2.Monitor)
 	cfg2.Integrations.Evidence = cfg2.Evidence
 	cfg2.Notify = &notify.Service{Store: st, Box: cfg2.Integrations.Box}
 	// As serve wires them: evidence and monitoring speak about controls.
-	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor, cfg2.Policies, cfg2.People, cfg2.Training, cfg2.Incidents, cfg2.Risks, &people.RoleChanges{Store: st}, people.HRSource{People: cfg2.People}}
+	cfg2.Sources = []vigil.SignalSource{cfg2.Evidence, cfg2.Monitor, cfg2.Policies, cfg2.People, cfg2.Training, cfg2.Incidents, cfg2.Risks, cfg2.Vendors, &people.RoleChanges{Store: st}, people.HRSource{People: cfg2.People}}
 	for _, o := range opts {
 		o(&cfg2)
 	}

@@ -312,7 +312,9 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			return
 		}
 		if rt.perm == "" {
-			if r.Method == http.MethodPost {
+			// A public streamed form (the questionnaire link) checks its
+			// token from the first part, before any file is read.
+			if r.Method == http.MethodPost && !rt.stream {
 				c, err := r.Cookie(preCookie)
 				if err != nil || !tokenEqual(r.PostFormValue("csrf"), c.Value) {
 					s.errorPage(w, r, vigil.Errorf(vigil.EFORBIDDEN, "this form has expired; go back, reload the page and try again"))

@@ -196,6 +196,18 @@ func commands() []command {
 			{"sign", "ASSESSMENT", "sign an assessment off: sealed into the evidence ledger"},
 			{"import", "FILE|- [--yes]", "import a risk register (CSV): a dry run naming each bad row, then --yes"},
 		}},
+		{name: "vendors", summary: "vendors: list, add, show, document, review-document, map-cuec, questionnaire send, review, subprocessors, import", run: runVendors, def: "list", api: true, subs: []subcommand{
+			{"list", "", "the inventory with review and document expiry states"},
+			{"add", "NAME [--tier T] [--owner U] [--data C,C] [--status S]", "add a vendor"},
+			{"show", "ID", "a vendor, its documents, CUECs and questionnaire rounds"},
+			{"document", "ID --kind K --file F [--period-end D] [--cuec TEXT]", "add a due-diligence document, sealed as evidence"},
+			{"review-document", "DOC --conclusion C", "record the review of a document"},
+			{"map-cuec", "CUEC CONTROL[,CONTROL]", "map a complementary user entity control to controls"},
+			{"questionnaire", "send ID --contact EMAIL [--template T]", "make a single-use questionnaire link (shown once)"},
+			{"review", "QUESTIONNAIRE --conclusion C", "record the review of an answered questionnaire"},
+			{"subprocessors", "", "the subprocessor list derived from the inventory"},
+			{"import", "FILE.csv [--confirm]", "preview a vendor list (bad rows by line), then import it"},
+		}},
 		{name: "hosts", summary: "monitored hosts: list, show, enrol (a one-time token), label, approve-tailoring, revoke", run: runHosts, def: "list", api: true, subs: []subcommand{
 			{"list", "", "the monitored hosts"},
 			{"show", "ID", "one host's failures and tailoring"},

@@ -40,6 +40,7 @@ import (
 	"github.com/vigil-soc/vigil/store"
 	"github.com/vigil-soc/vigil/training"
 	"github.com/vigil-soc/vigil/ui"
+	"github.com/vigil-soc/vigil/vendors"
 )
 
 // setupTokenTTL is how long the printed setup link works.
@@ -169,13 +170,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ppl.Mailer, ppl.BaseURL = m.SMTP, m.BaseURL
 	}
 	rsk := &risk.Service{Store: st, Evidence: ev}
+	vnd := &vendors.Service{Store: st, Evidence: ev}
 	fp, err := certFingerprint(m.TLSCert)
 	if err != nil {
 		return err
 	}
 	m.Server = server.New(server.Config{Store: st, Catalog: cat, Logger: m.Logger, Version: version, PasswordParams: m.PasswordParams,
 		UI: pages, Secrets: box, BaseURL: m.BaseURL, SecureCookies: m.SecureCookies, SMTP: m.SMTP, TrustProxy: m.TrustProxy, MetricsToken: m.MetricsToken,
-		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, Notify: ntf, Risks: rsk, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, rsk, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
+		Evidence: ev, Monitor: mon, Integrations: integ, Policies: pol, People: ppl, Training: trn, Incidents: inc, Notify: ntf, Risks: rsk, Vendors: vnd, TLSFingerprint: fp, Sources: []vigil.SignalSource{ev, mon, pol, ppl, trn, inc, rsk, vnd, &people.RoleChanges{Store: st}, people.HRSource{People: ppl}}})
 	go func() {
 		if err := ppl.Warm(context.WithoutCancel(ctx)); err != nil {
 			m.Logger.Warn("cannot read acknowledgements ahead of the first request", "err", err)
