@@ -104,8 +104,10 @@ func ParseCSV(data []byte) ([]vigil.Person, []vigil.RowError) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos is only defined for a record read: the error
+			// names the line.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
@@ -113,6 +115,7 @@ func ParseCSV(data []byte) ([]vigil.Person, []vigil.RowError) {
 			errs = append(errs, vigil.RowError{Line: line, Message: "not valid CSV: " + err.Error()})
 			break // a broken quote makes every later line unreliable
 		}
+		line, _ := r.FieldPos(0)
 		if len(out)+len(errs) >= vigil.MaxPeople {
 			return fail("more than %d rows", vigil.MaxPeople)
 		}

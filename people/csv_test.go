@@ -33,11 +33,14 @@ func TestParseCSV(t *testing.T) {
 		"bad email":       {"email,name\nnot-an-email,Ann\n", []string{"line 2, column email"}},
 		"in scope":        {"email,name,in_scope\nann@example.com,Ann,maybe\n", []string{"line 2, column in_scope: \"maybe\" is not yes or no"}},
 		"broken quote":    {"email,name\nann@example.com,\"Ann\nbob@example.com,Bob\n", []string{"not valid CSV"}},
-		"extra cells":     {"email,name\nann@example.com,Ann,oops\n", []string{"line 2: 3 cells, but the header has 2 columns"}},
-		"header only":     {"email,name\n", []string{"no rows"}},
-		"empty":           {"", []string{"empty"}},
-		"twice":           {"email,name,mail\na@b.co,A,a@b.co\n", []string{"column email is given twice"}},
-		"bidi":            {"email,name\nann@example.com,Ann\u202e\n", []string{"direction-override"}},
+		// A quote opened in the first field of the first row: the reader
+		// has no record to place, which used to panic.
+		"broken first field": {"email,name\n\"a@b,x\n", []string{"line 2", "not valid CSV"}},
+		"extra cells":        {"email,name\nann@example.com,Ann,oops\n", []string{"line 2: 3 cells, but the header has 2 columns"}},
+		"header only":        {"email,name\n", []string{"no rows"}},
+		"empty":              {"", []string{"empty"}},
+		"twice":              {"email,name,mail\na@b.co,A,a@b.co\n", []string{"column email is given twice"}},
+		"bidi":               {"email,name\nann@example.com,Ann\u202e\n", []string{"direction-override"}},
 	} {
 		rows, errs := ParseCSV([]byte(tc.csv))
 		if len(rows) != 0 {
