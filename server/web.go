@@ -290,7 +290,12 @@ func (s *Server) wrapPage(rt route) http.Handler {
 			}
 			s.metrics.observe(label, sw.status, time.Since(start))
 		}()
-		if rt.maxBody >= 0 {
+		// A route's own limit (a streamed upload's) replaces the default;
+		// -1 leaves the handler to bound what it reads.
+		switch {
+		case rt.maxBody > 0:
+			r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		case rt.maxBody == 0:
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
 		if r.Method == http.MethodPost && !rt.stream {
