@@ -528,12 +528,14 @@ type VendorReview struct {
 	Due        time.Time `json:"due,omitzero"`
 }
 
-// LastAcceptedReview is the latest review, of a document or a
+// LastAcceptedReview is the latest review, of an assurance document or a
 // questionnaire, that accepted the vendor.
 func LastAcceptedReview(docs []VendorDocument, qs []Questionnaire) time.Time {
 	var last time.Time
 	for _, d := range docs {
-		if d.ReviewedAt != nil && d.Conclusion.Accepts() && d.ReviewedAt.After(last) {
+		// A contract's review checks its terms, not the vendor's
+		// security: only assurance documents reassess the vendor.
+		if d.Kind.Assurance() && d.ReviewedAt != nil && d.Conclusion.Accepts() && d.ReviewedAt.After(last) {
 			last = *d.ReviewedAt
 		}
 	}
@@ -760,11 +762,13 @@ func reassessSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 }
 
 // contractSignals judges VM-04: a contract, DPA or BAA on file, not
-// expired and not found unacceptable, for every vendor given
-// confidential or personal data.
+// expired and reviewed as acceptable, for every vendor given confidential
+// or personal data. A document nobody has reviewed shows a file exists,
+// not that it holds the security and privacy terms: it is unknown until
+// reviewed.
 func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigFunc) []Signal {
 	const c = VendorContractControl
-	var missing, unknown []*Vendor
+	var missing, unknown, unreviewed []*Vendor
 	judged := 0
 	var warns []string
 	for _, v := range current {
@@ -776,20 +780,28 @@ func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 			continue
 		}
 		judged++
-		ok := false
+		ok, waiting := false, false
 		for _, d := range r.Documents[v.ID] {
-			if d.Kind.Assurance() || d.ReviewedAt != nil && !d.Conclusion.Accepts() {
+			if d.Kind.Assurance() || d.ExpiryAt(now) == ExpiryExpired {
 				continue
 			}
-			switch d.ExpiryAt(now) {
-			case ExpiryExpired:
+			if d.ReviewedAt == nil {
+				waiting = true
 				continue
-			case ExpiryExpiring:
+			}
+			if !d.Conclusion.Accepts() {
+				continue
+			}
+			if d.ExpiryAt(now) == ExpiryExpiring {
 				warns = append(warns, fmt.Sprintf("%s: %s ends on %s", v.Name, d.Kind, d.ValidUntil().Format(time.DateOnly)))
 			}
 			ok = true
 		}
-		if !ok {
+		switch {
+		case ok:
+		case waiting:
+			unreviewed = append(unreviewed, v)
+		default:
 			missing = append(missing, v)
 		}
 	}
@@ -800,12 +812,15 @@ func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 	if len(unknown) > 0 {
 		out = append(out, sig(c, SignalUnknown, false, "data shared not recorded, so whether contract terms are needed cannot be told: %s", vendorNames(unknown)))
 	}
+	if len(unreviewed) > 0 {
+		out = append(out, sig(c, SignalUnknown, false, "contract, DPA or BAA on file but not yet reviewed for its security and privacy terms: %s", vendorNames(unreviewed)))
+	}
 	if judged == 0 && len(unknown) == 0 {
 		return []Signal{sig(c, SignalUnknown, false, "no vendor receives confidential or personal data: nothing shows contract terms in place")}
 	}
 	if len(out) == 0 {
 		st := SignalOK
-		reason := fmt.Sprintf("%d vendors given confidential or personal data, each with a current contract, DPA or BAA on file", judged)
+		reason := fmt.Sprintf("%d vendors given confidential or personal data, each with a current contract, DPA or BAA on file and reviewed as acceptable", judged)
 		if len(warns) > 0 {
 			st, reason = SignalWarn, reason+"; "+strings.Join(warns, "; ")
 		}

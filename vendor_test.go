@@ -85,13 +85,18 @@ func TestVendorReviewCadence(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	at := func(d string) *time.Time { x, _ := time.Parse(time.DateOnly, d); return &x }
 	v := Vendor{Tier: TierCritical, Status: VendorActive}
-	docs := []VendorDocument{{Conclusion: ConclusionAcceptable, ReviewedAt: at("2025-05-01")}}
+	docs := []VendorDocument{{Kind: DocSOC2, Conclusion: ConclusionAcceptable, ReviewedAt: at("2025-05-01")}}
 	if r := v.ReviewAt(docs, nil, now); r.State != "overdue" {
 		t.Fatalf("a critical vendor reviewed 13 months ago: %+v", r)
 	}
 	v.Tier = TierHigh
 	if r := v.ReviewAt(docs, nil, now); r.State != "current" {
 		t.Fatalf("a high vendor reviewed 13 months ago: %+v", r)
+	}
+	// A contract reviewed since is not a reassessment.
+	v.Tier = TierCritical
+	if r := v.ReviewAt(append(docs, VendorDocument{Kind: DocDPA, Conclusion: ConclusionAcceptable, ReviewedAt: at("2026-05-01")}), nil, now); r.State != "overdue" {
+		t.Fatalf("a DPA review counted as the vendor's reassessment: %+v", r)
 	}
 	// An unacceptable review is no review.
 	v.Tier = TierCritical
@@ -139,7 +144,7 @@ func compliant(now time.Time) VendorRecords {
 		Documents: map[int64][]VendorDocument{1: {
 			{ID: 1, VendorID: 1, Kind: DocSOC2, Title: "SOC 2 2026", PeriodEnd: Date(now.AddDate(0, -3, 0).Format(time.DateOnly)), ReportType: "type2", Opinion: "unqualified",
 				CUECs: []CUEC{{Text: "Customers review access", Controls: []string{"AC-04"}}}, Conclusion: ConclusionAcceptable, ReviewedAt: &rev},
-			{ID: 2, VendorID: 1, Kind: DocDPA, Title: "DPA"},
+			{ID: 2, VendorID: 1, Kind: DocDPA, Title: "DPA", Conclusion: ConclusionAcceptable, ReviewedAt: &rev},
 		}},
 		Questionnaires: map[int64][]Questionnaire{},
 	}
@@ -181,6 +186,8 @@ func TestVendorSignals(t *testing.T) {
 		{"untiered vendor", func(r *VendorRecords) { r.Vendors[0].Tier = "" }, "VM-03", SignalUnknown, "no tier"},
 		{"low vendor only", func(r *VendorRecords) { r.Vendors[0].Tier = TierLow }, "VM-03", SignalUnknown, "no critical or high"},
 		{"no DPA", func(r *VendorRecords) { r.Documents[1] = r.Documents[1][:1] }, "VM-04", SignalFail, "without a current contract"},
+		{"DPA on file, never reviewed", func(r *VendorRecords) { r.Documents[1][1].ReviewedAt, r.Documents[1][1].Conclusion = nil, "" }, "VM-04", SignalUnknown, "not yet reviewed"},
+		{"DPA found unacceptable", func(r *VendorRecords) { r.Documents[1][1].Conclusion = ConclusionUnacceptable }, "VM-04", SignalFail, "without a current contract"},
 		{"DPA expired", func(r *VendorRecords) { r.Documents[1][1].Expires = Date(now.AddDate(0, 0, -1).Format(time.DateOnly)) }, "VM-04", SignalFail, "Cloudy"},
 		{"no sensitive data", func(r *VendorRecords) { r.Vendors[0].DataShared = []DataCategory{DataPublic} }, "VM-04", SignalUnknown, "no vendor receives"},
 		{"offboarded only", func(r *VendorRecords) { r.Vendors[0].Status = VendorOffboarded }, "VM-01", SignalUnknown, "empty"},

@@ -204,8 +204,15 @@ func TestDocumentsAndReassessment(t *testing.T) {
 	if err := f.svc.AddDocument(f.admin, dpa, FileMeta{Filename: "dpa.pdf", Size: int64(len(body))}, strings.NewReader(body)); err != nil {
 		t.Fatal(err)
 	}
+	// On file is not yet shown to hold the terms: unknown until reviewed.
+	if h := f.signal(t, "VM-04"); h.State != vigil.HealthUnknown || !strings.Contains(h.Signals[0].Reason, "not yet reviewed") {
+		t.Fatalf("with a DPA nobody reviewed: %+v", h)
+	}
+	if _, err := f.svc.ReviewDocument(f.admin, dpa.ID, vigil.ConclusionAcceptable, "security and privacy terms present"); err != nil {
+		t.Fatal(err)
+	}
 	if h := f.signal(t, "VM-04"); h.State != vigil.HealthHealthy {
-		t.Fatalf("with a DPA: %+v", h)
+		t.Fatalf("with a reviewed DPA: %+v", h)
 	}
 	// A year on, the report has expired and the review is overdue.
 	f.now = f.now.AddDate(1, 0, 1)
