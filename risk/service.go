@@ -24,18 +24,23 @@ type Service struct {
 	Evidence *evidence.Service
 	Now      func() time.Time
 
-	// The register as last read, and the state version it was read at:
-	// the register page, its filters and heat maps read it whole, and
-	// 5,000 risks take longer to scan than the page may (every write,
-	// users' included, moves the version).
+	// The register as last read, and the version it was read at: the
+	// register page, its filters and heat maps read it whole, and 5,000
+	// risks take longer to scan than the page may. The version is the
+	// newest activity entry about what the register shows (registerTypes),
+	// so writes elsewhere leave it warm.
 	mu      sync.Mutex
 	cached  []vigil.Risk
 	version int64
 }
 
 // register is every risk, read again only when something changed.
+// registerTypes are the entities a risk row is read from: the risk, its
+// owner's and approver's names and state, and the controls it links.
+var registerTypes = []string{"risk", "user", "control"}
+
 func (s *Service) register(ctx context.Context) ([]vigil.Risk, error) {
-	v, err := s.Store.StateVersion(ctx)
+	v, err := s.Store.EntityVersion(ctx, registerTypes...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -176,6 +178,26 @@ func (s *Store) StateVersion(ctx context.Context) (int64, error) {
 	var v int64
 	if err := s.queryRow(ctx, "SELECT seq FROM activity_head WHERE id = 1").Scan(&v); err != nil {
 		return 0, internal("read state version", err)
+	}
+	return v, nil
+}
+
+// EntityVersion is the sequence number of the newest activity entry about
+// any of the entity types (0: none): it moves whenever one of them is
+// written, since every write logs its entry in its transaction. A cache
+// keyed by it must name every type its contents derive from.
+func (s *Store) EntityVersion(ctx context.Context, types ...string) (int64, error) {
+	if len(types) == 0 {
+		return 0, internal("read entity version", errors.New("no entity type named"))
+	}
+	// One probe of the (entity_type, seq) index per type.
+	var v int64
+	for _, t := range types {
+		var n sql.NullInt64
+		if err := s.queryRow(ctx, "SELECT MAX(seq) FROM activity WHERE entity_type = ?", t).Scan(&n); err != nil {
+			return 0, internal("read entity version", err)
+		}
+		v = max(v, n.Int64)
 	}
 	return v, nil
 }
