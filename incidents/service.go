@@ -164,20 +164,11 @@ func (s *Service) RecordExercise(ctx context.Context, e *vigil.Exercise, files [
 		return err
 	}
 	ctl := e.Kind.Control()
-	if len(files) > 0 {
-		if ok, err := s.Store.ControlExists(ctx, ctl); err != nil {
-			return err
-		} else if !ok {
-			return vigil.Errorf(vigil.ECONFLICT, "a %s exercise's evidence is sealed against %s, which the organization has not adopted: adopt %s first", e.Kind, ctl, ctl)
-		}
-	}
 	for _, f := range files {
-		mt := f.MediaType
-		if mt == "" {
-			mt = vigil.MediaTypeFor(f.Name)
-		}
-		ev, err := s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceUpload, Title: fmt.Sprintf("%s exercise on %s: %s", e.Kind, e.Date, f.Name),
-			Filename: f.Name, MediaType: mt, EffectiveStart: e.Date, EffectiveEnd: e.Date, Controls: []string{ctl}, DeclaredSize: int64(len(f.Data))},
+		// The first file refused (the control not adopted) stops the
+		// record before anything is sealed.
+		ev, err := s.Evidence.SealFile(ctx, ctl, evidence.Meta{Title: fmt.Sprintf("%s exercise on %s: %s", e.Kind, e.Date, f.Name),
+			Filename: f.Name, MediaType: f.MediaType, EffectiveStart: e.Date, EffectiveEnd: e.Date, DeclaredSize: int64(len(f.Data))},
 			bytes.NewReader(f.Data))
 		if err != nil {
 			return err

@@ -34,37 +34,11 @@ func mayManage(ctx context.Context, what string) error {
 	return nil
 }
 
-// seal uploads a record's file into the ledger against ctl, answering the
-// control's evidence requests; the control must be adopted, since every
-// item is linked to a control.
+// seal seals a record's file into the ledger against ctl
+// (evidence.Service.SealFile), restricted: HR files are personal data.
 func (s *Service) seal(ctx context.Context, ctl, title string, day vigil.Date, f FileMeta, r io.Reader) (*vigil.Evidence, error) {
-	if s.Evidence == nil {
-		return nil, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured")
-	}
-	if ok, err := s.Store.ControlExists(ctx, ctl); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, vigil.Errorf(vigil.ECONFLICT, "the file is sealed into the evidence ledger against %s, which the organization has not adopted: adopt %s first", ctl, ctl)
-	}
-	reqs, err := s.Store.Requests(ctx, ctl)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for _, q := range reqs {
-		ids = append(ids, q.ID)
-	}
-	size := f.Size
-	if size == 0 {
-		return nil, vigil.FieldError("file", "the file %s is empty", f.Filename)
-	}
-	// Browsers send files they cannot name as octet-stream: the name says
-	// more.
-	if f.MediaType == "" || f.MediaType == "application/octet-stream" {
-		f.MediaType = vigil.MediaTypeFor(f.Filename)
-	}
-	return s.Evidence.Upload(ctx, evidence.Meta{Restricted: true, Source: vigil.SourceUpload, Title: title, Filename: f.Filename, MediaType: f.MediaType,
-		EffectiveStart: day, EffectiveEnd: day, Controls: []string{ctl}, Requests: ids, DeclaredSize: size}, r)
+	return s.Evidence.SealFile(ctx, ctl, evidence.Meta{Restricted: true, Title: title, Filename: f.Filename, MediaType: f.MediaType,
+		EffectiveStart: day, EffectiveEnd: day, DeclaredSize: f.Size}, r)
 }
 
 // RecordBackgroundCheck records a completed background check with its

@@ -208,35 +208,12 @@ type FileMeta struct {
 	Size      int64 // -1: unknown
 }
 
-// seal seals a file against ctl (and its evidence requests), refusing
-// when the organization has not adopted ctl: the ledger links every item
-// to a control.
+// seal seals a file into the ledger against ctl, dated today
+// (evidence.Service.SealFile).
 func (s *Service) seal(ctx context.Context, ctl, title string, f FileMeta, r io.Reader) (*vigil.Evidence, error) {
-	if s.Evidence == nil {
-		return nil, vigil.Errorf(vigil.EUNAVAILABLE, "the evidence ledger is not configured")
-	}
-	if ok, err := s.Store.ControlExists(ctx, ctl); err != nil {
-		return nil, err
-	} else if !ok {
-		return nil, vigil.Errorf(vigil.ECONFLICT, "the file is sealed into the evidence ledger against %s, which the organization has not adopted: adopt %s first", ctl, ctl)
-	}
-	reqs, err := s.Store.Requests(ctx, ctl)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for _, q := range reqs {
-		ids = append(ids, q.ID)
-	}
-	if f.Size == 0 {
-		return nil, vigil.FieldError("file", "the file %s is empty", f.Filename)
-	}
-	if f.MediaType == "" || f.MediaType == "application/octet-stream" {
-		f.MediaType = vigil.MediaTypeFor(f.Filename)
-	}
 	day := vigil.Date(s.now().UTC().Format(time.DateOnly))
-	return s.Evidence.Upload(ctx, evidence.Meta{Source: vigil.SourceUpload, Title: title, Filename: f.Filename, MediaType: f.MediaType,
-		EffectiveStart: day, EffectiveEnd: day, Controls: []string{ctl}, Requests: ids, DeclaredSize: f.Size}, r)
+	return s.Evidence.SealFile(ctx, ctl, evidence.Meta{Title: title, Filename: f.Filename, MediaType: f.MediaType,
+		EffectiveStart: day, EffectiveEnd: day, DeclaredSize: f.Size}, r)
 }
 
 // AddDocument seals a due-diligence document into the ledger (against
