@@ -131,18 +131,7 @@ func peopleImport(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if len(pv.Errors) > 0 {
-		for _, e := range pv.Errors {
-			where := ""
-			if e.Line > 0 {
-				where = "line " + strconv.Itoa(e.Line)
-				if e.Column != "" {
-					where += ", column " + e.Column
-				}
-				where += ": "
-			}
-			fmt.Fprintln(env.stderr, where+e.Message)
-		}
-		return fmt.Errorf("nothing imported: the file has %d problem(s)", len(pv.Errors))
+		return rowErrors(env.stderr, pv.Errors)
 	}
 	fmt.Fprintf(env.stdout, "%d rows: %d to add, %d to update, %d unchanged; %d people not in the file stay as they are\n",
 		pv.Rows, pv.Counts.Created, pv.Counts.Updated, pv.Counts.Unchanged, pv.NotInFile)

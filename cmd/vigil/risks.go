@@ -393,18 +393,7 @@ func risksImport(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	if len(res.Errors) > 0 {
-		for _, e := range res.Errors {
-			where := ""
-			if e.Line > 0 {
-				where = "line " + strconv.Itoa(e.Line)
-				if e.Column != "" {
-					where += ", column " + e.Column
-				}
-				where += ": "
-			}
-			fmt.Fprintln(env.stderr, where+e.Message)
-		}
-		return fmt.Errorf("nothing imported: the file has %d problem(s)", len(res.Errors))
+		return rowErrors(env.stderr, res.Errors)
 	}
 	if !*yes {
 		fmt.Fprintf(env.stdout, "%d risks would be added; nothing is imported until you run this again with --yes\n", len(res.Rows))

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/vigil-soc/vigil"
 )
 
 // table prints aligned columns.
@@ -64,4 +67,21 @@ func nonEmpty(pairs ...string) url.Values {
 		}
 	}
 	return q
+}
+
+// rowErrors prints an import's bad rows to w, each by line and column,
+// and returns the error that ends the command: nothing was imported.
+func rowErrors(w io.Writer, errs []vigil.RowError) error {
+	for _, e := range errs {
+		where := ""
+		if e.Line > 0 {
+			where = "line " + strconv.Itoa(e.Line)
+			if e.Column != "" {
+				where += ", column " + e.Column
+			}
+			where += ": "
+		}
+		fmt.Fprintln(w, where+e.Message)
+	}
+	return fmt.Errorf("nothing imported: the file has %d bad %s; correct them and preview again", len(errs), vigil.Plural(len(errs), "row", "rows"))
 }

@@ -384,8 +384,8 @@ func vendorsImport(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil || printed {
 		return err
 	}
-	for _, e := range pv.Errors {
-		fmt.Fprintf(env.stdout, "line %d: %s: %s\n", e.Line, orDash(e.Column), e.Message)
+	if len(pv.Errors) > 0 {
+		return rowErrors(env.stderr, pv.Errors)
 	}
 	for _, v := range pv.Vendors {
 		gaps := ""
@@ -395,8 +395,6 @@ func vendorsImport(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "line %d: add %s%s\n", v.Line, v.Name, gaps)
 	}
 	switch {
-	case len(pv.Errors) > 0:
-		return fmt.Errorf("%d bad rows: nothing imported; correct them and preview again", len(pv.Errors))
 	case !*confirm:
 		fmt.Fprintf(env.stderr, "preview only: %d vendors would be added; run again with --confirm to import them\n", len(pv.Vendors))
 		return nil

@@ -120,9 +120,9 @@ func TestVendorsCLI(t *testing.T) {
 			run(0, "EU", "vendors", "subprocessors")
 			list := filepath.Join(t.TempDir(), "vendors.csv")
 			os.WriteFile(list, []byte("name,tier,owner_email\nMailer,medium,me@acme.test\nPayco,urgent,\ncloudy,low,\n"), 0o600)
-			out = run(1, "2 bad rows", "vendors", "import", list, "--confirm")
-			if !strings.Contains(out, "line 3: tier:") || !strings.Contains(out, "line 4: name: cloudy is already in the inventory") {
-				t.Fatalf("import preview: %s", out)
+			code, out, errs = cli(t, vars, "", "vendors", "import", list, "--confirm")
+			if code != 1 || !strings.Contains(errs, "2 bad rows") || !strings.Contains(errs, "line 3, column tier:") || !strings.Contains(errs, "line 4, column name: cloudy is already in the inventory") {
+				t.Fatalf("import preview: %d %s %s", code, out, errs)
 			}
 			os.WriteFile(list, []byte("name,tier,owner_email\nMailer,medium,me@acme.test\nPayco,,\n"), 0o600)
 			run(0, "line 3: add Payco (no owner, no tier, no data shared recorded)", "vendors", "import", list)
