@@ -338,6 +338,11 @@ func (n *IncidentNotification) Validate(x *Incident) error {
 	if n.DueAt.Before(x.DeclaredAt) {
 		return FieldError("due_at", "the deadline cannot be before the incident was declared")
 	}
+	// A deadline far out would hide any lateness: commitments run in
+	// hours or days (72 hours is common), never beyond MaxNotifyHours.
+	if n.DueAt.After(x.DeclaredAt.Add(MaxNotifyHours * time.Hour)) {
+		return FieldError("due_at", "the deadline is more than %d days after the incident was declared", MaxNotifyHours/24)
+	}
 	if x.Status == IncidentClosed {
 		return Errorf(ECONFLICT, "%s is closed", x.Key)
 	}
@@ -622,8 +627,21 @@ func incidentLogSignal(xs []Incident, now time.Time) Signal {
 		sig.Status, sig.Reason = SignalFail, fmt.Sprintf("%d of %d incidents incomplete: %s", len(bad), len(xs), namedList(bad))
 		return sig
 	}
+	// Only an incident with people's own timeline shows the logging
+	// operating: a fresh declaration with nothing written yet shows
+	// nothing either way.
+	written := 0
+	for i := range xs {
+		if hasTimeline(&xs[i]) {
+			written++
+		}
+	}
+	if written == 0 {
+		sig.Status, sig.Reason = SignalNeutral, fmt.Sprintf("%d open incidents, none with a timeline entry of its own yet", len(xs))
+		return sig
+	}
 	sig.Status, sig.Operating = SignalOK, true
-	sig.Reason = fmt.Sprintf("%d incidents logged, each with severity and timeline, root cause once resolved", len(xs))
+	sig.Reason = fmt.Sprintf("%d incidents logged with a severity, root cause once resolved; %d with a timeline of their own", len(xs), written)
 	return sig
 }
 
@@ -745,6 +763,10 @@ func ExerciseSignals(es []Exercise, rules IncidentRules, now time.Time) map[stri
 		}
 		name := map[ExerciseKind]string{ExerciseTabletop: "tabletop exercise", ExerciseDR: "disaster recovery exercise", ExerciseRestore: "backup restore test"}[k]
 		switch {
+		case lastAny != nil && lastAny.Outcome != OutcomePassed && (last == nil || lastAny.Date > last.Date):
+			// The newest says it did not work: an older pass no longer
+			// shows it operating, until a later exercise passes.
+			sig.Status, sig.Reason = SignalFail, fmt.Sprintf("the latest %s, %s on %s, had outcome %s: a later one must pass", name, lastAny.Key, lastAny.Date, lastAny.Outcome)
 		case last != nil && string(last.Date) >= since:
 			due := last.Date.Time().AddDate(0, months, 0)
 			sig.Status, sig.Operating = SignalOK, true

@@ -78,6 +78,9 @@ func TestNotificationRules(t *testing.T) {
 	if err := n.CheckSent(&x, incNow, incNow); err != nil {
 		t.Fatalf("sent now: %v", err)
 	}
+	if err := (&IncidentNotification{Audience: "customers", DueAt: x.DeclaredAt.AddDate(1, 0, 0)}).Validate(&x); ErrorField(err) != "due_at" {
+		t.Fatalf("a deadline a year out, which would hide any lateness: %v", err)
+	}
 	if err := (&IncidentNotification{}).Validate(&x); ErrorField(err) != "audience" {
 		t.Fatalf("no audience: %v", err)
 	}
@@ -119,6 +122,13 @@ func TestIncidentSignals(t *testing.T) {
 			if h := ComputeHealth(out[c]); h.Passing() {
 				t.Fatalf("%s with no incidents is %s", c, h.State)
 			}
+		}
+	})
+	t.Run("a fresh declaration with nothing written is not operating", func(t *testing.T) {
+		x := Incident{Key: "INC-002", Severity: SEV3, Status: IncidentDeclared, DeclaredAt: incNow.Add(-time.Hour), Events: []IncidentEvent{{Text: "declared", Generated: true}}}
+		s := IncidentSignals([]Incident{x}, rules, incNow)["IR-02"][0]
+		if s.Operating || s.Status != SignalNeutral {
+			t.Fatalf("IR-02 from a declaration alone: %+v", s)
 		}
 	})
 	t.Run("the compliant look-alike passes", func(t *testing.T) {
@@ -192,6 +202,8 @@ func TestExerciseSignals(t *testing.T) {
 		{"older than the quarter fails", []Exercise{restore("2026-03-01", OutcomePassed, 1)}, SignalFail, "every 3 months"},
 		{"without evidence does not count", []Exercise{restore("2026-06-01", OutcomePassed)}, SignalFail, "no evidence"},
 		{"a failed restore does not count", []Exercise{restore("2026-06-01", OutcomeFailed, 1)}, SignalFail, "outcome failed"},
+		{"a later failure outweighs an earlier pass", []Exercise{restore("2026-05-01", OutcomePassed, 1), restore("2026-05-25", OutcomeFailed, 2)}, SignalFail, "a later one must pass"},
+		{"a pass after a failure counts", []Exercise{restore("2026-05-01", OutcomeFailed, 1), restore("2026-05-25", OutcomePassed, 2)}, SignalOK, "passed on 2026-05-25"},
 		{"a tabletop does not show a restore", []Exercise{{Key: "EX-001", Kind: ExerciseTabletop, Date: "2026-06-01", Outcome: OutcomePassed, EvidenceIDs: []int64{1}}}, SignalFail, "no backup restore test"},
 	}
 	for _, c := range cases {

@@ -191,7 +191,9 @@ func (s *Service) Version(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.now().Format("2006-01-02T15") + "/" + strconv.FormatInt(head, 10), nil
+	// UTC minutes: a 72-hour deadline lapses at a minute, and local
+	// hours repeat when the clocks go back.
+	return s.now().UTC().Format("2006-01-02T15:04") + "/" + strconv.FormatInt(head, 10), nil
 }
 
 // Signals reports IR-02, IR-04 and IR-05 from the register and IR-03,

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,13 @@ func TestIncidentsAPI(t *testing.T) {
 		e.do("viewer", "GET", "/api/v1/controls/BC-02", nil, 200, &ctl)
 		if s := signalOf(ctl.Health, "exercises"); s == nil || s.Status != vigil.SignalOK || !strings.Contains(s.Reason, rec.Key) {
 			t.Fatalf("BC-02 after a restore test: %+v", ctl.Health)
+		}
+		// Its evidence rejected on review: the restore test no longer
+		// shows BC-02 operating.
+		e.do("owner", "POST", "/api/v1/evidence/"+strconv.FormatInt(ev.ID, 10)+"/review", map[string]any{"state": "rejected", "reason": "the log is of another database"}, 200, nil)
+		e.do("viewer", "GET", "/api/v1/controls/BC-02", nil, 200, &ctl)
+		if s := signalOf(ctl.Health, "exercises"); s == nil || s.Status != vigil.SignalFail || !strings.Contains(s.Reason, "no evidence") {
+			t.Fatalf("BC-02 after its evidence was rejected: %+v", ctl.Health)
 		}
 		b = e.do("admin", "PUT", "/api/v1/incident-rules", map[string]any{"review_days": 0, "tabletop_months": 12, "dr_months": 12, "restore_months": 3}, 400, nil)
 		if _, _, f := apiError(t, b); f != "review_days" {

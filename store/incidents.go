@@ -556,6 +556,19 @@ func (s *Store) CreateExercise(ctx context.Context, e *vigil.Exercise) error {
 			if n == 0 {
 				return vigil.FieldError("evidence_ids", "evidence item %d does not exist", id)
 			}
+			// The item must be about the exercise's day, and still held:
+			// last year's restore log does not show this year's test.
+			var from, to string
+			var purged bool
+			if err := t.queryRow(ctx, "SELECT effective_start, effective_end, purged_at IS NOT NULL FROM evidence WHERE id = ?", id).Scan(&from, &to, &purged); err != nil {
+				return internal("read evidence", err)
+			}
+			if purged {
+				return vigil.FieldError("evidence_ids", "evidence item %d was purged", id)
+			}
+			if string(e.Date) < from || string(e.Date) > to {
+				return vigil.FieldError("evidence_ids", "evidence item %d covers %s to %s, not the exercise's day %s", id, from, to, e.Date)
+			}
 			if err := t.queryRow(ctx, "SELECT count(*) FROM evidence_controls WHERE evidence_id = ? AND control_id = ?", id, ctl).Scan(&n); err != nil {
 				return internal("read evidence", err)
 			}
@@ -604,7 +617,11 @@ func (s *Store) Exercises(ctx context.Context) ([]vigil.Exercise, error) {
 	for i := range es {
 		at[es[i].ID] = &es[i]
 	}
-	rows, err = s.query(ctx, "SELECT exercise_id, evidence_id FROM exercise_evidence ORDER BY exercise_id, evidence_id")
+	// Evidence purged since, or rejected on review, no longer backs the
+	// exercise: the signal must not count it.
+	rows, err = s.query(ctx, `SELECT ee.exercise_id, ee.evidence_id FROM exercise_evidence ee JOIN evidence e ON e.id = ee.evidence_id
+		WHERE e.purged_at IS NULL AND COALESCE((SELECT r.state FROM evidence_reviews r WHERE r.evidence_id = e.id ORDER BY r.id DESC LIMIT 1), '') <> 'rejected'
+		ORDER BY ee.exercise_id, ee.evidence_id`)
 	if err != nil {
 		return nil, internal("list exercise evidence", err)
 	}
