@@ -433,6 +433,10 @@ func RiskProblems(r *Risk, now time.Time) []string {
 		out = append(out, "no review date")
 	case string(r.ReviewDate) < today:
 		out = append(out, "review was due "+string(r.ReviewDate))
+	case string(r.ReviewDate) > now.UTC().AddDate(0, MaxAssessmentMonths, 0).Format(time.DateOnly):
+		// A date years out would pass for ever: a risk is looked at again
+		// at least as often as the register is assessed.
+		out = append(out, fmt.Sprintf("review date %s is more than %d months away", r.ReviewDate, MaxAssessmentMonths))
 	}
 	switch r.AcceptanceAt(now) {
 	case AcceptanceExpired:
@@ -755,6 +759,9 @@ func (p *RiskPatch) Apply(r *Risk, now time.Time) error {
 			}
 			if today := now.UTC().Format(time.DateOnly); string(d) < today {
 				return FieldError("review_date", "review date %s is before today (%s)", d, today)
+			}
+			if last := now.UTC().AddDate(0, MaxAssessmentMonths, 0).Format(time.DateOnly); string(d) > last {
+				return FieldError("review_date", "review date %s is more than %d months away (at the latest %s)", d, MaxAssessmentMonths, last)
 			}
 		}
 		r.ReviewDate = d

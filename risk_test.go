@@ -113,6 +113,10 @@ func TestRiskAcceptance(t *testing.T) {
 	if err := (&RiskPatch{ReviewDate: &past}).Apply(&r2, riskNow); ErrorField(err) != "review_date" {
 		t.Fatalf("review date in the past: %v", err)
 	}
+	far := Date("2036-06-01")
+	if err := (&RiskPatch{ReviewDate: &far}).Apply(&r2, riskNow); ErrorField(err) != "review_date" {
+		t.Fatalf("review date ten years out: %v", err)
+	}
 	// Leaving accept for mitigate clears the acceptance.
 	mit := TreatMitigate
 	if err := (&RiskPatch{Treatment: &mit}).Apply(&r, riskNow); err != nil || r.ApproverID != 0 || r.AcceptedAt != nil {
@@ -219,7 +223,8 @@ func TestRiskSignals(t *testing.T) {
 		}
 	})
 	t.Run("RA-03 names each problem, and a compliant register passes", func(t *testing.T) {
-		noOwner, noTreat, pastReview, expired, pending, disabled := ok, ok, ok, ok, ok, ok
+		noOwner, noTreat, pastReview, expired, pending, disabled, farReview := ok, ok, ok, ok, ok, ok, ok
+		farReview.Key, farReview.ReviewDate = "RISK-016", "9999-12-31"
 		noOwner.Key, noOwner.OwnerID = "RISK-010", 0
 		noTreat.Key, noTreat.Treatment = "RISK-011", ""
 		pastReview.Key, pastReview.ReviewDate = "RISK-012", "2026-06-14"
@@ -228,7 +233,7 @@ func TestRiskSignals(t *testing.T) {
 		expired.AcceptedAt = &at
 		pending.Key, pending.Treatment, pending.ApproverID, pending.AcceptanceExpires = "RISK-014", TreatAccept, 8, "2026-12-01"
 		disabled.Key, disabled.OwnerDisabled = "RISK-015", true
-		for _, r := range []Risk{noOwner, noTreat, pastReview, expired, pending, disabled} {
+		for _, r := range []Risk{noOwner, noTreat, pastReview, expired, pending, disabled, farReview} {
 			s := statusOf(t, RiskSignals([]Risk{ok, r}, nil, riskNow), RiskRegisterControl)
 			if s.Status != SignalFail || s.Operating || !strings.Contains(s.Reason, r.Key) {
 				t.Errorf("%s: %+v", r.Key, s)

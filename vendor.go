@@ -354,6 +354,30 @@ func (d *VendorDocument) Validate() error {
 	return nil
 }
 
+// Bounds on a document's dates, from what the documents are: an ISO
+// 27001 certificate runs three years, a bridge letter covers months.
+const (
+	maxISOYears         = 3
+	maxBridgeLetterDays = 366
+)
+
+// CheckDates refuses dates a real document cannot have at now: a SOC 2
+// period ending in the future (the report is written after it), or an
+// expiry further out than the kind allows. A mistyped year would
+// otherwise keep the vendor current for a decade.
+func (d *VendorDocument) CheckDates(now time.Time) error {
+	today := now.UTC().Format(time.DateOnly)
+	switch {
+	case d.PeriodEnd != "" && string(d.PeriodEnd) > today:
+		return FieldError("period_end", "the period ends on %s, in the future: a report covers a period already over", d.PeriodEnd)
+	case d.Kind == DocISO27001 && d.Expires != "" && string(d.Expires) > now.UTC().AddDate(maxISOYears, 0, 0).Format(time.DateOnly):
+		return FieldError("expires", "an ISO 27001 certificate runs %d years: %s is further out", maxISOYears, d.Expires)
+	case d.Kind == DocBridgeLetter && d.Expires != "" && string(d.Expires) > now.UTC().AddDate(0, 0, maxBridgeLetterDays).Format(time.DateOnly):
+		return FieldError("expires", "a bridge letter covers months, not beyond a year: %s is further out", d.Expires)
+	}
+	return nil
+}
+
 // ValidUntil is the last day the document counts (zero: no end).
 func (d *VendorDocument) ValidUntil() time.Time {
 	switch {
@@ -768,7 +792,7 @@ func reassessSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 // reviewed.
 func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigFunc) []Signal {
 	const c = VendorContractControl
-	var missing, unknown, unreviewed []*Vendor
+	var missing, unknown, unreviewed, ended []*Vendor
 	judged := 0
 	var warns []string
 	for _, v := range current {
@@ -780,6 +804,12 @@ func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 			continue
 		}
 		judged++
+		// The inventory's own contract end outranks any document: terms
+		// that ended protect nothing, whatever file is on record.
+		if v.ContractEnd != "" && string(v.ContractEnd) < now.UTC().Format(time.DateOnly) {
+			ended = append(ended, v)
+			continue
+		}
 		ok, waiting := false, false
 		for _, d := range r.Documents[v.ID] {
 			if d.Kind.Assurance() || d.ExpiryAt(now) == ExpiryExpired {
@@ -808,6 +838,9 @@ func contractSignals(r VendorRecords, current []*Vendor, now time.Time, sig sigF
 	var out []Signal
 	if len(missing) > 0 {
 		out = append(out, sig(c, SignalFail, false, "confidential or personal data shared without a current contract, DPA or BAA on file: %s", vendorNames(missing)))
+	}
+	if len(ended) > 0 {
+		out = append(out, sig(c, SignalFail, false, "confidential or personal data shared after the contract ended (contract end in the inventory): %s", vendorNames(ended)))
 	}
 	if len(unknown) > 0 {
 		out = append(out, sig(c, SignalUnknown, false, "data shared not recorded, so whether contract terms are needed cannot be told: %s", vendorNames(unknown)))

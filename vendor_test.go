@@ -61,6 +61,24 @@ func TestDocumentExpiry(t *testing.T) {
 	if err := bad.Validate(); ErrorField(err) != "opinion" {
 		t.Fatalf("a made-up opinion: %v", err)
 	}
+	now = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		d     VendorDocument
+		field string
+	}{
+		{VendorDocument{Kind: DocSOC2, PeriodEnd: "2036-06-30"}, "period_end"},
+		{VendorDocument{Kind: DocISO27001, Expires: "2099-01-01"}, "expires"},
+		{VendorDocument{Kind: DocBridgeLetter, Expires: "2028-01-01"}, "expires"},
+	} {
+		if err := c.d.CheckDates(now); ErrorField(err) != c.field {
+			t.Errorf("%s with %s%s: %v", c.d.Kind, c.d.PeriodEnd, c.d.Expires, err)
+		}
+	}
+	for _, ok := range []VendorDocument{{Kind: DocSOC2, PeriodEnd: "2026-03-31"}, {Kind: DocISO27001, Expires: "2029-05-01"}, {Kind: DocBridgeLetter, Expires: "2026-09-30"}, {Kind: DocDPA}} {
+		if err := ok.CheckDates(now); err != nil {
+			t.Errorf("a plausible %s refused: %v", ok.Kind, err)
+		}
+	}
 	iso := VendorDocument{Kind: DocISO27001}
 	if err := iso.Validate(); ErrorField(err) != "expires" {
 		t.Fatalf("a certificate without expiry: %v", err)
@@ -186,6 +204,8 @@ func TestVendorSignals(t *testing.T) {
 		{"untiered vendor", func(r *VendorRecords) { r.Vendors[0].Tier = "" }, "VM-03", SignalUnknown, "no tier"},
 		{"low vendor only", func(r *VendorRecords) { r.Vendors[0].Tier = TierLow }, "VM-03", SignalUnknown, "no critical or high"},
 		{"no DPA", func(r *VendorRecords) { r.Documents[1] = r.Documents[1][:1] }, "VM-04", SignalFail, "without a current contract"},
+		{"contract ended in the inventory", func(r *VendorRecords) { r.Vendors[0].ContractEnd = Date(now.AddDate(0, 0, -1).Format(time.DateOnly)) }, "VM-04", SignalFail, "after the contract ended"},
+		{"contract ends tomorrow is still in force", func(r *VendorRecords) { r.Vendors[0].ContractEnd = Date(now.AddDate(0, 0, 1).Format(time.DateOnly)) }, "VM-04", SignalOK, "reviewed as acceptable"},
 		{"DPA on file, never reviewed", func(r *VendorRecords) { r.Documents[1][1].ReviewedAt, r.Documents[1][1].Conclusion = nil, "" }, "VM-04", SignalUnknown, "not yet reviewed"},
 		{"DPA found unacceptable", func(r *VendorRecords) { r.Documents[1][1].Conclusion = ConclusionUnacceptable }, "VM-04", SignalFail, "without a current contract"},
 		{"DPA expired", func(r *VendorRecords) { r.Documents[1][1].Expires = Date(now.AddDate(0, 0, -1).Format(time.DateOnly)) }, "VM-04", SignalFail, "Cloudy"},

@@ -233,6 +233,9 @@ func (s *Service) AddDocument(ctx context.Context, d *vigil.VendorDocument, f Fi
 	if err := d.Validate(); err != nil {
 		return err
 	}
+	if err := d.CheckDates(s.now()); err != nil {
+		return err
+	}
 	if d.Title == "" {
 		d.Title = f.Filename
 	}
