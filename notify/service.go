@@ -18,9 +18,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vigil-soc/vigil"
@@ -40,8 +43,9 @@ type Service struct {
 	// Mailer, when set, delivers email channels; without it an email
 	// channel cannot be made.
 	Mailer Mailer
-	// HTTP posts webhooks (default: 10 s timeout, no redirects).
-	HTTP *http.Client
+	// Timeout bounds one webhook attempt, connection to answer (default
+	// 10 s).
+	Timeout time.Duration
 	Log  *slog.Logger
 	Now  func() time.Time
 	// Senders is how many deliveries are in flight at once (default 4).
@@ -54,8 +58,15 @@ type Service struct {
 	// them delays them by this much.
 	Lease time.Duration
 
-	wakeOnce sync.Once
-	wake     chan struct{}
+	// AllowPrivate lets webhooks reach loopback, private and link-local
+	// addresses (a relay inside the network); off, they are refused at
+	// connection time.
+	AllowPrivate bool
+
+	clientOnce sync.Once
+	httpClient *http.Client
+	wakeOnce   sync.Once
+	wake       chan struct{}
 }
 
 const (
@@ -76,15 +87,56 @@ func (s *Service) now() time.Time {
 }
 
 func (s *Service) client() *http.Client {
-	if s.HTTP != nil {
-		return s.HTTP
-	}
-	return &http.Client{Timeout: sendTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
-		// A webhook that moved must be configured again: following it
-		// could take the message (and its signature) to another host.
-		return http.ErrUseLastResponse
-	}}
+	s.clientOnce.Do(func() {
+		timeout := s.Timeout
+		if timeout <= 0 {
+			timeout = sendTimeout
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil // a webhook goes where it says, not through the environment's proxy
+		tr.DialContext = (&net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
+			return s.checkAddress(address)
+		}}).DialContext
+		s.httpClient = &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			// A webhook that moved must be configured again: following it
+			// could take the message (and its signature) to another host.
+			return http.ErrUseLastResponse
+		}}
+	})
+	return s.httpClient
 }
+
+// errPrivateAddress is a webhook whose host resolves inside the network.
+var errPrivateAddress = errors.New("the webhook's address is on a private, loopback or link-local network; Vigil posts only to public addresses unless started with --notify-private-networks")
+
+// checkAddress refuses, at connection time (after DNS, so a name that
+// resolves inward is caught too), the addresses a webhook could use to
+// reach into the network Vigil runs in: loopback, private ranges,
+// link-local (the cloud metadata service among them), unspecified and
+// multicast. AllowPrivate lifts it, for a relay on this machine or inside
+// the network.
+func (s *Service) checkAddress(address string) error {
+	if s.AllowPrivate {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("cannot read the address %q", host)
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() ||
+		cgnat.Contains(ip) {
+		return errPrivateAddress
+	}
+	return nil
+}
+
+// cgnat is the shared address space (RFC 6598), private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 func (s *Service) wakeCh() chan struct{} {
 	s.wakeOnce.Do(func() { s.wake = make(chan struct{}, 1) })
@@ -355,6 +407,9 @@ func (s *Service) send(ctx context.Context, ch *store.SealedChannel, w *store.De
 		req.Header.Set("X-Vigil-Signature", "v1="+Sign(key, ts, body))
 	}
 	resp, err := s.client().Do(req)
+	if errors.Is(err, errPrivateAddress) {
+		return vigil.AttemptOutcome{Err: errPrivateAddress.Error(), Permanent: true}
+	}
 	if err != nil {
 		// The URL (a credential for Slack and Teams) stays out of the log.
 		var ue interface{ Unwrap() error }

@@ -117,7 +117,7 @@ func (r *receiver) got() ([][]byte, []http.Header) {
 func TestChannels(t *testing.T) {
 	engines(t, func(t *testing.T, st *store.Store, box *secret.Box) {
 		smtp := smtptest.Start(t)
-		svc := &notify.Service{Store: st, Box: box, Mailer: mail.Config{Addr: smtp.Addr, From: "vigil@acme.test", Timeout: 2 * time.Second}}
+		svc := &notify.Service{Store: st, Box: box, AllowPrivate: true, Mailer: mail.Config{Addr: smtp.Addr, From: "vigil@acme.test", Timeout: 2 * time.Second}}
 		for _, bad := range []struct {
 			c     vigil.Channel
 			field string
@@ -239,7 +239,7 @@ func TestDeliveryFailures(t *testing.T) {
 	engines(t, func(t *testing.T, st *store.Store, box *secret.Box) {
 		var clockOffset atomic.Int64
 		svc := &notify.Service{Store: st, Box: box, Now: func() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) },
-			HTTP: &http.Client{Timeout: 500 * time.Millisecond, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+			Timeout: 500 * time.Millisecond, AllowPrivate: true}
 		r := newReceiver(t)
 		ch, err := svc.CreateChannel(admin, &vigil.Channel{Name: "hook", Kind: vigil.ChannelWebhook, Target: r.URL + "/hook-secret-path"})
 		if err != nil {
@@ -352,7 +352,7 @@ func TestBurstAcrossRestart(t *testing.T) {
 		}))
 		defer rec.Close()
 		mk := func() *notify.Service {
-			return &notify.Service{Store: st, Box: box, Lease: time.Second, Poll: 50 * time.Millisecond}
+			return &notify.Service{Store: st, Box: box, Lease: time.Second, Poll: 50 * time.Millisecond, AllowPrivate: true}
 		}
 		ch, err := mk().CreateChannel(admin, &vigil.Channel{Name: "burst", Kind: vigil.ChannelWebhook, Target: rec.URL})
 		if err != nil {
@@ -416,5 +416,41 @@ func TestBurstAcrossRestart(t *testing.T) {
 		}
 		t.Logf("%d queued by 8 writers in %v (%.0f/s); stopped after %d; all delivered in %v (%.0f/s overall); %d twice", n, queued.Round(time.Millisecond),
 			float64(n)/queued.Seconds(), atStop, total.Round(time.Millisecond), float64(n)/total.Seconds(), dups)
+	})
+}
+
+// TestPrivateAddressesRefused: without AllowPrivate, a webhook whose host
+// is (or resolves to) loopback, a private range or the link-local
+// metadata address is refused at connection time and dead at once, and
+// the receiver never hears from Vigil.
+func TestPrivateAddressesRefused(t *testing.T) {
+	engines(t, func(t *testing.T, st *store.Store, box *secret.Box) {
+		hits := atomic.Int32{}
+		rec := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+		defer rec.Close()
+		svc := &notify.Service{Store: st, Box: box, Timeout: time.Second}
+		port := rec.URL[strings.LastIndex(rec.URL, ":"):]
+		for i, target := range []string{rec.URL + "/hook", "http://localhost" + port + "/hook", "https://169.254.169.254/latest/meta-data", "https://10.0.0.8/hook", "https://[::1]" + port + "/hook"} {
+			ch, err := svc.CreateChannel(admin, &vigil.Channel{Name: "c" + strconv.Itoa(i), Kind: vigil.ChannelWebhook, Target: target})
+			if err != nil {
+				t.Fatalf("%s: %v", target, err)
+			}
+			if _, err := svc.Test(admin, ch.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc.SendDue(admin)
+		ds, err := st.Deliveries(admin, vigil.DeliveryFilter{})
+		if err != nil || len(ds) != 5 {
+			t.Fatalf("log: %d %v", len(ds), err)
+		}
+		for _, d := range ds {
+			if d.State != vigil.DeliveryDead || !strings.Contains(d.LastError, "private, loopback or link-local") {
+				t.Errorf("%s: %+v", d.Channel, d)
+			}
+		}
+		if hits.Load() != 0 {
+			t.Fatalf("the loopback receiver was reached %d times", hits.Load())
+		}
 	})
 }

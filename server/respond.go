@@ -42,7 +42,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(code)
 	if status >= 500 {
 		// The cause goes to the log only; the client gets a generic message.
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "method", r.Method, "route", logRoute(r), "err", err)
 	}
 	if code == vigil.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
@@ -191,4 +191,14 @@ func hasEscapedNUL(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// logRoute names a request's route for the log: its pattern, never the
+// path, which can carry a live secret (a questionnaire link, a reset
+// token).
+func logRoute(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return r.Method + " (no route)"
 }

@@ -443,7 +443,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	code := vigil.ErrorCode(err)
 	status := statusOf(code)
 	if status >= 500 {
-		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("page failed", "method", r.Method, "route", logRoute(r), "err", err)
 	}
 	p := &webPage{Title: http.StatusText(status), Version: s.version, Error: vigil.ErrorMessage(err)}
 	if ws := sessionFrom(r.Context()); ws != nil {

@@ -30,7 +30,9 @@ func TestBrowserNotifications(t *testing.T) {
 	}))
 	defer rec.Close()
 
-	w, setupLink := startBrowser(t)
+	// The receiver is on this machine: the server must be told webhooks
+	// may reach it.
+	w, setupLink := startBrowserWith(t, func(m *Main) { m.NotifyPrivateNetworks = true })
 	w.open(setupLink)
 	w.fill("#org", "Acme Cloud")
 	w.fill("#name", "Olive Owner")

@@ -70,6 +70,10 @@ type Main struct {
 	RunRetention    int             // days heartbeat runs are kept (0: forever)
 	ChecksDirs      []string        // the organization's own checks, beside the built-in ones
 	ScanLocal       time.Duration   // scan the server's own host this often (0: never)
+	// NotifyPrivateNetworks lets webhooks reach loopback, private and
+	// link-local addresses (off: refused, so a channel cannot probe the
+	// network Vigil runs in).
+	NotifyPrivateNetworks bool
 	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
 	Evidence        *evidence.Service
 	Notify          *notify.Service
@@ -158,7 +162,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	pol := &policy.Service{Store: st, Evidence: ev}
 	trn := &training.Service{Store: st, Evidence: ev}
 	inc := &incidents.Service{Store: st, Evidence: ev}
-	ntf := &notify.Service{Store: st, Box: box, Log: m.Logger}
+	ntf := &notify.Service{Store: st, Box: box, Log: m.Logger, AllowPrivate: m.NotifyPrivateNetworks}
 	if m.SMTP.Enabled() {
 		ntf.Mailer = m.SMTP
 	}
@@ -436,6 +440,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	logLevel := fs.str("log-level", "info", "log level: debug, info, warn or error")
 	baseURL := fs.str("base-url", "", "public URL of this server, for links in mail and the SSO redirect (default: from each request)")
 	secureCookies := fs.str("secure-cookies", "", "true: always mark cookies Secure (behind a TLS proxy)")
+	notifyPrivate := fs.str("notify-private-networks", "", "true: let notification webhooks reach loopback, private and link-local addresses (a relay inside your network)")
 	tlsCert := fs.str("tls-cert", "", "TLS certificate file (PEM); serves HTTPS")
 	tlsKey := fs.str("tls-key", "", "TLS key file (PEM)")
 	smtpAddr := fs.str("smtp-addr", "", "SMTP server host:port for password-reset and reminder mail (empty: no mail)")
@@ -498,7 +503,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	// Secrets come only from the environment, never from flags, which
 	// would show in ps output and shell history.
 	m := &Main{Addr: *addr, DataDir: *dataDir, DatabaseURL: *dbURL, Logger: logger, Console: env.stderr,
-		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true",
+		SecretKey: env.getenv("VIGIL_SECRET_KEY"), BaseURL: *baseURL, SecureCookies: *secureCookies == "true", NotifyPrivateNetworks: *notifyPrivate == "true",
 		TLSCert: *tlsCert, TLSKey: *tlsKey, TrustProxy: *trustProxy == "true", MetricsToken: metricsToken,
 		LedgerKey: env.getenv("VIGIL_LEDGER_KEY"), CheckpointEvery: every, RetentionDays: retDays, RunRetention: runDays, ChecksDirs: splitList(*checksDirs), ScanLocal: scanEvery,
 		S3:   ledger.S3Config{Bucket: *s3Bucket, Prefix: *s3Prefix, Region: *s3Region, Endpoint: *s3Endpoint},
