@@ -46,8 +46,8 @@ type Service struct {
 	// Timeout bounds one webhook attempt, connection to answer (default
 	// 10 s).
 	Timeout time.Duration
-	Log  *slog.Logger
-	Now  func() time.Time
+	Log     *slog.Logger
+	Now     func() time.Time
 	// Senders is how many deliveries are in flight at once (default 4).
 	Senders int
 	// Poll is how often the sender looks for due deliveries when nothing

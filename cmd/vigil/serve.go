@@ -62,22 +62,22 @@ type Main struct {
 	TLSKey          string
 	SMTP            server.SMTPConfig
 	TrustProxy      bool
-	MetricsToken    string          // bearer token /metrics requires; empty: public
-	LedgerKey       string          // VIGIL_LEDGER_KEY; empty: the key file in DataDir
-	MaxUpload       int64           // bytes per evidence file; 0: the default
-	CheckpointEvery time.Duration   // 0: every 10 minutes
-	RetentionDays   int             // 0: keep evidence bytes forever
-	RunRetention    int             // days heartbeat runs are kept (0: forever)
-	ChecksDirs      []string        // the organization's own checks, beside the built-in ones
-	ScanLocal       time.Duration   // scan the server's own host this often (0: never)
+	MetricsToken    string        // bearer token /metrics requires; empty: public
+	LedgerKey       string        // VIGIL_LEDGER_KEY; empty: the key file in DataDir
+	MaxUpload       int64         // bytes per evidence file; 0: the default
+	CheckpointEvery time.Duration // 0: every 10 minutes
+	RetentionDays   int           // 0: keep evidence bytes forever
+	RunRetention    int           // days heartbeat runs are kept (0: forever)
+	ChecksDirs      []string      // the organization's own checks, beside the built-in ones
+	ScanLocal       time.Duration // scan the server's own host this often (0: never)
 	// NotifyPrivateNetworks lets webhooks reach loopback, private and
 	// link-local addresses (off: refused, so a channel cannot probe the
 	// network Vigil runs in).
 	NotifyPrivateNetworks bool
-	S3              ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
-	Evidence        *evidence.Service
-	Notify          *notify.Service
-	stop            context.CancelFunc
+	S3                    ledger.S3Config // Bucket set: blobs go to S3 instead of DataDir/blobs
+	Evidence              *evidence.Service
+	Notify                *notify.Service
+	stop                  context.CancelFunc
 
 	Store  *store.Store
 	Server *server.Server
