@@ -584,10 +584,13 @@ func (v *Vendor) ReviewAt(docs []VendorDocument, qs []Questionnaire, now time.Ti
 		r.State = "never"
 	default:
 		r.Due = last.AddDate(0, months, 0)
+		// By day, as the signals are recomputed: the day after the due
+		// day it is overdue, all of that day.
+		today, due := now.UTC().Format(time.DateOnly), r.Due.UTC().Format(time.DateOnly)
 		switch {
-		case now.After(r.Due):
+		case today > due:
 			r.State = "overdue"
-		case now.After(r.Due.AddDate(0, 0, -VendorExpiryWarnDays)):
+		case today > r.Due.AddDate(0, 0, -VendorExpiryWarnDays).UTC().Format(time.DateOnly):
 			r.State = "due"
 		default:
 			r.State = "current"
