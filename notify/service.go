@@ -269,7 +269,7 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 	if lease <= 0 {
 		lease = defaultLease
 	}
-	work, err := s.Store.LeaseDeliveries(ctx, senders*16, lease)
+	work, err := s.Store.LeaseDeliveries(ctx, senders*64, lease)
 	if err != nil || len(work) == 0 {
 		return 0, err
 	}
@@ -306,7 +306,7 @@ func (s *Service) SendDue(ctx context.Context) (int, error) {
 // timeout, and a run that nears the end of its lease stops early, so no
 // lease lapses under a sender still at work.
 func (s *Service) sendChannel(ctx context.Context, id int64, ws []*store.DeliveryWork, lease time.Duration) {
-	const flushEvery = 32
+	const flushEvery = 128
 	start := time.Now()
 	ch, chErr := s.Store.SealedChannelByID(ctx, id)
 	var done []vigil.Delivery
