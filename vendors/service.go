@@ -90,7 +90,11 @@ func (s *Service) records(ctx context.Context) (vigil.VendorRecords, error) {
 	if err != nil {
 		return vigil.VendorRecords{}, err
 	}
-	r := vigil.VendorRecords{Vendors: vs, Documents: map[int64][]vigil.VendorDocument{}, Questionnaires: map[int64][]vigil.Questionnaire{}}
+	apps, err := s.Store.DiscoveredApps(ctx)
+	if err != nil {
+		return vigil.VendorRecords{}, err
+	}
+	r := vigil.VendorRecords{Vendors: vs, Documents: map[int64][]vigil.VendorDocument{}, Questionnaires: map[int64][]vigil.Questionnaire{}, Apps: apps}
 	for _, d := range docs {
 		r.Documents[d.VendorID] = append(r.Documents[d.VendorID], d)
 	}
