@@ -73,7 +73,9 @@ func vendorsConfirm(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 	}
-	out, printed, err := call(c, func(cl *client.Client) (*api.ConfirmedSuggestion, error) { return cl.ConfirmVendorSuggestion(ctx, id, req) })
+	out, printed, err := call(c, func(cl *client.Client) (*api.ConfirmedSuggestion, error) {
+		return cl.ConfirmVendorSuggestion(ctx, id, req)
+	})
 	if err != nil || printed {
 		return err
 	}
