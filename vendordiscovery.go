@@ -69,10 +69,7 @@ var vendorSuffixes = []string{"inc", "llc", "ltd", "limited", "gmbh", "corp", "c
 // ("Slack Technologies, Inc." and "slack" do not match; "Slack, Inc."
 // and "Slack" do).
 func NormalizeVendorName(s string) string {
-	var words []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		words = append(words, w)
-	}
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	for len(words) > 1 && slices.Contains(vendorSuffixes, words[len(words)-1]) {
 		words = words[:len(words)-1]
 	}

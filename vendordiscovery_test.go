@@ -1,6 +1,7 @@
 package vigil
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,24 @@ func TestVendorSignalsUntracked(t *testing.T) {
 	// An empty inventory stays unknown, never a pass, and names the apps.
 	if st, why := vendorStatusOf(t, VendorSignals(VendorRecords{Apps: r.Apps}, now), "VM-01"); st != SignalUnknown || !strings.Contains(why, "Notion") {
 		t.Fatalf("no vendor, an app: VM-01 %s (%s)", st, why)
+	}
+}
+
+// BenchmarkAppSuggestions matches 5,000 listed apps against 2,000 vendors
+// (VM-01 and the Vendors page do this on every read).
+func BenchmarkAppSuggestions(b *testing.B) {
+	vs := make([]Vendor, 2000)
+	for i := range vs {
+		vs[i] = Vendor{ID: int64(i + 1), Name: fmt.Sprintf("Vendor %d, Inc.", i), Service: fmt.Sprintf("service %d", i)}
+	}
+	apps := make([]DiscoveredApp, 5000)
+	for i := range apps {
+		apps[i] = DiscoveredApp{ID: int64(i + 1), Name: fmt.Sprintf("vendor %d", i), Present: true}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if n := len(AppSuggestions(apps, vs)); n != 3000 {
+			b.Fatalf("%d suggestions", n)
+		}
 	}
 }

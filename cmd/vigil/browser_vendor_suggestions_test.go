@@ -47,7 +47,7 @@ func TestBrowserVendorSuggestions(t *testing.T) {
 			Scopes: []string{"openid", "https://www.googleapis.com/auth/drive.readonly", "https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/userinfo.email"}},
 		{AppID: "789-figma.apps.googleusercontent.com", Name: `Figma ` + xss, Status: "granted", Users: 3, Scopes: []string{"openid"}},
 	}
-	if err := m.Store.RecordApps(sys, x.ID, apps, false, "OAuth grants of 1 users not readable (bob@acme.test): OAuth grants of bob@acme.test: the credential lacks a permission (403): Not Authorized to access this resource/api", time.Now()); err != nil {
+	if err := m.Store.RecordApps(sys, x.ID, apps, false, "OAuth grants of 1 user not readable (bob@acme.test): OAuth grants of bob@acme.test: the credential lacks a permission (403): Not Authorized to access this resource/api", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -170,7 +170,11 @@ func (g Google) collectTokens(ctx context.Context, r *kind.Run, c *googleConfig,
 		if len(failed) > 5 {
 			who += fmt.Sprintf(" and %d more", len(failed)-5)
 		}
-		notes = append(notes, fmt.Sprintf("OAuth grants of %d users not readable (%s): %v", len(failed), who, firstErr))
+		users := "users"
+		if len(failed) == 1 {
+			users = "user"
+		}
+		notes = append(notes, fmt.Sprintf("OAuth grants of %d %s not readable (%s): %v", len(failed), users, who, firstErr))
 	}
 	if total > len(users) {
 		notes = append(notes, fmt.Sprintf("OAuth grants read for the first %d of %d active users only", len(users), total))

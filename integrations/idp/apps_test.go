@@ -255,7 +255,7 @@ func TestGoogleTokens(t *testing.T) {
 		t.Errorf("Slack's scopes, merged over its users: %v", slack.Scopes)
 	}
 	c := collectionOf(t, s, x.ID)
-	if c.Complete || !strings.Contains(c.Unreadable, "1 users not readable (bob@acme.test)") || !strings.Contains(c.Unreadable, "403") || c.Apps != 2 {
+	if c.Complete || !strings.Contains(c.Unreadable, "1 user not readable (bob@acme.test)") || !strings.Contains(c.Unreadable, "403") || c.Apps != 2 {
 		t.Errorf("one user's grants refused: %+v", c)
 	}
 	// The users are listed whatever became of the grants.
