@@ -43,6 +43,25 @@ type DiscoveredApp struct {
 	MatchedVendor string     `json:"matched_vendor,omitempty"` // set on a listing: the vendor it matches by name
 }
 
+// Clean bounds what an external system said before it is kept: a name
+// is one line of at most MaxVendorNameLen characters (so that confirming
+// it makes a valid vendor), an id at most 500 bytes, at most 100 scopes.
+func (a *DiscoveredApp) Clean() {
+	a.Name = clipText(strings.Join(strings.Fields(strings.ToValidUTF8(a.Name, "")), " "), MaxVendorNameLen-len("…"))
+	a.AppID = clipText(strings.ToValidUTF8(a.AppID, ""), 500)
+	a.Status = clipText(strings.ToValidUTF8(a.Status, ""), 40)
+	a.Scopes = slices.Clone(a.Scopes)
+	if len(a.Scopes) > 100 {
+		a.Scopes = append(a.Scopes[:100:100], fmt.Sprintf("and %d more", len(a.Scopes)-100))
+	}
+	for i, s := range a.Scopes {
+		a.Scopes[i] = clipText(strings.ToValidUTF8(s, ""), 300)
+	}
+	if a.Name == "" {
+		a.Name = a.AppID
+	}
+}
+
 // AppCollection is the last listing of apps from one integration.
 type AppCollection struct {
 	IntegrationID int64     `json:"integration_id"`

@@ -97,3 +97,19 @@ func BenchmarkAppSuggestions(b *testing.B) {
 		}
 	}
 }
+
+// TestDiscoveredAppClean: a name an external system gives with line
+// breaks or past the vendor name's limit still confirms into a valid
+// vendor.
+func TestDiscoveredAppClean(t *testing.T) {
+	a := DiscoveredApp{AppID: "x", Name: "Evil\r\nApp  " + strings.Repeat("é", 300), Scopes: make([]string, 150)}
+	a.Clean()
+	v := Vendor{Name: a.Name}
+	if err := v.Validate(); err != nil || strings.ContainsAny(a.Name, "\r\n") || len(a.Scopes) != 101 {
+		t.Fatalf("cleaned %q (%d scopes): %v", a.Name, len(a.Scopes), err)
+	}
+	b := DiscoveredApp{AppID: "123.apps.googleusercontent.com"}
+	if b.Clean(); b.Name != b.AppID {
+		t.Fatalf("no name: %q", b.Name)
+	}
+}

@@ -56,6 +56,7 @@ func (s *Store) RecordApps(ctx context.Context, integrationID int64, apps []vigi
 		}
 		seen := map[string]bool{}
 		for _, a := range apps {
+			a.Clean()
 			if seen[a.AppID] || a.AppID == "" {
 				continue
 			}
