@@ -621,6 +621,9 @@ type VendorRecords struct {
 	Vendors        []Vendor
 	Documents      map[int64][]VendorDocument
 	Questionnaires map[int64][]Questionnaire
+	// Apps are the third-party apps connected systems listed: those
+	// matching no vendor warn on VM-01 as untracked vendors.
+	Apps []DiscoveredApp
 }
 
 func vendorNames(vs []*Vendor) string {
@@ -652,6 +655,9 @@ func VendorSignals(r VendorRecords, now time.Time) map[string][]Signal {
 		for _, c := range []string{VendorInventoryControl, VendorDiligenceControl, VendorReassessControl, VendorContractControl} {
 			out[c] = []Signal{sig(c, SignalUnknown, false, "the vendor inventory is empty: no vendor is recorded")}
 		}
+		if u := untrackedSignal(r, sig); u != nil {
+			out[VendorInventoryControl] = append(out[VendorInventoryControl], *u)
+		}
 		return out
 	}
 
@@ -671,6 +677,11 @@ func VendorSignals(r VendorRecords, now time.Time) map[string][]Signal {
 		out[VendorInventoryControl] = []Signal{sig(VendorInventoryControl, SignalFail, false, "inventory incomplete: %s%s", strings.Join(incomplete, "; "), more)}
 	} else {
 		out[VendorInventoryControl] = []Signal{sig(VendorInventoryControl, SignalOK, true, "%d vendors in the inventory, each with an owner, a tier and the data shared", len(current))}
+	}
+	// Apps the connected systems show that nobody has reviewed: the
+	// inventory may be complete for what it lists, but not list them.
+	if u := untrackedSignal(r, sig); u != nil {
+		out[VendorInventoryControl] = append(out[VendorInventoryControl], *u)
 	}
 
 	// VM-02: every active vendor onboarded after an accepted review of a

@@ -88,3 +88,25 @@ type ImportedVendor struct {
 	Tier vigil.VendorTier `json:"tier,omitempty"`
 	Gaps []string         `json:"gaps,omitempty"` // what VM-01 will name
 }
+
+// VendorSuggestions are the third-party apps connected systems listed
+// that match no vendor and await a decision, with each system's last
+// listing (what it could not read).
+type VendorSuggestions struct {
+	Suggestions []vigil.DiscoveredApp `json:"suggestions"`
+	Sources     []vigil.AppCollection `json:"sources"`
+}
+
+// ConfirmSuggestionRequest adds the app as a vendor (status onboarding);
+// name defaults to the app's.
+type ConfirmSuggestionRequest struct {
+	Name    string `json:"name,omitempty"`
+	Service string `json:"service,omitempty"`
+	OwnerID int64  `json:"owner_id,omitempty"`
+}
+
+// ConfirmedSuggestion is the vendor a suggestion became and the app.
+type ConfirmedSuggestion struct {
+	Vendor vigil.Vendor        `json:"vendor"`
+	App    vigil.DiscoveredApp `json:"app"`
+}

@@ -8,7 +8,8 @@
 #  - a 20-page policy (60 KiB of Markdown) to PDF (target under 200 ms);
 #  - the incident register of 5,000 listed and filtered (target under 50 ms).
 #  - the vendor inventory of 2,000 vendors with expiry and review states
-#    (target under 50 ms), and VM-01..VM-04 judged from the same records.
+#    (target under 50 ms), and VM-01..VM-04 judged from the same records;
+#  - 5,000 discovered apps matched against 2,000 vendors (suggestions).
 # Usage: bench/run.sh [duration]   (default 20s of load per engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ go test -run '^$' -bench 'Append1KB' -benchtime 20000x ./evidence
 go test -run '^$' -bench 'ExportPDF20Pages' -benchtime 20x ./policy
 go test -run '^$' -bench 'IncidentList5k' -benchtime 20x ./incidents
 go test -run '^$' -bench 'Register5000' -benchtime 20x ./risk
-go test -run '^$' -bench 'Simulate100k' -benchtime 20x .
+go test -run '^$' -bench 'Simulate100k|AppSuggestions' -benchtime 20x .
 go test -run '^$' -bench 'List2000|Signals2000' -benchtime 20x ./vendors
 # Notifications: 10,000 queued by 8 writers, the sender stopped a third of
 # the way and restarted; every one delivered to a local receiver that

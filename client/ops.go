@@ -1523,6 +1523,33 @@ func (c *Client) ReviewQuestionnaire(ctx context.Context, id int64, in *api.Vend
 	return &out, nil
 }
 
+// ListVendorSuggestions calls GET /api/v1/vendor-suggestions: Third-party apps connected systems list (Okta apps, Google Workspace OAuth grants) that match no vendor and await a decision, with each system's last listing and what it could not read.
+func (c *Client) ListVendorSuggestions(ctx context.Context) (*api.VendorSuggestions, error) {
+	var out api.VendorSuggestions
+	if err := c.Do(ctx, "GET", "/api/v1/vendor-suggestions", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ConfirmVendorSuggestion calls POST /api/v1/vendor-suggestions/{id}/confirm: Add a suggested app to the inventory as a vendor being onboarded, linked to the app.
+func (c *Client) ConfirmVendorSuggestion(ctx context.Context, id int64, in *api.ConfirmSuggestionRequest) (*api.ConfirmedSuggestion, error) {
+	var out api.ConfirmedSuggestion
+	if err := c.Do(ctx, "POST", "/api/v1/vendor-suggestions/"+strconv.FormatInt(id, 10)+"/confirm", nil, in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DismissVendorSuggestion calls POST /api/v1/vendor-suggestions/{id}/dismiss: Dismiss a suggested app: it is no vendor to track, and stays dismissed.
+func (c *Client) DismissVendorSuggestion(ctx context.Context, id int64) (*vigil.DiscoveredApp, error) {
+	var out vigil.DiscoveredApp
+	if err := c.Do(ctx, "POST", "/api/v1/vendor-suggestions/"+strconv.FormatInt(id, 10)+"/dismiss", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ListSubprocessors calls GET /api/v1/subprocessors: The subprocessor list, derived from the inventory (name, purpose, location).
 func (c *Client) ListSubprocessors(ctx context.Context) (*api.Page[vigil.Subprocessor], error) {
 	var out api.Page[vigil.Subprocessor]

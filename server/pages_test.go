@@ -116,7 +116,7 @@ var pageExpected = map[string]string{
 	"GET /risks": "all", "POST /risks": "owner admin", "GET /risks/library": "all", "POST /risks/library": "owner admin", "GET /risks/plan": "all", "GET /risks/import": "owner admin", "POST /risks/import": "owner admin",
 	"GET /risks/assessments": "all", "POST /risks/assessments": "owner admin", "GET /risks/assessments/{id}": "all", "POST /risks/assessments/{id}/sign": "owner admin",
 	"GET /risks/{id}": "all", "POST /risks/{id}": "owner admin", "POST /risks/{id}/accept": "owner admin", "POST /risks/{id}/approve": "owner admin member",
-	"GET /vendors": "all", "POST /vendors": "owner admin", "POST /vendors/import": "owner admin", "POST /vendors/import/confirm": "owner admin", "GET /vendors/{id}": "all", "POST /vendors/{id}": "owner admin",
+	"GET /vendors": "all", "POST /vendors": "owner admin", "POST /vendor-suggestions/{id}/confirm": "owner admin", "POST /vendor-suggestions/{id}/dismiss": "owner admin", "POST /vendors/import": "owner admin", "POST /vendors/import/confirm": "owner admin", "GET /vendors/{id}": "all", "POST /vendors/{id}": "owner admin",
 	"POST /vendors/{id}/documents": "owner admin", "POST /vendors/{id}/questionnaires": "owner admin", "POST /vendor-documents/{id}/review": "owner admin",
 	"POST /vendor-cuecs/{id}": "owner admin", "GET /questionnaires/{id}": "all", "POST /questionnaires/{id}/review": "owner admin",
 	"GET /q/{secret}": "public", "POST /q/{secret}": "public",

@@ -350,6 +350,8 @@ func (s *Server) pageRoutes() []route {
 		rs = append(rs,
 			pg("GET", "/vendors", read, s.vendorsPage),
 			pg("POST", "/vendors", manage, s.vendorCreatePage),
+			pg("POST", "/vendor-suggestions/{id}/confirm", manage, s.vendorSuggestionConfirmPage),
+			pg("POST", "/vendor-suggestions/{id}/dismiss", manage, s.vendorSuggestionDismissPage),
 			imp,
 			pg("POST", "/vendors/import/confirm", manage, s.vendorImportConfirmPage),
 			pg("GET", "/vendors/{id}", read, s.vendorPage),

@@ -39,6 +39,9 @@ func (s *Server) vendorRoutes() []route {
 		{name: "MapCUEC", method: "PUT", path: "/api/v1/vendor-cuecs/{id}", perm: manage, tag: "vendors", summary: "Map a complementary user entity control to the organization's controls that satisfy it (none: a gap)", in: api.CUECRequest{}, status: 204, h: s.mapCUEC},
 		{name: "SendQuestionnaire", method: "POST", path: "/api/v1/vendors/{id}/questionnaires", perm: manage, tag: "vendors", summary: "Send a questionnaire round by link (a follow-up names its thread); the link is shown once", in: api.QuestionnaireRequest{}, out: api.QuestionnaireSent{}, status: 201, h: s.sendQuestionnaire},
 		{name: "ReviewQuestionnaire", method: "POST", path: "/api/v1/questionnaires/{id}/review", perm: manage, tag: "vendors", summary: "Record the reviewer's conclusion on an answered round, once", in: api.VendorReviewRequest{}, out: vigil.Questionnaire{}, h: s.reviewQuestionnaire},
+		{name: "ListVendorSuggestions", method: "GET", path: "/api/v1/vendor-suggestions", perm: read, tag: "vendors", summary: "Third-party apps connected systems list (Okta apps, Google Workspace OAuth grants) that match no vendor and await a decision, with each system's last listing and what it could not read", out: api.VendorSuggestions{}, h: s.listVendorSuggestions},
+		{name: "ConfirmVendorSuggestion", method: "POST", path: "/api/v1/vendor-suggestions/{id}/confirm", perm: manage, tag: "vendors", summary: "Add a suggested app to the inventory as a vendor being onboarded, linked to the app", in: api.ConfirmSuggestionRequest{}, out: api.ConfirmedSuggestion{}, status: 201, h: s.confirmVendorSuggestion},
+		{name: "DismissVendorSuggestion", method: "POST", path: "/api/v1/vendor-suggestions/{id}/dismiss", perm: manage, tag: "vendors", summary: "Dismiss a suggested app: it is no vendor to track, and stays dismissed", out: vigil.DiscoveredApp{}, h: s.dismissVendorSuggestion},
 		{name: "ListSubprocessors", method: "GET", path: "/api/v1/subprocessors", perm: read, tag: "vendors", summary: "The subprocessor list, derived from the inventory (name, purpose, location)", out: api.Page[vigil.Subprocessor]{}, h: s.listSubprocessors},
 	}
 	for i := range rs {
@@ -227,5 +230,44 @@ func (s *Server) importVendors(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listVendorSuggestions(w http.ResponseWriter, r *http.Request) error {
+	sg, err := s.vendors.Suggestions(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sg)
+	return nil
+}
+
+func (s *Server) confirmVendorSuggestion(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	var req api.ConfirmSuggestionRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	c, err := s.vendors.Confirm(r.Context(), id, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) dismissVendorSuggestion(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.vendors.Dismiss(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
 	return nil
 }

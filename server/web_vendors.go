@@ -50,6 +50,7 @@ type vendorsData struct {
 	Criteria      map[vigil.VendorTier]string
 	Categories    []vigil.DataCategory
 	Manage        bool
+	Suggestions   *api.VendorSuggestions
 }
 
 func (s *Server) vendorsData(r *http.Request) (*vendorsData, error) {
@@ -64,6 +65,9 @@ func (s *Server) vendorsData(r *http.Request) (*vendorsData, error) {
 	}
 	d := &vendorsData{Rows: rows, Subprocessors: sp, Tiers: vigil.VendorTiers, Criteria: vigil.TierCriteria, Categories: vigil.DataCategories,
 		Manage: sessionFrom(ctx).user.Role.Can(vigil.PermManage)}
+	if d.Suggestions, err = s.vendors.Suggestions(ctx); err != nil {
+		return nil, err
+	}
 	if d.Manage {
 		if d.Users, err = s.store.ListUsers(ctx, 0, 0); err != nil {
 			return nil, err
@@ -120,6 +124,36 @@ func (s *Server) vendorCreatePage(w http.ResponseWriter, r *http.Request) error 
 	}
 	s.flash(w, r, v.Key+" "+v.Name+" is in the inventory.")
 	http.Redirect(w, r, "/vendors/"+strconv.FormatInt(v.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+// vendorSuggestionConfirmPage adds a suggested app as a vendor and opens
+// its page, where the rest of its details are filled in.
+func (s *Server) vendorSuggestionConfirmPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := s.vendors.Confirm(r.Context(), id, api.ConfirmSuggestionRequest{Name: r.PostForm.Get("name")})
+	if err != nil {
+		return s.renderVendors(w, r, http.StatusBadRequest, r.PostForm, err)
+	}
+	s.flash(w, r, c.Vendor.Key+" "+c.Vendor.Name+" is in the inventory, onboarding: record its owner, tier and the data it receives.")
+	http.Redirect(w, r, "/vendors/"+strconv.FormatInt(c.Vendor.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) vendorSuggestionDismissPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.vendors.Dismiss(r.Context(), id)
+	if err != nil {
+		return s.renderVendors(w, r, http.StatusBadRequest, r.PostForm, err)
+	}
+	s.flash(w, r, a.Name+" was dismissed: it is not suggested again.")
+	http.Redirect(w, r, "/vendors#suggestions", http.StatusSeeOther)
 	return nil
 }
 

@@ -90,7 +90,11 @@ func (s *Service) records(ctx context.Context) (vigil.VendorRecords, error) {
 	if err != nil {
 		return vigil.VendorRecords{}, err
 	}
-	r := vigil.VendorRecords{Vendors: vs, Documents: map[int64][]vigil.VendorDocument{}, Questionnaires: map[int64][]vigil.Questionnaire{}}
+	apps, err := s.Store.DiscoveredApps(ctx)
+	if err != nil {
+		return vigil.VendorRecords{}, err
+	}
+	r := vigil.VendorRecords{Vendors: vs, Documents: map[int64][]vigil.VendorDocument{}, Questionnaires: map[int64][]vigil.Questionnaire{}, Apps: apps}
 	for _, d := range docs {
 		r.Documents[d.VendorID] = append(r.Documents[d.VendorID], d)
 	}
@@ -469,14 +473,20 @@ func (s *Service) Subprocessors(ctx context.Context) ([]vigil.Subprocessor, erro
 // Name is the signal source's name.
 func (s *Service) Name() string { return "vendors" }
 
-// Version changes with every change (the activity log's head) and every
-// day (reviews fall due and documents expire with the clock).
+// Version changes with every change (the activity log's head), every
+// day (reviews fall due and documents expire with the clock), and every
+// listing of apps from a connected system (which writes no activity
+// entry, yet changes VM-01's untracked vendors).
 func (s *Service) Version(ctx context.Context) (string, error) {
 	head, err := s.Store.StateVersion(ctx)
 	if err != nil {
 		return "", err
 	}
-	return s.now().UTC().Format(time.DateOnly) + "/" + strconv.FormatInt(head, 10), nil
+	apps, err := s.Store.DiscoveryVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.now().UTC().Format(time.DateOnly) + "/" + strconv.FormatInt(head, 10) + "/" + apps, nil
 }
 
 // Signals reports VM-01 to VM-04 (vigil.VendorSignals).

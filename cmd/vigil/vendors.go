@@ -22,7 +22,10 @@ const vendorsUsage = "Usage: vigil vendors list\n" +
 	"       vigil vendors questionnaire send ID --contact EMAIL [--template baseline|extended] [--days N] [--thread ID] [--message M]\n" +
 	"       vigil vendors review QUESTIONNAIRE --conclusion C [--note N]\n" +
 	"       vigil vendors subprocessors\n" +
-	"       vigil vendors import FILE.csv [--confirm]"
+	"       vigil vendors import FILE.csv [--confirm]\n" +
+	"       vigil vendors suggestions\n" +
+	"       vigil vendors confirm SUGGESTION [--name N] [--service S] [--owner USER]\n" +
+	"       vigil vendors dismiss SUGGESTION"
 
 func runVendors(ctx context.Context, env *cliEnv, args []string) error {
 	return dispatch(ctx, env, args, "list", vendorsUsage,
@@ -35,7 +38,10 @@ func runVendors(ctx context.Context, env *cliEnv, args []string) error {
 		verb{"questionnaire", vendorsQuestionnaire},
 		verb{"review", vendorsReview},
 		verb{"subprocessors", vendorsSubprocessors},
-		verb{"import", vendorsImport})
+		verb{"import", vendorsImport},
+		verb{"suggestions", vendorsSuggestions},
+		verb{"confirm", vendorsConfirm},
+		verb{"dismiss", vendorsDismiss})
 }
 
 // repeated collects a flag given several times.

@@ -84,7 +84,7 @@ func (c *apiClient) get(ctx context.Context, what, u string, out any) (http.Head
 		case resp.StatusCode >= 500:
 			wait, backoff = backoff, backoff*2
 		default:
-			return nil, fmt.Errorf("%s: %s", what, describeHTTP(resp.StatusCode, body))
+			return nil, &httpError{what: what, status: resp.StatusCode, msg: describeHTTP(resp.StatusCode, body)}
 		}
 		if time.Now().Add(wait).After(deadline) {
 			return nil, fmt.Errorf("%s: rate limited or failing (HTTP %d) beyond %s", what, resp.StatusCode, c.maxWait)
@@ -96,6 +96,16 @@ func (c *apiClient) get(ctx context.Context, what, u string, out any) (http.Head
 		}
 	}
 }
+
+// httpError is an API's refusal, with its status for callers that tell
+// "not allowed to read" from other failures.
+type httpError struct {
+	what   string
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.what + ": " + e.msg }
 
 // describeHTTP turns an API's error body into words: both Okta
 // (errorSummary) and Google (error.message) are read.
@@ -374,6 +384,7 @@ func (o Okta) Collect(ctx context.Context, r *kind.Run) (map[string]map[string]a
 	}
 	r.AccountsListed = true
 	r.PeopleListed = c.PeopleSource
+	o.collectApps(ctx, r, cl, c)
 	return map[string]map[string]any{"okta.directory": out}, nil
 }
 
@@ -429,6 +440,12 @@ func (Google) Validate(raw json.RawMessage, secretText string) error {
 }
 
 func (g Google) client(r *kind.Run, c *googleConfig) (*apiClient, error) {
+	return g.clientFor(r, c, "https://www.googleapis.com/auth/admin.directory.user.readonly")
+}
+
+// clientFor acts for the subject with one scope: the token reads ask for
+// theirs apart, so that a delegation without it still lists the users.
+func (g Google) clientFor(r *kind.Run, c *googleConfig, scope string) (*apiClient, error) {
 	var sa serviceAccount
 	if err := json.Unmarshal([]byte(r.Secret), &sa); err != nil {
 		return nil, errors.New("the service account key is not JSON")
@@ -438,7 +455,7 @@ func (g Google) client(r *kind.Run, c *googleConfig) (*apiClient, error) {
 		tokenURL = "https://oauth2.googleapis.com/token"
 	}
 	jc := &jwt.Config{Email: sa.Email, PrivateKey: []byte(sa.PrivateKey), PrivateKeyID: sa.PrivateKeyID, Subject: c.Subject, TokenURL: tokenURL,
-		Scopes: []string{"https://www.googleapis.com/auth/admin.directory.user.readonly"}}
+		Scopes: []string{scope}}
 	ts := jc.TokenSource(context.Background())
 	wait := g.MaxWait
 	if wait == 0 {
@@ -521,6 +538,7 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 		return nil, err
 	}
 	var users []any
+	var active []string // for the token reads
 	token := ""
 	for {
 		var page googleUsers
@@ -534,6 +552,9 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 				m["last_login_days"], m["never_signed_in"] = daysSince(u.CreationTime, r.Now), true
 			}
 			users = append(users, m)
+			if !u.Suspended {
+				active = append(active, u.PrimaryEmail)
+			}
 			enrolled := u.IsEnrolledIn2Sv
 			a := vigil.Account{ExternalID: u.PrimaryEmail, Email: u.PrimaryEmail, State: vigil.AccountActive, Privileged: u.IsAdmin || u.IsDelegatedAdmin, MFA: &enrolled}
 			if u.Suspended {
@@ -563,6 +584,7 @@ func (g Google) Collect(ctx context.Context, r *kind.Run) (map[string]map[string
 	r.Artifacts = append(r.Artifacts, kind.UserList("Google Workspace users", in))
 	r.AccountsListed = true
 	r.PeopleListed = c.PeopleSource
+	g.collectTokens(ctx, r, c, active)
 	return map[string]map[string]any{"google.directory": in}, nil
 }
 

@@ -64,6 +64,16 @@ type Run struct {
 	// PeopleSkipped are people the kind could not make a person of (no
 	// work email), named as the system names them: the run says so.
 	PeopleSkipped []vigil.SkippedPerson
+	// Apps are the third-party apps the system exposes (Okta's app
+	// integrations, Google Workspace's OAuth grants), for vendor
+	// discovery, when the kind asked for them (AppsRead). AppsComplete
+	// says every app was read; AppsUnreadable says what was not (a scope
+	// not granted, users past a cap): an unread listing is never "no
+	// apps", and apps missing from a partial one are not gone.
+	Apps           []vigil.DiscoveredApp
+	AppsRead       bool
+	AppsComplete   bool
+	AppsUnreadable string
 }
 
 // Artifact is a document for the evidence ledger.

@@ -330,6 +330,20 @@ func (s *Service) RunNow(ctx context.Context, id int64) (*scan.Report, error) {
 			return rep, err
 		}
 	}
+	if cerr == nil && r.AppsRead {
+		// Third-party apps for vendor discovery; what could not be read is
+		// kept with the listing and said beside the run's status.
+		if err := s.Store.RecordApps(ctx, id, r.Apps, r.AppsComplete, redact(r.AppsUnreadable, r.Secret), s.now().UTC()); err != nil {
+			_ = s.Store.RecordIntegrationRun(ctx, id, s.now(), "error", "the apps could not be stored: "+vigil.ErrorMessage(err))
+			return rep, err
+		}
+		if r.AppsUnreadable != "" {
+			if msg != "" {
+				msg += "; "
+			}
+			msg += redact(r.AppsUnreadable, r.Secret)
+		}
+	}
 	if cerr == nil && r.PeopleListed {
 		// The register follows the source; what was skipped or is no
 		// longer listed is said beside the run's status, never dropped.
